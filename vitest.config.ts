@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    // chDB allows one data directory per process: every test file gets its own process.
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Timing assertions hold on a noisy 2-core machine only without oversubscription.
+    maxWorkers: 2,
+  },
+});
