@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// The `llm-prism` command. Each sub-command lives in src/commands/<name>.ts and registers itself here.
+import { Command } from 'commander';
+
+const program = new Command('llm-prism')
+  .description('LLM Prism: phase-split LLM spans, ClickHouse storage, SLO dashboards and reports')
+  .showHelpAfterError();
+
+await program.parseAsync(process.argv);
