@@ -1,0 +1,141 @@
+// `llm_calls`: one typed row per LLM call span, derived inside ClickHouse from otel_traces so that
+// spans written by a Collector (or another GenAI instrumentation) land here too.
+import { type DdlContext, localTable, materializedView, table, ttlClause } from './ddl.ts';
+import { OTEL_TRACES } from './otel-traces.ts';
+
+export const LLM_CALLS = 'llm_calls';
+
+/** Outcomes derived from finish reasons when a span carries no `llm.outcome`. Matched case-insensitively. */
+export const TRUNCATED_FINISH_REASONS = ['length', 'max_tokens', 'model_context_window_exceeded'];
+export const FILTERED_FINISH_REASONS = ['content_filter', 'safety', 'recitation', 'blocklist', 'prohibited_content', 'spii', 'image_safety'];
+export const REFUSED_FINISH_REASONS = ['refusal'];
+
+const attr = (key: string): string => `SpanAttributes['${key}']`;
+/** Collector numbers arrive as decimal text; absent or unparsable → NULL. */
+const float = (key: string): string => `toFloat64OrNull(${attr(key)})`;
+const firstSet = (...keys: string[]): string => `coalesce(${keys.map(float).join(', ')})`;
+const text = (key: string, fallback?: string): string =>
+  fallback === undefined ? attr(key) : `if(${attr(key)} != '', ${attr(key)}, ${attr(fallback)})`;
+const sqlList = (values: string[]): string => `[${values.map((v) => `'${v}'`).join(', ')}]`;
+
+/** Collector array attributes are JSON text (`["stop"]`); a plain string is one reason. */
+const finishReasons = `if(startsWith(${attr('gen_ai.response.finish_reasons')}, '['),
+        JSONExtract(${attr('gen_ai.response.finish_reasons')}, 'Array(String)'),
+        if(${attr('gen_ai.response.finish_reasons')} = '', [], [${attr('gen_ai.response.finish_reasons')}]))`;
+
+/** Older exporters wrote STATUS_CODE_ERROR / SPAN_KIND_CLIENT; normalise to the current names. */
+const statusCode = `multiIf(StatusCode IN ('Error', 'STATUS_CODE_ERROR'), 'Error', StatusCode IN ('Ok', 'STATUS_CODE_OK'), 'Ok', 'Unset')`;
+
+export function llmCallsDdl(ctx: DdlContext): string[] {
+  return [
+    ...table(ctx, {
+      name: LLM_CALLS,
+      columns: `
+    Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
+    TraceId String CODEC(ZSTD(1)),
+    SpanId String CODEC(ZSTD(1)),
+    ServiceName LowCardinality(String),
+    Route LowCardinality(String),
+    Provider LowCardinality(String),
+    Operation LowCardinality(String),
+    RequestModel LowCardinality(String),
+    ResponseModel LowCardinality(String),
+    Streamed UInt8,
+    StatusCode LowCardinality(String),
+    ErrorType LowCardinality(String),
+    FinishReason LowCardinality(String),
+    Outcome LowCardinality(String),
+    DurationMs Float64,
+    QueueMs Nullable(Float64),
+    TtftMs Nullable(Float64),
+    PrefillMs Nullable(Float64),
+    DecodeMs Nullable(Float64),
+    ToolCallMs Float64,
+    InputTokens UInt64,
+    OutputTokens UInt64,
+    CacheReadTokens UInt64,
+    CacheWriteTokens UInt64,
+    ReasoningTokens UInt64,
+    CacheState LowCardinality(String),
+    CacheMissReason LowCardinality(String),
+    CacheBreakAt LowCardinality(String),
+    PrefixHash String CODEC(ZSTD(1)),
+    ConversationId String CODEC(ZSTD(1)),
+    Chunks UInt32,
+    GapP50Ms Float64,
+    GapP95Ms Float64,
+    GapMaxMs Float64,
+    DecodeTokensPerSec Float64,
+    Attempts UInt16,
+    Retries UInt16,
+    RateLimitedAttempts UInt16,
+    RateLimitHeadroom Nullable(Float64)`,
+      engine: 'ReplacingMergeTree',
+      // The whole identity of a span is in the key, so a span delivered twice collapses on merge / FINAL.
+      body: `PARTITION BY toDate(Timestamp)
+ORDER BY (ServiceName, toStartOfMinute(Timestamp), TraceId, SpanId)${ttlClause('toDateTime(Timestamp)', ctx.retentionDays)}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
+      shardingKey: 'cityHash64(TraceId)',
+    }),
+    materializedView(ctx, {
+      name: `${LLM_CALLS}_mv`,
+      to: LLM_CALLS,
+      select: `WITH
+    ${float('llm.ttft_ms')} AS _LlmTtft,
+    ${float('gen_ai.response.time_to_first_chunk')} * 1000 AS _GenAiTtft,
+    ${finishReasons} AS _Reasons,
+    arrayMap(r -> lower(r), _Reasons) AS _LowerReasons,
+    ${statusCode} AS _Status
+SELECT
+    Timestamp,
+    TraceId,
+    SpanId,
+    ServiceName,
+    ${attr('llm.route')} AS Route,
+    ${text('gen_ai.provider.name', 'gen_ai.system')} AS Provider,
+    ${attr('gen_ai.operation.name')} AS Operation,
+    ${attr('gen_ai.request.model')} AS RequestModel,
+    ${attr('gen_ai.response.model')} AS ResponseModel,
+    -- Without gen_ai.request.stream, a first-chunk time is the evidence of a stream.
+    toUInt8(multiIf(${attr('gen_ai.request.stream')} = 'true', 1, ${attr('gen_ai.request.stream')} = 'false', 0,
+        isNotNull(_LlmTtft) OR isNotNull(_GenAiTtft))) AS Streamed,
+    _Status AS StatusCode,
+    ${attr('error.type')} AS ErrorType,
+    _Reasons[1] AS FinishReason,
+    multiIf(${attr('llm.outcome')} != '', ${attr('llm.outcome')},
+        _Status = 'Error', 'error',
+        hasAny(_LowerReasons, ${sqlList(TRUNCATED_FINISH_REASONS)}), 'truncated',
+        hasAny(_LowerReasons, ${sqlList(FILTERED_FINISH_REASONS)}), 'filtered',
+        hasAny(_LowerReasons, ${sqlList(REFUSED_FINISH_REASONS)}), 'refused',
+        'success') AS Outcome,
+    Duration / 1e6 AS DurationMs,
+    ${float('llm.queue_ms')} AS QueueMs,
+    coalesce(_LlmTtft, _GenAiTtft) AS TtftMs,
+    ${float('llm.prefill_ms')} AS PrefillMs,
+    ${float('llm.decode_ms')} AS DecodeMs,
+    ifNull(${float('llm.tool_call_ms')}, 0) AS ToolCallMs,
+    toUInt64(ifNull(${firstSet('gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens')}, 0)) AS InputTokens,
+    toUInt64(ifNull(${firstSet('gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens')}, 0)) AS OutputTokens,
+    toUInt64(ifNull(${float('gen_ai.usage.cache_read.input_tokens')}, 0)) AS CacheReadTokens,
+    toUInt64(ifNull(${firstSet('gen_ai.usage.cache_creation.input_tokens', 'gen_ai.usage.cache_write.input_tokens')}, 0)) AS CacheWriteTokens,
+    toUInt64(ifNull(${float('gen_ai.usage.reasoning.output_tokens')}, 0)) AS ReasoningTokens,
+    ${attr('llm.cache.state')} AS CacheState,
+    ${attr('llm.cache.miss_reason')} AS CacheMissReason,
+    ${attr('llm.cache.break_at')} AS CacheBreakAt,
+    ${attr('llm.cache.prefix_hash')} AS PrefixHash,
+    ${attr('gen_ai.conversation.id')} AS ConversationId,
+    toUInt32(ifNull(${float('llm.stream.chunks')}, 0)) AS Chunks,
+    ifNull(${float('llm.stream.gap_p50_ms')}, 0) AS GapP50Ms,
+    ifNull(${float('llm.stream.gap_p95_ms')}, 0) AS GapP95Ms,
+    ifNull(${float('llm.stream.gap_max_ms')}, 0) AS GapMaxMs,
+    ifNull(${float('llm.decode.tokens_per_second')}, 0) AS DecodeTokensPerSec,
+    -- A span from another instrumentation still records one attempt.
+    toUInt16(ifNull(${float('llm.attempts')}, 1)) AS Attempts,
+    toUInt16(ifNull(${float('llm.retries')}, Attempts - 1)) AS Retries,
+    toUInt16(ifNull(${float('llm.rate_limited_attempts')}, 0)) AS RateLimitedAttempts,
+    ${float('llm.ratelimit.headroom')} AS RateLimitHeadroom
+FROM ${localTable(ctx, OTEL_TRACES)}
+WHERE SpanKind IN ('Client', 'SPAN_KIND_CLIENT') AND ${attr('gen_ai.operation.name')} != ''`,
+    }),
+  ];
+}

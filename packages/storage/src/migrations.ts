@@ -1,0 +1,59 @@
+// Versioned schema migrations. Every statement is idempotent (IF NOT EXISTS), and each applied
+// version is recorded in schema_migrations, so start-up can always run migrate().
+import type { ClickHouseClient } from '@clickhouse/client';
+import { createDatabase, type DdlContext, qualified, table } from './ddl.ts';
+import { llmCallsDdl } from './llm-calls.ts';
+import { otelTracesDdl } from './otel-traces.ts';
+import { rollupsDdl } from './rollups.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements: (ctx: DdlContext) => string[];
+}
+
+export const SCHEMA_MIGRATIONS = 'schema_migrations';
+
+export const migrations: readonly Migration[] = [
+  { version: 1, name: 'otel_traces (Collector exporter schema) and trace-id lookup', statements: otelTracesDdl },
+  { version: 2, name: 'llm_calls and its view from otel_traces', statements: llmCallsDdl },
+  { version: 3, name: 'per-minute SLO rollups llm_ttft_minute and llm_completion_minute', statements: rollupsDdl },
+];
+
+/** Statements creating the database and the migrations ledger (run before every migrate). */
+export function bootstrapDdl(ctx: DdlContext): string[] {
+  return [
+    createDatabase(ctx),
+    ...table(ctx, {
+      name: SCHEMA_MIGRATIONS,
+      columns: `
+    Version UInt32,
+    Name String,
+    AppliedAt DateTime64(3, 'UTC') DEFAULT now64(3)`,
+      engine: 'ReplacingMergeTree',
+      body: 'ORDER BY Version',
+      sharded: false,
+    }),
+  ];
+}
+
+/** Every statement of every migration, in order: the complete DDL (used by docs and tests). */
+export function schemaDdl(ctx: DdlContext): string[] {
+  return [...bootstrapDdl(ctx), ...migrations.flatMap((m) => m.statements(ctx))];
+}
+
+/** Applies the migrations not yet recorded; returns the versions applied by this call. */
+export async function applyMigrations(client: ClickHouseClient, ctx: DdlContext): Promise<number[]> {
+  for (const statement of bootstrapDdl(ctx)) await client.command({ query: statement });
+  const ledger = qualified(ctx, SCHEMA_MIGRATIONS);
+  const result = await client.query({ query: `SELECT DISTINCT Version FROM ${ledger}`, format: 'JSONEachRow' });
+  const done = new Set((await result.json<{ Version: number }>()).map((row) => Number(row.Version)));
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    if (done.has(migration.version)) continue;
+    for (const statement of migration.statements(ctx)) await client.command({ query: statement });
+    await client.insert({ table: ledger, values: [{ Version: migration.version, Name: migration.name }], format: 'JSONEachRow' });
+    applied.push(migration.version);
+  }
+  return applied;
+}

@@ -1,0 +1,109 @@
+// The OpenTelemetry Collector ClickHouse exporter's trace tables (otel_traces, its trace-id lookup
+// table and view), so a Collector and Grafana's ClickHouse plugin in OTel mode share our data.
+import { type DdlContext, localTable, materializedView, table, ttlClause } from './ddl.ts';
+
+/** One `otel_traces` row in JSONEachRow form, as the Collector's exporter stores a span. */
+export interface OtelTraceRow {
+  /** Span start, UTC, 'YYYY-MM-DD HH:MM:SS.nnnnnnnnn'. */
+  Timestamp: string;
+  TraceId: string;
+  SpanId: string;
+  ParentSpanId: string;
+  TraceState: string;
+  SpanName: string;
+  /** `Client`, `Server`, `Internal`, `Producer`, `Consumer` (or `Unspecified`). */
+  SpanKind: string;
+  ServiceName: string;
+  ResourceAttributes: Record<string, string>;
+  ScopeName: string;
+  ScopeVersion: string;
+  /** Attribute values as the Collector writes them: arrays as JSON text, numbers as decimal text. */
+  SpanAttributes: Record<string, string>;
+  /** Nanoseconds; a string keeps full UInt64 precision. */
+  Duration: number | string;
+  /** `Unset`, `Ok`, `Error`. */
+  StatusCode: string;
+  StatusMessage: string;
+  'Events.Timestamp': string[];
+  'Events.Name': string[];
+  'Events.Attributes': Record<string, string>[];
+  'Links.TraceId': string[];
+  'Links.SpanId': string[];
+  'Links.TraceState': string[];
+  'Links.Attributes': Record<string, string>[];
+}
+
+export const OTEL_TRACES = 'otel_traces';
+export const OTEL_TRACES_TRACE_ID_TS = 'otel_traces_trace_id_ts';
+
+/** DDL of migration 1, in execution order. */
+export function otelTracesDdl(ctx: DdlContext): string[] {
+  return [
+    ...table(ctx, {
+      name: OTEL_TRACES,
+      columns: `
+    Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
+    TraceId String CODEC(ZSTD(1)),
+    SpanId String CODEC(ZSTD(1)),
+    ParentSpanId String CODEC(ZSTD(1)),
+    TraceState String CODEC(ZSTD(1)),
+    SpanName LowCardinality(String) CODEC(ZSTD(1)),
+    SpanKind LowCardinality(String) CODEC(ZSTD(1)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ScopeName String CODEC(ZSTD(1)),
+    ScopeVersion String CODEC(ZSTD(1)),
+    SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    Duration UInt64 CODEC(ZSTD(1)),
+    StatusCode LowCardinality(String) CODEC(ZSTD(1)),
+    StatusMessage String CODEC(ZSTD(1)),
+    Events Nested (
+        Timestamp DateTime64(9),
+        Name LowCardinality(String),
+        Attributes Map(LowCardinality(String), String)
+    ) CODEC(ZSTD(1)),
+    Links Nested (
+        TraceId String,
+        SpanId String,
+        TraceState String,
+        Attributes Map(LowCardinality(String), String)
+    ) CODEC(ZSTD(1)),
+    INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_duration Duration TYPE minmax GRANULARITY 1`,
+      engine: 'MergeTree',
+      body: `PARTITION BY toDate(Timestamp)
+ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))${ttlClause('toDateTime(Timestamp)', ctx.retentionDays)}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
+      // Whole traces on one shard: trace view and llm_calls deduplication stay shard-local.
+      shardingKey: 'cityHash64(TraceId)',
+    }),
+    ...table(ctx, {
+      name: OTEL_TRACES_TRACE_ID_TS,
+      columns: `
+    TraceId String CODEC(ZSTD(1)),
+    Start DateTime CODEC(Delta, ZSTD(1)),
+    End DateTime CODEC(Delta, ZSTD(1)),
+    INDEX idx_trace_id TraceId TYPE bloom_filter(0.01) GRANULARITY 1`,
+      engine: 'MergeTree',
+      body: `PARTITION BY toDate(Start)
+ORDER BY (TraceId, Start)${ttlClause('toDateTime(Start)', ctx.retentionDays)}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
+      shardingKey: 'cityHash64(TraceId)',
+    }),
+    materializedView(ctx, {
+      name: `${OTEL_TRACES_TRACE_ID_TS}_mv`,
+      to: OTEL_TRACES_TRACE_ID_TS,
+      select: `SELECT
+    TraceId,
+    min(Timestamp) AS Start,
+    max(Timestamp) AS End
+FROM ${localTable(ctx, OTEL_TRACES)}
+WHERE TraceId != ''
+GROUP BY TraceId`,
+    }),
+  ];
+}

@@ -1,0 +1,99 @@
+// openStorage: one ClickHouseClient over embedded chDB or a ClickHouse server; everything after
+// the connection (migrations, inserts, queries) is the same code for both.
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { type ClickHouseClient, type ClickHouseClientConfigOptions, type ClickHouseSettings, createClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import { type DdlContext, qualified, quote, validateCluster } from './ddl.ts';
+import { applyMigrations } from './migrations.ts';
+import { OTEL_TRACES, type OtelTraceRow } from './otel-traces.ts';
+
+export interface StorageOptions {
+  /** Embedded chDB data directory (default '.llm-prism/data'); ignored when `url` is set. */
+  dataDir?: string;
+  /** A ClickHouse server over HTTP(S), e.g. 'http://localhost:8123'. */
+  url?: string;
+  username?: string;
+  password?: string;
+  /** Default 'otel'. */
+  database?: string;
+  /** DDL ON CLUSTER, Replicated*MergeTree local tables behind Distributed tables. */
+  cluster?: string;
+  /** TTL on otel_traces, its lookup table and llm_calls; rollups keep max(this, 400) days. */
+  retentionDays?: number;
+}
+
+export interface Storage {
+  readonly client: ClickHouseClient;
+  readonly database: string;
+  /** Applies pending migrations (idempotent); returns the versions applied by this call. */
+  migrate(): Promise<number[]>;
+  /** One synchronous INSERT … FORMAT JSONEachRow; resolves once stored, rejects on failure. */
+  insertSpans(rows: readonly OtelTraceRow[]): Promise<void>;
+  /** True when ClickHouse answers; never throws. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_DATA_DIR = '.llm-prism/data';
+export const DEFAULT_DATABASE = 'otel';
+
+/**
+ * Applied to every query of `storage.client`: span timestamps are UTC text in both directions
+ * whatever the server's time zone, and inserts are synchronous (chDB defaults to async_insert,
+ * whose flush timer would delay every acknowledgement; callers batch instead).
+ */
+const SETTINGS: ClickHouseSettings = { session_timezone: 'UTC', async_insert: 0 };
+
+async function connect(opts: StorageOptions): Promise<ClickHouseClient> {
+  if (opts.url !== undefined) {
+    return createClient({
+      url: opts.url,
+      username: opts.username ?? 'default',
+      password: opts.password ?? '',
+      clickhouse_settings: SETTINGS,
+    });
+  }
+  const dataDir = resolve(opts.dataDir ?? DEFAULT_DATA_DIR);
+  await mkdir(dataDir, { recursive: true });
+  // chdb types its connection against @clickhouse/client-common, whose settings type differs
+  // nominally from the copy bundled in @clickhouse/client 1.23; the runtime contract is the same.
+  const connection = createChdbConnection({ path: dataDir }) as unknown as ClickHouseClientConfigOptions['connection'];
+  return createClient({ connection, clickhouse_settings: SETTINGS });
+}
+
+/** Connects, creates the database if needed and applies pending migrations. */
+export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
+  const ctx: DdlContext = {
+    database: opts.database ?? DEFAULT_DATABASE,
+    cluster: opts.cluster === undefined ? undefined : validateCluster(opts.cluster),
+    retentionDays: opts.retentionDays,
+  };
+  quote(ctx.database); // reject a bad name before connecting
+  const client = await connect(opts);
+  const spansTable = qualified(ctx, OTEL_TRACES);
+  const storage: Storage = {
+    client,
+    database: ctx.database,
+    migrate: () => applyMigrations(client, ctx),
+    async insertSpans(rows) {
+      if (rows.length === 0) return;
+      await client.insert({ table: spansTable, values: rows as OtelTraceRow[], format: 'JSONEachRow' });
+    },
+    async ping() {
+      try {
+        return (await client.ping()).success;
+      } catch {
+        return false;
+      }
+    },
+    close: () => client.close(),
+  };
+  try {
+    await storage.migrate();
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+  return storage;
+}
