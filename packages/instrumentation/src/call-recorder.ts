@@ -1,0 +1,306 @@
+/**
+ * Accumulates one LLM call's timeline from the wire tap and, when the call ends, emits its span
+ * tree with explicit start and end times (docs/conventions.md).
+ */
+import { SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { errorTypeOf, isAbortError, outcomeOfFinish, type Outcome } from './outcome.ts';
+import { parseRetryAfterSeconds, rateLimitAttributes } from './rate-limit.ts';
+import { gaps, percentile } from './stats.ts';
+import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, SseEvent, Usage } from './types.ts';
+
+/** Computes `llm.cache.*` attributes once usage is known (see instrumentation.ts). */
+export type CacheAttributes = (usage: Usage, endedAt: number) => Attributes;
+
+export interface CallRecorderOptions {
+  tracer: Tracer;
+  adapter: ProviderAdapter;
+  info: RequestInfo;
+  parentContext: Context;
+  captureContent: boolean;
+  /** Attributes known at call start that are not request parameters (conversation id, route). */
+  extraAttributes?: Attributes;
+  cacheAttributes?: CacheAttributes;
+}
+
+interface Attempt {
+  start: number;
+  headersAt?: number;
+  status?: number;
+  retryAfterS?: number;
+  error?: unknown;
+}
+
+interface ToolCall {
+  name: string;
+  id: string | undefined;
+  start: number;
+  last: number;
+  end?: number;
+  arguments: string;
+}
+
+/** `performance.now()` → epoch milliseconds, the time input OTel spans take. */
+const epoch = (t: number): number => performance.timeOrigin + t;
+const round = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+export class CallRecorder implements CallListener {
+  readonly span: Span;
+  readonly #opts: CallRecorderOptions;
+  readonly #start = performance.now();
+  readonly #attempts: Attempt[] = [];
+  /** The attempt that answered with a success status; only its body is the call's output. */
+  #answer: Attempt | undefined;
+  #rateLimitHeaders: ReadonlyMap<string, string> | undefined;
+  readonly #outputTimes: number[] = [];
+  readonly #tools = new Map<string, ToolCall>();
+  #usage: Usage = {};
+  readonly #finishReasons: string[] = [];
+  #responseId: string | undefined;
+  #responseModel: string | undefined;
+  #streamError: { type: string; message?: string } | undefined;
+  #text = '';
+  #reasoning = '';
+  #refusal = '';
+  #ended = false;
+
+  constructor(opts: CallRecorderOptions) {
+    this.#opts = opts;
+    const { info } = opts;
+    const attributes: Attributes = {
+      'gen_ai.operation.name': info.operation,
+      'gen_ai.provider.name': info.providerName,
+      'gen_ai.request.model': info.model,
+      'gen_ai.request.stream': info.stream,
+      'server.address': info.serverAddress,
+      'server.port': info.serverPort,
+      ...opts.extraAttributes,
+    };
+    if (opts.captureContent && info.inputMessages) attributes['gen_ai.input.messages'] = JSON.stringify(info.inputMessages);
+    const name = info.model ? `${info.operation} ${info.model}` : info.operation;
+    this.span = opts.tracer.startSpan(name, { kind: SpanKind.CLIENT, startTime: epoch(this.#start), attributes }, opts.parentContext);
+  }
+
+  attempt(at: number): AttemptListener {
+    const attempt: Attempt = { start: at };
+    this.#attempts.push(attempt);
+    return {
+      headers: (status, headers, t) => {
+        attempt.headersAt = t;
+        attempt.status = status;
+        attempt.retryAfterS = parseRetryAfterSeconds(headers.get('retry-after'));
+        if ([...headers.keys()].some((k) => k.startsWith('x-ratelimit-'))) this.#rateLimitHeaders = headers;
+        if (status < 300) this.#answer = attempt;
+      },
+      sseEvent: (event: SseEvent, t) => {
+        if (attempt === this.#answer) this.#apply(this.#opts.adapter.streamEvents(event), t);
+      },
+      body: (text, t) => {
+        if (attempt !== this.#answer) return;
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          return;
+        }
+        this.#apply(this.#opts.adapter.bodyEvents(json), t);
+      },
+      end: (t) => {
+        if (attempt === this.#answer) this.#finish(t);
+      },
+      error: (error, t) => {
+        attempt.error = error;
+        // Before the answer's headers the SDK may still retry; its promise reports the final failure.
+        if (attempt === this.#answer) this.#finish(t, error);
+      },
+    };
+  }
+
+  /** The SDK's response promise settled: a rejection is the call's final failure (after retries). */
+  settled(error?: unknown): void {
+    if (error !== undefined) this.#finish(performance.now(), error);
+    else if (this.#attempts.length === 0) this.#finish(performance.now()); // not seen on the wire (custom fetch)
+  }
+
+  /** Ends the call when the SDK threw before sending anything. */
+  failed(error: unknown): void {
+    this.#finish(performance.now(), error);
+  }
+
+  #apply(events: LlmEvent[], at: number): void {
+    let output = false;
+    for (const e of events) {
+      switch (e.kind) {
+        case 'output':
+          output = true;
+          if (e.refusal) this.#refusal += e.refusal;
+          if (this.#opts.captureContent) {
+            this.#text += e.text ?? '';
+            this.#reasoning += e.reasoning ?? '';
+          }
+          break;
+        case 'toolCallStart':
+          output = true;
+          if (!this.#tools.has(e.key)) this.#tools.set(e.key, { name: e.name, id: e.id, start: at, last: at, arguments: '' });
+          break;
+        case 'toolCallDelta': {
+          output = true;
+          const tool = this.#tools.get(e.key);
+          if (tool) {
+            tool.last = at;
+            if (this.#opts.captureContent) tool.arguments += e.arguments;
+          }
+          break;
+        }
+        case 'toolCallEnd': {
+          const tool = this.#tools.get(e.key);
+          if (tool && tool.end === undefined) tool.end = at;
+          break;
+        }
+        case 'usage':
+          for (const [k, v] of Object.entries(e.usage)) if (v !== undefined) (this.#usage as Record<string, number>)[k] = v;
+          break;
+        case 'finish':
+          this.#finishReasons.push(e.reason);
+          break;
+        case 'responseMeta':
+          this.#responseId = e.id ?? this.#responseId;
+          this.#responseModel = e.model ?? this.#responseModel;
+          break;
+        case 'error':
+          this.#streamError ??= { type: e.type, message: e.message };
+          break;
+      }
+    }
+    if (output) this.#outputTimes.push(at);
+  }
+
+  #outcome(failure: unknown): { outcome: Outcome; errorType?: string; message?: string } {
+    if (failure !== undefined) {
+      if (isAbortError(failure)) return { outcome: 'aborted' };
+      const message = failure instanceof Error ? failure.message : undefined;
+      return { outcome: 'error', errorType: this.#streamError?.type ?? errorTypeOf(failure), message };
+    }
+    if (this.#streamError) return { outcome: 'error', errorType: this.#streamError.type, message: this.#streamError.message };
+    const byFinish = outcomeOfFinish(this.#finishReasons);
+    if (byFinish) return { outcome: byFinish };
+    if (this.#refusal) return { outcome: 'refused' };
+    if (this.#opts.info.stream && this.#answer && this.#finishReasons.length === 0) {
+      // The body ended cleanly but the provider never said the answer was complete.
+      return { outcome: 'error', errorType: 'incomplete_stream' };
+    }
+    return { outcome: 'success' };
+  }
+
+  #finish(end: number, failure?: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const { tracer, info, parentContext } = this.#opts;
+    const span = this.span;
+    const callContext = trace.setSpan(parentContext, span);
+    const start = this.#start;
+    const first = this.#outputTimes[0];
+    const last = this.#outputTimes.at(-1);
+    const streamedOutput = info.stream && first !== undefined && last !== undefined;
+    const lastAttempt = this.#attempts.at(-1);
+    const queueEnd = this.#answer?.headersAt ?? lastAttempt?.headersAt ?? lastAttempt?.start ?? end;
+    const attrs: Attributes = {};
+
+    if (this.#attempts.length > 0) {
+      const ttft = streamedOutput ? tracer.startSpan('llm.ttft', { startTime: epoch(start) }, callContext) : undefined;
+      const queue = tracer.startSpan('llm.queue', { startTime: epoch(start) }, ttft ? trace.setSpan(callContext, ttft) : callContext);
+      this.#attempts.forEach((a, i) => {
+        const event: Attributes = { 'llm.attempt': i + 1 };
+        if (a.status !== undefined) event['http.response.status_code'] = a.status;
+        if (a.retryAfterS !== undefined) event['llm.retry_after_s'] = a.retryAfterS;
+        if (a.error !== undefined && a.headersAt === undefined) event['error.type'] = errorTypeOf(a.error);
+        else if (a.status !== undefined && a.status >= 400) event['error.type'] = String(a.status);
+        queue.addEvent('llm.http.attempt', event, epoch(a.headersAt ?? a.start));
+      });
+      queue.end(epoch(queueEnd));
+      attrs['llm.queue_ms'] = round(queueEnd - start);
+      if (ttft && first !== undefined) {
+        ttft.end(epoch(first));
+        attrs['llm.ttft_ms'] = round(first - start);
+        attrs['llm.prefill_ms'] = round(first - queueEnd);
+        attrs['gen_ai.response.time_to_first_chunk'] = round(first - start) / 1000;
+      }
+    }
+    attrs['llm.attempts'] = this.#attempts.length;
+    attrs['llm.retries'] = Math.max(0, this.#attempts.length - 1);
+    attrs['llm.rate_limited_attempts'] = this.#attempts.filter((a) => a.status === 429).length;
+
+    if (info.stream) {
+      attrs['llm.stream.chunks'] = this.#outputTimes.length;
+      const chunkGaps = gaps(this.#outputTimes);
+      if (chunkGaps.length > 0) {
+        attrs['llm.stream.gap_p50_ms'] = round(percentile(chunkGaps, 50)!);
+        attrs['llm.stream.gap_p95_ms'] = round(percentile(chunkGaps, 95)!);
+        attrs['llm.stream.gap_max_ms'] = round(Math.max(...chunkGaps));
+      }
+      attrs['llm.tool_call_ms'] = 0;
+    }
+    if (streamedOutput) {
+      const decode = tracer.startSpan('llm.decode', { startTime: epoch(first) }, callContext);
+      const decodeContext = trace.setSpan(callContext, decode);
+      let toolMs = 0;
+      for (const tool of this.#tools.values()) {
+        const toolEnd = Math.max(tool.end ?? tool.last, tool.last);
+        const toolSpan = tracer.startSpan(
+          `llm.tool_call ${tool.name}`,
+          { startTime: epoch(tool.start), attributes: { 'gen_ai.tool.name': tool.name, 'gen_ai.tool.call.id': tool.id } },
+          decodeContext,
+        );
+        toolSpan.end(epoch(toolEnd));
+        toolMs += toolEnd - tool.start;
+      }
+      decode.end(epoch(last));
+      const decodeMs = last - first;
+      attrs['llm.decode_ms'] = round(decodeMs);
+      attrs['llm.tool_call_ms'] = round(toolMs);
+      if (decodeMs > 0 && this.#usage.outputTokens !== undefined) {
+        attrs['llm.decode.tokens_per_second'] = round(this.#usage.outputTokens / (decodeMs / 1000));
+      }
+    }
+
+    Object.assign(attrs, this.#responseAttributes());
+    if (this.#rateLimitHeaders) Object.assign(attrs, rateLimitAttributes(this.#rateLimitHeaders));
+    if (this.#opts.cacheAttributes && this.#usage.inputTokens !== undefined) {
+      Object.assign(attrs, this.#opts.cacheAttributes(this.#usage, epoch(end)));
+    }
+
+    const { outcome, errorType, message } = this.#outcome(failure);
+    attrs['llm.outcome'] = outcome;
+    if (errorType !== undefined) {
+      attrs['error.type'] = errorType;
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
+    }
+    span.setAttributes(attrs);
+    span.end(epoch(end));
+  }
+
+  #responseAttributes(): Attributes {
+    const u = this.#usage;
+    const attrs: Attributes = {
+      'gen_ai.response.id': this.#responseId,
+      'gen_ai.response.model': this.#responseModel,
+      'gen_ai.usage.input_tokens': u.inputTokens,
+      'gen_ai.usage.output_tokens': u.outputTokens,
+      'gen_ai.usage.cache_read.input_tokens': u.cacheReadTokens,
+      'gen_ai.usage.cache_creation.input_tokens': u.cacheWriteTokens,
+      'gen_ai.usage.cache_write.input_tokens': u.cacheWriteTokens,
+      'gen_ai.usage.reasoning.output_tokens': u.reasoningTokens,
+    };
+    if (this.#finishReasons.length > 0) attrs['gen_ai.response.finish_reasons'] = [...this.#finishReasons];
+    if (this.#opts.captureContent) attrs['gen_ai.output.messages'] = JSON.stringify([this.#outputMessage()]);
+    return attrs;
+  }
+
+  #outputMessage(): unknown {
+    const parts: unknown[] = [];
+    if (this.#reasoning) parts.push({ type: 'reasoning', content: this.#reasoning });
+    if (this.#text) parts.push({ type: 'text', content: this.#text });
+    if (this.#refusal) parts.push({ type: 'refusal', content: this.#refusal });
+    for (const tool of this.#tools.values()) parts.push({ type: 'tool_call', id: tool.id, name: tool.name, arguments: tool.arguments });
+    return { role: 'assistant', parts, finish_reason: this.#finishReasons[0] };
+  }
+}

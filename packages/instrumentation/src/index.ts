@@ -1,0 +1,2 @@
+export { LlmPrismInstrumentation } from './instrumentation.ts';
+export type { LlmPrismInstrumentationConfig } from './types.ts';
