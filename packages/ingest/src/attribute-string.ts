@@ -1,0 +1,64 @@
+// Attribute values as text, the way the Collector's ClickHouse exporter stores them: pdata
+// `Value.AsString()`. Scalars print plainly; arrays and maps are Go `json.Marshal` of `AsRaw()`.
+import type { OtlpAnyValue, OtlpKeyValue } from './types.ts';
+
+/** Go's strconv formatting in pdata's float64AsString: ES6 shortest round-trip, like JS String. */
+function doubleAsString(value: number): string {
+  if (Number.isNaN(value)) return 'json: unsupported value: NaN';
+  if (!Number.isFinite(value)) return `json: unsupported value: ${value > 0 ? '+Inf' : '-Inf'}`;
+  return Object.is(value, -0) ? '-0' : String(value);
+}
+
+export function anyValueAsString(value: OtlpAnyValue | null | undefined): string {
+  if (!value) return '';
+  if (value.stringValue !== undefined) return value.stringValue;
+  if (value.boolValue !== undefined) return value.boolValue ? 'true' : 'false';
+  if (value.intValue !== undefined) return value.intValue;
+  if (value.doubleValue !== undefined) return doubleAsString(value.doubleValue);
+  if (value.bytesValue !== undefined) return value.bytesValue;
+  if (value.arrayValue !== undefined || value.kvlistValue !== undefined) return goJson(value) ?? '';
+  return '';
+}
+
+/** Go's json.Marshal escapes HTML-significant characters and the JS line separators. */
+function goJsonString(text: string): string {
+  return JSON.stringify(text).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** json.Marshal(value.AsRaw()): maps with sorted keys; undefined when Go would fail (NaN, ±Inf). */
+function goJson(value: OtlpAnyValue | null | undefined): string | undefined {
+  if (!value) return 'null';
+  if (value.stringValue !== undefined) return goJsonString(value.stringValue);
+  if (value.boolValue !== undefined) return value.boolValue ? 'true' : 'false';
+  if (value.intValue !== undefined) return value.intValue;
+  if (value.doubleValue !== undefined) {
+    if (!Number.isFinite(value.doubleValue)) return undefined;
+    return Object.is(value.doubleValue, -0) ? '-0' : String(value.doubleValue);
+  }
+  if (value.bytesValue !== undefined) return goJsonString(value.bytesValue);
+  if (value.arrayValue !== undefined) {
+    const items = (value.arrayValue?.values ?? []).map(goJson);
+    return items.includes(undefined) ? undefined : `[${items.join(',')}]`;
+  }
+  if (value.kvlistValue !== undefined) {
+    // A Go map keeps the last of duplicate keys; json.Marshal sorts keys by their bytes.
+    const entries = new Map<string, OtlpAnyValue | null>();
+    for (const kv of value.kvlistValue?.values ?? []) entries.set(kv.key, kv.value);
+    const keys = [...entries.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const parts: string[] = [];
+    for (const key of keys) {
+      const json = goJson(entries.get(key));
+      if (json === undefined) return undefined;
+      parts.push(`${goJsonString(key)}:${json}`);
+    }
+    return `{${parts.join(',')}}`;
+  }
+  return 'null';
+}
+
+/** An OTLP attribute list as the exporter's Map(String, String); later duplicates win. */
+export function attributesToMap(attributes: OtlpKeyValue[] | null | undefined): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const kv of attributes ?? []) map[kv.key] = anyValueAsString(kv.value);
+  return map;
+}

@@ -1,0 +1,15 @@
+export { createIngestApp, type IngestAppOptions } from './app.ts';
+export { GroupCommit, type GroupCommitOptions, type SpanSink } from './group-commit.ts';
+export { HttpError } from './http-error.ts';
+export { IngestMetrics } from './metrics.ts';
+export {
+  decodeExportResponse,
+  decodeJsonRequest,
+  decodeProtobufRequest,
+  decodeStatus,
+  encodeExportResponse,
+  type OtlpEncoding,
+} from './otlp-codec.ts';
+export { formatTimestamp, otlpToRows, type ConversionResult, type Rejection, type RejectReason } from './otlp-to-rows.ts';
+export { startIngest, tokensFromEnv, type IngestOptions, type IngestServer } from './server.ts';
+export type * from './types.ts';

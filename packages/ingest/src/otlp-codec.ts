@@ -1,0 +1,146 @@
+// OTLP/HTTP trace payloads in and out, through the protobufjs classes that OpenTelemetry JS
+// generated from the official opentelemetry-proto definitions (otlp-transformer 0.216, the last
+// release shipping them; aliased as `otlp-proto-root`).
+import protobuf from 'protobufjs';
+import protoRoot from 'otlp-proto-root/build/src/generated/root.js';
+import type { OtlpTraceRequest } from './types.ts';
+
+interface GeneratedMessage {
+  decode(reader: Uint8Array): object;
+  encode(message: object): { finish(): Uint8Array };
+  fromObject(object: object): object;
+  toObject(message: object, options: protobuf.IConversionOptions): object;
+}
+
+const traceV1 = (
+  protoRoot as unknown as {
+    opentelemetry: {
+      proto: {
+        collector: {
+          trace: {
+            v1: { ExportTraceServiceRequest: GeneratedMessage; ExportTraceServiceResponse: GeneratedMessage };
+          };
+        };
+      };
+    };
+  }
+).opentelemetry.proto.collector.trace.v1;
+
+// google.rpc.Status, the body of OTLP/HTTP error responses; `details` is never sent.
+const RpcStatus = new protobuf.Type('Status')
+  .add(new protobuf.Field('code', 1, 'int32'))
+  .add(new protobuf.Field('message', 2, 'string'));
+new protobuf.Root().define('google.rpc').add(RpcStatus);
+
+const TO_OBJECT: protobuf.IConversionOptions = {
+  longs: String,
+  enums: Number,
+  bytes: String,
+  defaults: true,
+  arrays: true,
+};
+
+export type OtlpEncoding = 'protobuf' | 'json';
+
+export class MalformedPayloadError extends Error {}
+
+/** Decodes an `application/x-protobuf` ExportTraceServiceRequest. Ids become lower-case hex. */
+export function decodeProtobufRequest(body: Uint8Array): OtlpTraceRequest {
+  let message: object;
+  try {
+    message = traceV1.ExportTraceServiceRequest.decode(body);
+  } catch (err) {
+    throw new MalformedPayloadError(`malformed protobuf ExportTraceServiceRequest: ${(err as Error).message}`);
+  }
+  const request = traceV1.ExportTraceServiceRequest.toObject(message, TO_OBJECT) as OtlpTraceRequest;
+  mapIds(request, (base64) => Buffer.from(base64, 'base64').toString('hex'));
+  return request;
+}
+
+/**
+ * Decodes an `application/json` ExportTraceServiceRequest (OTLP/JSON: camelCase keys, hex ids,
+ * enums as integers, 64-bit integers as strings or numbers). Ids are taken out before protobufjs'
+ * `fromObject`, which would read them as base64, and put back unchanged so that a bad id rejects
+ * only its span.
+ */
+export function decodeJsonRequest(text: string): OtlpTraceRequest {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new MalformedPayloadError(`malformed JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new MalformedPayloadError('malformed JSON ExportTraceServiceRequest: the body must be a JSON object');
+  }
+  const ids: string[] = [];
+  try {
+    mapIds(parsed as OtlpTraceRequest, (id) => {
+      ids.push(typeof id === 'string' ? id : '');
+      return undefined as unknown as string;
+    });
+    const message = traceV1.ExportTraceServiceRequest.fromObject(parsed);
+    const request = traceV1.ExportTraceServiceRequest.toObject(message, TO_OBJECT) as OtlpTraceRequest;
+    let next = 0;
+    mapIds(request, () => ids[next++] ?? '');
+    return request;
+  } catch (err) {
+    throw new MalformedPayloadError(`malformed JSON ExportTraceServiceRequest: ${(err as Error).message}`);
+  }
+}
+
+/** Rewrites every span and link id in place, in a fixed traversal order. */
+function mapIds(request: OtlpTraceRequest, map: (id: string) => string): void {
+  for (const rs of request.resourceSpans ?? []) {
+    for (const ss of rs?.scopeSpans ?? []) {
+      for (const span of ss?.spans ?? []) {
+        if (typeof span !== 'object' || span === null) continue;
+        span.traceId = map(span.traceId);
+        span.spanId = map(span.spanId);
+        span.parentSpanId = map(span.parentSpanId);
+        for (const link of span.links ?? []) {
+          if (typeof link !== 'object' || link === null) continue;
+          link.traceId = map(link.traceId);
+          link.spanId = map(link.spanId);
+        }
+      }
+    }
+  }
+}
+
+export interface PartialSuccess {
+  rejectedSpans: number;
+  errorMessage: string;
+}
+
+/** ExportTraceServiceResponse; `partial_success` only when something was rejected, as the spec asks. */
+export function encodeExportResponse(encoding: OtlpEncoding, partial?: PartialSuccess): Uint8Array | string {
+  const response = partial ? { partialSuccess: { rejectedSpans: partial.rejectedSpans, errorMessage: partial.errorMessage } } : {};
+  if (encoding === 'json') {
+    // OTLP/JSON writes int64 as a decimal string.
+    return JSON.stringify(
+      partial ? { partialSuccess: { rejectedSpans: String(partial.rejectedSpans), errorMessage: partial.errorMessage } } : {},
+    );
+  }
+  const message = traceV1.ExportTraceServiceResponse.fromObject(response);
+  return traceV1.ExportTraceServiceResponse.encode(message).finish();
+}
+
+/** The error body OTLP/HTTP prescribes: a google.rpc.Status in the request's encoding. */
+export function encodeStatus(encoding: OtlpEncoding, code: number, message: string): Uint8Array | string {
+  if (encoding === 'json') return JSON.stringify({ code, message });
+  return RpcStatus.encode(RpcStatus.create({ code, message })).finish();
+}
+
+/** For tests and clients: reads a protobuf google.rpc.Status. */
+export function decodeStatus(body: Uint8Array): { code: number; message: string } {
+  return RpcStatus.toObject(RpcStatus.decode(body), { defaults: true }) as { code: number; message: string };
+}
+
+/** For tests and clients: reads a protobuf ExportTraceServiceResponse. */
+export function decodeExportResponse(body: Uint8Array): { partialSuccess?: { rejectedSpans: string; errorMessage: string } } {
+  const message = traceV1.ExportTraceServiceResponse.decode(body);
+  return traceV1.ExportTraceServiceResponse.toObject(message, { longs: String }) as {
+    partialSuccess?: { rejectedSpans: string; errorMessage: string };
+  };
+}
