@@ -1,0 +1,234 @@
+/**
+ * Classifies each call's prompt-cache outcome (`llm.cache.*`, DESIGN.md "Cache state and miss
+ * reasons") from the usage the provider reported and what this process has seen of earlier
+ * prefixes. Pure: no I/O, the clock is injectable. Rules in ./README.md.
+ */
+import { digest } from './fingerprint.ts';
+import { LruMap } from './lru.ts';
+import type { CacheTtl, PrefixSegment, Provider } from './segments.ts';
+
+export type CacheState = 'hit' | 'partial' | 'write' | 'miss' | 'none';
+export type MissReason = 'cold' | 'expired' | 'evicted' | 'prefix_changed';
+/** Lifetimes a request can ask for beyond the provider default (`5m` is the default). */
+export type RequestedTtl = Exclude<CacheTtl, '5m'>;
+
+export interface CacheUsage {
+  /** Total input tokens, cached ones included (`gen_ai.usage.input_tokens`). */
+  inputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
+
+export interface ClassifyInput {
+  provider: Provider;
+  conversationId?: string | undefined;
+  segments: PrefixSegment[];
+  usage: CacheUsage;
+  /** Epoch ms of the call; defaults to the tracker's clock. */
+  now?: number | undefined;
+}
+
+export interface CacheClassification {
+  state: CacheState;
+  /** On `miss` and `write`: why nothing was read. */
+  missReason?: MissReason;
+  /** Where the prompt left the previous turn's cached prefix: `tools`, `system`, `messages[3]`. */
+  breakAt?: string;
+  /** Fingerprint of the cacheable prefix (up to the last breakpoint). */
+  prefixHash: string;
+}
+
+export interface CacheTrackerOptions {
+  /** Bound of each LRU (prefixes, conversations). Default 100 000. */
+  maxPrefixes?: number;
+  /** Provider default TTLs (all 5 min) and the lifetimes a request can ask for (`1h`, `30m`, `12h`). */
+  ttlMs?: Partial<Record<Provider | RequestedTtl, number>>;
+  /** Smallest prefix the provider caches, in estimated tokens. Default 1024 for every provider. */
+  minTokens?: Partial<Record<Provider, number>>;
+  now?: () => number;
+}
+
+const MINUTE = 60_000;
+const DEFAULT_TTL_MS: Record<Provider | RequestedTtl, number> = {
+  openai: 5 * MINUTE,
+  anthropic: 5 * MINUTE,
+  gemini: 5 * MINUTE,
+  '30m': 30 * MINUTE,
+  '1h': 60 * MINUTE,
+  '12h': 12 * 60 * MINUTE,
+};
+const DEFAULT_MIN_TOKENS: Record<Provider, number> = { openai: 1024, anthropic: 1024, gemini: 1024 };
+/** Reads come in blocks (OpenAI: 128 tokens) so a full read may fall short of the prompt by one block. */
+const READ_GRANULARITY: Record<Provider, number> = { openai: 128, anthropic: 0, gemini: 128 };
+/** Only Anthropic reports cache writes; OpenAI and Gemini cache silently. */
+const REPORTS_WRITES: Record<Provider, boolean> = { openai: false, anthropic: true, gemini: false };
+const HASH_BYTES = 8;
+
+/** A prefix the provider stored (written or read) as far as this process saw. */
+interface PrefixEntry {
+  refreshedAt: number;
+  ttlMs: number;
+  /** Provider tokens of the prefix, from the usage of the call that stored it. */
+  tokens: number;
+}
+
+/** The last turn of a conversation that left its prefix in the cache. */
+interface Turn {
+  /** Cumulative segment hashes up to the turn's cacheable end, 8 bytes each. */
+  hashes: Buffer;
+  /** Per segment: -1 tools, -2 system, else the message index (for `breakAt`). */
+  labels: Int32Array;
+  tokens: number;
+  refreshedAt: number;
+  ttlMs: number;
+}
+
+interface Known {
+  /** Number of segments in the known prefix. */
+  end: number;
+  key: string;
+  entry: PrefixEntry;
+}
+
+export class CacheTracker {
+  readonly #prefixes: LruMap<string, PrefixEntry>;
+  readonly #turns: LruMap<string, Turn>;
+  readonly #ttlMs: Record<Provider | RequestedTtl, number>;
+  readonly #minTokens: Record<Provider, number>;
+  readonly #now: () => number;
+
+  constructor(options: CacheTrackerOptions = {}) {
+    const max = options.maxPrefixes ?? 100_000;
+    this.#prefixes = new LruMap(max);
+    this.#turns = new LruMap(max);
+    this.#ttlMs = { ...DEFAULT_TTL_MS, ...options.ttlMs };
+    this.#minTokens = { ...DEFAULT_MIN_TOKENS, ...options.minTokens };
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Entries held, for tests and diagnostics. */
+  get size(): { prefixes: number; conversations: number } {
+    return { prefixes: this.#prefixes.size, conversations: this.#turns.size };
+  }
+
+  classify(input: ClassifyInput): CacheClassification {
+    const { provider, segments: segs, usage } = input;
+    const now = input.now ?? this.#now();
+    const read = usage.cacheReadTokens;
+    const written = usage.cacheWriteTokens;
+
+    // cum[i] fingerprints segments 0..i; est[b] estimates the tokens of the first b segments.
+    const cum: string[] = [];
+    const est: number[] = [0];
+    let hash = digest(provider);
+    for (const seg of segs) {
+      hash = digest(hash + seg.hash);
+      cum.push(hash);
+      est.push(est.at(-1)! + seg.tokens);
+    }
+    const breakpoints = segs.flatMap((seg, i) => (seg.breakpoint ? [i + 1] : []));
+    const cacheEnd = breakpoints.at(-1) ?? 0;
+    const minTokens = this.#minTokens[provider];
+    const eligible = cacheEnd > 0 && est[cacheEnd]! >= minTokens;
+    const prefixHash = cum[(cacheEnd || segs.length) - 1] ?? digest(provider);
+
+    // The longest prefix of this prompt that this process saw stored, and the longest still live.
+    let known: Known | undefined;
+    let live: Known | undefined;
+    for (let end = cacheEnd; end > 0 && !live; end--) {
+      const key = cum[end - 1]!;
+      const entry = this.#prefixes.peek(key);
+      if (!entry) continue;
+      known ??= { end, key, entry };
+      if (now - entry.refreshedAt <= entry.ttlMs) live = { end, key, entry };
+    }
+
+    const turnKey = conversationKey(provider, input.conversationId, segs);
+    const prev = turnKey === undefined ? undefined : this.#turns.peek(turnKey);
+    const prevLive = prev !== undefined && now - prev.refreshedAt <= prev.ttlMs;
+    const divergedAt = prev && firstDifference(prev, cum);
+    // A live known prefix reaching past the divergence means the prompt continues that prefix
+    // rather than the linked turn (a heuristic link to another conversation).
+    const changed = prevLive && divergedAt !== undefined && !(live && live.end > divergedAt);
+    const breakAt = changed ? label(segs[divergedAt!] ?? prev!.labels[divergedAt!]!) : undefined;
+
+    let result: CacheClassification;
+    if (read > 0) {
+      const fromPrev = prevLive && (divergedAt === undefined || changed) ? prev!.tokens : 0;
+      const expected = Math.max(live?.entry.tokens ?? 0, fromPrev);
+      result = read + READ_GRANULARITY[provider] >= expected
+        ? { state: 'hit', prefixHash }
+        : { state: 'partial', prefixHash, ...(breakAt && { breakAt }) };
+    } else if (written > 0 || eligible) {
+      const missReason: MissReason = changed
+        ? 'prefix_changed'
+        : live
+          ? 'evicted'
+          : known
+            ? 'expired'
+            : prev && divergedAt === undefined
+              ? prevLive ? 'evicted' : 'expired'
+              : 'cold';
+      result = { state: written > 0 ? 'write' : 'miss', missReason, prefixHash, ...(breakAt && { breakAt }) };
+    } else {
+      return { state: 'none', prefixHash };
+    }
+
+    // What the provider holds now: the prefix at every breakpoint it could store, refreshed.
+    const stored = REPORTS_WRITES[provider] ? read + written > 0 : read > 0 || eligible;
+    if (!stored || cacheEnd === 0) return result;
+    const endTokens = REPORTS_WRITES[provider]
+      ? read + written
+      : Math.round((usage.inputTokens * est[cacheEnd]!) / Math.max(est[segs.length]!, 1));
+    const tokensAt = (end: number): number => Math.round((endTokens * est[end]!) / Math.max(est[cacheEnd]!, 1));
+    // A read refreshes the lifetime of what it read (Anthropic: "refreshed on each hit").
+    if (read > 0 && live) this.#prefixes.set(live.key, { ...live.entry, refreshedAt: now });
+    for (const end of breakpoints) {
+      if (end !== cacheEnd && est[end]! < minTokens) continue;
+      this.#prefixes.set(cum[end - 1]!, { refreshedAt: now, ttlMs: this.#ttl(provider, segs[end - 1]!), tokens: tokensAt(end) });
+    }
+    if (turnKey !== undefined) {
+      this.#turns.set(turnKey, {
+        hashes: Buffer.from(cum.slice(0, cacheEnd).join(''), 'hex'),
+        labels: Int32Array.from(segs.slice(0, cacheEnd), labelCode),
+        tokens: endTokens,
+        refreshedAt: now,
+        ttlMs: this.#ttl(provider, segs[cacheEnd - 1]!),
+      });
+    }
+    return result;
+  }
+
+  #ttl(provider: Provider, seg: PrefixSegment): number {
+    return seg.ttl && seg.ttl !== '5m' ? this.#ttlMs[seg.ttl] : this.#ttlMs[provider];
+  }
+}
+
+/**
+ * Conversation link: the application's conversation id when set, otherwise the first message
+ * segment (turns of one conversation repeat their opening message while tools and system may change).
+ */
+function conversationKey(provider: Provider, conversationId: string | undefined, segs: PrefixSegment[]): string | undefined {
+  if (conversationId !== undefined) return `${provider}\0id\0${conversationId}`;
+  const first = segs.find((seg) => seg.kind === 'message');
+  return first && `${provider}\0first\0${first.hash}`;
+}
+
+/** Index of the first segment where the prompt leaves the turn's cached prefix, if it does. */
+function firstDifference(turn: Turn, cum: string[]): number | undefined {
+  const end = turn.labels.length;
+  const hashAt = (i: number): string => turn.hashes.toString('hex', i * HASH_BYTES, (i + 1) * HASH_BYTES);
+  // Hashes are cumulative: equal at the turn's end means equal everywhere before it.
+  if (end === 0 || (end <= cum.length && cum[end - 1] === hashAt(end - 1))) return undefined;
+  for (let i = 0; i < end; i++) if (i >= cum.length || cum[i] !== hashAt(i)) return i;
+  return undefined;
+}
+
+function labelCode(seg: PrefixSegment): number {
+  return seg.kind === 'tools' ? -1 : seg.kind === 'system' ? -2 : (seg.index ?? 0);
+}
+
+function label(seg: PrefixSegment | number): string {
+  const code = typeof seg === 'number' ? seg : labelCode(seg);
+  return code === -1 ? 'tools' : code === -2 ? 'system' : `messages[${code}]`;
+}

@@ -1,0 +1,98 @@
+/**
+ * Test support: a real OTel SDK with an in-memory exporter, the instrumentation enabled before
+ * `openai` is required (CommonJS copy, patched through require-in-the-middle), the ESM copy of
+ * `openai` left unpatched as the uninstrumented reference, and the provider simulator.
+ */
+import { createRequire } from 'node:module';
+import { SpanKind } from '@opentelemetry/api';
+import { hrTimeToMilliseconds } from '@opentelemetry/core';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { startSimulator, type Scenario, type Simulator } from '@llm-prism/simulator';
+import type OpenAIType from 'openai';
+import { expect } from 'vitest';
+import { LlmPrismInstrumentation } from './instrumentation.ts';
+import type { LlmPrismInstrumentationConfig } from './types.ts';
+
+export interface Harness {
+  sim: Simulator;
+  exporter: InMemorySpanExporter;
+  instrumentation: LlmPrismInstrumentation;
+  /** Client built from the patched CommonJS copy of `openai`. */
+  client: OpenAIType;
+  /** Client built from the unpatched ESM copy: the reference for "behaves as uninstrumented". */
+  plainClient: OpenAIType;
+  close(): Promise<void>;
+}
+
+export async function createHarness(config: LlmPrismInstrumentationConfig = {}): Promise<Harness> {
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const instrumentation = new LlmPrismInstrumentation(config);
+  instrumentation.setTracerProvider(provider);
+  const require = createRequire(import.meta.url);
+  const { OpenAI } = require('openai') as typeof import('openai');
+  const { OpenAI: PlainOpenAI } = await import('openai');
+  expect(PlainOpenAI).not.toBe(OpenAI);
+  const sim = await startSimulator({ port: 0 });
+  const options = { baseURL: sim.openaiBaseURL, apiKey: 'test-key', maxRetries: 2 };
+  return {
+    sim,
+    exporter,
+    instrumentation,
+    client: new OpenAI(options),
+    plainClient: new PlainOpenAI(options),
+    async close() {
+      instrumentation.disable();
+      await provider.shutdown();
+      await sim.close();
+    },
+  };
+}
+
+/** Request options that select a simulator scenario for one call. */
+export function scenario(s: Scenario): { headers: Record<string, string> } {
+  return { headers: { 'x-llm-sim-scenario': JSON.stringify(s) } };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits (bounded) until `count` call spans have ended, then returns every finished span. */
+export async function finishedCalls(exporter: InMemorySpanExporter, count = 1, timeoutMs = 5000): Promise<ReadableSpan[]> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const calls = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
+    if (calls.length >= count) return calls;
+    await sleep(10);
+  }
+  throw new Error(`expected ${count} call span(s), got ${exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT).length}`);
+}
+
+/** The span tree under one call span, by name (tool calls as a list). */
+export interface CallTree {
+  call: ReadableSpan;
+  ttft?: ReadableSpan;
+  queue?: ReadableSpan;
+  decode?: ReadableSpan;
+  tools: ReadableSpan[];
+  all: ReadableSpan[];
+}
+
+export function treeOf(exporter: InMemorySpanExporter, call: ReadableSpan): CallTree {
+  const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === call.spanContext().traceId);
+  const childrenOf = (parent: ReadableSpan) => spans.filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId);
+  const ttft = childrenOf(call).find((s) => s.name === 'llm.ttft');
+  const decode = childrenOf(call).find((s) => s.name === 'llm.decode');
+  const queue = (ttft ? childrenOf(ttft) : childrenOf(call)).find((s) => s.name === 'llm.queue');
+  const tools = decode ? childrenOf(decode).filter((s) => s.name.startsWith('llm.tool_call ')) : [];
+  return { call, ttft, queue, decode, tools, all: spans };
+}
+
+export const startMs = (s: ReadableSpan): number => hrTimeToMilliseconds(s.startTime);
+export const endMs = (s: ReadableSpan): number => hrTimeToMilliseconds(s.endTime);
+export const durationMs = (s: ReadableSpan): number => hrTimeToMilliseconds(s.duration);
+
+/** Loose enough for a shared 2-core machine, tight enough to catch a wrong phase: ±35 % or ±80 ms. */
+export function expectNear(actual: number, expected: number, label: string): void {
+  const tolerance = Math.max(expected * 0.35, 80);
+  expect(Math.abs(actual - expected), `${label}: ${actual.toFixed(1)} ms vs ${expected} ms (±${tolerance.toFixed(0)})`).toBeLessThanOrEqual(tolerance);
+}
