@@ -71,7 +71,7 @@ function segment(
 }
 
 /** OpenAI: an implicit breakpoint at the end unless `prompt_cache_options.mode` is `explicit`. */
-function withOpenAIImplicitBreakpoint(segs: PrefixSegment[], options: { mode?: string; ttl?: '30m' } | undefined): PrefixSegment[] {
+function withOpenAIImplicitBreakpoint(segs: PrefixSegment[], options: { mode?: string | undefined; ttl?: '30m' | '12h' | undefined } | undefined): PrefixSegment[] {
   const last = segs.at(-1);
   if (last && options?.mode !== 'explicit' && !last.breakpoint) {
     last.breakpoint = true;

@@ -24,8 +24,13 @@ export interface ClassifyInput {
   conversationId?: string | undefined;
   segments: PrefixSegment[];
   usage: CacheUsage;
-  /** Epoch ms of the call; defaults to the tracker's clock. */
+  /** Epoch ms when the call ended (its prefix is stored from then on); defaults to the tracker's clock. */
   now?: number | undefined;
+  /**
+   * Epoch ms when the request was sent; defaults to `now`. Only prefixes stored before it could
+   * have served the call, so concurrent writers of one prefix (a stampede) are all `cold`.
+   */
+  startedAt?: number | undefined;
 }
 
 export interface CacheClassification {
@@ -114,6 +119,9 @@ export class CacheTracker {
   classify(input: ClassifyInput): CacheClassification {
     const { provider, segments: segs, usage } = input;
     const now = input.now ?? this.#now();
+    const sentAt = input.startedAt ?? now;
+    const visible = (stored: { refreshedAt: number }): boolean => stored.refreshedAt <= sentAt;
+    const alive = (stored: { refreshedAt: number; ttlMs: number }): boolean => sentAt - stored.refreshedAt <= stored.ttlMs;
     const read = usage.cacheReadTokens;
     const written = usage.cacheWriteTokens;
 
@@ -138,14 +146,15 @@ export class CacheTracker {
     for (let end = cacheEnd; end > 0 && !live; end--) {
       const key = cum[end - 1]!;
       const entry = this.#prefixes.peek(key);
-      if (!entry) continue;
+      if (!entry || !visible(entry)) continue;
       known ??= { end, key, entry };
-      if (now - entry.refreshedAt <= entry.ttlMs) live = { end, key, entry };
+      if (alive(entry)) live = { end, key, entry };
     }
 
     const turnKey = conversationKey(provider, input.conversationId, segs);
-    const prev = turnKey === undefined ? undefined : this.#turns.peek(turnKey);
-    const prevLive = prev !== undefined && now - prev.refreshedAt <= prev.ttlMs;
+    const stored = turnKey === undefined ? undefined : this.#turns.peek(turnKey);
+    const prev = stored && visible(stored) ? stored : undefined;
+    const prevLive = prev !== undefined && alive(prev);
     const divergedAt = prev && firstDifference(prev, cum);
     // A live known prefix reaching past the divergence means the prompt continues that prefix
     // rather than the linked turn (a heuristic link to another conversation).
@@ -154,7 +163,8 @@ export class CacheTracker {
 
     let result: CacheClassification;
     if (read > 0) {
-      const fromPrev = prevLive && (divergedAt === undefined || changed) ? prev!.tokens : 0;
+      const extendsPrev = prevLive && divergedAt === undefined && prev.labels.length <= cacheEnd;
+      const fromPrev = changed || extendsPrev ? prev!.tokens : 0;
       const expected = Math.max(live?.entry.tokens ?? 0, fromPrev);
       result = read + READ_GRANULARITY[provider] >= expected
         ? { state: 'hit', prefixHash }
@@ -175,8 +185,8 @@ export class CacheTracker {
     }
 
     // What the provider holds now: the prefix at every breakpoint it could store, refreshed.
-    const stored = REPORTS_WRITES[provider] ? read + written > 0 : read > 0 || eligible;
-    if (!stored || cacheEnd === 0) return result;
+    const cached = REPORTS_WRITES[provider] ? read + written > 0 : read > 0 || eligible;
+    if (!cached || cacheEnd === 0) return result;
     const endTokens = REPORTS_WRITES[provider]
       ? read + written
       : Math.round((usage.inputTokens * est[cacheEnd]!) / Math.max(est[segs.length]!, 1));
