@@ -56,12 +56,6 @@ export function localTable(ctx: DdlContext, name: string): string {
   return qualified(ctx, localName(ctx, name));
 }
 
-export function ttlClause(timeExpression: string, days: number | undefined): string {
-  if (days === undefined) return '';
-  if (!Number.isInteger(days) || days <= 0) throw new Error(`retention must be a positive whole number of days, got ${days}`);
-  return `\nTTL ${timeExpression} + toIntervalDay(${days})`;
-}
-
 export function createDatabase(ctx: DdlContext): string {
   return `CREATE DATABASE IF NOT EXISTS ${quote(ctx.database)}${onCluster(ctx)}`;
 }

@@ -1,7 +1,14 @@
 export { DEFAULT_DATABASE, DEFAULT_DATA_DIR, openStorage, type Storage, type StorageOptions } from './storage.ts';
-export { OTEL_TRACES, OTEL_TRACES_TRACE_ID_TS, type OtelTraceRow } from './otel-traces.ts';
-export { LLM_CALLS } from './llm-calls.ts';
-export { LLM_COMPLETION_MINUTE, LLM_TTFT_MINUTE, MIN_ROLLUP_RETENTION_DAYS } from './rollups.ts';
+export { formatTimestamp, type OtelTraceRow } from './otel-traces.ts';
+export {
+  LLM_CALLS,
+  LLM_COMPLETION_MINUTE,
+  LLM_TTFT_MINUTE,
+  OTEL_TRACES,
+  OTEL_TRACES_TRACE_ID_TS,
+  SCHEMA_MIGRATIONS,
+} from './tables.ts';
+export { MIN_ROLLUP_RETENTION_DAYS, retentionDaysFor } from './retention.ts';
 export {
   BUCKET_STEPS,
   OVERFLOW_BUCKET_MS,
@@ -10,6 +17,6 @@ export {
   latencyBucketMs,
   latencyBucketSql,
 } from './slo-buckets.ts';
-export { type Migration, migrations, schemaDdl, SCHEMA_MIGRATIONS } from './migrations.ts';
+export { type Migration, migrations, schemaDdl } from './migrations.ts';
 export { type DdlContext } from './ddl.ts';
-export { tempDataDir } from './temp-data-dir.ts';
+export { otelTraceRow, tempDataDir } from './testing.ts';

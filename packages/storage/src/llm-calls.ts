@@ -1,9 +1,8 @@
 // `llm_calls`: one typed row per LLM call span, derived inside ClickHouse from otel_traces so that
 // spans written by a Collector (or another GenAI instrumentation) land here too.
-import { type DdlContext, localTable, materializedView, table, ttlClause } from './ddl.ts';
-import { OTEL_TRACES } from './otel-traces.ts';
-
-export const LLM_CALLS = 'llm_calls';
+import { type DdlContext, localTable, materializedView, table } from './ddl.ts';
+import { ttlClause } from './retention.ts';
+import { LLM_CALLS, OTEL_TRACES } from './tables.ts';
 
 /** Outcomes derived from finish reasons when a span carries no `llm.outcome`. Matched case-insensitively. */
 export const TRUNCATED_FINISH_REASONS = ['length', 'max_tokens', 'model_context_window_exceeded'];
@@ -73,7 +72,7 @@ export function llmCallsDdl(ctx: DdlContext): string[] {
       engine: 'ReplacingMergeTree',
       // The whole identity of a span is in the key, so a span delivered twice collapses on merge / FINAL.
       body: `PARTITION BY toDate(Timestamp)
-ORDER BY (ServiceName, toStartOfMinute(Timestamp), TraceId, SpanId)${ttlClause('toDateTime(Timestamp)', ctx.retentionDays)}
+ORDER BY (ServiceName, toStartOfMinute(Timestamp), TraceId, SpanId)${ttlClause(ctx, LLM_CALLS)}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
       shardingKey: 'cityHash64(TraceId)',
     }),

@@ -5,14 +5,13 @@ import { createDatabase, type DdlContext, qualified, table } from './ddl.ts';
 import { llmCallsDdl } from './llm-calls.ts';
 import { otelTracesDdl } from './otel-traces.ts';
 import { rollupsDdl } from './rollups.ts';
+import { SCHEMA_MIGRATIONS } from './tables.ts';
 
 export interface Migration {
   version: number;
   name: string;
   statements: (ctx: DdlContext) => string[];
 }
-
-export const SCHEMA_MIGRATIONS = 'schema_migrations';
 
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'otel_traces (Collector exporter schema) and trace-id lookup', statements: otelTracesDdl },

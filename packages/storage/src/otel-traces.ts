@@ -1,6 +1,8 @@
 // The OpenTelemetry Collector ClickHouse exporter's trace tables (otel_traces, its trace-id lookup
 // table and view), so a Collector and Grafana's ClickHouse plugin in OTel mode share our data.
-import { type DdlContext, localTable, materializedView, table, ttlClause } from './ddl.ts';
+import { type DdlContext, localTable, materializedView, table } from './ddl.ts';
+import { ttlClause } from './retention.ts';
+import { OTEL_TRACES, OTEL_TRACES_TRACE_ID_TS } from './tables.ts';
 
 /** One `otel_traces` row in JSONEachRow form, as the Collector's exporter stores a span. */
 export interface OtelTraceRow {
@@ -32,9 +34,6 @@ export interface OtelTraceRow {
   'Links.TraceState': string[];
   'Links.Attributes': Record<string, string>[];
 }
-
-export const OTEL_TRACES = 'otel_traces';
-export const OTEL_TRACES_TRACE_ID_TS = 'otel_traces_trace_id_ts';
 
 /** DDL of migration 1, in execution order. */
 export function otelTracesDdl(ctx: DdlContext): string[] {
@@ -76,7 +75,7 @@ export function otelTracesDdl(ctx: DdlContext): string[] {
     INDEX idx_duration Duration TYPE minmax GRANULARITY 1`,
       engine: 'MergeTree',
       body: `PARTITION BY toDate(Timestamp)
-ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))${ttlClause('toDateTime(Timestamp)', ctx.retentionDays)}
+ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))${ttlClause(ctx, OTEL_TRACES)}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
       // Whole traces on one shard: trace view and llm_calls deduplication stay shard-local.
       shardingKey: 'cityHash64(TraceId)',
@@ -90,7 +89,7 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
     INDEX idx_trace_id TraceId TYPE bloom_filter(0.01) GRANULARITY 1`,
       engine: 'MergeTree',
       body: `PARTITION BY toDate(Start)
-ORDER BY (TraceId, Start)${ttlClause('toDateTime(Start)', ctx.retentionDays)}
+ORDER BY (TraceId, Start)${ttlClause(ctx, OTEL_TRACES_TRACE_ID_TS)}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
       shardingKey: 'cityHash64(TraceId)',
     }),
@@ -106,4 +105,12 @@ WHERE TraceId != ''
 GROUP BY TraceId`,
     }),
   ];
+}
+
+/** Unix time in nanoseconds → the `Timestamp` text of an OtelTraceRow (UTC, 9 fractional digits). */
+export function formatTimestamp(unixNanos: bigint): string {
+  const seconds = unixNanos / 1_000_000_000n;
+  const nanos = unixNanos % 1_000_000_000n;
+  const date = new Date(Number(seconds) * 1000).toISOString(); // 'YYYY-MM-DDTHH:MM:SS.000Z'
+  return `${date.slice(0, 10)} ${date.slice(11, 19)}.${nanos.toString().padStart(9, '0')}`;
 }

@@ -1,19 +1,10 @@
 // Per-minute SLO rollups: latency histograms on the grid of slo-buckets.ts, each bucket holding the
 // set of distinct span identities, so thresholds are picked at query time and a span delivered
 // twice is counted once. Fed by views on llm_calls' inserts (i.e. on every otel_traces insert).
-import { type DdlContext, localTable, materializedView, table, ttlClause } from './ddl.ts';
-import { LLM_CALLS } from './llm-calls.ts';
+import { type DdlContext, localTable, materializedView, table } from './ddl.ts';
+import { ttlClause } from './retention.ts';
+import { LLM_CALLS, LLM_COMPLETION_MINUTE, LLM_TTFT_MINUTE } from './tables.ts';
 import { latencyBucketSql } from './slo-buckets.ts';
-
-export const LLM_TTFT_MINUTE = 'llm_ttft_minute';
-export const LLM_COMPLETION_MINUTE = 'llm_completion_minute';
-
-/** Rollups are small and serve long SLO windows and reports: they keep at least this long. */
-export const MIN_ROLLUP_RETENTION_DAYS = 400;
-
-export function rollupRetentionDays(retentionDays: number | undefined): number | undefined {
-  return retentionDays === undefined ? undefined : Math.max(retentionDays, MIN_ROLLUP_RETENTION_DAYS);
-}
 
 const dimensions = `
     Minute DateTime CODEC(Delta, ZSTD(1)),
@@ -30,8 +21,8 @@ const selectDimensions = `toStartOfMinute(Timestamp) AS Minute,
     Provider`;
 
 export function rollupsDdl(ctx: DdlContext): string[] {
-  const body = (bucket: string): string => `PARTITION BY toYYYYMM(Minute)
-ORDER BY (ServiceName, Minute, Route, Model, Provider, ${bucket})${ttlClause('Minute', rollupRetentionDays(ctx.retentionDays))}
+  const body = (name: string, bucket: string): string => `PARTITION BY toYYYYMM(Minute)
+ORDER BY (ServiceName, Minute, Route, Model, Provider, ${bucket})${ttlClause(ctx, name)}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
   return [
     ...table(ctx, {
@@ -40,7 +31,7 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
     TtftBucketMs UInt32,
     Calls AggregateFunction(uniqExact, String)`,
       engine: 'AggregatingMergeTree',
-      body: body('TtftBucketMs'),
+      body: body(LLM_TTFT_MINUTE, 'TtftBucketMs'),
     }),
     materializedView(ctx, {
       name: `${LLM_TTFT_MINUTE}_mv`,
@@ -60,7 +51,7 @@ GROUP BY Minute, ServiceName, Route, Model, Provider, TtftBucketMs`,
     DurationBucketMs UInt32,
     Calls AggregateFunction(uniqExact, String)`,
       engine: 'AggregatingMergeTree',
-      body: body('Good, DurationBucketMs'),
+      body: body(LLM_COMPLETION_MINUTE, 'Good, DurationBucketMs'),
     }),
     materializedView(ctx, {
       name: `${LLM_COMPLETION_MINUTE}_mv`,

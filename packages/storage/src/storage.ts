@@ -6,7 +6,9 @@ import { type ClickHouseClient, type ClickHouseClientConfigOptions, type ClickHo
 import { createChdbConnection } from 'chdb/connection';
 import { type DdlContext, qualified, quote, validateCluster } from './ddl.ts';
 import { applyMigrations } from './migrations.ts';
-import { OTEL_TRACES, type OtelTraceRow } from './otel-traces.ts';
+import type { OtelTraceRow } from './otel-traces.ts';
+import { applyRetention } from './retention.ts';
+import { OTEL_TRACES } from './tables.ts';
 
 export interface StorageOptions {
   /** Embedded chDB data directory (default '.llm-prism/data'); ignored when `url` is set. */
@@ -26,7 +28,7 @@ export interface StorageOptions {
 export interface Storage {
   readonly client: ClickHouseClient;
   readonly database: string;
-  /** Applies pending migrations (idempotent); returns the versions applied by this call. */
+  /** Applies pending migrations and the configured retention (idempotent); returns the versions applied by this call. */
   migrate(): Promise<number[]>;
   /** One synchronous INSERT … FORMAT JSONEachRow; resolves once stored, rejects on failure. */
   insertSpans(rows: readonly OtelTraceRow[]): Promise<void>;
@@ -75,7 +77,11 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
   const storage: Storage = {
     client,
     database: ctx.database,
-    migrate: () => applyMigrations(client, ctx),
+    async migrate() {
+      const applied = await applyMigrations(client, ctx);
+      await applyRetention(client, ctx);
+      return applied;
+    },
     async insertSpans(rows) {
       if (rows.length === 0) return;
       await client.insert({ table: spansTable, values: rows as OtelTraceRow[], format: 'JSONEachRow' });

@@ -1,0 +1,71 @@
+// Retention (TTL). Tables get their TTL when created; on later start-ups a changed retentionDays is
+// applied with ALTER … MODIFY TTL, so `--retention-days` is never silently ignored.
+import type { ClickHouseClient } from '@clickhouse/client';
+import { type DdlContext, localName, localTable, onCluster } from './ddl.ts';
+import { LLM_CALLS, LLM_COMPLETION_MINUTE, LLM_TTFT_MINUTE, OTEL_TRACES, OTEL_TRACES_TRACE_ID_TS } from './tables.ts';
+
+/** Rollups are small and serve long SLO windows and reports: they keep at least this long. */
+export const MIN_ROLLUP_RETENTION_DAYS = 400;
+
+interface TtlSpec {
+  timeExpression: string;
+  days: (retentionDays: number) => number;
+}
+
+const asConfigured = (days: number): number => days;
+const rollup = (days: number): number => Math.max(days, MIN_ROLLUP_RETENTION_DAYS);
+
+const TTL: Record<string, TtlSpec> = {
+  [OTEL_TRACES]: { timeExpression: 'toDateTime(Timestamp)', days: asConfigured },
+  [OTEL_TRACES_TRACE_ID_TS]: { timeExpression: 'toDateTime(Start)', days: asConfigured },
+  [LLM_CALLS]: { timeExpression: 'toDateTime(Timestamp)', days: asConfigured },
+  [LLM_TTFT_MINUTE]: { timeExpression: 'Minute', days: rollup },
+  [LLM_COMPLETION_MINUTE]: { timeExpression: 'Minute', days: rollup },
+};
+
+function spec(table: string): TtlSpec {
+  const found = TTL[table];
+  if (found === undefined) throw new Error(`no retention defined for ${table}`);
+  return found;
+}
+
+/** Days a table keeps rows under the given retention (undefined: no TTL). */
+export function retentionDaysFor(table: string, retentionDays: number | undefined): number | undefined {
+  if (retentionDays === undefined) return undefined;
+  if (!Number.isInteger(retentionDays) || retentionDays <= 0) {
+    throw new Error(`retention must be a positive whole number of days, got ${retentionDays}`);
+  }
+  return spec(table).days(retentionDays);
+}
+
+function ttlExpression(table: string, days: number): string {
+  return `${spec(table).timeExpression} + toIntervalDay(${days})`;
+}
+
+/** The TTL line of a table's CREATE statement ('' without retention). */
+export function ttlClause(ctx: DdlContext, table: string): string {
+  const days = retentionDaysFor(table, ctx.retentionDays);
+  return days === undefined ? '' : `\nTTL ${ttlExpression(table, days)}`;
+}
+
+/** Brings existing tables' TTL in line with ctx.retentionDays; returns the tables altered. */
+export async function applyRetention(client: ClickHouseClient, ctx: DdlContext): Promise<string[]> {
+  if (ctx.retentionDays === undefined) return [];
+  const result = await client.query({
+    query: 'SELECT name, engine_full FROM system.tables WHERE database = {database:String}',
+    query_params: { database: ctx.database },
+    format: 'JSONEachRow',
+  });
+  const engines = new Map((await result.json<{ name: string; engine_full: string }>()).map((t) => [t.name, t.engine_full]));
+  const altered: string[] = [];
+  for (const table of Object.keys(TTL)) {
+    const engine = engines.get(localName(ctx, table));
+    if (engine === undefined) continue;
+    const days = retentionDaysFor(table, ctx.retentionDays)!;
+    const current = /\bTTL\b.*?toIntervalDay\((\d+)\)/.exec(engine)?.[1];
+    if (current === String(days)) continue;
+    await client.command({ query: `ALTER TABLE ${localTable(ctx, table)}${onCluster(ctx)} MODIFY TTL ${ttlExpression(table, days)}` });
+    altered.push(table);
+  }
+  return altered;
+}

@@ -1,0 +1,442 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { migrations } from './migrations.ts';
+import { formatTimestamp, type OtelTraceRow } from './otel-traces.ts';
+import { openStorage, type Storage } from './storage.ts';
+import { otelTraceRow, tempDataDir } from './testing.ts';
+
+let storage: Storage;
+let dataDir: string;
+
+async function rows<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  const result = await storage.client.query({ query, query_params: params, format: 'JSONEachRow' });
+  return result.json<T>();
+}
+
+const BASE_NS = 1_795_435_200_000_000_000n; // 2026-11-23 12:00:00 UTC
+const at = (ms: number): string => formatTimestamp(BASE_NS + BigInt(Math.round(ms * 1e6)));
+const hex = (n: number, length: number): string => n.toString(16).padStart(length, '0');
+
+/** A streamed chat call span carrying the full attribute set of docs/conventions.md, as the Collector stores it. */
+function llmCallSpan(n: number, fields: Partial<OtelTraceRow> = {}, attributes: Record<string, string> = {}): OtelTraceRow {
+  return otelTraceRow({
+    Timestamp: at(n),
+    TraceId: hex(n, 32),
+    SpanId: hex(n, 16),
+    SpanName: 'chat gpt-4o',
+    SpanKind: 'Client',
+    ServiceName: 'checkout',
+    ResourceAttributes: { 'service.name': 'checkout', 'telemetry.sdk.language': 'nodejs' },
+    ScopeName: '@llm-prism/instrumentation',
+    ScopeVersion: '0.1.0',
+    Duration: '2350000000',
+    SpanAttributes: {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.response.model': 'gpt-4o-2024-08-06',
+      'gen_ai.response.id': 'chatcmpl-123',
+      'gen_ai.response.finish_reasons': '["stop"]',
+      'gen_ai.usage.input_tokens': '1200',
+      'gen_ai.usage.output_tokens': '310',
+      'gen_ai.usage.cache_read.input_tokens': '1024',
+      'gen_ai.usage.cache_creation.input_tokens': '96',
+      'gen_ai.usage.cache_write.input_tokens': '96',
+      'gen_ai.usage.reasoning.output_tokens': '64',
+      'gen_ai.request.stream': 'true',
+      'gen_ai.conversation.id': 'conv-7',
+      'gen_ai.response.time_to_first_chunk': '0.4125',
+      'server.address': 'api.openai.com',
+      'server.port': '443',
+      'llm.queue_ms': '180.5',
+      'llm.ttft_ms': '412.5',
+      'llm.prefill_ms': '232',
+      'llm.decode_ms': '1937.25',
+      'llm.tool_call_ms': '120.75',
+      'llm.stream.chunks': '96',
+      'llm.stream.gap_p50_ms': '18.5',
+      'llm.stream.gap_p95_ms': '44',
+      'llm.stream.gap_max_ms': '131.25',
+      'llm.decode.tokens_per_second': '160.0206',
+      'llm.outcome': 'success',
+      'llm.attempts': '3',
+      'llm.retries': '2',
+      'llm.rate_limited_attempts': '2',
+      'llm.ratelimit.requests.limit': '500',
+      'llm.ratelimit.requests.remaining': '120',
+      'llm.ratelimit.requests.reset_s': '1',
+      'llm.ratelimit.tokens.limit': '30000',
+      'llm.ratelimit.tokens.remaining': '1500',
+      'llm.ratelimit.tokens.reset_s': '6',
+      'llm.ratelimit.headroom': '0.05',
+      'llm.cache.state': 'partial',
+      'llm.cache.miss_reason': 'prefix_changed',
+      'llm.cache.break_at': 'messages[3]',
+      'llm.cache.prefix_hash': '9f86d081884c7d65',
+      'llm.route': '/api/checkout',
+      ...attributes,
+    },
+    ...fields,
+  });
+}
+
+beforeAll(async () => {
+  dataDir = await tempDataDir();
+  storage = await openStorage({ dataDir });
+});
+afterAll(async () => {
+  await storage.close();
+});
+
+describe('migrations', () => {
+  test('are recorded once and re-running applies nothing', async () => {
+    const recorded = await rows<{ Version: number }>('SELECT Version FROM otel.schema_migrations FINAL ORDER BY Version');
+    expect(recorded.map((r) => r.Version)).toEqual(migrations.map((m) => m.version));
+    expect(await storage.migrate()).toEqual([]);
+    const reopened = await openStorage({ dataDir });
+    expect(await reopened.migrate()).toEqual([]);
+    const count = await rows<{ n: string }>('SELECT count() AS n FROM otel.schema_migrations');
+    expect(Number(count[0]!.n)).toBe(migrations.length);
+  });
+
+  test('create every table and view of the contract', async () => {
+    const tables = await rows<{ name: string; engine: string }>(
+      "SELECT name, engine FROM system.tables WHERE database = 'otel' ORDER BY name",
+    );
+    expect(tables).toEqual([
+      { name: 'llm_calls', engine: 'ReplacingMergeTree' },
+      { name: 'llm_calls_mv', engine: 'MaterializedView' },
+      { name: 'llm_completion_minute', engine: 'AggregatingMergeTree' },
+      { name: 'llm_completion_minute_mv', engine: 'MaterializedView' },
+      { name: 'llm_ttft_minute', engine: 'AggregatingMergeTree' },
+      { name: 'llm_ttft_minute_mv', engine: 'MaterializedView' },
+      { name: 'otel_traces', engine: 'MergeTree' },
+      { name: 'otel_traces_trace_id_ts', engine: 'MergeTree' },
+      { name: 'otel_traces_trace_id_ts_mv', engine: 'MaterializedView' },
+      { name: 'schema_migrations', engine: 'ReplacingMergeTree' },
+    ]);
+  });
+
+  test('a second database in the same data directory gets all versions', async () => {
+    const other = await openStorage({ dataDir, database: 'otel_other' });
+    expect(other.database).toBe('otel_other');
+    const recorded = await rows<{ Version: number }>('SELECT Version FROM otel_other.schema_migrations ORDER BY Version');
+    expect(recorded.map((r) => r.Version)).toEqual([1, 2, 3]);
+    expect(await other.migrate()).toEqual([]);
+  });
+
+  test('names that are not identifiers are refused before any DDL', async () => {
+    await expect(openStorage({ dataDir, database: 'otel; DROP TABLE x' })).rejects.toThrow(/invalid ClickHouse identifier/);
+    await expect(openStorage({ dataDir, retentionDays: 1.5 })).rejects.toThrow(/positive whole number/);
+  });
+});
+
+describe('otel_traces and llm_calls', () => {
+  const call = llmCallSpan(1);
+  const children: OtelTraceRow[] = [
+    otelTraceRow({
+      Timestamp: at(1),
+      TraceId: call.TraceId,
+      SpanId: hex(101, 16),
+      ParentSpanId: call.SpanId,
+      SpanName: 'llm.ttft',
+      SpanKind: 'Internal',
+      ServiceName: 'checkout',
+      Duration: '412500000',
+    }),
+    otelTraceRow({
+      Timestamp: at(1),
+      TraceId: call.TraceId,
+      SpanId: hex(102, 16),
+      ParentSpanId: hex(101, 16),
+      SpanName: 'llm.queue',
+      SpanKind: 'Internal',
+      ServiceName: 'checkout',
+      Duration: '180500000',
+      'Events.Timestamp': [at(1), at(120)],
+      'Events.Name': ['llm.http.attempt', 'llm.http.attempt'],
+      'Events.Attributes': [
+        { 'llm.attempt': '1', 'http.response.status_code': '429', 'llm.retry_after_s': '0.1' },
+        { 'llm.attempt': '2', 'http.response.status_code': '200' },
+      ],
+    }),
+  ];
+  // Not LLM calls: an HTTP client span (no gen_ai.operation.name) and a server span.
+  const others: OtelTraceRow[] = [
+    otelTraceRow({
+      Timestamp: at(2),
+      TraceId: hex(2, 32),
+      SpanId: hex(2, 16),
+      SpanName: 'POST',
+      SpanKind: 'Client',
+      ServiceName: 'checkout',
+      SpanAttributes: { 'http.request.method': 'POST', 'server.address': 'api.openai.com' },
+      Duration: 1000,
+    }),
+    otelTraceRow({
+      Timestamp: at(3),
+      TraceId: hex(3, 32),
+      SpanId: hex(3, 16),
+      SpanName: 'GET /api/checkout',
+      SpanKind: 'Server',
+      ServiceName: 'checkout',
+      SpanAttributes: { 'gen_ai.operation.name': 'chat' }, // a server span is never an LLM call
+      Duration: 1000,
+      'Links.TraceId': [hex(9, 32)],
+      'Links.SpanId': [hex(9, 16)],
+      'Links.TraceState': ['k=v'],
+      'Links.Attributes': [{ reason: 'batch' }],
+    }),
+  ];
+
+  beforeAll(async () => {
+    await storage.insertSpans([call, ...children, ...others]);
+  });
+
+  test('otel_traces keeps every span exactly', async () => {
+    const stored = await rows<Record<string, unknown>>(
+      `SELECT * FROM otel.otel_traces WHERE TraceId IN {ids:Array(String)} ORDER BY SpanId`,
+      { ids: [call.TraceId, hex(2, 32), hex(3, 32)] },
+    );
+    expect(stored).toHaveLength(5);
+    const byId = new Map(stored.map((r) => [r.SpanId, r]));
+    for (const span of [call, ...children, ...others]) {
+      const row = byId.get(span.SpanId)!;
+      expect({ ...row, Duration: String(row.Duration) }).toEqual({ ...span, Duration: String(span.Duration) });
+    }
+  });
+
+  test('the trace-id lookup table gets the trace span', async () => {
+    const lookup = await rows<{ Start: string; End: string }>(
+      'SELECT min(Start) AS Start, max(End) AS End FROM otel.otel_traces_trace_id_ts WHERE TraceId = {id:String}',
+      { id: hex(3, 32) },
+    );
+    expect(lookup).toEqual([{ Start: at(3).slice(0, 19), End: at(3).slice(0, 19) }]);
+  });
+
+  test('llm_calls holds exactly the LLM call span, every typed column right', async () => {
+    const calls = await rows<Record<string, unknown>>(
+      'SELECT * FROM otel.llm_calls FINAL WHERE TraceId IN {ids:Array(String)}',
+      { ids: [call.TraceId, hex(2, 32), hex(3, 32)] },
+    );
+    expect(calls).toEqual([
+      {
+        Timestamp: call.Timestamp,
+        TraceId: call.TraceId,
+        SpanId: call.SpanId,
+        ServiceName: 'checkout',
+        Route: '/api/checkout',
+        Provider: 'openai',
+        Operation: 'chat',
+        RequestModel: 'gpt-4o',
+        ResponseModel: 'gpt-4o-2024-08-06',
+        Streamed: 1,
+        StatusCode: 'Unset',
+        ErrorType: '',
+        FinishReason: 'stop',
+        Outcome: 'success',
+        DurationMs: 2350,
+        QueueMs: 180.5,
+        TtftMs: 412.5,
+        PrefillMs: 232,
+        DecodeMs: 1937.25,
+        ToolCallMs: 120.75,
+        InputTokens: 1200,
+        OutputTokens: 310,
+        CacheReadTokens: 1024,
+        CacheWriteTokens: 96,
+        ReasoningTokens: 64,
+        CacheState: 'partial',
+        CacheMissReason: 'prefix_changed',
+        CacheBreakAt: 'messages[3]',
+        PrefixHash: '9f86d081884c7d65',
+        ConversationId: 'conv-7',
+        Chunks: 96,
+        GapP50Ms: 18.5,
+        GapP95Ms: 44,
+        GapMaxMs: 131.25,
+        DecodeTokensPerSec: 160.0206,
+        Attempts: 3,
+        Retries: 2,
+        RateLimitedAttempts: 2,
+        RateLimitHeadroom: 0.05,
+      },
+    ]);
+  });
+});
+
+describe('spans from other instrumentations (as a Collector writes them)', () => {
+  // Only the older / minimal GenAI attributes: gen_ai.system, finish reasons, time_to_first_chunk.
+  const foreign = (n: number, attributes: Record<string, string>, fields: Partial<OtelTraceRow> = {}): OtelTraceRow =>
+    otelTraceRow({
+      Timestamp: at(1000 + n),
+      TraceId: hex(1000 + n, 32),
+      SpanId: hex(1000 + n, 16),
+      SpanName: 'chat gemini-2.5-flash',
+      SpanKind: 'Client',
+      ServiceName: 'other',
+      Duration: '900000000',
+      SpanAttributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.system': 'gcp.gemini', ...attributes },
+      ...fields,
+    });
+  const cases: { name: string; span: OtelTraceRow; expected: Record<string, unknown> }[] = [
+    { name: 'stop', span: foreign(1, { 'gen_ai.response.finish_reasons': '["stop"]' }), expected: { Outcome: 'success', FinishReason: 'stop' } },
+    { name: 'length', span: foreign(2, { 'gen_ai.response.finish_reasons': '["length"]' }), expected: { Outcome: 'truncated', FinishReason: 'length' } },
+    { name: 'max_tokens', span: foreign(3, { 'gen_ai.response.finish_reasons': '["max_tokens"]' }), expected: { Outcome: 'truncated' } },
+    { name: 'MAX_TOKENS', span: foreign(4, { 'gen_ai.response.finish_reasons': '["MAX_TOKENS"]' }), expected: { Outcome: 'truncated', FinishReason: 'MAX_TOKENS' } },
+    { name: 'content_filter', span: foreign(5, { 'gen_ai.response.finish_reasons': '["content_filter"]' }), expected: { Outcome: 'filtered' } },
+    { name: 'SAFETY', span: foreign(6, { 'gen_ai.response.finish_reasons': '["SAFETY"]' }), expected: { Outcome: 'filtered' } },
+    { name: 'refusal', span: foreign(7, { 'gen_ai.response.finish_reasons': '["refusal"]' }), expected: { Outcome: 'refused' } },
+    { name: 'second of two choices', span: foreign(8, { 'gen_ai.response.finish_reasons': '["stop","length"]' }), expected: { Outcome: 'truncated', FinishReason: 'stop' } },
+    { name: 'plain string reason', span: foreign(9, { 'gen_ai.response.finish_reasons': 'end_turn' }), expected: { Outcome: 'success', FinishReason: 'end_turn' } },
+    {
+      name: 'error status',
+      span: foreign(10, { 'error.type': '503', 'gen_ai.response.finish_reasons': '["stop"]' }, { StatusCode: 'Error' }),
+      expected: { Outcome: 'error', StatusCode: 'Error', ErrorType: '503' },
+    },
+    { name: 'old exporter status name', span: foreign(11, {}, { StatusCode: 'STATUS_CODE_ERROR' }), expected: { Outcome: 'error', StatusCode: 'Error' } },
+    {
+      name: 'ttft from time_to_first_chunk makes it streamed',
+      span: foreign(12, { 'gen_ai.response.time_to_first_chunk': '0.35' }),
+      expected: { TtftMs: 350, Streamed: 1 },
+    },
+    { name: 'exponent notation', span: foreign(13, { 'gen_ai.response.time_to_first_chunk': '1.5e+1' }), expected: { TtftMs: 15_000 } },
+    { name: 'no stream evidence', span: foreign(14, {}), expected: { Streamed: 0, TtftMs: null, Attempts: 1, Retries: 0 } },
+    {
+      name: 'deprecated token names',
+      span: foreign(15, { 'gen_ai.usage.prompt_tokens': '40', 'gen_ai.usage.completion_tokens': '7' }),
+      expected: { InputTokens: 40, OutputTokens: 7 },
+    },
+    {
+      name: 'cache_write only',
+      span: foreign(16, { 'gen_ai.usage.cache_write.input_tokens': '2048' }),
+      expected: { CacheWriteTokens: 2048 },
+    },
+    {
+      name: 'llm.outcome wins over the derivation',
+      span: foreign(17, { 'llm.outcome': 'aborted', 'gen_ai.response.finish_reasons': '["length"]' }),
+      expected: { Outcome: 'aborted' },
+    },
+    { name: 'old exporter span kind', span: foreign(18, {}, { SpanKind: 'SPAN_KIND_CLIENT' }), expected: { Provider: 'gcp.gemini' } },
+  ];
+
+  beforeAll(async () => {
+    // Inserted straight into otel_traces, as the Collector's exporter does (it does not go through insertSpans).
+    await storage.client.insert({ table: 'otel.otel_traces', values: cases.map((c) => c.span), format: 'JSONEachRow' });
+  });
+
+  test.each(cases)('$name', async ({ span, expected }) => {
+    const [row] = await rows<Record<string, unknown>>('SELECT * FROM otel.llm_calls FINAL WHERE SpanId = {id:String}', { id: span.SpanId });
+    expect(row).toMatchObject({ Provider: 'gcp.gemini', Operation: 'chat', ServiceName: 'other', DurationMs: 900, ...expected });
+  });
+});
+
+describe('SLO rollups', () => {
+  const minute = 60 * 60_000; // a minute of its own: 13:00 UTC
+  const call = (n: number, ttftMs: number | null, durationMs: number, outcome: string, streamed = true): OtelTraceRow =>
+    llmCallSpan(
+      minute + n,
+      { TraceId: hex(5000 + n, 32), SpanId: hex(5000 + n, 16), ServiceName: 'slo', Duration: String(durationMs * 1e6) },
+      {
+        'llm.ttft_ms': ttftMs === null ? '' : String(ttftMs),
+        'gen_ai.response.time_to_first_chunk': '',
+        'llm.outcome': outcome,
+        'gen_ai.request.stream': String(streamed),
+      },
+    );
+  const spans = [
+    call(1, 95, 900, 'success'),
+    call(2, 100, 1000, 'success'),
+    call(3, 101, 1800, 'success'),
+    call(4, 480, 2500, 'truncated'),
+    call(5, 2600, 9000, 'error'),
+    call(6, null, 30_500, 'error'), // streamed, never produced a first chunk
+    call(7, 50, 400, 'aborted'), // the application broke off: in no SLO
+    call(8, null, 700, 'success', false), // not streamed: completion only
+  ];
+
+  beforeAll(async () => {
+    await storage.insertSpans(spans);
+    await storage.insertSpans([spans[0]!, spans[3]!]); // delivered twice
+    // chDB defaults to async inserts; views must fire for them too.
+    await storage.client.insert({
+      table: 'otel.otel_traces',
+      values: [spans[1]!],
+      format: 'JSONEachRow',
+      clickhouse_settings: { async_insert: 1, wait_for_async_insert: 1 },
+    });
+  });
+
+  test('llm_calls: duplicates collapse with FINAL', async () => {
+    const [counts] = await rows<{ raw: string; final: string }>(
+      "SELECT (SELECT count() FROM otel.llm_calls WHERE ServiceName = 'slo') AS raw, (SELECT count() FROM otel.llm_calls FINAL WHERE ServiceName = 'slo') AS final",
+    );
+    expect(Number(counts!.raw)).toBe(spans.length + 3);
+    expect(Number(counts!.final)).toBe(spans.length);
+  });
+
+  test('llm_ttft_minute: streamed, non-aborted calls per bucket, each span once', async () => {
+    const buckets = await rows<{ Minute: string; Model: string; TtftBucketMs: number; calls: string }>(
+      `SELECT Minute, Model, TtftBucketMs, uniqExactMerge(Calls) AS calls FROM otel.llm_ttft_minute
+       WHERE ServiceName = 'slo' GROUP BY Minute, Model, TtftBucketMs ORDER BY TtftBucketMs`,
+    );
+    expect(buckets.map((b) => [b.Minute, b.Model, b.TtftBucketMs, Number(b.calls)])).toEqual([
+      ['2026-11-23 13:00:00', 'gpt-4o', 100, 2],
+      ['2026-11-23 13:00:00', 'gpt-4o', 110, 1],
+      ['2026-11-23 13:00:00', 'gpt-4o', 480, 1],
+      ['2026-11-23 13:00:00', 'gpt-4o', 2600, 1],
+      ['2026-11-23 13:00:00', 'gpt-4o', 4294967295, 1],
+    ]);
+  });
+
+  test('a TTFT threshold chosen at query time gives good / total', async () => {
+    const query = `SELECT uniqExactMergeIf(Calls, TtftBucketMs <= {threshold:UInt32}) AS good, uniqExactMerge(Calls) AS total
+      FROM otel.llm_ttft_minute WHERE ServiceName = 'slo'`;
+    const at100 = await rows<{ good: string; total: string }>(query, { threshold: 100 });
+    const at500 = await rows<{ good: string; total: string }>(query, { threshold: 500 });
+    expect(at100.map((r) => [Number(r.good), Number(r.total)])).toEqual([[2, 6]]);
+    expect(at500.map((r) => [Number(r.good), Number(r.total)])).toEqual([[4, 6]]);
+  });
+
+  test('llm_completion_minute: good (success) and duration buckets, each span once', async () => {
+    const buckets = await rows<{ Good: number; DurationBucketMs: number; calls: string }>(
+      `SELECT Good, DurationBucketMs, uniqExactMerge(Calls) AS calls FROM otel.llm_completion_minute
+       WHERE ServiceName = 'slo' GROUP BY Good, DurationBucketMs ORDER BY Good, DurationBucketMs`,
+    );
+    expect(buckets.map((b) => [b.Good, b.DurationBucketMs, Number(b.calls)])).toEqual([
+      [0, 2500, 1],
+      [0, 9000, 1],
+      [0, 31_000, 1],
+      [1, 700, 1],
+      [1, 900, 1],
+      [1, 1000, 1],
+      [1, 1800, 1],
+    ]);
+    const [slo] = await rows<{ good: string; total: string }>(
+      `SELECT uniqExactMergeIf(Calls, Good = 1 AND DurationBucketMs <= 1000) AS good, uniqExactMerge(Calls) AS total
+       FROM otel.llm_completion_minute WHERE ServiceName = 'slo'`,
+    );
+    expect([Number(slo!.good), Number(slo!.total)]).toEqual([3, 7]);
+  });
+});
+
+describe('insertSpans', () => {
+  test('resolves once rows are readable, and an empty batch is a no-op', async () => {
+    await storage.insertSpans([]);
+    const span = llmCallSpan(9000, { ServiceName: 'readable' });
+    await storage.insertSpans([span]);
+    const [row] = await rows<{ n: string }>("SELECT count() AS n FROM otel.llm_calls WHERE ServiceName = 'readable'");
+    expect(Number(row!.n)).toBe(1);
+  });
+
+  test('rejects a batch with an invalid row and stores none of it', async () => {
+    const good = llmCallSpan(9001, { ServiceName: 'rejected' });
+    const bad = llmCallSpan(9002, { ServiceName: 'rejected', Timestamp: 'not a time' });
+    await expect(storage.insertSpans([good, bad])).rejects.toThrow();
+    const [row] = await rows<{ n: string }>("SELECT count() AS n FROM otel.otel_traces WHERE ServiceName = 'rejected'");
+    expect(Number(row!.n)).toBe(0);
+  });
+
+  test('ping answers true while open', async () => {
+    expect(await storage.ping()).toBe(true);
+  });
+});

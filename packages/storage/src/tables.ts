@@ -1,0 +1,7 @@
+// Public table names: the contract with the ingest, Grafana and report packages (docs/clickhouse.md).
+export const OTEL_TRACES = 'otel_traces';
+export const OTEL_TRACES_TRACE_ID_TS = 'otel_traces_trace_id_ts';
+export const LLM_CALLS = 'llm_calls';
+export const LLM_TTFT_MINUTE = 'llm_ttft_minute';
+export const LLM_COMPLETION_MINUTE = 'llm_completion_minute';
+export const SCHEMA_MIGRATIONS = 'schema_migrations';
