@@ -1,0 +1,152 @@
+// Multi-window, multi-burn-rate alert rules (SRE Workbook) in Grafana's file-provisioning shape.
+// One rule per (SLO, SLI, severity): four burn-rate queries (long and short window of each of the
+// severity's two rows) and one math expression that ORs the rows, each row ANDing its windows.
+import { ClickHouseQueryBuilder, DATASOURCE_UID, type ClickHouseQuery } from './clickhouse-query.ts';
+import type { ServiceSlo, SloConfig, SloKind } from './config.ts';
+import { DASHBOARD_UID } from './dashboards/common.ts';
+import { KIND_TITLE } from './dashboards/slo-overview.ts';
+import { BURN_WINDOWS, burnRatesSql, type BurnWindow } from './sli-sql.ts';
+
+export type Severity = 'page' | 'ticket';
+
+export interface BurnRateCondition {
+  long: BurnWindow;
+  short: BurnWindow;
+  burnRate: number;
+}
+
+function window(label: string): BurnWindow {
+  const w = BURN_WINDOWS.find((x) => x.label === label);
+  if (w === undefined) throw new Error(`no burn window ${label}`);
+  return w;
+}
+
+/** Page: 2 % of the budget in 1 h or 5 % in 6 h; ticket: 10 % in 1 d or in 3 d. */
+export const ALERT_POLICY: Record<Severity, readonly [BurnRateCondition, BurnRateCondition]> = {
+  page: [
+    { long: window('1h'), short: window('5m'), burnRate: 14.4 },
+    { long: window('6h'), short: window('30m'), burnRate: 6 },
+  ],
+  ticket: [
+    { long: window('1d'), short: window('2h'), burnRate: 3 },
+    { long: window('3d'), short: window('6h'), burnRate: 1 },
+  ],
+};
+
+const FOR: Record<Severity, string> = { page: '2m', ticket: '15m' };
+export const ALERT_FOLDER = 'LLM Prism SLOs';
+export const CONDITION_REF = 'E';
+
+export interface AlertQuery {
+  refId: string;
+  relativeTimeRange: { from: number; to: number };
+  datasourceUid: string;
+  model: (ClickHouseQuery & { intervalMs: number; maxDataPoints: number }) | MathExpression;
+}
+
+export interface MathExpression {
+  refId: string;
+  type: 'math';
+  expression: string;
+  datasource: { type: '__expr__'; uid: '__expr__' };
+}
+
+export interface AlertRule {
+  uid: string;
+  title: string;
+  condition: string;
+  data: AlertQuery[];
+  for: string;
+  noDataState: 'OK';
+  execErrState: 'Error';
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface AlertRuleFile {
+  apiVersion: 1;
+  groups: { orgId: number; name: string; folder: string; interval: string; rules: AlertRule[] }[];
+}
+
+function burnQuery(database: string, slo: ServiceSlo, kind: SloKind, refId: string, w: BurnWindow): AlertQuery {
+  const { _implementsDataqueryVariant, ...model } = new ClickHouseQueryBuilder(burnRatesSql(slo, kind, [w], { database })).refId(refId).build();
+  return {
+    refId,
+    // The query window ends at $__toTime = the evaluation time; the range documents the window.
+    relativeTimeRange: { from: w.seconds, to: 0 },
+    datasourceUid: DATASOURCE_UID,
+    model: { ...model, intervalMs: 60_000, maxDataPoints: 43_200 } as AlertQuery['model'],
+  };
+}
+
+/** `($A > 14.4 && $B > 14.4) || ($C > 6 && $D > 6)`: refs A–D are the windows in ALERT_POLICY order. */
+export function conditionExpression(severity: Severity): string {
+  const [first, second] = ALERT_POLICY[severity];
+  return `($A > ${first.burnRate} && $B > ${first.burnRate}) || ($C > ${second.burnRate} && $D > ${second.burnRate})`;
+}
+
+function ruleFor(config: SloConfig, slo: ServiceSlo, kind: SloKind, severity: Severity, panelId: number): AlertRule {
+  const [first, second] = ALERT_POLICY[severity];
+  const windows: [string, BurnWindow][] = [
+    ['A', first.long],
+    ['B', first.short],
+    ['C', second.long],
+    ['D', second.short],
+  ];
+  const o = slo[kind];
+  const scope = [slo.service, slo.model, slo.route].filter((p) => p !== undefined).join(' ');
+  const rate = (ref: string, w: BurnWindow) => `{{ humanize $values.${ref}.Value }}× over ${w.label}`;
+  const sloName = `${slo.id}-${kind}`;
+  const labels: Record<string, string> = {
+    severity,
+    service: slo.service,
+    slo: sloName,
+    sli: kind,
+    slo_name: slo.id,
+    sloth_service: slo.service,
+    sloth_slo: kind,
+    sloth_severity: severity,
+  };
+  if (slo.model !== undefined) labels.model = slo.model;
+  if (slo.route !== undefined) labels.route = slo.route;
+  return {
+    // Grafana uids hold at most 40 characters; config ids are at most 28.
+    uid: `${slo.id}-${kind === 'ttft' ? 'ttft' : 'done'}-${severity}`,
+    title: `${scope} ${KIND_TITLE[kind]} SLO burn rate (${severity})`,
+    condition: CONDITION_REF,
+    data: [
+      ...windows.map(([ref, w]) => burnQuery(config.database, slo, kind, ref, w)),
+      {
+        refId: CONDITION_REF,
+        relativeTimeRange: { from: 0, to: 0 },
+        datasourceUid: '__expr__',
+        model: { refId: CONDITION_REF, type: 'math', expression: conditionExpression(severity), datasource: { type: '__expr__', uid: '__expr__' } },
+      },
+    ],
+    for: FOR[severity],
+    noDataState: 'OK',
+    execErrState: 'Error',
+    labels,
+    annotations: {
+      summary: `${scope}: ${KIND_TITLE[kind]} SLO is burning its ${config.window} error budget too fast (${severity})`,
+      description:
+        `Objective: ${o.objective * 100}% ${kind === 'ttft' ? 'of streamed calls with first token' : 'of calls successful'} within ${o.thresholdMs} ms. ` +
+        `Burn rate ${rate('A', first.long)} and ${rate('B', first.short)} (alert above ${first.burnRate}); ` +
+        `${rate('C', second.long)} and ${rate('D', second.short)} (alert above ${second.burnRate}).`,
+      __dashboardUid__: DASHBOARD_UID.slo,
+      __panelId__: String(panelId),
+    },
+  };
+}
+
+/** One rule group per SLO, evaluated every minute. */
+export function alertRuleFile(
+  config: SloConfig,
+  slo: ServiceSlo,
+  burnRatePanel: (sloId: string, kind: SloKind) => number,
+): AlertRuleFile {
+  const rules = (['ttft', 'completion'] as const).flatMap((kind) =>
+    (['page', 'ticket'] as const).map((severity) => ruleFor(config, slo, kind, severity, burnRatePanel(slo.id, kind))),
+  );
+  return { apiVersion: 1, groups: [{ orgId: 1, name: `slo-${slo.id}`, folder: ALERT_FOLDER, interval: '1m', rules }] };
+}

@@ -1,0 +1,147 @@
+// SLOs as code: the types of llm-prism.slo.yaml, its loader and a strict validator whose errors
+// name the path of the bad field (`slos[1].ttft.objective: …`).
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { isBucketBoundary } from '@llm-prism/storage';
+
+export type SloKind = 'ttft' | 'completion';
+
+export interface Objective {
+  /** Latency threshold in ms; must lie on the rollups' bucket grid so good = buckets <= threshold is exact. */
+  thresholdMs: number;
+  /** Share of good events, 0 < objective < 1 (e.g. 0.95). */
+  objective: number;
+}
+
+export interface ServiceSlo {
+  /** Stable id used in dashboard/rule uids and labels: [a-z0-9-]. */
+  id: string;
+  service: string;
+  /** Restricts both SLOs to one request model. */
+  model?: string;
+  /** Restricts both SLOs to one route (`llm.route`). */
+  route?: string;
+  /** Streamed, non-aborted calls: good when the first output chunk arrived within the threshold. */
+  ttft: Objective;
+  /** Non-aborted calls: good when Outcome = 'success' and the call ended within the threshold. */
+  completion: Objective;
+}
+
+export interface SloConfig {
+  window: '28d' | '30d';
+  /** ClickHouse database holding otel_traces, llm_calls and the rollups (default 'otel'). */
+  database: string;
+  slos: ServiceSlo[];
+}
+
+export class SloConfigError extends Error {
+  readonly issues: string[];
+  constructor(source: string, issues: string[]) {
+    super(`invalid SLO config ${source}:\n  ${issues.join('\n  ')}`);
+    this.name = 'SloConfigError';
+    this.issues = issues;
+  }
+}
+
+export const WINDOW_SECONDS: Record<SloConfig['window'], number> = { '28d': 28 * 86_400, '30d': 30 * 86_400 };
+
+type Issues = string[];
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkKeys(v: Record<string, unknown>, path: string, allowed: readonly string[], issues: Issues): void {
+  for (const key of Object.keys(v)) {
+    if (!allowed.includes(key)) issues.push(`${path}.${key}: unknown field (expected one of ${allowed.join(', ')})`);
+  }
+}
+
+function optionalString(v: Record<string, unknown>, key: string, path: string, issues: Issues): string | undefined {
+  const value = v[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') {
+    issues.push(`${path}.${key}: must be a non-empty string`);
+    return undefined;
+  }
+  return value;
+}
+
+function objective(v: unknown, path: string, issues: Issues): Objective {
+  const out: Objective = { thresholdMs: 0, objective: 0 };
+  if (!isRecord(v)) {
+    issues.push(`${path}: must be a mapping with thresholdMs and objective`);
+    return out;
+  }
+  checkKeys(v, path, ['thresholdMs', 'objective'], issues);
+  const { thresholdMs, objective: obj } = v;
+  if (typeof thresholdMs !== 'number' || !isBucketBoundary(thresholdMs)) {
+    issues.push(
+      `${path}.thresholdMs: must be a latency on the bucket grid (10 ms steps to 2000, 100 ms to 30000, 1000 ms to 300000), got ${JSON.stringify(thresholdMs)}`,
+    );
+  } else out.thresholdMs = thresholdMs;
+  if (typeof obj !== 'number' || !(obj > 0 && obj < 1)) {
+    issues.push(`${path}.objective: must be a number strictly between 0 and 1 (e.g. 0.95), got ${JSON.stringify(obj)}`);
+  } else out.objective = obj;
+  return out;
+}
+
+function slug(parts: (string | undefined)[]): string {
+  return parts
+    .filter((p): p is string => p !== undefined)
+    .join('-')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+/** Validates parsed YAML; throws SloConfigError listing every bad field. */
+export function validateSloConfig(raw: unknown, source = '<config>'): SloConfig {
+  const issues: Issues = [];
+  if (!isRecord(raw)) throw new SloConfigError(source, ['(root): must be a mapping with window and slos']);
+  checkKeys(raw, '(root)', ['window', 'database', 'slos'], issues);
+  const database = optionalString(raw, 'database', '(root)', issues) ?? 'otel';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) issues.push(`database: must be a plain identifier, got ${JSON.stringify(database)}`);
+  const window = raw.window;
+  if (window !== '28d' && window !== '30d') issues.push(`window: must be 28d or 30d, got ${JSON.stringify(window)}`);
+  const slos: ServiceSlo[] = [];
+  if (!Array.isArray(raw.slos) || raw.slos.length === 0) issues.push('slos: must be a non-empty list');
+  else {
+    raw.slos.forEach((entry: unknown, i: number) => {
+      const path = `slos[${i}]`;
+      if (!isRecord(entry)) {
+        issues.push(`${path}: must be a mapping`);
+        return;
+      }
+      checkKeys(entry, path, ['id', 'service', 'model', 'route', 'ttft', 'completion'], issues);
+      const service = optionalString(entry, 'service', path, issues);
+      if (service === undefined && entry.service === undefined) issues.push(`${path}.service: required`);
+      const model = optionalString(entry, 'model', path, issues);
+      const route = optionalString(entry, 'route', path, issues);
+      const id = optionalString(entry, 'id', path, issues) ?? slug([service, model, route]);
+      if (!/^[a-z0-9][a-z0-9-]{0,27}$/.test(id)) {
+        issues.push(`${path}.id: must be 1–28 characters of [a-z0-9-] (it is derived from service/model/route when absent), got ${JSON.stringify(id)}`);
+      }
+      if (slos.some((s) => s.id === id)) issues.push(`${path}.id: duplicate SLO id ${JSON.stringify(id)}`);
+      const slo: ServiceSlo = {
+        id,
+        service: service ?? '',
+        ttft: objective(entry.ttft, `${path}.ttft`, issues),
+        completion: objective(entry.completion, `${path}.completion`, issues),
+      };
+      if (model !== undefined) slo.model = model;
+      if (route !== undefined) slo.route = route;
+      slos.push(slo);
+    });
+  }
+  if (issues.length > 0) throw new SloConfigError(source, issues);
+  return { window: window as SloConfig['window'], database, slos };
+}
+
+export function parseSloConfig(text: string, source = '<config>'): SloConfig {
+  return validateSloConfig(parse(text), source);
+}
+
+export async function loadSloConfig(path: string): Promise<SloConfig> {
+  return parseSloConfig(await readFile(path, 'utf8'), path);
+}

@@ -1,0 +1,62 @@
+// Drill-down: the slowest calls, each TraceId linking to Grafana's trace view of otel_traces
+// (the ClickHouse plugin's OTel trace format) on this dashboard.
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import { chQuery, Format } from '../clickhouse-query.ts';
+import { baseDashboard, CALLS_WHERE, DASHBOARD_UID, modelVariable, panelIds, serviceVariable, traceLink } from './common.ts';
+
+export const slowCallsSql = (db: string): string =>
+  [
+  'SELECT Timestamp, TraceId, ServiceName, RequestModel, Route, Outcome, FinishReason,',
+  '  round(DurationMs) AS duration_ms, round(TtftMs) AS ttft_ms, round(QueueMs) AS queue_ms, round(DecodeMs) AS decode_ms,',
+  '  Retries, CacheState, CacheMissReason',
+  `FROM ${db}.llm_calls FINAL`,
+  CALLS_WHERE,
+  'ORDER BY DurationMs DESC',
+  'LIMIT 100',
+].join('\n');
+
+/** The plugin's OTel trace-ID query shape: one row per span, bounded by the trace's time lookup table. */
+export const traceSql = (db: string): string =>
+  [
+  "WITH '${trace_id}' AS trace_id,",
+  `  (SELECT min(Start) FROM ${db}.otel_traces_trace_id_ts WHERE TraceId = trace_id) AS trace_start,`,
+  `  (SELECT max(End) + 1 FROM ${db}.otel_traces_trace_id_ts WHERE TraceId = trace_id) AS trace_end`,
+  'SELECT TraceId AS traceID, SpanId AS spanID, ParentSpanId AS parentSpanID, ServiceName AS serviceName,',
+  '  SpanName AS operationName, multiply(toUnixTimestamp64Nano(Timestamp), 0.000001) AS startTime,',
+  '  multiply(Duration, 0.000001) AS duration,',
+  "  arrayMap(key -> map('key', key, 'value', SpanAttributes[key]), mapKeys(SpanAttributes)) AS tags,",
+  "  arrayMap(key -> map('key', key, 'value', ResourceAttributes[key]), mapKeys(ResourceAttributes)) AS serviceTags,",
+  "  arrayMap((name, ts, attrs) -> map('name', toString(name), 'timestamp', toString(multiply(toUnixTimestamp64Nano(ts), 0.000001)), 'fields', toString(attrs)), Events.Name, Events.Timestamp, Events.Attributes) AS logs,",
+  "  if(StatusCode = 'Error', 2, if(StatusCode = 'Ok', 1, 0)) AS statusCode, StatusMessage AS statusMessage",
+  `FROM ${db}.otel_traces`,
+  'WHERE TraceId = trace_id AND Timestamp >= trace_start AND Timestamp <= trace_end',
+  'ORDER BY startTime ASC',
+].join('\n');
+
+export function callsDashboard(db: string): dashboard.Dashboard {
+  const nextId = panelIds();
+  return baseDashboard(DASHBOARD_UID.calls, 'LLM Prism — slow calls and traces', 'The slowest calls; click a TraceId to open its phases as a trace.')
+    .withVariable(serviceVariable(db))
+    .withVariable(modelVariable(db))
+    .withVariable(new dashboard.TextBoxVariableBuilder('trace_id').label('Trace ID').defaultValue(''))
+    .withPanel(
+      new table.PanelBuilder()
+        .id(nextId())
+        .title('Slowest calls')
+        .withTarget(chQuery(slowCallsSql(db)))
+        .overrideByName('TraceId', [traceLink()])
+        .height(12)
+        .span(24),
+    )
+    .withPanel(
+      new dashboard.PanelBuilder()
+        .type('traces')
+        .id(nextId())
+        .title('Trace ${trace_id}')
+        .withTarget(chQuery(traceSql(db)).format(Format.Trace))
+        .height(14)
+        .span(24),
+    )
+    .build();
+}

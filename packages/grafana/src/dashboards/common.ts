@@ -1,0 +1,76 @@
+// Shared pieces of the generated dashboards: uids, template variables, filters, panel ids.
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { clickhouseDatasource } from '../clickhouse-query.ts';
+
+export const DASHBOARD_UID = {
+  slo: 'llm-prism-slo',
+  latency: 'llm-prism-latency',
+  cache: 'llm-prism-cache',
+  failures: 'llm-prism-failures',
+  calls: 'llm-prism-calls',
+} as const;
+
+export const TAGS = ['llm-prism'];
+
+/** Sequential panel ids, unique within one dashboard. */
+export function panelIds(): () => number {
+  let id = 0;
+  return () => ++id;
+}
+
+function multiVariable(db: string, name: string, label: string, column: string): dashboard.QueryVariableBuilder {
+  return new dashboard.QueryVariableBuilder(name)
+    .label(label)
+    .datasource(clickhouseDatasource())
+    .query(`SELECT DISTINCT ${column} FROM ${db}.llm_calls WHERE $__timeFilter(Timestamp) ORDER BY ${column}`)
+    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+    .sort(dashboard.VariableSort.AlphabeticalAsc)
+    .multi(true)
+    .includeAll(true)
+    .current({ text: 'All', value: '$__all' });
+}
+
+export const serviceVariable = (db: string) => multiVariable(db, 'service', 'Service', 'ServiceName');
+export const modelVariable = (db: string) => multiVariable(db, 'model', 'Model', 'RequestModel');
+
+/** WHERE fragment on llm_calls honouring $service / $model ("All" drops the condition). */
+export const CALL_FILTER =
+  '$__conditionalAll(ServiceName IN (${service}), $service) AND $__conditionalAll(RequestModel IN (${model}), $model)';
+
+/** The same filter on otel_traces, whose model lives in the attribute map. */
+export const SPAN_FILTER =
+  "$__conditionalAll(ServiceName IN (${service}), $service) AND $__conditionalAll(SpanAttributes['gen_ai.request.model'] IN (${model}), $model)";
+
+export function baseDashboard(uid: string, title: string, description: string): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(title)
+    .uid(uid)
+    .description(description)
+    .tags(TAGS)
+    .editable()
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .time({ from: 'now-6h', to: 'now' })
+    .timezone('utc')
+    .refresh('1m')
+    .link(new dashboard.DashboardLinkBuilder('LLM Prism').type(dashboard.DashboardLinkType.Dashboards).tags(TAGS).asDropdown(true).includeVars(true).keepTime(true));
+}
+
+/** Link from a TraceId cell to the drill-down dashboard's trace view. */
+export const traceLink = (): dashboard.DynamicConfigValue => ({
+  id: 'links',
+  value: [{ title: 'Open trace', url: `/d/${DASHBOARD_UID.calls}?var-trace_id=\${__value.raw}&\${__url_time_range}` }],
+});
+
+/** WHERE clause of llm_calls panels: the dashboard's time range plus $service / $model. */
+export const CALLS_WHERE = `WHERE $__timeFilter(Timestamp) AND ${CALL_FILTER}`;
+
+/** Time series over llm_calls: `time`, optional label column(s), then the selected values. */
+export function callSeriesSql(db: string, select: string, extraWhere = '', groupBy = ''): string {
+  const labels = groupBy === '' ? '' : `, ${groupBy}`;
+  return [
+    `SELECT $__timeInterval(Timestamp) AS time${labels}, ${select}`,
+    `FROM ${db}.llm_calls FINAL`,
+    `${CALLS_WHERE}${extraWhere}`,
+    `GROUP BY time${labels}`,
+    'ORDER BY time',
+  ].join('\n');
+}

@@ -1,0 +1,83 @@
+// Latency anatomy: where a call's time goes — queue, prefill, decode by model — and how the stream
+// behaves (TTFT distribution, inter-chunk gaps, decode speed, tool-call time).
+import * as barchart from '@grafana/grafana-foundation-sdk/barchart';
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { chQuery, chTimeSeries } from '../clickhouse-query.ts';
+import { baseDashboard, CALLS_WHERE, callSeriesSql, DASHBOARD_UID, modelVariable, panelIds, serviceVariable } from './common.ts';
+
+export function phasesSql(db: string, quantile: number): string {
+  return [
+    'SELECT RequestModel AS model,',
+    `  quantile(${quantile})(QueueMs) AS queue_ms,`,
+    `  quantile(${quantile})(PrefillMs) AS prefill_ms,`,
+    `  quantile(${quantile})(DecodeMs) AS decode_ms`,
+    `FROM ${db}.llm_calls FINAL`,
+    `${CALLS_WHERE} AND Streamed = 1 AND Outcome != 'aborted'`,
+    'GROUP BY model',
+    'ORDER BY model',
+  ].join('\n');
+}
+
+function phasesPanel(db: string, id: number, quantile: number): barchart.PanelBuilder {
+  return new barchart.PanelBuilder()
+    .id(id)
+    .title(`Queue / prefill / decode by model — p${quantile * 100}`)
+    .description('Per-phase percentile of streamed calls: queue = start → response headers, prefill = headers → first chunk, decode = first → last chunk.')
+    .withTarget(chQuery(phasesSql(db, quantile)))
+    .xField('model')
+    .stacking(common.StackingMode.Normal)
+    .orientation(common.VizOrientation.Horizontal)
+    .unit('ms')
+    .height(8)
+    .span(12);
+}
+
+function msSeries(id: number, title: string, description: string, sql: string): timeseries.PanelBuilder {
+  return new timeseries.PanelBuilder().id(id).title(title).description(description).withTarget(chTimeSeries(sql)).unit('ms').height(8).span(12);
+}
+
+export function latencyDashboard(db: string): dashboard.Dashboard {
+  const nextId = panelIds();
+  return baseDashboard(DASHBOARD_UID.latency, 'LLM Prism — latency anatomy', 'Where the time of an LLM call goes, by phase and by model.')
+    .withVariable(serviceVariable(db))
+    .withVariable(modelVariable(db))
+    .withPanel(phasesPanel(db, nextId(), 0.5))
+    .withPanel(phasesPanel(db, nextId(), 0.95))
+    .withPanel(
+      msSeries(
+        nextId(),
+        'Time to first token — distribution',
+        'TTFT percentiles of streamed calls.',
+        callSeriesSql(db, 'quantile(0.5)(TtftMs) AS p50, quantile(0.9)(TtftMs) AS p90, quantile(0.99)(TtftMs) AS p99', ' AND Streamed = 1'),
+      ),
+    )
+    .withPanel(
+      msSeries(
+        nextId(),
+        'Inter-chunk gap p95 by model',
+        '95th percentile over calls of each call’s p95 gap between output chunks: stutter that tokens/s hides.',
+        callSeriesSql(db, 'quantile(0.95)(GapP95Ms) AS gap_p95_ms', ' AND Chunks > 1', 'RequestModel'),
+      ),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .id(nextId())
+        .title('Decode tokens per second by model — median')
+        .description('Output tokens ÷ decode seconds, median over calls.')
+        .withTarget(chTimeSeries(callSeriesSql(db, 'quantile(0.5)(DecodeTokensPerSec) AS tokens_per_s', ' AND DecodeTokensPerSec > 0', 'RequestModel')))
+        .unit('none')
+        .height(8)
+        .span(12),
+    )
+    .withPanel(
+      msSeries(
+        nextId(),
+        'Tool-call streaming time',
+        'Time spent streaming tool-call blocks, calls that made one.',
+        callSeriesSql(db, 'quantile(0.5)(ToolCallMs) AS p50, quantile(0.95)(ToolCallMs) AS p95', ' AND ToolCallMs > 0'),
+      ),
+    )
+    .build();
+}

@@ -1,0 +1,26 @@
+export { ALERT_POLICY, alertRuleFile, conditionExpression, type AlertRule, type AlertRuleFile, type Severity } from './alerts.ts';
+export { ClickHouseQueryBuilder, chQuery, chTimeSeries, DATASOURCE_UID, Format, type ClickHouseQuery } from './clickhouse-query.ts';
+export {
+  loadSloConfig,
+  parseSloConfig,
+  SloConfigError,
+  validateSloConfig,
+  WINDOW_SECONDS,
+  type Objective,
+  type ServiceSlo,
+  type SloConfig,
+  type SloKind,
+} from './config.ts';
+export { generateFiles, writeGenerated } from './generate.ts';
+export { ALL, expandMacros, type MacroContext } from './macros.ts';
+export {
+  BURN_WINDOWS,
+  budgetRemainingSql,
+  burnColumn,
+  burnDownSql,
+  burnRatesSql,
+  goodTotalSql,
+  sliSql,
+  sloFilter,
+  type BurnWindow,
+} from './sli-sql.ts';

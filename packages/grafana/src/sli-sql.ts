@@ -1,0 +1,137 @@
+// The one place that turns an SLO into SQL over the per-minute rollups. Dashboards, alert rules and
+// the terminal report all call these builders, so an SLI means the same thing everywhere.
+// Thresholds are applied here, at query time, over latency buckets: changing an SLO never needs
+// re-ingestion. Every window ends at `end` (an SQL DateTime expression; `$__toTime` in Grafana)
+// and covers the rollup minutes in [end − window, end).
+import { LLM_COMPLETION_MINUTE, LLM_TTFT_MINUTE } from '@llm-prism/storage';
+import type { ServiceSlo, SloKind } from './config.ts';
+
+export interface BurnWindow {
+  label: string;
+  seconds: number;
+}
+
+/** Windows of the SRE Workbook's multi-window, multi-burn-rate alerts, shortest first. */
+export const BURN_WINDOWS: readonly BurnWindow[] = [
+  { label: '5m', seconds: 300 },
+  { label: '30m', seconds: 1_800 },
+  { label: '1h', seconds: 3_600 },
+  { label: '2h', seconds: 7_200 },
+  { label: '6h', seconds: 21_600 },
+  { label: '1d', seconds: 86_400 },
+  { label: '3d', seconds: 259_200 },
+];
+
+export const GRAFANA_END = '$__toTime';
+
+export function sqlString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+const ROLLUP: Record<SloKind, string> = { ttft: LLM_TTFT_MINUTE, completion: LLM_COMPLETION_MINUTE };
+
+/** Where and up to when an SLI is computed. */
+export interface SliTarget {
+  /** Database of the rollups (the tables are always qualified, whatever the client's default database). */
+  database: string;
+  /** End of every window, an SQL DateTime expression; default `$__toTime`. */
+  end?: string;
+}
+
+/** Condition on a rollup row that makes its calls good events. */
+export function goodCondition(slo: ServiceSlo, kind: SloKind): string {
+  return kind === 'ttft'
+    ? `TtftBucketMs <= ${slo.ttft.thresholdMs}`
+    : `Good = 1 AND DurationBucketMs <= ${slo.completion.thresholdMs}`;
+}
+
+/** Rows of the SLO's service (and model/route, when it names them). */
+export function sloFilter(slo: ServiceSlo): string {
+  const parts = [`ServiceName = ${sqlString(slo.service)}`];
+  if (slo.model !== undefined) parts.push(`Model = ${sqlString(slo.model)}`);
+  if (slo.route !== undefined) parts.push(`Route = ${sqlString(slo.route)}`);
+  return parts.join(' AND ');
+}
+
+function since(end: string, seconds: number): string {
+  return `Minute >= ${end} - INTERVAL ${seconds} SECOND`;
+}
+
+function errorBudget(slo: ServiceSlo, kind: SloKind): string {
+  return `(1 - ${slo[kind].objective})`;
+}
+
+function windowFrom(slo: ServiceSlo, kind: SloKind, seconds: number, target: SliTarget): string {
+  const end = target.end ?? GRAFANA_END;
+  return `FROM ${target.database}.${ROLLUP[kind]}\n  WHERE ${sloFilter(slo)} AND ${since(end, seconds)} AND Minute < ${end}`;
+}
+
+/** One row: `good`, `total` calls over the window. */
+export function goodTotalSql(slo: ServiceSlo, kind: SloKind, seconds: number, target: SliTarget): string {
+  return [
+    `SELECT uniqExactMergeIf(Calls, ${goodCondition(slo, kind)}) AS good, uniqExactMerge(Calls) AS total`,
+    `  ${windowFrom(slo, kind, seconds, target)}`,
+  ].join('\n');
+}
+
+/** One row: `sli` = good ÷ total over the window (NULL without calls). */
+export function sliSql(slo: ServiceSlo, kind: SloKind, seconds: number, target: SliTarget): string {
+  return `SELECT if(total = 0, NULL, good / total) AS sli\nFROM (\n${goodTotalSql(slo, kind, seconds, target)}\n)`;
+}
+
+/** One row: `budget_remaining` = 1 − bad ÷ (error budget × total); negative once overspent. */
+export function budgetRemainingSql(slo: ServiceSlo, kind: SloKind, seconds: number, target: SliTarget): string {
+  return [
+    `SELECT if(total = 0, 1, 1 - (total - good) / total / ${errorBudget(slo, kind)}) AS budget_remaining`,
+    `FROM (\n${goodTotalSql(slo, kind, seconds, target)}\n)`,
+  ].join('\n');
+}
+
+export function burnColumn(window: BurnWindow): string {
+  return `burn_${window.label}`;
+}
+
+/**
+ * One row with a column `burn_<label>` per window: (bad ÷ total) ÷ (1 − objective), 0 without
+ * calls. One scan over the longest window with conditional merges.
+ */
+export function burnRatesSql(slo: ServiceSlo, kind: SloKind, windows: readonly BurnWindow[], target: SliTarget): string {
+  const longest = Math.max(...windows.map((w) => w.seconds));
+  const end = target.end ?? GRAFANA_END;
+  const good = goodCondition(slo, kind);
+  const inner = windows.flatMap((w) => [
+    `    uniqExactMergeIf(Calls, ${since(end, w.seconds)}) AS total_${w.label}`,
+    `    uniqExactMergeIf(Calls, ${since(end, w.seconds)} AND ${good}) AS good_${w.label}`,
+  ]);
+  const outer = windows.map(
+    (w) =>
+      `  if(total_${w.label} = 0, 0, (total_${w.label} - good_${w.label}) / total_${w.label} / ${errorBudget(slo, kind)}) AS ${burnColumn(w)}`,
+  );
+  return [
+    'SELECT',
+    outer.join(',\n'),
+    'FROM (',
+    '  SELECT',
+    inner.join(',\n'),
+    `  ${windowFrom(slo, kind, longest, target)}`,
+    ')',
+  ].join('\n');
+}
+
+/**
+ * Time series `time`, `budget_remaining` across the SLO window: 1 − bad events so far ÷ the bad
+ * events the whole window's traffic allows. Its last point equals budgetRemainingSql.
+ */
+export function burnDownSql(slo: ServiceSlo, kind: SloKind, seconds: number, stepSeconds: number, target: SliTarget): string {
+  return [
+    'SELECT time,',
+    `  1 - sum(total - good) OVER (ORDER BY time) / greatest(sum(total) OVER (), 1) / ${errorBudget(slo, kind)} AS budget_remaining`,
+    'FROM (',
+    `  SELECT toStartOfInterval(Minute, INTERVAL ${stepSeconds} SECOND) AS time,`,
+    `    uniqExactMergeIf(Calls, ${goodCondition(slo, kind)}) AS good, uniqExactMerge(Calls) AS total`,
+    `  ${windowFrom(slo, kind, seconds, target)}`,
+    '  GROUP BY time',
+    ')',
+    'ORDER BY time',
+  ].join('\n');
+}
