@@ -35,7 +35,6 @@ interface ToolCall {
   id: string | undefined;
   start: number;
   last: number;
-  end?: number;
   arguments: string;
 }
 
@@ -151,11 +150,6 @@ export class CallRecorder implements CallListener {
           }
           break;
         }
-        case 'toolCallEnd': {
-          const tool = this.#tools.get(e.key);
-          if (tool && tool.end === undefined) tool.end = at;
-          break;
-        }
         case 'usage':
           for (const [k, v] of Object.entries(e.usage)) if (v !== undefined) (this.#usage as Record<string, number>)[k] = v;
           break;
@@ -244,7 +238,8 @@ export class CallRecorder implements CallListener {
       const decodeContext = trace.setSpan(callContext, decode);
       let toolMs = 0;
       for (const tool of this.#tools.values()) {
-        const toolEnd = Math.max(tool.end ?? tool.last, tool.last);
+        // A block ends with its last fragment: closing events carry no output and would outlast llm.decode.
+        const toolEnd = tool.last;
         const toolSpan = tracer.startSpan(
           `llm.tool_call ${tool.name}`,
           { startTime: epoch(tool.start), attributes: { 'gen_ai.tool.name': tool.name, 'gen_ai.tool.call.id': tool.id } },

@@ -16,6 +16,7 @@ import type { LlmPrismInstrumentationConfig } from './types.ts';
 export interface Harness {
   sim: Simulator;
   exporter: InMemorySpanExporter;
+  provider: TracerProvider;
   instrumentation: LlmPrismInstrumentation;
   /** Client built from the patched CommonJS copy of `openai`. */
   client: OpenAIType;
@@ -38,6 +39,7 @@ export async function createHarness(config: LlmPrismInstrumentationConfig = {}):
   return {
     sim,
     exporter,
+    provider,
     instrumentation,
     client: new OpenAI(options),
     plainClient: new PlainOpenAI(options),

@@ -32,7 +32,6 @@ export type LlmEvent =
   | { kind: 'output'; text?: string; refusal?: string; reasoning?: string }
   | { kind: 'toolCallStart'; key: string; name: string; id?: string }
   | { kind: 'toolCallDelta'; key: string; arguments: string }
-  | { kind: 'toolCallEnd'; key: string }
   | { kind: 'usage'; usage: Usage }
   | { kind: 'finish'; reason: string }
   | { kind: 'responseMeta'; id?: string; model?: string }

@@ -175,7 +175,6 @@ function responsesOutputItemEvents(item: Json): LlmEvent[] {
     events.push({ kind: 'toolCallStart', key, name: str(item.name) ?? '', id: str(item.call_id) });
     const args = nonEmpty(item.arguments);
     if (args) events.push({ kind: 'toolCallDelta', key, arguments: args });
-    events.push({ kind: 'toolCallEnd', key });
   } else if (item.type === 'message' && Array.isArray(item.content)) {
     for (const part of item.content.filter(isObject)) {
       const text = part.type === 'output_text' ? nonEmpty(part.text) : undefined;
@@ -215,8 +214,6 @@ function responsesStreamEvents(data: Json): LlmEvent[] {
     }
     case 'response.function_call_arguments.delta':
       return delta ? [{ kind: 'toolCallDelta', key: str(data.item_id) ?? '', arguments: delta }] : [];
-    case 'response.function_call_arguments.done':
-      return [{ kind: 'toolCallEnd', key: str(data.item_id) ?? '' }];
     case 'response.completed':
     case 'response.incomplete':
     case 'response.failed':
