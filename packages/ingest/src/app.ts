@@ -1,6 +1,7 @@
 // The OTLP/HTTP trace receiver as a Hono app: POST /v1/traces plus health, readiness and metrics.
 import { Hono, type Context } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ReadableStream } from 'node:stream/web';
 import { readBody, type BodyLimits } from './body.ts';
@@ -62,6 +63,8 @@ export function createIngestApp(options: IngestAppOptions): Hono {
 
   app.onError((err, c) => {
     if (err instanceof HttpError) return errorResponse(c, err.status, err.message, err.retryAfterSeconds);
+    // bearerAuth's answers, already built by errorResponse.
+    if (err instanceof HTTPException) return err.getResponse();
     console.error('llm-prism ingest: unexpected error', err);
     return errorResponse(c, 500, `internal error: ${err.message}`);
   });

@@ -8,8 +8,9 @@ export {
   decodeProtobufRequest,
   decodeStatus,
   encodeExportResponse,
+  encodeProtobufRequest,
   type OtlpEncoding,
 } from './otlp-codec.ts';
-export { formatTimestamp, otlpToRows, type ConversionResult, type Rejection, type RejectReason } from './otlp-to-rows.ts';
+export { otlpToRows, type ConversionResult, type Rejection, type RejectReason } from './otlp-to-rows.ts';
 export { startIngest, tokensFromEnv, type IngestOptions, type IngestServer } from './server.ts';
 export type * from './types.ts';

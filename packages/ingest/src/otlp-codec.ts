@@ -89,6 +89,16 @@ export function decodeJsonRequest(text: string): OtlpTraceRequest {
   }
 }
 
+/**
+ * Encodes an OTLP/JSON-shaped request (hex ids) as protobuf; for clients and tests. Hex that is
+ * not valid encodes as the bytes Node's hex decoder keeps.
+ */
+export function encodeProtobufRequest(request: OtlpTraceRequest | object): Uint8Array {
+  const copy = structuredClone(request) as OtlpTraceRequest;
+  mapIds(copy, (hex) => Buffer.from(hex ?? '', 'hex').toString('base64'));
+  return traceV1.ExportTraceServiceRequest.encode(traceV1.ExportTraceServiceRequest.fromObject(copy)).finish();
+}
+
 /** Rewrites every span and link id in place, in a fixed traversal order. */
 function mapIds(request: OtlpTraceRequest, map: (id: string) => string): void {
   for (const rs of request.resourceSpans ?? []) {

@@ -1,6 +1,6 @@
 // OTLP spans → `otel_traces` rows, column for column as the Collector's ClickHouse exporter
 // writes them, so Grafana's OTel trace view and the derived LLM tables read both alike.
-import type { OtelTraceRow } from '@llm-prism/storage';
+import { formatTimestamp, type OtelTraceRow } from '@llm-prism/storage';
 import { attributesToMap } from './attribute-string.ts';
 import type { OtlpLink, OtlpSpan, OtlpTraceRequest } from './types.ts';
 
@@ -17,17 +17,6 @@ export interface Rejection {
 export interface ConversionResult {
   rows: OtelTraceRow[];
   rejections: Rejection[];
-}
-
-const NS_PER_S = 1_000_000_000n;
-
-/** Unix nanoseconds (decimal text) → 'YYYY-MM-DD HH:MM:SS.nnnnnnnnn' UTC, DateTime64(9) input. */
-export function formatTimestamp(unixNano: string): string {
-  const ns = BigInt(unixNano);
-  const seconds = ns / NS_PER_S;
-  const fraction = (ns % NS_PER_S).toString().padStart(9, '0');
-  const iso = new Date(Number(seconds) * 1000).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${fraction}`;
 }
 
 function durationNs(start: string, end: string): number | string {
@@ -98,7 +87,7 @@ export function otlpToRows(request: OtlpTraceRequest): ConversionResult {
           continue;
         }
         rows.push({
-          Timestamp: formatTimestamp(span.startTimeUnixNano),
+          Timestamp: formatTimestamp(BigInt(span.startTimeUnixNano)),
           TraceId: ids.traceId,
           SpanId: ids.spanId,
           ParentSpanId: ids.parentSpanId,
@@ -113,7 +102,7 @@ export function otlpToRows(request: OtlpTraceRequest): ConversionResult {
           Duration: durationNs(span.startTimeUnixNano, span.endTimeUnixNano),
           StatusCode: STATUS_CODES[span.status?.code ?? 0] ?? 'Unset',
           StatusMessage: span.status?.message ?? '',
-          'Events.Timestamp': span.events.map((e) => formatTimestamp(e.timeUnixNano)),
+          'Events.Timestamp': span.events.map((e) => formatTimestamp(BigInt(e.timeUnixNano))),
           'Events.Name': span.events.map((e) => e.name),
           'Events.Attributes': span.events.map((e) => attributesToMap(e.attributes)),
           ...links,
