@@ -27,6 +27,11 @@ export function resolveScenario(s: Scenario): ResolvedScenario {
   };
 }
 
+/** The per-request override header for a scenario, ready for an SDK's `headers` option. */
+export function scenarioHeaders(scenario: Scenario): Record<string, string> {
+  return { [SCENARIO_HEADER]: JSON.stringify(scenario) };
+}
+
 /** Parses the per-request override header; a malformed header is the client's error. */
 export function parseScenarioHeader(value: string | string[] | undefined): Scenario | undefined {
   if (value === undefined) return undefined;

@@ -137,7 +137,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       reply(400, limits, route.errorBody(400, error.message));
       return;
     }
-    attempts.succeeded(key);
     const exchange = {
       body,
       model,
@@ -147,8 +146,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       created: Math.floor(Date.now() / 1000),
     };
     const fails = scenario.failAfterChunks !== undefined;
+    const streamed = route.stream(body);
+    // A failed non-streamed answer gets retried by the SDKs: those retries are later attempts.
+    if (streamed || !fails) attempts.succeeded(key);
 
-    if (!route.stream(body)) {
+    if (!streamed) {
       const dropped = fails && scenario.failMode === 'drop';
       log(model, attempt, dropped ? 0 : fails ? route.failStatus : 200);
       // A non-streamed answer leaves in one piece once it is fully generated, as the providers do.
