@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { schemaDdl } from './migrations.ts';
+import { openStorage, type Storage } from './storage.ts';
+import { tempDataDir } from './testing.ts';
+
+const cluster = schemaDdl({ database: 'otel', cluster: 'prism', retentionDays: 14 });
+const single = schemaDdl({ database: 'otel' });
+const created = (statements: string[]): string[] =>
+  statements.map((s) => /^CREATE (?:TABLE|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS (\S+)/.exec(s)?.[1] ?? s.slice(0, 40));
+
+describe('cluster DDL', () => {
+  test('every statement runs ON CLUSTER', () => {
+    expect(cluster.filter((s) => !s.includes(' ON CLUSTER `prism`'))).toEqual([]);
+  });
+
+  test('local Replicated tables, Distributed tables under the public names', () => {
+    expect(created(cluster)).toEqual([
+      '`otel`',
+      '`otel`.`schema_migrations`',
+      '`otel`.`otel_traces_local`',
+      '`otel`.`otel_traces`',
+      '`otel`.`otel_traces_trace_id_ts_local`',
+      '`otel`.`otel_traces_trace_id_ts`',
+      '`otel`.`otel_traces_trace_id_ts_mv`',
+      '`otel`.`llm_calls_local`',
+      '`otel`.`llm_calls`',
+      '`otel`.`llm_calls_mv`',
+      '`otel`.`llm_ttft_minute_local`',
+      '`otel`.`llm_ttft_minute`',
+      '`otel`.`llm_ttft_minute_mv`',
+      '`otel`.`llm_completion_minute_local`',
+      '`otel`.`llm_completion_minute`',
+      '`otel`.`llm_completion_minute_mv`',
+    ]);
+    const engines = cluster.map((s) => /ENGINE = (\w+\([^)]*\))/.exec(s)?.[1]).filter((e) => e !== undefined);
+    expect(engines).toEqual([
+      "ReplicatedReplacingMergeTree('/clickhouse/tables/{database}/{table}', '{replica}')",
+      "ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+      "Distributed('prism', 'otel', 'otel_traces_local', cityHash64(TraceId)",
+      "ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+      "Distributed('prism', 'otel', 'otel_traces_trace_id_ts_local', cityHash64(TraceId)",
+      "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+      "Distributed('prism', 'otel', 'llm_calls_local', cityHash64(TraceId)",
+      "ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+      "Distributed('prism', 'otel', 'llm_ttft_minute_local')",
+      "ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+      "Distributed('prism', 'otel', 'llm_completion_minute_local')",
+    ]);
+  });
+
+  test('views read and write the local tables on each node', () => {
+    const views = cluster.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'));
+    expect(views.map((v) => [/\nTO (\S+)/.exec(v)?.[1], /\nFROM (\S+)/.exec(v)?.[1]])).toEqual([
+      ['`otel`.`otel_traces_trace_id_ts_local`', '`otel`.`otel_traces_local`'],
+      ['`otel`.`llm_calls_local`', '`otel`.`otel_traces_local`'],
+      ['`otel`.`llm_ttft_minute_local`', '`otel`.`llm_calls_local`'],
+      ['`otel`.`llm_completion_minute_local`', '`otel`.`llm_calls_local`'],
+    ]);
+  });
+
+  test('TTL sits on the local tables', () => {
+    const withTtl = cluster.filter((s) => s.includes('\nTTL '));
+    expect(created(withTtl)).toEqual([
+      '`otel`.`otel_traces_local`',
+      '`otel`.`otel_traces_trace_id_ts_local`',
+      '`otel`.`llm_calls_local`',
+      '`otel`.`llm_ttft_minute_local`',
+      '`otel`.`llm_completion_minute_local`',
+    ]);
+  });
+
+  test('cluster and database names are validated', () => {
+    expect(() => schemaDdl({ database: 'otel', cluster: "x' --" })).toThrow(/invalid ClickHouse cluster name/);
+    expect(() => schemaDdl({ database: 'a-b' })).toThrow(/invalid ClickHouse identifier/);
+  });
+});
+
+describe('single-node DDL', () => {
+  test('has no cluster clauses', () => {
+    expect(single.filter((s) => /ON CLUSTER|Replicated|Distributed|_local/.test(s))).toEqual([]);
+    expect(single.filter((s) => s.includes('TTL'))).toEqual([]);
+  });
+});
+
+describe('ClickHouse 26.7 (chDB) parses the cluster DDL', () => {
+  // ON CLUSTER needs Keeper and remote_servers, which embedded chDB has not: parse, do not run.
+  let storage: Storage;
+  beforeAll(async () => {
+    storage = await openStorage({ dataDir: await tempDataDir() });
+  });
+  afterAll(async () => {
+    await storage.close();
+  });
+
+  test.each(cluster.map((statement) => [created([statement])[0], statement]))('%s', async (_name, statement) => {
+    const result = await storage.client.query({
+      query: 'SELECT formatQuery({statement:String}) AS formatted',
+      query_params: { statement },
+      format: 'JSONEachRow',
+    });
+    const [row] = await result.json<{ formatted: string }>();
+    expect(row!.formatted).toMatch(/ON CLUSTER prism/);
+  });
+
+  test('a syntax error would be caught', async () => {
+    await expect(
+      storage.client.query({ query: 'SELECT formatQuery({s:String})', query_params: { s: 'CREATE TABLE x ON CLUSTER (a String)' } }),
+    ).rejects.toThrow(/Syntax error/);
+  });
+});

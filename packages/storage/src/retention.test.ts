@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { formatTimestamp } from './otel-traces.ts';
+import { openStorage, type Storage } from './storage.ts';
+import { otelTraceRow, tempDataDir } from './testing.ts';
+
+let dataDir: string;
+const opened: Storage[] = [];
+
+async function open(retentionDays?: number): Promise<Storage> {
+  const storage = await openStorage({ dataDir, ...(retentionDays === undefined ? {} : { retentionDays }) });
+  opened.push(storage);
+  return storage;
+}
+
+/** The TTL clause of each table, from SHOW CREATE TABLE. */
+async function ttls(storage: Storage): Promise<Record<string, string>> {
+  const tables = ['otel_traces', 'otel_traces_trace_id_ts', 'llm_calls', 'llm_ttft_minute', 'llm_completion_minute'];
+  const out: Record<string, string> = {};
+  for (const table of tables) {
+    const result = await storage.client.query({ query: `SHOW CREATE TABLE otel.${table}`, format: 'JSONEachRow' });
+    const [row] = await result.json<{ statement: string }>();
+    out[table] = /\nTTL (.*)\n/.exec(row!.statement)?.[1] ?? '';
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  dataDir = await tempDataDir();
+});
+afterAll(async () => {
+  for (const storage of opened) await storage.close();
+});
+
+test('retentionDays becomes TTL clauses; rollups keep at least 400 days', async () => {
+  expect(await ttls(await open(30))).toEqual({
+    otel_traces: 'toDateTime(Timestamp) + toIntervalDay(30)',
+    otel_traces_trace_id_ts: 'toDateTime(Start) + toIntervalDay(30)',
+    llm_calls: 'toDateTime(Timestamp) + toIntervalDay(30)',
+    llm_ttft_minute: 'Minute + toIntervalDay(400)',
+    llm_completion_minute: 'Minute + toIntervalDay(400)',
+  });
+});
+
+test('a changed retention is applied to existing tables; none given leaves it as is', async () => {
+  expect(await ttls(await open(7))).toMatchObject({
+    otel_traces: 'toDateTime(Timestamp) + toIntervalDay(7)',
+    llm_calls: 'toDateTime(Timestamp) + toIntervalDay(7)',
+    llm_ttft_minute: 'Minute + toIntervalDay(400)',
+  });
+  expect(await ttls(await open(500))).toMatchObject({
+    otel_traces_trace_id_ts: 'toDateTime(Start) + toIntervalDay(500)',
+    llm_completion_minute: 'Minute + toIntervalDay(500)',
+  });
+  expect(await ttls(await open())).toMatchObject({ otel_traces: 'toDateTime(Timestamp) + toIntervalDay(500)' });
+});
+
+test('expired rows are dropped from otel_traces and llm_calls', async () => {
+  const storage = await open(30);
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const dayNs = 86_400n * 1_000_000_000n;
+  const span = (id: number, ageDays: bigint) =>
+    otelTraceRow({
+      Timestamp: formatTimestamp(nowNs - ageDays * dayNs),
+      TraceId: id.toString(16).padStart(32, '0'),
+      SpanId: id.toString(16).padStart(16, '0'),
+      SpanKind: 'Client',
+      ServiceName: 'ttl',
+      SpanAttributes: { 'gen_ai.operation.name': 'chat' },
+    });
+  await storage.insertSpans([span(1, 40n), span(2, 1n)]);
+  for (const table of ['otel_traces', 'llm_calls']) {
+    await storage.client.command({ query: `OPTIMIZE TABLE otel.${table} FINAL` });
+    const result = await storage.client.query({
+      query: `SELECT SpanId FROM otel.${table} WHERE ServiceName = 'ttl'`,
+      format: 'JSONEachRow',
+    });
+    expect(await result.json()).toEqual([{ SpanId: '0000000000000002' }]);
+  }
+});
