@@ -2,14 +2,14 @@
  * Accumulates one LLM call's timeline from the wire tap and, when the call ends, emits its span
  * tree with explicit start and end times (docs/conventions.md).
  */
-import { SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { diag, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { errorTypeOf, isAbortError, outcomeOfFinish, type Outcome } from './outcome.ts';
 import { parseRetryAfterSeconds, rateLimitAttributes } from './rate-limit.ts';
 import { gaps, percentile } from './stats.ts';
 import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, SseEvent, Usage } from './types.ts';
 
-/** Computes `llm.cache.*` attributes once usage is known (see instrumentation.ts). */
-export type CacheAttributes = (usage: Usage, endedAt: number) => Attributes;
+/** Computes `llm.cache.*` attributes once usage is known; times in epoch ms (see instrumentation.ts). */
+export type CacheAttributes = (usage: Usage, startedAt: number, endedAt: number) => Attributes;
 
 export interface CallRecorderOptions {
   tracer: Tracer;
@@ -260,7 +260,11 @@ export class CallRecorder implements CallListener {
     Object.assign(attrs, this.#responseAttributes());
     if (this.#rateLimitHeaders) Object.assign(attrs, rateLimitAttributes(this.#rateLimitHeaders));
     if (this.#opts.cacheAttributes && this.#usage.inputTokens !== undefined) {
-      Object.assign(attrs, this.#opts.cacheAttributes(this.#usage, epoch(end)));
+      try {
+        Object.assign(attrs, this.#opts.cacheAttributes(this.#usage, epoch(start), epoch(end)));
+      } catch (err) {
+        diag.debug('llm-prism: cache classification failed', err); // the span still ends
+      }
     }
 
     const { outcome, errorType, message } = this.#outcome(failure);

@@ -1,2 +1,3 @@
 export { LlmPrismInstrumentation } from './instrumentation.ts';
+export { currentLlmContext, withLlmContext, type LlmContext } from './context.ts';
 export type { LlmPrismInstrumentationConfig } from './types.ts';
