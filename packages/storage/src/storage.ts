@@ -23,6 +23,8 @@ export interface StorageOptions {
   cluster?: string;
   /** TTL on otel_traces, its lookup table and llm_calls; rollups keep max(this, 400) days. */
   retentionDays?: number;
+  /** Apply migrations while opening (default true); false leaves it to an explicit migrate(). */
+  migrate?: boolean;
 }
 
 export interface Storage {
@@ -96,7 +98,7 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
     close: () => client.close(),
   };
   try {
-    await storage.migrate();
+    if (opts.migrate !== false) await storage.migrate();
   } catch (error) {
     await client.close();
     throw error;

@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { openStorage, type Storage, tempDataDir } from '@llm-prism/storage';
+
+const run = promisify(execFile);
+const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
+
+async function migrate(args: string[], env: Record<string, string> = {}) {
+  return run(process.execPath, [bin, 'migrate', ...args], { env: { ...process.env, ...env }, timeout: 60_000 });
+}
+
+describe('llm-prism migrate', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await tempDataDir();
+  });
+
+  test('applies every migration once, then reports the schema up to date', async () => {
+    const first = await migrate(['--data-dir', dataDir, '--retention-days', '30']);
+    expect(first.stdout).toBe(
+      [
+        `schema in embedded chDB in ${dataDir}, database otel`,
+        'applied 1: otel_traces (Collector exporter schema) and trace-id lookup',
+        'applied 2: llm_calls and its view from otel_traces',
+        'applied 3: per-minute SLO rollups llm_ttft_minute and llm_completion_minute',
+        'retention: 30 days for spans and LLM calls, 400 days for SLO rollups',
+        '',
+      ].join('\n'),
+    );
+    // The data directory comes from LLM_PRISM_DATA_DIR when --data-dir is absent.
+    const second = await migrate([], { LLM_PRISM_DATA_DIR: dataDir });
+    expect(second.stdout).toBe(`schema in embedded chDB in ${dataDir}, database otel\nup to date at version 3\n`);
+  });
+
+  test('a bad --retention-days is refused with a message', async () => {
+    await expect(migrate(['--data-dir', dataDir, '--retention-days', '-3'])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('expected a positive whole number of days'),
+    });
+  });
+
+  test('an unreachable server fails with a message naming it, exit code 1', async () => {
+    const failure = await migrate(['--clickhouse-url', 'http://127.0.0.1:9/', '--password', 'secret'], {
+      LLM_PRISM_CLICKHOUSE_USER: 'alice',
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/cannot migrate ClickHouse at http:\/\/127\.0\.0\.1:9, database otel: .*ECONNREFUSED/),
+    });
+    expect(failure).not.toMatchObject({ stderr: expect.stringContaining('secret') });
+  });
+
+  describe('the migrated data directory', () => {
+    let storage: Storage;
+    beforeAll(async () => {
+      storage = await openStorage({ dataDir, migrate: false });
+    });
+    afterAll(async () => {
+      await storage.close();
+    });
+
+    test('holds the schema with the retention asked for', async () => {
+      const result = await storage.client.query({ query: 'SHOW CREATE TABLE otel.llm_calls', format: 'JSONEachRow' });
+      const [row] = await result.json<{ statement: string }>();
+      expect(row!.statement).toContain('TTL toDateTime(Timestamp) + toIntervalDay(30)');
+      expect(await storage.migrate()).toEqual([]);
+    });
+  });
+});

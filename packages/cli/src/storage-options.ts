@@ -1,0 +1,72 @@
+// The ClickHouse / chDB options shared by every command that opens storage (migrate, serve, report).
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_DATA_DIR, DEFAULT_DATABASE, type StorageOptions } from '@llm-prism/storage';
+
+/** What commander parses from the options added by storageOptions(). */
+export interface StorageCliOptions {
+  dataDir: string;
+  clickhouseUrl?: string;
+  user?: string;
+  password?: string;
+  database: string;
+  cluster?: string;
+  retentionDays?: number;
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive whole number of days');
+  return parsed;
+}
+
+/** Adds the storage options (with their environment-variable fallbacks) to a command. */
+export function storageOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--data-dir <path>', 'embedded chDB data directory (ignored with --clickhouse-url)')
+        .env('LLM_PRISM_DATA_DIR')
+        .default(DEFAULT_DATA_DIR),
+    )
+    .addOption(
+      new Option('--clickhouse-url <url>', 'use a ClickHouse server over HTTP(S) instead, e.g. http://localhost:8123').env(
+        'LLM_PRISM_CLICKHOUSE_URL',
+      ),
+    )
+    .addOption(new Option('--user <name>', 'ClickHouse user (the server\'s "default" user when unset)').env('LLM_PRISM_CLICKHOUSE_USER'))
+    .addOption(
+      new Option('--password <password>', 'ClickHouse password (prefer the environment variable)').env(
+        'LLM_PRISM_CLICKHOUSE_PASSWORD',
+      ),
+    )
+    .addOption(new Option('--database <name>', 'ClickHouse database').default(DEFAULT_DATABASE))
+    .addOption(
+      new Option('--cluster <name>', 'ClickHouse cluster: DDL ON CLUSTER, replicated local tables behind Distributed tables'),
+    )
+    .addOption(
+      new Option('--retention-days <days>', 'TTL of spans and LLM calls (SLO rollups keep at least 400 days); default: keep forever').argParser(
+        positiveInteger,
+      ),
+    );
+}
+
+/** Maps parsed options to openStorage() options. */
+export function storageOptionsFrom(opts: StorageCliOptions): StorageOptions {
+  const storage: StorageOptions = { database: opts.database };
+  if (opts.clickhouseUrl !== undefined) {
+    storage.url = opts.clickhouseUrl;
+    if (opts.user !== undefined) storage.username = opts.user;
+    if (opts.password !== undefined) storage.password = opts.password;
+  } else {
+    storage.dataDir = opts.dataDir;
+  }
+  if (opts.cluster !== undefined) storage.cluster = opts.cluster;
+  if (opts.retentionDays !== undefined) storage.retentionDays = opts.retentionDays;
+  return storage;
+}
+
+/** Where the options point, for start-up messages (never shows credentials). */
+export function describeStorage(opts: StorageOptions): string {
+  const where = opts.url !== undefined ? `ClickHouse at ${new URL(opts.url).origin}` : `embedded chDB in ${opts.dataDir}`;
+  const cluster = opts.cluster === undefined ? '' : ` on cluster ${opts.cluster}`;
+  return `${where}, database ${opts.database ?? DEFAULT_DATABASE}${cluster}`;
+}
