@@ -1,0 +1,96 @@
+/**
+ * Runs a fixture app under `node --import @llm-prism/instrumentation/register` against the
+ * simulator and collects what the official OTLP/HTTP exporter sends to a local receiver.
+ */
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { startSimulator } from '@llm-prism/simulator';
+
+/** A span as OTLP/JSON encodes it (the fields the tests read). */
+export interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes?: Array<{ key: string; value: Record<string, unknown> }>;
+  events?: Array<{ name: string }>;
+}
+
+interface ExportRequest {
+  resourceSpans: Array<{
+    resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> };
+    scopeSpans: Array<{ scope: { name: string }; spans: OtlpSpan[] }>;
+  }>;
+}
+
+export interface RegisterRun {
+  stdout: string;
+  spans: Array<OtlpSpan & { scope: string; serviceName: string | undefined }>;
+  contentTypes: string[];
+}
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export async function runUnderRegister(fixture: string, serviceName: string): Promise<RegisterRun> {
+  const requests: ExportRequest[] = [];
+  const contentTypes: string[] = [];
+  const receiver = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (part: Buffer) => parts.push(part));
+    req.on('end', () => {
+      let body = Buffer.concat(parts);
+      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+      if (req.url === '/v1/traces') {
+        contentTypes.push(String(req.headers['content-type']));
+        requests.push(JSON.parse(body.toString('utf8')) as ExportRequest);
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const sim = await startSimulator({ port: 0, defaultScenario: { queueMs: 50, prefillMs: 50, chunks: 5, chunkIntervalMs: 10 } });
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', '@llm-prism/instrumentation/register', fileURLToPath(new URL(`fixtures/${fixture}`, import.meta.url))], {
+      cwd: repoRoot,
+      timeout: 30_000,
+      env: {
+        PATH: process.env.PATH,
+        OPENAI_BASE_URL: sim.openaiBaseURL,
+        OPENAI_API_KEY: 'test-key',
+        OTEL_SERVICE_NAME: serviceName,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
+        // The official exporter's JSON encoding, so the receiver needs no hand-written protobuf decoding.
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_METRICS_EXPORTER: 'none',
+        OTEL_LOGS_EXPORTER: 'none',
+      },
+    });
+    const spans = requests.flatMap((r) =>
+      r.resourceSpans.flatMap((rs) => {
+        const serviceName = rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue;
+        return rs.scopeSpans.flatMap((ss) => ss.spans.map((span) => ({ ...span, scope: ss.scope.name, serviceName })));
+      }),
+    );
+    return { stdout, spans, contentTypes };
+  } finally {
+    await sim.close();
+    await new Promise((resolve) => receiver.close(resolve));
+  }
+}
+
+/** OTLP/JSON attribute list → plain object. */
+export function attributesOf(span: OtlpSpan): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { key, value } of span.attributes ?? []) {
+    const v = value.stringValue ?? value.boolValue ?? value.doubleValue ?? value.intValue ?? value.arrayValue;
+    out[key] = typeof v === 'string' && 'intValue' in value ? Number(v) : v;
+  }
+  return out;
+}
