@@ -2,11 +2,13 @@
 // The `llm-prism` command. Each sub-command lives in src/commands/<name>.ts and registers itself here.
 import { Command } from 'commander';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerSlo } from './commands/slo.ts';
 
 const program = new Command('llm-prism')
   .description('LLM Prism: phase-split LLM spans, ClickHouse storage, SLO dashboards and reports')
   .showHelpAfterError();
 
 registerMigrate(program);
+registerSlo(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { parseSloConfig, SloConfigError } from './config.ts';
+
+const valid = `
+window: 30d
+slos:
+  - service: chat
+    route: /answer
+    ttft: { thresholdMs: 1500, objective: 0.95 }
+    completion: { thresholdMs: 20000, objective: 0.99 }
+`;
+
+function issues(text: string): string[] {
+  try {
+    parseSloConfig(text);
+  } catch (e) {
+    if (e instanceof SloConfigError) return e.issues;
+    throw e;
+  }
+  throw new Error('config was accepted');
+}
+
+describe('SLO config', () => {
+  it('parses a valid config, defaulting the database and deriving the id', () => {
+    expect(parseSloConfig(valid)).toEqual({
+      window: '30d',
+      database: 'otel',
+      slos: [
+        {
+          id: 'chat-answer',
+          service: 'chat',
+          route: '/answer',
+          ttft: { thresholdMs: 1500, objective: 0.95 },
+          completion: { thresholdMs: 20000, objective: 0.99 },
+        },
+      ],
+    });
+  });
+
+  it('names the path of every bad field', () => {
+    const bad = `
+window: 7d
+slos:
+  - service: chat
+    ttft: { thresholdMs: 1505, objective: 0.95 }
+    completion: { thresholdMs: 20000, objective: 1.2, extra: 1 }
+  - ttft: { thresholdMs: 400000, objective: 0.9 }
+    completion: { thresholdMs: 1000 }
+    modle: x
+`;
+    const found = issues(bad);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^window: must be 28d or 30d/),
+        expect.stringMatching(/^slos\[0\]\.ttft\.thresholdMs: must be a latency on the bucket grid.*1505/),
+        expect.stringMatching(/^slos\[0\]\.completion\.objective: must be a number strictly between 0 and 1/),
+        expect.stringMatching(/^slos\[0\]\.completion\.extra: unknown field/),
+        expect.stringMatching(/^slos\[1\]\.modle: unknown field/),
+        expect.stringMatching(/^slos\[1\]\.service: required/),
+        expect.stringMatching(/^slos\[1\]\.ttft\.thresholdMs: .*400000/),
+        expect.stringMatching(/^slos\[1\]\.completion\.objective: .*undefined/),
+      ]),
+    );
+  });
+
+  it('rejects duplicate ids and an empty SLO list', () => {
+    const dup = `${valid}  - service: chat\n    route: /answer\n    ttft: { thresholdMs: 1000, objective: 0.9 }\n    completion: { thresholdMs: 2000, objective: 0.9 }\n`;
+    expect(issues(dup)).toEqual([expect.stringMatching(/^slos\[1\]\.id: duplicate SLO id "chat-answer"/)]);
+    expect(issues('window: 28d\nslos: []\n')).toEqual(['slos: must be a non-empty list']);
+  });
+});

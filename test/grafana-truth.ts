@@ -1,0 +1,122 @@
+// Independent TS computation of what the dashboards and alert rules must show for the seeded calls:
+// SLIs, burn rates, budgets straight from the call list (no SQL, no rollups, no buckets), and a
+// small evaluator for Grafana math expressions.
+import type { ServiceSlo, SloKind } from '@llm-prism/grafana';
+import { SERVICE, type SeedCall } from './grafana-seed.ts';
+
+const MINUTE = 60_000;
+
+/** Calls the SLO counts whose start minute lies in [end − seconds, end). */
+export function sloEvents(calls: readonly SeedCall[], slo: ServiceSlo, kind: SloKind, endMs: number, seconds: number) {
+  const from = endMs - seconds * 1000;
+  const threshold = slo[kind].thresholdMs;
+  let good = 0;
+  let total = 0;
+  for (const c of calls) {
+    const minute = Math.floor(c.start / MINUTE) * MINUTE;
+    if (minute < from || minute >= endMs) continue;
+    if (slo.service !== SERVICE || (slo.model !== undefined && c.model !== slo.model) || slo.route !== undefined) continue;
+    if (c.outcome === 'aborted') continue;
+    if (kind === 'ttft') {
+      if (!c.streamed) continue;
+      total++;
+      if (c.ttftMs !== null && c.ttftMs <= threshold) good++;
+    } else {
+      total++;
+      if (c.outcome === 'success' && c.durationMs <= threshold) good++;
+    }
+  }
+  return { good, total };
+}
+
+export function burnRate(calls: readonly SeedCall[], slo: ServiceSlo, kind: SloKind, endMs: number, seconds: number): number {
+  const { good, total } = sloEvents(calls, slo, kind, endMs, seconds);
+  return total === 0 ? 0 : (total - good) / total / (1 - slo[kind].objective);
+}
+
+/** ClickHouse `quantile` on fewer values than its reservoir: sorted values, linear interpolation. */
+export function quantile(values: readonly number[], level: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const pos = level * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  const a = sorted[lo] as number;
+  const b = sorted[hi] as number;
+  return a + (b - a) * (pos - lo);
+}
+
+/** Groups calls by key and aggregates each group. */
+export function groupBy<T>(calls: readonly SeedCall[], key: (c: SeedCall) => string, agg: (cs: SeedCall[]) => T): Map<string, T> {
+  const groups = new Map<string, SeedCall[]>();
+  for (const c of calls) {
+    const k = key(c);
+    const g = groups.get(k);
+    if (g === undefined) groups.set(k, [c]);
+    else g.push(c);
+  }
+  return new Map([...groups].map(([k, cs]) => [k, agg(cs)]));
+}
+
+/** `YYYY-MM-DD HH:MM:SS` of the interval an epoch-ms time falls into, as ClickHouse prints DateTime in UTC. */
+export function intervalStart(ms: number, intervalMs: number): string {
+  return new Date(Math.floor(ms / intervalMs) * intervalMs).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/**
+ * Evaluates a Grafana math expression over numbers: $refs, numbers, comparisons and && / ||,
+ * which yield 1 or 0 as in Grafana's server-side expressions.
+ */
+export function evaluateMath(expression: string, values: Record<string, number>): number {
+  const tokens = expression.match(/\$[A-Za-z]\w*|\d+(?:\.\d+)?|&&|\|\||>=|<=|==|!=|[()<>]/g) ?? [];
+  if (tokens.join('') !== expression.replace(/\s+/g, '')) throw new Error(`unsupported math expression: ${expression}`);
+  let at = 0;
+  const peek = () => tokens[at];
+  const take = () => tokens[at++] as string;
+  const primary = (): number => {
+    const t = take();
+    if (t === '(') {
+      const v = or();
+      if (take() !== ')') throw new Error('expected )');
+      return v;
+    }
+    if (t.startsWith('$')) {
+      const v = values[t.slice(1)];
+      if (v === undefined) throw new Error(`no value for ${t}`);
+      return v;
+    }
+    return Number(t);
+  };
+  const comparison = (): number => {
+    const left = primary();
+    const op = peek();
+    if (op !== undefined && ['>', '<', '>=', '<=', '==', '!='].includes(op)) {
+      take();
+      const right = primary();
+      const r = { '>': left > right, '<': left < right, '>=': left >= right, '<=': left <= right, '==': left === right, '!=': left !== right }[op];
+      return r ? 1 : 0;
+    }
+    return left;
+  };
+  const and = (): number => {
+    let v = comparison();
+    while (peek() === '&&') {
+      take();
+      const r = comparison();
+      v = v !== 0 && r !== 0 ? 1 : 0;
+    }
+    return v;
+  };
+  const or = (): number => {
+    let v = and();
+    while (peek() === '||') {
+      take();
+      const r = and();
+      v = v !== 0 || r !== 0 ? 1 : 0;
+    }
+    return v;
+  };
+  const result = or();
+  if (at !== tokens.length) throw new Error(`trailing tokens in ${expression}`);
+  return result;
+}
