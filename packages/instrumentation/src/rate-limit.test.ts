@@ -1,0 +1,40 @@
+import { expect, it } from 'vitest';
+import { parseResetSeconds, parseRetryAfterSeconds, rateLimitAttributes } from './rate-limit.ts';
+
+it('parses OpenAI reset durations', () => {
+  expect(parseResetSeconds('1s')).toBe(1);
+  expect(parseResetSeconds('6m0s')).toBe(360);
+  expect(parseResetSeconds('12ms')).toBeCloseTo(0.012, 6);
+  expect(parseResetSeconds('1h2m3.5s')).toBeCloseTo(3723.5, 6);
+  expect(parseResetSeconds('17')).toBe(17);
+  expect(parseResetSeconds('soon')).toBeUndefined();
+  expect(parseResetSeconds('5s later')).toBeUndefined();
+});
+
+it('parses retry-after as seconds or an HTTP date', () => {
+  expect(parseRetryAfterSeconds('2')).toBe(2);
+  expect(parseRetryAfterSeconds(new Date(1_000_000 + 3000).toUTCString(), 1_000_000)).toBeCloseTo(3, 0);
+  expect(parseRetryAfterSeconds(undefined)).toBeUndefined();
+  expect(parseRetryAfterSeconds('never')).toBeUndefined();
+});
+
+it('reports limits, remaining, reset and the lowest headroom', () => {
+  const headers = new Map([
+    ['x-ratelimit-limit-requests', '500'],
+    ['x-ratelimit-remaining-requests', '499'],
+    ['x-ratelimit-reset-requests', '120ms'],
+    ['x-ratelimit-limit-tokens', '30000'],
+    ['x-ratelimit-remaining-tokens', '6000'],
+    ['x-ratelimit-reset-tokens', '6m0s'],
+  ]);
+  expect(rateLimitAttributes(headers)).toEqual({
+    'llm.ratelimit.requests.limit': 500,
+    'llm.ratelimit.requests.remaining': 499,
+    'llm.ratelimit.requests.reset_s': 0.12,
+    'llm.ratelimit.tokens.limit': 30000,
+    'llm.ratelimit.tokens.remaining': 6000,
+    'llm.ratelimit.tokens.reset_s': 360,
+    'llm.ratelimit.headroom': 0.2,
+  });
+  expect(rateLimitAttributes(new Map())).toEqual({});
+});
