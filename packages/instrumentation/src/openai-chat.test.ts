@@ -250,6 +250,25 @@ describe('chat.completions.create, streamed', () => {
     expect(t.call.attributes['llm.stream.chunks']).toBe(2 + (1 + 5) + (1 + 3));
   });
 
+  it('keeps concurrent calls on shared keep-alive sockets apart', async () => {
+    const run = async (i: number) => {
+      const stream = await h.client.chat.completions.create(
+        { model: `gpt-4o-${i}`, messages, stream: true },
+        scenario({ chunks: 2 + i, chunkIntervalMs: 5 + 3 * i, prefillMs: 20 * i }),
+      );
+      for await (const _ of stream);
+    };
+    for (let round = 0; round < 2; round++) await Promise.all([0, 1, 2, 3, 4, 5].map(run));
+    const calls = await finishedCalls(h.exporter, 12);
+    expect(calls).toHaveLength(12);
+    for (const call of calls) {
+      const i = Number(call.name.split('-').at(-1));
+      expect(call.attributes['llm.stream.chunks'], call.name).toBe(2 + i);
+      expect(call.attributes['llm.attempts'], call.name).toBe(1);
+      expect(treeOf(h.exporter, call).all).toHaveLength(4);
+    }
+  });
+
   it('reports truncation and refusals through llm.outcome', async () => {
     for await (const _ of await h.client.chat.completions.create({ model: 'gpt-4o', messages, stream: true }, scenario({ finishReason: 'length' })));
     for await (const _ of await h.client.chat.completions.create({ model: 'gpt-4o', messages, stream: true }, scenario({ finishReason: 'refusal' })));
