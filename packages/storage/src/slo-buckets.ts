@@ -43,8 +43,6 @@ export function bucketBoundaries(): number[] {
 /** ClickHouse expression (UInt32) computing the same bucket for a Float64 or Nullable(Float64) expression. */
 export function latencyBucketSql(msExpression: string): string {
   const value = `ifNull(toFloat64(${msExpression}), inf)`;
-  const branches = BUCKET_STEPS.map(
-    ({ step, upTo }) => `${value} <= ${upTo}, toUInt32(greatest(${SMALLEST_BUCKET_MS}, ceil(${value} / ${step}) * ${step}))`,
-  );
-  return `multiIf(${branches.join(', ')}, toUInt32(${OVERFLOW_BUCKET_MS}))`;
+  const branches = BUCKET_STEPS.map(({ step, upTo }) => `${value} <= ${upTo}, ceil(${value} / ${step}) * ${step}`);
+  return `toUInt32(greatest(${SMALLEST_BUCKET_MS}, multiIf(${branches.join(', ')}, ${OVERFLOW_BUCKET_MS})))`;
 }

@@ -34,6 +34,14 @@ describe('llm-prism migrate', () => {
     expect(second.stdout).toBe(`schema in embedded chDB in ${dataDir}, database otel\nup to date at version 3\n`);
   });
 
+  test('--print-ddl prints the cluster DDL without connecting', async () => {
+    const { stdout } = await migrate(['--print-ddl', '--cluster', 'prism', '--clickhouse-url', 'http://127.0.0.1:9/']);
+    const statements = stdout.trim().split(';\n\n');
+    expect(statements).toHaveLength(16);
+    expect(statements.every((s) => s.includes(' ON CLUSTER `prism`'))).toBe(true);
+    expect(stdout).toContain("ENGINE = Distributed('prism', 'otel', 'llm_calls_local', cityHash64(TraceId))");
+  });
+
   test('a bad --retention-days is refused with a message', async () => {
     await expect(migrate(['--data-dir', dataDir, '--retention-days', '-3'])).rejects.toMatchObject({
       code: 1,
