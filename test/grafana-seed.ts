@@ -59,11 +59,11 @@ function makeCall(i: number, start: number, incident: boolean): SeedCall {
     if (i % 50 === 0) ttftMs = 2_500; // 2 % slow first token
     if (i % 97 === 1) ttftMs = 1_500; // exactly on the threshold: good
     if (i % 89 === 2) ttftMs = 1_500.4; // just above: bucket 1510, bad
-    if (i % 200 === 3) outcome = 'error'; // mid-stream error
-    if (i % 300 === 7) outcome = 'truncated';
+    if (i % 400 === 3) outcome = 'error'; // mid-stream error
+    if (i % 600 === 7) outcome = 'truncated';
     if (i % 150 === 11) outcome = 'aborted';
-    if (i % 100 === 13) durationMs = 25_000; // slow completion
-    if (i % 250 === 9) {
+    if (i % 400 === 13) durationMs = 25_000; // slow completion
+    if (i % 1000 === 9) {
       ttftMs = null; // failed before the first chunk
       outcome = 'error';
     }
@@ -104,7 +104,7 @@ function makeCall(i: number, start: number, incident: boolean): SeedCall {
     toolCallMs: i % 8 === 0 ? 200 + (i % 5) * 50 : 0,
     cacheState,
     missReason,
-    breakAt: missReason === 'prefix_changed' ? (['system', 'tools', 'messages[3]'][i % 3] as string) : '',
+    breakAt: missReason === 'prefix_changed' ? (['system', 'tools', 'messages[3]'][Math.floor(i / 24) % 3] as string) : '',
     prefixHash: cacheState === 'none' ? '' : hex(i % 7, 16),
     inputTokens,
     cacheReadTokens,

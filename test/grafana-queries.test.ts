@@ -1,0 +1,386 @@
+// Runs every panel query of every committed dashboard and every alert query of every committed
+// rule file against real ClickHouse (chDB) seeded through otel_traces, with Grafana's macros
+// expanded as the ClickHouse plugin does, and compares the results with values computed in TS
+// from the seeded calls.
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import {
+  ALL,
+  BURN_WINDOWS,
+  burnColumn,
+  expandMacros,
+  loadSloConfig,
+  WINDOW_SECONDS,
+  type AlertRuleFile,
+  type ClickHouseQuery,
+  type MacroContext,
+  type ServiceSlo,
+  type SloConfig,
+  type SloKind,
+} from '@llm-prism/grafana';
+import { openStorage, tempDataDir, type Storage } from '@llm-prism/storage';
+import { INCIDENT_END, INCIDENT_START, MODELS, seedCalls, seedRows, STAMPEDE, type SeedCall } from './grafana-seed.ts';
+import { burnRate, evaluateMath, groupBy, intervalStart, quantile, sloEvents } from './grafana-truth.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const HOUR = 3_600_000;
+/** Dashboard time range for the non-SLO panels: the six hours up to the end of the incident. */
+const RANGE = { from: INCIDENT_END - 6 * HOUR, to: INCIDENT_END, intervalMs: HOUR };
+
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  targets?: ClickHouseQuery[];
+}
+interface Dashboard {
+  uid: string;
+  panels: Panel[];
+  templating?: { list: { name: string; query?: unknown }[] };
+}
+type Row = Record<string, unknown>;
+
+let storage: Storage;
+let dataDir: string;
+let config: SloConfig;
+const calls: SeedCall[] = seedCalls();
+const dashboards = new Map<string, Dashboard>();
+const ruleFiles: AlertRuleFile[] = [];
+
+async function run(sql: string, ctx: MacroContext): Promise<Row[]> {
+  const result = await storage.client.query({ query: expandMacros(sql, ctx), format: 'JSONEachRow' });
+  return result.json<Row>();
+}
+
+const num = (v: unknown): number => Number(v);
+const close = (actual: unknown, expected: number | null, digits = 9) =>
+  expected === null ? expect(actual).toBeNull() : expect(num(actual)).toBeCloseTo(expected, digits);
+const inRange = (c: SeedCall) => c.start >= RANGE.from && c.start <= RANGE.to;
+const hour = (c: SeedCall) => intervalStart(c.start, RANGE.intervalMs);
+const allVars = { service: ALL, model: ALL, trace_id: '' };
+
+beforeAll(async () => {
+  config = await loadSloConfig(join(ROOT, 'llm-prism.slo.yaml'));
+  for (const file of await readdir(join(ROOT, 'grafana/dashboards'))) {
+    const d = JSON.parse(await readFile(join(ROOT, 'grafana/dashboards', file), 'utf8')) as Dashboard;
+    dashboards.set(d.uid, d);
+  }
+  const alertDir = join(ROOT, 'grafana/provisioning/alerting');
+  for (const file of await readdir(alertDir)) ruleFiles.push(parse(await readFile(join(alertDir, file), 'utf8')) as AlertRuleFile);
+  dataDir = await tempDataDir('llm-prism-grafana-');
+  storage = await openStorage({ dataDir });
+  const { rows, redelivered } = seedRows(calls);
+  for (let i = 0; i < rows.length; i += 20_000) await storage.insertSpans(rows.slice(i, i + 20_000));
+  await storage.insertSpans(redelivered);
+});
+
+afterAll(async () => {
+  await storage?.close();
+  if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('seeded truth', () => {
+  it('stores each call once in llm_calls although some spans were delivered twice', async () => {
+    const [row] = await run('SELECT count() AS n FROM otel.llm_calls FINAL', RANGE);
+    expect(num(row?.n)).toBe(calls.length);
+  });
+
+  it('has a quiet baseline and an incident that breaches the default SLO', () => {
+    const slo = config.slos.find((s) => s.model === undefined) as ServiceSlo;
+    expect(burnRate(calls, slo, 'ttft', INCIDENT_START, 259_200)).toBeLessThan(1);
+    expect(burnRate(calls, slo, 'ttft', INCIDENT_END, 3_600)).toBeGreaterThan(14.4);
+    expect(burnRate(calls, slo, 'completion', INCIDENT_END, 300)).toBeGreaterThan(14.4);
+  });
+});
+
+describe('SLO overview dashboard', () => {
+  const ends = { baseline: INCIDENT_START, incident: INCIDENT_END };
+
+  function sloOf(title: string): { slo: ServiceSlo; kind: SloKind } {
+    const kind: SloKind = title.startsWith('TTFT') ? 'ttft' : 'completion';
+    // Titles name service · model; the longest matching description wins.
+    const matches = config.slos.filter((s) => title.includes([s.service, s.model].filter(Boolean).join(' · ') + ' —'));
+    const slo = matches.sort((a, b) => (b.model?.length ?? 0) - (a.model?.length ?? 0))[0];
+    if (slo === undefined) throw new Error(`no SLO for panel ${title}`);
+    return { slo, kind };
+  }
+
+  for (const [when, end] of Object.entries(ends)) {
+    it(`shows SLIs, budgets, burn rates and burn-down matching the truth (${when})`, async () => {
+      const d = dashboards.get('llm-prism-slo') as Dashboard;
+      const window = WINDOW_SECONDS[config.window];
+      const ctx = { from: end - window * 1000, to: end, intervalMs: HOUR };
+      let checked = 0;
+      for (const panel of d.panels) {
+        if (panel.type === 'alertlist') continue;
+        const targets = panel.targets ?? [];
+        expect(targets.length, panel.title).toBeGreaterThan(0);
+        if (panel.title.includes('burn-down')) {
+          for (const target of targets) {
+            const kind: SloKind = target.refId === 'A' ? 'ttft' : 'completion';
+            const slo = config.slos.find((s) => panel.title.startsWith([s.service, s.model].filter(Boolean).join(' · ') + ' —'));
+            if (slo === undefined) throw new Error(`no SLO for ${panel.title}`);
+            const rows = await run(target.rawSql, ctx);
+            const values = rows.map((r) => num(r.budget_remaining));
+            const { good, total } = sloEvents(calls, slo, kind, end, window);
+            close(values.at(-1), 1 - (total - good) / total / (1 - slo[kind].objective));
+            for (let i = 1; i < values.length; i++) expect(values[i]).toBeLessThanOrEqual((values[i - 1] as number) + 1e-12);
+            // One point per hour with traffic: 4 days minus the hours before the baseline starts.
+            expect(rows.length).toBe(new Set(calls.filter((c) => c.start < end).map((c) => intervalStart(c.start, HOUR))).size);
+            checked++;
+          }
+          continue;
+        }
+        const { slo, kind } = sloOf(panel.title);
+        const [row] = await run((targets[0] as ClickHouseQuery).rawSql, ctx);
+        const { good, total } = sloEvents(calls, slo, kind, end, window);
+        if (panel.title.endsWith(`SLI (${config.window})`)) close(row?.sli, good / total);
+        else if (panel.title.endsWith('error budget remaining')) close(row?.budget_remaining, 1 - (total - good) / total / (1 - slo[kind].objective));
+        else if (panel.title.endsWith('burn rate')) {
+          for (const w of BURN_WINDOWS) close(row?.[burnColumn(w)], burnRate(calls, slo, kind, end, w.seconds));
+        } else throw new Error(`unchecked panel ${panel.title}`);
+        checked++;
+      }
+      expect(checked).toBe(config.slos.length * 8);
+    });
+  }
+});
+
+describe('alert rules', () => {
+  async function evaluate(end: number) {
+    const results = new Map<string, { fired: boolean; values: Record<string, number> }>();
+    for (const file of ruleFiles) {
+      for (const group of file.groups) {
+        for (const rule of group.rules) {
+          const values: Record<string, number> = {};
+          let expression = '';
+          for (const q of rule.data) {
+            if (q.datasourceUid === '__expr__') {
+              expect(q.refId).toBe(rule.condition);
+              expression = (q.model as { expression: string }).expression;
+              continue;
+            }
+            const rows = await run((q.model as ClickHouseQuery).rawSql, { from: end - q.relativeTimeRange.from * 1000, to: end, intervalMs: 60_000 });
+            expect(rows).toHaveLength(1);
+            const [value] = Object.values(rows[0] as Row);
+            values[q.refId] = num(value);
+          }
+          results.set(rule.uid, { fired: evaluateMath(expression, values) === 1, values });
+        }
+      }
+    }
+    return results;
+  }
+
+  function expected(end: number) {
+    const out = new Map<string, { fired: boolean; values: Record<string, number> }>();
+    for (const slo of config.slos) {
+      for (const kind of ['ttft', 'completion'] as const) {
+        const b = (label: string) => burnRate(calls, slo, kind, end, (BURN_WINDOWS.find((w) => w.label === label) as { seconds: number }).seconds);
+        const page = { A: b('1h'), B: b('5m'), C: b('6h'), D: b('30m') };
+        const ticket = { A: b('1d'), B: b('2h'), C: b('3d'), D: b('6h') };
+        const id = `${slo.id}-${kind === 'ttft' ? 'ttft' : 'done'}`;
+        out.set(`${id}-page`, { fired: (page.A > 14.4 && page.B > 14.4) || (page.C > 6 && page.D > 6), values: page });
+        out.set(`${id}-ticket`, { fired: (ticket.A > 3 && ticket.B > 3) || (ticket.C > 1 && ticket.D > 1), values: ticket });
+      }
+    }
+    return out;
+  }
+
+  it('returns every burn rate of the truth and fires the page alerts on the incident', async () => {
+    const actual = await evaluate(INCIDENT_END);
+    const truth = expected(INCIDENT_END);
+    expect([...actual.keys()].sort()).toEqual([...truth.keys()].sort());
+    for (const [uid, t] of truth) {
+      const a = actual.get(uid);
+      for (const ref of ['A', 'B', 'C', 'D']) close(a?.values[ref], t.values[ref] as number);
+      expect(a?.fired, uid).toBe(t.fired);
+    }
+    expect(actual.get('demo-chat-ttft-page')?.fired).toBe(true);
+    expect(actual.get('demo-chat-done-page')?.fired).toBe(true);
+  });
+
+  it('stays quiet on the baseline', async () => {
+    const actual = await evaluate(INCIDENT_START);
+    const truth = expected(INCIDENT_START);
+    for (const [uid, t] of truth) {
+      for (const ref of ['A', 'B', 'C', 'D']) close(actual.get(uid)?.values[ref], t.values[ref] as number);
+      expect(actual.get(uid)?.fired, uid).toBe(false);
+    }
+  });
+});
+
+/** Checks of the non-SLO panels, by dashboard uid and panel title: rows → truth. */
+const PANEL_CHECKS: Record<string, (rows: Row[], scope: SeedCall[]) => void> = {
+  'Queue / prefill / decode by model — p50': (rows, scope) => checkPhases(rows, scope, 0.5),
+  'Queue / prefill / decode by model — p95': (rows, scope) => checkPhases(rows, scope, 0.95),
+  'Time to first token — distribution': (rows, scope) => {
+    const truth = groupBy(
+      scope.filter((c) => c.streamed && c.ttftMs !== null),
+      hour,
+      (cs) => cs.map((c) => c.ttftMs as number),
+    );
+    expect(rows).toHaveLength(truth.size);
+    for (const r of rows) {
+      const v = truth.get(String(r.time)) as number[];
+      close(r.p50, quantile(v, 0.5));
+      close(r.p90, quantile(v, 0.9));
+      close(r.p99, quantile(v, 0.99));
+    }
+  },
+  'Inter-chunk gap p95 by model': (rows, scope) =>
+    checkSeries(rows, scope.filter((c) => c.chunks > 1), 'RequestModel', (c) => c.model, { gap_p95_ms: (cs) => quantile(cs.map((c) => c.gapP95Ms), 0.95) }),
+  'Decode tokens per second by model — median': (rows, scope) =>
+    checkSeries(rows, scope, 'RequestModel', (c) => c.model, { tokens_per_s: (cs) => quantile(cs.map((c) => c.tokensPerSec), 0.5) }),
+  'Tool-call streaming time': (rows, scope) =>
+    checkSeries(rows, scope.filter((c) => c.toolCallMs > 0), null, null, {
+      p50: (cs) => quantile(cs.map((c) => c.toolCallMs), 0.5),
+      p95: (cs) => quantile(cs.map((c) => c.toolCallMs), 0.95),
+    }),
+  'Cache hit ratio and cached-token share': (rows, scope) =>
+    checkSeries(rows, scope, null, null, {
+      hit_ratio: (cs) => cs.filter((c) => c.cacheState === 'hit' || c.cacheState === 'partial').length / cs.filter((c) => c.cacheState !== 'none').length,
+      cached_token_share: (cs) => sum(cs, (c) => c.cacheReadTokens) / sum(cs, (c) => c.inputTokens),
+    }),
+  'Cache misses by reason': (rows, scope) =>
+    checkSeries(rows, scope.filter((c) => c.cacheState === 'miss'), 'CacheMissReason', (c) => c.missReason, { misses: (cs) => cs.length }),
+  'Where prefixes break': (rows, scope) => {
+    const truth = groupBy(scope.filter((c) => c.missReason === 'prefix_changed'), (c) => c.breakAt, (cs) => cs.length);
+    expect(Object.fromEntries(rows.map((r) => [r.break_at, num(r.calls)]))).toEqual(Object.fromEntries(truth));
+    expect(truth.size).toBe(3);
+  },
+  'Evictions by provider': (rows, scope) =>
+    checkSeries(rows, scope.filter((c) => c.missReason === 'evicted'), 'Provider', (c) => c.provider, { evictions: (cs) => cs.length }),
+  'Cache stampedes — one prefix written by several calls within 10 s': (rows, scope) => {
+    const writes = scope.filter((c) => c.prefixHash !== '' && c.cacheWriteTokens > 0 && c.cacheReadTokens === 0);
+    const truth = [...groupBy(writes, (c) => `${c.prefixHash} ${intervalStart(c.start, 10_000)}`, (cs) => cs)].filter(([, cs]) => cs.length > 1);
+    expect(rows).toHaveLength(truth.length);
+    for (const [key, cs] of truth) {
+      const row = rows.find((r) => `${r.prefix_hash} ${r.window_start}` === key);
+      expect(num(row?.writes)).toBe(cs.length);
+      expect(num(row?.instances)).toBe(new Set(cs.map((c) => c.instance)).size);
+      expect(num(row?.tokens_written)).toBe(sum(cs, (c) => c.cacheWriteTokens));
+    }
+    // The seeded stampede is found, written from several instances.
+    const stampede = rows.find((r) => r.prefix_hash === STAMPEDE.prefixHash);
+    expect(num(stampede?.writes)).toBe(scope.filter((c) => c.prefixHash === STAMPEDE.prefixHash).length);
+    expect(num(stampede?.instances)).toBeGreaterThan(1);
+  },
+  'Finish reasons': (rows, scope) => checkSeries(rows, scope, 'FinishReason', (c) => c.finishReason, { calls: (cs) => cs.length }),
+  'Truncations, refusals, filtered and errored calls': (rows, scope) =>
+    checkSeries(rows, scope.filter((c) => ['truncated', 'refused', 'filtered', 'error'].includes(c.outcome)), 'Outcome', (c) => c.outcome, { calls: (cs) => cs.length }),
+  'Mid-stream errors': (rows, scope) =>
+    checkSeries(rows, scope, null, null, {
+      mid_stream_errors: (cs) => cs.filter((c) => c.outcome === 'error' && c.chunks > 0).length,
+      failed_before_output: (cs) => cs.filter((c) => c.outcome === 'error' && c.chunks === 0).length,
+    }),
+  'Retries and 429s': (rows, scope) =>
+    checkSeries(rows, scope, null, null, {
+      retries: (cs) => sum(cs, (c) => c.retries),
+      http_429: (cs) => sum(cs, (c) => c.rateLimited),
+      calls_retried: (cs) => cs.filter((c) => c.retries > 0).length,
+    }),
+  'Rate-limit headroom by provider': (rows, scope) =>
+    checkSeries(rows, scope, 'Provider', (c) => c.provider, { headroom: (cs) => Math.min(...cs.map((c) => c.headroom)) }),
+  'Errors by type': (rows, scope) => {
+    const truth = groupBy(scope.filter((c) => c.errorType !== ''), (c) => `${c.provider}|${c.errorType}|${c.outcome}`, (cs) => [cs.length, sum(cs, (c) => c.retries)]);
+    expect(Object.fromEntries(rows.map((r) => [`${r.Provider}|${r.ErrorType}|${r.Outcome}`, [num(r.calls), num(r.retries)]]))).toEqual(Object.fromEntries(truth));
+  },
+  'Slowest calls': (rows, scope) => {
+    const top = scope.map((c) => Math.round(c.durationMs)).sort((a, b) => b - a).slice(0, 100);
+    expect(rows.map((r) => num(r.duration_ms))).toEqual(top);
+    const slowest = scope.find((c) => c.traceId === rows[0]?.TraceId);
+    expect(Math.round(slowest?.durationMs ?? -1)).toBe(top[0]);
+  },
+};
+
+function sum(cs: readonly SeedCall[], f: (c: SeedCall) => number): number {
+  return cs.reduce((acc, c) => acc + f(c), 0);
+}
+
+/** Compares a long-format time series (time[, label], values…) with the truth per hour and label. */
+function checkSeries(
+  rows: Row[],
+  scope: SeedCall[],
+  labelColumn: string | null,
+  label: ((c: SeedCall) => string) | null,
+  values: Record<string, (cs: SeedCall[]) => number | null>,
+): void {
+  const key = (c: SeedCall) => `${hour(c)}|${label === null ? '' : label(c)}`;
+  const truth = groupBy(scope, key, (cs) => cs);
+  expect(rows.length).toBe(truth.size);
+  expect(truth.size).toBeGreaterThan(0);
+  for (const r of rows) {
+    const cs = truth.get(`${String(r.time)}|${labelColumn === null ? '' : String(r[labelColumn])}`);
+    expect(cs, JSON.stringify(r)).toBeDefined();
+    for (const [column, f] of Object.entries(values)) close(r[column], f(cs as SeedCall[]));
+  }
+}
+
+function checkPhases(rows: Row[], scope: SeedCall[], level: number): void {
+  const streamed = scope.filter((c) => c.streamed && c.outcome !== 'aborted');
+  expect(rows.map((r) => r.model)).toEqual([...new Set(streamed.map((c) => c.model))].sort());
+  for (const r of rows) {
+    const cs = streamed.filter((c) => c.model === r.model);
+    close(r.queue_ms, quantile(cs.map((c) => c.queueMs), level));
+    close(r.prefill_ms, quantile(cs.filter((c) => c.ttftMs !== null).map((c) => (c.ttftMs as number) - c.queueMs), level));
+    close(r.decode_ms, quantile(cs.filter((c) => c.decodeMs !== null).map((c) => c.decodeMs as number), level));
+  }
+}
+
+describe('latency, cache, failure and drill-down dashboards', () => {
+  const uids = ['llm-prism-latency', 'llm-prism-cache', 'llm-prism-failures', 'llm-prism-calls'];
+
+  it('runs every panel query and matches the truth, for all models and for one model', async () => {
+    let checked = 0;
+    for (const vars of [allVars, { ...allVars, model: ['gpt-4o'] }]) {
+      const scope = calls.filter((c) => inRange(c) && (vars.model === ALL || vars.model.includes(c.model)));
+      for (const uid of uids) {
+        const d = dashboards.get(uid) as Dashboard;
+        for (const panel of d.panels) {
+          if (panel.type === 'traces') continue;
+          const check = PANEL_CHECKS[panel.title];
+          if (check === undefined) throw new Error(`no truth check for panel "${panel.title}" of ${uid}`);
+          for (const target of panel.targets ?? []) check(await run(target.rawSql, { ...RANGE, vars }), scope);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(2 * Object.keys(PANEL_CHECKS).length);
+  });
+
+  it('lists services and models in the template variables', async () => {
+    for (const uid of uids) {
+      for (const v of (dashboards.get(uid) as Dashboard).templating?.list ?? []) {
+        if (typeof v.query !== 'string' || v.query === '') continue;
+        const rows = await run(v.query, RANGE);
+        const values = rows.map((r) => Object.values(r)[0]);
+        expect(values).toEqual(v.name === 'service' ? ['demo-chat'] : [...MODELS].sort());
+      }
+    }
+  });
+
+  it('opens a call as a trace in the plugin trace format', async () => {
+    const call = calls.find((c) => c.start >= INCIDENT_START && c.ttftMs !== null) as SeedCall;
+    const panel = (dashboards.get('llm-prism-calls') as Dashboard).panels.find((p) => p.type === 'traces') as Panel;
+    const [target] = panel.targets ?? [];
+    expect(target?.format).toBe(3);
+    expect(target?.queryType).toBe('traces');
+    const rows = await run((target as ClickHouseQuery).rawSql, { ...RANGE, vars: { ...allVars, trace_id: call.traceId } });
+    const byName = new Map(rows.map((r) => [r.operationName, r]));
+    expect([...byName.keys()].sort()).toEqual([`chat ${call.model}`, 'llm.decode', 'llm.queue', 'llm.ttft'].sort());
+    const root = byName.get(`chat ${call.model}`) as Row;
+    expect(root.parentSpanID).toBe('');
+    expect(byName.get('llm.ttft')?.parentSpanID).toBe(call.spanId);
+    expect(byName.get('llm.queue')?.parentSpanID).toBe(byName.get('llm.ttft')?.spanID);
+    close(root.duration, call.durationMs, 6);
+    close(byName.get('llm.ttft')?.duration, call.ttftMs as number, 6);
+    close(root.startTime, call.start, 3);
+    expect(root.statusCode).toBe(call.outcome === 'error' ? 2 : 0);
+    expect(byName.get('llm.queue')?.logs).toHaveLength(1);
+    const none = await run((target as ClickHouseQuery).rawSql, { ...RANGE, vars: { ...allVars, trace_id: 'no-such-trace' } });
+    expect(none).toEqual([]);
+  });
+});
