@@ -65,27 +65,38 @@ const DEFAULT_TTL_MS: Record<Provider | RequestedTtl, number> = {
 const DEFAULT_MIN_TOKENS: Record<Provider, number> = { openai: 1024, anthropic: 1024, gemini: 1024 };
 /** Reads come in blocks (OpenAI: 128 tokens) so a full read may fall short of the prompt by one block. */
 const READ_GRANULARITY: Record<Provider, number> = { openai: 128, anthropic: 0, gemini: 128 };
-/** Only Anthropic reports cache writes; OpenAI and Gemini cache silently. */
-const REPORTS_WRITES: Record<Provider, boolean> = { openai: false, anthropic: true, gemini: false };
+/**
+ * Anthropic reports writes and stores a prefix only at its breakpoints; OpenAI and Gemini cache
+ * silently and store the whole prompt, so every prefix of it can be read later.
+ */
+const EXPLICIT: Record<Provider, boolean> = { openai: false, anthropic: true, gemini: false };
 const HASH_BYTES = 8;
 
-/** A prefix the provider stored (written or read) as far as this process saw. */
-interface PrefixEntry {
+/**
+ * A prefix the provider stored (written or read) as far as this process saw. The provider stores
+ * it during the call: its lifetime counts from the call's start, but only calls sent after the
+ * storing call ended are sure to have been able to read it.
+ */
+interface Stored {
+  /** Start of the last call that wrote or read it. */
   refreshedAt: number;
+  /** End of the first call that stored it. */
+  visibleFrom: number;
   ttlMs: number;
-  /** Provider tokens of the prefix, from the usage of the call that stored it. */
+}
+
+interface PrefixEntry extends Stored {
+  /** Provider tokens of the prefix when a call ended its cacheable prefix here, else 0 (unknown). */
   tokens: number;
 }
 
 /** The last turn of a conversation that left its prefix in the cache. */
-interface Turn {
+interface Turn extends Stored {
   /** Cumulative segment hashes up to the turn's cacheable end, 8 bytes each. */
   hashes: Buffer;
   /** Per segment: -1 tools, -2 system, else the message index (for `breakAt`). */
   labels: Int32Array;
   tokens: number;
-  refreshedAt: number;
-  ttlMs: number;
 }
 
 interface Known {
@@ -120,8 +131,9 @@ export class CacheTracker {
     const { provider, segments: segs, usage } = input;
     const now = input.now ?? this.#now();
     const sentAt = input.startedAt ?? now;
-    const visible = (stored: { refreshedAt: number }): boolean => stored.refreshedAt <= sentAt;
-    const alive = (stored: { refreshedAt: number; ttlMs: number }): boolean => sentAt - stored.refreshedAt <= stored.ttlMs;
+    const visible = (stored: Stored): boolean => stored.visibleFrom <= sentAt;
+    // Providers drop an entry once its TTL has fully elapsed.
+    const alive = (stored: Stored): boolean => sentAt - stored.refreshedAt < stored.ttlMs;
     const read = usage.cacheReadTokens;
     const written = usage.cacheWriteTokens;
 
@@ -152,8 +164,8 @@ export class CacheTracker {
     }
 
     const turnKey = conversationKey(provider, input.conversationId, segs);
-    const stored = turnKey === undefined ? undefined : this.#turns.peek(turnKey);
-    const prev = stored && visible(stored) ? stored : undefined;
+    const lastTurn = turnKey === undefined ? undefined : this.#turns.peek(turnKey);
+    const prev = lastTurn && visible(lastTurn) ? lastTurn : undefined;
     const prevLive = prev !== undefined && alive(prev);
     const divergedAt = prev && firstDifference(prev, cum);
     // A live known prefix reaching past the divergence means the prompt continues that prefix
@@ -185,24 +197,33 @@ export class CacheTracker {
     }
 
     // What the provider holds now: the prefix at every breakpoint it could store, refreshed.
-    const cached = REPORTS_WRITES[provider] ? read + written > 0 : read > 0 || eligible;
+    const cached = EXPLICIT[provider] ? read + written > 0 : read > 0 || eligible;
     if (!cached || cacheEnd === 0) return result;
-    const endTokens = REPORTS_WRITES[provider]
+    const endTokens = EXPLICIT[provider]
       ? read + written
       : Math.round((usage.inputTokens * est[cacheEnd]!) / Math.max(est[segs.length]!, 1));
-    const tokensAt = (end: number): number => Math.round((endTokens * est[end]!) / Math.max(est[cacheEnd]!, 1));
     // A read refreshes the lifetime of what it read (Anthropic: "refreshed on each hit").
-    if (read > 0 && live) this.#prefixes.set(live.key, { ...live.entry, refreshedAt: now });
-    for (const end of breakpoints) {
+    if (read > 0 && live) this.#prefixes.set(live.key, { ...live.entry, refreshedAt: sentAt });
+    const storedEnds = EXPLICIT[provider] ? breakpoints : Array.from({ length: cacheEnd }, (_, i) => i + 1);
+    for (const end of storedEnds) {
       if (end !== cacheEnd && est[end]! < minTokens) continue;
-      this.#prefixes.set(cum[end - 1]!, { refreshedAt: now, ttlMs: this.#ttl(provider, segs[end - 1]!), tokens: tokensAt(end) });
+      const key = cum[end - 1]!;
+      const before = this.#prefixes.peek(key);
+      this.#prefixes.set(key, {
+        refreshedAt: sentAt,
+        visibleFrom: Math.min(before?.visibleFrom ?? now, now),
+        // Anthropic: each breakpoint's own TTL; implicit caching: the request's.
+        ttlMs: this.#ttl(provider, segs[(EXPLICIT[provider] ? end : cacheEnd) - 1]!),
+        tokens: end === cacheEnd ? endTokens : (before?.tokens ?? 0),
+      });
     }
     if (turnKey !== undefined) {
       this.#turns.set(turnKey, {
         hashes: Buffer.from(cum.slice(0, cacheEnd).join(''), 'hex'),
         labels: Int32Array.from(segs.slice(0, cacheEnd), labelCode),
         tokens: endTokens,
-        refreshedAt: now,
+        refreshedAt: sentAt,
+        visibleFrom: now,
         ttlMs: this.#ttl(provider, segs[cacheEnd - 1]!),
       });
     }

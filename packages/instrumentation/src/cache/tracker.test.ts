@@ -1,0 +1,310 @@
+import type { MessageCreateParams, MessageParam, TextBlockParam } from '@anthropic-ai/sdk/resources/messages';
+import type { GenerateContentParameters } from '@google/genai';
+import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import { describe, expect, it } from 'vitest';
+import { segmentsFor, type Provider } from './segments.ts';
+import { CacheTracker, type CacheClassification, type CacheTrackerOptions, type CacheUsage } from './tracker.ts';
+
+const MINUTE = 60_000;
+// ~2 100 estimated tokens: above every provider's 1 024-token minimum on its own.
+const POLICY = 'Refunds within 30 days; escalate disputes over 500 EUR. '.repeat(150);
+const SYSTEM = `You are the billing assistant. ${POLICY}`;
+const perUser = (name: string) => `Customer: ${name}. ${SYSTEM}`;
+
+/** A tracker on a manual clock. */
+function harness(options: CacheTrackerOptions = {}) {
+  let t = Date.UTC(2026, 10, 23, 12);
+  const tracker = new CacheTracker({ now: () => t, ...options });
+  return {
+    tracker,
+    advance(ms: number) {
+      t += ms;
+    },
+    classify(provider: Provider, operation: string, params: unknown, usage: CacheUsage, conversationId?: string): CacheClassification {
+      return tracker.classify({ provider, conversationId, segments: segmentsFor(provider, operation, params), usage });
+    },
+  };
+}
+
+const usage = (inputTokens: number, cacheReadTokens = 0, cacheWriteTokens = 0): CacheUsage => ({ inputTokens, cacheReadTokens, cacheWriteTokens });
+
+/** What the assertions look at: state, reason and break point. */
+const outcome = (c: CacheClassification) => [c.state, c.missReason, c.breakAt].filter(Boolean).join(' ');
+
+/** Alternating user/assistant turns. */
+const turns = (...texts: string[]) => texts.map((content, i) => ({ role: i % 2 === 0 ? ('user' as const) : ('assistant' as const), content }));
+
+function openaiChat(system: string, ...texts: string[]): ChatCompletionCreateParams {
+  return { model: 'gpt-4o', messages: [{ role: 'system', content: system }, ...turns(...texts)] };
+}
+
+describe('CacheTracker — OpenAI chat (implicit caching, no writes reported)', () => {
+  it('walks cold → hit → evicted → expired → prefix_changed at system → partial at messages[2]', () => {
+    const h = harness();
+    const call = (params: ChatCompletionCreateParams, u: CacheUsage) => outcome(h.classify('openai', 'chat.completions.create', params, u));
+
+    const q = 'Why was I charged twice?';
+    // ~500 tokens: editing it later loses far more than one 128-token block.
+    const answer = 'Let me check the ledger for you. '.repeat(60);
+    expect(call(openaiChat(SYSTEM, q), usage(2150))).toBe('miss cold');
+    h.advance(MINUTE);
+    // Cached reads come in 128-token blocks: 2 048 of the previous 2 150 is a full hit.
+    expect(call(openaiChat(SYSTEM, q, answer, 'Thanks'), usage(2670, 2048))).toBe('hit');
+    h.advance(MINUTE);
+    // Within the 5-minute TTL the provider read nothing: it evicted the prefix.
+    expect(call(openaiChat(SYSTEM, q, answer, 'Thanks', 'Found it.', 'Great'), usage(2690))).toBe('miss evicted');
+    h.advance(6 * MINUTE);
+    expect(call(openaiChat(SYSTEM, q, answer, 'Thanks', 'Found it.', 'Great', 'Done.', 'Bye'), usage(2710))).toBe('miss expired');
+    h.advance(MINUTE);
+    // Per-user text inserted into the system prompt: nothing before it is shared.
+    expect(call(openaiChat(perUser('Ann'), q, answer, 'Thanks', 'Found it.', 'Great', 'Done.', 'Bye'), usage(2715))).toBe('miss prefix_changed system');
+    h.advance(MINUTE);
+    // An edited assistant turn: the system prompt and the first question are still read.
+    expect(call(openaiChat(perUser('Ann'), q, 'EDITED', 'Thanks'), usage(2190, 2160))).toBe('partial messages[2]');
+    h.advance(MINUTE);
+    expect(call(openaiChat(perUser('Ann'), q, 'EDITED', 'Thanks', 'Sure.', 'More?'), usage(2200, 2176))).toBe('hit');
+  });
+
+  it('reads less than the previous turn cached without any change: partial', () => {
+    const h = harness();
+    const big = 'ledger '.repeat(2000);
+    h.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, big), usage(5700));
+    h.advance(MINUTE);
+    expect(outcome(h.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, big, 'ok', 'next'), usage(5710, 2048)))).toBe('partial');
+  });
+
+  it('is none below the minimum, whatever the history', () => {
+    const h = harness();
+    for (let i = 0; i < 3; i++) {
+      expect(outcome(h.classify('openai', 'chat.completions.create', openaiChat('Be brief.', 'Hi'), usage(20)))).toBe('none');
+      h.advance(MINUTE);
+    }
+    expect(h.tracker.size).toEqual({ prefixes: 0, conversations: 0 });
+  });
+
+  it('knows the shared system prompt of stateless calls: a miss on it is evicted, not cold', () => {
+    const h = harness();
+    expect(outcome(h.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, 'Classify: invoice 1'), usage(2140)))).toBe('miss cold');
+    h.advance(MINUTE);
+    expect(outcome(h.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, 'Classify: invoice 2'), usage(2140, 2048)))).toBe('hit');
+    h.advance(MINUTE);
+    expect(outcome(h.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, 'Classify: invoice 3'), usage(2140)))).toBe('miss evicted');
+  });
+
+  it('responses.create: instructions and input are the prefix', () => {
+    const h = harness();
+    const params = (input: string) => ({ model: 'gpt-4o', instructions: SYSTEM, input });
+    expect(outcome(h.classify('openai', 'responses.create', params('Hi'), usage(2110)))).toBe('miss cold');
+    h.advance(MINUTE);
+    expect(outcome(h.classify('openai', 'responses.create', params('Hello'), usage(2110, 2048)))).toBe('hit');
+    h.advance(MINUTE);
+    expect(outcome(h.classify('openai', 'responses.create', { ...params('Hi'), instructions: perUser('Bo') }, usage(2115)))).toBe('miss prefix_changed system');
+  });
+});
+
+/** Anthropic request: tools, system, messages; `marks` says which blocks carry cache_control. */
+function claude(opts: { system?: string; messages: MessageParam[]; systemMark?: TextBlockParam['cache_control']; lastMark?: boolean; tools?: string[] }): MessageCreateParams {
+  const messages = opts.messages.map((m, i) =>
+    opts.lastMark !== false && i === opts.messages.length - 1 && typeof m.content === 'string'
+      ? { ...m, content: [{ type: 'text' as const, text: m.content, cache_control: { type: 'ephemeral' as const } }] }
+      : m,
+  );
+  return {
+    model: 'claude-sonnet-4-5',
+    max_tokens: 1024,
+    tools: (opts.tools ?? ['lookup_invoice']).map((name) => ({ name, input_schema: { type: 'object' as const } })),
+    system: [{ type: 'text', text: opts.system ?? SYSTEM, ...(opts.systemMark !== undefined && { cache_control: opts.systemMark }) }],
+    messages,
+  };
+}
+
+describe('CacheTracker — Anthropic (explicit breakpoints, writes reported)', () => {
+  const call = (h: ReturnType<typeof harness>, params: MessageCreateParams, u: CacheUsage, conversationId?: string) =>
+    outcome(h.classify('anthropic', 'messages.create', params, u, conversationId));
+
+  it('walks cold write → hit → evicted → expired → prefix_changed at system, at messages[2], at tools', () => {
+    const h = harness();
+    const id = 'conv-42';
+    const t = turns('Why was I charged twice?', 'Let me check.', 'Thanks', 'Found it.', 'Great', 'Done.', 'Bye');
+
+    expect(call(h, claude({ messages: t.slice(0, 1) }), usage(2160, 0, 2160), id)).toBe('write cold');
+    h.advance(MINUTE);
+    // The new breakpoint writes the new turn; everything the last turn cached is read.
+    expect(call(h, claude({ messages: t.slice(0, 3) }), usage(2180, 2160, 20), id)).toBe('hit');
+    h.advance(MINUTE);
+    expect(call(h, claude({ messages: t.slice(0, 5) }), usage(2200, 0, 2200), id)).toBe('write evicted');
+    h.advance(6 * MINUTE);
+    expect(call(h, claude({ messages: t.slice(0, 7) }), usage(2220, 0, 2220), id)).toBe('write expired');
+    h.advance(MINUTE);
+    expect(call(h, claude({ system: perUser('Ann'), messages: t.slice(0, 7) }), usage(2225, 0, 2225), id)).toBe('write prefix_changed system');
+    h.advance(MINUTE);
+    const edited = [...t.slice(0, 2), { role: 'user' as const, content: 'EDITED' }, ...t.slice(3, 7)];
+    expect(call(h, claude({ system: perUser('Ann'), messages: edited }), usage(2225, 0, 2225), id)).toBe('write prefix_changed messages[2]');
+    h.advance(MINUTE);
+    expect(call(h, claude({ system: perUser('Ann'), messages: edited, tools: ['lookup_invoice', 'refund'] }), usage(2240, 0, 2240), id)).toBe(
+      'write prefix_changed tools',
+    );
+  });
+
+  it('partial: the system breakpoint is read, the edited conversation is written again', () => {
+    const h = harness();
+    const mark = { type: 'ephemeral' as const };
+    const t = turns('Why was I charged twice?', 'Let me check.', 'Thanks');
+    expect(call(h, claude({ systemMark: mark, messages: t }), usage(2180, 0, 2180))).toBe('write cold');
+    h.advance(MINUTE);
+    const edited = [t[0]!, { role: 'assistant' as const, content: 'EDITED' }, t[2]!];
+    expect(call(h, claude({ systemMark: mark, messages: edited }), usage(2180, 2150, 30))).toBe('partial messages[1]');
+    h.advance(MINUTE);
+    expect(call(h, claude({ systemMark: mark, messages: [...edited, ...turns('More', 'ok').slice(0, 1)] }), usage(2190, 2180, 10))).toBe('hit');
+  });
+
+  it('none: no cache_control, or a prefix below the minimum that the API silently did not cache', () => {
+    const h = harness();
+    expect(call(h, claude({ messages: turns('Hi'), lastMark: false }), usage(2120))).toBe('none');
+    expect(call(h, claude({ system: 'Be brief.', messages: turns('Hi') }), usage(20))).toBe('none');
+    // The estimate is only a guide: what the provider reports wins.
+    expect(call(h, claude({ system: 'Be brief.', messages: turns('Hi') }), usage(20, 0, 20))).toBe('write cold');
+  });
+
+  it('a 1 h breakpoint outlives the 5 min default: evicted at 30 min, expired after an hour', () => {
+    const h = harness();
+    const hour = { type: 'ephemeral' as const, ttl: '1h' as const };
+    const params = (q: string) => claude({ systemMark: hour, messages: turns(q), lastMark: false });
+    expect(call(h, params('a'), usage(2120, 0, 2110))).toBe('write cold');
+    h.advance(30 * MINUTE);
+    expect(call(h, params('b'), usage(2120, 0, 2110))).toBe('write evicted');
+    h.advance(61 * MINUTE);
+    expect(call(h, params('c'), usage(2120, 0, 2110))).toBe('write expired');
+
+    const h5 = harness();
+    const five = (q: string) => claude({ systemMark: { type: 'ephemeral' }, messages: turns(q), lastMark: false });
+    expect(call(h5, five('a'), usage(2120, 0, 2110))).toBe('write cold');
+    h5.advance(30 * MINUTE);
+    expect(call(h5, five('b'), usage(2120, 0, 2110))).toBe('write expired');
+  });
+
+  it('a read refreshes the TTL of the prefix it read, also when the breakpoint has moved on', () => {
+    const h = harness();
+    const t = turns('Why was I charged twice?', 'Let me check.', 'Thanks');
+    call(h, claude({ messages: t.slice(0, 1) }), usage(2160, 0, 2160), 'a');
+    h.advance(4 * MINUTE);
+    // Reads the prefix ending at messages[0], whose breakpoint is gone from this request.
+    expect(call(h, claude({ messages: t.slice(0, 3) }), usage(2180, 2160, 20), 'a')).toBe('hit');
+    h.advance(4 * MINUTE);
+    // 8 minutes after its write, 4 after its read: the messages[0] prefix is still live.
+    expect(call(h, claude({ messages: [t[0]!, { role: 'assistant', content: 'Other.' }, t[2]!] }), usage(2180, 0, 2180), 'b')).toBe('write evicted');
+  });
+
+  it('a read refreshes the TTL', () => {
+    const h = harness();
+    const params = (q: string) => claude({ systemMark: { type: 'ephemeral' }, messages: turns(q), lastMark: false });
+    call(h, params('a'), usage(2120, 0, 2110));
+    for (const q of ['b', 'c', 'd']) {
+      h.advance(4 * MINUTE);
+      expect(call(h, params(q), usage(2120, 2110))).toBe('hit');
+    }
+    h.advance(4 * MINUTE);
+    // 16 minutes after the write, 4 after the last read: still within the TTL.
+    expect(call(h, params('e'), usage(2120, 0, 2110))).toBe('write evicted');
+  });
+});
+
+function geminiParams(system: string, ...texts: string[]): GenerateContentParameters {
+  return {
+    model: 'gemini-2.5-flash',
+    contents: texts.map((text, i) => ({ role: i % 2 === 0 ? 'user' : 'model', parts: [{ text }] })),
+    config: { systemInstruction: system },
+  };
+}
+
+describe('CacheTracker — Gemini (implicit caching)', () => {
+  it('walks cold → hit → evicted → expired → prefix_changed at system and at messages[1]', () => {
+    const h = harness({ ttlMs: { gemini: 2 * MINUTE } });
+    const id = 'g-1';
+    const call = (params: GenerateContentParameters, u: CacheUsage) => outcome(h.classify('gemini', 'models.generateContent', params, u, id));
+    // A long first answer: the system prompt alone is cacheable, and so is what follows it.
+    const answer = 'The charge was a duplicate authorisation. '.repeat(200);
+
+    expect(call(geminiParams('Be brief.', 'Why twice?', answer, 'Thanks'), usage(2110))).toBe('miss cold');
+    h.advance(MINUTE);
+    expect(call(geminiParams('Be brief.', 'Why twice?', answer, 'Thanks', 'Welcome.', 'Bye'), usage(2120, 2110))).toBe('hit');
+    h.advance(MINUTE);
+    expect(call(geminiParams('Be brief.', 'Why twice?', answer, 'Thanks', 'Welcome.', 'Bye', 'Bye.', 'Wait'), usage(2130))).toBe('miss evicted');
+    h.advance(3 * MINUTE);
+    expect(call(geminiParams('Be brief.', 'Why twice?', answer, 'Thanks', 'Welcome.', 'Bye', 'Bye.', 'Wait'), usage(2130))).toBe('miss expired');
+    h.advance(MINUTE);
+    expect(call(geminiParams('Customer: Ann. Be brief.', 'Why twice?', answer, 'Thanks'), usage(2115))).toBe('miss prefix_changed system');
+    h.advance(MINUTE);
+    // The shared part (system + first question) is below the minimum, so nothing could be read.
+    expect(call(geminiParams('Customer: Ann. Be brief.', 'Why twice?', `${answer}(edited)`, 'Thanks'), usage(2117))).toBe('miss prefix_changed messages[1]');
+  });
+});
+
+describe('CacheTracker — linking and concurrency', () => {
+  it('links turns by their first message without a conversation id, and only by the id when given', () => {
+    const anon = harness();
+    anon.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, 'Hello'), usage(2110));
+    anon.advance(MINUTE);
+    expect(outcome(anon.classify('openai', 'chat.completions.create', openaiChat(perUser('Bo'), 'Hello'), usage(2115)))).toBe('miss prefix_changed system');
+
+    const ided = harness();
+    ided.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, 'Hello'), usage(2110), 'a');
+    ided.advance(MINUTE);
+    expect(outcome(ided.classify('openai', 'chat.completions.create', openaiChat(perUser('Bo'), 'Hello'), usage(2115), 'b'))).toBe('miss cold');
+    expect(outcome(ided.classify('openai', 'chat.completions.create', openaiChat(perUser('Cy'), 'Hello'), usage(2115), 'a'))).toBe('miss prefix_changed system');
+  });
+
+  it('does not blame an interleaved conversation with the same opening for a miss on a known prefix', () => {
+    const h = harness();
+    const chat = (...texts: string[]) => openaiChat(SYSTEM, 'Hello', ...texts);
+    const answerA = 'Answer A. '.repeat(100);
+    expect(outcome(h.classify('openai', 'chat.completions.create', chat(answerA, 'More A'), usage(2400)))).toBe('miss cold');
+    h.advance(MINUTE);
+    // Linked to A by its opening (no conversation id), so it diverges from A's prefix.
+    expect(outcome(h.classify('openai', 'chat.completions.create', chat('Answer B', 'More B'), usage(2200, 2112)))).toBe('partial messages[2]');
+    h.advance(MINUTE);
+    // A continues its own live prefix: the link to B is wrong, the reason is the eviction.
+    expect(outcome(h.classify('openai', 'chat.completions.create', chat(answerA, 'More A', 'A2', 'A3'), usage(2410)))).toBe('miss evicted');
+  });
+
+  it('falls back on the conversation when its prefixes have left the LRU', () => {
+    const h = harness({ maxPrefixes: 2 });
+    const call = (id: string, q: string, u: CacheUsage) => outcome(h.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, q), u, id));
+    expect(call('a', 'Hello', usage(2110))).toBe('miss cold');
+    expect(call('b', 'Other', usage(2110, 2048))).toBe('hit');
+    expect(call('b', 'Third', usage(2110, 2048))).toBe('hit');
+    expect(h.tracker.size).toEqual({ prefixes: 2, conversations: 2 });
+    h.advance(MINUTE);
+    expect(call('a', 'Hello', usage(2110))).toBe('miss evicted');
+    h.advance(10 * MINUTE);
+    expect(call('b', 'Third', usage(2110))).toBe('miss expired');
+  });
+
+  it('concurrent writers of one prefix (a stampede) are all cold; a later call that reads nothing is evicted', () => {
+    const tracker = new CacheTracker();
+    const segments = segmentsFor('anthropic', 'messages.create', claude({ messages: turns('Report for March') }));
+    const t0 = Date.UTC(2026, 10, 23, 12);
+    const write = usage(2120, 0, 2120);
+    const at = (startedAt: number, now: number) => tracker.classify({ provider: 'anthropic', segments, usage: write, startedAt, now });
+    expect(outcome(at(t0, t0 + 2_000))).toBe('write cold');
+    expect(outcome(at(t0 + 10, t0 + 2_500))).toBe('write cold');
+    expect(outcome(at(t0 + 20, t0 + 3_000))).toBe('write cold');
+    expect(outcome(at(t0 + 5_000, t0 + 7_000))).toBe('write evicted');
+  });
+
+  it('fingerprints the cacheable prefix: same prefix, same hash; the text after the last breakpoint does not count', () => {
+    const tracker = new CacheTracker();
+    const classify = (q: string) =>
+      tracker.classify({
+        provider: 'anthropic',
+        segments: segmentsFor('anthropic', 'messages.create', claude({ systemMark: { type: 'ephemeral' }, messages: turns(q), lastMark: false })),
+        usage: usage(2120, 0, 2110),
+      });
+    const a = classify('first question');
+    const b = classify('second question');
+    expect(a.prefixHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(b.prefixHash).toBe(a.prefixHash);
+    const openai = tracker.classify({ provider: 'openai', segments: segmentsFor('openai', 'chat.completions.create', openaiChat(SYSTEM, 'q')), usage: usage(2110) });
+    expect(openai.prefixHash).not.toBe(a.prefixHash);
+  });
+});
