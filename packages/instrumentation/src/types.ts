@@ -1,7 +1,5 @@
 /** Provider-neutral vocabulary shared by the wire tap, the provider adapters and the recorder. */
 
-export type ProviderName = 'openai' | 'anthropic' | 'gemini';
-
 /** What an adapter learns from the request parameters before anything is sent. */
 export interface RequestInfo {
   /** `gen_ai.provider.name` value, e.g. `openai`, `gcp.gemini`. */
