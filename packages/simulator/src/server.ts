@@ -104,17 +104,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       sendJson(res, status, { ...route.headers(requestId, nowMs() - receivedAt), ...headers }, body);
 
     let body: JsonObject;
+    let model: string;
     let scenario: ResolvedScenario;
     try {
       body = JSON.parse(raw.toString('utf8')) as JsonObject;
-      const model = route.model(body, found.pathModel);
+      model = route.model(body, found.pathModel);
       scenario = resolveScenario(parseScenarioHeader(req.headers[SCENARIO_HEADER]) ?? byModel.get(model) ?? defaultScenario);
     } catch (error) {
       log(found.pathModel ?? '', 0, 400);
       reply(400, {}, route.errorBody(400, (error as Error).message));
       return;
     }
-    const model = route.model(body, found.pathModel);
     const { key, attempt } = attempts.next(req.method ?? 'POST', url.pathname + url.search, raw, req.headers);
     const limits = rateLimitHeaders(route.provider, scenario.rateLimit, Date.now());
 

@@ -114,6 +114,7 @@ export const openaiResponses: Route = {
     let seq = 0;
     const event = (type: string, fields: JsonObject) => sseEvent(type, { type, sequence_number: seq++, ...fields });
     const done: JsonObject[] = [];
+    let toolIndex = 0;
     out.errorEvents = () => {
       const error = { type: 'server_error', code: 'server_error', message: 'The server had an error while processing your request.', param: null };
       return [
@@ -161,8 +162,9 @@ export const openaiResponses: Route = {
         );
         out.send(event('response.content_part.done', { ...at, part }));
       } else {
-        const call = s.toolCalls.find((c) => c.name === item.name && c.arguments === item.arguments);
-        const fragments = call ? argumentFragments(call) : [String(item.arguments)];
+        // Function-call items follow the scenario's tool calls one to one.
+        const call = s.toolCalls[toolIndex++];
+        const fragments = call ? argumentFragments(call) : [];
         const added = event('response.output_item.added', {
           output_index,
           item: { ...item, status: 'in_progress', arguments: '' },
