@@ -2,6 +2,7 @@
 // The `llm-prism` command. Each sub-command lives in src/commands/<name>.ts and registers itself here.
 import { Command } from 'commander';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerSlo } from './commands/slo.ts';
 
 const program = new Command('llm-prism')
@@ -9,6 +10,7 @@ const program = new Command('llm-prism')
   .showHelpAfterError();
 
 registerMigrate(program);
+registerServe(program);
 registerSlo(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,96 @@
+// `llm-prism serve`: the OTLP/HTTP receiver, storing spans in embedded chDB or ClickHouse.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { startIngest } from '@llm-prism/ingest';
+import { describeStorage, type StorageCliOptions, storageOptions, storageOptionsFrom } from '../storage-options.ts';
+
+interface ServeOptions extends StorageCliOptions {
+  port: number;
+  host?: string;
+  token?: string[];
+  maxBodyBytes?: number;
+}
+
+function wholeNumber(min: number, what: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min) throw new InvalidArgumentError(`expected ${what}`);
+    return parsed;
+  };
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+async function serve(options: ServeOptions): Promise<void> {
+  const storage = storageOptionsFrom(options);
+  console.error(`llm-prism serve: storing spans in ${describeStorage(storage)}`);
+  const server = await startIngest({
+    port: options.port,
+    host: options.host,
+    storageOptions: storage,
+    tokens: options.token, // undefined: LLM_PRISM_TOKENS
+    maxBodyBytes: options.maxBodyBytes,
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`llm-prism serve: ${signal}: finishing queued inserts, then closing storage`);
+    server.close().then(
+      () => {
+        console.error('llm-prism serve: stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error('llm-prism serve: shutdown failed:', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+export function registerServe(program: Command): void {
+  const command = new Command('serve')
+    .description(
+      'receive OpenTelemetry traces over OTLP/HTTP (POST /v1/traces, protobuf or JSON, gzip) and store them in ClickHouse',
+    )
+    .addOption(new Option('--port <port>', 'port to listen on (OTLP/HTTP standard: 4318; 0 picks a free one)').default(4318).argParser(wholeNumber(0, 'a port number')))
+    .addOption(
+      new Option('--host <address>', 'address to listen on (default 0.0.0.0 with tokens, 127.0.0.1 without; without tokens only loopback is allowed)'),
+    )
+    .addOption(
+      new Option('--token <token>', 'accept exporters sending "Authorization: Bearer <token>"; repeat for several (default: LLM_PRISM_TOKENS, comma-separated)')
+        .argParser(collect),
+    )
+    .addOption(
+      new Option('--max-body-bytes <bytes>', 'largest request body accepted (default 16 MiB; 4 times that after gunzip)').argParser(
+        wholeNumber(1, 'a positive number of bytes'),
+      ),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  # Embedded: spans go to ./.llm-prism/data (chDB); exporters on this machine only.
+  llm-prism serve
+
+  # Accept exporters from other machines, with a token they must send.
+  llm-prism serve --token "$(openssl rand -hex 24)"
+
+  # Store in a ClickHouse server, or a cluster (password from the environment).
+  LLM_PRISM_CLICKHOUSE_PASSWORD=... llm-prism serve --clickhouse-url http://clickhouse:8123 --user prism --token s3cret
+  llm-prism serve --clickhouse-url http://clickhouse:8123 --cluster prism --retention-days 30 --token s3cret
+
+Point your application's OTLP exporter here:
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://<host>:4318
+  OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer <token>"
+
+Endpoints: POST /v1/traces, GET /healthz (process up), GET /readyz (storage reachable), GET /metrics (Prometheus).
+Stops on SIGINT/SIGTERM after storing what it has accepted.`,
+    )
+    .action(async (opts: ServeOptions) => {
+      await serve(opts).catch((error: unknown) => command.error(`llm-prism serve: ${error instanceof Error ? error.message : String(error)}`));
+    });
+  program.addCommand(storageOptions(command));
+}

@@ -1,0 +1,82 @@
+// `llm-prism serve` as a user runs it: a child process on embedded chDB that stores what an
+// exporter sends, answers health checks, and on SIGTERM drains and exits cleanly.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { openStorage, tempDataDir } from '@llm-prism/storage';
+import { afterAll, expect, test } from 'vitest';
+import { jsonRequest, jsonSpan } from '../packages/ingest/src/test-requests.ts';
+
+const bin = fileURLToPath(new URL('../packages/cli/src/bin.ts', import.meta.url));
+let child: ChildProcess | undefined;
+
+afterAll(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+});
+
+test('serve stores spans, reports health, and shuts down gracefully on SIGTERM', async () => {
+  const dataDir = await tempDataDir();
+  child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir, '--token', 'cli-token'], {
+    env: { ...process.env, LLM_PRISM_TOKENS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 30_000);
+    child!.stderr!.on('data', () => {
+      const match = /listening on (http:\/\/[^/\s]+)\/v1\/traces/.exec(stderr);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child!.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  expect(stderr).toContain(`storing spans in embedded chDB in ${dataDir}, database otel`);
+  expect(url).toMatch(/^http:\/\/0\.0\.0\.0:\d+$/);
+  const local = url.replace('0.0.0.0', '127.0.0.1');
+
+  expect((await fetch(`${local}/healthz`)).status).toBe(200);
+  expect((await fetch(`${local}/readyz`)).status).toBe(200);
+  const span = jsonSpan({ name: 'from-cli-test' });
+  const res = await fetch(`${local}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer cli-token' },
+    body: JSON.stringify(jsonRequest([span], 'cli-serve')),
+  });
+  expect(res.status).toBe(200);
+  expect(await res.json()).toEqual({});
+
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
+  expect(code).toBe(0);
+  expect(stderr).toContain('SIGTERM: finishing queued inserts, then closing storage');
+  expect(stderr).toContain('llm-prism serve: stopped');
+
+  // The child has released the data directory: its rows are on disk.
+  const storage = await openStorage({ dataDir });
+  try {
+    const result = await storage.client.query({
+      query: `SELECT SpanName, ServiceName FROM ${storage.database}.otel_traces WHERE TraceId = {t:String}`,
+      query_params: { t: span.traceId },
+      format: 'JSONEachRow',
+    });
+    expect(await result.json()).toEqual([{ SpanName: 'from-cli-test', ServiceName: 'cli-serve' }]);
+  } finally {
+    await storage.close();
+  }
+});
+
+test('serve refuses a non-loopback host without a token', async () => {
+  const dataDir = await tempDataDir();
+  const refused = spawn(process.execPath, [bin, 'serve', '--port', '0', '--host', '0.0.0.0', '--data-dir', dataDir], {
+    env: { ...process.env, LLM_PRISM_TOKENS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  refused.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = await once(refused, 'exit');
+  expect(code).not.toBe(0);
+  expect(stderr).toContain('refusing to listen on 0.0.0.0 without authentication');
+});
