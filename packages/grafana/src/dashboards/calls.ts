@@ -54,6 +54,7 @@ export function callsDashboard(db: string): dashboard.Dashboard {
         .type('traces')
         .id(nextId())
         .title('Trace ${trace_id}')
+        .fieldConfig({ defaults: {}, overrides: [] })
         .withTarget(chQuery(traceSql(db)).format(Format.Trace))
         .height(14)
         .span(24),

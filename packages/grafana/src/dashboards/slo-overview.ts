@@ -50,6 +50,7 @@ export function sloOverviewDashboard(config: SloConfig): SloOverview {
       .type('alertlist')
       .id(nextId())
       .title('Firing SLO alerts')
+      .fieldConfig({ defaults: {}, overrides: [] })
       .height(6)
       .span(24)
       .options({

@@ -1,0 +1,126 @@
+// The committed grafana/ tree is exactly what `llm-prism slo generate` makes from
+// llm-prism.slo.yaml, and its dashboards and rules are well-formed for Grafana.
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import * as sdk from '@grafana/grafana-foundation-sdk/dashboard';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { DATASOURCE_UID, generateFiles, loadSloConfig, type AlertRuleFile, type SloConfig } from '@llm-prism/grafana';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const OUT = join(ROOT, 'grafana');
+const PANEL_TYPES = new Set(['alertlist', 'bargauge', 'barchart', 'stat', 'table', 'timeseries', 'traces']);
+
+async function committedFiles(dir = OUT): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const nested = await Promise.all(
+    entries.map((e) => (e.isDirectory() ? committedFiles(join(dir, e.name)) : Promise.resolve([relative(OUT, join(dir, e.name))]))),
+  );
+  return nested.flat().sort();
+}
+
+const config = (): Promise<SloConfig> => loadSloConfig(join(ROOT, 'llm-prism.slo.yaml'));
+
+/** Runtime check of the fields Grafana requires of a dashboard model (the SDK's Dashboard/Panel types). */
+function assertDashboard(value: unknown, file: string): asserts value is sdk.Dashboard & { panels: sdk.Panel[] } {
+  const d = value as sdk.Dashboard;
+  expect(d.schemaVersion, file).toBe(sdk.defaultDashboard().schemaVersion);
+  expect(typeof d.uid, file).toBe('string');
+  expect(Array.isArray(d.templating.list ?? []), file).toBe(true);
+  expect(Array.isArray(d.annotations.list ?? []), file).toBe(true);
+  for (const p of d.panels ?? []) {
+    const panel = p as sdk.Panel;
+    expect(PANEL_TYPES, `${file}: ${panel.title}`).toContain(panel.type);
+    expect(Number.isInteger(panel.id), `${file}: ${panel.title}`).toBe(true);
+    const g = panel.gridPos as sdk.GridPos;
+    expect(g.x + g.w, `${file}: ${panel.title}`).toBeLessThanOrEqual(24);
+    expect(g.h).toBeGreaterThan(0);
+    expect(panel.fieldConfig?.defaults, `${file}: ${panel.title}`).toBeDefined();
+  }
+}
+
+describe('generated Grafana files', () => {
+  it('regenerating from llm-prism.slo.yaml reproduces the committed files byte for byte', async () => {
+    const files = generateFiles(await config());
+    expect(await committedFiles()).toEqual([...files.keys()].sort());
+    for (const [path, content] of files) expect(await readFile(join(OUT, path), 'utf8'), `grafana/${path} is stale: run llm-prism slo generate`).toBe(content);
+  });
+
+  it('dashboards are well-formed: unique panel ids, every query with refId and datasource uid', async () => {
+    const files = generateFiles(await config());
+    const dashboards = [...files].filter(([path]) => path.startsWith('dashboards/'));
+    expect(dashboards).toHaveLength(5);
+    const uids = new Set<string>();
+    for (const [path, content] of dashboards) {
+      const d: unknown = JSON.parse(content);
+      assertDashboard(d, path);
+      uids.add(d.uid as string);
+      const ids = d.panels.map((p) => p.id);
+      expect(new Set(ids).size, path).toBe(ids.length);
+      for (const panel of d.panels) {
+        const targets = (panel.targets ?? []) as { refId?: string; datasource?: { uid?: string; type?: string }; rawSql?: string }[];
+        if (panel.type !== 'alertlist') expect(targets.length, `${path}: ${panel.title}`).toBeGreaterThan(0);
+        expect(new Set(targets.map((t) => t.refId)).size).toBe(targets.length);
+        for (const t of targets) {
+          expect(t.refId, `${path}: ${panel.title}`).toMatch(/^[A-Z]$/);
+          expect(t.datasource).toEqual({ type: 'grafana-clickhouse-datasource', uid: DATASOURCE_UID });
+          expect(t.rawSql?.length).toBeGreaterThan(0);
+        }
+      }
+      for (const v of d.templating.list ?? []) {
+        if (v.type === 'query') expect(v.datasource?.uid, `${path}: $${v.name}`).toBe(DATASOURCE_UID);
+      }
+    }
+    expect(uids.size).toBe(5);
+  });
+
+  it('alert rules reference existing queries, datasource and dashboard panels', async () => {
+    const files = generateFiles(await config());
+    const overview = JSON.parse(files.get('dashboards/slo-overview.json') as string) as { uid: string; panels: { id: number; type: string; title: string }[] };
+    const ruleUids = new Set<string>();
+    const rules = [...files].filter(([path]) => path.startsWith('provisioning/alerting/'));
+    expect(rules).toHaveLength((await config()).slos.length);
+    for (const [path, content] of rules) {
+      const file = parse(content) as AlertRuleFile;
+      expect(file.apiVersion).toBe(1);
+      for (const group of file.groups) {
+        expect(group.interval).toBe('1m');
+        expect(group.rules).toHaveLength(4);
+        for (const rule of group.rules) {
+          ruleUids.add(rule.uid);
+          expect(rule.uid.length, rule.uid).toBeLessThanOrEqual(40);
+          expect(rule.data.map((q) => q.refId)).toEqual(['A', 'B', 'C', 'D', 'E']);
+          expect(rule.condition).toBe('E');
+          expect([rule.noDataState, rule.execErrState]).toEqual(['OK', 'Error']);
+          for (const q of rule.data.slice(0, 4)) {
+            expect(q.datasourceUid, path).toBe(DATASOURCE_UID);
+            expect((q.model as { datasource: { uid: string } }).datasource.uid).toBe(DATASOURCE_UID);
+            expect(q.model.refId).toBe(q.refId);
+          }
+          expect(rule.labels).toMatchObject({ severity: expect.stringMatching(/^(page|ticket)$/), service: 'demo-chat', slo: expect.any(String) });
+          expect(rule.annotations.description).toContain('$values.A.Value');
+          expect(rule.annotations.__dashboardUid__).toBe(overview.uid);
+          const panel = overview.panels.find((p) => String(p.id) === rule.annotations.__panelId__);
+          expect(panel?.type).toBe('bargauge');
+          expect(panel?.title).toContain(rule.labels.sli === 'ttft' ? 'TTFT' : 'Completion');
+        }
+      }
+    }
+    expect(ruleUids.size).toBe(rules.length * 4);
+  });
+
+  it('changing an objective changes only the SLO overview and that SLO’s rules, with the new figures', async () => {
+    const base = await config();
+    const changed: SloConfig = structuredClone(base);
+    const slo = changed.slos[1] as SloConfig['slos'][number];
+    slo.ttft = { thresholdMs: 1200, objective: 0.975 };
+    const before = generateFiles(base);
+    const after = generateFiles(changed);
+    const differing = [...after.keys()].filter((k) => after.get(k) !== before.get(k));
+    expect(differing.sort()).toEqual(['dashboards/slo-overview.json', `provisioning/alerting/slo-${slo.id}.yaml`]);
+    const rules = after.get(`provisioning/alerting/slo-${slo.id}.yaml`) as string;
+    expect(rules).toContain('TtftBucketMs <= 1200');
+    expect(rules).toContain('(1 - 0.975)');
+    expect(before.get(`provisioning/alerting/slo-${slo.id}.yaml`)).not.toContain('TtftBucketMs <= 1200');
+  });
+});
