@@ -22,8 +22,12 @@ const finishReasons = `if(startsWith(${attr('gen_ai.response.finish_reasons')}, 
         JSONExtract(${attr('gen_ai.response.finish_reasons')}, 'Array(String)'),
         if(${attr('gen_ai.response.finish_reasons')} = '', [], [${attr('gen_ai.response.finish_reasons')}]))`;
 
-/** Older exporters wrote STATUS_CODE_ERROR / SPAN_KIND_CLIENT; normalise to the current names. */
-const statusCode = `multiIf(StatusCode IN ('Error', 'STATUS_CODE_ERROR'), 'Error', StatusCode IN ('Ok', 'STATUS_CODE_OK'), 'Ok', 'Unset')`;
+/**
+ * Older exporters wrote STATUS_CODE_ERROR / SPAN_KIND_CLIENT; normalise to the current names. The
+ * source column is qualified: the output column has the same name, and ClickHouse's old analyzer
+ * (servers with enable_analyzer = 0) would otherwise substitute the alias and report a cycle.
+ */
+const statusCode = `multiIf(span.StatusCode IN ('Error', 'STATUS_CODE_ERROR'), 'Error', span.StatusCode IN ('Ok', 'STATUS_CODE_OK'), 'Ok', 'Unset')`;
 
 export function llmCallsDdl(ctx: DdlContext): string[] {
   return [
@@ -133,7 +137,7 @@ SELECT
     toUInt16(ifNull(${float('llm.retries')}, Attempts - 1)) AS Retries,
     toUInt16(ifNull(${float('llm.rate_limited_attempts')}, 0)) AS RateLimitedAttempts,
     ${float('llm.ratelimit.headroom')} AS RateLimitHeadroom
-FROM ${localTable(ctx, OTEL_TRACES)}
+FROM ${localTable(ctx, OTEL_TRACES)} AS span
 WHERE SpanKind IN ('Client', 'SPAN_KIND_CLIENT') AND ${attr('gen_ai.operation.name')} != ''`,
     }),
   ];
