@@ -23,15 +23,16 @@ export const traceSql = (db: string): string =>
   `  (SELECT min(Start) FROM ${db}.otel_traces_trace_id_ts WHERE TraceId = trace_id) AS trace_start,`,
   `  (SELECT max(End) + 1 FROM ${db}.otel_traces_trace_id_ts WHERE TraceId = trace_id) AS trace_end`,
   'SELECT TraceId AS traceID, SpanId AS spanID, ParentSpanId AS parentSpanID, ServiceName AS serviceName,',
-  '  SpanName AS operationName, multiply(toUnixTimestamp64Nano(Timestamp), 0.000001) AS startTime,',
-  '  multiply(Duration, 0.000001) AS duration,',
+  '  SpanName AS operationName, Timestamp AS startTime, multiply(Duration, 0.000001) AS duration,',
   "  arrayMap(key -> map('key', key, 'value', SpanAttributes[key]), mapKeys(SpanAttributes)) AS tags,",
   "  arrayMap(key -> map('key', key, 'value', ResourceAttributes[key]), mapKeys(ResourceAttributes)) AS serviceTags,",
-  "  arrayMap((name, ts, attrs) -> map('name', toString(name), 'timestamp', toString(multiply(toUnixTimestamp64Nano(ts), 0.000001)), 'fields', toString(attrs)), Events.Name, Events.Timestamp, Events.Attributes) AS logs,",
-  "  if(StatusCode = 'Error', 2, if(StatusCode = 'Ok', 1, 0)) AS statusCode, StatusMessage AS statusMessage",
+  // Span events (the llm.http.attempt of each HTTP attempt) as the trace view's span logs.
+  "  arrayMap((name, ts, attrs) -> CAST(tuple(multiply(toUnixTimestamp64Nano(ts), 0.000001), name, arrayMap(key -> map('key', key, 'value', attrs[key]), mapKeys(attrs))), 'Tuple(timestamp Float64, name String, fields Array(Map(String, String)))'), Events.Name, Events.Timestamp, Events.Attributes) AS logs,",
+  "  if(StatusCode IN ('Error', 'STATUS_CODE_ERROR'), 2, 0) AS statusCode, StatusMessage AS statusMessage, SpanKind AS kind",
   `FROM ${db}.otel_traces`,
-  'WHERE TraceId = trace_id AND Timestamp >= trace_start AND Timestamp <= trace_end',
+  'WHERE traceID = trace_id AND startTime >= trace_start AND startTime <= trace_end',
   'ORDER BY startTime ASC',
+  'LIMIT 1000',
 ].join('\n');
 
 export function callsDashboard(db: string): dashboard.Dashboard {
