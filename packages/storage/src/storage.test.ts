@@ -94,6 +94,10 @@ describe('migrations', () => {
     expect(await storage.migrate()).toEqual([]);
     const reopened = await openStorage({ dataDir });
     expect(await reopened.migrate()).toEqual([]);
+    // Closing one Storage on a data directory leaves the others on it working.
+    await reopened.close();
+    expect(await reopened.ping()).toBe(false);
+    expect(await storage.ping()).toBe(true);
     const count = await rows<{ n: string }>('SELECT count() AS n FROM otel.schema_migrations');
     expect(Number(count[0]!.n)).toBe(migrations.length);
   });
@@ -122,6 +126,7 @@ describe('migrations', () => {
     const recorded = await rows<{ Version: number }>('SELECT Version FROM otel_other.schema_migrations ORDER BY Version');
     expect(recorded.map((r) => r.Version)).toEqual([1, 2, 3]);
     expect(await other.migrate()).toEqual([]);
+    await other.close();
   });
 
   test('names that are not identifiers are refused before any DDL', async () => {
@@ -438,5 +443,18 @@ describe('insertSpans', () => {
 
   test('ping answers true while open', async () => {
     expect(await storage.ping()).toBe(true);
+  });
+
+  test('concurrent inserts and pings all complete, every row stored once', async () => {
+    const batches = [0, 1, 2, 3].map((b) =>
+      Array.from({ length: 250 }, (_, i) => llmCallSpan(20_000 + b * 250 + i, { ServiceName: 'concurrent' })),
+    );
+    const pings = Promise.all([storage.ping(), storage.ping()]);
+    await Promise.all(batches.map((batch) => storage.insertSpans(batch)));
+    expect(await pings).toEqual([true, true]);
+    const [row] = await rows<{ spans: string; calls: string }>(
+      "SELECT (SELECT count() FROM otel.otel_traces WHERE ServiceName = 'concurrent') AS spans, (SELECT count() FROM otel.llm_calls WHERE ServiceName = 'concurrent') AS calls",
+    );
+    expect([Number(row!.spans), Number(row!.calls)]).toEqual([1000, 1000]);
   });
 });
