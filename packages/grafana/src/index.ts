@@ -12,6 +12,8 @@ export {
   type SloKind,
 } from './config.ts';
 export { generateFiles, writeGenerated } from './generate.ts';
+export { DASHBOARD_UID } from './dashboards/common.ts';
+export { datasourceProvisioning, DEFAULT_DATASOURCE, type DatasourceOptions } from './provisioning.ts';
 export { ALL, expandMacros, type MacroContext } from './macros.ts';
 export {
   BURN_WINDOWS,
@@ -23,4 +25,5 @@ export {
   sliSql,
   sloFilter,
   type BurnWindow,
+  type SliTarget,
 } from './sli-sql.ts';
