@@ -29,13 +29,16 @@ function spec(table: string): TtlSpec {
   return found;
 }
 
-/** Days a table keeps rows under the given retention (undefined: no TTL). */
-export function retentionDaysFor(table: string, retentionDays: number | undefined): number | undefined {
-  if (retentionDays === undefined) return undefined;
+export function validateRetentionDays(retentionDays: number): number {
   if (!Number.isInteger(retentionDays) || retentionDays <= 0) {
     throw new Error(`retention must be a positive whole number of days, got ${retentionDays}`);
   }
-  return spec(table).days(retentionDays);
+  return retentionDays;
+}
+
+/** Days a table keeps rows under the given retention (undefined: no TTL). */
+export function retentionDaysFor(table: string, retentionDays: number | undefined): number | undefined {
+  return retentionDays === undefined ? undefined : spec(table).days(validateRetentionDays(retentionDays));
 }
 
 function ttlExpression(table: string, days: number): string {

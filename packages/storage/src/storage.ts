@@ -7,7 +7,7 @@ import { createChdbConnection } from 'chdb/connection';
 import { type DdlContext, qualified, quote, validateCluster } from './ddl.ts';
 import { applyMigrations } from './migrations.ts';
 import type { OtelTraceRow } from './otel-traces.ts';
-import { applyRetention } from './retention.ts';
+import { applyRetention, validateRetentionDays } from './retention.ts';
 import { OTEL_TRACES } from './tables.ts';
 
 export interface StorageOptions {
@@ -71,11 +71,14 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
   const ctx: DdlContext = {
     database: opts.database ?? DEFAULT_DATABASE,
     cluster: opts.cluster === undefined ? undefined : validateCluster(opts.cluster),
-    retentionDays: opts.retentionDays,
+    retentionDays: opts.retentionDays === undefined ? undefined : validateRetentionDays(opts.retentionDays),
   };
   quote(ctx.database); // reject a bad name before connecting
   const client = await connect(opts);
   const spansTable = qualified(ctx, OTEL_TRACES);
+  // On a cluster otel_traces is Distributed, which by default queues rows on the receiving node and
+  // forwards them later: insert in the foreground so "stored" means stored on the owning shard.
+  const insertSettings: ClickHouseSettings = ctx.cluster === undefined ? {} : { distributed_foreground_insert: 1 };
   const storage: Storage = {
     client,
     database: ctx.database,
@@ -86,7 +89,12 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
     },
     async insertSpans(rows) {
       if (rows.length === 0) return;
-      await client.insert({ table: spansTable, values: rows as OtelTraceRow[], format: 'JSONEachRow' });
+      await client.insert({
+        table: spansTable,
+        values: rows as OtelTraceRow[],
+        format: 'JSONEachRow',
+        clickhouse_settings: insertSettings,
+      });
     },
     async ping() {
       try {
