@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /** Hex digits kept from sha256: 64 bits keep collisions negligible among the prefixes one process sees. */
-const HASH_HEX_DIGITS = 16;
+export const HASH_HEX_DIGITS = 16;
 
 export function digest(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, HASH_HEX_DIGITS);

@@ -2,6 +2,12 @@
 export class LruMap<K, V> {
   readonly #map = new Map<K, V>();
   readonly #max: number;
+  /**
+   * Walks the keys oldest first across evictions. `map.keys().next()` on a fresh iterator would
+   * rescan the deleted slots at the table's front each time (O(n) per eviction in V8); a live
+   * iterator keeps its place, still skips deleted keys and still sees keys re-inserted at the end.
+   */
+  #oldest: Iterator<K> | undefined;
 
   constructor(max: number) {
     if (!(max >= 1)) throw new RangeError(`LRU capacity must be at least 1, got ${max}`);
@@ -21,9 +27,11 @@ export class LruMap<K, V> {
   set(key: K, value: V): void {
     this.#map.delete(key);
     this.#map.set(key, value);
-    if (this.#map.size > this.#max) {
-      const oldest = this.#map.keys().next();
-      if (!oldest.done) this.#map.delete(oldest.value);
+    while (this.#map.size > this.#max) {
+      this.#oldest ??= this.#map.keys();
+      const next = this.#oldest.next();
+      if (next.done) this.#oldest = undefined;
+      else this.#map.delete(next.value);
     }
   }
 }

@@ -73,6 +73,14 @@ describe('CacheTracker — OpenAI chat (implicit caching, no writes reported)', 
     expect(outcome(h.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, big, 'ok', 'next'), usage(5710, 2048)))).toBe('partial');
   });
 
+  it('a history cut short of the previous turn breaks at the first missing message', () => {
+    const h = harness();
+    const answer = 'Let me check the ledger for you. '.repeat(60);
+    h.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, 'Why twice?', answer, 'Thanks'), usage(2660));
+    h.advance(MINUTE);
+    expect(outcome(h.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, 'Why twice?'), usage(2150, 2048)))).toBe('partial messages[2]');
+  });
+
   it('is none below the minimum, whatever the history', () => {
     const h = harness();
     for (let i = 0; i < 3; i++) {
@@ -269,10 +277,12 @@ describe('CacheTracker — linking and concurrency', () => {
 
   it('falls back on the conversation when its prefixes have left the LRU', () => {
     const h = harness({ maxPrefixes: 2 });
-    const call = (id: string, q: string, u: CacheUsage) => outcome(h.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, q), u, id));
+    // A short system prompt: each call stores one prefix, its whole prompt.
+    const call = (id: string, q: string, u: CacheUsage) =>
+      outcome(h.classify('openai', 'chat.completions.create', openaiChat('Be brief.', `${q} ${POLICY}`), u, id));
     expect(call('a', 'Hello', usage(2110))).toBe('miss cold');
-    expect(call('b', 'Other', usage(2110, 2048))).toBe('hit');
-    expect(call('b', 'Third', usage(2110, 2048))).toBe('hit');
+    expect(call('b', 'Other', usage(2110))).toBe('miss cold');
+    expect(call('b', 'Third', usage(2110))).toBe('miss prefix_changed messages[1]');
     expect(h.tracker.size).toEqual({ prefixes: 2, conversations: 2 });
     h.advance(MINUTE);
     expect(call('a', 'Hello', usage(2110))).toBe('miss evicted');

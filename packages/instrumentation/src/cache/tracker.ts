@@ -3,7 +3,7 @@
  * reasons") from the usage the provider reported and what this process has seen of earlier
  * prefixes. Pure: no I/O, the clock is injectable. Rules in ./README.md.
  */
-import { digest } from './fingerprint.ts';
+import { digest, HASH_HEX_DIGITS } from './fingerprint.ts';
 import { LruMap } from './lru.ts';
 import type { CacheTtl, PrefixSegment, Provider } from './segments.ts';
 
@@ -70,7 +70,6 @@ const READ_GRANULARITY: Record<Provider, number> = { openai: 128, anthropic: 0, 
  * silently and store the whole prompt, so every prefix of it can be read later.
  */
 const EXPLICIT: Record<Provider, boolean> = { openai: false, anthropic: true, gemini: false };
-const HASH_BYTES = 8;
 
 /**
  * A prefix the provider stored (written or read) as far as this process saw. The provider stores
@@ -92,10 +91,10 @@ interface PrefixEntry extends Stored {
 
 /** The last turn of a conversation that left its prefix in the cache. */
 interface Turn extends Stored {
-  /** Cumulative segment hashes up to the turn's cacheable end, 8 bytes each. */
-  hashes: Buffer;
-  /** Per segment: -1 tools, -2 system, else the message index (for `breakAt`). */
-  labels: Int32Array;
+  /** Cumulative segment hashes up to the turn's cacheable end, concatenated. */
+  hashes: string;
+  /** Per segment one UTF-16 code unit (see labelCode), for `breakAt`; compact and heap-only. */
+  labels: string;
   tokens: number;
 }
 
@@ -171,7 +170,7 @@ export class CacheTracker {
     // A live known prefix reaching past the divergence means the prompt continues that prefix
     // rather than the linked turn (a heuristic link to another conversation).
     const changed = prevLive && divergedAt !== undefined && !(live && live.end > divergedAt);
-    const breakAt = changed ? label(segs[divergedAt!] ?? prev!.labels[divergedAt!]!) : undefined;
+    const breakAt = changed ? label(segs[divergedAt!] ?? prev!.labels.charCodeAt(divergedAt!)) : undefined;
 
     let result: CacheClassification;
     if (read > 0) {
@@ -219,8 +218,8 @@ export class CacheTracker {
     }
     if (turnKey !== undefined) {
       this.#turns.set(turnKey, {
-        hashes: Buffer.from(cum.slice(0, cacheEnd).join(''), 'hex'),
-        labels: Int32Array.from(segs.slice(0, cacheEnd), labelCode),
+        hashes: cum.slice(0, cacheEnd).join(''),
+        labels: String.fromCharCode(...segs.slice(0, cacheEnd).map(labelCode)),
         tokens: endTokens,
         refreshedAt: sentAt,
         visibleFrom: now,
@@ -248,18 +247,19 @@ function conversationKey(provider: Provider, conversationId: string | undefined,
 /** Index of the first segment where the prompt leaves the turn's cached prefix, if it does. */
 function firstDifference(turn: Turn, cum: string[]): number | undefined {
   const end = turn.labels.length;
-  const hashAt = (i: number): string => turn.hashes.toString('hex', i * HASH_BYTES, (i + 1) * HASH_BYTES);
+  const sameAt = (i: number): boolean => i < cum.length && turn.hashes.startsWith(cum[i]!, i * HASH_HEX_DIGITS);
   // Hashes are cumulative: equal at the turn's end means equal everywhere before it.
-  if (end === 0 || (end <= cum.length && cum[end - 1] === hashAt(end - 1))) return undefined;
-  for (let i = 0; i < end; i++) if (i >= cum.length || cum[i] !== hashAt(i)) return i;
+  if (end === 0 || sameAt(end - 1)) return undefined;
+  for (let i = 0; i < end; i++) if (!sameAt(i)) return i;
   return undefined;
 }
 
+/** 0 tools, 1 system, 2 + i messages[i]. */
 function labelCode(seg: PrefixSegment): number {
-  return seg.kind === 'tools' ? -1 : seg.kind === 'system' ? -2 : (seg.index ?? 0);
+  return seg.kind === 'tools' ? 0 : seg.kind === 'system' ? 1 : Math.min(2 + (seg.index ?? 0), 0xffff);
 }
 
 function label(seg: PrefixSegment | number): string {
   const code = typeof seg === 'number' ? seg : labelCode(seg);
-  return code === -1 ? 'tools' : code === -2 ? 'system' : `messages[${code}]`;
+  return code === 0 ? 'tools' : code === 1 ? 'system' : `messages[${code - 2}]`;
 }
