@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHarness, durationMs, endMs, expectNear, finishedCalls, scenario, sleep, startMs, treeOf, type Harness } from './test-harness.ts';
+import { TIMING, createHarness, durationMs, endMs, expectNear, finishedCalls, scenario, sleep, startMs, treeOf, type Harness } from './test-harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -13,7 +13,7 @@ beforeEach(() => h.exporter.reset());
 const messages = [{ role: 'user' as const, content: 'What is the weather in Paris?' }];
 
 describe('chat.completions.create, streamed', () => {
-  it('splits the call into queue, prefill and decode at arrival times, whatever the consumer does', async () => {
+  it('splits the call into queue, prefill and decode at arrival times, whatever the consumer does', TIMING, async () => {
     const started = performance.timeOrigin + performance.now();
     const stream = await h.client.chat.completions.create(
       { model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } },
@@ -107,7 +107,7 @@ describe('chat.completions.create, streamed', () => {
     expect(attempt!.attributes).toEqual({ 'llm.attempt': 1, 'http.response.status_code': 200 });
   });
 
-  it('makes every retry visible and lets llm.queue cover the backoff', async () => {
+  it('makes every retry visible and lets llm.queue cover the backoff', TIMING, async () => {
     const stream = await h.client.chat.completions.create(
       { model: 'gpt-4o', messages, stream: true },
       scenario({ httpErrors: { status: 429, count: 2, retryAfterS: 0.3 }, prefillMs: 100, chunks: 3, chunkIntervalMs: 10 }),
@@ -175,18 +175,23 @@ describe('chat.completions.create, streamed', () => {
       { model: 'gpt-4o', messages, stream: true },
       scenario({ chunks: 10, chunkIntervalMs: 30, failAfterChunks: 3, failMode: 'drop' }),
     );
+    let received = 0;
     const error = await (async () => {
-      for await (const _ of stream);
+      for await (const chunk of stream) if (chunk.choices[0]?.delta.content) received++;
     })().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     const [call] = await finishedCalls(h.exporter);
     expect(call!.status.code).toBe(SpanStatusCode.ERROR);
     expect(call!.attributes['llm.outcome']).toBe('error');
-    expect(call!.attributes['error.type']).toBeTypeOf('string');
-    expect(call!.attributes['llm.stream.chunks']).toBe(3);
+    expect(call!.attributes['error.type']).toBe('UND_ERR_SOCKET');
+    // Destroying the socket may discard the simulator's unflushed writes, and an errored body
+    // drops what the application had not read yet: the wire saw at least what the app got.
+    const chunks = call!.attributes['llm.stream.chunks'] as number;
+    expect(chunks).toBeGreaterThanOrEqual(Math.max(1, received));
+    expect(chunks).toBeLessThanOrEqual(3);
   });
 
-  it('ends the call as aborted when the application breaks out early', async () => {
+  it('ends the call as aborted when the application breaks out early', TIMING, async () => {
     const stream = await h.client.chat.completions.create(
       { model: 'gpt-4o', messages, stream: true },
       scenario({ chunks: 30, chunkIntervalMs: 40 }),
@@ -218,7 +223,7 @@ describe('chat.completions.create, streamed', () => {
     expect(call!.attributes['llm.outcome']).toBe('aborted');
   });
 
-  it('gives each streamed tool call its own llm.tool_call span inside llm.decode', async () => {
+  it('gives each streamed tool call its own llm.tool_call span inside llm.decode', TIMING, async () => {
     const toolCalls = [
       { name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}', fragments: 5 },
       { name: 'get_time', arguments: '{"timezone":"Europe/Paris"}', fragments: 3 },
@@ -283,7 +288,7 @@ describe('chat.completions.create, streamed', () => {
 });
 
 describe('chat.completions.create, not streamed', () => {
-  it('records the call span, llm.queue to the headers and the usage', async () => {
+  it('records the call span, llm.queue to the headers and the usage', TIMING, async () => {
     const completion = await h.client.chat.completions.create(
       { model: 'gpt-4o-mini', messages },
       scenario({ queueMs: 100, prefillMs: 200, chunks: 5, chunkIntervalMs: 20, thinkingChunks: 2 }),

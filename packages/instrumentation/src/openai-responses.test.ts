@@ -1,7 +1,7 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { ResponseStreamEvent, Response } from 'openai/resources/responses/responses';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHarness, durationMs, endMs, expectNear, finishedCalls, scenario, sleep, startMs, treeOf, type Harness } from './test-harness.ts';
+import { TIMING, createHarness, durationMs, endMs, expectNear, finishedCalls, scenario, sleep, startMs, treeOf, type Harness } from './test-harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -11,7 +11,7 @@ afterAll(() => h.close());
 beforeEach(() => h.exporter.reset());
 
 describe('responses.create, streamed', () => {
-  it('splits the call into phases and takes usage from response.completed', async () => {
+  it('splits the call into phases and takes usage from response.completed', TIMING, async () => {
     const stream = await h.client.responses.create(
       { model: 'gpt-5', input: 'Summarise the news', stream: true },
       scenario({ queueMs: 200, prefillMs: 300, chunks: 10, chunkIntervalMs: 30, thinkingChunks: 3, tokensPerChunk: 3 }),
@@ -45,7 +45,7 @@ describe('responses.create, streamed', () => {
     expect(events.length).toBeGreaterThan(13);
   });
 
-  it('gives function calls llm.tool_call spans from item added to the last argument delta', async () => {
+  it('gives function calls llm.tool_call spans from item added to the last argument delta', TIMING, async () => {
     const stream = await h.client.responses.create(
       { model: 'gpt-5', input: 'Weather?', stream: true },
       scenario({ chunks: 1, chunkIntervalMs: 30, toolCalls: [{ name: 'lookup', arguments: '{"q":"weather in Paris"}', fragments: 4 }] }),
@@ -90,7 +90,7 @@ describe('responses.create, streamed', () => {
 });
 
 describe('responses.create, not streamed', () => {
-  it('records usage, finish and llm.queue', async () => {
+  it('records usage, finish and llm.queue', TIMING, async () => {
     const response = await h.client.responses.create({ model: 'gpt-5-mini', input: 'x' }, scenario({ queueMs: 100, prefillMs: 100, chunks: 3 }));
     const [call] = await finishedCalls(h.exporter);
     const t = treeOf(h.exporter, call!);

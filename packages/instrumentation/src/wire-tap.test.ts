@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { TIMING } from './test-harness.ts';
 import type { AttemptListener, SseEvent } from './types.ts';
 import { callScope, installWireTap } from './wire-tap.ts';
 
@@ -64,7 +65,7 @@ async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !check(); i++) await sleep(10);
 }
 
-it('timestamps SSE events on arrival, not when the body is read', async () => {
+it('timestamps SSE events on arrival, not when the body is read', TIMING, async () => {
   const { seen, listener } = recording();
   const response = await callScope.run(listener, () => fetch(`${base}/sse`));
   await sleep(500); // the whole body arrives meanwhile, unread
