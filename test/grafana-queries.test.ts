@@ -157,12 +157,13 @@ describe('alert rules', () => {
           const values: Record<string, number> = {};
           let expression = '';
           for (const q of rule.data) {
-            if (q.datasourceUid === '__expr__') {
-              expect(q.refId).toBe(rule.condition);
-              expression = (q.model as { expression: string }).expression;
+            const model = q.model;
+            if ('expression' in model) {
+              expect([q.datasourceUid, q.refId]).toEqual(['__expr__', rule.condition]);
+              expression = model.expression;
               continue;
             }
-            const rows = await run((q.model as ClickHouseQuery).rawSql, { from: end - q.relativeTimeRange.from * 1000, to: end, intervalMs: 60_000 });
+            const rows = await run(model.rawSql, { from: end - q.relativeTimeRange.from * 1000, to: end, intervalMs: 60_000 });
             expect(rows).toHaveLength(1);
             const [value] = Object.values(rows[0] as Row);
             values[q.refId] = num(value);

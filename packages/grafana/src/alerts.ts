@@ -41,7 +41,8 @@ export interface AlertQuery {
   refId: string;
   relativeTimeRange: { from: number; to: number };
   datasourceUid: string;
-  model: (ClickHouseQuery & { intervalMs: number; maxDataPoints: number }) | MathExpression;
+  /** The query model as Grafana stores it: plain data, without the SDK's variant marker. */
+  model: (Omit<ClickHouseQuery, '_implementsDataqueryVariant'> & { intervalMs: number; maxDataPoints: number }) | MathExpression;
 }
 
 export interface MathExpression {
@@ -75,7 +76,7 @@ function burnQuery(database: string, slo: ServiceSlo, kind: SloKind, refId: stri
     // The query window ends at $__toTime = the evaluation time; the range documents the window.
     relativeTimeRange: { from: w.seconds, to: 0 },
     datasourceUid: DATASOURCE_UID,
-    model: { ...model, intervalMs: 60_000, maxDataPoints: 43_200 } as AlertQuery['model'],
+    model: { ...model, intervalMs: 60_000, maxDataPoints: 43_200 },
   };
 }
 
