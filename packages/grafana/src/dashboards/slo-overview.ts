@@ -19,6 +19,9 @@ function thresholds(steps: { value: number | null; color: string }[]): dashboard
   return new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(steps);
 }
 
+/** The single row of an SLI query: its last (only) value. */
+const lastValue = () => new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']);
+
 function describe(slo: ServiceSlo): string {
   return [slo.service, slo.model, slo.route].filter((p) => p !== undefined).join(' · ');
 }
@@ -75,6 +78,7 @@ export function sloOverviewDashboard(config: SloConfig): SloOverview {
           .title(`${name} — SLI (${config.window})`)
           .description(objectiveText(slo, kind))
           .withTarget(chQuery(sliSql(slo, kind, windowSeconds, target)))
+          .reduceOptions(lastValue())
           .unit('percentunit')
           .decimals(3)
           .thresholds(thresholds([{ value: null, color: 'red' }, { value: objective, color: 'green' }]))
@@ -87,6 +91,7 @@ export function sloOverviewDashboard(config: SloConfig): SloOverview {
           .title(`${name} — error budget remaining`)
           .description(`1 − bad events ÷ (${(1 - objective).toFixed(4)} × calls) over the ${config.window} window`)
           .withTarget(chQuery(budgetRemainingSql(slo, kind, windowSeconds, target)))
+          .reduceOptions(lastValue())
           .unit('percentunit')
           .decimals(1)
           .thresholds(thresholds([{ value: null, color: 'red' }, { value: 0, color: 'orange' }, { value: 0.25, color: 'green' }]))
@@ -101,6 +106,7 @@ export function sloOverviewDashboard(config: SloConfig): SloOverview {
           .title(`${name} — burn rate`)
           .description('Bad-event rate ÷ error budget over each alert window; 1 spends the budget exactly over the SLO window.')
           .withTarget(chQuery(burnRatesSql(slo, kind, BURN_WINDOWS, target)))
+          .reduceOptions(lastValue())
           .displayMode(common.BarGaugeDisplayMode.Basic)
           .orientation(common.VizOrientation.Horizontal)
           .decimals(2)
