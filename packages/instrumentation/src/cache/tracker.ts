@@ -105,6 +105,33 @@ interface Known {
   entry: PrefixEntry;
 }
 
+/** A prompt reduced to what the tracker compares. */
+interface Prompt {
+  provider: Provider;
+  segs: PrefixSegment[];
+  /** cum[i] fingerprints segments 0..i (seeded by the provider: caches are per provider). */
+  cum: string[];
+  /** est[b]: estimated tokens of the first b segments. */
+  est: number[];
+  /** Segment counts at which a breakpoint closes a cacheable prefix. */
+  breakpoints: number[];
+  /** Segments in the cacheable prefix (up to the last breakpoint); 0 when nothing is cacheable. */
+  cacheEnd: number;
+}
+
+function promptOf(provider: Provider, segs: PrefixSegment[]): Prompt {
+  const cum: string[] = [];
+  const est: number[] = [0];
+  let hash = digest(provider);
+  for (const seg of segs) {
+    hash = digest(hash + seg.hash);
+    cum.push(hash);
+    est.push(est.at(-1)! + seg.tokens);
+  }
+  const breakpoints = segs.flatMap((seg, i) => (seg.breakpoint ? [i + 1] : []));
+  return { provider, segs, cum, est, breakpoints, cacheEnd: breakpoints.at(-1) ?? 0 };
+}
+
 export class CacheTracker {
   readonly #prefixes: LruMap<string, PrefixEntry>;
   readonly #turns: LruMap<string, Turn>;
@@ -127,7 +154,7 @@ export class CacheTracker {
   }
 
   classify(input: ClassifyInput): CacheClassification {
-    const { provider, segments: segs, usage } = input;
+    const { provider, usage } = input;
     const now = input.now ?? this.#now();
     const sentAt = input.startedAt ?? now;
     const visible = (stored: Stored): boolean => stored.visibleFrom <= sentAt;
@@ -136,19 +163,9 @@ export class CacheTracker {
     const read = usage.cacheReadTokens;
     const written = usage.cacheWriteTokens;
 
-    // cum[i] fingerprints segments 0..i; est[b] estimates the tokens of the first b segments.
-    const cum: string[] = [];
-    const est: number[] = [0];
-    let hash = digest(provider);
-    for (const seg of segs) {
-      hash = digest(hash + seg.hash);
-      cum.push(hash);
-      est.push(est.at(-1)! + seg.tokens);
-    }
-    const breakpoints = segs.flatMap((seg, i) => (seg.breakpoint ? [i + 1] : []));
-    const cacheEnd = breakpoints.at(-1) ?? 0;
-    const minTokens = this.#minTokens[provider];
-    const eligible = cacheEnd > 0 && est[cacheEnd]! >= minTokens;
+    const prompt = promptOf(provider, input.segments);
+    const { segs, cum, est, cacheEnd } = prompt;
+    const eligible = cacheEnd > 0 && est[cacheEnd]! >= this.#minTokens[provider];
     const prefixHash = cum[(cacheEnd || segs.length) - 1] ?? digest(provider);
 
     // The longest prefix of this prompt that this process saw stored, and the longest still live.
@@ -174,6 +191,8 @@ export class CacheTracker {
 
     let result: CacheClassification;
     if (read > 0) {
+      // Expected: all the previous turn cached (unless the prompt changed it), or the longest
+      // live prefix; reads come in blocks, so a block short still counts as everything.
       const extendsPrev = prevLive && divergedAt === undefined && prev.labels.length <= cacheEnd;
       const fromPrev = changed || extendsPrev ? prev!.tokens : 0;
       const expected = Math.max(live?.entry.tokens ?? 0, fromPrev);
@@ -195,38 +214,45 @@ export class CacheTracker {
       return { state: 'none', prefixHash };
     }
 
-    // What the provider holds now: the prefix at every breakpoint it could store, refreshed.
     const cached = EXPLICIT[provider] ? read + written > 0 : read > 0 || eligible;
-    if (!cached || cacheEnd === 0) return result;
-    const endTokens = EXPLICIT[provider]
-      ? read + written
+    if (cached && cacheEnd > 0) {
+      // A read refreshes the lifetime of what it read (Anthropic: "refreshed on each hit").
+      if (read > 0 && live) this.#prefixes.set(live.key, { ...live.entry, refreshedAt: sentAt });
+      this.#remember(prompt, usage, turnKey, sentAt, now);
+    }
+    return result;
+  }
+
+  /** Records what the provider holds after a call that read or wrote its prefix. */
+  #remember(prompt: Prompt, usage: CacheUsage, turnKey: string | undefined, sentAt: number, now: number): void {
+    const { provider, segs, cum, est, breakpoints, cacheEnd } = prompt;
+    const explicit = EXPLICIT[provider];
+    const endTokens = explicit
+      ? usage.cacheReadTokens + usage.cacheWriteTokens
       : Math.round((usage.inputTokens * est[cacheEnd]!) / Math.max(est[segs.length]!, 1));
-    // A read refreshes the lifetime of what it read (Anthropic: "refreshed on each hit").
-    if (read > 0 && live) this.#prefixes.set(live.key, { ...live.entry, refreshedAt: sentAt });
-    const storedEnds = EXPLICIT[provider] ? breakpoints : Array.from({ length: cacheEnd }, (_, i) => i + 1);
-    for (const end of storedEnds) {
-      if (end !== cacheEnd && est[end]! < minTokens) continue;
+    // Anthropic stores each breakpoint's prefix; implicit caching makes every prefix readable.
+    const ends = explicit ? breakpoints : Array.from({ length: cacheEnd }, (_, i) => i + 1);
+    for (const end of ends) {
+      if (end !== cacheEnd && est[end]! < this.#minTokens[provider]) continue;
       const key = cum[end - 1]!;
       const before = this.#prefixes.peek(key);
       this.#prefixes.set(key, {
         refreshedAt: sentAt,
         visibleFrom: Math.min(before?.visibleFrom ?? now, now),
         // Anthropic: each breakpoint's own TTL; implicit caching: the request's.
-        ttlMs: this.#ttl(provider, segs[(EXPLICIT[provider] ? end : cacheEnd) - 1]!),
+        ttlMs: this.#ttl(provider, segs[(explicit ? end : cacheEnd) - 1]!),
         tokens: end === cacheEnd ? endTokens : (before?.tokens ?? 0),
       });
     }
-    if (turnKey !== undefined) {
-      this.#turns.set(turnKey, {
-        hashes: cum.slice(0, cacheEnd).join(''),
-        labels: String.fromCharCode(...segs.slice(0, cacheEnd).map(labelCode)),
-        tokens: endTokens,
-        refreshedAt: sentAt,
-        visibleFrom: now,
-        ttlMs: this.#ttl(provider, segs[cacheEnd - 1]!),
-      });
-    }
-    return result;
+    if (turnKey === undefined) return;
+    this.#turns.set(turnKey, {
+      hashes: cum.slice(0, cacheEnd).join(''),
+      labels: segs.slice(0, cacheEnd).map((seg) => String.fromCharCode(labelCode(seg))).join(''),
+      tokens: endTokens,
+      refreshedAt: sentAt,
+      visibleFrom: now,
+      ttlMs: this.#ttl(provider, segs[cacheEnd - 1]!),
+    });
   }
 
   #ttl(provider: Provider, seg: PrefixSegment): number {
