@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResolvedScenario } from './scenario.ts';
 
@@ -18,10 +19,20 @@ export function sseEvent(type: string, payload: unknown): string {
 }
 
 /**
+ * Sleeps until a `performance.now()` deadline; a passed deadline still yields to the event loop,
+ * so back-to-back chunks leave as separate writes and other connections get their turn.
+ */
+export async function sleepUntil(deadline: number): Promise<void> {
+  await sleep(Math.max(0, deadline - performance.now()));
+}
+
+/**
  * Writes one streamed answer with the scenario's timing: structural events go out at once,
- * the first output chunk waits for prefill, later ones the chunk interval, and the scenario's
- * failure replaces the chunk after `failAfterChunks`. Every event is its own write, so that
- * (with TCP_NODELAY) each reaches the client when it is sent.
+ * the first output chunk is due `prefillMs` after the headers, each later one a chunk interval
+ * after the previous, and the scenario's failure replaces the chunk after `failAfterChunks`.
+ * Due times are absolute, so a timer that fires late on a busy machine does not push back every
+ * later chunk. Every event is its own write, so that (with TCP_NODELAY) each reaches the client
+ * when it is sent.
  */
 export class Emitter {
   readonly #res: ServerResponse;
@@ -31,17 +42,19 @@ export class Emitter {
   #outputSent = 0;
   #prefilled = false;
   #gone = false;
+  /** performance.now() at which the next output chunk is due. */
+  #due: number;
+  readonly #headersAt: number;
 
-  constructor(res: ServerResponse, scenario: ResolvedScenario) {
+  /** `headersAt`: the (planned) performance.now() of the response headers. */
+  constructor(res: ServerResponse, scenario: ResolvedScenario, headersAt: number) {
     this.#res = res;
     this.#scenario = scenario;
+    this.#headersAt = headersAt;
+    this.#due = headersAt + scenario.prefillMs;
     res.on('close', () => {
       this.#gone = true;
     });
-  }
-
-  get outputSent(): number {
-    return this.#outputSent;
   }
 
   /** Events that carry no output (role-only chunks, block starts, lifecycle events). */
@@ -50,22 +63,19 @@ export class Emitter {
     for (const event of events) this.#res.write(event);
   }
 
-  /** The prefill wait; Anthropic passes its ping event to keep the connection visibly alive. */
+  /** The prefill wait; Anthropic passes its ping event, sent at once and every 250 ms of it. */
   async prefill(ping?: string): Promise<void> {
     if (this.#prefilled) return;
     this.#prefilled = true;
-    let left = this.#scenario.prefillMs;
-    if (ping === undefined) {
-      await sleep(left);
-      return;
+    if (ping !== undefined) {
+      let at = this.#headersAt;
+      do {
+        await sleepUntil(at);
+        this.send(ping);
+        at += PING_EVERY_MS;
+      } while (at < this.#due);
     }
-    this.send(ping);
-    while (left > 0) {
-      const step = Math.min(PING_EVERY_MS, left);
-      await sleep(step);
-      left -= step;
-      if (left > 0) this.send(ping);
-    }
+    await sleepUntil(this.#due);
   }
 
   /** One output chunk, which may span several events (a tool call's header and first fragment). */
@@ -84,23 +94,27 @@ export class Emitter {
   async finish(): Promise<void> {
     if (this.#scenario.failAfterChunks === undefined) return this.prefill();
     await this.#delay();
-    this.#fail();
+    await this.#fail();
   }
 
   /** Delay until the next chunk is due, failing instead if the scenario says so. */
   async #waitForNext(): Promise<void> {
     await this.#delay();
     const failAfter = this.#scenario.failAfterChunks;
-    if (failAfter !== undefined && this.#outputSent >= failAfter) this.#fail();
+    if (failAfter !== undefined && this.#outputSent >= failAfter) await this.#fail();
   }
 
+  /** Waits for the current slot (prefill first) and books the next one an interval later. */
   async #delay(): Promise<void> {
-    if (this.#prefilled) await sleep(this.#scenario.chunkIntervalMs);
+    if (this.#prefilled) await sleepUntil(this.#due);
     else await this.prefill();
+    this.#due += this.#scenario.chunkIntervalMs;
   }
 
-  #fail(): never {
+  async #fail(): Promise<never> {
     if (this.#scenario.failMode === 'drop') {
+      // What was sent reaches the client first; then the connection dies without an ending.
+      await new Promise<void>((resolve) => this.#res.write('', () => resolve()));
       this.#res.socket?.destroy();
     } else {
       this.send(...this.errorEvents());

@@ -135,6 +135,18 @@ describe('chat completions, streamed', () => {
     expect((error as Error).message).toBe('terminated');
     expect(received).toBe(3);
   });
+
+  it('survives a client that breaks off mid-stream', async () => {
+    const stream = await openai.chat.completions.create(
+      { model: 'gpt-break', messages, stream: true },
+      withScenario({ chunks: 10, chunkIntervalMs: 20 }),
+    );
+    let received = 0;
+    for await (const chunk of stream) if (chunk.choices[0]?.delta.content && ++received === 2) break;
+    expect(stream.controller.signal.aborted).toBe(true);
+    const next = await openai.chat.completions.create({ model: 'gpt-break', messages }, withScenario({ chunks: 1 }));
+    expect(next.choices[0]?.message.content).toBe('tok ');
+  });
 });
 
 describe('chat completions, not streamed', () => {

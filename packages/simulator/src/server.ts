@@ -1,10 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AttemptTracker } from './attempts.ts';
 import { PromptCache } from './cache.ts';
-import { Emitter, StreamEnded } from './emitter.ts';
+import { Emitter, sleepUntil, StreamEnded } from './emitter.ts';
 import { randomId, rateLimitHeaders } from './headers.ts';
 import { anthropicMessages } from './providers/anthropic.ts';
 import { geminiGenerate, geminiStream } from './providers/gemini.ts';
@@ -89,6 +88,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const receivedAt = nowMs();
+    // Deadlines are planned from arrival, in performance.now() time.
+    const arrival = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const found = match(req.method, url.pathname);
     const raw = await readBody(req);
@@ -121,7 +122,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const injected = scenario.httpErrors;
     if (injected && attempt < injected.count) {
       log(model, attempt, injected.status);
-      await sleep(scenario.queueMs);
+      await sleepUntil(arrival + scenario.queueMs);
       const retry: Record<string, string> = injected.retryAfterS === undefined ? {} : { 'retry-after': String(injected.retryAfterS) };
       if (route.provider === 'anthropic') retry['x-should-retry'] = 'true';
       reply(injected.status, { ...limits, ...retry }, route.errorBody(injected.status));
@@ -155,7 +156,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       log(model, attempt, dropped ? 0 : fails ? route.failStatus : 200);
       // A non-streamed answer leaves in one piece once it is fully generated, as the providers do.
       const chunks = outputChunkCount(scenario);
-      await sleep(scenario.queueMs + scenario.prefillMs + Math.max(0, chunks - 1) * scenario.chunkIntervalMs);
+      await sleepUntil(arrival + scenario.queueMs + scenario.prefillMs + Math.max(0, chunks - 1) * scenario.chunkIntervalMs);
       if (dropped) res.socket?.destroy();
       else if (fails) reply(route.failStatus, limits, route.errorBody(route.failStatus));
       else reply(200, limits, route.completeBody(exchange));
@@ -163,7 +164,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
 
     log(model, attempt, 200);
-    await sleep(scenario.queueMs);
+    const headersAt = arrival + scenario.queueMs;
+    await sleepUntil(headersAt);
     res.writeHead(200, {
       ...route.headers(requestId, nowMs() - receivedAt),
       ...limits,
@@ -171,7 +173,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       'cache-control': 'no-cache',
     });
     res.flushHeaders();
-    const out = new Emitter(res, scenario);
+    const out = new Emitter(res, scenario, headersAt);
     try {
       await route.writeStream(out, exchange);
       res.end();

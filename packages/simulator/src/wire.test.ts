@@ -58,6 +58,15 @@ describe('OpenAI chat completions framing', () => {
     expect(chunks[0]?.choices).toEqual([{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }]);
   });
 
+  it('leaves out obfuscation when stream_options.include_obfuscation is false', async () => {
+    const { events } = await post(
+      '/v1/chat/completions',
+      { model: 'gpt-4o', messages: [], stream: true, stream_options: { include_obfuscation: false } },
+      { chunks: 1 },
+    );
+    expect(events.slice(0, -1).map((e) => 'obfuscation' in json(e))).toEqual([false, false, false]);
+  });
+
   it('delivers each chunk when it is sent, not batched', async () => {
     const { events } = await post('/v1/chat/completions', { model: 'gpt-4o', messages: [], stream: true }, { chunks: 5, chunkIntervalMs: 60 });
     const contentAt = events.filter((e) => e.data !== '[DONE]' && JSON.stringify(json(e)).includes('"content":"tok ')).map((e) => e.at);

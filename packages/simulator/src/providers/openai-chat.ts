@@ -50,7 +50,9 @@ export const openaiChat: Route = {
   async writeStream(out: Emitter, ex: Exchange) {
     const s = ex.scenario;
     const id = randomId('chatcmpl-');
-    const withUsage = (ex.body.stream_options as JsonObject | undefined)?.include_usage === true;
+    const options = ex.body.stream_options as JsonObject | undefined;
+    const withUsage = options?.include_usage === true;
+    const withObfuscation = options?.include_obfuscation !== false;
     const chunk = (choices: JsonObject[], extra: JsonObject = {}) =>
       sseData({
         id,
@@ -62,7 +64,7 @@ export const openaiChat: Route = {
         choices,
         ...(withUsage ? { usage: null } : {}),
         ...extra,
-        obfuscation: obfuscation(),
+        ...(withObfuscation ? { obfuscation: obfuscation() } : {}),
       });
     const delta = (d: JsonObject, finish: string | null = null) => chunk([{ index: 0, delta: d, logprobs: null, finish_reason: finish }]);
     out.errorEvents = () => [sseData(openaiError(500))];
