@@ -59,10 +59,6 @@ function match(method: string | undefined, pathname: string): Match | undefined 
   return undefined;
 }
 
-function nowMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const part of req) parts.push(part as Buffer);
@@ -87,9 +83,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let defaultScenario: Scenario = options.defaultScenario ?? {};
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const receivedAt = nowMs();
-    // Deadlines are planned from arrival, in performance.now() time.
+    // Due times are planned from arrival, in performance.now() time.
     const arrival = performance.now();
+    const receivedAt = performance.timeOrigin + arrival;
     const url = new URL(req.url ?? '/', 'http://localhost');
     const found = match(req.method, url.pathname);
     const raw = await readBody(req);
@@ -102,7 +98,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const log = (model: string, attempt: number, status: number) =>
       requests.push({ provider: route.provider, path: url.pathname, model, attempt, status, receivedAt });
     const reply = (status: number, headers: Record<string, string>, body: unknown) =>
-      sendJson(res, status, { ...route.headers(requestId, nowMs() - receivedAt), ...headers }, body);
+      sendJson(res, status, { ...route.headers(requestId, performance.now() - arrival), ...headers }, body);
 
     let body: JsonObject;
     let model: string;
@@ -167,7 +163,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const headersAt = arrival + scenario.queueMs;
     await sleepUntil(headersAt);
     res.writeHead(200, {
-      ...route.headers(requestId, nowMs() - receivedAt),
+      ...route.headers(requestId, performance.now() - arrival),
       ...limits,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
