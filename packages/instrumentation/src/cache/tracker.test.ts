@@ -21,7 +21,8 @@ function harness(options: CacheTrackerOptions = {}) {
       t += ms;
     },
     classify(provider: Provider, operation: string, params: unknown, usage: CacheUsage, conversationId?: string): CacheClassification {
-      return tracker.classify({ provider, conversationId, segments: segmentsFor(provider, operation, params), usage });
+      const model = (params as { model?: string }).model;
+      return tracker.classify({ provider, model, conversationId, segments: segmentsFor(provider, operation, params), usage });
     },
   };
 }
@@ -288,6 +289,15 @@ describe('CacheTracker — linking and concurrency', () => {
     expect(call('a', 'Hello', usage(2110))).toBe('miss evicted');
     h.advance(10 * MINUTE);
     expect(call('b', 'Third', usage(2110))).toBe('miss expired');
+  });
+
+  it('keeps the cache of each model apart: switching models mid-conversation is cold', () => {
+    const h = harness();
+    const t = turns('Why was I charged twice?', 'Let me check.', 'Thanks');
+    expect(outcome(h.classify('anthropic', 'messages.create', claude({ messages: t.slice(0, 1) }), usage(2160, 0, 2160), 'c'))).toBe('write cold');
+    h.advance(MINUTE);
+    const other = { ...claude({ messages: t }), model: 'claude-haiku-4-5' };
+    expect(outcome(h.classify('anthropic', 'messages.create', other, usage(2180, 0, 2180), 'c'))).toBe('write cold');
   });
 
   it('concurrent writers of one prefix (a stampede) are all cold; a later call that reads nothing is evicted', () => {

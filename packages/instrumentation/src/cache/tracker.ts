@@ -21,6 +21,8 @@ export interface CacheUsage {
 
 export interface ClassifyInput {
   provider: Provider;
+  /** `gen_ai.request.model`: providers cache per model, so prefixes and turns are kept per model. */
+  model?: string | undefined;
   conversationId?: string | undefined;
   segments: PrefixSegment[];
   usage: CacheUsage;
@@ -109,7 +111,7 @@ interface Known {
 interface Prompt {
   provider: Provider;
   segs: PrefixSegment[];
-  /** cum[i] fingerprints segments 0..i (seeded by the provider: caches are per provider). */
+  /** cum[i] fingerprints segments 0..i, seeded by provider and model (each has its own cache). */
   cum: string[];
   /** est[b]: estimated tokens of the first b segments. */
   est: number[];
@@ -119,10 +121,10 @@ interface Prompt {
   cacheEnd: number;
 }
 
-function promptOf(provider: Provider, segs: PrefixSegment[]): Prompt {
+function promptOf(provider: Provider, seed: string, segs: PrefixSegment[]): Prompt {
   const cum: string[] = [];
   const est: number[] = [0];
-  let hash = digest(provider);
+  let hash = seed;
   for (const seg of segs) {
     hash = digest(hash + seg.hash);
     cum.push(hash);
@@ -163,10 +165,11 @@ export class CacheTracker {
     const read = usage.cacheReadTokens;
     const written = usage.cacheWriteTokens;
 
-    const prompt = promptOf(provider, input.segments);
+    const seed = digest(`${provider}\0${input.model ?? ''}`);
+    const prompt = promptOf(provider, seed, input.segments);
     const { segs, cum, est, cacheEnd } = prompt;
     const eligible = cacheEnd > 0 && est[cacheEnd]! >= this.#minTokens[provider];
-    const prefixHash = cum[(cacheEnd || segs.length) - 1] ?? digest(provider);
+    const prefixHash = cum[(cacheEnd || segs.length) - 1] ?? seed;
 
     // The longest prefix of this prompt that this process saw stored, and the longest still live.
     let known: Known | undefined;
@@ -179,7 +182,7 @@ export class CacheTracker {
       if (alive(entry)) live = { end, key, entry };
     }
 
-    const turnKey = conversationKey(provider, input.conversationId, segs);
+    const turnKey = conversationKey(seed, input.conversationId, segs);
     const lastTurn = turnKey === undefined ? undefined : this.#turns.peek(turnKey);
     const prev = lastTurn && visible(lastTurn) ? lastTurn : undefined;
     const prevLive = prev !== undefined && alive(prev);
@@ -264,10 +267,10 @@ export class CacheTracker {
  * Conversation link: the application's conversation id when set, otherwise the first message
  * segment (turns of one conversation repeat their opening message while tools and system may change).
  */
-function conversationKey(provider: Provider, conversationId: string | undefined, segs: PrefixSegment[]): string | undefined {
-  if (conversationId !== undefined) return `${provider}\0id\0${conversationId}`;
+function conversationKey(seed: string, conversationId: string | undefined, segs: PrefixSegment[]): string | undefined {
+  if (conversationId !== undefined) return `${seed}\0id\0${conversationId}`;
   const first = segs.find((seg) => seg.kind === 'message');
-  return first && `${provider}\0first\0${first.hash}`;
+  return first && `${seed}\0first\0${first.hash}`;
 }
 
 /** Index of the first segment where the prompt leaves the turn's cached prefix, if it does. */
