@@ -22,6 +22,7 @@ export {
   burnDownSql,
   burnRatesSql,
   goodTotalSql,
+  sliSeriesSql,
   sliSql,
   sloFilter,
   type BurnWindow,

@@ -126,12 +126,29 @@ export function burnDownSql(slo: ServiceSlo, kind: SloKind, seconds: number, ste
   return [
     'SELECT time,',
     `  1 - sum(total - good) OVER (ORDER BY time) / greatest(sum(total) OVER (), 1) / ${errorBudget(slo, kind)} AS budget_remaining`,
-    'FROM (',
+    `FROM (\n${stepCountsSql(slo, kind, seconds, stepSeconds, target)}\n)`,
+    'ORDER BY time',
+  ].join('\n');
+}
+
+/** Good and total calls per step of `stepSeconds`: `time`, `good`, `total`. */
+function stepCountsSql(slo: ServiceSlo, kind: SloKind, seconds: number, stepSeconds: number, target: SliTarget): string {
+  return [
     `  SELECT toStartOfInterval(Minute, INTERVAL ${stepSeconds} SECOND) AS time,`,
     `    uniqExactMergeIf(Calls, ${goodCondition(slo, kind)}) AS good, uniqExactMerge(Calls) AS total`,
     `  ${windowFrom(slo, kind, seconds, target)}`,
     '  GROUP BY time',
-    ')',
+  ].join('\n');
+}
+
+/**
+ * Time series `time`, `good`, `total`, `sli` in steps of `stepSeconds` over [end − seconds, end):
+ * the SLI as it moved, for charts (NULL `sli` in steps without calls).
+ */
+export function sliSeriesSql(slo: ServiceSlo, kind: SloKind, seconds: number, stepSeconds: number, target: SliTarget): string {
+  return [
+    'SELECT time, good, total, if(total = 0, NULL, good / total) AS sli',
+    `FROM (\n${stepCountsSql(slo, kind, seconds, stepSeconds, target)}\n)`,
     'ORDER BY time',
   ].join('\n');
 }
