@@ -1,0 +1,69 @@
+// Slow storage: inserts take 300 ms and the queue holds 30 rows, so concurrent exporters overflow
+// it. Ingest answers 429 with Retry-After for what it cannot queue; the official exporters retry
+// and every span is stored exactly once.
+import { SpanKind } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { openStorage, tempDataDir, type Storage } from '@llm-prism/storage';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startIngest, type IngestServer } from '../packages/ingest/src/index.ts';
+
+let storage: Storage;
+let server: IngestServer;
+
+beforeAll(async () => {
+  storage = await openStorage({ dataDir: await tempDataDir() });
+  const slow: Storage = {
+    ...storage,
+    async insertSpans(rows) {
+      await new Promise((r) => setTimeout(r, 300));
+      await storage.insertSpans(rows);
+    },
+  };
+  server = await startIngest({ port: 0, storage: slow, maxQueuedRows: 30, retryAfterSeconds: 1, log: () => {} });
+});
+afterAll(async () => {
+  await server?.close();
+  await storage?.close();
+});
+
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
+test('a full queue answers 429 and the exporters deliver every span after backing off', async () => {
+  const EXPORTERS = 6;
+  const SPANS = 40;
+  const providers = Array.from(
+    { length: EXPORTERS },
+    (_, i) =>
+      new TracerProvider({
+        resource: resourceFromAttributes({ 'service.name': `backpressure-${i}` }),
+        spanProcessors: [
+          new BatchSpanProcessor({
+            exporter: new OTLPTraceExporter({ url: `${server.url}/v1/traces` }),
+            maxExportBatchSize: 20,
+            scheduledDelayMillis: 10,
+          }),
+        ],
+      }),
+  );
+  for (const provider of providers) {
+    const tracer = provider.getTracer('backpressure-test');
+    for (let i = 0; i < SPANS; i++) tracer.startSpan('work', { kind: SpanKind.INTERNAL }).end();
+  }
+  await Promise.all(providers.map((p) => p.forceFlush()));
+  await Promise.all(providers.map((p) => p.shutdown()));
+
+  expect(await metric('llm_prism_ingest_requests_total{status="429"}')).toBeGreaterThan(0);
+  const result = await storage.client.query({
+    query: `SELECT count() AS rows, uniqExact(SpanId) AS spans FROM ${storage.database}.otel_traces WHERE startsWith(ServiceName, 'backpressure-')`,
+    format: 'JSONEachRow',
+  });
+  expect(await result.json()).toEqual([{ rows: EXPORTERS * SPANS, spans: EXPORTERS * SPANS }]);
+  expect(await metric('llm_prism_ingest_spans_stored_total')).toBe(EXPORTERS * SPANS);
+  expect(await metric('llm_prism_ingest_spans_rejected_total{reason="queue_full"}')).toBeGreaterThan(0);
+});
