@@ -268,9 +268,10 @@ export class CacheTracker {
  * segment (turns of one conversation repeat their opening message while tools and system may change).
  */
 function conversationKey(seed: string, conversationId: string | undefined, segs: PrefixSegment[]): string | undefined {
-  if (conversationId !== undefined) return `${seed}\0id\0${conversationId}`;
+  // Hashed: a short flat string per conversation, whatever the length of the id.
+  if (conversationId !== undefined) return digest(`${seed}\0id\0${conversationId}`);
   const first = segs.find((seg) => seg.kind === 'message');
-  return first && `${seed}\0first\0${first.hash}`;
+  return first && digest(`${seed}\0first\0${first.hash}`);
 }
 
 /** Index of the first segment where the prompt leaves the turn's cached prefix, if it does. */
