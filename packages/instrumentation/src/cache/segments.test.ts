@@ -163,6 +163,20 @@ describe('segmentsFor: provider order, kinds, indexes and breakpoints', () => {
       shape: ['message[0]*'],
     },
     { name: 'not an object', provider: 'openai', operation: 'chat.completions.create', params: 'hello', shape: [] },
+    {
+      name: 'malformed entries are skipped, indexes kept',
+      provider: 'anthropic',
+      operation: 'messages.create',
+      params: { system: 42, tools: [null], messages: [null, { role: 'user' }, { role: 'user', content: ['x', { type: 'text', text: 'ok' }] }] },
+      shape: ['message[2]'],
+    },
+    {
+      name: 'malformed OpenAI input items are skipped',
+      provider: 'openai',
+      operation: 'responses.create',
+      params: { input: ['loose string', { role: 'user', content: 'Hi' }] },
+      shape: ['message[1]*'],
+    },
   ];
 
   it.each(cases)('$name', ({ provider, operation, params, shape: expected }) => {

@@ -30,7 +30,7 @@ export interface PrefixSegment {
  * Segments of the request `params` exactly as the application passed them to the SDK method
  * `operation` (e.g. `chat.completions.create`, `responses.create`, `messages.create`,
  * `models.generateContent`). For OpenAI an operation naming `responses` selects the Responses
- * shape, anything else Chat Completions. Unknown shapes yield fewer segments, never an error.
+ * shape, anything else Chat Completions. Malformed parts are skipped: never an error.
  */
 export function segmentsFor(provider: Provider, operation: string, params: unknown): PrefixSegment[] {
   if (!isRecord(params)) return [];
@@ -90,7 +90,7 @@ function openaiMarker(content: unknown): Marker {
 function openaiChat(p: Partial<ChatCompletionCreateParams>): PrefixSegment[] {
   const segs: PrefixSegment[] = [];
   if (Array.isArray(p.tools) && p.tools.length > 0) segs.push(segment('tools', p.tools, OPENAI_MARKERS));
-  (Array.isArray(p.messages) ? p.messages : []).forEach((m, i) => {
+  eachRecord(p.messages, (m, i) => {
     const kind = m.role === 'system' || m.role === 'developer' ? 'system' : 'message';
     segs.push(segment(kind, m, OPENAI_MARKERS, i, openaiMarker(m.content)));
   });
@@ -104,11 +104,10 @@ function openaiResponses(p: Partial<ResponseCreateParams>): PrefixSegment[] {
   if (typeof p.input === 'string') {
     // The API reads a bare string as one user message.
     segs.push(segment('message', { role: 'user', content: p.input }, OPENAI_MARKERS, 0));
-  } else if (Array.isArray(p.input)) {
-    p.input.forEach((item, i) => {
-      const role = 'role' in item ? item.role : undefined;
-      const kind = role === 'system' || role === 'developer' ? 'system' : 'message';
-      segs.push(segment(kind, item, OPENAI_MARKERS, i, 'content' in item ? openaiMarker(item.content) : undefined));
+  } else {
+    eachRecord(p.input, (item, i) => {
+      const kind = item.role === 'system' || item.role === 'developer' ? 'system' : 'message';
+      segs.push(segment(kind, item, OPENAI_MARKERS, i, openaiMarker(item.content)));
     });
   }
   return withOpenAIImplicitBreakpoint(segs, p.prompt_cache_options);
@@ -123,13 +122,11 @@ function anthropicMessages(p: Partial<MessageCreateParams>): PrefixSegment[] {
   const block = (kind: PrefixSegment['kind'], content: unknown, index: number, b: unknown): void => {
     segs.push(segment(kind, content, ANTHROPIC_MARKERS, index, isRecord(b) ? (b.cache_control as Marker) : undefined));
   };
-  (Array.isArray(p.tools) ? p.tools : []).forEach((tool, i) => block('tools', tool, i, tool));
+  eachRecord(p.tools, (tool, i) => block('tools', tool, i, tool));
   // A string and a single text block are the same prompt to the API.
-  const system = typeof p.system === 'string' ? [{ type: 'text', text: p.system }] : (p.system ?? []);
-  system.forEach((b, i) => block('system', b, i, b));
-  (Array.isArray(p.messages) ? p.messages : []).forEach((m, i) => {
-    const blocks = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content;
-    for (const b of blocks) block('message', { role: m.role, block: b }, i, b);
+  eachRecord(textBlocks(p.system), (b, i) => block('system', b, i, b));
+  eachRecord(p.messages, (m, i) => {
+    eachRecord(textBlocks(m.content), (b) => block('message', { role: m.role, block: b }, i, b));
   });
   // Top-level `cache_control` marks the last cacheable block.
   const last = segs.at(-1);
@@ -164,6 +161,16 @@ function geminiContents(value: unknown): unknown[] {
   if (value === undefined || value === null) return [];
   if (Array.isArray(value) && value.length > 0 && isRecord(value[0]) && Array.isArray(value[0].parts)) return value;
   return [geminiContent(value)];
+}
+
+/** Anthropic content: a string is one text block. */
+function textBlocks(content: unknown): unknown {
+  return typeof content === 'string' ? [{ type: 'text', text: content }] : content;
+}
+
+/** Calls `fn` for each object in `list` with its index in `list`; anything else is skipped. */
+function eachRecord(list: unknown, fn: (item: Record<string, unknown>, index: number) => void): void {
+  if (Array.isArray(list)) list.forEach((item: unknown, i) => isRecord(item) && fn(item, i));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
