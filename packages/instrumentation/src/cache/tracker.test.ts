@@ -300,7 +300,7 @@ describe('CacheTracker — linking and concurrency', () => {
     expect(outcome(h.classify('anthropic', 'messages.create', other, usage(2180, 0, 2180), 'c'))).toBe('write cold');
   });
 
-  it('concurrent writers of one prefix (a stampede) are all cold; a later call that reads nothing is evicted', () => {
+  it('concurrent writers of one prefix (a stampede) are all cold, or all expired; a later call that reads nothing is evicted', () => {
     const tracker = new CacheTracker();
     const segments = segmentsFor('anthropic', 'messages.create', claude({ messages: turns('Report for March') }));
     const t0 = Date.UTC(2026, 10, 23, 12);
@@ -310,6 +310,13 @@ describe('CacheTracker — linking and concurrency', () => {
     expect(outcome(at(t0 + 10, t0 + 2_500))).toBe('write cold');
     expect(outcome(at(t0 + 20, t0 + 3_000))).toBe('write cold');
     expect(outcome(at(t0 + 5_000, t0 + 7_000))).toBe('write evicted');
+
+    // The same prefix expired: a stampede rewriting it is expired for every writer.
+    const t1 = t0 + 7_000 + 6 * MINUTE;
+    expect(outcome(at(t1, t1 + 2_000))).toBe('write expired');
+    expect(outcome(at(t1 + 10, t1 + 2_500))).toBe('write expired');
+    expect(outcome(at(t1 + 20, t1 + 3_000))).toBe('write expired');
+    expect(outcome(at(t1 + 5_000, t1 + 7_000))).toBe('write evicted');
   });
 
   it('fingerprints the cacheable prefix: same prefix, same hash; the text after the last breakpoint does not count', () => {

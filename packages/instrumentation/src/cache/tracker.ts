@@ -74,21 +74,28 @@ const READ_GRANULARITY: Record<Provider, number> = { openai: 128, anthropic: 0, 
 const EXPLICIT: Record<Provider, boolean> = { openai: false, anthropic: true, gemini: false };
 
 /**
- * A prefix the provider stored (written or read) as far as this process saw. The provider stores
- * it during the call: its lifetime counts from the call's start, but only calls sent after the
- * storing call ended are sure to have been able to read it.
+ * What a call stored (wrote or read). The provider stores it during the call: its lifetime counts
+ * from the call's start, but only calls sent after the storing call ended could have read it.
  */
 interface Stored {
-  /** Start of the last call that wrote or read it. */
+  /** Start of the call that last wrote or read it. */
   refreshedAt: number;
-  /** End of the first call that stored it. */
+  /** End of that call: calls sent earlier did not see this refresh. */
   visibleFrom: number;
   ttlMs: number;
 }
 
+/** A prefix the provider holds, as far as this process saw. */
 interface PrefixEntry extends Stored {
+  /** The refresh the last refreshing call itself saw, for calls concurrent with it (a stampede). */
+  earlier: number | undefined;
   /** Provider tokens of the prefix when a call ended its cacheable prefix here, else 0 (unknown). */
   tokens: number;
+}
+
+/** When `entry` was last refreshed as a call sent at `t` could know, if it could see it at all. */
+function refreshSeenAt(entry: PrefixEntry, t: number): number | undefined {
+  return entry.visibleFrom <= t ? entry.refreshedAt : entry.earlier;
 }
 
 /** The last turn of a conversation that left its prefix in the cache. */
@@ -105,6 +112,8 @@ interface Known {
   end: number;
   key: string;
   entry: PrefixEntry;
+  /** Its last refresh as this call could know it. */
+  seen: number;
 }
 
 /** A prompt reduced to what the tracker compares. */
@@ -159,9 +168,8 @@ export class CacheTracker {
     const { provider, usage } = input;
     const now = input.now ?? this.#now();
     const sentAt = input.startedAt ?? now;
-    const visible = (stored: Stored): boolean => stored.visibleFrom <= sentAt;
     // Providers drop an entry once its TTL has fully elapsed.
-    const alive = (stored: Stored): boolean => sentAt - stored.refreshedAt < stored.ttlMs;
+    const alive = (refreshedAt: number, ttlMs: number): boolean => sentAt - refreshedAt < ttlMs;
     const read = usage.cacheReadTokens;
     const written = usage.cacheWriteTokens;
 
@@ -177,15 +185,16 @@ export class CacheTracker {
     for (let end = cacheEnd; end > 0 && !live; end--) {
       const key = cum[end - 1]!;
       const entry = this.#prefixes.peek(key);
-      if (!entry || !visible(entry)) continue;
-      known ??= { end, key, entry };
-      if (alive(entry)) live = { end, key, entry };
+      const seen = entry && refreshSeenAt(entry, sentAt);
+      if (seen === undefined) continue;
+      known ??= { end, key, entry: entry!, seen };
+      if (alive(seen, entry!.ttlMs)) live = { end, key, entry: entry!, seen };
     }
 
     const turnKey = conversationKey(seed, input.conversationId, segs);
     const lastTurn = turnKey === undefined ? undefined : this.#turns.peek(turnKey);
-    const prev = lastTurn && visible(lastTurn) ? lastTurn : undefined;
-    const prevLive = prev !== undefined && alive(prev);
+    const prev = lastTurn && lastTurn.visibleFrom <= sentAt ? lastTurn : undefined;
+    const prevLive = prev !== undefined && alive(prev.refreshedAt, prev.ttlMs);
     const divergedAt = prev && firstDifference(prev, cum);
     // A live known prefix reaching past the divergence means the prompt continues that prefix
     // rather than the linked turn (a heuristic link to another conversation).
@@ -220,7 +229,7 @@ export class CacheTracker {
     const cached = EXPLICIT[provider] ? read + written > 0 : read > 0 || eligible;
     if (cached && cacheEnd > 0) {
       // A read refreshes the lifetime of what it read (Anthropic: "refreshed on each hit").
-      if (read > 0 && live) this.#prefixes.set(live.key, { ...live.entry, refreshedAt: sentAt });
+      if (read > 0 && live) this.#prefixes.set(live.key, { ...live.entry, refreshedAt: sentAt, visibleFrom: now, earlier: live.seen });
       this.#remember(prompt, usage, turnKey, sentAt, now);
     }
     return result;
@@ -241,7 +250,8 @@ export class CacheTracker {
       const before = this.#prefixes.peek(key);
       this.#prefixes.set(key, {
         refreshedAt: sentAt,
-        visibleFrom: Math.min(before?.visibleFrom ?? now, now),
+        visibleFrom: now,
+        earlier: before && refreshSeenAt(before, sentAt),
         // Anthropic: each breakpoint's own TTL; implicit caching: the request's.
         ttlMs: this.#ttl(provider, segs[(explicit ? end : cacheEnd) - 1]!),
         tokens: end === cacheEnd ? endTokens : (before?.tokens ?? 0),
