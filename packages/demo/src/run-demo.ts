@@ -1,0 +1,126 @@
+// `npm run demo`: embedded ClickHouse + ingest + provider simulator in this process, the sample
+// service as an instrumented child process, a minute of traffic with incidents, then the report.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { loadSloConfig } from '@llm-prism/grafana';
+import { startIngest } from '@llm-prism/ingest';
+import { produceReport, type ReportData } from '@llm-prism/report';
+import { startSimulator } from '@llm-prism/simulator';
+import { openStorage } from '@llm-prism/storage';
+import { runLoad, type LoadProgress } from './load.ts';
+
+export const DEMO_SERVICE = 'demo-chat';
+
+export interface DemoOptions {
+  /** Length of the traffic phase (default 60 s). */
+  durationMs?: number;
+  /** Background requests per second (default 6). */
+  rate?: number;
+  /** Working directory for the data and the HTML report (default .llm-prism/demo; emptied first). */
+  dir?: string;
+  /** SLO configuration (default llm-prism.slo.yaml). */
+  config?: string;
+  write?: (text: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface DemoResult {
+  report: ReportData;
+  htmlPath: string;
+  load: LoadProgress;
+}
+
+const sampleService = fileURLToPath(new URL('./sample-service.ts', import.meta.url));
+
+async function startSampleService(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', '@llm-prism/instrumentation/register', sampleService], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    const port = (JSON.parse(line) as { listening?: number }).listening;
+    if (port) return { child, url: `http://127.0.0.1:${port}` };
+  }
+  throw new Error(`the sample service exited (code ${child.exitCode}) before listening`);
+}
+
+function progressLine(p: LoadProgress, durationMs: number): string {
+  const width = 30;
+  const done = Math.round(p.at * width);
+  const secs = Math.round((p.at * durationMs) / 1000);
+  const incident = p.active.length > 0 ? ` · now: ${p.active.join(', ')}` : '';
+  return `[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${secs}s  calls ${p.sent} (ok ${p.ok}, failed ${p.failed})${incident}`;
+}
+
+export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
+  const durationMs = o.durationMs ?? 60_000;
+  const write = o.write ?? ((t: string) => process.stdout.write(t));
+  const dir = o.dir ?? '.llm-prism/demo';
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const config = await loadSloConfig(o.config ?? 'llm-prism.slo.yaml');
+
+  const cleanup: (() => Promise<unknown>)[] = [];
+  try {
+    write(`Starting embedded ClickHouse (chDB) in ${dir}, the ingest service and the provider simulator…\n`);
+    const storage = await openStorage({ dataDir: join(dir, 'data') });
+    cleanup.push(() => storage.close());
+    const ingest = await startIngest({ port: 0, host: '127.0.0.1', storage, log: () => {} });
+    cleanup.push(() => ingest.close());
+    const sim = await startSimulator({ port: 0 });
+    cleanup.push(() => sim.close());
+
+    const service = await startSampleService({
+      LLM_PRISM_DEMO_PROVIDER_URL: sim.url,
+      OTEL_SERVICE_NAME: DEMO_SERVICE,
+      OTEL_EXPORTER_OTLP_ENDPOINT: ingest.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_METRICS_EXPORTER: 'none',
+      OTEL_LOGS_EXPORTER: 'none',
+      OTEL_BSP_SCHEDULE_DELAY: '500',
+    });
+    const exited = once(service.child, 'exit');
+    cleanup.push(async () => {
+      if (service.child.exitCode === null) service.child.kill('SIGKILL');
+    });
+    write(`Sample service "${DEMO_SERVICE}" (node --import @llm-prism/instrumentation/register) at ${service.url}\n`);
+    write(`Sending ${Math.round(durationMs / 1000)} s of traffic to OpenAI, Anthropic and Gemini models through the real SDKs…\n`);
+
+    const tty = process.stdout.isTTY === true && o.write === undefined;
+    let lastLine = 0;
+    const started = Date.now();
+    const load = await runLoad({
+      serviceUrl: service.url,
+      durationMs,
+      rate: o.rate ?? 6,
+      turns: 16,
+      evict: () => sim.cache.evictAll('anthropic'),
+      ...(o.signal ? { signal: o.signal } : {}),
+      onProgress: (p) => {
+        if (tty) write(`\r${progressLine(p, durationMs)}\x1b[K`);
+        else if (p.at === 1 || Date.now() - lastLine > 10_000) {
+          lastLine = Date.now();
+          write(`${progressLine(p, durationMs)}\n`);
+        }
+      },
+    });
+    if (tty) write('\n');
+    // SIGTERM makes the instrumentation flush its spans before the process exits.
+    service.child.kill('SIGTERM');
+    await exited;
+    const ended = Date.now();
+
+    write('\n');
+    const htmlPath = join(dir, 'report.html');
+    const report = await produceReport(storage, config, { from: started - 60_000, to: ended + 60_000, service: DEMO_SERVICE }, { html: htmlPath }, write);
+    return { report, htmlPath, load };
+  } finally {
+    for (const step of cleanup.reverse()) await step().catch(() => {});
+  }
+}

@@ -1,0 +1,51 @@
+/// <reference lib="dom" />
+// Runs in the browser (serialised into the HTML report by html.ts): builds one ECharts chart per
+// container from the embedded report data. Self-contained: it may use nothing from outside itself.
+import type { ReportData } from './collect.ts';
+
+export function drawCharts(): void {
+  type Slo = ReportData['slos'][number];
+  const data = JSON.parse(document.getElementById('report-data')!.textContent!) as ReportData;
+  const echarts = (globalThis as unknown as { echarts: { init: (el: HTMLElement, theme: null, o: object) => { setOption: (o: object) => void } } }).echarts;
+  const chart = (id: string, option: object) => echarts.init(document.getElementById(id)!, null, { renderer: 'svg' }).setOption({ animation: false, tooltip: { trigger: 'axis' }, legend: {}, ...option });
+  const label = (s: Slo) => `${s.service}${s.model ? `/${s.model}` : ''}${s.route ? ` ${s.route}` : ''}`;
+  for (const kind of ['ttft', 'completion'] as const) {
+    const slos = data.slos.filter((s) => s.kind === kind);
+    chart(`${kind}-sli`, {
+      xAxis: { type: 'time' },
+      yAxis: { type: 'value', max: 1, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)} %` } },
+      series: slos.map((s) => ({
+        name: `${label(s)} (objective ${s.objective * 100} %)`,
+        type: 'line',
+        showSymbol: true,
+        data: s.series.map((p) => [p.time.replace(' ', 'T') + 'Z', p.sli]),
+        markLine: { symbol: 'none', data: [{ yAxis: s.objective, name: 'objective' }] },
+      })),
+    });
+  }
+  const windows = data.slos.length > 0 ? Object.keys(data.slos[0]!.burn) : [];
+  chart('burn-rates', {
+    xAxis: { type: 'category', data: windows },
+    yAxis: { type: 'value', name: 'burn rate' },
+    series: data.slos.map((s) => ({ name: `${label(s)} ${s.kind}`, type: 'bar', data: windows.map((w) => s.burn[w]) })),
+  });
+  const models = data.anatomy.map((a) => a.model);
+  chart('phases', {
+    xAxis: { type: 'category', data: models },
+    yAxis: { type: 'value', name: 'ms (p95)' },
+    series: (['queue', 'prefill', 'decode'] as const).map((phase) => ({
+      name: `${phase} p95`,
+      type: 'bar',
+      stack: 'p95',
+      data: data.anatomy.map((a) => a[`${phase}_p95`]),
+    })),
+  });
+  const reasons = data.misses.map((m) => `${m.provider} ${m.reason}${m.break_at ? ` at ${m.break_at}` : ''}`);
+  chart('cache-misses', {
+    tooltip: { trigger: 'item' },
+    xAxis: { type: 'category', data: reasons },
+    yAxis: { type: 'value', name: 'calls' },
+    series: [{ name: 'misses', type: 'bar', data: data.misses.map((m) => m.calls) }],
+  });
+}
+

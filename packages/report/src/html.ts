@@ -1,0 +1,55 @@
+// The self-contained HTML report: the report data as JSON plus Apache ECharts (inlined, so the file
+// works offline and without Grafana) drawing the charts in the browser.
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { ReportData } from './collect.ts';
+import { drawCharts } from './draw-charts.ts';
+
+/** Ids of the chart containers, in page order (tests look for a rendered chart in each). */
+export const CHART_IDS = ['ttft-sli', 'completion-sli', 'burn-rates', 'phases', 'cache-misses'] as const;
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** JSON that is safe inside a <script> element. */
+const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
+
+const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(2)} %`);
+
+function sloRows(d: ReportData): string {
+  return d.slos
+    .map(
+      (s) => `<tr><td>${escapeHtml(`${s.service}${s.model ? `/${s.model}` : ''}${s.route ? ` ${s.route}` : ''}`)}</td>
+<td>${s.kind === 'ttft' ? 'TTFT' : 'completion'} ≤ ${s.thresholdMs} ms</td><td>${pct(s.sli)}</td><td>${pct(s.objective)}</td>
+<td>${pct(s.budgetRemaining)}</td><td class="${s.firing.page ? 'page' : s.firing.ticket ? 'ticket' : 'ok'}">${s.firing.page ? 'page' : s.firing.ticket ? 'ticket' : 'ok'}</td></tr>`,
+    )
+    .join('\n');
+}
+
+export async function renderHtml(d: ReportData): Promise<string> {
+  const echartsPath = createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js');
+  const echarts = await readFile(echartsPath, 'utf8');
+  const section = (id: (typeof CHART_IDS)[number], title: string) =>
+    `<section><h2>${title}</h2><div class="chart" id="${id}"></div></section>`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>LLM Prism report</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
+table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}
+.chart{width:1100px;height:320px}.page{color:#b00;font-weight:bold}.ticket{color:#b60}.ok{color:#070}
+</style></head><body>
+<h1>LLM Prism report</h1>
+<p>${escapeHtml(d.scope.from)} → ${escapeHtml(d.scope.to)}${d.scope.service ? ` · service ${escapeHtml(d.scope.service)}` : ''}</p>
+<table><thead><tr><th>service</th><th>SLO</th><th>SLI</th><th>objective</th><th>budget left</th><th>alert</th></tr></thead>
+<tbody>${sloRows(d)}</tbody></table>
+${section('ttft-sli', 'TTFT SLI over time')}
+${section('completion-sli', 'Completion SLI over time')}
+${section('burn-rates', 'Burn rate per alert window')}
+${section('phases', 'Where the time goes: queue / prefill / decode p95 by model')}
+${section('cache-misses', 'Prompt-cache misses by reason')}
+<script type="application/json" id="report-data">${scriptJson(d)}</script>
+<script>${echarts.replace(/<\/script/gi, '<\\/script')}</script>
+<script>(${drawCharts.toString()})();</script>
+</body></html>
+`;
+}

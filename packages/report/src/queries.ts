@@ -1,0 +1,141 @@
+// The report's read side: one parameterised query per section, all over `llm_calls` (FINAL, so a
+// span delivered twice counts once). User input reaches ClickHouse only as query parameters.
+import type { ClickHouseClient } from '@clickhouse/client';
+
+export interface ReportScope {
+  /** Inclusive start and exclusive end, in ms since the epoch. */
+  from: number;
+  to: number;
+  /** Limit to one service; all services when absent. */
+  service?: string;
+}
+
+export interface AnatomyRow {
+  model: string;
+  calls: number;
+  streamed: number;
+  queue_p50: number | null;
+  queue_p95: number | null;
+  prefill_p50: number | null;
+  prefill_p95: number | null;
+  ttft_p50: number | null;
+  ttft_p95: number | null;
+  decode_p50: number | null;
+  decode_p95: number | null;
+  total_p50: number;
+  total_p95: number;
+}
+
+export interface CacheRow {
+  provider: string;
+  calls: number;
+  hit: number;
+  partial: number;
+  write: number;
+  miss: number;
+  none: number;
+  input_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+}
+
+export interface MissRow {
+  provider: string;
+  reason: string;
+  break_at: string;
+  calls: number;
+}
+
+export interface OutcomeRow {
+  provider: string;
+  model: string;
+  outcome: string;
+  finish_reason: string;
+  error_type: string;
+  calls: number;
+}
+
+export interface RetryRow {
+  provider: string;
+  calls: number;
+  retried_calls: number;
+  retries: number;
+  rate_limited_attempts: number;
+  min_headroom: number | null;
+}
+
+export interface SlowCallRow {
+  timestamp: string;
+  trace_id: string;
+  span_id: string;
+  service: string;
+  model: string;
+  outcome: string;
+  duration_ms: number;
+  ttft_ms: number | null;
+}
+
+const scopeWhere = `Timestamp >= fromUnixTimestamp64Milli({from:Int64}) AND Timestamp < fromUnixTimestamp64Milli({to:Int64})
+  AND ({service:String} = '' OR ServiceName = {service:String})`;
+
+// Exact quantiles: the report is read by people who compare it with their own numbers.
+const q = (level: number, col: string) => `quantileExactIf(${level})(${col}, isNotNull(${col}))`;
+
+/** A database name as a quoted identifier (it comes from configuration; quote it anyway). */
+export function ident(name: string): string {
+  return `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
+}
+
+/** Every report query, over `llm_calls` in `database`. */
+export const sqlFor = (database: string) => {
+  const calls = `${ident(database)}.llm_calls FINAL`;
+  return {
+  anatomy: `SELECT RequestModel AS model, count() AS calls, countIf(Streamed = 1) AS streamed,
+    ${q(0.5, 'QueueMs')} AS queue_p50, ${q(0.95, 'QueueMs')} AS queue_p95,
+    ${q(0.5, 'PrefillMs')} AS prefill_p50, ${q(0.95, 'PrefillMs')} AS prefill_p95,
+    ${q(0.5, 'TtftMs')} AS ttft_p50, ${q(0.95, 'TtftMs')} AS ttft_p95,
+    ${q(0.5, 'DecodeMs')} AS decode_p50, ${q(0.95, 'DecodeMs')} AS decode_p95,
+    quantileExact(0.5)(DurationMs) AS total_p50, quantileExact(0.95)(DurationMs) AS total_p95
+  FROM ${calls} WHERE ${scopeWhere}
+  GROUP BY model ORDER BY prefill_p95 DESC NULLS LAST, model`,
+  cache: `SELECT Provider AS provider, count() AS calls,
+    countIf(CacheState = 'hit') AS hit, countIf(CacheState = 'partial') AS partial,
+    countIf(CacheState = 'write') AS write, countIf(CacheState = 'miss') AS miss,
+    countIf(CacheState IN ('none', '')) AS none,
+    sum(InputTokens) AS input_tokens, sum(CacheReadTokens) AS cache_read_tokens,
+    sum(CacheWriteTokens) AS cache_write_tokens
+  FROM ${calls} WHERE ${scopeWhere}
+  GROUP BY provider ORDER BY provider`,
+  misses: `SELECT Provider AS provider, CacheMissReason AS reason, CacheBreakAt AS break_at, count() AS calls
+  FROM ${calls} WHERE ${scopeWhere} AND CacheMissReason != ''
+  GROUP BY provider, reason, break_at ORDER BY calls DESC, provider, reason, break_at`,
+  outcomes: `SELECT Provider AS provider, RequestModel AS model, Outcome AS outcome, FinishReason AS finish_reason,
+    ErrorType AS error_type, count() AS calls
+  FROM ${calls} WHERE ${scopeWhere}
+  GROUP BY provider, model, outcome, finish_reason, error_type ORDER BY calls DESC, provider, model, outcome`,
+  retries: `SELECT Provider AS provider, count() AS calls, countIf(Retries > 0) AS retried_calls,
+    sum(Retries) AS retries, sum(RateLimitedAttempts) AS rate_limited_attempts,
+    minIf(RateLimitHeadroom, isNotNull(RateLimitHeadroom)) AS min_headroom
+  FROM ${calls} WHERE ${scopeWhere}
+  GROUP BY provider ORDER BY provider`,
+  slowest: `SELECT toString(Timestamp) AS timestamp, TraceId AS trace_id, SpanId AS span_id, ServiceName AS service,
+    RequestModel AS model, Outcome AS outcome, DurationMs AS duration_ms, TtftMs AS ttft_ms
+  FROM ${calls} WHERE ${scopeWhere}
+  ORDER BY DurationMs DESC, trace_id LIMIT {limit:UInt32}`,
+  } as const;
+};
+
+export async function rows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
+  const rs = await client.query({
+    query,
+    query_params: params,
+    format: 'JSONEachRow',
+    // 64-bit integers as numbers: the counts here are far below 2^53.
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  });
+  return rs.json<T>();
+}
+
+export function scopeParams(s: ReportScope): Record<string, unknown> {
+  return { from: s.from, to: s.to, service: s.service ?? '' };
+}

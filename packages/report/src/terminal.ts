@@ -1,0 +1,81 @@
+// The terminal report: a compact summary an on-call engineer can read in one screen.
+import type { ReportData } from './collect.ts';
+import { table } from './table.ts';
+
+const ms = (v: number | null | undefined) => (v === null || v === undefined ? '—' : Math.round(Number(v)).toString());
+const pair = (a: number | null, b: number | null) => `${ms(a)} / ${ms(b)}`;
+const pct = (v: number | null, digits = 1) => (v === null ? '—' : `${(v * 100).toFixed(digits)} %`);
+const rate = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+
+export function formatTerminal(d: ReportData): string {
+  const out: string[] = [];
+  out.push(`LLM Prism report — ${d.scope.from} → ${d.scope.to}${d.scope.service ? ` (service ${d.scope.service})` : ''}`);
+
+  out.push('', 'SLOs');
+  if (d.slos.length === 0) out.push('  no SLOs configured for this scope');
+  else {
+    const windows = Object.keys(d.slos[0]!.burn);
+    out.push(
+      table(
+        ['SLO', 'SLI', 'objective', 'budget left', ...windows.map((w) => `burn ${w}`), 'alert'],
+        d.slos.map((s) => [
+          `${s.service}${s.model ? `/${s.model}` : ''}${s.route ? ` ${s.route}` : ''} ${s.kind === 'ttft' ? 'TTFT' : 'completion'} ≤ ${s.thresholdMs} ms`,
+          `${pct(s.sli, 2)} (${s.total})`,
+          pct(s.objective, 1),
+          pct(s.budgetRemaining, 0),
+          ...windows.map((w) => rate(s.burn[w] ?? 0)),
+          s.firing.page ? 'PAGE' : s.firing.ticket ? 'ticket' : 'ok',
+        ]),
+      ),
+      `  budget over the ${d.slos[0]!.window} window; page: 1h & 5m > 14.4 or 6h & 30m > 6; ticket: 1d & 2h > 3 or 3d & 6h > 1`,
+    );
+  }
+
+  out.push('', 'TTFT anatomy by model (ms, p50 / p95)');
+  out.push(
+    table(
+      ['model', 'calls', 'queue', 'prefill', 'TTFT', 'decode', 'total'],
+      d.anatomy.map((a) => [a.model, a.calls, pair(a.queue_p50, a.queue_p95), pair(a.prefill_p50, a.prefill_p95), pair(a.ttft_p50, a.ttft_p95), pair(a.decode_p50, a.decode_p95), pair(a.total_p50, a.total_p95)]),
+    ),
+  );
+
+  out.push('', 'Prompt cache');
+  out.push(
+    table(
+      ['provider', 'calls', 'hit', 'partial', 'write', 'miss', 'none', 'hit ratio', 'cached input'],
+      d.cache.map((c) => {
+        const eligible = c.calls - c.none;
+        return [c.provider, c.calls, c.hit, c.partial, c.write, c.miss, c.none, eligible === 0 ? '—' : pct((c.hit + c.partial) / eligible), c.input_tokens === 0 ? '—' : pct(c.cache_read_tokens / c.input_tokens)];
+      }),
+    ),
+  );
+  if (d.misses.length > 0) {
+    out.push('  misses by reason:');
+    out.push(table(['provider', 'reason', 'breaks at', 'calls'], d.misses.map((m) => [m.provider, m.reason, m.break_at || '—', m.calls]), '    '));
+  }
+
+  out.push('', 'Outcomes (finish reason as sent; error type)');
+  out.push(
+    table(
+      ['provider', 'model', 'outcome', 'finish reason', 'error type', 'calls'],
+      d.outcomes.map((o) => [o.provider, o.model, o.outcome, o.finish_reason || '—', o.error_type || '—', o.calls]),
+    ),
+  );
+
+  out.push('', 'Retries and rate limits');
+  out.push(
+    table(
+      ['provider', 'calls', 'retried', 'retries', '429s', 'min headroom'],
+      d.retries.map((r) => [r.provider, r.calls, r.retried_calls, r.retries, r.rate_limited_attempts, r.min_headroom === null ? '—' : pct(r.min_headroom, 0)]),
+    ),
+  );
+
+  out.push('', 'Slowest calls');
+  out.push(
+    table(
+      ['duration ms', 'TTFT ms', 'service', 'model', 'outcome', 'trace id'],
+      d.slowest.map((s) => [ms(s.duration_ms), ms(s.ttft_ms), s.service, s.model, s.outcome, s.trace_id]),
+    ),
+  );
+  return `${out.join('\n')}\n`;
+}
