@@ -186,9 +186,9 @@ export class CacheTracker {
       const key = cum[end - 1]!;
       const entry = this.#prefixes.peek(key);
       const seen = entry && refreshSeenAt(entry, sentAt);
-      if (seen === undefined) continue;
-      known ??= { end, key, entry: entry!, seen };
-      if (alive(seen, entry!.ttlMs)) live = { end, key, entry: entry!, seen };
+      if (!entry || seen === undefined) continue;
+      known ??= { end, key, entry, seen };
+      if (alive(seen, entry.ttlMs)) live = { end, key, entry, seen };
     }
 
     const turnKey = conversationKey(seed, input.conversationId, segs);
