@@ -1,0 +1,90 @@
+// `npm run demo`, shortened: every injected incident must show up in the report, classified right,
+// and the HTML report must render its charts in a real browser (Debian's chromium).
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_SERVICE, runDemo, SLOW_PREFILL_MODEL, type DemoResult } from '@llm-prism/demo';
+import { CHART_IDS } from '@llm-prism/report';
+import { JSDOM } from 'jsdom';
+
+let demo: DemoResult;
+let text = '';
+
+beforeAll(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'llm-prism-demo-'));
+  demo = await runDemo({ durationMs: 20_000, dir, write: (t) => (text += t) });
+}, 180_000);
+
+describe('npm run demo (20 s workload)', () => {
+  it('sends traffic through the real SDKs and stores every call it made', () => {
+    const calls = demo.report.anatomy.reduce((n, a) => n + Number(a.calls), 0);
+    expect(demo.load.sent).toBeGreaterThan(60);
+    // Every request the load generator sent became at least one stored LLM call.
+    expect(calls).toBeGreaterThanOrEqual(demo.load.sent);
+    expect(new Set(demo.report.anatomy.map((a) => a.model))).toEqual(
+      new Set(['gpt-4o', 'gpt-4o-mini', 'gpt-4.1-mini', 'claude-sonnet-5', 'gemini-2.5-flash']),
+    );
+  });
+
+  it('shows the slow-prefill incident: that model has the highest prefill p95', () => {
+    const [top, next] = [...demo.report.anatomy].filter((a) => a.prefill_p95 !== null).sort((a, b) => b.prefill_p95! - a.prefill_p95!);
+    expect(top!.model).toBe(SLOW_PREFILL_MODEL);
+    // The simulator injected 1.8–2.4 s of prefill during the incident, 120–320 ms otherwise.
+    expect(top!.prefill_p95).toBeGreaterThan(1500);
+    expect(next!.prefill_p95).toBeLessThan(1000);
+  });
+
+  it('classifies the provider eviction as evicted and the personalization as prefix_changed at system', () => {
+    const misses = demo.report.misses.filter((m) => m.provider === 'anthropic');
+    expect(misses).toContainEqual(expect.objectContaining({ reason: 'evicted', calls: 1 }));
+    expect(misses).toContainEqual(expect.objectContaining({ reason: 'prefix_changed', break_at: 'system', calls: 1 }));
+    expect(misses).toContainEqual(expect.objectContaining({ reason: 'cold' }));
+    const anthropic = demo.report.cache.find((c) => c.provider === 'anthropic')!;
+    expect(Number(anthropic.hit)).toBeGreaterThan(5);
+  });
+
+  it('counts mid-stream errors, truncations and aborts as their outcomes', () => {
+    const outcomes = new Map<string, number>();
+    for (const o of demo.report.outcomes) outcomes.set(o.outcome, (outcomes.get(o.outcome) ?? 0) + Number(o.calls));
+    expect(outcomes.get('error')).toBeGreaterThan(0);
+    expect(outcomes.get('truncated')).toBeGreaterThan(0);
+    expect(outcomes.get('aborted')).toBeGreaterThan(0);
+    expect(demo.report.outcomes.some((o) => o.outcome === 'truncated' && ['length', 'max_tokens', 'MAX_TOKENS', 'incomplete'].includes(o.finish_reason) || o.finish_reason === 'max_output_tokens')).toBe(true);
+  });
+
+  it('shows the 429 burst as retries on OpenAI', () => {
+    const openai = demo.report.retries.find((r) => r.provider === 'openai')!;
+    expect(Number(openai.rate_limited_attempts)).toBeGreaterThanOrEqual(2);
+    expect(Number(openai.retries)).toBeGreaterThanOrEqual(Number(openai.rate_limited_attempts));
+  });
+
+  it('reports both SLOs of the demo service with burn rates, and prints the terminal report', () => {
+    const kinds = demo.report.slos.filter((s) => s.service === DEMO_SERVICE && s.model === undefined).map((s) => s.kind);
+    expect(kinds.sort()).toEqual(['completion', 'ttft']);
+    for (const s of demo.report.slos) expect(Object.keys(s.burn)).toEqual(['5m', '30m', '1h', '2h', '6h', '1d', '3d']);
+    expect(text).toContain('TTFT anatomy by model');
+    expect(text).toContain('evicted');
+    expect(text).toContain(`HTML report: ${demo.htmlPath}`);
+  });
+
+  it('renders every chart of the HTML report in headless Chromium', async () => {
+    const { stdout } = await promisify(execFile)(
+      'chromium',
+      ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', `--user-data-dir=${await mkdtemp(join(tmpdir(), 'chromium-'))}`,
+        '--virtual-time-budget=5000', '--dump-dom', `file://${demo.htmlPath}`],
+      { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
+    );
+    const dom = new JSDOM(stdout).window.document;
+    for (const id of CHART_IDS) {
+      const svg = dom.querySelector(`#${id} svg`);
+      expect(svg, `chart ${id}`).not.toBeNull();
+      // Drawn series, not just an empty frame.
+      expect(svg!.querySelectorAll('path').length, `paths in ${id}`).toBeGreaterThan(3);
+    }
+    expect((await readFile(demo.htmlPath, 'utf8')).length).toBeGreaterThan(100_000);
+  });
+});
