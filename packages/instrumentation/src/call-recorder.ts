@@ -4,7 +4,7 @@
  */
 import { diag, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { errorTypeOf, isAbortError, outcomeOfFinish, type Outcome } from './outcome.ts';
-import { parseRetryAfterSeconds, rateLimitAttributes } from './rate-limit.ts';
+import { hasRateLimitHeaders, parseRetryAfterSeconds, rateLimitAttributes } from './rate-limit.ts';
 import { gaps, percentile } from './stats.ts';
 import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, SseEvent, Usage } from './types.ts';
 
@@ -20,6 +20,20 @@ export interface CallRecorderOptions {
   /** Attributes known at call start that are not request parameters (conversation id, route). */
   extraAttributes?: Attributes;
   cacheAttributes?: CacheAttributes;
+  /** Called once with the call's final figures when its span ends (metrics). */
+  onEnd?: (summary: CallSummary) => void;
+}
+
+/** What a finished call measured, in seconds, for the GenAI metrics (metrics.ts). */
+export interface CallSummary {
+  /** The call span's attributes, request and response ones included. */
+  attributes: Attributes;
+  durationS: number;
+  /** Streamed calls with output only. */
+  timeToFirstChunkS?: number;
+  /** Streamed calls: the gaps between consecutive output chunks. */
+  chunkGapsS: number[];
+  usage: Usage;
 }
 
 interface Attempt {
@@ -50,6 +64,8 @@ export class CallRecorder implements CallListener {
   /** The attempt that answered with a success status; only its body is the call's output. */
   #answer: Attempt | undefined;
   #rateLimitHeaders: ReadonlyMap<string, string> | undefined;
+  /** Epoch ms at which the rate-limit headers arrived (Anthropic resets are absolute times). */
+  #rateLimitAt = 0;
   readonly #outputTimes: number[] = [];
   readonly #tools = new Map<string, ToolCall>();
   #usage: Usage = {};
@@ -61,6 +77,7 @@ export class CallRecorder implements CallListener {
   #reasoning = '';
   #refusal = '';
   #ended = false;
+  readonly #initialAttributes: Attributes;
 
   constructor(opts: CallRecorderOptions) {
     this.#opts = opts;
@@ -76,6 +93,7 @@ export class CallRecorder implements CallListener {
     };
     if (opts.captureContent && info.inputMessages) attributes['gen_ai.input.messages'] = JSON.stringify(info.inputMessages);
     const name = info.model ? `${info.operation} ${info.model}` : info.operation;
+    this.#initialAttributes = attributes;
     this.span = opts.tracer.startSpan(name, { kind: SpanKind.CLIENT, startTime: epoch(this.#start), attributes }, opts.parentContext);
   }
 
@@ -87,7 +105,10 @@ export class CallRecorder implements CallListener {
         attempt.headersAt = t;
         attempt.status = status;
         attempt.retryAfterS = parseRetryAfterSeconds(headers.get('retry-after'));
-        if ([...headers.keys()].some((k) => k.startsWith('x-ratelimit-'))) this.#rateLimitHeaders = headers;
+        if (hasRateLimitHeaders(headers)) {
+          this.#rateLimitHeaders = headers;
+          this.#rateLimitAt = epoch(t);
+        }
         if (status < 300) this.#answer = attempt;
       },
       sseEvent: (event: SseEvent, t) => {
@@ -258,7 +279,7 @@ export class CallRecorder implements CallListener {
     }
 
     Object.assign(attrs, this.#responseAttributes());
-    if (this.#rateLimitHeaders) Object.assign(attrs, rateLimitAttributes(this.#rateLimitHeaders));
+    if (this.#rateLimitHeaders) Object.assign(attrs, rateLimitAttributes(this.#rateLimitHeaders, this.#rateLimitAt));
     if (this.#opts.cacheAttributes && this.#usage.inputTokens !== undefined) {
       try {
         Object.assign(attrs, this.#opts.cacheAttributes(this.#usage, epoch(start), epoch(end)));
@@ -275,6 +296,17 @@ export class CallRecorder implements CallListener {
     }
     span.setAttributes(attrs);
     span.end(epoch(end));
+    try {
+      this.#opts.onEnd?.({
+        attributes: { ...this.#initialAttributes, ...attrs },
+        durationS: (end - start) / 1000,
+        timeToFirstChunkS: streamedOutput && first !== undefined ? (first - start) / 1000 : undefined,
+        chunkGapsS: info.stream ? gaps(this.#outputTimes).map((g) => g / 1000) : [],
+        usage: { ...this.#usage },
+      });
+    } catch (err) {
+      diag.debug('llm-prism: recording metrics failed', err); // the span has ended already
+    }
   }
 
   #responseAttributes(): Attributes {

@@ -9,63 +9,148 @@ import {
   InstrumentationNodeModuleFile,
 } from '@opentelemetry/instrumentation';
 import { cacheAttributes, CacheTracker, segmentsFor, type Provider } from './cache/index.ts';
-import { CallRecorder, type CacheAttributes } from './call-recorder.ts';
+import { CallRecorder, type CacheAttributes, type CallSummary } from './call-recorder.ts';
 import { currentLlmContext } from './context.ts';
+import { withSdkTracingOff } from './anthropic-tracing.ts';
+import { GenAiMetrics } from './metrics.ts';
+import { anthropicMessages } from './providers/anthropic.ts';
+import { geminiGenerateContent, geminiStreamGenerateContent } from './providers/gemini.ts';
 import { openaiChat, openaiResponses } from './providers/openai.ts';
 import type { LlmPrismInstrumentationConfig, ProviderAdapter } from './types.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 import { callScope, installWireTap } from './wire-tap.ts';
 
-const OPENAI_VERSIONS = ['>=7.0.0 <8'];
-
-type CreateFn = (this: unknown, ...args: unknown[]) => unknown;
+type SdkMethod = (this: unknown, ...args: unknown[]) => unknown;
 
 interface PatchTarget {
   /** Export that holds the resource class, e.g. `Completions`. */
   exportName: string;
+  /** The prototype method that starts one model call. */
+  methodName: string;
   adapter: ProviderAdapter;
   provider: Provider;
   /** The SDK method, as the prompt-cache classifier names request shapes. */
   method: string;
+  /** The client's base URL, read from the resource instance. */
+  baseURL(resource: unknown): unknown;
 }
 
-/** The SDK's resource modules, each shipped as CommonJS (.js) and ESM (.mjs). */
-const OPENAI_FILES: Array<[path: string, target: PatchTarget]> = [
-  ['openai/resources/chat/completions/completions', { exportName: 'Completions', adapter: openaiChat, provider: 'openai', method: 'chat.completions.create' }],
-  ['openai/resources/responses/responses', { exportName: 'Responses', adapter: openaiResponses, provider: 'openai', method: 'responses.create' }],
+interface SdkDefinition {
+  module: string;
+  versions: string[];
+  /** Classes exported by the package entry point (CommonJS or ESM, whichever the app loads). */
+  main?: PatchTarget[];
+  /** Internal module files without extension (each shipped as CommonJS and ESM) and what each exports. */
+  files: Array<[path: string, targets: PatchTarget[]]>;
+  extensions: string[];
+}
+
+const stainlessBaseURL = (resource: unknown): unknown => (resource as { _client?: { baseURL?: unknown } })._client?.baseURL;
+
+const SDKS: SdkDefinition[] = [
+  {
+    module: 'openai',
+    versions: ['>=7.0.0 <8'],
+    extensions: ['.js', '.mjs'],
+    files: [
+      ['openai/resources/chat/completions/completions', [{ exportName: 'Completions', methodName: 'create', adapter: openaiChat, provider: 'openai', method: 'chat.completions.create', baseURL: stainlessBaseURL }]],
+      ['openai/resources/responses/responses', [{ exportName: 'Responses', methodName: 'create', adapter: openaiResponses, provider: 'openai', method: 'responses.create', baseURL: stainlessBaseURL }]],
+    ],
+  },
+  {
+    // `messages.stream()` and `messages.parse()` call `create`.
+    module: '@anthropic-ai/sdk',
+    versions: ['>=1.0.0 <2'],
+    extensions: ['.js', '.mjs'],
+    files: [['@anthropic-ai/sdk/resources/messages/messages', [{ exportName: 'Messages', methodName: 'create', adapter: anthropicMessages, provider: 'anthropic', method: 'messages.create', baseURL: stainlessBaseURL }]]],
+  },
+  {
+    // `generateContent(Stream)` are per-instance arrow functions; each model request (also within
+    // automatic function calling and continuation) goes through these prototype methods.
+    module: '@google/genai',
+    versions: ['>=3.0.0 <4'],
+    extensions: [],
+    main: [
+      { exportName: 'Models', methodName: 'generateContentInternal', adapter: geminiGenerateContent, provider: 'gemini', method: 'models.generateContent', baseURL: geminiBaseURL },
+      { exportName: 'Models', methodName: 'generateContentStreamInternal', adapter: geminiStreamGenerateContent, provider: 'gemini', method: 'models.generateContentStream', baseURL: geminiBaseURL },
+    ],
+    files: [],
+  },
 ];
+
+function geminiBaseURL(resource: unknown): unknown {
+  const api = (resource as { apiClient?: { getBaseUrl?: () => unknown } }).apiClient;
+  return typeof api?.getBaseUrl === 'function' ? api.getBaseUrl() : undefined;
+}
+
+/** The Anthropic SDK's tracing module, whose option resolver decides whether it makes spans. */
+const ANTHROPIC_TRACING = '@anthropic-ai/sdk/internal/tracing';
 
 function captureFromEnv(): boolean {
   return process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === 'true';
 }
 
-/** `openai`'s APIPromise exposes the raw response promise; observing it consumes nothing. */
+/**
+ * The promise that settles with the call's HTTP outcome: the Stainless SDKs' APIPromise exposes the
+ * raw response promise (observing it parses nothing); Gemini's methods return a plain promise.
+ */
 function responsePromiseOf(result: unknown): Promise<unknown> | undefined {
   const p = (result as { responsePromise?: unknown } | null)?.responsePromise;
-  return p instanceof Promise ? p : undefined;
+  if (p instanceof Promise) return p;
+  return result instanceof Promise ? result : undefined;
 }
 
 export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrumentationConfig> {
   /** What this process has seen of prompt prefixes, for `llm.cache.*`. */
   readonly #cache = new CacheTracker();
+  /** GenAI histograms on the instrumentation's meter (the global, no-op one until one is configured). */
+  #metrics: GenAiMetrics | undefined;
 
   constructor(config: LlmPrismInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
-    const files = OPENAI_FILES.flatMap(([path, target]) =>
-      ['.js', '.mjs'].map(
-        (ext) =>
-          new InstrumentationNodeModuleFile(
-            `${path}${ext}`,
-            OPENAI_VERSIONS,
-            (exports: Record<string, unknown>) => this.#patch(exports, target),
-            (exports: Record<string, unknown>) => this.#unpatch(exports, target),
-          ),
-      ),
+    return SDKS.map((sdk) => {
+      const files = sdk.files.flatMap(([path, targets]) =>
+        sdk.extensions.map(
+          (ext) =>
+            new InstrumentationNodeModuleFile(
+              `${path}${ext}`,
+              sdk.versions,
+              (exports: Record<string, unknown>) => this.#patch(exports, targets),
+              (exports: Record<string, unknown>) => this.#unpatch(exports, targets),
+            ),
+        ),
+      );
+      if (sdk.module === '@anthropic-ai/sdk') files.push(...this.anthropicTracingFiles(sdk.versions));
+      const main = sdk.main;
+      return new InstrumentationNodeModuleDefinition(
+        sdk.module,
+        sdk.versions,
+        main && ((exports: Record<string, unknown>) => this.#patch(exports, main)),
+        main && ((exports: Record<string, unknown>) => this.#unpatch(exports, main)),
+        files,
+      );
+    });
+  }
+
+  /** See anthropic-tracing.ts. (Not `#private`: init() runs inside the base constructor.) */
+  private anthropicTracingFiles(versions: string[]): InstrumentationNodeModuleFile[] {
+    return ['.js', '.mjs'].map(
+      (ext) =>
+        new InstrumentationNodeModuleFile(
+          `${ANTHROPIC_TRACING}${ext}`,
+          versions,
+          (exports: Record<string, unknown>) => {
+            if (typeof exports.resolveOpenTelemetryOptions === 'function') {
+              this._wrap(exports, 'resolveOpenTelemetryOptions', (original) => withSdkTracingOff(original as Parameters<typeof withSdkTracingOff>[0]));
+            }
+            return exports;
+          },
+          (exports: Record<string, unknown>) => this._unwrap(exports, 'resolveOpenTelemetryOptions'),
+        ),
     );
-    return [new InstrumentationNodeModuleDefinition('openai', OPENAI_VERSIONS, undefined, undefined, files)];
   }
 
   override enable(): void {
@@ -73,22 +158,26 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
     super.enable();
   }
 
-  #patch(exports: Record<string, unknown>, target: PatchTarget): Record<string, unknown> {
-    const proto = (exports[target.exportName] as { prototype?: Record<string, unknown> } | undefined)?.prototype;
-    if (proto && typeof proto.create === 'function') {
-      this._wrap(proto, 'create', (original) => this.#wrapCreate(original as CreateFn, target));
+  #patch(exports: Record<string, unknown>, targets: PatchTarget[]): Record<string, unknown> {
+    for (const target of targets) {
+      const proto = (exports[target.exportName] as { prototype?: Record<string, unknown> } | undefined)?.prototype;
+      if (proto && typeof proto[target.methodName] === 'function') {
+        this._wrap(proto, target.methodName, (original) => this.#wrapCall(original as SdkMethod, target));
+      }
     }
     return exports;
   }
 
-  #unpatch(exports: Record<string, unknown>, target: PatchTarget): void {
-    const proto = (exports[target.exportName] as { prototype?: Record<string, unknown> } | undefined)?.prototype;
-    if (proto) this._unwrap(proto, 'create');
+  #unpatch(exports: Record<string, unknown>, targets: PatchTarget[]): void {
+    for (const target of targets) {
+      const proto = (exports[target.exportName] as { prototype?: Record<string, unknown> } | undefined)?.prototype;
+      if (proto) this._unwrap(proto, target.methodName);
+    }
   }
 
-  #wrapCreate(original: CreateFn, target: PatchTarget): CreateFn {
+  #wrapCall(original: SdkMethod, target: PatchTarget): SdkMethod {
     const instrumentation = this;
-    return function create(this: unknown, ...args: unknown[]): unknown {
+    return function call(this: unknown, ...args: unknown[]): unknown {
       const recorder = instrumentation.#startCall(this, target, args[0]);
       if (!recorder) return original.apply(this, args);
       let result: unknown;
@@ -110,6 +199,12 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
     };
   }
 
+  /** Instruments follow the meter (InstrumentationBase swaps it on `setMeterProvider`). */
+  #recordMetrics(summary: CallSummary): void {
+    if (this.#metrics?.meter !== this.meter) this.#metrics = new GenAiMetrics(this.meter);
+    this.#metrics.record(summary);
+  }
+
   /** Runs instrumentation code whose failure must never reach the application. */
   #safely(fn: () => void): void {
     try {
@@ -122,7 +217,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   /** A recorder for a call, or undefined to run it uninstrumented (never throws). */
   #startCall(resource: unknown, target: PatchTarget, params: unknown): CallRecorder | undefined {
     try {
-      const baseURL = (resource as { _client?: { baseURL?: unknown } })._client?.baseURL;
+      const baseURL = target.baseURL(resource);
       const info = target.adapter.requestInfo(params, typeof baseURL === 'string' ? baseURL : undefined);
       const app = currentLlmContext();
       return new CallRecorder({
@@ -133,6 +228,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
         captureContent: this.getConfig().captureMessageContent ?? captureFromEnv(),
         extraAttributes: { 'gen_ai.conversation.id': app?.conversationId, 'llm.route': app?.route },
         cacheAttributes: this.#cacheClassifier(target, params, app?.conversationId),
+        onEnd: (summary) => this.#recordMetrics(summary),
       });
     } catch (err) {
       this._diag.debug('could not start an LLM call span', err);

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { parseResetSeconds, parseRetryAfterSeconds, rateLimitAttributes } from './rate-limit.ts';
+import { hasRateLimitHeaders, parseResetSeconds, parseRetryAfterSeconds, rateLimitAttributes } from './rate-limit.ts';
 
 it('parses OpenAI reset durations', () => {
   expect(parseResetSeconds('1s')).toBe(1);
@@ -37,4 +37,31 @@ it('reports limits, remaining, reset and the lowest headroom', () => {
     'llm.ratelimit.headroom': 0.2,
   });
   expect(rateLimitAttributes(new Map())).toEqual({});
+});
+
+it('reads Anthropic headers, with RFC 3339 resets relative to their arrival', () => {
+  const now = Date.parse('2026-11-23T10:00:00Z');
+  const headers = new Map([
+    ['anthropic-ratelimit-requests-limit', '50'],
+    ['anthropic-ratelimit-requests-remaining', '45'],
+    ['anthropic-ratelimit-requests-reset', '2026-11-23T10:00:06Z'],
+    ['anthropic-ratelimit-tokens-limit', '10000'],
+    ['anthropic-ratelimit-tokens-remaining', '2500'],
+    ['anthropic-ratelimit-tokens-reset', '2026-11-23T10:00:45.5Z'],
+    ['anthropic-ratelimit-input-tokens-limit', '8000'],
+    ['anthropic-ratelimit-input-tokens-remaining', '4000'],
+  ]);
+  expect(hasRateLimitHeaders(headers)).toBe(true);
+  expect(hasRateLimitHeaders(new Map([['request-id', 'x']]))).toBe(false);
+  expect(rateLimitAttributes(headers, now)).toEqual({
+    'llm.ratelimit.requests.limit': 50,
+    'llm.ratelimit.requests.remaining': 45,
+    'llm.ratelimit.requests.reset_s': 6,
+    'llm.ratelimit.tokens.limit': 10000,
+    'llm.ratelimit.tokens.remaining': 2500,
+    'llm.ratelimit.tokens.reset_s': 45.5,
+    'llm.ratelimit.input_tokens.limit': 8000,
+    'llm.ratelimit.input_tokens.remaining': 4000,
+    'llm.ratelimit.headroom': 0.25,
+  });
 });

@@ -27,18 +27,49 @@ function numberHeader(headers: ReadonlyMap<string, string>, name: string): numbe
   return Number.isFinite(n) ? n : undefined;
 }
 
-/** `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` → attributes, with the lowest headroom. */
-export function rateLimitAttributes(headers: ReadonlyMap<string, string>): Attributes {
+/** Limit kinds as the providers name them in headers → attribute segment. */
+const KINDS: Array<[header: string, attribute: string]> = [
+  ['requests', 'requests'],
+  ['tokens', 'tokens'],
+  ['input-tokens', 'input_tokens'],
+  ['output-tokens', 'output_tokens'],
+];
+
+/** OpenAI `x-ratelimit-{field}-{kind}`, Anthropic `anthropic-ratelimit-{kind}-{field}`. */
+const HEADER_NAMES = {
+  openai: (field: string, kind: string) => `x-ratelimit-${field}-${kind}`,
+  anthropic: (field: string, kind: string) => `anthropic-ratelimit-${kind}-${field}`,
+};
+
+/** True when a response carries rate-limit headers of a supported provider. */
+export function hasRateLimitHeaders(headers: ReadonlyMap<string, string>): boolean {
+  return [...headers.keys()].some((k) => k.startsWith('x-ratelimit-') || k.startsWith('anthropic-ratelimit-'));
+}
+
+/** A reset header: a duration (OpenAI), plain seconds, or an RFC 3339 time (Anthropic) relative to `now`. */
+function resetSeconds(value: string, now: number): number | undefined {
+  const duration = parseResetSeconds(value);
+  if (duration !== undefined) return duration;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - now) / 1000);
+}
+
+/**
+ * Rate-limit headers (OpenAI `x-ratelimit-*`, Anthropic `anthropic-ratelimit-*`) → attributes, with
+ * the lowest headroom. `now` (epoch ms) is when the headers arrived, for Anthropic's absolute resets.
+ */
+export function rateLimitAttributes(headers: ReadonlyMap<string, string>, now = Date.now()): Attributes {
   const attrs: Attributes = {};
   const headrooms: number[] = [];
-  for (const kind of ['requests', 'tokens']) {
-    const limit = numberHeader(headers, `x-ratelimit-limit-${kind}`);
-    const remaining = numberHeader(headers, `x-ratelimit-remaining-${kind}`);
-    const resetHeader = headers.get(`x-ratelimit-reset-${kind}`);
-    const reset = resetHeader === undefined ? undefined : parseResetSeconds(resetHeader.trim());
-    if (limit !== undefined) attrs[`llm.ratelimit.${kind}.limit`] = limit;
-    if (remaining !== undefined) attrs[`llm.ratelimit.${kind}.remaining`] = remaining;
-    if (reset !== undefined) attrs[`llm.ratelimit.${kind}.reset_s`] = reset;
+  const name = [...headers.keys()].some((k) => k.startsWith('anthropic-ratelimit-')) ? HEADER_NAMES.anthropic : HEADER_NAMES.openai;
+  for (const [kind, attribute] of KINDS) {
+    const limit = numberHeader(headers, name('limit', kind));
+    const remaining = numberHeader(headers, name('remaining', kind));
+    const resetHeader = headers.get(name('reset', kind));
+    const reset = resetHeader === undefined ? undefined : resetSeconds(resetHeader.trim(), now);
+    if (limit !== undefined) attrs[`llm.ratelimit.${attribute}.limit`] = limit;
+    if (remaining !== undefined) attrs[`llm.ratelimit.${attribute}.remaining`] = remaining;
+    if (reset !== undefined) attrs[`llm.ratelimit.${attribute}.reset_s`] = reset;
     if (limit !== undefined && remaining !== undefined && limit > 0) headrooms.push(Math.min(1, Math.max(0, remaining / limit)));
   }
   if (headrooms.length > 0) attrs['llm.ratelimit.headroom'] = Math.min(...headrooms);

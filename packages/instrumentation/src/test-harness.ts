@@ -1,13 +1,16 @@
 /**
  * Test support: a real OTel SDK with an in-memory exporter, the instrumentation enabled before
- * `openai` is required (CommonJS copy, patched through require-in-the-middle), the ESM copy of
- * `openai` left unpatched as the uninstrumented reference, and the provider simulator.
+ * the SDKs (`openai`, `@anthropic-ai/sdk`, `@google/genai`) are required (CommonJS copies, patched
+ * through require-in-the-middle), their ESM copies left unpatched as the uninstrumented
+ * references, and the provider simulator.
  */
 import { createRequire } from 'node:module';
 import { SpanKind } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { startSimulator, type Scenario, type Simulator } from '@llm-prism/simulator';
+import type AnthropicType from '@anthropic-ai/sdk';
+import type { GoogleGenAI as GoogleGenAIType } from '@google/genai';
 import type OpenAIType from 'openai';
 import { expect } from 'vitest';
 import { LlmPrismInstrumentation } from './instrumentation.ts';
@@ -22,6 +25,12 @@ export interface Harness {
   client: OpenAIType;
   /** Client built from the unpatched ESM copy: the reference for "behaves as uninstrumented". */
   plainClient: OpenAIType;
+  /** `@anthropic-ai/sdk` clients: patched CommonJS copy and unpatched ESM reference. */
+  anthropic: AnthropicType;
+  plainAnthropic: AnthropicType;
+  /** `@google/genai` clients: patched CommonJS copy and unpatched ESM reference. */
+  gemini: GoogleGenAIType;
+  plainGemini: GoogleGenAIType;
   close(): Promise<void>;
 }
 
@@ -34,8 +43,16 @@ export async function createHarness(config: LlmPrismInstrumentationConfig = {}):
   const { OpenAI } = require('openai') as typeof import('openai');
   const { OpenAI: PlainOpenAI } = await import('openai');
   expect(PlainOpenAI).not.toBe(OpenAI);
+  const { Anthropic } = require('@anthropic-ai/sdk') as typeof import('@anthropic-ai/sdk');
+  const { Anthropic: PlainAnthropic } = await import('@anthropic-ai/sdk');
+  expect(PlainAnthropic).not.toBe(Anthropic);
+  const { GoogleGenAI } = require('@google/genai') as typeof import('@google/genai');
+  const { GoogleGenAI: PlainGoogleGenAI } = await import('@google/genai');
+  expect(PlainGoogleGenAI).not.toBe(GoogleGenAI);
   const sim = await startSimulator({ port: 0 });
   const options = { baseURL: sim.openaiBaseURL, apiKey: 'test-key', maxRetries: 2 };
+  const anthropicOptions = { baseURL: sim.anthropicBaseURL, apiKey: 'test-key', maxRetries: 2 };
+  const geminiOptions = { apiKey: 'test-key', httpOptions: { baseUrl: sim.geminiBaseURL } };
   return {
     sim,
     exporter,
@@ -43,6 +60,10 @@ export async function createHarness(config: LlmPrismInstrumentationConfig = {}):
     instrumentation,
     client: new OpenAI(options),
     plainClient: new PlainOpenAI(options),
+    anthropic: new Anthropic(anthropicOptions),
+    plainAnthropic: new PlainAnthropic(anthropicOptions),
+    gemini: new GoogleGenAI(geminiOptions),
+    plainGemini: new PlainGoogleGenAI(geminiOptions),
     async close() {
       instrumentation.disable();
       await provider.shutdown();

@@ -3,32 +3,7 @@
  * Wire shapes: ../../../../../shared/REFERENCE.md ("OpenAI").
  */
 import type { LlmEvent, ProviderAdapter, RequestInfo, SseEvent, Usage } from '../types.ts';
-
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
-
-function parseJson(data: string): unknown {
-  try {
-    return JSON.parse(data);
-  } catch {
-    return undefined;
-  }
-}
-
-function server(baseURL: string | undefined): Pick<RequestInfo, 'serverAddress' | 'serverPort'> {
-  if (!baseURL) return { serverAddress: undefined, serverPort: undefined };
-  try {
-    const url = new URL(baseURL);
-    const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-    return { serverAddress: url.hostname, serverPort: port };
-  } catch {
-    return { serverAddress: undefined, serverPort: undefined };
-  }
-}
+import { isObject, nonEmpty, num, parseJson, server, str, type Json } from './common.ts';
 
 /** A message `content` (string or content-part array) as semconv message parts. */
 function contentParts(content: unknown): unknown[] {

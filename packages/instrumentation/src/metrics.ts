@@ -1,0 +1,46 @@
+/**
+ * GenAI client metrics (OpenTelemetry semantic conventions), recorded once per call from the same
+ * measurements as its span. Bucket boundaries are the conventions' recommended ones.
+ */
+import type { Attributes, Histogram, Meter } from '@opentelemetry/api';
+import type { CallSummary } from './call-recorder.ts';
+
+/** Seconds: 0.01 × 2ⁿ up to 81.92. */
+export const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+/** Tokens: 4ⁿ from 1 to 67 108 864. */
+export const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+
+/** Span attributes that the metrics carry (low cardinality). */
+const METRIC_ATTRIBUTES = ['gen_ai.operation.name', 'gen_ai.provider.name', 'gen_ai.request.model', 'gen_ai.response.model', 'server.address', 'error.type'];
+
+export class GenAiMetrics {
+  readonly meter: Meter;
+  readonly #duration: Histogram;
+  readonly #timeToFirstChunk: Histogram;
+  readonly #timePerOutputChunk: Histogram;
+  readonly #tokenUsage: Histogram;
+
+  constructor(meter: Meter) {
+    this.meter = meter;
+    const seconds = (name: string, description: string) =>
+      meter.createHistogram(name, { unit: 's', description, advice: { explicitBucketBoundaries: DURATION_BUCKETS } });
+    this.#duration = seconds('gen_ai.client.operation.duration', 'GenAI operation duration.');
+    this.#timeToFirstChunk = seconds('gen_ai.client.operation.time_to_first_chunk', 'Time to receive the first chunk of a streamed response.');
+    this.#timePerOutputChunk = seconds('gen_ai.client.operation.time_per_output_chunk', 'Time between consecutive output chunks of a streamed response.');
+    this.#tokenUsage = meter.createHistogram('gen_ai.client.token.usage', {
+      unit: '{token}',
+      description: 'Number of input and output tokens used.',
+      advice: { explicitBucketBoundaries: TOKEN_BUCKETS },
+    });
+  }
+
+  record(call: CallSummary): void {
+    const attrs: Attributes = {};
+    for (const key of METRIC_ATTRIBUTES) if (call.attributes[key] !== undefined) attrs[key] = call.attributes[key];
+    this.#duration.record(call.durationS, attrs);
+    if (call.timeToFirstChunkS !== undefined) this.#timeToFirstChunk.record(call.timeToFirstChunkS, attrs);
+    for (const gap of call.chunkGapsS) this.#timePerOutputChunk.record(gap, attrs);
+    if (call.usage.inputTokens !== undefined) this.#tokenUsage.record(call.usage.inputTokens, { ...attrs, 'gen_ai.token.type': 'input' });
+    if (call.usage.outputTokens !== undefined) this.#tokenUsage.record(call.usage.outputTokens, { ...attrs, 'gen_ai.token.type': 'output' });
+  }
+}

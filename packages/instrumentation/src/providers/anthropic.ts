@@ -1,0 +1,155 @@
+/**
+ * Anthropic Messages adapter: request parameters and payloads → provider-neutral events.
+ * Wire shapes: ../../../../../shared/REFERENCE.md ("Anthropic Messages").
+ */
+import type { LlmEvent, ProviderAdapter, SseEvent, Usage } from '../types.ts';
+import { isObject, nonEmpty, num, parseJson, server, str, type Json } from './common.ts';
+
+/** One request content block as a semconv message part. */
+function inputPart(block: unknown): unknown {
+  if (!isObject(block)) return { type: 'unknown' };
+  switch (block.type) {
+    case 'text':
+      return { type: 'text', content: block.text };
+    case 'tool_use':
+      return { type: 'tool_call', id: block.id, name: block.name, arguments: block.input };
+    case 'tool_result':
+      return { type: 'tool_call_response', id: block.tool_use_id, response: block.content };
+    default:
+      return { type: str(block.type) ?? 'unknown' };
+  }
+}
+
+function inputMessages(p: Json): unknown[] {
+  const messages: unknown[] = [];
+  const blocks = (content: unknown) => (typeof content === 'string' ? [{ type: 'text', text: content }] : Array.isArray(content) ? content : []);
+  if (p.system !== undefined) messages.push({ role: 'system', parts: blocks(p.system).map(inputPart) });
+  if (Array.isArray(p.messages)) {
+    for (const m of p.messages.filter(isObject)) messages.push({ role: m.role, parts: blocks(m.content).map(inputPart) });
+  }
+  return messages;
+}
+
+/**
+ * Anthropic reports cached tokens outside `input_tokens`; the GenAI total includes them. Usage
+ * objects are cumulative (`message_delta` repeats the totals), so each one stands on its own.
+ */
+function usage(u: Json): Usage {
+  const input = num(u.input_tokens);
+  const cacheRead = num(u.cache_read_input_tokens);
+  const cacheWrite = num(u.cache_creation_input_tokens);
+  const details = isObject(u.output_tokens_details) ? u.output_tokens_details : {};
+  return {
+    inputTokens: input === undefined ? undefined : input + (cacheRead ?? 0) + (cacheWrite ?? 0),
+    outputTokens: num(u.output_tokens),
+    cacheReadTokens: cacheRead,
+    cacheWriteTokens: cacheWrite,
+    reasoningTokens: num(details.thinking_tokens),
+  };
+}
+
+function errorEvent(body: Json): LlmEvent[] {
+  const err = isObject(body.error) ? body.error : {};
+  return [{ kind: 'error', type: str(err.type) ?? 'error', message: str(err.message) }];
+}
+
+const TOOL_BLOCKS: ReadonlySet<unknown> = new Set(['tool_use', 'server_tool_use']);
+
+/** A content block as it starts (streamed) or as it is (complete message); `key` is its index. */
+function blockEvents(block: Json, key: string): LlmEvent[] {
+  if (TOOL_BLOCKS.has(block.type)) {
+    const events: LlmEvent[] = [{ kind: 'toolCallStart', key, name: str(block.name) ?? '', id: str(block.id) }];
+    // A streamed tool_use starts with `input: {}`; its arguments follow as input_json_delta.
+    const input = isObject(block.input) && Object.keys(block.input).length > 0 ? JSON.stringify(block.input) : undefined;
+    if (input) events.push({ kind: 'toolCallDelta', key, arguments: input });
+    return events;
+  }
+  const text = block.type === 'text' ? nonEmpty(block.text) : undefined;
+  const reasoning = block.type === 'thinking' ? nonEmpty(block.thinking) : undefined;
+  return text || reasoning ? [{ kind: 'output', text, reasoning }] : [];
+}
+
+function deltaEvents(delta: Json, key: string): LlmEvent[] {
+  switch (delta.type) {
+    case 'text_delta': {
+      const text = nonEmpty(delta.text);
+      return text ? [{ kind: 'output', text }] : [];
+    }
+    case 'thinking_delta': {
+      const reasoning = nonEmpty(delta.thinking);
+      return reasoning ? [{ kind: 'output', reasoning }] : [];
+    }
+    case 'input_json_delta': {
+      const args = nonEmpty(delta.partial_json);
+      return args ? [{ kind: 'toolCallDelta', key, arguments: args }] : [];
+    }
+    default:
+      // signature_delta and citations_delta carry no model output.
+      return [];
+  }
+}
+
+/** A complete Message object (non-streamed answer). */
+function messageEvents(message: Json): LlmEvent[] {
+  const events: LlmEvent[] = [{ kind: 'responseMeta', id: str(message.id), model: str(message.model) }];
+  if (Array.isArray(message.content)) {
+    message.content.forEach((block: unknown, i) => {
+      if (isObject(block)) events.push(...blockEvents(block, String(i)));
+    });
+  }
+  if (isObject(message.usage)) events.push({ kind: 'usage', usage: usage(message.usage) });
+  const stop = str(message.stop_reason);
+  if (stop !== undefined) events.push({ kind: 'finish', reason: stop });
+  return events;
+}
+
+function streamEvents(data: Json): LlmEvent[] {
+  const key = String(num(data.index) ?? 0);
+  switch (data.type) {
+    case 'message_start': {
+      const message = isObject(data.message) ? data.message : {};
+      const events: LlmEvent[] = [{ kind: 'responseMeta', id: str(message.id), model: str(message.model) }];
+      if (isObject(message.usage)) events.push({ kind: 'usage', usage: usage(message.usage) });
+      return events;
+    }
+    case 'content_block_start':
+      return isObject(data.content_block) ? blockEvents(data.content_block, key) : [];
+    case 'content_block_delta':
+      return isObject(data.delta) ? deltaEvents(data.delta, key) : [];
+    case 'message_delta': {
+      const events: LlmEvent[] = [];
+      const stop = isObject(data.delta) ? str(data.delta.stop_reason) : undefined;
+      if (stop !== undefined) events.push({ kind: 'finish', reason: stop });
+      if (isObject(data.usage)) events.push({ kind: 'usage', usage: usage(data.usage) });
+      return events;
+    }
+    case 'error':
+      return errorEvent(data);
+    default:
+      // ping, content_block_stop, message_stop
+      return [];
+  }
+}
+
+export const anthropicMessages: ProviderAdapter = {
+  requestInfo(params, baseURL) {
+    const p = isObject(params) ? params : {};
+    return {
+      providerName: 'anthropic',
+      operation: 'chat',
+      model: str(p.model),
+      stream: p.stream === true,
+      ...server(baseURL),
+      inputMessages: inputMessages(p),
+    };
+  },
+  streamEvents(event: SseEvent): LlmEvent[] {
+    const data = parseJson(event.data);
+    return isObject(data) ? streamEvents(data) : [];
+  },
+  bodyEvents(body: unknown): LlmEvent[] {
+    if (!isObject(body)) return [];
+    if (body.type === 'error') return errorEvent(body);
+    return messageEvents(body);
+  },
+};
