@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+// `npm run test:reliability`: the whole reliability suite, including the heavy parts (load at 80 %
+// of capacity, SIGKILL during load, storage outages) kept out of `npm test` for its time budget,
+// and the bad-input fuzz with thousands of cases instead of a few hundred.
+export default defineConfig({
+  test: {
+    include: ['test/reliability/**/*.test.ts'],
+    pool: 'forks',
+    // One file at a time: the load test measures capacity, which other files would distort.
+    maxWorkers: 1,
+    testTimeout: 240_000,
+    hookTimeout: 60_000,
+    env: { LLM_PRISM_FUZZ_RUNS: '3000' },
+  },
+});
