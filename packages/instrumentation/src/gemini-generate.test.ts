@@ -1,0 +1,216 @@
+/** `@google/genai` against the simulator: span tree, timings, usage, function calls, failures. */
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { GenerateContentResponse, GoogleGenAI } from '@google/genai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { scenarioHeaders, type Scenario } from '@llm-prism/simulator';
+import { TIMING, createHarness, durationMs, endMs, expectNear, finishedCalls, sleep, startMs, treeOf, type Harness } from './test-harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterAll(() => h.close());
+beforeEach(() => h.exporter.reset());
+
+const model = 'gemini-2.5-flash';
+const contents = 'What is the weather in Paris?';
+/** Simulator token counting: 4 tokens per content + ceil(29 chars / 4). */
+const PROMPT_TOKENS = 4 + Math.ceil(contents.length / 4);
+
+/** Request parameters selecting a simulator scenario (Gemini takes headers in `config.httpOptions`). */
+const request = (s: Scenario, extra: { model?: string } = {}) => ({ model: extra.model ?? model, contents, config: { httpOptions: { headers: scenarioHeaders(s) } } });
+
+async function drain(stream: AsyncIterable<GenerateContentResponse>): Promise<GenerateContentResponse[]> {
+  const chunks: GenerateContentResponse[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
+describe('models.generateContentStream', () => {
+  it('splits the call into queue, prefill and decode at arrival times, with the last usageMetadata', TIMING, async () => {
+    const started = performance.timeOrigin + performance.now();
+    const stream = await h.gemini.models.generateContentStream(request({ queueMs: 200, prefillMs: 300, chunks: 20, chunkIntervalMs: 20, tokensPerChunk: 2 }));
+    await sleep(1000);
+    const pullStart = performance.timeOrigin + performance.now();
+    const chunks = await drain(stream);
+
+    const [call] = await finishedCalls(h.exporter);
+    const t = treeOf(h.exporter, call!);
+    expect(t.call.name).toBe(`generate_content ${model}`);
+    expect(t.call.kind).toBe(SpanKind.CLIENT);
+    expect(t.all.map((s) => s.name).sort()).toEqual([`generate_content ${model}`, 'llm.decode', 'llm.queue', 'llm.ttft']);
+    expectNear(startMs(t.call) - started, 0, 'call start');
+    expectNear(durationMs(t.queue!), 200, 'queue');
+    expectNear(durationMs(t.ttft!), 500, 'ttft');
+    expectNear(startMs(t.decode!) - endMs(t.queue!), 300, 'prefill');
+    expectNear(durationMs(t.decode!), 19 * 20, 'decode');
+    expect(endMs(t.call)).toBeLessThan(pullStart);
+
+    const last = chunks.at(-1)!;
+    expect(last.usageMetadata?.candidatesTokenCount).toBe(40);
+    expect(t.call.attributes).toMatchObject({
+      'gen_ai.operation.name': 'generate_content',
+      'gen_ai.provider.name': 'gcp.gemini',
+      'gen_ai.request.model': model,
+      'gen_ai.request.stream': true,
+      'gen_ai.response.id': last.responseId,
+      'gen_ai.response.model': last.modelVersion,
+      'gen_ai.response.finish_reasons': ['STOP'],
+      'gen_ai.usage.input_tokens': PROMPT_TOKENS,
+      'gen_ai.usage.output_tokens': 40,
+      'gen_ai.usage.cache_read.input_tokens': 0,
+      'gen_ai.usage.reasoning.output_tokens': 0,
+      'server.address': '127.0.0.1',
+      'llm.stream.chunks': 20,
+      'llm.attempts': 1,
+      'llm.outcome': 'success',
+    });
+    // Gemini reports no cache writes: the write attributes are absent, not 0.
+    expect(t.call.attributes['gen_ai.usage.cache_write.input_tokens']).toBeUndefined();
+    expect(t.call.status.code).toBe(SpanStatusCode.UNSET);
+    for (const span of t.all) expect(JSON.stringify(span.attributes)).not.toContain('Paris');
+  });
+
+  it('counts thought parts as reasoning output and gives each function call a span', async () => {
+    const toolCalls = [
+      { name: 'get_weather', arguments: '{"city":"Paris"}' },
+      { name: 'get_time', arguments: '{"tz":"Europe/Paris"}' },
+    ];
+    const chunks = await drain(await h.gemini.models.generateContentStream(request({ thinkingChunks: 2, chunks: 3, chunkIntervalMs: 10, toolCalls })));
+    const [call] = await finishedCalls(h.exporter);
+    const t = treeOf(h.exporter, call!);
+    const calls = chunks.flatMap((c) => c.functionCalls ?? []);
+    expect(t.tools.map((s) => s.name)).toEqual(['llm.tool_call get_weather', 'llm.tool_call get_time']);
+    expect(t.tools.map((s) => s.attributes['gen_ai.tool.call.id'])).toEqual(calls.map((c) => c.id));
+    for (const tool of t.tools) {
+      // Gemini sends a function call whole: its block starts and ends with that chunk.
+      expect(durationMs(tool)).toBe(0);
+      expect(startMs(tool)).toBeGreaterThanOrEqual(startMs(t.decode!));
+      expect(endMs(tool)).toBeLessThanOrEqual(endMs(t.decode!));
+    }
+    const argTokens = toolCalls.reduce((sum, c) => sum + Math.ceil(c.arguments.length / 4), 0);
+    const usage = chunks.at(-1)!.usageMetadata!;
+    expect(usage.thoughtsTokenCount).toBe(2);
+    expect(t.call.attributes).toMatchObject({
+      'llm.stream.chunks': 2 + 3 + 2,
+      // candidatesTokenCount excludes thoughts; the GenAI output total includes them.
+      'gen_ai.usage.output_tokens': 2 + 3 + argTokens,
+      'gen_ai.usage.reasoning.output_tokens': 2,
+      'gen_ai.response.finish_reasons': ['STOP'],
+      'llm.outcome': 'success',
+    });
+    expect(usage.candidatesTokenCount).toBe(3 + argTokens);
+  });
+
+  it('reports finish reasons as sent, through llm.outcome', async () => {
+    for (const finishReason of ['length', 'content_filter', 'stop'] as const) await drain(await h.gemini.models.generateContentStream(request({ finishReason })));
+    const calls = await finishedCalls(h.exporter, 3);
+    expect(calls.map((c) => [c.attributes['gen_ai.response.finish_reasons'], c.attributes['llm.outcome']])).toEqual([
+      [['MAX_TOKENS'], 'truncated'],
+      [['SAFETY'], 'filtered'],
+      [['STOP'], 'success'],
+    ]);
+  });
+
+  it('records an error in the stream as an ERROR after output, the SDK error unchanged', async () => {
+    const run = async (client: GoogleGenAI) => {
+      let received = 0;
+      const stream = await client.models.generateContentStream(request({ chunks: 10, chunkIntervalMs: 10, failAfterChunks: 4 }));
+      const error = await (async () => {
+        for await (const c of stream) if (c.text) received++;
+      })().catch((e: unknown) => e);
+      return { received, name: (error as Error).constructor.name, status: (error as { status?: number }).status, message: (error as Error).message };
+    };
+    const instrumented = await run(h.gemini);
+    expect(instrumented).toEqual(await run(h.plainGemini));
+    expect(instrumented).toMatchObject({ received: 4, name: 'ApiError', status: 503 });
+    const [call] = await finishedCalls(h.exporter);
+    expect(call!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(call!.attributes).toMatchObject({ 'llm.outcome': 'error', 'error.type': 'UNAVAILABLE', 'llm.stream.chunks': 4 });
+    expect(call!.attributes['gen_ai.response.finish_reasons']).toBeUndefined();
+  });
+
+  it('records a dropped connection as an ERROR', async () => {
+    const stream = await h.gemini.models.generateContentStream(request({ chunks: 10, chunkIntervalMs: 30, failAfterChunks: 3, failMode: 'drop' }));
+    let received = 0;
+    const error = await (async () => {
+      for await (const c of stream) if (c.text) received++;
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    const [call] = await finishedCalls(h.exporter);
+    expect(call!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(call!.attributes).toMatchObject({ 'llm.outcome': 'error', 'error.type': 'UND_ERR_SOCKET' });
+    const n = call!.attributes['llm.stream.chunks'] as number;
+    expect(n).toBeGreaterThanOrEqual(Math.max(1, received));
+    expect(n).toBeLessThanOrEqual(3);
+  });
+
+  it('a break does not cancel a Gemini request: the call runs to the end of the stream on the wire', TIMING, async () => {
+    const started = performance.timeOrigin + performance.now();
+    const stream = await h.gemini.models.generateContentStream(request({ chunks: 20, chunkIntervalMs: 30 }));
+    let n = 0;
+    for await (const c of stream) if (c.text && ++n === 3) break;
+    const [call] = await finishedCalls(h.exporter);
+    // The SDK leaves the body flowing, so the provider's whole answer arrives (and is billed).
+    expect(call!.attributes).toMatchObject({ 'llm.outcome': 'success', 'llm.stream.chunks': 20 });
+    expectNear(endMs(call!) - started, 19 * 30, 'end of the stream');
+  });
+
+  it('ends the call as aborted when the application aborts', TIMING, async () => {
+    const controller = new AbortController();
+    const req = request({ chunks: 30, chunkIntervalMs: 40 });
+    const stream = await h.gemini.models.generateContentStream({ ...req, config: { ...req.config, abortSignal: controller.signal } });
+    let n = 0;
+    const error = await (async () => {
+      for await (const c of stream) if (c.text && ++n === 3) controller.abort();
+    })().catch((e: unknown) => e);
+    const abortedAt = performance.timeOrigin + performance.now();
+    expect(error).toBeInstanceOf(Error);
+    const [call] = await finishedCalls(h.exporter);
+    expect(call!.attributes['llm.outcome']).toBe('aborted');
+    expect(call!.status.code).toBe(SpanStatusCode.UNSET);
+    expectNear(endMs(call!) - abortedAt, 0, 'end at abort');
+    expect(call!.attributes['llm.stream.chunks']).toBe(3);
+  });
+});
+
+describe('models.generateContent', () => {
+  it('records the call span, llm.queue to the headers and the usage, under v1 and v1beta', TIMING, async () => {
+    const { GoogleGenAI } = (await import('node:module')).createRequire(import.meta.url)('@google/genai') as typeof import('@google/genai');
+    const beta = new GoogleGenAI({ apiKey: 'test-key', apiVersion: 'v1beta', httpOptions: { baseUrl: h.sim.geminiBaseURL } });
+    const responses = [];
+    for (const client of [h.gemini, beta]) responses.push(await client.models.generateContent(request({ queueMs: 100, prefillMs: 200, chunks: 5, chunkIntervalMs: 20, thinkingChunks: 2 })));
+    expect(h.sim.requests.slice(-2).map((r) => r.path.split('/')[1])).toEqual(['v1', 'v1beta']);
+    const calls = await finishedCalls(h.exporter, 2);
+    for (const [i, call] of calls.entries()) {
+      const t = treeOf(h.exporter, call);
+      expect(t.all.map((s) => s.name).sort()).toEqual([`generate_content ${model}`, 'llm.queue']);
+      // Answered in one piece once generated: 100 + 200 + 6 × 20 ms.
+      expectNear(durationMs(t.queue!), 420, 'queue');
+      expectNear(durationMs(t.call), 420, 'call');
+      expect(t.call.attributes).toMatchObject({
+        'gen_ai.request.stream': false,
+        'gen_ai.response.id': responses[i]!.responseId,
+        'gen_ai.response.finish_reasons': ['STOP'],
+        'gen_ai.usage.input_tokens': PROMPT_TOKENS,
+        'gen_ai.usage.output_tokens': 7,
+        'gen_ai.usage.reasoning.output_tokens': 2,
+        'llm.outcome': 'success',
+      });
+      for (const key of ['llm.ttft_ms', 'llm.decode_ms', 'llm.stream.chunks']) expect(t.call.attributes[key], key).toBeUndefined();
+    }
+  });
+
+  it('records a 503 answer as an ERROR, the SDK error and result unchanged', async () => {
+    const [a, b] = await Promise.all([h.gemini, h.plainGemini].map((c) => c.models.generateContent(request({ httpErrors: { status: 503, count: 1 } }, { model: `${model}-${c === h.gemini ? 'a' : 'b'}` })).catch((e: unknown) => e)));
+    expect((a as Error).constructor.name).toBe((b as Error).constructor.name);
+    expect((a as { status: number }).status).toBe(503);
+    const [call] = await finishedCalls(h.exporter);
+    expect(call!.attributes).toMatchObject({ 'error.type': '503', 'llm.outcome': 'error', 'llm.attempts': 1 });
+    expect(call!.status.code).toBe(SpanStatusCode.ERROR);
+
+    const ok = await Promise.all([h.gemini, h.plainGemini].map((c) => c.models.generateContent(request({ chunks: 3 }))));
+    expect(ok[0]!.text).toBe(ok[1]!.text);
+    expect(ok[0]!.usageMetadata).toEqual(ok[1]!.usageMetadata);
+  });
+});
