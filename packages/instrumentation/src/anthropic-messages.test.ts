@@ -190,7 +190,7 @@ describe('messages.create, streamed', () => {
     const t = treeOf(h.exporter, call!);
     expect(durationMs(t.queue!)).toBeGreaterThanOrEqual(400);
     expect(t.call.attributes).toMatchObject({ 'llm.attempts': 3, 'llm.retries': 2, 'llm.outcome': 'success' });
-    expect(t.queue!.events.map((e) => e.attributes['http.response.status_code'])).toEqual([529, 529, 200]);
+    expect(t.queue!.events.map((e) => e.attributes?.['http.response.status_code'])).toEqual([529, 529, 200]);
   });
 });
 

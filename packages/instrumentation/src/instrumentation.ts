@@ -2,7 +2,7 @@
  * OpenTelemetry instrumentation for LLM SDKs. Patches the SDK methods that start a model call so
  * each call gets a recorder; the timings come from the wire tap (wire-tap.ts), not the SDK.
  */
-import { context, trace } from '@opentelemetry/api';
+import { context, trace, type Span } from '@opentelemetry/api';
 import {
   InstrumentationBase,
   InstrumentationNodeModuleDefinition,
@@ -11,7 +11,7 @@ import {
 import { cacheAttributes, CacheTracker, segmentsFor, type Provider } from './cache/index.ts';
 import { CallRecorder, type CacheAttributes, type CallSummary } from './call-recorder.ts';
 import { currentLlmContext } from './context.ts';
-import { withSdkTracingOff } from './anthropic-tracing.ts';
+import { sdkCallSpan, withSdkTracingOff } from './anthropic-tracing.ts';
 import { GenAiMetrics } from './metrics.ts';
 import { anthropicMessages } from './providers/anthropic.ts';
 import { geminiGenerateContent, geminiStreamGenerateContent } from './providers/gemini.ts';
@@ -33,6 +33,8 @@ interface PatchTarget {
   method: string;
   /** The client's base URL, read from the resource instance. */
   baseURL(resource: unknown): unknown;
+  /** A span the SDK itself passed down in the request options, to parent ours. */
+  parentSpan?(options: unknown): Span | undefined;
 }
 
 interface SdkDefinition {
@@ -62,7 +64,7 @@ const SDKS: SdkDefinition[] = [
     module: '@anthropic-ai/sdk',
     versions: ['>=1.0.0 <2'],
     extensions: ['.js', '.mjs'],
-    files: [['@anthropic-ai/sdk/resources/messages/messages', [{ exportName: 'Messages', methodName: 'create', adapter: anthropicMessages, provider: 'anthropic', method: 'messages.create', baseURL: stainlessBaseURL }]]],
+    files: [['@anthropic-ai/sdk/resources/messages/messages', [{ exportName: 'Messages', methodName: 'create', adapter: anthropicMessages, provider: 'anthropic', method: 'messages.create', baseURL: stainlessBaseURL, parentSpan: sdkCallSpan }]]],
   },
   {
     // `generateContent(Stream)` are per-instance arrow functions; each model request (also within
@@ -178,7 +180,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   #wrapCall(original: SdkMethod, target: PatchTarget): SdkMethod {
     const instrumentation = this;
     return function call(this: unknown, ...args: unknown[]): unknown {
-      const recorder = instrumentation.#startCall(this, target, args[0]);
+      const recorder = instrumentation.#startCall(this, target, args[0], args[1]);
       if (!recorder) return original.apply(this, args);
       let result: unknown;
       try {
@@ -215,8 +217,9 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   }
 
   /** A recorder for a call, or undefined to run it uninstrumented (never throws). */
-  #startCall(resource: unknown, target: PatchTarget, params: unknown): CallRecorder | undefined {
+  #startCall(resource: unknown, target: PatchTarget, params: unknown, options: unknown): CallRecorder | undefined {
     try {
+      const sdkSpan = target.parentSpan?.(options);
       const baseURL = target.baseURL(resource);
       const info = target.adapter.requestInfo(params, typeof baseURL === 'string' ? baseURL : undefined);
       const app = currentLlmContext();
@@ -224,7 +227,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
         tracer: this.tracer,
         adapter: target.adapter,
         info,
-        parentContext: context.active(),
+        parentContext: sdkSpan ? trace.setSpan(context.active(), sdkSpan) : context.active(),
         captureContent: this.getConfig().captureMessageContent ?? captureFromEnv(),
         extraAttributes: { 'gen_ai.conversation.id': app?.conversationId, 'llm.route': app?.route },
         cacheAttributes: this.#cacheClassifier(target, params, app?.conversationId),
