@@ -78,8 +78,8 @@ it('records duration, time to first chunk, time per output chunk and token usage
   expect(perChunk.value.count).toBe(5);
   expect(perChunk.value.sum).toBeCloseTo((openai.attributes['llm.decode_ms'] as number) / 1000, 5);
   // Against the injected delays: 100 ms prefill, 5 gaps of 30 ms.
-  expectNear(ttft.value.sum * 1000, 100, 'ttft metric');
-  expectNear(perChunk.value.sum * 1000, 5 * 30, 'chunk gaps metric');
+  expectNear(ttft.value.sum! * 1000, 100, 'ttft metric');
+  expectNear(perChunk.value.sum! * 1000, 5 * 30, 'chunk gaps metric');
   expect(point('gen_ai.client.token.usage', 'openai', 'input')!.value.sum).toBe(openai.attributes['gen_ai.usage.input_tokens']);
   expect(point('gen_ai.client.token.usage', 'openai', 'output')!.value.sum).toBe(18);
 
