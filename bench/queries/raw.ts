@@ -1,0 +1,35 @@
+// "Without the derived tables": each derived table in a query is replaced by the SELECT of the
+// materialized view that fills it, read back from ClickHouse (system.tables.as_select), so the
+// same question is answered from otel_traces at query time — what a plain view over the raw span
+// table would cost. Nested: the rollups' SELECTs read llm_calls, itself replaced by its SELECT.
+import type { Storage } from '@llm-prism/storage';
+
+export type RawRewriter = (sql: string) => string;
+
+async function viewSelect(storage: Storage, view: string): Promise<string> {
+  const result = await storage.client.query({
+    query: 'SELECT as_select FROM system.tables WHERE database = {db:String} AND name = {view:String}',
+    query_params: { db: storage.database, view },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ as_select: string }>();
+  if (row === undefined || row.as_select === '') throw new Error(`no SELECT for view ${view}`);
+  return row.as_select;
+}
+
+export async function rawRewriter(storage: Storage): Promise<RawRewriter> {
+  const db = storage.database;
+  const table = (name: string) => new RegExp(`\\b${db}\\.${name}\\b(\\s+FINAL\\b)?`, 'g');
+  const calls = `(${await viewSelect(storage, 'llm_calls_mv')})`;
+  // Inside the rollup SELECTs llm_calls appears as `otel.llm_calls` (as_select qualifies names).
+  const viaCalls = async (view: string) => `(${(await viewSelect(storage, view)).replace(table('llm_calls'), () => calls)})`;
+  const ttft = await viaCalls('llm_ttft_minute_mv');
+  const completion = await viaCalls('llm_completion_minute_mv');
+  const traceIdTs = `(${await viewSelect(storage, 'otel_traces_trace_id_ts_mv')})`;
+  return (sql) =>
+    sql
+      .replace(table('llm_ttft_minute'), () => ttft)
+      .replace(table('llm_completion_minute'), () => completion)
+      .replace(table('llm_calls'), () => calls)
+      .replace(table('otel_traces_trace_id_ts'), () => traceIdTs);
+}

@@ -1,0 +1,180 @@
+// Benchmark 3: dashboard and alert query latency on synthetic LLM calls generated inside chDB,
+// with the derived tables (llm_calls, per-minute rollups) and without them (the same questions
+// answered from otel_traces at query time). Variants alternate query by query.
+import { rm } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { ALL, expandMacros, type MacroContext } from '@llm-prism/grafana';
+import { openStorage, tempDataDir, type Storage } from '@llm-prism/storage';
+import { summarize, type Summary } from '../lib/stats.ts';
+import { ROOT, writeResult } from '../lib/results.ts';
+import { dependsOnRange, loadCatalog, type CatalogQuery } from './catalog.ts';
+import { generateCalls } from './generate.ts';
+import { rawRewriter, type RawRewriter } from './raw.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '10000000' },
+    'gen-budget-s': { type: 'string', default: '300' },
+    reps: { type: 'string', default: '15' },
+    'raw-reps': { type: 'string', default: '3' },
+    'raw-budget-s': { type: 'string', default: '150' },
+  },
+});
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Minute-aligned end of the generated period and of every dashboard range. */
+const END = Date.UTC(2026, 10, 23, 0, 0, 0);
+const RANGES = [
+  { label: '1h', ms: HOUR },
+  { label: '1d', ms: DAY },
+  { label: '30d', ms: 30 * DAY },
+] as const;
+/** Grafana's $__interval: range ÷ panel width in pixels (~1 000), rounded up to a "nice" step. */
+const NICE_MS = [1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400].map((s) => s * 1000);
+const intervalFor = (rangeMs: number) => NICE_MS.find((ms) => ms >= rangeMs / 1000) ?? DAY;
+
+type Row = Record<string, unknown>;
+
+async function timed(storage: Storage, sql: string): Promise<{ ms: number; rows: Row[] }> {
+  const t0 = performance.now();
+  const result = await storage.client.query({ query: sql, format: 'JSONEachRow' });
+  const rows = await result.json<Row>();
+  return { ms: performance.now() - t0, rows };
+}
+
+/** Same answer: same rows, numbers within 1e-6 relative; `approx` within 5 % (sampling quantiles). */
+function compare(a: Row[], b: Row[]): 'same' | 'approx' | 'differs' {
+  if (a.length !== b.length) return 'differs';
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const ra = a[i] as Row;
+    const rb = b[i] as Row;
+    for (const key of Object.keys(ra)) {
+      const x = ra[key];
+      const y = rb[key];
+      if (typeof x === 'number' && typeof y === 'number') {
+        const rel = x === y ? 0 : Math.abs(x - y) / Math.max(Math.abs(x), Math.abs(y), 1e-12);
+        worst = Math.max(worst, rel);
+      } else if (JSON.stringify(x) !== JSON.stringify(y)) return 'differs';
+    }
+  }
+  return worst <= 1e-6 ? 'same' : worst <= 0.05 ? 'approx' : 'differs';
+}
+
+interface Measurement {
+  query: string;
+  kind: CatalogQuery['kind'];
+  range: string;
+  rows: number;
+  derivedMs: Summary;
+  rawMs: Summary | null;
+  rawResult: 'same' | 'approx' | 'differs' | 'not run (time budget)' | null;
+  speedup: number | null;
+}
+
+async function measure(
+  storage: Storage,
+  q: CatalogQuery,
+  range: string,
+  ctx: MacroContext,
+  toRaw: RawRewriter | null,
+  budget: { rawLeftMs: number },
+): Promise<Measurement> {
+  const sql = expandMacros(q.sql, ctx);
+  const rawSql = toRaw === null ? null : toRaw(sql);
+  const first = await timed(storage, sql); // warm-up, also the reference answer
+  const derived: number[] = [];
+  const raw: number[] = [];
+  let rawResult: Measurement['rawResult'] = rawSql === null ? null : 'not run (time budget)';
+  const reps = Number(args.reps);
+  for (let i = 0; i < reps; i++) {
+    derived.push((await timed(storage, sql)).ms);
+    // Alternate: one raw run after each derived run while the raw reps and the budget last.
+    if (rawSql !== null && raw.length < Number(args['raw-reps']) && budget.rawLeftMs > 0) {
+      const r = await timed(storage, rawSql);
+      budget.rawLeftMs -= r.ms;
+      if (raw.length === 0) rawResult = compare(first.rows, r.rows);
+      raw.push(r.ms);
+    }
+  }
+  const derivedMs = summarize(derived);
+  const rawMs = raw.length > 0 ? summarize(raw) : null;
+  return {
+    query: q.name,
+    kind: q.kind,
+    range,
+    rows: first.rows.length,
+    derivedMs,
+    rawMs,
+    rawResult,
+    speedup: rawMs === null ? null : rawMs.median / derivedMs.median,
+  };
+}
+
+const dataDir = await tempDataDir('llm-prism-bench-queries-');
+const storage = await openStorage({ dataDir });
+try {
+  const requested = Number(args.calls);
+  console.log(`generating ${requested.toLocaleString('en')} calls over 30 days inside chDB…`);
+  const generated = await generateCalls(storage, {
+    calls: requested,
+    end: END,
+    days: 30,
+    chunks: Math.max(1, Math.ceil(requested / 500_000)),
+    budgetSeconds: Number(args['gen-budget-s']),
+    onChunk: (done, ms) => console.log(`  ${done.toLocaleString('en')} calls, ${(ms / 1000).toFixed(0)} s`),
+  });
+  const [counts] = (
+    await timed(
+      storage,
+      `SELECT (SELECT count() FROM otel.otel_traces) AS spans, (SELECT count() FROM otel.llm_calls) AS calls,
+              (SELECT uniqExactMerge(Calls) FROM otel.llm_completion_minute) AS rollup_calls,
+              (SELECT count() FROM system.parts WHERE active AND database = 'otel' AND table = 'otel_traces') AS parts`,
+    )
+  ).rows as [Row];
+  if (Number(counts.spans) !== generated.calls || Number(counts.calls) !== generated.calls) {
+    throw new Error(`generated ${generated.calls} calls but otel_traces has ${counts.spans} and llm_calls ${counts.calls}`);
+  }
+
+  const catalog = await loadCatalog(ROOT);
+  const toRaw = await rawRewriter(storage);
+  const [sample] = (await timed(storage, `SELECT TraceId FROM otel.llm_calls WHERE Timestamp >= fromUnixTimestamp64Milli(${END - HOUR}) ORDER BY DurationMs DESC LIMIT 1`)).rows;
+  const vars = { service: ALL, model: ALL, trace_id: String(sample?.TraceId ?? '') };
+  const budget = { rawLeftMs: Number(args['raw-budget-s']) * 1000 };
+  const measurements: Measurement[] = [];
+  // SLO and alert queries first: the raw budget goes to the questions the rollups exist for.
+  const ordered = [...catalog].sort((a, b) => Number(dependsOnRange(a.sql)) - Number(dependsOnRange(b.sql)));
+  for (const q of ordered) {
+    const ranges =
+      q.kind === 'alert'
+        ? [{ label: `rule (${q.relativeSeconds} s)`, ms: (q.relativeSeconds ?? 0) * 1000 }]
+        : dependsOnRange(q.sql)
+          ? RANGES
+          : [{ label: 'fixed window', ms: 30 * DAY }];
+    for (const range of ranges) {
+      const ctx: MacroContext = { from: END - range.ms, to: END, intervalMs: q.kind === 'alert' ? 60_000 : intervalFor(range.ms), vars };
+      const m = await measure(storage, q, range.label, ctx, toRaw, budget);
+      measurements.push(m);
+      const raw = m.rawMs === null ? m.rawResult ?? '' : `raw ${m.rawMs.median.toFixed(0)} ms (${m.rawResult}), ×${m.speedup?.toFixed(1)}`;
+      console.log(`  ${m.derivedMs.median.toFixed(1).padStart(7)} ms  ${q.name} @${range.label}  ${raw}`);
+    }
+  }
+  await writeResult('queries', {
+    requestedCalls: requested,
+    calls: generated.calls,
+    days: 30,
+    generationSeconds: generated.seconds,
+    generationCallsPerSecond: generated.calls / generated.seconds,
+    otelTracesParts: Number(counts.parts),
+    rollupCalls: Number(counts.rollup_calls),
+    end: new Date(END).toISOString(),
+    reps: Number(args.reps),
+    rawReps: Number(args['raw-reps']),
+    rawBudgetSeconds: Number(args['raw-budget-s']),
+    measurements,
+  });
+} finally {
+  await storage.close();
+  await rm(dataDir, { recursive: true, force: true });
+}
