@@ -104,12 +104,13 @@ function responsePromiseOf(result: unknown): Promise<unknown> | undefined {
 
 export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrumentationConfig> {
   /** What this process has seen of prompt prefixes, for `llm.cache.*`. */
-  readonly #cache = new CacheTracker();
+  readonly #cache: CacheTracker;
   /** GenAI histograms on the instrumentation's meter (the global, no-op one until one is configured). */
   #metrics: GenAiMetrics | undefined;
 
   constructor(config: LlmPrismInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
+    this.#cache = new CacheTracker(config.promptCache);
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
@@ -230,7 +231,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
         parentContext: sdkSpan ? trace.setSpan(context.active(), sdkSpan) : context.active(),
         captureContent: this.getConfig().captureMessageContent ?? captureFromEnv(),
         extraAttributes: { 'gen_ai.conversation.id': app?.conversationId, 'llm.route': app?.route },
-        cacheAttributes: this.#cacheClassifier(target, params, app?.conversationId),
+        cacheAttributes: this.#cacheClassifier(target, params, info.model, app?.conversationId),
         onEnd: (summary) => this.#recordMetrics(summary),
       });
     } catch (err) {
@@ -240,12 +241,13 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   }
 
   /** Prefix segments are taken at call start (the application may reuse its params object). */
-  #cacheClassifier(target: PatchTarget, params: unknown, conversationId: string | undefined): CacheAttributes {
+  #cacheClassifier(target: PatchTarget, params: unknown, model: string | undefined, conversationId: string | undefined): CacheAttributes {
     const segments = segmentsFor(target.provider, target.method, params);
     return (usage, startedAt, endedAt) =>
       cacheAttributes(
         this.#cache.classify({
           provider: target.provider,
+          model,
           conversationId,
           segments,
           usage: { inputTokens: usage.inputTokens ?? 0, cacheReadTokens: usage.cacheReadTokens ?? 0, cacheWriteTokens: usage.cacheWriteTokens ?? 0 },

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { SpanKind } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import { startSimulator, type Scenario, type Simulator } from '@llm-prism/simulator';
+import { startSimulator, type Scenario, type Simulator, type SimulatorOptions } from '@llm-prism/simulator';
 import type AnthropicType from '@anthropic-ai/sdk';
 import type { GoogleGenAI as GoogleGenAIType } from '@google/genai';
 import type OpenAIType from 'openai';
@@ -34,7 +34,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(config: LlmPrismInstrumentationConfig = {}): Promise<Harness> {
+/** `simulatorOptions` go to `startSimulator` (e.g. its prompt-cache model's TTL and minimum). */
+export async function createHarness(config: LlmPrismInstrumentationConfig = {}, simulatorOptions: SimulatorOptions = {}): Promise<Harness> {
   const exporter = new InMemorySpanExporter();
   const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const instrumentation = new LlmPrismInstrumentation(config);
@@ -49,7 +50,7 @@ export async function createHarness(config: LlmPrismInstrumentationConfig = {}):
   const { GoogleGenAI } = require('@google/genai') as typeof import('@google/genai');
   const { GoogleGenAI: PlainGoogleGenAI } = await import('@google/genai');
   expect(PlainGoogleGenAI).not.toBe(GoogleGenAI);
-  const sim = await startSimulator({ port: 0 });
+  const sim = await startSimulator({ ...simulatorOptions, port: 0 });
   const options = { baseURL: sim.openaiBaseURL, apiKey: 'test-key', maxRetries: 2 };
   const anthropicOptions = { baseURL: sim.anthropicBaseURL, apiKey: 'test-key', maxRetries: 2 };
   const geminiOptions = { apiKey: 'test-key', httpOptions: { baseUrl: sim.geminiBaseURL } };

@@ -1,4 +1,5 @@
 /** Provider-neutral vocabulary shared by the wire tap, the provider adapters and the recorder. */
+import type { CacheTrackerOptions } from './cache/index.ts';
 
 /** What an adapter learns from the request parameters before anything is sent. */
 export interface RequestInfo {
@@ -54,6 +55,12 @@ export interface LlmPrismInstrumentationConfig {
   enabled?: boolean;
   /** Record prompt and completion text (`gen_ai.input.messages` / `gen_ai.output.messages`). */
   captureMessageContent?: boolean;
+  /**
+   * The prompt-cache classifier's view of the providers: TTLs (`ttlMs`, default 5 min each, `1h`
+   * for Anthropic's long lifetime), minimum cacheable prefix (`minTokens`, default 1024) and the
+   * bound of its memory (`maxPrefixes`, default 100 000).
+   */
+  promptCache?: Omit<CacheTrackerOptions, 'now'>;
 }
 
 /** Receives what the wire tap sees of one HTTP attempt, with arrival times (`performance.now()`). */
