@@ -45,6 +45,8 @@ interface SdkDefinition {
   /** Internal module files without extension (each shipped as CommonJS and ESM) and what each exports. */
   files: Array<[path: string, targets: PatchTarget[]]>;
   extensions: string[];
+  /** The SDK's own tracing module (its `resolveOpenTelemetryOptions`), see anthropic-tracing.ts. */
+  sdkTracing?: string;
 }
 
 const stainlessBaseURL = (resource: unknown): unknown => (resource as { _client?: { baseURL?: unknown } })._client?.baseURL;
@@ -65,6 +67,7 @@ const SDKS: SdkDefinition[] = [
     versions: ['>=1.0.0 <2'],
     extensions: ['.js', '.mjs'],
     files: [['@anthropic-ai/sdk/resources/messages/messages', [{ exportName: 'Messages', methodName: 'create', adapter: anthropicMessages, provider: 'anthropic', method: 'messages.create', baseURL: stainlessBaseURL, parentSpan: sdkCallSpan }]]],
+    sdkTracing: '@anthropic-ai/sdk/internal/tracing',
   },
   {
     // `generateContent(Stream)` are per-instance arrow functions; each model request (also within
@@ -84,9 +87,6 @@ function geminiBaseURL(resource: unknown): unknown {
   const api = (resource as { apiClient?: { getBaseUrl?: () => unknown } }).apiClient;
   return typeof api?.getBaseUrl === 'function' ? api.getBaseUrl() : undefined;
 }
-
-/** The Anthropic SDK's tracing module, whose option resolver decides whether it makes spans. */
-const ANTHROPIC_TRACING = '@anthropic-ai/sdk/internal/tracing';
 
 function captureFromEnv(): boolean {
   return process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === 'true';
@@ -126,7 +126,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
             ),
         ),
       );
-      if (sdk.module === '@anthropic-ai/sdk') files.push(...this.anthropicTracingFiles(sdk.versions));
+      if (sdk.sdkTracing) files.push(...this.sdkTracingFiles(sdk.sdkTracing, sdk.extensions, sdk.versions));
       const main = sdk.main;
       return new InstrumentationNodeModuleDefinition(
         sdk.module,
@@ -139,11 +139,11 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   }
 
   /** See anthropic-tracing.ts. (Not `#private`: init() runs inside the base constructor.) */
-  private anthropicTracingFiles(versions: string[]): InstrumentationNodeModuleFile[] {
-    return ['.js', '.mjs'].map(
+  private sdkTracingFiles(path: string, extensions: string[], versions: string[]): InstrumentationNodeModuleFile[] {
+    return extensions.map(
       (ext) =>
         new InstrumentationNodeModuleFile(
-          `${ANTHROPIC_TRACING}${ext}`,
+          `${path}${ext}`,
           versions,
           (exports: Record<string, unknown>) => {
             if (typeof exports.resolveOpenTelemetryOptions === 'function') {
