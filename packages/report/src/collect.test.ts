@@ -1,0 +1,179 @@
+// The report against seeded calls of known truth: every figure is recomputed here from the seed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SloConfig } from '@llm-prism/grafana';
+import { formatTimestamp, openStorage, otelTraceRow, tempDataDir, type Storage } from '@llm-prism/storage';
+import { collectReport, type ReportData } from './collect.ts';
+import { formatTerminal } from './terminal.ts';
+
+interface Call {
+  model: string;
+  provider: string;
+  /** Seconds before the report's end. */
+  ago: number;
+  streamed: boolean;
+  outcome: 'success' | 'error' | 'truncated' | 'aborted';
+  finish?: string;
+  errorType?: string;
+  queue: number;
+  ttft?: number;
+  decode?: number;
+  duration: number;
+  cache: 'hit' | 'write' | 'miss' | 'none';
+  missReason?: string;
+  breakAt?: string;
+  retries?: number;
+  rateLimited?: number;
+  headroom?: number;
+}
+
+const SERVICE = `checkout "eu" ' \\ {service:String}`; // hostile on purpose: parameters, not concatenation
+const END = Math.floor(Date.now() / 60_000) * 60_000;
+
+const calls: Call[] = [];
+// A steady stream on two models, then an incident on gpt-4o in the last two minutes.
+for (let i = 0; i < 40; i++) {
+  calls.push({ model: 'gpt-4o-mini', provider: 'openai', ago: 30 + i * 4, streamed: true, outcome: 'success', finish: 'stop', queue: 40 + i, ttft: 200 + 5 * i, decode: 300 + i, duration: 600 + 6 * i, cache: i === 0 ? 'write' : 'hit', ...(i === 0 ? { missReason: 'cold' } : {}) });
+}
+for (let i = 0; i < 20; i++) {
+  const slow = i >= 10;
+  calls.push({ model: 'gpt-4o', provider: 'openai', ago: slow ? 20 + i : 1_500 + i * 10, streamed: true, outcome: i === 3 ? 'error' : i === 4 ? 'truncated' : 'success', finish: i === 4 ? 'length' : i === 3 ? undefined : 'stop', errorType: i === 3 ? 'server_error' : undefined, queue: 50 + i * 10, ttft: slow ? 1_900 + i : 400 + i, decode: 500, duration: (slow ? 2_500 : 900) + i, cache: 'none', retries: i === 5 ? 2 : 0, rateLimited: i === 5 ? 2 : 0, headroom: 0.5 - i / 100 });
+}
+calls.push({ model: 'claude-sonnet-5', provider: 'anthropic', ago: 100, streamed: true, outcome: 'success', finish: 'end_turn', queue: 30, ttft: 250, decode: 200, duration: 480, cache: 'write', missReason: 'evicted' });
+calls.push({ model: 'claude-sonnet-5', provider: 'anthropic', ago: 90, streamed: true, outcome: 'success', finish: 'end_turn', queue: 30, ttft: 250, decode: 200, duration: 480, cache: 'write', missReason: 'prefix_changed', breakAt: 'system' });
+calls.push({ model: 'claude-sonnet-5', provider: 'anthropic', ago: 80, streamed: true, outcome: 'aborted', queue: 30, ttft: 260, decode: 50, duration: 320, cache: 'hit' });
+calls.push({ model: 'gpt-4o-mini', provider: 'openai', ago: 70, streamed: false, outcome: 'success', finish: 'stop', queue: 700, duration: 700, cache: 'none' });
+
+const config: SloConfig = {
+  window: '28d',
+  database: 'otel',
+  slos: [{ id: 'checkout', service: SERVICE, ttft: { thresholdMs: 1000, objective: 0.95 }, completion: { thresholdMs: 2000, objective: 0.9 } }],
+};
+
+const hex = (n: number, len: number) => n.toString(16).padStart(len, '0');
+
+function row(c: Call, i: number) {
+  const start = BigInt(END - c.ago * 1000) * 1_000_000n;
+  const attrs: Record<string, string> = {
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.provider.name': c.provider,
+    'gen_ai.request.model': c.model,
+    'gen_ai.request.stream': String(c.streamed),
+    'llm.outcome': c.outcome,
+    'llm.queue_ms': String(c.queue),
+    'llm.cache.state': c.cache,
+    'llm.attempts': String(1 + (c.retries ?? 0)),
+    'llm.retries': String(c.retries ?? 0),
+    'llm.rate_limited_attempts': String(c.rateLimited ?? 0),
+    'gen_ai.usage.input_tokens': '2000',
+    'gen_ai.usage.cache_read.input_tokens': c.cache === 'hit' ? '1500' : '0',
+  };
+  if (c.finish) attrs['gen_ai.response.finish_reasons'] = JSON.stringify([c.finish]);
+  if (c.errorType) attrs['error.type'] = c.errorType;
+  if (c.ttft !== undefined) Object.assign(attrs, { 'llm.ttft_ms': String(c.ttft), 'llm.prefill_ms': String(c.ttft - c.queue) });
+  if (c.decode !== undefined) attrs['llm.decode_ms'] = String(c.decode);
+  if (c.missReason) attrs['llm.cache.miss_reason'] = c.missReason;
+  if (c.breakAt) attrs['llm.cache.break_at'] = c.breakAt;
+  if (c.headroom !== undefined) attrs['llm.ratelimit.headroom'] = String(c.headroom);
+  return otelTraceRow({
+    Timestamp: formatTimestamp(start),
+    TraceId: hex(i + 1, 32),
+    SpanId: hex(i + 1, 16),
+    SpanName: `chat ${c.model}`,
+    SpanKind: 'Client',
+    ServiceName: SERVICE,
+    SpanAttributes: attrs,
+    Duration: c.duration * 1_000_000,
+    StatusCode: c.outcome === 'error' ? 'Error' : 'Unset',
+  });
+}
+
+/** ClickHouse's quantileExact: the element at floor(level × n) of the sorted values. */
+function quantileExact(values: number[], level: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(level * sorted.length))]!;
+}
+
+let storage: Storage;
+let report: ReportData;
+
+beforeAll(async () => {
+  storage = await openStorage({ dataDir: await tempDataDir() });
+  const rows = calls.map(row);
+  await storage.insertSpans(rows);
+  await storage.insertSpans(rows.slice(0, 5)); // delivered twice: must count once
+  report = await collectReport({ client: storage.client, database: storage.database, config, from: END - 3_600_000, to: END, service: SERVICE });
+});
+afterAll(() => storage?.close());
+
+describe('collectReport', () => {
+  it('computes the TTFT anatomy by model with exact quantiles, slowest prefill first', () => {
+    const models = [...new Set(calls.map((c) => c.model))];
+    for (const model of models) {
+      const mine = calls.filter((c) => c.model === model);
+      const got = report.anatomy.find((a) => a.model === model)!;
+      const ttft = mine.filter((c) => c.ttft !== undefined);
+      expect(Number(got.calls)).toBe(mine.length);
+      expect(got.queue_p95).toBe(quantileExact(mine.map((c) => c.queue), 0.95));
+      expect(got.ttft_p50).toBe(quantileExact(ttft.map((c) => c.ttft!), 0.5));
+      expect(got.prefill_p95).toBe(quantileExact(ttft.map((c) => c.ttft! - c.queue), 0.95));
+      expect(got.total_p95).toBe(quantileExact(mine.map((c) => c.duration), 0.95));
+    }
+    expect(report.anatomy[0]!.model).toBe('gpt-4o');
+  });
+
+  it('counts cache states, misses by reason and where prefixes broke', () => {
+    const anthropic = report.cache.find((c) => c.provider === 'anthropic')!;
+    expect([anthropic.hit, anthropic.write, anthropic.none].map(Number)).toEqual([1, 2, 0]);
+    expect(report.misses).toContainEqual({ provider: 'anthropic', reason: 'prefix_changed', break_at: 'system', calls: 1 });
+    expect(report.misses).toContainEqual({ provider: 'anthropic', reason: 'evicted', break_at: '', calls: 1 });
+    expect(report.misses).toContainEqual({ provider: 'openai', reason: 'cold', break_at: '', calls: 1 });
+  });
+
+  it('reports outcomes with finish reasons as sent, retries and headroom', () => {
+    const outcome = (o: string) => report.outcomes.filter((r) => r.outcome === o).reduce((n, r) => n + Number(r.calls), 0);
+    expect(outcome('error')).toBe(1);
+    expect(outcome('truncated')).toBe(1);
+    expect(outcome('aborted')).toBe(1);
+    expect(report.outcomes).toContainEqual(expect.objectContaining({ model: 'gpt-4o', outcome: 'truncated', finish_reason: 'length' }));
+    const openai = report.retries.find((r) => r.provider === 'openai')!;
+    expect([openai.retried_calls, openai.retries, openai.rate_limited_attempts].map(Number)).toEqual([1, 2, 2]);
+    expect(openai.min_headroom).toBeCloseTo(0.31, 9);
+  });
+
+  it('lists the slowest calls with their trace ids', () => {
+    const slowest = [...calls.entries()].sort((a, b) => b[1].duration - a[1].duration).slice(0, 10);
+    expect(report.slowest.map((s) => s.trace_id)).toEqual(slowest.map(([i]) => hex(i + 1, 32)));
+  });
+
+  it('gives each SLO its SLI, budget and burn rates from the rollups', () => {
+    // TTFT: streamed, not aborted; good when the first chunk came within 1000 ms.
+    const ttftCalls = calls.filter((c) => c.streamed && c.outcome !== 'aborted');
+    const ttftGood = ttftCalls.filter((c) => c.ttft! <= 1000).length;
+    const ttft = report.slos.find((s) => s.kind === 'ttft')!;
+    expect([ttft.good, ttft.total]).toEqual([ttftGood, ttftCalls.length]);
+    expect(ttft.budgetRemaining).toBeCloseTo(1 - (ttftCalls.length - ttftGood) / ttftCalls.length / 0.05, 9);
+    // The 5 m window holds only the calls of the last five minutes (whole rollup minutes).
+    const recent = ttftCalls.filter((c) => c.ago <= 300);
+    const recentBad = recent.filter((c) => c.ttft! > 1000).length;
+    expect(ttft.burn['5m']).toBeCloseTo(recentBad / recent.length / 0.05, 9);
+    expect(ttft.burn['1h']).toBeCloseTo((ttftCalls.length - ttftGood) / ttftCalls.length / 0.05, 9);
+    expect(ttft.firing.page).toBe(ttft.burn['5m']! > 14.4 && ttft.burn['1h']! > 14.4 || ttft.burn['30m']! > 6 && ttft.burn['6h']! > 6);
+
+    // Completion: not aborted; good when successful within 2000 ms.
+    const done = calls.filter((c) => c.outcome !== 'aborted');
+    const doneGood = done.filter((c) => c.outcome === 'success' && c.duration <= 2000).length;
+    const completion = report.slos.find((s) => s.kind === 'completion')!;
+    expect([completion.good, completion.total]).toEqual([doneGood, done.length]);
+    expect(completion.sli).toBeCloseTo(doneGood / done.length, 12);
+    expect(completion.series.reduce((n, p) => n + p.total, 0)).toBe(done.length);
+  });
+
+  it('prints every section in the terminal report', () => {
+    const text = formatTerminal(report);
+    for (const heading of ['SLOs', 'TTFT anatomy by model', 'Prompt cache', 'misses by reason', 'Outcomes', 'Retries and rate limits', 'Slowest calls']) {
+      expect(text).toContain(heading);
+    }
+    expect(text).toContain('prefix_changed  system');
+  });
+});
