@@ -1,4 +1,5 @@
 /** `@google/genai` against the simulator: span tree, timings, usage, function calls, failures. */
+import { createRequire } from 'node:module';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { GenerateContentResponse, GoogleGenAI } from '@google/genai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -172,11 +173,21 @@ describe('models.generateContentStream', () => {
     expectNear(endMs(call!) - abortedAt, 0, 'end at abort');
     expect(call!.attributes['llm.stream.chunks']).toBe(3);
   });
+
+  it('makes the retries asked for with httpOptions.retryOptions visible in llm.queue', async () => {
+    const { GoogleGenAI } = createRequire(import.meta.url)('@google/genai') as typeof import('@google/genai');
+    const retrying = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: h.sim.geminiBaseURL, retryOptions: { attempts: 3, initialDelay: 0.05, maxDelay: 0.1 } } });
+    await drain(await retrying.models.generateContentStream(request({ httpErrors: { status: 503, count: 2 }, chunks: 2 }, { model: `${model}-retry` })));
+    const [call] = await finishedCalls(h.exporter);
+    const t = treeOf(h.exporter, call!);
+    expect(t.call.attributes).toMatchObject({ 'llm.attempts': 3, 'llm.retries': 2, 'llm.outcome': 'success', 'llm.stream.chunks': 2 });
+    expect(t.queue!.events.map((e) => e.attributes?.['http.response.status_code'])).toEqual([503, 503, 200]);
+  });
 });
 
 describe('models.generateContent', () => {
   it('records the call span, llm.queue to the headers and the usage, under v1 and v1beta', TIMING, async () => {
-    const { GoogleGenAI } = (await import('node:module')).createRequire(import.meta.url)('@google/genai') as typeof import('@google/genai');
+    const { GoogleGenAI } = createRequire(import.meta.url)('@google/genai') as typeof import('@google/genai');
     const beta = new GoogleGenAI({ apiKey: 'test-key', apiVersion: 'v1beta', httpOptions: { baseUrl: h.sim.geminiBaseURL } });
     const responses = [];
     for (const client of [h.gemini, beta]) responses.push(await client.models.generateContent(request({ queueMs: 100, prefillMs: 200, chunks: 5, chunkIntervalMs: 20, thinkingChunks: 2 })));
