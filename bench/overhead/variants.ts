@@ -1,0 +1,139 @@
+// The instrumentation variants compared. Each runs in its own process (the peers need OTel API 1.9
+// and sdk-trace-base 2.x, this repo API 1.10 and sdk-trace 3.x), and each loads the CommonJS copy of
+// `openai` after its instrumentation is set up, as `node --require`/`--import` setups do. Spans go to
+// a BatchSpanProcessor whose exporter counts and discards them, so the figures hold the
+// instrumentation's cost, not an exporter's network I/O.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type OpenAIType from 'openai';
+import { ROOT } from '../lib/results.ts';
+
+export const VARIANTS = ['openai7', 'openai7+prism', 'openai6', 'openai6+openllmetry', 'openai6+openlit'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+/** The bare SDK each variant is compared with. */
+export const BASELINE: Record<Variant, Variant> = {
+  openai7: 'openai7',
+  'openai7+prism': 'openai7',
+  openai6: 'openai6',
+  'openai6+openllmetry': 'openai6',
+  'openai6+openlit': 'openai6',
+};
+
+export const PEERS_DIR = join(ROOT, 'bench/peers');
+
+export interface Loaded {
+  OpenAI: typeof OpenAIType;
+  /** Spans handed to the exporter so far (null for the bare SDK). */
+  exported(): number | null;
+  flush(): Promise<void>;
+}
+
+/** Counts and drops what it is given; the shape both SDK generations' exporters share. */
+function discardingExporter() {
+  let count = 0;
+  return {
+    exporter: {
+      export(spans: readonly unknown[], done: (result: { code: number }) => void) {
+        count += spans.length;
+        done({ code: 0 });
+      },
+      shutdown: async () => {},
+      forceFlush: async () => {},
+    },
+    count: () => count,
+  };
+}
+
+const repoRequire = createRequire(import.meta.url);
+const peerRequire = createRequire(join(PEERS_DIR, 'package.json'));
+
+async function loadPrism(): Promise<Loaded> {
+  const { context, trace } = await import('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+  const { BatchSpanProcessor, TracerProvider } = await import('@opentelemetry/sdk-trace');
+  const { registerInstrumentations } = await import('@opentelemetry/instrumentation');
+  const { LlmPrismInstrumentation } = await import('@llm-prism/instrumentation');
+  const sink = discardingExporter();
+  const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter: sink.exporter })] });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(provider);
+  registerInstrumentations({ instrumentations: [new LlmPrismInstrumentation()], tracerProvider: provider });
+  const { OpenAI } = repoRequire('openai') as typeof import('openai');
+  return { OpenAI, exported: sink.count, flush: () => provider.forceFlush() };
+}
+
+interface PeerProvider {
+  register(): void;
+  forceFlush(): Promise<void>;
+}
+
+async function loadOpenLlmetry(): Promise<Loaded> {
+  const { NodeTracerProvider, BatchSpanProcessor } = peerRequire('@opentelemetry/sdk-trace-node') as {
+    NodeTracerProvider: new (o: object) => PeerProvider;
+    BatchSpanProcessor: new (e: object) => object;
+  };
+  const { registerInstrumentations } = peerRequire('@opentelemetry/instrumentation') as { registerInstrumentations(o: object): void };
+  const { OpenAIInstrumentation } = peerRequire('@traceloop/instrumentation-openai') as { OpenAIInstrumentation: new (c: object) => object };
+  const sink = discardingExporter();
+  const provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(sink.exporter)] });
+  provider.register();
+  // Prompts and completions are not recorded, as in LLM Prism's default (OpenLLMetry's is on).
+  registerInstrumentations({ instrumentations: [new OpenAIInstrumentation({ traceContent: false })] });
+  const { OpenAI } = peerRequire('openai') as typeof import('openai');
+  return { OpenAI, exported: sink.count, flush: () => provider.forceFlush() };
+}
+
+async function loadOpenLit(): Promise<Loaded> {
+  const openlit = (peerRequire('openlit') as { default: { init(o: object): void } }).default;
+  // openlit.init builds its own NodeTracerProvider with a BatchSpanProcessor around an OTLP/HTTP
+  // exporter; the exporter it keeps is swapped for the discarding one below, before any export.
+  openlit.init({
+    applicationName: 'bench',
+    otlpEndpoint: 'http://127.0.0.1:9',
+    captureMessageContent: false,
+    disableMetrics: true,
+    disableEvents: true,
+    pricingJson: {},
+  });
+  // Not in openlit's exports map: reached by file path beside its entry point.
+  const tracingPath = join(dirname(peerRequire.resolve('openlit')), 'otel/tracing.js');
+  const tracing = (peerRequire(tracingPath) as { default: { traceExporter: { export: unknown }; traceProvider: PeerProvider } }).default;
+  const sink = discardingExporter();
+  tracing.traceExporter.export = sink.exporter.export;
+  const { OpenAI } = peerRequire('openai') as typeof import('openai');
+  return { OpenAI, exported: sink.count, flush: () => tracing.traceProvider.forceFlush() };
+}
+
+export async function loadVariant(variant: Variant): Promise<Loaded> {
+  const bare = (require: NodeJS.Require): Loaded => ({
+    OpenAI: (require('openai') as typeof import('openai')).OpenAI,
+    exported: () => null,
+    flush: async () => {},
+  });
+  switch (variant) {
+    case 'openai7':
+      return bare(repoRequire);
+    case 'openai6':
+      return bare(peerRequire);
+    case 'openai7+prism':
+      return loadPrism();
+    case 'openai6+openllmetry':
+      return loadOpenLlmetry();
+    case 'openai6+openlit':
+      return loadOpenLit();
+  }
+}
+
+/** Installed version of a package, from the repo or from bench/peers. */
+export function versionOf(pkg: string, where: 'repo' | 'peers'): string {
+  const require = where === 'repo' ? repoRequire : peerRequire;
+  try {
+    return (require(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    // Packages whose exports map hides package.json: find it beside the resolved entry point.
+    const entry = require.resolve(pkg);
+    const dir = entry.slice(0, entry.lastIndexOf(`/node_modules/${pkg}/`) + `/node_modules/${pkg}/`.length);
+    return (require(join(dir, 'package.json')) as { version: string }).version;
+  }
+}
