@@ -16,6 +16,16 @@ describe('anthropicMessages.streamEvents', () => {
       { kind: 'finish', reason: 'end_turn' },
       { kind: 'usage', usage: { inputTokens: 2310, outputTokens: 42, cacheReadTokens: 2000, cacheWriteTokens: 300, reasoningTokens: undefined } },
     ]);
+    // A delta without the cache figures leaves the input total alone (it would lose the cached part).
+    expect(events('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { input_tokens: 10, cache_read_input_tokens: null, output_tokens: 9 } })).toContainEqual({
+      kind: 'usage',
+      usage: { inputTokens: undefined, outputTokens: 9, cacheReadTokens: undefined, cacheWriteTokens: undefined, reasoningTokens: undefined },
+    });
+    // A message without cache fields at all (no caching) has nothing cached.
+    expect(events('message_start', { message: { id: 'msg_3', model: 'claude-x', usage: { input_tokens: 12, output_tokens: 1 } } })).toContainEqual({
+      kind: 'usage',
+      usage: { inputTokens: 12, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: undefined },
+    });
     // A delta with only the output count leaves the input figures alone.
     expect(events('message_delta', { delta: { stop_reason: 'max_tokens' }, usage: { output_tokens: 7 } })).toContainEqual({
       kind: 'usage',

@@ -33,14 +33,16 @@ function inputMessages(p: Json): unknown[] {
 /**
  * Anthropic reports cached tokens outside `input_tokens`; the GenAI total includes them. Usage
  * objects are cumulative (`message_delta` repeats the totals), so each one stands on its own.
+ * `message_start` and a complete message carry the whole usage (a missing cache field is 0); a
+ * `message_delta` may carry only some fields, so its input total counts only when all are there.
  */
-function usage(u: Json): Usage {
+function usage(u: Json, whole: boolean): Usage {
+  const cacheRead = num(u.cache_read_input_tokens) ?? (whole ? 0 : undefined);
+  const cacheWrite = num(u.cache_creation_input_tokens) ?? (whole ? 0 : undefined);
   const input = num(u.input_tokens);
-  const cacheRead = num(u.cache_read_input_tokens);
-  const cacheWrite = num(u.cache_creation_input_tokens);
   const details = isObject(u.output_tokens_details) ? u.output_tokens_details : {};
   return {
-    inputTokens: input === undefined ? undefined : input + (cacheRead ?? 0) + (cacheWrite ?? 0),
+    inputTokens: input !== undefined && cacheRead !== undefined && cacheWrite !== undefined ? input + cacheRead + cacheWrite : undefined,
     outputTokens: num(u.output_tokens),
     cacheReadTokens: cacheRead,
     cacheWriteTokens: cacheWrite,
@@ -97,7 +99,7 @@ function messageEvents(message: Json): LlmEvent[] {
       if (isObject(block)) events.push(...blockEvents(block, String(i)));
     });
   }
-  if (isObject(message.usage)) events.push({ kind: 'usage', usage: usage(message.usage) });
+  if (isObject(message.usage)) events.push({ kind: 'usage', usage: usage(message.usage, true) });
   const stop = str(message.stop_reason);
   if (stop !== undefined) events.push({ kind: 'finish', reason: stop });
   return events;
@@ -109,7 +111,7 @@ function streamEvents(data: Json): LlmEvent[] {
     case 'message_start': {
       const message = isObject(data.message) ? data.message : {};
       const events: LlmEvent[] = [{ kind: 'responseMeta', id: str(message.id), model: str(message.model) }];
-      if (isObject(message.usage)) events.push({ kind: 'usage', usage: usage(message.usage) });
+      if (isObject(message.usage)) events.push({ kind: 'usage', usage: usage(message.usage, true) });
       return events;
     }
     case 'content_block_start':
@@ -120,7 +122,7 @@ function streamEvents(data: Json): LlmEvent[] {
       const events: LlmEvent[] = [];
       const stop = isObject(data.delta) ? str(data.delta.stop_reason) : undefined;
       if (stop !== undefined) events.push({ kind: 'finish', reason: stop });
-      if (isObject(data.usage)) events.push({ kind: 'usage', usage: usage(data.usage) });
+      if (isObject(data.usage)) events.push({ kind: 'usage', usage: usage(data.usage, false) });
       return events;
     }
     case 'error':
