@@ -11,7 +11,7 @@ import type { RoundResult } from './worker.ts';
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '12' },
+    rounds: { type: 'string', default: '10' },
     'stream-calls': { type: 'string', default: '5' },
     'nonstream-calls': { type: 'string', default: '200' },
     chunks: { type: 'string', default: '200' },

@@ -15,9 +15,9 @@ const { values: args } = parseArgs({
   options: {
     calls: { type: 'string', default: '10000000' },
     'gen-budget-s': { type: 'string', default: '300' },
-    reps: { type: 'string', default: '15' },
+    reps: { type: 'string', default: '10' },
     'raw-reps': { type: 'string', default: '3' },
-    'raw-budget-s': { type: 'string', default: '150' },
+    'raw-budget-s': { type: 'string', default: '120' },
   },
 });
 

@@ -1,0 +1,40 @@
+// The sending side: the official OTLP/protobuf exporter, `concurrency` exports of 512 fresh spans
+// in flight for a given time. Latency is export() call → callback (the acknowledgement, which
+// ingest gives only after the insert), including the exporter's own retries on 429/503.
+import { ExportResultCode } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { serveParent } from '../lib/child.ts';
+import { BATCH_SPANS, spanFactory } from './spans.ts';
+
+export interface ExportRound {
+  acked: number;
+  failed: number;
+  seconds: number;
+  latenciesMs: number[];
+}
+
+const exporter = new OTLPTraceExporter({ url: `${process.argv[2]}/v1/traces`, timeoutMillis: 60_000 });
+const factory = spanFactory();
+
+serveParent(
+  async (m) => {
+    const seconds = Number(m.seconds);
+    const round: ExportRound = { acked: 0, failed: 0, seconds: 0, latenciesMs: [] };
+    const t0 = performance.now();
+    const loop = async () => {
+      while (performance.now() - t0 < seconds * 1000) {
+        const spans = factory.batch();
+        const sent = performance.now();
+        const code = await new Promise<ExportResultCode>((resolve) => exporter.export(spans, (r) => resolve(r.code)));
+        round.latenciesMs.push(performance.now() - sent);
+        if (code === ExportResultCode.SUCCESS) round.acked += BATCH_SPANS;
+        else round.failed += BATCH_SPANS;
+      }
+    };
+    await Promise.all(Array.from({ length: Number(m.concurrency) }, loop));
+    round.seconds = (performance.now() - t0) / 1000;
+    return round;
+  },
+  () => exporter.shutdown(),
+);
+process.send?.({ ready: true });

@@ -1,0 +1,117 @@
+// Benchmark 2: sustained ingest throughput (official OTLP/protobuf exporter → startIngest on
+// embedded chDB, acknowledged after storage) against the limit (the same rows inserted directly),
+// in alternating rounds. The ingest service, the exporter and the direct inserter each run in their
+// own process, all on this machine's two cores.
+import { parseArgs } from 'node:util';
+import { spawnChild } from '../lib/child.ts';
+import { writeResult } from '../lib/results.ts';
+import { summarize } from '../lib/stats.ts';
+import type { DirectRound } from './direct-process.ts';
+import type { ExportRound } from './exporter-process.ts';
+import { BATCH_SPANS } from './spans.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '12' },
+    concurrency: { type: 'string', default: '4' },
+    'direct-rows': { type: 'string', default: '10240' },
+  },
+});
+const here = (file: string) => new URL(file, import.meta.url).pathname;
+const rounds = Number(args.rounds);
+const seconds = Number(args.seconds);
+const concurrency = Number(args.concurrency);
+
+interface IngestStats {
+  rssMaxBytes: number;
+  rssBytes: number;
+  stored: number;
+  insertedRows: number;
+  inserts: number;
+  requestsByStatus: Record<string, number>;
+}
+type IngestRound = ExportRound & { spansPerSecond: number; rssMaxBytes: number; rowsPerInsert: number };
+type DirectResult = DirectRound & { rowsPerInsert: number; rowsPerSecond: number };
+
+const maxRows = Number(args['direct-rows']);
+const server = spawnChild(here('./server-process.ts'));
+const { url } = await server.next<{ url: string }>();
+const exporter = spawnChild(here('./exporter-process.ts'), [url]);
+const direct = spawnChild(here('./direct-process.ts'), [String(maxRows)]);
+try {
+  await exporter.next();
+  await direct.next();
+  // Warm-up of both paths, not measured (its spans are counted in the stored total).
+  let acked = (await exporter.ask<ExportRound>({ seconds: 3, concurrency })).acked;
+  await direct.ask<DirectRound>({ seconds: 3, rows: maxRows });
+  let before = await server.ask<IngestStats>({ op: 'reset' });
+
+  const ingestRounds: IngestRound[] = [];
+  const limitRounds: DirectResult[] = [];
+  const sameBatchRounds: DirectResult[] = [];
+  let storedMismatch: string | null = null;
+  /** Rows per insert the ingest's group commit reached in its last round: the direct insert repeats it. */
+  let ingestBatch = concurrency * BATCH_SPANS;
+  for (let r = 0; r < rounds; r++) {
+    const ingestRound = async () => {
+      await server.ask<IngestStats>({ op: 'reset' });
+      const e = await exporter.ask<ExportRound>({ seconds, concurrency });
+      const stats = await server.ask<IngestStats>({ op: 'stats' });
+      acked += e.acked;
+      // Acknowledged means stored: otel_traces must hold every acknowledged span by now.
+      if (stats.stored < acked) storedMismatch = `after round ${r + 1}: ${acked} spans acknowledged, ${stats.stored} stored`;
+      const rowsPerInsert = (stats.insertedRows - before.insertedRows) / (stats.inserts - before.inserts);
+      before = stats;
+      ingestBatch = Math.max(BATCH_SPANS, Math.round(rowsPerInsert / BATCH_SPANS) * BATCH_SPANS);
+      ingestRounds.push({ ...e, spansPerSecond: e.acked / e.seconds, rssMaxBytes: stats.rssMaxBytes, rowsPerInsert });
+      console.log(`  ingest round ${r + 1}: ${(e.acked / e.seconds).toFixed(0)} spans/s, ${rowsPerInsert.toFixed(0)} rows per insert, ${e.failed} failed`);
+    };
+    const directRound = async (rows: number, into: DirectResult[]) => {
+      const d = await direct.ask<DirectRound>({ seconds, rows });
+      into.push({ ...d, rowsPerInsert: rows, rowsPerSecond: d.rows / d.seconds });
+      console.log(`  direct round ${r + 1}: ${(d.rows / d.seconds).toFixed(0)} rows/s at ${rows} rows per insert`);
+    };
+    // Rotate the order of the three so none always runs first or last.
+    const steps = [ingestRound, () => directRound(maxRows, limitRounds), () => directRound(ingestBatch, sameBatchRounds)];
+    for (let k = 0; k < steps.length; k++) await (steps[(k + r) % steps.length] as () => Promise<void>)();
+  }
+  if (storedMismatch !== null) throw new Error(storedMismatch);
+  const final = await server.ask<IngestStats>({ op: 'stats' });
+
+  const ingestRate = summarize(ingestRounds.map((r) => r.spansPerSecond));
+  const directSummary = (rs: DirectResult[]) => ({
+    rowsPerInsert: summarize(rs.map((r) => r.rowsPerInsert)),
+    rowsPerSecond: summarize(rs.map((r) => r.rowsPerSecond)),
+    insertMs: summarize(rs.flatMap((r) => r.insertMs)),
+  });
+  const limit = directSummary(limitRounds);
+  const sameBatch = directSummary(sameBatchRounds);
+  await writeResult('ingest', {
+    roundSeconds: seconds,
+    rounds,
+    exportConcurrency: concurrency,
+    spansPerExport: BATCH_SPANS,
+    llmSpanShare: 102 / BATCH_SPANS,
+    ingest: {
+      spansPerSecond: ingestRate,
+      requestLatencyMs: summarize(ingestRounds.flatMap((r) => r.latenciesMs)),
+      rowsPerInsert: summarize(ingestRounds.map((r) => r.rowsPerInsert)),
+      failedSpans: ingestRounds.reduce((s, r) => s + r.failed, 0),
+      requestsByStatus: final.requestsByStatus,
+      rssMaxBytes: Math.max(...ingestRounds.map((r) => r.rssMaxBytes)),
+      rssEndBytes: final.rssBytes,
+      acknowledged: acked,
+      stored: final.stored,
+    },
+    limit,
+    sameBatch,
+    ratio: ingestRate.median / limit.rowsPerSecond.median,
+    pairedRatio: summarize(ingestRounds.map((r, i) => r.spansPerSecond / (limitRounds[i] as DirectResult).rowsPerSecond)),
+    sameBatchRatio: ingestRate.median / sameBatch.rowsPerSecond.median,
+  });
+} finally {
+  await exporter.close();
+  await direct.close();
+  await server.close();
+}

@@ -1,0 +1,42 @@
+// The ingest service in its own process on its own chDB directory, as `llm-prism serve` runs it;
+// reports its RSS (sampled every 50 ms), how many spans otel_traces holds, and its group-commit
+// and request counters.
+import { rm } from 'node:fs/promises';
+import { startIngest } from '@llm-prism/ingest';
+import { openStorage, tempDataDir } from '@llm-prism/storage';
+import { serveParent } from '../lib/child.ts';
+
+const dataDir = await tempDataDir('llm-prism-bench-ingest-');
+const storage = await openStorage({ dataDir });
+const server = await startIngest({ port: 0, host: '127.0.0.1', storage, log: () => {} });
+let rssMax = 0;
+const sampler = setInterval(() => {
+  rssMax = Math.max(rssMax, process.memoryUsage().rss);
+}, 50);
+
+serveParent(
+  async (m) => {
+    if (m.op === 'reset') rssMax = process.memoryUsage().rss;
+    const result = await storage.client.query({ query: 'SELECT count() AS n FROM otel.otel_traces', format: 'JSONEachRow' });
+    const [row] = await result.json<{ n: number | string }>();
+    // Cumulative rows and inserts of the group commit, for the mean rows per insert of a round.
+    const batches = (await server.metrics.batchRows.get()).values;
+    const value = (name: string) => batches.find((v) => v.metricName === name)?.value ?? 0;
+    const statuses = (await server.metrics.requests.get()).values.map((v) => [String(v.labels.status), v.value]);
+    return {
+      rssMaxBytes: rssMax,
+      rssBytes: process.memoryUsage().rss,
+      stored: Number(row?.n),
+      insertedRows: value('llm_prism_ingest_batch_rows_sum'),
+      inserts: value('llm_prism_ingest_batch_rows_count'),
+      requestsByStatus: Object.fromEntries(statuses),
+    };
+  },
+  async () => {
+    clearInterval(sampler);
+    await server.close();
+    await storage.close();
+    await rm(dataDir, { recursive: true, force: true });
+  },
+);
+process.send?.({ url: server.url });
