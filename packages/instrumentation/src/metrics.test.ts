@@ -3,7 +3,7 @@ import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import { AggregationTemporality, DataPointType, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
 import { scenarioHeaders } from '@llm-prism/simulator';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createHarness, expectNear, finishedCalls, scenario, type Harness } from './test-harness.ts';
+import { TIMING, createHarness, expectNear, finishedCalls, scenario, type Harness } from './test-harness.ts';
 
 let h: Harness;
 let exporter: InMemoryMetricExporter;
@@ -11,7 +11,8 @@ let reader: PeriodicExportingMetricReader;
 let meterProvider: MeterProvider;
 beforeAll(async () => {
   h = await createHarness();
-  exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  // Delta: each collection holds only what the attempt at hand recorded (timing tests retry).
+  exporter = new InMemoryMetricExporter(AggregationTemporality.DELTA);
   // A long interval: the test collects with forceFlush.
   reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
   meterProvider = new MeterProvider({ readers: [reader] });
@@ -25,7 +26,10 @@ afterAll(async () => {
 const SECONDS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
 const TOKENS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 
-it('records duration, time to first chunk, time per output chunk and token usage per call', async () => {
+it('records duration, time to first chunk, time per output chunk and token usage per call', TIMING, async () => {
+  await reader.forceFlush();
+  exporter.reset();
+  h.exporter.reset();
   const messages = [{ role: 'user' as const, content: 'hello there' }];
   for await (const _ of await h.client.chat.completions.create(
     { model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } },
