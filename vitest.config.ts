@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Load, crash and storage-fault runs take minutes: `npm run test:reliability` runs them.
+    exclude: ['**/node_modules/**', 'test/reliability/heavy/**'],
     // chDB allows one data directory per process: every test file gets its own process.
     pool: 'forks',
     testTimeout: 60_000,
