@@ -1,6 +1,6 @@
 // Applications exporting spans with the official OTLP protobuf exporter, recording which spans
 // each export acknowledged (HTTP 200) and which it gave up on.
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, type Tracer } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -11,7 +11,6 @@ import {
   TracerProvider,
   type ReadableSpan,
   type SpanExporter,
-  type Tracer,
 } from '@opentelemetry/sdk-trace';
 
 /** What every client saw, by span id. */
