@@ -22,8 +22,10 @@ export function post(url: string, headers: Record<string, string>, body: Uint8Ar
   const timeoutMs = options.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
     let answered = false;
+    let onAnswer = () => {};
     const req = request(url, { method: 'POST', headers, timeout: timeoutMs, agent: false }, (res) => {
       answered = true;
+      onAnswer();
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -41,7 +43,13 @@ export function post(url: string, headers: Record<string, string>, body: Uint8Ar
     void (async () => {
       if (options.holdBodyMs) {
         req.flushHeaders();
-        await new Promise((r) => setTimeout(r, options.holdBodyMs));
+        await new Promise<void>((done) => {
+          const timer = setTimeout(done, options.holdBodyMs);
+          onAnswer = () => {
+            clearTimeout(timer);
+            done();
+          };
+        });
       }
       // Piece by piece, yielding between pieces so that an early answer stops the writing.
       const pieces = Array.isArray(body) ? body : Array.from({ length: Math.ceil(body.length / 65_536) }, (_, i) => body.subarray(i * 65_536, (i + 1) * 65_536));
