@@ -59,6 +59,9 @@ describe('npm run demo (20 s workload)', () => {
     const openai = demo.report.retries.find((r) => r.provider === 'openai')!;
     expect(Number(openai.rate_limited_attempts)).toBeGreaterThanOrEqual(2);
     expect(Number(openai.retries)).toBeGreaterThanOrEqual(Number(openai.rate_limited_attempts));
+    // Request headroom fell to 5 % of the limit before the burst (workload.ts), and Gemini sends no headers.
+    expect(openai.min_headroom).toBeCloseTo(0.05, 2);
+    expect(demo.report.retries.find((r) => r.provider === 'gcp.gemini')!.min_headroom).toBeNull();
   });
 
   it('reports both SLOs of the demo service with burn rates, and prints the terminal report', () => {

@@ -76,6 +76,11 @@ export function backgroundRequest(n: number, at: number, rand: () => number): Ch
   if (shape.api.startsWith('openai') && within(at, incidents.rateLimits)) {
     scenario.httpErrors = { status: 429, count: 2, retryAfterS: 0.2 };
   }
+  if (!shape.api.startsWith('gemini')) {
+    // Headroom shrinks towards the 429 burst (Gemini sends no rate-limit headers).
+    const used = Math.min(1, at / incidents.rateLimits.from);
+    scenario.rateLimit = { requestsLimit: 500, requestsRemaining: Math.round(500 * (1 - 0.95 * used)), tokensLimit: 400_000, tokensRemaining: Math.round(400_000 * (1 - 0.7 * used)) };
+  }
   return {
     ...shape,
     system: 'You are a helpful assistant.',

@@ -23,8 +23,7 @@ export function registerDemo(program: Command): void {
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
-        const result = await runDemo({ durationMs: opts.seconds * 1000, dir: opts.dir, config: opts.config, signal: abort.signal });
-        process.stdout.write(`\nOpen the HTML report: ${result.htmlPath}\n`);
+        await runDemo({ durationMs: opts.seconds * 1000, dir: opts.dir, config: opts.config, signal: abort.signal });
       }),
   );
 }
