@@ -9,7 +9,7 @@ export default defineConfig({
     pool: 'forks',
     // One file at a time: the load test measures capacity, which other files would distort.
     maxWorkers: 1,
-    testTimeout: 240_000,
+    testTimeout: 480_000,
     hookTimeout: 60_000,
     env: { LLM_PRISM_FUZZ_RUNS: '3000' },
   },
