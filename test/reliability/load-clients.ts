@@ -75,8 +75,6 @@ export function loadClient(url: string, service: string, ledger: Ledger): LoadCl
   return { provider, tracer: provider.getTracer('llm-prism-reliability') };
 }
 
-const start = BigInt(Date.now() - 60_000) * 1_000_000n;
-
 /** One span; every fifth is an LLM call with the attributes llm_calls and the rollups read. */
 export function emitSpan(tracer: Tracer, ledger: Ledger, i: number): void {
   const call = i % 5 === 0;

@@ -178,4 +178,4 @@ test('hostile names and values round-trip through ingest, otel_traces, llm_calls
   }
   report('security-hostile', { hostileValues: HOSTILE.length, roundTripMismatches: mismatches.length, reportsRun: REPORTED.length });
   expect(mismatches).toEqual([]);
-});
+}, 180_000); // four CLI processes, each opening chDB

