@@ -107,7 +107,9 @@ describe('POST /v1/traces rejects bad input', () => {
     if (c.auth !== null) headers.authorization = c.auth ?? `Bearer ${TOKEN}`;
     Object.assign(headers, c.headers);
 
-    const res = await fetch(`${server.url}/v1/traces`, { method: 'POST', headers, body });
+    // A copy typed on a plain ArrayBuffer, as fetch's BodyInit wants.
+    const payload = typeof body === 'string' ? body : new Uint8Array(body);
+    const res = await fetch(`${server.url}/v1/traces`, { method: 'POST', headers, body: payload });
     expect(res.status).toBe(c.status);
     const raw = new Uint8Array(await res.arrayBuffer());
     const protobufReply = res.headers.get('content-type') === 'application/x-protobuf';
