@@ -45,9 +45,9 @@ test('otel_traces detached three times during load: nothing acknowledged is lost
   for (let i = 0; i < OUTAGES; i++) {
     await sleep(UP_MS);
     await storage.client.command({ query: `DETACH TABLE ${storage.database}.otel_traces` });
-    await sleep(200);
+    await sleep(300);
     const stored = await metric('llm_prism_ingest_spans_stored_total');
-    await sleep(DOWN_MS - 200);
+    await sleep(DOWN_MS - 300);
     storedWhileDown.push((await metric('llm_prism_ingest_spans_stored_total')) - stored);
     await storage.client.command({ query: `ATTACH TABLE ${storage.database}.otel_traces` });
   }
