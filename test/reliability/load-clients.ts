@@ -106,18 +106,17 @@ export interface PaceResult {
 
 /**
  * Creates spans at `spansPerSecond` in total, round-robin over the clients, for `durationMs`
- * (ticks of 20 ms; a late tick catches up). `until` may end it earlier.
+ * (ticks of 20 ms; a late tick catches up).
  */
 export async function pacedLoad(
   clients: LoadClient[],
   ledger: Ledger,
   spansPerSecond: number,
   durationMs: number,
-  until: () => boolean = () => false,
 ): Promise<PaceResult> {
   const t0 = performance.now();
   let created = 0;
-  while (!until()) {
+  for (;;) {
     const elapsed = Math.min(performance.now() - t0, durationMs);
     const due = Math.floor((spansPerSecond * elapsed) / 1000);
     for (; created < due; created++) emitSpan(clients[created % clients.length]!.tracer, ledger, created);
