@@ -13,7 +13,7 @@ import { BATCH_SPANS } from './spans.ts';
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '12' },
+    seconds: { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '4' },
     'direct-rows': { type: 'string', default: '10240' },
   },
