@@ -2,6 +2,20 @@
 // `Value.AsString()`. Scalars print plainly; arrays and maps are Go `json.Marshal` of `AsRaw()`.
 import type { OtlpAnyValue, OtlpKeyValue } from './types.ts';
 
+/**
+ * Deepest array / kvlist nesting accepted in one attribute value. Real attributes nest a few
+ * levels; thousands would only exhaust the stack (and Grafana could not show them anyway).
+ */
+export const MAX_ATTRIBUTE_DEPTH = 64;
+
+export class AttributeTooDeepError extends Error {
+  readonly key: string;
+  constructor(key: string) {
+    super(`attribute ${JSON.stringify(key)} nests arrays/maps deeper than ${MAX_ATTRIBUTE_DEPTH} levels`);
+    this.key = key;
+  }
+}
+
 /** Go's strconv formatting in pdata's float64AsString: ES6 shortest round-trip, like JS String. */
 function doubleAsString(value: number): string {
   if (Number.isNaN(value)) return 'json: unsupported value: NaN';
@@ -9,14 +23,14 @@ function doubleAsString(value: number): string {
   return Object.is(value, -0) ? '-0' : String(value);
 }
 
-export function anyValueAsString(value: OtlpAnyValue | null | undefined): string {
+export function anyValueAsString(value: OtlpAnyValue | null | undefined, key = ''): string {
   if (!value) return '';
   if (value.stringValue !== undefined) return value.stringValue;
   if (value.boolValue !== undefined) return value.boolValue ? 'true' : 'false';
   if (value.intValue !== undefined) return value.intValue;
   if (value.doubleValue !== undefined) return doubleAsString(value.doubleValue);
   if (value.bytesValue !== undefined) return value.bytesValue;
-  if (value.arrayValue !== undefined || value.kvlistValue !== undefined) return goJson(value) ?? '';
+  if (value.arrayValue !== undefined || value.kvlistValue !== undefined) return goJson(value, key, 1) ?? '';
   return '';
 }
 
@@ -26,7 +40,7 @@ function goJsonString(text: string): string {
 }
 
 /** json.Marshal(value.AsRaw()): maps with sorted keys; undefined when Go would fail (NaN, ±Inf). */
-function goJson(value: OtlpAnyValue | null | undefined): string | undefined {
+function goJson(value: OtlpAnyValue | null | undefined, key: string, depth: number): string | undefined {
   if (!value) return 'null';
   if (value.stringValue !== undefined) return goJsonString(value.stringValue);
   if (value.boolValue !== undefined) return value.boolValue ? 'true' : 'false';
@@ -36,8 +50,11 @@ function goJson(value: OtlpAnyValue | null | undefined): string | undefined {
     return Object.is(value.doubleValue, -0) ? '-0' : String(value.doubleValue);
   }
   if (value.bytesValue !== undefined) return goJsonString(value.bytesValue);
+  if ((value.arrayValue !== undefined || value.kvlistValue !== undefined) && depth > MAX_ATTRIBUTE_DEPTH) {
+    throw new AttributeTooDeepError(key);
+  }
   if (value.arrayValue !== undefined) {
-    const items = (value.arrayValue?.values ?? []).map(goJson);
+    const items = (value.arrayValue?.values ?? []).map((v) => goJson(v, key, depth + 1));
     return items.includes(undefined) ? undefined : `[${items.join(',')}]`;
   }
   if (value.kvlistValue !== undefined) {
@@ -46,19 +63,22 @@ function goJson(value: OtlpAnyValue | null | undefined): string | undefined {
     for (const kv of value.kvlistValue?.values ?? []) entries.set(kv.key, kv.value);
     const keys = [...entries.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     const parts: string[] = [];
-    for (const key of keys) {
-      const json = goJson(entries.get(key));
+    for (const mapKey of keys) {
+      const json = goJson(entries.get(mapKey), key, depth + 1);
       if (json === undefined) return undefined;
-      parts.push(`${goJsonString(key)}:${json}`);
+      parts.push(`${goJsonString(mapKey)}:${json}`);
     }
     return `{${parts.join(',')}}`;
   }
   return 'null';
 }
 
-/** An OTLP attribute list as the exporter's Map(String, String); later duplicates win. */
+/**
+ * An OTLP attribute list as the exporter's Map(String, String); later duplicates win.
+ * Throws AttributeTooDeepError for a value nested deeper than MAX_ATTRIBUTE_DEPTH.
+ */
 export function attributesToMap(attributes: OtlpKeyValue[] | null | undefined): Record<string, string> {
   const map: Record<string, string> = {};
-  for (const kv of attributes ?? []) map[kv.key] = anyValueAsString(kv.value);
+  for (const kv of attributes ?? []) map[kv.key] = anyValueAsString(kv.value, kv.key);
   return map;
 }

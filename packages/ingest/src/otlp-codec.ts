@@ -46,13 +46,14 @@ export class MalformedPayloadError extends Error {}
 
 /** Decodes an `application/x-protobuf` ExportTraceServiceRequest. Ids become lower-case hex. */
 export function decodeProtobufRequest(body: Uint8Array): OtlpTraceRequest {
-  let message: object;
+  let request: OtlpTraceRequest;
   try {
-    message = traceV1.ExportTraceServiceRequest.decode(body);
+    const message = traceV1.ExportTraceServiceRequest.decode(body);
+    // toObject recurses per AnyValue level: values nested thousands deep overflow the stack here.
+    request = traceV1.ExportTraceServiceRequest.toObject(message, TO_OBJECT) as OtlpTraceRequest;
   } catch (err) {
-    throw new MalformedPayloadError(`malformed protobuf ExportTraceServiceRequest: ${(err as Error).message}`);
+    throw new MalformedPayloadError(`malformed protobuf ExportTraceServiceRequest: ${describe(err)}`);
   }
-  const request = traceV1.ExportTraceServiceRequest.toObject(message, TO_OBJECT) as OtlpTraceRequest;
   mapIds(request, (base64) => Buffer.from(base64, 'base64').toString('hex'));
   return request;
 }
@@ -85,8 +86,14 @@ export function decodeJsonRequest(text: string): OtlpTraceRequest {
     mapIds(request, () => ids[next++] ?? '');
     return request;
   } catch (err) {
-    throw new MalformedPayloadError(`malformed JSON ExportTraceServiceRequest: ${(err as Error).message}`);
+    throw new MalformedPayloadError(`malformed JSON ExportTraceServiceRequest: ${describe(err)}`);
   }
+}
+
+/** The decoder's message; a stack overflow means values nested too deep to decode. */
+function describe(err: unknown): string {
+  if (err instanceof RangeError && /call stack/i.test(err.message)) return 'attribute values nested too deeply to decode';
+  return (err as Error).message;
 }
 
 /**

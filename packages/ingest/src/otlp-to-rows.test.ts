@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { anyValueAsString } from './attribute-string.ts';
+import { anyValueAsString, MAX_ATTRIBUTE_DEPTH } from './attribute-string.ts';
 import { decodeJsonRequest, decodeProtobufRequest, encodeProtobufRequest } from './otlp-codec.ts';
 import { otlpToRows } from './otlp-to-rows.ts';
 import type { OtlpAnyValue } from './types.ts';
@@ -110,4 +110,34 @@ describe('otlpToRows', () => {
     const [row] = otlpToRows(decodeJsonRequest(JSON.stringify(odd))).rows;
     expect(row).toMatchObject({ Duration: 0, ParentSpanId: '', SpanKind: 'Unspecified', StatusCode: 'Unset', SpanName: span.name });
   });
+});
+
+describe('attribute nesting depth', () => {
+  const nested = (depth: number): OtlpAnyValue => {
+    let value: OtlpAnyValue = { stringValue: 'leaf' };
+    for (let i = 0; i < depth; i++) value = { arrayValue: { values: [value] } };
+    return value;
+  };
+  const withAttribute = (value: OtlpAnyValue) => {
+    const copy = structuredClone(request);
+    copy.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes.push({ key: 'deep', value } as never);
+    return copy;
+  };
+
+  test(`a value nested ${MAX_ATTRIBUTE_DEPTH} levels deep is stored as JSON`, () => {
+    const { rows, rejections } = otlpToRows(decodeJsonRequest(JSON.stringify(withAttribute(nested(MAX_ATTRIBUTE_DEPTH)))));
+    expect(rejections).toEqual([]);
+    expect(rows[0]!.SpanAttributes.deep).toBe(`${'['.repeat(MAX_ATTRIBUTE_DEPTH)}"leaf"${']'.repeat(MAX_ATTRIBUTE_DEPTH)}`);
+  });
+
+  test('one level deeper rejects only that span, naming the attribute', () => {
+    const req = decodeJsonRequest(JSON.stringify(withAttribute(nested(MAX_ATTRIBUTE_DEPTH + 1))));
+    const { rows, rejections } = otlpToRows(req);
+    expect(rows).toEqual([]);
+    expect(rejections).toEqual([
+      { reason: 'attribute_too_deep', message: `span "chat gpt-4o": span attribute "deep" nests arrays/maps deeper than ${MAX_ATTRIBUTE_DEPTH} levels` },
+    ]);
+  });
+
+  // Thousands of levels over HTTP, protobuf and JSON: test/reliability/deep-nesting.test.ts.
 });

@@ -1,13 +1,13 @@
 // OTLP spans → `otel_traces` rows, column for column as the Collector's ClickHouse exporter
 // writes them, so Grafana's OTel trace view and the derived LLM tables read both alike.
 import { formatTimestamp, type OtelTraceRow } from '@llm-prism/storage';
-import { attributesToMap } from './attribute-string.ts';
+import { AttributeTooDeepError, attributesToMap } from './attribute-string.ts';
 import type { OtlpLink, OtlpSpan, OtlpTraceRequest } from './types.ts';
 
 const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
 const STATUS_CODES = ['Unset', 'Ok', 'Error'];
 
-export type RejectReason = 'invalid_trace_id' | 'invalid_span_id' | 'invalid_parent_span_id' | 'invalid_link_id';
+export type RejectReason = 'invalid_trace_id' | 'invalid_span_id' | 'invalid_parent_span_id' | 'invalid_link_id' | 'attribute_too_deep';
 
 export interface Rejection {
   reason: RejectReason;
@@ -66,11 +66,22 @@ function convertLinks(spanName: string, links: OtlpLink[]): LinkColumns | Reject
   return columns;
 }
 
+function tooDeep(spanName: string, where: 'resource' | 'span', err: AttributeTooDeepError): Rejection {
+  return { reason: 'attribute_too_deep', message: `span ${JSON.stringify(spanName)}: ${where} ${err.message}` };
+}
+
 export function otlpToRows(request: OtlpTraceRequest): ConversionResult {
   const rows: OtelTraceRow[] = [];
   const rejections: Rejection[] = [];
   for (const rs of request.resourceSpans) {
-    const resourceAttributes = attributesToMap(rs.resource?.attributes);
+    let resourceAttributes: Record<string, string>;
+    try {
+      resourceAttributes = attributesToMap(rs.resource?.attributes);
+    } catch (err) {
+      if (!(err instanceof AttributeTooDeepError)) throw err;
+      for (const span of rs.scopeSpans.flatMap((ss) => ss.spans)) rejections.push(tooDeep(span.name, 'resource', err));
+      continue;
+    }
     // The exporter takes service.name with Str(), which is '' for a non-string value.
     const serviceValue = rs.resource?.attributes.find((kv) => kv.key === 'service.name')?.value;
     const serviceName = serviceValue?.stringValue ?? '';
@@ -81,32 +92,37 @@ export function otlpToRows(request: OtlpTraceRequest): ConversionResult {
           rejections.push(ids);
           continue;
         }
-        const links = convertLinks(span.name, span.links);
-        if ('reason' in links) {
-          rejections.push(links);
-          continue;
+        try {
+          const links = convertLinks(span.name, span.links);
+          if ('reason' in links) {
+            rejections.push(links);
+            continue;
+          }
+          rows.push({
+            Timestamp: formatTimestamp(BigInt(span.startTimeUnixNano)),
+            TraceId: ids.traceId,
+            SpanId: ids.spanId,
+            ParentSpanId: ids.parentSpanId,
+            TraceState: span.traceState,
+            SpanName: span.name,
+            SpanKind: SPAN_KINDS[span.kind] ?? 'Unspecified',
+            ServiceName: serviceName,
+            ResourceAttributes: resourceAttributes,
+            ScopeName: ss.scope?.name ?? '',
+            ScopeVersion: ss.scope?.version ?? '',
+            SpanAttributes: attributesToMap(span.attributes),
+            Duration: durationNs(span.startTimeUnixNano, span.endTimeUnixNano),
+            StatusCode: STATUS_CODES[span.status?.code ?? 0] ?? 'Unset',
+            StatusMessage: span.status?.message ?? '',
+            'Events.Timestamp': span.events.map((e) => formatTimestamp(BigInt(e.timeUnixNano))),
+            'Events.Name': span.events.map((e) => e.name),
+            'Events.Attributes': span.events.map((e) => attributesToMap(e.attributes)),
+            ...links,
+          });
+        } catch (err) {
+          if (!(err instanceof AttributeTooDeepError)) throw err;
+          rejections.push(tooDeep(span.name, 'span', err));
         }
-        rows.push({
-          Timestamp: formatTimestamp(BigInt(span.startTimeUnixNano)),
-          TraceId: ids.traceId,
-          SpanId: ids.spanId,
-          ParentSpanId: ids.parentSpanId,
-          TraceState: span.traceState,
-          SpanName: span.name,
-          SpanKind: SPAN_KINDS[span.kind] ?? 'Unspecified',
-          ServiceName: serviceName,
-          ResourceAttributes: resourceAttributes,
-          ScopeName: ss.scope?.name ?? '',
-          ScopeVersion: ss.scope?.version ?? '',
-          SpanAttributes: attributesToMap(span.attributes),
-          Duration: durationNs(span.startTimeUnixNano, span.endTimeUnixNano),
-          StatusCode: STATUS_CODES[span.status?.code ?? 0] ?? 'Unset',
-          StatusMessage: span.status?.message ?? '',
-          'Events.Timestamp': span.events.map((e) => formatTimestamp(BigInt(e.timeUnixNano))),
-          'Events.Name': span.events.map((e) => e.name),
-          'Events.Attributes': span.events.map((e) => attributesToMap(e.attributes)),
-          ...links,
-        });
       }
     }
   }
