@@ -13,23 +13,35 @@ export interface BodyLimits {
   maxDecodedBytes: number;
 }
 
+/**
+ * An oversized body is still read to its end (and thrown away) up to this multiple of the cap
+ * before answering 413: closing the connection while the client is still sending makes it see a
+ * connection reset instead of the 413, and exporters retry resets. Beyond it, the connection is cut.
+ */
+const DRAIN_FACTOR = 4;
+
 export async function readBody(
   body: ReadableStream<Uint8Array> | null,
   contentLength: string | undefined,
   gzip: boolean,
   limits: BodyLimits,
 ): Promise<Buffer> {
+  const drainLimit = DRAIN_FACTOR * limits.maxBodyBytes;
   if (contentLength !== undefined && Number(contentLength) > limits.maxBodyBytes) {
-    throw new HttpError(413, `request body of ${contentLength} bytes exceeds the limit of ${limits.maxBodyBytes} bytes`);
+    const tooLarge = new HttpError(413, `request body of ${contentLength} bytes exceeds the limit of ${limits.maxBodyBytes} bytes`);
+    if (body && Number(contentLength) <= drainLimit) for await (const _ of Readable.fromWeb(body));
+    throw tooLarge;
   }
   if (!body) return Buffer.alloc(0);
   let sent = 0;
+  let tooLarge: HttpError | undefined;
   const wireCap = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       sent += chunk.length;
-      if (sent > limits.maxBodyBytes) {
-        callback(new HttpError(413, `request body exceeds the limit of ${limits.maxBodyBytes} bytes`));
-      } else callback(null, chunk);
+      if (sent <= limits.maxBodyBytes) return callback(null, chunk);
+      tooLarge ??= new HttpError(413, `request body exceeds the limit of ${limits.maxBodyBytes} bytes`);
+      // Keep reading (and dropping) so the client can finish sending and read the answer.
+      callback(sent > drainLimit ? tooLarge : null);
     },
   });
   const chunks: Buffer[] = [];
@@ -47,10 +59,12 @@ export async function readBody(
     if (gzip) await pipeline(Readable.fromWeb(body), wireCap, createGunzip(), collect);
     else await pipeline(Readable.fromWeb(body), wireCap, collect);
   } catch (err) {
+    if (tooLarge) throw tooLarge;
     if (err instanceof HttpError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code?.startsWith('Z_')) throw new HttpError(400, `malformed gzip body: ${(err as Error).message}`);
     throw err;
   }
+  if (tooLarge) throw tooLarge;
   return Buffer.concat(chunks);
 }
