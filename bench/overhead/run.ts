@@ -11,7 +11,7 @@ import type { RoundResult } from './worker.ts';
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '20' },
     'stream-calls': { type: 'string', default: '5' },
     'nonstream-calls': { type: 'string', default: '200' },
     chunks: { type: 'string', default: '200' },
@@ -41,6 +41,8 @@ interface Comparison {
   wallRatio: number;
   /** Ratios of adjacent rounds (variant round r ÷ baseline round r): the noise of the ratio. */
   pairedCpuRatio: Summary;
+  /** min(variant) ÷ min(baseline): contention only ever adds CPU time, so the minima are the least disturbed rounds. */
+  minCpuRatio: number;
   addedCpuUsPerCall: number;
   addedCpuUsPerChunk: number | null;
 }
@@ -107,6 +109,7 @@ try {
         cpuRatio: a.cpuUsPerCall.median / b.cpuUsPerCall.median,
         wallRatio: a.wallMsPerCall.median / b.wallMsPerCall.median,
         pairedCpuRatio: summarize(va.map((r, i) => r.cpuUs / (vb[i] as RoundResult).cpuUs)),
+        minCpuRatio: a.cpuUsPerCall.min / b.cpuUsPerCall.min,
         addedCpuUsPerCall: added,
         addedCpuUsPerChunk: mode === 'stream' ? added / chunks : null,
       });

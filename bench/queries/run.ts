@@ -9,18 +9,19 @@ import { openStorage, tempDataDir, type Storage } from '@llm-prism/storage';
 import { summarize, type Summary } from '../lib/stats.ts';
 import { ROOT, writeResult } from '../lib/results.ts';
 import { dependsOnRange, loadCatalog, type CatalogQuery } from './catalog.ts';
+import { compareRows, type Agreement, type Row } from './compare.ts';
 import { generateCalls } from './generate.ts';
 import { rawRewriter, type RawRewriter } from './raw.ts';
 
 const { values: args } = parseArgs({
   options: {
     calls: { type: 'string', default: '10000000' },
-    'gen-budget-s': { type: 'string', default: '150' },
+    'gen-budget-s': { type: 'string', default: '90' },
     reps: { type: 'string', default: '10' },
     /** Derived runs of one query stop once they took this long (after at least MIN_REPS). */
-    'query-budget-s': { type: 'string', default: '4' },
+    'query-budget-s': { type: 'string', default: '2' },
     'raw-reps': { type: 'string', default: '3' },
-    'raw-budget-s': { type: 'string', default: '120' },
+    'raw-budget-s': { type: 'string', default: '100' },
   },
 });
 
@@ -37,7 +38,6 @@ const RANGES = [
 const NICE_MS = [1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400].map((s) => s * 1000);
 const intervalFor = (rangeMs: number) => NICE_MS.find((ms) => ms >= rangeMs / 1000) ?? DAY;
 
-type Row = Record<string, unknown>;
 const MIN_REPS = 3;
 /** A raw run slower than this is not repeated: one sample is worth more spent on other queries. */
 const RAW_REPEAT_BELOW_MS = 2_000;
@@ -49,25 +49,6 @@ async function timed(storage: Storage, sql: string): Promise<{ ms: number; rows:
   return { ms: performance.now() - t0, rows };
 }
 
-/** Same answer: same rows, numbers within 1e-6 relative; `approx` within 5 % (sampling quantiles). */
-function compare(a: Row[], b: Row[]): 'same' | 'approx' | 'differs' {
-  if (a.length !== b.length) return 'differs';
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const ra = a[i] as Row;
-    const rb = b[i] as Row;
-    for (const key of Object.keys(ra)) {
-      const x = ra[key];
-      const y = rb[key];
-      if (typeof x === 'number' && typeof y === 'number') {
-        const rel = x === y ? 0 : Math.abs(x - y) / Math.max(Math.abs(x), Math.abs(y), 1e-12);
-        worst = Math.max(worst, rel);
-      } else if (JSON.stringify(x) !== JSON.stringify(y)) return 'differs';
-    }
-  }
-  return worst <= 1e-6 ? 'same' : worst <= 0.05 ? 'approx' : 'differs';
-}
-
 interface Measurement {
   query: string;
   kind: CatalogQuery['kind'];
@@ -75,7 +56,7 @@ interface Measurement {
   rows: number;
   derivedMs: Summary;
   rawMs: Summary | null;
-  rawResult: 'same' | 'approx' | 'differs' | 'not run (time budget)' | null;
+  rawResult: Agreement | 'not run (time budget)' | null;
   speedup: number | null;
 }
 
@@ -105,7 +86,7 @@ async function measure(
     if (rawSql !== null && rawWanted && budget.rawLeftMs > 0) {
       const r = await timed(storage, rawSql);
       budget.rawLeftMs -= r.ms;
-      if (raw.length === 0) rawResult = compare(first.rows, r.rows);
+      if (raw.length === 0) rawResult = compareRows(first.rows, r.rows);
       raw.push(r.ms);
     }
   }
@@ -161,23 +142,22 @@ try {
   const vars = { service: ALL, model: ALL, trace_id: String(sample?.TraceId ?? '') };
   const budget = { rawLeftMs: Number(args['raw-budget-s']) * 1000 };
   const measurements: Measurement[] = [];
-  // Alert queries, then the SLO panels, first: the raw budget goes to the questions the rollups exist for.
-  const priority = (q: CatalogQuery) => (q.kind === 'alert' ? 0 : dependsOnRange(q.sql) ? 2 : 1);
-  const ordered = [...catalog].sort((a, b) => priority(a) - priority(b));
-  for (const q of ordered) {
-    const ranges =
-      q.kind === 'alert'
-        ? [{ label: `rule (${q.relativeSeconds} s)`, ms: (q.relativeSeconds ?? 0) * 1000 }]
-        : dependsOnRange(q.sql)
-          ? RANGES
-          : [{ label: 'fixed window', ms: 30 * DAY }];
-    for (const range of ranges) {
-      const ctx: MacroContext = { from: END - range.ms, to: END, intervalMs: q.kind === 'alert' ? 60_000 : intervalFor(range.ms), vars };
-      const m = await measure(storage, q, range.label, ctx, toRaw, budget);
-      measurements.push(m);
-      const raw = m.rawMs === null ? m.rawResult ?? '' : `raw ${m.rawMs.median.toFixed(0)} ms (${m.rawResult}), ×${m.speedup?.toFixed(1)}`;
-      console.log(`  ${m.derivedMs.median.toFixed(1).padStart(7)} ms  ${q.name} @${range.label}  ${raw}`);
-    }
+  // Alert queries, then the SLO panels, then the other panels from the shortest range to the
+  // longest: the raw budget goes first to the questions the rollups exist for.
+  const tasks = catalog.flatMap((q) =>
+    q.kind === 'alert'
+      ? [{ q, priority: 0, range: { label: `rule (${q.relativeSeconds} s)`, ms: (q.relativeSeconds ?? 0) * 1000 } }]
+      : dependsOnRange(q.sql)
+        ? RANGES.map((range, i) => ({ q, priority: 2 + i, range }))
+        : [{ q, priority: 1, range: { label: 'fixed window', ms: 30 * DAY } }],
+  );
+  tasks.sort((a, b) => a.priority - b.priority);
+  for (const { q, range } of tasks) {
+    const ctx: MacroContext = { from: END - range.ms, to: END, intervalMs: q.kind === 'alert' ? 60_000 : intervalFor(range.ms), vars };
+    const m = await measure(storage, q, range.label, ctx, toRaw, budget);
+    measurements.push(m);
+    const raw = m.rawMs === null ? m.rawResult ?? '' : `raw ${m.rawMs.median.toFixed(0)} ms (${m.rawResult}), ×${m.speedup?.toFixed(1)}`;
+    console.log(`  ${m.derivedMs.median.toFixed(1).padStart(7)} ms  ${q.name} @${range.label}  ${raw}`);
   }
   await writeResult('queries', {
     requestedCalls: requested,
