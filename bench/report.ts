@@ -145,7 +145,8 @@ function overheadSection(o: OverheadResult): string {
           spread(r.cpuUsPerCall),
           ...(mode === 'stream' ? [f(r.cpuUsPerChunk?.median ?? Number.NaN, 1)] : []),
           `${f(r.wallMsPerCall.median, 1)} (${f(r.wallMsPerCall.min, 1)}–${f(r.wallMsPerCall.max, 1)})`,
-          c === undefined ? 'baseline' : `**×${f(c.cpuRatio, 3)}** (paired IQR ×${f(c.pairedCpuRatio.p25, 3)}–×${f(c.pairedCpuRatio.p75, 3)})`,
+          c === undefined ? 'baseline' : `**×${f(c.pairedCpuRatio.median, 3)}** (IQR ×${f(c.pairedCpuRatio.p25, 3)}–×${f(c.pairedCpuRatio.p75, 3)})`,
+          c === undefined ? '' : `×${f(c.cpuRatio, 3)}`,
           c === undefined ? '' : `×${f(c.minCpuRatio, 3)}`,
           c === undefined ? '' : `${c.addedCpuUsPerCall >= 0 ? '+' : ''}${f(c.addedCpuUsPerCall)} µs${c.addedCpuUsPerChunk === null ? '' : ` (${f(c.addedCpuUsPerChunk, 1)} µs/chunk)`}`,
           c === undefined ? '' : `×${f(c.wallRatio, 3)}`,
@@ -157,7 +158,8 @@ function overheadSection(o: OverheadResult): string {
     'CPU µs per call: median (IQR, range)',
     ...(mode === 'stream' ? ['CPU µs per chunk'] : []),
     'wall ms per call (range)',
-    'CPU vs bare SDK of the same version: ratio of medians',
+    'CPU vs bare SDK of the same version: median of paired ratios',
+    'ratio of medians',
     'ratio of minima',
     'added CPU per call (medians)',
     'wall ratio',
@@ -173,7 +175,8 @@ function overheadSection(o: OverheadResult): string {
     `or ${o.callsPerRound.nonstream} non-streamed calls; the process's \`process.cpuUsage()\` (user + system) and wall time are taken around the round,`,
     'including `forceFlush()` of the BatchSpanProcessor, so span processing and export are inside the measurement. After two warm-up rounds per variant,',
     `${o.rounds} rounds alternate between the five variants (the first variant of each round rotates). Figures are per call, one sample per round.`,
-    '"Paired" ratios divide each round by the baseline round next to it in time, which cancels slow drifts of the shared machine; their IQR is the noise of the ratio.',
+    'The headline ratio is the median of paired ratios: each round of a variant divided by the round of its baseline next to it in time, which cancels slow drifts of',
+    'the shared machine; their IQR is the noise of the ratio. The ratio of the medians of the two variants is shown beside it.',
     'Contention from other processes only ever adds CPU time (cache and core sharing), so the ratio of the minima — the least disturbed rounds — is shown too.',
     '',
     'LLM Prism supports openai 7; OpenLLMetry (`@traceloop/instrumentation-openai`, openai `>=4 <7`) and OpenLIT (`openlit`, openai `>=3.1.0`) do not, and they need',
@@ -256,6 +259,7 @@ function queriesSection(q: QueriesResult): string {
   const sloSpeedups = slo.flatMap((m) => (m.speedup === null ? [] : [m.speedup]));
   const notRun = q.measurements.filter((m) => m.rawMs === null).length;
   const differs = q.measurements.filter((m) => m.rawResult === 'differs');
+  const rawFaster = q.measurements.filter((m) => m.speedup !== null && m.speedup < 1);
   return [
     '## 3. Dashboard and alert query latency',
     '',
@@ -279,6 +283,9 @@ function queriesSection(q: QueriesResult): string {
     `SLO and alert queries: median raw ÷ derived **×${f(median(sloSpeedups), 1)}** over ${sloSpeedups.length} queries.`,
     notRun > 0 ? `${notRun} raw measurements were not run (time budget).` : 'Every raw measurement ran.',
     differs.length > 0 ? `Raw answers that differ: ${differs.map((m) => `${m.query} @${m.range}`).join('; ')}.` : '',
+    rawFaster.length > 0
+      ? `The raw query was faster at ${rawFaster.length} query/range pairs (${[...new Set(rawFaster.map((m) => m.range))].join(', ')}): ${[...new Set(rawFaster.map((m) => m.query))].join('; ')}.`
+      : '',
     '',
     table(
       ['query', 'range', 'rows', 'derived p50 ms', 'derived p95 ms', 'raw p50 ms', 'raw p95 ms (n)', 'raw ÷ derived', 'answer'],
