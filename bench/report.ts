@@ -12,8 +12,7 @@ interface MachineResult extends Machine {
   command: string;
   runs: { benchmark: string; command: string; seconds: number }[];
 }
-interface OverheadResult {
-  finishedAt: string;
+interface OverheadResult extends Provenance {
   chunksPerStreamedCall: number;
   callsPerRound: { stream: number; nonstream: number };
   rounds: number;
@@ -46,8 +45,7 @@ interface DirectSummary {
   rowsPerSecond: Summary;
   insertMs: Summary;
 }
-interface IngestResult {
-  finishedAt: string;
+interface IngestResult extends Provenance {
   roundSeconds: number;
   rounds: number;
   exportConcurrency: number;
@@ -68,8 +66,7 @@ interface IngestResult {
   pairedRatio: Summary;
   sameBatchRatio: number;
 }
-interface QueriesResult {
-  finishedAt: string;
+interface QueriesResult extends Provenance {
   requestedCalls: number;
   calls: number;
   days: number;
@@ -104,7 +101,18 @@ const median = (xs: number[]) => {
   return s.length === 0 ? Number.NaN : ((s[Math.floor((s.length - 1) / 2)] as number) + (s[Math.ceil((s.length - 1) / 2)] as number)) / 2;
 };
 
-function machineSection(m: MachineResult): string {
+interface Provenance {
+  benchmark: string;
+  argv: string[];
+  finishedAt: string;
+}
+
+function machineSection(m: MachineResult, provenance: Provenance[]): string {
+  const origin = (p: Provenance) => {
+    const command = `node bench/${p.benchmark}/run.ts ${p.argv.join(' ')}`.trim();
+    const run = m.runs.find((r) => r.command === command && r.benchmark === p.benchmark);
+    return { command, note: run ? `${p.benchmark}: ${f(run.seconds)} s within \`npm run bench\`` : `${p.benchmark}: run on its own, finished ${p.finishedAt}` };
+  };
   return [
     '## Machine and versions',
     '',
@@ -124,8 +132,9 @@ function machineSection(m: MachineResult): string {
     '## Commands',
     '',
     '```sh',
-    `npm run bench            # = ${m.command}; installs bench/peers on first run`,
-    ...m.runs.map((r) => `${r.command.padEnd(40)} # ${r.benchmark}: ${f(r.seconds)} s in this run`),
+    `npm run bench            # = ${m.command}; installs bench/peers on first run; ${f(m.runs.reduce((t, r) => t + r.seconds, 0))} s in the last run`,
+    '# the results below come from:',
+    ...provenance.map(origin).map((o) => `${o.command.padEnd(58)} # ${o.note}`),
     'node bench/report.ts     # re-render this file from bench/results/*.json',
     '```',
     '',
@@ -267,6 +276,8 @@ function queriesSection(q: QueriesResult): string {
     `generated inside chDB by \`INSERT … SELECT … FROM numbers()\` into otel_traces (four services, four models, streamed and not, outcomes, cache states, retries; values`,
     `from \`cityHash64\` of the call number), so the materialized views built llm_calls and the rollups: ${f(q.generationSeconds)} s, ${f(q.generationCallsPerSecond)} calls/s,`,
     `${f(q.otelTracesParts)} active otel_traces parts when querying. Only call spans are generated (no phase sub-spans; they sort apart by SpanName in otel_traces).`,
+    'Inside `npm run bench` (kept to about ten minutes) generation has 90 s (`--gen-budget-s` default), which gave about 4 M calls on this machine; the full 10 M',
+    'need about four minutes: `node bench/queries/run.ts --calls 10000000 --gen-budget-s 420` (the Commands section says which of the two produced these figures).',
     '',
     'Every panel target and template-variable query of the committed dashboards (grafana/dashboards) and every data query of the committed alert rules',
     '(grafana/provisioning/alerting), macros expanded by `@llm-prism/grafana`\'s `expandMacros` (variables = All; `$__interval` = range ÷ 1 000 px rounded up to a nice step),',
@@ -318,7 +329,7 @@ export async function writeReport(): Promise<void> {
   ].join('\n');
   const sections = [
     intro,
-    machine ? machineSection(machine) : '',
+    machine ? machineSection(machine, [overhead, ingest, queries].flatMap((r) => (r === null ? [] : [r]))) : '',
     overhead ? overheadSection(overhead) : '## 1. Instrumentation overhead\n\nNot run.',
     ingest ? ingestSection(ingest) : '## 2. Ingest throughput\n\nNot run.',
     queries ? queriesSection(queries) : '## 3. Dashboard and alert query latency\n\nNot run.',

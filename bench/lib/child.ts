@@ -1,8 +1,7 @@
 // Child processes that talk over Node's IPC channel: one request, one reply, in order.
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 
 export interface Child {
-  proc: ChildProcess;
   /** Sends a message and resolves with the child's next message. */
   ask<T>(message: object): Promise<T>;
   /** Resolves with the child's next message. */
@@ -29,7 +28,6 @@ export function spawnChild(script: string, args: string[] = [], execArgv: string
       else waiting.push({ resolve: resolve as (m: unknown) => void, reject });
     });
   return {
-    proc,
     next,
     async ask<T>(message: object) {
       proc.send(message);

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
-export const RESULTS_DIR = join(ROOT, 'bench/results');
+const RESULTS_DIR = join(ROOT, 'bench/results');
 
 export async function writeResult(name: string, data: object): Promise<void> {
   await mkdir(RESULTS_DIR, { recursive: true });

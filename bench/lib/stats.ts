@@ -35,6 +35,3 @@ export function summarize(samples: readonly number[]): Summary {
     max: s.at(-1) ?? Number.NaN,
   };
 }
-
-/** Relative spread of a summary: (p75 − p25) ÷ median. */
-export const iqrRatio = (s: Summary): number => (s.p75 - s.p25) / s.median;

@@ -5,7 +5,7 @@ export type Agreement = 'same' | 'approx' | 'differs';
 
 const key = (row: Row) => JSON.stringify(row, (_, v: unknown) => (typeof v === 'number' ? Number(v.toPrecision(6)) : v));
 
-export function sortRows(rows: readonly Row[]): Row[] {
+function sortRows(rows: readonly Row[]): Row[] {
   return [...rows].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 

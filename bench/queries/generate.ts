@@ -5,8 +5,8 @@
 // stopped early by its time budget still covers the period evenly, at a lower rate.
 import type { Storage } from '@llm-prism/storage';
 
-export const SERVICES = ['demo-chat', 'checkout', 'search', 'support'] as const;
-export const MODELS = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4', 'gemini-2.5-flash'] as const;
+const SERVICES = ['demo-chat', 'checkout', 'search', 'support'] as const;
+const MODELS = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4', 'gemini-2.5-flash'] as const;
 const PROVIDERS = ['openai', 'openai', 'anthropic', 'gcp.gemini'] as const;
 
 const list = (xs: readonly string[]) => `[${xs.map((x) => `'${x}'`).join(', ')}]`;
@@ -15,7 +15,7 @@ const list = (xs: readonly string[]) => `[${xs.map((x) => `'${x}'`).join(', ')}]
 const u = (salt: number) => `(cityHash64(number, ${salt}) % 1000000) / 1000000`;
 
 /** The SELECT of one chunk of calls; {first}, {count}, {chunks}, {per_chunk}, {start_ns}, {step_ns} are query parameters. */
-export const GENERATE_SELECT = `
+const GENERATE_SELECT = `
 SELECT
   fromUnixTimestamp64Nano(toInt64({start_ns:Int64} + ((number % {per_chunk:UInt64}) * {chunks:UInt64} + intDiv(number, {per_chunk:UInt64})) * {step_ns:Int64} + cityHash64(number, 1) % {step_ns:Int64})) AS Timestamp,
   concat(leftPad(lower(hex(cityHash64(number, 2))), 16, '0'), leftPad(lower(hex(cityHash64(number, 3))), 16, '0')) AS TraceId,
