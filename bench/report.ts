@@ -192,7 +192,7 @@ function overheadSection(o: OverheadResult): string {
     'OTel API 1.9 with sdk-trace-base 2.x, so they run from the isolated install `bench/peers/` on openai 6 and are compared with bare openai 6; LLM Prism is compared with bare openai 7.',
     'Every instrumented variant hands its spans to a BatchSpanProcessor whose exporter counts and discards them (OpenLIT: `openlit.init()` as documented, with the OTLP exporter it',
     'creates swapped for the discarding one). Prompt/completion capture is off everywhere (LLM Prism\'s default; OpenLLMetry `traceContent: false`, OpenLIT',
-    '`captureMessageContent: false`), OpenLIT\'s metrics and events are off. Spans per call: LLM Prism 4 (call, `llm.ttft`, `llm.queue`, `llm.decode`), the others 1.',
+    '`captureMessageContent: false`), OpenLIT\'s metrics and events are off. Spans per call: LLM Prism 4 streamed (call, `llm.ttft`, `llm.queue`, `llm.decode`) and 2 not streamed (call, `llm.queue`), the others 1.',
     '',
     '### Streamed calls',
     '',
