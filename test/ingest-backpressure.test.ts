@@ -8,6 +8,7 @@ import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { openStorage, tempDataDir, type Storage } from '@llm-prism/storage';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startIngest, type IngestServer } from '../packages/ingest/src/index.ts';
+import { scrapeMetric } from '../packages/ingest/src/test-requests.ts';
 
 let storage: Storage;
 let server: IngestServer;
@@ -28,11 +29,7 @@ afterAll(async () => {
   await storage?.close();
 });
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.split(' ')[1]) : 0;
-}
+const metric = (name: string) => scrapeMetric(server.url, name);
 
 test('a full queue answers 429 and the exporters deliver every span after backing off', async () => {
   const EXPORTERS = 6;

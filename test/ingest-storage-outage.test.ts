@@ -8,7 +8,7 @@ import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { openStorage, tempDataDir, type Storage } from '@llm-prism/storage';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startIngest, type IngestServer } from '../packages/ingest/src/index.ts';
-import { jsonRequest, jsonSpan } from '../packages/ingest/src/test-requests.ts';
+import { jsonRequest, jsonSpan, scrapeMetric } from '../packages/ingest/src/test-requests.ts';
 
 let storage: Storage;
 let server: IngestServer;
@@ -33,11 +33,7 @@ async function count(query: string, params: Record<string, unknown>): Promise<nu
   return Number((await result.json<{ n: number }>())[0]?.n);
 }
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.split(' ')[1]) : 0;
-}
+const metric = (name: string) => scrapeMetric(server.url, name);
 
 describe('storage outage', () => {
   test('a request during the outage gets 503 with Retry-After and nothing is stored', async () => {

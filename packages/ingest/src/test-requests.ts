@@ -43,3 +43,10 @@ export function jsonRequest(spans: JsonSpan[], serviceName = 'ingest-test'): obj
     ],
   };
 }
+
+/** One unlabelled value from a running server's /metrics (0 when absent). */
+export async function scrapeMetric(serverUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${serverUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}

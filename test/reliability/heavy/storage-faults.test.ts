@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startIngest, type IngestServer } from '../../../packages/ingest/src/index.ts';
 import { drain, loadClient, newLedger, pacedLoad } from '../load-clients.ts';
 import { report, tally } from '../tally.ts';
+import { scrapeMetric } from '../../../packages/ingest/src/test-requests.ts';
 
 const RATE = 1_500;
 const LOAD_MS = 10_000;
@@ -26,11 +27,7 @@ afterAll(async () => {
   await storage?.close();
 });
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.split(' ')[1]) : 0;
-}
+const metric = (name: string) => scrapeMetric(server.url, name);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
