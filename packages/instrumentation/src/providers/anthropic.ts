@@ -1,6 +1,6 @@
 /**
  * Anthropic Messages adapter: request parameters and payloads → provider-neutral events.
- * Wire shapes: ../../../../../shared/REFERENCE.md ("Anthropic Messages").
+ * Wire shapes: as the simulator reproduces them (packages/simulator/src/providers/anthropic.ts).
  */
 import type { LlmEvent, ProviderAdapter, SseEvent, Usage } from '../types.ts';
 import { isObject, nonEmpty, num, parseJson, server, str, type Json } from './common.ts';

@@ -1,6 +1,6 @@
 /**
  * Gemini (`@google/genai`) adapters: generateContent / streamGenerateContent payloads →
- * provider-neutral events. Wire shapes: ../../../../../shared/REFERENCE.md ("Gemini").
+ * provider-neutral events. Wire shapes: as the simulator reproduces them (packages/simulator/src/providers/gemini.ts).
  */
 import type { LlmEvent, ProviderAdapter, RequestInfo, SseEvent, Usage } from '../types.ts';
 import { isObject, nonEmpty, num, parseJson, server, str, type Json } from './common.ts';

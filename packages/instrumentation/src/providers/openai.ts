@@ -1,6 +1,6 @@
 /**
  * OpenAI adapters: Chat Completions and Responses payloads → provider-neutral events.
- * Wire shapes: ../../../../../shared/REFERENCE.md ("OpenAI").
+ * Wire shapes: as the simulator reproduces them (packages/simulator/src/providers/openai-*.ts).
  */
 import type { LlmEvent, ProviderAdapter, RequestInfo, SseEvent, Usage } from '../types.ts';
 import { isObject, nonEmpty, num, parseJson, server, str, type Json } from './common.ts';
