@@ -126,3 +126,33 @@ export function expectNear(actual: number, expected: number, label: string): voi
   const tolerance = Math.max(expected * 0.35, 80);
   expect(Math.abs(actual - expected), `${label}: ${actual.toFixed(1)} ms vs ${expected} ms (±${tolerance.toFixed(0)})`).toBeLessThanOrEqual(tolerance);
 }
+
+/** What a streamed call was given: its span name, when it started and was first pulled, and the injected delays. */
+export interface StreamedExpectation {
+  name: string;
+  started: number;
+  pullStart: number;
+  queueMs: number;
+  prefillMs: number;
+  chunks: number;
+  chunkIntervalMs: number;
+}
+
+/**
+ * The span tree of a streamed call against the injected delays: exactly call ⊃ llm.ttft ⊃ llm.queue
+ * and llm.decode, CLIENT kind, each phase within tolerance, and the call ended before the
+ * application began to pull (arrival times, not read times).
+ */
+export function expectStreamedTree(exporter: InMemorySpanExporter, call: ReadableSpan, e: StreamedExpectation): CallTree {
+  const t = treeOf(exporter, call);
+  expect(t.call.name).toBe(e.name);
+  expect(t.call.kind).toBe(SpanKind.CLIENT);
+  expect(t.all.map((s) => s.name).sort()).toEqual([e.name, 'llm.decode', 'llm.queue', 'llm.ttft']);
+  expectNear(startMs(t.call) - e.started, 0, 'call start');
+  expectNear(durationMs(t.queue!), e.queueMs, 'queue');
+  expectNear(durationMs(t.ttft!), e.queueMs + e.prefillMs, 'ttft');
+  expectNear(startMs(t.decode!) - endMs(t.queue!), e.prefillMs, 'prefill');
+  expectNear(durationMs(t.decode!), (e.chunks - 1) * e.chunkIntervalMs, 'decode');
+  expect(endMs(t.call)).toBeLessThan(e.pullStart);
+  return t;
+}
