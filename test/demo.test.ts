@@ -65,9 +65,10 @@ describe('npm run demo (20 s workload)', () => {
   });
 
   it('reports both SLOs of the demo service with burn rates, and prints the terminal report', () => {
-    const kinds = demo.report.slos.filter((s) => s.service === DEMO_SERVICE && s.model === undefined).map((s) => s.kind);
+    const slos = demo.report.slos ?? expect.fail('the demo has an SLO config: slos must not be null');
+    const kinds = slos.filter((s) => s.service === DEMO_SERVICE && s.model === undefined).map((s) => s.kind);
     expect(kinds.sort()).toEqual(['completion', 'ttft']);
-    for (const s of demo.report.slos) expect(Object.keys(s.burn)).toEqual(['5m', '30m', '1h', '2h', '6h', '1d', '3d']);
+    for (const s of slos) expect(Object.keys(s.burn)).toEqual(['5m', '30m', '1h', '2h', '6h', '1d', '3d']);
     expect(text).toContain('TTFT anatomy by model');
     expect(text).toContain('evicted');
     expect(text).toContain(`HTML report: ${demo.htmlPath}`);

@@ -1,8 +1,11 @@
 // The report against seeded calls of known truth: every figure is recomputed here from the seed.
+import { JSDOM } from 'jsdom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SloConfig } from '@llm-prism/grafana';
 import { formatTimestamp, openStorage, otelTraceRow, tempDataDir, type Storage } from '@llm-prism/storage';
 import { collectReport, type ReportData } from './collect.ts';
+import { CHART_IDS, renderHtml, SLO_CHART_IDS } from './html.ts';
+import { noSloConfigHint } from './no-slo-config.ts';
 import { formatTerminal } from './terminal.ts';
 
 interface Call {
@@ -150,7 +153,7 @@ describe('collectReport', () => {
     // TTFT: streamed, not aborted; good when the first chunk came within 1000 ms.
     const ttftCalls = calls.filter((c) => c.streamed && c.outcome !== 'aborted');
     const ttftGood = ttftCalls.filter((c) => c.ttft! <= 1000).length;
-    const ttft = report.slos.find((s) => s.kind === 'ttft')!;
+    const ttft = report.slos!.find((s) => s.kind === 'ttft')!;
     expect([ttft.good, ttft.total]).toEqual([ttftGood, ttftCalls.length]);
     expect(ttft.budgetRemaining).toBeCloseTo(1 - (ttftCalls.length - ttftGood) / ttftCalls.length / 0.05, 9);
     // The 5 m window holds only the calls of the last five minutes (whole rollup minutes).
@@ -163,7 +166,7 @@ describe('collectReport', () => {
     // Completion: not aborted; good when successful within 2000 ms.
     const done = calls.filter((c) => c.outcome !== 'aborted');
     const doneGood = done.filter((c) => c.outcome === 'success' && c.duration <= 2000).length;
-    const completion = report.slos.find((s) => s.kind === 'completion')!;
+    const completion = report.slos!.find((s) => s.kind === 'completion')!;
     expect([completion.good, completion.total]).toEqual([doneGood, done.length]);
     expect(completion.sli).toBeCloseTo(doneGood / done.length, 12);
     expect(completion.series.reduce((n, p) => n + p.total, 0)).toBe(done.length);
@@ -175,5 +178,37 @@ describe('collectReport', () => {
       expect(text).toContain(heading);
     }
     expect(text).toContain('prefix_changed  system');
+  });
+});
+
+describe('collectReport without an SLO config', () => {
+  let bare: ReportData;
+  beforeAll(async () => {
+    bare = await collectReport({ client: storage.client, database: storage.database, from: END - 3_600_000, to: END, service: SERVICE });
+  });
+
+  it('has slos null and every other section as with the config', () => {
+    expect(bare.slos).toBeNull();
+    const { generatedAt: _a, slos: _s, ...rest } = report;
+    const { generatedAt: _b, slos: _n, ...bareRest } = bare;
+    expect(bareRest).toEqual(rest);
+    expect(bare.anatomy.length).toBeGreaterThan(0);
+  });
+
+  it('prints no SLO section in the terminal, the other sections as usual', () => {
+    const text = formatTerminal(bare);
+    expect(text).not.toMatch(/^SLOs$/m);
+    expect(text).not.toContain('no SLOs configured');
+    expect(text).toBe(formatTerminal({ ...report, slos: null, generatedAt: bare.generatedAt }));
+    for (const heading of ['TTFT anatomy by model', 'Prompt cache', 'Outcomes', 'Retries and rate limits', 'Slowest calls']) expect(text).toContain(heading);
+  });
+
+  it('leaves the SLO table and charts out of the HTML and says how to add SLOs', async () => {
+    const html = await renderHtml(bare);
+    for (const id of CHART_IDS) {
+      expect(html.includes(`id="${id}"`), id).toBe(!SLO_CHART_IDS.includes(id));
+    }
+    expect(html).not.toContain('<th>budget left</th>');
+    expect(new JSDOM(html).window.document.getElementById('no-slo-config')?.textContent).toBe(noSloConfigHint());
   });
 });

@@ -18,7 +18,11 @@ import { sloStatuses, type SloStatus } from './slo-status.ts';
 export interface ReportData {
   generatedAt: string;
   scope: { from: string; to: string; service?: string };
-  slos: SloStatus[];
+  /**
+   * Per SLO × SLI status. `null` when the report ran without an SLO config (no section computed,
+   * nothing inferred); `[]` when the config holds no SLO for the scope's service.
+   */
+  slos: SloStatus[] | null;
   anatomy: AnatomyRow[];
   cache: CacheRow[];
   misses: MissRow[];
@@ -31,7 +35,8 @@ export interface CollectOptions extends ReportScope {
   client: ClickHouseClient;
   /** Database holding llm_calls (the client's default database is not assumed). */
   database: string;
-  config: SloConfig;
+  /** The SLOs to evaluate; without one the report has no SLO section (`slos: null`). */
+  config?: SloConfig | undefined;
   slowest?: number;
 }
 
@@ -44,11 +49,13 @@ export async function collectReport(o: CollectOptions): Promise<ReportData> {
   const params = { ...scopeParams(o), limit: o.slowest ?? 10 };
   const sql = sqlFor(o.database);
   const run = <T>(query: string) => rows<T>(o.client, query, params);
-  const slos = await sloStatuses(o.client, o.config, o.to, Math.ceil((o.to - o.from) / 1000), stepSeconds(o.from, o.to));
+  const slos = o.config
+    ? await sloStatuses(o.client, o.config, o.to, Math.ceil((o.to - o.from) / 1000), stepSeconds(o.from, o.to))
+    : null;
   return {
     generatedAt: new Date().toISOString(),
     scope: { from: new Date(o.from).toISOString(), to: new Date(o.to).toISOString(), ...(o.service ? { service: o.service } : {}) },
-    slos: o.service ? slos.filter((s) => s.service === o.service) : slos,
+    slos: slos && o.service ? slos.filter((s) => s.service === o.service) : slos,
     anatomy: await run<AnatomyRow>(sql.anatomy),
     cache: await run<CacheRow>(sql.cache),
     misses: await run<MissRow>(sql.misses),

@@ -4,13 +4,18 @@
 import type { ReportData } from './collect.ts';
 
 export function drawCharts(): void {
-  type Slo = ReportData['slos'][number];
+  type Slo = NonNullable<ReportData['slos']>[number];
   const data = JSON.parse(document.getElementById('report-data')!.textContent!) as ReportData;
   const echarts = (globalThis as unknown as { echarts: { init: (el: HTMLElement, theme: null, o: object) => { setOption: (o: object) => void } } }).echarts;
-  const chart = (id: string, option: object) => echarts.init(document.getElementById(id)!, null, { renderer: 'svg' }).setOption({ animation: false, tooltip: { trigger: 'axis' }, legend: {}, ...option });
+  // A report without an SLO config has no SLO chart containers: their charts are skipped.
+  const chart = (id: string, option: object) => {
+    const el = document.getElementById(id);
+    if (el) echarts.init(el, null, { renderer: 'svg' }).setOption({ animation: false, tooltip: { trigger: 'axis' }, legend: {}, ...option });
+  };
   const label = (s: Slo) => `${s.service}${s.model ? `/${s.model}` : ''}${s.route ? ` ${s.route}` : ''}`;
+  const allSlos = data.slos ?? [];
   for (const kind of ['ttft', 'completion'] as const) {
-    const slos = data.slos.filter((s) => s.kind === kind);
+    const slos = allSlos.filter((s) => s.kind === kind);
     chart(`${kind}-sli`, {
       xAxis: { type: 'time' },
       yAxis: { type: 'value', max: 1, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)} %` } },
@@ -23,11 +28,11 @@ export function drawCharts(): void {
       })),
     });
   }
-  const windows = data.slos.length > 0 ? Object.keys(data.slos[0]!.burn) : [];
+  const windows = allSlos.length > 0 ? Object.keys(allSlos[0]!.burn) : [];
   chart('burn-rates', {
     xAxis: { type: 'category', data: windows },
     yAxis: { type: 'value', name: 'burn rate' },
-    series: data.slos.map((s) => ({ name: `${label(s)} ${s.kind}`, type: 'bar', data: windows.map((w) => s.burn[w]) })),
+    series: allSlos.map((s) => ({ name: `${label(s)} ${s.kind}`, type: 'bar', data: windows.map((w) => s.burn[w]) })),
   });
   const models = data.anatomy.map((a) => a.model);
   chart('phases', {

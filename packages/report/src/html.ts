@@ -4,9 +4,13 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { ReportData } from './collect.ts';
 import { drawCharts } from './draw-charts.ts';
+import { noSloConfigHint } from './no-slo-config.ts';
+import type { SloStatus } from './slo-status.ts';
 
 /** Ids of the chart containers, in page order (tests look for a rendered chart in each). */
 export const CHART_IDS = ['ttft-sli', 'completion-sli', 'burn-rates', 'phases', 'cache-misses'] as const;
+/** The charts of the SLO section: absent from a report made without an SLO config. */
+export const SLO_CHART_IDS: readonly (typeof CHART_IDS)[number][] = ['ttft-sli', 'completion-sli', 'burn-rates'];
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -16,8 +20,8 @@ const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
 
 const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(2)} %`);
 
-function sloRows(d: ReportData): string {
-  return d.slos
+function sloRows(slos: SloStatus[]): string {
+  return slos
     .map(
       (s) => `<tr><td>${escapeHtml(`${s.service}${s.model ? `/${s.model}` : ''}${s.route ? ` ${s.route}` : ''}`)}</td>
 <td>${s.kind === 'ttft' ? 'TTFT' : 'completion'} ≤ ${s.thresholdMs} ms</td><td>${pct(s.sli)}</td><td>${pct(s.objective)}</td>
@@ -36,15 +40,15 @@ export async function renderHtml(d: ReportData): Promise<string> {
 <style>
 body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
 table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}
-.chart{width:1100px;height:320px}.page{color:#b00;font-weight:bold}.ticket{color:#b60}.ok{color:#070}
+.chart{width:1100px;height:320px}.note{background:#f4f4f4;padding:8px 12px}.page{color:#b00;font-weight:bold}.ticket{color:#b60}.ok{color:#070}
 </style></head><body>
 <h1>LLM Prism report</h1>
 <p>${escapeHtml(d.scope.from)} → ${escapeHtml(d.scope.to)}${d.scope.service ? ` · service ${escapeHtml(d.scope.service)}` : ''}</p>
-<table><thead><tr><th>service</th><th>SLO</th><th>SLI</th><th>objective</th><th>budget left</th><th>alert</th></tr></thead>
-<tbody>${sloRows(d)}</tbody></table>
+${d.slos === null ? `<p class="note" id="no-slo-config">${escapeHtml(noSloConfigHint())}</p>` : `<table><thead><tr><th>service</th><th>SLO</th><th>SLI</th><th>objective</th><th>budget left</th><th>alert</th></tr></thead>
+<tbody>${sloRows(d.slos)}</tbody></table>
 ${section('ttft-sli', 'TTFT SLI over time')}
 ${section('completion-sli', 'Completion SLI over time')}
-${section('burn-rates', 'Burn rate per alert window')}
+${section('burn-rates', 'Burn rate per alert window')}`}
 ${section('phases', 'Where the time goes: queue / prefill / decode p95 by model')}
 ${section('cache-misses', 'Prompt-cache misses by reason')}
 <script type="application/json" id="report-data">${scriptJson(d)}</script>

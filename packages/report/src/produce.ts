@@ -11,15 +11,18 @@ export interface ReportOutputs {
   json?: boolean;
 }
 
-/** Collects the report from open storage and writes it where asked; returns the data. */
+/**
+ * Collects the report from open storage and writes it where asked; returns the data. Without an
+ * SLO config (`undefined`) every section but the SLOs is reported and `data.slos` is `null`.
+ */
 export async function produceReport(
   storage: Pick<Storage, 'client' | 'database'>,
-  config: SloConfig,
+  config: SloConfig | undefined,
   scope: { from: number; to: number; service?: string },
   outputs: ReportOutputs,
   write: (text: string) => void = (t) => process.stdout.write(t),
 ): Promise<ReportData> {
-  const data = await collectReport({ client: storage.client, database: storage.database, config: { ...config, database: storage.database }, ...scope });
+  const data = await collectReport({ client: storage.client, database: storage.database, config: config && { ...config, database: storage.database }, ...scope });
   if (outputs.json) write(`${JSON.stringify(data, null, 2)}\n`);
   else write(formatTerminal(data));
   if (outputs.html) {

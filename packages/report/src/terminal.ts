@@ -1,5 +1,6 @@
 // The terminal report: a compact summary an on-call engineer can read in one screen.
 import type { ReportData } from './collect.ts';
+import type { SloStatus } from './slo-status.ts';
 import { table } from './table.ts';
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? '—' : Math.round(Number(v)).toString());
@@ -7,29 +8,32 @@ const pair = (a: number | null, b: number | null) => `${ms(a)} / ${ms(b)}`;
 const pct = (v: number | null, digits = 1) => (v === null ? '—' : `${(v * 100).toFixed(digits)} %`);
 const rate = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
+/** The SLO section's lines below its heading. */
+function sloSection(slos: SloStatus[]): string[] {
+  if (slos.length === 0) return ['  no SLOs configured for this scope'];
+  const windows = Object.keys(slos[0]!.burn);
+  return [
+    table(
+      ['SLO', 'SLI', 'objective', 'budget left', ...windows.map((w) => `burn ${w}`), 'alert'],
+      slos.map((s) => [
+        `${s.service}${s.model ? `/${s.model}` : ''}${s.route ? ` ${s.route}` : ''} ${s.kind === 'ttft' ? 'TTFT' : 'completion'} ≤ ${s.thresholdMs} ms`,
+        `${pct(s.sli, 2)} (${s.total})`,
+        pct(s.objective, 1),
+        pct(s.budgetRemaining, 0),
+        ...windows.map((w) => rate(s.burn[w] ?? 0)),
+        s.firing.page ? 'PAGE' : s.firing.ticket ? 'ticket' : 'ok',
+      ]),
+    ),
+    `  budget over the ${slos[0]!.window} window; page: 1h & 5m > 14.4 or 6h & 30m > 6; ticket: 1d & 2h > 3 or 3d & 6h > 1`,
+  ];
+}
+
 export function formatTerminal(d: ReportData): string {
   const out: string[] = [];
   out.push(`LLM Prism report — ${d.scope.from} → ${d.scope.to}${d.scope.service ? ` (service ${d.scope.service})` : ''}`);
 
-  out.push('', 'SLOs');
-  if (d.slos.length === 0) out.push('  no SLOs configured for this scope');
-  else {
-    const windows = Object.keys(d.slos[0]!.burn);
-    out.push(
-      table(
-        ['SLO', 'SLI', 'objective', 'budget left', ...windows.map((w) => `burn ${w}`), 'alert'],
-        d.slos.map((s) => [
-          `${s.service}${s.model ? `/${s.model}` : ''}${s.route ? ` ${s.route}` : ''} ${s.kind === 'ttft' ? 'TTFT' : 'completion'} ≤ ${s.thresholdMs} ms`,
-          `${pct(s.sli, 2)} (${s.total})`,
-          pct(s.objective, 1),
-          pct(s.budgetRemaining, 0),
-          ...windows.map((w) => rate(s.burn[w] ?? 0)),
-          s.firing.page ? 'PAGE' : s.firing.ticket ? 'ticket' : 'ok',
-        ]),
-      ),
-      `  budget over the ${d.slos[0]!.window} window; page: 1h & 5m > 14.4 or 6h & 30m > 6; ticket: 1d & 2h > 3 or 3d & 6h > 1`,
-    );
-  }
+  // Without an SLO config (slos null) there is no SLO section at all; the CLI says how to add one.
+  if (d.slos !== null) out.push('', 'SLOs', ...sloSection(d.slos));
 
   out.push('', 'TTFT anatomy by model (ms, p50 / p95)');
   out.push(
