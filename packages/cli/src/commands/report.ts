@@ -1,8 +1,9 @@
 // `llm-prism report`: SLO status, TTFT anatomy, cache misses, failures and the slowest calls, from
 // ClickHouse (the embedded data directory or a server), in the terminal, as HTML or as JSON.
+// Without llm-prism.slo.yaml (a first run in a service directory) it reports everything but the SLOs.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadSloConfig, SloConfigError } from '@llm-prism/grafana';
-import { produceReport } from '@llm-prism/report';
+import { loadSloConfig, SloConfigError, type SloConfig } from '@llm-prism/grafana';
+import { noSloConfigHint, produceReport } from '@llm-prism/report';
 import { openStorage, type StorageOptions } from '@llm-prism/storage';
 import { storageOptions, storageOptionsFrom, type StorageCliOptions } from '../storage-options.ts';
 
@@ -20,10 +21,31 @@ function instant(value: string): number {
   return t;
 }
 
+const DEFAULT_CONFIG = 'llm-prism.slo.yaml';
+
+const notFound = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+
+/**
+ * The SLO config; undefined when the default file does not exist. A file named with --config must
+ * exist, and a config that exists must be valid.
+ */
+async function sloConfig(command: Command, path: string): Promise<SloConfig | undefined> {
+  try {
+    return await loadSloConfig(path);
+  } catch (error) {
+    if (error instanceof SloConfigError) command.error(error.message);
+    if (notFound(error)) {
+      if (command.getOptionValueSource('config') === 'default') return undefined;
+      command.error(`llm-prism report: SLO config ${path} not found (named by --config; leave --config out to report without SLOs)`);
+    }
+    command.error(`llm-prism report: cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 export function registerReport(program: Command): void {
   const command = new Command('report')
     .description('summarise SLOs, latency anatomy, prompt cache and failures from stored LLM calls')
-    .option('-c, --config <file>', 'SLO config (YAML)', 'llm-prism.slo.yaml')
+    .option('-c, --config <file>', `SLO config (YAML); without it, and no ${DEFAULT_CONFIG} here, the report has no SLO section`, DEFAULT_CONFIG)
     .addOption(new Option('--since <duration>', 'report the last 30m / 24h / 7d').argParser(duration).default(86_400_000, '24h'))
     .addOption(new Option('--from <time>', 'start (ISO 8601); overrides --since').argParser(instant))
     .addOption(new Option('--to <time>', 'end (ISO 8601), default now').argParser(instant))
@@ -32,9 +54,7 @@ export function registerReport(program: Command): void {
     .option('--json', 'print the report as JSON instead of text');
   storageOptions(command).action(
     async (opts: StorageCliOptions & { config: string; since: number; from?: number; to?: number; service?: string; html?: string; json?: boolean }) => {
-      const config = await loadSloConfig(opts.config).catch((error: unknown) =>
-        command.error(error instanceof SloConfigError ? error.message : `cannot read ${opts.config}: ${String(error)}`),
-      );
+      const config = await sloConfig(command, opts.config);
       const to = opts.to ?? Date.now();
       const from = opts.from ?? to - opts.since;
       const storageOpts: StorageOptions = storageOptionsFrom(opts);
@@ -44,6 +64,8 @@ export function registerReport(program: Command): void {
       } finally {
         await storage.close();
       }
+      // On stderr, so that stdout stays the report (and --json stays JSON).
+      if (!config) console.error(noSloConfigHint(opts.config));
     },
   );
   program.addCommand(command);
