@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { sourceResolve } from './vitest.shared.ts';
 
 export default defineConfig({
+  resolve: sourceResolve,
+  ssr: { resolve: { conditions: sourceResolve!.conditions, externalConditions: sourceResolve!.conditions } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     // Load, crash and storage-fault runs take minutes: `npm run test:reliability` runs them.

@@ -20,7 +20,8 @@ import {
   type SloConfig,
   type SloKind,
 } from '@llm-prism/grafana';
-import { openStorage, tempDataDir, type Storage } from '@llm-prism/storage';
+import { openStorage, type Storage } from '@llm-prism/storage';
+import { tempDataDir } from '@llm-prism/storage/testing';
 import { INCIDENT_END, INCIDENT_START, MODELS, seedCalls, seedRows, STAMPEDE, type SeedCall } from './grafana-seed.ts';
 import { burnRate, evaluateMath, groupBy, intervalStart, quantile, sloEvents } from './grafana-truth.ts';
 

@@ -2,7 +2,8 @@
 // service on two models, then an incident hour in which 80 % of streamed calls miss the TTFT
 // threshold and 20 % of calls error mid-stream. Every call is kept as a plain TS object (the truth)
 // and turned into Collector-shaped otel_traces rows (what the dashboards query).
-import { formatTimestamp, otelTraceRow, type OtelTraceRow } from '@llm-prism/storage';
+import { formatTimestamp, type OtelTraceRow } from '@llm-prism/storage';
+import { otelTraceRow } from '@llm-prism/storage/testing';
 
 export const SERVICE = 'demo-chat';
 export const MODELS = ['gpt-4o', 'gpt-4o-mini'] as const;

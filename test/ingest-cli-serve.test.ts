@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { openStorage, tempDataDir } from '@llm-prism/storage';
+import { openStorage } from '@llm-prism/storage';
+import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, expect, test } from 'vitest';
 import { jsonRequest, jsonSpan } from '../packages/ingest/src/test-requests.ts';
 

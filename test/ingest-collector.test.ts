@@ -1,6 +1,7 @@
 // Rows written straight into otel_traces, as the OpenTelemetry Collector's ClickHouse exporter
 // does, reach the derived tables: the trace-id lookup, llm_calls and the SLO rollups.
-import { openStorage, otelTraceRow, tempDataDir, type Storage } from '@llm-prism/storage';
+import { openStorage, type Storage } from '@llm-prism/storage';
+import { otelTraceRow, tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
 let storage: Storage;

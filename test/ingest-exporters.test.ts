@@ -5,7 +5,8 @@ import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
-import { openStorage, tempDataDir, type Storage } from '@llm-prism/storage';
+import { openStorage, type Storage } from '@llm-prism/storage';
+import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startIngest, type IngestServer } from '../packages/ingest/src/index.ts';
 

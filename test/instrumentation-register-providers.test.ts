@@ -62,6 +62,7 @@ async function runApp(endpoint: string): Promise<{ stdout: string; ms: number }>
     timeout: 60_000,
     env: {
       PATH: process.env.PATH,
+      NODE_OPTIONS: process.env.NODE_OPTIONS,
       SIM_URL: sim.url,
       OTEL_SERVICE_NAME: 'providers-app',
       OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,

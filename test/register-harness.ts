@@ -62,6 +62,7 @@ export async function runUnderRegister(fixture: string, serviceName: string): Pr
       timeout: 30_000,
       env: {
         PATH: process.env.PATH,
+        NODE_OPTIONS: process.env.NODE_OPTIONS,
         OPENAI_BASE_URL: sim.openaiBaseURL,
         OPENAI_API_KEY: 'test-key',
         OTEL_SERVICE_NAME: serviceName,

@@ -2,7 +2,8 @@
 // process) with storage.insertSpans from a prepared buffer — no HTTP, no protobuf, no queue.
 import { rm } from 'node:fs/promises';
 import { decodeProtobufRequest, otlpToRows } from '@llm-prism/ingest';
-import { openStorage, tempDataDir, type OtelTraceRow } from '@llm-prism/storage';
+import { openStorage, type OtelTraceRow } from '@llm-prism/storage';
+import { tempDataDir } from '@llm-prism/storage/testing';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { serveParent } from '../lib/child.ts';
 import { BATCH_SPANS, spanFactory } from './spans.ts';

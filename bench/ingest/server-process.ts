@@ -3,7 +3,8 @@
 // and request counters.
 import { rm } from 'node:fs/promises';
 import { startIngest } from '@llm-prism/ingest';
-import { openStorage, tempDataDir } from '@llm-prism/storage';
+import { openStorage } from '@llm-prism/storage';
+import { tempDataDir } from '@llm-prism/storage/testing';
 import { serveParent } from '../lib/child.ts';
 
 const dataDir = await tempDataDir('llm-prism-bench-ingest-');

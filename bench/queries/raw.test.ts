@@ -3,7 +3,8 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ALL, expandMacros } from '@llm-prism/grafana';
-import { openStorage, tempDataDir, type Storage } from '@llm-prism/storage';
+import { openStorage, type Storage } from '@llm-prism/storage';
+import { tempDataDir } from '@llm-prism/storage/testing';
 import { ROOT } from '../lib/results.ts';
 import { loadCatalog } from './catalog.ts';
 import { generateCalls } from './generate.ts';

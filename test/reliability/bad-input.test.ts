@@ -3,7 +3,8 @@
 // allowed 4xx with a clear google.rpc.Status message (or 200, with partial_success where spans were
 // rejected), never a 5xx; valid requests sent alongside must all be stored.
 // `npm test` runs a few hundred cases with a fixed seed; `npm run test:reliability` runs thousands.
-import { openStorage, tempDataDir, type Storage } from '@llm-prism/storage';
+import { openStorage, type Storage } from '@llm-prism/storage';
+import { tempDataDir } from '@llm-prism/storage/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import {

@@ -1,7 +1,8 @@
 // AnyValue arrays and kvlists nested thousands of levels deep, in steps, so that every depth
 // between "the decoder copes" and "the decoder gives up" is tried. Each answer must be 200 or a
 // 400 naming the problem; a stack overflow past the decoder must not become a 500.
-import { openStorage, tempDataDir, type Storage } from '@llm-prism/storage';
+import { openStorage, type Storage } from '@llm-prism/storage';
+import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startIngest, type IngestServer } from '../../packages/ingest/src/index.ts';
 import { buildRequest, MESSAGE, sdkSpans, serialize, type Encoding } from './bad-inputs.ts';

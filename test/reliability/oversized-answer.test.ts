@@ -1,7 +1,7 @@
 // A client that sends an oversized body straight away (as the official exporters do) must still
 // read the 413: an answer lost to a connection reset looks like a network error, which exporters
 // retry (EPIPE and ECONNRESET are retryable) instead of dropping the batch with a clear reason.
-import { tempDataDir } from '@llm-prism/storage';
+import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { post } from './http-post.ts';
 import { freePort, startServe, stopServe, type ServeProcess } from './serve-process.ts';

@@ -34,10 +34,13 @@ export interface DemoResult {
   load: LoadProgress;
 }
 
-const sampleService = fileURLToPath(new URL('./sample-service.ts', import.meta.url));
+// Built (dist/*.js) or run from source (src/*.ts): the sample service sits beside this module.
+const sampleService = fileURLToPath(new URL(`./sample-service${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+// Resolved from this package, so the demo also runs from an install whose cwd cannot see it.
+const registerHook = import.meta.resolve('@llm-prism/instrumentation/register');
 
 async function startSampleService(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', '@llm-prism/instrumentation/register', sampleService], {
+  const child = spawn(process.execPath, ['--import', registerHook, sampleService], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

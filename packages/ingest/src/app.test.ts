@@ -1,7 +1,8 @@
 // Every bad input of POST /v1/traces against a running server on real chDB: status, message, and
 // that the valid spans of the same request were stored.
 import { gzipSync } from 'node:zlib';
-import { openStorage, tempDataDir, type Storage } from '@llm-prism/storage';
+import { openStorage, type Storage } from '@llm-prism/storage';
+import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { decodeExportResponse, decodeStatus, encodeProtobufRequest } from './otlp-codec.ts';
 import { startIngest, type IngestServer } from './server.ts';

@@ -1,6 +1,7 @@
 // Group commit against real chDB: a held first insert lets later requests queue, so they share
 // the next insert; each promise settles only once its rows are in otel_traces.
-import { openStorage, otelTraceRow, tempDataDir, type OtelTraceRow, type Storage } from '@llm-prism/storage';
+import { openStorage, type OtelTraceRow, type Storage } from '@llm-prism/storage';
+import { otelTraceRow, tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GroupCommit } from './group-commit.ts';
 import { HttpError } from './http-error.ts';

@@ -1,6 +1,7 @@
 // The insert-latency histogram against an injected storage delay, and the batch-size histogram
 // against the batches actually inserted (real chDB behind the delay).
-import { openStorage, otelTraceRow, tempDataDir, type OtelTraceRow, type Storage } from '@llm-prism/storage';
+import { openStorage, type OtelTraceRow, type Storage } from '@llm-prism/storage';
+import { otelTraceRow, tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { GroupCommit } from './group-commit.ts';
 import { IngestMetrics } from './metrics.ts';

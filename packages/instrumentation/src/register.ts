@@ -1,17 +1,33 @@
 /**
- * Zero-code entry point: `node --import @llm-prism/instrumentation/register app.js`.
+ * Zero-code entry point: `node --import @llm-prism/instrumentation/register app.js` (or
+ * `--require` for a CommonJS app).
  * Starts a NodeSDK configured by the standard OTEL_* environment variables with the LLM Prism
  * instrumentation, and flushes it when the process ends.
  */
 import module from 'node:module';
 import { diag } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { register as registerSyncHooks, supportsSyncHooks } from 'import-in-the-middle/register-hooks.mjs';
 import { LlmPrismInstrumentation } from './instrumentation.ts';
 
-// ESM apps import the SDK's .mjs files, which only import-in-the-middle's loader hook can patch.
-module.register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+const instrumentation = new LlmPrismInstrumentation();
 
-const sdk = new NodeSDK({ instrumentations: [new LlmPrismInstrumentation()] });
+// ESM apps import the SDKs' .mjs files, which only import-in-the-middle's loader hook can patch.
+// It wraps only the instrumented SDKs' modules (each wrapper costs every import, and openai 4's
+// `_shims` registry keeps state that a wrapped second copy would not see: "you must import
+// 'openai/shims/node'"). Synchronous in-thread hooks where Node supports them: with the
+// asynchronous `module.register` loader, Node 22 cannot `require()` an ES module any more
+// (ERR_METHOD_NOT_IMPLEMENTED), which breaks `--require` of this entry point and CommonJS apps
+// that require our API.
+const packages = instrumentation.getModuleDefinitions().map((d) => d.name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+const loaderOptions = {
+  include: [new RegExp(`/node_modules/(${packages.join('|')})/`)],
+  exclude: [/\/node_modules\/openai\/_shims\//],
+};
+if (supportsSyncHooks()) registerSyncHooks(loaderOptions);
+else module.register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: loaderOptions });
+
+const sdk = new NodeSDK({ instrumentations: [instrumentation] });
 sdk.start();
 
 let shutdown: Promise<void> | undefined;

@@ -2,7 +2,8 @@
 import { JSDOM } from 'jsdom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SloConfig } from '@llm-prism/grafana';
-import { formatTimestamp, openStorage, otelTraceRow, tempDataDir, type Storage } from '@llm-prism/storage';
+import { formatTimestamp, openStorage, type Storage } from '@llm-prism/storage';
+import { otelTraceRow, tempDataDir } from '@llm-prism/storage/testing';
 import { collectReport, type ReportData } from './collect.ts';
 import { CHART_IDS, renderHtml, SLO_CHART_IDS } from './html.ts';
 import { noSloConfigHint } from './no-slo-config.ts';

@@ -19,4 +19,3 @@ export {
 } from './slo-buckets.ts';
 export { type Migration, migrations, schemaDdl } from './migrations.ts';
 export { type DdlContext } from './ddl.ts';
-export { otelTraceRow, tempDataDir } from './testing.ts';

@@ -2,7 +2,8 @@
 // process is started on the same port and data directory. Every span acknowledged before or after
 // the crash must be stored; spans whose requests died with the process are re-sent by the
 // exporters' retries or lost, and the test reports how many of each.
-import { openStorage, tempDataDir, type Storage } from '@llm-prism/storage';
+import { openStorage, type Storage } from '@llm-prism/storage';
+import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, expect, test } from 'vitest';
 import { drain, loadClient, newLedger, pacedLoad } from '../load-clients.ts';
 import { freePort, startServe, stopServe, type ServeProcess } from '../serve-process.ts';

@@ -1,7 +1,8 @@
 // Load with nothing lost: the ingest (`llm-prism serve`, a child process on embedded chDB) is first
 // driven to saturation to measure its capacity, then four applications export through the official
 // OTLP protobuf exporter at 80 % of it. Every span created must be acknowledged and stored once.
-import { openStorage, tempDataDir, type Storage } from '@llm-prism/storage';
+import { openStorage, type Storage } from '@llm-prism/storage';
+import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, expect, test } from 'vitest';
 import { drain, loadClient, measureCapacity, newLedger, pacedLoad } from '../load-clients.ts';
 import { freePort, startServe, stopServe, type ServeProcess } from '../serve-process.ts';

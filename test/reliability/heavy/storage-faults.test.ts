@@ -2,7 +2,8 @@
 // ClickHouse) and attached again three times while three applications export. Ingest answers 503
 // with Retry-After and acknowledges nothing it did not store; the exporters retry. No acknowledged
 // span may be lost, and llm_calls FINAL and the rollups count every call once.
-import { openStorage, tempDataDir, type Storage } from '@llm-prism/storage';
+import { openStorage, type Storage } from '@llm-prism/storage';
+import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startIngest, type IngestServer } from '../../../packages/ingest/src/index.ts';
 import { drain, loadClient, newLedger, pacedLoad } from '../load-clients.ts';

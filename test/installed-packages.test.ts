@@ -1,0 +1,153 @@
+// The packages as users get them: built, packed, installed from the tarballs into a project outside
+// the repository and run with plain Node 22 and 24 — an ESM app with --import, a CommonJS app with
+// --require (and --import), on openai 7 and openai 4 — exporting to `llm-prism serve` from that
+// install; `llm-prism report --json` from the same install must show every call with its phases.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startSimulator, type Simulator } from '@llm-prism/simulator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installPackages, userEnv, type Installed } from './installed/install.ts';
+
+const run = promisify(execFile);
+const SCENARIO = { queueMs: 200, prefillMs: 300, chunks: 10, chunkIntervalMs: 20 };
+const LATE_MS = 600;
+
+interface App {
+  name: string;
+  file: 'chat.mjs' | 'chat.cjs';
+  openai: 'app' | 'openai4';
+  flag: '--import' | '--require';
+}
+const APPS: App[] = [
+  { name: 'esm-openai7', file: 'chat.mjs', openai: 'app', flag: '--import' },
+  { name: 'cjs-openai7', file: 'chat.cjs', openai: 'app', flag: '--require' },
+  { name: 'cjs-import-openai7', file: 'chat.cjs', openai: 'app', flag: '--import' },
+  { name: 'esm-openai4', file: 'chat.mjs', openai: 'openai4', flag: '--import' },
+  { name: 'cjs-openai4', file: 'chat.cjs', openai: 'openai4', flag: '--require' },
+];
+
+interface AnatomyRow {
+  model: string;
+  calls: number;
+  streamed: number;
+  queue_p50: number | null;
+  ttft_p50: number | null;
+  decode_p50: number | null;
+}
+interface ReportJson {
+  slos: unknown;
+  anatomy: AnatomyRow[];
+  outcomes: Array<{ model: string; outcome: string; finish_reason: string; calls: number }>;
+}
+
+let installed: Installed;
+let sim: Simulator;
+
+beforeAll(async () => {
+  installed = await installPackages();
+  for (const app of APPS) {
+    const dir = app.openai === 'app' ? installed.dir : installed.openai4Dir;
+    await copyFile(fileURLToPath(new URL(`installed/apps/${app.file}`, import.meta.url)), join(dir, app.file));
+  }
+  sim = await startSimulator({ port: 0, defaultScenario: SCENARIO });
+}, 600_000);
+
+afterAll(async () => {
+  await sim?.close();
+});
+
+/** `llm-prism serve` started from the install, as `npx llm-prism serve` would. */
+async function startServe(node: string, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const bin = join(installed.dir, 'node_modules', '.bin', 'llm-prism');
+  const child = spawn(node, [bin, 'serve', '--port', '0', '--data-dir', dataDir], { cwd: installed.dir, env: installed.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 60_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /listening on (http:\/\/[^/\s]+)\/v1\/traces/.exec(stderr);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  return { child, url };
+}
+
+function expectWithin(actual: number | null | undefined, expected: number, label: string): void {
+  const tolerance = Math.max(expected * 0.1, 30);
+  expect(actual, label).toBeTypeOf('number');
+  expect(Math.abs(actual! - expected), `${label}: ${actual} ms vs ${expected} ms (±${tolerance})`).toBeLessThanOrEqual(tolerance);
+}
+
+describe.each(['22', '24'] as const)('installed from tarballs, Node %s', (version) => {
+  const outputs = new Map<string, string>();
+  const reports = new Map<string, ReportJson>();
+  const service = (app: App): string => `installed-${app.name}-node${version}`;
+
+  beforeAll(async () => {
+    const node = installed.node[version];
+    const { stdout: v } = await run(node, ['--version']);
+    expect(v.trim()).toMatch(new RegExp(`^v${version}\\.`));
+    const dataDir = await mkdtemp(join(tmpdir(), 'llm-prism-installed-data-'));
+    const serve = await startServe(node, dataDir);
+    try {
+      for (const app of APPS) {
+        const { stdout } = await run(node, [app.flag, '@llm-prism/instrumentation/register', app.file], {
+          cwd: app.openai === 'app' ? installed.dir : installed.openai4Dir,
+          timeout: 60_000,
+          env: userEnv({
+            SIM_URL: sim.openaiBaseURL,
+            LATE_MS: String(LATE_MS),
+            OTEL_SERVICE_NAME: service(app),
+            OTEL_EXPORTER_OTLP_ENDPOINT: serve.url,
+            OTEL_METRICS_EXPORTER: 'none',
+            OTEL_LOGS_EXPORTER: 'none',
+          }),
+        });
+        outputs.set(app.name, stdout);
+      }
+    } finally {
+      serve.child.kill('SIGTERM');
+      await once(serve.child, 'exit');
+    }
+    for (const app of APPS) {
+      const { stdout } = await run(node, [join(installed.dir, 'node_modules', '.bin', 'llm-prism'), 'report', '--json', '--since', '1h', '--service', service(app), '--data-dir', dataDir], {
+        cwd: installed.dir,
+        env: installed.env,
+        timeout: 60_000,
+      });
+      reports.set(app.name, JSON.parse(stdout) as ReportJson);
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  }, 300_000);
+
+  it.each(APPS)('$name ($flag): the app runs unchanged and the report shows both calls with their phases', (app) => {
+    const out = JSON.parse(outputs.get(app.name)!) as { streamed: number; answered: number; api?: string };
+    expect(out.streamed).toBeGreaterThan(0);
+    expect(out.answered).toBeGreaterThan(0);
+    if (app.file === 'chat.cjs') expect(out.api).toBe('function');
+
+    const report = reports.get(app.name)!;
+    expect(report.slos).toBeNull();
+    const streamed = report.anatomy.find((r) => r.model === 'gpt-4o');
+    const plain = report.anatomy.find((r) => r.model === 'gpt-4o-mini');
+    expect(streamed).toMatchObject({ calls: 1, streamed: 1 });
+    expect(plain).toMatchObject({ calls: 1, streamed: 0 });
+    // Arrival times, not the late reader's: queue, TTFT and decode are the simulator's delays.
+    expectWithin(streamed!.queue_p50, SCENARIO.queueMs, 'queue');
+    expectWithin(streamed!.ttft_p50, SCENARIO.queueMs + SCENARIO.prefillMs, 'TTFT');
+    expectWithin(streamed!.decode_p50, (SCENARIO.chunks - 1) * SCENARIO.chunkIntervalMs, 'decode');
+    expect(report.outcomes.map((o) => [o.model, o.outcome, o.finish_reason, o.calls]).sort()).toEqual([
+      ['gpt-4o', 'success', 'stop', 1],
+      ['gpt-4o-mini', 'success', 'stop', 1],
+    ]);
+  });
+});
