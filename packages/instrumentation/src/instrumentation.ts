@@ -7,94 +7,28 @@ import {
   InstrumentationBase,
   InstrumentationNodeModuleDefinition,
   InstrumentationNodeModuleFile,
+  isWrapped,
 } from '@opentelemetry/instrumentation';
-import { cacheAttributes, CacheTracker, segmentsFor, type Provider } from './cache/index.ts';
+import { cacheAttributes, CacheTracker, segmentsFor } from './cache/index.ts';
 import { CallRecorder, type CacheAttributes, type CallSummary } from './call-recorder.ts';
 import { currentLlmContext } from './context.ts';
-import { sdkCallSpan, withSdkTracingOff } from './anthropic-tracing.ts';
+import { withSdkTracingOff } from './anthropic-tracing.ts';
 import { GenAiMetrics } from './metrics.ts';
-import { anthropicMessages } from './providers/anthropic.ts';
-import { geminiGenerateContent, geminiStreamGenerateContent } from './providers/gemini.ts';
-import { openaiChat, openaiResponses } from './providers/openai.ts';
-import type { LlmPrismInstrumentationConfig, ProviderAdapter } from './types.ts';
+import { SDKS, type PatchTarget } from './sdks.ts';
+import type { LlmPrismInstrumentationConfig } from './types.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 import { callScope, installWireTap } from './wire-tap.ts';
 
 type SdkMethod = (this: unknown, ...args: unknown[]) => unknown;
-
-interface PatchTarget {
-  /** Export that holds the resource class, e.g. `Completions`. */
-  exportName: string;
-  /** The prototype method that starts one model call. */
-  methodName: string;
-  adapter: ProviderAdapter;
-  provider: Provider;
-  /** The SDK method, as the prompt-cache classifier names request shapes. */
-  method: string;
-  /** The client's base URL, read from the resource instance. */
-  baseURL(resource: unknown): unknown;
-  /** A span the SDK itself passed down in the request options, to parent ours. */
-  parentSpan?(options: unknown): Span | undefined;
-}
-
-interface SdkDefinition {
-  module: string;
-  versions: string[];
-  /** Classes exported by the package entry point (CommonJS or ESM, whichever the app loads). */
-  main?: PatchTarget[];
-  /** Internal module files without extension (each shipped as CommonJS and ESM) and what each exports. */
-  files: Array<[path: string, targets: PatchTarget[]]>;
-  extensions: string[];
-  /** The SDK's own tracing module (its `resolveOpenTelemetryOptions`), see anthropic-tracing.ts. */
-  sdkTracing?: string;
-}
-
-const stainlessBaseURL = (resource: unknown): unknown => (resource as { _client?: { baseURL?: unknown } })._client?.baseURL;
-
-const SDKS: SdkDefinition[] = [
-  {
-    module: 'openai',
-    versions: ['>=7.0.0 <8'],
-    extensions: ['.js', '.mjs'],
-    files: [
-      ['openai/resources/chat/completions/completions', [{ exportName: 'Completions', methodName: 'create', adapter: openaiChat, provider: 'openai', method: 'chat.completions.create', baseURL: stainlessBaseURL }]],
-      ['openai/resources/responses/responses', [{ exportName: 'Responses', methodName: 'create', adapter: openaiResponses, provider: 'openai', method: 'responses.create', baseURL: stainlessBaseURL }]],
-    ],
-  },
-  {
-    // `messages.stream()` and `messages.parse()` call `create`.
-    module: '@anthropic-ai/sdk',
-    versions: ['>=1.0.0 <2'],
-    extensions: ['.js', '.mjs'],
-    files: [['@anthropic-ai/sdk/resources/messages/messages', [{ exportName: 'Messages', methodName: 'create', adapter: anthropicMessages, provider: 'anthropic', method: 'messages.create', baseURL: stainlessBaseURL, parentSpan: sdkCallSpan }]]],
-    sdkTracing: '@anthropic-ai/sdk/internal/tracing',
-  },
-  {
-    // `generateContent(Stream)` are per-instance arrow functions; each model request (also within
-    // automatic function calling and continuation) goes through these prototype methods.
-    module: '@google/genai',
-    versions: ['>=3.0.0 <4'],
-    extensions: [],
-    main: [
-      { exportName: 'Models', methodName: 'generateContentInternal', adapter: geminiGenerateContent, provider: 'gemini', method: 'models.generateContent', baseURL: geminiBaseURL },
-      { exportName: 'Models', methodName: 'generateContentStreamInternal', adapter: geminiStreamGenerateContent, provider: 'gemini', method: 'models.generateContentStream', baseURL: geminiBaseURL },
-    ],
-    files: [],
-  },
-];
-
-function geminiBaseURL(resource: unknown): unknown {
-  const api = (resource as { apiClient?: { getBaseUrl?: () => unknown } }).apiClient;
-  return typeof api?.getBaseUrl === 'function' ? api.getBaseUrl() : undefined;
-}
 
 function captureFromEnv(): boolean {
   return process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === 'true';
 }
 
 /**
- * The promise that settles with the call's HTTP outcome: the Stainless SDKs' APIPromise exposes the
- * raw response promise (observing it parses nothing); Gemini's methods return a plain promise.
+ * The promise that settles with the call's HTTP outcome: the Stainless SDKs' APIPromise (openai
+ * 4–7, `@anthropic-ai/sdk` 0.14–1.x) exposes the raw response promise as `responsePromise`
+ * (observing it parses nothing); Gemini's methods return a plain promise.
  */
 function responsePromiseOf(result: unknown): Promise<unknown> | undefined {
   const p = (result as { responsePromise?: unknown } | null)?.responsePromise;
@@ -115,12 +49,12 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
     return SDKS.map((sdk) => {
-      const files = sdk.files.flatMap(([path, targets]) =>
+      const files = sdk.files.flatMap(({ path, versions, targets }) =>
         sdk.extensions.map(
           (ext) =>
             new InstrumentationNodeModuleFile(
               `${path}${ext}`,
-              sdk.versions,
+              versions,
               (exports: Record<string, unknown>) => this.#patch(exports, targets),
               (exports: Record<string, unknown>) => this.#unpatch(exports, targets),
             ),
@@ -164,7 +98,8 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   #patch(exports: Record<string, unknown>, targets: PatchTarget[]): Record<string, unknown> {
     for (const target of targets) {
       const proto = (exports[target.exportName] as { prototype?: Record<string, unknown> } | undefined)?.prototype;
-      if (proto && typeof proto[target.methodName] === 'function') {
+      // Never twice: one call, one recorder (a re-export of an already patched class, say).
+      if (proto && typeof proto[target.methodName] === 'function' && !isWrapped(proto[target.methodName])) {
         this._wrap(proto, target.methodName, (original) => this.#wrapCall(original as SdkMethod, target));
       }
     }

@@ -1,154 +1,22 @@
 /**
- * Taps undici's diagnostics_channel events so that every timestamp is the arrival time of bytes
- * from the network, whether or not (and whenever) the application reads the body.
+ * Taps the HTTP clients' diagnostics_channel events so that every timestamp is the arrival time of
+ * bytes from the network, whether or not (and whenever) the application reads the body: undici's
+ * (Node's `fetch`, which the current SDKs use) here, `node:http`'s (node-fetch, which openai 4 and
+ * `@anthropic-ai/sdk` < 0.50 use in Node) in http-tap.ts. Both feed a ResponseReader per attempt.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnosticsChannel from 'node:diagnostics_channel';
-import zlib from 'node:zlib';
 import { diag } from '@opentelemetry/api';
-import { createParser, type EventSourceParser } from 'eventsource-parser';
-import type { AttemptListener, CallListener } from './types.ts';
+import { callScope } from './call-scope.ts';
+import { installHttpTap } from './http-tap.ts';
+import { headerMap, ResponseReader } from './response-reader.ts';
 
-/** The call whose SDK code is running; undici requests created in it are its attempts. */
-export const callScope = new AsyncLocalStorage<CallListener>();
-
-/** Non-streamed bodies larger than this are not decoded (usage would be lost, nothing else). */
-const MAX_BUFFERED_BODY = 8 * 1024 * 1024;
+export { callScope } from './call-scope.ts';
 
 interface UndiciMessage {
   request: object;
   response?: { statusCode: number; headers: Buffer[] };
   chunk?: Buffer;
   error?: unknown;
-}
-
-function headerMap(raw: Buffer[]): Map<string, string> {
-  const map = new Map<string, string>();
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
-    const value = raw[i + 1]!.toString('latin1');
-    const prev = map.get(name);
-    map.set(name, prev === undefined ? value : `${prev}, ${value}`);
-  }
-  return map;
-}
-
-type Decompressor = zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | zlib.ZstdDecompress;
-
-function createDecompressor(encoding: string | undefined): Decompressor | undefined {
-  switch (encoding?.trim().toLowerCase()) {
-    case 'gzip':
-    case 'x-gzip':
-      return zlib.createGunzip();
-    case 'deflate':
-      return zlib.createInflate();
-    case 'br':
-      return zlib.createBrotliDecompress();
-    case 'zstd':
-      return zlib.createZstdDecompress();
-    default:
-      return undefined;
-  }
-}
-
-function decompressSync(encoding: string | undefined, body: Buffer): Buffer {
-  switch (encoding?.trim().toLowerCase()) {
-    case 'gzip':
-    case 'x-gzip':
-      return zlib.gunzipSync(body);
-    case 'deflate':
-      return zlib.inflateSync(body);
-    case 'br':
-      return zlib.brotliDecompressSync(body);
-    case 'zstd':
-      return zlib.zstdDecompressSync(body);
-    default:
-      return body;
-  }
-}
-
-/** Decodes one response body and forwards it to the attempt's listener. */
-class ResponseReader {
-  readonly listener: AttemptListener;
-  #sse: EventSourceParser | undefined;
-  #decoder = new TextDecoder();
-  #decompressor: Decompressor | undefined;
-  #encoding: string | undefined;
-  #buffered: Buffer[] | undefined;
-  #bufferedBytes = 0;
-  /** Arrival time of the bytes being parsed right now. */
-  #arrival = 0;
-  #ended = false;
-
-  constructor(listener: AttemptListener) {
-    this.listener = listener;
-  }
-
-  headers(status: number, headers: ReadonlyMap<string, string>, at: number): void {
-    this.listener.headers(status, headers, at);
-    this.#encoding = headers.get('content-encoding');
-    if (/^text\/event-stream\b/i.test(headers.get('content-type') ?? '')) {
-      this.#sse = createParser({
-        onEvent: (e) => this.listener.sseEvent({ event: e.event, data: e.data }, this.#arrival),
-      });
-      this.#decompressor = createDecompressor(this.#encoding);
-      // Decompressed output is attributed to the arrival of the latest compressed bytes.
-      this.#decompressor?.on('data', (data: Buffer) => this.#guard(() => this.#feedSse(data)));
-      this.#decompressor?.on('error', (err) => diag.debug('llm-prism: SSE decompression failed', err));
-    } else {
-      this.#buffered = [];
-    }
-  }
-
-  chunk(chunk: Buffer, at: number): void {
-    this.#arrival = at;
-    if (this.#sse) {
-      if (this.#decompressor) this.#decompressor.write(chunk);
-      else this.#feedSse(chunk);
-    } else if (this.#buffered) {
-      this.#bufferedBytes += chunk.length;
-      if (this.#bufferedBytes > MAX_BUFFERED_BODY) this.#buffered = undefined;
-      else this.#buffered.push(chunk);
-    }
-  }
-
-  end(at: number): void {
-    if (this.#decompressor) {
-      // The decompressor emits its last output asynchronously; end the attempt after it.
-      this.#decompressor.once('end', () => this.#guard(() => this.#finish(at)));
-      this.#decompressor.end();
-      return;
-    }
-    this.#finish(at);
-  }
-
-  error(error: unknown, at: number): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#decompressor?.destroy();
-    this.listener.error(error, at);
-  }
-
-  #feedSse(bytes: Buffer): void {
-    this.#sse!.feed(this.#decoder.decode(bytes, { stream: true }));
-  }
-
-  #finish(at: number): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    if (this.#buffered) {
-      this.listener.body(decompressSync(this.#encoding, Buffer.concat(this.#buffered)).toString('utf8'), at);
-    }
-    this.listener.end(at);
-  }
-
-  #guard(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      diag.debug('llm-prism: wire tap callback failed', err);
-    }
-  }
 }
 
 const readers = new WeakMap<object, ResponseReader>();
@@ -165,17 +33,43 @@ function safely(handler: (message: UndiciMessage, at: number) => void) {
   };
 }
 
+/**
+ * Node 22 bundles undici 6, which has no `bodyChunkReceived` channel. There the tap wraps the
+ * request's `onData`, which undici calls as body bytes come off the socket (where undici 7
+ * publishes that channel), so arrival times hold on both.
+ */
+const BODY_CHUNK_CHANNEL = Number(process.versions.undici?.split('.')[0]) >= 7;
+/** Requests whose chunks come through the wrapper: an npm `undici` 7 there still publishes the channel. */
+const wrapped = new WeakSet<object>();
+
+function tapOnData(request: object): void {
+  const target = request as { onData?: (this: unknown, chunk: Buffer) => unknown };
+  const original = target.onData;
+  if (typeof original !== 'function') return;
+  wrapped.add(request);
+  const onChunk = safely(({ chunk }, at) => {
+    if (chunk) readers.get(request)?.chunk(chunk, at);
+  });
+  target.onData = function onData(this: unknown, chunk: Buffer): unknown {
+    onChunk({ request, chunk });
+    return original.call(this, chunk);
+  };
+}
+
 let installed = false;
 
-/** Subscribes to undici's request events once per process. */
+/** Subscribes to undici's and node:http's request events once per process. */
 export function installWireTap(): void {
   if (installed) return;
   installed = true;
+  installHttpTap();
   diagnosticsChannel.subscribe(
     'undici:request:create',
     safely(({ request }, at) => {
       const call = callScope.getStore();
-      if (call) readers.set(request, new ResponseReader(call.attempt(at)));
+      if (!call) return;
+      readers.set(request, new ResponseReader(call.attempt(at)));
+      if (!BODY_CHUNK_CHANNEL) tapOnData(request);
     }),
   );
   // From here on the async context may be another request's (keep-alive sockets): use the map.
@@ -188,7 +82,7 @@ export function installWireTap(): void {
   diagnosticsChannel.subscribe(
     'undici:request:bodyChunkReceived',
     safely(({ request, chunk }, at) => {
-      if (chunk) readers.get(request)?.chunk(chunk, at);
+      if (chunk && !wrapped.has(request)) readers.get(request)?.chunk(chunk, at);
     }),
   );
   diagnosticsChannel.subscribe(

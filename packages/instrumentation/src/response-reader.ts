@@ -1,0 +1,151 @@
+/**
+ * One HTTP response as the wire taps see it (wire-tap.ts: undici; http-tap.ts: node:http), decoded
+ * at the arrival of its bytes: decompression, SSE parsing, JSON bodies buffered to their end.
+ */
+import zlib from 'node:zlib';
+import { diag } from '@opentelemetry/api';
+import { createParser, type EventSourceParser } from 'eventsource-parser';
+import type { AttemptListener } from './types.ts';
+
+/** Non-streamed bodies larger than this are not decoded (usage would be lost, nothing else). */
+const MAX_BUFFERED_BODY = 8 * 1024 * 1024;
+
+const latin1 = (v: Buffer | string): string => (typeof v === 'string' ? v : v.toString('latin1'));
+
+/**
+ * Response headers as one map: names lower-cased, repeated headers joined with `, `. Takes the raw
+ * `[name, value, name, value, …]` list either transport hands over (undici: Buffers; node:http:
+ * strings).
+ */
+export function headerMap(raw: ReadonlyArray<Buffer | string>): Map<string, string> {
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = latin1(raw[i]!).toLowerCase();
+    const value = latin1(raw[i + 1]!);
+    const prev = map.get(name);
+    map.set(name, prev === undefined ? value : `${prev}, ${value}`);
+  }
+  return map;
+}
+
+type Decompressor = zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | zlib.ZstdDecompress;
+
+function createDecompressor(encoding: string | undefined): Decompressor | undefined {
+  switch (encoding?.trim().toLowerCase()) {
+    case 'gzip':
+    case 'x-gzip':
+      return zlib.createGunzip();
+    case 'deflate':
+      return zlib.createInflate();
+    case 'br':
+      return zlib.createBrotliDecompress();
+    case 'zstd':
+      return zlib.createZstdDecompress();
+    default:
+      return undefined;
+  }
+}
+
+function decompressSync(encoding: string | undefined, body: Buffer): Buffer {
+  switch (encoding?.trim().toLowerCase()) {
+    case 'gzip':
+    case 'x-gzip':
+      return zlib.gunzipSync(body);
+    case 'deflate':
+      return zlib.inflateSync(body);
+    case 'br':
+      return zlib.brotliDecompressSync(body);
+    case 'zstd':
+      return zlib.zstdDecompressSync(body);
+    default:
+      return body;
+  }
+}
+
+/**
+ * Decodes one response body as it arrives and forwards it to the attempt's listener: SSE events
+ * (after decompression) with the arrival time of their last byte, other bodies whole at their end.
+ * Both transports (undici and node:http) feed it the same way.
+ */
+export class ResponseReader {
+  readonly listener: AttemptListener;
+  #sse: EventSourceParser | undefined;
+  #decoder = new TextDecoder();
+  #decompressor: Decompressor | undefined;
+  #encoding: string | undefined;
+  #buffered: Buffer[] | undefined;
+  #bufferedBytes = 0;
+  /** Arrival time of the bytes being parsed right now. */
+  #arrival = 0;
+  #ended = false;
+
+  constructor(listener: AttemptListener) {
+    this.listener = listener;
+  }
+
+  headers(status: number, headers: ReadonlyMap<string, string>, at: number): void {
+    this.listener.headers(status, headers, at);
+    this.#encoding = headers.get('content-encoding');
+    if (/^text\/event-stream\b/i.test(headers.get('content-type') ?? '')) {
+      this.#sse = createParser({
+        onEvent: (e) => this.listener.sseEvent({ event: e.event, data: e.data }, this.#arrival),
+      });
+      this.#decompressor = createDecompressor(this.#encoding);
+      // Decompressed output is attributed to the arrival of the latest compressed bytes.
+      this.#decompressor?.on('data', (data: Buffer) => this.#guard(() => this.#feedSse(data)));
+      this.#decompressor?.on('error', (err) => diag.debug('llm-prism: SSE decompression failed', err));
+    } else {
+      this.#buffered = [];
+    }
+  }
+
+  chunk(chunk: Buffer, at: number): void {
+    this.#arrival = at;
+    if (this.#sse) {
+      if (this.#decompressor) this.#decompressor.write(chunk);
+      else this.#feedSse(chunk);
+    } else if (this.#buffered) {
+      this.#bufferedBytes += chunk.length;
+      if (this.#bufferedBytes > MAX_BUFFERED_BODY) this.#buffered = undefined;
+      else this.#buffered.push(chunk);
+    }
+  }
+
+  end(at: number): void {
+    if (this.#decompressor) {
+      // The decompressor emits its last output asynchronously; end the attempt after it.
+      this.#decompressor.once('end', () => this.#guard(() => this.#finish(at)));
+      this.#decompressor.end();
+      return;
+    }
+    this.#finish(at);
+  }
+
+  error(error: unknown, at: number): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#decompressor?.destroy();
+    this.listener.error(error, at);
+  }
+
+  #feedSse(bytes: Buffer): void {
+    this.#sse!.feed(this.#decoder.decode(bytes, { stream: true }));
+  }
+
+  #finish(at: number): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (this.#buffered) {
+      this.listener.body(decompressSync(this.#encoding, Buffer.concat(this.#buffered)).toString('utf8'), at);
+    }
+    this.listener.end(at);
+  }
+
+  #guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      diag.debug('llm-prism: wire tap callback failed', err);
+    }
+  }
+}
