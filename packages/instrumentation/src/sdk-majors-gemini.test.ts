@@ -1,0 +1,157 @@
+/** The span contract on every supported `@google/genai` major, each a real install (sdk-majors-harness.ts). */
+import { SpanStatusCode } from '@opentelemetry/api';
+import type { GenerateContentResponse, GoogleGenAI } from '@google/genai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { scenarioHeaders, type Scenario } from '@llm-prism/simulator';
+import { expectFaithful, loadSdk, recordFidelity, uniquePrompt, type SdkMajor } from './sdk-majors-harness.ts';
+import { TIMING, createHarness, durationMs, endMs, expectStreamedTree, finishedCalls, sleep, startMs, treeOf, type Harness } from './test-harness.ts';
+
+interface GeminiMajor extends SdkMajor {
+  /** `httpOptions.retryOptions` exists (the SDK retries nothing without it). */
+  retries: boolean;
+}
+
+const MAJORS: GeminiMajor[] = [
+  { label: 'genai 1.1', module: '@google/genai', fixture: 'genai-1', version: /^1\.1\./, transport: 'undici', retries: false },
+  { label: 'genai 2', module: '@google/genai', fixture: 'genai-2', version: /^2\./, transport: 'undici', retries: true },
+  { label: 'genai 3', module: '@google/genai', version: /^3\./, transport: 'undici', retries: true },
+];
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterAll(() => h.close());
+beforeEach(() => h.exporter.reset());
+
+const model = 'gemini-2.5-flash';
+const now = () => performance.timeOrigin + performance.now();
+/** Request parameters selecting a simulator scenario (Gemini takes headers in `config.httpOptions`). */
+const request = (s: Scenario) => ({ model, contents: uniquePrompt('What is the weather in Paris?'), config: { httpOptions: { headers: scenarioHeaders(s) } } });
+
+async function drain(stream: AsyncIterable<GenerateContentResponse>): Promise<GenerateContentResponse[]> {
+  const chunks: GenerateContentResponse[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
+describe.each(MAJORS)('$label', (major) => {
+  let sdk: typeof import('@google/genai');
+  let client: GoogleGenAI;
+  let plain: GoogleGenAI;
+  beforeAll(async () => {
+    const loaded = await loadSdk<typeof import('@google/genai')>(major);
+    sdk = loaded.patched;
+    const options = { apiKey: 'test-key', httpOptions: { baseUrl: h.sim.geminiBaseURL } };
+    client = new loaded.patched.GoogleGenAI(options);
+    plain = new loaded.plain.GoogleGenAI(options);
+    // A first request pays for lazy loading (the SDK's modules, Node's fetch): not a contract matter.
+    await client.models.generateContent(request({ chunks: 1 }));
+    await plain.models.generateContent(request({ chunks: 1 }));
+  });
+
+  it('generateContentStream: queue, TTFT and decode at arrival, with a consumer that reads late', TIMING, async () => {
+    const s = { queueMs: 150, prefillMs: 200, chunks: 12, chunkIntervalMs: 20 };
+    const started = now();
+    const stream = await client.models.generateContentStream(request({ ...s, tokensPerChunk: 2 }));
+    await sleep(800); // the whole answer arrives meanwhile, unread
+    const pullStart = now();
+    const chunks = await drain(stream);
+
+    const [call] = await finishedCalls(h.exporter);
+    recordFidelity(major.label, 'generateContentStream', s, treeOf(h.exporter, call!));
+    const t = expectStreamedTree(h.exporter, call!, { name: `generate_content ${model}`, started, pullStart, ...s });
+    expectFaithful(durationMs(t.queue!), s.queueMs, 'queue');
+    expectFaithful(durationMs(t.ttft!), s.queueMs + s.prefillMs, 'ttft');
+    expectFaithful(durationMs(t.decode!), (s.chunks - 1) * s.chunkIntervalMs, 'decode');
+    const last = chunks.at(-1)!;
+    expect(t.call.attributes).toMatchObject({
+      'gen_ai.provider.name': 'gcp.gemini',
+      'gen_ai.request.model': model,
+      'gen_ai.request.stream': true,
+      'gen_ai.response.id': last.responseId ?? expect.any(String),
+      'gen_ai.response.model': last.modelVersion,
+      'gen_ai.response.finish_reasons': ['STOP'],
+      'gen_ai.usage.input_tokens': last.usageMetadata!.promptTokenCount,
+      'gen_ai.usage.output_tokens': 24,
+      'server.address': '127.0.0.1',
+      'llm.stream.chunks': 12,
+      'llm.attempts': 1,
+      'llm.outcome': 'success',
+    });
+  });
+
+  it('generateContent: llm.queue to the headers and the usage', TIMING, async () => {
+    const response = await client.models.generateContent(request({ queueMs: 100, prefillMs: 100, chunks: 5, chunkIntervalMs: 20 }));
+    const [call] = await finishedCalls(h.exporter);
+    const t = treeOf(h.exporter, call!);
+    expect(t.all.map((s) => s.name).sort()).toEqual([`generate_content ${model}`, 'llm.queue']);
+    // Answered in one piece once generated: 100 + 100 + 4 × 20 ms.
+    expectFaithful(durationMs(t.queue!), 280, 'queue');
+    expect(t.call.attributes).toMatchObject({
+      'gen_ai.request.stream': false,
+      // 1.1 drops responseId from its objects; the span has it from the wire.
+      'gen_ai.response.id': response.responseId ?? expect.any(String),
+      'gen_ai.usage.output_tokens': response.usageMetadata!.candidatesTokenCount,
+      'llm.outcome': 'success',
+    });
+  });
+
+  it('function calls get llm.tool_call spans inside llm.decode', async () => {
+    const toolCalls = [
+      { name: 'get_weather', arguments: '{"city":"Paris"}' },
+      { name: 'get_time', arguments: '{"tz":"Europe/Paris"}' },
+    ];
+    const chunks = await drain(await client.models.generateContentStream(request({ chunks: 3, chunkIntervalMs: 10, toolCalls })));
+    const [call] = await finishedCalls(h.exporter);
+    const t = treeOf(h.exporter, call!);
+    expect(t.tools.map((s) => s.name)).toEqual(['llm.tool_call get_weather', 'llm.tool_call get_time']);
+    expect(t.tools.map((s) => s.attributes['gen_ai.tool.call.id'])).toEqual(chunks.flatMap((c) => c.functionCalls ?? []).map((c) => c.id));
+    for (const tool of t.tools) {
+      expect(startMs(tool)).toBeGreaterThanOrEqual(startMs(t.decode!));
+      expect(endMs(tool)).toBeLessThanOrEqual(endMs(t.decode!));
+    }
+    expect(t.call.attributes).toMatchObject({ 'llm.stream.chunks': 3 + 2, 'gen_ai.response.finish_reasons': ['STOP'], 'llm.outcome': 'success' });
+  });
+
+  it('an error in the stream → ERROR after output, the SDK error unchanged', async () => {
+    const run = async (c: GoogleGenAI) => {
+      let received = 0;
+      const stream = await c.models.generateContentStream(request({ chunks: 10, chunkIntervalMs: 10, failAfterChunks: 4 }));
+      const error = await (async () => {
+        for await (const chunk of stream) if (chunk.text) received++;
+      })().catch((e: unknown) => e);
+      return { received, name: (error as Error | undefined)?.constructor.name, message: (error as Error | undefined)?.message.replace(/#\d+/, '') };
+    };
+    const instrumented = await run(client);
+    expect(instrumented).toEqual(await run(plain));
+    // 1.x ends the iteration quietly at an error payload, later majors throw ApiError.
+    expect(instrumented.received).toBe(4);
+    const [call] = await finishedCalls(h.exporter);
+    expect(call!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(call!.attributes).toMatchObject({ 'llm.outcome': 'error', 'error.type': 'UNAVAILABLE', 'llm.stream.chunks': 4 });
+  });
+
+  it.runIf(major.retries)('retries asked for with httpOptions.retryOptions are attempts inside llm.queue', TIMING, async () => {
+    const retrying = new sdk.GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: h.sim.geminiBaseURL, retryOptions: { attempts: 2, initialDelay: 0.05, maxDelay: 0.1 } } });
+    await drain(await retrying.models.generateContentStream(request({ httpErrors: { status: 503, count: 1 }, prefillMs: 100, chunks: 2 })));
+    const [call] = await finishedCalls(h.exporter);
+    const t = treeOf(h.exporter, call!);
+    const answering = h.sim.requests.at(-1)!;
+    expect(answering.attempt).toBe(1);
+    expectFaithful(endMs(t.queue!) - answering.receivedAt, 0, 'queue end vs answering attempt');
+    expectFaithful(durationMs(t.ttft!) - durationMs(t.queue!), 100, 'prefill after the retry');
+    expect(t.call.attributes).toMatchObject({ 'llm.attempts': 2, 'llm.retries': 1, 'llm.outcome': 'success' });
+    expect(t.queue!.events.map((e) => e.attributes?.['http.response.status_code'])).toEqual([503, 200]);
+  });
+
+  it('a dropped connection → ERROR', async () => {
+    const stream = await client.models.generateContentStream(request({ chunks: 10, chunkIntervalMs: 30, failAfterChunks: 3, failMode: 'drop' }));
+    const error = await drain(stream).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    const [call] = await finishedCalls(h.exporter);
+    expect(call!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(call!.attributes).toMatchObject({ 'llm.outcome': 'error', 'error.type': 'UND_ERR_SOCKET' });
+    expect(call!.attributes['llm.stream.chunks']).toBeLessThanOrEqual(3);
+  });
+});
