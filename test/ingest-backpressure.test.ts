@@ -9,7 +9,7 @@ import { openStorage, type Storage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startIngest, type IngestServer } from '../packages/ingest/src/index.ts';
-import { scrapeMetric } from '../packages/ingest/src/test-requests.ts';
+import { scrapeMetric } from '../packages/ingest/test/requests.ts';
 
 let storage: Storage;
 let server: IngestServer;

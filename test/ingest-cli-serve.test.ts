@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { openStorage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, expect, test } from 'vitest';
-import { jsonRequest, jsonSpan } from '../packages/ingest/src/test-requests.ts';
+import { jsonRequest, jsonSpan } from '../packages/ingest/test/requests.ts';
 
 const bin = fileURLToPath(new URL('../packages/cli/src/bin.ts', import.meta.url));
 let child: ChildProcess | undefined;

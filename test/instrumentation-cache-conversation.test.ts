@@ -7,7 +7,7 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withLlmContext } from '../packages/instrumentation/src/index.ts';
-import { createHarness, finishedCalls, sleep, type Harness } from '../packages/instrumentation/src/test-harness.ts';
+import { createHarness, finishedCalls, sleep, type Harness } from '../packages/instrumentation/test/harness.ts';
 
 const TTL_MS = 2000;
 const MIN_TOKENS = 64;

@@ -12,7 +12,7 @@ import { openStorage, type Storage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startIngest, type IngestServer } from '../../packages/ingest/src/index.ts';
-import { jsonRequest, jsonSpan } from '../../packages/ingest/src/test-requests.ts';
+import { jsonRequest, jsonSpan } from '../../packages/ingest/test/requests.ts';
 import { sdkSpans } from './bad-inputs.ts';
 import { otlpMessage, post } from './http-post.ts';
 import { report } from './tally.ts';

@@ -6,7 +6,7 @@ import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { decodeExportResponse, decodeStatus, encodeProtobufRequest } from './otlp-codec.ts';
 import { startIngest, type IngestServer } from './server.ts';
-import { jsonRequest, jsonSpan, randomTraceId, type JsonSpan } from './test-requests.ts';
+import { jsonRequest, jsonSpan, randomTraceId, type JsonSpan } from '../test/requests.ts';
 
 const TOKEN = 'test-token-1';
 const MAX_BODY = 64 * 1024;

@@ -5,7 +5,7 @@ import { otelTraceRow, tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GroupCommit } from './group-commit.ts';
 import { HttpError } from './http-error.ts';
-import { randomSpanId, randomTraceId } from './test-requests.ts';
+import { randomSpanId, randomTraceId } from '../test/requests.ts';
 
 let storage: Storage;
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { otelTraceRow, tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { GroupCommit } from './group-commit.ts';
 import { IngestMetrics } from './metrics.ts';
-import { randomSpanId, randomTraceId } from './test-requests.ts';
+import { randomSpanId, randomTraceId } from '../test/requests.ts';
 
 let storage: Storage;
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { context, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { createHarness, finishedCalls, scenario, sleep, type Harness } from './test-harness.ts';
+import { createHarness, finishedCalls, scenario, sleep, type Harness } from '../test/harness.ts';
 
 let h: Harness;
 let Anthropic: typeof import('@anthropic-ai/sdk').Anthropic;

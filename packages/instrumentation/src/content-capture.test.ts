@@ -1,6 +1,6 @@
 /** Prompt and completion text are recorded only on opt-in. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createHarness, finishedCalls, scenario, type Harness } from './test-harness.ts';
+import { createHarness, finishedCalls, scenario, type Harness } from '../test/harness.ts';
 
 let h: Harness;
 beforeAll(async () => {

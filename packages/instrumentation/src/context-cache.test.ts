@@ -1,7 +1,7 @@
 /** withLlmContext and the prompt-cache classifier, as they reach the call span. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { withLlmContext } from './context.ts';
-import { createHarness, finishedCalls, type Harness } from './test-harness.ts';
+import { createHarness, finishedCalls, type Harness } from '../test/harness.ts';
 
 let h: Harness;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import type { GenerateContentResponse, GoogleGenAI } from '@google/genai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { scenarioHeaders, type Scenario } from '@llm-prism/simulator';
-import { TIMING, createHarness, durationMs, endMs, expectNear, expectStreamedTree, finishedCalls, sleep, startMs, treeOf, type Harness } from './test-harness.ts';
+import { TIMING, createHarness, durationMs, endMs, expectNear, expectStreamedTree, finishedCalls, sleep, startMs, treeOf, type Harness } from '../test/harness.ts';
 
 let h: Harness;
 beforeAll(async () => {

@@ -3,7 +3,7 @@ import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import { AggregationTemporality, DataPointType, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
 import { scenarioHeaders } from '@llm-prism/simulator';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TIMING, createHarness, expectNear, finishedCalls, scenario, type Harness } from './test-harness.ts';
+import { TIMING, createHarness, expectNear, finishedCalls, scenario, type Harness } from '../test/harness.ts';
 
 let h: Harness;
 let exporter: InMemoryMetricExporter;

@@ -1,7 +1,7 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TIMING, createHarness, durationMs, endMs, expectNear, expectStreamedTree, finishedCalls, scenario, sleep, startMs, treeOf, type Harness } from './test-harness.ts';
+import { TIMING, createHarness, durationMs, endMs, expectNear, expectStreamedTree, finishedCalls, scenario, sleep, startMs, treeOf, type Harness } from '../test/harness.ts';
 
 let h: Harness;
 beforeAll(async () => {

@@ -25,7 +25,16 @@ const loaderOptions = {
   exclude: [/\/node_modules\/openai\/_shims\//],
 };
 if (supportsSyncHooks()) registerSyncHooks(loaderOptions);
-else module.register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: loaderOptions });
+else if (!preloadedWithRequire()) module.register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: loaderOptions });
+
+/** `--require` of this entry (a CommonJS app): older Node could not `require()` anything after an async hook. */
+function preloadedWithRequire(): boolean {
+  const args = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  return args.some((arg, i) => {
+    const value = arg === '--require' || arg === '-r' ? args[i + 1] : /^--require=(.*)$/.exec(arg)?.[1];
+    return value !== undefined && /instrumentation[\\/](dist[\\/]|src[\\/])?register/.test(value);
+  });
+}
 
 const sdk = new NodeSDK({ instrumentations: [instrumentation] });
 sdk.start();

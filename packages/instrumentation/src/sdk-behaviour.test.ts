@@ -1,7 +1,7 @@
 /** The instrumented SDK must behave exactly like the uninstrumented one. */
 import { SpanKind, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHarness, finishedCalls, scenario, treeOf, type Harness } from './test-harness.ts';
+import { createHarness, finishedCalls, scenario, treeOf, type Harness } from '../test/harness.ts';
 
 let h: Harness;
 beforeAll(async () => {

@@ -8,8 +8,8 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type AnthropicType from '@anthropic-ai/sdk';
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { expectFaithful, loadSdk, recordFidelity, uniquePrompt, type SdkMajor } from './sdk-majors-harness.ts';
-import { TIMING, createHarness, durationMs, endMs, expectStreamedTree, finishedCalls, scenario, sleep, startMs, treeOf, type Harness } from './test-harness.ts';
+import { expectFaithful, loadSdk, recordFidelity, uniquePrompt, type SdkMajor } from '../test/sdk-majors-harness.ts';
+import { TIMING, createHarness, durationMs, endMs, expectStreamedTree, finishedCalls, scenario, sleep, startMs, treeOf, type Harness } from '../test/harness.ts';
 
 const MAJORS: SdkMajor[] = [
   { label: 'anthropic 0.14', module: '@anthropic-ai/sdk', fixture: 'anthropic-0.14', version: /^0\.14\./, transport: 'node:http' },

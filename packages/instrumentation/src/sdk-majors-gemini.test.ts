@@ -3,8 +3,8 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import type { GenerateContentResponse, GoogleGenAI } from '@google/genai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { scenarioHeaders, type Scenario } from '@llm-prism/simulator';
-import { expectFaithful, loadSdk, recordFidelity, uniquePrompt, type SdkMajor } from './sdk-majors-harness.ts';
-import { TIMING, createHarness, durationMs, endMs, expectStreamedTree, finishedCalls, sleep, startMs, treeOf, type Harness } from './test-harness.ts';
+import { expectFaithful, loadSdk, recordFidelity, uniquePrompt, type SdkMajor } from '../test/sdk-majors-harness.ts';
+import { TIMING, createHarness, durationMs, endMs, expectStreamedTree, finishedCalls, sleep, startMs, treeOf, type Harness } from '../test/harness.ts';
 
 interface GeminiMajor extends SdkMajor {
   /** `httpOptions.retryOptions` exists (the SDK retries nothing without it). */
@@ -132,18 +132,20 @@ describe.each(MAJORS)('$label', (major) => {
     expect(call!.attributes).toMatchObject({ 'llm.outcome': 'error', 'error.type': 'UNAVAILABLE', 'llm.stream.chunks': 4 });
   });
 
-  it.runIf(major.retries)('retries asked for with httpOptions.retryOptions are attempts inside llm.queue', TIMING, async () => {
-    const retrying = new sdk.GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: h.sim.geminiBaseURL, retryOptions: { attempts: 2, initialDelay: 0.05, maxDelay: 0.1 } } });
-    await drain(await retrying.models.generateContentStream(request({ httpErrors: { status: 503, count: 1 }, prefillMs: 100, chunks: 2 })));
-    const [call] = await finishedCalls(h.exporter);
-    const t = treeOf(h.exporter, call!);
-    const answering = h.sim.requests.at(-1)!;
-    expect(answering.attempt).toBe(1);
-    expectFaithful(endMs(t.queue!) - answering.receivedAt, 0, 'queue end vs answering attempt');
-    expectFaithful(durationMs(t.ttft!) - durationMs(t.queue!), 100, 'prefill after the retry');
-    expect(t.call.attributes).toMatchObject({ 'llm.attempts': 2, 'llm.retries': 1, 'llm.outcome': 'success' });
-    expect(t.queue!.events.map((e) => e.attributes?.['http.response.status_code'])).toEqual([503, 200]);
-  });
+  if (major.retries) {
+    it('retries asked for with httpOptions.retryOptions are attempts inside llm.queue', TIMING, async () => {
+      const retrying = new sdk.GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: h.sim.geminiBaseURL, retryOptions: { attempts: 2, initialDelay: 0.05, maxDelay: 0.1 } } });
+      await drain(await retrying.models.generateContentStream(request({ httpErrors: { status: 503, count: 1 }, prefillMs: 100, chunks: 2 })));
+      const [call] = await finishedCalls(h.exporter);
+      const t = treeOf(h.exporter, call!);
+      const answering = h.sim.requests.at(-1)!;
+      expect(answering.attempt).toBe(1);
+      expectFaithful(endMs(t.queue!) - answering.receivedAt, 0, 'queue end vs answering attempt');
+      expectFaithful(durationMs(t.ttft!) - durationMs(t.queue!), 100, 'prefill after the retry');
+      expect(t.call.attributes).toMatchObject({ 'llm.attempts': 2, 'llm.retries': 1, 'llm.outcome': 'success' });
+      expect(t.queue!.events.map((e) => e.attributes?.['http.response.status_code'])).toEqual([503, 200]);
+    });
+  }
 
   it('a dropped connection → ERROR', async () => {
     const stream = await client.models.generateContentStream(request({ chunks: 10, chunkIntervalMs: 30, failAfterChunks: 3, failMode: 'drop' }));

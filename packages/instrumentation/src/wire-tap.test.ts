@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TIMING } from './test-harness.ts';
+import { TIMING } from '../test/harness.ts';
 import type { AttemptListener, SseEvent } from './types.ts';
 import { callScope, installWireTap } from './wire-tap.ts';
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startIngest, type IngestServer } from '../../../packages/ingest/src/index.ts';
 import { drain, loadClient, newLedger, pacedLoad } from '../load-clients.ts';
 import { report, tally } from '../tally.ts';
-import { scrapeMetric } from '../../../packages/ingest/src/test-requests.ts';
+import { scrapeMetric } from '../../../packages/ingest/test/requests.ts';
 
 const RATE = 1_500;
 const LOAD_MS = 10_000;

@@ -13,8 +13,8 @@ import type AnthropicType from '@anthropic-ai/sdk';
 import type { GoogleGenAI as GoogleGenAIType } from '@google/genai';
 import type OpenAIType from 'openai';
 import { expect } from 'vitest';
-import { LlmPrismInstrumentation } from './instrumentation.ts';
-import type { LlmPrismInstrumentationConfig } from './types.ts';
+import { LlmPrismInstrumentation } from '../src/instrumentation.ts';
+import type { LlmPrismInstrumentationConfig } from '../src/types.ts';
 
 export interface Harness {
   sim: Simulator;

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect } from 'vitest';
-import { durationMs, type CallTree } from './test-harness.ts';
+import { durationMs, type CallTree } from './harness.ts';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 
