@@ -18,7 +18,10 @@ const PREFIX = 'llm-prism-installed-';
 
 /** SDK majors installed beside the packages: the app directory's own `openai`, and a nested one. */
 export const OPENAI_MAJORS = { app: 'openai@^7', openai4: 'openai@^4.104.0' } as const;
-const NODE22 = 'node@22';
+/** The newest Node 22 and the floor of `engines` (before Node had synchronous loader hooks). */
+const NODE22 = { '22': 'node@22', '22.15': 'node@22.15.1' } as const;
+
+export type NodeVersion = keyof typeof NODE22 | '24';
 
 export interface Installed {
   /** The user's project: `node_modules/@llm-prism/*` from the tarballs, `openai` 7. */
@@ -26,7 +29,7 @@ export interface Installed {
   /** A sub-project with its own `node_modules/openai` 4 (the packages resolve from the parent). */
   openai4Dir: string;
   /** Node binaries to run the apps with. */
-  node: { '22': string; '24': string };
+  node: Record<NodeVersion, string>;
   /** Environment without the repo's source condition or npm's script variables. */
   env: NodeJS.ProcessEnv;
 }
@@ -71,7 +74,11 @@ export async function installPackages(): Promise<Installed> {
   const installed: Installed = {
     dir: join(root, 'app'),
     openai4Dir: join(root, 'app', 'openai4'),
-    node: { '22': join(root, 'node22', 'node_modules', 'node', 'bin', 'node'), '24': process.execPath },
+    node: {
+      '22': join(root, 'node22', 'node_modules', 'node', 'bin', 'node'),
+      '22.15': join(root, 'node22.15', 'node_modules', 'node', 'bin', 'node'),
+      '24': process.execPath,
+    },
     env: userEnv(),
   };
   if (existsSync(join(root, 'ready'))) return installed;
@@ -90,7 +97,7 @@ export async function installPackages(): Promise<Installed> {
   }
   await project(installed.dir, [...copies, OPENAI_MAJORS.app]);
   await project(installed.openai4Dir, [OPENAI_MAJORS.openai4]);
-  await project(join(root, 'node22'), [NODE22]);
+  for (const [version, spec] of Object.entries(NODE22)) await project(join(root, `node${version}`), [spec]);
   await writeFile(join(root, 'ready'), new Date().toISOString());
   return installed;
 }
