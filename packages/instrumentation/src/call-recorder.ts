@@ -5,8 +5,53 @@
 import { diag, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { errorTypeOf, isAbortError, outcomeOfFinish, type Outcome } from './outcome.ts';
 import { hasRateLimitHeaders, parseRetryAfterSeconds, rateLimitAttributes } from './rate-limit.ts';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_INPUT_MESSAGES,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_STREAM,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  ATTR_GEN_AI_TOOL_CALL_ID,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_LLM_ATTEMPT,
+  ATTR_LLM_ATTEMPTS,
+  ATTR_LLM_DECODE_MS,
+  ATTR_LLM_DECODE_TOKENS_PER_SECOND,
+  ATTR_LLM_OUTCOME,
+  ATTR_LLM_PREFILL_MS,
+  ATTR_LLM_QUEUE_MS,
+  ATTR_LLM_RATE_LIMITED_ATTEMPTS,
+  ATTR_LLM_RETRIES,
+  ATTR_LLM_RETRY_AFTER_S,
+  ATTR_LLM_STREAM_CHUNKS,
+  ATTR_LLM_STREAM_GAP_MAX_MS,
+  ATTR_LLM_STREAM_GAP_P50_MS,
+  ATTR_LLM_STREAM_GAP_P95_MS,
+  ATTR_LLM_TOOL_CALL_MS,
+  ATTR_LLM_TTFT_MS,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  EVENT_LLM_HTTP_ATTEMPT,
+  SPAN_NAME_LLM_DECODE,
+  SPAN_NAME_LLM_QUEUE,
+  SPAN_NAME_LLM_TOOL_CALL,
+  SPAN_NAME_LLM_TTFT,
+} from './semconv.ts';
 import { gaps, percentile } from './stats.ts';
-import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, SseEvent, Usage } from './types.ts';
+import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, SseEvent, Usage } from './internal-types.ts';
 
 /** Computes `llm.cache.*` attributes once usage is known; times in epoch ms (see instrumentation.ts). */
 export type CacheAttributes = (usage: Usage, startedAt: number, endedAt: number) => Attributes;
@@ -83,15 +128,15 @@ export class CallRecorder implements CallListener {
     this.#opts = opts;
     const { info } = opts;
     const attributes: Attributes = {
-      'gen_ai.operation.name': info.operation,
-      'gen_ai.provider.name': info.providerName,
-      'gen_ai.request.model': info.model,
-      'gen_ai.request.stream': info.stream,
-      'server.address': info.serverAddress,
-      'server.port': info.serverPort,
+      [ATTR_GEN_AI_OPERATION_NAME]: info.operation,
+      [ATTR_GEN_AI_PROVIDER_NAME]: info.providerName,
+      [ATTR_GEN_AI_REQUEST_MODEL]: info.model,
+      [ATTR_GEN_AI_REQUEST_STREAM]: info.stream,
+      [ATTR_SERVER_ADDRESS]: info.serverAddress,
+      [ATTR_SERVER_PORT]: info.serverPort,
       ...opts.extraAttributes,
     };
-    if (opts.captureContent && info.inputMessages) attributes['gen_ai.input.messages'] = JSON.stringify(info.inputMessages);
+    if (opts.captureContent && info.inputMessages) attributes[ATTR_GEN_AI_INPUT_MESSAGES] = JSON.stringify(info.inputMessages);
     const name = info.model ? `${info.operation} ${info.model}` : info.operation;
     this.#initialAttributes = attributes;
     this.span = opts.tracer.startSpan(name, { kind: SpanKind.CLIENT, startTime: epoch(this.#start), attributes }, opts.parentContext);
@@ -221,49 +266,49 @@ export class CallRecorder implements CallListener {
     const attrs: Attributes = {};
 
     if (this.#attempts.length > 0) {
-      const ttft = streamedOutput ? tracer.startSpan('llm.ttft', { startTime: epoch(start) }, callContext) : undefined;
-      const queue = tracer.startSpan('llm.queue', { startTime: epoch(start) }, ttft ? trace.setSpan(callContext, ttft) : callContext);
+      const ttft = streamedOutput ? tracer.startSpan(SPAN_NAME_LLM_TTFT, { startTime: epoch(start) }, callContext) : undefined;
+      const queue = tracer.startSpan(SPAN_NAME_LLM_QUEUE, { startTime: epoch(start) }, ttft ? trace.setSpan(callContext, ttft) : callContext);
       this.#attempts.forEach((a, i) => {
-        const event: Attributes = { 'llm.attempt': i + 1 };
-        if (a.status !== undefined) event['http.response.status_code'] = a.status;
-        if (a.retryAfterS !== undefined) event['llm.retry_after_s'] = a.retryAfterS;
-        if (a.error !== undefined && a.headersAt === undefined) event['error.type'] = errorTypeOf(a.error);
-        else if (a.status !== undefined && a.status >= 400) event['error.type'] = String(a.status);
-        queue.addEvent('llm.http.attempt', event, epoch(a.headersAt ?? a.start));
+        const event: Attributes = { [ATTR_LLM_ATTEMPT]: i + 1 };
+        if (a.status !== undefined) event[ATTR_HTTP_RESPONSE_STATUS_CODE] = a.status;
+        if (a.retryAfterS !== undefined) event[ATTR_LLM_RETRY_AFTER_S] = a.retryAfterS;
+        if (a.error !== undefined && a.headersAt === undefined) event[ATTR_ERROR_TYPE] = errorTypeOf(a.error);
+        else if (a.status !== undefined && a.status >= 400) event[ATTR_ERROR_TYPE] = String(a.status);
+        queue.addEvent(EVENT_LLM_HTTP_ATTEMPT, event, epoch(a.headersAt ?? a.start));
       });
       queue.end(epoch(queueEnd));
-      attrs['llm.queue_ms'] = round(queueEnd - start);
+      attrs[ATTR_LLM_QUEUE_MS] = round(queueEnd - start);
       if (ttft && first !== undefined) {
         ttft.end(epoch(first));
-        attrs['llm.ttft_ms'] = round(first - start);
-        attrs['llm.prefill_ms'] = round(first - queueEnd);
-        attrs['gen_ai.response.time_to_first_chunk'] = round(first - start) / 1000;
+        attrs[ATTR_LLM_TTFT_MS] = round(first - start);
+        attrs[ATTR_LLM_PREFILL_MS] = round(first - queueEnd);
+        attrs[ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = round(first - start) / 1000;
       }
     }
-    attrs['llm.attempts'] = this.#attempts.length;
-    attrs['llm.retries'] = Math.max(0, this.#attempts.length - 1);
-    attrs['llm.rate_limited_attempts'] = this.#attempts.filter((a) => a.status === 429).length;
+    attrs[ATTR_LLM_ATTEMPTS] = this.#attempts.length;
+    attrs[ATTR_LLM_RETRIES] = Math.max(0, this.#attempts.length - 1);
+    attrs[ATTR_LLM_RATE_LIMITED_ATTEMPTS] = this.#attempts.filter((a) => a.status === 429).length;
 
     if (info.stream) {
-      attrs['llm.stream.chunks'] = this.#outputTimes.length;
+      attrs[ATTR_LLM_STREAM_CHUNKS] = this.#outputTimes.length;
       const chunkGaps = gaps(this.#outputTimes);
       if (chunkGaps.length > 0) {
-        attrs['llm.stream.gap_p50_ms'] = round(percentile(chunkGaps, 50)!);
-        attrs['llm.stream.gap_p95_ms'] = round(percentile(chunkGaps, 95)!);
-        attrs['llm.stream.gap_max_ms'] = round(Math.max(...chunkGaps));
+        attrs[ATTR_LLM_STREAM_GAP_P50_MS] = round(percentile(chunkGaps, 50)!);
+        attrs[ATTR_LLM_STREAM_GAP_P95_MS] = round(percentile(chunkGaps, 95)!);
+        attrs[ATTR_LLM_STREAM_GAP_MAX_MS] = round(Math.max(...chunkGaps));
       }
-      attrs['llm.tool_call_ms'] = 0;
+      attrs[ATTR_LLM_TOOL_CALL_MS] = 0;
     }
     if (streamedOutput) {
-      const decode = tracer.startSpan('llm.decode', { startTime: epoch(first) }, callContext);
+      const decode = tracer.startSpan(SPAN_NAME_LLM_DECODE, { startTime: epoch(first) }, callContext);
       const decodeContext = trace.setSpan(callContext, decode);
       let toolMs = 0;
       for (const tool of this.#tools.values()) {
         // A block ends with its last fragment: closing events carry no output and would outlast llm.decode.
         const toolEnd = tool.last;
         const toolSpan = tracer.startSpan(
-          `llm.tool_call ${tool.name}`,
-          { startTime: epoch(tool.start), attributes: { 'gen_ai.tool.name': tool.name, 'gen_ai.tool.call.id': tool.id } },
+          `${SPAN_NAME_LLM_TOOL_CALL} ${tool.name}`,
+          { startTime: epoch(tool.start), attributes: { [ATTR_GEN_AI_TOOL_NAME]: tool.name, [ATTR_GEN_AI_TOOL_CALL_ID]: tool.id } },
           decodeContext,
         );
         toolSpan.end(epoch(toolEnd));
@@ -271,10 +316,10 @@ export class CallRecorder implements CallListener {
       }
       decode.end(epoch(last));
       const decodeMs = last - first;
-      attrs['llm.decode_ms'] = round(decodeMs);
-      attrs['llm.tool_call_ms'] = round(toolMs);
+      attrs[ATTR_LLM_DECODE_MS] = round(decodeMs);
+      attrs[ATTR_LLM_TOOL_CALL_MS] = round(toolMs);
       if (decodeMs > 0 && this.#usage.outputTokens !== undefined) {
-        attrs['llm.decode.tokens_per_second'] = round(this.#usage.outputTokens / (decodeMs / 1000));
+        attrs[ATTR_LLM_DECODE_TOKENS_PER_SECOND] = round(this.#usage.outputTokens / (decodeMs / 1000));
       }
     }
 
@@ -289,9 +334,9 @@ export class CallRecorder implements CallListener {
     }
 
     const { outcome, errorType, message } = this.#outcome(failure);
-    attrs['llm.outcome'] = outcome;
+    attrs[ATTR_LLM_OUTCOME] = outcome;
     if (errorType !== undefined) {
-      attrs['error.type'] = errorType;
+      attrs[ATTR_ERROR_TYPE] = errorType;
       span.setStatus({ code: SpanStatusCode.ERROR, message });
     }
     span.setAttributes(attrs);
@@ -312,17 +357,17 @@ export class CallRecorder implements CallListener {
   #responseAttributes(): Attributes {
     const u = this.#usage;
     const attrs: Attributes = {
-      'gen_ai.response.id': this.#responseId,
-      'gen_ai.response.model': this.#responseModel,
-      'gen_ai.usage.input_tokens': u.inputTokens,
-      'gen_ai.usage.output_tokens': u.outputTokens,
-      'gen_ai.usage.cache_read.input_tokens': u.cacheReadTokens,
-      'gen_ai.usage.cache_creation.input_tokens': u.cacheWriteTokens,
-      'gen_ai.usage.cache_write.input_tokens': u.cacheWriteTokens,
-      'gen_ai.usage.reasoning.output_tokens': u.reasoningTokens,
+      [ATTR_GEN_AI_RESPONSE_ID]: this.#responseId,
+      [ATTR_GEN_AI_RESPONSE_MODEL]: this.#responseModel,
+      [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: u.inputTokens,
+      [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: u.outputTokens,
+      [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: u.cacheReadTokens,
+      [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: u.cacheWriteTokens,
+      [ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]: u.cacheWriteTokens,
+      [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: u.reasoningTokens,
     };
-    if (this.#finishReasons.length > 0) attrs['gen_ai.response.finish_reasons'] = [...this.#finishReasons];
-    if (this.#opts.captureContent) attrs['gen_ai.output.messages'] = JSON.stringify([this.#outputMessage()]);
+    if (this.#finishReasons.length > 0) attrs[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = [...this.#finishReasons];
+    if (this.#opts.captureContent) attrs[ATTR_GEN_AI_OUTPUT_MESSAGES] = JSON.stringify([this.#outputMessage()]);
     return attrs;
   }
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TIMING } from '../test/harness.ts';
-import type { AttemptListener, SseEvent } from './types.ts';
+import type { AttemptListener, SseEvent } from './internal-types.ts';
 import { callScope, installWireTap } from './wire-tap.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

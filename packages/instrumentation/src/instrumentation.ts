@@ -14,6 +14,7 @@ import { CallRecorder, type CacheAttributes, type CallSummary } from './call-rec
 import { currentLlmContext } from './context.ts';
 import { withSdkTracingOff } from './anthropic-tracing.ts';
 import { GenAiMetrics } from './metrics.ts';
+import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_LLM_ROUTE } from './semconv.ts';
 import { SDKS, type PatchTarget } from './sdks.ts';
 import type { LlmPrismInstrumentationConfig } from './types.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
@@ -165,7 +166,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
         info,
         parentContext: sdkSpan ? trace.setSpan(context.active(), sdkSpan) : context.active(),
         captureContent: this.getConfig().captureMessageContent ?? captureFromEnv(),
-        extraAttributes: { 'gen_ai.conversation.id': app?.conversationId, 'llm.route': app?.route },
+        extraAttributes: { [ATTR_GEN_AI_CONVERSATION_ID]: app?.conversationId, [ATTR_LLM_ROUTE]: app?.route },
         cacheAttributes: this.#cacheClassifier(target, params, info.model, app?.conversationId),
         onEnd: (summary) => this.#recordMetrics(summary),
       });

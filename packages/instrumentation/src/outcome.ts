@@ -1,6 +1,8 @@
 /** How a call ended, in the `llm.outcome` vocabulary of docs/conventions.md. */
 
-export type Outcome = 'success' | 'truncated' | 'refused' | 'filtered' | 'error' | 'aborted';
+import type { LlmOutcome } from './types.ts';
+
+export type Outcome = LlmOutcome;
 
 // Finish / stop reasons of every supported provider, as each sends them.
 const TRUNCATED = new Set(['length', 'max_tokens', 'max_output_tokens', 'MAX_TOKENS', 'model_context_window_exceeded']);

@@ -1,5 +1,20 @@
 /** Provider rate-limit headers → `llm.ratelimit.*` attributes. */
 import type { Attributes } from '@opentelemetry/api';
+import {
+  ATTR_LLM_RATELIMIT_HEADROOM,
+  ATTR_LLM_RATELIMIT_INPUT_TOKENS_LIMIT,
+  ATTR_LLM_RATELIMIT_INPUT_TOKENS_REMAINING,
+  ATTR_LLM_RATELIMIT_INPUT_TOKENS_RESET_S,
+  ATTR_LLM_RATELIMIT_OUTPUT_TOKENS_LIMIT,
+  ATTR_LLM_RATELIMIT_OUTPUT_TOKENS_REMAINING,
+  ATTR_LLM_RATELIMIT_OUTPUT_TOKENS_RESET_S,
+  ATTR_LLM_RATELIMIT_REQUESTS_LIMIT,
+  ATTR_LLM_RATELIMIT_REQUESTS_REMAINING,
+  ATTR_LLM_RATELIMIT_REQUESTS_RESET_S,
+  ATTR_LLM_RATELIMIT_TOKENS_LIMIT,
+  ATTR_LLM_RATELIMIT_TOKENS_REMAINING,
+  ATTR_LLM_RATELIMIT_TOKENS_RESET_S,
+} from './semconv.ts';
 
 const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
 
@@ -27,12 +42,12 @@ function numberHeader(headers: ReadonlyMap<string, string>, name: string): numbe
   return Number.isFinite(n) ? n : undefined;
 }
 
-/** Limit kinds as the providers name them in headers → attribute segment. */
-const KINDS: Array<[header: string, attribute: string]> = [
-  ['requests', 'requests'],
-  ['tokens', 'tokens'],
-  ['input-tokens', 'input_tokens'],
-  ['output-tokens', 'output_tokens'],
+/** Limit kinds as the providers name them in headers → their attributes. */
+const KINDS: Array<[header: string, attributes: { limit: string; remaining: string; reset: string }]> = [
+  ['requests', { limit: ATTR_LLM_RATELIMIT_REQUESTS_LIMIT, remaining: ATTR_LLM_RATELIMIT_REQUESTS_REMAINING, reset: ATTR_LLM_RATELIMIT_REQUESTS_RESET_S }],
+  ['tokens', { limit: ATTR_LLM_RATELIMIT_TOKENS_LIMIT, remaining: ATTR_LLM_RATELIMIT_TOKENS_REMAINING, reset: ATTR_LLM_RATELIMIT_TOKENS_RESET_S }],
+  ['input-tokens', { limit: ATTR_LLM_RATELIMIT_INPUT_TOKENS_LIMIT, remaining: ATTR_LLM_RATELIMIT_INPUT_TOKENS_REMAINING, reset: ATTR_LLM_RATELIMIT_INPUT_TOKENS_RESET_S }],
+  ['output-tokens', { limit: ATTR_LLM_RATELIMIT_OUTPUT_TOKENS_LIMIT, remaining: ATTR_LLM_RATELIMIT_OUTPUT_TOKENS_REMAINING, reset: ATTR_LLM_RATELIMIT_OUTPUT_TOKENS_RESET_S }],
 ];
 
 /** OpenAI `x-ratelimit-{field}-{kind}`, Anthropic `anthropic-ratelimit-{kind}-{field}`. */
@@ -67,11 +82,11 @@ export function rateLimitAttributes(headers: ReadonlyMap<string, string>, now = 
     const remaining = numberHeader(headers, name('remaining', kind));
     const resetHeader = headers.get(name('reset', kind));
     const reset = resetHeader === undefined ? undefined : resetSeconds(resetHeader.trim(), now);
-    if (limit !== undefined) attrs[`llm.ratelimit.${attribute}.limit`] = limit;
-    if (remaining !== undefined) attrs[`llm.ratelimit.${attribute}.remaining`] = remaining;
-    if (reset !== undefined) attrs[`llm.ratelimit.${attribute}.reset_s`] = reset;
+    if (limit !== undefined) attrs[attribute.limit] = limit;
+    if (remaining !== undefined) attrs[attribute.remaining] = remaining;
+    if (reset !== undefined) attrs[attribute.reset] = reset;
     if (limit !== undefined && remaining !== undefined && limit > 0) headrooms.push(Math.min(1, Math.max(0, remaining / limit)));
   }
-  if (headrooms.length > 0) attrs['llm.ratelimit.headroom'] = Math.min(...headrooms);
+  if (headrooms.length > 0) attrs[ATTR_LLM_RATELIMIT_HEADROOM] = Math.min(...headrooms);
   return attrs;
 }

@@ -5,7 +5,7 @@
 import zlib from 'node:zlib';
 import { diag } from '@opentelemetry/api';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
-import type { AttemptListener } from './types.ts';
+import type { AttemptListener } from './internal-types.ts';
 
 /** Non-streamed bodies larger than this are not decoded (usage would be lost, nothing else). */
 const MAX_BUFFERED_BODY = 8 * 1024 * 1024;

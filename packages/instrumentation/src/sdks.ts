@@ -10,7 +10,7 @@ import { sdkCallSpan } from './anthropic-tracing.ts';
 import { anthropicMessages } from './providers/anthropic.ts';
 import { geminiGenerateContent, geminiStreamGenerateContent } from './providers/gemini.ts';
 import { openaiChat, openaiResponses } from './providers/openai.ts';
-import type { ProviderAdapter } from './types.ts';
+import type { ProviderAdapter } from './internal-types.ts';
 
 export interface PatchTarget {
   /** Export that holds the resource class, e.g. `Completions`. */

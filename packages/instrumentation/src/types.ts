@@ -1,22 +1,42 @@
-/** Provider-neutral vocabulary shared by the wire tap, the provider adapters and the recorder. */
-import type { CacheTrackerOptions } from './cache/index.ts';
+/**
+ * The package's public types: the instrumentation's configuration and what its hooks receive.
+ * Everything the wire tap, the provider adapters and the recorder share internally lives in
+ * internal-types.ts and is not exported.
+ */
+import type { Attributes, Span } from '@opentelemetry/api';
+import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 
-/** What an adapter learns from the request parameters before anything is sent. */
-export interface RequestInfo {
-  /** `gen_ai.provider.name` value, e.g. `openai`, `gcp.gemini`. */
-  providerName: string;
-  /** `gen_ai.operation.name`, e.g. `chat`. */
+/** What the `requestHook` learns about a call, right after its span started and before the SDK sends anything. */
+export interface LlmRequestHookInfo {
+  /** `gen_ai.provider.name`: `openai`, `anthropic` or `gcp.gemini`. */
+  provider: string;
+  /** `gen_ai.operation.name`: `chat` (OpenAI, Anthropic) or `generate_content` (Gemini). */
   operation: string;
+  /**
+   * The SDK method that started the call: `chat.completions.create`, `responses.create`,
+   * `messages.create`, `models.generateContent` or `models.generateContentStream` (the helpers
+   * built on them, such as `messages.stream()`, report the method they call).
+   */
+  method: string;
+  /** `gen_ai.request.model`: the `model` request parameter as passed. */
   model: string | undefined;
+  /** `gen_ai.request.stream`. */
   stream: boolean;
-  serverAddress: string | undefined;
-  serverPort: number | undefined;
-  /** Opt-in content capture: `gen_ai.input.messages` payload, already in semconv shape. */
-  inputMessages: unknown[] | undefined;
+  /**
+   * The request parameters exactly as the application passed them to the SDK method. Read them;
+   * do not modify them (the SDK has not serialized them yet).
+   */
+  params: unknown;
 }
 
-export interface Usage {
+/** How a call ended (`llm.outcome`; docs/conventions.md). */
+export type LlmOutcome = 'success' | 'truncated' | 'refused' | 'filtered' | 'error' | 'aborted';
+
+/** Token usage as the provider reported it; absent fields were not reported. */
+export interface LlmTokenUsage {
+  /** All prompt tokens, cached ones included (`gen_ai.usage.input_tokens`). */
   inputTokens?: number;
+  /** Output tokens, reasoning included (`gen_ai.usage.output_tokens`). */
   outputTokens?: number;
   cacheReadTokens?: number;
   cacheWriteTokens?: number;
@@ -24,59 +44,63 @@ export interface Usage {
 }
 
 /**
- * One observation decoded from a provider payload. `output` marks a payload that carries
- * model output (text, refusal, reasoning, tool-call name or arguments); the rest are metadata.
+ * What the `responseHook` learns about a finished call: called once per call, when the response
+ * body has arrived completely, the call failed for good (after the SDK's retries) or was aborted —
+ * after every attribute and the status are set on the span and right before it ends.
  */
-export type LlmEvent =
-  | { kind: 'output'; text?: string; refusal?: string; reasoning?: string }
-  | { kind: 'toolCallStart'; key: string; name: string; id?: string }
-  | { kind: 'toolCallDelta'; key: string; arguments: string }
-  | { kind: 'usage'; usage: Usage }
-  | { kind: 'finish'; reason: string }
-  | { kind: 'responseMeta'; id?: string; model?: string }
-  | { kind: 'error'; type: string; message?: string };
-
-/** A parsed server-sent event as the tap hands it to an adapter. */
-export interface SseEvent {
-  event: string | undefined;
-  data: string;
+export interface LlmResponseHookInfo {
+  /** The same object the request hook received. */
+  request: LlmRequestHookInfo;
+  outcome: LlmOutcome;
+  /** `error.type`, set when the outcome is `error`. */
+  errorType?: string;
+  /** The failure the SDK saw (final HTTP error, dropped connection, abort), if any. */
+  error?: unknown;
+  /** Finish reasons exactly as the provider sent them (`gen_ai.response.finish_reasons`). */
+  finishReasons: string[];
+  usage: LlmTokenUsage;
+  /** Call start → end in milliseconds (the call span's duration). */
+  durationMs: number;
+  /** The call span's attributes at this point (`gen_ai.*`, `llm.*`; see the `ATTR_*` constants). */
+  attributes: Readonly<Attributes>;
 }
 
-/** Turns one provider's request parameters and response payloads into neutral events. */
-export interface ProviderAdapter {
-  requestInfo(params: unknown, baseURL: string | undefined): RequestInfo;
-  /** Events carried by one SSE event of a streamed response. */
-  streamEvents(event: SseEvent): LlmEvent[];
-  /** Events carried by a complete (non-streamed) JSON response body. */
-  bodyEvents(body: unknown): LlmEvent[];
-}
+/** Adds to the call span when a call starts. Runs synchronously inside the SDK method; keep it cheap. */
+export type LlmRequestHook = (span: Span, info: LlmRequestHookInfo) => void;
 
-export interface LlmPrismInstrumentationConfig {
-  enabled?: boolean;
-  /** Record prompt and completion text (`gen_ai.input.messages` / `gen_ai.output.messages`). */
-  captureMessageContent?: boolean;
+/** Adds to the call span when a call ends, before the span ends. */
+export type LlmResponseHook = (span: Span, info: LlmResponseHookInfo) => void;
+
+/** The prompt-cache classifier's view of the providers (`llm.cache.*`). */
+export interface PromptCacheOptions {
   /**
-   * The prompt-cache classifier's view of the providers: TTLs (`ttlMs`, default 5 min each, `1h`
-   * for Anthropic's long lifetime), minimum cacheable prefix (`minTokens`, default 1024) and the
-   * bound of its memory (`maxPrefixes`, default 100 000).
+   * TTLs in ms: each provider's default (5 min each) and the lifetimes a request can ask for
+   * (Anthropic `cache_control.ttl: "1h"`; `30m`, `12h`).
    */
-  promptCache?: Omit<CacheTrackerOptions, 'now'>;
+  ttlMs?: Partial<Record<'openai' | 'anthropic' | 'gemini' | '30m' | '1h' | '12h', number>>;
+  /** Smallest prefix the provider caches, in estimated tokens. Default 1024 for every provider. */
+  minTokens?: Partial<Record<'openai' | 'anthropic' | 'gemini', number>>;
+  /** Bound of the classifier's memory (prefixes and conversations). Default 100 000. */
+  maxPrefixes?: number;
 }
 
-/** Receives what the wire tap sees of one HTTP attempt, with arrival times (`performance.now()`). */
-export interface AttemptListener {
-  headers(status: number, headers: ReadonlyMap<string, string>, at: number): void;
-  /** One server-sent event of an `text/event-stream` body, at the arrival of its last byte. */
-  sseEvent(event: SseEvent, at: number): void;
-  /** A complete non-SSE body (JSON answers and error bodies). */
-  body(text: string, at: number): void;
-  /** The body arrived completely. */
-  end(at: number): void;
-  /** The request failed: connection error, dropped connection or abort. */
-  error(error: unknown, at: number): void;
-}
-
-/** The call an HTTP request belongs to; each request the SDK sends in its scope is one attempt. */
-export interface CallListener {
-  attempt(at: number): AttemptListener;
+export interface LlmPrismInstrumentationConfig extends InstrumentationConfig {
+  /**
+   * Record prompt and completion text (`gen_ai.input.messages` / `gen_ai.output.messages`).
+   * Default: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true` as read when the
+   * instrumentation is constructed, else false. A value given here wins over the environment.
+   */
+  captureMessageContent?: boolean;
+  /** See {@link PromptCacheOptions}. */
+  promptCache?: PromptCacheOptions;
+  /**
+   * Called with each call span right after it started, before the SDK sends the request. Failures
+   * are caught and logged (`diag`); they never reach the application or the span.
+   */
+  requestHook?: LlmRequestHook;
+  /**
+   * Called with each call span right before it ends, with the call's outcome. Failures are caught
+   * and logged (`diag`); the span still ends and the SDK's result is untouched.
+   */
+  responseHook?: LlmResponseHook;
 }

@@ -1,10 +1,11 @@
 import type { Attributes } from '@opentelemetry/api';
+import { ATTR_LLM_CACHE_BREAK_AT, ATTR_LLM_CACHE_MISS_REASON, ATTR_LLM_CACHE_PREFIX_HASH, ATTR_LLM_CACHE_STATE } from '../semconv.ts';
 import type { CacheClassification } from './tracker.ts';
 
 /** The `llm.cache.*` span attributes of docs/conventions.md for one classification. */
 export function cacheAttributes(c: CacheClassification): Attributes {
-  const attrs: Attributes = { 'llm.cache.state': c.state, 'llm.cache.prefix_hash': c.prefixHash };
-  if (c.missReason) attrs['llm.cache.miss_reason'] = c.missReason;
-  if (c.breakAt) attrs['llm.cache.break_at'] = c.breakAt;
+  const attrs: Attributes = { [ATTR_LLM_CACHE_STATE]: c.state, [ATTR_LLM_CACHE_PREFIX_HASH]: c.prefixHash };
+  if (c.missReason) attrs[ATTR_LLM_CACHE_MISS_REASON] = c.missReason;
+  if (c.breakAt) attrs[ATTR_LLM_CACHE_BREAK_AT] = c.breakAt;
   return attrs;
 }

@@ -2,7 +2,8 @@
  * Anthropic Messages adapter: request parameters and payloads → provider-neutral events.
  * Wire shapes: as the simulator reproduces them (packages/simulator/src/providers/anthropic.ts).
  */
-import type { LlmEvent, ProviderAdapter, SseEvent, Usage } from '../types.ts';
+import type { LlmEvent, ProviderAdapter, SseEvent, Usage } from '../internal-types.ts';
+import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC } from '../semconv.ts';
 import { isObject, nonEmpty, num, parseJson, server, str, type Json } from './common.ts';
 
 /** One request content block as a semconv message part. */
@@ -137,8 +138,8 @@ export const anthropicMessages: ProviderAdapter = {
   requestInfo(params, baseURL) {
     const p = isObject(params) ? params : {};
     return {
-      providerName: 'anthropic',
-      operation: 'chat',
+      providerName: GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
+      operation: GEN_AI_OPERATION_NAME_VALUE_CHAT,
       model: str(p.model),
       stream: p.stream === true,
       ...server(baseURL),

@@ -1,5 +1,5 @@
 /** Helpers every provider adapter uses to read untyped JSON payloads and request options. */
-import type { RequestInfo } from '../types.ts';
+import type { RequestInfo } from '../internal-types.ts';
 
 export type Json = Record<string, unknown>;
 

@@ -2,7 +2,8 @@
  * Gemini (`@google/genai`) adapters: generateContent / streamGenerateContent payloads →
  * provider-neutral events. Wire shapes: as the simulator reproduces them (packages/simulator/src/providers/gemini.ts).
  */
-import type { LlmEvent, ProviderAdapter, RequestInfo, SseEvent, Usage } from '../types.ts';
+import type { LlmEvent, ProviderAdapter, RequestInfo, SseEvent, Usage } from '../internal-types.ts';
+import { GEN_AI_OPERATION_NAME_VALUE_GENERATE_CONTENT, GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI } from '../semconv.ts';
 import { isObject, nonEmpty, num, parseJson, server, str, type Json } from './common.ts';
 
 function part(p: unknown): unknown {
@@ -79,8 +80,8 @@ function adapter(stream: boolean): ProviderAdapter {
     requestInfo(params, baseURL): RequestInfo {
       const p = isObject(params) ? params : {};
       return {
-        providerName: 'gcp.gemini',
-        operation: 'generate_content',
+        providerName: GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI,
+        operation: GEN_AI_OPERATION_NAME_VALUE_GENERATE_CONTENT,
         model: str(p.model),
         stream,
         ...server(baseURL),

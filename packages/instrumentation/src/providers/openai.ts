@@ -2,7 +2,8 @@
  * OpenAI adapters: Chat Completions and Responses payloads → provider-neutral events.
  * Wire shapes: as the simulator reproduces them (packages/simulator/src/providers/openai-*.ts).
  */
-import type { LlmEvent, ProviderAdapter, RequestInfo, SseEvent, Usage } from '../types.ts';
+import type { LlmEvent, ProviderAdapter, RequestInfo, SseEvent, Usage } from '../internal-types.ts';
+import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_OPENAI } from '../semconv.ts';
 import { isObject, nonEmpty, num, parseJson, server, str, type Json } from './common.ts';
 
 /** A message `content` (string or content-part array) as semconv message parts. */
@@ -50,8 +51,8 @@ function responsesInputMessages(params: Json): unknown[] {
 function requestInfo(params: unknown, baseURL: string | undefined, inputMessages: (p: Json) => unknown[] | undefined): RequestInfo {
   const p = isObject(params) ? params : {};
   return {
-    providerName: 'openai',
-    operation: 'chat',
+    providerName: GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
+    operation: GEN_AI_OPERATION_NAME_VALUE_CHAT,
     model: str(p.model),
     stream: p.stream === true,
     ...server(baseURL),

@@ -1,0 +1,69 @@
+/**
+ * Internal, provider-neutral vocabulary shared by the wire tap, the provider adapters and the
+ * recorder. Not part of the package's public API (see types.ts for that).
+ */
+
+import type { LlmTokenUsage } from './types.ts';
+
+/** What an adapter learns from the request parameters before anything is sent. */
+export interface RequestInfo {
+  /** `gen_ai.provider.name` value, e.g. `openai`, `gcp.gemini`. */
+  providerName: string;
+  /** `gen_ai.operation.name`, e.g. `chat`. */
+  operation: string;
+  model: string | undefined;
+  stream: boolean;
+  serverAddress: string | undefined;
+  serverPort: number | undefined;
+  /** Opt-in content capture: `gen_ai.input.messages` payload, already in semconv shape. */
+  inputMessages: unknown[] | undefined;
+}
+
+/** Token usage as the adapters decode it (the public shape, see types.ts). */
+export type Usage = LlmTokenUsage;
+
+/**
+ * One observation decoded from a provider payload. `output` marks a payload that carries
+ * model output (text, refusal, reasoning, tool-call name or arguments); the rest are metadata.
+ */
+export type LlmEvent =
+  | { kind: 'output'; text?: string; refusal?: string; reasoning?: string }
+  | { kind: 'toolCallStart'; key: string; name: string; id?: string }
+  | { kind: 'toolCallDelta'; key: string; arguments: string }
+  | { kind: 'usage'; usage: Usage }
+  | { kind: 'finish'; reason: string }
+  | { kind: 'responseMeta'; id?: string; model?: string }
+  | { kind: 'error'; type: string; message?: string };
+
+/** A parsed server-sent event as the tap hands it to an adapter. */
+export interface SseEvent {
+  event: string | undefined;
+  data: string;
+}
+
+/** Turns one provider's request parameters and response payloads into neutral events. */
+export interface ProviderAdapter {
+  requestInfo(params: unknown, baseURL: string | undefined): RequestInfo;
+  /** Events carried by one SSE event of a streamed response. */
+  streamEvents(event: SseEvent): LlmEvent[];
+  /** Events carried by a complete (non-streamed) JSON response body. */
+  bodyEvents(body: unknown): LlmEvent[];
+}
+
+/** Receives what the wire tap sees of one HTTP attempt, with arrival times (`performance.now()`). */
+export interface AttemptListener {
+  headers(status: number, headers: ReadonlyMap<string, string>, at: number): void;
+  /** One server-sent event of an `text/event-stream` body, at the arrival of its last byte. */
+  sseEvent(event: SseEvent, at: number): void;
+  /** A complete non-SSE body (JSON answers and error bodies). */
+  body(text: string, at: number): void;
+  /** The body arrived completely. */
+  end(at: number): void;
+  /** The request failed: connection error, dropped connection or abort. */
+  error(error: unknown, at: number): void;
+}
+
+/** The call an HTTP request belongs to; each request the SDK sends in its scope is one attempt. */
+export interface CallListener {
+  attempt(at: number): AttemptListener;
+}
