@@ -65,14 +65,21 @@ export interface CallRecorderOptions {
   /** Attributes known at call start that are not request parameters (conversation id, route). */
   extraAttributes?: Attributes;
   cacheAttributes?: CacheAttributes;
-  /** Called once with the call's final figures when its span ends (metrics). */
+  /** Called once with the call span and its final figures, after its last attributes are set and before it ends (the response hook). */
+  beforeEnd?: (span: Span, summary: CallSummary) => void;
+  /** Called once with the call's final figures when its span has ended (metrics). */
   onEnd?: (summary: CallSummary) => void;
 }
 
-/** What a finished call measured, in seconds, for the GenAI metrics (metrics.ts). */
+/** What a finished call measured (durations in seconds), for the GenAI metrics (metrics.ts) and the response hook. */
 export interface CallSummary {
   /** The call span's attributes, request and response ones included. */
   attributes: Attributes;
+  outcome: Outcome;
+  errorType?: string;
+  /** The failure that ended the call, if any. */
+  error?: unknown;
+  finishReasons: string[];
   durationS: number;
   /** Streamed calls with output only. */
   timeToFirstChunkS?: number;
@@ -340,15 +347,27 @@ export class CallRecorder implements CallListener {
       span.setStatus({ code: SpanStatusCode.ERROR, message });
     }
     span.setAttributes(attrs);
+    const attributes: Attributes = {};
+    for (const [key, value] of Object.entries({ ...this.#initialAttributes, ...attrs })) if (value !== undefined) attributes[key] = value;
+    const summary: CallSummary = {
+      attributes,
+      outcome,
+      errorType,
+      error: failure,
+      finishReasons: [...this.#finishReasons],
+      durationS: (end - start) / 1000,
+      timeToFirstChunkS: streamedOutput && first !== undefined ? (first - start) / 1000 : undefined,
+      chunkGapsS: info.stream ? gaps(this.#outputTimes).map((g) => g / 1000) : [],
+      usage: { ...this.#usage },
+    };
+    try {
+      this.#opts.beforeEnd?.(span, summary);
+    } catch (err) {
+      diag.debug('llm-prism: response hook failed', err); // the span still ends
+    }
     span.end(epoch(end));
     try {
-      this.#opts.onEnd?.({
-        attributes: { ...this.#initialAttributes, ...attrs },
-        durationS: (end - start) / 1000,
-        timeToFirstChunkS: streamedOutput && first !== undefined ? (first - start) / 1000 : undefined,
-        chunkGapsS: info.stream ? gaps(this.#outputTimes).map((g) => g / 1000) : [],
-        usage: { ...this.#usage },
-      });
+      this.#opts.onEnd?.(summary);
     } catch (err) {
       diag.debug('llm-prism: recording metrics failed', err); // the span has ended already
     }

@@ -113,27 +113,26 @@ function safely(handler: (message: HttpMessage, at: number) => void) {
   };
 }
 
-let installed = false;
+/** A diagnostics_channel subscription: the channel's name and the listener the tap subscribes to it. */
+export type ChannelSubscription = readonly [name: string, onMessage: (message: unknown) => void];
 
-/** Subscribes to node:http's client events once per process. */
-export function installHttpTap(): void {
-  if (installed) return;
-  installed = true;
-  diagnosticsChannel.subscribe(
+/** node:http's client events and the tap's listeners, subscribed by the wire tap (wire-tap.ts). */
+export const HTTP_TAP_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
+  [
     'http.client.request.created',
     safely(({ request }, at) => {
       announced.add(request);
       bind(request, at);
     }),
-  );
-  diagnosticsChannel.subscribe(
+  ],
+  [
     'http.client.request.start',
     safely(({ request }, at) => {
       if (!announced.has(request)) bind(request, at);
     }),
-  );
+  ],
   // From here on the async context may be another request's (keep-alive sockets): use the map.
-  diagnosticsChannel.subscribe(
+  [
     'http.client.response.finish',
     safely(({ request, response }, at) => {
       const reader = readers.get(request);
@@ -141,13 +140,13 @@ export function installHttpTap(): void {
       reader.headers(response.statusCode ?? 0, headerMap(response.rawHeaders), at);
       observe(request, response, reader);
     }),
-  );
+  ],
   // Failures before the response (refused, reset, timed out, aborted); later ones reach _destroy too.
-  diagnosticsChannel.subscribe(
+  [
     'http.client.request.error',
     safely(({ request, error }, at) => {
       const reader = readers.get(request);
       if (reader) guard(() => reader.error(failureOf(request, error), at));
     }),
-  );
-}
+  ],
+];

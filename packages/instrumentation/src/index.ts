@@ -1,4 +1,13 @@
 export { LlmPrismInstrumentation } from './instrumentation.ts';
 export { currentLlmContext, withLlmContext, type LlmContext } from './context.ts';
-export type { LlmPrismInstrumentationConfig } from './types.ts';
+export type {
+  LlmOutcome,
+  LlmPrismInstrumentationConfig,
+  LlmRequestHook,
+  LlmRequestHookInfo,
+  LlmResponseHook,
+  LlmResponseHookInfo,
+  LlmTokenUsage,
+  PromptCacheOptions,
+} from './types.ts';
 export * from './semconv.ts';

@@ -8,6 +8,7 @@ import {
   InstrumentationNodeModuleDefinition,
   InstrumentationNodeModuleFile,
   isWrapped,
+  safeExecuteInTheMiddle,
 } from '@opentelemetry/instrumentation';
 import { cacheAttributes, CacheTracker, segmentsFor } from './cache/index.ts';
 import { CallRecorder, type CacheAttributes, type CallSummary } from './call-recorder.ts';
@@ -16,15 +17,22 @@ import { withSdkTracingOff } from './anthropic-tracing.ts';
 import { GenAiMetrics } from './metrics.ts';
 import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_LLM_ROUTE } from './semconv.ts';
 import { SDKS, type PatchTarget } from './sdks.ts';
-import type { LlmPrismInstrumentationConfig } from './types.ts';
+import type { LlmPrismInstrumentationConfig, LlmRequestHookInfo, LlmResponseHookInfo } from './types.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
-import { callScope, installWireTap } from './wire-tap.ts';
+import { acquireWireTap, callScope } from './wire-tap.ts';
 
 type SdkMethod = (this: unknown, ...args: unknown[]) => unknown;
 
+/** The standard GenAI switch for prompt and completion text. */
 function captureFromEnv(): boolean {
   return process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === 'true';
 }
+
+/**
+ * The wire-tap reference each enabled instance holds (see acquireWireTap). Not an instance field:
+ * the base constructor calls enable() before the subclass's fields exist.
+ */
+const wireTapHolds = new WeakMap<object, () => void>();
 
 /**
  * The promise that settles with the call's HTTP outcome: the Stainless SDKs' APIPromise (openai
@@ -42,10 +50,13 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   readonly #cache: CacheTracker;
   /** GenAI histograms on the instrumentation's meter (the global, no-op one until one is configured). */
   #metrics: GenAiMetrics | undefined;
+  /** `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, read once; `captureMessageContent` wins. */
+  readonly #captureFromEnv: boolean;
 
   constructor(config: LlmPrismInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
     this.#cache = new CacheTracker(config.promptCache);
+    this.#captureFromEnv = captureFromEnv();
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
@@ -91,9 +102,20 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
     );
   }
 
+  /** Patches the SDKs and subscribes the wire tap (once per instance, however often called). */
   override enable(): void {
-    installWireTap();
+    if (!wireTapHolds.has(this)) wireTapHolds.set(this, acquireWireTap());
     super.enable();
+  }
+
+  /**
+   * Unpatches the SDKs and releases this instance's hold on the wire tap: once no enabled instance
+   * is left, every diagnostics_channel subscription is gone. Calls in flight stop being observed.
+   */
+  override disable(): void {
+    super.disable();
+    wireTapHolds.get(this)?.();
+    wireTapHolds.delete(this);
   }
 
   #patch(exports: Record<string, unknown>, targets: PatchTarget[]): Record<string, unknown> {
@@ -160,20 +182,63 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       const baseURL = target.baseURL(resource);
       const info = target.adapter.requestInfo(params, typeof baseURL === 'string' ? baseURL : undefined);
       const app = currentLlmContext();
-      return new CallRecorder({
+      const request: LlmRequestHookInfo = {
+        provider: info.providerName,
+        operation: info.operation,
+        method: target.method,
+        model: info.model,
+        stream: info.stream,
+        params,
+      };
+      const recorder = new CallRecorder({
         tracer: this.tracer,
         adapter: target.adapter,
         info,
         parentContext: sdkSpan ? trace.setSpan(context.active(), sdkSpan) : context.active(),
-        captureContent: this.getConfig().captureMessageContent ?? captureFromEnv(),
+        captureContent: this.getConfig().captureMessageContent ?? this.#captureFromEnv,
         extraAttributes: { [ATTR_GEN_AI_CONVERSATION_ID]: app?.conversationId, [ATTR_LLM_ROUTE]: app?.route },
         cacheAttributes: this.#cacheClassifier(target, params, info.model, app?.conversationId),
+        beforeEnd: (span, summary) => this.#responseHook(span, request, summary),
         onEnd: (summary) => this.#recordMetrics(summary),
       });
+      this.#requestHook(recorder.span, request);
+      return recorder;
     } catch (err) {
       this._diag.debug('could not start an LLM call span', err);
       return undefined;
     }
+  }
+
+  /** The configured request hook; a failure is logged and goes no further. */
+  #requestHook(span: Span, info: LlmRequestHookInfo): void {
+    const hook = this.getConfig().requestHook;
+    if (!hook) return;
+    safeExecuteInTheMiddle(
+      () => hook(span, info),
+      (err) => err && this._diag.error('requestHook failed', err),
+      true,
+    );
+  }
+
+  /** The configured response hook, before the call span ends; a failure is logged and goes no further. */
+  #responseHook(span: Span, request: LlmRequestHookInfo, summary: CallSummary): void {
+    const hook = this.getConfig().responseHook;
+    if (!hook) return;
+    const info: LlmResponseHookInfo = {
+      request,
+      outcome: summary.outcome,
+      errorType: summary.errorType,
+      error: summary.error,
+      finishReasons: summary.finishReasons,
+      usage: summary.usage,
+      durationMs: summary.durationS * 1000,
+      attributes: summary.attributes,
+    };
+    safeExecuteInTheMiddle(
+      () => hook(span, info),
+      (err) => err && this._diag.error('responseHook failed', err),
+      true,
+    );
   }
 
   /** Prefix segments are taken at call start (the application may reuse its params object). */

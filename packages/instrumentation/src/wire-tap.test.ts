@@ -4,14 +4,15 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TIMING } from '../test/harness.ts';
 import type { AttemptListener, SseEvent } from './internal-types.ts';
-import { callScope, installWireTap } from './wire-tap.ts';
+import { acquireWireTap, callScope } from './wire-tap.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let server: Server;
+let releaseWireTap: () => void;
 let base: string;
 
 beforeAll(async () => {
-  installWireTap();
+  releaseWireTap = acquireWireTap();
   server = createServer({ noDelay: true }, async (req, res) => {
     if (req.url === '/sse') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -31,7 +32,10 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise((resolve) => server.close(resolve)));
+afterAll(async () => {
+  releaseWireTap();
+  await new Promise((resolve) => server.close(resolve));
+});
 
 interface Seen {
   status?: number;

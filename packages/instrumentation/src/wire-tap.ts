@@ -7,7 +7,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { diag } from '@opentelemetry/api';
 import { callScope } from './call-scope.ts';
-import { installHttpTap } from './http-tap.ts';
+import { HTTP_TAP_SUBSCRIPTIONS, type ChannelSubscription } from './http-tap.ts';
 import { headerMap, ResponseReader } from './response-reader.ts';
 
 export { callScope } from './call-scope.ts';
@@ -56,14 +56,9 @@ function tapOnData(request: object): void {
   };
 }
 
-let installed = false;
-
-/** Subscribes to undici's and node:http's request events once per process. */
-export function installWireTap(): void {
-  if (installed) return;
-  installed = true;
-  installHttpTap();
-  diagnosticsChannel.subscribe(
+/** undici's request events and the tap's listeners. */
+const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
+  [
     'undici:request:create',
     safely(({ request }, at) => {
       const call = callScope.getStore();
@@ -71,26 +66,45 @@ export function installWireTap(): void {
       readers.set(request, new ResponseReader(call.attempt(at)));
       if (!BODY_CHUNK_CHANNEL) tapOnData(request);
     }),
-  );
+  ],
   // From here on the async context may be another request's (keep-alive sockets): use the map.
-  diagnosticsChannel.subscribe(
+  [
     'undici:request:headers',
     safely(({ request, response }, at) => {
       if (response) readers.get(request)?.headers(response.statusCode, headerMap(response.headers), at);
     }),
-  );
-  diagnosticsChannel.subscribe(
+  ],
+  [
     'undici:request:bodyChunkReceived',
     safely(({ request, chunk }, at) => {
       if (chunk && !wrapped.has(request)) readers.get(request)?.chunk(chunk, at);
     }),
-  );
-  diagnosticsChannel.subscribe(
-    'undici:request:trailers',
-    safely(({ request }, at) => readers.get(request)?.end(at)),
-  );
-  diagnosticsChannel.subscribe(
-    'undici:request:error',
-    safely(({ request, error }, at) => readers.get(request)?.error(error, at)),
-  );
+  ],
+  ['undici:request:trailers', safely(({ request }, at) => readers.get(request)?.end(at))],
+  ['undici:request:error', safely(({ request, error }, at) => readers.get(request)?.error(error, at))],
+];
+
+const SUBSCRIPTIONS = [...UNDICI_SUBSCRIPTIONS, ...HTTP_TAP_SUBSCRIPTIONS];
+
+/** How many holders (enabled instrumentation instances) currently need the tap. */
+let holders = 0;
+
+/**
+ * Subscribes to undici's and node:http's request events while at least one holder needs them:
+ * every enabled instrumentation instance holds the tap once, so disabling one does not blind
+ * another, and the last `release()` unsubscribes every channel. The tap serves every call in
+ * scope whichever instance started it. `release` is idempotent.
+ */
+export function acquireWireTap(): () => void {
+  if (holders++ === 0) {
+    for (const [name, onMessage] of SUBSCRIPTIONS) diagnosticsChannel.subscribe(name, onMessage);
+  }
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--holders === 0) {
+      for (const [name, onMessage] of SUBSCRIPTIONS) diagnosticsChannel.unsubscribe(name, onMessage);
+    }
+  };
 }
