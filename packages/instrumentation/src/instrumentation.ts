@@ -234,10 +234,13 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       durationMs: summary.durationS * 1000,
       attributes: summary.attributes,
     };
-    safeExecuteInTheMiddle(
-      () => hook(span, info),
-      (err) => err && this._diag.error('responseHook failed', err),
-      true,
+    // Outside any call's scope: a request the hook makes is nobody's attempt.
+    callScope.exit(() =>
+      safeExecuteInTheMiddle(
+        () => hook(span, info),
+        (err) => err && this._diag.error('responseHook failed', err),
+        true,
+      ),
     );
   }
 
