@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,8 @@ const PREFIX = 'llm-prism-installed-';
 /** SDK majors installed beside the packages: the app directory's own `openai`, and a nested one. */
 export const OPENAI_MAJORS = { app: 'openai@^7', openai4: 'openai@^4.104.0' } as const;
 /** The newest Node 22 and the floor of `engines` (before Node had synchronous loader hooks). */
-const NODE22 = { '22': 'node@22', '22.15': 'node@22.15.1' } as const;
+export const NODE22 = { '22': 'node@22', '22.15': 'node@22.15.1' } as const;
+const RUNTIME_PREFIX = 'llm-prism-runtime-';
 
 export type NodeVersion = keyof typeof NODE22 | '24';
 
@@ -57,6 +58,25 @@ async function project(dir: string, dependencies: string[]): Promise<void> {
   await npm(['install', '--no-audit', '--no-fund', '--loglevel=error', ...dependencies], dir);
 }
 
+/**
+ * A Node binary from the `node` npm package (`node@22` …), installed once per spec under the OS
+ * temp directory. Test files run in parallel: the install goes to a private directory that is
+ * renamed into place, so a concurrent caller either sees a complete install or makes its own.
+ */
+export async function nodeBinary(spec: string): Promise<string> {
+  const dir = join(tmpdir(), `${RUNTIME_PREFIX}${spec.replace(/[^\w.@-]/g, '_')}`);
+  const bin = join(dir, 'node_modules', 'node', 'bin', 'node');
+  if (existsSync(bin)) return bin;
+  const staging = await mkdtemp(join(tmpdir(), `${RUNTIME_PREFIX}staging-`));
+  await project(staging, [spec]);
+  await rename(staging, dir).catch(async (err: NodeJS.ErrnoException) => {
+    // Another test file finished the same install first: use that one.
+    if (!existsSync(bin)) throw err;
+    await rm(staging, { recursive: true, force: true });
+  });
+  return bin;
+}
+
 /** Builds, packs and installs (or reuses the install of identical tarballs). */
 export async function installPackages(): Promise<Installed> {
   await npm(['run', 'build'], repoRoot);
@@ -67,18 +87,14 @@ export async function installPackages(): Promise<Installed> {
   const packed = JSON.parse(await npm(['pack', ...workspaces, '--json', '--pack-destination', packDir], repoRoot)) as Array<{ filename: string }>;
   const tarballs = packed.map((p) => join(packDir, p.filename)).sort();
 
-  const hash = createHash('sha256').update(JSON.stringify({ OPENAI_MAJORS, NODE22 }));
+  const hash = createHash('sha256').update(JSON.stringify(OPENAI_MAJORS));
   for (const tarball of tarballs) hash.update(await readFile(tarball));
   const key = hash.digest('hex').slice(0, 16);
   const root = join(tmpdir(), `${PREFIX}${key}`);
   const installed: Installed = {
     dir: join(root, 'app'),
     openai4Dir: join(root, 'app', 'openai4'),
-    node: {
-      '22': join(root, 'node22', 'node_modules', 'node', 'bin', 'node'),
-      '22.15': join(root, 'node22.15', 'node_modules', 'node', 'bin', 'node'),
-      '24': process.execPath,
-    },
+    node: { '22': await nodeBinary(NODE22['22']), '22.15': await nodeBinary(NODE22['22.15']), '24': process.execPath },
     env: userEnv(),
   };
   if (existsSync(join(root, 'ready'))) return installed;
@@ -97,7 +113,6 @@ export async function installPackages(): Promise<Installed> {
   }
   await project(installed.dir, [...copies, OPENAI_MAJORS.app]);
   await project(installed.openai4Dir, [OPENAI_MAJORS.openai4]);
-  for (const [version, spec] of Object.entries(NODE22)) await project(join(root, `node${version}`), [spec]);
   await writeFile(join(root, 'ready'), new Date().toISOString());
   return installed;
 }
