@@ -23,8 +23,8 @@ afterAll(async () => {
 describe('llm-prism slo generate', () => {
   it('writes every dashboard, provisioning and alert file for the config', async () => {
     const out = join(dir, 'grafana');
-    const { stdout } = await run(process.execPath, [BIN, 'slo', 'generate', '--config', join(ROOT, 'llm-prism.slo.yaml'), '--out', out], { timeout: 30_000 });
-    const expected = generateFiles(await loadSloConfig(join(ROOT, 'llm-prism.slo.yaml')));
+    const { stdout } = await run(process.execPath, [BIN, 'slo', 'generate', '--config', join(ROOT, 'packages/demo/llm-prism.slo.yaml'), '--out', out], { timeout: 30_000 });
+    const expected = generateFiles(await loadSloConfig(join(ROOT, 'packages/demo/llm-prism.slo.yaml')));
     expect(stdout).toContain(`${expected.size} files`);
     for (const [path, content] of expected) expect(await readFile(join(out, path), 'utf8')).toBe(content);
   });

@@ -19,7 +19,7 @@ async function committedFiles(dir = OUT): Promise<string[]> {
   return nested.flat().sort();
 }
 
-const config = (): Promise<SloConfig> => loadSloConfig(join(ROOT, 'llm-prism.slo.yaml'));
+const config = (): Promise<SloConfig> => loadSloConfig(join(ROOT, 'packages/demo/llm-prism.slo.yaml'));
 
 /** Runtime check of the fields Grafana requires of a dashboard model (the SDK's Dashboard/Panel types). */
 function assertDashboard(value: unknown, file: string): asserts value is sdk.Dashboard & { panels: sdk.Panel[] } {

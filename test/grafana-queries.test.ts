@@ -63,7 +63,7 @@ const hour = (c: SeedCall) => intervalStart(c.start, RANGE.intervalMs);
 const allVars = { service: ALL, model: ALL, trace_id: '' };
 
 beforeAll(async () => {
-  config = await loadSloConfig(join(ROOT, 'llm-prism.slo.yaml'));
+  config = await loadSloConfig(join(ROOT, 'packages/demo/llm-prism.slo.yaml'));
   for (const file of await readdir(join(ROOT, 'grafana/dashboards'))) {
     const d = JSON.parse(await readFile(join(ROOT, 'grafana/dashboards', file), 'utf8')) as Dashboard;
     dashboards.set(d.uid, d);

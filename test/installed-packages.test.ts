@@ -151,3 +151,21 @@ describe.each<NodeVersion>(['22.15', '22', '24'])('installed from tarballs, Node
     ]);
   });
 });
+
+it('`llm-prism demo` runs from the install, with the demo service SLOs the package ships', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'llm-prism-installed-demo-'));
+  try {
+    const { stdout } = await run(installed.node['24'], [join(installed.dir, 'node_modules', '.bin', 'llm-prism'), 'demo', '--seconds', '5', '--dir', dir], {
+      cwd: installed.dir,
+      env: installed.env,
+      timeout: 120_000,
+    });
+    const sent = Math.max(...[...stdout.matchAll(/calls (\d+) \(ok/g)].map((m) => Number(m[1])));
+    expect(sent).toBeGreaterThan(0);
+    expect(stdout).toMatch(/demo-chat TTFT ≤ 1500 ms\s+\d/);
+    expect(stdout).toMatch(/demo-chat completion ≤ 20000 ms\s+\d/);
+    expect(stdout).toContain('TTFT anatomy by model');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}, 180_000);

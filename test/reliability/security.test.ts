@@ -36,7 +36,7 @@ const HOSTILE = [
 const REPORTED = [0, 1, 3, 6]; // not the NUL one: argv cannot carry it
 
 const bin = fileURLToPath(new URL('../../packages/cli/src/bin.ts', import.meta.url));
-const sloConfig = fileURLToPath(new URL('../../llm-prism.slo.yaml', import.meta.url));
+const sloConfig = fileURLToPath(new URL('../../packages/demo/llm-prism.slo.yaml', import.meta.url));
 let dataDir: string;
 let storage: Storage | undefined;
 let server: IngestServer | undefined;

@@ -1,2 +1,2 @@
-export { DEMO_SERVICE, runDemo, type DemoOptions, type DemoResult } from './run-demo.ts';
+export { DEMO_SERVICE, DEMO_SLO_CONFIG, runDemo, type DemoOptions, type DemoResult } from './run-demo.ts';
 export { incidents, SLOW_PREFILL_MODEL } from './workload.ts';

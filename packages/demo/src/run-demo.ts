@@ -22,7 +22,7 @@ export interface DemoOptions {
   rate?: number;
   /** Working directory for the data and the HTML report (default .llm-prism/demo; emptied first). */
   dir?: string;
-  /** SLO configuration (default llm-prism.slo.yaml). */
+  /** SLO configuration (default: the demo's own, DEMO_SLO_CONFIG). */
   config?: string;
   write?: (text: string) => void;
   signal?: AbortSignal;
@@ -36,6 +36,8 @@ export interface DemoResult {
 
 // Built (dist/*.js) or run from source (src/*.ts): the sample service sits beside this module.
 const sampleService = fileURLToPath(new URL(`./sample-service${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+/** The demo service's SLOs, shipped in this package (src/ and dist/ sit beside it). */
+export const DEMO_SLO_CONFIG = fileURLToPath(new URL('../llm-prism.slo.yaml', import.meta.url));
 // Resolved from this package, so the demo also runs from an install whose cwd cannot see it.
 const registerHook = import.meta.resolve('@llm-prism/instrumentation/register');
 
@@ -66,7 +68,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   const dir = o.dir ?? '.llm-prism/demo';
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const config = await loadSloConfig(o.config ?? 'llm-prism.slo.yaml');
+  const config = await loadSloConfig(o.config ?? DEMO_SLO_CONFIG);
 
   const cleanup: (() => Promise<unknown>)[] = [];
   try {

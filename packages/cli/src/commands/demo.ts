@@ -14,8 +14,8 @@ export function registerDemo(program: Command): void {
       .description('run an instrumented sample service against the provider simulator for a minute, then print the report')
       .addOption(new Option('--seconds <n>', 'length of the traffic phase').argParser(seconds).default(60))
       .option('--dir <path>', 'working directory for data and the HTML report (emptied first)', '.llm-prism/demo')
-      .option('-c, --config <file>', 'SLO config (YAML)', 'llm-prism.slo.yaml')
-      .action(async (opts: { seconds: number; dir: string; config: string }) => {
+      .option('-c, --config <file>', "SLO config (YAML); default: the demo service's own SLOs")
+      .action(async (opts: { seconds: number; dir: string; config?: string }) => {
         const abort = new AbortController();
         const stop = () => {
           process.stdout.write('\nStopping…\n');
