@@ -1,40 +1,26 @@
 // `llm-prism serve` as a user runs it: a child process on embedded chDB that stores what an
 // exporter sends, answers health checks, and on SIGTERM drains and exits cleanly.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { openStorage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, expect, test } from 'vitest';
+import { startServe, stopServe, type ServeProcess } from '../packages/cli/test/serve-process.ts';
 import { jsonRequest, jsonSpan } from '../packages/ingest/test/requests.ts';
 
 const bin = fileURLToPath(new URL('../packages/cli/src/bin.ts', import.meta.url));
-let child: ChildProcess | undefined;
+let serve: ServeProcess | undefined;
 
-afterAll(() => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+afterAll(async () => {
+  if (serve) await stopServe(serve);
 });
 
 test('serve stores spans, reports health, and shuts down gracefully on SIGTERM', async () => {
   const dataDir = await tempDataDir();
-  child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir, '--token', 'cli-token'], {
-    env: { ...process.env, LLM_PRISM_TOKENS: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 30_000);
-    child!.stderr!.on('data', () => {
-      const match = /listening on (http:\/\/[^/\s]+)\/v1\/traces/.exec(stderr);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child!.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
-  expect(stderr).toContain(`storing spans in embedded chDB in ${dataDir}, database otel`);
+  serve = await startServe({ dataDir, args: ['--token', 'cli-token'] });
+  const { url } = serve;
+  expect(serve.stderr()).toContain(`storing spans in embedded chDB in ${dataDir}, database otel`);
   expect(url).toMatch(/^http:\/\/0\.0\.0\.0:\d+$/);
   const local = url.replace('0.0.0.0', '127.0.0.1');
 
@@ -49,11 +35,9 @@ test('serve stores spans, reports health, and shuts down gracefully on SIGTERM',
   expect(res.status).toBe(200);
   expect(await res.json()).toEqual({});
 
-  child.kill('SIGTERM');
-  const [code] = await once(child, 'exit');
-  expect(code).toBe(0);
-  expect(stderr).toContain('SIGTERM: finishing queued inserts, then closing storage');
-  expect(stderr).toContain('llm-prism serve: stopped');
+  expect(await stopServe(serve)).toBe(0);
+  expect(serve.stderr()).toContain('SIGTERM: finishing queued inserts, then closing storage');
+  expect(serve.stderr()).toContain('llm-prism serve: stopped');
 
   // The child has released the data directory: its rows are on disk.
   const storage = await openStorage({ dataDir });

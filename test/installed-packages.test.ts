@@ -2,8 +2,7 @@
 // the repository and run with plain Node 22 (the newest and the 22.15 floor) and 24 — an ESM app with --import, a CommonJS app with
 // --require (and --import), on openai 7 and openai 4 — exporting to `llm-prism serve` from that
 // install; `llm-prism report --json` from the same install must show every call with its phases.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startSimulator, type Simulator } from '@llm-prism/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe, stopServe } from '../packages/cli/test/serve-process.ts';
 import { installPackages, userEnv, type Installed, type NodeVersion } from './installed/install.ts';
 
 const run = promisify(execFile);
@@ -61,26 +61,6 @@ afterAll(async () => {
   await sim?.close();
 });
 
-/** `llm-prism serve` started from the install, as `npx llm-prism serve` would. */
-async function startServe(node: string, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const bin = join(installed.dir, 'node_modules', '.bin', 'llm-prism');
-  const child = spawn(node, [bin, 'serve', '--port', '0', '--data-dir', dataDir], { cwd: installed.dir, env: installed.env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 60_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /listening on (http:\/\/[^/\s]+)\/v1\/traces/.exec(stderr);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
-  return { child, url };
-}
-
 function expectWithin(actual: number | null | undefined, expected: number, label: string): void {
   const tolerance = Math.max(expected * 0.1, 30);
   expect(actual, label).toBeTypeOf('number');
@@ -97,7 +77,8 @@ describe.each<NodeVersion>(['22.15', '22', '24'])('installed from tarballs, Node
     const { stdout: v } = await run(node, ['--version']);
     expect(v.trim().startsWith(`v${version}.`)).toBe(true);
     const dataDir = await mkdtemp(join(tmpdir(), 'llm-prism-installed-data-'));
-    const serve = await startServe(node, dataDir);
+    // `llm-prism serve` from the install, as `npx llm-prism serve` would start it.
+    const serve = await startServe({ node, bin: join(installed.dir, 'node_modules', '.bin', 'llm-prism'), cwd: installed.dir, env: installed.env, dataDir, startTimeoutMs: 60_000 });
     try {
       for (const app of APPS) {
         const { stdout } = await run(node, [app.flag, '@llm-prism/instrumentation/register', app.file], {
@@ -115,8 +96,7 @@ describe.each<NodeVersion>(['22.15', '22', '24'])('installed from tarballs, Node
         outputs.set(app.name, stdout);
       }
     } finally {
-      serve.child.kill('SIGTERM');
-      await once(serve.child, 'exit');
+      await stopServe(serve);
     }
     for (const app of APPS) {
       const { stdout } = await run(node, [join(installed.dir, 'node_modules', '.bin', 'llm-prism'), 'report', '--json', '--since', '1h', '--service', service(app), '--data-dir', dataDir], {

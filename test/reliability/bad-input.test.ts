@@ -21,7 +21,7 @@ import {
   type Recipe,
 } from './bad-inputs.ts';
 import { otlpMessage, post } from './http-post.ts';
-import { freePort, startServe, stopServe, type ServeProcess } from './serve-process.ts';
+import { freePort, startServe, stopServe, type ServeProcess } from '../../packages/cli/test/serve-process.ts';
 import { report } from './tally.ts';
 
 const RUNS = Number(process.env.LLM_PRISM_FUZZ_RUNS ?? 300);

@@ -18,7 +18,7 @@ import { startSimulator, type Scenario, type Simulator } from '@llm-prism/simula
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LlmPrismInstrumentation } from '../../packages/instrumentation/src/index.ts';
 import { ODD_CASES, startOddProvider, type OddProvider, type OddSdk } from './odd-provider.ts';
-import { freePort } from './serve-process.ts';
+import { freePort } from '../../packages/cli/test/serve-process.ts';
 import { report } from './tally.ts';
 
 // Enabled before the SDKs are required: their CommonJS copies are patched, the ESM copies

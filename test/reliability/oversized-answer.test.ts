@@ -4,7 +4,7 @@
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { post } from './http-post.ts';
-import { freePort, startServe, stopServe, type ServeProcess } from './serve-process.ts';
+import { freePort, startServe, stopServe, type ServeProcess } from '../../packages/cli/test/serve-process.ts';
 import { report } from './tally.ts';
 
 const CAP = 1024 * 1024;

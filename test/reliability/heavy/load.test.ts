@@ -5,7 +5,7 @@ import { openStorage, type Storage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, expect, test } from 'vitest';
 import { drain, loadClient, measureCapacity, newLedger, pacedLoad } from '../load-clients.ts';
-import { freePort, startServe, stopServe, type ServeProcess } from '../serve-process.ts';
+import { freePort, startServe, stopServe, type ServeProcess } from '../../../packages/cli/test/serve-process.ts';
 import { report, tally } from '../tally.ts';
 
 const CLIENTS = 4;

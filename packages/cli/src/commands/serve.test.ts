@@ -1,8 +1,7 @@
 // The first run in a service directory, as the README tells it: `llm-prism serve` with no flags in a
 // directory that has no llm-prism.slo.yaml (serve never reads one), an exporter sends an LLM call,
 // and `llm-prism report` in the same directory shows it — everything but the SLOs, and the hint.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, expect, test } from 'vitest';
 import { noSloConfigHint, type ReportData } from '@llm-prism/report';
+import { startServe, stopServe, type ServeProcess } from '../../test/serve-process.ts';
 
 const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
-let child: ChildProcess | undefined;
+let serve: ServeProcess | undefined;
 
-afterAll(() => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+afterAll(async () => {
+  if (serve) await stopServe(serve);
 });
 
 /** The user's shell environment, without the variables that would point the CLI elsewhere. */
@@ -32,21 +32,9 @@ const attr = (key: string, value: string | number | boolean) => ({
 
 test('serve and report work with no flags in a directory without llm-prism.slo.yaml', async () => {
   const cwd = await mkdtemp(join(tmpdir(), 'llm-prism-first-run-'));
-  child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { cwd, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 30_000);
-    child!.stderr!.on('data', () => {
-      const match = /listening on (http:\/\/[^/\s]+)\/v1\/traces/.exec(stderr);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child!.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
-  expect(stderr).toContain('storing spans in embedded chDB in .llm-prism/data, database otel');
+  serve = await startServe({ cwd, env: userEnv() });
+  const { url } = serve;
+  expect(serve.stderr()).toContain('storing spans in embedded chDB in .llm-prism/data, database otel');
   expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/); // no token: loopback only
 
   const start = BigInt(Date.now() - 5_000) * 1_000_000n;
@@ -77,8 +65,7 @@ test('serve and report work with no flags in a directory without llm-prism.slo.y
     }),
   });
   expect(res.status).toBe(200);
-  child.kill('SIGTERM');
-  expect((await once(child, 'exit'))[0]).toBe(0);
+  expect(await stopServe(serve)).toBe(0);
   expect(await readdir(cwd)).toEqual(['.llm-prism']); // serve wrote its data and nothing else
 
   const { stdout, stderr: reportErr } = await promisify(execFile)(process.execPath, [bin, 'report', '--json'], { cwd, env: userEnv(), timeout: 60_000 });

@@ -1,14 +1,15 @@
-// `llm-prism serve` as a child process: started on a chosen port and data directory, so a test can
-// kill it (SIGKILL) and start a new one where the old one was.
+// `llm-prism serve` as a child process, as users start it: the URL is the one it prints, so a test
+// can pass `--port 0`, kill it (SIGKILL) and start a new one where the old one was, or run the CLI
+// of an installed package with another Node.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-const bin = fileURLToPath(new URL('../../packages/cli/src/bin.ts', import.meta.url));
+const sourceBin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
 
 export interface ServeProcess {
-  /** `http://127.0.0.1:<port>` */
+  /** What serve printed, e.g. `http://127.0.0.1:<port>` */
   url: string;
   child: ChildProcess;
   /** Everything the process wrote to stderr so far. */
@@ -18,9 +19,17 @@ export interface ServeProcess {
 }
 
 export interface ServeOptions {
-  dataDir: string;
-  port: number;
+  /** `--data-dir`; without it, serve's default under `cwd`. */
+  dataDir?: string;
+  /** `--port` (default 0: any free port). */
+  port?: number;
   args?: string[];
+  /** The CLI to run (default: this repo's source) and the Node to run it with. */
+  bin?: string;
+  node?: string;
+  cwd?: string;
+  /** Default: this process's environment without configured tokens (loopback only). */
+  env?: NodeJS.ProcessEnv;
   startTimeoutMs?: number;
 }
 
@@ -35,22 +44,24 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startServe(options: ServeOptions): Promise<ServeProcess> {
-  const child = spawn(
-    process.execPath,
-    [bin, 'serve', '--port', String(options.port), '--host', '127.0.0.1', '--data-dir', options.dataDir, ...(options.args ?? [])],
-    { env: { ...process.env, LLM_PRISM_TOKENS: '' }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+export async function startServe(options: ServeOptions = {}): Promise<ServeProcess> {
+  const args = ['serve', '--port', String(options.port ?? 0), ...(options.dataDir ? ['--data-dir', options.dataDir] : []), ...(options.args ?? [])];
+  const child = spawn(options.node ?? process.execPath, [options.bin ?? sourceBin, ...args], {
+    cwd: options.cwd,
+    env: options.env ?? { ...process.env, LLM_PRISM_TOKENS: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  await new Promise<void>((resolve, reject) => {
+  const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), options.startTimeoutMs ?? 30_000);
     const onData = () => {
-      if (!/listening on http:/.test(stderr)) return;
+      const match = /listening on (http:\/\/[^/\s]+)\/v1\/traces/.exec(stderr);
+      if (!match) return;
       clearTimeout(timer);
       child.stderr!.off('data', onData);
-      resolve();
+      resolve(match[1]!);
     };
     child.stderr!.on('data', onData);
     void exited.then((code) => {
@@ -58,7 +69,7 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
       reject(new Error(`serve exited with ${code}: ${stderr}`));
     });
   });
-  return { url: `http://127.0.0.1:${options.port}`, child, stderr: () => stderr, exited };
+  return { url, child, stderr: () => stderr, exited };
 }
 
 /** SIGTERM, then wait (bounded) for the graceful exit; SIGKILL if it does not come. */
