@@ -1,27 +1,17 @@
 // `npm run demo`, shortened: every injected incident must show up in the report, classified right,
 // and the HTML report must render its charts in a real browser (Debian's chromium; where it is not
 // installed that one check is skipped with the reason printed, and .ci/run installs it).
-import { execFile } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SERVICE, runDemo, SLOW_PREFILL_MODEL, type DemoResult } from '@llm-prism/demo';
 import { CHART_IDS } from '@llm-prism/report';
 import { JSDOM } from 'jsdom';
+import { renderInChromium } from '../packages/report/test/chromium.ts';
 
 let demo: DemoResult;
 let text = '';
-
-async function onPath(name: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, name);
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
-  }
-  return undefined;
-}
 
 beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'llm-prism-demo-'));
@@ -92,20 +82,7 @@ describe('npm run demo (20 s workload)', () => {
   });
 
   it('renders every chart of the HTML report in headless Chromium', async (ctx) => {
-    const chromium = await onPath('chromium');
-    if (!chromium) {
-      const reason = 'skipping HTML render check: chromium not found on PATH (.ci/run installs it)';
-      console.warn(reason);
-      ctx.skip(reason);
-    }
-    const { stdout } = await promisify(execFile)(
-      chromium!,
-      ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', `--user-data-dir=${await mkdtemp(join(tmpdir(), 'chromium-'))}`,
-        '--virtual-time-budget=5000', '--dump-dom', `file://${demo.htmlPath}`],
-      { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
-    );
-    const dom = new JSDOM(stdout).window.document;
+    const dom = await renderInChromium(ctx, demo.htmlPath);
     for (const id of CHART_IDS) {
       const svg = dom.querySelector(`#${id} svg`);
       expect(svg, `chart ${id}`).not.toBeNull();

@@ -2,38 +2,18 @@
 import { JSDOM } from 'jsdom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SloConfig } from '@llm-prism/grafana';
-import { formatTimestamp, openStorage, type Storage } from '@llm-prism/storage';
-import { otelTraceRow, tempDataDir } from '@llm-prism/storage/testing';
+import { openStorage, type Storage } from '@llm-prism/storage';
+import { tempDataDir } from '@llm-prism/storage/testing';
+import { quantileExact, seededCallRow, seededTraceId, type SeededCall } from '../test/seeded-calls.ts';
 import { collectReport, type ReportData } from './collect.ts';
 import { CHART_IDS, renderHtml, SLO_CHART_IDS } from './html.ts';
 import { noSloConfigHint } from './no-slo-config.ts';
 import { formatTerminal } from './terminal.ts';
 
-interface Call {
-  model: string;
-  provider: string;
-  /** Seconds before the report's end. */
-  ago: number;
-  streamed: boolean;
-  outcome: 'success' | 'error' | 'truncated' | 'aborted';
-  finish?: string;
-  errorType?: string;
-  queue: number;
-  ttft?: number;
-  decode?: number;
-  duration: number;
-  cache: 'hit' | 'write' | 'miss' | 'none';
-  missReason?: string;
-  breakAt?: string;
-  retries?: number;
-  rateLimited?: number;
-  headroom?: number;
-}
-
 const SERVICE = `checkout "eu" ' \\ {service:String}`; // hostile on purpose: parameters, not concatenation
 const END = Math.floor(Date.now() / 60_000) * 60_000;
 
-const calls: Call[] = [];
+const calls: Omit<SeededCall, 'service'>[] = [];
 // A steady stream on two models, then an incident on gpt-4o in the last two minutes.
 for (let i = 0; i < 40; i++) {
   calls.push({ model: 'gpt-4o-mini', provider: 'openai', ago: 30 + i * 4, streamed: true, outcome: 'success', finish: 'stop', queue: 40 + i, ttft: 200 + 5 * i, decode: 300 + i, duration: 600 + 6 * i, cache: i === 0 ? 'write' : 'hit', ...(i === 0 ? { missReason: 'cold' } : {}) });
@@ -53,57 +33,14 @@ const config: SloConfig = {
   slos: [{ id: 'checkout', service: SERVICE, ttft: { thresholdMs: 1000, objective: 0.95 }, completion: { thresholdMs: 2000, objective: 0.9 } }],
 };
 
-const hex = (n: number, len: number) => n.toString(16).padStart(len, '0');
-
-function row(c: Call, i: number) {
-  const start = BigInt(END - c.ago * 1000) * 1_000_000n;
-  const attrs: Record<string, string> = {
-    'gen_ai.operation.name': 'chat',
-    'gen_ai.provider.name': c.provider,
-    'gen_ai.request.model': c.model,
-    'gen_ai.request.stream': String(c.streamed),
-    'llm.outcome': c.outcome,
-    'llm.queue_ms': String(c.queue),
-    'llm.cache.state': c.cache,
-    'llm.attempts': String(1 + (c.retries ?? 0)),
-    'llm.retries': String(c.retries ?? 0),
-    'llm.rate_limited_attempts': String(c.rateLimited ?? 0),
-    'gen_ai.usage.input_tokens': '2000',
-    'gen_ai.usage.cache_read.input_tokens': c.cache === 'hit' ? '1500' : '0',
-  };
-  if (c.finish) attrs['gen_ai.response.finish_reasons'] = JSON.stringify([c.finish]);
-  if (c.errorType) attrs['error.type'] = c.errorType;
-  if (c.ttft !== undefined) Object.assign(attrs, { 'llm.ttft_ms': String(c.ttft), 'llm.prefill_ms': String(c.ttft - c.queue) });
-  if (c.decode !== undefined) attrs['llm.decode_ms'] = String(c.decode);
-  if (c.missReason) attrs['llm.cache.miss_reason'] = c.missReason;
-  if (c.breakAt) attrs['llm.cache.break_at'] = c.breakAt;
-  if (c.headroom !== undefined) attrs['llm.ratelimit.headroom'] = String(c.headroom);
-  return otelTraceRow({
-    Timestamp: formatTimestamp(start),
-    TraceId: hex(i + 1, 32),
-    SpanId: hex(i + 1, 16),
-    SpanName: `chat ${c.model}`,
-    SpanKind: 'Client',
-    ServiceName: SERVICE,
-    SpanAttributes: attrs,
-    Duration: c.duration * 1_000_000,
-    StatusCode: c.outcome === 'error' ? 'Error' : 'Unset',
-  });
-}
-
-/** ClickHouse's quantileExact: the element at floor(level × n) of the sorted values. */
-function quantileExact(values: number[], level: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(level * sorted.length))]!;
-}
-
 let storage: Storage;
 let report: ReportData;
 
 beforeAll(async () => {
   storage = await openStorage({ dataDir: await tempDataDir() });
-  const rows = calls.map(row);
+  // Every call on SERVICE with 2000 input tokens, 1500 of them read from cache on a hit.
+  const seeded = calls.map((c): SeededCall => ({ ...c, service: SERVICE, rateLimited: c.rateLimited ?? 0, inputTokens: 2000, cacheReadTokens: c.cache === 'hit' ? 1500 : 0 }));
+  const rows = seeded.map((c, i) => seededCallRow(c, i, END));
   await storage.insertSpans(rows);
   await storage.insertSpans(rows.slice(0, 5)); // delivered twice: must count once
   report = await collectReport({ client: storage.client, database: storage.database, config, from: END - 3_600_000, to: END, service: SERVICE });
@@ -147,7 +84,7 @@ describe('collectReport', () => {
 
   it('lists the slowest calls with their trace ids', () => {
     const slowest = [...calls.entries()].sort((a, b) => b[1].duration - a[1].duration).slice(0, 10);
-    expect(report.slowest.map((s) => s.trace_id)).toEqual(slowest.map(([i]) => hex(i + 1, 32)));
+    expect(report.slowest.map((s) => s.trace_id)).toEqual(slowest.map(([i]) => seededTraceId(i)));
   });
 
   it('gives each SLO its SLI, budget and burn rates from the rollups', () => {

@@ -2,41 +2,22 @@
 // flags, calls stored in the default embedded data directory (real chDB). Every section but the
 // SLOs, exact figures recomputed from the seed, and one line on how to add SLOs.
 import { execFile } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { JSDOM } from 'jsdom';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { CHART_IDS, noSloConfigHint, SLO_CHART_IDS, type ReportData } from '@llm-prism/report';
-import { DEFAULT_DATA_DIR, formatTimestamp, openStorage } from '@llm-prism/storage';
-import { otelTraceRow } from '@llm-prism/storage/testing';
+import { DEFAULT_DATA_DIR, openStorage } from '@llm-prism/storage';
+import { renderInChromium } from '../../../report/test/chromium.ts';
+import { quantileExact, seededCallRow, seededTraceId, type SeededCall } from '../../../report/test/seeded-calls.ts';
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
 
-interface Call {
-  service: string;
-  model: string;
-  provider: string;
-  /** Seconds before seeding. */
-  ago: number;
-  outcome: 'success' | 'error' | 'truncated';
-  finish?: string;
-  errorType?: string;
-  queue: number;
-  /** Absent: not streamed. */
-  ttft?: number;
-  decode?: number;
-  duration: number;
-  cache: 'hit' | 'write' | 'none';
-  missReason?: string;
-  retries?: number;
-}
-
-const calls: Call[] = [
+const calls: SeededCall[] = [
   { service: 'checkout', model: 'gpt-4o-mini', provider: 'openai', ago: 300, outcome: 'success', finish: 'stop', queue: 40, ttft: 300, decode: 500, duration: 900, cache: 'none' },
   { service: 'checkout', model: 'gpt-4o-mini', provider: 'openai', ago: 240, outcome: 'success', finish: 'stop', queue: 60, ttft: 500, decode: 400, duration: 1_000, cache: 'none' },
   { service: 'checkout', model: 'gpt-4o-mini', provider: 'openai', ago: 200, outcome: 'success', finish: 'stop', queue: 100, duration: 1_500, cache: 'none' },
@@ -45,45 +26,6 @@ const calls: Call[] = [
   { service: 'search', model: 'claude-sonnet-5', provider: 'anthropic', ago: 60, outcome: 'success', finish: 'end_turn', queue: 20, ttft: 220, decode: 210, duration: 450, cache: 'hit' },
   { service: 'search', model: 'claude-sonnet-5', provider: 'anthropic', ago: 30, outcome: 'error', errorType: 'overloaded_error', queue: 2_900, duration: 3_000, cache: 'none', retries: 2 },
 ];
-
-const hex = (n: number, len: number) => n.toString(16).padStart(len, '0');
-
-function row(c: Call, i: number, now: number) {
-  const attrs: Record<string, string> = {
-    'gen_ai.operation.name': 'chat',
-    'gen_ai.provider.name': c.provider,
-    'gen_ai.request.model': c.model,
-    'gen_ai.request.stream': String(c.ttft !== undefined),
-    'llm.outcome': c.outcome,
-    'llm.queue_ms': String(c.queue),
-    'llm.cache.state': c.cache,
-    'llm.retries': String(c.retries ?? 0),
-    'llm.attempts': String(1 + (c.retries ?? 0)),
-  };
-  if (c.finish) attrs['gen_ai.response.finish_reasons'] = JSON.stringify([c.finish]);
-  if (c.errorType) attrs['error.type'] = c.errorType;
-  if (c.ttft !== undefined) Object.assign(attrs, { 'llm.ttft_ms': String(c.ttft), 'llm.prefill_ms': String(c.ttft - c.queue) });
-  if (c.decode !== undefined) attrs['llm.decode_ms'] = String(c.decode);
-  if (c.missReason) attrs['llm.cache.miss_reason'] = c.missReason;
-  return otelTraceRow({
-    Timestamp: formatTimestamp(BigInt(now - c.ago * 1000) * 1_000_000n),
-    TraceId: hex(i + 1, 32),
-    SpanId: hex(i + 1, 16),
-    SpanName: `chat ${c.model}`,
-    SpanKind: 'Client',
-    ServiceName: c.service,
-    SpanAttributes: attrs,
-    Duration: c.duration * 1_000_000,
-    StatusCode: c.outcome === 'error' ? 'Error' : 'Unset',
-  });
-}
-
-/** ClickHouse's quantileExact: the element at floor(level × n) of the sorted values. */
-function quantileExact(values: number[], level: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(level * sorted.length))]!;
-}
 
 const models = [...new Set(calls.map((c) => c.model))];
 const expectedAnatomy = (model: string) => {
@@ -110,14 +52,6 @@ function userEnv(): NodeJS.ProcessEnv {
 const report = (cwd: string, args: string[] = []) =>
   run(process.execPath, [bin, 'report', ...args], { cwd, env: userEnv(), timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
 
-async function onPath(name: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, name);
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
-  }
-  return undefined;
-}
-
 /** A service directory: no llm-prism.slo.yaml, the calls in the default ./.llm-prism/data. */
 let serviceDir: string;
 
@@ -126,7 +60,7 @@ beforeAll(async () => {
   const storage = await openStorage({ dataDir: join(serviceDir, DEFAULT_DATA_DIR) });
   try {
     const now = Date.now();
-    await storage.insertSpans(calls.map((c, i) => row(c, i, now)));
+    await storage.insertSpans(calls.map((c, i) => seededCallRow(c, i, now)));
   } finally {
     await storage.close(); // the CLI opens the same data directory
   }
@@ -157,7 +91,7 @@ describe('llm-prism report in a directory without llm-prism.slo.yaml', () => {
     expect(stdout).toContain('anthropic  cold');
     // The slowest call first, by trace id.
     const slowest = calls.indexOf(calls.reduce((a, b) => (b.duration > a.duration ? b : a)));
-    expect(lines.find((l) => l.includes(hex(slowest + 1, 32)))).toMatch(/^\s+5000\s+1200\s+checkout\s+gpt-4o\s+truncated\s/);
+    expect(lines.find((l) => l.includes(seededTraceId(slowest)))).toMatch(/^\s+5000\s+1200\s+checkout\s+gpt-4o\s+truncated\s/);
   }, 60_000);
 
   test('--json: slos is null, every other section holds the stored calls', async () => {
@@ -176,7 +110,7 @@ describe('llm-prism report in a directory without llm-prism.slo.yaml', () => {
     expect(data.retries.find((r) => r.provider === 'anthropic')).toMatchObject({ calls: 3, retried_calls: 1, retries: 2 });
     expect(data.misses).toEqual([{ provider: 'anthropic', reason: 'cold', break_at: '', calls: 1 }]);
     const bySlowest = [...calls.keys()].sort((a, b) => calls[b]!.duration - calls[a]!.duration);
-    expect(data.slowest.map((s) => s.trace_id)).toEqual(bySlowest.map((i) => hex(i + 1, 32)));
+    expect(data.slowest.map((s) => s.trace_id)).toEqual(bySlowest.map(seededTraceId));
     // --service narrows every section; still no SLOs.
     const search = JSON.parse((await report(serviceDir, ['--json', '--service', 'search'])).stdout) as ReportData;
     expect(search.slos).toBeNull();
@@ -204,20 +138,7 @@ describe('llm-prism report in a directory without llm-prism.slo.yaml', () => {
     });
 
     test('draws those charts in headless Chromium', async (ctx) => {
-      const chromium = await onPath('chromium');
-      if (!chromium) {
-        const reason = 'skipping HTML render check: chromium not found on PATH (.ci/run installs it)';
-        console.warn(reason);
-        ctx.skip(reason);
-      }
-      const { stdout } = await run(
-        chromium!,
-        ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-          '--disable-component-update', '--disable-sync', `--user-data-dir=${await mkdtemp(join(tmpdir(), 'chromium-'))}`,
-          '--virtual-time-budget=5000', '--dump-dom', `file://${htmlPath}`],
-        { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
-      );
-      const dom = new JSDOM(stdout).window.document;
+      const dom = await renderInChromium(ctx, htmlPath);
       for (const id of CHART_IDS.filter((c) => !SLO_CHART_IDS.includes(c))) {
         expect(dom.querySelectorAll(`#${id} svg path`).length, `paths in ${id}`).toBeGreaterThan(3);
       }
