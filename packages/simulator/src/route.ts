@@ -22,6 +22,7 @@ export class BadRequest extends Error {}
 /** One provider endpoint: how it reads a request and how it writes answers and errors. */
 export interface Route {
   provider: Provider;
+  /** `pathModel`: the model the path names (Gemini's `models/{model}`, an Azure OpenAI deployment). */
   model(body: JsonObject, pathModel: string | undefined): string;
   stream(body: JsonObject): boolean;
   /** Counts the prompt and runs it through the provider's cache model; may throw BadRequest. */

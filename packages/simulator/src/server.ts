@@ -44,18 +44,39 @@ export interface Simulator {
 
 interface Match {
   route: Route;
+  /** The model the path names: Gemini's `models/{model}`, an Azure OpenAI deployment. */
   pathModel?: string;
 }
 
-const GEMINI_PATH = /^\/(v1|v1beta|v1alpha)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+/**
+ * Routes are recognised by how the path ends, under any prefix: `/v1`, none, a gateway's
+ * (`/openai/v1`, `/api/v1`, `/v1/openai`, `/anthropic/v1`), Vertex AI's `/v1/projects/…/publishers/google`.
+ * Azure OpenAI names the deployment in the path: `…/deployments/{deployment}/chat/completions`.
+ */
+const OPENAI_PATH = /(?:^|\/)(?:deployments\/([^/]+)\/)?(chat\/completions|responses)$/;
+const ANTHROPIC_PATH = /(?:^|\/)messages$/;
+const GEMINI_PATH = /(?:^|\/)models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+
+function pathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
 
 function match(method: string | undefined, pathname: string): Match | undefined {
   if (method !== 'POST') return undefined;
-  if (pathname === '/v1/chat/completions') return { route: openaiChat };
-  if (pathname === '/v1/responses') return { route: openaiResponses };
-  if (pathname === '/v1/messages') return { route: anthropicMessages };
+  const openai = OPENAI_PATH.exec(pathname);
+  if (openai) {
+    const route = openai[2] === 'responses' ? openaiResponses : openaiChat;
+    return openai[1] === undefined ? { route } : { route, pathModel: pathSegment(openai[1]) };
+  }
+  if (ANTHROPIC_PATH.test(pathname)) return { route: anthropicMessages };
   const gemini = GEMINI_PATH.exec(pathname);
-  if (gemini) return { route: gemini[3] === 'generateContent' ? geminiGenerate : geminiStream, pathModel: gemini[2] };
+  if (gemini?.[1] !== undefined) {
+    return { route: gemini[2] === 'generateContent' ? geminiGenerate : geminiStream, pathModel: pathSegment(gemini[1]) };
+  }
   return undefined;
 }
 

@@ -4,7 +4,7 @@ import type { Exchange, JsonObject, Route } from '../route.ts';
 import { argumentFragments } from '../scenario.ts';
 import { TEXT_TOKEN } from '../tokens.ts';
 import type { FinishReason } from '../types.ts';
-import { messageBlock, obfuscation, openaiError, openaiHeaders, toolBlocks } from './openai-common.ts';
+import { messageBlock, obfuscation, openaiError, openaiHeaders, openaiModel, toolBlocks } from './openai-common.ts';
 
 /** `refusal` has no finish reason of its own: the refusal arrives in `delta.refusal`, then `stop`. */
 const FINISH: Record<FinishReason, string> = {
@@ -38,7 +38,7 @@ function chunkText(ex: Exchange): string {
 export const openaiChat: Route = {
   provider: 'openai',
   failStatus: 500,
-  model: (body) => String(body.model ?? ''),
+  model: openaiModel,
   stream: (body) => body.stream === true,
   prompt(body, cache) {
     const messages = Array.isArray(body.messages) ? (body.messages as JsonObject[]) : [];

@@ -10,6 +10,14 @@ export function messageBlock(message: JsonObject): PromptBlock {
   return { content: message, tokens: MESSAGE_OVERHEAD_TOKENS + contentTokens(message.content) + toolCalls };
 }
 
+/**
+ * The body's `model`; on an Azure OpenAI deployment path the deployment, which selects the model
+ * there (Azure ignores the body's `model`, which its clients may leave out).
+ */
+export function openaiModel(body: JsonObject, deployment: string | undefined): string {
+  return deployment ?? String(body.model ?? '');
+}
+
 export function toolBlocks(tools: unknown): PromptBlock[] {
   return Array.isArray(tools) ? tools.map((tool) => ({ content: tool, tokens: jsonTokens(tool) })) : [];
 }

@@ -3,7 +3,7 @@ import { randomId } from '../headers.ts';
 import type { Exchange, JsonObject, Route } from '../route.ts';
 import { argumentFragments } from '../scenario.ts';
 import { MESSAGE_OVERHEAD_TOKENS, TEXT_TOKEN, textTokens, THINKING_TOKEN } from '../tokens.ts';
-import { messageBlock, openaiError, openaiHeaders, toolBlocks } from './openai-common.ts';
+import { messageBlock, openaiError, openaiHeaders, openaiModel, toolBlocks } from './openai-common.ts';
 
 function promptBlocks(body: JsonObject) {
   const instructions =
@@ -102,7 +102,7 @@ function pieces(text: string, n: number): string[] {
 export const openaiResponses: Route = {
   provider: 'openai',
   failStatus: 500,
-  model: (body) => String(body.model ?? ''),
+  model: openaiModel,
   stream: (body) => body.stream === true,
   prompt: (body, cache) => cache.automatic('openai', promptBlocks(body)),
   headers: openaiHeaders,
