@@ -51,7 +51,8 @@ import {
   SPAN_NAME_LLM_TTFT,
 } from './semconv.ts';
 import { gaps, percentile } from './stats.ts';
-import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, SseEvent, Usage } from './internal-types.ts';
+import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, RequestTarget, SseEvent, Usage } from './internal-types.ts';
+import { serverOf } from './provider-name.ts';
 
 /** Computes `llm.cache.*` attributes once usage is known; times in epoch ms (see instrumentation.ts). */
 export type CacheAttributes = (usage: Usage, startedAt: number, endedAt: number) => Attributes;
@@ -69,6 +70,26 @@ export interface CallRecorderOptions {
   beforeEnd?: (span: Span, summary: CallSummary) => void;
   /** Called once with the call's final figures when its span has ended (metrics). */
   onEnd?: (summary: CallSummary) => void;
+  /** Call start (`performance.now()` time); default: now. A call recognised on the wire starts when its request was created. */
+  startTime?: number;
+  /**
+   * The call is one HTTP request (recognised on the wire, no SDK around it): that request's
+   * failure, or its end with an error status, ends the call. Otherwise an attempt's failure before
+   * the answer only ends the call when the SDK gives up (`settled`).
+   */
+  singleAttempt?: boolean;
+  /** `gen_ai.provider.name` of a request, from its URL and headers (provider-name.ts); applied to the first attempt. */
+  providerName?: (target: RequestTarget) => string;
+}
+
+/** An answer with an error status, as the call's failure (`error.type` = the status). */
+class HttpStatusError extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`HTTP ${status}`);
+    this.name = 'HttpStatusError';
+    this.status = status;
+  }
 }
 
 /** What a finished call measured (durations in seconds), for the GenAI metrics (metrics.ts) and the response hook. */
@@ -111,7 +132,7 @@ const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 export class CallRecorder implements CallListener {
   readonly span: Span;
   readonly #opts: CallRecorderOptions;
-  readonly #start = performance.now();
+  readonly #start: number;
   readonly #attempts: Attempt[] = [];
   /** The attempt that answered with a success status; only its body is the call's output. */
   #answer: Attempt | undefined;
@@ -133,6 +154,7 @@ export class CallRecorder implements CallListener {
 
   constructor(opts: CallRecorderOptions) {
     this.#opts = opts;
+    this.#start = opts.startTime ?? performance.now();
     const { info } = opts;
     const attributes: Attributes = {
       [ATTR_GEN_AI_OPERATION_NAME]: info.operation,
@@ -149,9 +171,11 @@ export class CallRecorder implements CallListener {
     this.span = opts.tracer.startSpan(name, { kind: SpanKind.CLIENT, startTime: epoch(this.#start), attributes }, opts.parentContext);
   }
 
-  attempt(at: number): AttemptListener {
+  attempt(at: number, target?: RequestTarget): AttemptListener {
     const attempt: Attempt = { start: at };
     this.#attempts.push(attempt);
+    if (this.#attempts.length === 1 && target) this.#target(target);
+    const single = this.#opts.singleAttempt === true;
     return {
       headers: (status, headers, t) => {
         attempt.headersAt = t;
@@ -178,13 +202,31 @@ export class CallRecorder implements CallListener {
       },
       end: (t) => {
         if (attempt === this.#answer) this.#finish(t);
+        else if (single) this.#finish(t, attempt.status === undefined ? undefined : new HttpStatusError(attempt.status));
       },
       error: (error, t) => {
         attempt.error = error;
         // Before the answer's headers the SDK may still retry; its promise reports the final failure.
-        if (attempt === this.#answer) this.#finish(t, error);
+        if (attempt === this.#answer || single) this.#finish(t, error);
       },
     };
+  }
+
+  /**
+   * `server.address` / `server.port` and `gen_ai.provider.name` from the URL and headers of the
+   * request actually sent (an SDK's base URL says less: `AzureOpenAI` adds `/deployments/…`).
+   */
+  #target(target: RequestTarget): void {
+    const { serverAddress, serverPort } = serverOf(target.url);
+    const attrs: Attributes = {};
+    if (serverAddress !== undefined) {
+      attrs[ATTR_SERVER_ADDRESS] = serverAddress;
+      attrs[ATTR_SERVER_PORT] = serverPort;
+    }
+    const provider = this.#opts.providerName?.(target);
+    if (provider !== undefined) attrs[ATTR_GEN_AI_PROVIDER_NAME] = provider;
+    Object.assign(this.#initialAttributes, attrs);
+    this.span.setAttributes(attrs);
   }
 
   /** The SDK's response promise settled: a rejection is the call's final failure (after retries). */
@@ -347,6 +389,8 @@ export class CallRecorder implements CallListener {
       span.setStatus({ code: SpanStatusCode.ERROR, message });
     }
     span.setAttributes(attrs);
+    // A request whose body was not seen names its model by the answer.
+    if (!info.model && this.#responseModel) span.updateName(`${info.operation} ${this.#responseModel}`);
     const attributes: Attributes = {};
     for (const [key, value] of Object.entries({ ...this.#initialAttributes, ...attrs })) if (value !== undefined) attributes[key] = value;
     const summary: CallSummary = {

@@ -18,7 +18,9 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { diag } from '@opentelemetry/api';
 import { callScope } from './call-scope.ts';
+import type { CallListener, RequestTarget } from './internal-types.ts';
 import { headerMap, ResponseReader } from './response-reader.ts';
+import { MAX_PARSED_BODY, startFromBody, startFromResponse, wireCandidate, type WireCandidate } from './wire-calls.ts';
 
 interface HttpMessage {
   request: ClientRequest;
@@ -57,9 +59,105 @@ function failureOf(request: ClientRequest, error: unknown): unknown {
   return (request as { aborted?: boolean }).aborted === true ? abortError(error) : (error ?? new Error('aborted'));
 }
 
+/** The request's URL (scheme, `Host` header or host, path) and a lookup of the headers it will send. */
+function targetOf(request: ClientRequest): { url: URL | undefined; header: RequestTarget['header'] } {
+  const header = (name: string): string | undefined => {
+    const value = request.getHeader(name);
+    return value === undefined ? undefined : Array.isArray(value) ? value.join(', ') : String(value);
+  };
+  let url: URL | undefined;
+  try {
+    const r = request as ClientRequest & { protocol?: string; host?: string };
+    const host = header('host') ?? r.host;
+    url = host ? new URL(request.path, `${r.protocol ?? 'http:'}//${host}`) : undefined;
+  } catch {
+    url = undefined;
+  }
+  return { url, header };
+}
+
+/**
+ * Requests outside any SDK call that may be LLM calls (wire-calls.ts): the bytes the client wrote
+ * (copies), until `end()` says whether the request is one.
+ */
+interface Pending {
+  candidate: WireCandidate;
+  written: Buffer[];
+  bytes: number;
+  restore: () => void;
+}
+const pending = new WeakMap<ClientRequest, Pending>();
+
+/** A recognised call's single attempt starts reading the response. */
+function bindWireCall(request: ClientRequest, p: Pending, call: CallListener | undefined): void {
+  pending.delete(request);
+  p.restore();
+  if (call && !readers.has(request)) readers.set(request, new ResponseReader(call.attempt(p.candidate.startTime, p.candidate.target)));
+}
+
+/** A chunk as `write()` / `end()` take it (string with its encoding, or bytes); anything else is not body. */
+function bytesOf(chunk: unknown, encoding: unknown): Buffer | undefined {
+  if (typeof chunk === 'string') return Buffer.from(chunk, typeof encoding === 'string' && Buffer.isEncoding(encoding) ? encoding : 'utf8');
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk);
+  return undefined;
+}
+
+/**
+ * Observes what the client writes into a candidate request: `write` and `end` of this one instance
+ * are wrapped to copy the body (never delayed, never changed: the originals run first with the
+ * same arguments and their results are returned); at `end()` the body decides.
+ */
+function observeBody(request: ClientRequest, candidate: WireCandidate): void {
+  type Write = (...args: unknown[]) => unknown;
+  const target = request as unknown as { write: Write; end: Write };
+  const write = target.write;
+  const end = target.end;
+  if (typeof write !== 'function' || typeof end !== 'function') return;
+  const p: Pending = { candidate, written: [], bytes: 0, restore: () => {} };
+  const copy = (chunk: unknown, encoding: unknown) =>
+    guard(() => {
+      const bytes = typeof chunk === 'function' ? undefined : bytesOf(chunk, encoding);
+      if (!bytes) return;
+      p.bytes += bytes.length;
+      if (p.bytes > MAX_PARSED_BODY) p.written = [];
+      else p.written.push(bytes);
+    });
+  function observedWrite(this: unknown, ...args: unknown[]): unknown {
+    const result = Reflect.apply(write, this, args);
+    copy(args[0], args[1]);
+    return result;
+  }
+  function observedEnd(this: unknown, ...args: unknown[]): unknown {
+    const result = Reflect.apply(end, this, args);
+    if (pending.get(request) === p) {
+      copy(args[0], args[1]);
+      // A body too large to parse waits for the response to say what it is.
+      if (p.written.length > 0 || p.bytes === 0) guard(() => bindWireCall(request, p, startFromBody(candidate, Buffer.concat(p.written))));
+    }
+    return result;
+  }
+  p.restore = () => {
+    if (target.write === observedWrite) delete (target as Partial<typeof target>).write;
+    if (target.end === observedEnd) delete (target as Partial<typeof target>).end;
+  };
+  const define = (name: 'write' | 'end', value: unknown) =>
+    Object.defineProperty(request, name, { value, writable: true, configurable: true, enumerable: false });
+  define('write', observedWrite);
+  define('end', observedEnd);
+  pending.set(request, p);
+}
+
 function bind(request: ClientRequest, at: number): void {
+  if (readers.has(request) || pending.has(request)) return;
   const call = callScope.getStore();
-  if (call && !readers.has(request)) readers.set(request, new ResponseReader(call.attempt(at)));
+  const { url, header } = targetOf(request);
+  if (call) {
+    readers.set(request, new ResponseReader(call.attempt(at, { url, header })));
+    return;
+  }
+  // Outside any SDK call: an LLM call of its own when its route and body say so (wire-calls.ts).
+  const candidate = wireCandidate(request.method, url, header, at);
+  if (candidate) observeBody(request, candidate);
 }
 
 /** Wraps `push` and `_destroy` of one response so the reader sees its body as it arrives. */
@@ -135,6 +233,9 @@ export const HTTP_TAP_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
   [
     'http.client.response.finish',
     safely(({ request, response }, at) => {
+      const p = pending.get(request);
+      // The body was not seen (or not ended yet): the answer's content type decides.
+      if (p && response) guard(() => bindWireCall(request, p, startFromResponse(p.candidate, headerMap(response.rawHeaders).get('content-type'))));
       const reader = readers.get(request);
       if (!reader || !response) return;
       reader.headers(response.statusCode ?? 0, headerMap(response.rawHeaders), at);
@@ -145,6 +246,8 @@ export const HTTP_TAP_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
   [
     'http.client.request.error',
     safely(({ request, error }, at) => {
+      const p = pending.get(request);
+      if (p) bindWireCall(request, p, undefined); // failed before anything said it was an LLM call
       const reader = readers.get(request);
       if (reader) guard(() => reader.error(failureOf(request, error), at));
     }),

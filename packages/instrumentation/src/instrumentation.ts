@@ -10,15 +10,18 @@ import {
   isWrapped,
   safeExecuteInTheMiddle,
 } from '@opentelemetry/instrumentation';
-import { cacheAttributes, CacheTracker, segmentsFor } from './cache/index.ts';
+import { cacheAttributes, CacheTracker, segmentsFor, type Provider as WireFormat } from './cache/index.ts';
 import { CallRecorder, type CacheAttributes, type CallSummary } from './call-recorder.ts';
-import { currentLlmContext } from './context.ts';
+import { currentLlmContext, type LlmContext } from './context.ts';
 import { withSdkTracingOff } from './anthropic-tracing.ts';
+import type { CallListener, ProviderAdapter, RequestInfo, RequestTarget } from './internal-types.ts';
 import { GenAiMetrics } from './metrics.ts';
-import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_LLM_ROUTE } from './semconv.ts';
+import { providerName } from './provider-name.ts';
+import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_GEN_AI_PROVIDER_NAME, ATTR_LLM_ROUTE } from './semconv.ts';
 import { SDKS, type PatchTarget } from './sdks.ts';
 import type { LlmPrismInstrumentationConfig, LlmRequestHookInfo, LlmResponseHookInfo } from './types.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
+import type { WireCall } from './wire-calls.ts';
 import { acquireWireTap, callScope } from './wire-tap.ts';
 
 type SdkMethod = (this: unknown, ...args: unknown[]) => unknown;
@@ -26,6 +29,31 @@ type SdkMethod = (this: unknown, ...args: unknown[]) => unknown;
 /** The standard GenAI switch for prompt and completion text. */
 function captureFromEnv(): boolean {
   return process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === 'true';
+}
+
+/** `LLM_PRISM_WIRE_CALLS=false` turns off the recognition of calls made outside the patched SDKs. */
+function wireCallsFromEnv(): boolean {
+  return process.env.LLM_PRISM_WIRE_CALLS?.trim().toLowerCase() !== 'false';
+}
+
+/** What opens one call, whether an SDK method or the wire started it. */
+interface CallSpec {
+  adapter: ProviderAdapter;
+  format: WireFormat;
+  /** The SDK method (or, on the wire, the SDK method of the same request shape). */
+  method: string;
+  source: 'sdk' | 'wire';
+  /** What the hook sees as the request parameters. */
+  hookParams: unknown;
+  /** The request as the SDK method's parameters (prompt-cache segments). */
+  params: unknown;
+  info: RequestInfo;
+  parentContext: ReturnType<typeof context.active>;
+  startTime?: number;
+  /** The application's `withLlmContext` where the call started. */
+  app: Readonly<LlmContext> | undefined;
+  /** A patched `AzureOpenAI` client. */
+  azureClient?: boolean;
 }
 
 /**
@@ -52,11 +80,14 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   #metrics: GenAiMetrics | undefined;
   /** `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, read once; `captureMessageContent` wins. */
   readonly #captureFromEnv: boolean;
+  /** `LLM_PRISM_WIRE_CALLS`, read once; `wireCalls` wins. */
+  readonly #wireCallsFromEnv: boolean;
 
   constructor(config: LlmPrismInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
     this.#cache = new CacheTracker(config.promptCache);
     this.#captureFromEnv = captureFromEnv();
+    this.#wireCallsFromEnv = wireCallsFromEnv();
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
@@ -104,7 +135,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
 
   /** Patches the SDKs and subscribes the wire tap (once per instance, however often called). */
   override enable(): void {
-    if (!wireTapHolds.has(this)) wireTapHolds.set(this, acquireWireTap());
+    if (!wireTapHolds.has(this)) wireTapHolds.set(this, acquireWireTap((call) => this.startWireCall(call)));
     super.enable();
   }
 
@@ -175,38 +206,95 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
     }
   }
 
-  /** A recorder for a call, or undefined to run it uninstrumented (never throws). */
+  /** A recorder for an SDK call, or undefined to run it uninstrumented (never throws). */
   #startCall(resource: unknown, target: PatchTarget, params: unknown, options: unknown): CallRecorder | undefined {
     try {
       const sdkSpan = target.parentSpan?.(options);
       const baseURL = target.baseURL(resource);
       const info = target.adapter.requestInfo(params, typeof baseURL === 'string' ? baseURL : undefined);
-      const app = currentLlmContext();
-      const request: LlmRequestHookInfo = {
-        provider: info.providerName,
-        operation: info.operation,
-        method: target.method,
-        model: info.model,
-        stream: info.stream,
-        params,
-      };
-      const recorder = new CallRecorder({
-        tracer: this.tracer,
+      const azureClient = target.azureClient?.(resource) === true;
+      info.providerName = providerName(target.provider, { url: typeof baseURL === 'string' ? baseURL : undefined, azureClient });
+      return this.#openCall({
         adapter: target.adapter,
+        format: target.provider,
+        method: target.method,
+        source: 'sdk',
+        hookParams: params,
+        params,
         info,
         parentContext: sdkSpan ? trace.setSpan(context.active(), sdkSpan) : context.active(),
-        captureContent: this.getConfig().captureMessageContent ?? this.#captureFromEnv,
-        extraAttributes: { [ATTR_GEN_AI_CONVERSATION_ID]: app?.conversationId, [ATTR_LLM_ROUTE]: app?.route },
-        cacheAttributes: this.#cacheClassifier(target, params, info.model, app?.conversationId),
-        beforeEnd: (span, summary) => this.#responseHook(span, request, summary),
-        onEnd: (summary) => this.#recordMetrics(summary),
+        app: currentLlmContext(),
+        azureClient,
       });
-      this.#requestHook(recorder.span, request);
-      return recorder;
     } catch (err) {
       this._diag.debug('could not start an LLM call span', err);
       return undefined;
     }
+  }
+
+  /**
+   * A recorder for a call recognised on the wire (wire-calls.ts): a request made outside any
+   * patched SDK call; undefined when wire recognition is off. Never throws. (Not `#private`: the
+   * wire tap is acquired in enable(), which the base constructor calls.)
+   */
+  private startWireCall(call: WireCall): CallListener | undefined {
+    try {
+      if (!(this.getConfig().wireCalls ?? this.#wireCallsFromEnv)) return undefined;
+      const { route, target } = call;
+      const params = call.params ?? (route.pathModel ? { model: route.pathModel } : {});
+      const info = route.adapter.requestInfo(params, target.url.href);
+      info.stream = call.stream;
+      info.providerName = providerName(route.format, target);
+      return this.#openCall({
+        adapter: route.adapter,
+        format: route.format,
+        method: route.method,
+        source: 'wire',
+        hookParams: call.body,
+        params: call.params,
+        info,
+        parentContext: call.parentContext,
+        app: call.app,
+        startTime: call.startTime,
+      });
+    } catch (err) {
+      this._diag.debug('could not start an LLM call span for a request on the wire', err);
+      return undefined;
+    }
+  }
+
+  #openCall(spec: CallSpec): CallRecorder {
+    const { info } = spec;
+    const { app } = spec;
+    const request: LlmRequestHookInfo = {
+      provider: info.providerName,
+      operation: info.operation,
+      method: spec.method,
+      model: info.model,
+      stream: info.stream,
+      params: spec.hookParams,
+    };
+    if (spec.source === 'wire') request.source = 'wire';
+    const wire = spec.source === 'wire';
+    const recorder = new CallRecorder({
+      tracer: this.tracer,
+      adapter: spec.adapter,
+      info,
+      parentContext: spec.parentContext,
+      startTime: spec.startTime,
+      singleAttempt: wire,
+      providerName: (target: RequestTarget) => providerName(spec.format, { ...target, azureClient: spec.azureClient }),
+      captureContent: this.getConfig().captureMessageContent ?? this.#captureFromEnv,
+      extraAttributes: { [ATTR_GEN_AI_CONVERSATION_ID]: app?.conversationId, [ATTR_LLM_ROUTE]: app?.route },
+      cacheAttributes: this.#cacheClassifier(spec.format, spec.method, spec.params, info.model, app?.conversationId),
+      beforeEnd: (span, summary) => {
+        request.provider = String(summary.attributes[ATTR_GEN_AI_PROVIDER_NAME] ?? request.provider);
+        this.#responseHook(span, request, summary);
+      },
+      onEnd: (summary) => this.#recordMetrics(summary),
+    });
+    this.#requestHook(recorder.span, request);
+    return recorder;
   }
 
   /** The configured request hook; a failure is logged and goes no further. */
@@ -245,12 +333,12 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   }
 
   /** Prefix segments are taken at call start (the application may reuse its params object). */
-  #cacheClassifier(target: PatchTarget, params: unknown, model: string | undefined, conversationId: string | undefined): CacheAttributes {
-    const segments = segmentsFor(target.provider, target.method, params);
+  #cacheClassifier(format: WireFormat, method: string, params: unknown, model: string | undefined, conversationId: string | undefined): CacheAttributes {
+    const segments = segmentsFor(format, method, params);
     return (usage, startedAt, endedAt) =>
       cacheAttributes(
         this.#cache.classify({
-          provider: target.provider,
+          provider: format,
           model,
           conversationId,
           segments,

@@ -63,7 +63,19 @@ export interface AttemptListener {
   error(error: unknown, at: number): void;
 }
 
-/** The call an HTTP request belongs to; each request the SDK sends in its scope is one attempt. */
+/** Where a request goes: its URL (or a client's base URL) and, when known, its headers. */
+export interface RequestTarget {
+  url: string | URL | undefined;
+  /** A request header by lower-case name. */
+  header?: (name: string) => string | undefined;
+  /** The SDK client is Azure's (openai `AzureOpenAI`), whatever its base URL. */
+  azureClient?: boolean;
+}
+
+/**
+ * The call an HTTP request belongs to; each request the SDK sends in its scope is one attempt.
+ * `target` is the request's URL and headers, as the tap saw them when the request was created.
+ */
 export interface CallListener {
-  attempt(at: number): AttemptListener;
+  attempt(at: number, target?: RequestTarget): AttemptListener;
 }

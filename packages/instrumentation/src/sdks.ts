@@ -25,6 +25,8 @@ export interface PatchTarget {
   baseURL(resource: unknown): unknown;
   /** A span the SDK itself passed down in the request options, to parent ours. */
   parentSpan?(options: unknown): Span | undefined;
+  /** The resource belongs to an Azure client (openai `AzureOpenAI`): `gen_ai.provider.name` `azure.ai.openai`. */
+  azureClient?(resource: unknown): boolean;
 }
 
 export interface SdkFile {
@@ -50,13 +52,19 @@ export interface SdkDefinition {
 /** `_client.baseURL` of a Stainless resource (openai 4–7, `@anthropic-ai/sdk` 0.x–1.x). */
 const stainlessBaseURL = (resource: unknown): unknown => (resource as { _client?: { baseURL?: unknown } })._client?.baseURL;
 
+/** openai's `AzureOpenAI` (4.x–7.x) holds the `api-version` it sends as `apiVersion`; `OpenAI` has none. */
+function isAzureOpenAI(resource: unknown): boolean {
+  const client = (resource as { _client?: { apiVersion?: unknown } })._client;
+  return typeof client?.apiVersion === 'string' && client.apiVersion !== '';
+}
+
 function geminiBaseURL(resource: unknown): unknown {
   const api = (resource as { apiClient?: { getBaseUrl?: () => unknown } }).apiClient;
   return typeof api?.getBaseUrl === 'function' ? api.getBaseUrl() : undefined;
 }
 
-const openaiCompletions: PatchTarget = { exportName: 'Completions', methodName: 'create', adapter: openaiChat, provider: 'openai', method: 'chat.completions.create', baseURL: stainlessBaseURL };
-const openaiResponsesCreate: PatchTarget = { exportName: 'Responses', methodName: 'create', adapter: openaiResponses, provider: 'openai', method: 'responses.create', baseURL: stainlessBaseURL };
+const openaiCompletions: PatchTarget = { exportName: 'Completions', methodName: 'create', adapter: openaiChat, provider: 'openai', method: 'chat.completions.create', baseURL: stainlessBaseURL, azureClient: isAzureOpenAI };
+const openaiResponsesCreate: PatchTarget = { exportName: 'Responses', methodName: 'create', adapter: openaiResponses, provider: 'openai', method: 'responses.create', baseURL: stainlessBaseURL, azureClient: isAzureOpenAI };
 // `messages.stream()` and `messages.parse()` call `create`.
 const anthropicCreate: PatchTarget = { exportName: 'Messages', methodName: 'create', adapter: anthropicMessages, provider: 'anthropic', method: 'messages.create', baseURL: stainlessBaseURL, parentSpan: sdkCallSpan };
 

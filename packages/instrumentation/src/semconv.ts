@@ -15,7 +15,7 @@
 
 /** `chat` or `generate_content`. */
 export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name' as const;
-/** `openai`, `anthropic` or `gcp.gemini`. */
+/** `openai`, `anthropic`, `gcp.gemini`, `azure.ai.openai`, `groq`, … (see provider-name.ts). */
 export const ATTR_GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name' as const;
 export const ATTR_GEN_AI_REQUEST_MODEL = 'gen_ai.request.model' as const;
 export const ATTR_GEN_AI_REQUEST_STREAM = 'gen_ai.request.stream' as const;
@@ -53,6 +53,17 @@ export const GEN_AI_OPERATION_NAME_VALUE_GENERATE_CONTENT = 'generate_content' a
 export const GEN_AI_PROVIDER_NAME_VALUE_OPENAI = 'openai' as const;
 export const GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC = 'anthropic' as const;
 export const GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI = 'gcp.gemini' as const;
+// Further well-known `gen_ai.provider.name` values, named from the request's host, path and headers (provider-name.ts).
+export const GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_OPENAI = 'azure.ai.openai' as const;
+export const GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_INFERENCE = 'azure.ai.inference' as const;
+export const GEN_AI_PROVIDER_NAME_VALUE_GCP_VERTEX_AI = 'gcp.vertex_ai' as const;
+export const GEN_AI_PROVIDER_NAME_VALUE_AWS_BEDROCK = 'aws.bedrock' as const;
+export const GEN_AI_PROVIDER_NAME_VALUE_GROQ = 'groq' as const;
+export const GEN_AI_PROVIDER_NAME_VALUE_DEEPSEEK = 'deepseek' as const;
+export const GEN_AI_PROVIDER_NAME_VALUE_X_AI = 'x_ai' as const;
+export const GEN_AI_PROVIDER_NAME_VALUE_MISTRAL_AI = 'mistral_ai' as const;
+export const GEN_AI_PROVIDER_NAME_VALUE_PERPLEXITY = 'perplexity' as const;
+export const GEN_AI_PROVIDER_NAME_VALUE_COHERE = 'cohere' as const;
 export const GEN_AI_TOKEN_TYPE_VALUE_INPUT = 'input' as const;
 export const GEN_AI_TOKEN_TYPE_VALUE_OUTPUT = 'output' as const;
 

@@ -8,7 +8,7 @@ import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 
 /** What the `requestHook` learns about a call, right after its span started and before the SDK sends anything. */
 export interface LlmRequestHookInfo {
-  /** `gen_ai.provider.name`: `openai`, `anthropic` or `gcp.gemini`. */
+  /** `gen_ai.provider.name`: `openai`, `anthropic`, `gcp.gemini`, `azure.ai.openai`, `groq`, … (docs/conventions.md). */
   provider: string;
   /** `gen_ai.operation.name`: `chat` (OpenAI, Anthropic) or `generate_content` (Gemini). */
   operation: string;
@@ -24,9 +24,16 @@ export interface LlmRequestHookInfo {
   stream: boolean;
   /**
    * The request parameters exactly as the application passed them to the SDK method. Read them;
-   * do not modify them (the SDK has not serialized them yet).
+   * do not modify them (the SDK has not serialized them yet). For a call recognised on the wire:
+   * the request body as sent (parsed JSON), or undefined when the body could not be seen.
    */
   params: unknown;
+  /**
+   * `wire` when a request made outside the patched SDKs (plain `fetch`, another client) was
+   * recognised as an LLM call by its route and body (`method` then names the SDK method with the
+   * same request shape); absent when a patched SDK method started the call.
+   */
+  source?: 'wire';
 }
 
 /** How a call ended (`llm.outcome`; docs/conventions.md). */
@@ -93,6 +100,13 @@ export interface LlmPrismInstrumentationConfig extends InstrumentationConfig {
   captureMessageContent?: boolean;
   /** See {@link PromptCacheOptions}. */
   promptCache?: PromptCacheOptions;
+  /**
+   * Recognise LLM calls made outside the patched SDKs (plain `fetch`, the Vercel AI SDK,
+   * LangChain.js, any client on undici or node:http) by their route and request body. Default:
+   * true unless `LLM_PRISM_WIRE_CALLS=false` was set when the instrumentation was constructed; a
+   * value given here wins over the environment.
+   */
+  wireCalls?: boolean;
   /**
    * Called with each call span right after it started, before the SDK sends the request. Failures
    * are caught and logged (`diag`); they never reach the application or the span.

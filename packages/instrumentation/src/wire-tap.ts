@@ -8,7 +8,9 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { diag } from '@opentelemetry/api';
 import { callScope } from './call-scope.ts';
 import { HTTP_TAP_SUBSCRIPTIONS, type ChannelSubscription } from './http-tap.ts';
+import type { CallListener, RequestTarget } from './internal-types.ts';
 import { headerMap, ResponseReader } from './response-reader.ts';
+import { registerWireCallStarter, startFromBody, startFromResponse, MAX_PARSED_BODY, wireCandidate, type WireCallStarter, type WireCandidate } from './wire-calls.ts';
 
 export { callScope } from './call-scope.ts';
 
@@ -19,7 +21,27 @@ interface UndiciMessage {
   error?: unknown;
 }
 
+/** What the tap reads of an undici request when it is created. */
+interface UndiciRequest {
+  method?: string;
+  origin?: string | URL;
+  path?: string;
+  /** `[name, value, …]` (undici 7) or `name: value\r\n…` (older releases). */
+  headers?: unknown;
+}
+
 const readers = new WeakMap<object, ResponseReader>();
+
+/**
+ * Requests that may be LLM calls, made outside any SDK call (wire-calls.ts): the body bytes sent
+ * so far (copies), until the body was sent and says whether the request is one.
+ */
+interface Pending {
+  candidate: WireCandidate;
+  sent: Buffer[];
+  bytes: number;
+}
+const pending = new WeakMap<object, Pending>();
 
 /** Runs a diagnostics_channel callback so that no failure of ours reaches the request. */
 function safely(handler: (message: UndiciMessage, at: number) => void) {
@@ -41,6 +63,60 @@ function safely(handler: (message: UndiciMessage, at: number) => void) {
 const BODY_CHUNK_CHANNEL = Number(process.versions.undici?.split('.')[0]) >= 7;
 /** Requests whose chunks come through the wrapper: an npm `undici` 7 there still publishes the channel. */
 const wrapped = new WeakSet<object>();
+/** Requests whose sent body chunks come through the `onBodySent` wrapper (undici 6, no `bodyChunkSent` channel). */
+const wrappedSent = new WeakSet<object>();
+
+/** The request's URL and a header lookup over its headers as undici holds them. */
+function targetOf(request: UndiciRequest): { url: URL | undefined; header: RequestTarget['header'] } {
+  let url: URL | undefined;
+  try {
+    url = request.origin !== undefined && typeof request.path === 'string' ? new URL(request.path, request.origin) : undefined;
+  } catch {
+    url = undefined;
+  }
+  const raw = request.headers;
+  const header = (name: string): string | undefined => {
+    if (Array.isArray(raw)) {
+      for (let i = 0; i + 1 < raw.length; i += 2) if (String(raw[i]).toLowerCase() === name) return String(raw[i + 1]);
+    } else if (typeof raw === 'string') {
+      for (const line of raw.split('\r\n')) {
+        const colon = line.indexOf(':');
+        if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === name) return line.slice(colon + 1).trim();
+      }
+    }
+    return undefined;
+  };
+  return { url, header };
+}
+
+/** A recognised call's single attempt starts reading the response. */
+function bindWireCall(request: object, candidate: WireCandidate, call: CallListener | undefined): void {
+  pending.delete(request);
+  if (call) readers.set(request, new ResponseReader(call.attempt(candidate.startTime, candidate.target)));
+}
+
+/** One body chunk sent for a pending request (copied: undici may reuse the buffer). */
+function bodyChunkSent(request: object, chunk: unknown): void {
+  const p = pending.get(request);
+  if (!p || !(chunk instanceof Uint8Array || typeof chunk === 'string')) return;
+  const copy = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk);
+  p.bytes += copy.length;
+  if (p.bytes > MAX_PARSED_BODY) p.sent = [];
+  else p.sent.push(copy);
+}
+
+/** undici 6: wraps the request's `onBodySent` (called with each body chunk written) on this instance. */
+function tapOnBodySent(request: object): void {
+  const target = request as { onBodySent?: (this: unknown, chunk: unknown) => unknown };
+  const original = target.onBodySent;
+  if (typeof original !== 'function') return;
+  wrappedSent.add(request);
+  const onChunk = safely(({ chunk }) => bodyChunkSent(request, chunk));
+  target.onBodySent = function onBodySent(this: unknown, chunk: unknown): unknown {
+    onChunk({ request, chunk: chunk as Buffer });
+    return original.call(this, chunk);
+  };
+}
 
 function tapOnData(request: object): void {
   const target = request as { onData?: (this: unknown, chunk: Buffer) => unknown };
@@ -62,16 +138,44 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     'undici:request:create',
     safely(({ request }, at) => {
       const call = callScope.getStore();
-      if (!call) return;
-      readers.set(request, new ResponseReader(call.attempt(at)));
+      const { url, header } = targetOf(request as UndiciRequest);
+      if (call) {
+        readers.set(request, new ResponseReader(call.attempt(at, { url, header })));
+      } else {
+        // Outside any SDK call: an LLM call of its own when its route and body say so (wire-calls.ts).
+        const candidate = wireCandidate((request as UndiciRequest).method, url, header, at);
+        if (!candidate) return;
+        pending.set(request, { candidate, sent: [], bytes: 0 });
+        if (!BODY_CHUNK_CHANNEL) tapOnBodySent(request);
+      }
       if (!BODY_CHUNK_CHANNEL) tapOnData(request);
+    }),
+  ],
+  [
+    'undici:request:bodyChunkSent',
+    safely(({ request, chunk }) => {
+      if (!wrappedSent.has(request)) bodyChunkSent(request, chunk);
+    }),
+  ],
+  [
+    'undici:request:bodySent',
+    safely(({ request }) => {
+      const p = pending.get(request);
+      // A body too large to parse waits for the response to say what it is.
+      if (!p || p.sent.length === 0) return;
+      bindWireCall(request, p.candidate, callScope.exit(() => startFromBody(p.candidate, Buffer.concat(p.sent))));
     }),
   ],
   // From here on the async context may be another request's (keep-alive sockets): use the map.
   [
     'undici:request:headers',
     safely(({ request, response }, at) => {
-      if (response) readers.get(request)?.headers(response.statusCode, headerMap(response.headers), at);
+      if (!response) return;
+      const headers = headerMap(response.headers);
+      const p = pending.get(request);
+      // A body not seen (or not yet sent): the answer's content type decides.
+      if (p) bindWireCall(request, p.candidate, callScope.exit(() => startFromResponse(p.candidate, headers.get('content-type'))));
+      readers.get(request)?.headers(response.statusCode, headers, at);
     }),
   ],
   [
@@ -81,7 +185,13 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     }),
   ],
   ['undici:request:trailers', safely(({ request }, at) => readers.get(request)?.end(at))],
-  ['undici:request:error', safely(({ request, error }, at) => readers.get(request)?.error(error, at))],
+  [
+    'undici:request:error',
+    safely(({ request, error }, at) => {
+      pending.delete(request); // failed before anything said it was an LLM call
+      readers.get(request)?.error(error, at);
+    }),
+  ],
 ];
 
 const SUBSCRIPTIONS = [...UNDICI_SUBSCRIPTIONS, ...HTTP_TAP_SUBSCRIPTIONS];
@@ -95,14 +205,16 @@ let holders = 0;
  * another, and the last `release()` unsubscribes every channel. The tap serves every call in
  * scope whichever instance started it. `release` is idempotent.
  */
-export function acquireWireTap(): () => void {
+export function acquireWireTap(wireCalls?: WireCallStarter): () => void {
   if (holders++ === 0) {
     for (const [name, onMessage] of SUBSCRIPTIONS) diagnosticsChannel.subscribe(name, onMessage);
   }
+  const unregister = wireCalls && registerWireCallStarter(wireCalls);
   let released = false;
   return () => {
     if (released) return;
     released = true;
+    unregister?.();
     if (--holders === 0) {
       for (const [name, onMessage] of SUBSCRIPTIONS) diagnosticsChannel.unsubscribe(name, onMessage);
     }

@@ -156,3 +156,16 @@ export function expectStreamedTree(exporter: InMemorySpanExporter, call: Readabl
   expect(endMs(t.call)).toBeLessThan(e.pullStart);
   return t;
 }
+
+/**
+ * Calls recognised on the wire (requests made outside the patched SDKs) would make the unpatched
+ * ESM clients above — the tests' "uninstrumented" references — produce call spans too. Tests
+ * built on createHarness() keep them references: wire recognition is off in this process unless
+ * the environment says otherwise or a test asks for it (createWireHarness).
+ */
+process.env.LLM_PRISM_WIRE_CALLS ??= 'false';
+
+/** A harness whose instrumentation recognises LLM calls on the wire (`wireCalls: true`). */
+export function createWireHarness(config: LlmPrismInstrumentationConfig = {}, simulatorOptions: SimulatorOptions = {}): Promise<Harness> {
+  return createHarness({ wireCalls: true, ...config }, simulatorOptions);
+}

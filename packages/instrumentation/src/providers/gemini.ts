@@ -96,6 +96,16 @@ function adapter(stream: boolean): ProviderAdapter {
   };
 }
 
+/**
+ * A REST request body (`{contents, systemInstruction, tools, generationConfig, …}`, as any client
+ * sends it to `…/models/{model}:generateContent`) as the SDK's parameters (`{model, contents,
+ * config: {systemInstruction, tools, …}}`), the shape the adapters and the prompt-cache segments read.
+ */
+export function geminiParamsFromBody(model: string, body: Json): Json {
+  const { contents, generationConfig, ...config } = body;
+  return { model, contents, config: { ...(isObject(generationConfig) ? generationConfig : {}), ...config } };
+}
+
 /** `models.generateContent` (one JSON answer) and `models.generateContentStream` (SSE). */
 export const geminiGenerateContent = adapter(false);
 export const geminiStreamGenerateContent = adapter(true);

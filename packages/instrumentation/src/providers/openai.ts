@@ -66,7 +66,8 @@ function chatUsage(u: Json): Usage {
   return {
     inputTokens: num(u.prompt_tokens),
     outputTokens: num(u.completion_tokens),
-    cacheReadTokens: num(prompt.cached_tokens),
+    // DeepSeek reports its cache reads as `prompt_cache_hit_tokens` (part of `prompt_tokens`).
+    cacheReadTokens: num(prompt.cached_tokens) ?? num(u.prompt_cache_hit_tokens),
     reasoningTokens: num(completion.reasoning_tokens),
   };
 }

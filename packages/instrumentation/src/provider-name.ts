@@ -1,0 +1,151 @@
+/**
+ * `gen_ai.provider.name` from where a request goes: its host, its path and its headers, with the
+ * GenAI semantic conventions' well-known values. The same rules name SDK calls (from the client's
+ * base URL, then from each request's URL) and calls recognised on the wire (wire-calls.ts).
+ *
+ * Rules, first match wins (docs/conventions.md "Provider names"):
+ * 1. a gateway that says which provider it forwards to: Portkey's `x-portkey-provider` header,
+ *    Cloudflare AI Gateway's provider path segment (`gateway.ai.cloudflare.com/v1/{account}/{gateway}/{provider}/…`);
+ * 2. the host of a provider with a well-known value (`api.openai.com` → `openai`,
+ *    `*.openai.azure.com` → `azure.ai.openai`, `api.groq.com` → `groq`, …);
+ * 3. Azure OpenAI's request shape on any host, for the OpenAI wire format: a
+ *    `/openai/deployments/{deployment}/…` path, an `api-version` query parameter, or the
+ *    `AzureOpenAI` client;
+ * 4. otherwise the owner of the wire format: `openai` (Chat Completions, Responses), `anthropic`
+ *    (Messages), `gcp.gemini` (generateContent). An OpenAI-compatible server of unknown name (vLLM,
+ *    Ollama, LiteLLM, OpenRouter, Together, …) is thus `openai`, and `server.address` /
+ *    `server.port` say which host answered.
+ */
+import type { Provider as WireFormat } from './cache/index.ts';
+import type { RequestTarget } from './internal-types.ts';
+import {
+  GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
+  GEN_AI_PROVIDER_NAME_VALUE_AWS_BEDROCK,
+  GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_INFERENCE,
+  GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_OPENAI,
+  GEN_AI_PROVIDER_NAME_VALUE_COHERE,
+  GEN_AI_PROVIDER_NAME_VALUE_DEEPSEEK,
+  GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI,
+  GEN_AI_PROVIDER_NAME_VALUE_GCP_VERTEX_AI,
+  GEN_AI_PROVIDER_NAME_VALUE_GROQ,
+  GEN_AI_PROVIDER_NAME_VALUE_MISTRAL_AI,
+  GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
+  GEN_AI_PROVIDER_NAME_VALUE_PERPLEXITY,
+  GEN_AI_PROVIDER_NAME_VALUE_X_AI,
+} from './semconv.ts';
+
+/** The owner of each wire format: the name of a host that speaks it and is not recognised. */
+export const FORMAT_OWNER: Readonly<Record<WireFormat, string>> = {
+  openai: GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
+  anthropic: GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
+  gemini: GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI,
+};
+
+/** Hosts (exact or any subdomain of the suffix) → well-known value. */
+const HOSTS: ReadonlyArray<readonly [suffix: string, name: string]> = [
+  ['api.openai.com', GEN_AI_PROVIDER_NAME_VALUE_OPENAI],
+  ['openai.azure.com', GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_OPENAI],
+  ['cognitiveservices.azure.com', GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_OPENAI],
+  ['models.ai.azure.com', GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_INFERENCE],
+  ['api.anthropic.com', GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC],
+  ['generativelanguage.googleapis.com', GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI],
+  ['aiplatform.googleapis.com', GEN_AI_PROVIDER_NAME_VALUE_GCP_VERTEX_AI],
+  ['groq.com', GEN_AI_PROVIDER_NAME_VALUE_GROQ],
+  ['deepseek.com', GEN_AI_PROVIDER_NAME_VALUE_DEEPSEEK],
+  ['x.ai', GEN_AI_PROVIDER_NAME_VALUE_X_AI],
+  ['mistral.ai', GEN_AI_PROVIDER_NAME_VALUE_MISTRAL_AI],
+  ['perplexity.ai', GEN_AI_PROVIDER_NAME_VALUE_PERPLEXITY],
+  ['cohere.ai', GEN_AI_PROVIDER_NAME_VALUE_COHERE],
+  ['cohere.com', GEN_AI_PROVIDER_NAME_VALUE_COHERE],
+];
+
+/** Vertex AI's regional hosts: `{region}-aiplatform.googleapis.com`. */
+const VERTEX_REGIONAL = /^[a-z0-9-]+-aiplatform\.googleapis\.com$/;
+/** Bedrock runtime hosts (also its OpenAI-compatible endpoints): `bedrock-runtime.{region}.amazonaws.com`, `bedrock-mantle.…`. */
+const BEDROCK = /^bedrock(?:-runtime|-mantle)?(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$/;
+/** Azure AI Foundry resources serve Azure OpenAI under `/openai/…` and Azure AI Inference under `/models/…`. */
+const FOUNDRY = 'services.ai.azure.com';
+
+/** How gateways name the provider they forward to (Portkey's header, Cloudflare's path segment) → well-known value. */
+const GATEWAY_ALIASES: Readonly<Record<string, string>> = {
+  openai: GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
+  'azure-openai': GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_OPENAI,
+  'azure-ai': GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_INFERENCE,
+  'azure-ai-inference': GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_INFERENCE,
+  anthropic: GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
+  google: GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI,
+  'google-ai-studio': GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI,
+  'vertex-ai': GEN_AI_PROVIDER_NAME_VALUE_GCP_VERTEX_AI,
+  'google-vertex-ai': GEN_AI_PROVIDER_NAME_VALUE_GCP_VERTEX_AI,
+  bedrock: GEN_AI_PROVIDER_NAME_VALUE_AWS_BEDROCK,
+  'aws-bedrock': GEN_AI_PROVIDER_NAME_VALUE_AWS_BEDROCK,
+  groq: GEN_AI_PROVIDER_NAME_VALUE_GROQ,
+  deepseek: GEN_AI_PROVIDER_NAME_VALUE_DEEPSEEK,
+  'x-ai': GEN_AI_PROVIDER_NAME_VALUE_X_AI,
+  grok: GEN_AI_PROVIDER_NAME_VALUE_X_AI,
+  mistral: GEN_AI_PROVIDER_NAME_VALUE_MISTRAL_AI,
+  'mistral-ai': GEN_AI_PROVIDER_NAME_VALUE_MISTRAL_AI,
+  perplexity: GEN_AI_PROVIDER_NAME_VALUE_PERPLEXITY,
+  'perplexity-ai': GEN_AI_PROVIDER_NAME_VALUE_PERPLEXITY,
+  cohere: GEN_AI_PROVIDER_NAME_VALUE_COHERE,
+};
+
+const hostIs = (host: string, suffix: string): boolean => host === suffix || host.endsWith(`.${suffix}`);
+
+function parse(url: string | URL | undefined): URL | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return new URL(url);
+  } catch {
+    return undefined;
+  }
+}
+
+function byGateway(url: URL, header: RequestTarget['header']): string | undefined {
+  const portkey = header?.('x-portkey-provider')?.trim().toLowerCase();
+  if (portkey) return GATEWAY_ALIASES[portkey];
+  if (url.hostname === 'gateway.ai.cloudflare.com') {
+    // /v1/{account}/{gateway}/{provider}/…
+    const segment = url.pathname.split('/')[4]?.toLowerCase();
+    return segment ? GATEWAY_ALIASES[segment] : undefined;
+  }
+  return undefined;
+}
+
+function byHost(url: URL): string | undefined {
+  const host = url.hostname.toLowerCase();
+  if (hostIs(host, FOUNDRY)) {
+    return url.pathname.startsWith('/openai/') || url.pathname === '/openai' ? GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_OPENAI : GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_INFERENCE;
+  }
+  if (VERTEX_REGIONAL.test(host)) return GEN_AI_PROVIDER_NAME_VALUE_GCP_VERTEX_AI;
+  if (BEDROCK.test(host)) return GEN_AI_PROVIDER_NAME_VALUE_AWS_BEDROCK;
+  return HOSTS.find(([suffix]) => hostIs(host, suffix))?.[1];
+}
+
+/** Azure OpenAI's request shape, on whatever host serves it (a proxy, a private endpoint, a test server). */
+function looksAzure(url: URL | undefined, target: RequestTarget): boolean {
+  if (target.azureClient) return true;
+  if (!url) return false;
+  return /\/openai\/deployments\/[^/]+\//.test(url.pathname) || url.searchParams.has('api-version');
+}
+
+/** `gen_ai.provider.name` of a request in wire format `format` (rules above). Never throws. */
+export function providerName(format: WireFormat, target: RequestTarget): string {
+  try {
+    const url = parse(target.url);
+    const named = url && (byGateway(url, target.header) ?? byHost(url));
+    if (named) return named;
+    if (format === 'openai' && looksAzure(url, target)) return GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_OPENAI;
+  } catch {
+    // fall through: the format's owner
+  }
+  return FORMAT_OWNER[format];
+}
+
+/** `server.address` / `server.port` of a URL (the port defaulted from the scheme). */
+export function serverOf(url: string | URL | undefined): { serverAddress: string | undefined; serverPort: number | undefined } {
+  const u = parse(url);
+  if (!u) return { serverAddress: undefined, serverPort: undefined };
+  const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+  return { serverAddress: u.hostname.replace(/^\[(.*)\]$/, '$1'), serverPort: port };
+}

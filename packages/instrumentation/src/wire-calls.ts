@@ -1,0 +1,130 @@
+/**
+ * LLM calls recognised on the wire, whatever the client (plain `fetch`, the Vercel AI SDK,
+ * LangChain.js, any HTTP library on undici or node:http): a request created **outside** any
+ * patched SDK call's scope that is a POST to an LLM API route (providers/routes.ts) with a body
+ * of that API's request shape becomes a call of its own, with that one request as its single
+ * attempt. Inside an SDK call (`callScope` set) the request is that call's attempt and nothing
+ * here runs, so no call is counted twice.
+ *
+ * The taps (wire-tap.ts for undici, http-tap.ts for node:http) find a candidate when the request
+ * is created — the call starts then, under the context active then — and confirm it from the body
+ * (undici: the request's body, synchronously; node:http: the bytes the client wrote, at `end()`),
+ * or, when the body cannot be seen (a stream), from the response's content type.
+ */
+import { context, createContextKey, type Context } from '@opentelemetry/api';
+import { callScope } from './call-scope.ts';
+import { currentLlmContext, type LlmContext } from './context.ts';
+import type { CallListener, RequestTarget } from './internal-types.ts';
+import type { Json } from './providers/common.ts';
+import { wireRoute, type WireRoute } from './providers/routes.ts';
+
+/** A call recognised on the wire, as the instrumentation opens it. */
+export interface WireCall {
+  route: WireRoute;
+  /** The body as the SDK method's parameters; undefined when the body could not be seen. */
+  params: Json | undefined;
+  /** The request body as sent (parsed JSON); undefined when not seen. */
+  body: unknown;
+  stream: boolean;
+  target: RequestTarget & { url: URL };
+  /** When the request was created (`performance.now()`): the call's start. */
+  startTime: number;
+  /** The context active when the request was created: the call span's parent. */
+  parentContext: Context;
+  /** The application's `withLlmContext` when the request was created. */
+  app: Readonly<LlmContext> | undefined;
+}
+
+/** Opens a call for a request recognised on the wire; undefined to leave it alone. Never throws. */
+export type WireCallStarter = (call: WireCall) => CallListener | undefined;
+
+/** A request that may be an LLM call: POST to an LLM route, outside any SDK call. */
+export interface WireCandidate {
+  route: WireRoute;
+  target: RequestTarget & { url: URL };
+  startTime: number;
+  parentContext: Context;
+  app: Readonly<LlmContext> | undefined;
+  starter: WireCallStarter;
+}
+
+/** Request bodies larger than this are not parsed: the call is then recognised from the response. */
+export const MAX_PARSED_BODY = 8 * 1024 * 1024;
+
+/** The key `@opentelemetry/core`'s `suppressTracing` sets (its exporters send under it). */
+const SUPPRESS_TRACING_KEY = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+
+/** Starters of the enabled instances that recognise wire calls, oldest first; the first one serves. */
+const starters: WireCallStarter[] = [];
+
+/** Registers an instance's starter while it is enabled; the returned function unregisters it (idempotent). */
+export function registerWireCallStarter(starter: WireCallStarter): () => void {
+  starters.push(starter);
+  return () => {
+    const i = starters.indexOf(starter);
+    if (i >= 0) starters.splice(i, 1);
+  };
+}
+
+/**
+ * A candidate when the request is a POST to an LLM route, created outside any SDK call's scope,
+ * with tracing not suppressed and an instance recognising wire calls; else undefined. Call it
+ * synchronously where the request is created (the async context is the application's).
+ */
+export function wireCandidate(method: string | undefined, url: URL | undefined, header: RequestTarget['header'], at: number): WireCandidate | undefined {
+  const starter = starters[0];
+  if (!starter || !url || callScope.getStore() !== undefined) return undefined;
+  const route = wireRoute(method, url.pathname);
+  if (!route) return undefined;
+  const parentContext = context.active();
+  if (parentContext.getValue(SUPPRESS_TRACING_KEY) === true) return undefined;
+  return { route, target: { url, header }, startTime: at, parentContext, app: currentLlmContext(), starter };
+}
+
+/** A JSON object body, or undefined (not JSON, not an object, too large to parse). */
+function parseBody(bytes: Uint8Array | string): unknown {
+  if (bytes.length > MAX_PARSED_BODY) return undefined;
+  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  if (!/^\s*\{/.test(text.slice(0, 64))) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Opens the call when the body is a request of the candidate's API; else undefined (no LLM call). */
+export function startFromBody(candidate: WireCandidate, bytes: Uint8Array | string): CallListener | undefined {
+  const body = parseBody(bytes);
+  const params = candidate.route.params(body);
+  if (!params) return undefined;
+  return candidate.starter({
+    route: candidate.route,
+    params,
+    body,
+    stream: candidate.route.stream ?? params.stream === true,
+    target: candidate.target,
+    startTime: candidate.startTime,
+    parentContext: candidate.parentContext,
+    app: candidate.app,
+  });
+}
+
+/**
+ * Opens the call of a request whose body could not be seen, from its response: an SSE or JSON
+ * answer of the candidate's route is the call (model from the answer); anything else is not.
+ */
+export function startFromResponse(candidate: WireCandidate, contentType: string | undefined): CallListener | undefined {
+  const sse = /^text\/event-stream\b/i.test(contentType ?? '');
+  if (!sse && !/^application\/(?:[\w.+-]*\+)?json\b/i.test(contentType ?? '')) return undefined;
+  return candidate.starter({
+    route: candidate.route,
+    params: undefined,
+    body: undefined,
+    stream: candidate.route.stream ?? sse,
+    target: candidate.target,
+    startTime: candidate.startTime,
+    parentContext: candidate.parentContext,
+    app: candidate.app,
+  });
+}
