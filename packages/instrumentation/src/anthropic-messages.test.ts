@@ -1,51 +1,27 @@
 /** `@anthropic-ai/sdk` against the simulator: span tree, timings, usage, tool calls, failures. */
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TIMING, createHarness, durationMs, endMs, expectNear, expectStreamedTree, finishedCalls, scenario, sleep, startMs, treeOf, type Harness } from '../test/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { ANTHROPIC_MODEL as model, PROMPT_TOKENS, STREAM_TIMINGS, anthropicParams, breakAfter, drain, expectAbortedAt, expectDroppedCall, expectSameError, expectToolSpans, expectUnstreamedCall, readLate, readUntilError, useHarness, weatherAndTime } from '../test/contract.ts';
+import { TIMING, durationMs, expectNear, expectStreamedTree, finishedCalls, scenario, sleep, treeOf, type Harness } from '../test/harness.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await createHarness();
-});
-afterAll(() => h.close());
-beforeEach(() => h.exporter.reset());
-
-const model = 'claude-sonnet-5-5';
-const messages = [{ role: 'user' as const, content: 'What is the weather in Paris?' }];
-/** Simulator token counting: 4 tokens per message + ceil(29 chars / 4). */
-const PROMPT_TOKENS = 4 + Math.ceil('What is the weather in Paris?'.length / 4);
-const params = { model, max_tokens: 1024, messages };
-
-async function drain(stream: AsyncIterable<RawMessageStreamEvent>): Promise<RawMessageStreamEvent[]> {
-  const events: RawMessageStreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
-}
+const h = useHarness();
+const params = anthropicParams();
 
 describe('messages.create, streamed', () => {
   it('splits the call into queue, prefill and decode at arrival times, with usage and rate limits', TIMING, async () => {
-    const started = performance.timeOrigin + performance.now();
-    const stream = await h.anthropic.messages.create(
-      { ...params, stream: true },
-      scenario({
-        queueMs: 200,
-        prefillMs: 300,
-        chunks: 20,
-        chunkIntervalMs: 20,
-        tokensPerChunk: 2,
-        pings: true,
-        rateLimit: { requestsLimit: 50, requestsRemaining: 45, tokensLimit: 10000, tokensRemaining: 2500 },
-      }),
-    );
     // A slow consumer: the stream has arrived before the application pulls anything.
-    await sleep(1000);
-    const pullStart = performance.timeOrigin + performance.now();
-    const events = await drain(stream);
+    const { started, pullStart, items: events } = await readLate(
+      () =>
+        h.anthropic.messages.create(
+          { ...params, stream: true },
+          scenario({ ...STREAM_TIMINGS, tokensPerChunk: 2, pings: true, rateLimit: { requestsLimit: 50, requestsRemaining: 45, tokensLimit: 10000, tokensRemaining: 2500 } }),
+        ),
+      1000,
+    );
 
     const [call] = await finishedCalls(h.exporter);
     // Pings during prefill and message_start are not output: TTFT is queue + prefill.
-    const t = expectStreamedTree(h.exporter, call!, { name: `chat ${model}`, started, pullStart, queueMs: 200, prefillMs: 300, chunks: 20, chunkIntervalMs: 20 });
+    const t = expectStreamedTree(h.exporter, call!, { name: `chat ${model}`, started, pullStart, ...STREAM_TIMINGS });
     expect(events.some((e) => (e.type as string) === 'ping')).toBe(false); // the SDK skips pings
 
     const start = events.find((e) => e.type === 'message_start')!;
@@ -86,10 +62,7 @@ describe('messages.create, streamed', () => {
   });
 
   it('makes thinking output and gives each tool_use block its own llm.tool_call span', TIMING, async () => {
-    const toolCalls = [
-      { name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}', fragments: 4 },
-      { name: 'get_time', arguments: '{"timezone":"Europe/Paris"}', fragments: 2 },
-    ];
+    const toolCalls = weatherAndTime(4, 2);
     const events = await drain(
       await h.anthropic.messages.create({ ...params, stream: true }, scenario({ prefillMs: 100, thinkingChunks: 3, chunks: 2, chunkIntervalMs: 40, toolCalls })),
     );
@@ -98,15 +71,8 @@ describe('messages.create, streamed', () => {
     // The first output is the first thinking delta, right after prefill.
     expectNear(durationMs(t.ttft!), 100, 'ttft to the first thinking delta');
     const toolBlocks = events.flatMap((e) => (e.type === 'content_block_start' && e.content_block.type === 'tool_use' ? [e.content_block] : []));
-    expect(t.tools.map((s) => s.name)).toEqual(['llm.tool_call get_weather', 'llm.tool_call get_time']);
-    expect(t.tools.map((s) => s.attributes['gen_ai.tool.call.id'])).toEqual(toolBlocks.map((b) => b.id));
     // content_block_start and the first fragment arrive together, each further fragment 40 ms later.
-    expectNear(durationMs(t.tools[0]!), 3 * 40, 'get_weather block');
-    expectNear(durationMs(t.tools[1]!), 1 * 40, 'get_time block');
-    for (const tool of t.tools) {
-      expect(startMs(tool)).toBeGreaterThanOrEqual(startMs(t.decode!));
-      expect(endMs(tool)).toBeLessThanOrEqual(endMs(t.decode!));
-    }
+    expectToolSpans(t, { ids: toolBlocks.map((b) => b.id), blocksMs: [3 * 40, 1 * 40], check: expectNear });
     const argTokens = toolCalls.reduce((sum, c) => sum + Math.ceil(c.arguments.length / 4), 0);
     expect(t.call.attributes).toMatchObject({
       'gen_ai.response.finish_reasons': ['tool_use'],
@@ -130,11 +96,8 @@ describe('messages.create, streamed', () => {
 
   it('records a mid-stream error event as an ERROR after output, the SDK error unchanged', async () => {
     const run = async (client: Harness['anthropic']) => {
-      let received = 0;
       const stream = await client.messages.create({ ...params, stream: true }, scenario({ chunks: 10, chunkIntervalMs: 10, failAfterChunks: 4, failMode: 'error_event' }));
-      const error = await (async () => {
-        for await (const e of stream) if (e.type === 'content_block_delta') received++;
-      })().catch((e: unknown) => e);
+      const { received, error } = await readUntilError(stream, (e) => e.type === 'content_block_delta');
       return { received, name: (error as Error).constructor.name, message: (error as Error).message };
     };
     const instrumented = await run(h.anthropic);
@@ -150,29 +113,14 @@ describe('messages.create, streamed', () => {
 
   it('records a dropped connection as an ERROR', async () => {
     const stream = await h.anthropic.messages.create({ ...params, stream: true }, scenario({ chunks: 10, chunkIntervalMs: 30, failAfterChunks: 3, failMode: 'drop' }));
-    let received = 0;
-    const error = await (async () => {
-      for await (const e of stream) if (e.type === 'content_block_delta') received++;
-    })().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Error);
-    const [call] = await finishedCalls(h.exporter);
-    expect(call!.status.code).toBe(SpanStatusCode.ERROR);
-    expect(call!.attributes).toMatchObject({ 'llm.outcome': 'error', 'error.type': 'UND_ERR_SOCKET' });
-    const chunks = call!.attributes['llm.stream.chunks'] as number;
-    expect(chunks).toBeGreaterThanOrEqual(Math.max(1, received));
-    expect(chunks).toBeLessThanOrEqual(3);
+    const { received, error } = await readUntilError(stream, (e) => e.type === 'content_block_delta');
+    await expectDroppedCall(h.exporter, error, 'UND_ERR_SOCKET', Math.max(1, received));
   });
 
   it('ends the call as aborted when the application breaks out early', TIMING, async () => {
     const stream = await h.anthropic.messages.create({ ...params, stream: true }, scenario({ chunks: 30, chunkIntervalMs: 40 }));
-    let n = 0;
-    for await (const e of stream) if (e.type === 'content_block_delta' && ++n === 3) break;
-    const brokeAt = performance.timeOrigin + performance.now();
-    const [call] = await finishedCalls(h.exporter);
-    expect(call!.attributes['llm.outcome']).toBe('aborted');
-    expect(call!.status.code).toBe(SpanStatusCode.UNSET);
-    expectNear(endMs(call!) - brokeAt, 0, 'end at break');
-    expect(call!.attributes['llm.stream.chunks']).toBe(3);
+    const brokeAt = await breakAfter(stream, 3, (e) => e.type === 'content_block_delta');
+    await expectAbortedAt(h.exporter, { at: brokeAt, label: 'end at break', chunks: 3, check: expectNear });
   });
 
   it('retries 529 overloaded answers inside llm.queue', TIMING, async () => {
@@ -189,19 +137,15 @@ describe('messages.create, not streamed', () => {
   it('records the call span, llm.queue to the headers and the usage', TIMING, async () => {
     const message = await h.anthropic.messages.create(params, scenario({ queueMs: 100, prefillMs: 200, chunks: 5, chunkIntervalMs: 20, thinkingChunks: 2 }));
     const [call] = await finishedCalls(h.exporter);
-    const t = treeOf(h.exporter, call!);
-    expect(t.all.map((s) => s.name).sort()).toEqual([`chat ${model}`, 'llm.queue']);
     // Answered in one piece once generated: 100 + 200 + 6 × 20 ms.
-    expectNear(durationMs(t.queue!), 420, 'queue');
+    const t = expectUnstreamedCall(h.exporter, call!, `chat ${model}`, 420, expectNear);
     expectNear(durationMs(t.call), 420, 'call');
     expect(t.call.attributes).toMatchObject({
-      'gen_ai.request.stream': false,
       'gen_ai.response.id': message.id,
       'gen_ai.response.model': message.model,
       'gen_ai.response.finish_reasons': [message.stop_reason],
       'gen_ai.usage.input_tokens': PROMPT_TOKENS,
       'gen_ai.usage.output_tokens': 7,
-      'llm.outcome': 'success',
     });
     expect(message.usage.output_tokens).toBe(7);
     for (const key of ['llm.ttft_ms', 'llm.decode_ms', 'llm.stream.chunks']) expect(t.call.attributes[key], key).toBeUndefined();
@@ -210,9 +154,8 @@ describe('messages.create, not streamed', () => {
   it('records a 529 answer as an ERROR, the SDK error unchanged', async () => {
     const opts = { ...scenario({ httpErrors: { status: 529, count: 5 } }), maxRetries: 0 };
     const [a, b] = await Promise.all([h.anthropic, h.plainAnthropic].map((c) => c.messages.create(params, opts).catch((e: unknown) => e)));
-    expect((a as Error).constructor.name).toBe((b as Error).constructor.name);
+    expectSameError(a, b);
     expect((a as { status: number }).status).toBe(529);
-    expect((a as Error).message).toBe((b as Error).message);
     const [call] = await finishedCalls(h.exporter);
     expect(call!.attributes).toMatchObject({ 'error.type': '529', 'llm.outcome': 'error', 'llm.attempts': 1 });
     expect(call!.status.code).toBe(SpanStatusCode.ERROR);

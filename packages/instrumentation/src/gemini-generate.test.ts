@@ -1,42 +1,22 @@
 /** `@google/genai` against the simulator: span tree, timings, usage, function calls, failures. */
 import { createRequire } from 'node:module';
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { GenerateContentResponse, GoogleGenAI } from '@google/genai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { scenarioHeaders, type Scenario } from '@llm-prism/simulator';
-import { TIMING, createHarness, durationMs, endMs, expectNear, expectStreamedTree, finishedCalls, sleep, startMs, treeOf, type Harness } from '../test/harness.ts';
+import type { GoogleGenAI } from '@google/genai';
+import { describe, expect, it } from 'vitest';
+import { GEMINI_MODEL as model, PROMPT, PROMPT_TOKENS, STREAM_TIMINGS, WHOLE_TOOL_CALLS, breakAfter, drain, expectAbortedAt, expectDroppedCall, expectToolSpans, expectUnstreamedCall, geminiRequest as request, now, readLate, readUntilError, useHarness } from '../test/contract.ts';
+import { TIMING, durationMs, endMs, expectNear, expectStreamedTree, finishedCalls, treeOf } from '../test/harness.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await createHarness();
-});
-afterAll(() => h.close());
-beforeEach(() => h.exporter.reset());
-
-const model = 'gemini-2.5-flash';
-const contents = 'What is the weather in Paris?';
-/** Simulator token counting: 4 tokens per content + ceil(29 chars / 4). */
-const PROMPT_TOKENS = 4 + Math.ceil(contents.length / 4);
-
-/** Request parameters selecting a simulator scenario (Gemini takes headers in `config.httpOptions`). */
-const request = (s: Scenario, extra: { model?: string } = {}) => ({ model: extra.model ?? model, contents, config: { httpOptions: { headers: scenarioHeaders(s) } } });
-
-async function drain(stream: AsyncIterable<GenerateContentResponse>): Promise<GenerateContentResponse[]> {
-  const chunks: GenerateContentResponse[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
+const h = useHarness();
 
 describe('models.generateContentStream', () => {
   it('splits the call into queue, prefill and decode at arrival times, with the last usageMetadata', TIMING, async () => {
-    const started = performance.timeOrigin + performance.now();
-    const stream = await h.gemini.models.generateContentStream(request({ queueMs: 200, prefillMs: 300, chunks: 20, chunkIntervalMs: 20, tokensPerChunk: 2 }));
-    await sleep(1000);
-    const pullStart = performance.timeOrigin + performance.now();
-    const chunks = await drain(stream);
+    const { started, pullStart, items: chunks } = await readLate(
+      () => h.gemini.models.generateContentStream(request({ ...STREAM_TIMINGS, tokensPerChunk: 2 })),
+      1000,
+    );
 
     const [call] = await finishedCalls(h.exporter);
-    const t = expectStreamedTree(h.exporter, call!, { name: `generate_content ${model}`, started, pullStart, queueMs: 200, prefillMs: 300, chunks: 20, chunkIntervalMs: 20 });
+    const t = expectStreamedTree(h.exporter, call!, { name: `generate_content ${model}`, started, pullStart, ...STREAM_TIMINGS });
 
     const last = chunks.at(-1)!;
     expect(last.usageMetadata?.candidatesTokenCount).toBe(40);
@@ -64,22 +44,14 @@ describe('models.generateContentStream', () => {
   });
 
   it('counts thought parts as reasoning output and gives each function call a span', async () => {
-    const toolCalls = [
-      { name: 'get_weather', arguments: '{"city":"Paris"}' },
-      { name: 'get_time', arguments: '{"tz":"Europe/Paris"}' },
-    ];
+    const toolCalls = WHOLE_TOOL_CALLS;
     const chunks = await drain(await h.gemini.models.generateContentStream(request({ thinkingChunks: 2, chunks: 3, chunkIntervalMs: 10, toolCalls })));
     const [call] = await finishedCalls(h.exporter);
     const t = treeOf(h.exporter, call!);
     const calls = chunks.flatMap((c) => c.functionCalls ?? []);
-    expect(t.tools.map((s) => s.name)).toEqual(['llm.tool_call get_weather', 'llm.tool_call get_time']);
-    expect(t.tools.map((s) => s.attributes['gen_ai.tool.call.id'])).toEqual(calls.map((c) => c.id));
-    for (const tool of t.tools) {
-      // Gemini sends a function call whole: its block starts and ends with that chunk.
-      expect(durationMs(tool)).toBe(0);
-      expect(startMs(tool)).toBeGreaterThanOrEqual(startMs(t.decode!));
-      expect(endMs(tool)).toBeLessThanOrEqual(endMs(t.decode!));
-    }
+    expectToolSpans(t, { ids: calls.map((c) => c.id) });
+    // Gemini sends a function call whole: its block starts and ends with that chunk.
+    for (const tool of t.tools) expect(durationMs(tool)).toBe(0);
     const argTokens = toolCalls.reduce((sum, c) => sum + Math.ceil(c.arguments.length / 4), 0);
     const usage = chunks.at(-1)!.usageMetadata!;
     expect(usage.thoughtsTokenCount).toBe(2);
@@ -106,11 +78,8 @@ describe('models.generateContentStream', () => {
 
   it('records an error in the stream as an ERROR after output, the SDK error unchanged', async () => {
     const run = async (client: GoogleGenAI) => {
-      let received = 0;
       const stream = await client.models.generateContentStream(request({ chunks: 10, chunkIntervalMs: 10, failAfterChunks: 4 }));
-      const error = await (async () => {
-        for await (const c of stream) if (c.text) received++;
-      })().catch((e: unknown) => e);
+      const { received, error } = await readUntilError(stream, (c) => c.text);
       return { received, name: (error as Error).constructor.name, status: (error as { status?: number }).status, message: (error as Error).message };
     };
     const instrumented = await run(h.gemini);
@@ -124,24 +93,14 @@ describe('models.generateContentStream', () => {
 
   it('records a dropped connection as an ERROR', async () => {
     const stream = await h.gemini.models.generateContentStream(request({ chunks: 10, chunkIntervalMs: 30, failAfterChunks: 3, failMode: 'drop' }));
-    let received = 0;
-    const error = await (async () => {
-      for await (const c of stream) if (c.text) received++;
-    })().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Error);
-    const [call] = await finishedCalls(h.exporter);
-    expect(call!.status.code).toBe(SpanStatusCode.ERROR);
-    expect(call!.attributes).toMatchObject({ 'llm.outcome': 'error', 'error.type': 'UND_ERR_SOCKET' });
-    const n = call!.attributes['llm.stream.chunks'] as number;
-    expect(n).toBeGreaterThanOrEqual(Math.max(1, received));
-    expect(n).toBeLessThanOrEqual(3);
+    const { received, error } = await readUntilError(stream, (c) => c.text);
+    await expectDroppedCall(h.exporter, error, 'UND_ERR_SOCKET', Math.max(1, received));
   });
 
   it('a break does not cancel a Gemini request: the call runs to the end of the stream on the wire', TIMING, async () => {
-    const started = performance.timeOrigin + performance.now();
+    const started = now();
     const stream = await h.gemini.models.generateContentStream(request({ chunks: 20, chunkIntervalMs: 30 }));
-    let n = 0;
-    for await (const c of stream) if (c.text && ++n === 3) break;
+    await breakAfter(stream, 3, (c) => c.text);
     const [call] = await finishedCalls(h.exporter);
     // The SDK leaves the body flowing, so the provider's whole answer arrives (and is billed).
     expect(call!.attributes).toMatchObject({ 'llm.outcome': 'success', 'llm.stream.chunks': 20 });
@@ -156,19 +115,15 @@ describe('models.generateContentStream', () => {
     const error = await (async () => {
       for await (const c of stream) if (c.text && ++n === 3) controller.abort();
     })().catch((e: unknown) => e);
-    const abortedAt = performance.timeOrigin + performance.now();
+    const abortedAt = now();
     expect(error).toBeInstanceOf(Error);
-    const [call] = await finishedCalls(h.exporter);
-    expect(call!.attributes['llm.outcome']).toBe('aborted');
-    expect(call!.status.code).toBe(SpanStatusCode.UNSET);
-    expectNear(endMs(call!) - abortedAt, 0, 'end at abort');
-    expect(call!.attributes['llm.stream.chunks']).toBe(3);
+    await expectAbortedAt(h.exporter, { at: abortedAt, label: 'end at abort', chunks: 3, check: expectNear });
   });
 
   it('makes the retries asked for with httpOptions.retryOptions visible in llm.queue', async () => {
     const { GoogleGenAI } = createRequire(import.meta.url)('@google/genai') as typeof import('@google/genai');
     const retrying = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: h.sim.geminiBaseURL, retryOptions: { attempts: 3, initialDelay: 0.05, maxDelay: 0.1 } } });
-    await drain(await retrying.models.generateContentStream(request({ httpErrors: { status: 503, count: 2 }, chunks: 2 }, { model: `${model}-retry` })));
+    await drain(await retrying.models.generateContentStream(request({ httpErrors: { status: 503, count: 2 }, chunks: 2 }, PROMPT, `${model}-retry`)));
     const [call] = await finishedCalls(h.exporter);
     const t = treeOf(h.exporter, call!);
     expect(t.call.attributes).toMatchObject({ 'llm.attempts': 3, 'llm.retries': 2, 'llm.outcome': 'success', 'llm.stream.chunks': 2 });
@@ -185,26 +140,22 @@ describe('models.generateContent', () => {
     expect(h.sim.requests.slice(-2).map((r) => r.path.split('/')[1])).toEqual(['v1', 'v1beta']);
     const calls = await finishedCalls(h.exporter, 2);
     for (const [i, call] of calls.entries()) {
-      const t = treeOf(h.exporter, call);
-      expect(t.all.map((s) => s.name).sort()).toEqual([`generate_content ${model}`, 'llm.queue']);
       // Answered in one piece once generated: 100 + 200 + 6 × 20 ms.
-      expectNear(durationMs(t.queue!), 420, 'queue');
+      const t = expectUnstreamedCall(h.exporter, call, `generate_content ${model}`, 420, expectNear);
       expectNear(durationMs(t.call), 420, 'call');
       expect(t.call.attributes).toMatchObject({
-        'gen_ai.request.stream': false,
         'gen_ai.response.id': responses[i]!.responseId,
         'gen_ai.response.finish_reasons': ['STOP'],
         'gen_ai.usage.input_tokens': PROMPT_TOKENS,
         'gen_ai.usage.output_tokens': 7,
         'gen_ai.usage.reasoning.output_tokens': 2,
-        'llm.outcome': 'success',
       });
       for (const key of ['llm.ttft_ms', 'llm.decode_ms', 'llm.stream.chunks']) expect(t.call.attributes[key], key).toBeUndefined();
     }
   });
 
   it('records a 503 answer as an ERROR, the SDK error and result unchanged', async () => {
-    const [a, b] = await Promise.all([h.gemini, h.plainGemini].map((c) => c.models.generateContent(request({ httpErrors: { status: 503, count: 1 } }, { model: `${model}-${c === h.gemini ? 'a' : 'b'}` })).catch((e: unknown) => e)));
+    const [a, b] = await Promise.all([h.gemini, h.plainGemini].map((c) => c.models.generateContent(request({ httpErrors: { status: 503, count: 1 } }, PROMPT, `${model}-${c === h.gemini ? 'a' : 'b'}`)).catch((e: unknown) => e)));
     expect((a as Error).constructor.name).toBe((b as Error).constructor.name);
     expect((a as { status: number }).status).toBe(503);
     const [call] = await finishedCalls(h.exporter);

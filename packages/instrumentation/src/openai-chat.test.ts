@@ -1,39 +1,25 @@
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TIMING, createHarness, durationMs, endMs, expectNear, expectStreamedTree, finishedCalls, scenario, sleep, startMs, treeOf, type Harness } from '../test/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { STREAM_TIMINGS, breakAfter, chatMessages, chatStreamAttributes, expectAbortedAt, expectDroppedCall, expectSameError, expectToolSpans, expectUnstreamedCall, readLate, readUntilError, useHarness, weatherAndTime } from '../test/contract.ts';
+import { TIMING, durationMs, endMs, expectNear, expectStreamedTree, finishedCalls, scenario, startMs, treeOf, type Harness } from '../test/harness.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await createHarness();
-});
-afterAll(() => h.close());
-beforeEach(() => h.exporter.reset());
-
-const messages = [{ role: 'user' as const, content: 'What is the weather in Paris?' }];
+const h = useHarness();
+const messages = chatMessages();
 
 describe('chat.completions.create, streamed', () => {
   it('splits the call into queue, prefill and decode at arrival times, whatever the consumer does', TIMING, async () => {
-    const started = performance.timeOrigin + performance.now();
-    const stream = await h.client.chat.completions.create(
-      { model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } },
-      scenario({
-        queueMs: 200,
-        prefillMs: 300,
-        chunks: 20,
-        chunkIntervalMs: 20,
-        tokensPerChunk: 2,
-        rateLimit: { requestsLimit: 100, requestsRemaining: 40, tokensLimit: 10000, tokensRemaining: 9000 },
-      }),
-    );
     // A slow consumer: the whole stream has arrived before the first chunk is pulled.
-    await sleep(1000);
-    const pullStart = performance.timeOrigin + performance.now();
-    const chunks: ChatCompletionChunk[] = [];
-    for await (const chunk of stream) chunks.push(chunk);
+    const { started, pullStart, items: chunks } = await readLate(
+      () =>
+        h.client.chat.completions.create(
+          { model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } },
+          scenario({ ...STREAM_TIMINGS, tokensPerChunk: 2, rateLimit: { requestsLimit: 100, requestsRemaining: 40, tokensLimit: 10000, tokensRemaining: 9000 } }),
+        ),
+      1000,
+    );
 
     const [call] = await finishedCalls(h.exporter);
-    const t = expectStreamedTree(h.exporter, call!, { name: 'chat gpt-4o', started, pullStart, queueMs: 200, prefillMs: 300, chunks: 20, chunkIntervalMs: 20 });
+    const t = expectStreamedTree(h.exporter, call!, { name: 'chat gpt-4o', started, pullStart, ...STREAM_TIMINGS });
     expectNear(durationMs(t.call), 200 + 300 + 19 * 20, 'call');
     expect(startMs(t.queue!)).toBe(startMs(t.call));
     expect(startMs(t.ttft!)).toBe(startMs(t.call));
@@ -55,19 +41,11 @@ describe('chat.completions.create, streamed', () => {
     // Request and response attributes, checked against what the application itself received.
     const usage = chunks.at(-1)!.usage!;
     expect(a).toMatchObject({
+      ...chatStreamAttributes(chunks, h.sim.openaiBaseURL),
       'gen_ai.operation.name': 'chat',
-      'gen_ai.provider.name': 'openai',
-      'gen_ai.request.model': 'gpt-4o',
-      'gen_ai.request.stream': true,
-      'gen_ai.response.id': chunks[0]!.id,
-      'gen_ai.response.model': chunks[0]!.model,
-      'gen_ai.response.finish_reasons': ['stop'],
-      'gen_ai.usage.input_tokens': usage.prompt_tokens,
       'gen_ai.usage.output_tokens': 40,
       'gen_ai.usage.cache_read.input_tokens': usage.prompt_tokens_details!.cached_tokens,
       'gen_ai.usage.reasoning.output_tokens': 0,
-      'server.address': '127.0.0.1',
-      'server.port': Number(new URL(h.sim.openaiBaseURL).port),
       'llm.outcome': 'success',
       'llm.attempts': 1,
       'llm.retries': 0,
@@ -122,9 +100,8 @@ describe('chat.completions.create, streamed', () => {
     const instrumented = await h.client.chat.completions.create(params, opts).catch((e: unknown) => e);
     const plain = await h.plainClient.chat.completions.create(params, opts).catch((e: unknown) => e);
     expect((instrumented as Error).constructor.name).toBe('RateLimitError');
-    expect((instrumented as Error).constructor.name).toBe((plain as Error).constructor.name);
+    expectSameError(instrumented, plain);
     expect((instrumented as { status: number }).status).toBe((plain as { status: number }).status);
-    expect((instrumented as Error).message).toBe((plain as Error).message);
 
     const [call] = await finishedCalls(h.exporter);
     const t = treeOf(h.exporter, call!);
@@ -141,10 +118,7 @@ describe('chat.completions.create, streamed', () => {
       { model: 'gpt-4o', messages, stream: true },
       scenario({ chunks: 10, chunkIntervalMs: 10, failAfterChunks: 4, failMode: 'error_event' }),
     );
-    let received = 0;
-    const error = await (async () => {
-      for await (const chunk of stream) if (chunk.choices[0]?.delta.content) received++;
-    })().catch((e: unknown) => e);
+    const { received, error } = await readUntilError(stream, (chunk) => chunk.choices[0]?.delta.content);
     expect(error).toBeInstanceOf(Error);
     expect(received).toBe(4);
     const [call] = await finishedCalls(h.exporter);
@@ -162,20 +136,10 @@ describe('chat.completions.create, streamed', () => {
       { model: 'gpt-4o', messages, stream: true },
       scenario({ chunks: 10, chunkIntervalMs: 30, failAfterChunks: 3, failMode: 'drop' }),
     );
-    let received = 0;
-    const error = await (async () => {
-      for await (const chunk of stream) if (chunk.choices[0]?.delta.content) received++;
-    })().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Error);
-    const [call] = await finishedCalls(h.exporter);
-    expect(call!.status.code).toBe(SpanStatusCode.ERROR);
-    expect(call!.attributes['llm.outcome']).toBe('error');
-    expect(call!.attributes['error.type']).toBe('UND_ERR_SOCKET');
+    const { received, error } = await readUntilError(stream, (chunk) => chunk.choices[0]?.delta.content);
     // Destroying the socket may discard the simulator's unflushed writes, and an errored body
     // drops what the application had not read yet: the wire saw at least what the app got.
-    const chunks = call!.attributes['llm.stream.chunks'] as number;
-    expect(chunks).toBeGreaterThanOrEqual(Math.max(1, received));
-    expect(chunks).toBeLessThanOrEqual(3);
+    await expectDroppedCall(h.exporter, error, 'UND_ERR_SOCKET', Math.max(1, received));
   });
 
   it('ends the call as aborted when the application breaks out early', TIMING, async () => {
@@ -183,15 +147,9 @@ describe('chat.completions.create, streamed', () => {
       { model: 'gpt-4o', messages, stream: true },
       scenario({ chunks: 30, chunkIntervalMs: 40 }),
     );
-    let n = 0;
-    for await (const chunk of stream) if (chunk.choices[0]?.delta.content && ++n === 3) break;
-    const brokeAt = performance.timeOrigin + performance.now();
-    const [call] = await finishedCalls(h.exporter);
-    expect(call!.attributes['llm.outcome']).toBe('aborted');
-    expect(call!.status.code).toBe(SpanStatusCode.UNSET);
+    const brokeAt = await breakAfter(stream, 3, (chunk) => chunk.choices[0]?.delta.content);
     // Ended at the abort, long before the 30 chunks (1.2 s) would have arrived.
-    expectNear(endMs(call!) - brokeAt, 0, 'end at break');
-    expect(call!.attributes['llm.stream.chunks']).toBe(3);
+    await expectAbortedAt(h.exporter, { at: brokeAt, label: 'end at break', chunks: 3, check: expectNear });
   });
 
   it('ends the call as aborted on controller.abort(), with the SDK error unchanged', async () => {
@@ -211,10 +169,7 @@ describe('chat.completions.create, streamed', () => {
   });
 
   it('gives each streamed tool call its own llm.tool_call span inside llm.decode', TIMING, async () => {
-    const toolCalls = [
-      { name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}', fragments: 5 },
-      { name: 'get_time', arguments: '{"timezone":"Europe/Paris"}', fragments: 3 },
-    ];
+    const toolCalls = weatherAndTime(5, 3);
     const stream = await h.client.chat.completions.create(
       { model: 'gpt-4o', messages, stream: true },
       scenario({ chunks: 2, chunkIntervalMs: 40, toolCalls }),
@@ -225,17 +180,11 @@ describe('chat.completions.create, streamed', () => {
 
     const [call] = await finishedCalls(h.exporter);
     const t = treeOf(h.exporter, call!);
-    expect(t.tools.map((s) => s.name)).toEqual(['llm.tool_call get_weather', 'llm.tool_call get_time']);
     // Header and first fragment arrive together; each further fragment 40 ms later.
-    expectNear(durationMs(t.tools[0]!), 4 * 40, 'get_weather block');
-    expectNear(durationMs(t.tools[1]!), 2 * 40, 'get_time block');
+    expectToolSpans(t, { blocksMs: [4 * 40, 2 * 40], check: expectNear });
     expect(startMs(t.tools[1]!)).toBeGreaterThanOrEqual(endMs(t.tools[0]!));
     expect(t.tools[0]!.attributes['gen_ai.tool.name']).toBe('get_weather');
     expect(t.tools[0]!.attributes['gen_ai.tool.call.id']).toMatch(/^call_/);
-    for (const tool of t.tools) {
-      expect(startMs(tool)).toBeGreaterThanOrEqual(startMs(t.decode!));
-      expect(endMs(tool)).toBeLessThanOrEqual(endMs(t.decode!));
-    }
     expect(t.call.attributes['llm.tool_call_ms']).toBeCloseTo(durationMs(t.tools[0]!) + durationMs(t.tools[1]!), 2);
     expect(t.call.attributes['gen_ai.response.finish_reasons']).toEqual(['tool_calls']);
     // 2 text chunks + per tool call its header event and each argument fragment.
@@ -281,20 +230,16 @@ describe('chat.completions.create, not streamed', () => {
       scenario({ queueMs: 100, prefillMs: 200, chunks: 5, chunkIntervalMs: 20, thinkingChunks: 2 }),
     );
     const [call] = await finishedCalls(h.exporter);
-    const t = treeOf(h.exporter, call!);
-    expect(t.all.map((s) => s.name).sort()).toEqual(['chat gpt-4o-mini', 'llm.queue']);
     // The simulator answers in one piece once generation is done: 100 + 200 + 6 × 20 ms.
-    expectNear(durationMs(t.queue!), 420, 'queue');
+    const t = expectUnstreamedCall(h.exporter, call!, 'chat gpt-4o-mini', 420, expectNear);
     expectNear(durationMs(t.call), 420, 'call');
     expect(t.call.attributes).toMatchObject({
-      'gen_ai.request.stream': false,
       'gen_ai.response.id': completion.id,
       'gen_ai.response.model': completion.model,
       'gen_ai.response.finish_reasons': [completion.choices[0]!.finish_reason],
       'gen_ai.usage.input_tokens': completion.usage!.prompt_tokens,
       'gen_ai.usage.output_tokens': completion.usage!.completion_tokens,
       'gen_ai.usage.reasoning.output_tokens': 2,
-      'llm.outcome': 'success',
       'llm.attempts': 1,
     });
     for (const key of ['llm.ttft_ms', 'llm.decode_ms', 'llm.stream.chunks', 'gen_ai.response.time_to_first_chunk']) {

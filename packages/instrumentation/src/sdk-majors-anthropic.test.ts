@@ -6,10 +6,10 @@
  */
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type AnthropicType from '@anthropic-ai/sdk';
-import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { expectFaithful, loadSdk, recordFidelity, uniquePrompt, type SdkMajor } from '../test/sdk-majors-harness.ts';
-import { TIMING, createHarness, durationMs, endMs, expectStreamedTree, finishedCalls, scenario, sleep, startMs, treeOf, type Harness } from '../test/harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ANTHROPIC_MODEL as model, DROPPED, MAJOR_STREAM_TIMINGS, PROMPT, anthropicParams, breakAfter, drain, expectAbortedAt, expectDroppedCall, expectFaithfulStream, expectRetriedInQueue, expectSameError, expectToolSpans, expectUnstreamedCall, now, readLate, useHarness, weatherAndTime } from '../test/contract.ts';
+import { loadSdk, uniquePrompt, type SdkMajor } from '../test/sdk-majors-harness.ts';
+import { TIMING, finishedCalls, scenario, treeOf } from '../test/harness.ts';
 
 const MAJORS: SdkMajor[] = [
   { label: 'anthropic 0.14', module: '@anthropic-ai/sdk', fixture: 'anthropic-0.14', version: /^0\.14\./, transport: 'node:http' },
@@ -18,25 +18,8 @@ const MAJORS: SdkMajor[] = [
   { label: 'anthropic 1', module: '@anthropic-ai/sdk', version: /^1\./, transport: 'undici' },
 ];
 
-/** The connection dropped mid-stream, as each transport names it. */
-const DROPPED = { undici: 'UND_ERR_SOCKET', 'node:http': 'ECONNRESET' };
-
-let h: Harness;
-beforeAll(async () => {
-  h = await createHarness();
-});
-afterAll(() => h.close());
-beforeEach(() => h.exporter.reset());
-
-const model = 'claude-sonnet-5-5';
-const now = () => performance.timeOrigin + performance.now();
-const params = () => ({ model, max_tokens: 1024, messages: [{ role: 'user' as const, content: uniquePrompt('What is the weather in Paris?') }] });
-
-async function drain(stream: AsyncIterable<RawMessageStreamEvent>): Promise<RawMessageStreamEvent[]> {
-  const events: RawMessageStreamEvent[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
-}
+const h = useHarness();
+const params = () => anthropicParams(uniquePrompt(PROMPT));
 
 describe.each(MAJORS)('$label', (major) => {
   let client: AnthropicType;
@@ -52,20 +35,11 @@ describe.each(MAJORS)('$label', (major) => {
   });
 
   it('messages.create, streamed: queue, TTFT and decode at arrival, with a consumer that reads late', TIMING, async () => {
-    const s = { queueMs: 150, prefillMs: 200, chunks: 12, chunkIntervalMs: 20 };
-    const started = now();
-    const stream = await client.messages.create({ ...params(), stream: true }, scenario({ ...s, tokensPerChunk: 2, pings: true }));
-    await sleep(800); // the whole answer arrives meanwhile, unread
-    const pullStart = now();
-    const events = await drain(stream);
-
-    const [call] = await finishedCalls(h.exporter);
-    recordFidelity(major.label, 'messages stream', s, treeOf(h.exporter, call!));
+    const s = MAJOR_STREAM_TIMINGS;
+    const read = await readLate(() => client.messages.create({ ...params(), stream: true }, scenario({ ...s, tokensPerChunk: 2, pings: true })));
+    const events = read.items;
     // Pings during prefill and message_start are not output: TTFT is queue + prefill.
-    const t = expectStreamedTree(h.exporter, call!, { name: `chat ${model}`, started, pullStart, ...s });
-    expectFaithful(durationMs(t.queue!), s.queueMs, 'queue');
-    expectFaithful(durationMs(t.ttft!), s.queueMs + s.prefillMs, 'ttft');
-    expectFaithful(durationMs(t.decode!), (s.chunks - 1) * s.chunkIntervalMs, 'decode');
+    const t = await expectFaithfulStream(h.exporter, `chat ${model}`, s, read, { sdk: major.label, what: 'messages stream' });
     const start = events.find((e) => e.type === 'message_start');
     if (start?.type !== 'message_start') throw new Error('no message_start');
     expect(t.call.attributes).toMatchObject({
@@ -105,16 +79,12 @@ describe.each(MAJORS)('$label', (major) => {
   it('messages.create, not streamed: llm.queue to the headers and the usage', TIMING, async () => {
     const message = await client.messages.create(params(), scenario({ queueMs: 100, prefillMs: 100, chunks: 5, chunkIntervalMs: 20 }));
     const [call] = await finishedCalls(h.exporter);
-    const t = treeOf(h.exporter, call!);
-    expect(t.all.map((s) => s.name).sort()).toEqual([`chat ${model}`, 'llm.queue']);
     // Answered in one piece once generated: 100 + 100 + 4 × 20 ms.
-    expectFaithful(durationMs(t.queue!), 280, 'queue');
+    const t = expectUnstreamedCall(h.exporter, call!, `chat ${model}`, 280);
     expect(t.call.attributes).toMatchObject({
-      'gen_ai.request.stream': false,
       'gen_ai.response.id': message.id,
       'gen_ai.usage.input_tokens': message.usage.input_tokens,
       'gen_ai.usage.output_tokens': message.usage.output_tokens,
-      'llm.outcome': 'success',
     });
   });
 
@@ -125,12 +95,7 @@ describe.each(MAJORS)('$label', (major) => {
     );
     const [call] = await finishedCalls(h.exporter);
     const t = treeOf(h.exporter, call!);
-    const [first, second] = h.sim.requests.slice(-2);
-    expect([first!.attempt, second!.attempt]).toEqual([0, 1]);
-    expect(startMs(t.queue!)).toBe(startMs(t.call));
-    expectFaithful(endMs(t.queue!) - second!.receivedAt, 0, 'queue end vs answering attempt');
-    expect(durationMs(t.queue!)).toBeGreaterThanOrEqual(second!.receivedAt - started - 5);
-    expectFaithful(durationMs(t.ttft!) - durationMs(t.queue!), 100, 'prefill after the retry');
+    expectRetriedInQueue(t, h.sim.requests, started, 100);
     expect(t.call.attributes).toMatchObject({ 'llm.attempts': 2, 'llm.retries': 1, 'llm.outcome': 'success' });
     expect(t.queue!.events.map((e) => e.attributes?.['http.response.status_code'])).toEqual([529, 200]);
   });
@@ -141,52 +106,30 @@ describe.each(MAJORS)('$label', (major) => {
     const instrumented = await client.messages.create(p, opts).catch((e: unknown) => e);
     const reference = await plain.messages.create(p, opts).catch((e: unknown) => e);
     expect((instrumented as { status: number }).status).toBe(529);
-    expect((instrumented as Error).constructor.name).toBe((reference as Error).constructor.name);
-    expect((instrumented as Error).message).toBe((reference as Error).message);
+    expectSameError(instrumented, reference);
     const [call] = await finishedCalls(h.exporter);
     expect(call!.status.code).toBe(SpanStatusCode.ERROR);
     expect(call!.attributes).toMatchObject({ 'error.type': '529', 'llm.outcome': 'error', 'llm.attempts': 2 });
   });
 
   it('each streamed tool_use block gets its llm.tool_call span inside llm.decode', TIMING, async () => {
-    const toolCalls = [
-      { name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}', fragments: 4 },
-      { name: 'get_time', arguments: '{"timezone":"Europe/Paris"}', fragments: 2 },
-    ];
+    const toolCalls = weatherAndTime(4, 2);
     const events = await drain(await client.messages.create({ ...params(), stream: true }, scenario({ prefillMs: 50, chunks: 2, chunkIntervalMs: 40, toolCalls })));
     const ids = events.flatMap((e) => (e.type === 'content_block_start' && e.content_block.type === 'tool_use' ? [e.content_block.id] : []));
     const [call] = await finishedCalls(h.exporter);
     const t = treeOf(h.exporter, call!);
-    expect(t.tools.map((s) => s.name)).toEqual(['llm.tool_call get_weather', 'llm.tool_call get_time']);
-    expect(t.tools.map((s) => s.attributes['gen_ai.tool.call.id'])).toEqual(ids);
-    expectFaithful(durationMs(t.tools[0]!), 3 * 40, 'get_weather block');
-    expectFaithful(durationMs(t.tools[1]!), 1 * 40, 'get_time block');
-    for (const tool of t.tools) {
-      expect(startMs(tool)).toBeGreaterThanOrEqual(startMs(t.decode!));
-      expect(endMs(tool)).toBeLessThanOrEqual(endMs(t.decode!));
-    }
+    expectToolSpans(t, { ids, blocksMs: [3 * 40, 1 * 40] });
     expect(t.call.attributes).toMatchObject({ 'gen_ai.response.finish_reasons': ['tool_use'], 'llm.stream.chunks': 2 + (1 + 4) + (1 + 2) });
   });
 
   it('break out of the stream → aborted at the break', TIMING, async () => {
     const stream = await client.messages.create({ ...params(), stream: true }, scenario({ chunks: 30, chunkIntervalMs: 40 }));
-    let n = 0;
-    for await (const e of stream) if (e.type === 'content_block_delta' && ++n === 3) break;
-    const brokeAt = now();
-    const [call] = await finishedCalls(h.exporter);
-    expect(call!.attributes['llm.outcome']).toBe('aborted');
-    expect(call!.status.code).toBe(SpanStatusCode.UNSET);
-    expectFaithful(endMs(call!) - brokeAt, 0, 'end at break');
-    expect(call!.attributes['llm.stream.chunks']).toBe(3);
+    const brokeAt = await breakAfter(stream, 3, (e) => e.type === 'content_block_delta');
+    await expectAbortedAt(h.exporter, { at: brokeAt, label: 'end at break', chunks: 3 });
   });
 
   it('a dropped connection → ERROR', async () => {
     const stream = await client.messages.create({ ...params(), stream: true }, scenario({ chunks: 10, chunkIntervalMs: 30, failAfterChunks: 3, failMode: 'drop' }));
-    const error = await drain(stream).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Error);
-    const [call] = await finishedCalls(h.exporter);
-    expect(call!.status.code).toBe(SpanStatusCode.ERROR);
-    expect(call!.attributes).toMatchObject({ 'llm.outcome': 'error', 'error.type': DROPPED[major.transport] });
-    expect(call!.attributes['llm.stream.chunks']).toBeLessThanOrEqual(3);
+    await expectDroppedCall(h.exporter, await drain(stream).catch((e: unknown) => e), DROPPED[major.transport]);
   });
 });

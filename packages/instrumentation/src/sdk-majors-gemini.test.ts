@@ -1,10 +1,11 @@
 /** The span contract on every supported `@google/genai` major, each a real install (sdk-majors-harness.ts). */
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { GenerateContentResponse, GoogleGenAI } from '@google/genai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { scenarioHeaders, type Scenario } from '@llm-prism/simulator';
-import { expectFaithful, loadSdk, recordFidelity, uniquePrompt, type SdkMajor } from '../test/sdk-majors-harness.ts';
-import { TIMING, createHarness, durationMs, endMs, expectStreamedTree, finishedCalls, sleep, startMs, treeOf, type Harness } from '../test/harness.ts';
+import type { GoogleGenAI } from '@google/genai';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Scenario } from '@llm-prism/simulator';
+import { DROPPED, GEMINI_MODEL as model, MAJOR_STREAM_TIMINGS, PROMPT, WHOLE_TOOL_CALLS, drain, expectDroppedCall, expectFaithfulStream, expectToolSpans, expectUnstreamedCall, geminiRequest, readLate, readUntilError, useHarness } from '../test/contract.ts';
+import { expectFaithful, loadSdk, uniquePrompt, type SdkMajor } from '../test/sdk-majors-harness.ts';
+import { TIMING, durationMs, endMs, finishedCalls, treeOf } from '../test/harness.ts';
 
 interface GeminiMajor extends SdkMajor {
   /** `httpOptions.retryOptions` exists (the SDK retries nothing without it). */
@@ -17,23 +18,8 @@ const MAJORS: GeminiMajor[] = [
   { label: 'genai 3', module: '@google/genai', version: /^3\./, transport: 'undici', retries: true },
 ];
 
-let h: Harness;
-beforeAll(async () => {
-  h = await createHarness();
-});
-afterAll(() => h.close());
-beforeEach(() => h.exporter.reset());
-
-const model = 'gemini-2.5-flash';
-const now = () => performance.timeOrigin + performance.now();
-/** Request parameters selecting a simulator scenario (Gemini takes headers in `config.httpOptions`). */
-const request = (s: Scenario) => ({ model, contents: uniquePrompt('What is the weather in Paris?'), config: { httpOptions: { headers: scenarioHeaders(s) } } });
-
-async function drain(stream: AsyncIterable<GenerateContentResponse>): Promise<GenerateContentResponse[]> {
-  const chunks: GenerateContentResponse[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
+const h = useHarness();
+const request = (s: Scenario) => geminiRequest(s, uniquePrompt(PROMPT));
 
 describe.each(MAJORS)('$label', (major) => {
   let sdk: typeof import('@google/genai');
@@ -51,20 +37,10 @@ describe.each(MAJORS)('$label', (major) => {
   });
 
   it('generateContentStream: queue, TTFT and decode at arrival, with a consumer that reads late', TIMING, async () => {
-    const s = { queueMs: 150, prefillMs: 200, chunks: 12, chunkIntervalMs: 20 };
-    const started = now();
-    const stream = await client.models.generateContentStream(request({ ...s, tokensPerChunk: 2 }));
-    await sleep(800); // the whole answer arrives meanwhile, unread
-    const pullStart = now();
-    const chunks = await drain(stream);
-
-    const [call] = await finishedCalls(h.exporter);
-    recordFidelity(major.label, 'generateContentStream', s, treeOf(h.exporter, call!));
-    const t = expectStreamedTree(h.exporter, call!, { name: `generate_content ${model}`, started, pullStart, ...s });
-    expectFaithful(durationMs(t.queue!), s.queueMs, 'queue');
-    expectFaithful(durationMs(t.ttft!), s.queueMs + s.prefillMs, 'ttft');
-    expectFaithful(durationMs(t.decode!), (s.chunks - 1) * s.chunkIntervalMs, 'decode');
-    const last = chunks.at(-1)!;
+    const s = MAJOR_STREAM_TIMINGS;
+    const read = await readLate(() => client.models.generateContentStream(request({ ...s, tokensPerChunk: 2 })));
+    const t = await expectFaithfulStream(h.exporter, `generate_content ${model}`, s, read, { sdk: major.label, what: 'generateContentStream' });
+    const last = read.items.at(-1)!;
     expect(t.call.attributes).toMatchObject({
       'gen_ai.provider.name': 'gcp.gemini',
       'gen_ai.request.model': model,
@@ -84,43 +60,28 @@ describe.each(MAJORS)('$label', (major) => {
   it('generateContent: llm.queue to the headers and the usage', TIMING, async () => {
     const response = await client.models.generateContent(request({ queueMs: 100, prefillMs: 100, chunks: 5, chunkIntervalMs: 20 }));
     const [call] = await finishedCalls(h.exporter);
-    const t = treeOf(h.exporter, call!);
-    expect(t.all.map((s) => s.name).sort()).toEqual([`generate_content ${model}`, 'llm.queue']);
     // Answered in one piece once generated: 100 + 100 + 4 × 20 ms.
-    expectFaithful(durationMs(t.queue!), 280, 'queue');
+    const t = expectUnstreamedCall(h.exporter, call!, `generate_content ${model}`, 280);
     expect(t.call.attributes).toMatchObject({
-      'gen_ai.request.stream': false,
       // 1.1 drops responseId from its objects; the span has it from the wire.
       'gen_ai.response.id': response.responseId ?? expect.any(String),
       'gen_ai.usage.output_tokens': response.usageMetadata!.candidatesTokenCount,
-      'llm.outcome': 'success',
     });
   });
 
   it('function calls get llm.tool_call spans inside llm.decode', async () => {
-    const toolCalls = [
-      { name: 'get_weather', arguments: '{"city":"Paris"}' },
-      { name: 'get_time', arguments: '{"tz":"Europe/Paris"}' },
-    ];
+    const toolCalls = WHOLE_TOOL_CALLS;
     const chunks = await drain(await client.models.generateContentStream(request({ chunks: 3, chunkIntervalMs: 10, toolCalls })));
     const [call] = await finishedCalls(h.exporter);
     const t = treeOf(h.exporter, call!);
-    expect(t.tools.map((s) => s.name)).toEqual(['llm.tool_call get_weather', 'llm.tool_call get_time']);
-    expect(t.tools.map((s) => s.attributes['gen_ai.tool.call.id'])).toEqual(chunks.flatMap((c) => c.functionCalls ?? []).map((c) => c.id));
-    for (const tool of t.tools) {
-      expect(startMs(tool)).toBeGreaterThanOrEqual(startMs(t.decode!));
-      expect(endMs(tool)).toBeLessThanOrEqual(endMs(t.decode!));
-    }
+    expectToolSpans(t, { ids: chunks.flatMap((c) => c.functionCalls ?? []).map((c) => c.id) });
     expect(t.call.attributes).toMatchObject({ 'llm.stream.chunks': 3 + 2, 'gen_ai.response.finish_reasons': ['STOP'], 'llm.outcome': 'success' });
   });
 
   it('an error in the stream → ERROR after output, the SDK error unchanged', async () => {
     const run = async (c: GoogleGenAI) => {
-      let received = 0;
       const stream = await c.models.generateContentStream(request({ chunks: 10, chunkIntervalMs: 10, failAfterChunks: 4 }));
-      const error = await (async () => {
-        for await (const chunk of stream) if (chunk.text) received++;
-      })().catch((e: unknown) => e);
+      const { received, error } = await readUntilError(stream, (chunk) => chunk.text);
       return { received, name: (error as Error | undefined)?.constructor.name, message: (error as Error | undefined)?.message.replace(/#\d+/, '') };
     };
     const instrumented = await run(client);
@@ -149,11 +110,6 @@ describe.each(MAJORS)('$label', (major) => {
 
   it('a dropped connection → ERROR', async () => {
     const stream = await client.models.generateContentStream(request({ chunks: 10, chunkIntervalMs: 30, failAfterChunks: 3, failMode: 'drop' }));
-    const error = await drain(stream).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Error);
-    const [call] = await finishedCalls(h.exporter);
-    expect(call!.status.code).toBe(SpanStatusCode.ERROR);
-    expect(call!.attributes).toMatchObject({ 'llm.outcome': 'error', 'error.type': 'UND_ERR_SOCKET' });
-    expect(call!.attributes['llm.stream.chunks']).toBeLessThanOrEqual(3);
+    await expectDroppedCall(h.exporter, await drain(stream).catch((e: unknown) => e), DROPPED[major.transport]);
   });
 });
