@@ -5,6 +5,7 @@
  * call still makes exactly one.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TIMING, createWireHarness, durationMs, endMs, finishedCalls, sleep, startMs, treeOf, type CallTree, type Harness } from '../test/harness.ts';
 import { expectFaithful, recordFidelity, type InjectedTimings } from '../test/sdk-majors-harness.ts';
 import { withLlmContext } from './context.ts';
+import type { LlmRequestHookInfo, LlmResponseHookInfo } from './types.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -351,6 +353,18 @@ describe('failures and bodies the tap cannot see', () => {
     expect(t.call.attributes['gen_ai.request.model']).toBe('gpt-4o');
   });
 
+  it('a body too large to parse: the call is recognised from its answer, named by the response model', TIMING, async () => {
+    const big = 'word '.repeat(1_800_000); // 9 MB: over the 8 MiB the tap parses
+    const { started, pullStart } = await lateFetch('/v1/chat/completions', { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: big }] }, T);
+    const call = await onlyCall();
+    const responseModel = call.attributes['gen_ai.response.model'];
+    expect(responseModel).toBeTypeOf('string');
+    const t = expectStreamedPhases(call, `chat ${String(responseModel)}`, started, pullStart, 'fetch with a 9 MB body');
+    expect(t.call.attributes['gen_ai.request.model']).toBeUndefined();
+    expect(t.call.attributes['gen_ai.request.stream']).toBe(true);
+    expect(t.call.attributes['llm.outcome']).toBe('success');
+  });
+
   it('content is captured only when enabled', async () => {
     h.instrumentation.setConfig({ ...h.instrumentation.getConfig(), captureMessageContent: true });
     try {
@@ -372,5 +386,68 @@ describe('provider names on the wire', () => {
     const calls = await finishedCalls(h.exporter, 2);
     expect(calls.map((c) => c.attributes['gen_ai.provider.name'])).toEqual(['azure.ai.openai', 'groq']);
     for (const c of calls) expect(c.attributes).toMatchObject({ 'server.address': '127.0.0.1', 'server.port': port() });
+  });
+});
+
+describe('hooks', () => {
+  it('run for wire calls too: source wire, the parsed body as params, the outcome', async () => {
+    const requests: LlmRequestHookInfo[] = [];
+    const responses: LlmResponseHookInfo[] = [];
+    h.instrumentation.setConfig({ ...h.instrumentation.getConfig(), requestHook: (_span, info) => requests.push(info), responseHook: (_span, info) => responses.push(info) });
+    try {
+      const body = { model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }] };
+      await lateFetch('/v1/chat/completions', body, { chunks: 1 });
+      await onlyCall();
+      expect(requests).toEqual([{ provider: 'openai', operation: 'chat', method: 'chat.completions.create', model: 'gpt-4o', stream: false, params: body, source: 'wire' }]);
+      expect(responses.map((r) => [r.outcome, r.finishReasons, r.request])).toEqual([['success', ['stop'], requests[0]]]);
+    } finally {
+      h.instrumentation.setConfig({ ...h.instrumentation.getConfig(), requestHook: undefined, responseHook: undefined });
+    }
+  });
+});
+
+describe('Azure deployment paths and prefixed routes', () => {
+  const API_VERSION = '2024-10-21';
+
+  it('the patched AzureOpenAI client: one call span, azure.ai.openai, phases at arrival', TIMING, async () => {
+    const { AzureOpenAI } = createRequire(import.meta.url)('openai') as typeof import('openai');
+    const client = new AzureOpenAI({ endpoint: h.sim.url, apiKey: 'azure-key', apiVersion: API_VERSION, deployment: 'prism-gpt4o' });
+    const started = now();
+    const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: unique('Hi') }], stream: true, stream_options: { include_usage: true } }, { headers: headers(T) });
+    await sleep(LATE_READ_MS);
+    const pullStart = now();
+    for await (const _ of stream);
+    const t = expectStreamedPhases(await onlyCall(), 'chat gpt-4o', started, pullStart, 'AzureOpenAI stream');
+    expect(t.call.attributes).toMatchObject({
+      'gen_ai.provider.name': 'azure.ai.openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.response.model': 'prism-gpt4o',
+      'server.address': '127.0.0.1',
+      'server.port': port(),
+      'llm.outcome': 'success',
+    });
+  });
+
+  it('the unpatched AzureOpenAI client (ESM copy) is recognised on the wire as azure.ai.openai', async () => {
+    const { AzureOpenAI } = await import('openai');
+    const client = new AzureOpenAI({ endpoint: h.sim.url, apiKey: 'azure-key', apiVersion: API_VERSION, deployment: 'prism-wire' });
+    const completion = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: unique('Hi') }] }, { headers: headers({ chunks: 2 }) });
+    const call = await onlyCall();
+    expect(call.name).toBe('chat gpt-4o');
+    expect(call.attributes).toMatchObject({ 'gen_ai.provider.name': 'azure.ai.openai', 'gen_ai.response.id': completion.id, 'llm.attempts': 1 });
+  });
+
+  it('fetch to a prefixed route (/openai/v1/chat/completions) and the openai SDK at a local-server prefix', TIMING, async () => {
+    const body = { model: 'llama-3.3-70b', messages: [{ role: 'user', content: unique('Hi') }], stream: true };
+    const { started, pullStart } = await lateFetch('/openai/v1/chat/completions', body, T);
+    const t = expectStreamedPhases(await onlyCall(), 'chat llama-3.3-70b', started, pullStart, 'prefixed chat stream');
+    expect(t.call.attributes).toMatchObject({ 'gen_ai.provider.name': 'openai', 'server.address': '127.0.0.1', 'server.port': port() });
+
+    h.exporter.reset();
+    const { OpenAI } = createRequire(import.meta.url)('openai') as typeof import('openai');
+    const local = new OpenAI({ baseURL: `${h.sim.url}/api/v1`, apiKey: 'none' });
+    await local.chat.completions.create({ model: 'qwen3', messages: [{ role: 'user', content: unique('Hi') }] }, { headers: headers({ chunks: 2 }) });
+    const call = await onlyCall();
+    expect(call.attributes).toMatchObject({ 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'qwen3', 'server.address': '127.0.0.1', 'llm.outcome': 'success' });
   });
 });
