@@ -13,6 +13,10 @@
  *   (dropped connection, abort). Nothing else changes: no listener is added, flowing mode and
  *   backpressure stay the application's, the original methods run with the original arguments and
  *   their results are returned, and the wrappers remove themselves when the body ended.
+ * - A request created outside every SDK call's scope that may be an LLM call (wire-calls.ts) has
+ *   its `write` and `end` wrapped on the instance in the same way: the originals run first with
+ *   the same arguments, the bytes are copied, and at `end()` the body says whether the request is
+ *   a call (the wrappers are then removed). An answer arriving first decides by its content type.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';

@@ -3,6 +3,11 @@
  * bytes from the network, whether or not (and whenever) the application reads the body: undici's
  * (Node's `fetch`, which the current SDKs use) here, `node:http`'s (node-fetch, which openai 4 and
  * `@anthropic-ai/sdk` < 0.50 use in Node) in http-tap.ts. Both feed a ResponseReader per attempt.
+ *
+ * A request created in a patched SDK call's scope is an attempt of that call. One created outside
+ * every call's scope may be an LLM call of its own (wire-calls.ts): undici publishes the body's
+ * bytes as it sends them (`bodyChunkSent`; undici 6: the request's `onBodySent`), the tap copies
+ * them and judges the request at `bodySent`, or by the answer when the body was not seen.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { diag } from '@opentelemetry/api';
@@ -203,7 +208,8 @@ let holders = 0;
  * Subscribes to undici's and node:http's request events while at least one holder needs them:
  * every enabled instrumentation instance holds the tap once, so disabling one does not blind
  * another, and the last `release()` unsubscribes every channel. The tap serves every call in
- * scope whichever instance started it. `release` is idempotent.
+ * scope whichever instance started it. `wireCalls` opens the calls recognised on the wire while
+ * this hold lasts (the oldest holder's serves). `release` is idempotent.
  */
 export function acquireWireTap(wireCalls?: WireCallStarter): () => void {
   if (holders++ === 0) {
