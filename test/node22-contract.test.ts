@@ -1,7 +1,8 @@
 // The instrumentation's contract tests once more on Node 22, whose bundled undici 6 has no
 // `bodyChunkReceived` channel (arrival is taken from the request's `onData` there) and whose
 // node:http publishes its diagnostics at other points: every SDK release of the matrix, both
-// transports, the same ±10 % / ±30 ms fidelity. The rest of `npm test` runs on Node 24.
+// transports and calls recognised on the wire, the same ±10 % / ±30 ms fidelity. The rest of
+// `npm test` runs on Node 24.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ const CONTRACT = [
   'packages/instrumentation/src/openai-chat.test.ts',
   'packages/instrumentation/src/wire-tap.test.ts',
   'packages/instrumentation/src/http-tap.test.ts',
+  'packages/instrumentation/src/wire-calls.test.ts',
 ];
 
 interface JsonReport {

@@ -30,12 +30,14 @@ const CHANNELS = [
 const subscribed = (): string[] => CHANNELS.filter((name) => diagnosticsChannel.hasSubscribers(name));
 
 let h: Harness;
+let initialConfig: LlmPrismInstrumentationConfig;
 beforeAll(async () => {
   h = await createHarness();
+  initialConfig = h.instrumentation.getConfig();
 });
 afterAll(() => h.close());
 afterEach(() => {
-  h.instrumentation.setConfig({});
+  h.instrumentation.setConfig(initialConfig);
   h.exporter.reset();
   diag.disable();
 });

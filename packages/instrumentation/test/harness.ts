@@ -34,11 +34,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** `simulatorOptions` go to `startSimulator` (e.g. its prompt-cache model's TTL and minimum). */
+/**
+ * `simulatorOptions` go to `startSimulator` (e.g. its prompt-cache model's TTL and minimum).
+ * Wire recognition is off unless asked for (createWireHarness): it would make the unpatched ESM
+ * clients — the tests' "uninstrumented" references — produce call spans too.
+ */
 export async function createHarness(config: LlmPrismInstrumentationConfig = {}, simulatorOptions: SimulatorOptions = {}): Promise<Harness> {
   const exporter = new InMemorySpanExporter();
   const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-  const instrumentation = new LlmPrismInstrumentation(config);
+  const instrumentation = new LlmPrismInstrumentation({ wireCalls: false, ...config });
   instrumentation.setTracerProvider(provider);
   const require = createRequire(import.meta.url);
   const { OpenAI } = require('openai') as typeof import('openai');
@@ -156,14 +160,6 @@ export function expectStreamedTree(exporter: InMemorySpanExporter, call: Readabl
   expect(endMs(t.call)).toBeLessThan(e.pullStart);
   return t;
 }
-
-/**
- * Calls recognised on the wire (requests made outside the patched SDKs) would make the unpatched
- * ESM clients above — the tests' "uninstrumented" references — produce call spans too. Tests
- * built on createHarness() keep them references: wire recognition is off in this process unless
- * the environment says otherwise or a test asks for it (createWireHarness).
- */
-process.env.LLM_PRISM_WIRE_CALLS ??= 'false';
 
 /** A harness whose instrumentation recognises LLM calls on the wire (`wireCalls: true`). */
 export function createWireHarness(config: LlmPrismInstrumentationConfig = {}, simulatorOptions: SimulatorOptions = {}): Promise<Harness> {
