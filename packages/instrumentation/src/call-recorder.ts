@@ -53,6 +53,7 @@ import {
 import { gaps, percentile } from './stats.ts';
 import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, RequestTarget, SseEvent, Usage } from './internal-types.ts';
 import { serverOf } from './provider-name.ts';
+import type { GroupableCall } from './call-group.ts';
 
 /** Computes `llm.cache.*` attributes once usage is known; times in epoch ms (see instrumentation.ts). */
 export type CacheAttributes = (usage: Usage, startedAt: number, endedAt: number) => Attributes;
@@ -129,7 +130,7 @@ interface ToolCall {
 const epoch = (t: number): number => performance.timeOrigin + t;
 const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
-export class CallRecorder implements CallListener {
+export class CallRecorder implements GroupableCall {
   readonly span: Span;
   readonly #opts: CallRecorderOptions;
   readonly #start: number;
@@ -233,6 +234,19 @@ export class CallRecorder implements CallListener {
   settled(error?: unknown): void {
     if (error !== undefined) this.#finish(performance.now(), error);
     else if (this.#attempts.length === 0) this.#finish(performance.now()); // not seen on the wire (custom fetch)
+  }
+
+  /** See call-group.ts: the last attempt failed (error status or no answer) and none answered. */
+  awaitingRetry(): boolean {
+    if (this.#ended || this.#answer) return false;
+    const last = this.#attempts.at(-1);
+    return last !== undefined && ((last.status !== undefined && last.status >= 400) || last.error !== undefined);
+  }
+
+  /** See call-group.ts: the client's retry loop gave up; the last attempt's status, else its failure, is the call's. */
+  gaveUp(error: unknown): void {
+    const last = this.#attempts.at(-1);
+    this.#finish(performance.now(), last?.status !== undefined && last.status >= 400 ? new HttpStatusError(last.status) : (last?.error ?? error));
   }
 
   /** Ends the call when the SDK threw before sending anything. */

@@ -24,7 +24,7 @@ import { diag } from '@opentelemetry/api';
 import { callScope } from './call-scope.ts';
 import type { CallListener, RequestTarget } from './internal-types.ts';
 import { headerMap, ResponseReader } from './response-reader.ts';
-import { MAX_PARSED_BODY, startFromBody, startFromResponse, wireCandidate, type WireCandidate } from './wire-calls.ts';
+import { callOfRequest, MAX_PARSED_BODY, startFromBody, startFromResponse, wireCandidate, type WireCandidate } from './wire-calls.ts';
 
 interface HttpMessage {
   request: ClientRequest;
@@ -153,8 +153,8 @@ function observeBody(request: ClientRequest, candidate: WireCandidate): void {
 
 function bind(request: ClientRequest, at: number): void {
   if (readers.has(request) || pending.has(request)) return;
-  const call = callScope.getStore();
   const { url, header } = targetOf(request);
+  const call = callOfRequest(request.method, url);
   if (call) {
     readers.set(request, new ResponseReader(call.attempt(at, { url, header })));
     return;

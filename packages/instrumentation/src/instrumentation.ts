@@ -14,11 +14,12 @@ import { cacheAttributes, CacheTracker, segmentsFor, type Provider as WireFormat
 import { CallRecorder, type CacheAttributes, type CallSummary } from './call-recorder.ts';
 import { currentLlmContext, type LlmContext } from './context.ts';
 import { withSdkTracingOff } from './anthropic-tracing.ts';
+import { groupedRetry, type CallGroup } from './call-group.ts';
 import type { CallListener, ProviderAdapter, RequestInfo, RequestTarget } from './internal-types.ts';
 import { GenAiMetrics } from './metrics.ts';
 import { providerName } from './provider-name.ts';
 import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_GEN_AI_PROVIDER_NAME, ATTR_LLM_ROUTE } from './semconv.ts';
-import { SDKS, type PatchTarget } from './sdks.ts';
+import { RETRY_LOOPS, SDKS, type PatchTarget } from './sdks.ts';
 import type { LlmPrismInstrumentationConfig, LlmRequestHookInfo, LlmResponseHookInfo } from './types.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 import type { WireCall } from './wire-calls.ts';
@@ -54,6 +55,8 @@ interface CallSpec {
   app: Readonly<LlmContext> | undefined;
   /** A patched `AzureOpenAI` client. */
   azureClient?: boolean;
+  /** The client's retry loop the call was recognised in (call-group.ts). */
+  group?: CallGroup;
 }
 
 /**
@@ -91,6 +94,44 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
+    return [...this.sdkDefinitions(), ...this.retryLoopDefinitions()];
+  }
+
+  /**
+   * Clients' retry loops whose requests are recognised on the wire (call-group.ts): the loop runs
+   * in a call group, so its retries are attempts of one call. (Not `#private`: init() runs inside
+   * the base constructor.)
+   */
+  private retryLoopDefinitions(): InstrumentationNodeModuleDefinition[] {
+    return RETRY_LOOPS.map(
+      (loop) =>
+        new InstrumentationNodeModuleDefinition(
+          loop.module,
+          loop.versions,
+          (exports: Record<string, unknown>) => {
+            const original = exports[loop.exportName];
+            if (typeof original !== 'function' || isWrapped(original)) return exports;
+            const descriptor = Object.getOwnPropertyDescriptor(exports, loop.exportName);
+            if (descriptor && !descriptor.configurable && !descriptor.writable) {
+              // A CommonJS bundle's getter export: the hook hands the application a copy with the wrapper.
+              const wrapped = groupedRetry(original as Parameters<typeof groupedRetry>[0]);
+              Object.defineProperty(wrapped, '__wrapped', { value: true });
+              return Object.create(Object.getPrototypeOf(exports), {
+                ...Object.getOwnPropertyDescriptors(exports),
+                [loop.exportName]: { value: wrapped, enumerable: true, writable: true, configurable: true },
+              }) as Record<string, unknown>;
+            }
+            this._wrap(exports, loop.exportName, (fn) => groupedRetry(fn as Parameters<typeof groupedRetry>[0]));
+            return exports;
+          },
+          (exports: Record<string, unknown>) => {
+            if (isWrapped(exports[loop.exportName]) && Object.getOwnPropertyDescriptor(exports, loop.exportName)?.configurable) this._unwrap(exports, loop.exportName);
+          },
+        ),
+    );
+  }
+
+  private sdkDefinitions(): InstrumentationNodeModuleDefinition[] {
     return SDKS.map((sdk) => {
       const files = sdk.files.flatMap(({ path, versions, targets }) =>
         sdk.extensions.map(
@@ -256,6 +297,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
         parentContext: call.parentContext,
         app: call.app,
         startTime: call.startTime,
+        group: call.group,
       });
     } catch (err) {
       this._diag.debug('could not start an LLM call span for a request on the wire', err);
@@ -282,7 +324,8 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       info,
       parentContext: spec.parentContext,
       startTime: spec.startTime,
-      singleAttempt: wire,
+      // In a client's retry loop the loop decides when a failure is final (call-group.ts).
+      singleAttempt: wire && !spec.group,
       providerName: (target: RequestTarget) => providerName(spec.format, { ...target, azureClient: spec.azureClient }),
       captureContent: this.getConfig().captureMessageContent ?? this.#captureFromEnv,
       extraAttributes: { [ATTR_GEN_AI_CONVERSATION_ID]: app?.conversationId, [ATTR_LLM_ROUTE]: app?.route },
@@ -293,6 +336,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       },
       onEnd: (summary) => this.#recordMetrics(summary),
     });
+    spec.group?.opened(recorder);
     this.#requestHook(recorder.span, request);
     return recorder;
   }

@@ -106,3 +106,22 @@ export const SDKS: SdkDefinition[] = [
     files: [],
   },
 ];
+
+/** A client's retry helper whose whole loop runs in a call group (call-group.ts). */
+export interface RetryLoop {
+  module: string;
+  versions: string[];
+  /** The exported factory: `retryWithExponentialBackoff(options)` returns `retry(f)`. */
+  exportName: string;
+}
+
+export const RETRY_LOOPS: RetryLoop[] = [
+  {
+    // The Vercel AI SDK's retry loop (`maxRetries`): `ai` 6 imports it from provider-utils 4, `ai` 7
+    // from provider-utils 5 (ESM only; import-in-the-middle wraps the named export). `ai` 5 bundles
+    // its own copy of the loop (not exported): its retries are recognised as calls of their own.
+    module: '@ai-sdk/provider-utils',
+    versions: ['>=4.0.0 <6'],
+    exportName: 'retryWithExponentialBackoff',
+  },
+];

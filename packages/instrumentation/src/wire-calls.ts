@@ -12,6 +12,7 @@
  * or, when the body cannot be seen (a stream), from the response's content type.
  */
 import { context, createContextKey, type Context } from '@opentelemetry/api';
+import { callGroup, type CallGroup } from './call-group.ts';
 import { callScope } from './call-scope.ts';
 import { currentLlmContext, type LlmContext } from './context.ts';
 import type { CallListener, RequestTarget } from './internal-types.ts';
@@ -33,6 +34,8 @@ export interface WireCall {
   parentContext: Context;
   /** The application's `withLlmContext` when the request was created. */
   app: Readonly<LlmContext> | undefined;
+  /** The client's retry loop the request was made in (call-group.ts): its retries are attempts of this call. */
+  group?: CallGroup;
 }
 
 /** Opens a call for a request recognised on the wire; undefined to leave it alone. Never throws. */
@@ -45,6 +48,7 @@ export interface WireCandidate {
   startTime: number;
   parentContext: Context;
   app: Readonly<LlmContext> | undefined;
+  group: CallGroup | undefined;
   starter: WireCallStarter;
 }
 
@@ -78,7 +82,21 @@ export function wireCandidate(method: string | undefined, url: URL | undefined, 
   if (!route) return undefined;
   const parentContext = context.active();
   if (parentContext.getValue(SUPPRESS_TRACING_KEY) === true) return undefined;
-  return { route, target: { url, header }, startTime: at, parentContext, app: currentLlmContext(), starter };
+  return { route, target: { url, header }, startTime: at, parentContext, app: currentLlmContext(), group: callGroup.getStore(), starter };
+}
+
+/**
+ * The call a request created now belongs to: the SDK call in scope, else the call of the client's
+ * retry loop (call-group.ts) that failed and waits for this retry. Call it where the request is created.
+ */
+export function callOfRequest(method: string | undefined, url: URL | undefined): CallListener | undefined {
+  const sdkCall = callScope.getStore();
+  if (sdkCall) return sdkCall;
+  const group = callGroup.getStore();
+  // Only an LLM request retries (not, say, a span export made meanwhile under suppressed tracing).
+  if (!group || starters.length === 0 || !url || !wireRoute(method, url.pathname)) return undefined;
+  if (context.active().getValue(SUPPRESS_TRACING_KEY) === true) return undefined;
+  return group.retrying();
 }
 
 /** A JSON object body, or undefined (not JSON, not an object, too large to parse). */
@@ -107,6 +125,7 @@ export function startFromBody(candidate: WireCandidate, bytes: Uint8Array | stri
     startTime: candidate.startTime,
     parentContext: candidate.parentContext,
     app: candidate.app,
+    group: candidate.group,
   });
 }
 
@@ -126,5 +145,6 @@ export function startFromResponse(candidate: WireCandidate, contentType: string 
     startTime: candidate.startTime,
     parentContext: candidate.parentContext,
     app: candidate.app,
+    group: candidate.group,
   });
 }

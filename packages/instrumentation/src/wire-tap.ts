@@ -15,7 +15,7 @@ import { callScope } from './call-scope.ts';
 import { HTTP_TAP_SUBSCRIPTIONS, type ChannelSubscription } from './http-tap.ts';
 import type { CallListener, RequestTarget } from './internal-types.ts';
 import { headerMap, ResponseReader } from './response-reader.ts';
-import { registerWireCallStarter, startFromBody, startFromResponse, MAX_PARSED_BODY, wireCandidate, type WireCallStarter, type WireCandidate } from './wire-calls.ts';
+import { callOfRequest, registerWireCallStarter, startFromBody, startFromResponse, MAX_PARSED_BODY, wireCandidate, type WireCallStarter, type WireCandidate } from './wire-calls.ts';
 
 export { callScope } from './call-scope.ts';
 
@@ -142,8 +142,8 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
   [
     'undici:request:create',
     safely(({ request }, at) => {
-      const call = callScope.getStore();
       const { url, header } = targetOf(request as UndiciRequest);
+      const call = callOfRequest((request as UndiciRequest).method, url);
       if (call) {
         readers.set(request, new ResponseReader(call.attempt(at, { url, header })));
       } else {
