@@ -10,86 +10,15 @@
  * `ai` 7 ships ESM only: import-in-the-middle's hooks (as `register.ts` installs them) wrap
  * `@ai-sdk/provider-utils`, so the ESM bundle's named import is the wrapped one.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { register as registerSyncHooks } from 'import-in-the-middle/register-hooks.mjs';
 import { scenarioHeaders, type Scenario } from '@llm-prism/simulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MAJOR_STREAM_TIMINGS, now, weatherAndTime } from '../test/contract.ts';
 import { TIMING, createWireHarness, durationMs, endMs, finishedCalls, sleep, startMs, treeOf, type Harness } from '../test/harness.ts';
 import { expectFaithful, recordFidelity, uniquePrompt } from '../test/sdk-majors-harness.ts';
-
-/**
- * import-in-the-middle's hooks, as register.ts installs them, before `ai` 7 is imported. Only then:
- * with Node's module hooks in place, vitest resolves `ai` 5's CommonJS `require('@opentelemetry/api')`
- * (1.9, which exports a `module` condition) to its bundler-only ESM build.
- */
-let esmHooks = false;
-function registerEsmHooks(): void {
-  if (esmHooks) return;
-  esmHooks = true;
-  registerSyncHooks({ include: [/\/node_modules\/@ai-sdk\/provider-utils\//] });
-}
-
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Any = any;
-
-interface AiMajor {
-  label: string;
-  /** Workspace under test/sdk-majors; none: this package's devDependencies (latest major). */
-  fixture?: string;
-  version: RegExp;
-  /** The retry loop runs in a call group (provider-utils' retryWithExponentialBackoff). */
-  groupedRetries: boolean;
-  /** ESM only: loaded with import() (import-in-the-middle), else require() (require-in-the-middle). */
-  esm: boolean;
-}
-
-const MAJORS: AiMajor[] = [
-  { label: 'ai 5', fixture: 'ai-5', version: /^5\./, groupedRetries: false, esm: false },
-  { label: 'ai 6', fixture: 'ai-6', version: /^6\./, groupedRetries: true, esm: false },
-  { label: 'ai 7', version: /^7\./, groupedRetries: true, esm: true },
-];
-
-interface Loaded {
-  ai: Any;
-  openai: Any;
-  anthropic: Any;
-}
-
-/**
- * Test environment only: vitest resolves requires from node_modules with the `module` condition,
- * which sends `ai` 5's `require('@opentelemetry/api')` (its own 1.9 copy, which exports a `module`
- * condition) to that package's bundler-only ESM build. Node alone picks the CommonJS build, so the
- * test hands that build to both paths.
- */
-function cjsOpenTelemetryApi(require: NodeJS.Require): void {
-  const aiRequire = createRequire(require.resolve('ai'));
-  const resolved = aiRequire.resolve('@opentelemetry/api');
-  if (!resolved.includes(`${join('build', 'esm')}`)) return;
-  const cjs = resolved.replace(join('build', 'esm'), join('build', 'src'));
-  aiRequire(cjs);
-  require.cache[resolved] = require.cache[cjs];
-}
-
-async function load(major: AiMajor): Promise<Loaded> {
-  const base = major.fixture ? join(REPO, 'test/sdk-majors', major.fixture, 'package.json') : fileURLToPath(import.meta.url);
-  const require = createRequire(base);
-  const version = (require('ai/package.json') as { version: string }).version;
-  expect(version, `${major.label}: installed version`).toMatch(major.version);
-  if (major.fixture) expect(require.resolve('ai').startsWith(join(REPO, 'test/sdk-majors', major.fixture))).toBe(true);
-  if (major.fixture === 'ai-5') cjsOpenTelemetryApi(require);
-  if (!major.esm) return { ai: require('ai'), openai: require('@ai-sdk/openai'), anthropic: require('@ai-sdk/anthropic') };
-  registerEsmHooks();
-  const url = (name: string) => pathToFileURL(require.resolve(name)).href;
-  return { ai: await import(url('ai')), openai: await import(url('@ai-sdk/openai')), anthropic: await import(url('@ai-sdk/anthropic')) };
-}
+import { AI_MAJORS, loadAi, type Any, type LoadedAi } from '../test/ai-sdk-harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -130,14 +59,14 @@ function expectFaithfulCall(call: ReadableSpan, name: string, started: number, p
 
 const TOOL_SCHEMA = { type: 'object', properties: { city: { type: 'string' }, timezone: { type: 'string' } } };
 
-describe.each(MAJORS)('$label', (major) => {
-  let sdk: Loaded;
+describe.each(AI_MAJORS)('$label', (major) => {
+  let sdk: LoadedAi;
   let openai: Any;
   let anthropic: Any;
   const headers = (s: Scenario) => scenarioHeaders(s);
 
   beforeAll(async () => {
-    sdk = await load(major);
+    sdk = await loadAi(major);
     openai = sdk.openai.createOpenAI({ baseURL: h.sim.openaiBaseURL, apiKey: 'test-key' });
     anthropic = sdk.anthropic.createAnthropic({ baseURL: `${h.sim.url}/v1`, apiKey: 'test-key' });
     // A first request pays for lazy loading: not a contract matter.
