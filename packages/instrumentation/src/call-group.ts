@@ -1,11 +1,12 @@
 /**
- * Call groups: a client's own retry loop (the Vercel AI SDK's `retryWithExponentialBackoff`,
- * `@ai-sdk/provider-utils` 4–5, used by `ai` 6 and 7) runs in a group. Requests of the loop are
- * recognised on the wire (wire-calls.ts), and the group makes them one call:
+ * Call groups: a client's own retry loop runs in a group — the Vercel AI SDK's
+ * `retryWithExponentialBackoff` (`@ai-sdk/provider-utils` 4–5, used by `ai` 6 and 7), whose requests
+ * are recognised on the wire (wire-calls.ts), and LangChain.js's `AsyncCaller` (p-retry), whose
+ * requests are patched SDK calls (`openai`, `@anthropic-ai/sdk`). The group makes them one call:
  *
- * - the first LLM request recognised in the group opens the call (under the context active then:
+ * - the first LLM request (or SDK call) in the group opens the call (under the context active then:
  *   the AI SDK's `doStream` / `doGenerate` span when its telemetry is on);
- * - a request made while the group's call has failed and not been answered (an error status, a
+ * - a request (an SDK call) made while the group's call has failed and not been answered (an error status, a
  *   connection failure) is the retry: one more attempt of that call, inside `llm.queue`;
  * - a request made after the call was answered opens the next call (a new model request);
  * - the call ends with the response that answered it, or — when the loop gives up — with its last
@@ -25,8 +26,8 @@ export interface GroupableCall extends CallListener {
 export class CallGroup {
   #call: GroupableCall | undefined;
 
-  /** The call a request created now retries, if any. */
-  retrying(): CallListener | undefined {
+  /** The call a request (or an SDK call) started now retries, if any. */
+  retrying(): GroupableCall | undefined {
     return this.#call?.awaitingRetry() ? this.#call : undefined;
   }
 
@@ -43,6 +44,33 @@ export class CallGroup {
 
 export const callGroup = new AsyncLocalStorage<CallGroup>();
 
+/**
+ * Runs `fn` (a whole retry loop) in a new group; when its promise rejects, the group's call still
+ * waiting for a retry ends with its last failure. The result is `fn`'s (same value, same error).
+ */
+export function runInGroup<T>(fn: () => T): T {
+  const group = new CallGroup();
+  const result = callGroup.run(group, fn);
+  if (result && typeof (result as { then?: unknown }).then === 'function') {
+    // A side branch: the caller's promise and its rejection stay as they were.
+    (result as unknown as PromiseLike<unknown>).then(undefined, (err: unknown) => {
+      try {
+        group.failed(err);
+      } catch {
+        // never reaches the application
+      }
+    });
+  }
+  return result;
+}
+
+/** A method whose every invocation is one retry loop (LangChain's `AsyncCaller.callWithRetries`). */
+export function groupedMethod(original: (this: unknown, ...args: unknown[]) => unknown): (this: unknown, ...args: unknown[]) => unknown {
+  return function retryLoopInGroup(this: unknown, ...args: unknown[]): unknown {
+    return runInGroup(() => original.apply(this, args));
+  };
+}
+
 type RetryFn = (f: () => PromiseLike<unknown>) => Promise<unknown>;
 type RetryFactory = (this: unknown, ...args: unknown[]) => RetryFn;
 
@@ -55,19 +83,7 @@ export function groupedRetry(original: RetryFactory): RetryFactory {
     const retry = original.apply(this, args);
     if (typeof retry !== 'function') return retry;
     return function retryInGroup(this: unknown, f: () => PromiseLike<unknown>): Promise<unknown> {
-      const group = new CallGroup();
-      const result = callGroup.run(group, () => retry.call(this, f));
-      if (result && typeof (result as Promise<unknown>).then === 'function') {
-        // A side branch: the caller's promise and its rejection stay as they were.
-        (result as Promise<unknown>).then(undefined, (err: unknown) => {
-          try {
-            group.failed(err);
-          } catch {
-            // never reaches the application
-          }
-        });
-      }
-      return result;
+      return runInGroup(() => retry.call(this, f));
     };
   };
 }

@@ -14,12 +14,12 @@ import { cacheAttributes, CacheTracker, segmentsFor, type Provider as WireFormat
 import { CallRecorder, type CacheAttributes, type CallSummary } from './call-recorder.ts';
 import { currentLlmContext, type LlmContext } from './context.ts';
 import { withSdkTracingOff } from './anthropic-tracing.ts';
-import { groupedRetry, type CallGroup } from './call-group.ts';
+import { callGroup, groupedMethod, groupedRetry, type CallGroup } from './call-group.ts';
 import type { CallListener, ProviderAdapter, RequestInfo, RequestTarget } from './internal-types.ts';
 import { GenAiMetrics } from './metrics.ts';
 import { providerName } from './provider-name.ts';
 import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_GEN_AI_PROVIDER_NAME, ATTR_LLM_ROUTE } from './semconv.ts';
-import { RETRY_LOOPS, SDKS, type PatchTarget } from './sdks.ts';
+import { RETRY_LOOPS, RETRY_METHODS, SDKS, type PatchTarget } from './sdks.ts';
 import type { LlmPrismInstrumentationConfig, LlmRequestHookInfo, LlmResponseHookInfo } from './types.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 import type { WireCall } from './wire-calls.ts';
@@ -94,7 +94,35 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
-    return [...this.sdkDefinitions(), ...this.retryLoopDefinitions()];
+    return [...this.sdkDefinitions(), ...this.retryLoopDefinitions(), ...this.retryMethodDefinitions()];
+  }
+
+  /** See RETRY_METHODS (sdks.ts) and call-group.ts. */
+  private retryMethodDefinitions(): InstrumentationNodeModuleDefinition[] {
+    return RETRY_METHODS.map((m) => {
+      const methodOf = (exports: Record<string, unknown>) => {
+        const proto = (exports[m.exportName] as { prototype?: Record<string, unknown> } | undefined)?.prototype;
+        const name = proto && m.methods.find((n) => typeof proto[n] === 'function');
+        return proto && name ? { proto, name } : undefined;
+      };
+      const files = m.extensions.map(
+        (ext) =>
+          new InstrumentationNodeModuleFile(
+            `${m.file}${ext}`,
+            m.versions,
+            (exports: Record<string, unknown>) => {
+              const target = methodOf(exports);
+              if (target && !isWrapped(target.proto[target.name])) this._wrap(target.proto, target.name, (fn) => groupedMethod(fn as Parameters<typeof groupedMethod>[0]));
+              return exports;
+            },
+            (exports: Record<string, unknown>) => {
+              const target = methodOf(exports);
+              if (target) this._unwrap(target.proto, target.name);
+            },
+          ),
+      );
+      return new InstrumentationNodeModuleDefinition(m.module, m.versions, undefined, undefined, files);
+    });
   }
 
   /**
@@ -211,8 +239,16 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   #wrapCall(original: SdkMethod, target: PatchTarget): SdkMethod {
     const instrumentation = this;
     return function call(this: unknown, ...args: unknown[]): unknown {
+      const group = callGroup.getStore();
+      // A retry of the client's loop (LangChain's AsyncCaller): one more attempt of the failed call.
+      const retried = group?.retrying();
+      if (retried instanceof CallRecorder) {
+        const spanContext = trace.setSpan(context.active(), retried.span);
+        return callScope.run(retried, () => context.with(spanContext, () => original.apply(this, args)));
+      }
       const recorder = instrumentation.#startCall(this, target, args[0], args[1]);
       if (!recorder) return original.apply(this, args);
+      group?.opened(recorder);
       let result: unknown;
       try {
         const spanContext = trace.setSpan(context.active(), recorder.span);
@@ -225,7 +261,11 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       instrumentation.#safely(() =>
         responsePromiseOf(result)?.then(
           () => instrumentation.#safely(() => recorder.settled()),
-          (err: unknown) => instrumentation.#safely(() => recorder.settled(err ?? new Error('rejected'))),
+          (err: unknown) =>
+            instrumentation.#safely(() => {
+              // In a client's retry loop a failed attempt waits: the loop retries it or gives up (call-group.ts).
+              if (!group || !recorder.awaitingRetry()) recorder.settled(err ?? new Error('rejected'));
+            }),
         ),
       );
       return result;

@@ -125,3 +125,28 @@ export const RETRY_LOOPS: RetryLoop[] = [
     exportName: 'retryWithExponentialBackoff',
   },
 ];
+
+/** A class whose method runs one whole retry loop per invocation, in a call group (call-group.ts). */
+export interface RetryMethod {
+  module: string;
+  versions: string[];
+  /** Module file without extension, and the extensions it ships with. */
+  file: string;
+  extensions: string[];
+  exportName: string;
+  /** The first of these the prototype defines is wrapped (older releases loop in `call`). */
+  methods: string[];
+}
+
+export const RETRY_METHODS: RetryMethod[] = [
+  {
+    // LangChain.js chat models (`ChatOpenAI`, `ChatAnthropic`) send each request through their
+    // AsyncCaller (p-retry, `maxRetries`, default 6) with the SDK's own retries off.
+    module: '@langchain/core',
+    versions: ['>=0.3.0 <2'],
+    file: '@langchain/core/dist/utils/async_caller',
+    extensions: ['.cjs', '.js'],
+    exportName: 'AsyncCaller',
+    methods: ['callWithRetries', 'call'],
+  },
+];

@@ -1,0 +1,142 @@
+/**
+ * LangChain.js chat models, real packages against the simulator: `ChatOpenAI` (`@langchain/openai`,
+ * through its `openai` dependency, patched) and `ChatAnthropic` (`@langchain/anthropic`, through its
+ * own nested `@anthropic-ai/sdk` 0.x, patched). One call span per request with wire recognition on
+ * too (the SDK call's requests are its attempts, never wire calls), and LangChain's own retries
+ * (`AsyncCaller`, p-retry, `maxRetries`; the SDK's retries are off) as attempts of one call inside
+ * `llm.queue`: `AsyncCaller.callWithRetries` runs in a call group (call-group.ts).
+ */
+import { createRequire } from 'node:module';
+import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { scenarioHeaders, type Scenario } from '@llm-prism/simulator';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MAJOR_STREAM_TIMINGS, now, weatherAndTime } from '../test/contract.ts';
+import { TIMING, createWireHarness, durationMs, endMs, finishedCalls, sleep, startMs, treeOf, type Harness } from '../test/harness.ts';
+import { expectFaithful, recordFidelity, uniquePrompt } from '../test/sdk-majors-harness.ts';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Any = any;
+
+let h: Harness;
+let lc: { ChatOpenAI: Any; ChatAnthropic: Any };
+beforeAll(async () => {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  h = await createWireHarness();
+  const require = createRequire(import.meta.url);
+  lc = { ChatOpenAI: require('@langchain/openai').ChatOpenAI, ChatAnthropic: require('@langchain/anthropic').ChatAnthropic };
+});
+afterAll(async () => {
+  await h.close();
+  context.disable();
+});
+beforeEach(() => h.exporter.reset());
+
+const S = MAJOR_STREAM_TIMINGS;
+
+async function calls(count: number): Promise<ReadableSpan[]> {
+  await finishedCalls(h.exporter, count);
+  await sleep(100);
+  const all = h.exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
+  expect(all.map((s) => s.name)).toHaveLength(count);
+  return all.sort((a, b) => startMs(a) - startMs(b));
+}
+
+/**
+ * The simulator numbers the attempts of one request by its body, but a Stainless SDK's
+ * `x-stainless-retry-count: 0` starts a new request — and LangChain retries by calling the SDK
+ * again (its own retries off), so every retry says 0. This fetch (Node's, still on undici) leaves
+ * the header out, so the simulator sees LangChain's retry as the retry it is.
+ */
+const retryAwareFetch = (url: Any, init: Any = {}): Promise<Response> => {
+  const headers = new Headers(init.headers);
+  headers.delete('x-stainless-retry-count');
+  return fetch(url, { ...init, headers });
+};
+
+interface Client {
+  label: string;
+  provider: string;
+  name: string;
+  model(s: Scenario, maxRetries?: number): Any;
+}
+
+const CLIENTS: Client[] = [
+  {
+    label: 'ChatOpenAI',
+    provider: 'openai',
+    name: 'chat gpt-4o',
+    model: (s, maxRetries = 2) => new lc.ChatOpenAI({ model: 'gpt-4o', apiKey: 'test-key', maxRetries, configuration: { baseURL: h.sim.openaiBaseURL, defaultHeaders: scenarioHeaders(s), fetch: retryAwareFetch } }),
+  },
+  {
+    label: 'ChatAnthropic',
+    provider: 'anthropic',
+    name: 'chat claude-sonnet-5-5',
+    model: (s, maxRetries = 2) => new lc.ChatAnthropic({ model: 'claude-sonnet-5-5', apiKey: 'test-key', maxRetries, anthropicApiUrl: h.sim.anthropicBaseURL, clientOptions: { defaultHeaders: scenarioHeaders(s), fetch: retryAwareFetch } }),
+  },
+];
+
+describe.each(CLIENTS)('$label', (client) => {
+  beforeAll(async () => {
+    await client.model({ chunks: 1 }).invoke(uniquePrompt('warm up'));
+  });
+
+  it('stream, the application reading late: one call, phases at arrival', TIMING, async () => {
+    const started = now();
+    const stream = await client.model({ ...S, tokensPerChunk: 2 }).stream(uniquePrompt('What is the weather in Paris?'));
+    await sleep(800);
+    const pullStart = now();
+    let text = '';
+    for await (const chunk of stream) text += typeof chunk.content === 'string' ? chunk.content : '';
+    expect(text.length).toBeGreaterThan(0);
+    const [call] = await calls(1);
+    const t = treeOf(h.exporter, call!);
+    expect(t.call.name).toBe(client.name);
+    expect(t.all.map((s) => s.name).sort()).toEqual([client.name, 'llm.decode', 'llm.queue', 'llm.ttft']);
+    expectFaithful(startMs(t.call) - started, 0, 'call start');
+    expectFaithful(durationMs(t.queue!), S.queueMs, 'queue');
+    expectFaithful(durationMs(t.ttft!), S.queueMs + S.prefillMs, 'ttft');
+    expectFaithful(durationMs(t.decode!), (S.chunks - 1) * S.chunkIntervalMs, 'decode');
+    expect(endMs(t.call)).toBeLessThan(pullStart);
+    recordFidelity(`LangChain ${client.label}`, 'stream', S, t);
+    expect(t.call.attributes).toMatchObject({ 'gen_ai.provider.name': client.provider, 'gen_ai.request.stream': true, 'llm.attempts': 1, 'llm.outcome': 'success' });
+  });
+
+  it('a 429 then success: LangChain retries it, one call with two attempts, the retry inside llm.queue', TIMING, async () => {
+    const started = now();
+    await client.model({ httpErrors: { status: 429, count: 1, retryAfterS: 0.1 }, prefillMs: 100, chunks: 3, chunkIntervalMs: 10 }).invoke(uniquePrompt('Retry me'));
+    const [call] = await calls(1);
+    const t = treeOf(h.exporter, call!);
+    const [first, second] = h.sim.requests.slice(-2);
+    expect([first!.attempt, second!.attempt]).toEqual([0, 1]);
+    expectFaithful(startMs(t.call) - started, 0, 'call start');
+    expect(startMs(t.queue!)).toBe(startMs(t.call));
+    // Not streamed: the answering attempt's headers come once generation is done (100 + 2 × 10 ms).
+    expectFaithful(endMs(t.queue!) - second!.receivedAt, 120, 'queue end vs answering attempt');
+    expect(t.call.attributes).toMatchObject({ 'llm.attempts': 2, 'llm.retries': 1, 'llm.rate_limited_attempts': 1, 'llm.outcome': 'success' });
+    expect(t.queue!.events.map((e) => e.attributes?.['http.response.status_code'])).toEqual([429, 200]);
+  });
+
+  it('retries run out: one call, ERROR with the last status', TIMING, async () => {
+    const error = await client.model({ httpErrors: { status: 429, count: 10, retryAfterS: 0.05 } }, 1).invoke(uniquePrompt('Never')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    const [call] = await calls(1);
+    expect(call!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(call!.attributes).toMatchObject({ 'error.type': '429', 'llm.outcome': 'error', 'llm.attempts': 2 });
+  });
+
+  it('a two-step tool loop (tool call, then the answer with its result): two calls', TIMING, async () => {
+    const tools = [
+      { name: 'get_weather', description: 'weather', schema: { type: 'object', properties: { city: { type: 'string' } } } },
+      { name: 'get_time', description: 'time', schema: { type: 'object', properties: { timezone: { type: 'string' } } } },
+    ];
+    const first = await client.model({ chunks: 2, toolCalls: weatherAndTime(2, 2) }).bindTools(tools).invoke(uniquePrompt('Weather and time?'));
+    expect(first.tool_calls.map((c: { name: string }) => c.name)).toEqual(['get_weather', 'get_time']);
+    const results = first.tool_calls.map((c: { id: string }) => ({ role: 'tool', tool_call_id: c.id, content: 'sunny' }));
+    await client.model({ chunks: 2 }).bindTools(tools).invoke([{ role: 'user', content: uniquePrompt('Weather and time?') }, first, ...results]);
+    const [a, b] = await calls(2);
+    expect(a!.attributes['llm.attempts']).toBe(1);
+    expect(b!.attributes['llm.attempts']).toBe(1);
+  });
+});
