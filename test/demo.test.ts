@@ -25,8 +25,12 @@ describe('npm run demo (20 s workload)', () => {
     // Every request the load generator sent became at least one stored LLM call.
     expect(calls).toBeGreaterThanOrEqual(demo.load.sent);
     expect(new Set(demo.report.anatomy.map((a) => a.model))).toEqual(
-      new Set(['gpt-4o', 'gpt-4o-mini', 'gpt-4.1-mini', 'claude-sonnet-5', 'gemini-2.5-flash']),
+      new Set(['gpt-4o', 'gpt-4o-mini', 'gpt-4.1-mini', 'gpt-4.1', 'claude-sonnet-5', 'gemini-2.5-flash']),
     );
+    // gpt-4.1 is served only through the Vercel AI SDK (recognised on the wire): streamed, phased.
+    const aiSdk = demo.report.anatomy.find((a) => a.model === 'gpt-4.1')!;
+    expect(Number(aiSdk.streamed)).toBe(Number(aiSdk.calls));
+    expect(aiSdk.ttft_p50).toBeGreaterThan(0);
   });
 
   it('shows the slow-prefill incident: that model has the highest prefill p95', () => {

@@ -21,6 +21,9 @@ const CONTRACT = [
   'packages/instrumentation/src/wire-tap.test.ts',
   'packages/instrumentation/src/http-tap.test.ts',
   'packages/instrumentation/src/wire-calls.test.ts',
+  'packages/instrumentation/src/ai-sdk.test.ts',
+  'packages/instrumentation/src/ai-sdk-telemetry.test.ts',
+  'packages/instrumentation/src/langchain.test.ts',
 ];
 
 interface JsonReport {

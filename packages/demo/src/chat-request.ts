@@ -1,6 +1,6 @@
 /** What the demo's load generator sends to the sample service's POST /chat. */
 export interface ChatRequest {
-  api: 'openai.chat' | 'openai.responses' | 'anthropic.messages' | 'gemini.generateContent';
+  api: 'openai.chat' | 'openai.responses' | 'anthropic.messages' | 'gemini.generateContent' | 'ai-sdk.streamText';
   model: string;
   stream: boolean;
   system: string;

@@ -1,10 +1,12 @@
 // A small chat backend, as a user would write it: it knows nothing about LLM Prism except
 // `withLlmContext` for the conversation id. It is instrumented only by
 // `node --import @llm-prism/instrumentation/register`.
+import { createOpenAI } from '@ai-sdk/openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import { serve } from '@hono/node-server';
 import { withLlmContext } from '@llm-prism/instrumentation';
+import { streamText } from 'ai';
 import { Hono } from 'hono';
 import OpenAI from 'openai';
 import type { ChatRequest, ChatReply } from './chat-request.ts';
@@ -15,6 +17,8 @@ if (!base) throw new Error('LLM_PRISM_DEMO_PROVIDER_URL is not set');
 const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'demo', maxRetries: 3 });
 const anthropic = new Anthropic({ baseURL: base, apiKey: 'demo', maxRetries: 3 });
 const gemini = new GoogleGenAI({ apiKey: 'demo', httpOptions: { baseUrl: base } });
+// The Vercel AI SDK's OpenAI provider (Responses API over fetch): no SDK patch, calls are recognised on the wire.
+const aiSdkOpenAI = createOpenAI({ baseURL: `${base}/v1`, apiKey: 'demo' });
 
 const weatherTool = {
   name: 'get_weather',
@@ -92,6 +96,14 @@ async function answer(req: ChatRequest): Promise<void> {
         return;
       }
       await drain(await gemini.models.generateContentStream(params), req.stopAfterChunks);
+      return;
+    }
+    case 'ai-sdk.streamText': {
+      // The AI SDK reports stream errors to onError (default: console.error) and ends the stream.
+      let failure: unknown;
+      const result = streamText({ model: aiSdkOpenAI(req.model), system: req.system, messages, headers, maxRetries: 3, onError: ({ error }) => void (failure = error) });
+      await drain(result.textStream, req.stopAfterChunks);
+      if (failure) throw failure;
       return;
     }
   }

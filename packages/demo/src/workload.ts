@@ -46,6 +46,7 @@ const shapes: Pick<ChatRequest, 'api' | 'model' | 'stream' | 'tools' | 'route'>[
   { api: 'openai.chat', model: 'gpt-4o-mini', stream: false, route: '/summarize' },
   { api: 'openai.chat', model: 'gpt-4o', stream: true, tools: true, route: '/agent' },
   { api: 'anthropic.messages', model: 'claude-sonnet-5', stream: true, tools: true, route: '/agent' },
+  { api: 'ai-sdk.streamText', model: 'gpt-4.1', stream: true, route: '/assistant' },
 ];
 
 const within = (at: number, i: Incident) => at >= i.from && at < i.to;
