@@ -10,16 +10,18 @@ import {
   isWrapped,
   safeExecuteInTheMiddle,
 } from '@opentelemetry/instrumentation';
-import { cacheAttributes, CacheTracker, segmentsFor, type Provider as WireFormat } from './cache/index.ts';
+import { cacheAttributes, CacheTracker } from './cache/index.ts';
 import { CallRecorder, type CacheAttributes, type CallSummary } from './call-recorder.ts';
 import { currentLlmContext, type LlmContext } from './context.ts';
-import { withSdkTracingOff } from './anthropic-tracing.ts';
 import { callGroup, groupedMethod, groupedRetry, type CallGroup } from './call-group.ts';
-import type { CallListener, ProviderAdapter, RequestInfo, RequestTarget } from './internal-types.ts';
+import { isObject } from './formats/common.ts';
+import type { Api, PatchTarget, SdkDefinition, SdkTracing } from './formats/format.ts';
+import { CACHE_MODELS, FORMATS, type ProviderId } from './formats/index.ts';
+import type { CallListener, RequestInfo, RequestTarget } from './internal-types.ts';
 import { GenAiMetrics } from './metrics.ts';
 import { providerName } from './provider-name.ts';
+import { RETRY_LOOPS, RETRY_METHODS } from './retry-loops.ts';
 import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_GEN_AI_PROVIDER_NAME, ATTR_LLM_ROUTE } from './semconv.ts';
-import { RETRY_LOOPS, RETRY_METHODS, SDKS, type PatchTarget } from './sdks.ts';
 import type { LlmPrismInstrumentationConfig, LlmRequestHookInfo, LlmResponseHookInfo } from './types.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 import type { WireCall } from './wire-calls.ts';
@@ -39,15 +41,16 @@ function wireCallsFromEnv(): boolean {
 
 /** What opens one call, whether an SDK method or the wire started it. */
 interface CallSpec {
-  adapter: ProviderAdapter;
-  format: WireFormat;
-  /** The SDK method (or, on the wire, the SDK method of the same request shape). */
-  method: string;
+  /** The request shape: the SDK method (or, on the wire, the SDK method of the same request shape). */
+  api: Api;
+  format: ProviderId;
   source: 'sdk' | 'wire';
   /** What the hook sees as the request parameters. */
   hookParams: unknown;
   /** The request as the SDK method's parameters (prompt-cache segments). */
   params: unknown;
+  /** What the request info was read from (input messages, when content capture is on). */
+  infoParams: unknown;
   info: RequestInfo;
   parentContext: ReturnType<typeof context.active>;
   startTime?: number;
@@ -88,7 +91,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
 
   constructor(config: LlmPrismInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
-    this.#cache = new CacheTracker(config.promptCache);
+    this.#cache = new CacheTracker({ ...config.promptCache, models: CACHE_MODELS });
     this.#captureFromEnv = captureFromEnv();
     this.#wireCallsFromEnv = wireCallsFromEnv();
   }
@@ -97,7 +100,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
     return [...this.sdkDefinitions(), ...this.retryLoopDefinitions(), ...this.retryMethodDefinitions()];
   }
 
-  /** See RETRY_METHODS (sdks.ts) and call-group.ts. */
+  /** See RETRY_METHODS (retry-loops.ts) and call-group.ts. */
   private retryMethodDefinitions(): InstrumentationNodeModuleDefinition[] {
     return RETRY_METHODS.map((m) => {
       const methodOf = (exports: Record<string, unknown>) => {
@@ -159,45 +162,49 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
     );
   }
 
+  /** Every wire format's SDKs (formats/). */
   private sdkDefinitions(): InstrumentationNodeModuleDefinition[] {
-    return SDKS.map((sdk) => {
-      const files = sdk.files.flatMap(({ path, versions, targets }) =>
-        sdk.extensions.map(
-          (ext) =>
-            new InstrumentationNodeModuleFile(
-              `${path}${ext}`,
-              versions,
-              (exports: Record<string, unknown>) => this.#patch(exports, targets),
-              (exports: Record<string, unknown>) => this.#unpatch(exports, targets),
-            ),
-        ),
-      );
-      if (sdk.sdkTracing) files.push(...this.sdkTracingFiles(sdk.sdkTracing, sdk.extensions, sdk.versions));
-      const main = sdk.main;
-      return new InstrumentationNodeModuleDefinition(
-        sdk.module,
-        sdk.versions,
-        main && ((exports: Record<string, unknown>) => this.#patch(exports, main)),
-        main && ((exports: Record<string, unknown>) => this.#unpatch(exports, main)),
-        files,
-      );
-    });
+    return FORMATS.flatMap((format) => format.sdks.map((sdk) => this.sdkDefinition(format.id, sdk)));
   }
 
-  /** See anthropic-tracing.ts. (Not `#private`: init() runs inside the base constructor.) */
-  private sdkTracingFiles(path: string, extensions: string[], versions: string[]): InstrumentationNodeModuleFile[] {
+  /** (Not `#private`: init() runs inside the base constructor.) */
+  private sdkDefinition(format: ProviderId, sdk: SdkDefinition): InstrumentationNodeModuleDefinition {
+    const files = sdk.files.flatMap(({ path, versions, targets }) =>
+      sdk.extensions.map(
+        (ext) =>
+          new InstrumentationNodeModuleFile(
+            `${path}${ext}`,
+            versions,
+            (exports: Record<string, unknown>) => this.#patch(exports, format, targets),
+            (exports: Record<string, unknown>) => this.#unpatch(exports, targets),
+          ),
+      ),
+    );
+    if (sdk.sdkTracing) files.push(...this.sdkTracingFiles(sdk.sdkTracing, sdk.extensions, sdk.versions));
+    const main = sdk.main;
+    return new InstrumentationNodeModuleDefinition(
+      sdk.module,
+      sdk.versions,
+      main && ((exports: Record<string, unknown>) => this.#patch(exports, format, main)),
+      main && ((exports: Record<string, unknown>) => this.#unpatch(exports, main)),
+      files,
+    );
+  }
+
+  /** The SDK's own tracing, turned off (SdkTracing). (Not `#private`: init() runs inside the base constructor.) */
+  private sdkTracingFiles(tracing: SdkTracing, extensions: string[], versions: string[]): InstrumentationNodeModuleFile[] {
     return extensions.map(
       (ext) =>
         new InstrumentationNodeModuleFile(
-          `${path}${ext}`,
+          `${tracing.path}${ext}`,
           versions,
           (exports: Record<string, unknown>) => {
-            if (typeof exports.resolveOpenTelemetryOptions === 'function') {
-              this._wrap(exports, 'resolveOpenTelemetryOptions', (original) => withSdkTracingOff(original as Parameters<typeof withSdkTracingOff>[0]));
+            if (typeof exports[tracing.exportName] === 'function') {
+              this._wrap(exports, tracing.exportName, (original) => tracing.wrap(original) as typeof original);
             }
             return exports;
           },
-          (exports: Record<string, unknown>) => this._unwrap(exports, 'resolveOpenTelemetryOptions'),
+          (exports: Record<string, unknown>) => this._unwrap(exports, tracing.exportName),
         ),
     );
   }
@@ -218,12 +225,12 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
     wireTapHolds.delete(this);
   }
 
-  #patch(exports: Record<string, unknown>, targets: PatchTarget[]): Record<string, unknown> {
+  #patch(exports: Record<string, unknown>, format: ProviderId, targets: PatchTarget[]): Record<string, unknown> {
     for (const target of targets) {
       const proto = (exports[target.exportName] as { prototype?: Record<string, unknown> } | undefined)?.prototype;
       // Never twice: one call, one recorder (a re-export of an already patched class, say).
       if (proto && typeof proto[target.methodName] === 'function' && !isWrapped(proto[target.methodName])) {
-        this._wrap(proto, target.methodName, (original) => this.#wrapCall(original as SdkMethod, target));
+        this._wrap(proto, target.methodName, (original) => this.#wrapCall(original as SdkMethod, format, target));
       }
     }
     return exports;
@@ -236,7 +243,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
     }
   }
 
-  #wrapCall(original: SdkMethod, target: PatchTarget): SdkMethod {
+  #wrapCall(original: SdkMethod, format: ProviderId, target: PatchTarget): SdkMethod {
     const instrumentation = this;
     return function call(this: unknown, ...args: unknown[]): unknown {
       const group = callGroup.getStore();
@@ -246,7 +253,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
         const spanContext = trace.setSpan(context.active(), retried.span);
         return callScope.run(retried, () => context.with(spanContext, () => original.apply(this, args)));
       }
-      const recorder = instrumentation.#startCall(this, target, args[0], args[1]);
+      const recorder = instrumentation.#startCall(this, format, target, args[0], args[1]);
       if (!recorder) return original.apply(this, args);
       group?.opened(recorder);
       let result: unknown;
@@ -288,20 +295,20 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   }
 
   /** A recorder for an SDK call, or undefined to run it uninstrumented (never throws). */
-  #startCall(resource: unknown, target: PatchTarget, params: unknown, options: unknown): CallRecorder | undefined {
+  #startCall(resource: unknown, format: ProviderId, target: PatchTarget, params: unknown, options: unknown): CallRecorder | undefined {
     try {
       const sdkSpan = target.parentSpan?.(options);
       const baseURL = target.baseURL(resource);
-      const info = target.adapter.requestInfo(params, typeof baseURL === 'string' ? baseURL : undefined);
+      const info = target.api.requestInfo(params, typeof baseURL === 'string' ? baseURL : undefined);
       const azureClient = target.azureClient?.(resource) === true;
-      info.providerName = providerName(target.provider, { url: typeof baseURL === 'string' ? baseURL : undefined, azureClient });
+      info.providerName = providerName(format, { url: typeof baseURL === 'string' ? baseURL : undefined, azureClient });
       return this.#openCall({
-        adapter: target.adapter,
-        format: target.provider,
-        method: target.method,
+        api: target.api,
+        format,
         source: 'sdk',
         hookParams: params,
         params,
+        infoParams: params,
         info,
         parentContext: sdkSpan ? trace.setSpan(context.active(), sdkSpan) : context.active(),
         app: currentLlmContext(),
@@ -323,16 +330,16 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       if (!(this.getConfig().wireCalls ?? this.#wireCallsFromEnv)) return undefined;
       const { route, target } = call;
       const params = call.params ?? (route.pathModel ? { model: route.pathModel } : {});
-      const info = route.adapter.requestInfo(params, target.url.href);
+      const info = route.api.requestInfo(params, target.url.href);
       info.stream = call.stream;
       info.providerName = providerName(route.format, target);
       return this.#openCall({
-        adapter: route.adapter,
+        api: route.api,
         format: route.format,
-        method: route.method,
         source: 'wire',
         hookParams: call.body,
         params: call.params,
+        infoParams: params,
         info,
         parentContext: call.parentContext,
         app: call.app,
@@ -348,10 +355,12 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   #openCall(spec: CallSpec): CallRecorder {
     const { info } = spec;
     const { app } = spec;
+    const captureContent = this.getConfig().captureMessageContent ?? this.#captureFromEnv;
+    if (captureContent) info.inputMessages = spec.api.inputMessages(isObject(spec.infoParams) ? spec.infoParams : {});
     const request: LlmRequestHookInfo = {
       provider: info.providerName,
       operation: info.operation,
-      method: spec.method,
+      method: spec.api.method,
       model: info.model,
       stream: info.stream,
       params: spec.hookParams,
@@ -360,16 +369,16 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
     const wire = spec.source === 'wire';
     const recorder = new CallRecorder({
       tracer: this.tracer,
-      adapter: spec.adapter,
+      adapter: spec.api,
       info,
       parentContext: spec.parentContext,
       startTime: spec.startTime,
       // In a client's retry loop the loop decides when a failure is final (call-group.ts).
       singleAttempt: wire && !spec.group,
       providerName: (target: RequestTarget) => providerName(spec.format, { ...target, azureClient: spec.azureClient }),
-      captureContent: this.getConfig().captureMessageContent ?? this.#captureFromEnv,
+      captureContent,
       extraAttributes: { [ATTR_GEN_AI_CONVERSATION_ID]: app?.conversationId, [ATTR_LLM_ROUTE]: app?.route },
-      cacheAttributes: this.#cacheClassifier(spec.format, spec.method, spec.params, info.model, app?.conversationId),
+      cacheAttributes: this.#cacheClassifier(spec.format, spec.api, spec.params, info.model, app?.conversationId),
       beforeEnd: (span, summary) => {
         request.provider = String(summary.attributes[ATTR_GEN_AI_PROVIDER_NAME] ?? request.provider);
         this.#responseHook(span, request, summary);
@@ -417,8 +426,8 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   }
 
   /** Prefix segments are taken at call start (the application may reuse its params object). */
-  #cacheClassifier(format: WireFormat, method: string, params: unknown, model: string | undefined, conversationId: string | undefined): CacheAttributes {
-    const segments = segmentsFor(format, method, params);
+  #cacheClassifier(format: ProviderId, api: Api, params: unknown, model: string | undefined, conversationId: string | undefined): CacheAttributes {
+    const segments = isObject(params) ? api.segments(params) : [];
     return (usage, startedAt, endedAt) =>
       cacheAttributes(
         this.#cache.classify({

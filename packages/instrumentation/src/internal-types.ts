@@ -15,8 +15,8 @@ export interface RequestInfo {
   stream: boolean;
   serverAddress: string | undefined;
   serverPort: number | undefined;
-  /** Opt-in content capture: `gen_ai.input.messages` payload, already in semconv shape. */
-  inputMessages: unknown[] | undefined;
+  /** Opt-in content capture: `gen_ai.input.messages` payload, already in semconv shape; set only when capture is on. */
+  inputMessages?: unknown[] | undefined;
 }
 
 /** Token usage as the adapters decode it (the public shape, see types.ts). */

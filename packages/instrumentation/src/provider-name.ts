@@ -8,15 +8,14 @@
  *    Cloudflare AI Gateway's provider path segment (`gateway.ai.cloudflare.com/v1/{account}/{gateway}/{provider}/…`);
  * 2. the host of a provider with a well-known value (`api.openai.com` → `openai`,
  *    `*.openai.azure.com` → `azure.ai.openai`, `api.groq.com` → `groq`, …);
- * 3. Azure OpenAI's request shape on any host, for the OpenAI wire format: a
- *    `/openai/deployments/{deployment}/…` path, an `api-version` query parameter, or the
- *    `AzureOpenAI` client;
- * 4. otherwise the owner of the wire format: `openai` (Chat Completions, Responses), `anthropic`
- *    (Messages), `gcp.gemini` (generateContent). An OpenAI-compatible server of unknown name (vLLM,
- *    Ollama, LiteLLM, OpenRouter, Together, …) is thus `openai`, and `server.address` /
- *    `server.port` say which host answered.
+ * 3. otherwise what the wire format says (its `ownerName`, formats/): for the OpenAI format
+ *    `azure.ai.openai` when the request has Azure OpenAI's shape (a `/openai/deployments/{deployment}/…`
+ *    path, an `api-version` query parameter, or the `AzureOpenAI` client), else the format's owner:
+ *    `openai` (Chat Completions, Responses), `anthropic` (Messages), `gcp.gemini` (generateContent).
+ *    An OpenAI-compatible server of unknown name (vLLM, Ollama, LiteLLM, OpenRouter, Together, …)
+ *    is thus `openai`, and `server.address` / `server.port` say which host answered.
  */
-import type { Provider as WireFormat } from './cache/index.ts';
+import { formatOf, type ProviderId } from './formats/index.ts';
 import type { RequestTarget } from './internal-types.ts';
 import {
   GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
@@ -33,13 +32,6 @@ import {
   GEN_AI_PROVIDER_NAME_VALUE_PERPLEXITY,
   GEN_AI_PROVIDER_NAME_VALUE_X_AI,
 } from './semconv.ts';
-
-/** The owner of each wire format: the name of a host that speaks it and is not recognised. */
-export const FORMAT_OWNER: Readonly<Record<WireFormat, string>> = {
-  openai: GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
-  anthropic: GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
-  gemini: GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI,
-};
 
 /** Hosts (exact or any subdomain of the suffix) → well-known value. */
 const HOSTS: ReadonlyArray<readonly [suffix: string, name: string]> = [
@@ -122,24 +114,18 @@ function byHost(url: URL): string | undefined {
   return HOSTS.find(([suffix]) => hostIs(host, suffix))?.[1];
 }
 
-/** Azure OpenAI's request shape, on whatever host serves it (a proxy, a private endpoint, a test server). */
-function looksAzure(url: URL | undefined, target: RequestTarget): boolean {
-  if (target.azureClient) return true;
-  if (!url) return false;
-  return /\/openai\/deployments\/[^/]+\//.test(url.pathname) || url.searchParams.has('api-version');
-}
-
 /** `gen_ai.provider.name` of a request in wire format `format` (rules above). Never throws. */
-export function providerName(format: WireFormat, target: RequestTarget): string {
+export function providerName(format: ProviderId, target: RequestTarget): string {
+  const wireFormat = formatOf(format);
   try {
     const url = parse(target.url);
     const named = url && (byGateway(url, target.header) ?? byHost(url));
     if (named) return named;
-    if (format === 'openai' && looksAzure(url, target)) return GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_OPENAI;
+    return wireFormat.ownerName(url, target);
   } catch {
-    // fall through: the format's owner
+    // The format's owner, as for a request of unknown target.
+    return wireFormat.ownerName(undefined, { url: undefined });
   }
-  return FORMAT_OWNER[format];
 }
 
 /** `server.address` / `server.port` of a URL (the port defaulted from the scheme). */

@@ -15,6 +15,8 @@ import {
   ATTR_LLM_RATELIMIT_TOKENS_REMAINING,
   ATTR_LLM_RATELIMIT_TOKENS_RESET_S,
 } from './semconv.ts';
+import type { RateLimitScheme } from './formats/format.ts';
+import { RATE_LIMIT_SCHEMES } from './formats/index.ts';
 
 const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
 
@@ -50,15 +52,11 @@ const KINDS: Array<[header: string, attributes: { limit: string; remaining: stri
   ['output-tokens', { limit: ATTR_LLM_RATELIMIT_OUTPUT_TOKENS_LIMIT, remaining: ATTR_LLM_RATELIMIT_OUTPUT_TOKENS_REMAINING, reset: ATTR_LLM_RATELIMIT_OUTPUT_TOKENS_RESET_S }],
 ];
 
-/** OpenAI `x-ratelimit-{field}-{kind}`, Anthropic `anthropic-ratelimit-{kind}-{field}`. */
-const HEADER_NAMES = {
-  openai: (field: string, kind: string) => `x-ratelimit-${field}-${kind}`,
-  anthropic: (field: string, kind: string) => `anthropic-ratelimit-${kind}-${field}`,
-};
+const sends = (headers: ReadonlyMap<string, string>, scheme: RateLimitScheme): boolean => [...headers.keys()].some((k) => k.startsWith(scheme.prefix));
 
-/** True when a response carries rate-limit headers of a supported provider. */
+/** True when a response carries rate-limit headers of a wire format's scheme (formats/). */
 export function hasRateLimitHeaders(headers: ReadonlyMap<string, string>): boolean {
-  return [...headers.keys()].some((k) => k.startsWith('x-ratelimit-') || k.startsWith('anthropic-ratelimit-'));
+  return RATE_LIMIT_SCHEMES.some((scheme) => sends(headers, scheme));
 }
 
 /** A reset header: a duration (OpenAI), plain seconds, or an RFC 3339 time (Anthropic) relative to `now`. */
@@ -70,13 +68,17 @@ function resetSeconds(value: string, now: number): number | undefined {
 }
 
 /**
- * Rate-limit headers (OpenAI `x-ratelimit-*`, Anthropic `anthropic-ratelimit-*`) → attributes, with
- * the lowest headroom. `now` (epoch ms) is when the headers arrived, for Anthropic's absolute resets.
+ * Rate-limit headers of the wire formats' schemes (OpenAI `x-ratelimit-*`, Anthropic
+ * `anthropic-ratelimit-*`) → attributes, with the lowest headroom; a format's own scheme wins over
+ * a generic one. `now` (epoch ms) is when the headers arrived, for Anthropic's absolute resets.
  */
 export function rateLimitAttributes(headers: ReadonlyMap<string, string>, now = Date.now()): Attributes {
   const attrs: Attributes = {};
   const headrooms: number[] = [];
-  const name = [...headers.keys()].some((k) => k.startsWith('anthropic-ratelimit-')) ? HEADER_NAMES.anthropic : HEADER_NAMES.openai;
+  const sent = RATE_LIMIT_SCHEMES.filter((scheme) => sends(headers, scheme));
+  const scheme = sent.find((s) => !s.generic) ?? sent[0];
+  if (!scheme) return attrs;
+  const name = scheme.header;
   for (const [kind, attribute] of KINDS) {
     const limit = numberHeader(headers, name('limit', kind));
     const remaining = numberHeader(headers, name('remaining', kind));

@@ -5,6 +5,7 @@
  */
 import type { Attributes, Span } from '@opentelemetry/api';
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
+import type { ProviderId } from './formats/index.ts';
 
 /** What the `requestHook` learns about a call, right after its span started and before the SDK sends anything. */
 export interface LlmRequestHookInfo {
@@ -84,9 +85,9 @@ export interface PromptCacheOptions {
    * TTLs in ms: each provider's default (5 min each) and the lifetimes a request can ask for
    * (Anthropic `cache_control.ttl: "1h"`; `30m`, `12h`).
    */
-  ttlMs?: Partial<Record<'openai' | 'anthropic' | 'gemini' | '30m' | '1h' | '12h', number>>;
+  ttlMs?: Partial<Record<ProviderId | '30m' | '1h' | '12h', number>>;
   /** Smallest prefix the provider caches, in estimated tokens. Default 1024 for every provider. */
-  minTokens?: Partial<Record<'openai' | 'anthropic' | 'gemini', number>>;
+  minTokens?: Partial<Record<ProviderId, number>>;
   /** Bound of the classifier's memory (prefixes and conversations). Default 100 000. */
   maxPrefixes?: number;
 }

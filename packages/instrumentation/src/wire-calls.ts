@@ -1,7 +1,7 @@
 /**
  * LLM calls recognised on the wire, whatever the client (plain `fetch`, the Vercel AI SDK,
  * LangChain.js, any HTTP library on undici or node:http): a request created **outside** any
- * patched SDK call's scope that is a POST to an LLM API route (providers/routes.ts) with a body
+ * patched SDK call's scope that is a POST to an LLM API route (a wire format's, formats/) with a body
  * of that API's request shape becomes a call of its own, with that one request as its single
  * attempt. Inside an SDK call (`callScope` set) the request is that call's attempt and nothing
  * here runs, so no call is counted twice.
@@ -16,8 +16,8 @@ import { callGroup, type CallGroup } from './call-group.ts';
 import { callScope } from './call-scope.ts';
 import { currentLlmContext, type LlmContext } from './context.ts';
 import type { CallListener, RequestTarget } from './internal-types.ts';
-import type { Json } from './providers/common.ts';
-import { wireRoute, type WireRoute } from './providers/routes.ts';
+import type { Json } from './formats/common.ts';
+import { wireRoute, type WireRoute } from './formats/index.ts';
 
 /** A call recognised on the wire, as the instrumentation opens it. */
 export interface WireCall {

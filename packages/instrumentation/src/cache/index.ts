@@ -1,8 +1,9 @@
 export { cacheAttributes } from './attributes.ts';
-export { segmentsFor, type CacheTtl, type PrefixSegment, type Provider } from './segments.ts';
+export { prefixSegment, type CacheTtl, type Marker, type PrefixSegment } from './segments.ts';
 export {
   CacheTracker,
   type CacheClassification,
+  type CacheModel,
   type CacheState,
   type CacheTrackerOptions,
   type CacheUsage,

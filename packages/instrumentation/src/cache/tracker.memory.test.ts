@@ -3,6 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { PrefixSegment } from './segments.ts';
 import { CacheTracker } from './tracker.ts';
+import { CACHE_MODELS } from '../formats/index.ts';
 
 // A real collection before each heap reading, without restarting the worker with --expose-gc.
 setFlagsFromString('--expose-gc');
@@ -29,7 +30,7 @@ describe('CacheTracker memory', () => {
   it('stays bounded and flat over 400 000 distinct prefixes', () => {
     const maxPrefixes = 100_000;
     const baseline = memoryAfterGc();
-    const tracker = new CacheTracker({ maxPrefixes, now: () => 0 });
+    const tracker = new CacheTracker({ models: CACHE_MODELS, maxPrefixes, now: () => 0 });
     const usage = { inputTokens: 2100, cacheReadTokens: 0, cacheWriteTokens: 0 };
     const run = (from: number, to: number) => {
       for (let i = from; i < to; i++) tracker.classify({ provider: 'openai', segments: segmentsOf(i), usage });

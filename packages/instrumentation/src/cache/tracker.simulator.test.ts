@@ -9,7 +9,8 @@ import { startSimulator, type Simulator } from '@llm-prism/simulator';
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { segmentsFor } from './segments.ts';
+import { segmentsFor } from '../../test/segments.ts';
+import { CACHE_MODELS } from '../formats/index.ts';
 import { CacheTracker, type CacheClassification, type CacheUsage } from './tracker.ts';
 
 const MINUTE = 60_000;
@@ -35,7 +36,7 @@ const outcome = (c: CacheClassification) => [c.state, c.missReason, c.breakAt].f
 describe('CacheTracker with the simulator cache model and the official SDKs', () => {
   it('OpenAI chat: cold → hit → evicted → expired → prefix_changed at system → partial at messages[2]', async () => {
     const openai = new OpenAI({ baseURL: sim.openaiBaseURL, apiKey: 'test', maxRetries: 0 });
-    const tracker = new CacheTracker({ now: clock });
+    const tracker = new CacheTracker({ models: CACHE_MODELS, now: clock });
     const call = async (system: string, texts: string[], conversationId = 'o-1') => {
       const params: ChatCompletionCreateParamsNonStreaming = {
         model: 'gpt-4o',
@@ -69,7 +70,7 @@ describe('CacheTracker with the simulator cache model and the official SDKs', ()
 
   it('Anthropic: cold write → hit → evicted → expired → prefix_changed at system, partial, 1 h TTL', async () => {
     const anthropic = new Anthropic({ baseURL: sim.anthropicBaseURL, apiKey: 'test', maxRetries: 0 });
-    const tracker = new CacheTracker({ now: clock });
+    const tracker = new CacheTracker({ models: CACHE_MODELS, now: clock });
     const call = async (opts: { system?: string; texts: string[]; systemTtl?: '5m' | '1h'; conversationId?: string }) => {
       const messages: MessageParam[] = opts.texts.map((text, i) => ({
         role: i % 2 ? 'assistant' : 'user',
@@ -120,7 +121,7 @@ describe('CacheTracker with the simulator cache model and the official SDKs', ()
 
   it('Gemini: cold → hit → evicted → expired → prefix_changed at system', async () => {
     const gemini = new GoogleGenAI({ apiKey: 'test', httpOptions: { baseUrl: sim.geminiBaseURL } });
-    const tracker = new CacheTracker({ now: clock });
+    const tracker = new CacheTracker({ models: CACHE_MODELS, now: clock });
     const call = async (system: string, texts: string[]) => {
       const params: GenerateContentParameters = {
         model: 'gemini-2.5-flash',

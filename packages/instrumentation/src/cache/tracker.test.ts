@@ -2,7 +2,8 @@ import type { MessageCreateParams, MessageParam, TextBlockParam } from '@anthrop
 import type { GenerateContentParameters } from '@google/genai';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { describe, expect, it } from 'vitest';
-import { segmentsFor, type Provider } from './segments.ts';
+import { segmentsFor } from '../../test/segments.ts';
+import { CACHE_MODELS, type ProviderId } from '../formats/index.ts';
 import { CacheTracker, type CacheClassification, type CacheTrackerOptions, type CacheUsage } from './tracker.ts';
 
 const MINUTE = 60_000;
@@ -12,15 +13,15 @@ const SYSTEM = `You are the billing assistant. ${POLICY}`;
 const perUser = (name: string) => `Customer: ${name}. ${SYSTEM}`;
 
 /** A tracker on a manual clock. */
-function harness(options: CacheTrackerOptions = {}) {
+function harness(options: Partial<CacheTrackerOptions> = {}) {
   let t = Date.UTC(2026, 10, 23, 12);
-  const tracker = new CacheTracker({ now: () => t, ...options });
+  const tracker = new CacheTracker({ models: CACHE_MODELS, now: () => t, ...options });
   return {
     tracker,
     advance(ms: number) {
       t += ms;
     },
-    classify(provider: Provider, operation: string, params: unknown, usage: CacheUsage, conversationId?: string): CacheClassification {
+    classify(provider: ProviderId, operation: string, params: unknown, usage: CacheUsage, conversationId?: string): CacheClassification {
       const model = (params as { model?: string }).model;
       return tracker.classify({ provider, model, conversationId, segments: segmentsFor(provider, operation, params), usage });
     },
@@ -301,7 +302,7 @@ describe('CacheTracker — linking and concurrency', () => {
   });
 
   it('concurrent writers of one prefix (a stampede) are all cold, or all expired; a later call that reads nothing is evicted', () => {
-    const tracker = new CacheTracker();
+    const tracker = new CacheTracker({ models: CACHE_MODELS });
     const segments = segmentsFor('anthropic', 'messages.create', claude({ messages: turns('Report for March') }));
     const t0 = Date.UTC(2026, 10, 23, 12);
     const write = usage(2120, 0, 2120);
@@ -320,7 +321,7 @@ describe('CacheTracker — linking and concurrency', () => {
   });
 
   it('fingerprints the cacheable prefix: same prefix, same hash; the text after the last breakpoint does not count', () => {
-    const tracker = new CacheTracker();
+    const tracker = new CacheTracker({ models: CACHE_MODELS });
     const classify = (q: string) =>
       tracker.classify({
         provider: 'anthropic',

@@ -5,7 +5,7 @@
  */
 import { digest, HASH_HEX_DIGITS } from './fingerprint.ts';
 import { LruMap } from './lru.ts';
-import type { CacheTtl, PrefixSegment, Provider } from './segments.ts';
+import type { CacheTtl, PrefixSegment } from './segments.ts';
 
 export type CacheState = 'hit' | 'partial' | 'write' | 'miss' | 'none';
 export type MissReason = 'cold' | 'expired' | 'evicted' | 'prefix_changed';
@@ -19,8 +19,27 @@ export interface CacheUsage {
   cacheWriteTokens: number;
 }
 
+/**
+ * How one provider caches prompt prefixes: its wire format says so (src/formats/). The tracker
+ * knows providers only by their id and this model.
+ */
+export interface CacheModel {
+  /** Default lifetime of a stored prefix, in ms. */
+  ttlMs: number;
+  /** Smallest prefix the provider caches, in estimated tokens. */
+  minTokens: number;
+  /** Reads come in blocks of this many tokens (OpenAI: 128), so a full read may fall short of the prompt by one block. */
+  readGranularity: number;
+  /**
+   * The provider reports writes and stores a prefix only at its breakpoints (Anthropic); else it
+   * caches silently and stores the whole prompt, so every prefix of it can be read later.
+   */
+  explicit: boolean;
+}
+
 export interface ClassifyInput {
-  provider: Provider;
+  /** The provider id: a key of the tracker's `models`. */
+  provider: string;
   /** `gen_ai.request.model`: providers cache per model, so prefixes and turns are kept per model. */
   model?: string | undefined;
   conversationId?: string | undefined;
@@ -46,32 +65,28 @@ export interface CacheClassification {
 }
 
 export interface CacheTrackerOptions {
+  /** Each provider's cache model, by provider id. */
+  models: Readonly<Record<string, CacheModel>>;
   /** Bound of each LRU (prefixes, conversations). Default 100 000. */
   maxPrefixes?: number;
-  /** Provider default TTLs (all 5 min) and the lifetimes a request can ask for (`1h`, `30m`, `12h`). */
-  ttlMs?: Partial<Record<Provider | RequestedTtl, number>>;
-  /** Smallest prefix the provider caches, in estimated tokens. Default 1024 for every provider. */
-  minTokens?: Partial<Record<Provider, number>>;
+  /** Overrides of the provider default TTLs (by provider id) and of the lifetimes a request can ask for (`1h`, `30m`, `12h`). */
+  ttlMs?: Partial<Record<string, number>>;
+  /** Overrides of the smallest prefix each provider caches (by provider id), in estimated tokens. */
+  minTokens?: Partial<Record<string, number>>;
   now?: () => number;
 }
 
 const MINUTE = 60_000;
-const DEFAULT_TTL_MS: Record<Provider | RequestedTtl, number> = {
-  openai: 5 * MINUTE,
-  anthropic: 5 * MINUTE,
-  gemini: 5 * MINUTE,
+const REQUESTED_TTL_MS: Record<RequestedTtl, number> = {
   '30m': 30 * MINUTE,
   '1h': 60 * MINUTE,
   '12h': 12 * 60 * MINUTE,
 };
-const DEFAULT_MIN_TOKENS: Record<Provider, number> = { openai: 1024, anthropic: 1024, gemini: 1024 };
-/** Reads come in blocks (OpenAI: 128 tokens) so a full read may fall short of the prompt by one block. */
-const READ_GRANULARITY: Record<Provider, number> = { openai: 128, anthropic: 0, gemini: 128 };
-/**
- * Anthropic reports writes and stores a prefix only at its breakpoints; OpenAI and Gemini cache
- * silently and store the whole prompt, so every prefix of it can be read later.
- */
-const EXPLICIT: Record<Provider, boolean> = { openai: false, anthropic: true, gemini: false };
+
+/** `field` of every model, by provider id. */
+function byProvider<K extends 'ttlMs' | 'minTokens'>(models: Readonly<Record<string, CacheModel>>, field: K): Record<string, number> {
+  return Object.fromEntries(Object.entries(models).map(([id, model]) => [id, model[field]]));
+}
 
 /**
  * What a call stored (wrote or read). The provider stores it during the call: its lifetime counts
@@ -118,7 +133,7 @@ interface Known {
 
 /** A prompt reduced to what the tracker compares. */
 interface Prompt {
-  provider: Provider;
+  model: CacheModel;
   segs: PrefixSegment[];
   /** cum[i] fingerprints segments 0..i, seeded by provider and model (each has its own cache). */
   cum: string[];
@@ -130,7 +145,7 @@ interface Prompt {
   cacheEnd: number;
 }
 
-function promptOf(provider: Provider, seed: string, segs: PrefixSegment[]): Prompt {
+function promptOf(model: CacheModel, seed: string, segs: PrefixSegment[]): Prompt {
   const cum: string[] = [];
   const est: number[] = [0];
   let hash = seed;
@@ -140,22 +155,24 @@ function promptOf(provider: Provider, seed: string, segs: PrefixSegment[]): Prom
     est.push(est.at(-1)! + seg.tokens);
   }
   const breakpoints = segs.flatMap((seg, i) => (seg.breakpoint ? [i + 1] : []));
-  return { provider, segs, cum, est, breakpoints, cacheEnd: breakpoints.at(-1) ?? 0 };
+  return { model, segs, cum, est, breakpoints, cacheEnd: breakpoints.at(-1) ?? 0 };
 }
 
 export class CacheTracker {
   readonly #prefixes: LruMap<string, PrefixEntry>;
   readonly #turns: LruMap<string, Turn>;
-  readonly #ttlMs: Record<Provider | RequestedTtl, number>;
-  readonly #minTokens: Record<Provider, number>;
+  readonly #models: Readonly<Record<string, CacheModel>>;
+  readonly #ttlMs: Partial<Record<string, number>>;
+  readonly #minTokens: Partial<Record<string, number>>;
   readonly #now: () => number;
 
-  constructor(options: CacheTrackerOptions = {}) {
+  constructor(options: CacheTrackerOptions) {
     const max = options.maxPrefixes ?? 100_000;
     this.#prefixes = new LruMap(max);
     this.#turns = new LruMap(max);
-    this.#ttlMs = { ...DEFAULT_TTL_MS, ...options.ttlMs };
-    this.#minTokens = { ...DEFAULT_MIN_TOKENS, ...options.minTokens };
+    this.#models = options.models;
+    this.#ttlMs = { ...byProvider(options.models, 'ttlMs'), ...REQUESTED_TTL_MS, ...options.ttlMs };
+    this.#minTokens = { ...byProvider(options.models, 'minTokens'), ...options.minTokens };
     this.#now = options.now ?? Date.now;
   }
 
@@ -174,9 +191,10 @@ export class CacheTracker {
     const written = usage.cacheWriteTokens;
 
     const seed = digest(`${provider}\0${input.model ?? ''}`);
-    const prompt = promptOf(provider, seed, input.segments);
+    const model = this.#models[provider]!;
+    const prompt = promptOf(model, seed, input.segments);
     const { segs, cum, est, cacheEnd } = prompt;
-    const eligible = cacheEnd > 0 && est[cacheEnd]! >= this.#minTokens[provider];
+    const eligible = cacheEnd > 0 && est[cacheEnd]! >= this.#minTokens[provider]!;
     const prefixHash = cum[(cacheEnd || segs.length) - 1] ?? seed;
 
     // The longest prefix of this prompt that this process saw stored, and the longest still live.
@@ -208,7 +226,7 @@ export class CacheTracker {
       const extendsPrev = prevLive && divergedAt === undefined && prev.labels.length <= cacheEnd;
       const fromPrev = changed || extendsPrev ? prev!.tokens : 0;
       const expected = Math.max(live?.entry.tokens ?? 0, fromPrev);
-      result = read + READ_GRANULARITY[provider] >= expected
+      result = read + model.readGranularity >= expected
         ? { state: 'hit', prefixHash }
         : { state: 'partial', prefixHash, ...(breakAt && { breakAt }) };
     } else if (written > 0 || eligible) {
@@ -226,26 +244,26 @@ export class CacheTracker {
       return { state: 'none', prefixHash };
     }
 
-    const cached = EXPLICIT[provider] ? read + written > 0 : read > 0 || eligible;
+    const cached = model.explicit ? read + written > 0 : read > 0 || eligible;
     if (cached && cacheEnd > 0) {
       // A read refreshes the lifetime of what it read (Anthropic: "refreshed on each hit").
       if (read > 0 && live) this.#prefixes.set(live.key, { ...live.entry, refreshedAt: sentAt, visibleFrom: now, earlier: live.seen });
-      this.#remember(prompt, usage, turnKey, sentAt, now);
+      this.#remember(provider, prompt, usage, turnKey, sentAt, now);
     }
     return result;
   }
 
   /** Records what the provider holds after a call that read or wrote its prefix. */
-  #remember(prompt: Prompt, usage: CacheUsage, turnKey: string | undefined, sentAt: number, now: number): void {
-    const { provider, segs, cum, est, breakpoints, cacheEnd } = prompt;
-    const explicit = EXPLICIT[provider];
+  #remember(provider: string, prompt: Prompt, usage: CacheUsage, turnKey: string | undefined, sentAt: number, now: number): void {
+    const { model, segs, cum, est, breakpoints, cacheEnd } = prompt;
+    const { explicit } = model;
     const endTokens = explicit
       ? usage.cacheReadTokens + usage.cacheWriteTokens
       : Math.round((usage.inputTokens * est[cacheEnd]!) / Math.max(est[segs.length]!, 1));
     // Anthropic stores each breakpoint's prefix; implicit caching makes every prefix readable.
     const ends = explicit ? breakpoints : Array.from({ length: cacheEnd }, (_, i) => i + 1);
     for (const end of ends) {
-      if (end !== cacheEnd && est[end]! < this.#minTokens[provider]) continue;
+      if (end !== cacheEnd && est[end]! < this.#minTokens[provider]!) continue;
       const key = cum[end - 1]!;
       const before = this.#prefixes.peek(key);
       this.#prefixes.set(key, {
@@ -268,8 +286,8 @@ export class CacheTracker {
     });
   }
 
-  #ttl(provider: Provider, seg: PrefixSegment): number {
-    return seg.ttl && seg.ttl !== '5m' ? this.#ttlMs[seg.ttl] : this.#ttlMs[provider];
+  #ttl(provider: string, seg: PrefixSegment): number {
+    return (seg.ttl && seg.ttl !== '5m' ? this.#ttlMs[seg.ttl] : this.#ttlMs[provider])!;
   }
 }
 

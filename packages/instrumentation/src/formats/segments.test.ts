@@ -3,7 +3,9 @@ import type { GenerateContentParameters } from '@google/genai';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { ResponseCreateParams } from 'openai/resources/responses/responses';
 import { describe, expect, it } from 'vitest';
-import { segmentsFor, type PrefixSegment, type Provider } from './segments.ts';
+import { segmentsFor } from '../../test/segments.ts';
+import type { PrefixSegment } from '../cache/index.ts';
+import type { ProviderId } from './index.ts';
 
 const SYSTEM = 'You are a careful assistant for the billing team.';
 const weatherTool = {
@@ -18,7 +20,7 @@ function shape(segs: PrefixSegment[]): string[] {
 
 interface Case {
   name: string;
-  provider: Provider;
+  provider: ProviderId;
   operation: string;
   params: unknown;
   shape: string[];
@@ -208,7 +210,7 @@ describe('segmentsFor: fingerprints', () => {
       messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi', cache_control: { type: 'ephemeral', ttl: '1h' } }] }],
     };
     const unmarked: MessageCreateParams = { model: 'claude-sonnet-4-5', max_tokens: 16, system: SYSTEM, messages: [{ role: 'user', content: 'Hi' }] };
-    const hashes = (p: unknown, provider: Provider = 'anthropic') => segmentsFor(provider, 'messages.create', p).map((s) => s.hash);
+    const hashes = (p: unknown, provider: ProviderId = 'anthropic', method = 'messages.create') => segmentsFor(provider, method, p).map((s) => s.hash);
     expect(hashes(marked)).toEqual(hashes(unmarked));
 
     const openaiMarked: ChatCompletionCreateParams = {
@@ -216,7 +218,7 @@ describe('segmentsFor: fingerprints', () => {
       messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi', prompt_cache_breakpoint: { mode: 'explicit' } }] }],
     };
     const openaiUnmarked: ChatCompletionCreateParams = { model: 'gpt-5.6', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }] };
-    expect(hashes(openaiMarked, 'openai')).toEqual(hashes(openaiUnmarked, 'openai'));
+    expect(hashes(openaiMarked, 'openai', 'chat.completions.create')).toEqual(hashes(openaiUnmarked, 'openai', 'chat.completions.create'));
   });
 
   it('treat the SDK shorthands as the full form (Gemini string contents, Anthropic string system)', () => {

@@ -1,10 +1,13 @@
 /**
- * OpenAI adapters: Chat Completions and Responses payloads → provider-neutral events.
+ * OpenAI's request shapes, Chat Completions and Responses: request parameters and payloads →
+ * provider-neutral request info and events.
  * Wire shapes: as the simulator reproduces them (packages/simulator/src/providers/openai-*.ts).
  */
-import type { LlmEvent, ProviderAdapter, RequestInfo, SseEvent, Usage } from '../internal-types.ts';
-import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_OPENAI } from '../semconv.ts';
-import { isObject, nonEmpty, num, parseJson, server, str, type Json } from './common.ts';
+import type { LlmEvent, RequestInfo, SseEvent, Usage } from '../../internal-types.ts';
+import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_OPENAI } from '../../semconv.ts';
+import { isObject, jsonSseEvents, nonEmpty, num, parseJson, requestInfo, str, type Json } from '../common.ts';
+import type { Api } from '../format.ts';
+import { chatSegments, responsesSegments } from './segments.ts';
 
 /** A message `content` (string or content-part array) as semconv message parts. */
 function contentParts(content: unknown): unknown[] {
@@ -48,17 +51,9 @@ function responsesInputMessages(params: Json): unknown[] {
   return messages;
 }
 
-function requestInfo(params: unknown, baseURL: string | undefined, inputMessages: (p: Json) => unknown[] | undefined): RequestInfo {
-  const p = isObject(params) ? params : {};
-  return {
-    providerName: GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
-    operation: GEN_AI_OPERATION_NAME_VALUE_CHAT,
-    model: str(p.model),
-    stream: p.stream === true,
-    ...server(baseURL),
-    inputMessages: inputMessages(p),
-  };
-}
+/** Both shapes: a chat, streamed when the parameters say `stream: true`. */
+const chatRequestInfo = (params: unknown, baseURL: string | undefined): RequestInfo =>
+  requestInfo(GEN_AI_PROVIDER_NAME_VALUE_OPENAI, GEN_AI_OPERATION_NAME_VALUE_CHAT, params, baseURL);
 
 function chatUsage(u: Json): Usage {
   const prompt = isObject(u.prompt_tokens_details) ? u.prompt_tokens_details : {};
@@ -204,8 +199,11 @@ function responsesStreamEvents(data: Json): LlmEvent[] {
   }
 }
 
-export const openaiChat: ProviderAdapter = {
-  requestInfo: (params, baseURL) => requestInfo(params, baseURL, (p) => chatInputMessages(p.messages)),
+export const openaiChat: Api = {
+  method: 'chat.completions.create',
+  requestInfo: chatRequestInfo,
+  inputMessages: (params) => chatInputMessages(params.messages),
+  segments: chatSegments,
   streamEvents(event: SseEvent): LlmEvent[] {
     if (event.data === '[DONE]') return [];
     return chatPayloadEvents(parseJson(event.data), 'delta');
@@ -213,12 +211,12 @@ export const openaiChat: ProviderAdapter = {
   bodyEvents: (body) => chatPayloadEvents(body, 'message'),
 };
 
-export const openaiResponses: ProviderAdapter = {
-  requestInfo: (params, baseURL) => requestInfo(params, baseURL, responsesInputMessages),
-  streamEvents(event: SseEvent): LlmEvent[] {
-    const data = parseJson(event.data);
-    return isObject(data) ? responsesStreamEvents(data) : [];
-  },
+export const openaiResponses: Api = {
+  method: 'responses.create',
+  requestInfo: chatRequestInfo,
+  inputMessages: responsesInputMessages,
+  segments: responsesSegments,
+  streamEvents: (event) => jsonSseEvents(event, responsesStreamEvents),
   bodyEvents(body: unknown): LlmEvent[] {
     if (!isObject(body)) return [];
     if (isObject(body.error) && body.object !== 'response') return [{ kind: 'error', type: errorType(body.error), message: str(body.error.message) }];

@@ -2,9 +2,11 @@
  * Anthropic Messages adapter: request parameters and payloads → provider-neutral events.
  * Wire shapes: as the simulator reproduces them (packages/simulator/src/providers/anthropic.ts).
  */
-import type { LlmEvent, ProviderAdapter, SseEvent, Usage } from '../internal-types.ts';
-import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC } from '../semconv.ts';
-import { isObject, nonEmpty, num, parseJson, server, str, type Json } from './common.ts';
+import type { LlmEvent, Usage } from '../../internal-types.ts';
+import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC } from '../../semconv.ts';
+import { isObject, jsonSseEvents, nonEmpty, num, requestInfo, str, type Json } from '../common.ts';
+import type { Api } from '../format.ts';
+import { messagesSegments } from './segments.ts';
 
 /** One request content block as a semconv message part. */
 function inputPart(block: unknown): unknown {
@@ -134,22 +136,12 @@ function streamEvents(data: Json): LlmEvent[] {
   }
 }
 
-export const anthropicMessages: ProviderAdapter = {
-  requestInfo(params, baseURL) {
-    const p = isObject(params) ? params : {};
-    return {
-      providerName: GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
-      operation: GEN_AI_OPERATION_NAME_VALUE_CHAT,
-      model: str(p.model),
-      stream: p.stream === true,
-      ...server(baseURL),
-      inputMessages: inputMessages(p),
-    };
-  },
-  streamEvents(event: SseEvent): LlmEvent[] {
-    const data = parseJson(event.data);
-    return isObject(data) ? streamEvents(data) : [];
-  },
+export const anthropicMessages: Api = {
+  method: 'messages.create',
+  requestInfo: (params, baseURL) => requestInfo(GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC, GEN_AI_OPERATION_NAME_VALUE_CHAT, params, baseURL),
+  inputMessages,
+  segments: messagesSegments,
+  streamEvents: (event) => jsonSseEvents(event, streamEvents),
   bodyEvents(body: unknown): LlmEvent[] {
     if (!isObject(body)) return [];
     if (body.type === 'error') return errorEvent(body);

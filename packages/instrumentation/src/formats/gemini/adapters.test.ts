@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { geminiGenerateContent, geminiStreamGenerateContent } from './gemini.ts';
+import { geminiGenerateContent, geminiStreamGenerateContent } from './adapters.ts';
 
 const chunk = (body: object) => geminiStreamGenerateContent.streamEvents({ event: undefined, data: JSON.stringify(body) });
 

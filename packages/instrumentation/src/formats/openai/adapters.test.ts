@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openaiChat, openaiResponses } from './openai.ts';
+import { openaiChat, openaiResponses } from './adapters.ts';
 
 const chunk = (choices: unknown[], extra: object = {}) => ({ data: JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', model: 'gpt-4o-2024-08-06', choices, ...extra }), event: undefined });
 

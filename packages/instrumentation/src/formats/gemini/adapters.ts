@@ -2,9 +2,11 @@
  * Gemini (`@google/genai`) adapters: generateContent / streamGenerateContent payloads →
  * provider-neutral events. Wire shapes: as the simulator reproduces them (packages/simulator/src/providers/gemini.ts).
  */
-import type { LlmEvent, ProviderAdapter, RequestInfo, SseEvent, Usage } from '../internal-types.ts';
-import { GEN_AI_OPERATION_NAME_VALUE_GENERATE_CONTENT, GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI } from '../semconv.ts';
-import { isObject, nonEmpty, num, parseJson, server, str, type Json } from './common.ts';
+import type { LlmEvent, Usage } from '../../internal-types.ts';
+import { GEN_AI_OPERATION_NAME_VALUE_GENERATE_CONTENT, GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI } from '../../semconv.ts';
+import { isObject, jsonSseEvents, nonEmpty, num, requestInfo, str, type Json } from '../common.ts';
+import type { Api } from '../format.ts';
+import { generateContentSegments } from './segments.ts';
 
 function part(p: unknown): unknown {
   if (typeof p === 'string') return { type: 'text', content: p };
@@ -75,23 +77,13 @@ function responseEvents(body: Json): LlmEvent[] {
   return events;
 }
 
-function adapter(stream: boolean): ProviderAdapter {
+function api(method: string, stream: boolean): Api {
   return {
-    requestInfo(params, baseURL): RequestInfo {
-      const p = isObject(params) ? params : {};
-      return {
-        providerName: GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI,
-        operation: GEN_AI_OPERATION_NAME_VALUE_GENERATE_CONTENT,
-        model: str(p.model),
-        stream,
-        ...server(baseURL),
-        inputMessages: inputMessages(p),
-      };
-    },
-    streamEvents(event: SseEvent): LlmEvent[] {
-      const data = parseJson(event.data);
-      return isObject(data) ? responseEvents(data) : [];
-    },
+    method,
+    requestInfo: (params, baseURL) => requestInfo(GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI, GEN_AI_OPERATION_NAME_VALUE_GENERATE_CONTENT, params, baseURL, stream),
+    inputMessages,
+    segments: generateContentSegments,
+    streamEvents: (event) => jsonSseEvents(event, responseEvents),
     bodyEvents: (body) => (isObject(body) ? responseEvents(body) : []),
   };
 }
@@ -99,7 +91,7 @@ function adapter(stream: boolean): ProviderAdapter {
 /**
  * A REST request body (`{contents, systemInstruction, tools, generationConfig, …}`, as any client
  * sends it to `…/models/{model}:generateContent`) as the SDK's parameters (`{model, contents,
- * config: {systemInstruction, tools, …}}`), the shape the adapters and the prompt-cache segments read.
+ * config: {systemInstruction, tools, …}}`), the shape the request info, input messages and prompt-cache segments read.
  */
 export function geminiParamsFromBody(model: string, body: Json): Json {
   const { contents, generationConfig, ...config } = body;
@@ -107,5 +99,5 @@ export function geminiParamsFromBody(model: string, body: Json): Json {
 }
 
 /** `models.generateContent` (one JSON answer) and `models.generateContentStream` (SSE). */
-export const geminiGenerateContent = adapter(false);
-export const geminiStreamGenerateContent = adapter(true);
+export const geminiGenerateContent = api('models.generateContent', false);
+export const geminiStreamGenerateContent = api('models.generateContentStream', true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { anthropicMessages } from './anthropic.ts';
+import { anthropicMessages } from './adapter.ts';
 
 const sse = (type: string, fields: object = {}) => ({ event: type, data: JSON.stringify({ type, ...fields }) });
 const events = (type: string, fields: object = {}) => anthropicMessages.streamEvents(sse(type, fields));

@@ -1,0 +1,52 @@
+/** Helpers the wire formats share to read untyped JSON payloads, request options and SDK clients. */
+import type { LlmEvent, RequestInfo, SseEvent } from '../internal-types.ts';
+
+export type Json = Record<string, unknown>;
+
+export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+export const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+export const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+
+export function parseJson(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The events of a server-sent event whose data is one JSON object; anything else carries none. */
+export function jsonSseEvents(event: SseEvent, events: (data: Json) => LlmEvent[]): LlmEvent[] {
+  const data = parseJson(event.data);
+  return isObject(data) ? events(data) : [];
+}
+
+/**
+ * What a request says before it is sent: its model and streaming (`stream: true` in the parameters
+ * unless the method decides it), and the server of the client's base URL.
+ */
+export function requestInfo(providerName: string, operation: string, params: unknown, baseURL: string | undefined, stream?: boolean): RequestInfo {
+  const p = isObject(params) ? params : {};
+  return { providerName, operation, model: str(p.model), stream: stream ?? p.stream === true, ...server(baseURL) };
+}
+
+/** `server.address` / `server.port` from a client's base URL. */
+export function server(baseURL: string | undefined): Pick<RequestInfo, 'serverAddress' | 'serverPort'> {
+  if (!baseURL) return { serverAddress: undefined, serverPort: undefined };
+  try {
+    const url = new URL(baseURL);
+    const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+    return { serverAddress: url.hostname, serverPort: port };
+  } catch {
+    return { serverAddress: undefined, serverPort: undefined };
+  }
+}
+
+/** Calls `fn` for each object in `list` with its index in `list`; anything else is skipped. */
+export function eachRecord(list: unknown, fn: (item: Json, index: number) => void): void {
+  if (Array.isArray(list)) list.forEach((item: unknown, i) => isObject(item) && fn(item, i));
+}
+
+/** `_client.baseURL` of a Stainless resource (openai 4–7, `@anthropic-ai/sdk` 0.x–1.x). */
+export const stainlessBaseURL = (resource: unknown): unknown => (resource as { _client?: { baseURL?: unknown } })._client?.baseURL;

@@ -1,0 +1,53 @@
+/** The Gemini wire format: generateContent / streamGenerateContent (AI Studio, Vertex AI) and `@google/genai`. */
+import { GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI } from '../../semconv.ts';
+import { isObject } from '../common.ts';
+import type { Route, WireFormat } from '../format.ts';
+import { geminiGenerateContent, geminiParamsFromBody, geminiStreamGenerateContent } from './adapters.ts';
+
+function baseURL(resource: unknown): unknown {
+  const api = (resource as { apiClient?: { getBaseUrl?: () => unknown } }).apiClient;
+  return typeof api?.getBaseUrl === 'function' ? api.getBaseUrl() : undefined;
+}
+
+/** `…/models/{model}:generateContent`, `…:streamGenerateContent` (AI Studio `v1`/`v1beta`, Vertex AI `publishers/google/models/…`). */
+const PATH = /\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+
+function route(path: string): Route | undefined {
+  const g = PATH.exec(path);
+  if (!g) return undefined;
+  let model = g[1]!;
+  try {
+    model = decodeURIComponent(model);
+  } catch {
+    // keep it as sent
+  }
+  const stream = g[2] === 'streamGenerateContent';
+  return {
+    api: stream ? geminiStreamGenerateContent : geminiGenerateContent,
+    stream,
+    pathModel: model,
+    params: (body) => (isObject(body) && body.contents !== undefined ? geminiParamsFromBody(model, body) : undefined),
+  };
+}
+
+export const gemini: WireFormat<'gemini'> = {
+  id: 'gemini',
+  ownerName: () => GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI,
+  sdks: [
+    {
+      // `generateContent(Stream)` are per-instance arrow functions; each model request (also within
+      // automatic function calling and continuation) goes through these prototype methods.
+      module: '@google/genai',
+      versions: ['>=1.0.0 <4'],
+      extensions: [],
+      main: [
+        { exportName: 'Models', methodName: 'generateContentInternal', api: geminiGenerateContent, baseURL },
+        { exportName: 'Models', methodName: 'generateContentStreamInternal', api: geminiStreamGenerateContent, baseURL },
+      ],
+      files: [],
+    },
+  ],
+  route,
+  // Implicit caching of the whole prompt; reads come in blocks of 128 tokens.
+  cache: { ttlMs: 5 * 60_000, minTokens: 1024, readGranularity: 128, explicit: false },
+};
