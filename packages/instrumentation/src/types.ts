@@ -5,7 +5,7 @@
  */
 import type { Attributes, Span } from '@opentelemetry/api';
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
-import type { ProviderId } from './formats/index.ts';
+import type { ProviderId } from './formats/ids.ts';
 
 /** What the `requestHook` learns about a call, right after its span started and before the SDK sends anything. */
 export interface LlmRequestHookInfo {

@@ -1,20 +1,21 @@
 /**
  * The wire formats the instrumentation knows, one folder each: the core patches their SDKs,
  * recognises their routes on the wire, names their providers, reads their rate-limit headers and
- * models their prompt caches by iterating this list. A new format is a folder and one line here.
+ * models their prompt caches by iterating this list. A new format is a folder, its id in ids.ts and one line here.
  */
 import type { CacheModel } from '../cache/index.ts';
 import { anthropic } from './anthropic/index.ts';
 import type { RateLimitScheme, Route, WireFormat } from './format.ts';
+import type { ProviderId } from './ids.ts';
 import { gemini } from './gemini/index.ts';
 import { openai } from './openai/index.ts';
 
-export const FORMATS = [openai, anthropic, gemini] as const;
+export type { ProviderId } from './ids.ts';
 
-/** The provider id: the wire format (provider family) of a call, whatever host serves it. */
-export type ProviderId = (typeof FORMATS)[number]['id'];
+/** Every format by its id: the type requires one for each ProviderId, and its own id. */
+const BY_ID: { readonly [Id in ProviderId]: WireFormat<Id> } = { openai, anthropic, gemini };
 
-const BY_ID = Object.fromEntries(FORMATS.map((f) => [f.id, f])) as Readonly<Record<ProviderId, WireFormat<ProviderId>>>;
+export const FORMATS: readonly WireFormat<ProviderId>[] = Object.values(BY_ID);
 
 export function formatOf(id: ProviderId): WireFormat<ProviderId> {
   return BY_ID[id];
