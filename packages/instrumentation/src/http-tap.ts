@@ -21,7 +21,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { diag } from '@opentelemetry/api';
-import { callScope } from './call-scope.ts';
+import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
 import type { CallListener, RequestTarget } from './internal-types.ts';
 import { headerMap, ResponseReader } from './response-reader.ts';
 import { callOfRequest, MAX_PARSED_BODY, startFromBody, startFromResponse, wireCandidate, type WireCandidate } from './wire-calls.ts';
@@ -152,11 +152,11 @@ function observeBody(request: ClientRequest, candidate: WireCandidate): void {
 }
 
 function bind(request: ClientRequest, at: number): void {
-  if (readers.has(request) || pending.has(request)) return;
+  if (readers.has(request) || pending.has(request) || tunnelMethod(request.method)) return;
   const { url, header } = targetOf(request);
-  const call = callOfRequest(request.method, url);
+  const call = callOfRequest(request.method, url, header);
   if (call) {
-    readers.set(request, new ResponseReader(call.attempt(at, { url, header })));
+    readers.set(request, new ResponseReader(trackedAttempt(call, at, { url, header })));
     return;
   }
   // Outside any SDK call: an LLM call of its own when its route and body say so (wire-calls.ts).

@@ -13,7 +13,7 @@
  */
 import { context, createContextKey, type Context } from '@opentelemetry/api';
 import { callGroup, type CallGroup } from './call-group.ts';
-import { callScope } from './call-scope.ts';
+import { callScope, sdkCallOfRequest, tunnelMethod } from './call-scope.ts';
 import { currentLlmContext, type LlmContext } from './context.ts';
 import type { CallListener, RequestTarget } from './internal-types.ts';
 import type { Json } from './formats/common.ts';
@@ -86,15 +86,19 @@ export function wireCandidate(method: string | undefined, url: URL | undefined, 
 }
 
 /**
- * The call a request created now belongs to: the SDK call in scope, else the call of the client's
- * retry loop (call-group.ts) that failed and waits for this retry. Call it where the request is created.
+ * The call a request created now belongs to: the SDK call it carries the request of (call-scope.ts:
+ * the call in scope, or the running SDK call a queued request was sent for), else the call of the
+ * client's retry loop (call-group.ts) that failed and waits for this retry. Call it where the
+ * request is created; a tunnel (`CONNECT`) belongs to no call.
  */
-export function callOfRequest(method: string | undefined, url: URL | undefined): CallListener | undefined {
-  const sdkCall = callScope.getStore();
+export function callOfRequest(method: string | undefined, url: URL | undefined, header?: RequestTarget['header']): CallListener | undefined {
+  if (tunnelMethod(method)) return undefined;
+  const route = url ? wireRoute(method, url.pathname) : undefined;
+  const sdkCall = sdkCallOfRequest(route !== undefined, header);
   if (sdkCall) return sdkCall;
   const group = callGroup.getStore();
   // Only an LLM request retries (not, say, a span export made meanwhile under suppressed tracing).
-  if (!group || starters.length === 0 || !url || !wireRoute(method, url.pathname)) return undefined;
+  if (!group || starters.length === 0 || !route) return undefined;
   if (context.active().getValue(SUPPRESS_TRACING_KEY) === true) return undefined;
   return group.retrying();
 }

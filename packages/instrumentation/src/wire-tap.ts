@@ -4,14 +4,15 @@
  * (Node's `fetch`, which the current SDKs use) here, `node:http`'s (node-fetch, which openai 4 and
  * `@anthropic-ai/sdk` < 0.50 use in Node) in http-tap.ts. Both feed a ResponseReader per attempt.
  *
- * A request created in a patched SDK call's scope is an attempt of that call. One created outside
+ * A request an SDK call sends is an attempt of that call: the one in scope, or the running call a
+ * queued request was sent for (call-scope.ts); a proxy's `CONNECT` tunnel is nobody's. One created outside
  * every call's scope may be an LLM call of its own (wire-calls.ts): undici publishes the body's
  * bytes as it sends them (`bodyChunkSent`; undici 6: the request's `onBodySent`), the tap copies
  * them and judges the request at `bodySent`, or by the answer when the body was not seen.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { diag } from '@opentelemetry/api';
-import { callScope } from './call-scope.ts';
+import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
 import { HTTP_TAP_SUBSCRIPTIONS, type ChannelSubscription } from './http-tap.ts';
 import type { CallListener, RequestTarget } from './internal-types.ts';
 import { headerMap, ResponseReader } from './response-reader.ts';
@@ -142,13 +143,15 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
   [
     'undici:request:create',
     safely(({ request }, at) => {
+      const { method } = request as UndiciRequest;
+      if (tunnelMethod(method)) return; // a proxy's tunnel: its 200 is the proxy's, not the provider's
       const { url, header } = targetOf(request as UndiciRequest);
-      const call = callOfRequest((request as UndiciRequest).method, url);
+      const call = callOfRequest(method, url, header);
       if (call) {
-        readers.set(request, new ResponseReader(call.attempt(at, { url, header })));
+        readers.set(request, new ResponseReader(trackedAttempt(call, at, { url, header })));
       } else {
         // Outside any SDK call: an LLM call of its own when its route and body say so (wire-calls.ts).
-        const candidate = wireCandidate((request as UndiciRequest).method, url, header, at);
+        const candidate = wireCandidate(method, url, header, at);
         if (!candidate) return;
         pending.set(request, { candidate, sent: [], bytes: 0 });
         if (!BODY_CHUNK_CHANNEL) tapOnBodySent(request);
