@@ -1,6 +1,6 @@
 // `npm run bench`: installs the peer instrumentations into bench/peers on first run, runs the
-// three benchmarks one after the other (each in its own processes), then writes BENCHMARKS.md.
-//   node bench/run.ts [--only overhead,ingest,queries] [--calls 10000000]
+// four benchmarks one after the other (each in its own processes), then writes BENCHMARKS.md.
+//   node bench/run.ts [--only overhead,ingest,queries,request-latency] [--calls 10000000]
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { ROOT, writeResult } from './lib/results.ts';
 import { PEERS_DIR } from './overhead/variants.ts';
 import { writeReport } from './report.ts';
 
-const BENCHMARKS = ['overhead', 'ingest', 'queries'] as const;
+const BENCHMARKS = ['overhead', 'ingest', 'queries', 'request-latency'] as const;
 const { values: args } = parseArgs({
   options: {
     only: { type: 'string', default: BENCHMARKS.join(',') },

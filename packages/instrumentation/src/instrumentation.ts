@@ -10,7 +10,7 @@ import {
   isWrapped,
   safeExecuteInTheMiddle,
 } from '@opentelemetry/instrumentation';
-import { cacheAttributes, CacheTracker } from './cache/index.ts';
+import { cacheAttributes, CacheTracker, lazySegments, snapshotRequest } from './cache/index.ts';
 import { CallRecorder, type CacheAttributes, type CallSummary } from './call-recorder.ts';
 import { currentLlmContext, type LlmContext } from './context.ts';
 import { callGroup, groupedMethod, groupedRetry, type CallGroup } from './call-group.ts';
@@ -47,7 +47,11 @@ interface CallSpec {
   source: 'sdk' | 'wire';
   /** What the hook sees as the request parameters. */
   hookParams: unknown;
-  /** The request as the SDK method's parameters (prompt-cache segments). */
+  /**
+   * The request as the SDK method's parameters, for the prompt-cache segments (cut lazily, at
+   * classification): for an SDK call a structural snapshot taken at call start
+   * (cache/snapshot.ts), on the wire the body as sent.
+   */
   params: unknown;
   /** What the request info was read from (input messages, when content capture is on). */
   infoParams: unknown;
@@ -246,6 +250,8 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   #wrapCall(original: SdkMethod, format: ProviderId, target: PatchTarget): SdkMethod {
     const instrumentation = this;
     return function call(this: unknown, ...args: unknown[]): unknown {
+      // The call starts when the application calls, before any work of ours.
+      const startTime = performance.now();
       const group = callGroup.getStore();
       // A retry of the client's loop (LangChain's AsyncCaller): one more attempt of the failed call.
       const retried = group?.retrying();
@@ -253,7 +259,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
         const spanContext = trace.setSpan(context.active(), retried.span);
         return callScope.run(retried, () => context.with(spanContext, () => original.apply(this, args)));
       }
-      const recorder = instrumentation.#startCall(this, format, target, args[0], args[1]);
+      const recorder = instrumentation.#startCall(this, format, target, args[0], args[1], startTime);
       if (!recorder) return original.apply(this, args);
       group?.opened(recorder);
       let result: unknown;
@@ -294,8 +300,12 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
     }
   }
 
-  /** A recorder for an SDK call, or undefined to run it uninstrumented (never throws). */
-  #startCall(resource: unknown, format: ProviderId, target: PatchTarget, params: unknown, options: unknown): CallRecorder | undefined {
+  /**
+   * A recorder for an SDK call started at `startTime` (`performance.now()` on entry to the patched
+   * method), or undefined to run it uninstrumented (never throws). Only O(1) and O(objects) work
+   * happens here, before the SDK builds its request: no hashing, no serialisation of the prompt.
+   */
+  #startCall(resource: unknown, format: ProviderId, target: PatchTarget, params: unknown, options: unknown, startTime: number): CallRecorder | undefined {
     try {
       const sdkSpan = target.parentSpan?.(options);
       const baseURL = target.baseURL(resource);
@@ -307,10 +317,12 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
         format,
         source: 'sdk',
         hookParams: params,
-        params,
+        // The application may mutate its params object after the call: keep its structure now, cheaply.
+        params: snapshotRequest(params),
         infoParams: params,
         info,
         parentContext: sdkSpan ? trace.setSpan(context.active(), sdkSpan) : context.active(),
+        startTime,
         app: currentLlmContext(),
         azureClient,
       });
@@ -425,16 +437,20 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
     );
   }
 
-  /** Prefix segments are taken at call start (the application may reuse its params object). */
+  /**
+   * Prefix segments (canonical JSON and SHA-256 of the whole prompt: O(prompt bytes)) are cut
+   * lazily, when the call is classified after its response, from `params` as kept at call start
+   * (snapshotRequest), so they never delay the call's start or its request.
+   */
   #cacheClassifier(format: ProviderId, api: Api, params: unknown, model: string | undefined, conversationId: string | undefined): CacheAttributes {
-    const segments = isObject(params) ? api.segments(params) : [];
+    const segments = lazySegments(() => (isObject(params) ? api.segments(params) : []));
     return (usage, startedAt, endedAt) =>
       cacheAttributes(
         this.#cache.classify({
           provider: format,
           model,
           conversationId,
-          segments,
+          segments: segments(),
           usage: { inputTokens: usage.inputTokens ?? 0, cacheReadTokens: usage.cacheReadTokens ?? 0, cacheWriteTokens: usage.cacheWriteTokens ?? 0 },
           startedAt,
           now: endedAt,
