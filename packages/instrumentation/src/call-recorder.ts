@@ -130,6 +130,31 @@ interface ToolCall {
 const epoch = (t: number): number => performance.timeOrigin + t;
 const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
+/** The call ended because the application let go of a body it had not read to its end. */
+class AbandonedError extends Error {
+  override readonly name = 'AbortError';
+  constructor() {
+    super('The response was dropped before its body ended');
+  }
+}
+
+/**
+ * Calls whose response the SDK handed over before its body ended, by the object the SDK holds the
+ * body through: once that is collected (the application dropped the stream unread, or stopped
+ * reading it), nothing will read the rest, and the call ends as `aborted`. A body larger than
+ * undici's buffer never ends otherwise (the socket stays paused). Held strongly until then, so the
+ * span is never lost; unregistered when the call ends.
+ */
+const abandonment = new FinalizationRegistry<CallRecorder>((recorder) => recorder.abandoned());
+
+/** An attempt of a call that has ended: nothing more to record. */
+const RELEASED: AttemptListener = { headers() {}, sseEvent() {}, body() {}, end() {}, error() {} };
+
+/** An attempt's listener; `onRelease` lets the response reader drop it and its buffers when the call ends. */
+interface ReleasableListener extends AttemptListener {
+  onRelease(release: () => void): void;
+}
+
 export class CallRecorder implements GroupableCall {
   readonly span: Span;
   readonly #opts: CallRecorderOptions;
@@ -151,9 +176,25 @@ export class CallRecorder implements GroupableCall {
   #reasoning = '';
   #refusal = '';
   #ended = false;
+  /** Arrival of the latest headers or body event seen (`performance.now()` time). */
+  #lastArrival = 0;
+  /** Run when the call ends: the attempt listeners and their readers let go of the recorder. */
+  #releases: Array<() => void> = [];
   readonly #initialAttributes: Attributes;
 
+  /**
+   * What the call's async scope holds (`callScope`): the requests created in it are the call's
+   * attempts. Anything created there keeps the scope (a keep-alive socket, for as long as it
+   * lives), so it reaches the recorder only until the call ends.
+   */
+  readonly scope: CallListener;
+
   constructor(opts: CallRecorderOptions) {
+    const ref: { recorder: CallRecorder | undefined } = { recorder: this };
+    this.scope = { attempt: (at, target) => ref.recorder?.attempt(at, target) ?? RELEASED };
+    this.#releases.push(() => {
+      ref.recorder = undefined;
+    });
     this.#opts = opts;
     this.#start = opts.startTime ?? performance.now();
     const { info } = opts;
@@ -177,40 +218,69 @@ export class CallRecorder implements GroupableCall {
     this.#attempts.push(attempt);
     if (this.#attempts.length === 1 && target) this.#target(target);
     const single = this.#opts.singleAttempt === true;
-    return {
+    // The listener reaches the recorder through `ref` only, cut when the call ends: a reader kept by
+    // a request that never completes then holds neither the recorder nor its buffers.
+    const ref: { recorder: CallRecorder | undefined } = { recorder: undefined };
+    if (!this.#ended) ref.recorder = this;
+    const listener: ReleasableListener = {
       headers: (status, headers, t) => {
-        attempt.headersAt = t;
-        attempt.status = status;
-        attempt.retryAfterS = parseRetryAfterSeconds(headers.get('retry-after'));
-        if (hasRateLimitHeaders(headers)) {
-          this.#rateLimitHeaders = headers;
-          this.#rateLimitAt = epoch(t);
-        }
-        if (status < 300) this.#answer = attempt;
+        const r = ref.recorder;
+        if (r) r.#attemptHeaders(attempt, status, headers, t);
       },
       sseEvent: (event: SseEvent, t) => {
-        if (attempt === this.#answer) this.#apply(this.#opts.adapter.streamEvents(event), t);
+        const r = ref.recorder;
+        if (r && attempt === r.#answer) r.#arrived(r.#opts.adapter.streamEvents(event), t);
       },
       body: (text, t) => {
-        if (attempt !== this.#answer) return;
+        const r = ref.recorder;
+        if (!r || attempt !== r.#answer) return;
         let json: unknown;
         try {
           json = JSON.parse(text);
         } catch {
           return;
         }
-        this.#apply(this.#opts.adapter.bodyEvents(json), t);
+        r.#arrived(r.#opts.adapter.bodyEvents(json), t);
       },
       end: (t) => {
-        if (attempt === this.#answer) this.#finish(t);
-        else if (single) this.#finish(t, attempt.status === undefined ? undefined : new HttpStatusError(attempt.status));
+        const r = ref.recorder;
+        if (!r) return;
+        if (attempt === r.#answer) r.#finish(t);
+        else if (single) r.#finish(t, attempt.status === undefined ? undefined : new HttpStatusError(attempt.status));
       },
       error: (error, t) => {
+        const r = ref.recorder;
+        if (!r) return;
         attempt.error = error;
         // Before the answer's headers the SDK may still retry; its promise reports the final failure.
-        if (attempt === this.#answer || single) this.#finish(t, error);
+        if (attempt === r.#answer || single) r.#finish(t, error);
+      },
+      onRelease: (release) => {
+        if (ref.recorder) ref.recorder.#releases.push(release);
+        else release();
       },
     };
+    this.#releases.push(() => {
+      ref.recorder = undefined;
+    });
+    return listener;
+  }
+
+  #attemptHeaders(attempt: Attempt, status: number, headers: ReadonlyMap<string, string>, t: number): void {
+    attempt.headersAt = t;
+    attempt.status = status;
+    attempt.retryAfterS = parseRetryAfterSeconds(headers.get('retry-after'));
+    this.#lastArrival = t;
+    if (hasRateLimitHeaders(headers)) {
+      this.#rateLimitHeaders = headers;
+      this.#rateLimitAt = epoch(t);
+    }
+    if (status < 300) this.#answer = attempt;
+  }
+
+  #arrived(events: LlmEvent[], at: number): void {
+    this.#lastArrival = at;
+    this.#apply(events, at);
   }
 
   /**
@@ -230,10 +300,26 @@ export class CallRecorder implements GroupableCall {
     this.span.setAttributes(attrs);
   }
 
-  /** The SDK's response promise settled: a rejection is the call's final failure (after retries). */
-  settled(error?: unknown): void {
+  /**
+   * The SDK's response promise settled: a rejection is the call's final failure (after retries).
+   * `response` is what it resolved with (the Stainless SDKs: `{ response, … }`; Gemini: the result
+   * or stream): while the body is still arriving, the call ends as `aborted` once the SDK lets go of
+   * that object (see `abandonment`).
+   */
+  settled(error?: unknown, response?: unknown): void {
     if (error !== undefined) this.#finish(performance.now(), error);
     else if (this.#attempts.length === 0) this.#finish(performance.now()); // not seen on the wire (custom fetch)
+    else if (!this.#ended) {
+      const held = (response as { response?: unknown } | null | undefined)?.response ?? response;
+      if ((typeof held === 'object' && held !== null) || typeof held === 'function') abandonment.register(held, this, this);
+    }
+  }
+
+  /** The SDK let go of the response before its body ended (see `abandonment`). */
+  abandoned(): void {
+    if (this.#ended) return;
+    // At the last bytes seen: what the call took on the wire, not when a collection noticed.
+    this.#finish(Math.max(this.#lastArrival, this.#start), new AbandonedError());
   }
 
   /** See call-group.ts: the last attempt failed (error status or no answer) and none answered. */
@@ -298,8 +384,13 @@ export class CallRecorder implements GroupableCall {
   }
 
   #outcome(failure: unknown): { outcome: Outcome; errorType?: string; message?: string } {
-    if (failure !== undefined) {
-      if (isAbortError(failure)) return { outcome: 'aborted' };
+    // A body that failed after its own events said it was complete (a chunked body without its
+    // terminating chunk, say) is judged by those events.
+    const afterCompletion = failure !== undefined && failure === this.#answer?.error && !this.#streamError && this.#finishReasons.length > 0;
+    if (failure !== undefined && !afterCompletion) {
+      // A body cancelled by its consumer fails with the cancel's reason (undici: `Response object
+      // has been garbage collected` when the application dropped the response unread), not an Error.
+      if (isAbortError(failure) || (failure === this.#answer?.error && !(failure instanceof Error))) return { outcome: 'aborted' };
       const message = failure instanceof Error ? failure.message : undefined;
       return { outcome: 'error', errorType: this.#streamError?.type ?? errorTypeOf(failure), message };
     }
@@ -317,6 +408,34 @@ export class CallRecorder implements GroupableCall {
   #finish(end: number, failure?: unknown): void {
     if (this.#ended) return;
     this.#ended = true;
+    try {
+      this.#emit(end, failure);
+    } finally {
+      this.#release();
+    }
+  }
+
+  /** Nothing is kept once the span has ended: the readers and the call's buffers let go. */
+  #release(): void {
+    abandonment.unregister(this);
+    const releases = this.#releases;
+    this.#releases = [];
+    for (const release of releases) {
+      try {
+        release();
+      } catch (err) {
+        diag.debug('llm-prism: releasing a response reader failed', err);
+      }
+    }
+    this.#attempts.length = 0;
+    this.#outputTimes.length = 0;
+    this.#tools.clear();
+    this.#finishReasons.length = 0;
+    this.#rateLimitHeaders = undefined;
+    this.#text = this.#reasoning = this.#refusal = '';
+  }
+
+  #emit(end: number, failure?: unknown): void {
     const { tracer, info, parentContext } = this.#opts;
     const span = this.span;
     const callContext = trace.setSpan(parentContext, span);

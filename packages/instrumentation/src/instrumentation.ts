@@ -257,7 +257,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       const retried = group?.retrying();
       if (retried instanceof CallRecorder) {
         const spanContext = trace.setSpan(context.active(), retried.span);
-        return callScope.run(retried, () => context.with(spanContext, () => original.apply(this, args)));
+        return callScope.run(retried.scope, () => context.with(spanContext, () => original.apply(this, args)));
       }
       const recorder = instrumentation.#startCall(this, format, target, args[0], args[1], startTime);
       if (!recorder) return original.apply(this, args);
@@ -265,7 +265,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       let result: unknown;
       try {
         const spanContext = trace.setSpan(context.active(), recorder.span);
-        result = callScope.run(recorder, () => context.with(spanContext, () => original.apply(this, args)));
+        result = callScope.run(recorder.scope, () => context.with(spanContext, () => original.apply(this, args)));
       } catch (err) {
         instrumentation.#safely(() => recorder.failed(err));
         throw err;
@@ -273,7 +273,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       // A side branch: the application's promise and its errors stay exactly as the SDK made them.
       instrumentation.#safely(() =>
         responsePromiseOf(result)?.then(
-          () => instrumentation.#safely(() => recorder.settled()),
+          (response: unknown) => instrumentation.#safely(() => recorder.settled(undefined, response)),
           (err: unknown) =>
             instrumentation.#safely(() => {
               // In a client's retry loop a failed attempt waits: the loop retries it or gives up (call-group.ts).

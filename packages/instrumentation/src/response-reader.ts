@@ -30,15 +30,26 @@ export function headerMap(raw: ReadonlyArray<Buffer | string>): Map<string, stri
 
 type Decompressor = zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | zlib.ZstdDecompress;
 
+/**
+ * Decompression that keeps what arrived when the body stops early: a gzip or deflate body without
+ * its trailer (or a brotli one cut short), which fetch tolerates and hands to the application,
+ * gives its output instead of an error, as undici's own decompression does.
+ */
+const TOLERANT_ZLIB: zlib.ZlibOptions = { flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH };
+const TOLERANT_BROTLI: zlib.BrotliOptions = {
+  flush: zlib.constants.BROTLI_OPERATION_FLUSH,
+  finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH,
+};
+
 function createDecompressor(encoding: string | undefined): Decompressor | undefined {
   switch (encoding?.trim().toLowerCase()) {
     case 'gzip':
     case 'x-gzip':
-      return zlib.createGunzip();
+      return zlib.createGunzip(TOLERANT_ZLIB);
     case 'deflate':
-      return zlib.createInflate();
+      return zlib.createInflate(TOLERANT_ZLIB);
     case 'br':
-      return zlib.createBrotliDecompress();
+      return zlib.createBrotliDecompress(TOLERANT_BROTLI);
     case 'zstd':
       return zlib.createZstdDecompress();
     default:
@@ -50,11 +61,11 @@ function decompressSync(encoding: string | undefined, body: Buffer): Buffer {
   switch (encoding?.trim().toLowerCase()) {
     case 'gzip':
     case 'x-gzip':
-      return zlib.gunzipSync(body);
+      return zlib.gunzipSync(body, TOLERANT_ZLIB);
     case 'deflate':
-      return zlib.inflateSync(body);
+      return zlib.inflateSync(body, TOLERANT_ZLIB);
     case 'br':
-      return zlib.brotliDecompressSync(body);
+      return zlib.brotliDecompressSync(body, TOLERANT_BROTLI);
     case 'zstd':
       return zlib.zstdDecompressSync(body);
     default:
@@ -63,12 +74,24 @@ function decompressSync(encoding: string | undefined, body: Buffer): Buffer {
 }
 
 /**
+ * An attempt listener that can say its call has ended (call-recorder.ts): the reader then lets go
+ * of it and of its own buffers, so a body that never ends (a stream the application dropped while
+ * undici holds its paused socket) retains nothing of the call.
+ */
+interface Releasable {
+  onRelease?: (release: () => void) => void;
+}
+
+/** What a reader reports to once its call has ended. */
+const RELEASED: AttemptListener = { headers() {}, sseEvent() {}, body() {}, end() {}, error() {} };
+
+/**
  * Decodes one response body as it arrives and forwards it to the attempt's listener: SSE events
  * (after decompression) with the arrival time of their last byte, other bodies whole at their end.
  * Both transports (undici and node:http) feed it the same way.
  */
 export class ResponseReader {
-  readonly listener: AttemptListener;
+  listener: AttemptListener;
   #sse: EventSourceParser | undefined;
   #decoder = new TextDecoder();
   #decompressor: Decompressor | undefined;
@@ -81,6 +104,7 @@ export class ResponseReader {
 
   constructor(listener: AttemptListener) {
     this.listener = listener;
+    (listener as Releasable).onRelease?.(() => this.#release());
   }
 
   headers(status: number, headers: ReadonlyMap<string, string>, at: number): void {
@@ -93,6 +117,7 @@ export class ResponseReader {
       this.#decompressor = createDecompressor(this.#encoding);
       // Decompressed output is attributed to the arrival of the latest compressed bytes.
       this.#decompressor?.on('data', (data: Buffer) => this.#guard(() => this.#feedSse(data)));
+      // A corrupt body stops the decoding, never the call: its end or failure still ends it (end()).
       this.#decompressor?.on('error', (err) => diag.debug('llm-prism: SSE decompression failed', err));
     } else {
       this.#buffered = [];
@@ -100,9 +125,12 @@ export class ResponseReader {
   }
 
   chunk(chunk: Buffer, at: number): void {
+    if (this.#ended) return;
     this.#arrival = at;
     if (this.#sse) {
-      if (this.#decompressor) this.#decompressor.write(chunk);
+      if (this.#decompressor) {
+        if (!this.#decompressor.destroyed) this.#decompressor.write(chunk);
+      }
       else this.#feedSse(chunk);
     } else if (this.#buffered) {
       this.#bufferedBytes += chunk.length;
@@ -112,10 +140,16 @@ export class ResponseReader {
   }
 
   end(at: number): void {
-    if (this.#decompressor) {
-      // The decompressor emits its last output asynchronously; end the attempt after it.
-      this.#decompressor.once('end', () => this.#guard(() => this.#finish(at)));
-      this.#decompressor.end();
+    if (this.#ended) return;
+    const decompressor = this.#decompressor;
+    if (decompressor && !decompressor.destroyed) {
+      // The decompressor emits its last output asynchronously; end the attempt after it, or after
+      // its failure (a body cut short) with what it gave.
+      const finish = () => this.#guard(() => this.#finish(at));
+      decompressor.once('end', finish);
+      decompressor.once('error', finish);
+      decompressor.once('close', finish);
+      decompressor.end();
       return;
     }
     this.#finish(at);
@@ -123,22 +157,40 @@ export class ResponseReader {
 
   error(error: unknown, at: number): void {
     if (this.#ended) return;
+    const listener = this.listener;
+    this.#release();
+    listener.error(error, at);
+  }
+
+  /** Nothing more to report: the buffers, parser and decompressor go, and the listener with them. */
+  #release(): void {
     this.#ended = true;
     this.#decompressor?.destroy();
-    this.listener.error(error, at);
+    this.#decompressor = undefined;
+    this.#sse = undefined;
+    this.#buffered = undefined;
+    this.listener = RELEASED;
   }
 
   #feedSse(bytes: Buffer): void {
-    this.#sse!.feed(this.#decoder.decode(bytes, { stream: true }));
+    this.#sse?.feed(this.#decoder.decode(bytes, { stream: true }));
   }
 
   #finish(at: number): void {
     if (this.#ended) return;
-    this.#ended = true;
-    if (this.#buffered) {
-      this.listener.body(decompressSync(this.#encoding, Buffer.concat(this.#buffered)).toString('utf8'), at);
+    const listener = this.listener;
+    const buffered = this.#buffered;
+    this.#release();
+    if (buffered) {
+      let text: string | undefined;
+      try {
+        text = decompressSync(this.#encoding, Buffer.concat(buffered)).toString('utf8');
+      } catch (err) {
+        diag.debug('llm-prism: response body decompression failed', err); // the attempt still ends
+      }
+      if (text !== undefined) this.#guard(() => listener.body(text, at));
     }
-    this.listener.end(at);
+    listener.end(at);
   }
 
   #guard(fn: () => void): void {

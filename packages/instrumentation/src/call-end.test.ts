@@ -1,0 +1,216 @@
+/**
+ * Every call ends its span, whatever its body does (issue 12, item 3): a compressed body without its
+ * trailer (which fetch tolerates), a chunked body cut off before its terminating chunk, and streams
+ * the application drops unread, of any size; and nothing of an ended call stays reachable.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { deflateSync, gzipSync } from 'node:zlib';
+import { SpanKind } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import type OpenAIType from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallRecorder } from './call-recorder.ts';
+import { useHarness } from '../test/contract.ts';
+import { finishedCalls, scenario, sleep } from '../test/harness.ts';
+
+// A real collection, without restarting the worker with --expose-gc (as cache/tracker.memory.test.ts).
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const h = useHarness();
+
+/** An OpenAI chat stream: `n` text chunks, then (unless `finish` is false) the finish reason and usage. */
+function chatSse(n: number, finish = true): string {
+  const chunk = (delta: object, extra: object = {}) =>
+    `data: ${JSON.stringify({ id: 'chatcmpl-raw', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o', choices: [{ index: 0, delta, finish_reason: null, ...extra }] })}\n\n`;
+  let body = chunk({ role: 'assistant', content: '' });
+  for (let i = 0; i < n; i++) body += chunk({ content: `word${i} ` });
+  if (finish) {
+    body += chunk({}, { finish_reason: 'stop' });
+    body += `data: ${JSON.stringify({ id: 'chatcmpl-raw', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o', choices: [], usage: { prompt_tokens: 5, completion_tokens: n, total_tokens: 5 + n } })}\n\n`;
+    body += 'data: [DONE]\n\n';
+  }
+  return body;
+}
+
+/** What the raw server answers, by path: the truth each test checks the span against. */
+const routes: Record<string, (res: import('node:http').ServerResponse) => void> = {
+  // gzip / deflate without the trailer (CRC32 + size; Adler-32): chunked, properly terminated.
+  '/gzip-sse/chat/completions': (res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' });
+    res.end(gzipSync(chatSse(5)).subarray(0, -8));
+  },
+  '/deflate-sse/chat/completions': (res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'deflate' });
+    res.end(deflateSync(chatSse(5)).subarray(0, -4));
+  },
+  '/gzip-json/chat/completions': (res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    const body = { id: 'chatcmpl-raw', object: 'chat.completion', created: 1, model: 'gpt-4o', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } };
+    res.end(gzipSync(JSON.stringify(body)).subarray(0, -8));
+  },
+  // Garbage after a valid gzip start: the decompressor fails, the call still ends.
+  '/gzip-corrupt/chat/completions': (res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' });
+    const z = gzipSync(chatSse(5));
+    res.end(Buffer.concat([z.subarray(0, 20), Buffer.alloc(64, 0xff)]));
+  },
+  // Chunked bodies whose connection closes without the terminating chunk: after the stream's own
+  // end (finish reason, usage, [DONE]), and in the middle of the output.
+  '/cut-after-done/chat/completions': (res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(chatSse(5));
+    setTimeout(() => res.socket?.destroy(), 30);
+  },
+  '/cut-midway/chat/completions': (res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(chatSse(5, false));
+    setTimeout(() => res.socket?.destroy(), 30);
+  },
+};
+
+let server: Server;
+let base = '';
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => (routes[req.url ?? ''] ?? ((r) => r.writeHead(404).end()))(res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+/** A patched client (the harness's CommonJS copy) against one route of the raw server. */
+function rawClient(prefix: string): OpenAIType {
+  const OpenAI = h.client.constructor as typeof OpenAIType;
+  return new OpenAI({ baseURL: `${base}${prefix}`, apiKey: 'test-key', maxRetries: 0 });
+}
+
+const messages = [{ role: 'user' as const, content: 'hi' }];
+
+async function streamed(prefix: string): Promise<{ text: string; error?: unknown; call: ReadableSpan }> {
+  let text = '';
+  let error: unknown;
+  try {
+    const stream = await rawClient(prefix).chat.completions.create({ model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } });
+    for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
+  } catch (err) {
+    error = err;
+  }
+  const [call] = await finishedCalls(h.exporter, 1, 3000);
+  return { text, error, call: call! };
+}
+
+describe('a compressed body without its trailer', () => {
+  it('gzip SSE: the application succeeds, and so does the span, with what arrived', async () => {
+    const { text, error, call } = await streamed('/gzip-sse');
+    expect(error).toBeUndefined();
+    expect(text).toBe('word0 word1 word2 word3 word4 ');
+    expect(call.attributes).toMatchObject({ 'llm.outcome': 'success', 'gen_ai.response.finish_reasons': ['stop'], 'gen_ai.usage.output_tokens': 5, 'llm.stream.chunks': 5 });
+  });
+
+  it('deflate SSE: the same', async () => {
+    const { error, call } = await streamed('/deflate-sse');
+    expect(error).toBeUndefined();
+    expect(call.attributes).toMatchObject({ 'llm.outcome': 'success', 'gen_ai.response.finish_reasons': ['stop'], 'gen_ai.usage.output_tokens': 5 });
+  });
+
+  it('gzip JSON: the span ends with the body that arrived', async () => {
+    const completion = await rawClient('/gzip-json').chat.completions.create({ model: 'gpt-4o', messages });
+    expect(completion.choices[0]!.message.content).toBe('hi');
+    const [call] = await finishedCalls(h.exporter, 1, 3000);
+    expect(call!.attributes).toMatchObject({ 'llm.outcome': 'success', 'gen_ai.usage.output_tokens': 1, 'gen_ai.response.id': 'chatcmpl-raw' });
+  });
+
+  it('a corrupt gzip body never loses the call', async () => {
+    const { call } = await streamed('/gzip-corrupt');
+    expect(call.attributes['llm.outcome']).toBe('error');
+  });
+});
+
+describe('a chunked body cut off before its terminating chunk', () => {
+  it('after the stream said it was complete: the events decide (success)', async () => {
+    const { text, call } = await streamed('/cut-after-done');
+    expect(text).toBe('word0 word1 word2 word3 word4 ');
+    expect(call.attributes).toMatchObject({ 'llm.outcome': 'success', 'gen_ai.response.finish_reasons': ['stop'], 'gen_ai.usage.output_tokens': 5 });
+  });
+
+  it('in the middle of the output: error', async () => {
+    const { error, call } = await streamed('/cut-midway');
+    expect(error).toBeDefined();
+    expect(call.attributes['llm.outcome']).toBe('error');
+    expect(call.attributes['llm.stream.chunks']).toBe(5);
+  });
+});
+
+describe('abandoned streams', () => {
+  it('5 000 calls, half dropped unread (a quarter over 64 KiB): every span ends, the dropped large ones as aborted, no recorder stays reachable', async () => {
+    h.exporter.reset();
+    // Counted by a FinalizationRegistry: a WeakRef's deref() would keep its target for the job.
+    let recorders = 0;
+    let collected = 0;
+    const collection = new FinalizationRegistry<undefined>(() => collected++);
+    const seen = new WeakSet<CallRecorder>();
+    const attempt = CallRecorder.prototype.attempt;
+    CallRecorder.prototype.attempt = function (this: CallRecorder, ...args: Parameters<typeof attempt>) {
+      if (!seen.has(this)) {
+        seen.add(this);
+        recorders++;
+        collection.register(this, undefined);
+      }
+      return attempt.apply(this, args);
+    };
+    const BIG = { chunks: 40, tokensPerChunk: 400, chunkIntervalMs: 0, prefillMs: 0 }; // ≈ 160 KiB of SSE
+    const SMALL = { chunks: 3, chunkIntervalMs: 0, prefillMs: 0 };
+    try {
+      const N = 5000;
+      const CONCURRENCY = 100;
+      for (let b = 0; b < N; b += CONCURRENCY) {
+        await Promise.all(
+          Array.from({ length: CONCURRENCY }, async (_, j) => {
+            const i = b + j;
+            // Odd calls are dropped: half of them large, half of those after one chunk was read.
+            const kind = i % 2 === 0 ? 'read' : i % 4 === 1 ? 'big' : 'small';
+            const stream = await h.client.chat.completions.create(
+              { model: 'gpt-4o', messages, stream: true },
+              scenario(kind === 'big' ? BIG : SMALL),
+            );
+            if (kind === 'read') {
+              for await (const c of stream) void c;
+            } else if (i % 8 < 4) {
+              await stream[Symbol.asyncIterator]().next();
+            }
+          }),
+        );
+      }
+    } finally {
+      CallRecorder.prototype.attempt = attempt;
+    }
+
+    const deadline = performance.now() + 10_000;
+    let calls: ReadableSpan[] = [];
+    let alive = recorders;
+    while (performance.now() < deadline) {
+      gc();
+      await sleep(20);
+      calls = h.exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
+      alive = recorders - collected;
+      if (calls.length === 5000 && alive === 0) break;
+    }
+    const outcomes: Record<string, number> = {};
+    for (const s of calls) outcomes[String(s.attributes['llm.outcome'])] = (outcomes[String(s.attributes['llm.outcome'])] ?? 0) + 1;
+    console.log(`recorders ${recorders}, reachable after gc ${alive}, call spans ended ${calls.length}`, outcomes);
+    expect(recorders).toBe(5000);
+    expect(calls.length).toBe(5000);
+    expect(alive).toBe(0);
+    const count = (o: string) => calls.filter((s) => s.attributes['llm.outcome'] === o).length;
+    // Read to the end (2 500) and small streams that arrived whole before being dropped (1 250): success;
+    // large dropped streams never arrive whole (undici pauses the socket): aborted when the SDK lets go.
+    expect(count('success')).toBe(3750);
+    expect(count('aborted')).toBe(1250);
+  });
+});
