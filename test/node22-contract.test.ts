@@ -24,6 +24,8 @@ const CONTRACT = [
   'packages/instrumentation/src/ai-sdk.test.ts',
   'packages/instrumentation/src/ai-sdk-telemetry.test.ts',
   'packages/instrumentation/src/langchain.test.ts',
+  'packages/instrumentation/src/call-end.test.ts',
+  'packages/instrumentation/src/call-start.test.ts',
 ];
 
 interface JsonReport {
