@@ -4,7 +4,7 @@
  */
 import { diag, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { errorTypeOf, isAbortError, outcomeOfFinish, type Outcome } from './outcome.ts';
-import { hasRateLimitHeaders, parseRetryAfterSeconds, rateLimitAttributes } from './rate-limit.ts';
+import { hasRateLimitHeaders, rateLimitAttributes, retryAfterSeconds } from './rate-limit.ts';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_INPUT_MESSAGES,
@@ -50,7 +50,7 @@ import {
   SPAN_NAME_LLM_TOOL_CALL,
   SPAN_NAME_LLM_TTFT,
 } from './semconv.ts';
-import { gaps, percentile } from './stats.ts';
+import { gaps, percentile, roundMs as round, secondsOf } from './stats.ts';
 import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, RequestTarget, SseEvent, Usage } from './internal-types.ts';
 import { serverOf } from './provider-name.ts';
 import type { GroupableCall } from './call-group.ts';
@@ -128,7 +128,6 @@ interface ToolCall {
 
 /** `performance.now()` → epoch milliseconds, the time input OTel spans take. */
 const epoch = (t: number): number => performance.timeOrigin + t;
-const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 /** The call ended because the application let go of a body it had not read to its end. */
 class AbandonedError extends Error {
@@ -269,7 +268,7 @@ export class CallRecorder implements GroupableCall {
   #attemptHeaders(attempt: Attempt, status: number, headers: ReadonlyMap<string, string>, t: number): void {
     attempt.headersAt = t;
     attempt.status = status;
-    attempt.retryAfterS = parseRetryAfterSeconds(headers.get('retry-after'));
+    attempt.retryAfterS = retryAfterSeconds(headers);
     this.#lastArrival = t;
     if (hasRateLimitHeaders(headers)) {
       this.#rateLimitHeaders = headers;
@@ -446,6 +445,10 @@ export class CallRecorder implements GroupableCall {
     const lastAttempt = this.#attempts.at(-1);
     const queueEnd = this.#answer?.headersAt ?? lastAttempt?.headersAt ?? lastAttempt?.start ?? end;
     const attrs: Attributes = {};
+    // Durations are rounded to the microsecond once, and what is derived from them (prefill, seconds)
+    // is computed from the rounded values, so the attributes agree exactly with each other.
+    const ttftMs = streamedOutput ? round(first - start) : undefined;
+    const ttftS = ttftMs === undefined ? undefined : secondsOf(ttftMs);
 
     if (this.#attempts.length > 0) {
       const ttft = streamedOutput ? tracer.startSpan(SPAN_NAME_LLM_TTFT, { startTime: epoch(start) }, callContext) : undefined;
@@ -459,12 +462,13 @@ export class CallRecorder implements GroupableCall {
         queue.addEvent(EVENT_LLM_HTTP_ATTEMPT, event, epoch(a.headersAt ?? a.start));
       });
       queue.end(epoch(queueEnd));
-      attrs[ATTR_LLM_QUEUE_MS] = round(queueEnd - start);
-      if (ttft && first !== undefined) {
+      const queueMs = round(queueEnd - start);
+      attrs[ATTR_LLM_QUEUE_MS] = queueMs;
+      if (ttft && first !== undefined && ttftMs !== undefined) {
         ttft.end(epoch(first));
-        attrs[ATTR_LLM_TTFT_MS] = round(first - start);
-        attrs[ATTR_LLM_PREFILL_MS] = round(first - queueEnd);
-        attrs[ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = round(first - start) / 1000;
+        attrs[ATTR_LLM_TTFT_MS] = ttftMs;
+        attrs[ATTR_LLM_PREFILL_MS] = round(ttftMs - queueMs);
+        attrs[ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttftS;
       }
     }
     attrs[ATTR_LLM_ATTEMPTS] = this.#attempts.length;
@@ -497,8 +501,8 @@ export class CallRecorder implements GroupableCall {
         toolMs += toolEnd - tool.start;
       }
       decode.end(epoch(last));
-      const decodeMs = last - first;
-      attrs[ATTR_LLM_DECODE_MS] = round(decodeMs);
+      const decodeMs = round(last - first);
+      attrs[ATTR_LLM_DECODE_MS] = decodeMs;
       attrs[ATTR_LLM_TOOL_CALL_MS] = round(toolMs);
       if (decodeMs > 0 && this.#usage.outputTokens !== undefined) {
         attrs[ATTR_LLM_DECODE_TOKENS_PER_SECOND] = round(this.#usage.outputTokens / (decodeMs / 1000));
@@ -532,9 +536,9 @@ export class CallRecorder implements GroupableCall {
       errorType,
       error: failure,
       finishReasons: [...this.#finishReasons],
-      durationS: (end - start) / 1000,
-      timeToFirstChunkS: streamedOutput && first !== undefined ? (first - start) / 1000 : undefined,
-      chunkGapsS: info.stream ? gaps(this.#outputTimes).map((g) => g / 1000) : [],
+      durationS: secondsOf(round(end - start)),
+      timeToFirstChunkS: ttftS,
+      chunkGapsS: info.stream ? gaps(this.#outputTimes).map((g) => secondsOf(round(g))) : [],
       usage: { ...this.#usage },
     };
     try {

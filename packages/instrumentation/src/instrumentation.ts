@@ -22,6 +22,7 @@ import { GenAiMetrics } from './metrics.ts';
 import { providerName } from './provider-name.ts';
 import { RETRY_LOOPS, RETRY_METHODS } from './retry-loops.ts';
 import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_GEN_AI_PROVIDER_NAME, ATTR_LLM_ROUTE } from './semconv.ts';
+import { roundMs } from './stats.ts';
 import type { LlmPrismInstrumentationConfig, LlmRequestHookInfo, LlmResponseHookInfo } from './types.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 import type { WireCall } from './wire-calls.ts';
@@ -424,7 +425,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       error: summary.error,
       finishReasons: summary.finishReasons,
       usage: summary.usage,
-      durationMs: summary.durationS * 1000,
+      durationMs: roundMs(summary.durationS * 1000),
       attributes: summary.attributes,
     };
     // Outside any call's scope: a request the hook makes is nobody's attempt.

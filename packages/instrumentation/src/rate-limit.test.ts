@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { hasRateLimitHeaders, parseResetSeconds, parseRetryAfterSeconds, rateLimitAttributes } from './rate-limit.ts';
+import { hasRateLimitHeaders, parseResetSeconds, parseRetryAfterSeconds, rateLimitAttributes, retryAfterSeconds } from './rate-limit.ts';
 
 it('parses OpenAI reset durations', () => {
   expect(parseResetSeconds('1s')).toBe(1);
@@ -16,6 +16,21 @@ it('parses retry-after as seconds or an HTTP date', () => {
   expect(parseRetryAfterSeconds(new Date(1_000_000 + 3000).toUTCString(), 1_000_000)).toBeCloseTo(3, 0);
   expect(parseRetryAfterSeconds(undefined)).toBeUndefined();
   expect(parseRetryAfterSeconds('never')).toBeUndefined();
+});
+
+it('prefers retry-after-ms (OpenAI) to retry-after, as the SDKs do', () => {
+  expect(retryAfterSeconds(new Map([['retry-after-ms', '1500']]))).toBe(1.5);
+  expect(retryAfterSeconds(new Map([['retry-after-ms', '300'], ['retry-after', '1']]))).toBe(0.3);
+  expect(retryAfterSeconds(new Map([['retry-after-ms', '20'], ['retry-after', '20']]))).toBe(0.02);
+  expect(retryAfterSeconds(new Map([['retry-after-ms', '12.5']]))).toBe(0.0125);
+  expect(retryAfterSeconds(new Map([['retry-after-ms', '0']]))).toBe(0);
+  // Not a number: retry-after decides.
+  expect(retryAfterSeconds(new Map([['retry-after-ms', 'soon'], ['retry-after', '2']]))).toBe(2);
+  expect(retryAfterSeconds(new Map([['retry-after-ms', ' '], ['retry-after', '2']]))).toBe(2);
+  expect(retryAfterSeconds(new Map([['retry-after', new Date(1_000_000 + 4000).toUTCString()]]), 1_000_000)).toBeCloseTo(4, 0);
+  expect(retryAfterSeconds(new Map([['retry-after', '7']]))).toBe(7);
+  expect(retryAfterSeconds(new Map())).toBeUndefined();
+  expect(retryAfterSeconds(new Map([['retry-after-ms', 'soon']]))).toBeUndefined();
 });
 
 it('reports limits, remaining, reset and the lowest headroom', () => {

@@ -37,6 +37,20 @@ export function parseRetryAfterSeconds(value: string | undefined, now = Date.now
   return Number.isNaN(date) ? undefined : Math.max(0, (date - now) / 1000);
 }
 
+/**
+ * The wait a response asks for, in seconds: `retry-after-ms` (milliseconds, sent by OpenAI) wins
+ * when it holds a number, else `retry-after` (seconds or HTTP date), as the OpenAI and Anthropic
+ * SDKs read them.
+ */
+export function retryAfterSeconds(headers: ReadonlyMap<string, string>, now = Date.now()): number | undefined {
+  const ms = headers.get('retry-after-ms')?.trim();
+  if (ms) {
+    const n = Number(ms);
+    if (Number.isFinite(n)) return n / 1000;
+  }
+  return parseRetryAfterSeconds(headers.get('retry-after'), now);
+}
+
 function numberHeader(headers: ReadonlyMap<string, string>, name: string): number | undefined {
   const value = headers.get(name)?.trim();
   if (!value) return undefined;

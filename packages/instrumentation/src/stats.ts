@@ -16,3 +16,15 @@ export function percentile(values: readonly number[], p: number): number | undef
   const hi = Math.ceil(rank);
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (rank - lo);
 }
+
+/**
+ * A duration in milliseconds, rounded to the microsecond (3 decimals): the nearest double to a
+ * whole number of microseconds, so it prints without float noise (`300.001`, not `300.00099999999998`).
+ */
+export const roundMs = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+/**
+ * Milliseconds → seconds, rounded to the microsecond (6 decimals): `secondsOf(roundMs(x))` is exactly
+ * what `roundMs(x) / 1000` reads as in decimal (`0.3`, never `0.30000000000000004`).
+ */
+export const secondsOf = (ms: number): number => Math.round(ms * 1000) / 1_000_000;
