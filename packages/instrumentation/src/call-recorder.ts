@@ -30,6 +30,10 @@ import {
   ATTR_LLM_ATTEMPTS,
   ATTR_LLM_DECODE_MS,
   ATTR_LLM_DECODE_TOKENS_PER_SECOND,
+  ATTR_LLM_READ_PACED,
+  ATTR_LLM_STREAM_BACKPRESSURE,
+  ATTR_LLM_STREAM_BACKPRESSURE_MS,
+  ATTR_LLM_STREAM_BACKPRESSURE_START_MS,
   ATTR_LLM_OUTCOME,
   ATTR_LLM_PREFILL_MS,
   ATTR_LLM_QUEUE_MS,
@@ -116,6 +120,10 @@ interface Attempt {
   status?: number;
   retryAfterS?: number;
   error?: unknown;
+  /** Backpressure: the arrival that first paused the socket, the pause in progress, the pauses' sum. */
+  firstPause?: number;
+  pausedSince?: number;
+  pausedMs?: number;
 }
 
 interface ToolCall {
@@ -253,6 +261,16 @@ export class CallRecorder implements GroupableCall {
         attempt.error = error;
         // Before the answer's headers the SDK may still retry; its promise reports the final failure.
         if (attempt === r.#answer || single) r.#finish(t, error);
+      },
+      paused: (t) => {
+        if (!ref.recorder) return;
+        attempt.firstPause ??= t;
+        attempt.pausedSince ??= t;
+      },
+      resumed: (t) => {
+        if (!ref.recorder || attempt.pausedSince === undefined) return;
+        attempt.pausedMs = (attempt.pausedMs ?? 0) + (t - attempt.pausedSince);
+        attempt.pausedSince = undefined;
       },
       onRelease: (release) => {
         if (ref.recorder) ref.recorder.#releases.push(release);
@@ -449,9 +467,21 @@ export class CallRecorder implements GroupableCall {
     // is computed from the rounded values, so the attributes agree exactly with each other.
     const ttftMs = streamedOutput ? round(first - start) : undefined;
     const ttftS = ttftMs === undefined ? undefined : secondsOf(ttftMs);
+    // Backpressure on the body that is the call's output: from its first pause on, arrivals are
+    // the application's reads; a phase that ends later is marked, those that ended before are exact.
+    const bodyAttempt = this.#answer ?? lastAttempt;
+    const pausedAt = bodyAttempt?.firstPause;
+    if (bodyAttempt && pausedAt !== undefined) {
+      const still = bodyAttempt.pausedSince === undefined ? 0 : Math.max(0, end - bodyAttempt.pausedSince);
+      attrs[ATTR_LLM_STREAM_BACKPRESSURE] = true;
+      attrs[ATTR_LLM_STREAM_BACKPRESSURE_START_MS] = round(pausedAt - start);
+      attrs[ATTR_LLM_STREAM_BACKPRESSURE_MS] = round((bodyAttempt.pausedMs ?? 0) + still);
+    }
+    const readPaced = (phaseEnd: number): Attributes | undefined =>
+      pausedAt !== undefined && phaseEnd > pausedAt ? { [ATTR_LLM_READ_PACED]: true } : undefined;
 
     if (this.#attempts.length > 0) {
-      const ttft = streamedOutput ? tracer.startSpan(SPAN_NAME_LLM_TTFT, { startTime: epoch(start) }, callContext) : undefined;
+      const ttft = streamedOutput ? tracer.startSpan(SPAN_NAME_LLM_TTFT, { startTime: epoch(start), attributes: readPaced(first) }, callContext) : undefined;
       const queue = tracer.startSpan(SPAN_NAME_LLM_QUEUE, { startTime: epoch(start) }, ttft ? trace.setSpan(callContext, ttft) : callContext);
       this.#attempts.forEach((a, i) => {
         const event: Attributes = { [ATTR_LLM_ATTEMPT]: i + 1 };
@@ -486,7 +516,7 @@ export class CallRecorder implements GroupableCall {
       attrs[ATTR_LLM_TOOL_CALL_MS] = 0;
     }
     if (streamedOutput) {
-      const decode = tracer.startSpan(SPAN_NAME_LLM_DECODE, { startTime: epoch(first) }, callContext);
+      const decode = tracer.startSpan(SPAN_NAME_LLM_DECODE, { startTime: epoch(first), attributes: readPaced(last) }, callContext);
       const decodeContext = trace.setSpan(callContext, decode);
       let toolMs = 0;
       for (const tool of this.#tools.values()) {

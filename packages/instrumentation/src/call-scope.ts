@@ -126,6 +126,8 @@ export function trackedAttempt(call: CallListener, at: number, target?: RequestT
     sseEvent: (event, t) => listener.sseEvent(event, t),
     body: (text, t) => listener.body(text, t),
     end: (t) => listener.end(t),
+    paused: (t) => listener.paused?.(t),
+    resumed: (t) => listener.resumed?.(t),
     error: (error, t) => {
       close();
       listener.error(error, t);

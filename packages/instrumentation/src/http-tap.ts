@@ -12,7 +12,9 @@
  *   de-chunked body piece to it as it arrives, `null` when the message is complete) and `_destroy`
  *   (dropped connection, abort). Nothing else changes: no listener is added, flowing mode and
  *   backpressure stay the application's, the original methods run with the original arguments and
- *   their results are returned, and the wrappers remove themselves when the body ended.
+ *   their results are returned, and the wrappers remove themselves when the body ended. A `push`
+ *   that returns false (the response's buffer is full: node:http pauses the socket until the
+ *   application reads) is reported to the reader as backpressure.
  * - A request created outside every SDK call's scope that may be an LLM call (wire-calls.ts) has
  *   its `write` and `end` wrapped on the instance in the same way: the originals run first with
  *   the same arguments, the bytes are copied, and at `end()` the body says whether the request is
@@ -179,15 +181,19 @@ function observe(request: ClientRequest, response: IncomingMessage, reader: Resp
   function observedPush(this: IncomingMessage, ...args: Parameters<Observed['push']>): boolean {
     const at = performance.now();
     const [chunk] = args;
+    const body = !done && Buffer.isBuffer(chunk);
     if (!done) {
       if (chunk === null) {
         restore();
         guard(() => reader.end(at));
-      } else if (Buffer.isBuffer(chunk)) {
+      } else if (body) {
         guard(() => reader.chunk(chunk, at));
       }
     }
-    return Reflect.apply(push, this, args) as boolean;
+    const result = Reflect.apply(push, this, args) as boolean;
+    // false: the response's buffer is over its highWaterMark, node:http pauses the socket.
+    if (body && result === false && !done) guard(() => reader.paused(at));
+    return result;
   }
   function observedDestroy(this: IncomingMessage, ...args: Parameters<Observed['_destroy']>): void {
     const at = performance.now();

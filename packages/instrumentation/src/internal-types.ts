@@ -61,6 +61,14 @@ export interface AttemptListener {
   end(at: number): void;
   /** The request failed: connection error, dropped connection or abort. */
   error(error: unknown, at: number): void;
+  /**
+   * Backpressure: the body chunk that arrived at `at` filled the client's buffer (undici's
+   * `onData` or node:http's `push` returned false), so the socket is paused until the application
+   * reads; later arrivals are bounded by its reads.
+   */
+  paused?(at: number): void;
+  /** The first body bytes to arrive after a pause (the socket was resumed before `at`). */
+  resumed?(at: number): void;
 }
 
 /** Where a request goes: its URL (or a client's base URL) and, when known, its headers. */

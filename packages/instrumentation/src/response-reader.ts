@@ -101,6 +101,8 @@ export class ResponseReader {
   /** Arrival time of the bytes being parsed right now. */
   #arrival = 0;
   #ended = false;
+  /** The socket was paused by backpressure and no byte arrived since. */
+  #paused = false;
 
   constructor(listener: AttemptListener) {
     this.listener = listener;
@@ -127,6 +129,10 @@ export class ResponseReader {
   chunk(chunk: Buffer, at: number): void {
     if (this.#ended) return;
     this.#arrival = at;
+    if (this.#paused) {
+      this.#paused = false;
+      this.#guard(() => this.listener.resumed?.(at));
+    }
     if (this.#sse) {
       if (this.#decompressor) {
         if (!this.#decompressor.destroyed) this.#decompressor.write(chunk);
@@ -137,6 +143,16 @@ export class ResponseReader {
       if (this.#bufferedBytes > MAX_BUFFERED_BODY) this.#buffered = undefined;
       else this.#buffered.push(chunk);
     }
+  }
+
+  /**
+   * The chunk that arrived at `at` filled the client's buffer: the socket is paused until the
+   * application reads (the next chunk's arrival marks the resume).
+   */
+  paused(at: number): void {
+    if (this.#ended || this.#paused) return;
+    this.#paused = true;
+    this.#guard(() => this.listener.paused?.(at));
   }
 
   end(at: number): void {

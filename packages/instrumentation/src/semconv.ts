@@ -114,6 +114,18 @@ export const ATTR_LLM_STREAM_GAP_P50_MS = 'llm.stream.gap_p50_ms' as const;
 export const ATTR_LLM_STREAM_GAP_P95_MS = 'llm.stream.gap_p95_ms' as const;
 export const ATTR_LLM_STREAM_GAP_MAX_MS = 'llm.stream.gap_max_ms' as const;
 export const ATTR_LLM_DECODE_TOKENS_PER_SECOND = 'llm.decode.tokens_per_second' as const;
+/**
+ * true when the response's socket was paused because the application had not read the body (the
+ * client's buffer, ~64 KiB, was full): arrivals after that are bounded by the application's reads.
+ * Absent otherwise.
+ */
+export const ATTR_LLM_STREAM_BACKPRESSURE = 'llm.stream.backpressure' as const;
+/** ms: call start → the first pause (the arrival of the chunk that filled the buffer). */
+export const ATTR_LLM_STREAM_BACKPRESSURE_START_MS = 'llm.stream.backpressure_start_ms' as const;
+/** ms: summed pauses, each from the chunk that filled the buffer to the next arrival (or the end). */
+export const ATTR_LLM_STREAM_BACKPRESSURE_MS = 'llm.stream.backpressure_ms' as const;
+/** On `llm.ttft` / `llm.decode`: true when the phase ends after a pause, so it measures the application's reads. */
+export const ATTR_LLM_READ_PACED = 'llm.read_paced' as const;
 /** See the `LLM_OUTCOME_VALUE_*` constants. */
 export const ATTR_LLM_OUTCOME = 'llm.outcome' as const;
 export const ATTR_LLM_ATTEMPTS = 'llm.attempts' as const;

@@ -62,12 +62,12 @@ function safely(handler: (message: UndiciMessage, at: number) => void) {
 }
 
 /**
- * Node 22 bundles undici 6, which has no `bodyChunkReceived` channel. There the tap wraps the
- * request's `onData`, which undici calls as body bytes come off the socket (where undici 7
- * publishes that channel), so arrival times hold on both.
+ * Node 22 bundles undici 6, which has no `bodyChunkReceived` (nor `bodyChunkSent`) channel: there
+ * the tap wraps the request's `onBodySent`. Body chunks received come through the `onData` wrapper
+ * on every undici (tapOnData).
  */
 const BODY_CHUNK_CHANNEL = Number(process.versions.undici?.split('.')[0]) >= 7;
-/** Requests whose chunks come through the wrapper: an npm `undici` 7 there still publishes the channel. */
+/** Requests whose chunks come through the `onData` wrapper: the `bodyChunkReceived` channel skips them. */
 const wrapped = new WeakSet<object>();
 /** Requests whose sent body chunks come through the `onBodySent` wrapper (undici 6, no `bodyChunkSent` channel). */
 const wrappedSent = new WeakSet<object>();
@@ -124,17 +124,29 @@ function tapOnBodySent(request: object): void {
   };
 }
 
+/**
+ * Wraps the request's `onData` on this instance (every undici: 6 has no `bodyChunkReceived`
+ * channel, and only the handler's answer says whether the socket is paused). undici calls it with
+ * the body bytes as they come off the socket, and pauses the socket when it returns false (the
+ * response body's buffer is full until the application reads): that is reported as backpressure.
+ * The original runs with the same arguments and its result (or exception) is returned unchanged.
+ */
 function tapOnData(request: object): void {
   const target = request as { onData?: (this: unknown, chunk: Buffer) => unknown };
   const original = target.onData;
   if (typeof original !== 'function') return;
   wrapped.add(request);
-  const onChunk = safely(({ chunk }, at) => {
-    if (chunk) readers.get(request)?.chunk(chunk, at);
+  let at = 0;
+  const onChunk = safely(({ chunk }, now) => {
+    at = now;
+    if (chunk) readers.get(request)?.chunk(chunk, now);
   });
+  const onPaused = safely(() => readers.get(request)?.paused(at));
   target.onData = function onData(this: unknown, chunk: Buffer): unknown {
     onChunk({ request, chunk });
-    return original.call(this, chunk);
+    const result = original.call(this, chunk);
+    if (result === false) onPaused({ request });
+    return result;
   };
 }
 
@@ -156,7 +168,9 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
         pending.set(request, { candidate, sent: [], bytes: 0 });
         if (!BODY_CHUNK_CHANNEL) tapOnBodySent(request);
       }
-      if (!BODY_CHUNK_CHANNEL) tapOnData(request);
+      // Every undici: the wrapper sees the chunks and whether they paused the socket (the channel
+      // stands in only where `onData` cannot be wrapped).
+      tapOnData(request);
     }),
   ],
   [
