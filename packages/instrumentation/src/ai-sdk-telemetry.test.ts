@@ -6,34 +6,28 @@
  * conversion and real chDB storage, and `llm_calls` holds exactly one row per model request (the
  * AI SDK's spans are INTERNAL and carry no `gen_ai.operation.name`, which storage requires).
  */
-import { context, SpanKind } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { SpanKind } from '@opentelemetry/api';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { decodeJsonRequest, otlpToRows } from '@llm-prism/ingest';
 import { scenarioHeaders } from '@llm-prism/simulator';
 import { openStorage, type Storage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { weatherAndTime } from '../test/contract.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useWireHarness, weatherAndTime } from '../test/contract.ts';
 import { AI_MAJORS, loadAi, type Any, type LoadedAi } from '../test/ai-sdk-harness.ts';
-import { TIMING, createWireHarness, finishedCalls, sleep, type Harness } from '../test/harness.ts';
+import { TIMING, finishedCalls, sleep } from '../test/harness.ts';
 import { uniquePrompt } from '../test/sdk-majors-harness.ts';
 
-let h: Harness;
+const h = useWireHarness();
 let storage: Storage;
 beforeAll(async () => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  h = await createWireHarness();
   storage = await openStorage({ dataDir: await tempDataDir() });
   await storage.migrate();
 });
 afterAll(async () => {
   await storage?.close();
-  await h.close();
-  context.disable();
 });
-beforeEach(() => h.exporter.reset());
 
 /** Every finished span through OTLP JSON and the ingest's conversion into otel_traces. */
 async function store(spans: ReadableSpan[]): Promise<void> {

@@ -10,38 +10,21 @@
  * `ai` 7 ships ESM only: import-in-the-middle's hooks (as `register.ts` installs them) wrap
  * `@ai-sdk/provider-utils`, so the ESM bundle's named import is the wrapped one.
  */
-import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { scenarioHeaders, type Scenario } from '@llm-prism/simulator';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MAJOR_STREAM_TIMINGS, now, weatherAndTime } from '../test/contract.ts';
-import { TIMING, createWireHarness, durationMs, endMs, finishedCalls, sleep, startMs, treeOf, type Harness } from '../test/harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { clientSpans, MAJOR_STREAM_TIMINGS, now, useWireHarness, weatherAndTime } from '../test/contract.ts';
+import { TIMING, durationMs, endMs, sleep, startMs, treeOf } from '../test/harness.ts';
 import { expectFaithful, recordFidelity, uniquePrompt } from '../test/sdk-majors-harness.ts';
 import { AI_MAJORS, loadAi, type Any, type LoadedAi } from '../test/ai-sdk-harness.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  h = await createWireHarness();
-});
-afterAll(async () => {
-  await h.close();
-  context.disable();
-});
-beforeEach(() => h.exporter.reset());
+const h = useWireHarness();
 
 const S = MAJOR_STREAM_TIMINGS;
 const LATE_READ_MS = 800;
 
-/** Every call span, once `count` ended (and a moment more for a stray one to show). */
-async function calls(count: number): Promise<ReadableSpan[]> {
-  await finishedCalls(h.exporter, count);
-  await sleep(100);
-  const all = h.exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
-  expect(all.map((s) => s.name)).toHaveLength(count);
-  return all.sort((a, b) => startMs(a) - startMs(b));
-}
+const calls = (count: number): Promise<ReadableSpan[]> => clientSpans(h.exporter, count);
 
 /** Streamed: call ⊃ llm.ttft ⊃ llm.queue and llm.decode within ±10 % / ±30 ms, ended before the application read. */
 function expectFaithfulCall(call: ReadableSpan, name: string, started: number, pullStart: number, label: string, what: string): void {

@@ -17,16 +17,11 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatMessages, STREAM_TIMINGS, useHarness } from '../test/contract.ts';
 import { durationMs, endMs, finishedCalls, scenario, startMs, TIMING, treeOf } from '../test/harness.ts';
+import { expectFaithful } from '../test/sdk-majors-harness.ts';
 
 const h = useHarness({ wireCalls: true });
 const messages = chatMessages();
 const T = STREAM_TIMINGS; // 200 ms queue, 300 ms prefill, 20 chunks 20 ms apart
-
-/** Within ±10 % or ±30 ms, whichever is looser. */
-function near(actual: number, expected: number, label: string): void {
-  const tolerance = Math.max(expected * 0.1, 30);
-  expect(Math.abs(actual - expected), `${label}: ${actual.toFixed(1)} ms vs ${expected.toFixed(1)} ms (±${tolerance.toFixed(0)})`).toBeLessThanOrEqual(tolerance);
-}
 
 /** A proxy: CONNECT tunnels (what undici's `ProxyAgent` and Node's env proxy use) and absolute-form forwarding. */
 async function startProxy(): Promise<{ url: string; connects: number; forwards: number; close(): Promise<void> }> {
@@ -94,9 +89,9 @@ function expectCall(span: ReadableSpan, id: string, waitedMs = 0): void {
   expect(a).toMatchObject({ 'llm.attempts': 1, 'llm.retries': 0, 'llm.outcome': 'success', 'gen_ai.response.id': id });
   const t = treeOf(h.exporter, span);
   expect(t.all.map((s) => s.name).sort()).toEqual(['chat gpt-4o', 'llm.decode', 'llm.queue', 'llm.ttft']);
-  near(durationMs(t.queue!), T.queueMs + waitedMs, 'queue');
-  near(startMs(t.decode!) - endMs(t.queue!), T.prefillMs, 'prefill');
-  near(durationMs(t.decode!), (T.chunks - 1) * T.chunkIntervalMs, 'decode');
+  expectFaithful(durationMs(t.queue!), T.queueMs + waitedMs, 'queue');
+  expectFaithful(startMs(t.decode!) - endMs(t.queue!), T.prefillMs, 'prefill');
+  expectFaithful(durationMs(t.decode!), (T.chunks - 1) * T.chunkIntervalMs, 'decode');
 }
 
 describe('through a CONNECT proxy', () => {
@@ -186,9 +181,9 @@ process.stdout.write(JSON.stringify({ ids: [...ids], spans }));
       expect(call.attributes).toMatchObject({ 'llm.attempts': 1, 'llm.retries': 0, 'llm.outcome': 'success', 'gen_ai.response.id': ids[0] });
       const ms = (t: [number, number]) => t[0] * 1000 + t[1] / 1e6;
       const phase = (name: string) => spans.find((s) => s.name === name)!;
-      near(ms(phase('llm.queue').duration), T.queueMs, 'queue');
-      near(ms(phase('llm.decode').start) - ms(phase('llm.queue').end), T.prefillMs, 'prefill');
-      near(ms(phase('llm.decode').duration), (T.chunks - 1) * T.chunkIntervalMs, 'decode');
+      expectFaithful(ms(phase('llm.queue').duration), T.queueMs, 'queue');
+      expectFaithful(ms(phase('llm.decode').start) - ms(phase('llm.queue').end), T.prefillMs, 'prefill');
+      expectFaithful(ms(phase('llm.decode').duration), (T.chunks - 1) * T.chunkIntervalMs, 'decode');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,12 +5,12 @@
  * phases that ended before the first pause stay exact. A raw server in this file streams with known
  * delays and records when it sent what (same process, same clock): that is the truth.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type OpenAIType from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useHarness } from '../test/contract.ts';
+import { describe, expect, it } from 'vitest';
+import { now, patchedOpenAI, useHarness, useRawServer } from '../test/contract.ts';
+import { expectFaithful } from '../test/sdk-majors-harness.ts';
 import { durationMs, endMs, finishedCalls, sleep, TIMING, treeOf, type CallTree } from '../test/harness.ts';
 
 // Wire recognition on: the node:http client below is no SDK.
@@ -44,42 +44,29 @@ interface Truth {
   bytes: number;
 }
 const truths = new Map<string, Truth>();
-const now = (): number => performance.timeOrigin + performance.now();
 
-let server: Server;
-let base = '';
-beforeAll(async () => {
-  server = createServer({ noDelay: true }, (req, res) => {
-    req.resume();
-    req.on('end', async () => {
-      // …big…: 20 pieces (~200 KiB), …small…: 3 pieces (~30 KiB).
-      const pieces = /big/.test(req.url ?? '') ? 20 : 3;
-      await sleep(QUEUE_MS);
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.flushHeaders();
-      const truth: Truth = { headers: now(), first: 0, last: 0, bytes: 0 };
-      await sleep(PREFILL_MS);
-      for (let i = 0; i < pieces; i++) {
-        if (i > 0) await sleep(PIECE_GAP_MS);
-        const p = piece(i);
-        res.write(p);
-        truth.bytes += p.length;
-        if (i === 0) truth.first = now();
-        truth.last = now();
-      }
-      res.end(tail(pieces));
-      truths.set(req.url ?? '', truth);
-    });
+const raw = useRawServer((req, res) => {
+  req.resume();
+  req.on('end', async () => {
+    // …big…: 20 pieces (~200 KiB), …small…: 3 pieces (~30 KiB).
+    const pieces = /big/.test(req.url ?? '') ? 20 : 3;
+    await sleep(QUEUE_MS);
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders();
+    const truth: Truth = { headers: now(), first: 0, last: 0, bytes: 0 };
+    await sleep(PREFILL_MS);
+    for (let i = 0; i < pieces; i++) {
+      if (i > 0) await sleep(PIECE_GAP_MS);
+      const p = piece(i);
+      res.write(p);
+      truth.bytes += p.length;
+      if (i === 0) truth.first = now();
+      truth.last = now();
+    }
+    res.end(tail(pieces));
+    truths.set(req.url ?? '', truth);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise((resolve) => server.close(resolve)));
-
-/** Within ±10 % or ±30 ms of the truth. */
-function expectClose(actual: number, truth: number, label: string): void {
-  expect(Math.abs(actual - truth), `${label}: ${actual.toFixed(1)} vs truth ${truth.toFixed(1)} ms`).toBeLessThanOrEqual(Math.max(truth * 0.1, 30));
-}
 
 async function onlyTree(): Promise<CallTree> {
   const [call] = await finishedCalls(h.exporter, 1, 8000);
@@ -89,8 +76,8 @@ async function onlyTree(): Promise<CallTree> {
 /** Queue and TTFT ended before any pause: exact, whatever the reader did. */
 function expectExactUntilFirstOutput(t: CallTree, truth: Truth): void {
   const start = endMs(t.call) - durationMs(t.call);
-  expectClose(endMs(t.queue!) - start, truth.headers - start, 'queue');
-  expectClose(endMs(t.ttft!) - start, truth.first - start, 'ttft');
+  expectFaithful(endMs(t.queue!) - start, truth.headers - start, 'queue');
+  expectFaithful(endMs(t.ttft!) - start, truth.first - start, 'ttft');
   expect(t.ttft!.attributes['llm.read_paced']).toBeUndefined();
 }
 
@@ -117,13 +104,12 @@ function expectUnpaced(t: CallTree, truth: Truth): void {
   expect(a['llm.stream.backpressure']).toBeUndefined();
   expect(a['llm.stream.backpressure_ms']).toBeUndefined();
   expect(t.decode!.attributes['llm.read_paced']).toBeUndefined();
-  expectClose(a['llm.decode_ms'] as number, truth.last - truth.first, 'decode');
+  expectFaithful(a['llm.decode_ms'] as number, truth.last - truth.first, 'decode');
 }
 
 describe('undici (the patched openai SDK on fetch), application reads 2.5 s late', () => {
   function client(prefix: string): OpenAIType {
-    const OpenAI = h.client.constructor as typeof OpenAIType;
-    return new OpenAI({ baseURL: `${base}${prefix}`, apiKey: 'test-key', maxRetries: 0 });
+    return patchedOpenAI(h, `${raw.base}${prefix}`, 0);
   }
 
   async function lateRead(prefix: string): Promise<{ text: string; tree: CallTree; truth: Truth }> {
@@ -151,7 +137,7 @@ describe('undici (the patched openai SDK on fetch), application reads 2.5 s late
 describe('node:http (a plain http.request recognised on the wire), read 2.5 s late', () => {
   function post(path: string): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = httpRequest(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer test-key' } }, resolve);
+      const req = httpRequest(`${raw.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer test-key' } }, resolve);
       req.on('error', reject);
       req.end(JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] }));
     });

@@ -3,17 +3,15 @@
  * trailer (which fetch tolerates), a chunked body cut off before its terminating chunk, and streams
  * the application drops unread, of any size; and nothing of an ended call stays reachable.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type OpenAIType from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CallRecorder } from './call-recorder.ts';
-import { useHarness } from '../test/contract.ts';
+import { patchedOpenAI, useHarness, useRawServer } from '../test/contract.ts';
 import { finishedCalls, scenario, sleep } from '../test/harness.ts';
 
 // A real collection, without restarting the worker with --expose-gc (as cache/tracker.memory.test.ts).
@@ -72,23 +70,13 @@ const routes: Record<string, (res: import('node:http').ServerResponse) => void> 
   },
 };
 
-let server: Server;
-let base = '';
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => (routes[req.url ?? ''] ?? ((r) => r.writeHead(404).end()))(res));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const raw = useRawServer((req, res) => {
+  req.resume();
+  req.on('end', () => (routes[req.url ?? ''] ?? ((r) => r.writeHead(404).end()))(res));
 });
-afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-/** A patched client (the harness's CommonJS copy) against one route of the raw server. */
-function rawClient(prefix: string): OpenAIType {
-  const OpenAI = h.client.constructor as typeof OpenAIType;
-  return new OpenAI({ baseURL: `${base}${prefix}`, apiKey: 'test-key', maxRetries: 0 });
-}
+/** A patched client against one route of the raw server. */
+const rawClient = (prefix: string): OpenAIType => patchedOpenAI(h, `${raw.base}${prefix}`, 0);
 
 const messages = [{ role: 'user' as const, content: 'hi' }];
 

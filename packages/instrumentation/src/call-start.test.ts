@@ -8,16 +8,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useHarness } from '../test/contract.ts';
 import { TIMING, durationMs, finishedCalls, scenario, startMs, treeOf } from '../test/harness.ts';
+import { expectFaithful } from '../test/sdk-majors-harness.ts';
 
 const h = useHarness();
 const MiB = 1024 * 1024;
 const TIMINGS = { queueMs: 200, prefillMs: 300, chunks: 5, chunkIntervalMs: 20 };
-
-/** ±10 % or ±30 ms, whichever is larger. */
-function expectWithin(actual: number, expected: number, label: string): void {
-  const tolerance = Math.max(expected * 0.1, 30);
-  expect(Math.abs(actual - expected), `${label}: ${actual.toFixed(1)} ms vs ${expected} ms (±${tolerance})`).toBeLessThanOrEqual(tolerance);
-}
 
 describe('a big prompt starts its call span when the application calls', () => {
   // The process's first call pays the client's cold start (issue 12, item 5), not measured here.
@@ -38,8 +33,8 @@ describe('a big prompt starts its call span when the application calls', () => {
       const late = startMs(t.call) - calledAt;
       expect(late, `span start ${late.toFixed(2)} ms after the call`).toBeGreaterThanOrEqual(-0.5);
       expect(late, `span start ${late.toFixed(2)} ms after the call`).toBeLessThanOrEqual(5);
-      expectWithin(durationMs(t.queue!), TIMINGS.queueMs, 'queue');
-      expectWithin(durationMs(t.ttft!), TIMINGS.queueMs + TIMINGS.prefillMs, 'ttft');
+      expectFaithful(durationMs(t.queue!), TIMINGS.queueMs, 'queue');
+      expectFaithful(durationMs(t.ttft!), TIMINGS.queueMs + TIMINGS.prefillMs, 'ttft');
       // The classification still ran (lazily, after the response).
       expect(t.call.attributes['llm.cache.prefix_hash']).toMatch(/^[0-9a-f]{16}$/);
     });

@@ -7,41 +7,27 @@
  * `llm.queue`: `AsyncCaller.callWithRetries` runs in a call group (call-group.ts).
  */
 import { createRequire } from 'node:module';
-import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { scenarioHeaders, type Scenario } from '@llm-prism/simulator';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MAJOR_STREAM_TIMINGS, now, weatherAndTime } from '../test/contract.ts';
-import { TIMING, createWireHarness, durationMs, endMs, finishedCalls, sleep, startMs, treeOf, type Harness } from '../test/harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { clientSpans, MAJOR_STREAM_TIMINGS, now, useWireHarness, weatherAndTime } from '../test/contract.ts';
+import { TIMING, durationMs, endMs, sleep, startMs, treeOf } from '../test/harness.ts';
 import { expectFaithful, recordFidelity, uniquePrompt } from '../test/sdk-majors-harness.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Any = any;
 
-let h: Harness;
+const h = useWireHarness();
 let lc: { ChatOpenAI: Any; ChatAnthropic: Any };
-beforeAll(async () => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  h = await createWireHarness();
+beforeAll(() => {
   const require = createRequire(import.meta.url);
   lc = { ChatOpenAI: require('@langchain/openai').ChatOpenAI, ChatAnthropic: require('@langchain/anthropic').ChatAnthropic };
 });
-afterAll(async () => {
-  await h.close();
-  context.disable();
-});
-beforeEach(() => h.exporter.reset());
 
 const S = MAJOR_STREAM_TIMINGS;
 
-async function calls(count: number): Promise<ReadableSpan[]> {
-  await finishedCalls(h.exporter, count);
-  await sleep(100);
-  const all = h.exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
-  expect(all.map((s) => s.name)).toHaveLength(count);
-  return all.sort((a, b) => startMs(a) - startMs(b));
-}
+const calls = (count: number): Promise<ReadableSpan[]> => clientSpans(h.exporter, count);
 
 /**
  * The simulator numbers the attempts of one request by its body, but a Stainless SDK's

@@ -3,12 +3,10 @@
  * attributes rounded to the microsecond and exactly consistent with each other (issue 12, minor).
  * A raw `node:http` server sends the headers the simulator does not (`retry-after-ms`).
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Attributes } from '@opentelemetry/api';
 import type OpenAIType from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatMessages, useHarness } from '../test/contract.ts';
+import { describe, expect, it } from 'vitest';
+import { chatMessages, patchedOpenAI, useHarness, useRawServer } from '../test/contract.ts';
 import { TIMING, durationMs, finishedCalls, scenario, treeOf } from '../test/harness.ts';
 
 const h = useHarness();
@@ -29,36 +27,26 @@ const RATE_LIMITED: Record<string, Record<string, string>> = {
 };
 const seen = new Map<string, number>();
 
-let server: Server;
-let base = '';
-beforeAll(async () => {
-  server = createServer((req, res: ServerResponse) => {
-    req.resume();
-    req.on('end', () => {
-      const route = req.url ?? '';
-      const headers = RATE_LIMITED[route];
-      if (!headers) return void res.writeHead(404).end();
-      const n = (seen.get(route) ?? 0) + 1;
-      seen.set(route, n);
-      if (n === 1) {
-        res.writeHead(429, { 'content-type': 'application/json', ...headers });
-        res.end(JSON.stringify({ error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } }));
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(SSE);
-    });
+const raw = useRawServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    const route = req.url ?? '';
+    const headers = RATE_LIMITED[route];
+    if (!headers) return void res.writeHead(404).end();
+    const n = (seen.get(route) ?? 0) + 1;
+    seen.set(route, n);
+    if (n === 1) {
+      res.writeHead(429, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify({ error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(SSE);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-/** A patched client (the harness's CommonJS copy) against one route of the raw server. */
-function rawClient(prefix: string): OpenAIType {
-  const OpenAI = h.client.constructor as typeof OpenAIType;
-  return new OpenAI({ baseURL: `${base}${prefix}`, apiKey: 'test-key', maxRetries: 2 });
-}
+/** A patched client against one route of the raw server. */
+const rawClient = (prefix: string): OpenAIType => patchedOpenAI(h, `${raw.base}${prefix}`, 2);
 
 async function rateLimitedCall(prefix: string): Promise<{ events: Attributes[]; queueMs: number; text: string }> {
   let text = '';

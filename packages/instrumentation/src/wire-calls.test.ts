@@ -7,27 +7,17 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { SCENARIO_HEADER, type Scenario } from '@llm-prism/simulator';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TIMING, createWireHarness, durationMs, endMs, finishedCalls, sleep, startMs, treeOf, type CallTree, type Harness } from '../test/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useWireHarness, now } from '../test/contract.ts';
+import { TIMING, durationMs, endMs, finishedCalls, sleep, startMs, treeOf, type CallTree } from '../test/harness.ts';
 import { expectFaithful, recordFidelity, type InjectedTimings } from '../test/sdk-majors-harness.ts';
 import { withLlmContext } from './context.ts';
 import type { LlmRequestHookInfo, LlmResponseHookInfo } from './types.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  h = await createWireHarness();
-});
-afterAll(async () => {
-  await h.close();
-  context.disable();
-});
-beforeEach(() => h.exporter.reset());
+const h = useWireHarness();
 
-const now = (): number => performance.timeOrigin + performance.now();
 const T: InjectedTimings = { queueMs: 200, prefillMs: 300, chunks: 10, chunkIntervalMs: 30 };
 /** How long the application waits before it reads the body: the whole answer has arrived by then. */
 const LATE_READ_MS = 800;

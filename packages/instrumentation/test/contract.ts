@@ -6,9 +6,13 @@
  * Where a check is about timing, the tolerance is the caller's: `expectFaithful` (±10 % / ±30 ms,
  * the SDK-major contract, the default) or `expectNear` (harness.ts, the provider tests).
  */
-import { SpanStatusCode } from '@opentelemetry/api';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace';
 import { scenarioHeaders, type RequestLogEntry, type Scenario, type SimulatorOptions } from '@llm-prism/simulator';
+import type OpenAIType from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { LlmPrismInstrumentationConfig } from '../src/types.ts';
@@ -30,6 +34,47 @@ export function useHarness(config?: LlmPrismInstrumentationConfig, simulatorOpti
   afterAll(() => h.close());
   beforeEach(() => h.exporter.reset());
   return h;
+}
+
+/**
+ * useHarness with calls recognised on the wire (`wireCalls: true`) and an AsyncLocalStorage context
+ * manager, so a call span's parent is the context active where the client made its request.
+ */
+export function useWireHarness(config?: LlmPrismInstrumentationConfig): Harness {
+  beforeAll(() => void context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()));
+  afterAll(() => void context.disable());
+  return useHarness({ wireCalls: true, ...config });
+}
+
+/** The CLIENT (call) spans once `count` ended, and no more a moment later, by start time. */
+export async function clientSpans(exporter: InMemorySpanExporter, count: number): Promise<ReadableSpan[]> {
+  await finishedCalls(exporter, count);
+  await sleep(100);
+  const all = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
+  expect(all.map((s) => s.name)).toHaveLength(count);
+  return all.sort((a, b) => startMs(a) - startMs(b));
+}
+
+/**
+ * A raw `node:http` server of the test file (the truth is in its handler), listening on loopback
+ * before the file's tests and closed after them; `base` is its URL once listening.
+ */
+export function useRawServer(handler: RequestListener): { readonly base: string } {
+  let server: Server;
+  const raw = { base: '' };
+  beforeAll(async () => {
+    server = createServer({ noDelay: true }, handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    raw.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))));
+  return raw;
+}
+
+/** A client of the harness's patched `openai` (its CommonJS copy) at another base URL. */
+export function patchedOpenAI(h: Harness, baseURL: string, maxRetries: number): OpenAIType {
+  const OpenAI = h.client.constructor as typeof OpenAIType;
+  return new OpenAI({ baseURL, apiKey: 'test-key', maxRetries });
 }
 
 /** Now, on the spans' time base (epoch milliseconds). */

@@ -36,7 +36,7 @@ export interface Harness {
 
 /**
  * `simulatorOptions` go to `startSimulator` (e.g. its prompt-cache model's TTL and minimum).
- * Wire recognition is off unless asked for (createWireHarness): it would make the unpatched ESM
+ * Wire recognition is off unless asked for (`wireCalls: true`, contract.ts's useWireHarness): it would make the unpatched ESM
  * clients — the tests' "uninstrumented" references — produce call spans too.
  */
 export async function createHarness(config: LlmPrismInstrumentationConfig = {}, simulatorOptions: SimulatorOptions = {}): Promise<Harness> {
@@ -159,9 +159,4 @@ export function expectStreamedTree(exporter: InMemorySpanExporter, call: Readabl
   expectNear(durationMs(t.decode!), (e.chunks - 1) * e.chunkIntervalMs, 'decode');
   expect(endMs(t.call)).toBeLessThan(e.pullStart);
   return t;
-}
-
-/** A harness whose instrumentation recognises LLM calls on the wire (`wireCalls: true`). */
-export function createWireHarness(config: LlmPrismInstrumentationConfig = {}, simulatorOptions: SimulatorOptions = {}): Promise<Harness> {
-  return createHarness({ wireCalls: true, ...config }, simulatorOptions);
 }

@@ -3,12 +3,11 @@
  * http-tap.test.ts: node:http): a local server with the answers the taps must read, a call
  * listener that records what each attempt saw, and the checks both transports must pass.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { AttemptListener, CallListener, SseEvent } from '../src/internal-types.ts';
 import { acquireWireTap } from '../src/wire-tap.ts';
+import { useRawServer } from './contract.ts';
 import { sleep } from './harness.ts';
 
 /**
@@ -18,47 +17,40 @@ import { sleep } from './harness.ts';
  * destroyed; anything else a gzip-compressed JSON body with a rate-limit header.
  */
 export function useTapServer(): { url(path: string): string } {
-  let server: Server;
   let releaseWireTap: () => void;
-  let base: string;
-  beforeAll(async () => {
+  beforeAll(() => {
     releaseWireTap = acquireWireTap();
-    server = createServer({ noDelay: true }, async (req, res) => {
-      if (req.url === '/sse') {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        for (let i = 0; i < 3; i++) {
-          res.write(`data: {"n":${i}}\n\n`);
-          await sleep(100);
-        }
-        res.end();
-      } else if (req.url === '/sse-gzip') {
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' });
-        res.end(gzipSync('event: a\ndata: 1\n\nevent: b\ndata: 2\n\n'));
-      } else if (req.url === '/slow') {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        for (let i = 0; i < 50 && !res.destroyed; i++) {
-          res.write(`data: {"n":${i}}\n\n`);
-          await sleep(20);
-        }
-        res.end();
-      } else if (req.url === '/drop') {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.write('data: {"n":0}\n\n');
-        await sleep(30);
-        res.socket?.destroy();
-      } else {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'x-ratelimit-limit-requests': '10' });
-        res.end(gzipSync(JSON.stringify({ ok: true })));
+  });
+  afterAll(() => releaseWireTap());
+  const raw = useRawServer(async (req, res) => {
+    if (req.url === '/sse') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (let i = 0; i < 3; i++) {
+        res.write(`data: {"n":${i}}\n\n`);
+        await sleep(100);
       }
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      res.end();
+    } else if (req.url === '/sse-gzip') {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' });
+      res.end(gzipSync('event: a\ndata: 1\n\nevent: b\ndata: 2\n\n'));
+    } else if (req.url === '/slow') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (let i = 0; i < 50 && !res.destroyed; i++) {
+        res.write(`data: {"n":${i}}\n\n`);
+        await sleep(20);
+      }
+      res.end();
+    } else if (req.url === '/drop') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"n":0}\n\n');
+      await sleep(30);
+      res.socket?.destroy();
+    } else {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'x-ratelimit-limit-requests': '10' });
+      res.end(gzipSync(JSON.stringify({ ok: true })));
+    }
   });
-  afterAll(async () => {
-    releaseWireTap();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return { url: (path) => `${base}${path}` };
+  return { url: (path) => `${raw.base}${path}` };
 }
 
 /** What the tap reported of one attempt. */
