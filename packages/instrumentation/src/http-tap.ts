@@ -26,6 +26,7 @@ import { diag } from '@opentelemetry/api';
 import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
 import type { CallListener, RequestTarget } from './internal-types.ts';
 import { headerMap, ResponseReader } from './response-reader.ts';
+import { safely as safelyOnChannel, type ChannelSubscription } from './tap-channel.ts';
 import { callOfRequest, MAX_PARSED_BODY, startFromBody, startFromResponse, wireCandidate, type WireCandidate } from './wire-calls.ts';
 
 interface HttpMessage {
@@ -209,20 +210,8 @@ function observe(request: ClientRequest, response: IncomingMessage, reader: Resp
   define('_destroy', observedDestroy);
 }
 
-/** Runs a diagnostics_channel callback so that no failure of ours reaches the request. */
-function safely(handler: (message: HttpMessage, at: number) => void) {
-  return (message: unknown) => {
-    const at = performance.now();
-    try {
-      handler(message as HttpMessage, at);
-    } catch (err) {
-      diag.debug('llm-prism: node:http tap callback failed', err);
-    }
-  };
-}
-
-/** A diagnostics_channel subscription: the channel's name and the listener the tap subscribes to it. */
-export type ChannelSubscription = readonly [name: string, onMessage: (message: unknown) => void];
+/** The node:http tap's listeners: arrival time first, failures of ours never reach the request. */
+const safely = (handler: (message: HttpMessage, at: number) => void) => safelyOnChannel('node:http tap', handler);
 
 /** node:http's client events and the tap's listeners, subscribed by the wire tap (wire-tap.ts). */
 export const HTTP_TAP_SUBSCRIPTIONS: readonly ChannelSubscription[] = [

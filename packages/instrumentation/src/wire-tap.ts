@@ -11,9 +11,9 @@
  * them and judges the request at `bodySent`, or by the answer when the body was not seen.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { diag } from '@opentelemetry/api';
 import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
-import { HTTP_TAP_SUBSCRIPTIONS, type ChannelSubscription } from './http-tap.ts';
+import { HTTP_TAP_SUBSCRIPTIONS } from './http-tap.ts';
+import { safely as safelyOnChannel, type ChannelSubscription } from './tap-channel.ts';
 import type { CallListener, RequestTarget } from './internal-types.ts';
 import { headerMap, ResponseReader } from './response-reader.ts';
 import { callOfRequest, registerWireCallStarter, startFromBody, startFromResponse, MAX_PARSED_BODY, wireCandidate, type WireCallStarter, type WireCandidate } from './wire-calls.ts';
@@ -49,17 +49,8 @@ interface Pending {
 }
 const pending = new WeakMap<object, Pending>();
 
-/** Runs a diagnostics_channel callback so that no failure of ours reaches the request. */
-function safely(handler: (message: UndiciMessage, at: number) => void) {
-  return (message: unknown) => {
-    const at = performance.now();
-    try {
-      handler(message as UndiciMessage, at);
-    } catch (err) {
-      diag.debug('llm-prism: wire tap callback failed', err);
-    }
-  };
-}
+/** The undici tap's listeners: arrival time first, failures of ours never reach the request. */
+const safely = (handler: (message: UndiciMessage, at: number) => void) => safelyOnChannel('wire tap', handler);
 
 /**
  * Node 22 bundles undici 6, which has no `bodyChunkReceived` (nor `bodyChunkSent`) channel: there
