@@ -27,7 +27,7 @@ import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
 import type { CallListener, RequestTarget } from './internal-types.ts';
 import { headerMap, ResponseReader } from './response-reader.ts';
 import { safely as safelyOnChannel, type ChannelSubscription } from './tap-channel.ts';
-import { callOfRequest, MAX_PARSED_BODY, startFromBody, startFromResponse, wireCandidate, type WireCandidate } from './wire-calls.ts';
+import { MAX_PARSED_BODY, ownerOfRequest, startFromBody, startFromResponse, type WireCandidate } from './wire-calls.ts';
 
 interface HttpMessage {
   request: ClientRequest;
@@ -157,14 +157,10 @@ function observeBody(request: ClientRequest, candidate: WireCandidate): void {
 function bind(request: ClientRequest, at: number): void {
   if (readers.has(request) || pending.has(request) || tunnelMethod(request.method)) return;
   const { url, header } = targetOf(request);
-  const call = callOfRequest(request.method, url, header);
-  if (call) {
-    readers.set(request, new ResponseReader(trackedAttempt(call, at, { url, header })));
-    return;
-  }
+  const owner = ownerOfRequest(request.method, url, header, at);
+  if (owner?.call) readers.set(request, new ResponseReader(trackedAttempt(owner.call, at, { url, header })));
   // Outside any SDK call: an LLM call of its own when its route and body say so (wire-calls.ts).
-  const candidate = wireCandidate(request.method, url, header, at);
-  if (candidate) observeBody(request, candidate);
+  else if (owner?.candidate) observeBody(request, owner.candidate);
 }
 
 /** Wraps `push` and `_destroy` of one response so the reader sees its body as it arrives. */

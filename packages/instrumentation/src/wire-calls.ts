@@ -70,37 +70,35 @@ export function registerWireCallStarter(starter: WireCallStarter): () => void {
   };
 }
 
-/**
- * A candidate when the request is a POST to an LLM route, created outside any SDK call's scope,
- * with tracing not suppressed and an instance recognising wire calls; else undefined. Call it
- * synchronously where the request is created (the async context is the application's).
- */
-export function wireCandidate(method: string | undefined, url: URL | undefined, header: RequestTarget['header'], at: number): WireCandidate | undefined {
-  const starter = starters[0];
-  if (!starter || !url || callScope.getStore() !== undefined) return undefined;
-  const route = wireRoute(method, url.pathname);
-  if (!route) return undefined;
-  const parentContext = context.active();
-  if (parentContext.getValue(SUPPRESS_TRACING_KEY) === true) return undefined;
-  return { route, target: { url, header }, startTime: at, parentContext, app: currentLlmContext(), group: callGroup.getStore(), starter };
-}
+/** What a request created now is to the instrumentation (see ownerOfRequest). */
+export type RequestOwner = { call: CallListener; candidate?: undefined } | { call?: undefined; candidate: WireCandidate } | undefined;
 
 /**
- * The call a request created now belongs to: the SDK call it carries the request of (call-scope.ts:
- * the call in scope, or the running SDK call a queued request was sent for), else the call of the
- * client's retry loop (call-group.ts) that failed and waits for this retry. Call it where the
- * request is created; a tunnel (`CONNECT`) belongs to no call.
+ * Where a request created now belongs, its route looked up once. First the call it is an attempt
+ * of: the SDK call it carries the request of (call-scope.ts: the call in scope, or the running SDK
+ * call a queued request was sent for), else the call of the client's retry loop (call-group.ts)
+ * that failed and waits for this retry. Otherwise, outside every SDK call's scope, a wire-call
+ * candidate: a POST to an LLM route with tracing not suppressed and an instance recognising wire
+ * calls. Call it synchronously where the request is created (the async context is the
+ * application's); a tunnel (`CONNECT`) belongs to nothing.
  */
-export function callOfRequest(method: string | undefined, url: URL | undefined, header?: RequestTarget['header']): CallListener | undefined {
+export function ownerOfRequest(method: string | undefined, url: URL | undefined, header: RequestTarget['header'], at: number): RequestOwner {
   if (tunnelMethod(method)) return undefined;
   const route = url ? wireRoute(method, url.pathname) : undefined;
   const sdkCall = sdkCallOfRequest(route !== undefined, header);
-  if (sdkCall) return sdkCall;
+  if (sdkCall) return { call: sdkCall };
+  const starter = starters[0];
+  // Only an LLM request is a retry or a wire call (not, say, a span export made meanwhile).
+  if (!starter || !url || !route) return undefined;
+  const parentContext = context.active();
+  if (parentContext.getValue(SUPPRESS_TRACING_KEY) === true) return undefined;
   const group = callGroup.getStore();
-  // Only an LLM request retries (not, say, a span export made meanwhile under suppressed tracing).
-  if (!group || starters.length === 0 || !route) return undefined;
-  if (context.active().getValue(SUPPRESS_TRACING_KEY) === true) return undefined;
-  return group.retrying();
+  if (group) {
+    const retried = group.retrying();
+    if (retried) return { call: retried };
+  }
+  if (callScope.getStore() !== undefined) return undefined;
+  return { candidate: { route, target: { url, header }, startTime: at, parentContext, app: currentLlmContext(), group, starter } };
 }
 
 /** A JSON object body, or undefined (not JSON, not an object, too large to parse). */

@@ -16,7 +16,7 @@ import { HTTP_TAP_SUBSCRIPTIONS } from './http-tap.ts';
 import { safely as safelyOnChannel, type ChannelSubscription } from './tap-channel.ts';
 import type { CallListener, RequestTarget } from './internal-types.ts';
 import { headerMap, ResponseReader } from './response-reader.ts';
-import { callOfRequest, registerWireCallStarter, startFromBody, startFromResponse, MAX_PARSED_BODY, wireCandidate, type WireCallStarter, type WireCandidate } from './wire-calls.ts';
+import { MAX_PARSED_BODY, ownerOfRequest, registerWireCallStarter, startFromBody, startFromResponse, type WireCallStarter, type WireCandidate } from './wire-calls.ts';
 
 export { callScope } from './call-scope.ts';
 
@@ -149,14 +149,13 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
       const { method } = request as UndiciRequest;
       if (tunnelMethod(method)) return; // a proxy's tunnel: its 200 is the proxy's, not the provider's
       const { url, header } = targetOf(request as UndiciRequest);
-      const call = callOfRequest(method, url, header);
-      if (call) {
-        readers.set(request, new ResponseReader(trackedAttempt(call, at, { url, header })));
+      const owner = ownerOfRequest(method, url, header, at);
+      if (!owner) return;
+      if (owner.call) {
+        readers.set(request, new ResponseReader(trackedAttempt(owner.call, at, { url, header })));
       } else {
         // Outside any SDK call: an LLM call of its own when its route and body say so (wire-calls.ts).
-        const candidate = wireCandidate(method, url, header, at);
-        if (!candidate) return;
-        pending.set(request, { candidate, sent: [], bytes: 0 });
+        pending.set(request, { candidate: owner.candidate, sent: [], bytes: 0 });
         if (!BODY_CHUNK_CHANNEL) tapOnBodySent(request);
       }
       // Every undici: the wrapper sees the chunks and whether they paused the socket (the channel
