@@ -6,7 +6,7 @@ import { tempDataDir } from './testing.ts';
 const cluster = schemaDdl({ database: 'otel', cluster: 'prism', retentionDays: 14 });
 const single = schemaDdl({ database: 'otel' });
 const created = (statements: string[]): string[] =>
-  statements.map((s) => /^CREATE (?:TABLE|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS (\S+)/.exec(s)?.[1] ?? s.slice(0, 40));
+  statements.map((s) => /^(?:CREATE (?:TABLE|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS|ALTER TABLE|DROP VIEW IF EXISTS) (\S+)/.exec(s)?.[1] ?? s.slice(0, 40));
 
 describe('cluster DDL', () => {
   test('every statement runs ON CLUSTER', () => {
@@ -31,7 +31,17 @@ describe('cluster DDL', () => {
       '`otel`.`llm_completion_minute_local`',
       '`otel`.`llm_completion_minute`',
       '`otel`.`llm_completion_minute_mv`',
+      // migration 4: a key column on the local table and the Distributed one, the view replaced
+      '`otel`.`llm_ttft_minute_local`',
+      '`otel`.`llm_ttft_minute`',
+      '`otel`.`llm_ttft_minute_mv2`',
+      '`otel`.`llm_ttft_minute_mv`',
+      '`otel`.`llm_completion_minute_local`',
+      '`otel`.`llm_completion_minute`',
+      '`otel`.`llm_completion_minute_mv2`',
+      '`otel`.`llm_completion_minute_mv`',
     ]);
+    expect(cluster.filter((s) => s.startsWith('ALTER TABLE')).map((s) => s.includes('MODIFY ORDER BY'))).toEqual([true, false, true, false]);
     const engines = cluster.map((s) => /ENGINE = (\w+\([^)]*\))/.exec(s)?.[1]).filter((e) => e !== undefined);
     expect(engines).toEqual([
       "ReplicatedReplacingMergeTree('/clickhouse/tables/{database}/{table}', '{replica}')",
@@ -53,6 +63,8 @@ describe('cluster DDL', () => {
     expect(views.map((v) => [/\nTO (\S+)/.exec(v)?.[1], /\nFROM (\S+)/.exec(v)?.[1]])).toEqual([
       ['`otel`.`otel_traces_trace_id_ts_local`', '`otel`.`otel_traces_local`'],
       ['`otel`.`llm_calls_local`', '`otel`.`otel_traces_local`'],
+      ['`otel`.`llm_ttft_minute_local`', '`otel`.`llm_calls_local`'],
+      ['`otel`.`llm_completion_minute_local`', '`otel`.`llm_calls_local`'],
       ['`otel`.`llm_ttft_minute_local`', '`otel`.`llm_calls_local`'],
       ['`otel`.`llm_completion_minute_local`', '`otel`.`llm_calls_local`'],
     ]);
@@ -104,7 +116,7 @@ describe('ClickHouse 26.7 (chDB) parses the cluster DDL', () => {
 
   test('the views compile with the old and the new analyzer (servers may run either)', async () => {
     const selects = single.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW')).map((s) => s.slice(s.indexOf('\nAS ') + 4));
-    expect(selects).toHaveLength(4);
+    expect(selects).toHaveLength(6);
     // chDB turns per-query settings into session SETs: end on the default (new analyzer).
     for (const enable_analyzer of [0, 1]) {
       for (const query of selects) {

@@ -89,3 +89,22 @@ export function materializedView(ctx: DdlContext, view: { name: string; to: stri
 TO ${localTable(ctx, view.to)}
 AS ${view.select}`;
 }
+
+/**
+ * Adds a column to a table and appends it to the sorting key (ClickHouse allows a new column in
+ * the key only in the ALTER that adds it; re-running with the column present changes nothing).
+ * On a cluster the Distributed table gets the column too.
+ */
+export function addKeyColumn(ctx: DdlContext, spec: { table: string; column: string; after: string; orderBy: string }): string[] {
+  const name = spec.column.split(' ')[0] as string;
+  const local = `ALTER TABLE ${localTable(ctx, spec.table)}${onCluster(ctx)}
+    ADD COLUMN IF NOT EXISTS ${spec.column} AFTER ${spec.after},
+    MODIFY ORDER BY (${spec.orderBy}, ${name})`;
+  if (ctx.cluster === undefined) return [local];
+  return [local, `ALTER TABLE ${qualified(ctx, spec.table)}${onCluster(ctx)}
+    ADD COLUMN IF NOT EXISTS ${spec.column} AFTER ${spec.after}`];
+}
+
+export function dropView(ctx: DdlContext, name: string): string {
+  return `DROP VIEW IF EXISTS ${qualified(ctx, name)}${onCluster(ctx)}`;
+}

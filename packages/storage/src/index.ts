@@ -18,4 +18,17 @@ export {
   latencyBucketSql,
 } from './slo-buckets.ts';
 export { type Migration, migrations, schemaDdl } from './migrations.ts';
+export {
+  ABORTED,
+  ABORTED_BEFORE_FIRST_CHUNK,
+  CACHE_ELIGIBLE,
+  CACHE_HIT,
+  CACHE_MISS,
+  CACHED_TOKEN_SHARE,
+  FAILED,
+  FAILED_OUTCOMES,
+  HIT_RATIO,
+  MISS_REASON,
+  SUCCEEDED,
+} from './call-metrics.ts';
 export { type DdlContext } from './ddl.ts';
