@@ -45,6 +45,7 @@ import {
   ATTR_LLM_STREAM_GAP_P50_MS,
   ATTR_LLM_STREAM_GAP_P95_MS,
   ATTR_LLM_TOOL_CALL_MS,
+  ATTR_LLM_TTFT_DEADLINE_EXCEEDED,
   ATTR_LLM_TTFT_MS,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
@@ -58,6 +59,7 @@ import { gaps, percentile, roundMs as round, secondsOf } from './stats.ts';
 import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, RequestTarget, SseEvent, Usage } from './internal-types.ts';
 import { serverOf } from './provider-name.ts';
 import type { GroupableCall } from './call-group.ts';
+import { TtftDeadline } from './ttft-deadline.ts';
 
 /** Computes `llm.cache.*` attributes once usage is known; times in epoch ms (see instrumentation.ts). */
 export type CacheAttributes = (usage: Usage, startedAt: number, endedAt: number) => Attributes;
@@ -85,6 +87,8 @@ export interface CallRecorderOptions {
   singleAttempt?: boolean;
   /** `gen_ai.provider.name` of a request, from its URL and headers (provider-name.ts); applied to the first attempt. */
   providerName?: (target: RequestTarget) => string;
+  /** ms after call start at which a call without output reports itself (ttft-deadline.ts); 0 or absent: never. */
+  ttftDeadlineMs?: number;
 }
 
 /** An answer with an error status, as the call's failure (`error.type` = the status). */
@@ -188,6 +192,8 @@ export class CallRecorder implements GroupableCall {
   /** Run when the call ends: the attempt listeners and their readers let go of the recorder. */
   #releases: Array<() => void> = [];
   readonly #initialAttributes: Attributes;
+  /** Armed until the first output or the end (ttft-deadline.ts). */
+  readonly #deadline: TtftDeadline | undefined;
 
   /**
    * What the call's async scope holds (`callScope`): the requests created in it are the call's
@@ -218,6 +224,20 @@ export class CallRecorder implements GroupableCall {
     const name = info.model ? `${info.operation} ${info.model}` : info.operation;
     this.#initialAttributes = attributes;
     this.span = opts.tracer.startSpan(name, { kind: SpanKind.CLIENT, startTime: epoch(this.#start), attributes }, opts.parentContext);
+    if (opts.ttftDeadlineMs) this.#deadline = this.#armDeadline(opts.ttftDeadlineMs);
+  }
+
+  /**
+   * Its own function: a closure over `this` created in the constructor would share the
+   * constructor's context with `scope`, which must not hold the recorder (see `scope`).
+   */
+  #armDeadline(ms: number): TtftDeadline {
+    return new TtftDeadline(ms, {
+      tracer: this.#opts.tracer,
+      callContext: trace.setSpan(this.#opts.parentContext, this.span),
+      start: this.#start,
+      attributes: () => this.#initialAttributes,
+    });
   }
 
   attempt(at: number, target?: RequestTarget): AttemptListener {
@@ -397,7 +417,10 @@ export class CallRecorder implements GroupableCall {
           break;
       }
     }
-    if (output) this.#outputTimes.push(at);
+    if (output) {
+      this.#outputTimes.push(at);
+      this.#deadline?.clear();
+    }
   }
 
   #outcome(failure: unknown): { outcome: Outcome; errorType?: string; message?: string } {
@@ -434,6 +457,7 @@ export class CallRecorder implements GroupableCall {
 
   /** Nothing is kept once the span has ended: the readers and the call's buffers let go. */
   #release(): void {
+    this.#deadline?.clear();
     abandonment.unregister(this);
     const releases = this.#releases;
     this.#releases = [];
@@ -551,6 +575,7 @@ export class CallRecorder implements GroupableCall {
 
     const { outcome, errorType, message } = this.#outcome(failure);
     attrs[ATTR_LLM_OUTCOME] = outcome;
+    if (this.#deadline?.reported) attrs[ATTR_LLM_TTFT_DEADLINE_EXCEEDED] = true;
     if (errorType !== undefined) {
       attrs[ATTR_ERROR_TYPE] = errorType;
       span.setStatus({ code: SpanStatusCode.ERROR, message });

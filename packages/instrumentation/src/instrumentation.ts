@@ -27,6 +27,7 @@ import type { LlmPrismInstrumentationConfig, LlmRequestHookInfo, LlmResponseHook
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 import type { WireCall } from './wire-calls.ts';
 import { acquireWireTap, callScope } from './wire-tap.ts';
+import { configuredDeadlineMs, deadlineFromEnv } from './ttft-deadline.ts';
 
 type SdkMethod = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -93,12 +94,15 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   readonly #captureFromEnv: boolean;
   /** `LLM_PRISM_WIRE_CALLS`, read once; `wireCalls` wins. */
   readonly #wireCallsFromEnv: boolean;
+  /** `LLM_PRISM_TTFT_DEADLINE_MS` (or the default), read once; `ttftDeadlineMs` wins. */
+  readonly #ttftDeadlineFromEnv: number;
 
   constructor(config: LlmPrismInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
     this.#cache = new CacheTracker({ ...config.promptCache, models: CACHE_MODELS });
     this.#captureFromEnv = captureFromEnv();
     this.#wireCallsFromEnv = wireCallsFromEnv();
+    this.#ttftDeadlineFromEnv = deadlineFromEnv();
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
@@ -389,6 +393,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       // In a client's retry loop the loop decides when a failure is final (call-group.ts).
       singleAttempt: wire && !spec.group,
       providerName: (target: RequestTarget) => providerName(spec.format, { ...target, azureClient: spec.azureClient }),
+      ttftDeadlineMs: configuredDeadlineMs(this.getConfig().ttftDeadlineMs, this.#ttftDeadlineFromEnv),
       captureContent,
       extraAttributes: { [ATTR_GEN_AI_CONVERSATION_ID]: app?.conversationId, [ATTR_LLM_ROUTE]: app?.route },
       cacheAttributes: this.#cacheClassifier(spec.format, spec.api, spec.params, info.model, app?.conversationId),

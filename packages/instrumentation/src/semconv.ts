@@ -94,6 +94,11 @@ export const SPAN_NAME_LLM_QUEUE = 'llm.queue' as const;
 export const SPAN_NAME_LLM_DECODE = 'llm.decode' as const;
 /** A streamed tool call; the span is named `llm.tool_call {gen_ai.tool.name}`. */
 export const SPAN_NAME_LLM_TOOL_CALL = 'llm.tool_call' as const;
+/**
+ * Call start → the moment the call was seen still without output at its TTFT deadline: exported
+ * then, while the call goes on (a hang report; ttft-deadline.ts).
+ */
+export const SPAN_NAME_LLM_TTFT_DEADLINE = 'llm.ttft_deadline' as const;
 /** One HTTP attempt, an event on `llm.queue`. */
 export const EVENT_LLM_HTTP_ATTEMPT = 'llm.http.attempt' as const;
 
@@ -126,6 +131,8 @@ export const ATTR_LLM_STREAM_BACKPRESSURE_START_MS = 'llm.stream.backpressure_st
 export const ATTR_LLM_STREAM_BACKPRESSURE_MS = 'llm.stream.backpressure_ms' as const;
 /** On `llm.ttft` / `llm.decode`: true when the phase ends after a pause, so it measures the application's reads. */
 export const ATTR_LLM_READ_PACED = 'llm.read_paced' as const;
+/** true when the call had no output at its TTFT deadline and its `llm.ttft_deadline` span was exported; absent otherwise. */
+export const ATTR_LLM_TTFT_DEADLINE_EXCEEDED = 'llm.ttft_deadline_exceeded' as const;
 /** See the `LLM_OUTCOME_VALUE_*` constants. */
 export const ATTR_LLM_OUTCOME = 'llm.outcome' as const;
 export const ATTR_LLM_ATTEMPTS = 'llm.attempts' as const;

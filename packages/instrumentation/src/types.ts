@@ -109,6 +109,17 @@ export interface LlmPrismInstrumentationConfig extends InstrumentationConfig {
    */
   wireCalls?: boolean;
   /**
+   * Hangs made visible while they hang: a call that has had no output (streamed: no first output
+   * chunk; not streamed: no answer) this many milliseconds after it started exports an
+   * `llm.ttft_deadline` span at once, which the SLO rollups count as a bad TTFT (and completion)
+   * event for every threshold below the wait (docs/slo.md, "Hangs"). Set it at least as large as
+   * the largest TTFT threshold of the SLOs that watch the service; `0` turns the reports off.
+   * Default: `LLM_PRISM_TTFT_DEADLINE_MS` as read when the instrumentation is constructed, else
+   * 60 000 (one minute). A value given here wins over the environment; an unusable one (negative,
+   * not a number, over 2^31 − 1) is reported through `diag` and the default is used.
+   */
+  ttftDeadlineMs?: number;
+  /**
    * Called with each call span right after it started, before the SDK sends the request. Failures
    * are caught and logged (`diag`); they never reach the application or the span.
    */

@@ -40,6 +40,9 @@ describe('cluster DDL', () => {
       '`otel`.`llm_completion_minute`',
       '`otel`.`llm_completion_minute_mv2`',
       '`otel`.`llm_completion_minute_mv`',
+      // migration 5: the views of llm.ttft_deadline spans
+      '`otel`.`llm_ttft_minute_deadline_mv`',
+      '`otel`.`llm_completion_minute_deadline_mv`',
     ]);
     expect(cluster.filter((s) => s.startsWith('ALTER TABLE')).map((s) => s.includes('MODIFY ORDER BY'))).toEqual([true, false, true, false]);
     const engines = cluster.map((s) => /ENGINE = (\w+\([^)]*\))/.exec(s)?.[1]).filter((e) => e !== undefined);
@@ -67,6 +70,8 @@ describe('cluster DDL', () => {
       ['`otel`.`llm_completion_minute_local`', '`otel`.`llm_calls_local`'],
       ['`otel`.`llm_ttft_minute_local`', '`otel`.`llm_calls_local`'],
       ['`otel`.`llm_completion_minute_local`', '`otel`.`llm_calls_local`'],
+      ['`otel`.`llm_ttft_minute_local`', '`otel`.`otel_traces_local`'],
+      ['`otel`.`llm_completion_minute_local`', '`otel`.`otel_traces_local`'],
     ]);
   });
 
@@ -116,7 +121,7 @@ describe('ClickHouse 26.7 (chDB) parses the cluster DDL', () => {
 
   test('the views compile with the old and the new analyzer (servers may run either)', async () => {
     const selects = single.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW')).map((s) => s.slice(s.indexOf('\nAS ') + 4));
-    expect(selects).toHaveLength(6);
+    expect(selects).toHaveLength(8);
     // chDB turns per-query settings into session SETs: end on the default (new analyzer).
     for (const enable_analyzer of [0, 1]) {
       for (const query of selects) {

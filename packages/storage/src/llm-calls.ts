@@ -9,13 +9,18 @@ export const TRUNCATED_FINISH_REASONS = ['length', 'max_tokens', 'model_context_
 export const FILTERED_FINISH_REASONS = ['content_filter', 'safety', 'recitation', 'blocklist', 'prohibited_content', 'spii', 'image_safety'];
 export const REFUSED_FINISH_REASONS = ['refusal'];
 
-const attr = (key: string): string => `SpanAttributes['${key}']`;
+/** A span attribute of an otel_traces row, as text ('' when absent). */
+export const spanAttribute = (key: string): string => `SpanAttributes['${key}']`;
+const attr = spanAttribute;
 /** Collector numbers arrive as decimal text; absent or unparsable → NULL. */
 const float = (key: string): string => `toFloat64OrNull(${attr(key)})`;
 const firstSet = (...keys: string[]): string => `coalesce(${keys.map(float).join(', ')})`;
 const text = (key: string, fallback?: string): string =>
   fallback === undefined ? attr(key) : `if(${attr(key)} != '', ${attr(key)}, ${attr(fallback)})`;
 const sqlList = (values: string[]): string => `[${values.map((v) => `'${v}'`).join(', ')}]`;
+
+/** The span's provider: `gen_ai.provider.name`, or the older `gen_ai.system`. */
+export const SPAN_PROVIDER = text('gen_ai.provider.name', 'gen_ai.system');
 
 /** Collector array attributes are JSON text (`["stop"]`); a plain string is one reason. */
 const finishReasons = `if(startsWith(${attr('gen_ai.response.finish_reasons')}, '['),
@@ -95,7 +100,7 @@ SELECT
     SpanId,
     ServiceName,
     ${attr('llm.route')} AS Route,
-    ${text('gen_ai.provider.name', 'gen_ai.system')} AS Provider,
+    ${SPAN_PROVIDER} AS Provider,
     ${attr('gen_ai.operation.name')} AS Operation,
     ${attr('gen_ai.request.model')} AS RequestModel,
     ${attr('gen_ai.response.model')} AS ResponseModel,

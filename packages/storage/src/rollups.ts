@@ -4,7 +4,8 @@
 import { ABORTED, ABORTED_BEFORE_FIRST_CHUNK, SUCCEEDED } from './call-metrics.ts';
 import { addKeyColumn, type DdlContext, dropView, localTable, materializedView, table } from './ddl.ts';
 import { ttlClause } from './retention.ts';
-import { LLM_CALLS, LLM_COMPLETION_MINUTE, LLM_TTFT_MINUTE } from './tables.ts';
+import { SPAN_PROVIDER, spanAttribute } from './llm-calls.ts';
+import { LLM_CALLS, LLM_COMPLETION_MINUTE, LLM_TTFT_MINUTE, OTEL_TRACES } from './tables.ts';
 import { latencyBucketSql } from './slo-buckets.ts';
 
 const dimensions = `
@@ -116,5 +117,59 @@ FROM ${localTable(ctx, LLM_CALLS)}
 GROUP BY Minute, ServiceName, Route, Model, Provider, Good, DurationBucketMs, Aborted`,
     }),
     dropView(ctx, `${LLM_COMPLETION_MINUTE}_mv`),
+  ];
+}
+
+/** The instrumentation's report of a call still without output at its TTFT deadline (docs/conventions.md). */
+export const TTFT_DEADLINE_SPAN = 'llm.ttft_deadline';
+
+/**
+ * The dimensions of an `llm.ttft_deadline` span, as the call's own row gets them: it starts when
+ * the call started and carries the call's provider, request model and route; its duration is how
+ * long the call had waited without output.
+ */
+const deadlineDimensions = `toStartOfMinute(Timestamp) AS Minute,
+    ServiceName,
+    ${spanAttribute('llm.route')} AS Route,
+    ${spanAttribute('gen_ai.request.model')} AS Model,
+    ${SPAN_PROVIDER} AS Provider`;
+
+/**
+ * Migration 5: hangs count while they hang. An `llm.ttft_deadline` span (exported by the
+ * instrumentation when a call has had no output for its deadline, before the call ends) goes into
+ * both rollups as a wait without output, exactly like an abort: `Abandoned = 1` / `Aborted = 1`
+ * with the bucket of the wait, so it is a bad event for every threshold below the wait and no event
+ * otherwise. It is stored under the call's identity (`TraceId || ParentSpanId`, the call span's
+ * `TraceId || SpanId`), so once the call ends and its own row arrives, `uniqExactMerge` counts the
+ * call once — good only if its own row is good, which a wait past the threshold rules out.
+ */
+export function rollupDeadlineDdl(ctx: DdlContext): string[] {
+  const wait = latencyBucketSql('Duration / 1e6');
+  return [
+    materializedView(ctx, {
+      name: `${LLM_TTFT_MINUTE}_deadline_mv`,
+      to: LLM_TTFT_MINUTE,
+      select: `SELECT
+    ${deadlineDimensions},
+    ${wait} AS TtftBucketMs,
+    toUInt8(1) AS Abandoned,
+    uniqExactState(TraceId || ParentSpanId) AS Calls
+FROM ${localTable(ctx, OTEL_TRACES)}
+WHERE SpanName = '${TTFT_DEADLINE_SPAN}' AND ${spanAttribute('gen_ai.request.stream')} = 'true'
+GROUP BY Minute, ServiceName, Route, Model, Provider, TtftBucketMs, Abandoned`,
+    }),
+    materializedView(ctx, {
+      name: `${LLM_COMPLETION_MINUTE}_deadline_mv`,
+      to: LLM_COMPLETION_MINUTE,
+      select: `SELECT
+    ${deadlineDimensions},
+    toUInt8(0) AS Good,
+    ${wait} AS DurationBucketMs,
+    toUInt8(1) AS Aborted,
+    uniqExactState(TraceId || ParentSpanId) AS Calls
+FROM ${localTable(ctx, OTEL_TRACES)}
+WHERE SpanName = '${TTFT_DEADLINE_SPAN}'
+GROUP BY Minute, ServiceName, Route, Model, Provider, Good, DurationBucketMs, Aborted`,
+    }),
   ];
 }

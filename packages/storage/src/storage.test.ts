@@ -110,8 +110,10 @@ describe('migrations', () => {
       { name: 'llm_calls', engine: 'ReplacingMergeTree' },
       { name: 'llm_calls_mv', engine: 'MaterializedView' },
       { name: 'llm_completion_minute', engine: 'AggregatingMergeTree' },
+      { name: 'llm_completion_minute_deadline_mv', engine: 'MaterializedView' },
       { name: 'llm_completion_minute_mv2', engine: 'MaterializedView' },
       { name: 'llm_ttft_minute', engine: 'AggregatingMergeTree' },
+      { name: 'llm_ttft_minute_deadline_mv', engine: 'MaterializedView' },
       { name: 'llm_ttft_minute_mv2', engine: 'MaterializedView' },
       { name: 'otel_traces', engine: 'MergeTree' },
       { name: 'otel_traces_trace_id_ts', engine: 'MergeTree' },
@@ -435,6 +437,90 @@ describe('SLO rollups', () => {
       (await rows<{ good: string; total: string }>(query, { threshold })).map((r) => [Number(r.good), Number(r.total)]);
     expect(await counts(1000)).toEqual([[3, 9]]); // the 5 s and 12 s aborts are bad, the 400 ms one is no event
     expect(await counts(10_000)).toEqual([[4, 8]]); // only the 12 s abort
+  });
+});
+
+describe('hangs: llm.ttft_deadline reports (migration 5)', () => {
+  const hourLater = 2 * 60 * 60_000; // 14:00 UTC, a minute of its own
+  /** A call of service `hang` started at 14:00 + n ms. */
+  const hungCall = (n: number, ttftMs: number | null, durationMs: number, outcome: string, streamed = true): OtelTraceRow => ({
+    ...call(n, ttftMs, durationMs, outcome, streamed),
+    Timestamp: at(hourLater + n),
+    TraceId: hex(7000 + n, 32),
+    SpanId: hex(7000 + n, 16),
+    ServiceName: 'hang',
+  });
+  /** What the instrumentation exports when the call had no output `waitedMs` after it started (docs/conventions.md). */
+  const deadlineReport = (c: OtelTraceRow, waitedMs: number): OtelTraceRow =>
+    otelTraceRow({
+      Timestamp: c.Timestamp,
+      TraceId: c.TraceId,
+      SpanId: `${c.SpanId.slice(0, 12)}dead`,
+      ParentSpanId: c.SpanId,
+      SpanName: 'llm.ttft_deadline',
+      SpanKind: 'Internal',
+      ServiceName: c.ServiceName,
+      ScopeName: '@llm-prism/instrumentation',
+      Duration: String(waitedMs * 1e6),
+      SpanAttributes: {
+        'gen_ai.provider.name': c.SpanAttributes['gen_ai.provider.name']!,
+        'gen_ai.request.model': c.SpanAttributes['gen_ai.request.model']!,
+        'gen_ai.request.stream': c.SpanAttributes['gen_ai.request.stream']!,
+        'llm.route': c.SpanAttributes['llm.route']!,
+      },
+    });
+
+  const hung = hungCall(1, 90_000, 95_000, 'success'); // first chunk after 90 s
+  const hungAborted = hungCall(2, null, 200_000, 'aborted'); // the user gave up after 200 s
+  const hungPlain = hungCall(3, null, 70_000, 'success', false); // not streamed: completion only
+  const fast = hungCall(4, 400, 2_000, 'success'); // no report: output before the deadline
+  const reports = [deadlineReport(hung, 60_004.5), deadlineReport(hungAborted, 60_000.2), deadlineReport(hungPlain, 60_001)];
+
+  /** good / total over service `hang` for a threshold, the SLI conditions of docs/clickhouse.md. */
+  async function sli(kind: 'ttft' | 'completion', threshold: number): Promise<number[]> {
+    const query =
+      kind === 'ttft'
+        ? `SELECT uniqExactMergeIf(Calls, Abandoned = 0 AND TtftBucketMs <= {threshold:UInt32}) AS good,
+              uniqExactMergeIf(Calls, Abandoned = 0 OR TtftBucketMs > {threshold:UInt32}) AS total
+            FROM otel.llm_ttft_minute WHERE ServiceName = 'hang' AND Minute = '2026-11-23 14:00:00'`
+        : `SELECT uniqExactMergeIf(Calls, Good = 1 AND DurationBucketMs <= {threshold:UInt32}) AS good,
+              uniqExactMergeIf(Calls, Aborted = 0 OR DurationBucketMs > {threshold:UInt32}) AS total
+            FROM otel.llm_completion_minute WHERE ServiceName = 'hang' AND Minute = '2026-11-23 14:00:00'`;
+    const [row] = await rows<{ good: string; total: string }>(query, { threshold });
+    return [Number(row!.good), Number(row!.total)];
+  }
+
+  test('while the calls hang, the reports alone are bad events in the minute the calls started, for thresholds below the wait', async () => {
+    await storage.insertSpans([...reports, fast]);
+    await storage.insertSpans([reports[0]!]); // delivered twice
+    const buckets = await rows<{ Minute: string; Model: string; Route: string; Provider: string; TtftBucketMs: number; Abandoned: number; calls: string }>(
+      `SELECT Minute, Model, Route, Provider, TtftBucketMs, Abandoned, uniqExactMerge(Calls) AS calls FROM otel.llm_ttft_minute
+       WHERE ServiceName = 'hang' GROUP BY ALL ORDER BY TtftBucketMs`,
+    );
+    // The call's own dimensions; the wait's bucket (60 004.5 ms and 60 000.2 ms → 61 000).
+    expect(buckets.map((b) => [b.Minute, b.Model, b.Route, b.Provider, b.TtftBucketMs, b.Abandoned, Number(b.calls)])).toEqual([
+      ['2026-11-23 14:00:00', 'gpt-4o', '/api/checkout', 'openai', 400, 0, 1],
+      ['2026-11-23 14:00:00', 'gpt-4o', '/api/checkout', 'openai', 61_000, 1, 2],
+    ]);
+    expect(await sli('ttft', 1_500)).toEqual([1, 3]); // the two streamed hangs are bad
+    expect(await sli('ttft', 61_000)).toEqual([1, 1]); // waited less than the threshold: no event yet
+    expect(await sli('completion', 20_000)).toEqual([1, 4]); // all three hangs, streamed or not
+    expect(await sli('completion', 120_000)).toEqual([1, 1]);
+  });
+
+  test('once the calls end, each counts once, judged by its own span', async () => {
+    await storage.insertSpans([hung, hungAborted, hungPlain]);
+    expect(await sli('ttft', 1_500)).toEqual([1, 3]);
+    expect(await sli('ttft', 61_000)).toEqual([1, 3]); // TTFT 90 s and a 200 s abandon: bad past 61 s
+    expect(await sli('ttft', 100_000)).toEqual([2, 3]); // the 90 s first chunk is good now
+    expect(await sli('ttft', 300_000)).toEqual([2, 2]); // the 200 s abandon: no event
+    expect(await sli('completion', 20_000)).toEqual([1, 4]);
+    expect(await sli('completion', 100_000)).toEqual([3, 4]); // 95 s and 70 s successes are good, the abort bad
+    const [all] = await rows<{ ttft: string; completion: string }>(
+      `SELECT (SELECT uniqExactMerge(Calls) FROM otel.llm_ttft_minute WHERE ServiceName = 'hang') AS ttft,
+              (SELECT uniqExactMerge(Calls) FROM otel.llm_completion_minute WHERE ServiceName = 'hang') AS completion`,
+    );
+    expect([Number(all!.ttft), Number(all!.completion)]).toEqual([3, 4]);
   });
 });
 
