@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateFiles, loadSloConfig } from '@llm-prism/grafana';
+import { DEFAULT_TTFT_DEADLINE_MS, generateFiles, loadSloConfig } from '@llm-prism/grafana';
+import { DEFAULT_TTFT_DEADLINE_MS as INSTRUMENTATION_DEADLINE_MS } from '@llm-prism/instrumentation';
 
 const run = promisify(execFile);
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -23,10 +24,24 @@ afterAll(async () => {
 describe('llm-prism slo generate', () => {
   it('writes every dashboard, provisioning and alert file for the config', async () => {
     const out = join(dir, 'grafana');
-    const { stdout } = await run(process.execPath, [BIN, 'slo', 'generate', '--config', join(ROOT, 'packages/demo/llm-prism.slo.yaml'), '--out', out], { timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'slo', 'generate', '--config', join(ROOT, 'packages/demo/llm-prism.slo.yaml'), '--out', out], { timeout: 30_000 });
     const expected = generateFiles(await loadSloConfig(join(ROOT, 'packages/demo/llm-prism.slo.yaml')));
     expect(stdout).toContain(`${expected.size} files`);
+    expect(stderr).toBe('');
     for (const [path, content] of expected) expect(await readFile(join(out, path), 'utf8')).toBe(content);
+  });
+
+  it('warns about a TTFT threshold above the instrumentation\'s default TTFT deadline (hangs would count only once they end)', async () => {
+    expect(DEFAULT_TTFT_DEADLINE_MS).toBe(INSTRUMENTATION_DEADLINE_MS);
+    const slow = join(dir, 'slow.slo.yaml');
+    await writeFile(
+      slow,
+      'window: 28d\nslos:\n  - service: chat\n    ttft: { thresholdMs: 60000, objective: 0.95 }\n    completion: { thresholdMs: 200000, objective: 0.99 }\n  - service: reasoner\n    ttft: { thresholdMs: 90000, objective: 0.9 }\n    completion: { thresholdMs: 200000, objective: 0.99 }\n',
+    );
+    const { stderr } = await run(process.execPath, [BIN, 'slo', 'generate', '--config', slow, '--out', join(dir, 'slow')], { timeout: 30_000 });
+    expect(stderr).toBe(
+      "warning: slos[1].ttft.thresholdMs: 90000 ms is above the instrumentation's default TTFT deadline (60000 ms), so a hang counts in this SLO only once it ends; set LLM_PRISM_TTFT_DEADLINE_MS (or ttftDeadlineMs) to at least 90000 in reasoner\n",
+    );
   });
 
   it('exits non-zero naming the bad field of an invalid config', async () => {

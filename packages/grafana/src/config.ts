@@ -45,6 +45,28 @@ export class SloConfigError extends Error {
 
 export const WINDOW_SECONDS: Record<SloConfig['window'], number> = { '28d': 28 * 86_400, '30d': 30 * 86_400 };
 
+/**
+ * The instrumentation's default TTFT deadline (its `DEFAULT_TTFT_DEADLINE_MS`; docs/conventions.md,
+ * "Hangs"): a call without output by then is reported while it hangs, as a bad event for every
+ * threshold below its wait.
+ */
+export const DEFAULT_TTFT_DEADLINE_MS = 60_000;
+
+/**
+ * One line per SLO whose TTFT threshold lies above the TTFT deadline: a hang reported at the
+ * deadline is no event for it, so its hangs count only once they end — unless the services it
+ * watches set a deadline at least as large.
+ */
+export function ttftDeadlineWarnings(config: SloConfig, deadlineMs = DEFAULT_TTFT_DEADLINE_MS): string[] {
+  return config.slos.flatMap((slo, i) =>
+    slo.ttft.thresholdMs > deadlineMs
+      ? [
+          `slos[${i}].ttft.thresholdMs: ${slo.ttft.thresholdMs} ms is above the instrumentation's default TTFT deadline (${deadlineMs} ms), so a hang counts in this SLO only once it ends; set LLM_PRISM_TTFT_DEADLINE_MS (or ttftDeadlineMs) to at least ${slo.ttft.thresholdMs} in ${slo.service}`,
+        ]
+      : [],
+  );
+}
+
 type Issues = string[];
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -9,9 +9,11 @@ export {
   type ClickHouseQuery,
 } from './clickhouse-query.ts';
 export {
+  DEFAULT_TTFT_DEADLINE_MS,
   loadSloConfig,
   parseSloConfig,
   SloConfigError,
+  ttftDeadlineWarnings,
   validateSloConfig,
   WINDOW_SECONDS,
   type Objective,

@@ -11,3 +11,4 @@ export type {
   PromptCacheOptions,
 } from './types.ts';
 export * from './semconv.ts';
+export { DEFAULT_TTFT_DEADLINE_MS } from './ttft-deadline.ts';

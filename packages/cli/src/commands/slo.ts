@@ -1,7 +1,7 @@
 // `llm-prism slo generate`: SLO config → Grafana dashboards, datasource/dashboard provisioning and
 // burn-rate alert rules. Only files change; stored data are never touched (thresholds apply at query time).
 import { Command } from 'commander';
-import { loadSloConfig, SloConfigError, writeGenerated } from '@llm-prism/grafana';
+import { loadSloConfig, SloConfigError, ttftDeadlineWarnings, writeGenerated } from '@llm-prism/grafana';
 
 export function registerSlo(program: Command): void {
   const slo = new Command('slo').description('SLOs as code: TTFT and completion SLOs, dashboards and alert rules');
@@ -19,6 +19,7 @@ export function registerSlo(program: Command): void {
       const written = await writeGenerated(config, opts.out);
       console.log(`${written.length} files from ${opts.config} (${config.slos.length} SLOs, ${config.window} window):`);
       for (const path of written) console.log(`  ${path}`);
+      for (const warning of ttftDeadlineWarnings(config)) console.error(`warning: ${warning}`);
     });
   program.addCommand(slo);
 }
