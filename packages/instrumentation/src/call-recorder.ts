@@ -224,20 +224,10 @@ export class CallRecorder implements GroupableCall {
     const name = info.model ? `${info.operation} ${info.model}` : info.operation;
     this.#initialAttributes = attributes;
     this.span = opts.tracer.startSpan(name, { kind: SpanKind.CLIENT, startTime: epoch(this.#start), attributes }, opts.parentContext);
-    if (opts.ttftDeadlineMs) this.#deadline = this.#armDeadline(opts.ttftDeadlineMs);
-  }
-
-  /**
-   * Its own function: a closure over `this` created in the constructor would share the
-   * constructor's context with `scope`, which must not hold the recorder (see `scope`).
-   */
-  #armDeadline(ms: number): TtftDeadline {
-    return new TtftDeadline(ms, {
-      tracer: this.#opts.tracer,
-      callContext: trace.setSpan(this.#opts.parentContext, this.span),
-      start: this.#start,
-      attributes: () => this.#initialAttributes,
-    });
+    // No closure over `this`: the timer must not hold the recorder, nor make `scope` hold it.
+    if (opts.ttftDeadlineMs) {
+      this.#deadline = new TtftDeadline(opts.ttftDeadlineMs, { tracer: opts.tracer, callContext: trace.setSpan(opts.parentContext, this.span), start: this.#start, attributes });
+    }
   }
 
   attempt(at: number, target?: RequestTarget): AttemptListener {

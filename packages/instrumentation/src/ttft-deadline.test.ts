@@ -166,7 +166,7 @@ describe('the timer', () => {
     const script = `
 import { context, trace } from '@opentelemetry/api';
 import { TtftDeadline } from './src/ttft-deadline.ts';
-new TtftDeadline(60_000, { tracer: trace.getTracer('t'), callContext: context.active(), start: performance.now(), attributes: () => ({}) });
+new TtftDeadline(60_000, { tracer: trace.getTracer('t'), callContext: context.active(), start: performance.now(), attributes: {} });
 `;
     const started = performance.now();
     await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
@@ -183,7 +183,7 @@ new TtftDeadline(60_000, { tracer: trace.getTracer('t'), callContext: context.ac
         throw new Error('tracer broken');
       },
     } as unknown as Tracer;
-    const deadline = new TtftDeadline(20, { tracer, callContext: context.active(), start: performance.now(), attributes: () => ({}) });
+    const deadline = new TtftDeadline(20, { tracer, callContext: context.active(), start: performance.now(), attributes: {} });
     const logged: unknown[][] = [];
     diag.setLogger({ error() {}, warn() {}, info() {}, verbose() {}, debug: (...args: unknown[]) => logged.push(args) }, DiagLogLevel.ALL);
     try {

@@ -17,13 +17,13 @@ import { ATTR_GEN_AI_PROVIDER_NAME, ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_REQUE
 export const DEFAULT_TTFT_DEADLINE_MS = 60_000;
 
 /** Environment variable for the deadline in ms (`0` turns the reports off); the config option wins. */
-export const TTFT_DEADLINE_ENV = 'LLM_PRISM_TTFT_DEADLINE_MS';
+const TTFT_DEADLINE_ENV = 'LLM_PRISM_TTFT_DEADLINE_MS';
 
 /** Node's timers take at most 2^31 − 1 ms. */
 const MAX_DEADLINE_MS = 2_147_483_647;
 
 /** The deadline in ms if `value` is one (0: off), else undefined. */
-export function validDeadlineMs(value: unknown): number | undefined {
+function validDeadlineMs(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_DEADLINE_MS ? value : undefined;
 }
 
@@ -65,8 +65,8 @@ export interface DeadlineCall {
   callContext: Context;
   /** Call start (`performance.now()` time): the deadline counts from there. */
   start: number;
-  /** The call span's attributes as they are now (provider, model, stream, route). */
-  attributes: () => Attributes;
+  /** The call span's attributes, as the recorder keeps them up to date (the provider, from the first request). */
+  attributes: Attributes;
 }
 
 /** One call's deadline: armed at call start, cleared by its first output or its end. */
@@ -106,7 +106,7 @@ export class TtftDeadline {
     if (performance.now() < this.#due) return this.#arm();
     const call = this.#call;
     try {
-      const all = call.attributes();
+      const all = call.attributes;
       const attributes: Attributes = {};
       for (const key of REPORTED) if (all[key] !== undefined) attributes[key] = all[key];
       // Ends now, not at start + deadline: how long the call had waited when it was seen without
