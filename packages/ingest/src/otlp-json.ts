@@ -110,8 +110,10 @@ function integer(value: unknown, field: string, signed: boolean, reason: RejectR
   const want = signed ? 'an int64' : 'a uint64';
   let digits: string | undefined;
   if (typeof value === 'number') {
-    // An unsafe integer here was written with an exponent or a fraction: its digits are lost.
-    if (!Number.isSafeInteger(value)) throw invalid(field, value, `${want} (write it as decimal digits)`, reason);
+    if (!Number.isInteger(value)) throw invalid(field, value, want, reason);
+    // Plain digits beyond 2^53 arrive as text (see parse): this one was written with an exponent
+    // and may have lost digits. (Exponents are fine below 2^53, as protobuf's JSON mapping allows.)
+    if (!Number.isSafeInteger(value)) throw new InvalidValue(reason, `${field} ${value} is not exact: write 64-bit integers beyond 2^53 as plain digits`);
     digits = String(value);
   } else if (typeof value === 'string' && INTEGER_SOURCE.test(value)) {
     digits = value;
