@@ -61,13 +61,14 @@ function parse(text: string): unknown {
   );
 }
 
+const toSnakeCase = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const snakeCase = new Map<string, string>();
 
 /** A field by its lowerCamelCase or snake_case name; null reads as absent, as in protobuf JSON. */
 function get(object: JsonObject, key: string): unknown {
   if (Object.hasOwn(object, key) && object[key] !== null) return object[key];
   let snake = snakeCase.get(key);
-  if (snake === undefined) snakeCase.set(key, (snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)));
+  if (snake === undefined) snakeCase.set(key, (snake = toSnakeCase(key)));
   return Object.hasOwn(object, snake) && object[snake] !== null ? object[snake] : undefined;
 }
 
@@ -160,10 +161,9 @@ function enumValue(value: unknown, field: string, names: readonly string[]): num
 }
 
 // AnyValue's oneof, by either spelling.
-const VALUE_FIELDS: Record<string, keyof OtlpAnyValue> = {};
+const VALUE_FIELDS = new Map<string, keyof OtlpAnyValue>();
 for (const key of ['stringValue', 'boolValue', 'intValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue'] as const) {
-  VALUE_FIELDS[key] = key;
-  VALUE_FIELDS[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = key;
+  VALUE_FIELDS.set(key, key).set(toSnakeCase(key), key);
 }
 
 /** `where` owns the attribute ('span', 'resource', 'event 0', …); `key` is the attribute's, at any depth. */
@@ -173,7 +173,7 @@ function anyValue(value: unknown, where: string, key: string, depth: number): Ot
   const o = object(value, field);
   let found: keyof OtlpAnyValue | undefined;
   for (const name of Object.keys(o)) {
-    const which = VALUE_FIELDS[name];
+    const which = VALUE_FIELDS.get(name);
     if (which === undefined || o[name] === null) continue;
     if (found !== undefined && found !== which) throw new InvalidValue('invalid_value', `${field} sets both ${found} and ${which}`);
     found = which;

@@ -173,6 +173,7 @@ describe('a span whose values are not valid OTLP or do not fit the schema is ref
     ['double attribute not a number', JSON_ONLY, attribute({ doubleValue: 'abc' }), 'invalid_value', 'span attribute "n" double_value "abc" is not a double'],
     ['bool attribute as text', JSON_ONLY, attribute({ boolValue: 'true' }), 'invalid_value', 'span attribute "n" bool_value "true" is not true or false'],
     ['bytes attribute not base64', JSON_ONLY, attribute({ bytesValue: '!!' }), 'invalid_value', 'span attribute "n" bytes_value "!!" is not base64'],
+    ['an unknown field named like an Object method, and a bad value', JSON_ONLY, attribute({ toString: 1, constructor: 2, boolValue: 1 }), 'invalid_value', 'span attribute "n" bool_value 1 is not true or false'],
     ['two values in one AnyValue', JSON_ONLY, attribute({ stringValue: 'a', intValue: '1' }), 'invalid_value', 'span attribute "n" sets both stringValue and intValue'],
     ['int nested in a map, not a number', JSON_ONLY, attribute({ kvlistValue: { values: [{ key: 'k', value: { intValue: 'x' } }] } }), 'invalid_value', 'span attribute "n" int_value "x" is not an int64'],
     ['event attribute not a number', JSON_ONLY, (s) => (s.events[0]!.attributes = [{ key: 'a', value: { intValue: 'x' } }]), 'invalid_value', 'event 0 attribute "a" int_value "x" is not an int64'],
