@@ -60,7 +60,7 @@ function grpcCode(status: number): number {
 }
 
 /** Rejected spans named one by one in `partial_success.error_message`, at most. */
-export const NAMED_REJECTIONS = 20;
+const NAMED_REJECTIONS = 20;
 
 function rejectionMessage(rejections: Rejection[]): string {
   const named = rejections.slice(0, NAMED_REJECTIONS).map((r) => r.message);
