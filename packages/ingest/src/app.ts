@@ -9,14 +9,15 @@ import type { GroupCommit } from './group-commit.ts';
 import { HttpError } from './http-error.ts';
 import type { IngestMetrics } from './metrics.ts';
 import {
-  decodeJsonRequest,
   decodeProtobufRequest,
   encodeExportResponse,
   encodeStatus,
   MalformedPayloadError,
   type OtlpEncoding,
 } from './otlp-codec.ts';
-import { otlpToRows } from './otlp-to-rows.ts';
+import { decodeJsonRequest } from './otlp-json.ts';
+import { otlpToRows, type Rejection } from './otlp-to-rows.ts';
+import { MAX_DAYS_PER_REQUEST, partitionGroups } from './partition-groups.ts';
 
 export interface IngestAppOptions extends BodyLimits {
   commit: GroupCommit;
@@ -51,10 +52,20 @@ function errorResponse(c: Context, status: ContentfulStatusCode, message: string
 
 function grpcCode(status: number): number {
   if (status === 400 || status === 413 || status === 415) return 3; // INVALID_ARGUMENT
+  if (status === 405) return 12; // UNIMPLEMENTED
   if (status === 401) return 16; // UNAUTHENTICATED
   if (status === 429) return 8; // RESOURCE_EXHAUSTED
   if (status === 503) return 14; // UNAVAILABLE
   return 13; // INTERNAL
+}
+
+/** Rejected spans named one by one in `partial_success.error_message`, at most. */
+const NAMED_REJECTIONS = 20;
+
+function rejectionMessage(rejections: Rejection[]): string {
+  const named = rejections.slice(0, NAMED_REJECTIONS).map((r) => r.message);
+  const more = rejections.length - named.length;
+  return `${rejections.length} span(s) rejected: ${named.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
 }
 
 export function createIngestApp(options: IngestAppOptions): Hono {
@@ -122,11 +133,19 @@ export function createIngestApp(options: IngestAppOptions): Hono {
       throw err;
     }
     const { rows, rejections } = otlpToRows(request);
+    const { days, groups } = partitionGroups(rows);
+    if (days > MAX_DAYS_PER_REQUEST) {
+      throw new HttpError(
+        400,
+        `spans of this request start on ${days} different days (UTC); at most ${MAX_DAYS_PER_REQUEST} per request: send them in smaller requests`,
+      );
+    }
     metrics.spansReceived.inc(rows.length + rejections.length);
     for (const r of rejections) metrics.spansRejected.inc({ reason: r.reason });
 
     try {
-      await commit.submit(rows);
+      // One insert per group of days, in turn (see partition-groups.ts); usually a single group.
+      for (const group of groups) await commit.submit(group);
     } catch (err) {
       if (err instanceof HttpError) {
         metrics.spansRejected.inc({ reason: err.status === 429 ? 'queue_full' : 'storage_unavailable' }, rows.length);
@@ -135,18 +154,15 @@ export function createIngestApp(options: IngestAppOptions): Hono {
     }
     metrics.spansStored.inc(rows.length);
 
-    const partial =
-      rejections.length > 0
-        ? {
-            rejectedSpans: rejections.length,
-            errorMessage: `${rejections.length} span(s) rejected: ${rejections
-              .slice(0, 3)
-              .map((r) => r.message)
-              .join('; ')}${rejections.length > 3 ? '; …' : ''}`,
-          }
-        : undefined;
+    const partial = rejections.length > 0 ? { rejectedSpans: rejections.length, errorMessage: rejectionMessage(rejections) } : undefined;
     const payload = encodeExportResponse(encoding, partial) as Uint8Array<ArrayBuffer> | string;
     return c.body(payload, 200, { 'content-type': CONTENT_TYPES[encoding] });
+  });
+  // As the Collector: any other method on the export path is 405, not 404.
+  app.all('/v1/traces', (c) => {
+    const response = errorResponse(c, 405, `${c.req.method} method not allowed on /v1/traces: send POST`);
+    response.headers.set('allow', 'POST');
+    return response;
   });
 
   return app;
