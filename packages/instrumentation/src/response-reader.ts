@@ -5,7 +5,7 @@
 import zlib from 'node:zlib';
 import { diag } from '@opentelemetry/api';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
-import { BulkSkimmer, withoutBulk } from './bulk.ts';
+import { BulkSkimmer, SseBulkFilter, withoutBulk } from './bulk.ts';
 import type { AttemptListener } from './internal-types.ts';
 
 /** Non-streamed bodies larger than this are not decoded (usage would be lost, nothing else). */
@@ -96,7 +96,7 @@ export class ResponseReader {
   #sse: EventSourceParser | undefined;
   #decoder = new TextDecoder();
   /** Drops the bulk no attribute needs from the bytes before they are decoded (bulk.ts). */
-  #skimmer: BulkSkimmer | undefined;
+  #skimmer: BulkSkimmer | SseBulkFilter | undefined;
   #decompressor: Decompressor | undefined;
   #encoding: string | undefined;
   #buffered: Buffer[] | undefined;
@@ -119,7 +119,7 @@ export class ResponseReader {
       this.#sse = createParser({
         onEvent: (e) => this.listener.sseEvent({ event: e.event, data: e.data }, this.#arrival),
       });
-      this.#skimmer = new BulkSkimmer((bytes) => this.#sse?.feed(this.#decoder.decode(bytes, { stream: true })));
+      this.#skimmer = new SseBulkFilter((bytes) => this.#sse?.feed(this.#decoder.decode(bytes, { stream: true })));
       this.#decompressor = createDecompressor(this.#encoding);
       // Decompressed output is attributed to the arrival of the latest compressed bytes.
       this.#decompressor?.on('data', (data: Buffer) => this.#guard(() => this.#feedSse(data)));
@@ -202,7 +202,7 @@ export class ResponseReader {
     this.listener = RELEASED;
   }
 
-  /** SSE bytes go to the parser through the skimmer: the bulk is never copied or decoded. */
+  /** SSE bytes go to the parser through the bulk filter: the bulk is never copied or decoded. */
   #feedSse(bytes: Buffer): void {
     this.#skimmer?.push(bytes);
   }
