@@ -125,26 +125,32 @@ export function createIngestApp(options: IngestAppOptions): Hono {
     metrics.spansReceived.inc(rows.length + rejections.length);
     for (const r of rejections) metrics.spansRejected.inc({ reason: r.reason });
 
+    let refused;
     try {
-      await commit.submit(rows);
+      ({ refused } = await commit.submit(rows));
     } catch (err) {
       if (err instanceof HttpError) {
         metrics.spansRejected.inc({ reason: err.status === 429 ? 'queue_full' : 'storage_unavailable' }, rows.length);
       }
       throw err;
     }
-    metrics.spansStored.inc(rows.length);
+    metrics.spansStored.inc(rows.length - refused.length);
+    // Spans ClickHouse refused for their data (group-commit.ts isolated them from the batch).
+    if (refused.length > 0) metrics.spansRejected.inc({ reason: 'storage_refused' }, refused.length);
+    const notStored = [
+      ...rejections.map((r) => r.message),
+      ...refused.map((r) => `span ${JSON.stringify(r.row.SpanName)}: storage refused it: ${r.reason}`),
+    ];
 
     const partial =
-      rejections.length > 0
+      notStored.length > 0
         ? {
-            rejectedSpans: rejections.length,
-            errorMessage: `${rejections.length} span(s) rejected: ${rejections
-              .slice(0, 3)
-              .map((r) => r.message)
-              .join('; ')}${rejections.length > 3 ? '; …' : ''}`,
+            rejectedSpans: notStored.length,
+            errorMessage: `${notStored.length} span(s) rejected: ${notStored.slice(0, 3).join('; ')}${notStored.length > 3 ? '; …' : ''}`,
           }
         : undefined;
+    // Nothing stored because storage refused it all: not worth retrying, so a 400, not a 200.
+    if (refused.length > 0 && refused.length === rows.length) throw new HttpError(400, partial!.errorMessage);
     const payload = encodeExportResponse(encoding, partial) as Uint8Array<ArrayBuffer> | string;
     return c.body(payload, 200, { 'content-type': CONTENT_TYPES[encoding] });
   });
