@@ -6,7 +6,7 @@ import { tempDataDir } from './testing.ts';
 const cluster = schemaDdl({ database: 'otel', cluster: 'prism', retentionDays: 14 });
 const single = schemaDdl({ database: 'otel' });
 const created = (statements: string[]): string[] =>
-  statements.map((s) => /^CREATE (?:TABLE|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS (\S+)/.exec(s)?.[1] ?? s.slice(0, 40));
+  statements.map((s) => /^(?:CREATE (?:TABLE|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS|ALTER TABLE) (\S+)/.exec(s)?.[1] ?? s.slice(0, 40));
 
 describe('cluster DDL', () => {
   test('every statement runs ON CLUSTER', () => {
@@ -31,6 +31,7 @@ describe('cluster DDL', () => {
       '`otel`.`llm_completion_minute_local`',
       '`otel`.`llm_completion_minute`',
       '`otel`.`llm_completion_minute_mv`',
+      '`otel`.`llm_calls_mv`', // migration 4: MODIFY QUERY
     ]);
     const engines = cluster.map((s) => /ENGINE = (\w+\([^)]*\))/.exec(s)?.[1]).filter((e) => e !== undefined);
     expect(engines).toEqual([
@@ -56,6 +57,8 @@ describe('cluster DDL', () => {
       ['`otel`.`llm_ttft_minute_local`', '`otel`.`llm_calls_local`'],
       ['`otel`.`llm_completion_minute_local`', '`otel`.`llm_calls_local`'],
     ]);
+    const modified = cluster.filter((s) => s.startsWith('ALTER TABLE'));
+    expect(modified.map((v) => /\nFROM (\S+)/.exec(v)?.[1])).toEqual(['`otel`.`otel_traces_local`']);
   });
 
   test('TTL sits on the local tables', () => {
@@ -103,8 +106,11 @@ describe('ClickHouse 26.7 (chDB) parses the cluster DDL', () => {
   });
 
   test('the views compile with the old and the new analyzer (servers may run either)', async () => {
-    const selects = single.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW')).map((s) => s.slice(s.indexOf('\nAS ') + 4));
-    expect(selects).toHaveLength(4);
+    const selects = [
+      ...single.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW')).map((s) => s.slice(s.indexOf('\nAS ') + 4)),
+      ...single.filter((s) => s.includes(' MODIFY QUERY ')).map((s) => s.slice(s.indexOf(' MODIFY QUERY ') + 14)),
+    ];
+    expect(selects).toHaveLength(5);
     // chDB turns per-query settings into session SETs: end on the default (new analyzer).
     for (const enable_analyzer of [0, 1]) {
       for (const query of selects) {
