@@ -1,7 +1,7 @@
 // Why an insert failed: because of the rows it carried (retrying them apart isolates the bad ones),
 // or because storage cannot take inserts now (everyone should back off). Errors from ClickHouse
 // (server over HTTP or embedded chDB) carry its error name in `type`; the names below were each
-// triggered against chDB 26.7 (group-commit.test.ts; figures in test/reliability/README.md).
+// triggered against chDB 26.7 by storage-error.test.ts.
 
 /**
  * Errors ClickHouse raises while parsing an INSERT's data, before anything is written: a failed
