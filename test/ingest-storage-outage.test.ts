@@ -1,6 +1,7 @@
 // Storage fails during export: otel_traces is detached in ClickHouse, so every insert fails for
 // real. Ingest answers 503 with Retry-After and acknowledges nothing; the official exporter
-// retries, and after the table is back every span is stored and counted once.
+// retries, and after the table is back every span is stored and counted once. A value storage
+// refuses is not an outage: only its spans are refused, and no one waits for Retry-After.
 import { SpanKind, type HrTime } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -142,5 +143,49 @@ describe('storage outage', () => {
       const n = await count(`SELECT uniqExactMerge(Calls) AS n FROM ${storage.database}.${table} WHERE ServiceName = {s:String}`, { s: service });
       expect(n).toBe(2);
     }
+  });
+
+  test('values storage refuses are not an outage: their spans are named, the rest stored, no 503 and no Retry-After window', async () => {
+    await new Promise((r) => setTimeout(r, 1100)); // let earlier Retry-After windows pass
+    const service = 'outage-not-data';
+    const far = (BigInt(Date.UTC(2300, 0, 1)) * 1_000_000n).toString();
+    const post = (body: object) =>
+      fetch(`${server.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const fine = [jsonSpan(), jsonSpan()];
+    const surrogate = jsonSpan({ name: 'cut \ud83d' });
+    const future = jsonSpan({ name: 'in 2300', startTimeUnixNano: far, endTimeUnixNano: far });
+    const before = await metric('llm_prism_ingest_spans_rejected_total{reason="storage_refused"}');
+
+    // Sent together, so that they share inserts: one request with a bad span, one all bad, one fine.
+    const [partial, refused, healthy] = await Promise.all([
+      post(jsonRequest([fine[0]!, surrogate, fine[1]!], service)),
+      post(jsonRequest([future], service)),
+      post(jsonRequest([jsonSpan()], service)),
+    ]);
+    expect(partial.status).toBe(200);
+    expect(await partial.json()).toEqual({
+      partialSuccess: {
+        rejectedSpans: '1',
+        errorMessage:
+          '1 span(s) rejected: span "cut \\ud83d": storage refused it: Cannot parse escape sequence: missing second part of surrogate pair (column SpanName) (CANNOT_PARSE_ESCAPE_SEQUENCE)',
+      },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('retry-after')).toBeNull();
+    const status = (await refused.json()) as { code: number; message: string };
+    expect(status.code).toBe(3);
+    // ClickHouse names the overflow differently depending on the rows parsed with it.
+    expect(status.message).toMatch(
+      /^1 span\(s\) rejected: span "in 2300": storage refused it: .* \(column Timestamp\) \((DECIMAL_OVERFLOW|CANNOT_PARSE_DATETIME)\)$/,
+    );
+    expect(healthy.status).toBe(200);
+    expect(await healthy.json()).toEqual({});
+    // Taken at once: no refusal window after a data error.
+    const next = await post(jsonRequest([jsonSpan()], service));
+    expect(next.status).toBe(200);
+    await next.arrayBuffer();
+
+    expect(await count(`SELECT count() AS n FROM ${storage.database}.otel_traces WHERE ServiceName = {s:String}`, { s: service })).toBe(4);
+    expect(await metric('llm_prism_ingest_spans_rejected_total{reason="storage_refused"}')).toBe(before + 2);
   });
 });
