@@ -63,6 +63,8 @@ type DataFailure = Extract<InsertFailure, { kind: 'data' }>;
 
 const dayOf = (row: OtelTraceRow): string => row.Timestamp.slice(0, 10);
 
+const SPREAD: DataFailure = { kind: 'data', partitions: true, message: `spans over more than ${MAX_PARTITIONS_PER_INSERT} days` };
+
 export class GroupCommit {
   readonly maxBatchRows: number;
   readonly maxQueuedRows: number;
@@ -154,6 +156,10 @@ export class GroupCommit {
 
   async #commit(batch: Pending[]): Promise<void> {
     try {
+      // One request over more days than an insert may hold goes in groups of days at once: sent
+      // whole, a cluster's shards check the limit apart, so some could store their share of an
+      // insert that fails on others, and the groups would store it again.
+      if (batch.length === 1 && (batch[0] as Pending).days.size > MAX_PARTITIONS_PER_INSERT) return await this.#isolate(batch, SPREAD);
       const failure = await this.#store(batch.length === 1 ? (batch[0] as Pending).rows : batch.flatMap((p) => p.rows));
       if (failure) await this.#isolate(batch, failure);
       else for (const p of batch) this.#settle(p);
