@@ -61,7 +61,8 @@ export const ALLOWED: Record<Kind, readonly number[]> = {
 
 /** What a clear error message for each status says. */
 export const MESSAGE: Record<number, RegExp> = {
-  400: /^malformed (protobuf ExportTraceServiceRequest|JSON|gzip body)/,
+  // Or every span of the request refused, named as in partial_success (storage refused its values).
+  400: /^(malformed (protobuf ExportTraceServiceRequest|JSON|gzip body)|\d+ span\(s\) rejected: span ".*": )/,
   413: /exceeds the limit of \d+ bytes/,
   415: /^unsupported (media type|Content-Encoding) .*: send /,
 };
