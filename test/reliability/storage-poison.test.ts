@@ -162,4 +162,4 @@ test(`${RUNS} generated storage poisons beside healthy clients: healthy ones get
   expect(unexpectedErrors).toBe(0);
   // Isolation was exercised: some poisons were refused, in part or whole.
   expect(poisons.some((p) => p.status === 400 || p.rejected > 0)).toBe(true);
-}, 300_000); // bounded by the number of runs: 16 take about 15 s on the busy 2-core machine, 120 about 2 min
+}, 300_000); // bounded by the number of runs: 16 take about 15 s on the busy 2-core machine, 120 about 82 s
