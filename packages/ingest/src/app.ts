@@ -16,8 +16,8 @@ import {
   type OtlpEncoding,
 } from './otlp-codec.ts';
 import { decodeJsonRequest } from './otlp-json.ts';
-import { otlpToRows, type Rejection } from './otlp-to-rows.ts';
-import { MAX_DAYS_PER_REQUEST, partitionGroups } from './partition-groups.ts';
+import { otlpToRows } from './otlp-to-rows.ts';
+import { dayOf, MAX_DAYS_PER_REQUEST } from './partition-groups.ts';
 
 export interface IngestAppOptions extends BodyLimits {
   commit: GroupCommit;
@@ -62,10 +62,10 @@ function grpcCode(status: number): number {
 /** Rejected spans named one by one in `partial_success.error_message`, at most. */
 const NAMED_REJECTIONS = 20;
 
-function rejectionMessage(rejections: Rejection[]): string {
-  const named = rejections.slice(0, NAMED_REJECTIONS).map((r) => r.message);
-  const more = rejections.length - named.length;
-  return `${rejections.length} span(s) rejected: ${named.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+function rejectionMessage(problems: string[]): string {
+  const named = problems.slice(0, NAMED_REJECTIONS);
+  const more = problems.length - named.length;
+  return `${problems.length} span(s) rejected: ${named.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
 }
 
 export function createIngestApp(options: IngestAppOptions): Hono {
@@ -133,7 +133,7 @@ export function createIngestApp(options: IngestAppOptions): Hono {
       throw err;
     }
     const { rows, rejections } = otlpToRows(request);
-    const { days, groups } = partitionGroups(rows);
+    const days = new Set(rows.map(dayOf)).size;
     if (days > MAX_DAYS_PER_REQUEST) {
       throw new HttpError(
         400,
@@ -143,18 +143,25 @@ export function createIngestApp(options: IngestAppOptions): Hono {
     metrics.spansReceived.inc(rows.length + rejections.length);
     for (const r of rejections) metrics.spansRejected.inc({ reason: r.reason });
 
+    let refused;
     try {
-      // One insert per group of days, in turn (see partition-groups.ts); usually a single group.
-      for (const group of groups) await commit.submit(group);
+      ({ refused } = await commit.submit(rows));
     } catch (err) {
       if (err instanceof HttpError) {
         metrics.spansRejected.inc({ reason: err.status === 429 ? 'queue_full' : 'storage_unavailable' }, rows.length);
       }
       throw err;
     }
-    metrics.spansStored.inc(rows.length);
-
-    const partial = rejections.length > 0 ? { rejectedSpans: rejections.length, errorMessage: rejectionMessage(rejections) } : undefined;
+    metrics.spansStored.inc(rows.length - refused.length);
+    // Spans ClickHouse refused for their data (group-commit.ts isolated them from the batch).
+    if (refused.length > 0) metrics.spansRejected.inc({ reason: 'storage_refused' }, refused.length);
+    const notStored = [
+      ...rejections.map((r) => r.message),
+      ...refused.map((r) => `span ${JSON.stringify(r.row.SpanName)} (span_id ${r.row.SpanId}): storage refused it: ${r.reason}`),
+    ];
+    const partial = notStored.length > 0 ? { rejectedSpans: notStored.length, errorMessage: rejectionMessage(notStored) } : undefined;
+    // Nothing stored because storage refused it all: not worth retrying, so a 400, not a 200.
+    if (refused.length > 0 && refused.length === rows.length) throw new HttpError(400, partial!.errorMessage);
     const payload = encodeExportResponse(encoding, partial) as Uint8Array<ArrayBuffer> | string;
     return c.body(payload, 200, { 'content-type': CONTENT_TYPES[encoding] });
   });

@@ -1,14 +1,9 @@
 // A request's rows in groups that each touch few `otel_traces` partitions. The table is partitioned
 // by day (`toDate(Timestamp)`, as are `llm_calls` and the trace-id lookup table), and ClickHouse
 // refuses an insert block that touches more than `max_partitions_per_insert_block` partitions
-// (default 100). Spans of one request normally start within a day or two; a request whose spans
-// start on more days is handed to group commit as several inserts of at most DAYS_PER_INSERT days,
-// so that it is stored rather than refused, with room left for the requests group commit merges
-// into the same insert.
+// (default 100). Group commit (group-commit.ts) never merges requests beyond that limit and inserts
+// one request over more days in groups of days, so that it is stored rather than refused.
 import type { OtelTraceRow } from '@llm-prism/storage';
-
-/** UTC days per insert; group commit adds other requests' rows (usually today's) to each. */
-export const DAYS_PER_INSERT = 10;
 
 /** A request whose spans start on more UTC days than this is refused (400): 100 inserts at most. */
 export const MAX_DAYS_PER_REQUEST = 1000;
@@ -21,9 +16,9 @@ export interface PartitionGroups {
 }
 
 /** The day of a row's `Timestamp` ('YYYY-MM-DD HH:MM:SS.nnnnnnnnn', UTC). */
-const dayOf = (row: OtelTraceRow): string => row.Timestamp.slice(0, 10);
+export const dayOf = (row: OtelTraceRow): string => row.Timestamp.slice(0, 10);
 
-export function partitionGroups(rows: OtelTraceRow[], daysPerGroup = DAYS_PER_INSERT): PartitionGroups {
+export function partitionGroups(rows: OtelTraceRow[], daysPerGroup: number): PartitionGroups {
   const byDay = new Map<string, OtelTraceRow[]>();
   for (const row of rows) {
     const day = dayOf(row);

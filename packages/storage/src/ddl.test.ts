@@ -40,8 +40,9 @@ describe('cluster DDL', () => {
       '`otel`.`llm_completion_minute`',
       '`otel`.`llm_completion_minute_mv2`',
       '`otel`.`llm_completion_minute_mv`',
+      '`otel`.`llm_calls_mv`', // migration 5: MODIFY QUERY
     ]);
-    expect(cluster.filter((s) => s.startsWith('ALTER TABLE')).map((s) => s.includes('MODIFY ORDER BY'))).toEqual([true, false, true, false]);
+    expect(cluster.filter((s) => s.startsWith('ALTER TABLE')).map((s) => s.includes('MODIFY ORDER BY'))).toEqual([true, false, true, false, false]);
     const engines = cluster.map((s) => /ENGINE = (\w+\([^)]*\))/.exec(s)?.[1]).filter((e) => e !== undefined);
     expect(engines).toEqual([
       "ReplicatedReplacingMergeTree('/clickhouse/tables/{database}/{table}', '{replica}')",
@@ -68,6 +69,8 @@ describe('cluster DDL', () => {
       ['`otel`.`llm_ttft_minute_local`', '`otel`.`llm_calls_local`'],
       ['`otel`.`llm_completion_minute_local`', '`otel`.`llm_calls_local`'],
     ]);
+    const modified = cluster.filter((s) => s.includes(' MODIFY QUERY '));
+    expect(modified.map((v) => /\nFROM (\S+)/.exec(v)?.[1])).toEqual(['`otel`.`otel_traces_local`']);
   });
 
   test('TTL sits on the local tables', () => {
@@ -115,8 +118,11 @@ describe('ClickHouse 26.7 (chDB) parses the cluster DDL', () => {
   });
 
   test('the views compile with the old and the new analyzer (servers may run either)', async () => {
-    const selects = single.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW')).map((s) => s.slice(s.indexOf('\nAS ') + 4));
-    expect(selects).toHaveLength(6);
+    const selects = [
+      ...single.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW')).map((s) => s.slice(s.indexOf('\nAS ') + 4)),
+      ...single.filter((s) => s.includes(' MODIFY QUERY ')).map((s) => s.slice(s.indexOf(' MODIFY QUERY ') + 14)),
+    ];
+    expect(selects).toHaveLength(7);
     // chDB turns per-query settings into session SETs: end on the default (new analyzer).
     for (const enable_analyzer of [0, 1]) {
       for (const query of selects) {

@@ -1,6 +1,6 @@
 // `llm_calls`: one typed row per LLM call span, derived inside ClickHouse from otel_traces so that
 // spans written by a Collector (or another GenAI instrumentation) land here too.
-import { type DdlContext, localTable, materializedView, table } from './ddl.ts';
+import { type DdlContext, localTable, materializedView, onCluster, qualified, table } from './ddl.ts';
 import { ttlClause } from './retention.ts';
 import { LLM_CALLS, OTEL_TRACES } from './tables.ts';
 
@@ -11,8 +11,12 @@ export const REFUSED_FINISH_REASONS = ['refusal'];
 
 const attr = (key: string): string => `SpanAttributes['${key}']`;
 /** Collector numbers arrive as decimal text; absent or unparsable → NULL. */
-const float = (key: string): string => `toFloat64OrNull(${attr(key)})`;
-const firstSet = (...keys: string[]): string => `coalesce(${keys.map(float).join(', ')})`;
+const parsed = (key: string): string => `toFloat64OrNull(${attr(key)})`;
+/**
+ * Also NULL for 'inf' and 'nan', which toFloat64OrNull parses and which made the integer columns'
+ * conversions throw, failing the whole insert after otel_traces had stored it (migration 4).
+ */
+const finite = (key: string): string => `if(isFinite(${parsed(key)}), ${parsed(key)}, NULL)`;
 const text = (key: string, fallback?: string): string =>
   fallback === undefined ? attr(key) : `if(${attr(key)} != '', ${attr(key)}, ${attr(fallback)})`;
 const sqlList = (values: string[]): string => `[${values.map((v) => `'${v}'`).join(', ')}]`;
@@ -29,61 +33,12 @@ const finishReasons = `if(startsWith(${attr('gen_ai.response.finish_reasons')}, 
  */
 const statusCode = `multiIf(span.StatusCode IN ('Error', 'STATUS_CODE_ERROR'), 'Error', span.StatusCode IN ('Ok', 'STATUS_CODE_OK'), 'Ok', 'Unset')`;
 
-export function llmCallsDdl(ctx: DdlContext): string[] {
-  return [
-    ...table(ctx, {
-      name: LLM_CALLS,
-      columns: `
-    Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
-    TraceId String CODEC(ZSTD(1)),
-    SpanId String CODEC(ZSTD(1)),
-    ServiceName LowCardinality(String),
-    Route LowCardinality(String),
-    Provider LowCardinality(String),
-    Operation LowCardinality(String),
-    RequestModel LowCardinality(String),
-    ResponseModel LowCardinality(String),
-    Streamed UInt8,
-    StatusCode LowCardinality(String),
-    ErrorType LowCardinality(String),
-    FinishReason LowCardinality(String),
-    Outcome LowCardinality(String),
-    DurationMs Float64,
-    QueueMs Nullable(Float64),
-    TtftMs Nullable(Float64),
-    PrefillMs Nullable(Float64),
-    DecodeMs Nullable(Float64),
-    ToolCallMs Float64,
-    InputTokens UInt64,
-    OutputTokens UInt64,
-    CacheReadTokens UInt64,
-    CacheWriteTokens UInt64,
-    ReasoningTokens UInt64,
-    CacheState LowCardinality(String),
-    CacheMissReason LowCardinality(String),
-    CacheBreakAt LowCardinality(String),
-    PrefixHash String CODEC(ZSTD(1)),
-    ConversationId String CODEC(ZSTD(1)),
-    Chunks UInt32,
-    GapP50Ms Float64,
-    GapP95Ms Float64,
-    GapMaxMs Float64,
-    DecodeTokensPerSec Float64,
-    Attempts UInt16,
-    Retries UInt16,
-    RateLimitedAttempts UInt16,
-    RateLimitHeadroom Nullable(Float64)`,
-      engine: 'ReplacingMergeTree',
-      // The whole identity of a span is in the key, so a span delivered twice collapses on merge / FINAL.
-      body: `PARTITION BY toDate(Timestamp)
-ORDER BY (ServiceName, toStartOfMinute(Timestamp), TraceId, SpanId)${ttlClause(ctx, LLM_CALLS)}
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
-      shardingKey: 'cityHash64(TraceId)',
-    }),
-    materializedView(ctx, {
-      name: `${LLM_CALLS}_mv`,
-      to: LLM_CALLS,
-      select: `WITH
+const LLM_CALLS_MV = `${LLM_CALLS}_mv`;
+
+/** The view's SELECT, with `float` reading a numeric attribute (migration 2: `parsed`, 4: `finite`). */
+function llmCallsSelect(ctx: DdlContext, float: (key: string) => string): string {
+  const firstSet = (...keys: string[]): string => `coalesce(${keys.map(float).join(', ')})`;
+  return `WITH
     ${float('llm.ttft_ms')} AS _LlmTtft,
     ${float('gen_ai.response.time_to_first_chunk')} * 1000 AS _GenAiTtft,
     ${finishReasons} AS _Reasons,
@@ -138,7 +93,65 @@ SELECT
     toUInt16(ifNull(${float('llm.rate_limited_attempts')}, 0)) AS RateLimitedAttempts,
     ${float('llm.ratelimit.headroom')} AS RateLimitHeadroom
 FROM ${localTable(ctx, OTEL_TRACES)} AS span
-WHERE SpanKind IN ('Client', 'SPAN_KIND_CLIENT') AND ${attr('gen_ai.operation.name')} != ''`,
+WHERE SpanKind IN ('Client', 'SPAN_KIND_CLIENT') AND ${attr('gen_ai.operation.name')} != ''`;
+}
+
+export function llmCallsDdl(ctx: DdlContext): string[] {
+  return [
+    ...table(ctx, {
+      name: LLM_CALLS,
+      columns: `
+    Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
+    TraceId String CODEC(ZSTD(1)),
+    SpanId String CODEC(ZSTD(1)),
+    ServiceName LowCardinality(String),
+    Route LowCardinality(String),
+    Provider LowCardinality(String),
+    Operation LowCardinality(String),
+    RequestModel LowCardinality(String),
+    ResponseModel LowCardinality(String),
+    Streamed UInt8,
+    StatusCode LowCardinality(String),
+    ErrorType LowCardinality(String),
+    FinishReason LowCardinality(String),
+    Outcome LowCardinality(String),
+    DurationMs Float64,
+    QueueMs Nullable(Float64),
+    TtftMs Nullable(Float64),
+    PrefillMs Nullable(Float64),
+    DecodeMs Nullable(Float64),
+    ToolCallMs Float64,
+    InputTokens UInt64,
+    OutputTokens UInt64,
+    CacheReadTokens UInt64,
+    CacheWriteTokens UInt64,
+    ReasoningTokens UInt64,
+    CacheState LowCardinality(String),
+    CacheMissReason LowCardinality(String),
+    CacheBreakAt LowCardinality(String),
+    PrefixHash String CODEC(ZSTD(1)),
+    ConversationId String CODEC(ZSTD(1)),
+    Chunks UInt32,
+    GapP50Ms Float64,
+    GapP95Ms Float64,
+    GapMaxMs Float64,
+    DecodeTokensPerSec Float64,
+    Attempts UInt16,
+    Retries UInt16,
+    RateLimitedAttempts UInt16,
+    RateLimitHeadroom Nullable(Float64)`,
+      engine: 'ReplacingMergeTree',
+      // The whole identity of a span is in the key, so a span delivered twice collapses on merge / FINAL.
+      body: `PARTITION BY toDate(Timestamp)
+ORDER BY (ServiceName, toStartOfMinute(Timestamp), TraceId, SpanId)${ttlClause(ctx, LLM_CALLS)}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
+      shardingKey: 'cityHash64(TraceId)',
     }),
+    materializedView(ctx, { name: LLM_CALLS_MV, to: LLM_CALLS, select: llmCallsSelect(ctx, parsed) }),
   ];
+}
+
+/** Migration 4: the view, unchanged except that non-finite numbers read as absent. */
+export function llmCallsFiniteNumbersDdl(ctx: DdlContext): string[] {
+  return [`ALTER TABLE ${qualified(ctx, LLM_CALLS_MV)}${onCluster(ctx)} MODIFY QUERY ${llmCallsSelect(ctx, finite)}`];
 }

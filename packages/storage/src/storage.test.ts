@@ -322,6 +322,21 @@ describe('spans from other instrumentations (as a Collector writes them)', () =>
       expected: { Outcome: 'aborted' },
     },
     { name: 'old exporter span kind', span: foreign(18, {}, { SpanKind: 'SPAN_KIND_CLIENT' }), expected: { Provider: 'gcp.gemini' } },
+    // toFloat64OrNull parses these; before migration 4 the integer columns' conversion threw and
+    // failed the whole insert after otel_traces had stored it (a retry stored it twice).
+    ...(['inf', 'nan', '-inf', '+inf'] as const).map((value, i) => ({
+      name: `'${value}' reads as absent`,
+      span: foreign(19 + i, {
+        ...Object.fromEntries(
+          ['gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens', 'gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_creation.input_tokens',
+            'gen_ai.usage.reasoning.output_tokens', 'llm.stream.chunks', 'llm.attempts', 'llm.retries', 'llm.rate_limited_attempts', 'llm.ttft_ms',
+            'llm.queue_ms', 'llm.tool_call_ms', 'llm.ratelimit.headroom', 'llm.stream.gap_max_ms'].map((key) => [key, value]),
+        ),
+        'gen_ai.request.stream': 'true',
+      }),
+      expected: { InputTokens: 0, OutputTokens: 0, CacheReadTokens: 0, CacheWriteTokens: 0, ReasoningTokens: 0, Chunks: 0, Attempts: 1, Retries: 0,
+        RateLimitedAttempts: 0, TtftMs: null, QueueMs: null, ToolCallMs: 0, RateLimitHeadroom: null, GapMaxMs: 0 },
+    })),
   ];
 
   beforeAll(async () => {
