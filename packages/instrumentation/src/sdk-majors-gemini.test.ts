@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Scenario } from '@llm-prism/simulator';
 import { DROPPED, GEMINI_MODEL as model, MAJOR_STREAM_TIMINGS, PROMPT, WHOLE_TOOL_CALLS, drain, expectDroppedCall, expectFaithfulStream, expectToolSpans, expectUnstreamedCall, geminiRequest, readLate, readUntilError, useHarness } from '../test/contract.ts';
 import { expectFaithful, loadSdk, uniquePrompt, type SdkMajor } from '../test/sdk-majors-harness.ts';
-import { TIMING, durationMs, endMs, finishedCalls, treeOf } from '../test/harness.ts';
+import { TIMING, durationMs, endMs, finishedCalls, sleep, startMs, treeOf } from '../test/harness.ts';
 
 interface GeminiMajor extends SdkMajor {
   /** `httpOptions.retryOptions` exists (the SDK retries nothing without it). */
@@ -68,6 +68,33 @@ describe.each(MAJORS)('$label', (major) => {
       'gen_ai.usage.output_tokens': response.usageMetadata!.candidatesTokenCount,
     });
   });
+
+  for (const method of ['generateContent', 'generateContentStream'] as const) {
+    it(`${method}: the call starts when the application calls, before the SDK's own work`, TIMING, async () => {
+      // A callable tool (an MCP-style tool that fetches its declaration): with automatic function
+      // calling off, the SDK awaits the declaration, then builds and sends the request.
+      const declarationMs = 40;
+      const tool = {
+        tool: async () => {
+          await sleep(declarationMs);
+          return { functionDeclarations: [{ name: 'lookup', description: 'Looks a word up' }] };
+        },
+        callTool: async () => [],
+      };
+      const base = request({ queueMs: 50, chunks: 2 });
+      const params = { ...base, config: { ...base.config, tools: [tool], automaticFunctionCalling: { disable: true } } };
+      const calledAt = performance.timeOrigin + performance.now();
+      const result = await client.models[method](params as never);
+      if (method === 'generateContentStream') await drain(result as AsyncIterable<unknown>);
+      const [call] = await finishedCalls(h.exporter);
+      // The SDK's work was real: the request reached the server after the declaration.
+      expect(h.sim.requests.at(-1)!.receivedAt - calledAt).toBeGreaterThanOrEqual(declarationMs);
+      const late = startMs(call!) - calledAt;
+      expect(late, `span start ${late.toFixed(2)} ms after the call`).toBeGreaterThanOrEqual(-0.5);
+      expect(late, `span start ${late.toFixed(2)} ms after the call`).toBeLessThanOrEqual(5);
+      expect(call!.attributes).toMatchObject({ 'llm.attempts': 1, 'llm.outcome': 'success' });
+    });
+  }
 
   it('function calls get llm.tool_call spans inside llm.decode', async () => {
     const toolCalls = WHOLE_TOOL_CALLS;
