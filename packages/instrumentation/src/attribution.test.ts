@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatMessages, STREAM_TIMINGS, useHarness } from '../test/contract.ts';
 import { durationMs, endMs, finishedCalls, scenario, startMs, TIMING, treeOf } from '../test/harness.ts';
 import { expectFaithful } from '../test/sdk-majors-harness.ts';
+import { startTlsFront, TEST_CA, TEST_CA_FILE, type TlsFront } from '../test/tls.ts';
 
 const h = useHarness({ wireCalls: true });
 const messages = chatMessages();
@@ -96,23 +97,38 @@ function expectCall(span: ReadableSpan, id: string, waitedMs = 0): void {
 
 describe('through a CONNECT proxy', () => {
   let proxy: Awaited<ReturnType<typeof startProxy>>;
+  /** The simulator over HTTPS. */
+  let front: TlsFront;
   beforeAll(async () => {
     proxy = await startProxy();
+    front = await startTlsFront(h.sim.url);
   });
-  afterAll(() => proxy.close());
+  afterAll(async () => {
+    await proxy.close();
+    await front.close();
+  });
 
-  for (const [agent, tunnel] of [['ProxyAgent', true], ['EnvHttpProxyAgent', true], ['EnvHttpProxyAgent', false]] as const) {
-    it(`undici's ${agent} as the SDK's dispatcher (${tunnel ? 'CONNECT tunnel' : 'forwarding'}): one attempt per call`, TIMING, async () => {
+  for (const [agent, tunnel, scheme] of [
+    ['ProxyAgent', true, 'http'],
+    ['ProxyAgent', true, 'https'],
+    ['EnvHttpProxyAgent', true, 'http'],
+    ['EnvHttpProxyAgent', true, 'https'],
+    ['EnvHttpProxyAgent', false, 'http'],
+  ] as const) {
+    it(`undici's ${agent} as the SDK's dispatcher (${tunnel ? 'CONNECT tunnel' : 'forwarding'}, ${scheme.toUpperCase()} target): one attempt per call`, TIMING, async () => {
       const undici = await import('undici');
+      // The HTTPS target's certificate is the test's own (test/tls.ts): the tunnel's TLS trusts it.
+      const requestTls = scheme === 'https' ? { ca: TEST_CA } : undefined;
       const dispatcher =
         agent === 'ProxyAgent'
-          ? new undici.ProxyAgent({ uri: proxy.url, proxyTunnel: tunnel })
-          : new undici.EnvHttpProxyAgent({ httpProxy: proxy.url, httpsProxy: proxy.url, noProxy: '', proxyTunnel: tunnel } as never);
+          ? new undici.ProxyAgent({ uri: proxy.url, proxyTunnel: tunnel, requestTls })
+          : new undici.EnvHttpProxyAgent({ httpProxy: proxy.url, httpsProxy: proxy.url, noProxy: '', proxyTunnel: tunnel, requestTls } as never);
       const before = tunnel ? proxy.connects : proxy.forwards;
       try {
         // The patched copy of the SDK, with undici's fetch and the dispatcher: a new tunnel for the first call.
         const OpenAI = h.client.constructor as typeof import('openai').OpenAI;
-        const client = new OpenAI({ baseURL: h.sim.openaiBaseURL, apiKey: 'test-key', maxRetries: 0, fetch: undici.fetch as never, fetchOptions: { dispatcher } as never });
+        const baseURL = scheme === 'https' ? `${front.origin}/v1` : h.sim.openaiBaseURL;
+        const client = new OpenAI({ baseURL, apiKey: 'test-key', maxRetries: 0, fetch: undici.fetch as never, fetchOptions: { dispatcher } as never });
         for (let i = 0; i < 2; i++) {
           h.exporter.reset();
           const { ids } = await streamedCall(client as unknown as typeof h.client);
@@ -127,67 +143,71 @@ describe('through a CONNECT proxy', () => {
     });
   }
 
-  it.skipIf(Number(process.versions.node.split('.')[0]) < 24)("Node's env proxy (NODE_USE_ENV_PROXY): no phantom retry", TIMING, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'llm-prism-env-proxy-'));
-    try {
-      const src = (p: string) => JSON.stringify(new URL(p, import.meta.url).href);
-      const script = join(dir, 'child.mjs');
-      writeFileSync(
-        script,
-        `
-import { createRequire } from 'node:module';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from ${JSON.stringify(import.meta.resolve('@opentelemetry/sdk-trace'))};
-const { LlmPrismInstrumentation } = await import(${src('./instrumentation.ts')});
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-const instrumentation = new LlmPrismInstrumentation({ wireCalls: true });
-instrumentation.setTracerProvider(provider);
-const require = createRequire(${JSON.stringify(fileURLToPath(import.meta.url))});
-const { OpenAI } = require('openai');
-const client = new OpenAI({ baseURL: process.env.SIM_URL, apiKey: 'test-key', maxRetries: 0 });
-// Two calls: the first carries the process's cold start (a separate matter); the second is measured.
-let ids;
-for (let i = 0; i < 2; i++) {
-  exporter.reset();
-  const stream = await client.chat.completions.create(
-    { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true },
-    { headers: { 'x-llm-sim-scenario': process.env.SCENARIO } },
-  );
-  ids = new Set();
-  for await (const chunk of stream) ids.add(chunk.id);
-  await new Promise((r) => setTimeout(r, 50));
-}
-const spans = exporter.getFinishedSpans().map((s) => ({ name: s.name, kind: s.kind, start: s.startTime, end: s.endTime, duration: s.duration, attributes: s.attributes, parent: s.parentSpanContext?.spanId, id: s.spanContext().spanId }));
-process.stdout.write(JSON.stringify({ ids: [...ids], spans }));
-`,
-      );
-      const env: NodeJS.ProcessEnv = { ...process.env, NODE_USE_ENV_PROXY: '1', HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, SIM_URL: h.sim.openaiBaseURL, SCENARIO: JSON.stringify(T) };
-      delete env.NO_PROXY;
-      delete env.no_proxy;
-      delete env.NODE_OPTIONS;
-      const before = proxy.connects;
-      const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d));
-      child.stderr.on('data', (d: Buffer) => (err += d));
-      const [code] = await once(child, 'close');
-      expect(code, err).toBe(0);
-      const { ids, spans } = JSON.parse(out) as { ids: string[]; spans: { name: string; kind: number; duration: [number, number]; start: [number, number]; end: [number, number]; attributes: Record<string, unknown>; parent?: string; id: string }[] };
-      expect(proxy.connects).toBeGreaterThan(before); // the env proxy tunnelled the request
-      const calls = spans.filter((s) => s.kind === 2);
-      expect(calls).toHaveLength(1);
-      const call = calls[0]!;
-      expect(call.attributes).toMatchObject({ 'llm.attempts': 1, 'llm.retries': 0, 'llm.outcome': 'success', 'gen_ai.response.id': ids[0] });
-      const ms = (t: [number, number]) => t[0] * 1000 + t[1] / 1e6;
-      const phase = (name: string) => spans.find((s) => s.name === name)!;
-      expectFaithful(ms(phase('llm.queue').duration), T.queueMs, 'queue');
-      expectFaithful(ms(phase('llm.decode').start) - ms(phase('llm.queue').end), T.prefillMs, 'prefill');
-      expectFaithful(ms(phase('llm.decode').duration), (T.chunks - 1) * T.chunkIntervalMs, 'decode');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  for (const scheme of ['http', 'https'] as const) {
+    it.skipIf(Number(process.versions.node.split('.')[0]) < 24)(`Node's env proxy (NODE_USE_ENV_PROXY, ${scheme.toUpperCase()} target): no phantom retry`, TIMING, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'llm-prism-env-proxy-'));
+      try {
+        const src = (p: string) => JSON.stringify(new URL(p, import.meta.url).href);
+        const script = join(dir, 'child.mjs');
+        writeFileSync(
+          script,
+          `
+  import { createRequire } from 'node:module';
+  import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from ${JSON.stringify(import.meta.resolve('@opentelemetry/sdk-trace'))};
+  const { LlmPrismInstrumentation } = await import(${src('./instrumentation.ts')});
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const instrumentation = new LlmPrismInstrumentation({ wireCalls: true });
+  instrumentation.setTracerProvider(provider);
+  const require = createRequire(${JSON.stringify(fileURLToPath(import.meta.url))});
+  const { OpenAI } = require('openai');
+  const client = new OpenAI({ baseURL: process.env.SIM_URL, apiKey: 'test-key', maxRetries: 0 });
+  // Two calls: the first carries the process's cold start (a separate matter); the second is measured.
+  let ids;
+  for (let i = 0; i < 2; i++) {
+    exporter.reset();
+    const stream = await client.chat.completions.create(
+      { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true },
+      { headers: { 'x-llm-sim-scenario': process.env.SCENARIO } },
+    );
+    ids = new Set();
+    for await (const chunk of stream) ids.add(chunk.id);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const spans = exporter.getFinishedSpans().map((s) => ({ name: s.name, kind: s.kind, start: s.startTime, end: s.endTime, duration: s.duration, attributes: s.attributes, parent: s.parentSpanContext?.spanId, id: s.spanContext().spanId }));
+  process.stdout.write(JSON.stringify({ ids: [...ids], spans }));
+  `,
+        );
+        const env: NodeJS.ProcessEnv = { ...process.env, NODE_USE_ENV_PROXY: '1', HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, SIM_URL: scheme === 'https' ? `${front.origin}/v1` : h.sim.openaiBaseURL, SCENARIO: JSON.stringify(T) };
+        // The HTTPS target's certificate is the test's own (test/tls.ts): the child's TLS trusts it.
+        if (scheme === 'https') env.NODE_EXTRA_CA_CERTS = TEST_CA_FILE;
+        delete env.NO_PROXY;
+        delete env.no_proxy;
+        delete env.NODE_OPTIONS;
+        const before = proxy.connects;
+        const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => (out += d));
+        child.stderr.on('data', (d: Buffer) => (err += d));
+        const [code] = await once(child, 'close');
+        expect(code, err).toBe(0);
+        const { ids, spans } = JSON.parse(out) as { ids: string[]; spans: { name: string; kind: number; duration: [number, number]; start: [number, number]; end: [number, number]; attributes: Record<string, unknown>; parent?: string; id: string }[] };
+        expect(proxy.connects).toBeGreaterThan(before); // the env proxy tunnelled the request
+        const calls = spans.filter((s) => s.kind === 2);
+        expect(calls).toHaveLength(1);
+        const call = calls[0]!;
+        expect(call.attributes).toMatchObject({ 'llm.attempts': 1, 'llm.retries': 0, 'llm.outcome': 'success', 'gen_ai.response.id': ids[0] });
+        const ms = (t: [number, number]) => t[0] * 1000 + t[1] / 1e6;
+        const phase = (name: string) => spans.find((s) => s.name === name)!;
+        expectFaithful(ms(phase('llm.queue').duration), T.queueMs, 'queue');
+        expectFaithful(ms(phase('llm.decode').start) - ms(phase('llm.queue').end), T.prefillMs, 'prefill');
+        expectFaithful(ms(phase('llm.decode').duration), (T.chunks - 1) * T.chunkIntervalMs, 'decode');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 describe('a fetch wrapper that queues requests', () => {
