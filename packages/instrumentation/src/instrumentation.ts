@@ -14,6 +14,7 @@ import { cacheAttributes, CacheTracker, lazySegments, snapshotRequest } from './
 import { CallRecorder, type CacheAttributes, type CallSummary } from './call-recorder.ts';
 import { currentLlmContext, type LlmContext } from './context.ts';
 import { patchEntry, takeEntryTime, unpatchEntry } from './call-entry.ts';
+import { describeRequest } from './call-scope.ts';
 import { callGroup, groupedMethod, groupedRetry, type CallGroup } from './call-group.ts';
 import { isObject } from './formats/common.ts';
 import type { Api, PatchTarget, SdkDefinition, SdkTracing } from './formats/format.ts';
@@ -26,7 +27,7 @@ import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_GEN_AI_PROVIDER_NAME, ATTR_LLM_ROUTE 
 import { roundMs } from './stats.ts';
 import type { LlmPrismInstrumentationConfig, LlmRequestHookInfo, LlmResponseHookInfo } from './types.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
-import type { WireCall } from './wire-calls.ts';
+import { requestKey, type WireCall } from './wire-calls.ts';
 import { acquireWireTap, callScope } from './wire-tap.ts';
 
 type SdkMethod = (this: unknown, ...args: unknown[]) => unknown;
@@ -404,6 +405,8 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       onEnd: (summary) => this.#recordMetrics(summary),
     });
     spec.group?.opened(recorder);
+    // Which of several waiting SDK calls a queued request is (call-scope.ts): asked only then.
+    if (!wire) describeRequest(recorder.scope, () => requestKey(spec.api, spec.params));
     this.#requestHook(recorder.span, request);
     return recorder;
   }
