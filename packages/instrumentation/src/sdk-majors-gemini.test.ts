@@ -10,12 +10,14 @@ import { TIMING, durationMs, endMs, finishedCalls, sleep, startMs, treeOf } from
 interface GeminiMajor extends SdkMajor {
   /** `httpOptions.retryOptions` exists (the SDK retries nothing without it). */
   retries: boolean;
+  /** Automatic function calling with any callable tool (1.x: MCP tools only). */
+  callableAfc: boolean;
 }
 
 const MAJORS: GeminiMajor[] = [
-  { label: 'genai 1.1', module: '@google/genai', fixture: 'genai-1', version: /^1\.1\./, transport: 'undici', retries: false },
-  { label: 'genai 2', module: '@google/genai', fixture: 'genai-2', version: /^2\./, transport: 'undici', retries: true },
-  { label: 'genai 3', module: '@google/genai', version: /^3\./, transport: 'undici', retries: true },
+  { label: 'genai 1.1', module: '@google/genai', fixture: 'genai-1', version: /^1\.1\./, transport: 'undici', retries: false, callableAfc: false },
+  { label: 'genai 2', module: '@google/genai', fixture: 'genai-2', version: /^2\./, transport: 'undici', retries: true, callableAfc: true },
+  { label: 'genai 3', module: '@google/genai', version: /^3\./, transport: 'undici', retries: true, callableAfc: true },
 ];
 
 const h = useHarness();
@@ -93,6 +95,31 @@ describe.each(MAJORS)('$label', (major) => {
       expect(late, `span start ${late.toFixed(2)} ms after the call`).toBeGreaterThanOrEqual(-0.5);
       expect(late, `span start ${late.toFixed(2)} ms after the call`).toBeLessThanOrEqual(5);
       expect(call!.attributes).toMatchObject({ 'llm.attempts': 1, 'llm.outcome': 'success' });
+    });
+  }
+
+  if (major.callableAfc) {
+    it('automatic function calling: the first request starts at the call, the next one when the SDK makes it', TIMING, async () => {
+      // The SDK runs the model's function calls with the callable tool, then asks again (2 requests).
+      const toolMs = 60;
+      const tool = {
+        tool: async () => ({ functionDeclarations: WHOLE_TOOL_CALLS.map(({ name }) => ({ name, description: `The ${name} tool` })) }),
+        callTool: async () => {
+          await sleep(toolMs);
+          return [];
+        },
+      };
+      const base = request({ chunks: 2, toolCalls: WHOLE_TOOL_CALLS });
+      const params = { ...base, config: { ...base.config, tools: [tool], automaticFunctionCalling: { maximumRemoteCalls: 2 } } };
+      const calledAt = performance.timeOrigin + performance.now();
+      await client.models.generateContent(params as never);
+      const calls = (await finishedCalls(h.exporter, 2)).sort((a, b) => startMs(a) - startMs(b));
+      expect(calls).toHaveLength(2);
+      const late = startMs(calls[0]!) - calledAt;
+      expect(late, `first span start ${late.toFixed(2)} ms after the call`).toBeGreaterThanOrEqual(-0.5);
+      expect(late, `first span start ${late.toFixed(2)} ms after the call`).toBeLessThanOrEqual(5);
+      // The second request's call starts after the first answer and the tool's run, not at the application's call.
+      expect(startMs(calls[1]!) - endMs(calls[0]!)).toBeGreaterThanOrEqual(toolMs - 1);
     });
   }
 
