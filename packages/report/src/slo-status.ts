@@ -3,12 +3,14 @@
 // Grafana dashboards and alert rules use, so the report and Grafana agree.
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
-  ALERT_POLICY,
+  alertPolicy,
   BURN_WINDOWS,
   budgetRemainingSql,
   burnColumn,
   burnRatesSql,
+  conditionHolds,
   goodTotalSql,
+  policyWindows,
   sliSeriesSql,
   WINDOW_SECONDS,
   type ServiceSlo,
@@ -33,7 +35,7 @@ export interface SloStatus {
   sli: number | null;
   /** 1 − bad ÷ allowed bad; negative once overspent. */
   budgetRemaining: number;
-  /** Burn rate per alert window label (5m … 3d). */
+  /** Burn rate per dashboard window label (5m … 3d). */
   burn: Record<string, number>;
   /** Whether the page / ticket rule's condition holds now. */
   firing: Record<Severity, boolean>;
@@ -41,13 +43,6 @@ export interface SloStatus {
 }
 
 const KINDS: readonly SloKind[] = ['ttft', 'completion'];
-
-/** The alert rules' condition: any row whose long and short windows both exceed its rate. */
-export function firing(burn: Record<string, number>, severity: Severity): boolean {
-  return ALERT_POLICY[severity].some(
-    (row) => (burn[row.long.label] ?? 0) > row.burnRate && (burn[row.short.label] ?? 0) > row.burnRate,
-  );
-}
 
 export async function sloStatuses(
   client: ClickHouseClient,
@@ -78,7 +73,9 @@ async function status(
 ): Promise<SloStatus> {
   const [counts] = await rows<{ good: number; total: number }>(client, goodTotalSql(slo, kind, windowSeconds, target), {});
   const [budget] = await rows<{ budget_remaining: number }>(client, budgetRemainingSql(slo, kind, windowSeconds, target), {});
-  const [burnRow] = await rows<Record<string, number>>(client, burnRatesSql(slo, kind, BURN_WINDOWS, target), {});
+  const policy = alertPolicy(slo[kind].objective);
+  const windows = [...new Map([...BURN_WINDOWS, ...policyWindows(policy)].map((w) => [w.label, w])).values()];
+  const [burnRow] = await rows<Record<string, number>>(client, burnRatesSql(slo, kind, windows, target), {});
   const series = await rows<{ time: string; sli: number | null; total: number }>(
     client,
     sliSeriesSql(slo, kind, seriesSeconds, stepSeconds, target),
@@ -86,7 +83,9 @@ async function status(
   );
   const good = Number(counts?.good ?? 0);
   const total = Number(counts?.total ?? 0);
-  const burn = Object.fromEntries(BURN_WINDOWS.map((w) => [w.label, Number(burnRow?.[burnColumn(w)] ?? 0)]));
+  // The alert policy's windows (fitted to the objective) decide firing; the dashboards' windows are shown.
+  const allBurn = Object.fromEntries(windows.map((w) => [w.label, Number(burnRow?.[burnColumn(w)] ?? 0)]));
+  const burn = Object.fromEntries(BURN_WINDOWS.map((w) => [w.label, allBurn[w.label] as number]));
   return {
     id: slo.id,
     service: slo.service,
@@ -101,7 +100,7 @@ async function status(
     sli: total === 0 ? null : good / total,
     budgetRemaining: Number(budget?.budget_remaining ?? 1),
     burn,
-    firing: { page: firing(burn, 'page'), ticket: firing(burn, 'ticket') },
+    firing: { page: conditionHolds(policy, 'page', allBurn), ticket: conditionHolds(policy, 'ticket', allBurn) },
     series: series.map((p) => ({ time: p.time, sli: p.sli === null ? null : Number(p.sli), total: Number(p.total) })),
   };
 }
