@@ -37,7 +37,7 @@ export interface SloStatus {
   budgetRemaining: number;
   /** Burn rate per dashboard window label (5m … 3d). */
   burn: Record<string, number>;
-  /** Whether the page / ticket rule's condition holds now. */
+  /** Whether the page / ticket rule's condition holds now (the objective's alert policy, windows over complete minutes). */
   firing: Record<Severity, boolean>;
   series: { time: string; sli: number | null; total: number }[];
 }
@@ -73,9 +73,11 @@ async function status(
 ): Promise<SloStatus> {
   const [counts] = await rows<{ good: number; total: number }>(client, goodTotalSql(slo, kind, windowSeconds, target), {});
   const [budget] = await rows<{ budget_remaining: number }>(client, budgetRemainingSql(slo, kind, windowSeconds, target), {});
+  const [burnRow] = await rows<Record<string, number>>(client, burnRatesSql(slo, kind, BURN_WINDOWS, target), {});
+  // Firing as the rules decide it: the objective's policy windows, over complete minutes.
   const policy = alertPolicy(slo[kind].objective);
-  const windows = [...new Map([...BURN_WINDOWS, ...policyWindows(policy)].map((w) => [w.label, w])).values()];
-  const [burnRow] = await rows<Record<string, number>>(client, burnRatesSql(slo, kind, windows, target), {});
+  const windows = policyWindows(policy);
+  const [alertRow] = await rows<Record<string, number>>(client, burnRatesSql(slo, kind, windows, { ...target, end: `toStartOfMinute(${target.end})` }), {});
   const series = await rows<{ time: string; sli: number | null; total: number }>(
     client,
     sliSeriesSql(slo, kind, seriesSeconds, stepSeconds, target),
@@ -83,9 +85,8 @@ async function status(
   );
   const good = Number(counts?.good ?? 0);
   const total = Number(counts?.total ?? 0);
-  // The alert policy's windows (fitted to the objective) decide firing; the dashboards' windows are shown.
-  const allBurn = Object.fromEntries(windows.map((w) => [w.label, Number(burnRow?.[burnColumn(w)] ?? 0)]));
-  const burn = Object.fromEntries(BURN_WINDOWS.map((w) => [w.label, allBurn[w.label] as number]));
+  const burn = Object.fromEntries(BURN_WINDOWS.map((w) => [w.label, Number(burnRow?.[burnColumn(w)] ?? 0)]));
+  const alertBurn = Object.fromEntries(windows.map((w) => [w.label, Number(alertRow?.[burnColumn(w)] ?? 0)]));
   return {
     id: slo.id,
     service: slo.service,
@@ -100,7 +101,7 @@ async function status(
     sli: total === 0 ? null : good / total,
     budgetRemaining: Number(budget?.budget_remaining ?? 1),
     burn,
-    firing: { page: conditionHolds(policy, 'page', allBurn), ticket: conditionHolds(policy, 'ticket', allBurn) },
+    firing: { page: conditionHolds(policy, 'page', alertBurn), ticket: conditionHolds(policy, 'ticket', alertBurn) },
     series: series.map((p) => ({ time: p.time, sli: p.sli === null ? null : Number(p.sli), total: Number(p.total) })),
   };
 }
