@@ -70,7 +70,10 @@ export function registerSlo(program: Command): void {
         return;
       }
       console.log(drillTable(report.results));
-      console.log(`\n${report.sqlChecks} rule evaluations checked against the rules' SQL on the scratch store. Scenarios and method: docs/slo.md, "Fire drill".`);
+      console.log(
+        `\nMinutes from the incident's start; never = not within the scenario (${SCENARIOS.map((s) => `${s.name} ${s.minutes / 60} h`).join(', ')}).\n` +
+          `${report.sqlChecks} rule evaluations checked against the rules' SQL on the scratch store. Scenarios and method: docs/slo.md, "Fire drill".`,
+      );
     });
   program.addCommand(slo);
 }
