@@ -6,6 +6,9 @@
  *   constructor, so the AsyncLocalStorage store is the caller's: a request created in a call's
  *   scope is one attempt of that call. (`http.client.request.start`, published when the request has
  *   been sent, stands in on a Node without `created`.)
+ * - `http.client.request.start` comes once the request has its socket: the request is on the wire
+ *   then, or at the socket's `connect` (`secureConnect`) when it is still connecting (whenOnWire);
+ *   that ends the call's client set-up (`llm.client_setup`).
  * - `http.client.response.finish` is published in the HTTP parser's `parserOnIncomingClient`, once
  *   the response headers arrived and before the parser pushes any body byte into the
  *   `IncomingMessage`. There the tap wraps that one instance's `push` (the parser hands every
@@ -92,6 +95,8 @@ interface Pending {
   written: Buffer[];
   bytes: number;
   restore: () => void;
+  /** When it went onto the wire (whenOnWire), for the call it may turn out to be. */
+  onWireAt?: number;
 }
 const pending = new WeakMap<ClientRequest, Pending>();
 
@@ -99,7 +104,10 @@ const pending = new WeakMap<ClientRequest, Pending>();
 function bindWireCall(request: ClientRequest, p: Pending, call: CallListener | undefined): void {
   pending.delete(request);
   p.restore();
-  if (call && !readers.has(request)) readers.set(request, new ResponseReader(call.attempt(p.candidate.startTime, p.candidate.target)));
+  if (!call || readers.has(request)) return;
+  const reader = new ResponseReader(call.attempt(p.candidate.startTime, p.candidate.target));
+  readers.set(request, reader);
+  if (p.onWireAt !== undefined) reader.sent(p.onWireAt);
 }
 
 /** A chunk as `write()` / `end()` take it (string with its encoding, or bytes); anything else is not body. */
@@ -163,6 +171,29 @@ function bind(request: ClientRequest, at: number): void {
   else if (owner?.candidate) observeBody(request, owner.candidate);
 }
 
+/** The request went onto the wire at `at`: its attempt's client set-up ends. */
+function onWire(request: ClientRequest, at: number): void {
+  const p = pending.get(request);
+  if (p) p.onWireAt ??= at;
+  else readers.get(request)?.sent(at);
+}
+
+/**
+ * `http.client.request.start` comes once the request has its socket, and node:http writes the
+ * headers to it at once; a socket still connecting (TLS: still in its handshake) holds them until
+ * it is connected, so the request is on the wire at its `connect` (`secureConnect`). A one-time
+ * listener for that event is all that is added: it changes nothing for the socket.
+ */
+function whenOnWire(request: ClientRequest, at: number): void {
+  if (!readers.has(request) && !pending.has(request)) return;
+  const socket = request.socket as (ClientRequest['socket'] & { encrypted?: boolean; _secureEstablished?: boolean }) | null;
+  if (!socket) return; // not seen going out: the attempt's set-up ends at its creation (call-recorder.ts)
+  const later = (event: string) => socket.once(event, () => guard(() => onWire(request, performance.now())));
+  if (socket.encrypted === true && socket._secureEstablished === false) later('secureConnect');
+  else if (socket.connecting) later('connect');
+  else onWire(request, at);
+}
+
 /** Wraps `push` and `_destroy` of one response so the reader sees its body as it arrives. */
 function observe(request: ClientRequest, response: IncomingMessage, reader: ResponseReader): void {
   const target = response as unknown as Observed;
@@ -222,6 +253,7 @@ export const HTTP_TAP_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     'http.client.request.start',
     safely(({ request }, at) => {
       if (!announced.has(request)) bind(request, at);
+      whenOnWire(request, at);
     }),
   ],
   // From here on the async context may be another request's (keep-alive sockets): use the map.

@@ -4,6 +4,9 @@
  * (Node's `fetch`, which the current SDKs use) here, `node:http`'s (node-fetch, which openai 4 and
  * `@anthropic-ai/sdk` < 0.50 use in Node) in http-tap.ts. Both feed a ResponseReader per attempt.
  *
+ * `undici:client:sendHeaders` (the request's headers written to a connected socket) is when the
+ * request is on the wire: the end of the call's client set-up (`llm.client_setup`).
+ *
  * A request an SDK call sends is an attempt of that call: the one in scope, or the running call a
  * queued request was sent for (call-scope.ts); a proxy's `CONNECT` tunnel is nobody's. One created outside
  * every call's scope may be an LLM call of its own (wire-calls.ts): undici publishes the body's
@@ -46,6 +49,8 @@ interface Pending {
   candidate: WireCandidate;
   sent: Buffer[];
   bytes: number;
+  /** When its headers went onto the wire (`sendHeaders`), for the call it may turn out to be. */
+  onWireAt?: number;
 }
 const pending = new WeakMap<object, Pending>();
 
@@ -87,9 +92,12 @@ function targetOf(request: UndiciRequest): { url: URL | undefined; header: Reque
 }
 
 /** A recognised call's single attempt starts reading the response. */
-function bindWireCall(request: object, candidate: WireCandidate, call: CallListener | undefined): void {
+function bindWireCall(request: object, p: Pending, call: CallListener | undefined): void {
   pending.delete(request);
-  if (call) readers.set(request, new ResponseReader(call.attempt(candidate.startTime, candidate.target)));
+  if (!call) return;
+  const reader = new ResponseReader(call.attempt(p.candidate.startTime, p.candidate.target));
+  readers.set(request, reader);
+  if (p.onWireAt !== undefined) reader.sent(p.onWireAt);
 }
 
 /** One body chunk sent for a pending request (copied: undici may reuse the buffer). */
@@ -163,6 +171,15 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
       tapOnData(request);
     }),
   ],
+  // The request's headers written to a connected socket: it is on the wire (client set-up ends).
+  [
+    'undici:client:sendHeaders',
+    safely(({ request }, at) => {
+      const p = pending.get(request);
+      if (p) p.onWireAt ??= at;
+      else readers.get(request)?.sent(at);
+    }),
+  ],
   [
     'undici:request:bodyChunkSent',
     safely(({ request, chunk }) => {
@@ -175,7 +192,7 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
       const p = pending.get(request);
       // A body too large to parse waits for the response to say what it is.
       if (!p || p.sent.length === 0) return;
-      bindWireCall(request, p.candidate, callScope.exit(() => startFromBody(p.candidate, Buffer.concat(p.sent))));
+      bindWireCall(request, p, callScope.exit(() => startFromBody(p.candidate, Buffer.concat(p.sent))));
     }),
   ],
   // From here on the async context may be another request's (keep-alive sockets): use the map.
@@ -186,7 +203,7 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
       const headers = headerMap(response.headers);
       const p = pending.get(request);
       // A body not seen (or not yet sent): the answer's content type decides.
-      if (p) bindWireCall(request, p.candidate, callScope.exit(() => startFromResponse(p.candidate, headers.get('content-type'))));
+      if (p) bindWireCall(request, p, callScope.exit(() => startFromResponse(p.candidate, headers.get('content-type'))));
       readers.get(request)?.headers(response.statusCode, headers, at);
     }),
   ],

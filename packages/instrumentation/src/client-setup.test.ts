@@ -1,0 +1,152 @@
+/**
+ * Client start-up as its own phase (issue 12, item 5): from the call to its first request on the
+ * wire is `llm.client_setup`, and `llm.queue` starts there. The test injects both delays: a DNS
+ * lookup that answers `SETUP_MS` late (the undici Agent's `connect.lookup` for the fetch-based
+ * `openai`, the http.Agent's `lookup` for node-fetch in `openai` 4), paid by every new connection,
+ * and the simulator's queue delay. A cold call pays the lookup in `llm.client_setup`, a warm call
+ * on the kept-alive connection next to nothing, and a first attempt that never reached the wire
+ * ends the set-up with its failure.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import type { LookupFunction } from 'node:net';
+import { SpanStatusCode } from '@opentelemetry/api';
+import type OpenAIType from 'openai';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chatMessages, drain, now, useHarness } from '../test/contract.ts';
+import { expectFaithful, loadSdk, uniquePrompt, type SdkMajor } from '../test/sdk-majors-harness.ts';
+import { TIMING, durationMs, endMs, expectAdjoiningPhases, finishedCalls, scenario, sleep, startMs, treeOf } from '../test/harness.ts';
+
+const SETUP_MS = 150;
+const S = { queueMs: 200, prefillMs: 100, chunks: 5, chunkIntervalMs: 20 };
+
+/** A DNS lookup of `localhost` that answers `delayMs` late, and fails (EAI_AGAIN) while `failures` lasts. */
+function slowLookup(delayMs: number): { lookup: LookupFunction; calls: number[]; failures: number } {
+  const state = {
+    calls: [] as number[],
+    failures: 0,
+    lookup: ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+      setTimeout(() => {
+        state.calls.push(now());
+        if (state.failures > 0) {
+          state.failures--;
+          callback(Object.assign(new Error('getaddrinfo EAI_AGAIN localhost'), { code: 'EAI_AGAIN' }));
+        } else if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+        else callback(null, '127.0.0.1', 4);
+      }, delayMs);
+    }) as unknown as LookupFunction,
+  };
+  return state;
+}
+
+interface Transport {
+  major: SdkMajor;
+  /** A client whose new connections resolve `localhost` through `lookup`. */
+  client(OpenAI: typeof OpenAIType, baseURL: string, lookup: LookupFunction, maxRetries: number): OpenAIType;
+}
+
+/** Node's bundled undici Agent (the class of fetch's global dispatcher): fetch takes it as `dispatcher`. */
+const UndiciAgent = (globalThis as Record<symbol, { constructor: new (options: object) => object } | undefined>)[Symbol.for('undici.globalDispatcher.1')]!.constructor;
+
+const TRANSPORTS: Transport[] = [
+  {
+    major: { label: 'openai 7 (undici)', module: 'openai', version: /^7\./, transport: 'undici' },
+    client: (OpenAI, baseURL, lookup, maxRetries) =>
+      new OpenAI({ baseURL, apiKey: 'test-key', maxRetries, fetchOptions: { dispatcher: new UndiciAgent({ connect: { lookup } }) } as never }),
+  },
+  {
+    major: { label: 'openai 4 (node:http)', module: 'openai', fixture: 'openai-4', version: /^4\.1\d\d\./, transport: 'node:http' },
+    client: (OpenAI, baseURL, lookup, maxRetries) =>
+      new OpenAI({ baseURL, apiKey: 'test-key', maxRetries, httpAgent: new HttpAgent({ keepAlive: true, lookup }) } as never),
+  },
+];
+
+const h = useHarness();
+
+describe.each(TRANSPORTS)('$major.label', ({ major, client }) => {
+  let OpenAI: typeof OpenAIType;
+  /** The simulator's OpenAI base URL by the name the slow lookup resolves. */
+  let baseURL: string;
+  beforeAll(async () => {
+    OpenAI = (await loadSdk<typeof import('openai')>(major)).patched.OpenAI;
+    baseURL = h.sim.openaiBaseURL.replace('127.0.0.1', 'localhost');
+    // The SDK's own lazy loading is paid once here, on another connection: the truth below is the lookup.
+    await new OpenAI({ baseURL: h.sim.openaiBaseURL, apiKey: 'test-key' }).chat.completions.create({ model: 'gpt-4o', messages: chatMessages(uniquePrompt('warm')) }, scenario({ chunks: 1 }));
+    h.exporter.reset();
+  });
+
+  it('a cold call: the connection set-up is llm.client_setup, llm.queue the provider’s; a warm call has next to no set-up', TIMING, async () => {
+    const dns = slowLookup(SETUP_MS);
+    const openai = client(OpenAI, baseURL, dns.lookup, 0);
+    const call = async () => {
+      h.exporter.reset();
+      await drain(await openai.chat.completions.create({ model: 'gpt-4o', messages: chatMessages(uniquePrompt('Hi')), stream: true }, scenario(S)));
+      const [span] = await finishedCalls(h.exporter);
+      const t = treeOf(h.exporter, span!);
+      expect(t.all.map((s) => s.name).sort()).toEqual(['chat gpt-4o', 'llm.client_setup', 'llm.decode', 'llm.queue', 'llm.ttft']);
+      expectAdjoiningPhases(t);
+      expect(t.setup!.parentSpanContext?.spanId).toBe(t.ttft!.spanContext().spanId);
+      expect(startMs(t.ttft!)).toBe(startMs(t.call));
+      const a = t.call.attributes;
+      // Derived from the rounded figures, exactly (docs/conventions.md).
+      const micro = (k: string) => Math.round((a[k] as number) * 1000);
+      expect(micro('llm.prefill_ms')).toBe(micro('llm.ttft_ms') - micro('llm.client_setup_ms') - micro('llm.queue_ms'));
+      expectFaithful(durationMs(t.queue!), S.queueMs, `${major.label} queue`);
+      expectFaithful(a['llm.prefill_ms'] as number, S.prefillMs, `${major.label} prefill`);
+      expect(a['llm.attempts']).toBe(1);
+      return t;
+    };
+
+    const cold = await call();
+    expect(dns.calls).toHaveLength(1);
+    expectFaithful(durationMs(cold.setup!), SETUP_MS, `${major.label} cold set-up`);
+    // The request went out once the lookup had answered, not before.
+    expect(endMs(cold.setup!)).toBeGreaterThanOrEqual(dns.calls[0]! - 1);
+    expectFaithful(durationMs(cold.ttft!), SETUP_MS + S.queueMs + S.prefillMs, `${major.label} cold ttft`);
+
+    await sleep(50); // the connection is back in the pool
+    const warm = await call();
+    expect(dns.calls).toHaveLength(1); // the kept-alive connection: no new lookup
+    expectFaithful(durationMs(warm.setup!), 0, `${major.label} warm set-up`);
+    expectFaithful(durationMs(warm.ttft!), S.queueMs + S.prefillMs, `${major.label} warm ttft`);
+  });
+
+  it('a first attempt that never reached the wire ends llm.client_setup with its failure; the retry’s connecting is queue time', TIMING, async () => {
+    const dns = slowLookup(SETUP_MS);
+    dns.failures = 1;
+    const openai = client(OpenAI, baseURL, dns.lookup, 1);
+    const stream = await openai.chat.completions.create({ model: 'gpt-4o', messages: chatMessages(uniquePrompt('Hi')), stream: true }, scenario(S));
+    await drain(stream);
+    const [span] = await finishedCalls(h.exporter);
+    const t = treeOf(h.exporter, span!);
+    expectAdjoiningPhases(t);
+    expect(dns.calls).toHaveLength(2);
+    const [failedAt, retryResolvedAt] = dns.calls as [number, number];
+    expectFaithful(durationMs(t.setup!), SETUP_MS, `${major.label} set-up to the failure`);
+    expectFaithful(endMs(t.setup!) - failedAt, 0, `${major.label} set-up ends at the failure`);
+    const [first, second] = t.queue!.events;
+    expect(first!.attributes?.['llm.attempt']).toBe(1);
+    expect(first!.attributes?.['error.type']).toBeTypeOf('string');
+    expect(first!.attributes?.['http.response.status_code']).toBeUndefined();
+    expect(first!.time).toEqual(t.queue!.startTime); // timestamped at its failure, where llm.queue starts
+    expect(second!.attributes).toEqual({ 'llm.attempt': 2, 'http.response.status_code': 200 });
+    // The SDK's backoff, the retry's own lookup and the provider's queue are llm.queue.
+    expect(endMs(t.queue!)).toBeGreaterThan(retryResolvedAt);
+    expectFaithful(endMs(t.queue!) - retryResolvedAt, S.queueMs, `${major.label} queue after the retry connected`);
+    expect(t.call.attributes).toMatchObject({ 'llm.attempts': 2, 'llm.outcome': 'success' });
+  });
+
+  it('a call whose only attempt never reached the wire: all of it is llm.client_setup, llm.queue is empty', async () => {
+    const dns = slowLookup(SETUP_MS);
+    dns.failures = 1;
+    const openai = client(OpenAI, baseURL, dns.lookup, 0);
+    const error = await openai.chat.completions.create({ model: 'gpt-4o', messages: chatMessages(uniquePrompt('Hi')), stream: true }, scenario(S)).catch((e: unknown) => e);
+    expect((error as Error).constructor.name).toBe('APIConnectionError');
+    const [span] = await finishedCalls(h.exporter);
+    const t = treeOf(h.exporter, span!);
+    expect(t.all.map((s) => s.name).sort()).toEqual(['chat gpt-4o', 'llm.client_setup', 'llm.queue']);
+    expectAdjoiningPhases(t);
+    expectFaithful(endMs(t.setup!) - dns.calls[0]!, 0, `${major.label} set-up ends at the failure`);
+    expect(t.call.attributes['llm.queue_ms']).toBe(0);
+    expect(t.call.status.code).toBe(SpanStatusCode.ERROR);
+  });
+});
