@@ -5,8 +5,9 @@ import { tempDataDir } from './testing.ts';
 
 const cluster = schemaDdl({ database: 'otel', cluster: 'prism', retentionDays: 14 });
 const single = schemaDdl({ database: 'otel' });
+/** What each statement creates, or `ALTER <table>` for a later migration's change. */
 const created = (statements: string[]): string[] =>
-  statements.map((s) => /^CREATE (?:TABLE|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS (\S+)/.exec(s)?.[1] ?? s.slice(0, 40));
+  statements.map((s) => /^CREATE (?:TABLE|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS (\S+)/.exec(s)?.[1] ?? /^ALTER TABLE \S+/.exec(s)?.[0] ?? s.slice(0, 40));
 
 describe('cluster DDL', () => {
   test('every statement runs ON CLUSTER', () => {
@@ -31,6 +32,9 @@ describe('cluster DDL', () => {
       '`otel`.`llm_completion_minute_local`',
       '`otel`.`llm_completion_minute`',
       '`otel`.`llm_completion_minute_mv`',
+      'ALTER TABLE `otel`.`llm_calls_local`',
+      'ALTER TABLE `otel`.`llm_calls`',
+      'ALTER TABLE `otel`.`llm_calls_mv`',
     ]);
     const engines = cluster.map((s) => /ENGINE = (\w+\([^)]*\))/.exec(s)?.[1]).filter((e) => e !== undefined);
     expect(engines).toEqual([
@@ -56,6 +60,8 @@ describe('cluster DDL', () => {
       ['`otel`.`llm_ttft_minute_local`', '`otel`.`llm_calls_local`'],
       ['`otel`.`llm_completion_minute_local`', '`otel`.`llm_calls_local`'],
     ]);
+    const modified = cluster.filter((s) => s.includes('\nMODIFY QUERY '));
+    expect(modified.map((v) => /\nFROM (\S+)/.exec(v)?.[1])).toEqual(['`otel`.`otel_traces_local`']);
   });
 
   test('TTL sits on the local tables', () => {

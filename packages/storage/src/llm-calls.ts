@@ -1,6 +1,6 @@
 // `llm_calls`: one typed row per LLM call span, derived inside ClickHouse from otel_traces so that
 // spans written by a Collector (or another GenAI instrumentation) land here too.
-import { type DdlContext, localTable, materializedView, table } from './ddl.ts';
+import { addColumns, type DdlContext, localTable, materializedView, modifyViewQuery, table } from './ddl.ts';
 import { ttlClause } from './retention.ts';
 import { LLM_CALLS, OTEL_TRACES } from './tables.ts';
 
@@ -29,6 +29,17 @@ const finishReasons = `if(startsWith(${attr('gen_ai.response.finish_reasons')}, 
  */
 const statusCode = `multiIf(span.StatusCode IN ('Error', 'STATUS_CODE_ERROR'), 'Error', span.StatusCode IN ('Ok', 'STATUS_CODE_OK'), 'Ok', 'Unset')`;
 
+/** A column a later migration added to llm_calls: its definition and what the view fills it from. */
+interface AddedColumn {
+  definition: string;
+  name: string;
+  select: string;
+}
+
+/** Migration 4: `llm.client_setup_ms`, the client's start-up before the first request was on the wire. */
+const CLIENT_SETUP_MS: AddedColumn = { definition: 'ClientSetupMs Nullable(Float64) AFTER DurationMs', name: 'ClientSetupMs', select: float('llm.client_setup_ms') };
+
+/** Migration 2: llm_calls and its view from otel_traces. */
 export function llmCallsDdl(ctx: DdlContext): string[] {
   return [
     ...table(ctx, {
@@ -80,10 +91,22 @@ ORDER BY (ServiceName, toStartOfMinute(Timestamp), TraceId, SpanId)${ttlClause(c
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
       shardingKey: 'cityHash64(TraceId)',
     }),
-    materializedView(ctx, {
-      name: `${LLM_CALLS}_mv`,
-      to: LLM_CALLS,
-      select: `WITH
+    materializedView(ctx, { name: `${LLM_CALLS}_mv`, to: LLM_CALLS, select: llmCallsSelect(ctx, []) }),
+  ];
+}
+
+/** Migration 4: the ClientSetupMs column, and the view filling it from then on (older rows: NULL). */
+export function llmCallsClientSetupDdl(ctx: DdlContext): string[] {
+  return [
+    ...addColumns(ctx, LLM_CALLS, [CLIENT_SETUP_MS.definition]),
+    modifyViewQuery(ctx, { name: `${LLM_CALLS}_mv`, select: llmCallsSelect(ctx, [CLIENT_SETUP_MS]) }),
+  ];
+}
+
+/** The view's SELECT: migration 2's columns, then those later migrations added (`added`). */
+function llmCallsSelect(ctx: DdlContext, added: readonly AddedColumn[]): string {
+  const more = added.map((c) => `,\n    ${c.select} AS ${c.name}`).join('');
+  return `WITH
     ${float('llm.ttft_ms')} AS _LlmTtft,
     ${float('gen_ai.response.time_to_first_chunk')} * 1000 AS _GenAiTtft,
     ${finishReasons} AS _Reasons,
@@ -136,9 +159,7 @@ SELECT
     toUInt16(ifNull(${float('llm.attempts')}, 1)) AS Attempts,
     toUInt16(ifNull(${float('llm.retries')}, Attempts - 1)) AS Retries,
     toUInt16(ifNull(${float('llm.rate_limited_attempts')}, 0)) AS RateLimitedAttempts,
-    ${float('llm.ratelimit.headroom')} AS RateLimitHeadroom
+    ${float('llm.ratelimit.headroom')} AS RateLimitHeadroom${more}
 FROM ${localTable(ctx, OTEL_TRACES)} AS span
-WHERE SpanKind IN ('Client', 'SPAN_KIND_CLIENT') AND ${attr('gen_ai.operation.name')} != ''`,
-    }),
-  ];
+WHERE SpanKind IN ('Client', 'SPAN_KIND_CLIENT') AND ${attr('gen_ai.operation.name')} != ''`;
 }
