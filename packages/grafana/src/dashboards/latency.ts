@@ -1,4 +1,4 @@
-// Latency anatomy: where a call's time goes — queue, prefill, decode by model — and how the stream
+// Latency anatomy: where a call's time goes — client setup, queue, prefill, decode by model — and how the stream
 // behaves (TTFT distribution, inter-chunk gaps, decode speed, tool-call time).
 import * as barchart from '@grafana/grafana-foundation-sdk/barchart';
 import * as common from '@grafana/grafana-foundation-sdk/common';
@@ -10,6 +10,7 @@ import { baseDashboard, CALLS_WHERE, callSeriesSql, DASHBOARD_UID, modelVariable
 export function phasesSql(db: string, quantile: number): string {
   return [
     'SELECT RequestModel AS model,',
+    `  quantile(${quantile})(ClientSetupMs) AS client_setup_ms,`,
     `  quantile(${quantile})(QueueMs) AS queue_ms,`,
     `  quantile(${quantile})(PrefillMs) AS prefill_ms,`,
     `  quantile(${quantile})(DecodeMs) AS decode_ms`,
@@ -23,8 +24,8 @@ export function phasesSql(db: string, quantile: number): string {
 function phasesPanel(db: string, id: number, quantile: number): barchart.PanelBuilder {
   return new barchart.PanelBuilder()
     .id(id)
-    .title(`Queue / prefill / decode by model — p${quantile * 100}`)
-    .description('Per-phase percentile of streamed calls: queue = start → response headers, prefill = headers → first chunk, decode = first → last chunk.')
+    .title(`Client setup / queue / prefill / decode by model — p${quantile * 100}`)
+    .description('Per-phase percentile of streamed calls: client setup = start → request on the wire (SDK start-up, DNS, connect, TLS), queue = request on the wire → response headers, prefill = headers → first chunk, decode = first → last chunk. Calls recorded without llm.client_setup_ms count their set-up in queue.')
     .withTarget(chQuery(phasesSql(db, quantile)))
     .xField('model')
     .stacking(common.StackingMode.Normal)
