@@ -3,18 +3,21 @@
  * wire is `llm.client_setup`, and `llm.queue` starts there. The test injects both delays: a DNS
  * lookup that answers `SETUP_MS` late (the undici Agent's `connect.lookup` for the fetch-based
  * `openai`, the http.Agent's `lookup` for node-fetch in `openai` 4), paid by every new connection,
- * and the simulator's queue delay. A cold call pays the lookup in `llm.client_setup`, a warm call
- * on the kept-alive connection next to nothing, and a first attempt that never reached the wire
- * ends the set-up with its failure.
+ * or over TLS a handshake held back as long (test/tls-front.ts), and the simulator's queue delay.
+ * A cold call pays the lookup or the handshake in `llm.client_setup`, a warm call on the
+ * kept-alive connection next to nothing, and a first attempt that never reached the wire ends the
+ * set-up with its failure.
  */
 import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { SpanStatusCode } from '@opentelemetry/api';
 import type OpenAIType from 'openai';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatMessages, drain, now, useHarness } from '../test/contract.ts';
 import { expectFaithful, loadSdk, uniquePrompt, type SdkMajor } from '../test/sdk-majors-harness.ts';
-import { TIMING, durationMs, endMs, expectAdjoiningPhases, finishedCalls, scenario, sleep, startMs, treeOf } from '../test/harness.ts';
+import { TIMING, durationMs, endMs, expectAdjoiningPhases, finishedCalls, scenario, sleep, startMs, treeOf, type CallTree } from '../test/harness.ts';
+import { startTlsFront, type TlsFront } from '../test/tls-front.ts';
 
 const SETUP_MS = 150;
 const S = { queueMs: 200, prefillMs: 100, chunks: 5, chunkIntervalMs: 20 };
@@ -38,10 +41,16 @@ function slowLookup(delayMs: number): { lookup: LookupFunction; calls: number[];
   return state;
 }
 
+/** How a client connects: `localhost` resolved through `lookup`; over TLS, trusting `ca`. */
+interface Connecting {
+  lookup: LookupFunction;
+  maxRetries: number;
+  ca?: string;
+}
+
 interface Transport {
   major: SdkMajor;
-  /** A client whose new connections resolve `localhost` through `lookup`. */
-  client(OpenAI: typeof OpenAIType, baseURL: string, lookup: LookupFunction, maxRetries: number): OpenAIType;
+  client(OpenAI: typeof OpenAIType, baseURL: string, how: Connecting): OpenAIType;
 }
 
 /** Node's bundled undici Agent (the class of fetch's global dispatcher): fetch takes it as `dispatcher`. */
@@ -50,17 +59,60 @@ const UndiciAgent = (globalThis as Record<symbol, { constructor: new (options: o
 const TRANSPORTS: Transport[] = [
   {
     major: { label: 'openai 7 (undici)', module: 'openai', version: /^7\./, transport: 'undici' },
-    client: (OpenAI, baseURL, lookup, maxRetries) =>
-      new OpenAI({ baseURL, apiKey: 'test-key', maxRetries, fetchOptions: { dispatcher: new UndiciAgent({ connect: { lookup } }) } as never }),
+    client: (OpenAI, baseURL, { lookup, maxRetries, ca }) =>
+      new OpenAI({ baseURL, apiKey: 'test-key', maxRetries, fetchOptions: { dispatcher: new UndiciAgent({ connect: { lookup, ca } }) } as never }),
   },
   {
     major: { label: 'openai 4 (node:http)', module: 'openai', fixture: 'openai-4', version: /^4\.1\d\d\./, transport: 'node:http' },
-    client: (OpenAI, baseURL, lookup, maxRetries) =>
-      new OpenAI({ baseURL, apiKey: 'test-key', maxRetries, httpAgent: new HttpAgent({ keepAlive: true, lookup }) } as never),
+    client: (OpenAI, baseURL, { lookup, maxRetries, ca }) =>
+      new OpenAI({ baseURL, apiKey: 'test-key', maxRetries, httpAgent: ca ? new HttpsAgent({ keepAlive: true, lookup, ca }) : new HttpAgent({ keepAlive: true, lookup }) } as never),
   },
 ];
 
 const h = useHarness();
+let tls: TlsFront | { missing: string };
+beforeAll(async () => {
+  tls = await startTlsFront(new URL(h.sim.openaiBaseURL).origin, SETUP_MS);
+});
+afterAll(async () => {
+  if (!('missing' in tls)) await tls.close();
+});
+
+/** One streamed call: its tree, the phases adjoining, queue and prefill as injected, prefill derived exactly. */
+async function streamedCall(openai: OpenAIType, label: string): Promise<CallTree> {
+  h.exporter.reset();
+  await drain(await openai.chat.completions.create({ model: 'gpt-4o', messages: chatMessages(uniquePrompt('Hi')), stream: true }, scenario(S)));
+  const [span] = await finishedCalls(h.exporter);
+  const t = treeOf(h.exporter, span!);
+  expect(t.all.map((s) => s.name).sort()).toEqual(['chat gpt-4o', 'llm.client_setup', 'llm.decode', 'llm.queue', 'llm.ttft']);
+  expectAdjoiningPhases(t);
+  expect(t.setup!.parentSpanContext?.spanId).toBe(t.ttft!.spanContext().spanId);
+  expect(startMs(t.ttft!)).toBe(startMs(t.call));
+  const a = t.call.attributes;
+  // Derived from the rounded figures, exactly (docs/conventions.md).
+  const micro = (k: string) => Math.round((a[k] as number) * 1000);
+  expect(micro('llm.prefill_ms')).toBe(micro('llm.ttft_ms') - micro('llm.client_setup_ms') - micro('llm.queue_ms'));
+  expectFaithful(durationMs(t.queue!), S.queueMs, `${label} queue`);
+  expectFaithful(a['llm.prefill_ms'] as number, S.prefillMs, `${label} prefill`);
+  expect(a['llm.attempts']).toBe(1);
+  return t;
+}
+
+/** A cold call pays `SETUP_MS` in llm.client_setup (not before `paidAt`), a warm one after it next to nothing. */
+async function coldThenWarm(openai: OpenAIType, label: string, paid: () => number[]): Promise<void> {
+  const cold = await streamedCall(openai, `${label} cold`);
+  expect(paid()).toHaveLength(1);
+  expectFaithful(durationMs(cold.setup!), SETUP_MS, `${label} cold set-up`);
+  // The request went out once the connection was made, not before.
+  expect(endMs(cold.setup!)).toBeGreaterThanOrEqual(paid()[0]! - 1);
+  expectFaithful(durationMs(cold.ttft!), SETUP_MS + S.queueMs + S.prefillMs, `${label} cold ttft`);
+
+  await sleep(50); // the connection is back in the pool
+  const warm = await streamedCall(openai, `${label} warm`);
+  expect(paid()).toHaveLength(1); // the kept-alive connection: no new lookup or handshake
+  expectFaithful(durationMs(warm.setup!), 0, `${label} warm set-up`);
+  expectFaithful(durationMs(warm.ttft!), S.queueMs + S.prefillMs, `${label} warm ttft`);
+}
 
 describe.each(TRANSPORTS)('$major.label', ({ major, client }) => {
   let OpenAI: typeof OpenAIType;
@@ -74,46 +126,26 @@ describe.each(TRANSPORTS)('$major.label', ({ major, client }) => {
     h.exporter.reset();
   });
 
-  it('a cold call: the connection set-up is llm.client_setup, llm.queue the provider’s; a warm call has next to no set-up', TIMING, async () => {
+  it('a cold call: the DNS lookup is llm.client_setup, llm.queue the provider’s; a warm call has next to no set-up', TIMING, async () => {
     const dns = slowLookup(SETUP_MS);
-    const openai = client(OpenAI, baseURL, dns.lookup, 0);
-    const call = async () => {
-      h.exporter.reset();
-      await drain(await openai.chat.completions.create({ model: 'gpt-4o', messages: chatMessages(uniquePrompt('Hi')), stream: true }, scenario(S)));
-      const [span] = await finishedCalls(h.exporter);
-      const t = treeOf(h.exporter, span!);
-      expect(t.all.map((s) => s.name).sort()).toEqual(['chat gpt-4o', 'llm.client_setup', 'llm.decode', 'llm.queue', 'llm.ttft']);
-      expectAdjoiningPhases(t);
-      expect(t.setup!.parentSpanContext?.spanId).toBe(t.ttft!.spanContext().spanId);
-      expect(startMs(t.ttft!)).toBe(startMs(t.call));
-      const a = t.call.attributes;
-      // Derived from the rounded figures, exactly (docs/conventions.md).
-      const micro = (k: string) => Math.round((a[k] as number) * 1000);
-      expect(micro('llm.prefill_ms')).toBe(micro('llm.ttft_ms') - micro('llm.client_setup_ms') - micro('llm.queue_ms'));
-      expectFaithful(durationMs(t.queue!), S.queueMs, `${major.label} queue`);
-      expectFaithful(a['llm.prefill_ms'] as number, S.prefillMs, `${major.label} prefill`);
-      expect(a['llm.attempts']).toBe(1);
-      return t;
-    };
+    await coldThenWarm(client(OpenAI, baseURL, { lookup: dns.lookup, maxRetries: 0 }), major.label, () => dns.calls);
+  });
 
-    const cold = await call();
-    expect(dns.calls).toHaveLength(1);
-    expectFaithful(durationMs(cold.setup!), SETUP_MS, `${major.label} cold set-up`);
-    // The request went out once the lookup had answered, not before.
-    expect(endMs(cold.setup!)).toBeGreaterThanOrEqual(dns.calls[0]! - 1);
-    expectFaithful(durationMs(cold.ttft!), SETUP_MS + S.queueMs + S.prefillMs, `${major.label} cold ttft`);
-
-    await sleep(50); // the connection is back in the pool
-    const warm = await call();
-    expect(dns.calls).toHaveLength(1); // the kept-alive connection: no new lookup
-    expectFaithful(durationMs(warm.setup!), 0, `${major.label} warm set-up`);
-    expectFaithful(durationMs(warm.ttft!), S.queueMs + S.prefillMs, `${major.label} warm ttft`);
+  it('over TLS: the handshake is llm.client_setup (the request waits for it on a connected socket)', TIMING, async (ctx) => {
+    if ('missing' in tls) {
+      console.warn(`skipped: ${tls.missing}`);
+      return ctx.skip();
+    }
+    const front = tls;
+    const seen = front.handshakes.length;
+    const openai = client(OpenAI, `${front.origin}/v1`, { lookup: slowLookup(0).lookup, maxRetries: 0, ca: front.ca });
+    await coldThenWarm(openai, `${major.label} TLS`, () => front.handshakes.slice(seen));
   });
 
   it('a first attempt that never reached the wire ends llm.client_setup with its failure; the retry’s connecting is queue time', TIMING, async () => {
     const dns = slowLookup(SETUP_MS);
     dns.failures = 1;
-    const openai = client(OpenAI, baseURL, dns.lookup, 1);
+    const openai = client(OpenAI, baseURL, { lookup: dns.lookup, maxRetries: 1 });
     const stream = await openai.chat.completions.create({ model: 'gpt-4o', messages: chatMessages(uniquePrompt('Hi')), stream: true }, scenario(S));
     await drain(stream);
     const [span] = await finishedCalls(h.exporter);
@@ -138,7 +170,7 @@ describe.each(TRANSPORTS)('$major.label', ({ major, client }) => {
   it('a call whose only attempt never reached the wire: all of it is llm.client_setup, llm.queue is empty', async () => {
     const dns = slowLookup(SETUP_MS);
     dns.failures = 1;
-    const openai = client(OpenAI, baseURL, dns.lookup, 0);
+    const openai = client(OpenAI, baseURL, { lookup: dns.lookup, maxRetries: 0 });
     const error = await openai.chat.completions.create({ model: 'gpt-4o', messages: chatMessages(uniquePrompt('Hi')), stream: true }, scenario(S)).catch((e: unknown) => e);
     expect((error as Error).constructor.name).toBe('APIConnectionError');
     const [span] = await finishedCalls(h.exporter);
