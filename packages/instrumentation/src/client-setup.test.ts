@@ -6,15 +6,16 @@
  * or over TLS a handshake held back as long (test/tls-front.ts), and the simulator's queue delay.
  * A cold call pays the lookup or the handshake in `llm.client_setup`, a warm call on the
  * kept-alive connection next to nothing, and a first attempt that never reached the wire ends the
- * set-up with its failure.
+ * set-up with its failure. SDK calls, and calls recognised on the wire (`fetch`, `http.request`).
  */
-import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { SpanStatusCode } from '@opentelemetry/api';
+import { scenarioHeaders } from '@llm-prism/simulator';
 import type OpenAIType from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatMessages, drain, now, useHarness } from '../test/contract.ts';
+import { chatMessages, drain, now, useWireHarness } from '../test/contract.ts';
 import { expectFaithful, loadSdk, uniquePrompt, type SdkMajor } from '../test/sdk-majors-harness.ts';
 import { TIMING, durationMs, endMs, expectAdjoiningPhases, finishedCalls, scenario, sleep, startMs, treeOf, type CallTree } from '../test/harness.ts';
 import { startTlsFront, type TlsFront } from '../test/tls-front.ts';
@@ -69,7 +70,7 @@ const TRANSPORTS: Transport[] = [
   },
 ];
 
-const h = useHarness();
+const h = useWireHarness();
 let tls: TlsFront | { missing: string };
 beforeAll(async () => {
   tls = await startTlsFront(new URL(h.sim.openaiBaseURL).origin, SETUP_MS);
@@ -180,5 +181,46 @@ describe.each(TRANSPORTS)('$major.label', ({ major, client }) => {
     expectFaithful(endMs(t.setup!) - dns.calls[0]!, 0, `${major.label} set-up ends at the failure`);
     expect(t.call.attributes['llm.queue_ms']).toBe(0);
     expect(t.call.status.code).toBe(SpanStatusCode.ERROR);
+  });
+});
+
+describe('calls recognised on the wire', () => {
+  const body = () => JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: uniquePrompt('Hi') }] });
+  const headers = () => ({ 'content-type': 'application/json', ...scenarioHeaders(S) });
+  const url = () => `${h.sim.openaiBaseURL.replace('127.0.0.1', 'localhost')}/chat/completions`;
+
+  /** The one call span's phases: the lookup is its set-up (its request's creation to the wire), the rest as injected. */
+  async function expectWireCall(paidAt: number): Promise<void> {
+    const [span] = await finishedCalls(h.exporter);
+    const t = treeOf(h.exporter, span!);
+    expect(t.all.map((s) => s.name).sort()).toEqual(['chat gpt-4o', 'llm.client_setup', 'llm.decode', 'llm.queue', 'llm.ttft']);
+    expectAdjoiningPhases(t);
+    expectFaithful(durationMs(t.setup!), SETUP_MS, 'wire call set-up');
+    expect(endMs(t.setup!)).toBeGreaterThanOrEqual(paidAt - 1);
+    expectFaithful(durationMs(t.queue!), S.queueMs, 'wire call queue');
+    expectFaithful(t.call.attributes['llm.prefill_ms'] as number, S.prefillMs, 'wire call prefill');
+  }
+
+  it('fetch (undici): the request is on the wire at sendHeaders, before its body decides it is a call', TIMING, async () => {
+    const dns = slowLookup(SETUP_MS);
+    const dispatcher = new UndiciAgent({ connect: { lookup: dns.lookup } });
+    const res = await fetch(url(), { method: 'POST', headers: headers(), body: body(), dispatcher } as RequestInit);
+    await res.text();
+    await expectWireCall(dns.calls[0]!);
+  });
+
+  it('http.request (node:http): the request is on the wire at its socket’s connect', TIMING, async () => {
+    const dns = slowLookup(SETUP_MS);
+    const agent = new HttpAgent({ keepAlive: true, lookup: dns.lookup });
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(url(), { method: 'POST', headers: headers(), agent }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end(body());
+    });
+    agent.destroy();
+    await expectWireCall(dns.calls[0]!);
   });
 });
