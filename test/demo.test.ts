@@ -7,14 +7,17 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SERVICE, runDemo, SLOW_PREFILL_MODEL, type DemoResult } from '@llm-prism/demo';
 import { CHART_IDS } from '@llm-prism/report';
+import { openStorage } from '@llm-prism/storage';
 import { JSDOM } from 'jsdom';
 import { renderInChromium } from '../packages/report/test/chromium.ts';
+import { expectCacheAgreement } from './cache-agreement.ts';
 
 let demo: DemoResult;
 let text = '';
+let dir: string;
 
 beforeAll(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'llm-prism-demo-'));
+  dir = await mkdtemp(join(tmpdir(), 'llm-prism-demo-'));
   demo = await runDemo({ durationMs: 20_000, dir, write: (t) => (text += t) });
 }, 180_000);
 
@@ -48,6 +51,18 @@ describe('npm run demo (20 s workload)', () => {
     expect(misses).toContainEqual(expect.objectContaining({ reason: 'cold' }));
     const anthropic = demo.report.cache.find((c) => c.provider === 'anthropic')!;
     expect(Number(anthropic.hit)).toBeGreaterThan(5);
+  });
+
+  it('shows the same prompt-cache figures on the dashboard as in the report, write-misses included', async () => {
+    const storage = await openStorage({ dataDir: join(dir, 'data') });
+    try {
+      const figures = await expectCacheAgreement(storage.client, demo.report);
+      const writes = demo.report.cache.reduce((n, c) => n + Number(c.write), 0);
+      expect(writes).toBeGreaterThan(0);
+      expect(Object.values(figures.misses).reduce((n, v) => n + v, 0)).toBeGreaterThanOrEqual(writes);
+    } finally {
+      await storage.close();
+    }
   });
 
   it('counts mid-stream errors, truncations and aborts as their outcomes', () => {

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { DockerfileParser } from 'dockerfile-ast';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { CLICKHOUSE_PLUGIN_VERSION } from '@llm-prism/grafana';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const DOCKER = join(ROOT, 'docker');
@@ -59,6 +60,8 @@ describe('docker/docker-compose.yml', () => {
     const plugin = /grafana-clickhouse-datasource@(\d+)\.(\d+)\.\d+/.exec(grafana.environment?.GF_PLUGINS_PREINSTALL_SYNC ?? '');
     expect(plugin).not.toBeNull();
     expect(Number(plugin?.[1]) * 100 + Number(plugin?.[2])).toBeGreaterThanOrEqual(415);
+    // The generated queries say which plugin version they were written for: the one installed.
+    expect(plugin?.[0]).toBe(`grafana-clickhouse-datasource@${CLICKHOUSE_PLUGIN_VERSION}`);
     const mounts = Object.fromEntries((grafana.volumes ?? []).map((v) => v.split(':')).map(([host, target]) => [target, host]));
     expect(resolve(DOCKER, mounts['/etc/grafana/provisioning'] ?? '')).toBe(join(ROOT, 'grafana/provisioning'));
     expect(resolve(DOCKER, mounts['/var/lib/grafana/dashboards'] ?? '')).toBe(join(ROOT, 'grafana/dashboards'));

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import * as sdk from '@grafana/grafana-foundation-sdk/dashboard';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DATASOURCE_UID, generateFiles, loadSloConfig, type AlertRuleFile, type SloConfig } from '@llm-prism/grafana';
+import { CLICKHOUSE_PLUGIN_VERSION, DATASOURCE_UID, generateFiles, loadSloConfig, type AlertRuleFile, type SloConfig } from '@llm-prism/grafana';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const OUT = join(ROOT, 'grafana');
@@ -61,11 +61,23 @@ describe('generated Grafana files', () => {
         const targets = (panel.targets ?? []) as { refId?: string; datasource?: { uid?: string; type?: string }; rawSql?: string }[];
         if (panel.type !== 'alertlist') expect(targets.length, `${path}: ${panel.title}`).toBeGreaterThan(0);
         expect(new Set(targets.map((t) => t.refId)).size).toBe(targets.length);
-        for (const t of targets) {
+        for (const t of targets as { pluginVersion?: string }[] & typeof targets) {
           expect(t.refId, `${path}: ${panel.title}`).toMatch(/^[A-Z]$/);
           expect(t.datasource).toEqual({ type: 'grafana-clickhouse-datasource', uid: DATASOURCE_UID });
+          expect(t.pluginVersion, `${path}: ${panel.title}`).toBe(CLICKHOUSE_PLUGIN_VERSION);
           expect(t.rawSql?.length).toBeGreaterThan(0);
         }
+        if (panel.type === 'alertlist') continue;
+        // Named on the panel too: nothing relies on ClickHouse being the default datasource.
+        expect(panel.datasource, `${path}: ${panel.title}`).toEqual({ type: 'grafana-clickhouse-datasource', uid: DATASOURCE_UID });
+        if (panel.type === 'timeseries' || panel.type === 'barchart') {
+          expect((panel.options as { legend?: { showLegend?: boolean } }).legend?.showLegend, `${path}: ${panel.title}`).toBe(true);
+        }
+        const unit = panel.fieldConfig?.defaults.unit;
+        if (panel.type !== 'traces') expect(unit, `${path}: ${panel.title}`).toMatch(/\S/);
+        // Counts over time are rates per second (the bucket is $__interval_s long), never per bucket.
+        if (unit === 'reqps') for (const t of targets) expect(t.rawSql, `${path}: ${panel.title}`).toContain(' / $__interval_s AS ');
+        if (panel.type === 'timeseries') expect(['none', 'short'], `${path}: ${panel.title}`).not.toContain(unit);
       }
       for (const v of d.templating.list ?? []) {
         if (v.type === 'query') expect(v.datasource?.uid, `${path}: $${v.name}`).toBe(DATASOURCE_UID);
@@ -95,6 +107,7 @@ describe('generated Grafana files', () => {
           for (const q of rule.data.slice(0, 4)) {
             expect(q.datasourceUid, path).toBe(DATASOURCE_UID);
             expect((q.model as { datasource: { uid: string } }).datasource.uid).toBe(DATASOURCE_UID);
+            expect((q.model as { pluginVersion: string }).pluginVersion).toBe(CLICKHOUSE_PLUGIN_VERSION);
             expect(q.model.refId).toBe(q.refId);
           }
           expect(rule.labels).toMatchObject({ severity: expect.stringMatching(/^(page|ticket)$/), service: 'demo-chat', slo: expect.any(String) });

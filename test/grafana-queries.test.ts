@@ -20,9 +20,11 @@ import {
   type SloConfig,
   type SloKind,
 } from '@llm-prism/grafana';
+import { collectReport } from '@llm-prism/report';
 import { openStorage, type Storage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
-import { INCIDENT_END, INCIDENT_START, MODELS, prefillMs, seedCalls, seedRows, STAMPEDE, type SeedCall } from './grafana-seed.ts';
+import { expectCacheAgreement } from './cache-agreement.ts';
+import { INCIDENT_END, INCIDENT_START, MODELS, prefillMs, SERVICE, seedCalls, seedRows, STAMPEDE, type SeedCall } from './grafana-seed.ts';
 import { burnRate, evaluateMath, groupBy, intervalStart, quantile, sloEvents } from './grafana-truth.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -60,6 +62,11 @@ const close = (actual: unknown, expected: number | null, digits = 9) =>
   expected === null ? expect(actual).toBeNull() : expect(num(actual)).toBeCloseTo(expected, digits);
 const inRange = (c: SeedCall) => c.start >= RANGE.from && c.start <= RANGE.to;
 const hour = (c: SeedCall) => intervalStart(c.start, RANGE.intervalMs);
+/** Count panels show rates: a count in one $__timeInterval bucket per second of the bucket. */
+const perSecond = (count: number) => count / (RANGE.intervalMs / 1000);
+/** The cache definitions of docs/slo.md: a write read nothing either, so it is a miss. */
+const isHit = (c: SeedCall) => c.cacheState === 'hit' || c.cacheState === 'partial';
+const isMiss = (c: SeedCall) => c.cacheState === 'miss' || c.cacheState === 'write';
 const allVars = { service: ALL, model: ALL, trace_id: '' };
 
 beforeAll(async () => {
@@ -93,6 +100,19 @@ describe('seeded truth', () => {
     expect(burnRate(calls, slo, 'ttft', INCIDENT_START, 259_200)).toBeLessThan(1);
     expect(burnRate(calls, slo, 'ttft', INCIDENT_END, 3_600)).toBeGreaterThan(14.4);
     expect(burnRate(calls, slo, 'completion', INCIDENT_END, 300)).toBeGreaterThan(14.4);
+  });
+
+  it('has aborts users feel, so the SLO checks below cover them (docs/slo.md, What counts)', () => {
+    const aborted = calls.filter((c) => c.outcome === 'aborted');
+    const [ttftSlo, miniSlo] = config.slos as [ServiceSlo, ServiceSlo];
+    // Gave up waiting for a first token: past the TTFT threshold, and past only the stricter one.
+    expect(aborted.filter((c) => c.streamed && c.ttftMs === null && c.durationMs > ttftSlo.ttft.thresholdMs).length).toBeGreaterThan(10);
+    expect(aborted.filter((c) => c.ttftMs === null && c.model === miniSlo.model && c.durationMs > miniSlo.ttft.thresholdMs && c.durationMs <= ttftSlo.ttft.thresholdMs).length).toBeGreaterThan(0);
+    // Broke off a slow stream (past the completion threshold) or a fast one (no event).
+    expect(aborted.filter((c) => c.ttftMs !== null && c.durationMs > ttftSlo.completion.thresholdMs).length).toBeGreaterThan(0);
+    expect(aborted.filter((c) => c.durationMs <= miniSlo.completion.thresholdMs).length).toBeGreaterThan(0);
+    const withoutAborts = calls.filter((c) => c.outcome !== 'aborted');
+    expect(burnRate(calls, ttftSlo, 'ttft', INCIDENT_END, 3_600)).toBeGreaterThan(burnRate(withoutAborts, ttftSlo, 'ttft', INCIDENT_END, 3_600));
   });
 });
 
@@ -243,18 +263,20 @@ const PANEL_CHECKS: Record<string, (rows: Row[], scope: SeedCall[]) => void> = {
     }),
   'Cache hit ratio and cached-token share': (rows, scope) =>
     checkSeries(rows, scope, null, null, {
-      hit_ratio: (cs) => cs.filter((c) => c.cacheState === 'hit' || c.cacheState === 'partial').length / cs.filter((c) => c.cacheState !== 'none').length,
+      hit_ratio: (cs) => cs.filter(isHit).length / cs.filter((c) => isHit(c) || isMiss(c)).length,
       cached_token_share: (cs) => sum(cs, (c) => c.cacheReadTokens) / sum(cs, (c) => c.inputTokens),
     }),
   'Cache misses by reason': (rows, scope) =>
-    checkSeries(rows, scope.filter((c) => c.cacheState === 'miss'), 'CacheMissReason', (c) => c.missReason, { misses: (cs) => cs.length }),
+    checkSeries(rows, scope.filter(isMiss), 'CacheMissReason', (c) => c.missReason, { misses: (cs) => perSecond(cs.length) }),
   'Where prefixes break': (rows, scope) => {
-    const truth = groupBy(scope.filter((c) => c.missReason === 'prefix_changed'), (c) => c.breakAt, (cs) => cs.length);
-    expect(Object.fromEntries(rows.map((r) => [r.break_at, num(r.calls)]))).toEqual(Object.fromEntries(truth));
+    const changed = scope.filter((c) => isMiss(c) && c.missReason === 'prefix_changed');
+    const truth = groupBy(changed, (c) => c.breakAt, (cs) => cs.length / changed.length);
+    expect(rows).toHaveLength(3);
+    for (const r of rows) close(r.share, truth.get(String(r.break_at)) as number);
     expect(truth.size).toBe(3);
   },
   'Evictions by provider': (rows, scope) =>
-    checkSeries(rows, scope.filter((c) => c.missReason === 'evicted'), 'Provider', (c) => c.provider, { evictions: (cs) => cs.length }),
+    checkSeries(rows, scope.filter((c) => isMiss(c) && c.missReason === 'evicted'), 'Provider', (c) => c.provider, { evictions: (cs) => perSecond(cs.length) }),
   'Cache stampedes — one prefix written by several calls within 10 s': (rows, scope) => {
     const writes = scope.filter((c) => c.prefixHash !== '' && c.cacheWriteTokens > 0 && c.cacheReadTokens === 0);
     const truth = [...groupBy(writes, (c) => `${c.prefixHash} ${intervalStart(c.start, 10_000)}`, (cs) => cs)].filter(([, cs]) => cs.length > 1);
@@ -270,19 +292,21 @@ const PANEL_CHECKS: Record<string, (rows: Row[], scope: SeedCall[]) => void> = {
     expect(num(stampede?.writes)).toBe(scope.filter((c) => c.prefixHash === STAMPEDE.prefixHash).length);
     expect(num(stampede?.instances)).toBeGreaterThan(1);
   },
-  'Finish reasons': (rows, scope) => checkSeries(rows, scope, 'FinishReason', (c) => c.finishReason, { calls: (cs) => cs.length }),
+  'Finish reasons': (rows, scope) => checkSeries(rows, scope, 'FinishReason', (c) => c.finishReason, { calls: (cs) => perSecond(cs.length) }),
   'Truncations, refusals, filtered and errored calls': (rows, scope) =>
-    checkSeries(rows, scope.filter((c) => ['truncated', 'refused', 'filtered', 'error'].includes(c.outcome)), 'Outcome', (c) => c.outcome, { calls: (cs) => cs.length }),
+    checkSeries(rows, scope.filter((c) => ['truncated', 'refused', 'filtered', 'error'].includes(c.outcome)), 'Outcome', (c) => c.outcome, {
+      calls: (cs) => perSecond(cs.length),
+    }),
   'Mid-stream errors': (rows, scope) =>
     checkSeries(rows, scope, null, null, {
-      mid_stream_errors: (cs) => cs.filter((c) => c.outcome === 'error' && c.chunks > 0).length,
-      failed_before_output: (cs) => cs.filter((c) => c.outcome === 'error' && c.chunks === 0).length,
+      mid_stream_errors: (cs) => perSecond(cs.filter((c) => c.outcome === 'error' && c.chunks > 0).length),
+      failed_before_output: (cs) => perSecond(cs.filter((c) => c.outcome === 'error' && c.chunks === 0).length),
     }),
   'Retries and 429s': (rows, scope) =>
     checkSeries(rows, scope, null, null, {
-      retries: (cs) => sum(cs, (c) => c.retries),
-      http_429: (cs) => sum(cs, (c) => c.rateLimited),
-      calls_retried: (cs) => cs.filter((c) => c.retries > 0).length,
+      retries: (cs) => perSecond(sum(cs, (c) => c.retries)),
+      http_429: (cs) => perSecond(sum(cs, (c) => c.rateLimited)),
+      calls_retried: (cs) => perSecond(cs.filter((c) => c.retries > 0).length),
     }),
   'Rate-limit headroom by provider': (rows, scope) =>
     checkSeries(rows, scope, 'Provider', (c) => c.provider, { headroom: (cs) => Math.min(...cs.map((c) => c.headroom)) }),
@@ -398,5 +422,49 @@ describe('latency, cache, failure and drill-down dashboards', () => {
     ]);
     const none = await run((target as ClickHouseQuery).rawSql, { ...RANGE, vars: { ...allVars, trace_id: 'no-such-trace' } });
     expect(none).toEqual([]);
+  });
+});
+
+describe('dashboards and report agree (one definition of every metric)', () => {
+  it('shows the same hit ratio and misses by reason, write-misses included', async () => {
+    const report = await collectReport({ client: storage.client, database: 'otel', from: RANGE.from, to: RANGE.to, service: SERVICE });
+    const figures = await expectCacheAgreement(storage.client, report);
+    const scope = calls.filter(inRange);
+    // Against the seed: a write read nothing, so it is a miss with its reason.
+    const misses = scope.filter((c) => c.cacheState === 'miss' || c.cacheState === 'write');
+    expect(Object.values(figures.misses).reduce((a, b) => a + b, 0)).toBe(misses.length);
+    expect(scope.filter((c) => c.cacheState === 'write').length).toBeGreaterThan(0);
+    expect(figures.hitRatio).toBeCloseTo(scope.filter((c) => c.cacheState === 'hit' || c.cacheState === 'partial').length / (scope.length - scope.filter((c) => c.cacheState === 'none').length), 12);
+  });
+
+  it('counts the same failed outcomes', async () => {
+    const report = await collectReport({ client: storage.client, database: 'otel', from: RANGE.from, to: RANGE.to, service: SERVICE });
+    const panel = (dashboards.get('llm-prism-failures') as Dashboard).panels.find((p) => p.title === 'Truncations, refusals, filtered and errored calls') as Panel;
+    const rows = await run((panel.targets?.[0] as ClickHouseQuery).rawSql, { ...RANGE, vars: allVars });
+    const shown: Record<string, number> = {};
+    for (const r of rows) shown[String(r.Outcome)] = (shown[String(r.Outcome)] ?? 0) + Math.round(num(r.calls) * (RANGE.intervalMs / 1000));
+    const reported: Record<string, number> = {};
+    for (const o of report.outcomes) {
+      if (['error', 'truncated', 'refused', 'filtered'].includes(o.outcome)) reported[o.outcome] = (reported[o.outcome] ?? 0) + num(o.calls);
+    }
+    expect(shown).toEqual(reported);
+    expect(Object.keys(shown).sort()).toEqual(['error', 'truncated']);
+  });
+
+  it('gives the SLO overview’s SLIs and budgets in the report', async () => {
+    const window = WINDOW_SECONDS[config.window];
+    const report = await collectReport({ client: storage.client, database: 'otel', config, from: INCIDENT_END - HOUR, to: INCIDENT_END, service: SERVICE });
+    const d = dashboards.get('llm-prism-slo') as Dashboard;
+    const ctx = { from: INCIDENT_END - window * 1000, to: INCIDENT_END, intervalMs: HOUR };
+    let checked = 0;
+    for (const status of report.slos ?? []) {
+      const name = `${status.kind === 'ttft' ? 'TTFT' : 'Completion'} · ${[status.service, status.model].filter(Boolean).join(' · ')} — `;
+      const sli = d.panels.find((p) => p.title === `${name}SLI (${config.window})`) as Panel;
+      const budget = d.panels.find((p) => p.title === `${name}error budget remaining`) as Panel;
+      close((await run((sli.targets?.[0] as ClickHouseQuery).rawSql, ctx))[0]?.sli, status.sli as number);
+      close((await run((budget.targets?.[0] as ClickHouseQuery).rawSql, ctx))[0]?.budget_remaining, status.budgetRemaining);
+      checked++;
+    }
+    expect(checked).toBe(config.slos.length * 2);
   });
 });

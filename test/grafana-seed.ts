@@ -64,7 +64,13 @@ function makeCall(i: number, start: number, incident: boolean): SeedCall {
     if (i % 89 === 2) ttftMs = 1_500.4; // just above: bucket 1510, bad
     if (i % 400 === 3) outcome = 'error'; // mid-stream error
     if (i % 600 === 7) outcome = 'truncated';
-    if (i % 150 === 11) outcome = 'aborted';
+    if (i % 150 === 11) {
+      outcome = 'aborted';
+      const variant = Math.floor(i / 150) % 4;
+      if (variant === 1) [ttftMs, durationMs] = [null, 5_000]; // gave up waiting for a first token
+      if (variant === 2) durationMs = 25_000; // broke off a slow stream
+      if (variant === 3) [ttftMs, durationMs] = [null, 1_000]; // gave up early: bad only for the 800 ms SLO
+    }
     if (i % 400 === 13) durationMs = 25_000; // slow completion
     if (i % 1000 === 9) {
       ttftMs = null; // failed before the first chunk
@@ -73,6 +79,7 @@ function makeCall(i: number, start: number, incident: boolean): SeedCall {
   } else {
     if (i % 5 !== 0) ttftMs = 2_500;
     if (i % 5 === 1) outcome = 'error';
+    if (i % 10 === 3) [outcome, ttftMs, durationMs] = ['aborted', null, 5_000]; // users give up on the stall
   }
   if (!streamed) ttftMs = null;
   if (ttftMs !== null) durationMs = Math.max(durationMs, ttftMs + 1_000);
@@ -83,7 +90,8 @@ function makeCall(i: number, start: number, incident: boolean): SeedCall {
   const cacheCycle = ['hit', 'partial', 'write', 'miss', 'miss', 'none'] as const;
   const cacheState = cacheCycle[i % 6] as SeedCall['cacheState'];
   const missReasons = ['cold', 'expired', 'evicted', 'prefix_changed'];
-  const missReason = cacheState === 'miss' ? (missReasons[Math.floor(i / 6) % 4] as string) : '';
+  // A write is a miss too (the prefix read nothing and was stored): it has a miss reason.
+  const missReason = cacheState === 'miss' || cacheState === 'write' ? (missReasons[Math.floor(i / 6) % 4] as string) : '';
   const inputTokens = 2_000 + (i % 11) * 100;
   const cacheReadTokens = cacheState === 'hit' ? 1_800 : cacheState === 'partial' ? 900 : 0;
   const cacheWriteTokens = cacheState === 'write' ? 1_800 : 0;
@@ -104,7 +112,7 @@ function makeCall(i: number, start: number, incident: boolean): SeedCall {
     clientSetupMs,
     queueMs,
     decodeMs,
-    chunks: failedBeforeOutput || !streamed ? 0 : 20 + (i % 30),
+    chunks: ttftMs === null ? 0 : 20 + (i % 30),
     gapP95Ms: 30 + (i % 13) * 5,
     tokensPerSec: 40 + (i % 17),
     toolCallMs: i % 8 === 0 ? 200 + (i % 5) * 50 : 0,
@@ -139,7 +147,7 @@ export function seedCalls(): SeedCall[] {
       ...call,
       instance: `pod-${k % STAMPEDE.instances}`,
       cacheState: 'write',
-      missReason: '',
+      missReason: 'cold',
       breakAt: '',
       prefixHash: STAMPEDE.prefixHash,
       cacheReadTokens: 0,

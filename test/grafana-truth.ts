@@ -16,12 +16,20 @@ export function sloEvents(calls: readonly SeedCall[], slo: ServiceSlo, kind: Slo
     const minute = Math.floor(c.start / MINUTE) * MINUTE;
     if (minute < from || minute >= endMs) continue;
     if (slo.service !== SERVICE || (slo.model !== undefined && c.model !== slo.model) || slo.route !== undefined) continue;
-    if (c.outcome === 'aborted') continue;
+    // An aborted call within the threshold is no event; past it, a bad one (docs/slo.md).
     if (kind === 'ttft') {
       if (!c.streamed) continue;
+      if (c.outcome === 'aborted' && c.ttftMs === null) {
+        if (c.durationMs > threshold) total++;
+        continue;
+      }
       total++;
       if (c.ttftMs !== null && c.ttftMs <= threshold) good++;
     } else {
+      if (c.outcome === 'aborted') {
+        if (c.durationMs > threshold) total++;
+        continue;
+      }
       total++;
       if (c.outcome === 'success' && c.durationMs <= threshold) good++;
     }

@@ -4,6 +4,11 @@ import type * as common from '@grafana/grafana-foundation-sdk/common';
 
 export const CLICKHOUSE_PLUGIN = 'grafana-clickhouse-datasource';
 export const DATASOURCE_UID = 'llm-prism-clickhouse';
+/**
+ * The plugin version the queries are written for (docker/docker-compose.yml installs it), recorded
+ * in each query's `pluginVersion` as the plugin's editor does, so later plugin versions can migrate them.
+ */
+export const CLICKHOUSE_PLUGIN_VERSION = '4.20.0';
 
 /** Plugin format codes: 0 time series, 1 table, 2 logs, 3 trace. */
 export const Format = { TimeSeries: 0, Table: 1, Logs: 2, Trace: 3 } as const;
@@ -19,6 +24,7 @@ export interface ClickHouseQuery extends cog.Dataquery {
   rawSql: string;
   format: FormatCode;
   queryType: QueryType;
+  pluginVersion: string;
 }
 
 export const clickhouseDatasource = (): common.DataSourceRef => ({ type: CLICKHOUSE_PLUGIN, uid: DATASOURCE_UID });
@@ -35,6 +41,7 @@ export class ClickHouseQueryBuilder implements cog.Builder<ClickHouseQuery> {
       rawSql,
       format: Format.Table,
       queryType: 'table',
+      pluginVersion: CLICKHOUSE_PLUGIN_VERSION,
     };
   }
 

@@ -1,5 +1,13 @@
 export { ALERT_POLICY, alertRuleFile, conditionExpression, type AlertRule, type AlertRuleFile, type Severity } from './alerts.ts';
-export { ClickHouseQueryBuilder, chQuery, chTimeSeries, DATASOURCE_UID, Format, type ClickHouseQuery } from './clickhouse-query.ts';
+export {
+  CLICKHOUSE_PLUGIN_VERSION,
+  ClickHouseQueryBuilder,
+  chQuery,
+  chTimeSeries,
+  DATASOURCE_UID,
+  Format,
+  type ClickHouseQuery,
+} from './clickhouse-query.ts';
 export {
   loadSloConfig,
   parseSloConfig,

@@ -41,8 +41,24 @@ export interface SliTarget {
 /** Condition on a rollup row that makes its calls good events. */
 export function goodCondition(slo: ServiceSlo, kind: SloKind): string {
   return kind === 'ttft'
-    ? `TtftBucketMs <= ${slo.ttft.thresholdMs}`
+    ? `Abandoned = 0 AND TtftBucketMs <= ${slo.ttft.thresholdMs}`
     : `Good = 1 AND DurationBucketMs <= ${slo.completion.thresholdMs}`;
+}
+
+/**
+ * Condition on a rollup row that makes its calls events at all. Every call is, except an aborted
+ * one within the threshold: a user who gave up waiting for the first chunk (TTFT) or broke off
+ * the stream (completion) is a bad event once the wait exceeded the threshold, and no event before.
+ */
+export function eventCondition(slo: ServiceSlo, kind: SloKind): string {
+  return kind === 'ttft'
+    ? `(Abandoned = 0 OR TtftBucketMs > ${slo.ttft.thresholdMs})`
+    : `(Aborted = 0 OR DurationBucketMs > ${slo.completion.thresholdMs})`;
+}
+
+/** Good and total events of the rows selected, as `good`, `total`. */
+function goodTotal(slo: ServiceSlo, kind: SloKind): string {
+  return `uniqExactMergeIf(Calls, ${goodCondition(slo, kind)}) AS good, uniqExactMergeIf(Calls, ${eventCondition(slo, kind)}) AS total`;
 }
 
 /** Rows of the SLO's service (and model/route, when it names them). */
@@ -69,7 +85,7 @@ function windowFrom(slo: ServiceSlo, kind: SloKind, seconds: number, target: Sli
 /** One row: `good`, `total` calls over the window. */
 export function goodTotalSql(slo: ServiceSlo, kind: SloKind, seconds: number, target: SliTarget): string {
   return [
-    `SELECT uniqExactMergeIf(Calls, ${goodCondition(slo, kind)}) AS good, uniqExactMerge(Calls) AS total`,
+    `SELECT ${goodTotal(slo, kind)}`,
     `  ${windowFrom(slo, kind, seconds, target)}`,
   ].join('\n');
 }
@@ -99,8 +115,9 @@ export function burnRatesSql(slo: ServiceSlo, kind: SloKind, windows: readonly B
   const longest = Math.max(...windows.map((w) => w.seconds));
   const end = target.end ?? GRAFANA_END;
   const good = goodCondition(slo, kind);
+  const event = eventCondition(slo, kind);
   const inner = windows.flatMap((w) => [
-    `    uniqExactMergeIf(Calls, ${since(end, w.seconds)}) AS total_${w.label}`,
+    `    uniqExactMergeIf(Calls, ${since(end, w.seconds)} AND ${event}) AS total_${w.label}`,
     `    uniqExactMergeIf(Calls, ${since(end, w.seconds)} AND ${good}) AS good_${w.label}`,
   ]);
   const outer = windows.map(
@@ -135,7 +152,7 @@ export function burnDownSql(slo: ServiceSlo, kind: SloKind, seconds: number, ste
 function stepCountsSql(slo: ServiceSlo, kind: SloKind, seconds: number, stepSeconds: number, target: SliTarget): string {
   return [
     `  SELECT toStartOfInterval(Minute, INTERVAL ${stepSeconds} SECOND) AS time,`,
-    `    uniqExactMergeIf(Calls, ${goodCondition(slo, kind)}) AS good, uniqExactMerge(Calls) AS total`,
+    `    ${goodTotal(slo, kind)}`,
     `  ${windowFrom(slo, kind, seconds, target)}`,
     '  GROUP BY time',
   ].join('\n');

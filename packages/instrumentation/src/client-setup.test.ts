@@ -3,7 +3,7 @@
  * wire is `llm.client_setup`, and `llm.queue` starts there. The test injects both delays: a DNS
  * lookup that answers `SETUP_MS` late (the undici Agent's `connect.lookup` for the fetch-based
  * `openai`, the http.Agent's `lookup` for node-fetch in `openai` 4), paid by every new connection,
- * or over TLS a handshake held back as long (test/tls-front.ts), and the simulator's queue delay.
+ * or over TLS a handshake held back as long (test/tls.ts), and the simulator's queue delay.
  * A cold call pays the lookup or the handshake in `llm.client_setup`, a warm call on the
  * kept-alive connection next to nothing, and a first attempt that never reached the wire ends the
  * set-up with its failure. SDK calls, and calls recognised on the wire (`fetch`, `http.request`).
@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatMessages, drain, now, useWireHarness } from '../test/contract.ts';
 import { expectFaithful, loadSdk, uniquePrompt, type SdkMajor } from '../test/sdk-majors-harness.ts';
 import { TIMING, durationMs, endMs, expectAdjoiningPhases, finishedCalls, scenario, sleep, startMs, treeOf, type CallTree } from '../test/harness.ts';
-import { startTlsFront, type TlsFront } from '../test/tls-front.ts';
+import { startTlsFront, TEST_CA, type TlsFront } from '../test/tls.ts';
 
 const SETUP_MS = 150;
 const S = { queueMs: 200, prefillMs: 100, chunks: 5, chunkIntervalMs: 20 };
@@ -52,6 +52,8 @@ interface Connecting {
 interface Transport {
   major: SdkMajor;
   client(OpenAI: typeof OpenAIType, baseURL: string, how: Connecting): OpenAIType;
+  /** The SDK's own fetch, each request on a new connection to `localhost` resolved through `lookup`. */
+  newConnectionFetch(OpenAI: typeof OpenAIType, lookup: LookupFunction): typeof fetch;
 }
 
 /** Node's bundled undici Agent (the class of fetch's global dispatcher): fetch takes it as `dispatcher`. */
@@ -62,21 +64,27 @@ const TRANSPORTS: Transport[] = [
     major: { label: 'openai 7 (undici)', module: 'openai', version: /^7\./, transport: 'undici' },
     client: (OpenAI, baseURL, { lookup, maxRetries, ca }) =>
       new OpenAI({ baseURL, apiKey: 'test-key', maxRetries, fetchOptions: { dispatcher: new UndiciAgent({ connect: { lookup, ca } }) } as never }),
+    newConnectionFetch: (_OpenAI, lookup) => (url, init) => fetch(url, { ...init, dispatcher: new UndiciAgent({ connect: { lookup } }) } as RequestInit),
   },
   {
     major: { label: 'openai 4 (node:http)', module: 'openai', fixture: 'openai-4', version: /^4\.1\d\d\./, transport: 'node:http' },
     client: (OpenAI, baseURL, { lookup, maxRetries, ca }) =>
       new OpenAI({ baseURL, apiKey: 'test-key', maxRetries, httpAgent: ca ? new HttpsAgent({ keepAlive: true, lookup, ca }) : new HttpAgent({ keepAlive: true, lookup }) } as never),
+    // openai 4 sends with node-fetch, which takes the agent in the request's options.
+    newConnectionFetch: (OpenAI, lookup) => {
+      const send = (new OpenAI({ apiKey: 'test-key' }) as unknown as { fetch: typeof fetch }).fetch;
+      return (url, init) => send(url, { ...init, agent: new HttpAgent({ lookup }) } as RequestInit);
+    },
   },
 ];
 
 const h = useWireHarness();
-let tls: TlsFront | { missing: string };
+let front: TlsFront;
 beforeAll(async () => {
-  tls = await startTlsFront(new URL(h.sim.openaiBaseURL).origin, SETUP_MS);
+  front = await startTlsFront(new URL(h.sim.openaiBaseURL).origin, { handshakeDelayMs: SETUP_MS });
 });
 afterAll(async () => {
-  if (!('missing' in tls)) await tls.close();
+  await front.close();
 });
 
 /** One streamed call: its tree, the phases adjoining, queue and prefill as injected, prefill derived exactly. */
@@ -115,7 +123,7 @@ async function coldThenWarm(openai: OpenAIType, label: string, paid: () => numbe
   expectFaithful(durationMs(warm.ttft!), S.queueMs + S.prefillMs, `${label} warm ttft`);
 }
 
-describe.each(TRANSPORTS)('$major.label', ({ major, client }) => {
+describe.each(TRANSPORTS)('$major.label', ({ major, client, newConnectionFetch }) => {
   let OpenAI: typeof OpenAIType;
   /** The simulator's OpenAI base URL by the name the slow lookup resolves. */
   let baseURL: string;
@@ -132,15 +140,57 @@ describe.each(TRANSPORTS)('$major.label', ({ major, client }) => {
     await coldThenWarm(client(OpenAI, baseURL, { lookup: dns.lookup, maxRetries: 0 }), major.label, () => dns.calls);
   });
 
-  it('over TLS: the handshake is llm.client_setup (the request waits for it on a connected socket)', TIMING, async (ctx) => {
-    if ('missing' in tls) {
-      console.warn(`skipped: ${tls.missing}`);
-      return ctx.skip();
-    }
-    const front = tls;
+  it('over TLS: the handshake is llm.client_setup (the request waits for it on a connected socket)', TIMING, async () => {
     const seen = front.handshakes.length;
-    const openai = client(OpenAI, `${front.origin}/v1`, { lookup: slowLookup(0).lookup, maxRetries: 0, ca: front.ca });
+    const openai = client(OpenAI, `${front.origin}/v1`, { lookup: slowLookup(0).lookup, maxRetries: 0, ca: TEST_CA });
     await coldThenWarm(openai, `${major.label} TLS`, () => front.handshakes.slice(seen));
+  });
+
+  it('queued requests (a limiter of one, three concurrent calls, each request on a new connection): the wait in the queue and the lookup are llm.client_setup', TIMING, async () => {
+    const dns = slowLookup(SETUP_MS);
+    const send = newConnectionFetch(OpenAI, dns.lookup);
+    // First in, first out, one at a time: while the first call streams, the second and third wait,
+    // so the second's request is matched by its body (wire-calls.ts `queued`) after it went on the wire.
+    let busy = false;
+    const waiting: (() => void)[] = [];
+    const waited = new Map<string, number>();
+    const limited = (url: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
+      new Promise((resolve, reject) => {
+        const queuedAt = performance.now();
+        const run = () => {
+          busy = true;
+          waited.set(String(init?.body), performance.now() - queuedAt);
+          const release = () => {
+            busy = false;
+            waiting.shift()?.();
+          };
+          send(url, init).then((response) => {
+            resolve(response);
+            response.clone().arrayBuffer().then(release, release);
+          }, (err: unknown) => {
+            release();
+            reject(err);
+          });
+        };
+        if (busy) waiting.push(run);
+        else run();
+      });
+    const openai = new OpenAI({ baseURL, apiKey: 'test-key', maxRetries: 0, fetch: limited as never });
+    h.exporter.reset();
+    const prompts = [0, 1, 2].map((i) => uniquePrompt(`Queued ${i}`));
+    await Promise.all(prompts.map(async (prompt) => drain(await openai.chat.completions.create({ model: 'gpt-4o', messages: chatMessages(prompt), stream: true }, scenario(S)))));
+    expect(dns.calls).toHaveLength(3);
+    const calls = (await finishedCalls(h.exporter, 3)).sort((a, b) => startMs(a) - startMs(b));
+    expect(calls).toHaveLength(3);
+    calls.forEach((span, i) => {
+      const t = treeOf(h.exporter, span);
+      expectAdjoiningPhases(t);
+      const [body] = [...waited.keys()].filter((b) => b.includes(prompts[i]!));
+      expectFaithful(durationMs(t.setup!), waited.get(body!)! + SETUP_MS, `${major.label} queued call ${i} set-up`);
+      expect(endMs(t.setup!)).toBeGreaterThanOrEqual(dns.calls[i]! - 1);
+      expectFaithful(durationMs(t.queue!), S.queueMs, `${major.label} queued call ${i} queue`);
+      expect(t.call.attributes['llm.attempts']).toBe(1);
+    });
   });
 
   it('a first attempt that never reached the wire ends llm.client_setup with its failure; the retry’s connecting is queue time', TIMING, async () => {

@@ -45,9 +45,13 @@ export const ATTR_GEN_AI_OUTPUT_MESSAGES = 'gen_ai.output.messages' as const;
 export const ATTR_GEN_AI_TOOL_NAME = 'gen_ai.tool.name' as const;
 /** On `llm.tool_call` spans. */
 export const ATTR_GEN_AI_TOOL_CALL_ID = 'gen_ai.tool.call.id' as const;
+/** On `llm.tool_call` spans: `function` (client-side tool, run by the application) or `extension` (server-side tool, run by the provider). */
+export const ATTR_GEN_AI_TOOL_TYPE = 'gen_ai.tool.type' as const;
 /** On `gen_ai.client.token.usage` points: `input` or `output`. */
 export const ATTR_GEN_AI_TOKEN_TYPE = 'gen_ai.token.type' as const;
 
+export const GEN_AI_TOOL_TYPE_VALUE_FUNCTION = 'function' as const;
+export const GEN_AI_TOOL_TYPE_VALUE_EXTENSION = 'extension' as const;
 export const GEN_AI_OPERATION_NAME_VALUE_CHAT = 'chat' as const;
 export const GEN_AI_OPERATION_NAME_VALUE_GENERATE_CONTENT = 'generate_content' as const;
 export const GEN_AI_PROVIDER_NAME_VALUE_OPENAI = 'openai' as const;

@@ -17,9 +17,9 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
 import { HTTP_TAP_SUBSCRIPTIONS } from './http-tap.ts';
 import { safely as safelyOnChannel, type ChannelSubscription } from './tap-channel.ts';
-import type { CallListener, RequestTarget } from './internal-types.ts';
+import type { AttemptListener, CallListener, RequestTarget } from './internal-types.ts';
 import { headerMap, ResponseReader } from './response-reader.ts';
-import { MAX_PARSED_BODY, ownerOfRequest, registerWireCallStarter, startFromBody, startFromResponse, type WireCallStarter, type WireCandidate } from './wire-calls.ts';
+import { MAX_PARSED_BODY, ownerOfRequest, registerWireCallStarter, startFromBody, startFromResponse, type QueuedAttempt, type WireCallStarter, type WireCandidate } from './wire-calls.ts';
 
 export { callScope } from './call-scope.ts';
 
@@ -42,16 +42,17 @@ interface UndiciRequest {
 const readers = new WeakMap<object, ResponseReader>();
 
 /**
- * Requests that may be LLM calls, made outside any SDK call (wire-calls.ts): the body bytes sent
- * so far (copies), until the body was sent and says whether the request is one.
+ * Requests whose body decides what they are: made outside any SDK call, they may be LLM calls
+ * (wire-calls.ts `candidate`); queued SDK requests while several calls wait for one are the
+ * attempt of the call whose request they carry (`queued`, call-scope.ts). The body bytes sent so
+ * far (copies), until the body was sent.
  */
-interface Pending {
-  candidate: WireCandidate;
+type Pending = ({ candidate: WireCandidate; queued?: undefined } | { candidate?: undefined; queued: QueuedAttempt }) & {
   sent: Buffer[];
   bytes: number;
-  /** When its headers went onto the wire (`sendHeaders`), for the call it may turn out to be. */
+  /** When its headers went onto the wire (`sendHeaders`), for the attempt it may turn out to be. */
   onWireAt?: number;
-}
+};
 const pending = new WeakMap<object, Pending>();
 
 /** The undici tap's listeners: arrival time first, failures of ours never reach the request. */
@@ -91,13 +92,24 @@ function targetOf(request: UndiciRequest): { url: URL | undefined; header: Reque
   return { url, header };
 }
 
-/** A recognised call's single attempt starts reading the response. */
-function bindWireCall(request: object, p: Pending, call: CallListener | undefined): void {
-  pending.delete(request);
-  if (!call) return;
-  const reader = new ResponseReader(call.attempt(p.candidate.startTime, p.candidate.target));
+/** The pending request turned out to be `attempt`: it reads the response, its set-up ended when it went on the wire. */
+function readAttempt(request: object, p: Pending, attempt: AttemptListener): void {
+  const reader = new ResponseReader(attempt);
   readers.set(request, reader);
   if (p.onWireAt !== undefined) reader.sent(p.onWireAt);
+}
+
+/** A recognised call's single attempt starts reading the response. */
+function bindWireCall(request: object, p: Pending & { candidate: WireCandidate }, call: CallListener | undefined): void {
+  pending.delete(request);
+  if (call) readAttempt(request, p, call.attempt(p.candidate.startTime, p.candidate.target));
+}
+
+/** A queued SDK request is the attempt of the call its body (undefined: not seen) says. */
+function assignQueued(request: object, p: Pending & { queued: QueuedAttempt }, body: Buffer | undefined): void {
+  pending.delete(request);
+  const attempt = p.queued.assign(body);
+  if (attempt) readAttempt(request, p, attempt);
 }
 
 /** One body chunk sent for a pending request (copied: undici may reuse the buffer). */
@@ -162,8 +174,9 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
       if (owner.call) {
         readers.set(request, new ResponseReader(trackedAttempt(owner.call, at, { url, header })));
       } else {
-        // Outside any SDK call: an LLM call of its own when its route and body say so (wire-calls.ts).
-        pending.set(request, { candidate: owner.candidate, sent: [], bytes: 0 });
+        // Outside any SDK call: an LLM call of its own when its route and body say so (wire-calls.ts);
+        // a queued SDK request: the attempt of the call whose request its body carries.
+        pending.set(request, owner.queued ? { queued: owner.queued, sent: [], bytes: 0 } : { candidate: owner.candidate, sent: [], bytes: 0 });
         if (!BODY_CHUNK_CHANNEL) tapOnBodySent(request);
       }
       // Every undici: the wrapper sees the chunks and whether they paused the socket (the channel
@@ -190,6 +203,7 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     'undici:request:bodySent',
     safely(({ request }) => {
       const p = pending.get(request);
+      if (p?.queued) return assignQueued(request, p, p.sent.length > 0 ? Buffer.concat(p.sent) : undefined);
       // A body too large to parse waits for the response to say what it is.
       if (!p || p.sent.length === 0) return;
       bindWireCall(request, p, callScope.exit(() => startFromBody(p.candidate, Buffer.concat(p.sent))));
@@ -202,8 +216,9 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
       if (!response) return;
       const headers = headerMap(response.headers);
       const p = pending.get(request);
-      // A body not seen (or not yet sent): the answer's content type decides.
-      if (p) bindWireCall(request, p, callScope.exit(() => startFromResponse(p.candidate, headers.get('content-type'))));
+      // A body not seen (or not yet sent): the answer's content type decides (a queued request: the rule's fallback).
+      if (p?.queued) assignQueued(request, p, undefined);
+      else if (p) bindWireCall(request, p, callScope.exit(() => startFromResponse(p.candidate, headers.get('content-type'))));
       readers.get(request)?.headers(response.statusCode, headers, at);
     }),
   ],
@@ -217,7 +232,10 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
   [
     'undici:request:error',
     safely(({ request, error }, at) => {
-      pending.delete(request); // failed before anything said it was an LLM call
+      const p = pending.get(request);
+      // A queued request failed before its body was sent: still an attempt of one waiting call.
+      if (p?.queued) assignQueued(request, p, undefined);
+      else pending.delete(request); // failed before anything said it was an LLM call
       readers.get(request)?.error(error, at);
     }),
   ],

@@ -26,6 +26,9 @@ calls.push({ model: 'claude-sonnet-5', provider: 'anthropic', ago: 100, streamed
 calls.push({ model: 'claude-sonnet-5', provider: 'anthropic', ago: 90, streamed: true, outcome: 'success', finish: 'end_turn', queue: 30, ttft: 250, decode: 200, duration: 480, cache: 'write', missReason: 'prefix_changed', breakAt: 'system' });
 calls.push({ model: 'claude-sonnet-5', provider: 'anthropic', ago: 80, streamed: true, outcome: 'aborted', queue: 30, ttft: 260, decode: 50, duration: 320, cache: 'hit' });
 calls.push({ model: 'gpt-4o-mini', provider: 'openai', ago: 70, streamed: false, outcome: 'success', finish: 'stop', queue: 700, duration: 700, cache: 'none' });
+// Aborts users feel: gave up after 1.5 s without a first token; broke off a slow stream after 2.6 s.
+calls.push({ model: 'claude-sonnet-5', provider: 'anthropic', ago: 60, streamed: true, outcome: 'aborted', queue: 30, duration: 1_500, cache: 'none' });
+calls.push({ model: 'claude-sonnet-5', provider: 'anthropic', ago: 50, streamed: true, outcome: 'aborted', queue: 30, ttft: 300, decode: 2_300, duration: 2_600, cache: 'none' });
 
 const config: SloConfig = {
   window: '28d',
@@ -68,7 +71,12 @@ describe('collectReport', () => {
 
   it('counts cache states, misses by reason and where prefixes broke', () => {
     const anthropic = report.cache.find((c) => c.provider === 'anthropic')!;
-    expect([anthropic.hit, anthropic.write, anthropic.none].map(Number)).toEqual([1, 2, 0]);
+    expect([anthropic.hit, anthropic.write, anthropic.none].map(Number)).toEqual([1, 2, 2]);
+    // A write read nothing: a miss. Hit ratio = hits ÷ (hits + misses), `none` left out.
+    expect(anthropic.hit_ratio).toBeCloseTo(1 / 3, 12);
+    const openai = report.cache.find((c) => c.provider === 'openai')!;
+    expect(openai.hit_ratio).toBeCloseTo(39 / 40, 12);
+    expect(openai.cached_token_share).toBeCloseTo((39 * 1500) / (calls.filter((c) => c.provider === 'openai').length * 2000), 12);
     expect(report.misses).toContainEqual({ provider: 'anthropic', reason: 'prefix_changed', break_at: 'system', calls: 1 });
     expect(report.misses).toContainEqual({ provider: 'anthropic', reason: 'evicted', break_at: '', calls: 1 });
     expect(report.misses).toContainEqual({ provider: 'openai', reason: 'cold', break_at: '', calls: 1 });
@@ -78,7 +86,7 @@ describe('collectReport', () => {
     const outcome = (o: string) => report.outcomes.filter((r) => r.outcome === o).reduce((n, r) => n + Number(r.calls), 0);
     expect(outcome('error')).toBe(1);
     expect(outcome('truncated')).toBe(1);
-    expect(outcome('aborted')).toBe(1);
+    expect(outcome('aborted')).toBe(3);
     expect(report.outcomes).toContainEqual(expect.objectContaining({ model: 'gpt-4o', outcome: 'truncated', finish_reason: 'length' }));
     const openai = report.retries.find((r) => r.provider === 'openai')!;
     expect([openai.retried_calls, openai.retries, openai.rate_limited_attempts].map(Number)).toEqual([1, 2, 2]);
@@ -91,21 +99,24 @@ describe('collectReport', () => {
   });
 
   it('gives each SLO its SLI, budget and burn rates from the rollups', () => {
-    // TTFT: streamed, not aborted; good when the first chunk came within 1000 ms.
-    const ttftCalls = calls.filter((c) => c.streamed && c.outcome !== 'aborted');
-    const ttftGood = ttftCalls.filter((c) => c.ttft! <= 1000).length;
+    // TTFT: streamed calls; good when the first chunk came within 1000 ms. An abort before the
+    // first chunk is a bad event once it waited past 1000 ms, no event before.
+    const ttftCalls = calls.filter((c) => c.streamed && (c.outcome !== 'aborted' || c.ttft !== undefined || c.duration > 1000));
+    const ttftGood = ttftCalls.filter((c) => c.ttft !== undefined && c.ttft <= 1000).length;
+    expect(ttftCalls.filter((c) => c.outcome === 'aborted')).toHaveLength(3);
     const ttft = report.slos!.find((s) => s.kind === 'ttft')!;
     expect([ttft.good, ttft.total]).toEqual([ttftGood, ttftCalls.length]);
     expect(ttft.budgetRemaining).toBeCloseTo(1 - (ttftCalls.length - ttftGood) / ttftCalls.length / 0.05, 9);
     // The 5 m window holds only the calls of the last five minutes (whole rollup minutes).
     const recent = ttftCalls.filter((c) => c.ago <= 300);
-    const recentBad = recent.filter((c) => c.ttft! > 1000).length;
+    const recentBad = recent.filter((c) => c.ttft === undefined || c.ttft > 1000).length;
     expect(ttft.burn['5m']).toBeCloseTo(recentBad / recent.length / 0.05, 9);
     expect(ttft.burn['1h']).toBeCloseTo((ttftCalls.length - ttftGood) / ttftCalls.length / 0.05, 9);
     expect(ttft.firing.page).toBe(ttft.burn['5m']! > 14.4 && ttft.burn['1h']! > 14.4 || ttft.burn['30m']! > 6 && ttft.burn['6h']! > 6);
 
-    // Completion: not aborted; good when successful within 2000 ms.
-    const done = calls.filter((c) => c.outcome !== 'aborted');
+    // Completion: good when successful within 2000 ms; an abort is a bad event past 2000 ms.
+    const done = calls.filter((c) => c.outcome !== 'aborted' || c.duration > 2000);
+    expect(done.filter((c) => c.outcome === 'aborted')).toHaveLength(1);
     const doneGood = done.filter((c) => c.outcome === 'success' && c.duration <= 2000).length;
     const completion = report.slos!.find((s) => s.kind === 'completion')!;
     expect([completion.good, completion.total]).toEqual([doneGood, done.length]);

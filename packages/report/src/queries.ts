@@ -1,6 +1,8 @@
 // The report's read side: one parameterised query per section, all over `llm_calls` (FINAL, so a
-// span delivered twice counts once). User input reaches ClickHouse only as query parameters.
+// span delivered twice counts once). User input reaches ClickHouse only as query parameters. Hits,
+// misses and the hit ratio are the dashboards' definitions (@llm-prism/storage call-metrics.ts).
 import type { ClickHouseClient } from '@clickhouse/client';
+import { CACHE_MISS, CACHED_TOKEN_SHARE, HIT_RATIO, MISS_REASON } from '@llm-prism/storage';
 
 export interface ReportScope {
   /** Inclusive start and exclusive end, in ms since the epoch. */
@@ -40,6 +42,10 @@ export interface CacheRow {
   input_tokens: number;
   cache_read_tokens: number;
   cache_write_tokens: number;
+  /** (hit + partial) ÷ (hit + partial + write + miss); null without an eligible prefix. */
+  hit_ratio: number | null;
+  /** cache-read ÷ input tokens; null without input tokens. */
+  cached_token_share: number | null;
 }
 
 export interface MissRow {
@@ -107,11 +113,12 @@ export const sqlFor = (database: string) => {
     countIf(CacheState = 'write') AS write, countIf(CacheState = 'miss') AS miss,
     countIf(CacheState IN ('none', '')) AS none,
     sum(InputTokens) AS input_tokens, sum(CacheReadTokens) AS cache_read_tokens,
-    sum(CacheWriteTokens) AS cache_write_tokens
+    sum(CacheWriteTokens) AS cache_write_tokens,
+    ${HIT_RATIO} AS hit_ratio, ${CACHED_TOKEN_SHARE} AS cached_token_share
   FROM ${calls} WHERE ${scopeWhere}
   GROUP BY provider ORDER BY provider`,
-  misses: `SELECT Provider AS provider, CacheMissReason AS reason, CacheBreakAt AS break_at, count() AS calls
-  FROM ${calls} WHERE ${scopeWhere} AND CacheMissReason != ''
+  misses: `SELECT Provider AS provider, ${MISS_REASON} AS reason, CacheBreakAt AS break_at, count() AS calls
+  FROM ${calls} WHERE ${scopeWhere} AND ${CACHE_MISS}
   GROUP BY provider, reason, break_at ORDER BY calls DESC, provider, reason, break_at`,
   outcomes: `SELECT Provider AS provider, RequestModel AS model, Outcome AS outcome, FinishReason AS finish_reason,
     ErrorType AS error_type, count() AS calls

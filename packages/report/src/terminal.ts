@@ -47,10 +47,7 @@ export function formatTerminal(d: ReportData): string {
   out.push(
     table(
       ['provider', 'calls', 'hit', 'partial', 'write', 'miss', 'none', 'hit ratio', 'cached input'],
-      d.cache.map((c) => {
-        const eligible = c.calls - c.none;
-        return [c.provider, c.calls, c.hit, c.partial, c.write, c.miss, c.none, eligible === 0 ? '—' : pct((c.hit + c.partial) / eligible), c.input_tokens === 0 ? '—' : pct(c.cache_read_tokens / c.input_tokens)];
-      }),
+      d.cache.map((c) => [c.provider, c.calls, c.hit, c.partial, c.write, c.miss, c.none, pct(c.hit_ratio), pct(c.cached_token_share)]),
     ),
   );
   if (d.misses.length > 0) {

@@ -103,6 +103,24 @@ export function addColumns(ctx: DdlContext, name: string, definitions: string[],
 
 /** A materialized view's new SELECT, in place (no insert goes untransformed meanwhile). */
 export function modifyViewQuery(ctx: DdlContext, view: { name: string; select: string }): string {
-  return `ALTER TABLE ${qualified(ctx, view.name)}${onCluster(ctx)}
-MODIFY QUERY ${view.select}`;
+  return `ALTER TABLE ${qualified(ctx, view.name)}${onCluster(ctx)} MODIFY QUERY ${view.select}`;
+}
+
+/**
+ * Adds a column to a table and appends it to the sorting key (ClickHouse allows a new column in
+ * the key only in the ALTER that adds it; re-running with the column present changes nothing).
+ * On a cluster the Distributed table gets the column too.
+ */
+export function addKeyColumn(ctx: DdlContext, spec: { table: string; column: string; after: string; orderBy: string }): string[] {
+  const name = spec.column.split(' ')[0] as string;
+  const local = `ALTER TABLE ${localTable(ctx, spec.table)}${onCluster(ctx)}
+    ADD COLUMN IF NOT EXISTS ${spec.column} AFTER ${spec.after},
+    MODIFY ORDER BY (${spec.orderBy}, ${name})`;
+  if (ctx.cluster === undefined) return [local];
+  return [local, `ALTER TABLE ${qualified(ctx, spec.table)}${onCluster(ctx)}
+    ADD COLUMN IF NOT EXISTS ${spec.column} AFTER ${spec.after}`];
+}
+
+export function dropView(ctx: DdlContext, name: string): string {
+  return `DROP VIEW IF EXISTS ${qualified(ctx, name)}${onCluster(ctx)}`;
 }

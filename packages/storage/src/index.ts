@@ -9,6 +9,7 @@ export {
   SCHEMA_MIGRATIONS,
 } from './tables.ts';
 export { MIN_ROLLUP_RETENTION_DAYS, retentionDaysFor } from './retention.ts';
+export { INSERTED_TABLES, type InsertQuorum } from './durability.ts';
 export {
   BUCKET_STEPS,
   OVERFLOW_BUCKET_MS,
@@ -18,4 +19,17 @@ export {
   latencyBucketSql,
 } from './slo-buckets.ts';
 export { type Migration, migrations, schemaDdl } from './migrations.ts';
+export {
+  ABORTED,
+  ABORTED_BEFORE_FIRST_CHUNK,
+  CACHE_ELIGIBLE,
+  CACHE_HIT,
+  CACHE_MISS,
+  CACHED_TOKEN_SHARE,
+  FAILED,
+  FAILED_OUTCOMES,
+  HIT_RATIO,
+  MISS_REASON,
+  SUCCEEDED,
+} from './call-metrics.ts';
 export { type DdlContext } from './ddl.ts';

@@ -111,9 +111,9 @@ describe('migrations', () => {
       { name: 'llm_calls', engine: 'ReplacingMergeTree' },
       { name: 'llm_calls_mv', engine: 'MaterializedView' },
       { name: 'llm_completion_minute', engine: 'AggregatingMergeTree' },
-      { name: 'llm_completion_minute_mv', engine: 'MaterializedView' },
+      { name: 'llm_completion_minute_mv2', engine: 'MaterializedView' },
       { name: 'llm_ttft_minute', engine: 'AggregatingMergeTree' },
-      { name: 'llm_ttft_minute_mv', engine: 'MaterializedView' },
+      { name: 'llm_ttft_minute_mv2', engine: 'MaterializedView' },
       { name: 'otel_traces', engine: 'MergeTree' },
       { name: 'otel_traces_trace_id_ts', engine: 'MergeTree' },
       { name: 'otel_traces_trace_id_ts_mv', engine: 'MaterializedView' },
@@ -132,18 +132,18 @@ describe('migrations', () => {
 
   test('an install at version 3 gets llm_calls.ClientSetupMs: rows stored before stay NULL, the view fills it from then on', async () => {
     // What an older release left: the ledger and the schema of migrations 1-3, and a call stored then.
-    const old = await openStorage({ dataDir, database: 'otel_v3', migrate: false });
-    const ctx = { database: 'otel_v3' };
+    const old = await openStorage({ dataDir, database: 'otel_v3_setup', migrate: false });
+    const ctx = { database: 'otel_v3_setup' };
     for (const statement of bootstrapDdl(ctx)) await old.client.command({ query: statement });
     for (const m of migrations.filter((m) => m.version <= 3)) {
       for (const statement of m.statements(ctx)) await old.client.command({ query: statement });
-      await old.client.insert({ table: 'otel_v3.schema_migrations', values: [{ Version: m.version, Name: m.name }], format: 'JSONEachRow' });
+      await old.client.insert({ table: 'otel_v3_setup.schema_migrations', values: [{ Version: m.version, Name: m.name }], format: 'JSONEachRow' });
     }
     await old.insertSpans([llmCallSpan(501)]);
-    expect(await old.migrate()).toEqual([4]);
+    expect(await old.migrate()).toEqual([4, 5, 6]);
     await old.insertSpans([llmCallSpan(502)]);
     const stored = await rows<{ SpanId: string; ClientSetupMs: number | null; QueueMs: number; PrefillMs: number }>(
-      'SELECT SpanId, ClientSetupMs, QueueMs, PrefillMs FROM otel_v3.llm_calls FINAL ORDER BY SpanId',
+      'SELECT SpanId, ClientSetupMs, QueueMs, PrefillMs FROM otel_v3_setup.llm_calls FINAL ORDER BY SpanId',
     );
     expect(stored).toEqual([
       { SpanId: hex(501, 16), ClientSetupMs: null, QueueMs: 180.5, PrefillMs: 189.75 },
@@ -357,6 +357,21 @@ describe('spans from other instrumentations (as a Collector writes them)', () =>
       expected: { Outcome: 'aborted' },
     },
     { name: 'old exporter span kind', span: foreign(18, {}, { SpanKind: 'SPAN_KIND_CLIENT' }), expected: { Provider: 'gcp.gemini' } },
+    // toFloat64OrNull parses these; before migration 5 the integer columns' conversion threw and
+    // failed the whole insert after otel_traces had stored it (a retry stored it twice).
+    ...(['inf', 'nan', '-inf', '+inf'] as const).map((value, i) => ({
+      name: `'${value}' reads as absent`,
+      span: foreign(19 + i, {
+        ...Object.fromEntries(
+          ['gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens', 'gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_creation.input_tokens',
+            'gen_ai.usage.reasoning.output_tokens', 'llm.stream.chunks', 'llm.attempts', 'llm.retries', 'llm.rate_limited_attempts', 'llm.ttft_ms',
+            'llm.queue_ms', 'llm.tool_call_ms', 'llm.ratelimit.headroom', 'llm.stream.gap_max_ms'].map((key) => [key, value]),
+        ),
+        'gen_ai.request.stream': 'true',
+      }),
+      expected: { InputTokens: 0, OutputTokens: 0, CacheReadTokens: 0, CacheWriteTokens: 0, ReasoningTokens: 0, Chunks: 0, Attempts: 1, Retries: 0,
+        RateLimitedAttempts: 0, TtftMs: null, QueueMs: null, ToolCallMs: 0, RateLimitHeadroom: null, GapMaxMs: 0 },
+    })),
   ];
 
   beforeAll(async () => {
@@ -370,19 +385,21 @@ describe('spans from other instrumentations (as a Collector writes them)', () =>
   });
 });
 
+const minute = 60 * 60_000; // a minute of its own: 13:00 UTC
+/** A call of service `slo` in the minute 13:00 UTC. */
+const call = (n: number, ttftMs: number | null, durationMs: number, outcome: string, streamed = true): OtelTraceRow =>
+  llmCallSpan(
+    minute + n,
+    { TraceId: hex(5000 + n, 32), SpanId: hex(5000 + n, 16), ServiceName: 'slo', Duration: String(durationMs * 1e6) },
+    {
+      'llm.ttft_ms': ttftMs === null ? '' : String(ttftMs),
+      'gen_ai.response.time_to_first_chunk': '',
+      'llm.outcome': outcome,
+      'gen_ai.request.stream': String(streamed),
+    },
+  );
+
 describe('SLO rollups', () => {
-  const minute = 60 * 60_000; // a minute of its own: 13:00 UTC
-  const call = (n: number, ttftMs: number | null, durationMs: number, outcome: string, streamed = true): OtelTraceRow =>
-    llmCallSpan(
-      minute + n,
-      { TraceId: hex(5000 + n, 32), SpanId: hex(5000 + n, 16), ServiceName: 'slo', Duration: String(durationMs * 1e6) },
-      {
-        'llm.ttft_ms': ttftMs === null ? '' : String(ttftMs),
-        'gen_ai.response.time_to_first_chunk': '',
-        'llm.outcome': outcome,
-        'gen_ai.request.stream': String(streamed),
-      },
-    );
   const spans = [
     call(1, 95, 900, 'success'),
     call(2, 100, 1000, 'success'),
@@ -390,8 +407,10 @@ describe('SLO rollups', () => {
     call(4, 480, 2500, 'truncated'),
     call(5, 2600, 9000, 'error'),
     call(6, null, 30_500, 'error'), // streamed, never produced a first chunk
-    call(7, 50, 400, 'aborted'), // the application broke off: in no SLO
+    call(7, 50, 400, 'aborted'), // broke off after a fast first chunk, done within any threshold
     call(8, null, 700, 'success', false), // not streamed: completion only
+    call(9, null, 5_000, 'aborted'), // gave up after 5 s without a first chunk
+    call(10, 90, 12_000, 'aborted'), // broke off a slow stream after 12 s
   ];
 
   beforeAll(async () => {
@@ -414,48 +433,93 @@ describe('SLO rollups', () => {
     expect(Number(counts!.final)).toBe(spans.length);
   });
 
-  test('llm_ttft_minute: streamed, non-aborted calls per bucket, each span once', async () => {
-    const buckets = await rows<{ Minute: string; Model: string; TtftBucketMs: number; calls: string }>(
-      `SELECT Minute, Model, TtftBucketMs, uniqExactMerge(Calls) AS calls FROM otel.llm_ttft_minute
-       WHERE ServiceName = 'slo' GROUP BY Minute, Model, TtftBucketMs ORDER BY TtftBucketMs`,
+  test('llm_ttft_minute: streamed calls per bucket, an abort before the first chunk by its wait, each span once', async () => {
+    const buckets = await rows<{ Minute: string; Model: string; TtftBucketMs: number; Abandoned: number; calls: string }>(
+      `SELECT Minute, Model, TtftBucketMs, Abandoned, uniqExactMerge(Calls) AS calls FROM otel.llm_ttft_minute
+       WHERE ServiceName = 'slo' GROUP BY Minute, Model, TtftBucketMs, Abandoned ORDER BY TtftBucketMs`,
     );
-    expect(buckets.map((b) => [b.Minute, b.Model, b.TtftBucketMs, Number(b.calls)])).toEqual([
-      ['2026-11-23 13:00:00', 'gpt-4o', 100, 2],
-      ['2026-11-23 13:00:00', 'gpt-4o', 110, 1],
-      ['2026-11-23 13:00:00', 'gpt-4o', 480, 1],
-      ['2026-11-23 13:00:00', 'gpt-4o', 2600, 1],
-      ['2026-11-23 13:00:00', 'gpt-4o', 4294967295, 1],
+    expect(buckets.map((b) => [b.Minute, b.Model, b.TtftBucketMs, b.Abandoned, Number(b.calls)])).toEqual([
+      ['2026-11-23 13:00:00', 'gpt-4o', 50, 0, 1],
+      ['2026-11-23 13:00:00', 'gpt-4o', 90, 0, 1],
+      ['2026-11-23 13:00:00', 'gpt-4o', 100, 0, 2],
+      ['2026-11-23 13:00:00', 'gpt-4o', 110, 0, 1],
+      ['2026-11-23 13:00:00', 'gpt-4o', 480, 0, 1],
+      ['2026-11-23 13:00:00', 'gpt-4o', 2600, 0, 1],
+      ['2026-11-23 13:00:00', 'gpt-4o', 5000, 1, 1],
+      ['2026-11-23 13:00:00', 'gpt-4o', 4294967295, 0, 1],
     ]);
   });
 
-  test('a TTFT threshold chosen at query time gives good / total', async () => {
-    const query = `SELECT uniqExactMergeIf(Calls, TtftBucketMs <= {threshold:UInt32}) AS good, uniqExactMerge(Calls) AS total
+  test('a TTFT threshold chosen at query time gives good / total; an abandoned wait is bad only past it', async () => {
+    const query = `SELECT uniqExactMergeIf(Calls, Abandoned = 0 AND TtftBucketMs <= {threshold:UInt32}) AS good,
+        uniqExactMergeIf(Calls, Abandoned = 0 OR TtftBucketMs > {threshold:UInt32}) AS total
       FROM otel.llm_ttft_minute WHERE ServiceName = 'slo'`;
-    const at100 = await rows<{ good: string; total: string }>(query, { threshold: 100 });
-    const at500 = await rows<{ good: string; total: string }>(query, { threshold: 500 });
-    expect(at100.map((r) => [Number(r.good), Number(r.total)])).toEqual([[2, 6]]);
-    expect(at500.map((r) => [Number(r.good), Number(r.total)])).toEqual([[4, 6]]);
+    const counts = async (threshold: number) =>
+      (await rows<{ good: string; total: string }>(query, { threshold })).map((r) => [Number(r.good), Number(r.total)]);
+    expect(await counts(100)).toEqual([[4, 9]]);
+    expect(await counts(500)).toEqual([[6, 9]]);
+    expect(await counts(5000)).toEqual([[7, 8]]); // waited exactly the threshold: no event
   });
 
-  test('llm_completion_minute: good (success) and duration buckets, each span once', async () => {
-    const buckets = await rows<{ Good: number; DurationBucketMs: number; calls: string }>(
-      `SELECT Good, DurationBucketMs, uniqExactMerge(Calls) AS calls FROM otel.llm_completion_minute
-       WHERE ServiceName = 'slo' GROUP BY Good, DurationBucketMs ORDER BY Good, DurationBucketMs`,
+  test('llm_completion_minute: good (success), duration buckets and aborts, each span once', async () => {
+    const buckets = await rows<{ Good: number; DurationBucketMs: number; Aborted: number; calls: string }>(
+      `SELECT Good, DurationBucketMs, Aborted, uniqExactMerge(Calls) AS calls FROM otel.llm_completion_minute
+       WHERE ServiceName = 'slo' GROUP BY Good, DurationBucketMs, Aborted ORDER BY Good, DurationBucketMs`,
     );
-    expect(buckets.map((b) => [b.Good, b.DurationBucketMs, Number(b.calls)])).toEqual([
-      [0, 2500, 1],
-      [0, 9000, 1],
-      [0, 31_000, 1],
-      [1, 700, 1],
-      [1, 900, 1],
-      [1, 1000, 1],
-      [1, 1800, 1],
+    expect(buckets.map((b) => [b.Good, b.DurationBucketMs, b.Aborted, Number(b.calls)])).toEqual([
+      [0, 400, 1, 1],
+      [0, 2500, 0, 1],
+      [0, 5000, 1, 1],
+      [0, 9000, 0, 1],
+      [0, 12_000, 1, 1],
+      [0, 31_000, 0, 1],
+      [1, 700, 0, 1],
+      [1, 900, 0, 1],
+      [1, 1000, 0, 1],
+      [1, 1800, 0, 1],
     ]);
-    const [slo] = await rows<{ good: string; total: string }>(
-      `SELECT uniqExactMergeIf(Calls, Good = 1 AND DurationBucketMs <= 1000) AS good, uniqExactMerge(Calls) AS total
-       FROM otel.llm_completion_minute WHERE ServiceName = 'slo'`,
-    );
-    expect([Number(slo!.good), Number(slo!.total)]).toEqual([3, 7]);
+    const query = `SELECT uniqExactMergeIf(Calls, Good = 1 AND DurationBucketMs <= {threshold:UInt32}) AS good,
+        uniqExactMergeIf(Calls, Aborted = 0 OR DurationBucketMs > {threshold:UInt32}) AS total
+      FROM otel.llm_completion_minute WHERE ServiceName = 'slo'`;
+    const counts = async (threshold: number) =>
+      (await rows<{ good: string; total: string }>(query, { threshold })).map((r) => [Number(r.good), Number(r.total)]);
+    expect(await counts(1000)).toEqual([[3, 9]]); // the 5 s and 12 s aborts are bad, the 400 ms one is no event
+    expect(await counts(10_000)).toEqual([[4, 8]]); // only the 12 s abort
+  });
+});
+
+describe('migration 4 on a store that has migration 3 and data', () => {
+  test('keeps the rows stored before and counts aborts inserted after', async () => {
+    // chDB: one data directory per process, so a database of its own in it.
+    const ctx = { database: 'otel_v3' };
+    const old = await openStorage({ dataDir, database: ctx.database, migrate: false });
+    try {
+      for (const statement of bootstrapDdl(ctx)) await old.client.command({ query: statement });
+      for (const m of migrations.filter((m) => m.version <= 3)) {
+        for (const statement of m.statements(ctx)) await old.client.command({ query: statement });
+      }
+      const before = [call(1, 95, 900, 'success'), call(9, null, 5_000, 'aborted')];
+      await old.insertSpans(before);
+      // Recorded as applied up to 3: migrate() must apply exactly 4 on top.
+      for (const m of migrations.filter((m) => m.version <= 3)) {
+        await old.client.insert({ table: 'otel_v3.schema_migrations', values: [{ Version: m.version, Name: m.name }], format: 'JSONEachRow' });
+      }
+      expect(await old.migrate()).toEqual(migrations.filter((m) => m.version > 3).map((m) => m.version));
+      await old.insertSpans([call(11, null, 6_000, 'aborted'), call(1, 95, 900, 'success')]);
+      const result = await old.client.query({
+        query: `SELECT TtftBucketMs, Abandoned, uniqExactMerge(Calls) AS calls FROM otel_v3.llm_ttft_minute
+          WHERE ServiceName = 'slo' GROUP BY TtftBucketMs, Abandoned ORDER BY TtftBucketMs`,
+        format: 'JSONEachRow',
+      });
+      // The abort stored under migration 3 was never in the rollup; the one after is; call 1 once.
+      expect((await result.json<{ TtftBucketMs: number; Abandoned: number; calls: number }>()).map((r) => [r.TtftBucketMs, r.Abandoned, Number(r.calls)])).toEqual([
+        [100, 0, 1],
+        [6000, 1, 1],
+      ]);
+      expect(await old.migrate()).toEqual([]);
+    } finally {
+      await old.close();
+    }
   });
 });
 

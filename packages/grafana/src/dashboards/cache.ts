@@ -1,35 +1,47 @@
 // Prompt cache: is it hitting, why not, where prefixes break, evictions, and stampedes — several
-// calls writing the same prefix at nearly the same time, across instances.
-import * as barchart from '@grafana/grafana-foundation-sdk/barchart';
+// calls writing the same prefix at nearly the same time, across instances. Hits, misses and the
+// hit ratio are the report's definitions (@llm-prism/storage call-metrics.ts).
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import * as table from '@grafana/grafana-foundation-sdk/table';
-import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { CACHE_MISS, CACHED_TOKEN_SHARE, HIT_RATIO, MISS_REASON } from '@llm-prism/storage';
 import { chQuery, chTimeSeries } from '../clickhouse-query.ts';
-import { baseDashboard, CALLS_WHERE, callSeriesSql, DASHBOARD_UID, modelVariable, panelIds, serviceVariable, SPAN_FILTER } from './common.ts';
+import {
+  barsPanel,
+  baseDashboard,
+  CALLS_WHERE,
+  callSeriesSql,
+  DASHBOARD_UID,
+  modelVariable,
+  PER_SECOND,
+  panelIds,
+  perSecond,
+  seriesPanel,
+  serviceVariable,
+  SPAN_FILTER,
+  tablePanel,
+  unitOf,
+} from './common.ts';
 
 /** Writes of one prefix closer together than this count as one stampede. */
 export const STAMPEDE_WINDOW_S = 10;
 
 export const hitRatioSql = (db: string): string =>
-  callSeriesSql(
-    db,
-  "countIf(CacheState IN ('hit', 'partial')) / nullIf(countIf(CacheState != 'none'), 0) AS hit_ratio, sum(CacheReadTokens) / nullIf(sum(InputTokens), 0) AS cached_token_share",
-);
+  callSeriesSql(db, `${HIT_RATIO} AS hit_ratio, ${CACHED_TOKEN_SHARE} AS cached_token_share`);
 
 export const missesByReasonSql = (db: string): string =>
-  callSeriesSql(db, 'count() AS misses', " AND CacheState = 'miss'", 'CacheMissReason');
+  callSeriesSql(db, `${perSecond('count()')} AS misses`, ` AND ${CACHE_MISS}`, MISS_REASON);
 
+/** Share of the prefix_changed misses in range breaking at each segment (does not change with zoom). */
 export const breakAtSql = (db: string): string =>
   [
-  'SELECT CacheBreakAt AS break_at, count() AS calls',
+  'SELECT CacheBreakAt AS break_at, count() / sum(count()) OVER () AS share',
   `FROM ${db}.llm_calls FINAL`,
-  `${CALLS_WHERE} AND CacheMissReason = 'prefix_changed'`,
+  `${CALLS_WHERE} AND ${CACHE_MISS} AND ${MISS_REASON} = 'prefix_changed'`,
   'GROUP BY break_at',
-  'ORDER BY calls DESC',
+  'ORDER BY share DESC, break_at',
 ].join('\n');
 
 export const evictionsSql = (db: string): string =>
-  callSeriesSql(db, 'count() AS evictions', " AND CacheMissReason = 'evicted'", 'Provider');
+  callSeriesSql(db, `${perSecond('count()')} AS evictions`, ` AND ${CACHE_MISS} AND ${MISS_REASON} = 'evicted'`, 'Provider');
 
 // otel_traces rather than llm_calls: the instance id is a resource attribute.
 export const stampedeSql = (db: string): string =>
@@ -56,42 +68,41 @@ export function cacheDashboard(db: string): dashboard.Dashboard {
     .withVariable(serviceVariable(db))
     .withVariable(modelVariable(db))
     .withPanel(
-      new timeseries.PanelBuilder()
-        .id(nextId())
-        .title('Cache hit ratio and cached-token share')
-        .description('hit_ratio = calls that read from the cache (hit or partial) ÷ calls with an eligible prefix; cached_token_share = cache-read tokens ÷ input tokens.')
+      seriesPanel(nextId(), 'Cache hit ratio and cached-token share', 'percentunit')
+        .description('hit_ratio = calls that read from the cache (hit or partial) ÷ calls with an eligible prefix (hit, partial, write, miss); cached_token_share = cache-read tokens ÷ input tokens.')
         .withTarget(chTimeSeries(hitRatioSql(db)))
-        .unit('percentunit')
         .min(0)
         .max(1)
         .height(8)
         .span(12),
     )
-    .withPanel(new timeseries.PanelBuilder().id(nextId()).title('Cache misses by reason').withTarget(chTimeSeries(missesByReasonSql(db))).height(8).span(12))
     .withPanel(
-      new barchart.PanelBuilder()
-        .id(nextId())
-        .title('Where prefixes break')
-        .description('First diverging segment of prompts whose previous turn left a cached prefix (miss reason prefix_changed).')
+      seriesPanel(nextId(), 'Cache misses by reason', PER_SECOND)
+        .description('Calls per second that read nothing of an eligible prefix — miss and write (the prefix was stored) — by miss reason.')
+        .withTarget(chTimeSeries(missesByReasonSql(db)))
+        .height(8)
+        .span(12),
+    )
+    .withPanel(
+      barsPanel(nextId(), 'Where prefixes break', 'percentunit')
+        .description('Share of the prefix_changed misses in the time range by the first diverging segment of the prompt whose previous turn left a cached prefix.')
         .withTarget(chQuery(breakAtSql(db)))
         .xField('break_at')
         .height(8)
         .span(8),
     )
     .withPanel(
-      new timeseries.PanelBuilder()
-        .id(nextId())
-        .title('Evictions by provider')
-        .description('Misses of a prefix that was read from cache within its TTL.')
+      seriesPanel(nextId(), 'Evictions by provider', PER_SECOND)
+        .description('Calls per second missing a prefix that was read from cache within its TTL (miss reason evicted).')
         .withTarget(chTimeSeries(evictionsSql(db)))
         .height(8)
         .span(8),
     )
     .withPanel(
-      new table.PanelBuilder()
-        .id(nextId())
-        .title(`Cache stampedes — one prefix written by several calls within ${STAMPEDE_WINDOW_S} s`)
+      tablePanel(nextId(), `Cache stampedes — one prefix written by several calls within ${STAMPEDE_WINDOW_S} s`)
         .withTarget(chQuery(stampedeSql(db)))
+        .unit('none')
+        .overrideByName('tokens_written', [unitOf('short')])
         .height(8)
         .span(8),
     )

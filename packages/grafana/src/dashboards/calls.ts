@@ -1,9 +1,8 @@
 // Drill-down: the slowest calls, each TraceId linking to Grafana's trace view of otel_traces
 // (the ClickHouse plugin's OTel trace format) on this dashboard.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import * as table from '@grafana/grafana-foundation-sdk/table';
-import { chQuery, Format } from '../clickhouse-query.ts';
-import { baseDashboard, CALLS_WHERE, DASHBOARD_UID, modelVariable, panelIds, serviceVariable, traceLink } from './common.ts';
+import { chQuery, clickhouseDatasource, Format } from '../clickhouse-query.ts';
+import { baseDashboard, CALLS_WHERE, DASHBOARD_UID, modelVariable, panelIds, serviceVariable, tablePanel, traceLink, unitOf } from './common.ts';
 
 export const slowCallsSql = (db: string): string =>
   [
@@ -42,11 +41,11 @@ export function callsDashboard(db: string): dashboard.Dashboard {
     .withVariable(modelVariable(db))
     .withVariable(new dashboard.TextBoxVariableBuilder('trace_id').label('Trace ID').defaultValue(''))
     .withPanel(
-      new table.PanelBuilder()
-        .id(nextId())
-        .title('Slowest calls')
+      tablePanel(nextId(), 'Slowest calls')
         .withTarget(chQuery(slowCallsSql(db)))
+        .unit('none')
         .overrideByName('TraceId', [traceLink()])
+        .overrideByRegexp('_ms$', [unitOf('ms')])
         .height(12)
         .span(24),
     )
@@ -54,6 +53,7 @@ export function callsDashboard(db: string): dashboard.Dashboard {
       new dashboard.PanelBuilder()
         .type('traces')
         .id(nextId())
+        .datasource(clickhouseDatasource())
         .title('Trace ${trace_id}')
         .fieldConfig({ defaults: {}, overrides: [] })
         .withTarget(chQuery(traceSql(db)).format(Format.Trace))

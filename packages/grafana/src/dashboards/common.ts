@@ -1,5 +1,9 @@
 // Shared pieces of the generated dashboards: uids, template variables, filters, panel ids.
+import * as barchart from '@grafana/grafana-foundation-sdk/barchart';
+import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { clickhouseDatasource } from '../clickhouse-query.ts';
 
 export const DASHBOARD_UID = {
@@ -74,3 +78,30 @@ export function callSeriesSql(db: string, select: string, extraWhere = '', group
     'ORDER BY time',
   ].join('\n');
 }
+
+/** Calls (requests) per second: every count over time is a rate, so zooming does not change it. */
+export const PER_SECOND = 'reqps';
+
+/** A count per `$__timeInterval` bucket as a rate per second (the bucket is `$__interval_s` long). */
+export const perSecond = (count: string): string => `${count} / $__interval_s`;
+
+const legend = () =>
+  new common.VizLegendOptionsBuilder().showLegend(true).displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom).calcs([]);
+
+// Every panel names its datasource (panel and queries) rather than relying on the default one,
+// every chart shows its legend and every panel its unit.
+
+export function seriesPanel(id: number, title: string, unit: string): timeseries.PanelBuilder {
+  return new timeseries.PanelBuilder().id(id).title(title).datasource(clickhouseDatasource()).unit(unit).legend(legend());
+}
+
+export function barsPanel(id: number, title: string, unit: string): barchart.PanelBuilder {
+  return new barchart.PanelBuilder().id(id).title(title).datasource(clickhouseDatasource()).unit(unit).legend(legend());
+}
+
+export function tablePanel(id: number, title: string): table.PanelBuilder {
+  return new table.PanelBuilder().id(id).title(title).datasource(clickhouseDatasource());
+}
+
+/** Field override giving the named columns of a table a unit. */
+export const unitOf = (unit: string): dashboard.DynamicConfigValue => ({ id: 'unit', value: unit });

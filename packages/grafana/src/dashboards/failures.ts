@@ -1,22 +1,37 @@
 // Failures: finish reasons, errors after the first token, truncations and refusals, retries and
-// 429s, and how much rate-limit headroom each provider leaves.
+// 429s, and how much rate-limit headroom each provider leaves. Counts are rates per second; the
+// failed outcomes are the report's and the completion SLO's (@llm-prism/storage call-metrics.ts).
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import * as table from '@grafana/grafana-foundation-sdk/table';
-import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { FAILED } from '@llm-prism/storage';
 import { chQuery, chTimeSeries } from '../clickhouse-query.ts';
-import { baseDashboard, CALLS_WHERE, callSeriesSql, DASHBOARD_UID, modelVariable, panelIds, serviceVariable } from './common.ts';
+import {
+  baseDashboard,
+  CALLS_WHERE,
+  callSeriesSql,
+  DASHBOARD_UID,
+  modelVariable,
+  PER_SECOND,
+  panelIds,
+  perSecond,
+  seriesPanel,
+  serviceVariable,
+  tablePanel,
+} from './common.ts';
 
 export const finishReasonsSql = (db: string): string =>
-  callSeriesSql(db, 'count() AS calls', '', 'FinishReason');
+  callSeriesSql(db, `${perSecond('count()')} AS calls`, '', 'FinishReason');
 export const badOutcomesSql = (db: string): string =>
-  callSeriesSql(db, 'count() AS calls', " AND Outcome IN ('truncated', 'refused', 'filtered', 'error')", 'Outcome');
+  callSeriesSql(db, `${perSecond('count()')} AS calls`, ` AND ${FAILED}`, 'Outcome');
 export const midStreamSql = (db: string): string =>
   callSeriesSql(
     db,
-  "countIf(Outcome = 'error' AND Chunks > 0) AS mid_stream_errors, countIf(Outcome = 'error' AND Chunks = 0) AS failed_before_output",
-);
+    `${perSecond("countIf(Outcome = 'error' AND Chunks > 0)")} AS mid_stream_errors, ${perSecond("countIf(Outcome = 'error' AND Chunks = 0)")} AS failed_before_output`,
+  );
 export const retriesSql = (db: string): string =>
-  callSeriesSql(db, 'sum(Retries) AS retries, sum(RateLimitedAttempts) AS http_429, countIf(Retries > 0) AS calls_retried');
+  callSeriesSql(
+    db,
+    `${perSecond('sum(Retries)')} AS retries, ${perSecond('sum(RateLimitedAttempts)')} AS http_429, ${perSecond('countIf(Retries > 0)')} AS calls_retried`,
+  );
 export const headroomSql = (db: string): string =>
   callSeriesSql(db, 'min(RateLimitHeadroom) AS headroom', ' AND RateLimitHeadroom IS NOT NULL', 'Provider');
 export const errorTypesSql = (db: string): string =>
@@ -28,8 +43,8 @@ export const errorTypesSql = (db: string): string =>
   'ORDER BY calls DESC',
 ].join('\n');
 
-function counts(id: number, title: string, description: string, sql: string): timeseries.PanelBuilder {
-  return new timeseries.PanelBuilder().id(id).title(title).description(description).withTarget(chTimeSeries(sql)).height(8).span(12);
+function rates(id: number, title: string, description: string, sql: string) {
+  return seriesPanel(id, title, PER_SECOND).description(description).withTarget(chTimeSeries(sql)).height(8).span(12);
 }
 
 export function failuresDashboard(db: string): dashboard.Dashboard {
@@ -37,17 +52,21 @@ export function failuresDashboard(db: string): dashboard.Dashboard {
   return baseDashboard(DASHBOARD_UID.failures, 'LLM Prism — failures', 'Bad events HTTP dashboards miss: mid-stream errors, truncation, refusals, retries, rate limits.')
     .withVariable(serviceVariable(db))
     .withVariable(modelVariable(db))
-    .withPanel(counts(nextId(), 'Finish reasons', 'First finish reason reported by the provider.', finishReasonsSql(db)))
-    .withPanel(counts(nextId(), 'Truncations, refusals, filtered and errored calls', 'Calls whose outcome is a bad event for the completion SLO.', badOutcomesSql(db)))
-    .withPanel(counts(nextId(), 'Mid-stream errors', 'Errors after the first output chunk (HTTP said 200) vs. errors before any output.', midStreamSql(db)))
-    .withPanel(counts(nextId(), 'Retries and 429s', 'SDK retries, attempts answered 429, and calls that needed a retry.', retriesSql(db)))
+    .withPanel(rates(nextId(), 'Finish reasons', 'Calls per second by the first finish reason reported by the provider.', finishReasonsSql(db)))
     .withPanel(
-      new timeseries.PanelBuilder()
-        .id(nextId())
-        .title('Rate-limit headroom by provider')
+      rates(
+        nextId(),
+        'Truncations, refusals, filtered and errored calls',
+        'Calls per second by failed outcome: bad events for the completion SLO whatever their duration.',
+        badOutcomesSql(db),
+      ),
+    )
+    .withPanel(rates(nextId(), 'Mid-stream errors', 'Errors per second after the first output chunk (HTTP said 200) vs. errors before any output.', midStreamSql(db)))
+    .withPanel(rates(nextId(), 'Retries and 429s', 'Per second: SDK retries, attempts answered 429, and calls that needed a retry.', retriesSql(db)))
+    .withPanel(
+      seriesPanel(nextId(), 'Rate-limit headroom by provider', 'percentunit')
         .description('Lowest min(remaining ÷ limit) over requests and tokens seen in the interval.')
         .withTarget(chTimeSeries(headroomSql(db)))
-        .unit('percentunit')
         .min(0)
         .max(1)
         .thresholds(
@@ -60,6 +79,13 @@ export function failuresDashboard(db: string): dashboard.Dashboard {
         .height(8)
         .span(12),
     )
-    .withPanel(new table.PanelBuilder().id(nextId()).title('Errors by type').withTarget(chQuery(errorTypesSql(db))).height(8).span(12))
+    .withPanel(
+      tablePanel(nextId(), 'Errors by type')
+        .description('Calls and their retries in the time range, by provider, error type and outcome.')
+        .withTarget(chQuery(errorTypesSql(db)))
+        .unit('none')
+        .height(8)
+        .span(12),
+    )
     .build();
 }

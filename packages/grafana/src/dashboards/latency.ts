@@ -1,11 +1,9 @@
 // Latency anatomy: where a call's time goes — client setup, queue, prefill, decode by model — and how the stream
 // behaves (TTFT distribution, inter-chunk gaps, decode speed, tool-call time).
-import * as barchart from '@grafana/grafana-foundation-sdk/barchart';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { chQuery, chTimeSeries } from '../clickhouse-query.ts';
-import { baseDashboard, CALLS_WHERE, callSeriesSql, DASHBOARD_UID, modelVariable, panelIds, serviceVariable } from './common.ts';
+import { barsPanel, baseDashboard, CALLS_WHERE, callSeriesSql, DASHBOARD_UID, modelVariable, panelIds, seriesPanel, serviceVariable } from './common.ts';
 
 export function phasesSql(db: string, quantile: number): string {
   return [
@@ -21,22 +19,19 @@ export function phasesSql(db: string, quantile: number): string {
   ].join('\n');
 }
 
-function phasesPanel(db: string, id: number, quantile: number): barchart.PanelBuilder {
-  return new barchart.PanelBuilder()
-    .id(id)
-    .title(`Client setup / queue / prefill / decode by model — p${quantile * 100}`)
+function phasesPanel(db: string, id: number, quantile: number) {
+  return barsPanel(id, `Client setup / queue / prefill / decode by model — p${quantile * 100}`, 'ms')
     .description('Per-phase percentile of streamed calls: client setup = start → request on the wire (SDK start-up, DNS, connect, TLS), queue = request on the wire → response headers, prefill = headers → first chunk, decode = first → last chunk. Calls recorded without llm.client_setup_ms count their set-up in queue.')
     .withTarget(chQuery(phasesSql(db, quantile)))
     .xField('model')
     .stacking(common.StackingMode.Normal)
     .orientation(common.VizOrientation.Horizontal)
-    .unit('ms')
     .height(8)
     .span(12);
 }
 
-function msSeries(id: number, title: string, description: string, sql: string): timeseries.PanelBuilder {
-  return new timeseries.PanelBuilder().id(id).title(title).description(description).withTarget(chTimeSeries(sql)).unit('ms').height(8).span(12);
+function msSeries(id: number, title: string, description: string, sql: string) {
+  return seriesPanel(id, title, 'ms').description(description).withTarget(chTimeSeries(sql)).height(8).span(12);
 }
 
 export function latencyDashboard(db: string): dashboard.Dashboard {
@@ -63,12 +58,9 @@ export function latencyDashboard(db: string): dashboard.Dashboard {
       ),
     )
     .withPanel(
-      new timeseries.PanelBuilder()
-        .id(nextId())
-        .title('Decode tokens per second by model — median')
+      seriesPanel(nextId(), 'Decode tokens per second by model — median', 'suffix: tokens/s')
         .description('Output tokens ÷ decode seconds, median over calls.')
         .withTarget(chTimeSeries(callSeriesSql(db, 'quantile(0.5)(DecodeTokensPerSec) AS tokens_per_s', ' AND DecodeTokensPerSec > 0', 'RequestModel')))
-        .unit('none')
         .height(8)
         .span(12),
     )

@@ -4,11 +4,10 @@ import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
-import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { chQuery, chTimeSeries } from '../clickhouse-query.ts';
+import { chQuery, chTimeSeries, clickhouseDatasource } from '../clickhouse-query.ts';
 import { WINDOW_SECONDS, type ServiceSlo, type SloConfig, type SloKind } from '../config.ts';
 import { BURN_WINDOWS, budgetRemainingSql, burnDownSql, burnRatesSql, sliSql } from '../sli-sql.ts';
-import { baseDashboard, DASHBOARD_UID, panelIds } from './common.ts';
+import { baseDashboard, DASHBOARD_UID, panelIds, seriesPanel } from './common.ts';
 
 export const KIND_TITLE: Record<SloKind, string> = { ttft: 'TTFT', completion: 'Completion' };
 
@@ -75,6 +74,7 @@ export function sloOverviewDashboard(config: SloConfig): SloOverview {
       builder.withPanel(
         new stat.PanelBuilder()
           .id(nextId())
+          .datasource(clickhouseDatasource())
           .title(`${name} — SLI (${config.window})`)
           .description(objectiveText(slo, kind))
           .withTarget(chQuery(sliSql(slo, kind, windowSeconds, target)))
@@ -88,6 +88,7 @@ export function sloOverviewDashboard(config: SloConfig): SloOverview {
       builder.withPanel(
         new stat.PanelBuilder()
           .id(nextId())
+          .datasource(clickhouseDatasource())
           .title(`${name} — error budget remaining`)
           .description(`1 − bad events ÷ (${(1 - objective).toFixed(4)} × calls) over the ${config.window} window`)
           .withTarget(chQuery(budgetRemainingSql(slo, kind, windowSeconds, target)))
@@ -103,10 +104,12 @@ export function sloOverviewDashboard(config: SloConfig): SloOverview {
       builder.withPanel(
         new bargauge.PanelBuilder()
           .id(burnId)
+          .datasource(clickhouseDatasource())
           .title(`${name} — burn rate`)
           .description('Bad-event rate ÷ error budget over each alert window; 1 spends the budget exactly over the SLO window.')
           .withTarget(chQuery(burnRatesSql(slo, kind, BURN_WINDOWS, target)))
           .reduceOptions(lastValue())
+          .unit('suffix:×')
           .displayMode(common.BarGaugeDisplayMode.Basic)
           .orientation(common.VizOrientation.Horizontal)
           .decimals(2)
@@ -124,15 +127,12 @@ export function sloOverviewDashboard(config: SloConfig): SloOverview {
       );
     }
     builder.withPanel(
-      new timeseries.PanelBuilder()
-        .id(nextId())
-        .title(`${describe(slo)} — error budget burn-down (${config.window})`)
+      seriesPanel(nextId(), `${describe(slo)} — error budget burn-down (${config.window})`, 'percentunit')
         .timeFrom(config.window)
         .withTarget(chTimeSeries(burnDownSql(slo, 'ttft', windowSeconds, BURN_DOWN_STEP_S, target)).refId('A'))
         .withTarget(chTimeSeries(burnDownSql(slo, 'completion', windowSeconds, BURN_DOWN_STEP_S, target)).refId('B'))
         .overrideByQuery('A', [{ id: 'displayName', value: 'TTFT budget' }])
         .overrideByQuery('B', [{ id: 'displayName', value: 'Completion budget' }])
-        .unit('percentunit')
         .thresholds(thresholds([{ value: null, color: 'red' }, { value: 0, color: 'transparent' }]))
         .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Line))
         .height(7)
