@@ -28,7 +28,7 @@ import { collectReport } from '@llm-prism/report';
 import { openStorage, type Storage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { expectCacheAgreement } from './cache-agreement.ts';
-import { INCIDENT_END, INCIDENT_START, MODELS, SERVICE, seedCalls, seedRows, STAMPEDE, type SeedCall } from './grafana-seed.ts';
+import { INCIDENT_END, INCIDENT_START, MODELS, prefillMs, SERVICE, seedCalls, seedRows, STAMPEDE, type SeedCall } from './grafana-seed.ts';
 import { burnRate, groupBy, intervalStart, quantile, sloEvents } from './grafana-truth.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -241,8 +241,8 @@ describe('alert rules', () => {
 
 /** Checks of the non-SLO panels, by dashboard uid and panel title: rows → truth. */
 const PANEL_CHECKS: Record<string, (rows: Row[], scope: SeedCall[]) => void> = {
-  'Queue / prefill / decode by model — p50': (rows, scope) => checkPhases(rows, scope, 0.5),
-  'Queue / prefill / decode by model — p95': (rows, scope) => checkPhases(rows, scope, 0.95),
+  'Client setup / queue / prefill / decode by model — p50': (rows, scope) => checkPhases(rows, scope, 0.5),
+  'Client setup / queue / prefill / decode by model — p95': (rows, scope) => checkPhases(rows, scope, 0.95),
   'Time to first token — distribution': (rows, scope) => {
     const truth = groupBy(
       scope.filter((c) => c.streamed && c.ttftMs !== null),
@@ -324,6 +324,10 @@ const PANEL_CHECKS: Record<string, (rows: Row[], scope: SeedCall[]) => void> = {
     expect(rows.map((r) => num(r.duration_ms))).toEqual(top);
     const slowest = scope.find((c) => c.traceId === rows[0]?.TraceId);
     expect(Math.round(slowest?.durationMs ?? -1)).toBe(top[0]);
+    for (const r of rows) {
+      const c = scope.find((x) => x.traceId === r.TraceId) as SeedCall;
+      expect(r.client_setup_ms === null ? null : num(r.client_setup_ms)).toBe(c.clientSetupMs === null ? null : Math.round(c.clientSetupMs));
+    }
   },
 };
 
@@ -355,8 +359,13 @@ function checkPhases(rows: Row[], scope: SeedCall[], level: number): void {
   expect(rows.map((r) => r.model)).toEqual([...new Set(streamed.map((c) => c.model))].sort());
   for (const r of rows) {
     const cs = streamed.filter((c) => c.model === r.model);
+    const setups = cs.filter((c) => c.clientSetupMs !== null).map((c) => c.clientSetupMs as number);
+    // Some calls recorded no set-up: the quantile skips them.
+    expect(setups.length).toBeGreaterThan(0);
+    expect(setups.length).toBeLessThan(cs.length);
+    close(r.client_setup_ms, quantile(setups, level));
     close(r.queue_ms, quantile(cs.map((c) => c.queueMs), level));
-    close(r.prefill_ms, quantile(cs.filter((c) => c.ttftMs !== null).map((c) => (c.ttftMs as number) - c.queueMs), level));
+    close(r.prefill_ms, quantile(cs.filter((c) => c.ttftMs !== null).map(prefillMs), level));
     close(r.decode_ms, quantile(cs.filter((c) => c.decodeMs !== null).map((c) => c.decodeMs as number), level));
   }
 }
@@ -401,18 +410,20 @@ describe('latency, cache, failure and drill-down dashboards', () => {
     expect(target?.queryType).toBe('traces');
     const rows = await run((target as ClickHouseQuery).rawSql, { ...RANGE, vars: { ...allVars, trace_id: call.traceId } });
     const byName = new Map(rows.map((r) => [r.operationName, r]));
-    expect([...byName.keys()].sort()).toEqual([`chat ${call.model}`, 'llm.decode', 'llm.queue', 'llm.ttft'].sort());
+    expect([...byName.keys()].sort()).toEqual([`chat ${call.model}`, 'llm.client_setup', 'llm.decode', 'llm.queue', 'llm.ttft'].sort());
     const root = byName.get(`chat ${call.model}`) as Row;
     expect(root.parentSpanID).toBe('');
     expect(byName.get('llm.ttft')?.parentSpanID).toBe(call.spanId);
     expect(byName.get('llm.queue')?.parentSpanID).toBe(byName.get('llm.ttft')?.spanID);
+    expect(byName.get('llm.client_setup')?.parentSpanID).toBe(byName.get('llm.ttft')?.spanID);
+    close(byName.get('llm.client_setup')?.duration, call.clientSetupMs ?? 0, 6);
     close(root.duration, call.durationMs, 6);
     close(byName.get('llm.ttft')?.duration, call.ttftMs as number, 6);
     expect(Date.parse(`${String(root.startTime).replace(' ', 'T')}Z`)).toBe(call.start);
     expect(root.statusCode).toBe(call.outcome === 'error' ? 2 : 0);
     const queue = byName.get('llm.queue') as Row;
     expect(queue.logs).toEqual([
-      { timestamp: call.start + call.queueMs, name: 'llm.http.attempt', fields: [{ key: 'llm.attempt', value: '1' }, { key: 'http.response.status_code', value: '200' }] },
+      { timestamp: call.start + (call.clientSetupMs ?? 0) + call.queueMs, name: 'llm.http.attempt', fields: [{ key: 'llm.attempt', value: '1' }, { key: 'http.response.status_code', value: '200' }] },
     ]);
     const none = await run((target as ClickHouseQuery).rawSql, { ...RANGE, vars: { ...allVars, trace_id: 'no-such-trace' } });
     expect(none).toEqual([]);

@@ -18,7 +18,7 @@ const DATA_ERRORS = new Set([
 ]);
 
 // Not here on purpose: an error raised inside a materialized view (e.g. CANNOT_CONVERT_TYPE, which
-// llm_calls_mv raised for 'inf' before migration 4) comes after otel_traces has stored the rows, so
+// llm_calls_mv raised for 'inf' before migration 5) comes after otel_traces has stored the rows, so
 // retrying them apart would store them twice; it counts as unavailability.
 
 /** ClickHouse error text for an insert spanning more partitions than max_partitions_per_insert_block. */

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatMessages, GEMINI_MODEL, geminiRequest, STREAM_TIMINGS, useHarness } from '../test/contract.ts';
-import { durationMs, endMs, finishedCalls, scenario, startMs, TIMING, treeOf } from '../test/harness.ts';
+import { durationMs, endMs, expectAdjoiningPhases, finishedCalls, scenario, startMs, TIMING, treeOf } from '../test/harness.ts';
 import { expectFaithful, loadSdk } from '../test/sdk-majors-harness.ts';
 import { startTlsFront, TEST_CA, TEST_CA_FILE, type TlsFront } from '../test/tls.ts';
 
@@ -84,13 +84,16 @@ async function streamedCall(client: typeof h.client, prompt = messages): Promise
   return { started, ids };
 }
 
-/** One attempt, the application's response id, success, and the injected phases (queue plus `waitedMs` on the client). */
+/** One attempt, the application's response id, success, and the injected phases (`waitedMs` on the client: its set-up). */
 function expectCall(span: ReadableSpan, id: string, waitedMs = 0, name = 'chat gpt-4o'): void {
   const a = span.attributes;
   expect(a).toMatchObject({ 'llm.attempts': 1, 'llm.retries': 0, 'llm.outcome': 'success', 'gen_ai.response.id': id });
   const t = treeOf(h.exporter, span);
-  expect(t.all.map((s) => s.name).sort()).toEqual([name, 'llm.decode', 'llm.queue', 'llm.ttft']);
-  expectFaithful(durationMs(t.queue!), T.queueMs + waitedMs, 'queue');
+  expect(t.all.map((s) => s.name).sort()).toEqual([name, 'llm.client_setup', 'llm.decode', 'llm.queue', 'llm.ttft'].sort());
+  expectAdjoiningPhases(t);
+  // The request waited in the wrapper's queue before it went out: client time, not the provider's.
+  expectFaithful(durationMs(t.setup!), waitedMs, 'client set-up');
+  expectFaithful(durationMs(t.queue!), T.queueMs, 'queue');
   expectFaithful(startMs(t.decode!) - endMs(t.queue!), T.prefillMs, 'prefill');
   expectFaithful(durationMs(t.decode!), (T.chunks - 1) * T.chunkIntervalMs, 'decode');
 }

@@ -29,6 +29,7 @@ import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_LLM_ATTEMPT,
   ATTR_LLM_ATTEMPTS,
+  ATTR_LLM_CLIENT_SETUP_MS,
   ATTR_LLM_DECODE_MS,
   ATTR_LLM_DECODE_TOKENS_PER_SECOND,
   ATTR_LLM_READ_PACED,
@@ -50,6 +51,7 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   EVENT_LLM_HTTP_ATTEMPT,
+  SPAN_NAME_LLM_CLIENT_SETUP,
   SPAN_NAME_LLM_DECODE,
   SPAN_NAME_LLM_QUEUE,
   SPAN_NAME_LLM_TOOL_CALL,
@@ -117,7 +119,11 @@ export interface CallSummary {
 
 interface Attempt {
   start: number;
+  /** Its request went onto the wire (headers written to a connected socket). */
+  sentAt?: number;
   headersAt?: number;
+  /** It failed (connection error, abort, dropped body). */
+  failedAt?: number;
   status?: number;
   retryAfterS?: number;
   error?: unknown;
@@ -136,6 +142,9 @@ interface ToolCall {
   last: number;
   arguments: string;
 }
+
+/** When an attempt ended its part of `llm.queue`: its answer's headers, else its failure, else its request's creation. */
+const attemptAt = (a: Attempt): number => a.headersAt ?? a.failedAt ?? a.start;
 
 /** What one choice of the answer said (content capture), and its finish reason. */
 interface Choice {
@@ -273,10 +282,14 @@ export class CallRecorder implements GroupableCall {
         if (attempt === r.#answer) r.#finish(t);
         else if (single) r.#finish(t, attempt.status === undefined ? undefined : new HttpStatusError(attempt.status));
       },
+      sent: (t) => {
+        if (ref.recorder) attempt.sentAt ??= t;
+      },
       error: (error, t) => {
         const r = ref.recorder;
         if (!r) return;
         attempt.error = error;
+        attempt.failedAt ??= t;
         // Before the answer's headers the SDK may still retry; its promise reports the final failure.
         if (attempt === r.#answer || single) r.#finish(t, error);
       },
@@ -498,8 +511,15 @@ export class CallRecorder implements GroupableCall {
     const first = this.#outputTimes[0];
     const last = this.#outputTimes.at(-1);
     const streamedOutput = info.stream && first !== undefined && last !== undefined;
+    const firstAttempt = this.#attempts[0];
     const lastAttempt = this.#attempts.at(-1);
-    const queueEnd = this.#answer?.headersAt ?? lastAttempt?.headersAt ?? lastAttempt?.start ?? end;
+    const queueEnd = this.#answer?.headersAt ?? (lastAttempt ? attemptAt(lastAttempt) : end);
+    // Client set-up: until the first attempt's request is on the wire; one that never got there
+    // (a connection failure, an abort) ends it with its failure; one not seen going out (a
+    // transport that does not say), at its creation. Later attempts' connecting is retry time.
+    const setupEnd = firstAttempt
+      ? Math.min(firstAttempt.sentAt ?? (firstAttempt.headersAt === undefined ? firstAttempt.failedAt : undefined) ?? firstAttempt.start, queueEnd)
+      : start;
     const attrs: Attributes = {};
     // Durations are rounded to the microsecond once, and what is derived from them (prefill, seconds)
     // is computed from the rounded values, so the attributes agree exactly with each other.
@@ -520,22 +540,26 @@ export class CallRecorder implements GroupableCall {
 
     if (this.#attempts.length > 0) {
       const ttft = streamedOutput ? tracer.startSpan(SPAN_NAME_LLM_TTFT, { startTime: epoch(start), attributes: readPaced(first) }, callContext) : undefined;
-      const queue = tracer.startSpan(SPAN_NAME_LLM_QUEUE, { startTime: epoch(start) }, ttft ? trace.setSpan(callContext, ttft) : callContext);
+      const phaseContext = ttft ? trace.setSpan(callContext, ttft) : callContext;
+      tracer.startSpan(SPAN_NAME_LLM_CLIENT_SETUP, { startTime: epoch(start) }, phaseContext).end(epoch(setupEnd));
+      const queue = tracer.startSpan(SPAN_NAME_LLM_QUEUE, { startTime: epoch(setupEnd) }, phaseContext);
       this.#attempts.forEach((a, i) => {
         const event: Attributes = { [ATTR_LLM_ATTEMPT]: i + 1 };
         if (a.status !== undefined) event[ATTR_HTTP_RESPONSE_STATUS_CODE] = a.status;
         if (a.retryAfterS !== undefined) event[ATTR_LLM_RETRY_AFTER_S] = a.retryAfterS;
         if (a.error !== undefined && a.headersAt === undefined) event[ATTR_ERROR_TYPE] = errorTypeOf(a.error);
         else if (a.status !== undefined && a.status >= 400) event[ATTR_ERROR_TYPE] = String(a.status);
-        queue.addEvent(EVENT_LLM_HTTP_ATTEMPT, event, epoch(a.headersAt ?? a.start));
+        queue.addEvent(EVENT_LLM_HTTP_ATTEMPT, event, epoch(attemptAt(a)));
       });
       queue.end(epoch(queueEnd));
-      const queueMs = round(queueEnd - start);
+      const setupMs = round(setupEnd - start);
+      const queueMs = round(queueEnd - setupEnd);
+      attrs[ATTR_LLM_CLIENT_SETUP_MS] = setupMs;
       attrs[ATTR_LLM_QUEUE_MS] = queueMs;
       if (ttft && first !== undefined && ttftMs !== undefined) {
         ttft.end(epoch(first));
         attrs[ATTR_LLM_TTFT_MS] = ttftMs;
-        attrs[ATTR_LLM_PREFILL_MS] = round(ttftMs - queueMs);
+        attrs[ATTR_LLM_PREFILL_MS] = round(ttftMs - setupMs - queueMs);
         attrs[ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttftS;
       }
     }

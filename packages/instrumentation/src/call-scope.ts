@@ -167,6 +167,7 @@ export function trackedAttempt(call: CallListener, at: number, target?: RequestT
       }
       listener.headers(status, headers, t);
     },
+    sent: (t) => listener.sent?.(t),
     sseEvent: (event, t) => listener.sseEvent(event, t),
     body: (text, t) => listener.body(text, t),
     end: (t) => listener.end(t),

@@ -6,6 +6,9 @@
  *   constructor, so the AsyncLocalStorage store is the caller's: a request created in a call's
  *   scope is one attempt of that call. (`http.client.request.start`, published when the request has
  *   been sent, stands in on a Node without `created`.)
+ * - `http.client.request.start` comes once the request has its socket: the request is on the wire
+ *   then, or at the socket's `connect` (`secureConnect`) when it is still connecting (whenOnWire);
+ *   that ends the call's client set-up (`llm.client_setup`).
  * - `http.client.response.finish` is published in the HTTP parser's `parserOnIncomingClient`, once
  *   the response headers arrived and before the parser pushes any body byte into the
  *   `IncomingMessage`. There the tap wraps that one instance's `push` (the parser hands every
@@ -24,7 +27,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { diag } from '@opentelemetry/api';
 import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
-import type { CallListener, RequestTarget } from './internal-types.ts';
+import type { AttemptListener, CallListener, RequestTarget } from './internal-types.ts';
 import { headerMap, ResponseReader } from './response-reader.ts';
 import { safely as safelyOnChannel, type ChannelSubscription } from './tap-channel.ts';
 import { MAX_PARSED_BODY, ownerOfRequest, startFromBody, startFromResponse, type QueuedAttempt, type WireCandidate } from './wire-calls.ts';
@@ -94,14 +97,23 @@ type Pending = PendingOwner & {
   written: Buffer[];
   bytes: number;
   restore: () => void;
+  /** When it went onto the wire (whenOnWire), for the attempt it may turn out to be. */
+  onWireAt?: number;
 };
 const pending = new WeakMap<ClientRequest, Pending>();
+
+/** The pending request turned out to be `attempt`: it reads the response, its set-up ended when it went on the wire. */
+function readAttempt(request: ClientRequest, p: Pending, attempt: AttemptListener): void {
+  const reader = new ResponseReader(attempt);
+  readers.set(request, reader);
+  if (p.onWireAt !== undefined) reader.sent(p.onWireAt);
+}
 
 /** A recognised call's single attempt starts reading the response. */
 function bindWireCall(request: ClientRequest, p: Pending & { candidate: WireCandidate }, call: CallListener | undefined): void {
   pending.delete(request);
   p.restore();
-  if (call && !readers.has(request)) readers.set(request, new ResponseReader(call.attempt(p.candidate.startTime, p.candidate.target)));
+  if (call && !readers.has(request)) readAttempt(request, p, call.attempt(p.candidate.startTime, p.candidate.target));
 }
 
 /** A queued SDK request is the attempt of the call its body (undefined: not seen) says. */
@@ -109,7 +121,7 @@ function assignQueued(request: ClientRequest, p: Pending & { queued: QueuedAttem
   pending.delete(request);
   p.restore();
   const attempt = p.queued.assign(body);
-  if (attempt && !readers.has(request)) readers.set(request, new ResponseReader(attempt));
+  if (attempt && !readers.has(request)) readAttempt(request, p, attempt);
 }
 
 /** A chunk as `write()` / `end()` take it (string with its encoding, or bytes); anything else is not body. */
@@ -178,6 +190,29 @@ function bind(request: ClientRequest, at: number): void {
   else if (owner) observeBody(request, owner.queued ? { queued: owner.queued } : { candidate: owner.candidate });
 }
 
+/** The request went onto the wire at `at`: its attempt's client set-up ends. */
+function onWire(request: ClientRequest, at: number): void {
+  const p = pending.get(request);
+  if (p) p.onWireAt ??= at;
+  else readers.get(request)?.sent(at);
+}
+
+/**
+ * `http.client.request.start` comes once the request has its socket, and node:http writes the
+ * headers to it at once; a socket still connecting (TLS: still in its handshake) holds them until
+ * it is connected, so the request is on the wire at its `connect` (`secureConnect`). A one-time
+ * listener for that event is all that is added: it changes nothing for the socket.
+ */
+function whenOnWire(request: ClientRequest, at: number): void {
+  if (!readers.has(request) && !pending.has(request)) return;
+  const socket = request.socket as (ClientRequest['socket'] & { encrypted?: boolean; _secureEstablished?: boolean }) | null;
+  if (!socket) return; // not seen going out: the attempt's set-up ends at its creation (call-recorder.ts)
+  const later = (event: string) => socket.once(event, () => guard(() => onWire(request, performance.now())));
+  if (socket.encrypted === true && socket._secureEstablished === false) later('secureConnect');
+  else if (socket.connecting) later('connect');
+  else onWire(request, at);
+}
+
 /** Wraps `push` and `_destroy` of one response so the reader sees its body as it arrives. */
 function observe(request: ClientRequest, response: IncomingMessage, reader: ResponseReader): void {
   const target = response as unknown as Observed;
@@ -237,6 +272,7 @@ export const HTTP_TAP_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     'http.client.request.start',
     safely(({ request }, at) => {
       if (!announced.has(request)) bind(request, at);
+      whenOnWire(request, at);
     }),
   ],
   // From here on the async context may be another request's (keep-alive sockets): use the map.

@@ -75,6 +75,12 @@ export interface AttemptListener {
   sseEvent(event: SseEvent, at: number): void;
   /** A complete non-SSE body (JSON answers and error bodies). */
   body(text: string, at: number): void;
+  /**
+   * The request went onto the wire: its headers were written to a connected socket (undici's
+   * `sendHeaders`; node:http: the socket's connect or TLS handshake, or its assignment when it was
+   * connected already). Not every transport says so.
+   */
+  sent?(at: number): void;
   /** The body arrived completely. */
   end(at: number): void;
   /** The request failed: connection error, dropped connection or abort. */

@@ -132,6 +132,11 @@ export class ResponseReader {
     }
   }
 
+  /** The request went onto the wire (AttemptListener.sent). */
+  sent(at: number): void {
+    if (!this.#ended) this.#guard(() => this.listener.sent?.(at));
+  }
+
   chunk(chunk: Buffer, at: number): void {
     if (this.#ended) return;
     this.#arrival = at;

@@ -92,7 +92,9 @@ export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code' as con
 
 /** Call start → first output chunk (streamed calls with output). */
 export const SPAN_NAME_LLM_TTFT = 'llm.ttft' as const;
-/** Call start → response headers of the answering attempt. */
+/** Call start → the first attempt's request on the wire (client start-up: SDK preparation, DNS, connect, TLS). */
+export const SPAN_NAME_LLM_CLIENT_SETUP = 'llm.client_setup' as const;
+/** End of `llm.client_setup` → response headers of the answering attempt. */
 export const SPAN_NAME_LLM_QUEUE = 'llm.queue' as const;
 /** First → last output chunk (streamed calls with output). */
 export const SPAN_NAME_LLM_DECODE = 'llm.decode' as const;
@@ -103,11 +105,13 @@ export const EVENT_LLM_HTTP_ATTEMPT = 'llm.http.attempt' as const;
 
 // ---- LLM Prism: call span attributes ----------------------------------------------------------
 
-/** ms: call start → response headers of the answering attempt. */
+/** ms: call start → the first attempt's request on the wire. */
+export const ATTR_LLM_CLIENT_SETUP_MS = 'llm.client_setup_ms' as const;
+/** ms: request on the wire → response headers of the answering attempt. */
 export const ATTR_LLM_QUEUE_MS = 'llm.queue_ms' as const;
 /** ms: call start → first output chunk. */
 export const ATTR_LLM_TTFT_MS = 'llm.ttft_ms' as const;
-/** ms: `llm.ttft_ms − llm.queue_ms`. */
+/** ms: `llm.ttft_ms − llm.client_setup_ms − llm.queue_ms`. */
 export const ATTR_LLM_PREFILL_MS = 'llm.prefill_ms' as const;
 /** ms: first → last output chunk. */
 export const ATTR_LLM_DECODE_MS = 'llm.decode_ms' as const;

@@ -4,6 +4,9 @@
  * (Node's `fetch`, which the current SDKs use) here, `node:http`'s (node-fetch, which openai 4 and
  * `@anthropic-ai/sdk` < 0.50 use in Node) in http-tap.ts. Both feed a ResponseReader per attempt.
  *
+ * `undici:client:sendHeaders` (the request's headers written to a connected socket) is when the
+ * request is on the wire: the end of the call's client set-up (`llm.client_setup`).
+ *
  * A request an SDK call sends is an attempt of that call: the one in scope, or the running call a
  * queued request was sent for (call-scope.ts); a proxy's `CONNECT` tunnel is nobody's. One created outside
  * every call's scope may be an LLM call of its own (wire-calls.ts): undici publishes the body's
@@ -14,7 +17,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
 import { HTTP_TAP_SUBSCRIPTIONS } from './http-tap.ts';
 import { safely as safelyOnChannel, type ChannelSubscription } from './tap-channel.ts';
-import type { CallListener, RequestTarget } from './internal-types.ts';
+import type { AttemptListener, CallListener, RequestTarget } from './internal-types.ts';
 import { headerMap, ResponseReader } from './response-reader.ts';
 import { MAX_PARSED_BODY, ownerOfRequest, registerWireCallStarter, startFromBody, startFromResponse, type QueuedAttempt, type WireCallStarter, type WireCandidate } from './wire-calls.ts';
 
@@ -47,6 +50,8 @@ const readers = new WeakMap<object, ResponseReader>();
 type Pending = ({ candidate: WireCandidate; queued?: undefined } | { candidate?: undefined; queued: QueuedAttempt }) & {
   sent: Buffer[];
   bytes: number;
+  /** When its headers went onto the wire (`sendHeaders`), for the attempt it may turn out to be. */
+  onWireAt?: number;
 };
 const pending = new WeakMap<object, Pending>();
 
@@ -87,17 +92,24 @@ function targetOf(request: UndiciRequest): { url: URL | undefined; header: Reque
   return { url, header };
 }
 
+/** The pending request turned out to be `attempt`: it reads the response, its set-up ended when it went on the wire. */
+function readAttempt(request: object, p: Pending, attempt: AttemptListener): void {
+  const reader = new ResponseReader(attempt);
+  readers.set(request, reader);
+  if (p.onWireAt !== undefined) reader.sent(p.onWireAt);
+}
+
 /** A recognised call's single attempt starts reading the response. */
-function bindWireCall(request: object, candidate: WireCandidate, call: CallListener | undefined): void {
+function bindWireCall(request: object, p: Pending & { candidate: WireCandidate }, call: CallListener | undefined): void {
   pending.delete(request);
-  if (call) readers.set(request, new ResponseReader(call.attempt(candidate.startTime, candidate.target)));
+  if (call) readAttempt(request, p, call.attempt(p.candidate.startTime, p.candidate.target));
 }
 
 /** A queued SDK request is the attempt of the call its body (undefined: not seen) says. */
-function assignQueued(request: object, queued: QueuedAttempt, body: Buffer | undefined): void {
+function assignQueued(request: object, p: Pending & { queued: QueuedAttempt }, body: Buffer | undefined): void {
   pending.delete(request);
-  const attempt = queued.assign(body);
-  if (attempt) readers.set(request, new ResponseReader(attempt));
+  const attempt = p.queued.assign(body);
+  if (attempt) readAttempt(request, p, attempt);
 }
 
 /** One body chunk sent for a pending request (copied: undici may reuse the buffer). */
@@ -172,6 +184,15 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
       tapOnData(request);
     }),
   ],
+  // The request's headers written to a connected socket: it is on the wire (client set-up ends).
+  [
+    'undici:client:sendHeaders',
+    safely(({ request }, at) => {
+      const p = pending.get(request);
+      if (p) p.onWireAt ??= at;
+      else readers.get(request)?.sent(at);
+    }),
+  ],
   [
     'undici:request:bodyChunkSent',
     safely(({ request, chunk }) => {
@@ -182,10 +203,10 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     'undici:request:bodySent',
     safely(({ request }) => {
       const p = pending.get(request);
-      if (p?.queued) return assignQueued(request, p.queued, p.sent.length > 0 ? Buffer.concat(p.sent) : undefined);
+      if (p?.queued) return assignQueued(request, p, p.sent.length > 0 ? Buffer.concat(p.sent) : undefined);
       // A body too large to parse waits for the response to say what it is.
       if (!p || p.sent.length === 0) return;
-      bindWireCall(request, p.candidate, callScope.exit(() => startFromBody(p.candidate, Buffer.concat(p.sent))));
+      bindWireCall(request, p, callScope.exit(() => startFromBody(p.candidate, Buffer.concat(p.sent))));
     }),
   ],
   // From here on the async context may be another request's (keep-alive sockets): use the map.
@@ -196,8 +217,8 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
       const headers = headerMap(response.headers);
       const p = pending.get(request);
       // A body not seen (or not yet sent): the answer's content type decides (a queued request: the rule's fallback).
-      if (p?.queued) assignQueued(request, p.queued, undefined);
-      else if (p) bindWireCall(request, p.candidate, callScope.exit(() => startFromResponse(p.candidate, headers.get('content-type'))));
+      if (p?.queued) assignQueued(request, p, undefined);
+      else if (p) bindWireCall(request, p, callScope.exit(() => startFromResponse(p.candidate, headers.get('content-type'))));
       readers.get(request)?.headers(response.statusCode, headers, at);
     }),
   ],
@@ -213,7 +234,7 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     safely(({ request, error }, at) => {
       const p = pending.get(request);
       // A queued request failed before its body was sent: still an attempt of one waiting call.
-      if (p?.queued) assignQueued(request, p.queued, undefined);
+      if (p?.queued) assignQueued(request, p, undefined);
       else pending.delete(request); // failed before anything said it was an LLM call
       readers.get(request)?.error(error, at);
     }),

@@ -1,6 +1,6 @@
 // `llm_calls`: one typed row per LLM call span, derived inside ClickHouse from otel_traces so that
 // spans written by a Collector (or another GenAI instrumentation) land here too.
-import { type DdlContext, localTable, materializedView, onCluster, qualified, table } from './ddl.ts';
+import { addColumns, type DdlContext, localTable, materializedView, modifyViewQuery, table } from './ddl.ts';
 import { ttlClause } from './retention.ts';
 import { LLM_CALLS, OTEL_TRACES } from './tables.ts';
 
@@ -14,7 +14,7 @@ const attr = (key: string): string => `SpanAttributes['${key}']`;
 const parsed = (key: string): string => `toFloat64OrNull(${attr(key)})`;
 /**
  * Also NULL for 'inf' and 'nan', which toFloat64OrNull parses and which made the integer columns'
- * conversions throw, failing the whole insert after otel_traces had stored it (migration 4).
+ * conversions throw, failing the whole insert after otel_traces had stored it (migration 5).
  */
 const finite = (key: string): string => `if(isFinite(${parsed(key)}), ${parsed(key)}, NULL)`;
 const text = (key: string, fallback?: string): string =>
@@ -35,9 +35,102 @@ const statusCode = `multiIf(span.StatusCode IN ('Error', 'STATUS_CODE_ERROR'), '
 
 const LLM_CALLS_MV = `${LLM_CALLS}_mv`;
 
-/** The view's SELECT, with `float` reading a numeric attribute (migration 2: `parsed`, 4: `finite`). */
-function llmCallsSelect(ctx: DdlContext, float: (key: string) => string): string {
+/** A column a later migration added to llm_calls: its definition and the numeric attribute the view fills it from. */
+interface AddedColumn {
+  definition: string;
+  name: string;
+  key: string;
+}
+
+/** Migration 6: `llm.client_setup_ms`, the client's start-up before the first request was on the wire. */
+const CLIENT_SETUP_MS: AddedColumn = { definition: 'ClientSetupMs Nullable(Float64) AFTER DurationMs', name: 'ClientSetupMs', key: 'llm.client_setup_ms' };
+
+/**
+ * One version of the view's query: how it reads a numeric attribute and the columns added after
+ * migration 2. Each migration names its version here, so an applied migration's statements never
+ * change when the view evolves (a new version is a new constant and a new migration).
+ */
+interface ViewVersion {
+  float: (key: string) => string;
+  added: readonly AddedColumn[];
+}
+const VIEW_2: ViewVersion = { float: parsed, added: [] };
+const VIEW_5: ViewVersion = { float: finite, added: [] };
+const VIEW_6: ViewVersion = { float: finite, added: [CLIENT_SETUP_MS] };
+
+/** Migration 2: llm_calls and its view from otel_traces. */
+export function llmCallsDdl(ctx: DdlContext): string[] {
+  return [
+    ...table(ctx, {
+      name: LLM_CALLS,
+      columns: `
+    Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
+    TraceId String CODEC(ZSTD(1)),
+    SpanId String CODEC(ZSTD(1)),
+    ServiceName LowCardinality(String),
+    Route LowCardinality(String),
+    Provider LowCardinality(String),
+    Operation LowCardinality(String),
+    RequestModel LowCardinality(String),
+    ResponseModel LowCardinality(String),
+    Streamed UInt8,
+    StatusCode LowCardinality(String),
+    ErrorType LowCardinality(String),
+    FinishReason LowCardinality(String),
+    Outcome LowCardinality(String),
+    DurationMs Float64,
+    QueueMs Nullable(Float64),
+    TtftMs Nullable(Float64),
+    PrefillMs Nullable(Float64),
+    DecodeMs Nullable(Float64),
+    ToolCallMs Float64,
+    InputTokens UInt64,
+    OutputTokens UInt64,
+    CacheReadTokens UInt64,
+    CacheWriteTokens UInt64,
+    ReasoningTokens UInt64,
+    CacheState LowCardinality(String),
+    CacheMissReason LowCardinality(String),
+    CacheBreakAt LowCardinality(String),
+    PrefixHash String CODEC(ZSTD(1)),
+    ConversationId String CODEC(ZSTD(1)),
+    Chunks UInt32,
+    GapP50Ms Float64,
+    GapP95Ms Float64,
+    GapMaxMs Float64,
+    DecodeTokensPerSec Float64,
+    Attempts UInt16,
+    Retries UInt16,
+    RateLimitedAttempts UInt16,
+    RateLimitHeadroom Nullable(Float64)`,
+      engine: 'ReplacingMergeTree',
+      // The whole identity of a span is in the key, so a span delivered twice collapses on merge / FINAL.
+      body: `PARTITION BY toDate(Timestamp)
+ORDER BY (ServiceName, toStartOfMinute(Timestamp), TraceId, SpanId)${ttlClause(ctx, LLM_CALLS)}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
+      shardingKey: 'cityHash64(TraceId)',
+    }),
+    materializedView(ctx, { name: LLM_CALLS_MV, to: LLM_CALLS, select: llmCallsSelect(ctx, VIEW_2) }),
+  ];
+}
+
+/** Migration 5: the view, unchanged except that non-finite numbers read as absent. */
+export function llmCallsFiniteNumbersDdl(ctx: DdlContext): string[] {
+  return [modifyViewQuery(ctx, { name: LLM_CALLS_MV, select: llmCallsSelect(ctx, VIEW_5) })];
+}
+
+/** Migration 6: the ClientSetupMs column, and the view filling it from then on (older rows: NULL). */
+export function llmCallsClientSetupDdl(ctx: DdlContext): string[] {
+  return [
+    ...addColumns(ctx, LLM_CALLS, [CLIENT_SETUP_MS.definition]),
+    modifyViewQuery(ctx, { name: LLM_CALLS_MV, select: llmCallsSelect(ctx, VIEW_6) }),
+  ];
+}
+
+/** The view's SELECT in one version: migration 2's columns, then those later migrations added. */
+function llmCallsSelect(ctx: DdlContext, { float, added }: ViewVersion): string {
   const firstSet = (...keys: string[]): string => `coalesce(${keys.map(float).join(', ')})`;
+  const more = added.map((c) => `,\n    ${float(c.key)} AS ${c.name}`).join('');
   return `WITH
     ${float('llm.ttft_ms')} AS _LlmTtft,
     ${float('gen_ai.response.time_to_first_chunk')} * 1000 AS _GenAiTtft,
@@ -91,67 +184,7 @@ SELECT
     toUInt16(ifNull(${float('llm.attempts')}, 1)) AS Attempts,
     toUInt16(ifNull(${float('llm.retries')}, Attempts - 1)) AS Retries,
     toUInt16(ifNull(${float('llm.rate_limited_attempts')}, 0)) AS RateLimitedAttempts,
-    ${float('llm.ratelimit.headroom')} AS RateLimitHeadroom
+    ${float('llm.ratelimit.headroom')} AS RateLimitHeadroom${more}
 FROM ${localTable(ctx, OTEL_TRACES)} AS span
 WHERE SpanKind IN ('Client', 'SPAN_KIND_CLIENT') AND ${attr('gen_ai.operation.name')} != ''`;
-}
-
-export function llmCallsDdl(ctx: DdlContext): string[] {
-  return [
-    ...table(ctx, {
-      name: LLM_CALLS,
-      columns: `
-    Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
-    TraceId String CODEC(ZSTD(1)),
-    SpanId String CODEC(ZSTD(1)),
-    ServiceName LowCardinality(String),
-    Route LowCardinality(String),
-    Provider LowCardinality(String),
-    Operation LowCardinality(String),
-    RequestModel LowCardinality(String),
-    ResponseModel LowCardinality(String),
-    Streamed UInt8,
-    StatusCode LowCardinality(String),
-    ErrorType LowCardinality(String),
-    FinishReason LowCardinality(String),
-    Outcome LowCardinality(String),
-    DurationMs Float64,
-    QueueMs Nullable(Float64),
-    TtftMs Nullable(Float64),
-    PrefillMs Nullable(Float64),
-    DecodeMs Nullable(Float64),
-    ToolCallMs Float64,
-    InputTokens UInt64,
-    OutputTokens UInt64,
-    CacheReadTokens UInt64,
-    CacheWriteTokens UInt64,
-    ReasoningTokens UInt64,
-    CacheState LowCardinality(String),
-    CacheMissReason LowCardinality(String),
-    CacheBreakAt LowCardinality(String),
-    PrefixHash String CODEC(ZSTD(1)),
-    ConversationId String CODEC(ZSTD(1)),
-    Chunks UInt32,
-    GapP50Ms Float64,
-    GapP95Ms Float64,
-    GapMaxMs Float64,
-    DecodeTokensPerSec Float64,
-    Attempts UInt16,
-    Retries UInt16,
-    RateLimitedAttempts UInt16,
-    RateLimitHeadroom Nullable(Float64)`,
-      engine: 'ReplacingMergeTree',
-      // The whole identity of a span is in the key, so a span delivered twice collapses on merge / FINAL.
-      body: `PARTITION BY toDate(Timestamp)
-ORDER BY (ServiceName, toStartOfMinute(Timestamp), TraceId, SpanId)${ttlClause(ctx, LLM_CALLS)}
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
-      shardingKey: 'cityHash64(TraceId)',
-    }),
-    materializedView(ctx, { name: LLM_CALLS_MV, to: LLM_CALLS, select: llmCallsSelect(ctx, parsed) }),
-  ];
-}
-
-/** Migration 4: the view, unchanged except that non-finite numbers read as absent. */
-export function llmCallsFiniteNumbersDdl(ctx: DdlContext): string[] {
-  return [`ALTER TABLE ${qualified(ctx, LLM_CALLS_MV)}${onCluster(ctx)} MODIFY QUERY ${llmCallsSelect(ctx, finite)}`];
 }
