@@ -15,7 +15,7 @@ import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { buildPoison, REJECTED_MESSAGE, spanLabel, type PoisonRecipe } from './bad-inputs.ts';
 import { drain, loadClient, newLedger, pacedLoad } from './load-clients.ts';
-import { report, tally } from './tally.ts';
+import { insertDurations, report, tally } from './tally.ts';
 import { freePort, startServe, stopServe, type ServeProcess } from '../../packages/cli/test/serve-process.ts';
 
 const ROUNDS = 5;
@@ -85,8 +85,7 @@ test('a healthy exporter gets only 200s and every span stored while three poison
   await Promise.all(exporters.map((e) => e.shutdown()));
 
   const metrics = await (await fetch(`${serve.url}/metrics`)).text();
-  // Inserts into otel_traces by duration (cumulative buckets, seconds): what a slow answer waited on.
-  const inserts = Object.fromEntries([...metrics.matchAll(/^llm_prism_ingest_insert_duration_seconds_bucket\{le="([^"]+)",result="ok"\} (\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+  const inserts = insertDurations(metrics);
   const answers = Object.fromEntries([...metrics.matchAll(/^llm_prism_ingest_requests_total\{status="(\d+)"\} (\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
   expect(await stopServe(serve)).toBe(0);
   storage = await openStorage({ dataDir });

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { buildPoison, CONTENT_TYPE, poisonRecipe, REJECTED_MESSAGE, sdkSpans, serialize, spanLabel, type Encoding, type PoisonRecipe } from './bad-inputs.ts';
 import { otlpMessage, post } from './http-post.ts';
 import { drain, emitSpan, loadClient, newLedger } from './load-clients.ts';
-import { report, tally } from './tally.ts';
+import { insertDurations, report, tally } from './tally.ts';
 import { freePort, startServe, stopServe, type ServeProcess } from '../../packages/cli/test/serve-process.ts';
 
 const RUNS = Number(process.env.LLM_PRISM_POISON_RUNS ?? 16);
@@ -62,8 +62,7 @@ async function storedTexts(ids: string[]): Promise<Map<string, string>> {
 }
 
 /** Answers other than 200 and 400 so far, from ingest's own counter (any client). */
-async function refusals(): Promise<Record<string, number>> {
-  const text = await (await fetch(`${serve.url}/metrics`)).text();
+function refusals(text: string): Record<string, number> {
   const found: Record<string, number> = {};
   for (const m of text.matchAll(/^llm_prism_ingest_requests_total\{status="(\d+)"\} (\d+)/gm)) {
     if (m[1] !== '200' && m[1] !== '400') found[m[1]!] = Number(m[2]);
@@ -141,7 +140,8 @@ test(`${RUNS} generated storage poisons beside healthy clients: healthy ones get
   emitting = false;
   await emitter;
   await drain([background]);
-  const refused = await refusals();
+  const metrics = await (await fetch(`${serve.url}/metrics`)).text();
+  const refused = refusals(metrics);
   const unexpectedErrors = serve.stderr().split('unexpected error').length - 1;
 
   await openAfterServe();
@@ -174,6 +174,7 @@ test(`${RUNS} generated storage poisons beside healthy clients: healthy ones get
     healthyStored: [...healthyStored.values()].filter((c) => c === 1).length,
     background: { created: counts.created, acked: counts.acked, failed: ledger.failed.size, failedWhy: ledger.failedWhy, slowestExportMs: ledger.slowestExportMs, stored: counts.stored, lost: counts.lostAcked, duplicated: counts.duplicated },
     refusedAnswers: refused,
+    inserts: insertDurations(metrics),
     unexpectedErrors,
   });
   expect(violations).toEqual([]);
