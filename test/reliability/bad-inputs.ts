@@ -59,10 +59,16 @@ export const ALLOWED: Record<Kind, readonly number[]> = {
   'content-encoding': [415],
 };
 
+/** How ingest names a span it did not store, in `partial_success.error_message` or a 400. */
+export const spanLabel = (span: ReadableSpan): string => `span ${JSON.stringify(span.name)} (span_id ${span.spanContext().spanId})`;
+
+/** A message naming rejected spans: their count, then each as `span "<name>" (span_id <id>): <why>`. */
+export const REJECTED_MESSAGE = /^\d+ span\(s\) rejected: span ".*" \(span_id [^)]+\): /;
+
 /** What a clear error message for each status says. */
 export const MESSAGE: Record<number, RegExp> = {
   // Or every span of the request refused, named as in partial_success (storage refused its values).
-  400: /^(malformed (protobuf ExportTraceServiceRequest|JSON|gzip body)|\d+ span\(s\) rejected: span ".*": )/,
+  400: new RegExp(`^(malformed (protobuf ExportTraceServiceRequest|JSON|gzip body)|${REJECTED_MESSAGE.source.slice(1)})`),
   413: /exceeds the limit of \d+ bytes/,
   415: /^unsupported (media type|Content-Encoding) .*: send /,
 };
@@ -295,7 +301,8 @@ export const poisonRecipe: fc.Arbitrary<PoisonRecipe> = fc.oneof(
     // OTLP/JSON carries one to ingest ("\ud83d").
     encoding: fc.constantFrom<Encoding>('json', 'json', 'json', 'protobuf'),
     place: fc.constantFrom<PoisonPlace>('span-name', 'attribute-value', 'attribute-key', 'event-name', 'status-message', 'resource-attribute', 'scope-name'),
-    // Mostly high surrogates (the half ClickHouse refuses), some low ones (which it stores).
+    // Mostly high surrogates (the half ClickHouse refuses), some low ones (which it stores); ingest
+    // makes both well-formed (U+FFFD) before storage.
     unit: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 0xd800, max: 0xdbff }) }, { weight: 1, arbitrary: fc.integer({ min: 0xdc00, max: 0xdfff }) }),
     at: fc.constantFrom('start' as const, 'middle' as const, 'end' as const),
   }),
@@ -322,17 +329,23 @@ export interface PoisonRequest {
   body: Uint8Array;
   /** The request's spans, for finding them in otel_traces afterwards. */
   spans: ReadableSpan[];
+  /** A lone surrogate's text as it must be stored: made well-formed, the surrogate now U+FFFD. */
+  repaired?: string;
 }
 
 /** Builds the request a poison recipe describes; span names say which request they belong to. */
 export function buildPoison(r: PoisonRecipe, service: string, label: string): PoisonRequest {
   const memory = new InMemorySpanExporter();
+  let repaired: string | undefined;
+  const poisoned = (text: string, place: PoisonPlace) => {
+    if (r.kind !== 'lone-surrogate' || r.place !== place) return text;
+    repaired = withUnit(text, 0xfffd, r.at);
+    return withUnit(text, r.unit, r.at);
+  };
   const resource: Record<string, string> = { 'service.name': service };
-  if (r.kind === 'lone-surrogate' && r.place === 'resource-attribute') resource['host.name'] = withUnit('build-7', r.unit, r.at);
+  if (r.kind === 'lone-surrogate' && r.place === 'resource-attribute') resource['host.name'] = poisoned('build-7', 'resource-attribute');
   const provider = new TracerProvider({ resource: resourceFromAttributes(resource), spanProcessors: [new SimpleSpanProcessor({ exporter: memory })] });
-  const scope = r.kind === 'lone-surrogate' && r.place === 'scope-name' ? withUnit('poison-scope', r.unit, r.at) : 'poison-scope';
-  const tracer = provider.getTracer(scope);
-  const poisoned = (text: string, place: PoisonPlace) => (r.kind === 'lone-surrogate' && r.place === place ? withUnit(text, r.unit, r.at) : text);
+  const tracer = provider.getTracer(poisoned('poison-scope', 'scope-name'));
   const nowSeconds = Math.floor(Date.now() / 1000);
 
   if (r.kind === 'many-days') {
@@ -358,5 +371,5 @@ export function buildPoison(r: PoisonRecipe, service: string, label: string): Po
     tracer.startSpan(`${label} after`).end();
   }
   const spans = memory.getFinishedSpans();
-  return { headers: { 'content-type': CONTENT_TYPE[r.encoding] }, body: serialize(spans, r.encoding), spans };
+  return { headers: { 'content-type': CONTENT_TYPE[r.encoding] }, body: serialize(spans, r.encoding), spans, ...(repaired === undefined ? {} : { repaired }) };
 }
