@@ -3,7 +3,7 @@ import { sourceResolve } from './vitest.shared.ts';
 
 // `npm run test:reliability`: the whole reliability suite, including the heavy parts (load at 80 %
 // of capacity, SIGKILL during load, storage outages) kept out of `npm test` for its time budget,
-// and the bad-input fuzz with thousands of cases instead of a few hundred.
+// the bad-input fuzz with thousands of cases instead of a few hundred, and 120 storage poisons instead of 16.
 export default defineConfig({
   resolve: sourceResolve,
   ssr: { resolve: { conditions: sourceResolve!.conditions, externalConditions: sourceResolve!.conditions } },
@@ -14,6 +14,6 @@ export default defineConfig({
     maxWorkers: 1,
     testTimeout: 480_000,
     hookTimeout: 60_000,
-    env: { LLM_PRISM_FUZZ_RUNS: '3000' },
+    env: { LLM_PRISM_FUZZ_RUNS: '3000', LLM_PRISM_POISON_RUNS: '120' },
   },
 });

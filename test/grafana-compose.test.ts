@@ -1,7 +1,7 @@
 // docker/ cannot run here (no Docker engine): check that the compose file and the Dockerfile point
 // at things that exist, that images are pinned, and that Grafana gets the provisioning it needs.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DockerfileParser } from 'dockerfile-ast';
 import { describe, expect, it } from 'vitest';
@@ -69,6 +69,13 @@ describe('docker/docker-compose.yml', () => {
     const datasource = await readFile(join(ROOT, 'grafana/provisioning/datasources/clickhouse.yaml'), 'utf8');
     expect(datasource).toContain('${CLICKHOUSE_PASSWORD}');
     expect(grafana.environment?.CLICKHOUSE_PASSWORD).toBe(services.clickhouse?.environment?.CLICKHOUSE_PASSWORD);
+    // Every ${VAR} Grafana expands in a provisioning file is set for it (an empty webhook URL fails provisioning).
+    for (const dir of ['datasources', 'dashboards', 'alerting']) {
+      for (const file of await readdir(join(ROOT, 'grafana/provisioning', dir))) {
+        const text = await readFile(join(ROOT, 'grafana/provisioning', dir, file), 'utf8');
+        for (const [, name] of text.matchAll(/\$\{(\w+)\}/g)) expect(grafana.environment?.[name as string], `${dir}/${file}: \${${name}}`).toBeTruthy();
+      }
+    }
     const home = grafana.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH ?? '';
     expect(existsSync(join(ROOT, 'grafana/dashboards', home.replace('/var/lib/grafana/dashboards/', '')))).toBe(true);
   });

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import * as sdk from '@grafana/grafana-foundation-sdk/dashboard';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CLICKHOUSE_PLUGIN_VERSION, DATASOURCE_UID, generateFiles, loadSloConfig, type AlertRuleFile, type SloConfig } from '@llm-prism/grafana';
+import { CLICKHOUSE_PLUGIN_VERSION, CONTACT_POINTS, DATASOURCE_UID, generateFiles, loadSloConfig, RUNBOOK_ANCHOR, type AlertRuleFile, type SloConfig } from '@llm-prism/grafana';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const OUT = join(ROOT, 'grafana');
@@ -90,7 +90,7 @@ describe('generated Grafana files', () => {
     const files = generateFiles(await config());
     const overview = JSON.parse(files.get('dashboards/slo-overview.json') as string) as { uid: string; panels: { id: number; type: string; title: string }[] };
     const ruleUids = new Set<string>();
-    const rules = [...files].filter(([path]) => path.startsWith('provisioning/alerting/'));
+    const rules = [...files].filter(([path]) => path.startsWith('provisioning/alerting/slo-'));
     expect(rules).toHaveLength((await config()).slos.length);
     for (const [path, content] of rules) {
       const file = parse(content) as AlertRuleFile;
@@ -112,6 +112,7 @@ describe('generated Grafana files', () => {
           }
           expect(rule.labels).toMatchObject({ severity: expect.stringMatching(/^(page|ticket)$/), service: 'demo-chat', slo: expect.any(String) });
           expect(rule.annotations.description).toContain('$values.A.Value');
+          expect(rule.annotations.runbook_url).toBe(`docs/slo.md#${RUNBOOK_ANCHOR[rule.labels.sli as 'ttft' | 'completion']}`);
           expect(rule.annotations.__dashboardUid__).toBe(overview.uid);
           const panel = overview.panels.find((p) => String(p.id) === rule.annotations.__panelId__);
           expect(panel?.type).toBe('bargauge');
@@ -120,6 +121,31 @@ describe('generated Grafana files', () => {
       }
     }
     expect(ruleUids.size).toBe(rules.length * 4);
+  });
+
+  it('every runbook_url anchor is a heading of docs/slo.md', async () => {
+    const doc = await readFile(join(ROOT, 'docs/slo.md'), 'utf8');
+    // GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens.
+    const anchors = new Set([...doc.matchAll(/^#+ (.+)$/gm)].map((m) => (m[1] as string).toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')));
+    for (const anchor of Object.values(RUNBOOK_ANCHOR)) expect(anchors, anchor).toContain(anchor);
+  });
+
+  it('routes page and ticket alerts by severity to their contact points', async () => {
+    const files = generateFiles(await config());
+    const n = parse(files.get('provisioning/alerting/notifications.yaml') as string) as {
+      contactPoints: { name: string; receivers: { uid: string; type: string; settings: { url: string } }[] }[];
+      policies: { receiver: string; routes: { receiver: string; object_matchers: string[][] }[] }[];
+    };
+    const names = n.contactPoints.map((c) => c.name);
+    expect(names.sort()).toEqual([CONTACT_POINTS.page.name, CONTACT_POINTS.ticket.name].sort());
+    for (const c of n.contactPoints) expect(c.receivers[0]?.settings.url).toMatch(/^\$\{LLM_PRISM_(PAGE|TICKET)_WEBHOOK_URL\}$/);
+    const [root] = n.policies;
+    expect(names).toContain(root?.receiver);
+    const rules = [...files].filter(([path]) => path.startsWith('provisioning/alerting/slo-')).flatMap(([, c]) => (parse(c) as AlertRuleFile).groups.flatMap((g) => g.rules));
+    for (const rule of rules) {
+      const route = root?.routes.find((r) => r.object_matchers.every(([label, op, value]) => op === '=' && rule.labels[label as string] === value));
+      expect(route?.receiver, rule.uid).toBe(CONTACT_POINTS[rule.labels.severity as 'page' | 'ticket'].name);
+    }
   });
 
   it('changing an objective changes only the SLO overview and that SLO’s rules, with the new figures', async () => {

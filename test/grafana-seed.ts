@@ -28,6 +28,8 @@ export interface SeedCall {
   errorType: string;
   durationMs: number;
   ttftMs: number | null;
+  /** `llm.client_setup_ms`; null: recorded by an older release, without it. */
+  clientSetupMs: number | null;
   queueMs: number;
   decodeMs: number | null;
   chunks: number;
@@ -83,6 +85,8 @@ function makeCall(i: number, start: number, incident: boolean): SeedCall {
   if (ttftMs !== null) durationMs = Math.max(durationMs, ttftMs + 1_000);
   const failedBeforeOutput = outcome === 'error' && ttftMs === null;
   const queueMs = 80 + (i % 6) * 20;
+  // One call in ten of each model as an older release recorded it: no client set-up (its queue includes it).
+  const clientSetupMs = Math.floor(i / 2) % 10 === 3 ? null : i % 25 === 0 ? 120 : 2 + (i % 4) * 3;
   const cacheCycle = ['hit', 'partial', 'write', 'miss', 'miss', 'none'] as const;
   const cacheState = cacheCycle[i % 6] as SeedCall['cacheState'];
   const missReasons = ['cold', 'expired', 'evicted', 'prefix_changed'];
@@ -105,6 +109,7 @@ function makeCall(i: number, start: number, incident: boolean): SeedCall {
     errorType: outcome === 'error' ? (failedBeforeOutput ? '503' : 'APIConnectionError') : '',
     durationMs,
     ttftMs,
+    clientSetupMs,
     queueMs,
     decodeMs,
     chunks: ttftMs === null ? 0 : 20 + (i % 30),
@@ -180,9 +185,10 @@ function callRow(c: SeedCall): OtelTraceRow {
   };
   if (c.finishReason !== '') attrs['gen_ai.response.finish_reasons'] = JSON.stringify([c.finishReason]);
   if (c.errorType !== '') attrs['error.type'] = c.errorType;
+  if (c.clientSetupMs !== null) attrs['llm.client_setup_ms'] = String(c.clientSetupMs);
   if (c.ttftMs !== null) {
     attrs['llm.ttft_ms'] = String(c.ttftMs);
-    attrs['llm.prefill_ms'] = String(c.ttftMs - c.queueMs);
+    attrs['llm.prefill_ms'] = String(prefillMs(c));
   }
   if (c.decodeMs !== null) attrs['llm.decode_ms'] = String(c.decodeMs);
   if (c.missReason !== '') attrs['llm.cache.miss_reason'] = c.missReason;
@@ -203,7 +209,10 @@ function callRow(c: SeedCall): OtelTraceRow {
   });
 }
 
-/** The call's phase sub-spans (llm.ttft ⊃ llm.queue, llm.decode), for the trace view. */
+/** `llm.prefill_ms` as the instrumentation derives it: TTFT − client set-up − queue. */
+export const prefillMs = (c: SeedCall): number => (c.ttftMs as number) - (c.clientSetupMs ?? 0) - c.queueMs;
+
+/** The call's phase sub-spans (llm.ttft ⊃ llm.client_setup, llm.queue; llm.decode), for the trace view. */
 function phaseRows(c: SeedCall): OtelTraceRow[] {
   if (c.ttftMs === null || c.decodeMs === null) return [];
   const child = (suffix: number, parent: string, name: string, startMs: number, durMs: number): OtelTraceRow =>
@@ -218,9 +227,12 @@ function phaseRows(c: SeedCall): OtelTraceRow[] {
       Duration: Number(ns(durMs)),
     });
   const ttft = child(1, c.spanId, 'llm.ttft', c.start, c.ttftMs);
+  const setupMs = c.clientSetupMs ?? 0;
+  const answeredAt = c.start + setupMs + c.queueMs;
   return [
     ttft,
-    { ...child(2, ttft.SpanId, 'llm.queue', c.start, c.queueMs), 'Events.Name': ['llm.http.attempt'], 'Events.Timestamp': [formatTimestamp(ns(c.start + c.queueMs))], 'Events.Attributes': [{ 'llm.attempt': '1', 'http.response.status_code': '200' }] },
+    child(4, ttft.SpanId, 'llm.client_setup', c.start, setupMs),
+    { ...child(2, ttft.SpanId, 'llm.queue', c.start + setupMs, c.queueMs), 'Events.Name': ['llm.http.attempt'], 'Events.Timestamp': [formatTimestamp(ns(answeredAt))], 'Events.Attributes': [{ 'llm.attempt': '1', 'http.response.status_code': '200' }] },
     child(3, c.spanId, 'llm.decode', c.start + c.ttftMs, c.decodeMs),
   ];
 }

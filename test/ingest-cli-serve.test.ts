@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { openStorage } from '@llm-prism/storage';
+import { INSERTED_TABLES, openStorage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, expect, test } from 'vitest';
 import { startServe, stopServe, type ServeProcess } from '../packages/cli/test/serve-process.ts';
@@ -64,4 +64,41 @@ test('serve refuses a non-loopback host without a token', async () => {
   const [code] = await once(refused, 'exit');
   expect(code).not.toBe(0);
   expect(stderr).toContain('refusing to listen on 0.0.0.0 without authentication');
+});
+
+test('serve --fsync turns fsync on for every inserted table, a later serve keeps it, --no-fsync turns it off', async () => {
+  const dataDir = await tempDataDir();
+  const settings = async () => {
+    const storage = await openStorage({ dataDir });
+    try {
+      const result = await storage.client.query({
+        query: `SELECT groupUniqArray(extract(engine_full, 'fsync_after_insert = (\\\\d)') || extract(engine_full, 'fsync_part_directory = (\\\\d)')) AS v
+                FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}`,
+        query_params: { db: storage.database, names: INSERTED_TABLES },
+        format: 'JSONEachRow',
+      });
+      return (await result.json<{ v: string[] }>())[0]!.v;
+    } finally {
+      await storage.close();
+    }
+  };
+  for (const [args, expected] of [[['--fsync'], ['11']], [[], ['11']], [['--no-fsync'], ['00']]] as const) {
+    serve = await startServe({ dataDir, args: [...args] });
+    // Up and serving (a SIGTERM in the instant after "listening" is printed, before serve has set
+    // its signal handlers, would end it without the graceful exit).
+    expect((await fetch(`${serve.url}/healthz`)).status).toBe(200);
+    expect(await stopServe(serve)).toBe(0);
+    expect(await settings()).toEqual(expected);
+  }
+});
+
+test('serve refuses an insert quorum that is not a number of replicas or auto', async () => {
+  const refused = spawn(process.execPath, [bin, 'serve', '--port', '0', '--insert-quorum', 'two', '--data-dir', await tempDataDir()], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  refused.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = await once(refused, 'exit');
+  expect(code).not.toBe(0);
+  expect(stderr).toContain("option '--insert-quorum <replicas>' argument 'two' is invalid. expected a positive number of replicas or 'auto'");
 });

@@ -1,6 +1,7 @@
 // Storage fails during export: otel_traces is detached in ClickHouse, so every insert fails for
 // real. Ingest answers 503 with Retry-After and acknowledges nothing; the official exporter
-// retries, and after the table is back every span is stored and counted once.
+// retries, and after the table is back every span is stored and counted once. A value storage
+// refuses is not an outage: only its spans are refused, and no one waits for Retry-After.
 import { SpanKind, type HrTime } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -142,5 +143,41 @@ describe('storage outage', () => {
       const n = await count(`SELECT uniqExactMerge(Calls) AS n FROM ${storage.database}.${table} WHERE ServiceName = {s:String}`, { s: service });
       expect(n).toBe(2);
     }
+  });
+
+  test('values storage cannot hold are not an outage: repaired or refused per span, the rest stored, no 503 and no Retry-After window', async () => {
+    // The storage-level isolation of values that reach ClickHouse is group-commit.test.ts's; here,
+    // over HTTP, validation answers first: a lone surrogate is repaired, a time after 2262 refused.
+    await new Promise((r) => setTimeout(r, 1100)); // let earlier Retry-After windows pass
+    const service = 'outage-not-data';
+    const far = (BigInt(Date.UTC(2300, 0, 1)) * 1_000_000n).toString();
+    const post = (body: object) =>
+      fetch(`${server.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const fine = [jsonSpan(), jsonSpan()];
+    const surrogate = jsonSpan({ name: 'cut \ud83d' });
+    const future = jsonSpan({ name: 'in 2300', startTimeUnixNano: far, endTimeUnixNano: far });
+
+    // Sent together, so that they would share inserts: a request with a bad string, one all bad, one fine.
+    const [repaired, refused, healthy] = await Promise.all([
+      post(jsonRequest([fine[0]!, surrogate, fine[1]!], service)),
+      post(jsonRequest([future], service)),
+      post(jsonRequest([jsonSpan()], service)),
+    ]);
+    expect(repaired.status).toBe(200);
+    expect(await repaired.json()).toEqual({});
+    expect(refused.status).toBe(200);
+    expect(refused.headers.get('retry-after')).toBeNull();
+    const { partialSuccess } = (await refused.json()) as { partialSuccess: { rejectedSpans: string; errorMessage: string } };
+    expect(partialSuccess.rejectedSpans).toBe('1');
+    expect(partialSuccess.errorMessage).toMatch(/^1 span\(s\) rejected: span "in 2300" \(span_id [0-9a-f]{16}\): .*2262/);
+    expect(healthy.status).toBe(200);
+    expect(await healthy.json()).toEqual({});
+    // Taken at once: no refusal window after bad data.
+    const next = await post(jsonRequest([jsonSpan()], service));
+    expect(next.status).toBe(200);
+    await next.arrayBuffer();
+
+    expect(await count(`SELECT count() AS n FROM ${storage.database}.otel_traces WHERE ServiceName = {s:String}`, { s: service })).toBe(5);
+    expect(await count(`SELECT count() AS n FROM ${storage.database}.otel_traces WHERE SpanName = {n:String}`, { n: 'cut \ufffd' })).toBe(1);
   });
 });

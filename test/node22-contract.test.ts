@@ -27,6 +27,8 @@ const CONTRACT = [
   'packages/instrumentation/src/call-end.test.ts',
   'packages/instrumentation/src/call-start.test.ts',
   'packages/instrumentation/src/backpressure.test.ts',
+  'packages/instrumentation/src/client-setup.test.ts',
+  'packages/instrumentation/src/recordings-replay.test.ts',
 ];
 
 interface JsonReport {

@@ -23,6 +23,7 @@ export function expectCallTrees(run: RegisterRun, serviceName: string): void {
     'gen_ai.usage.output_tokens': 5,
   });
   expect(parentName('llm.ttft')).toBe('chat gpt-4o');
+  expect(parentName('llm.client_setup')).toBe('llm.ttft');
   expect(parentName('llm.queue')).toBe('llm.ttft');
   expect(parentName('llm.decode')).toBe('chat gpt-4o');
 
@@ -31,4 +32,5 @@ export function expectCallTrees(run: RegisterRun, serviceName: string): void {
   const queues = run.spans.filter((s) => s.name === 'llm.queue');
   expect(queues).toHaveLength(2);
   expect(queues.some((q) => q.parentSpanId === responses!.spanId)).toBe(true);
+  expect(run.spans.filter((s) => s.name === 'llm.client_setup')).toHaveLength(2);
 }

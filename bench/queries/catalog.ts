@@ -33,7 +33,7 @@ export async function loadCatalog(root: string): Promise<CatalogQuery[]> {
     }
   }
   const alertDir = join(root, 'grafana/provisioning/alerting');
-  for (const file of (await readdir(alertDir)).sort()) {
+  for (const file of (await readdir(alertDir)).filter((f) => f.startsWith('slo-')).sort()) {
     const rules = parse(await readFile(join(alertDir, file), 'utf8')) as AlertRuleFile;
     for (const group of rules.groups) {
       for (const rule of group.rules) {

@@ -59,9 +59,16 @@ export const ALLOWED: Record<Kind, readonly number[]> = {
   'content-encoding': [415],
 };
 
+/** How ingest names a span it did not store, in `partial_success.error_message` or a 400. */
+export const spanLabel = (span: ReadableSpan): string => `span ${JSON.stringify(span.name)} (span_id ${span.spanContext().spanId})`;
+
+/** A message naming rejected spans: their count, then each as `span "<name>" (span_id <id>): <why>`. */
+export const REJECTED_MESSAGE = /^\d+ span\(s\) rejected: span ".*" \(span_id [^)]+\): /;
+
 /** What a clear error message for each status says. */
 export const MESSAGE: Record<number, RegExp> = {
-  400: /^malformed (protobuf ExportTraceServiceRequest|JSON|gzip body)/,
+  // Or every span of the request refused, named as in partial_success (storage refused its values).
+  400: new RegExp(`^(malformed (protobuf ExportTraceServiceRequest|JSON|gzip body)|${REJECTED_MESSAGE.source.slice(1)})`),
   413: /exceeds the limit of \d+ bytes/,
   415: /^unsupported (media type|Content-Encoding) .*: send /,
 };
@@ -265,4 +272,104 @@ export function buildRequest(r: Recipe, base: Record<Encoding, Uint8Array>): Bad
     case 'content-encoding':
       return { headers: headersFor('protobuf', { 'content-encoding': r.value }), body: base.protobuf };
   }
+}
+
+// Storage poison: requests every decoder accepts whose values ClickHouse refuses at insert (or
+// that only a spread over many partitions makes hard to insert), built from real SDK spans by the
+// official serializers. Each request holds a `chat` call and its children; one place carries the
+// poison. What ingest must do with each is the test's oracle, not the recipe's.
+
+/** Whole seconds OTLP's uint64 nanoseconds can carry, less one (2554-07-21): room for an end time. */
+const MAX_UNIX_SECONDS = 18_446_744_072;
+
+export type PoisonPlace = 'span-name' | 'attribute-value' | 'attribute-key' | 'event-name' | 'status-message' | 'resource-attribute' | 'scope-name';
+
+export type PoisonRecipe =
+  /** A UTF-16 code unit of a surrogate pair without its partner (half an emoji from `slice`). */
+  | { kind: 'lone-surrogate'; encoding: Encoding; place: PoisonPlace; unit: number; at: 'start' | 'middle' | 'end' }
+  /** A start or event time past 2262-04-11, the end of DateTime64(9), within uint64. */
+  | { kind: 'far-future'; encoding: Encoding; what: 'start' | 'event'; unixSeconds: number }
+  /** Spans spread over more days than ClickHouse's 100 partitions per insert. */
+  | { kind: 'many-days'; encoding: Encoding; days: number; stepDays: number }
+  /** Sizes at the edges: a 600 KB value, 2 000 attributes, a duration near the uint64 maximum. */
+  | { kind: 'huge'; encoding: Encoding; what: 'value' | 'attributes' | 'duration' };
+
+export const poisonRecipe: fc.Arbitrary<PoisonRecipe> = fc.oneof(
+  fc.record({
+    kind: fc.constant('lone-surrogate' as const),
+    // Mostly JSON: the protobuf serializer writes a lone surrogate as U+FFFD (TextEncoder), so only
+    // OTLP/JSON carries one to ingest ("\ud83d").
+    encoding: fc.constantFrom<Encoding>('json', 'json', 'json', 'protobuf'),
+    place: fc.constantFrom<PoisonPlace>('span-name', 'attribute-value', 'attribute-key', 'event-name', 'status-message', 'resource-attribute', 'scope-name'),
+    // Mostly high surrogates (the half ClickHouse refuses), some low ones (which it stores); ingest
+    // makes both well-formed (U+FFFD) before storage.
+    unit: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 0xd800, max: 0xdbff }) }, { weight: 1, arbitrary: fc.integer({ min: 0xdc00, max: 0xdfff }) }),
+    at: fc.constantFrom('start' as const, 'middle' as const, 'end' as const),
+  }),
+  fc.record({
+    kind: fc.constant('far-future' as const),
+    encoding,
+    what: fc.constantFrom('start' as const, 'event' as const),
+    unixSeconds: fc.integer({ min: Date.UTC(2262, 3, 12) / 1000, max: MAX_UNIX_SECONDS }),
+  }),
+  fc.record({ kind: fc.constant('many-days' as const), encoding, days: fc.integer({ min: 101, max: 260 }), stepDays: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({ kind: fc.constant('huge' as const), encoding, what: fc.constantFrom('value' as const, 'attributes' as const, 'duration' as const) }),
+);
+
+function withUnit(text: string, unit: number, at: 'start' | 'middle' | 'end'): string {
+  const c = String.fromCharCode(unit);
+  if (at === 'start') return `${c}${text}`;
+  if (at === 'end') return `${text}${c}`;
+  const mid = Math.floor(text.length / 2);
+  return `${text.slice(0, mid)}${c}${text.slice(mid)}`;
+}
+
+export interface PoisonRequest {
+  headers: Record<string, string>;
+  body: Uint8Array;
+  /** The request's spans, for finding them in otel_traces afterwards. */
+  spans: ReadableSpan[];
+  /** A lone surrogate's text as it must be stored: made well-formed, the surrogate now U+FFFD. */
+  repaired?: string;
+}
+
+/** Builds the request a poison recipe describes; span names say which request they belong to. */
+export function buildPoison(r: PoisonRecipe, service: string, label: string): PoisonRequest {
+  const memory = new InMemorySpanExporter();
+  let repaired: string | undefined;
+  const poisoned = (text: string, place: PoisonPlace) => {
+    if (r.kind !== 'lone-surrogate' || r.place !== place) return text;
+    repaired = withUnit(text, 0xfffd, r.at);
+    return withUnit(text, r.unit, r.at);
+  };
+  const resource: Record<string, string> = { 'service.name': service };
+  if (r.kind === 'lone-surrogate' && r.place === 'resource-attribute') resource['host.name'] = poisoned('build-7', 'resource-attribute');
+  const provider = new TracerProvider({ resource: resourceFromAttributes(resource), spanProcessors: [new SimpleSpanProcessor({ exporter: memory })] });
+  const tracer = provider.getTracer(poisoned('poison-scope', 'scope-name'));
+  const nowSeconds = Math.floor(Date.now() / 1000);
+
+  if (r.kind === 'many-days') {
+    // One request, one span per `stepDays` days going back from today.
+    for (let d = 0; d < r.days; d++) {
+      const start = (nowSeconds - d * r.stepDays * 86_400) * 1000;
+      tracer.startSpan(`${label} day ${d}`, { startTime: start }).end(start + 5);
+    }
+  } else {
+    const attributes: Record<string, string | number> = { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o' };
+    attributes[poisoned('poison.key', 'attribute-key')] = poisoned('cut text', 'attribute-value');
+    if (r.kind === 'huge' && r.what === 'value') attributes['huge'] = 'v'.repeat(600_000);
+    if (r.kind === 'huge' && r.what === 'attributes') for (let i = 0; i < 2_000; i++) attributes[`a.${i}`] = i;
+    const farFuture: [number, number] | undefined = r.kind === 'far-future' ? [r.unixSeconds, 0] : undefined;
+    const start = r.kind === 'far-future' && r.what === 'start' ? farFuture : r.kind === 'huge' && r.what === 'duration' ? [0, 1] as [number, number] : undefined;
+    const call = tracer.startSpan(poisoned(`${label} chat`, 'span-name'), { kind: SpanKind.CLIENT, attributes, ...(start ? { startTime: start } : {}) });
+    tracer.startSpan(`${label} child`).end();
+    call.addEvent(poisoned('first chunk', 'event-name'), { index: 0 }, r.kind === 'far-future' && r.what === 'event' ? farFuture : undefined);
+    if (r.kind === 'lone-surrogate' && r.place === 'status-message') call.setStatus({ code: 2, message: poisoned('upstream said', 'status-message') });
+    const end: [number, number] | undefined =
+      r.kind === 'huge' && r.what === 'duration' ? [MAX_UNIX_SECONDS, 0] : r.kind === 'far-future' && r.what === 'start' ? [r.unixSeconds + 1, 0] : undefined;
+    call.end(end);
+    tracer.startSpan(`${label} after`).end();
+  }
+  const spans = memory.getFinishedSpans();
+  return { headers: { 'content-type': CONTENT_TYPE[r.encoding] }, body: serialize(spans, r.encoding), spans, ...(repaired === undefined ? {} : { repaired }) };
 }

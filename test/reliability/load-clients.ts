@@ -23,11 +23,18 @@ export interface Ledger {
   acked: Set<string>;
   /** Spans in an export that failed for good (the exporter gave up). */
   failed: Set<string>;
+  /**
+   * Why exports failed, counted by export: `HTTP <status>` when ingest answered something else
+   * than 200 (a real refusal), else the exporter's own error (e.g. its timeout on a slow answer).
+   */
+  failedWhy: Record<string, number>;
+  /** The longest an export took to complete, ms (the exporter gives up after 10 s). */
+  slowestExportMs: number;
   /** Span ids of LLM call spans (`chat …`, kind CLIENT), which llm_calls and the rollups count. */
   calls: Set<string>;
 }
 
-export const newLedger = (): Ledger => ({ created: new Set(), exported: new Set(), acked: new Set(), failed: new Set(), calls: new Set() });
+export const newLedger = (): Ledger => ({ created: new Set(), exported: new Set(), acked: new Set(), failed: new Set(), failedWhy: {}, slowestExportMs: 0, calls: new Set() });
 
 /** Wraps the real exporter to note the outcome of every export in the ledger. */
 class RecordingExporter implements SpanExporter {
@@ -42,9 +49,16 @@ class RecordingExporter implements SpanExporter {
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     const ids = spans.map((s) => s.spanContext().spanId);
     for (const id of ids) this.#ledger.exported.add(id);
+    const started = performance.now();
     this.#inner.export(spans, (result) => {
+      this.#ledger.slowestExportMs = Math.max(this.#ledger.slowestExportMs, Math.round(performance.now() - started));
       const outcome = result.code === ExportResultCode.SUCCESS ? this.#ledger.acked : this.#ledger.failed;
       for (const id of ids) outcome.add(id);
+      if (result.code !== ExportResultCode.SUCCESS) {
+        const code = (result.error as { code?: number } | undefined)?.code;
+        const why = code === undefined ? (result.error?.message ?? 'no error given') : `HTTP ${code}`;
+        this.#ledger.failedWhy[why] = (this.#ledger.failedWhy[why] ?? 0) + 1;
+      }
       done(result);
     });
   }

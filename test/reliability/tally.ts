@@ -63,3 +63,13 @@ export async function tally(storage: Storage, ledger: Ledger, servicePrefix: str
 export function report(name: string, figures: object): void {
   console.log(`[reliability] ${name} ${JSON.stringify(figures)}`);
 }
+
+/**
+ * Successful inserts into otel_traces by duration, from ingest's /metrics text: cumulative counts
+ * per bucket (seconds, `+Inf` = all). Group commit inserts one batch at a time, so a slow insert
+ * is what a slow answer to any client waited on.
+ */
+export function insertDurations(metrics: string): Record<string, number> {
+  const buckets = metrics.matchAll(/^llm_prism_ingest_insert_duration_seconds_bucket\{le="([^"]+)",result="ok"\} (\d+)/gm);
+  return Object.fromEntries([...buckets].map((m) => [m[1]!, Number(m[2])]));
+}

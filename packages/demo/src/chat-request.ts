@@ -10,6 +10,8 @@ export interface ChatRequest {
   route?: string;
   /** Break out of the stream after this many chunks, as a "stop generating" button does. */
   stopAfterChunks?: number;
+  /** OpenAI APIs only: the client gives up after this many ms, without retrying (default: the SDK's 10 min and retries). */
+  timeoutMs?: number;
   /** Provider-simulator scenario (see packages/simulator/README.md). */
   scenario?: Record<string, unknown>;
 }

@@ -1,9 +1,6 @@
 // `npm run demo`: embedded ClickHouse + ingest + provider simulator in this process, the sample
 // service as an instrumented child process, a minute of traffic with incidents, then the report.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { loadSloConfig } from '@llm-prism/grafana';
@@ -12,6 +9,7 @@ import { produceReport, type ReportData } from '@llm-prism/report';
 import { startSimulator } from '@llm-prism/simulator';
 import { openStorage } from '@llm-prism/storage';
 import { runLoad, type LoadProgress } from './load.ts';
+import { startSampleService, stopSampleService } from './sample-process.ts';
 
 export const DEMO_SERVICE = 'demo-chat';
 
@@ -34,25 +32,8 @@ export interface DemoResult {
   load: LoadProgress;
 }
 
-// Built (dist/*.js) or run from source (src/*.ts): the sample service sits beside this module.
-const sampleService = fileURLToPath(new URL(`./sample-service${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 /** The demo service's SLOs, shipped in this package (src/ and dist/ sit beside it). */
 export const DEMO_SLO_CONFIG = fileURLToPath(new URL('../llm-prism.slo.yaml', import.meta.url));
-// Resolved from this package, so the demo also runs from an install whose cwd cannot see it.
-const registerHook = import.meta.resolve('@llm-prism/instrumentation/register');
-
-async function startSampleService(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', registerHook, sampleService], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout! });
-  for await (const line of lines) {
-    const port = (JSON.parse(line) as { listening?: number }).listening;
-    if (port) return { child, url: `http://127.0.0.1:${port}` };
-  }
-  throw new Error(`the sample service exited (code ${child.exitCode}) before listening`);
-}
 
 function progressLine(p: LoadProgress, durationMs: number): string {
   const width = 30;
@@ -90,7 +71,6 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
       OTEL_LOGS_EXPORTER: 'none',
       OTEL_BSP_SCHEDULE_DELAY: '500',
     });
-    const exited = once(service.child, 'exit');
     cleanup.push(async () => {
       if (service.child.exitCode === null) service.child.kill('SIGKILL');
     });
@@ -116,9 +96,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
       },
     });
     if (tty) write('\n');
-    // SIGTERM makes the instrumentation flush its spans before the process exits.
-    service.child.kill('SIGTERM');
-    await exited;
+    await stopSampleService(service);
     const ended = Date.now();
 
     write('\n');

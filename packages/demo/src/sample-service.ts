@@ -39,6 +39,7 @@ async function answer(req: ChatRequest): Promise<void> {
   // Scenario headers steer the provider simulator; against a real provider they are ignored.
   const headers = req.scenario ? { 'x-llm-sim-scenario': JSON.stringify(req.scenario) } : undefined;
   const messages = req.messages;
+  const options = { headers, ...(req.timeoutMs !== undefined ? { timeout: req.timeoutMs, maxRetries: 0 } : {}) };
   switch (req.api) {
     case 'openai.chat': {
       const params = {
@@ -47,12 +48,12 @@ async function answer(req: ChatRequest): Promise<void> {
         ...(req.tools ? { tools: [{ type: 'function' as const, function: weatherTool }] } : {}),
       };
       if (!req.stream) {
-        await openai.chat.completions.create(params, { headers });
+        await openai.chat.completions.create(params, options);
         return;
       }
       const stream = await openai.chat.completions.create(
         { ...params, stream: true, stream_options: { include_usage: true } },
-        { headers },
+        options,
       );
       await drain(stream, req.stopAfterChunks);
       return;
@@ -60,10 +61,10 @@ async function answer(req: ChatRequest): Promise<void> {
     case 'openai.responses': {
       const params = { model: req.model, instructions: req.system, input: messages };
       if (!req.stream) {
-        await openai.responses.create(params, { headers });
+        await openai.responses.create(params, options);
         return;
       }
-      await drain(await openai.responses.create({ ...params, stream: true }, { headers }), req.stopAfterChunks);
+      await drain(await openai.responses.create({ ...params, stream: true }, options), req.stopAfterChunks);
       return;
     }
     case 'anthropic.messages': {

@@ -1,39 +1,23 @@
 // Multi-window, multi-burn-rate alert rules (SRE Workbook) in Grafana's file-provisioning shape.
 // One rule per (SLO, SLI, severity): four burn-rate queries (long and short window of each of the
-// severity's two rows) and one math expression that ORs the rows, each row ANDing its windows.
+// severity's two rows, as policy.ts fits them to the objective) and one math expression that ORs
+// the rows, each row ANDing its windows.
 import { ClickHouseQueryBuilder, DATASOURCE_UID, type ClickHouseQuery } from './clickhouse-query.ts';
-import type { ServiceSlo, SloConfig, SloKind } from './config.ts';
+import { DEFAULT_RUNBOOK_URL, type ServiceSlo, type SloConfig, type SloKind } from './config.ts';
 import { DASHBOARD_UID } from './dashboards/common.ts';
 import { KIND_TITLE } from './dashboards/slo-overview.ts';
-import { BURN_WINDOWS, burnRatesSql, type BurnWindow } from './sli-sql.ts';
+import { alertPolicy, FOR_MINUTES, type AlertPolicy, type Severity } from './policy.ts';
+import { burnRatesSql, GRAFANA_END, type BurnWindow } from './sli-sql.ts';
 
-export type Severity = 'page' | 'ticket';
+/**
+ * Alert windows end at the start of the evaluation's minute: they cover complete rollup minutes
+ * only, whatever second Grafana evaluates at (an unaligned end would count a partial minute that
+ * holds only the calls that already ended — fast failures before slow successes).
+ */
+export const ALERT_END = `toStartOfMinute(${GRAFANA_END})`;
 
-export interface BurnRateCondition {
-  long: BurnWindow;
-  short: BurnWindow;
-  burnRate: number;
-}
-
-function window(label: string): BurnWindow {
-  const w = BURN_WINDOWS.find((x) => x.label === label);
-  if (w === undefined) throw new Error(`no burn window ${label}`);
-  return w;
-}
-
-/** Page: 2 % of the budget in 1 h or 5 % in 6 h; ticket: 10 % in 1 d or in 3 d. */
-export const ALERT_POLICY: Record<Severity, readonly [BurnRateCondition, BurnRateCondition]> = {
-  page: [
-    { long: window('1h'), short: window('5m'), burnRate: 14.4 },
-    { long: window('6h'), short: window('30m'), burnRate: 6 },
-  ],
-  ticket: [
-    { long: window('1d'), short: window('2h'), burnRate: 3 },
-    { long: window('3d'), short: window('6h'), burnRate: 1 },
-  ],
-};
-
-const FOR: Record<Severity, string> = { page: '2m', ticket: '15m' };
+/** Section of docs/slo.md's runbook for each SLI (GitHub heading anchors). */
+export const RUNBOOK_ANCHOR: Record<SloKind, string> = { ttft: 'runbook-ttft-slo-burning', completion: 'runbook-completion-slo-burning' };
 export const ALERT_FOLDER = 'LLM Prism SLOs';
 export const CONDITION_REF = 'E';
 
@@ -70,7 +54,7 @@ export interface AlertRuleFile {
 }
 
 function burnQuery(database: string, slo: ServiceSlo, kind: SloKind, refId: string, w: BurnWindow): AlertQuery {
-  const { _implementsDataqueryVariant, ...model } = new ClickHouseQueryBuilder(burnRatesSql(slo, kind, [w], { database })).refId(refId).build();
+  const { _implementsDataqueryVariant, ...model } = new ClickHouseQueryBuilder(burnRatesSql(slo, kind, [w], { database, end: ALERT_END })).refId(refId).build();
   return {
     refId,
     // The query window ends at $__toTime = the evaluation time; the range documents the window.
@@ -80,21 +64,25 @@ function burnQuery(database: string, slo: ServiceSlo, kind: SloKind, refId: stri
   };
 }
 
-/** `($A > 14.4 && $B > 14.4) || ($C > 6 && $D > 6)`: refs A–D are the windows in ALERT_POLICY order. */
-export function conditionExpression(severity: Severity): string {
-  const [first, second] = ALERT_POLICY[severity];
+const WINDOW_REFS = ['A', 'B', 'C', 'D'] as const;
+
+/** Refs A–D: long and short window of the severity's first row, then of its second. */
+export function ruleWindows(policy: AlertPolicy, severity: Severity): [string, BurnWindow][] {
+  const [first, second] = policy[severity];
+  return [first.long, first.short, second.long, second.short].map((w, i) => [WINDOW_REFS[i] as string, w]);
+}
+
+/** E.g. `($A > 14.4 && $B > 14.4) || ($C > 6 && $D > 6)`: refs as in ruleWindows. */
+export function conditionExpression(policy: AlertPolicy, severity: Severity): string {
+  const [first, second] = policy[severity];
   return `($A > ${first.burnRate} && $B > ${first.burnRate}) || ($C > ${second.burnRate} && $D > ${second.burnRate})`;
 }
 
 function ruleFor(config: SloConfig, slo: ServiceSlo, kind: SloKind, severity: Severity, panelId: number): AlertRule {
-  const [first, second] = ALERT_POLICY[severity];
-  const windows: [string, BurnWindow][] = [
-    ['A', first.long],
-    ['B', first.short],
-    ['C', second.long],
-    ['D', second.short],
-  ];
   const o = slo[kind];
+  const policy = alertPolicy(o.objective);
+  const [first, second] = policy[severity];
+  const windows = ruleWindows(policy, severity);
   const scope = [slo.service, slo.model, slo.route].filter((p) => p !== undefined).join(' ');
   const rate = (ref: string, w: BurnWindow) => `{{ humanize $values.${ref}.Value }}× over ${w.label}`;
   const sloName = `${slo.id}-${kind}`;
@@ -121,10 +109,10 @@ function ruleFor(config: SloConfig, slo: ServiceSlo, kind: SloKind, severity: Se
         refId: CONDITION_REF,
         relativeTimeRange: { from: 0, to: 0 },
         datasourceUid: '__expr__',
-        model: { refId: CONDITION_REF, type: 'math', expression: conditionExpression(severity), datasource: { type: '__expr__', uid: '__expr__' } },
+        model: { refId: CONDITION_REF, type: 'math', expression: conditionExpression(policy, severity), datasource: { type: '__expr__', uid: '__expr__' } },
       },
     ],
-    for: FOR[severity],
+    for: `${FOR_MINUTES[severity]}m`,
     noDataState: 'OK',
     execErrState: 'Error',
     labels,
@@ -134,6 +122,7 @@ function ruleFor(config: SloConfig, slo: ServiceSlo, kind: SloKind, severity: Se
         `Objective: ${o.objective * 100}% ${kind === 'ttft' ? 'of streamed calls with first token' : 'of calls successful'} within ${o.thresholdMs} ms. ` +
         `Burn rate ${rate('A', first.long)} and ${rate('B', first.short)} (alert above ${first.burnRate}); ` +
         `${rate('C', second.long)} and ${rate('D', second.short)} (alert above ${second.burnRate}).`,
+      runbook_url: `${config.runbookUrl ?? DEFAULT_RUNBOOK_URL}#${RUNBOOK_ANCHOR[kind]}`,
       __dashboardUid__: DASHBOARD_UID.slo,
       __panelId__: String(panelId),
     },

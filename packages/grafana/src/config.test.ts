@@ -53,7 +53,7 @@ slos:
       expect.arrayContaining([
         expect.stringMatching(/^window: must be 28d or 30d/),
         expect.stringMatching(/^slos\[0\]\.ttft\.thresholdMs: must be a latency on the bucket grid.*1505/),
-        expect.stringMatching(/^slos\[0\]\.completion\.objective: must be a number strictly between 0 and 1/),
+        expect.stringMatching(/^slos\[0\]\.completion\.objective: must be a number from 0.5 to 0.9999/),
         expect.stringMatching(/^slos\[0\]\.completion\.extra: unknown field/),
         expect.stringMatching(/^slos\[1\]\.modle: unknown field/),
         expect.stringMatching(/^slos\[1\]\.service: required/),
@@ -61,6 +61,20 @@ slos:
         expect.stringMatching(/^slos\[1\]\.completion\.objective: .*undefined/),
       ]),
     );
+  });
+
+  it('refuses objectives outside the range the alert policy covers, and accepts its ends', () => {
+    const slo = (o: number) => `window: 28d\nslos:\n  - service: chat\n    ttft: { thresholdMs: 1000, objective: ${o} }\n    completion: { thresholdMs: 2000, objective: 0.99 }\n`;
+    for (const o of [0.49, 0.99995, 0, 1]) {
+      expect(issues(slo(o))).toEqual([expect.stringMatching(/^slos\[0\]\.ttft\.objective: must be a number from 0\.5 to 0\.9999 .*no alert policy both pages on a total outage/)]);
+    }
+    for (const o of [0.5, 0.9999]) expect(parseSloConfig(slo(o)).slos[0]?.ttft.objective).toBe(o);
+  });
+
+  it('takes a runbook URL without an anchor', () => {
+    const text = `runbookUrl: https://wiki.example.com/llm/slo\n${valid}`;
+    expect(parseSloConfig(text).runbookUrl).toBe('https://wiki.example.com/llm/slo');
+    expect(issues(`runbookUrl: https://x.example/slo#alerts\n${valid}`)).toEqual([expect.stringMatching(/^runbookUrl: must be a URL without/)]);
   });
 
   it('rejects duplicate ids and an empty SLO list', () => {

@@ -3,13 +3,14 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { isBucketBoundary } from '@llm-prism/storage';
+import { MAX_OBJECTIVE, MIN_OBJECTIVE } from './policy.ts';
 
 export type SloKind = 'ttft' | 'completion';
 
 export interface Objective {
   /** Latency threshold in ms; must lie on the rollups' bucket grid so good = buckets <= threshold is exact. */
   thresholdMs: number;
-  /** Share of good events, 0 < objective < 1 (e.g. 0.95). */
+  /** Share of good events, MIN_OBJECTIVE ≤ objective ≤ MAX_OBJECTIVE (e.g. 0.95). */
   objective: number;
 }
 
@@ -31,6 +32,8 @@ export interface SloConfig {
   window: '28d' | '30d';
   /** ClickHouse database holding otel_traces, llm_calls and the rollups (default 'otel'). */
   database: string;
+  /** Where the team reads docs/slo.md; the rules' runbook_url is this plus a section anchor (default DEFAULT_RUNBOOK_URL). */
+  runbookUrl?: string;
   slos: ServiceSlo[];
 }
 
@@ -42,6 +45,9 @@ export class SloConfigError extends Error {
     this.issues = issues;
   }
 }
+
+/** The runbook_url base when the config names none: the docs page as it sits in the LLM Prism repository. */
+export const DEFAULT_RUNBOOK_URL = 'docs/slo.md';
 
 export const WINDOW_SECONDS: Record<SloConfig['window'], number> = { '28d': 28 * 86_400, '30d': 30 * 86_400 };
 
@@ -102,8 +108,10 @@ function objective(v: unknown, path: string, issues: Issues): Objective {
       `${path}.thresholdMs: must be a latency on the bucket grid (10 ms steps to 2000, 100 ms to 30000, 1000 ms to 300000), got ${JSON.stringify(thresholdMs)}`,
     );
   } else out.thresholdMs = thresholdMs;
-  if (typeof obj !== 'number' || !(obj > 0 && obj < 1)) {
-    issues.push(`${path}.objective: must be a number strictly between 0 and 1 (e.g. 0.95), got ${JSON.stringify(obj)}`);
+  if (typeof obj !== 'number' || !(obj >= MIN_OBJECTIVE && obj <= MAX_OBJECTIVE)) {
+    issues.push(
+      `${path}.objective: must be a number from ${MIN_OBJECTIVE} to ${MAX_OBJECTIVE} (e.g. 0.95): outside it no alert policy both pages on a total outage within minutes and stays quiet at a burn of 1 (docs/slo.md, Alert policy), got ${JSON.stringify(obj)}`,
+    );
   } else out.objective = obj;
   return out;
 }
@@ -121,8 +129,10 @@ function slug(parts: (string | undefined)[]): string {
 export function validateSloConfig(raw: unknown, source = '<config>'): SloConfig {
   const issues: Issues = [];
   if (!isRecord(raw)) throw new SloConfigError(source, ['(root): must be a mapping with window and slos']);
-  checkKeys(raw, '(root)', ['window', 'database', 'slos'], issues);
+  checkKeys(raw, '(root)', ['window', 'database', 'runbookUrl', 'slos'], issues);
   const database = optionalString(raw, 'database', '(root)', issues) ?? 'otel';
+  const runbookUrl = optionalString(raw, 'runbookUrl', '(root)', issues);
+  if (runbookUrl !== undefined && /[#\s]/.test(runbookUrl)) issues.push(`runbookUrl: must be a URL without spaces or #anchor (the rules add the section), got ${JSON.stringify(runbookUrl)}`);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) issues.push(`database: must be a plain identifier, got ${JSON.stringify(database)}`);
   const window = raw.window;
   if (window !== '28d' && window !== '30d') issues.push(`window: must be 28d or 30d, got ${JSON.stringify(window)}`);
@@ -157,7 +167,7 @@ export function validateSloConfig(raw: unknown, source = '<config>'): SloConfig 
     });
   }
   if (issues.length > 0) throw new SloConfigError(source, issues);
-  return { window: window as SloConfig['window'], database, slos };
+  return { window: window as SloConfig['window'], database, ...(runbookUrl !== undefined ? { runbookUrl } : {}), slos };
 }
 
 export function parseSloConfig(text: string, source = '<config>'): SloConfig {

@@ -1,4 +1,20 @@
-export { ALERT_POLICY, alertRuleFile, conditionExpression, type AlertRule, type AlertRuleFile, type Severity } from './alerts.ts';
+export { ALERT_END, alertRuleFile, conditionExpression, RUNBOOK_ANCHOR, ruleWindows, type AlertRule, type AlertRuleFile } from './alerts.ts';
+export {
+  alertPolicy,
+  conditionHolds,
+  FOR_MINUTES,
+  MAX_OBJECTIVE,
+  maxBurnRate,
+  MIN_BURN_RATE,
+  MIN_OBJECTIVE,
+  policyFigures,
+  policyTable,
+  policyWindows,
+  type AlertPolicy,
+  type BurnRateCondition,
+  type PolicyRowFigures,
+  type Severity,
+} from './policy.ts';
 export {
   CLICKHOUSE_PLUGIN_VERSION,
   ClickHouseQueryBuilder,
@@ -9,6 +25,7 @@ export {
   type ClickHouseQuery,
 } from './clickhouse-query.ts';
 export {
+  DEFAULT_RUNBOOK_URL,
   DEFAULT_TTFT_DEADLINE_MS,
   loadSloConfig,
   parseSloConfig,
@@ -23,7 +40,7 @@ export {
 } from './config.ts';
 export { generateFiles, writeGenerated } from './generate.ts';
 export { DASHBOARD_UID } from './dashboards/common.ts';
-export { datasourceProvisioning, DEFAULT_DATASOURCE, type DatasourceOptions } from './provisioning.ts';
+export { CONTACT_POINTS, datasourceProvisioning, DEFAULT_DATASOURCE, notificationProvisioning, type DatasourceOptions } from './provisioning.ts';
 export { ALL, expandMacros, type MacroContext } from './macros.ts';
 export {
   BURN_WINDOWS,
@@ -38,3 +55,4 @@ export {
   type BurnWindow,
   type SliTarget,
 } from './sli-sql.ts';
+export { evaluateMath, evaluateRule, forMs, nextState, type AlertState, type RuleEvaluation, type RunQuery } from './rule-eval.ts';

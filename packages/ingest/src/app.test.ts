@@ -1,12 +1,20 @@
 // Every bad input of POST /v1/traces against a running server on real chDB: status, message, and
-// that the valid spans of the same request were stored.
+// that the valid spans of the same request were stored; values ClickHouse itself would refuse
+// (too many partitions in one insert, the end of DateTime64(9), lone surrogates) stored or refused.
 import { gzipSync } from 'node:zlib';
 import { openStorage, type Storage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { decodeExportResponse, decodeStatus, encodeProtobufRequest } from './otlp-codec.ts';
+import { decodeJsonRequest } from './otlp-json.ts';
+import { otlpToRows } from './otlp-to-rows.ts';
+import { MAX_DAYS_PER_REQUEST } from './partition-groups.ts';
 import { startIngest, type IngestServer } from './server.ts';
-import { jsonRequest, jsonSpan, randomTraceId, type JsonSpan } from '../test/requests.ts';
+import { jsonRequest, jsonSpan, randomSpanId, randomTraceId, type JsonSpan } from '../test/requests.ts';
 
 const TOKEN = 'test-token-1';
 const MAX_BODY = 64 * 1024;
@@ -33,13 +41,12 @@ afterAll(async () => {
   await storage?.close();
 });
 
+async function select<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  return (await storage.client.query({ query, query_params: params, format: 'JSONEachRow' })).json<T>();
+}
+
 async function storedCount(traceId: string): Promise<number> {
-  const result = await storage.client.query({
-    query: `SELECT count() AS n FROM ${storage.database}.otel_traces WHERE TraceId = {t:String}`,
-    query_params: { t: traceId },
-    format: 'JSONEachRow',
-  });
-  const [row] = await result.json<{ n: string }>();
+  const [row] = await select<{ n: string }>(`SELECT count() AS n FROM ${storage.database}.otel_traces WHERE TraceId = {t:String}`, { t: traceId });
   return Number(row?.n);
 }
 
@@ -62,20 +69,44 @@ interface Case {
 
 const hex = (bytes: number) => 'ab'.repeat(bytes);
 
+/** How partial_success names a bad span of these requests (name "bad", a random span id). */
+const BAD = 'span "bad" \\(span_id [0-9a-f]{16}\\)';
+const bad = (problem: string) => new RegExp(`${BAD}: ${problem}`);
+
 const cases: Case[] = [
-  { name: 'trace id of 15 bytes (protobuf)', bad: [{ traceId: hex(15) }], status: 200, rejected: 1, message: /span "bad": trace_id has 15 bytes, want 16/ },
-  { name: 'span id of 9 bytes (protobuf, gzip)', bad: [{ spanId: hex(9) }], gzip: true, status: 200, rejected: 1, message: /span_id has 9 bytes, want 8/ },
-  { name: 'empty span id (protobuf)', bad: [{ spanId: '' }], status: 200, rejected: 1, message: /span_id is empty/ },
-  { name: 'all-zero trace id (JSON)', bad: [{ traceId: '0'.repeat(32) }], encoding: 'json', status: 200, rejected: 1, message: /trace_id is all zeros/ },
-  { name: 'span id not hex (JSON)', bad: [{ spanId: 'zzzzzzzzzzzzzzzz' }], encoding: 'json', status: 200, rejected: 1, message: /span_id is not hex/ },
-  { name: 'parent span id of 4 bytes (JSON, gzip)', bad: [{ parentSpanId: hex(4) }], encoding: 'json', gzip: true, status: 200, rejected: 1, message: /parent_span_id has 4 bytes, want 8/ },
+  { name: 'trace id of 15 bytes (protobuf)', bad: [{ traceId: hex(15) }], status: 200, rejected: 1, message: bad('trace_id has 15 bytes, want 16') },
+  { name: 'span id of 9 bytes (protobuf, gzip)', bad: [{ spanId: hex(9) }], gzip: true, status: 200, rejected: 1, message: /span "bad" \(span_id "(ab){9}"\): span_id has 9 bytes, want 8/ },
+  { name: 'empty span id (protobuf)', bad: [{ spanId: '' }], status: 200, rejected: 1, message: /span "bad" \(span_id none\): span_id is empty/ },
+  { name: 'all-zero trace id (JSON)', bad: [{ traceId: '0'.repeat(32) }], encoding: 'json', status: 200, rejected: 1, message: bad('trace_id is all zeros') },
+  { name: 'span id not hex (JSON)', bad: [{ spanId: 'zzzzzzzzzzzzzzzz' }], encoding: 'json', status: 200, rejected: 1, message: /span "bad" \(span_id "z{16}"\): span_id is not hex/ },
+  { name: 'parent span id of 4 bytes (JSON, gzip)', bad: [{ parentSpanId: hex(4) }], encoding: 'json', gzip: true, status: 200, rejected: 1, message: bad('parent_span_id has 4 bytes, want 8') },
   {
     name: 'link with a short trace id, and a second bad span (JSON)',
     bad: [{ links: [{ traceId: hex(3), spanId: hex(8) }] }, { traceId: hex(17) }],
     encoding: 'json',
     status: 200,
     rejected: 2,
-    message: /2 span\(s\) rejected: span "bad": link trace_id has 3 bytes, want 16; span "bad": trace_id has 17 bytes/,
+    message: new RegExp(`^2 span\\(s\\) rejected: ${BAD}: link 0 trace_id has 3 bytes, want 16; ${BAD}: trace_id has 17 bytes, want 16$`),
+  },
+  { name: 'start time "abc" (JSON)', bad: [{ startTimeUnixNano: 'abc' }], encoding: 'json', status: 200, rejected: 1, message: bad('start_time_unix_nano "abc" is not a uint64') },
+  { name: 'start time missing (protobuf)', bad: [{ startTimeUnixNano: '0' }], status: 200, rejected: 1, message: bad('start_time_unix_nano is missing \\(0\\)') },
+  {
+    name: 'start time after 2262 (protobuf)',
+    bad: [{ startTimeUnixNano: '9300000000000000000', endTimeUnixNano: '9300000000000000001' }],
+    status: 200,
+    rejected: 1,
+    message: bad('start_time_unix_nano 9300000000000000000 is after 2262-04-11 23:47:16.854775807 UTC'),
+  },
+  { name: 'end before start (JSON, gzip)', bad: [{ endTimeUnixNano: '1000' }], encoding: 'json', gzip: true, status: 200, rejected: 1, message: bad('end_time_unix_nano 1000 is before start_time_unix_nano \\d+') },
+  { name: 'span kind 9 (protobuf)', bad: [{ kind: 9 }], status: 200, rejected: 1, message: bad('kind 9 is not a SpanKind \\(0–5\\)') },
+  { name: 'status code 7 (JSON)', bad: [{ status: { code: 7 } }], encoding: 'json', status: 200, rejected: 1, message: bad('status code 7 is not a StatusCode \\(0–2\\)') },
+  {
+    name: 'int attribute "abc" (JSON)',
+    bad: [{ attributes: [{ key: 'n', value: { intValue: 'abc' } }] }],
+    encoding: 'json',
+    status: 200,
+    rejected: 1,
+    message: bad('span attribute "n" int_value "abc" is not an int64'),
   },
   { name: 'malformed protobuf', body: Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]), status: 400, message: /malformed protobuf ExportTraceServiceRequest/ },
   { name: 'malformed JSON', body: '{"resourceSpans": [', encoding: 'json', status: 400, message: /malformed JSON: / },
@@ -117,6 +148,7 @@ describe('POST /v1/traces rejects bad input', () => {
     expect(protobufReply).toBe(headers['content-type'] === 'application/x-protobuf');
 
     if (c.status === 200) {
+      for (const span of spans.slice(1)) expect(await storedCount(span.traceId)).toBe(0);
       const partial = protobufReply
         ? decodeExportResponse(raw).partialSuccess
         : (JSON.parse(Buffer.from(raw).toString()) as { partialSuccess?: { rejectedSpans: string; errorMessage: string } }).partialSuccess;
@@ -173,7 +205,114 @@ describe('POST /v1/traces rejects bad input', () => {
     expect(metrics).toMatch(/llm_prism_ingest_spans_rejected_total\{reason="invalid_span_id"\} 3/);
     expect(metrics).toMatch(/llm_prism_ingest_spans_rejected_total\{reason="invalid_parent_span_id"\} 1/);
     expect(metrics).toMatch(/llm_prism_ingest_spans_rejected_total\{reason="invalid_link_id"\} 1/);
+    expect(metrics).toMatch(/llm_prism_ingest_spans_rejected_total\{reason="invalid_timestamp"\} 4/);
+    expect(metrics).toMatch(/llm_prism_ingest_spans_rejected_total\{reason="invalid_value"\} 3/);
     expect(metrics).toMatch(/llm_prism_ingest_requests_total\{status="401"\} 3/);
     expect(metrics).toMatch(/llm_prism_ingest_requests_total\{status="413"\} 3/);
+  });
+});
+
+type Answer = { partialSuccess?: { rejectedSpans: string; errorMessage: string }; message?: string };
+
+/** POSTs an OTLP/JSON request, gzipped (so that a thousand spans fit under the body limits). */
+async function postJson(request: object): Promise<{ status: number; answer: Answer }> {
+  const res = await fetch(`${server.url}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${TOKEN}` },
+    body: gzipSync(JSON.stringify(request)),
+  });
+  return { status: res.status, answer: (await res.json()) as Answer };
+}
+
+const NS_PER_DAY = 86_400n * 1_000_000_000n;
+
+/** Spans of one trace, the i-th starting `i` days after 2025-01-01 UTC; LLM calls unless `bare`. */
+function spansOnDays(days: number, bare = false): JsonSpan[] {
+  const traceId = randomTraceId();
+  const first = BigInt(Date.UTC(2025, 0, 1)) * 1_000_000n;
+  return Array.from({ length: days }, (_, i) => {
+    const start = first + BigInt(i) * NS_PER_DAY;
+    const times = { startTimeUnixNano: start.toString(), endTimeUnixNano: (start + 1_000_000n).toString() };
+    if (bare) return { traceId, spanId: randomSpanId(), name: 'd', ...times };
+    return jsonSpan({ traceId, name: 'chat gpt-4o', kind: 3, ...times, attributes: [{ key: 'gen_ai.operation.name', value: { stringValue: 'chat' } }] });
+  });
+}
+
+describe('values ClickHouse would refuse at insert', () => {
+  test('spans starting on 150 different days are stored whole, in inserts of at most 10 days', async () => {
+    // The premise: one insert of such rows is refused (max_partitions_per_insert_block = 100).
+    const { rows } = otlpToRows(decodeJsonRequest(JSON.stringify(jsonRequest(spansOnDays(150)))));
+    await expect(storage.insertSpans(rows)).rejects.toThrow(/partitions/i);
+
+    const spans = spansOnDays(150);
+    const traceId = spans[0]!.traceId;
+    const { status, answer } = await postJson(jsonRequest(spans));
+    expect(status).toBe(200);
+    expect(answer).toEqual({});
+    const [stored] = await select<{ n: string; days: string }>(
+      `SELECT count() AS n, uniqExact(toDate(Timestamp)) AS days FROM ${storage.database}.otel_traces WHERE TraceId = {t:String}`,
+      { t: traceId },
+    );
+    expect([Number(stored!.n), Number(stored!.days)]).toEqual([150, 150]);
+    const [calls] = await select<{ n: string }>(`SELECT count() AS n FROM ${storage.database}.llm_calls WHERE TraceId = {t:String}`, { t: traceId });
+    expect(Number(calls!.n)).toBe(150);
+  });
+
+  test(`spans starting on more than ${MAX_DAYS_PER_REQUEST} days: 400 naming the limit, nothing stored`, async () => {
+    const spans = spansOnDays(MAX_DAYS_PER_REQUEST + 1, true);
+    const { status, answer } = await postJson(jsonRequest(spans));
+    expect(status).toBe(400);
+    expect(answer.message).toBe(
+      `spans of this request start on ${MAX_DAYS_PER_REQUEST + 1} different days (UTC); at most ${MAX_DAYS_PER_REQUEST} per request: send them in smaller requests`,
+    );
+    expect(await storedCount(spans[0]!.traceId)).toBe(0);
+  });
+
+  test('the last instant DateTime64(9) holds is stored exactly; one nanosecond later is refused', async () => {
+    const last = jsonSpan({ startTimeUnixNano: '9223372036854775807', endTimeUnixNano: '9223372036854775807' });
+    const later = jsonSpan({ startTimeUnixNano: '9223372036854775808', endTimeUnixNano: '9223372036854775808' });
+    const { status, answer } = await postJson(jsonRequest([last, later]));
+    expect(status).toBe(200);
+    expect(answer.partialSuccess).toEqual({
+      rejectedSpans: '1',
+      errorMessage: `1 span(s) rejected: span "work" (span_id ${later.spanId}): start_time_unix_nano 9223372036854775808 is after 2262-04-11 23:47:16.854775807 UTC, the last instant DateTime64(9) holds`,
+    });
+    const rows = await select<{ Timestamp: string }>(`SELECT Timestamp FROM ${storage.database}.otel_traces WHERE TraceId = {t:String}`, { t: last.traceId });
+    expect(rows).toEqual([{ Timestamp: '2262-04-11 23:47:16.854775807' }]);
+  });
+
+  test.each<[string, () => SpanExporter]>([
+    ['exporter-trace-otlp-http (JSON)', () => new JsonExporter({ url: `${server.url}/v1/traces`, headers: { authorization: `Bearer ${TOKEN}` } })],
+    ['exporter-trace-otlp-proto', () => new ProtoExporter({ url: `${server.url}/v1/traces`, headers: { authorization: `Bearer ${TOKEN}` } })],
+  ])('%s: half an emoji (a lone surrogate) is stored as U+FFFD, and the export succeeds', async (_name, makeExporter) => {
+    const memory = new InMemorySpanExporter();
+    const service = `surrogate-${randomTraceId().slice(0, 8)}`;
+    const provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': service, 'host.note': 'x\ud83d' }),
+      spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
+    });
+    const emoji = '😀'.slice(0, 1); // what String.prototype.slice leaves of a truncated emoji
+    const span = provider.getTracer(`scope${emoji}`).startSpan(`chat ${emoji}`, { attributes: { [`key${emoji}`]: `value${emoji}`, list: [`item${emoji}`] } });
+    span.addEvent(`event${emoji}`, { note: emoji });
+    span.setStatus({ code: 2, message: `failed${emoji}` });
+    span.end();
+    const exported = await new Promise<number>((resolve) => makeExporter().export(memory.getFinishedSpans(), (result) => resolve(result.code)));
+    expect(exported).toBe(0); // ExportResultCode.SUCCESS
+    const rows = await select<Record<string, unknown>>(
+      `SELECT SpanName, ScopeName, SpanAttributes, ResourceAttributes['host.note'] AS note, StatusMessage, Events.Name AS events, Events.Attributes AS eventAttributes
+       FROM ${storage.database}.otel_traces WHERE ServiceName = {s:String}`,
+      { s: service },
+    );
+    expect(rows).toEqual([
+      {
+        SpanName: 'chat \ufffd',
+        ScopeName: 'scope\ufffd',
+        SpanAttributes: { 'key\ufffd': 'value\ufffd', list: '["item\ufffd"]' },
+        note: 'x\ufffd',
+        StatusMessage: 'failed\ufffd',
+        events: ['event\ufffd'],
+        eventAttributes: [{ note: '\ufffd' }],
+      },
+    ]);
   });
 });

@@ -9,14 +9,15 @@ import type { GroupCommit } from './group-commit.ts';
 import { HttpError } from './http-error.ts';
 import type { IngestMetrics } from './metrics.ts';
 import {
-  decodeJsonRequest,
   decodeProtobufRequest,
   encodeExportResponse,
   encodeStatus,
   MalformedPayloadError,
   type OtlpEncoding,
 } from './otlp-codec.ts';
+import { decodeJsonRequest } from './otlp-json.ts';
 import { otlpToRows } from './otlp-to-rows.ts';
+import { dayOf, MAX_DAYS_PER_REQUEST } from './partition-groups.ts';
 
 export interface IngestAppOptions extends BodyLimits {
   commit: GroupCommit;
@@ -51,10 +52,20 @@ function errorResponse(c: Context, status: ContentfulStatusCode, message: string
 
 function grpcCode(status: number): number {
   if (status === 400 || status === 413 || status === 415) return 3; // INVALID_ARGUMENT
+  if (status === 405) return 12; // UNIMPLEMENTED
   if (status === 401) return 16; // UNAUTHENTICATED
   if (status === 429) return 8; // RESOURCE_EXHAUSTED
   if (status === 503) return 14; // UNAVAILABLE
   return 13; // INTERNAL
+}
+
+/** Rejected spans named one by one in `partial_success.error_message`, at most. */
+const NAMED_REJECTIONS = 20;
+
+function rejectionMessage(problems: string[]): string {
+  const named = problems.slice(0, NAMED_REJECTIONS);
+  const more = problems.length - named.length;
+  return `${problems.length} span(s) rejected: ${named.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
 }
 
 export function createIngestApp(options: IngestAppOptions): Hono {
@@ -122,31 +133,43 @@ export function createIngestApp(options: IngestAppOptions): Hono {
       throw err;
     }
     const { rows, rejections } = otlpToRows(request);
+    const days = new Set(rows.map(dayOf)).size;
+    if (days > MAX_DAYS_PER_REQUEST) {
+      throw new HttpError(
+        400,
+        `spans of this request start on ${days} different days (UTC); at most ${MAX_DAYS_PER_REQUEST} per request: send them in smaller requests`,
+      );
+    }
     metrics.spansReceived.inc(rows.length + rejections.length);
     for (const r of rejections) metrics.spansRejected.inc({ reason: r.reason });
 
+    let refused;
     try {
-      await commit.submit(rows);
+      ({ refused } = await commit.submit(rows));
     } catch (err) {
       if (err instanceof HttpError) {
         metrics.spansRejected.inc({ reason: err.status === 429 ? 'queue_full' : 'storage_unavailable' }, rows.length);
       }
       throw err;
     }
-    metrics.spansStored.inc(rows.length);
-
-    const partial =
-      rejections.length > 0
-        ? {
-            rejectedSpans: rejections.length,
-            errorMessage: `${rejections.length} span(s) rejected: ${rejections
-              .slice(0, 3)
-              .map((r) => r.message)
-              .join('; ')}${rejections.length > 3 ? '; …' : ''}`,
-          }
-        : undefined;
+    metrics.spansStored.inc(rows.length - refused.length);
+    // Spans ClickHouse refused for their data (group-commit.ts isolated them from the batch).
+    if (refused.length > 0) metrics.spansRejected.inc({ reason: 'storage_refused' }, refused.length);
+    const notStored = [
+      ...rejections.map((r) => r.message),
+      ...refused.map((r) => `span ${JSON.stringify(r.row.SpanName)} (span_id ${r.row.SpanId}): storage refused it: ${r.reason}`),
+    ];
+    const partial = notStored.length > 0 ? { rejectedSpans: notStored.length, errorMessage: rejectionMessage(notStored) } : undefined;
+    // Nothing stored because storage refused it all: not worth retrying, so a 400, not a 200.
+    if (refused.length > 0 && refused.length === rows.length) throw new HttpError(400, partial!.errorMessage);
     const payload = encodeExportResponse(encoding, partial) as Uint8Array<ArrayBuffer> | string;
     return c.body(payload, 200, { 'content-type': CONTENT_TYPES[encoding] });
+  });
+  // As the Collector: any other method on the export path is 405, not 404.
+  app.all('/v1/traces', (c) => {
+    const response = errorResponse(c, 405, `${c.req.method} method not allowed on /v1/traces: send POST`);
+    response.headers.set('allow', 'POST');
+    return response;
   });
 
   return app;

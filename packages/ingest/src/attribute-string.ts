@@ -1,5 +1,7 @@
 // Attribute values as text, the way the Collector's ClickHouse exporter stores them: pdata
 // `Value.AsString()`. Scalars print plainly; arrays and maps are Go `json.Marshal` of `AsRaw()`.
+// Keys and text are made well-formed (a lone UTF-16 surrogate becomes U+FFFD, as a Go string of
+// the same bytes would print): ClickHouse refuses a lone surrogate in a JSONEachRow insert.
 import type { OtlpAnyValue, OtlpKeyValue } from './types.ts';
 
 /**
@@ -25,7 +27,7 @@ function doubleAsString(value: number): string {
 
 export function anyValueAsString(value: OtlpAnyValue | null | undefined, key = ''): string {
   if (!value) return '';
-  if (value.stringValue !== undefined) return value.stringValue;
+  if (value.stringValue !== undefined) return value.stringValue.toWellFormed();
   if (value.boolValue !== undefined) return value.boolValue ? 'true' : 'false';
   if (value.intValue !== undefined) return value.intValue;
   if (value.doubleValue !== undefined) return doubleAsString(value.doubleValue);
@@ -36,7 +38,7 @@ export function anyValueAsString(value: OtlpAnyValue | null | undefined, key = '
 
 /** Go's json.Marshal escapes HTML-significant characters and the JS line separators. */
 function goJsonString(text: string): string {
-  return JSON.stringify(text).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(text.toWellFormed()).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** json.Marshal(value.AsRaw()): maps with sorted keys; undefined when Go would fail (NaN, ±Inf). */
@@ -78,7 +80,8 @@ function goJson(value: OtlpAnyValue | null | undefined, key: string, depth: numb
  * Throws AttributeTooDeepError for a value nested deeper than MAX_ATTRIBUTE_DEPTH.
  */
 export function attributesToMap(attributes: OtlpKeyValue[] | null | undefined): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const kv of attributes ?? []) map[kv.key] = anyValueAsString(kv.value, kv.key);
+  // No prototype: an attribute named "__proto__" is kept like any other.
+  const map = Object.create(null) as Record<string, string>;
+  for (const kv of attributes ?? []) map[kv.key.toWellFormed()] = anyValueAsString(kv.value, kv.key);
   return map;
 }

@@ -1,9 +1,11 @@
 // Group commit against real chDB: a held first insert lets later requests queue, so they share
-// the next insert; each promise settles only once its rows are in otel_traces.
+// the next insert; each promise settles only once its rows are in otel_traces. Values ClickHouse
+// refuses (a lone surrogate, a time after 2262) are isolated to their request and span; an insert
+// of more than 100 days is split; only a missing table makes everyone wait.
 import { openStorage, type OtelTraceRow, type Storage } from '@llm-prism/storage';
 import { otelTraceRow, tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { GroupCommit } from './group-commit.ts';
+import { GroupCommit, MAX_PARTITIONS_PER_INSERT } from './group-commit.ts';
 import { HttpError } from './http-error.ts';
 import { randomSpanId, randomTraceId } from '../test/requests.ts';
 
@@ -15,10 +17,29 @@ afterAll(async () => {
   await storage?.close();
 });
 
-function rows(n: number, traceId = randomTraceId()): OtelTraceRow[] {
+function rows(n: number, traceId = randomTraceId(), fields: Partial<OtelTraceRow> = {}): OtelTraceRow[] {
   return Array.from({ length: n }, () =>
-    otelTraceRow({ Timestamp: '2026-11-23 12:00:00.000000000', TraceId: traceId, SpanId: randomSpanId(), ServiceName: 'gc-test' }),
+    otelTraceRow({ Timestamp: '2026-11-23 12:00:00.000000000', TraceId: traceId, SpanId: randomSpanId(), ServiceName: 'gc-test', ...fields }),
   );
+}
+
+/** Rows one day apart from 2026-01-01 on. */
+function spreadOverDays(days: number, traceId: string): OtelTraceRow[] {
+  return rows(days, traceId).map((row, i) => ({
+    ...row,
+    Timestamp: `${new Date(Date.UTC(2026, 0, 1 + i)).toISOString().slice(0, 10)} 08:00:00.000000000`,
+  }));
+}
+
+/** Distinct SpanIds of a trace, and the rows (more than one means a span stored twice). */
+async function stored(traceId: string): Promise<{ spans: number; rows: number }> {
+  const result = await storage.client.query({
+    query: `SELECT uniqExact(SpanId) AS spans, count() AS rows FROM ${storage.database}.otel_traces WHERE TraceId = {t:String}`,
+    query_params: { t: traceId },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ spans: string; rows: string }>();
+  return { spans: Number(row?.spans), rows: Number(row?.rows) };
 }
 
 async function count(traceId: string): Promise<number> {
@@ -35,12 +56,16 @@ function gatedSink() {
   const batches: number[] = [];
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
+  const days: number[] = [];
   return {
     batches,
+    /** Distinct days of each insert. */
+    days,
     open: () => open(),
     sink: {
       async insertSpans(batch: OtelTraceRow[]) {
         batches.push(batch.length);
+        days.push(new Set(batch.map((r) => r.Timestamp.slice(0, 10))).size);
         await gate;
         await storage.insertSpans(batch);
       },
@@ -101,5 +126,92 @@ describe('GroupCommit', () => {
     expect(await count(traceId)).toBe(7);
     const error = await commit.submit(rows(1)).catch((e: unknown) => e);
     expect((error as HttpError).status).toBe(503);
+  });
+
+  test('a lone surrogate and a time after 2262 are refused to their sender only, the rest of the batch is stored once', async () => {
+    const { sink, batches, open } = gatedSink();
+    const commit = new GroupCommit({ sink, retryAfterSeconds: 5 });
+    const healthy = randomTraceId();
+    const first = commit.submit(rows(3, healthy));
+    const others = Array.from({ length: 8 }, () => commit.submit(rows(20, healthy)));
+    const surrogateTrace = randomTraceId();
+    const surrogate = [...rows(10, surrogateTrace), ...rows(1, surrogateTrace, { SpanName: 'half an emoji \ud83d' }), ...rows(5, surrogateTrace)];
+    const poisoned = commit.submit(surrogate);
+    const futureTrace = randomTraceId();
+    const future = [...rows(6, futureTrace), ...rows(1, futureTrace, { Timestamp: '2300-01-01 00:00:00.000000000', SpanName: 'far future' })];
+    const later = commit.submit(future);
+    const more = Array.from({ length: 8 }, () => commit.submit(rows(20, healthy)));
+    open();
+
+    const results = await Promise.all([first, ...others, ...more]);
+    expect(results.every((r) => r.refused.length === 0)).toBe(true);
+    const surrogateResult = await poisoned;
+    expect(surrogateResult.refused.map((r) => r.row)).toEqual([surrogate[10]]);
+    expect(surrogateResult.refused[0]!.reason).toBe(
+      'Cannot parse escape sequence: missing second part of surrogate pair (column SpanName) (CANNOT_PARSE_ESCAPE_SEQUENCE)',
+    );
+    const futureResult = await later;
+    expect(futureResult.refused.map((r) => r.row)).toEqual([future[6]]);
+    expect(futureResult.refused[0]!.reason).toBe('Decimal math overflow (column Timestamp) (DECIMAL_OVERFLOW)');
+
+    expect(await stored(healthy)).toEqual({ spans: 323, rows: 323 });
+    expect(await stored(surrogateTrace)).toEqual({ spans: 15, rows: 15 });
+    expect(await stored(futureTrace)).toEqual({ spans: 6, rows: 6 });
+    // Bisection, not one insert per span: a few more inserts than the two batches.
+    expect(batches.length).toBeLessThan(25);
+    // A data error is not an outage: the next request is taken at once.
+    expect((await commit.submit(rows(1, healthy))).refused).toEqual([]);
+  });
+
+  test('a request over more than 100 days is stored whole in inserts of at most 100 days, and never shares an insert over the limit', async () => {
+    const { sink, days, open } = gatedSink();
+    const commit = new GroupCommit({ sink });
+    const held = commit.submit(rows(1));
+    const spreadTrace = randomTraceId();
+    const spread = commit.submit(spreadOverDays(250, spreadTrace));
+    const near = randomTraceId();
+    // Two requests of 60 days each: fine alone, over the limit together.
+    const a = commit.submit(spreadOverDays(60, near));
+    const b = commit.submit(spreadOverDays(60, near).map((r) => ({ ...r, Timestamp: r.Timestamp.replace('2026', '2024') })));
+    open();
+    for (const result of await Promise.all([held, spread, a, b])) expect(result.refused).toEqual([]);
+    expect(await stored(spreadTrace)).toEqual({ spans: 250, rows: 250 });
+    expect(await stored(near)).toEqual({ spans: 120, rows: 120 });
+    // No insert over the limit: the 250-day request went in three groups of days, the 60-day ones apart.
+    expect(days.filter((d) => d > MAX_PARTITIONS_PER_INSERT)).toEqual([]);
+    expect(days).toEqual([1, 100, 100, 50, 60, 60]);
+  });
+
+  test('a request whose every span is bad is refused whole within its insert budget', async () => {
+    const { sink, batches, open } = gatedSink();
+    const commit = new GroupCommit({ sink, maxIsolationInserts: 8 });
+    const trace = randomTraceId();
+    const bad = rows(40, trace, { StatusMessage: 'cut \ud800' });
+    const pending = commit.submit(bad);
+    open();
+    const { refused } = await pending;
+    expect(refused.map((r) => r.row).toSorted((x, y) => x.SpanId.localeCompare(y.SpanId))).toEqual(
+      bad.toSorted((x, y) => x.SpanId.localeCompare(y.SpanId)),
+    );
+    expect(batches.length).toBeLessThanOrEqual(1 + 8);
+    expect(await count(trace)).toBe(0);
+  });
+
+  test('storage that is unavailable (a missing table) fails the whole batch with 503 and refuses work for Retry-After', async () => {
+    const commit = new GroupCommit({
+      sink: {
+        insertSpans: (batch) =>
+          storage.client.insert({ table: `${storage.database}.no_such_table`, values: batch, format: 'JSONEachRow' }).then(() => {}),
+      },
+      retryAfterSeconds: 30,
+    });
+    const errors = await Promise.all([commit.submit(rows(2)), commit.submit(rows(3))].map((p) => p.catch((e: unknown) => e)));
+    for (const error of errors) {
+      expect((error as HttpError).status).toBe(503);
+      expect((error as HttpError).message).toMatch(/^storage unavailable: Table .*no_such_table does not exist \(UNKNOWN_TABLE\)$/);
+    }
+    const refused = await commit.submit(rows(1)).catch((e: unknown) => e);
+    expect((refused as HttpError).status).toBe(503);
+    expect((refused as HttpError).retryAfterSeconds).toBe(30);
   });
 });

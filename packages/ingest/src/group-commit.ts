@@ -1,8 +1,16 @@
 // Group commit: requests queue their rows; one insert runs at a time and takes everything queued
 // (up to a row cap), so concurrent requests share large inserts. A request's promise settles only
 // when the insert holding its rows has been stored or has failed: nothing is acknowledged early.
+//
+// Failure isolation: an insert that ClickHouse refuses because of its data (storage-error.ts)
+// stored nothing, so its requests are inserted again apart (halves of the batch), and a request
+// that fails alone is bisected down to its bad spans. Those spans are refused to their sender
+// only; everyone else is stored and acknowledged. Only storage that is really unavailable fails
+// the batch with 503 and refuses work for Retry-After.
 import type { OtelTraceRow } from '@llm-prism/storage';
 import { HttpError } from './http-error.ts';
+import { dayOf, partitionGroups } from './partition-groups.ts';
+import { classifyInsertError, type InsertFailure } from './storage-error.ts';
 
 export interface SpanSink {
   insertSpans(rows: OtelTraceRow[]): Promise<void>;
@@ -14,22 +22,53 @@ export interface GroupCommitOptions {
   maxBatchRows?: number;
   /** Rows waiting at most; beyond this requests get 429. */
   maxQueuedRows?: number;
-  /** Retry-After for 429 and 503 answers, and how long to refuse work after a failed insert. */
+  /** Retry-After for 429 and 503 answers, and how long to refuse work after storage failed. */
   retryAfterSeconds?: number;
+  /**
+   * Inserts spent bisecting one request whose own rows fail (default 32: enough to find a few
+   * bad spans among thousands); past it the rows still failing are refused together.
+   */
+  maxIsolationInserts?: number;
   /** Called after every insert, for metrics. */
   onInsert?: (rows: number, seconds: number, error?: unknown) => void;
 }
 
+/** A span storage refused because of its data, and ClickHouse's reason. */
+export interface RefusedRow {
+  row: OtelTraceRow;
+  reason: string;
+}
+
+/** What became of a request's rows: all stored except `refused`. */
+export interface CommitResult {
+  refused: RefusedRow[];
+}
+
+/** ClickHouse's default max_partitions_per_insert_block; otel_traces has one partition per day. */
+export const MAX_PARTITIONS_PER_INSERT = 100;
+
 interface Pending {
   rows: OtelTraceRow[];
-  resolve: () => void;
+  /** Partitions (UTC days) its rows fall in. */
+  days: Set<string>;
+  refused: RefusedRow[];
+  settled: boolean;
+  resolve: (result: CommitResult) => void;
   reject: (err: unknown) => void;
 }
+
+/** Thrown inside isolation when storage turns out to be unavailable. */
+class Unavailable extends Error {}
+
+type DataFailure = Extract<InsertFailure, { kind: 'data' }>;
+
+const SPREAD: DataFailure = { kind: 'data', partitions: true, message: `spans over more than ${MAX_PARTITIONS_PER_INSERT} days` };
 
 export class GroupCommit {
   readonly maxBatchRows: number;
   readonly maxQueuedRows: number;
   readonly retryAfterSeconds: number;
+  readonly maxIsolationInserts: number;
   #sink: SpanSink;
   #onInsert: GroupCommitOptions['onInsert'];
   #queue: Pending[] = [];
@@ -44,6 +83,7 @@ export class GroupCommit {
     this.maxBatchRows = options.maxBatchRows ?? 50_000;
     this.maxQueuedRows = options.maxQueuedRows ?? 200_000;
     this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+    this.maxIsolationInserts = options.maxIsolationInserts ?? 32;
     this.#onInsert = options.onInsert;
   }
 
@@ -52,9 +92,12 @@ export class GroupCommit {
     return this.#queuedRows;
   }
 
-  /** Resolves once `rows` are stored; rejects with an HttpError (429/503) otherwise. */
-  submit(rows: OtelTraceRow[]): Promise<void> {
-    if (rows.length === 0) return Promise.resolve();
+  /**
+   * Resolves once `rows` are stored, naming the rows storage refused for their data; rejects with
+   * an HttpError (429/503) when nothing could be decided about them.
+   */
+  submit(rows: OtelTraceRow[]): Promise<CommitResult> {
+    if (rows.length === 0) return Promise.resolve({ refused: [] });
     if (this.#closing) return Promise.reject(new HttpError(503, 'ingest is shutting down', this.retryAfterSeconds));
     if (Date.now() < this.#failedUntil) {
       return Promise.reject(this.#unavailable());
@@ -68,8 +111,8 @@ export class GroupCommit {
         ),
       );
     }
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ rows, resolve, reject });
+    return new Promise<CommitResult>((resolve, reject) => {
+      this.#queue.push({ rows, days: new Set(rows.map(dayOf)), refused: [], settled: false, resolve, reject });
       this.#queuedRows += rows.length;
       this.#pump();
     });
@@ -88,39 +131,141 @@ export class GroupCommit {
   #pump(): void {
     if (this.#inFlight || this.#queue.length === 0) return;
     const batch: Pending[] = [];
+    const days = new Set<string>();
     let count = 0;
     while (this.#queue.length > 0) {
       const next = this.#queue[0] as Pending;
-      if (batch.length > 0 && count + next.rows.length > this.maxBatchRows) break;
+      if (batch.length > 0) {
+        if (count + next.rows.length > this.maxBatchRows) break;
+        // Requests that are fine alone must not fail together on ClickHouse's partition limit.
+        const added = [...next.days].filter((d) => !days.has(d)).length;
+        if (days.size + added > MAX_PARTITIONS_PER_INSERT) break;
+      }
       batch.push(next);
+      for (const d of next.days) days.add(d);
       count += next.rows.length;
       this.#queue.shift();
     }
     this.#queuedRows -= count;
-    this.#inFlight = this.#insert(batch, count).finally(() => {
+    this.#inFlight = this.#commit(batch).finally(() => {
       this.#inFlight = undefined;
       this.#pump();
     });
   }
 
-  async #insert(batch: Pending[], count: number): Promise<void> {
-    const rows = batch.length === 1 ? (batch[0] as Pending).rows : batch.flatMap((p) => p.rows);
-    const started = performance.now();
+  async #commit(batch: Pending[]): Promise<void> {
     try {
-      await this.#sink.insertSpans(rows);
+      // One request over more days than an insert may hold goes in groups of days at once: sent
+      // whole, a cluster's shards check the limit apart, so some could store their share of an
+      // insert that fails on others, and the groups would store it again.
+      if (batch.length === 1 && (batch[0] as Pending).days.size > MAX_PARTITIONS_PER_INSERT) return await this.#isolate(batch, SPREAD);
+      const failure = await this.#store(batch.length === 1 ? (batch[0] as Pending).rows : batch.flatMap((p) => p.rows));
+      if (failure) await this.#isolate(batch, failure);
+      else for (const p of batch) this.#settle(p);
     } catch (err) {
-      this.#onInsert?.(count, (performance.now() - started) / 1000, err);
-      this.#lastError = err instanceof Error ? err.message : String(err);
+      if (!(err instanceof Unavailable)) throw err;
       // Storage is failing: refuse work for a while so exporters back off, and fail what is
       // queued now rather than feed it to the same failure.
       this.#failedUntil = Date.now() + this.retryAfterSeconds * 1000;
       const failed = this.#unavailable();
-      for (const p of batch) p.reject(failed);
+      for (const p of batch) if (!p.settled) p.reject(failed);
       for (const p of this.#queue.splice(0)) p.reject(failed);
       this.#queuedRows = 0;
+    }
+  }
+
+  /** One insert: undefined when stored, the data failure otherwise; throws Unavailable. */
+  async #store(rows: OtelTraceRow[]): Promise<DataFailure | undefined> {
+    const started = performance.now();
+    try {
+      await this.#sink.insertSpans(rows);
+    } catch (err) {
+      this.#onInsert?.(rows.length, (performance.now() - started) / 1000, err);
+      const failure = classifyInsertError(err);
+      if (failure.kind === 'data') return failure;
+      this.#lastError = failure.message;
+      throw new Unavailable(failure.message);
+    }
+    this.#onInsert?.(rows.length, (performance.now() - started) / 1000);
+    return undefined;
+  }
+
+  #settle(p: Pending): void {
+    p.settled = true;
+    p.resolve({ refused: p.refused });
+  }
+
+  /** `batch` failed on its data as a whole: insert its halves apart, down to single requests. */
+  async #isolate(batch: Pending[], failure: DataFailure): Promise<void> {
+    if (batch.length === 1) {
+      const p = batch[0] as Pending;
+      await this.#isolateRows(p, p.rows, failure, { left: this.maxIsolationInserts });
+      this.#settle(p);
       return;
     }
-    this.#onInsert?.(count, (performance.now() - started) / 1000);
-    for (const p of batch) p.resolve();
+    await this.#halves(splitByRows(batch), failure, (part) => part.flatMap((p) => p.rows), async (part, partFailure) => {
+      if (partFailure) await this.#isolate(part, partFailure);
+      else for (const p of part) this.#settle(p);
+    });
   }
+
+  /** Rows of one request that failed together: split them until the bad ones are alone. */
+  async #isolateRows(p: Pending, rows: OtelTraceRow[], failure: DataFailure, budget: { left: number }): Promise<void> {
+    const refuse = (part: OtelTraceRow[], why: DataFailure) => {
+      for (const row of part) p.refused.push({ row, reason: why.message });
+    };
+    if (rows.length === 1 || budget.left <= 0) return refuse(rows, failure);
+    if (failure.partitions && new Set(rows.map(dayOf)).size > MAX_PARTITIONS_PER_INSERT) {
+      // Nothing is wrong with any one span: store them in groups of days the limit allows.
+      for (const part of partitionGroups(rows, MAX_PARTITIONS_PER_INSERT).groups) {
+        budget.left--;
+        const partFailure = await this.#store(part);
+        if (partFailure) await this.#isolateRows(p, part, partFailure, budget);
+      }
+      return;
+    }
+    await this.#halves(splitInTwo(rows), failure, (part) => part, async (part, partFailure) => {
+      if (!partFailure) return;
+      if (budget.left <= 0) refuse(part, partFailure);
+      else await this.#isolateRows(p, part, partFailure, budget);
+    }, budget);
+  }
+
+  /**
+   * Inserts two halves of something that failed, handing each outcome on. A bad value that is not
+   * in a cleanly stored first half is in the second, so that half is not inserted again just to
+   * fail (a spread over too many days, though, may be fine in both halves).
+   */
+  async #halves<T>(
+    [first, second]: [T[], T[]],
+    failure: DataFailure,
+    rowsOf: (part: T[]) => OtelTraceRow[],
+    then: (part: T[], failure: DataFailure | undefined) => Promise<void>,
+    budget?: { left: number },
+  ): Promise<void> {
+    if (budget) budget.left--;
+    const firstFailure = await this.#store(rowsOf(first));
+    await then(first, firstFailure);
+    if (!firstFailure && !failure.partitions) return then(second, failure);
+    if (budget) {
+      if (budget.left <= 0) return then(second, failure);
+      budget.left--;
+    }
+    await then(second, await this.#store(rowsOf(second)));
+  }
+}
+
+function splitInTwo<T>(items: T[]): [T[], T[]] {
+  const mid = Math.ceil(items.length / 2);
+  return [items.slice(0, mid), items.slice(mid)];
+}
+
+/** Two groups of requests of about equal row counts (each non-empty). */
+function splitByRows(batch: Pending[]): [Pending[], Pending[]] {
+  const total = batch.reduce((n, p) => n + p.rows.length, 0);
+  let rows = 0;
+  let at = 0;
+  while (at < batch.length - 1 && rows + (batch[at] as Pending).rows.length <= total / 2) rows += (batch[at++] as Pending).rows.length;
+  at = Math.max(at, 1);
+  return [batch.slice(0, at), batch.slice(at)];
 }

@@ -4,13 +4,13 @@ export { HttpError } from './http-error.ts';
 export { IngestMetrics } from './metrics.ts';
 export {
   decodeExportResponse,
-  decodeJsonRequest,
   decodeProtobufRequest,
   decodeStatus,
   encodeExportResponse,
   encodeProtobufRequest,
   type OtlpEncoding,
 } from './otlp-codec.ts';
-export { otlpToRows, type ConversionResult, type Rejection, type RejectReason } from './otlp-to-rows.ts';
+export { decodeJsonRequest } from './otlp-json.ts';
+export { otlpToRows, type ConversionResult, type Rejection } from './otlp-to-rows.ts';
 export { startIngest, tokensFromEnv, type IngestOptions, type IngestServer } from './server.ts';
 export type * from './types.ts';

@@ -15,7 +15,7 @@ export class IngestMetrics {
   });
   readonly spansRejected = new Counter({
     name: 'llm_prism_ingest_spans_rejected_total',
-    help: 'Spans not stored, by reason (invalid ids, queue_full, storage_unavailable)',
+    help: 'Spans not stored, by reason (invalid ids, timestamps or values, queue_full, storage_unavailable, storage_refused)',
     labelNames: ['reason'],
     registers: [this.registry],
   });

@@ -1,6 +1,6 @@
 // OTLP/HTTP trace payloads in and out, through the protobufjs classes that OpenTelemetry JS
 // generated from the official opentelemetry-proto definitions (otlp-transformer 0.216, the last
-// release shipping them; aliased as `otlp-proto-root`).
+// release shipping them; aliased as `otlp-proto-root`). OTLP/JSON requests are read by otlp-json.ts.
 import protobuf from 'protobufjs';
 import protoRoot from 'otlp-proto-root/build/src/generated/root.js';
 import type { OtlpTraceRequest } from './types.ts';
@@ -58,38 +58,6 @@ export function decodeProtobufRequest(body: Uint8Array): OtlpTraceRequest {
   return request;
 }
 
-/**
- * Decodes an `application/json` ExportTraceServiceRequest (OTLP/JSON: camelCase keys, hex ids,
- * enums as integers, 64-bit integers as strings or numbers). Ids are taken out before protobufjs'
- * `fromObject`, which would read them as base64, and put back unchanged so that a bad id rejects
- * only its span.
- */
-export function decodeJsonRequest(text: string): OtlpTraceRequest {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new MalformedPayloadError(`malformed JSON: ${(err as Error).message}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new MalformedPayloadError('malformed JSON ExportTraceServiceRequest: the body must be a JSON object');
-  }
-  const ids: string[] = [];
-  try {
-    mapIds(parsed as OtlpTraceRequest, (id) => {
-      ids.push(typeof id === 'string' ? id : '');
-      return undefined as unknown as string;
-    });
-    const message = traceV1.ExportTraceServiceRequest.fromObject(parsed);
-    const request = traceV1.ExportTraceServiceRequest.toObject(message, TO_OBJECT) as OtlpTraceRequest;
-    let next = 0;
-    mapIds(request, () => ids[next++] ?? '');
-    return request;
-  } catch (err) {
-    throw new MalformedPayloadError(`malformed JSON ExportTraceServiceRequest: ${describe(err)}`);
-  }
-}
-
 /** The decoder's message; a stack overflow means values nested too deep to decode. */
 function describe(err: unknown): string {
   if (err instanceof RangeError && /call stack/i.test(err.message)) return 'attribute values nested too deeply to decode';
@@ -106,17 +74,15 @@ export function encodeProtobufRequest(request: OtlpTraceRequest | object): Uint8
   return traceV1.ExportTraceServiceRequest.encode(traceV1.ExportTraceServiceRequest.fromObject(copy)).finish();
 }
 
-/** Rewrites every span and link id in place, in a fixed traversal order. */
+/** Rewrites every span and link id in place. */
 function mapIds(request: OtlpTraceRequest, map: (id: string) => string): void {
   for (const rs of request.resourceSpans ?? []) {
     for (const ss of rs?.scopeSpans ?? []) {
       for (const span of ss?.spans ?? []) {
-        if (typeof span !== 'object' || span === null) continue;
         span.traceId = map(span.traceId);
         span.spanId = map(span.spanId);
         span.parentSpanId = map(span.parentSpanId);
         for (const link of span.links ?? []) {
-          if (typeof link !== 'object' || link === null) continue;
           link.traceId = map(link.traceId);
           link.spanId = map(link.spanId);
         }

@@ -1,16 +1,21 @@
 // OTLP spans → `otel_traces` rows, column for column as the Collector's ClickHouse exporter
-// writes them, so Grafana's OTel trace view and the derived LLM tables read both alike.
+// writes them, so Grafana's OTel trace view and the derived LLM tables read both alike. A span
+// whose values the schema cannot hold, or that are not valid OTLP, is refused whole and named;
+// nothing is stored as a made-up value. Text is stored well-formed (lone UTF-16 surrogates,
+// which ClickHouse refuses, become U+FFFD).
 import { formatTimestamp, type OtelTraceRow } from '@llm-prism/storage';
-import { AttributeTooDeepError, attributesToMap } from './attribute-string.ts';
-import type { OtlpLink, OtlpSpan, OtlpTraceRequest } from './types.ts';
+import { AttributeTooDeepError, anyValueAsString, attributesToMap } from './attribute-string.ts';
+import type { OtlpKeyValue, OtlpLink, OtlpSpan, OtlpTraceRequest, RejectReason, SpanProblem } from './types.ts';
 
 const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
 const STATUS_CODES = ['Unset', 'Ok', 'Error'];
 
-export type RejectReason = 'invalid_trace_id' | 'invalid_span_id' | 'invalid_parent_span_id' | 'invalid_link_id' | 'attribute_too_deep';
+/** The last instant DateTime64(9) holds: 2^63 − 1 ns after the epoch (2262-04-11 23:47:16.854775807 UTC). */
+export const MAX_TIMESTAMP_NS = 2n ** 63n - 1n;
 
 export interface Rejection {
   reason: RejectReason;
+  /** Names the span (name and span id) and the problem. */
   message: string;
 }
 
@@ -19,109 +24,150 @@ export interface ConversionResult {
   rejections: Rejection[];
 }
 
-function durationNs(start: string, end: string): number | string {
-  const ns = BigInt(end) - BigInt(start);
-  // An end before the start would wrap around in UInt64; the span simply took no time.
-  if (ns <= 0n) return 0;
-  return ns <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(ns) : ns.toString();
+class InvalidSpan extends Error {
+  readonly reason: RejectReason;
+  constructor(reason: RejectReason, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** A nanosecond time the schema can hold, or the span is refused: 0 means it was never set. */
+function timestamp(value: string, field: string): bigint {
+  if (!/^\d+$/.test(value)) throw new InvalidSpan('invalid_timestamp', `${field} ${JSON.stringify(value)} is not a uint64`);
+  const ns = BigInt(value);
+  if (ns === 0n) throw new InvalidSpan('invalid_timestamp', `${field} is missing (0)`);
+  if (ns > MAX_TIMESTAMP_NS) {
+    throw new InvalidSpan('invalid_timestamp', `${field} ${value} is after ${formatTimestamp(MAX_TIMESTAMP_NS)} UTC, the last instant DateTime64(9) holds`);
+  }
+  return ns;
+}
+
+function enumName(names: readonly string[], value: number, field: string, type: string): string {
+  const name = Number.isInteger(value) ? names[value] : undefined;
+  if (name === undefined) throw new InvalidSpan('invalid_value', `${field} ${value} is not a ${type} (0–${names.length - 1})`);
+  return name;
 }
 
 const ZERO = /^0*$/;
 
-/** Checks a hex id; `optional` ids may be empty (or all zeros, which pdata also writes as ''). */
-function checkId(hex: string, bytes: number, optional: boolean): { ok: true; hex: string } | { ok: false; why: string } {
+/** A hex id; `optional` ids may be empty (or all zeros, which pdata also writes as ''). */
+function checkId(hex: string, bytes: number, optional: boolean, field: string, reason: RejectReason): string {
   if (hex === '' || ZERO.test(hex)) {
-    return optional ? { ok: true, hex: '' } : { ok: false, why: hex === '' ? 'is empty' : 'is all zeros' };
+    if (optional) return '';
+    throw new InvalidSpan(reason, `${field} ${hex === '' ? 'is empty' : 'is all zeros'}`);
   }
-  if (!/^[0-9a-fA-F]*$/.test(hex)) return { ok: false, why: `is not hex (${JSON.stringify(hex.slice(0, 40))})` };
-  if (hex.length !== bytes * 2) return { ok: false, why: `has ${hex.length / 2} bytes, want ${bytes}` };
-  return { ok: true, hex: hex.toLowerCase() };
+  if (!/^[0-9a-fA-F]*$/.test(hex)) throw new InvalidSpan(reason, `${field} is not hex (${JSON.stringify(hex.slice(0, 40))})`);
+  if (hex.length !== bytes * 2) throw new InvalidSpan(reason, `${field} has ${hex.length / 2} bytes, want ${bytes}`);
+  return hex.toLowerCase();
 }
 
-function spanIds(span: OtlpSpan): { traceId: string; spanId: string; parentSpanId: string } | Rejection {
-  const name = JSON.stringify(span.name);
-  const traceId = checkId(span.traceId, 16, false);
-  if (!traceId.ok) return { reason: 'invalid_trace_id', message: `span ${name}: trace_id ${traceId.why}` };
-  const spanId = checkId(span.spanId, 8, false);
-  if (!spanId.ok) return { reason: 'invalid_span_id', message: `span ${name}: span_id ${spanId.why}` };
-  const parent = checkId(span.parentSpanId, 8, true);
-  if (!parent.ok) return { reason: 'invalid_parent_span_id', message: `span ${name}: parent_span_id ${parent.why}` };
-  return { traceId: traceId.hex, spanId: spanId.hex, parentSpanId: parent.hex };
+function attributes(list: OtlpKeyValue[] | null | undefined, where: string): Record<string, string> {
+  try {
+    return attributesToMap(list);
+  } catch (err) {
+    if (err instanceof AttributeTooDeepError) throw new InvalidSpan('attribute_too_deep', `${where} ${err.message}`);
+    throw err;
+  }
 }
 
 type LinkColumns = Pick<OtelTraceRow, 'Links.TraceId' | 'Links.SpanId' | 'Links.TraceState' | 'Links.Attributes'>;
 
-function convertLinks(spanName: string, links: OtlpLink[]): LinkColumns | Rejection {
+function linkColumns(links: OtlpLink[]): LinkColumns {
   const columns: LinkColumns = { 'Links.TraceId': [], 'Links.SpanId': [], 'Links.TraceState': [], 'Links.Attributes': [] };
-  for (const link of links) {
-    const traceId = checkId(link.traceId, 16, true);
-    if (!traceId.ok) return { reason: 'invalid_link_id', message: `span ${JSON.stringify(spanName)}: link trace_id ${traceId.why}` };
-    const spanId = checkId(link.spanId, 8, true);
-    if (!spanId.ok) return { reason: 'invalid_link_id', message: `span ${JSON.stringify(spanName)}: link span_id ${spanId.why}` };
-    columns['Links.TraceId'].push(traceId.hex);
-    columns['Links.SpanId'].push(spanId.hex);
-    columns['Links.TraceState'].push(link.traceState);
-    columns['Links.Attributes'].push(attributesToMap(link.attributes));
-  }
+  links.forEach((link, i) => {
+    columns['Links.TraceId'].push(checkId(link.traceId, 16, true, `link ${i} trace_id`, 'invalid_link_id'));
+    columns['Links.SpanId'].push(checkId(link.spanId, 8, true, `link ${i} span_id`, 'invalid_link_id'));
+    columns['Links.TraceState'].push(link.traceState.toWellFormed());
+    columns['Links.Attributes'].push(attributes(link.attributes, `link ${i}`));
+  });
   return columns;
 }
 
-function tooDeep(spanName: string, where: 'resource' | 'span', err: AttributeTooDeepError): Rejection {
-  return { reason: 'attribute_too_deep', message: `span ${JSON.stringify(spanName)}: ${where} ${err.message}` };
+interface SpanContext {
+  serviceName: string;
+  resourceAttributes: Record<string, string>;
+  scopeName: string;
+  scopeVersion: string;
+}
+
+/** One row, or throws InvalidSpan. */
+function spanRow(span: OtlpSpan, context: SpanContext): OtelTraceRow {
+  if (span.invalid) throw new InvalidSpan(span.invalid.reason, span.invalid.problem);
+  const traceId = checkId(span.traceId, 16, false, 'trace_id', 'invalid_trace_id');
+  const spanId = checkId(span.spanId, 8, false, 'span_id', 'invalid_span_id');
+  const parentSpanId = checkId(span.parentSpanId, 8, true, 'parent_span_id', 'invalid_parent_span_id');
+  const start = timestamp(span.startTimeUnixNano, 'start_time_unix_nano');
+  const end = timestamp(span.endTimeUnixNano, 'end_time_unix_nano');
+  if (end < start) {
+    throw new InvalidSpan('invalid_timestamp', `end_time_unix_nano ${end} is before start_time_unix_nano ${start}`);
+  }
+  const duration = end - start;
+  return {
+    Timestamp: formatTimestamp(start),
+    TraceId: traceId,
+    SpanId: spanId,
+    ParentSpanId: parentSpanId,
+    TraceState: span.traceState.toWellFormed(),
+    SpanName: span.name.toWellFormed(),
+    SpanKind: enumName(SPAN_KINDS, span.kind, 'kind', 'SpanKind'),
+    ServiceName: context.serviceName,
+    ResourceAttributes: context.resourceAttributes,
+    ScopeName: context.scopeName,
+    ScopeVersion: context.scopeVersion,
+    SpanAttributes: attributes(span.attributes, 'span'),
+    Duration: duration <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(duration) : duration.toString(),
+    StatusCode: enumName(STATUS_CODES, span.status?.code ?? 0, 'status code', 'StatusCode'),
+    StatusMessage: (span.status?.message ?? '').toWellFormed(),
+    'Events.Timestamp': span.events.map((e, i) => formatTimestamp(timestamp(e.timeUnixNano, `event ${i} time_unix_nano`))),
+    'Events.Name': span.events.map((e) => e.name.toWellFormed()),
+    'Events.Attributes': span.events.map((e, i) => attributes(e.attributes, `event ${i}`)),
+    ...linkColumns(span.links),
+  };
+}
+
+/** How messages name a span: its name and span id (quoted as received when it is not a valid id). */
+function spanLabel(span: OtlpSpan): string {
+  const name = JSON.stringify(span.name.length > 80 ? `${span.name.slice(0, 80)}…` : span.name);
+  const id = /^[0-9a-fA-F]{16}$/.test(span.spanId)
+    ? span.spanId.toLowerCase()
+    : span.spanId === ''
+      ? 'none'
+      : JSON.stringify(span.spanId.slice(0, 40));
+  return `span ${name.toWellFormed()} (span_id ${id})`;
 }
 
 export function otlpToRows(request: OtlpTraceRequest): ConversionResult {
   const rows: OtelTraceRow[] = [];
   const rejections: Rejection[] = [];
+  const reject = (span: OtlpSpan, problem: SpanProblem) =>
+    rejections.push({ reason: problem.reason, message: `${spanLabel(span)}: ${problem.problem}` });
+
   for (const rs of request.resourceSpans) {
     let resourceAttributes: Record<string, string>;
     try {
-      resourceAttributes = attributesToMap(rs.resource?.attributes);
+      resourceAttributes = attributes(rs.resource?.attributes, 'resource');
     } catch (err) {
-      if (!(err instanceof AttributeTooDeepError)) throw err;
-      for (const span of rs.scopeSpans.flatMap((ss) => ss.spans)) rejections.push(tooDeep(span.name, 'resource', err));
+      if (!(err instanceof InvalidSpan)) throw err;
+      for (const span of rs.scopeSpans.flatMap((ss) => ss.spans)) reject(span, { reason: err.reason, problem: err.message });
       continue;
     }
-    // The exporter takes service.name with Str(), which is '' for a non-string value.
-    const serviceValue = rs.resource?.attributes.find((kv) => kv.key === 'service.name')?.value;
-    const serviceName = serviceValue?.stringValue ?? '';
+    // The exporter takes pdata's first service.name and its AsString(): a number is stored as text.
+    const service = rs.resource?.attributes.find((kv) => kv.key === 'service.name');
+    const serviceName = service ? anyValueAsString(service.value) : '';
     for (const ss of rs.scopeSpans) {
+      const context: SpanContext = {
+        serviceName,
+        resourceAttributes,
+        scopeName: (ss.scope?.name ?? '').toWellFormed(),
+        scopeVersion: (ss.scope?.version ?? '').toWellFormed(),
+      };
       for (const span of ss.spans) {
-        const ids = spanIds(span);
-        if ('reason' in ids) {
-          rejections.push(ids);
-          continue;
-        }
         try {
-          const links = convertLinks(span.name, span.links);
-          if ('reason' in links) {
-            rejections.push(links);
-            continue;
-          }
-          rows.push({
-            Timestamp: formatTimestamp(BigInt(span.startTimeUnixNano)),
-            TraceId: ids.traceId,
-            SpanId: ids.spanId,
-            ParentSpanId: ids.parentSpanId,
-            TraceState: span.traceState,
-            SpanName: span.name,
-            SpanKind: SPAN_KINDS[span.kind] ?? 'Unspecified',
-            ServiceName: serviceName,
-            ResourceAttributes: resourceAttributes,
-            ScopeName: ss.scope?.name ?? '',
-            ScopeVersion: ss.scope?.version ?? '',
-            SpanAttributes: attributesToMap(span.attributes),
-            Duration: durationNs(span.startTimeUnixNano, span.endTimeUnixNano),
-            StatusCode: STATUS_CODES[span.status?.code ?? 0] ?? 'Unset',
-            StatusMessage: span.status?.message ?? '',
-            'Events.Timestamp': span.events.map((e) => formatTimestamp(BigInt(e.timeUnixNano))),
-            'Events.Name': span.events.map((e) => e.name),
-            'Events.Attributes': span.events.map((e) => attributesToMap(e.attributes)),
-            ...links,
-          });
+          rows.push(spanRow(span, context));
         } catch (err) {
-          if (!(err instanceof AttributeTooDeepError)) throw err;
-          rejections.push(tooDeep(span.name, 'span', err));
+          if (!(err instanceof InvalidSpan)) throw err;
+          reject(span, { reason: err.reason, problem: err.message });
         }
       }
     }

@@ -1,6 +1,23 @@
-// Plain-object shape of a decoded ExportTraceServiceRequest, as produced by protobufjs `toObject`
-// with the options in otlp-codec.ts (longs as decimal strings, enums as numbers, bytes as base64),
-// after ids have been turned into hex text. The generated root ships no usable typings.
+// Plain-object shape of a decoded ExportTraceServiceRequest: protobufjs `toObject` with the options
+// in otlp-codec.ts (longs as decimal strings, enums as numbers, bytes as base64) after ids have
+// been turned into hex text, or the same shape read from OTLP/JSON by otlp-json.ts. The generated
+// root ships no usable typings.
+
+/** Why a span was not stored, as counted in `llm_prism_ingest_spans_rejected_total{reason}`. */
+export type RejectReason =
+  | 'invalid_trace_id'
+  | 'invalid_span_id'
+  | 'invalid_parent_span_id'
+  | 'invalid_link_id'
+  | 'invalid_timestamp'
+  | 'invalid_value'
+  | 'attribute_too_deep';
+
+/** A problem that keeps one span out of storage; `problem` does not name the span. */
+export interface SpanProblem {
+  reason: RejectReason;
+  problem: string;
+}
 
 export interface OtlpAnyValue {
   stringValue?: string;
@@ -45,6 +62,11 @@ export interface OtlpSpan {
   events: OtlpEvent[];
   links: OtlpLink[];
   status: { message: string; code: number } | null;
+  /**
+   * Set by the JSON decoder when a value of this span (or of its resource or scope) is not a valid
+   * OTLP/JSON value: the span is rejected with this problem instead of being stored.
+   */
+  invalid?: SpanProblem;
 }
 
 export interface OtlpScopeSpans {

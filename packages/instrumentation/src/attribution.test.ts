@@ -15,9 +15,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatMessages, STREAM_TIMINGS, useHarness } from '../test/contract.ts';
-import { durationMs, endMs, finishedCalls, scenario, startMs, TIMING, treeOf } from '../test/harness.ts';
-import { expectFaithful } from '../test/sdk-majors-harness.ts';
+import { chatMessages, GEMINI_MODEL, geminiRequest, STREAM_TIMINGS, useHarness } from '../test/contract.ts';
+import { durationMs, endMs, expectAdjoiningPhases, finishedCalls, scenario, startMs, TIMING, treeOf } from '../test/harness.ts';
+import { expectFaithful, loadSdk } from '../test/sdk-majors-harness.ts';
+import { startTlsFront, TEST_CA, TEST_CA_FILE, type TlsFront } from '../test/tls.ts';
 
 const h = useHarness({ wireCalls: true });
 const messages = chatMessages();
@@ -75,44 +76,66 @@ async function startProxy(): Promise<{ url: string; connects: number; forwards: 
 }
 
 /** Streams one call to the end; returns when it started and the response ids the application saw. */
-async function streamedCall(client: typeof h.client): Promise<{ started: number; ids: Set<string> }> {
+async function streamedCall(client: typeof h.client, prompt = messages): Promise<{ started: number; ids: Set<string> }> {
   const started = performance.timeOrigin + performance.now();
-  const stream = await client.chat.completions.create({ model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } }, scenario({ ...T }));
+  const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: prompt, stream: true, stream_options: { include_usage: true } }, scenario({ ...T }));
   const ids = new Set<string>();
   for await (const chunk of stream) ids.add(chunk.id);
   return { started, ids };
 }
 
-/** One attempt, the application's response id, success, and the injected phases (queue plus `waitedMs` on the client). */
-function expectCall(span: ReadableSpan, id: string, waitedMs = 0): void {
+/** One attempt, the application's response id, success, and the injected phases (`waitedMs` on the client: its set-up). */
+function expectCall(span: ReadableSpan, id: string, waitedMs = 0, name = 'chat gpt-4o'): void {
   const a = span.attributes;
   expect(a).toMatchObject({ 'llm.attempts': 1, 'llm.retries': 0, 'llm.outcome': 'success', 'gen_ai.response.id': id });
   const t = treeOf(h.exporter, span);
-  expect(t.all.map((s) => s.name).sort()).toEqual(['chat gpt-4o', 'llm.decode', 'llm.queue', 'llm.ttft']);
-  expectFaithful(durationMs(t.queue!), T.queueMs + waitedMs, 'queue');
+  expect(t.all.map((s) => s.name).sort()).toEqual([name, 'llm.client_setup', 'llm.decode', 'llm.queue', 'llm.ttft'].sort());
+  expectAdjoiningPhases(t);
+  // The request waited in the wrapper's queue before it went out: client time, not the provider's.
+  expectFaithful(durationMs(t.setup!), waitedMs, 'client set-up');
+  expectFaithful(durationMs(t.queue!), T.queueMs, 'queue');
   expectFaithful(startMs(t.decode!) - endMs(t.queue!), T.prefillMs, 'prefill');
   expectFaithful(durationMs(t.decode!), (T.chunks - 1) * T.chunkIntervalMs, 'decode');
 }
 
 describe('through a CONNECT proxy', () => {
   let proxy: Awaited<ReturnType<typeof startProxy>>;
+  /** The simulator over HTTPS. */
+  let front: TlsFront;
   beforeAll(async () => {
     proxy = await startProxy();
+    front = await startTlsFront(h.sim.url);
+    // The process's first call pays the client's cold start (issue 12, item 5), not measured here.
+    const { fetch: undiciFetch } = await import('undici');
+    const OpenAI = h.client.constructor as typeof import('openai').OpenAI;
+    await new OpenAI({ baseURL: h.sim.openaiBaseURL, apiKey: 'test-key', fetch: undiciFetch as never }).chat.completions.create({ model: 'gpt-4o', messages }, scenario({ chunks: 1 }));
   });
-  afterAll(() => proxy.close());
+  afterAll(async () => {
+    await proxy.close();
+    await front.close();
+  });
 
-  for (const [agent, tunnel] of [['ProxyAgent', true], ['EnvHttpProxyAgent', true], ['EnvHttpProxyAgent', false]] as const) {
-    it(`undici's ${agent} as the SDK's dispatcher (${tunnel ? 'CONNECT tunnel' : 'forwarding'}): one attempt per call`, TIMING, async () => {
+  for (const [agent, tunnel, scheme] of [
+    ['ProxyAgent', true, 'http'],
+    ['ProxyAgent', true, 'https'],
+    ['EnvHttpProxyAgent', true, 'http'],
+    ['EnvHttpProxyAgent', true, 'https'],
+    ['EnvHttpProxyAgent', false, 'http'],
+  ] as const) {
+    it(`undici's ${agent} as the SDK's dispatcher (${tunnel ? 'CONNECT tunnel' : 'forwarding'}, ${scheme.toUpperCase()} target): one attempt per call`, TIMING, async () => {
       const undici = await import('undici');
+      // The HTTPS target's certificate is the test's own (test/tls.ts): the tunnel's TLS trusts it.
+      const requestTls = scheme === 'https' ? { ca: TEST_CA } : undefined;
       const dispatcher =
         agent === 'ProxyAgent'
-          ? new undici.ProxyAgent({ uri: proxy.url, proxyTunnel: tunnel })
-          : new undici.EnvHttpProxyAgent({ httpProxy: proxy.url, httpsProxy: proxy.url, noProxy: '', proxyTunnel: tunnel } as never);
+          ? new undici.ProxyAgent({ uri: proxy.url, proxyTunnel: tunnel, requestTls })
+          : new undici.EnvHttpProxyAgent({ httpProxy: proxy.url, httpsProxy: proxy.url, noProxy: '', proxyTunnel: tunnel, requestTls } as never);
       const before = tunnel ? proxy.connects : proxy.forwards;
       try {
         // The patched copy of the SDK, with undici's fetch and the dispatcher: a new tunnel for the first call.
         const OpenAI = h.client.constructor as typeof import('openai').OpenAI;
-        const client = new OpenAI({ baseURL: h.sim.openaiBaseURL, apiKey: 'test-key', maxRetries: 0, fetch: undici.fetch as never, fetchOptions: { dispatcher } as never });
+        const baseURL = scheme === 'https' ? `${front.origin}/v1` : h.sim.openaiBaseURL;
+        const client = new OpenAI({ baseURL, apiKey: 'test-key', maxRetries: 0, fetch: undici.fetch as never, fetchOptions: { dispatcher } as never });
         for (let i = 0; i < 2; i++) {
           h.exporter.reset();
           const { ids } = await streamedCall(client as unknown as typeof h.client);
@@ -127,67 +150,71 @@ describe('through a CONNECT proxy', () => {
     });
   }
 
-  it.skipIf(Number(process.versions.node.split('.')[0]) < 24)("Node's env proxy (NODE_USE_ENV_PROXY): no phantom retry", TIMING, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'llm-prism-env-proxy-'));
-    try {
-      const src = (p: string) => JSON.stringify(new URL(p, import.meta.url).href);
-      const script = join(dir, 'child.mjs');
-      writeFileSync(
-        script,
-        `
-import { createRequire } from 'node:module';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from ${JSON.stringify(import.meta.resolve('@opentelemetry/sdk-trace'))};
-const { LlmPrismInstrumentation } = await import(${src('./instrumentation.ts')});
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-const instrumentation = new LlmPrismInstrumentation({ wireCalls: true });
-instrumentation.setTracerProvider(provider);
-const require = createRequire(${JSON.stringify(fileURLToPath(import.meta.url))});
-const { OpenAI } = require('openai');
-const client = new OpenAI({ baseURL: process.env.SIM_URL, apiKey: 'test-key', maxRetries: 0 });
-// Two calls: the first carries the process's cold start (a separate matter); the second is measured.
-let ids;
-for (let i = 0; i < 2; i++) {
-  exporter.reset();
-  const stream = await client.chat.completions.create(
-    { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true },
-    { headers: { 'x-llm-sim-scenario': process.env.SCENARIO } },
-  );
-  ids = new Set();
-  for await (const chunk of stream) ids.add(chunk.id);
-  await new Promise((r) => setTimeout(r, 50));
-}
-const spans = exporter.getFinishedSpans().map((s) => ({ name: s.name, kind: s.kind, start: s.startTime, end: s.endTime, duration: s.duration, attributes: s.attributes, parent: s.parentSpanContext?.spanId, id: s.spanContext().spanId }));
-process.stdout.write(JSON.stringify({ ids: [...ids], spans }));
-`,
-      );
-      const env: NodeJS.ProcessEnv = { ...process.env, NODE_USE_ENV_PROXY: '1', HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, SIM_URL: h.sim.openaiBaseURL, SCENARIO: JSON.stringify(T) };
-      delete env.NO_PROXY;
-      delete env.no_proxy;
-      delete env.NODE_OPTIONS;
-      const before = proxy.connects;
-      const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d));
-      child.stderr.on('data', (d: Buffer) => (err += d));
-      const [code] = await once(child, 'close');
-      expect(code, err).toBe(0);
-      const { ids, spans } = JSON.parse(out) as { ids: string[]; spans: { name: string; kind: number; duration: [number, number]; start: [number, number]; end: [number, number]; attributes: Record<string, unknown>; parent?: string; id: string }[] };
-      expect(proxy.connects).toBeGreaterThan(before); // the env proxy tunnelled the request
-      const calls = spans.filter((s) => s.kind === 2);
-      expect(calls).toHaveLength(1);
-      const call = calls[0]!;
-      expect(call.attributes).toMatchObject({ 'llm.attempts': 1, 'llm.retries': 0, 'llm.outcome': 'success', 'gen_ai.response.id': ids[0] });
-      const ms = (t: [number, number]) => t[0] * 1000 + t[1] / 1e6;
-      const phase = (name: string) => spans.find((s) => s.name === name)!;
-      expectFaithful(ms(phase('llm.queue').duration), T.queueMs, 'queue');
-      expectFaithful(ms(phase('llm.decode').start) - ms(phase('llm.queue').end), T.prefillMs, 'prefill');
-      expectFaithful(ms(phase('llm.decode').duration), (T.chunks - 1) * T.chunkIntervalMs, 'decode');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  for (const scheme of ['http', 'https'] as const) {
+    it.skipIf(Number(process.versions.node.split('.')[0]) < 24)(`Node's env proxy (NODE_USE_ENV_PROXY, ${scheme.toUpperCase()} target): no phantom retry`, TIMING, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'llm-prism-env-proxy-'));
+      try {
+        const src = (p: string) => JSON.stringify(new URL(p, import.meta.url).href);
+        const script = join(dir, 'child.mjs');
+        writeFileSync(
+          script,
+          `
+  import { createRequire } from 'node:module';
+  import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from ${JSON.stringify(import.meta.resolve('@opentelemetry/sdk-trace'))};
+  const { LlmPrismInstrumentation } = await import(${src('./instrumentation.ts')});
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const instrumentation = new LlmPrismInstrumentation({ wireCalls: true });
+  instrumentation.setTracerProvider(provider);
+  const require = createRequire(${JSON.stringify(fileURLToPath(import.meta.url))});
+  const { OpenAI } = require('openai');
+  const client = new OpenAI({ baseURL: process.env.SIM_URL, apiKey: 'test-key', maxRetries: 0 });
+  // Two calls: the first carries the process's cold start (a separate matter); the second is measured.
+  let ids;
+  for (let i = 0; i < 2; i++) {
+    exporter.reset();
+    const stream = await client.chat.completions.create(
+      { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true },
+      { headers: { 'x-llm-sim-scenario': process.env.SCENARIO } },
+    );
+    ids = new Set();
+    for await (const chunk of stream) ids.add(chunk.id);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const spans = exporter.getFinishedSpans().map((s) => ({ name: s.name, kind: s.kind, start: s.startTime, end: s.endTime, duration: s.duration, attributes: s.attributes, parent: s.parentSpanContext?.spanId, id: s.spanContext().spanId }));
+  process.stdout.write(JSON.stringify({ ids: [...ids], spans }));
+  `,
+        );
+        const env: NodeJS.ProcessEnv = { ...process.env, NODE_USE_ENV_PROXY: '1', HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, SIM_URL: scheme === 'https' ? `${front.origin}/v1` : h.sim.openaiBaseURL, SCENARIO: JSON.stringify(T) };
+        // The HTTPS target's certificate is the test's own (test/tls.ts): the child's TLS trusts it.
+        if (scheme === 'https') env.NODE_EXTRA_CA_CERTS = TEST_CA_FILE;
+        delete env.NO_PROXY;
+        delete env.no_proxy;
+        delete env.NODE_OPTIONS;
+        const before = proxy.connects;
+        const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => (out += d));
+        child.stderr.on('data', (d: Buffer) => (err += d));
+        const [code] = await once(child, 'close');
+        expect(code, err).toBe(0);
+        const { ids, spans } = JSON.parse(out) as { ids: string[]; spans: { name: string; kind: number; duration: [number, number]; start: [number, number]; end: [number, number]; attributes: Record<string, unknown>; parent?: string; id: string }[] };
+        expect(proxy.connects).toBeGreaterThan(before); // the env proxy tunnelled the request
+        const calls = spans.filter((s) => s.kind === 2);
+        expect(calls).toHaveLength(1);
+        const call = calls[0]!;
+        expect(call.attributes).toMatchObject({ 'llm.attempts': 1, 'llm.retries': 0, 'llm.outcome': 'success', 'gen_ai.response.id': ids[0] });
+        const ms = (t: [number, number]) => t[0] * 1000 + t[1] / 1e6;
+        const phase = (name: string) => spans.find((s) => s.name === name)!;
+        expectFaithful(ms(phase('llm.queue').duration), T.queueMs, 'queue');
+        expectFaithful(ms(phase('llm.decode').start) - ms(phase('llm.queue').end), T.prefillMs, 'prefill');
+        expectFaithful(ms(phase('llm.decode').duration), (T.chunks - 1) * T.chunkIntervalMs, 'decode');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 describe('a fetch wrapper that queues requests', () => {
@@ -237,6 +264,99 @@ describe('a fetch wrapper that queues requests', () => {
     expect(new Set(ids.map((i) => i[0])).size).toBe(3);
     // The calls started in order and were sent in order (FIFO): call i waited waited[i] in the queue.
     byStart.forEach((span, i) => expectCall(span, ids[i]![0]!, waited[i]!));
+  });
+  /**
+   * A limiter that sends the newest queued request first, around `send`: the request it releases
+   * is not the oldest waiting call's (attribution by age would swap calls 1 and 2).
+   */
+  function lifoLimiter(send: typeof fetch, prompts: string[]) {
+    const promptOf = (init?: RequestInit) => prompts.findIndex((prompt) => String(init?.body).includes(prompt));
+    let active = 0;
+    const stack: (() => void)[] = [];
+    const sent: number[] = [];
+    const waited = new Map<number, number>();
+    const limited = (url: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
+      new Promise((resolve, reject) => {
+        const queued = performance.now();
+        const run = () => {
+          active++;
+          sent.push(promptOf(init));
+          waited.set(promptOf(init), performance.now() - queued);
+          const release = () => {
+            active--;
+            stack.pop()?.();
+          };
+          send(url, init).then(
+            (response) => {
+              resolve(response);
+              // Released once the body ended: the next request goes out from this call's context.
+              response.clone().arrayBuffer().then(release, release);
+            },
+            (err: unknown) => {
+              release();
+              reject(err);
+            },
+          );
+        };
+        if (active < 1) run();
+        else stack.push(run);
+      });
+    return { fetch: limited, sent, waited };
+  }
+
+  const transports = [
+    { transport: 'undici', openai: async () => ({ OpenAI: h.client.constructor as typeof import('openai').OpenAI, send: fetch }) },
+    {
+      transport: 'node:http',
+      openai: async () => {
+        // openai 4 sends with node-fetch (node:http): the limiter wraps the client's own fetch.
+        const { patched } = await loadSdk<typeof import('openai')>({ label: 'openai 4', module: 'openai', fixture: 'openai-4', version: /^4\./, transport: 'node:http' });
+        const send = (new patched.OpenAI({ apiKey: 'test-key' }) as unknown as { fetch: typeof fetch }).fetch;
+        return { OpenAI: patched.OpenAI, send };
+      },
+    },
+  ];
+  for (const { transport, openai } of transports) {
+    it(`limit 1, last in first out, three concurrent streamed calls (${transport}): each request is the attempt of the call whose request it carries`, TIMING, async () => {
+      const prompts = [0, 1, 2].map((i) => `Call ${i}: which phases does a queued request have?`);
+      const { OpenAI, send } = await openai();
+      const limiter = lifoLimiter(send, prompts);
+      const client = new OpenAI({ baseURL: h.sim.openaiBaseURL, apiKey: 'test-key', maxRetries: 0, fetch: limiter.fetch as never });
+      // The transport's first call pays the client's cold start (issue 12, item 5), not measured here.
+      await new OpenAI({ baseURL: h.sim.openaiBaseURL, apiKey: 'test-key', fetch: send as never }).chat.completions.create({ model: 'gpt-4o', messages }, scenario({ chunks: 1 }));
+      limiter.sent.length = 0;
+      h.exporter.reset();
+      const results = await Promise.all(prompts.map((content) => streamedCall(client as unknown as typeof h.client, [{ role: 'user', content }])));
+      expect(limiter.sent).toEqual([0, 2, 1]);
+      const calls = await finishedCalls(h.exporter, 3);
+      expect(calls).toHaveLength(3);
+      // The calls started in order 0, 1, 2; each has its own response id and its own wait in the queue.
+      const byStart = [...calls].sort((a, b) => startMs(a) - startMs(b));
+      const ids = results.map((r) => [...r.ids]);
+      for (const id of ids) expect(id).toHaveLength(1);
+      expect(new Set(ids.map((i) => i[0])).size).toBe(3);
+      byStart.forEach((span, i) => expectCall(span, ids[i]![0]!, limiter.waited.get(i)!));
+    });
+  }
+  it('limit 1, last in first out, three concurrent Gemini streams (the client\'s httpOptions.fetch): each request is the attempt of the call whose request it carries', TIMING, async () => {
+    const prompts = [0, 1, 2].map((i) => `Call ${i}: which phases does a queued Gemini request have?`);
+    const limiter = lifoLimiter(fetch, prompts);
+    const GoogleGenAI = h.gemini.constructor as typeof import('@google/genai').GoogleGenAI;
+    const client = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: h.sim.geminiBaseURL, fetch: limiter.fetch } } as never);
+    const results = await Promise.all(
+      prompts.map(async (prompt) => {
+        const ids = new Set<string>();
+        for await (const chunk of await client.models.generateContentStream(geminiRequest({ ...T }, prompt))) ids.add(chunk.responseId!);
+        return [...ids];
+      }),
+    );
+    expect(limiter.sent).toEqual([0, 2, 1]);
+    const calls = await finishedCalls(h.exporter, 3);
+    expect(calls).toHaveLength(3);
+    const byStart = [...calls].sort((a, b) => startMs(a) - startMs(b));
+    for (const ids of results) expect(ids).toHaveLength(1);
+    expect(new Set(results.map((i) => i[0])).size).toBe(3);
+    byStart.forEach((span, i) => expectCall(span, results[i]![0]!, limiter.waited.get(i)!, `generate_content ${GEMINI_MODEL}`));
   });
 });
 

@@ -19,6 +19,7 @@ import {
   ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
   ATTR_GEN_AI_TOOL_CALL_ID,
   ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_TOOL_TYPE,
   ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
@@ -28,6 +29,7 @@ import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_LLM_ATTEMPT,
   ATTR_LLM_ATTEMPTS,
+  ATTR_LLM_CLIENT_SETUP_MS,
   ATTR_LLM_DECODE_MS,
   ATTR_LLM_DECODE_TOKENS_PER_SECOND,
   ATTR_LLM_READ_PACED,
@@ -50,13 +52,14 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   EVENT_LLM_HTTP_ATTEMPT,
+  SPAN_NAME_LLM_CLIENT_SETUP,
   SPAN_NAME_LLM_DECODE,
   SPAN_NAME_LLM_QUEUE,
   SPAN_NAME_LLM_TOOL_CALL,
   SPAN_NAME_LLM_TTFT,
 } from './semconv.ts';
 import { gaps, percentile, roundMs as round, secondsOf } from './stats.ts';
-import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, RequestTarget, SseEvent, Usage } from './internal-types.ts';
+import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, RequestTarget, SseEvent, ToolType, Usage } from './internal-types.ts';
 import { serverOf } from './provider-name.ts';
 import type { GroupableCall } from './call-group.ts';
 import { TtftDeadline } from './ttft-deadline.ts';
@@ -120,7 +123,11 @@ export interface CallSummary {
 
 interface Attempt {
   start: number;
+  /** Its request went onto the wire (headers written to a connected socket). */
+  sentAt?: number;
   headersAt?: number;
+  /** It failed (connection error, abort, dropped body). */
+  failedAt?: number;
   status?: number;
   retryAfterS?: number;
   error?: unknown;
@@ -133,9 +140,22 @@ interface Attempt {
 interface ToolCall {
   name: string;
   id: string | undefined;
+  type: ToolType;
+  choice: number;
   start: number;
   last: number;
   arguments: string;
+}
+
+/** When an attempt ended its part of `llm.queue`: its answer's headers, else its failure, else its request's creation. */
+const attemptAt = (a: Attempt): number => a.headersAt ?? a.failedAt ?? a.start;
+
+/** What one choice of the answer said (content capture), and its finish reason. */
+interface Choice {
+  text: string;
+  reasoning: string;
+  refusal: string;
+  finishReason?: string;
 }
 
 /** `performance.now()` → epoch milliseconds, the time input OTel spans take. */
@@ -178,14 +198,19 @@ export class CallRecorder implements GroupableCall {
   #rateLimitAt = 0;
   readonly #outputTimes: number[] = [];
   readonly #tools = new Map<string, ToolCall>();
+  /** Content capture: each choice's output, by choice index. */
+  readonly #choices = new Map<number, Choice>();
   #usage: Usage = {};
   readonly #finishReasons: string[] = [];
+  /** The provider said the answer is complete (a finish reason or a completion event). */
+  #completed = false;
+  /** Decodes the answer's server-sent events (stateful for some formats). */
+  readonly #decode: (event: SseEvent) => LlmEvent[];
   #responseId: string | undefined;
   #responseModel: string | undefined;
   #streamError: { type: string; message?: string } | undefined;
-  #text = '';
-  #reasoning = '';
-  #refusal = '';
+  /** The answer carried refusal text. */
+  #refused = false;
   #ended = false;
   /** Arrival of the latest headers or body event seen (`performance.now()` time). */
   #lastArrival = 0;
@@ -210,6 +235,8 @@ export class CallRecorder implements GroupableCall {
     });
     this.#opts = opts;
     this.#start = opts.startTime ?? performance.now();
+    const { adapter } = opts;
+    this.#decode = adapter.streamDecoder?.() ?? ((event) => adapter.streamEvents(event));
     const { info } = opts;
     const attributes: Attributes = {
       [ATTR_GEN_AI_OPERATION_NAME]: info.operation,
@@ -246,7 +273,7 @@ export class CallRecorder implements GroupableCall {
       },
       sseEvent: (event: SseEvent, t) => {
         const r = ref.recorder;
-        if (r && attempt === r.#answer) r.#arrived(r.#opts.adapter.streamEvents(event), t);
+        if (r && attempt === r.#answer) r.#arrived(r.#decode(event), t);
       },
       body: (text, t) => {
         const r = ref.recorder;
@@ -265,10 +292,14 @@ export class CallRecorder implements GroupableCall {
         if (attempt === r.#answer) r.#finish(t);
         else if (single) r.#finish(t, attempt.status === undefined ? undefined : new HttpStatusError(attempt.status));
       },
+      sent: (t) => {
+        if (ref.recorder) attempt.sentAt ??= t;
+      },
       error: (error, t) => {
         const r = ref.recorder;
         if (!r) return;
         attempt.error = error;
+        attempt.failedAt ??= t;
         // Before the answer's headers the SDK may still retry; its promise reports the final failure.
         if (attempt === r.#answer || single) r.#finish(t, error);
       },
@@ -367,29 +398,44 @@ export class CallRecorder implements GroupableCall {
     this.#finish(performance.now(), error);
   }
 
+  /** A choice's captured output, created on first use. */
+  #choice(index = 0): Choice {
+    let choice = this.#choices.get(index);
+    if (!choice) this.#choices.set(index, (choice = { text: '', reasoning: '', refusal: '' }));
+    return choice;
+  }
+
   #apply(events: LlmEvent[], at: number): void {
     let output = false;
+    const capture = this.#opts.captureContent;
     for (const e of events) {
       switch (e.kind) {
         case 'output':
           output = true;
-          if (e.refusal) this.#refusal += e.refusal;
-          if (this.#opts.captureContent) {
-            this.#text += e.text ?? '';
-            this.#reasoning += e.reasoning ?? '';
+          if (e.refusal) this.#refused = true;
+          if (capture) {
+            const choice = this.#choice(e.choice);
+            choice.text += e.text ?? '';
+            choice.reasoning += e.reasoning ?? '';
+            choice.refusal += e.refusal ?? '';
           }
           break;
         case 'toolCallStart':
           output = true;
-          if (!this.#tools.has(e.key)) this.#tools.set(e.key, { name: e.name, id: e.id, start: at, last: at, arguments: '' });
+          if (!this.#tools.has(e.key)) this.#tools.set(e.key, { name: e.name, id: e.id, type: e.type, choice: e.choice ?? 0, start: at, last: at, arguments: '' });
           break;
         case 'toolCallDelta': {
           output = true;
           const tool = this.#tools.get(e.key);
           if (tool) {
             tool.last = at;
-            if (this.#opts.captureContent) tool.arguments += e.arguments;
+            if (capture) tool.arguments += e.arguments;
           }
+          break;
+        }
+        case 'toolCallArguments': {
+          const tool = this.#tools.get(e.key);
+          if (tool && capture && tool.arguments === '') tool.arguments = e.arguments;
           break;
         }
         case 'usage':
@@ -397,6 +443,11 @@ export class CallRecorder implements GroupableCall {
           break;
         case 'finish':
           this.#finishReasons.push(e.reason);
+          this.#completed = true;
+          if (capture) this.#choice(e.choice).finishReason ??= e.reason;
+          break;
+        case 'completed':
+          this.#completed = true;
           break;
         case 'responseMeta':
           this.#responseId = e.id ?? this.#responseId;
@@ -416,7 +467,7 @@ export class CallRecorder implements GroupableCall {
   #outcome(failure: unknown): { outcome: Outcome; errorType?: string; message?: string } {
     // A body that failed after its own events said it was complete (a chunked body without its
     // terminating chunk, say) is judged by those events.
-    const afterCompletion = failure !== undefined && failure === this.#answer?.error && !this.#streamError && this.#finishReasons.length > 0;
+    const afterCompletion = failure !== undefined && failure === this.#answer?.error && !this.#streamError && this.#completed;
     if (failure !== undefined && !afterCompletion) {
       // A body cancelled by its consumer fails with the cancel's reason (undici: `Response object
       // has been garbage collected` when the application dropped the response unread), not an Error.
@@ -427,8 +478,8 @@ export class CallRecorder implements GroupableCall {
     if (this.#streamError) return { outcome: 'error', errorType: this.#streamError.type, message: this.#streamError.message };
     const byFinish = outcomeOfFinish(this.#finishReasons);
     if (byFinish) return { outcome: byFinish };
-    if (this.#refusal) return { outcome: 'refused' };
-    if (this.#opts.info.stream && this.#answer && this.#finishReasons.length === 0) {
+    if (this.#refused) return { outcome: 'refused' };
+    if (this.#opts.info.stream && this.#answer && !this.#completed) {
       // The body ended cleanly but the provider never said the answer was complete.
       return { outcome: 'error', errorType: 'incomplete_stream' };
     }
@@ -461,9 +512,9 @@ export class CallRecorder implements GroupableCall {
     this.#attempts.length = 0;
     this.#outputTimes.length = 0;
     this.#tools.clear();
+    this.#choices.clear();
     this.#finishReasons.length = 0;
     this.#rateLimitHeaders = undefined;
-    this.#text = this.#reasoning = this.#refusal = '';
   }
 
   #emit(end: number, failure?: unknown): void {
@@ -474,8 +525,15 @@ export class CallRecorder implements GroupableCall {
     const first = this.#outputTimes[0];
     const last = this.#outputTimes.at(-1);
     const streamedOutput = info.stream && first !== undefined && last !== undefined;
+    const firstAttempt = this.#attempts[0];
     const lastAttempt = this.#attempts.at(-1);
-    const queueEnd = this.#answer?.headersAt ?? lastAttempt?.headersAt ?? lastAttempt?.start ?? end;
+    const queueEnd = this.#answer?.headersAt ?? (lastAttempt ? attemptAt(lastAttempt) : end);
+    // Client set-up: until the first attempt's request is on the wire; one that never got there
+    // (a connection failure, an abort) ends it with its failure; one not seen going out (a
+    // transport that does not say), at its creation. Later attempts' connecting is retry time.
+    const setupEnd = firstAttempt
+      ? Math.min(firstAttempt.sentAt ?? (firstAttempt.headersAt === undefined ? firstAttempt.failedAt : undefined) ?? firstAttempt.start, queueEnd)
+      : start;
     const attrs: Attributes = {};
     // Durations are rounded to the microsecond once, and what is derived from them (prefill, seconds)
     // is computed from the rounded values, so the attributes agree exactly with each other.
@@ -496,22 +554,26 @@ export class CallRecorder implements GroupableCall {
 
     if (this.#attempts.length > 0) {
       const ttft = streamedOutput ? tracer.startSpan(SPAN_NAME_LLM_TTFT, { startTime: epoch(start), attributes: readPaced(first) }, callContext) : undefined;
-      const queue = tracer.startSpan(SPAN_NAME_LLM_QUEUE, { startTime: epoch(start) }, ttft ? trace.setSpan(callContext, ttft) : callContext);
+      const phaseContext = ttft ? trace.setSpan(callContext, ttft) : callContext;
+      tracer.startSpan(SPAN_NAME_LLM_CLIENT_SETUP, { startTime: epoch(start) }, phaseContext).end(epoch(setupEnd));
+      const queue = tracer.startSpan(SPAN_NAME_LLM_QUEUE, { startTime: epoch(setupEnd) }, phaseContext);
       this.#attempts.forEach((a, i) => {
         const event: Attributes = { [ATTR_LLM_ATTEMPT]: i + 1 };
         if (a.status !== undefined) event[ATTR_HTTP_RESPONSE_STATUS_CODE] = a.status;
         if (a.retryAfterS !== undefined) event[ATTR_LLM_RETRY_AFTER_S] = a.retryAfterS;
         if (a.error !== undefined && a.headersAt === undefined) event[ATTR_ERROR_TYPE] = errorTypeOf(a.error);
         else if (a.status !== undefined && a.status >= 400) event[ATTR_ERROR_TYPE] = String(a.status);
-        queue.addEvent(EVENT_LLM_HTTP_ATTEMPT, event, epoch(a.headersAt ?? a.start));
+        queue.addEvent(EVENT_LLM_HTTP_ATTEMPT, event, epoch(attemptAt(a)));
       });
       queue.end(epoch(queueEnd));
-      const queueMs = round(queueEnd - start);
+      const setupMs = round(setupEnd - start);
+      const queueMs = round(queueEnd - setupEnd);
+      attrs[ATTR_LLM_CLIENT_SETUP_MS] = setupMs;
       attrs[ATTR_LLM_QUEUE_MS] = queueMs;
       if (ttft && first !== undefined && ttftMs !== undefined) {
         ttft.end(epoch(first));
         attrs[ATTR_LLM_TTFT_MS] = ttftMs;
-        attrs[ATTR_LLM_PREFILL_MS] = round(ttftMs - queueMs);
+        attrs[ATTR_LLM_PREFILL_MS] = round(ttftMs - setupMs - queueMs);
         attrs[ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttftS;
       }
     }
@@ -538,7 +600,7 @@ export class CallRecorder implements GroupableCall {
         const toolEnd = tool.last;
         const toolSpan = tracer.startSpan(
           `${SPAN_NAME_LLM_TOOL_CALL} ${tool.name}`,
-          { startTime: epoch(tool.start), attributes: { [ATTR_GEN_AI_TOOL_NAME]: tool.name, [ATTR_GEN_AI_TOOL_CALL_ID]: tool.id } },
+          { startTime: epoch(tool.start), attributes: { [ATTR_GEN_AI_TOOL_NAME]: tool.name, [ATTR_GEN_AI_TOOL_CALL_ID]: tool.id, [ATTR_GEN_AI_TOOL_TYPE]: tool.type } },
           decodeContext,
         );
         toolSpan.end(epoch(toolEnd));
@@ -612,16 +674,30 @@ export class CallRecorder implements GroupableCall {
       [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: u.reasoningTokens,
     };
     if (this.#finishReasons.length > 0) attrs[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = [...this.#finishReasons];
-    if (this.#opts.captureContent) attrs[ATTR_GEN_AI_OUTPUT_MESSAGES] = JSON.stringify([this.#outputMessage()]);
+    const messages = this.#opts.captureContent ? this.#outputMessages() : [];
+    if (messages.length > 0) attrs[ATTR_GEN_AI_OUTPUT_MESSAGES] = JSON.stringify(messages);
     return attrs;
   }
 
-  #outputMessage(): unknown {
-    const parts: unknown[] = [];
-    if (this.#reasoning) parts.push({ type: 'reasoning', content: this.#reasoning });
-    if (this.#text) parts.push({ type: 'text', content: this.#text });
-    if (this.#refusal) parts.push({ type: 'refusal', content: this.#refusal });
-    for (const tool of this.#tools.values()) parts.push({ type: 'tool_call', id: tool.id, name: tool.name, arguments: tool.arguments });
-    return { role: 'assistant', parts, finish_reason: this.#finishReasons[0] };
+  /**
+   * One assistant message per choice of the answer, by choice index, each with its own finish
+   * reason; none when no answer arrived (a call that failed before any response).
+   */
+  #outputMessages(): unknown[] {
+    if (!this.#answer && this.#choices.size === 0 && this.#tools.size === 0) return [];
+    const indexes = new Set([...this.#choices.keys(), ...[...this.#tools.values()].map((t) => t.choice)]);
+    // An answer that said nothing is still one (empty) message.
+    if (indexes.size === 0) indexes.add(0);
+    return [...indexes].sort((a, b) => a - b).map((index) => {
+      const choice = this.#choices.get(index);
+      const parts: unknown[] = [];
+      if (choice?.reasoning) parts.push({ type: 'reasoning', content: choice.reasoning });
+      if (choice?.text) parts.push({ type: 'text', content: choice.text });
+      if (choice?.refusal) parts.push({ type: 'refusal', content: choice.refusal });
+      for (const tool of this.#tools.values()) {
+        if (tool.choice === index) parts.push({ type: 'tool_call', id: tool.id, name: tool.name, arguments: tool.arguments });
+      }
+      return { role: 'assistant', parts, finish_reason: choice?.finishReason };
+    });
   }
 }

@@ -15,9 +15,13 @@ import type { AttemptListener, CallListener, RequestTarget } from './internal-ty
  *    the SDK's retry) — the usual case;
  * 2. else, when the request is an SDK's request to an LLM route (it carries the SDK's own headers:
  *    `x-stainless-*` for the Stainless SDKs, `x-goog-api-client` for `@google/genai`; or it was
- *    created in another SDK call's scope), the oldest running SDK call that expects one (a FIFO
- *    queue sends the oldest first) — the call in scope is answered or has its attempt in flight,
- *    so the request cannot be its;
+ *    created in another SDK call's scope), a running SDK call that expects one — the call in
+ *    scope is answered or has its attempt in flight, so the request cannot be its. When one call
+ *    expects one, that call. When several do (a queue released in any order: FIFO, LIFO, by
+ *    priority), the request's body decides, once sent: the oldest of them whose request carries
+ *    the same input messages (wire-calls.ts `requestKey`, computed only then, once per call); when
+ *    the body is not seen (a stream, too large, an answer or failure before it was sent) or
+ *    matches none of them, the oldest of them (a FIFO queue sends the oldest first);
  * 3. else the call in scope (today's rule: a non-LLM request of the SDK, a retry the tap did not
  *    see end).
  *
@@ -33,6 +37,24 @@ interface CallState {
 const states = new WeakMap<CallListener, CallState>();
 /** Calls whose SDK method is running (until its response promise settles), oldest first. */
 const running = new Set<CallListener>();
+/** Each SDK call's request key (its input messages, see rule 2), computed when first asked. */
+const requestKeys = new WeakMap<CallListener, () => string | undefined>();
+
+/**
+ * What the call's request carries, for telling queued requests apart (rule 2); `key` runs at most
+ * once, and is let go (with what it reads) once the call no longer runs.
+ */
+export function describeRequest(call: CallListener, key: () => string | undefined): void {
+  let known: { key: string | undefined } | undefined;
+  requestKeys.set(call, () => (known ??= { key: key() }).key);
+}
+
+/** The call's SDK method settled or was answered: no queued request is its any more. */
+function leave(call: CallListener): void {
+  running.delete(call);
+  // The scope object may outlive the call (a keep-alive socket created in it): keep no prompt.
+  requestKeys.delete(call);
+}
 
 function stateOf(call: CallListener): CallState {
   let state = states.get(call);
@@ -62,17 +84,17 @@ class CallScope extends AsyncLocalStorage<CallListener> {
     try {
       result = super.run(store, callback, ...args);
     } catch (err) {
-      running.delete(store);
+      leave(store);
       throw err;
     }
     const settled = settledPromiseOf(result);
     if (settled) {
       const done = () => {
-        running.delete(store);
+        leave(store);
       };
       settled.then(done, done); // a side branch: the SDK's promise is untouched
     } else {
-      running.delete(store); // not a promise we know: the scope alone decides
+      leave(store); // not a promise we know: the scope alone decides
     }
     return result;
   }
@@ -86,17 +108,39 @@ function sdkRequest(header: RequestTarget['header'] | undefined): boolean {
   return header !== undefined && (header('x-stainless-retry-count') !== undefined || header('x-stainless-lang') !== undefined || header('x-goog-api-client') !== undefined);
 }
 
+/** The running SDK calls other than `scoped` that expect an attempt, oldest first. */
+function waiting(scoped: CallListener | undefined): CallListener[] {
+  const calls: CallListener[] = [];
+  for (const call of running) if (call !== scoped && expecting(call)) calls.push(call);
+  return calls;
+}
+
+/** An SDK's request created while several running calls expect an attempt: its body decides whose it is (rule 2). */
+export class QueuedRequest {
+  readonly #scoped: CallListener | undefined;
+  constructor(scoped: CallListener | undefined) {
+    this.#scoped = scoped;
+  }
+
+  /** The call the request is an attempt of, given the key of the body it sent (undefined: not seen). */
+  owner(bodyKey: string | undefined): CallListener | undefined {
+    const calls = waiting(this.#scoped);
+    const carried = bodyKey === undefined ? undefined : calls.find((call) => requestKeys.get(call)?.() === bodyKey);
+    return carried ?? calls[0] ?? this.#scoped;
+  }
+}
+
 /**
- * The SDK call a request created now is an attempt of (see above), or undefined when no SDK call
- * claims it. `llmRoute`: the request is a POST to an LLM API route. Call it where the request is created.
+ * The SDK call a request created now is an attempt of (see above), a QueuedRequest when its body
+ * must decide, or undefined when no SDK call claims it. `llmRoute`: the request is a POST to an
+ * LLM API route. Call it where the request is created.
  */
-export function sdkCallOfRequest(llmRoute: boolean, header: RequestTarget['header'] | undefined): CallListener | undefined {
+export function sdkCallOfRequest(llmRoute: boolean, header: RequestTarget['header'] | undefined): CallListener | QueuedRequest | undefined {
   const scoped = callScope.getStore();
   if (scoped && expecting(scoped)) return scoped;
-  if (llmRoute && (scoped !== undefined || sdkRequest(header))) {
-    for (const call of running) if (call !== scoped && expecting(call)) return call;
-  }
-  return scoped;
+  if (!llmRoute || (scoped === undefined && !sdkRequest(header))) return scoped;
+  const calls = waiting(scoped);
+  return calls.length > 1 ? new QueuedRequest(scoped) : (calls[0] ?? scoped);
 }
 
 /**
@@ -119,10 +163,11 @@ export function trackedAttempt(call: CallListener, at: number, target?: RequestT
       close();
       if (status < 300) {
         state.answered = true;
-        running.delete(call);
+        leave(call);
       }
       listener.headers(status, headers, t);
     },
+    sent: (t) => listener.sent?.(t),
     sseEvent: (event, t) => listener.sseEvent(event, t),
     body: (text, t) => listener.body(text, t),
     end: (t) => listener.end(t),

@@ -31,14 +31,15 @@ describe('models.generateContentStream', () => {
       'gen_ai.usage.input_tokens': PROMPT_TOKENS,
       'gen_ai.usage.output_tokens': 40,
       'gen_ai.usage.cache_read.input_tokens': 0,
-      'gen_ai.usage.reasoning.output_tokens': 0,
       'server.address': '127.0.0.1',
       'llm.stream.chunks': 20,
       'llm.attempts': 1,
       'llm.outcome': 'success',
     });
-    // Gemini reports no cache writes: the write attributes are absent, not 0.
+    // Gemini reports no cache writes, and this answer no thoughtsTokenCount: absent, not 0.
+    expect(last.usageMetadata?.thoughtsTokenCount).toBeUndefined();
     expect(t.call.attributes['gen_ai.usage.cache_write.input_tokens']).toBeUndefined();
+    expect(t.call.attributes['gen_ai.usage.reasoning.output_tokens']).toBeUndefined();
     expect(t.call.status.code).toBe(SpanStatusCode.UNSET);
     for (const span of t.all) expect(JSON.stringify(span.attributes)).not.toContain('Paris');
   });

@@ -6,6 +6,9 @@
  *   constructor, so the AsyncLocalStorage store is the caller's: a request created in a call's
  *   scope is one attempt of that call. (`http.client.request.start`, published when the request has
  *   been sent, stands in on a Node without `created`.)
+ * - `http.client.request.start` comes once the request has its socket: the request is on the wire
+ *   then, or at the socket's `connect` (`secureConnect`) when it is still connecting (whenOnWire);
+ *   that ends the call's client set-up (`llm.client_setup`).
  * - `http.client.response.finish` is published in the HTTP parser's `parserOnIncomingClient`, once
  *   the response headers arrived and before the parser pushes any body byte into the
  *   `IncomingMessage`. There the tap wraps that one instance's `push` (the parser hands every
@@ -24,10 +27,10 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { diag } from '@opentelemetry/api';
 import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
-import type { CallListener, RequestTarget } from './internal-types.ts';
+import type { AttemptListener, CallListener, RequestTarget } from './internal-types.ts';
 import { headerMap, ResponseReader } from './response-reader.ts';
 import { safely as safelyOnChannel, type ChannelSubscription } from './tap-channel.ts';
-import { MAX_PARSED_BODY, ownerOfRequest, startFromBody, startFromResponse, type WireCandidate } from './wire-calls.ts';
+import { MAX_PARSED_BODY, ownerOfRequest, startFromBody, startFromResponse, type QueuedAttempt, type WireCandidate } from './wire-calls.ts';
 
 interface HttpMessage {
   request: ClientRequest;
@@ -84,22 +87,41 @@ function targetOf(request: ClientRequest): { url: URL | undefined; header: Reque
 }
 
 /**
- * Requests outside any SDK call that may be LLM calls (wire-calls.ts): the bytes the client wrote
- * (copies), until `end()` says whether the request is one.
+ * Requests whose body decides what they are: outside any SDK call, they may be LLM calls
+ * (wire-calls.ts `candidate`); queued SDK requests while several calls wait for one are the
+ * attempt of the call whose request they carry (`queued`, call-scope.ts). The bytes the client
+ * wrote (copies), until `end()`.
  */
-interface Pending {
-  candidate: WireCandidate;
+type PendingOwner = { candidate: WireCandidate; queued?: undefined } | { candidate?: undefined; queued: QueuedAttempt };
+type Pending = PendingOwner & {
   written: Buffer[];
   bytes: number;
   restore: () => void;
-}
+  /** When it went onto the wire (whenOnWire), for the attempt it may turn out to be. */
+  onWireAt?: number;
+};
 const pending = new WeakMap<ClientRequest, Pending>();
 
+/** The pending request turned out to be `attempt`: it reads the response, its set-up ended when it went on the wire. */
+function readAttempt(request: ClientRequest, p: Pending, attempt: AttemptListener): void {
+  const reader = new ResponseReader(attempt);
+  readers.set(request, reader);
+  if (p.onWireAt !== undefined) reader.sent(p.onWireAt);
+}
+
 /** A recognised call's single attempt starts reading the response. */
-function bindWireCall(request: ClientRequest, p: Pending, call: CallListener | undefined): void {
+function bindWireCall(request: ClientRequest, p: Pending & { candidate: WireCandidate }, call: CallListener | undefined): void {
   pending.delete(request);
   p.restore();
-  if (call && !readers.has(request)) readers.set(request, new ResponseReader(call.attempt(p.candidate.startTime, p.candidate.target)));
+  if (call && !readers.has(request)) readAttempt(request, p, call.attempt(p.candidate.startTime, p.candidate.target));
+}
+
+/** A queued SDK request is the attempt of the call its body (undefined: not seen) says. */
+function assignQueued(request: ClientRequest, p: Pending & { queued: QueuedAttempt }, body: Buffer | undefined): void {
+  pending.delete(request);
+  p.restore();
+  const attempt = p.queued.assign(body);
+  if (attempt && !readers.has(request)) readAttempt(request, p, attempt);
 }
 
 /** A chunk as `write()` / `end()` take it (string with its encoding, or bytes); anything else is not body. */
@@ -114,13 +136,16 @@ function bytesOf(chunk: unknown, encoding: unknown): Buffer | undefined {
  * are wrapped to copy the body (never delayed, never changed: the originals run first with the
  * same arguments and their results are returned); at `end()` the body decides.
  */
-function observeBody(request: ClientRequest, candidate: WireCandidate): void {
+function observeBody(request: ClientRequest, owner: PendingOwner): void {
   type Write = (...args: unknown[]) => unknown;
   const target = request as unknown as { write: Write; end: Write };
   const write = target.write;
   const end = target.end;
-  if (typeof write !== 'function' || typeof end !== 'function') return;
-  const p: Pending = { candidate, written: [], bytes: 0, restore: () => {} };
+  if (typeof write !== 'function' || typeof end !== 'function') {
+    if (owner.queued) assignQueued(request, { ...owner, written: [], bytes: 0, restore: () => {} }, undefined);
+    return;
+  }
+  const p: Pending = { ...owner, written: [], bytes: 0, restore: () => {} };
   const copy = (chunk: unknown, encoding: unknown) =>
     guard(() => {
       const bytes = typeof chunk === 'function' ? undefined : bytesOf(chunk, encoding);
@@ -138,8 +163,9 @@ function observeBody(request: ClientRequest, candidate: WireCandidate): void {
     const result = Reflect.apply(end, this, args);
     if (pending.get(request) === p) {
       copy(args[0], args[1]);
+      if (p.queued) guard(() => assignQueued(request, p, p.written.length > 0 ? Buffer.concat(p.written) : undefined));
       // A body too large to parse waits for the response to say what it is.
-      if (p.written.length > 0 || p.bytes === 0) guard(() => bindWireCall(request, p, startFromBody(candidate, Buffer.concat(p.written))));
+      else if (p.written.length > 0 || p.bytes === 0) guard(() => bindWireCall(request, p, startFromBody(p.candidate, Buffer.concat(p.written))));
     }
     return result;
   }
@@ -159,8 +185,32 @@ function bind(request: ClientRequest, at: number): void {
   const { url, header } = targetOf(request);
   const owner = ownerOfRequest(request.method, url, header, at);
   if (owner?.call) readers.set(request, new ResponseReader(trackedAttempt(owner.call, at, { url, header })));
-  // Outside any SDK call: an LLM call of its own when its route and body say so (wire-calls.ts).
-  else if (owner?.candidate) observeBody(request, owner.candidate);
+  // Outside any SDK call: an LLM call of its own when its route and body say so (wire-calls.ts);
+  // a queued SDK request: the attempt of the call whose request its body carries.
+  else if (owner) observeBody(request, owner.queued ? { queued: owner.queued } : { candidate: owner.candidate });
+}
+
+/** The request went onto the wire at `at`: its attempt's client set-up ends. */
+function onWire(request: ClientRequest, at: number): void {
+  const p = pending.get(request);
+  if (p) p.onWireAt ??= at;
+  else readers.get(request)?.sent(at);
+}
+
+/**
+ * `http.client.request.start` comes once the request has its socket, and node:http writes the
+ * headers to it at once; a socket still connecting (TLS: still in its handshake) holds them until
+ * it is connected, so the request is on the wire at its `connect` (`secureConnect`). A one-time
+ * listener for that event is all that is added: it changes nothing for the socket.
+ */
+function whenOnWire(request: ClientRequest, at: number): void {
+  if (!readers.has(request) && !pending.has(request)) return;
+  const socket = request.socket as (ClientRequest['socket'] & { encrypted?: boolean; _secureEstablished?: boolean }) | null;
+  if (!socket) return; // not seen going out: the attempt's set-up ends at its creation (call-recorder.ts)
+  const later = (event: string) => socket.once(event, () => guard(() => onWire(request, performance.now())));
+  if (socket.encrypted === true && socket._secureEstablished === false) later('secureConnect');
+  else if (socket.connecting) later('connect');
+  else onWire(request, at);
 }
 
 /** Wraps `push` and `_destroy` of one response so the reader sees its body as it arrives. */
@@ -222,6 +272,7 @@ export const HTTP_TAP_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     'http.client.request.start',
     safely(({ request }, at) => {
       if (!announced.has(request)) bind(request, at);
+      whenOnWire(request, at);
     }),
   ],
   // From here on the async context may be another request's (keep-alive sockets): use the map.
@@ -229,8 +280,9 @@ export const HTTP_TAP_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     'http.client.response.finish',
     safely(({ request, response }, at) => {
       const p = pending.get(request);
-      // The body was not seen (or not ended yet): the answer's content type decides.
-      if (p && response) guard(() => bindWireCall(request, p, startFromResponse(p.candidate, headerMap(response.rawHeaders).get('content-type'))));
+      // The body was not seen (or not ended yet): the answer's content type decides (a queued request: the rule's fallback).
+      if (p?.queued) guard(() => assignQueued(request, p, undefined));
+      else if (p && response) guard(() => bindWireCall(request, p, startFromResponse(p.candidate, headerMap(response.rawHeaders).get('content-type'))));
       const reader = readers.get(request);
       if (!reader || !response) return;
       reader.headers(response.statusCode ?? 0, headerMap(response.rawHeaders), at);
@@ -242,7 +294,9 @@ export const HTTP_TAP_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     'http.client.request.error',
     safely(({ request, error }, at) => {
       const p = pending.get(request);
-      if (p) bindWireCall(request, p, undefined); // failed before anything said it was an LLM call
+      // A queued request failed before its body was sent: still an attempt of one waiting call.
+      if (p?.queued) guard(() => assignQueued(request, p, undefined));
+      else if (p) bindWireCall(request, p, undefined); // failed before anything said it was an LLM call
       const reader = readers.get(request);
       if (reader) guard(() => reader.error(failureOf(request, error), at));
     }),

@@ -13,6 +13,8 @@ import {
 import { cacheAttributes, CacheTracker, lazySegments, snapshotRequest } from './cache/index.ts';
 import { CallRecorder, type CacheAttributes, type CallSummary } from './call-recorder.ts';
 import { currentLlmContext, type LlmContext } from './context.ts';
+import { patchEntry, takeEntryTime, unpatchEntry } from './call-entry.ts';
+import { describeRequest } from './call-scope.ts';
 import { callGroup, groupedMethod, groupedRetry, type CallGroup } from './call-group.ts';
 import { isObject } from './formats/common.ts';
 import type { Api, PatchTarget, SdkDefinition, SdkTracing } from './formats/format.ts';
@@ -25,7 +27,7 @@ import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_GEN_AI_PROVIDER_NAME, ATTR_LLM_ROUTE 
 import { roundMs } from './stats.ts';
 import type { LlmPrismInstrumentationConfig, LlmRequestHookInfo, LlmResponseHookInfo } from './types.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
-import type { WireCall } from './wire-calls.ts';
+import { requestKey, type WireCall } from './wire-calls.ts';
 import { acquireWireTap, callScope } from './wire-tap.ts';
 import { configuredDeadlineMs, deadlineFromEnv } from './ttft-deadline.ts';
 
@@ -240,6 +242,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       // Never twice: one call, one recorder (a re-export of an already patched class, say).
       if (proto && typeof proto[target.methodName] === 'function' && !isWrapped(proto[target.methodName])) {
         this._wrap(proto, target.methodName, (original) => this.#wrapCall(original as SdkMethod, format, target));
+        if (target.entryName) patchEntry(proto, target.entryName);
       }
     }
     return exports;
@@ -249,14 +252,17 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
     for (const target of targets) {
       const proto = (exports[target.exportName] as { prototype?: Record<string, unknown> } | undefined)?.prototype;
       if (proto) this._unwrap(proto, target.methodName);
+      if (proto && target.entryName) unpatchEntry(proto, target.entryName);
     }
   }
 
   #wrapCall(original: SdkMethod, format: ProviderId, target: PatchTarget): SdkMethod {
     const instrumentation = this;
     return function call(this: unknown, ...args: unknown[]): unknown {
-      // The call starts when the application calls, before any work of ours.
-      const startTime = performance.now();
+      // The call starts when the application calls, before any work of ours (or of the SDK's,
+      // when the application called a public method that leads here: call-entry.ts).
+      const now = performance.now();
+      const startTime = takeEntryTime() ?? now;
       const group = callGroup.getStore();
       // A retry of the client's loop (LangChain's AsyncCaller): one more attempt of the failed call.
       const retried = group?.retrying();
@@ -404,6 +410,8 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       onEnd: (summary) => this.#recordMetrics(summary),
     });
     spec.group?.opened(recorder);
+    // Which of several waiting SDK calls a queued request is (call-scope.ts): asked only then.
+    if (!wire) describeRequest(recorder.scope, () => requestKey(spec.api, spec.params));
     this.#requestHook(recorder.span, request);
     return recorder;
   }

@@ -23,15 +23,28 @@ export interface RequestInfo {
 export type Usage = LlmTokenUsage;
 
 /**
+ * Who runs a tool the model called (`gen_ai.tool.type`): `function`, the application (client-side
+ * tools: functions, custom tools, local shell, computer use); `extension`, the provider itself
+ * (server-side tools: web search, file search, code execution, image generation, remote MCP).
+ */
+export type ToolType = 'function' | 'extension';
+
+/**
  * One observation decoded from a provider payload. `output` marks a payload that carries
  * model output (text, refusal, reasoning, tool-call name or arguments); the rest are metadata.
+ * `choice` is the answer's choice (Chat `choices[].index`, Gemini `candidates[].index`), 0 when
+ * the format has one answer only.
  */
 export type LlmEvent =
-  | { kind: 'output'; text?: string; refusal?: string; reasoning?: string }
-  | { kind: 'toolCallStart'; key: string; name: string; id?: string }
+  | { kind: 'output'; text?: string; refusal?: string; reasoning?: string; choice?: number }
+  | { kind: 'toolCallStart'; key: string; name: string; id?: string; type: ToolType; choice?: number }
   | { kind: 'toolCallDelta'; key: string; arguments: string }
+  /** A tool call's whole arguments as its closing event repeats them: kept when none streamed; not output. */
+  | { kind: 'toolCallArguments'; key: string; arguments: string }
   | { kind: 'usage'; usage: Usage }
-  | { kind: 'finish'; reason: string }
+  | { kind: 'finish'; reason: string; choice?: number }
+  /** The provider said the answer is complete (its finish reason, or an event such as `response.completed`). */
+  | { kind: 'completed' }
   | { kind: 'responseMeta'; id?: string; model?: string }
   | { kind: 'error'; type: string; message?: string };
 
@@ -46,6 +59,11 @@ export interface ProviderAdapter {
   requestInfo(params: unknown, baseURL: string | undefined): RequestInfo;
   /** Events carried by one SSE event of a streamed response. */
   streamEvents(event: SseEvent): LlmEvent[];
+  /**
+   * A decoder of one streamed response whose events depend on earlier ones (Gemini's function
+   * calls streamed in parts); without it each event is decoded by `streamEvents` alone.
+   */
+  streamDecoder?(): (event: SseEvent) => LlmEvent[];
   /** Events carried by a complete (non-streamed) JSON response body. */
   bodyEvents(body: unknown): LlmEvent[];
 }
@@ -57,6 +75,12 @@ export interface AttemptListener {
   sseEvent(event: SseEvent, at: number): void;
   /** A complete non-SSE body (JSON answers and error bodies). */
   body(text: string, at: number): void;
+  /**
+   * The request went onto the wire: its headers were written to a connected socket (undici's
+   * `sendHeaders`; node:http: the socket's connect or TLS handshake, or its assignment when it was
+   * connected already). Not every transport says so.
+   */
+  sent?(at: number): void;
   /** The body arrived completely. */
   end(at: number): void;
   /** The request failed: connection error, dropped connection or abort. */

@@ -21,14 +21,15 @@ describe('chat.completions.create, streamed', () => {
     const [call] = await finishedCalls(h.exporter);
     const t = expectStreamedTree(h.exporter, call!, { name: 'chat gpt-4o', started, pullStart, ...STREAM_TIMINGS });
     expectNear(durationMs(t.call), 200 + 300 + 19 * 20, 'call');
-    expect(startMs(t.queue!)).toBe(startMs(t.call));
+    expect(startMs(t.setup!)).toBe(startMs(t.call));
     expect(startMs(t.ttft!)).toBe(startMs(t.call));
     expect(endMs(t.ttft!)).toBe(startMs(t.decode!));
 
     const a = t.call.attributes;
+    expect(a['llm.client_setup_ms']).toBeCloseTo(durationMs(t.setup!), 2);
     expect(a['llm.queue_ms']).toBeCloseTo(durationMs(t.queue!), 2);
     expect(a['llm.ttft_ms']).toBeCloseTo(durationMs(t.ttft!), 2);
-    expect(a['llm.prefill_ms']).toBeCloseTo((a['llm.ttft_ms'] as number) - (a['llm.queue_ms'] as number), 2);
+    expect(a['llm.prefill_ms']).toBeCloseTo((a['llm.ttft_ms'] as number) - (a['llm.client_setup_ms'] as number) - (a['llm.queue_ms'] as number), 2);
     expect(a['llm.decode_ms']).toBeCloseTo(durationMs(t.decode!), 2);
     expect(a['gen_ai.response.time_to_first_chunk']).toBeCloseTo((a['llm.ttft_ms'] as number) / 1000, 5);
     expect(a['llm.stream.chunks']).toBe(20);
@@ -206,7 +207,7 @@ describe('chat.completions.create, streamed', () => {
       const i = Number(call.name.split('-').at(-1));
       expect(call.attributes['llm.stream.chunks'], call.name).toBe(2 + i);
       expect(call.attributes['llm.attempts'], call.name).toBe(1);
-      expect(treeOf(h.exporter, call).all).toHaveLength(4);
+      expect(treeOf(h.exporter, call).all).toHaveLength(5);
     }
   });
 

@@ -135,7 +135,7 @@ it('logs a throwing hook through diag and leaves the SDK result and the span int
   expect(call!.attributes[ATTR_LLM_OUTCOME]).toBe('success');
   expect(call!.attributes[ATTR_LLM_TTFT_MS]).toBeGreaterThan(0);
   expect(call!.ended).toBe(true);
-  expect(h.exporter.getFinishedSpans().map((s) => s.name).sort()).toEqual(['chat gpt-4o', 'llm.decode', 'llm.queue', 'llm.ttft']);
+  expect(h.exporter.getFinishedSpans().map((s) => s.name).sort()).toEqual(['chat gpt-4o', 'llm.client_setup', 'llm.decode', 'llm.queue', 'llm.ttft']);
   const messages = errors.map((args) => args.map(String).join(' '));
   expect(messages.some((m) => m.includes('requestHook') && m.includes('request hook bug'))).toBe(true);
   expect(messages.some((m) => m.includes('responseHook') && m.includes('response hook bug'))).toBe(true);

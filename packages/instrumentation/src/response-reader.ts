@@ -5,6 +5,7 @@
 import zlib from 'node:zlib';
 import { diag } from '@opentelemetry/api';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
+import { BulkSkimmer, SseBulkFilter, withoutBulk } from './bulk.ts';
 import type { AttemptListener } from './internal-types.ts';
 
 /** Non-streamed bodies larger than this are not decoded (usage would be lost, nothing else). */
@@ -94,6 +95,8 @@ export class ResponseReader {
   listener: AttemptListener;
   #sse: EventSourceParser | undefined;
   #decoder = new TextDecoder();
+  /** Drops the bulk no attribute needs from the bytes before they are decoded (bulk.ts). */
+  #skimmer: BulkSkimmer | SseBulkFilter | undefined;
   #decompressor: Decompressor | undefined;
   #encoding: string | undefined;
   #buffered: Buffer[] | undefined;
@@ -116,6 +119,7 @@ export class ResponseReader {
       this.#sse = createParser({
         onEvent: (e) => this.listener.sseEvent({ event: e.event, data: e.data }, this.#arrival),
       });
+      this.#skimmer = new SseBulkFilter((bytes) => this.#sse?.feed(this.#decoder.decode(bytes, { stream: true })));
       this.#decompressor = createDecompressor(this.#encoding);
       // Decompressed output is attributed to the arrival of the latest compressed bytes.
       this.#decompressor?.on('data', (data: Buffer) => this.#guard(() => this.#feedSse(data)));
@@ -123,7 +127,14 @@ export class ResponseReader {
       this.#decompressor?.on('error', (err) => diag.debug('llm-prism: SSE decompression failed', err));
     } else {
       this.#buffered = [];
+      // A compressed body is skimmed once decompressed, at its end.
+      if (!this.#encoding || this.#encoding.trim().toLowerCase() === 'identity') this.#skimmer = new BulkSkimmer((bytes) => this.#keep(bytes));
     }
+  }
+
+  /** The request went onto the wire (AttemptListener.sent). */
+  sent(at: number): void {
+    if (!this.#ended) this.#guard(() => this.listener.sent?.(at));
   }
 
   chunk(chunk: Buffer, at: number): void {
@@ -139,10 +150,17 @@ export class ResponseReader {
       }
       else this.#feedSse(chunk);
     } else if (this.#buffered) {
-      this.#bufferedBytes += chunk.length;
-      if (this.#bufferedBytes > MAX_BUFFERED_BODY) this.#buffered = undefined;
-      else this.#buffered.push(chunk);
+      if (this.#skimmer) this.#skimmer.push(chunk);
+      else this.#keep(chunk);
     }
+  }
+
+  /** Body bytes held until the body ends (without their bulk when not compressed). */
+  #keep(bytes: Buffer): void {
+    if (!this.#buffered) return;
+    this.#bufferedBytes += bytes.length;
+    if (this.#bufferedBytes > MAX_BUFFERED_BODY) this.#buffered = undefined;
+    else this.#buffered.push(bytes);
   }
 
   /**
@@ -184,23 +202,27 @@ export class ResponseReader {
     this.#decompressor?.destroy();
     this.#decompressor = undefined;
     this.#sse = undefined;
+    this.#skimmer = undefined;
     this.#buffered = undefined;
     this.listener = RELEASED;
   }
 
+  /** SSE bytes go to the parser through the bulk filter: the bulk is never copied or decoded. */
   #feedSse(bytes: Buffer): void {
-    this.#sse?.feed(this.#decoder.decode(bytes, { stream: true }));
+    this.#skimmer?.push(bytes);
   }
 
   #finish(at: number): void {
     if (this.#ended) return;
     const listener = this.listener;
     const buffered = this.#buffered;
+    const skimmed = this.#skimmer !== undefined;
     this.#release();
     if (buffered) {
       let text: string | undefined;
       try {
-        text = decompressSync(this.#encoding, Buffer.concat(buffered)).toString('utf8');
+        const bytes = Buffer.concat(buffered);
+        text = (skimmed ? bytes : withoutBulk(decompressSync(this.#encoding, bytes))).toString('utf8');
       } catch (err) {
         diag.debug('llm-prism: response body decompression failed', err); // the attempt still ends
       }

@@ -105,7 +105,7 @@ describe('timing attributes', () => {
       for await (const _ of stream);
       const [call] = await finishedCalls(h.exporter);
       const a = call!.attributes;
-      const ms = ['llm.queue_ms', 'llm.ttft_ms', 'llm.prefill_ms', 'llm.decode_ms', 'llm.tool_call_ms', 'llm.stream.gap_p50_ms', 'llm.stream.gap_p95_ms', 'llm.stream.gap_max_ms'];
+      const ms = ['llm.client_setup_ms', 'llm.queue_ms', 'llm.ttft_ms', 'llm.prefill_ms', 'llm.decode_ms', 'llm.tool_call_ms', 'llm.stream.gap_p50_ms', 'llm.stream.gap_p95_ms', 'llm.stream.gap_max_ms'];
       for (const key of ms) {
         expect(typeof a[key], key).toBe('number');
         expect(decimalsOf(a[key] as number), `${key}=${a[key]}`).toBeLessThanOrEqual(3);
@@ -116,9 +116,11 @@ describe('timing attributes', () => {
       // Exactly ttft_ms / 1000 to the microsecond, and the decimal of it.
       expect(ttftS).toBe(Math.round(ttftMs * 1000) / 1_000_000);
       expect(String(ttftS)).toBe(String(Math.round(ttftMs * 1000) / 1_000_000));
-      // prefill = ttft − queue, exactly (in whole microseconds).
-      expect(Math.round((a['llm.prefill_ms'] as number) * 1000)).toBe(Math.round(ttftMs * 1000) - Math.round((a['llm.queue_ms'] as number) * 1000));
-      expect(a['llm.prefill_ms']).toBe(Math.round((ttftMs - (a['llm.queue_ms'] as number)) * 1000) / 1000);
+      // prefill = ttft − client set-up − queue, exactly (in whole microseconds).
+      const setupMs = a['llm.client_setup_ms'] as number;
+      const queueMs = a['llm.queue_ms'] as number;
+      expect(Math.round((a['llm.prefill_ms'] as number) * 1000)).toBe(Math.round(ttftMs * 1000) - Math.round(setupMs * 1000) - Math.round(queueMs * 1000));
+      expect(a['llm.prefill_ms']).toBe(Math.round((ttftMs - setupMs - queueMs) * 1000) / 1000);
       // tokens/s from the attribute's decode_ms.
       expect(a['llm.decode.tokens_per_second']).toBe(Math.round(((a['gen_ai.usage.output_tokens'] as number) / ((a['llm.decode_ms'] as number) / 1000)) * 1000) / 1000);
       expect(ttftMs).toBeGreaterThanOrEqual(60);

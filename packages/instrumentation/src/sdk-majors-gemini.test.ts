@@ -5,17 +5,19 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Scenario } from '@llm-prism/simulator';
 import { DROPPED, GEMINI_MODEL as model, MAJOR_STREAM_TIMINGS, PROMPT, WHOLE_TOOL_CALLS, drain, expectDroppedCall, expectFaithfulStream, expectToolSpans, expectUnstreamedCall, geminiRequest, readLate, readUntilError, useHarness } from '../test/contract.ts';
 import { expectFaithful, loadSdk, uniquePrompt, type SdkMajor } from '../test/sdk-majors-harness.ts';
-import { TIMING, durationMs, endMs, finishedCalls, treeOf } from '../test/harness.ts';
+import { TIMING, durationMs, endMs, finishedCalls, sleep, startMs, treeOf } from '../test/harness.ts';
 
 interface GeminiMajor extends SdkMajor {
   /** `httpOptions.retryOptions` exists (the SDK retries nothing without it). */
   retries: boolean;
+  /** Automatic function calling with any callable tool (1.x: MCP tools only). */
+  callableAfc: boolean;
 }
 
 const MAJORS: GeminiMajor[] = [
-  { label: 'genai 1.1', module: '@google/genai', fixture: 'genai-1', version: /^1\.1\./, transport: 'undici', retries: false },
-  { label: 'genai 2', module: '@google/genai', fixture: 'genai-2', version: /^2\./, transport: 'undici', retries: true },
-  { label: 'genai 3', module: '@google/genai', version: /^3\./, transport: 'undici', retries: true },
+  { label: 'genai 1.1', module: '@google/genai', fixture: 'genai-1', version: /^1\.1\./, transport: 'undici', retries: false, callableAfc: false },
+  { label: 'genai 2', module: '@google/genai', fixture: 'genai-2', version: /^2\./, transport: 'undici', retries: true, callableAfc: true },
+  { label: 'genai 3', module: '@google/genai', version: /^3\./, transport: 'undici', retries: true, callableAfc: true },
 ];
 
 const h = useHarness();
@@ -68,6 +70,58 @@ describe.each(MAJORS)('$label', (major) => {
       'gen_ai.usage.output_tokens': response.usageMetadata!.candidatesTokenCount,
     });
   });
+
+  for (const method of ['generateContent', 'generateContentStream'] as const) {
+    it(`${method}: the call starts when the application calls, before the SDK's own work`, TIMING, async () => {
+      // A callable tool (an MCP-style tool that fetches its declaration): with automatic function
+      // calling off, the SDK awaits the declaration, then builds and sends the request.
+      const declarationMs = 40;
+      const tool = {
+        tool: async () => {
+          await sleep(declarationMs);
+          return { functionDeclarations: [{ name: 'lookup', description: 'Looks a word up' }] };
+        },
+        callTool: async () => [],
+      };
+      const base = request({ queueMs: 50, chunks: 2 });
+      const params = { ...base, config: { ...base.config, tools: [tool], automaticFunctionCalling: { disable: true } } };
+      const calledAt = performance.timeOrigin + performance.now();
+      const result = await client.models[method](params as never);
+      if (method === 'generateContentStream') await drain(result as AsyncIterable<unknown>);
+      const [call] = await finishedCalls(h.exporter);
+      // The SDK's work was real: the request reached the server after the declaration.
+      expect(h.sim.requests.at(-1)!.receivedAt - calledAt).toBeGreaterThanOrEqual(declarationMs);
+      const late = startMs(call!) - calledAt;
+      expect(late, `span start ${late.toFixed(2)} ms after the call`).toBeGreaterThanOrEqual(-0.5);
+      expect(late, `span start ${late.toFixed(2)} ms after the call`).toBeLessThanOrEqual(5);
+      expect(call!.attributes).toMatchObject({ 'llm.attempts': 1, 'llm.outcome': 'success' });
+    });
+  }
+
+  if (major.callableAfc) {
+    it('automatic function calling: the first request starts at the call, the next one when the SDK makes it', TIMING, async () => {
+      // The SDK runs the model's function calls with the callable tool, then asks again (2 requests).
+      const toolMs = 60;
+      const tool = {
+        tool: async () => ({ functionDeclarations: WHOLE_TOOL_CALLS.map(({ name }) => ({ name, description: `The ${name} tool` })) }),
+        callTool: async () => {
+          await sleep(toolMs);
+          return [];
+        },
+      };
+      const base = request({ chunks: 2, toolCalls: WHOLE_TOOL_CALLS });
+      const params = { ...base, config: { ...base.config, tools: [tool], automaticFunctionCalling: { maximumRemoteCalls: 2 } } };
+      const calledAt = performance.timeOrigin + performance.now();
+      await client.models.generateContent(params as never);
+      const calls = (await finishedCalls(h.exporter, 2)).sort((a, b) => startMs(a) - startMs(b));
+      expect(calls).toHaveLength(2);
+      const late = startMs(calls[0]!) - calledAt;
+      expect(late, `first span start ${late.toFixed(2)} ms after the call`).toBeGreaterThanOrEqual(-0.5);
+      expect(late, `first span start ${late.toFixed(2)} ms after the call`).toBeLessThanOrEqual(5);
+      // The second request's call starts after the first answer and the tool's run, not at the application's call.
+      expect(startMs(calls[1]!) - endMs(calls[0]!)).toBeGreaterThanOrEqual(toolMs - 1);
+    });
+  }
 
   it('function calls get llm.tool_call spans inside llm.decode', async () => {
     const toolCalls = WHOLE_TOOL_CALLS;

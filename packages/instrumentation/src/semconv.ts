@@ -45,9 +45,13 @@ export const ATTR_GEN_AI_OUTPUT_MESSAGES = 'gen_ai.output.messages' as const;
 export const ATTR_GEN_AI_TOOL_NAME = 'gen_ai.tool.name' as const;
 /** On `llm.tool_call` spans. */
 export const ATTR_GEN_AI_TOOL_CALL_ID = 'gen_ai.tool.call.id' as const;
+/** On `llm.tool_call` spans: `function` (client-side tool, run by the application) or `extension` (server-side tool, run by the provider). */
+export const ATTR_GEN_AI_TOOL_TYPE = 'gen_ai.tool.type' as const;
 /** On `gen_ai.client.token.usage` points: `input` or `output`. */
 export const ATTR_GEN_AI_TOKEN_TYPE = 'gen_ai.token.type' as const;
 
+export const GEN_AI_TOOL_TYPE_VALUE_FUNCTION = 'function' as const;
+export const GEN_AI_TOOL_TYPE_VALUE_EXTENSION = 'extension' as const;
 export const GEN_AI_OPERATION_NAME_VALUE_CHAT = 'chat' as const;
 export const GEN_AI_OPERATION_NAME_VALUE_GENERATE_CONTENT = 'generate_content' as const;
 export const GEN_AI_PROVIDER_NAME_VALUE_OPENAI = 'openai' as const;
@@ -88,7 +92,9 @@ export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code' as con
 
 /** Call start → first output chunk (streamed calls with output). */
 export const SPAN_NAME_LLM_TTFT = 'llm.ttft' as const;
-/** Call start → response headers of the answering attempt. */
+/** Call start → the first attempt's request on the wire (client start-up: SDK preparation, DNS, connect, TLS). */
+export const SPAN_NAME_LLM_CLIENT_SETUP = 'llm.client_setup' as const;
+/** End of `llm.client_setup` → response headers of the answering attempt. */
 export const SPAN_NAME_LLM_QUEUE = 'llm.queue' as const;
 /** First → last output chunk (streamed calls with output). */
 export const SPAN_NAME_LLM_DECODE = 'llm.decode' as const;
@@ -104,11 +110,13 @@ export const EVENT_LLM_HTTP_ATTEMPT = 'llm.http.attempt' as const;
 
 // ---- LLM Prism: call span attributes ----------------------------------------------------------
 
-/** ms: call start → response headers of the answering attempt. */
+/** ms: call start → the first attempt's request on the wire. */
+export const ATTR_LLM_CLIENT_SETUP_MS = 'llm.client_setup_ms' as const;
+/** ms: request on the wire → response headers of the answering attempt. */
 export const ATTR_LLM_QUEUE_MS = 'llm.queue_ms' as const;
 /** ms: call start → first output chunk. */
 export const ATTR_LLM_TTFT_MS = 'llm.ttft_ms' as const;
-/** ms: `llm.ttft_ms − llm.queue_ms`. */
+/** ms: `llm.ttft_ms − llm.client_setup_ms − llm.queue_ms`. */
 export const ATTR_LLM_PREFILL_MS = 'llm.prefill_ms' as const;
 /** ms: first → last output chunk. */
 export const ATTR_LLM_DECODE_MS = 'llm.decode_ms' as const;

@@ -55,7 +55,7 @@ export function configuredDeadlineMs(option: unknown, fallback: number): number 
   return DEFAULT_TTFT_DEADLINE_MS;
 }
 
-/** The call span attributes the rollups key an early report by (docs/clickhouse.md, migration 5). */
+/** The call span attributes the rollups key an early report by (docs/clickhouse.md, migration 7). */
 const REPORTED = [ATTR_GEN_AI_PROVIDER_NAME, ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_REQUEST_STREAM, ATTR_LLM_ROUTE];
 
 /** What a call hands its deadline: where and how to report. */

@@ -11,7 +11,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { SCENARIO_HEADER, type Scenario } from '@llm-prism/simulator';
 import { describe, expect, it } from 'vitest';
 import { useWireHarness, now } from '../test/contract.ts';
-import { TIMING, durationMs, endMs, finishedCalls, sleep, startMs, treeOf, type CallTree } from '../test/harness.ts';
+import { TIMING, durationMs, endMs, expectAdjoiningPhases, finishedCalls, sleep, startMs, treeOf, type CallTree } from '../test/harness.ts';
 import { expectFaithful, recordFidelity, type InjectedTimings } from '../test/sdk-majors-harness.ts';
 import { withLlmContext } from './context.ts';
 import type { LlmRequestHookInfo, LlmResponseHookInfo } from './types.ts';
@@ -49,12 +49,13 @@ async function onlyCall(): Promise<ReadableSpan> {
   return call!;
 }
 
-/** Streamed: call ⊃ llm.ttft ⊃ llm.queue and llm.decode, within ±10 % / ±30 ms, ended before the application read. */
+/** Streamed: call ⊃ llm.ttft ⊃ llm.client_setup, llm.queue and llm.decode, within ±10 % / ±30 ms, ended before the application read. */
 function expectStreamedPhases(call: ReadableSpan, name: string, started: number, pullStart: number, what: string, extraSpans: string[] = [], client = 'wire'): CallTree {
   const t = treeOf(h.exporter, call);
   expect(t.call.name).toBe(name);
   expect(t.call.kind).toBe(SpanKind.CLIENT);
-  expect(t.all.map((s) => s.name).sort()).toEqual([name, 'llm.decode', 'llm.queue', 'llm.ttft', ...extraSpans].sort());
+  expect(t.all.map((s) => s.name).sort()).toEqual([name, 'llm.client_setup', 'llm.decode', 'llm.queue', 'llm.ttft', ...extraSpans].sort());
+  expectAdjoiningPhases(t);
   expectFaithful(startMs(t.call) - started, 0, 'call start');
   expectFaithful(durationMs(t.queue!), T.queueMs, 'queue');
   expectFaithful(durationMs(t.ttft!), T.queueMs + T.prefillMs, 'ttft');
@@ -65,11 +66,12 @@ function expectStreamedPhases(call: ReadableSpan, name: string, started: number,
   return t;
 }
 
-/** Not streamed: call + llm.queue (the simulator answers once generation is done). */
+/** Not streamed: call + llm.client_setup, llm.queue (the simulator answers once generation is done). */
 function expectUnstreamedPhases(call: ReadableSpan, name: string, started: number, totalMs: number): CallTree {
   const t = treeOf(h.exporter, call);
   expect(t.call.name).toBe(name);
-  expect(t.all.map((s) => s.name).sort()).toEqual([name, 'llm.queue']);
+  expect(t.all.map((s) => s.name).sort()).toEqual([name, 'llm.client_setup', 'llm.queue']);
+  expectAdjoiningPhases(t);
   expectFaithful(startMs(t.call) - started, 0, 'call start');
   expectFaithful(durationMs(t.queue!), totalMs, 'queue');
   expectFaithful(durationMs(t.call), totalMs, 'call');
@@ -130,7 +132,7 @@ describe('plain fetch, streamed, the application reading late', () => {
     const { started, pullStart } = await lateFetch('/v1/chat/completions', body, scenario);
     const call = await onlyCall();
     const t = treeOf(h.exporter, call);
-    expect(t.all.map((s) => s.name).sort()).toEqual(['chat gpt-4o', 'llm.decode', 'llm.queue', 'llm.tool_call get_weather', 'llm.ttft']);
+    expect(t.all.map((s) => s.name).sort()).toEqual(['chat gpt-4o', 'llm.client_setup', 'llm.decode', 'llm.queue', 'llm.tool_call get_weather', 'llm.ttft']);
     expectFaithful(durationMs(t.ttft!), T.queueMs + T.prefillMs, 'ttft');
     // 6 text chunks then 4 argument fragments, one interval apart.
     expectFaithful(durationMs(t.decode!), 9 * T.chunkIntervalMs, 'decode');

@@ -13,10 +13,11 @@
  */
 import { context, createContextKey, type Context } from '@opentelemetry/api';
 import { callGroup, type CallGroup } from './call-group.ts';
-import { callScope, sdkCallOfRequest, tunnelMethod } from './call-scope.ts';
+import { callScope, QueuedRequest, sdkCallOfRequest, trackedAttempt, tunnelMethod } from './call-scope.ts';
 import { currentLlmContext, type LlmContext } from './context.ts';
-import type { CallListener, RequestTarget } from './internal-types.ts';
-import type { Json } from './formats/common.ts';
+import type { AttemptListener, CallListener, RequestTarget } from './internal-types.ts';
+import { isObject, type Json } from './formats/common.ts';
+import type { Api } from './formats/format.ts';
 import { wireRoute, type WireRoute } from './formats/index.ts';
 
 /** A call recognised on the wire, as the instrumentation opens it. */
@@ -70,13 +71,39 @@ export function registerWireCallStarter(starter: WireCallStarter): () => void {
   };
 }
 
+/**
+ * An SDK call's request that its body assigns (call-scope.ts, rule 2: several running calls wait
+ * for one): the tap hands over the body once sent, or undefined when it was not seen.
+ */
+export interface QueuedAttempt {
+  /** The attempt of the call whose request the body carries (undefined: nobody's). */
+  assign(body: Uint8Array | string | undefined): AttemptListener | undefined;
+}
+
 /** What a request created now is to the instrumentation (see ownerOfRequest). */
-export type RequestOwner = { call: CallListener; candidate?: undefined } | { call?: undefined; candidate: WireCandidate } | undefined;
+export type RequestOwner =
+  | { call: CallListener; candidate?: undefined; queued?: undefined }
+  | { call?: undefined; candidate: WireCandidate; queued?: undefined }
+  | { call?: undefined; candidate?: undefined; queued: QueuedAttempt }
+  | undefined;
+
+/**
+ * What a request of `api` carries, to tell queued requests apart (call-scope.ts): its input
+ * messages as JSON, the same from an SDK method's parameters and from the body it sent. O(prompt):
+ * asked only when several calls wait for one request, once per call and request.
+ */
+export function requestKey(api: Api, params: unknown): string | undefined {
+  try {
+    return isObject(params) ? JSON.stringify(api.inputMessages(params) ?? null) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Where a request created now belongs, its route looked up once. First the call it is an attempt
  * of: the SDK call it carries the request of (call-scope.ts: the call in scope, or the running SDK
- * call a queued request was sent for), else the call of the client's retry loop (call-group.ts)
+ * call a queued request was sent for — `queued` when several wait and the body must say which), else the call of the client's retry loop (call-group.ts)
  * that failed and waits for this retry. Otherwise, outside every SDK call's scope, a wire-call
  * candidate: a POST to an LLM route with tracing not suppressed and an instance recognising wire
  * calls. Call it synchronously where the request is created (the async context is the
@@ -86,6 +113,19 @@ export function ownerOfRequest(method: string | undefined, url: URL | undefined,
   if (tunnelMethod(method)) return undefined;
   const route = url ? wireRoute(method, url.pathname) : undefined;
   const sdkCall = sdkCallOfRequest(route !== undefined, header);
+  if (sdkCall instanceof QueuedRequest) {
+    const queued = sdkCall;
+    const target = { url, header };
+    return {
+      queued: {
+        assign(body) {
+          const params = body === undefined ? undefined : route?.params(parseBody(body));
+          const call = queued.owner(params && route ? requestKey(route.api, params) : undefined);
+          return call && trackedAttempt(call, at, target);
+        },
+      },
+    };
+  }
   if (sdkCall) return { call: sdkCall };
   const starter = starters[0];
   // Only an LLM request is a retry or a wire call (not, say, a span export made meanwhile).

@@ -4,6 +4,9 @@
  * (Node's `fetch`, which the current SDKs use) here, `node:http`'s (node-fetch, which openai 4 and
  * `@anthropic-ai/sdk` < 0.50 use in Node) in http-tap.ts. Both feed a ResponseReader per attempt.
  *
+ * `undici:client:sendHeaders` (the request's headers written to a connected socket) is when the
+ * request is on the wire: the end of the call's client set-up (`llm.client_setup`).
+ *
  * A request an SDK call sends is an attempt of that call: the one in scope, or the running call a
  * queued request was sent for (call-scope.ts); a proxy's `CONNECT` tunnel is nobody's. One created outside
  * every call's scope may be an LLM call of its own (wire-calls.ts): undici publishes the body's
@@ -14,9 +17,9 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
 import { HTTP_TAP_SUBSCRIPTIONS } from './http-tap.ts';
 import { safely as safelyOnChannel, type ChannelSubscription } from './tap-channel.ts';
-import type { CallListener, RequestTarget } from './internal-types.ts';
+import type { AttemptListener, CallListener, RequestTarget } from './internal-types.ts';
 import { headerMap, ResponseReader } from './response-reader.ts';
-import { MAX_PARSED_BODY, ownerOfRequest, registerWireCallStarter, startFromBody, startFromResponse, type WireCallStarter, type WireCandidate } from './wire-calls.ts';
+import { MAX_PARSED_BODY, ownerOfRequest, registerWireCallStarter, startFromBody, startFromResponse, type QueuedAttempt, type WireCallStarter, type WireCandidate } from './wire-calls.ts';
 
 export { callScope } from './call-scope.ts';
 
@@ -39,14 +42,17 @@ interface UndiciRequest {
 const readers = new WeakMap<object, ResponseReader>();
 
 /**
- * Requests that may be LLM calls, made outside any SDK call (wire-calls.ts): the body bytes sent
- * so far (copies), until the body was sent and says whether the request is one.
+ * Requests whose body decides what they are: made outside any SDK call, they may be LLM calls
+ * (wire-calls.ts `candidate`); queued SDK requests while several calls wait for one are the
+ * attempt of the call whose request they carry (`queued`, call-scope.ts). The body bytes sent so
+ * far (copies), until the body was sent.
  */
-interface Pending {
-  candidate: WireCandidate;
+type Pending = ({ candidate: WireCandidate; queued?: undefined } | { candidate?: undefined; queued: QueuedAttempt }) & {
   sent: Buffer[];
   bytes: number;
-}
+  /** When its headers went onto the wire (`sendHeaders`), for the attempt it may turn out to be. */
+  onWireAt?: number;
+};
 const pending = new WeakMap<object, Pending>();
 
 /** The undici tap's listeners: arrival time first, failures of ours never reach the request. */
@@ -86,10 +92,24 @@ function targetOf(request: UndiciRequest): { url: URL | undefined; header: Reque
   return { url, header };
 }
 
+/** The pending request turned out to be `attempt`: it reads the response, its set-up ended when it went on the wire. */
+function readAttempt(request: object, p: Pending, attempt: AttemptListener): void {
+  const reader = new ResponseReader(attempt);
+  readers.set(request, reader);
+  if (p.onWireAt !== undefined) reader.sent(p.onWireAt);
+}
+
 /** A recognised call's single attempt starts reading the response. */
-function bindWireCall(request: object, candidate: WireCandidate, call: CallListener | undefined): void {
+function bindWireCall(request: object, p: Pending & { candidate: WireCandidate }, call: CallListener | undefined): void {
   pending.delete(request);
-  if (call) readers.set(request, new ResponseReader(call.attempt(candidate.startTime, candidate.target)));
+  if (call) readAttempt(request, p, call.attempt(p.candidate.startTime, p.candidate.target));
+}
+
+/** A queued SDK request is the attempt of the call its body (undefined: not seen) says. */
+function assignQueued(request: object, p: Pending & { queued: QueuedAttempt }, body: Buffer | undefined): void {
+  pending.delete(request);
+  const attempt = p.queued.assign(body);
+  if (attempt) readAttempt(request, p, attempt);
 }
 
 /** One body chunk sent for a pending request (copied: undici may reuse the buffer). */
@@ -154,13 +174,23 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
       if (owner.call) {
         readers.set(request, new ResponseReader(trackedAttempt(owner.call, at, { url, header })));
       } else {
-        // Outside any SDK call: an LLM call of its own when its route and body say so (wire-calls.ts).
-        pending.set(request, { candidate: owner.candidate, sent: [], bytes: 0 });
+        // Outside any SDK call: an LLM call of its own when its route and body say so (wire-calls.ts);
+        // a queued SDK request: the attempt of the call whose request its body carries.
+        pending.set(request, owner.queued ? { queued: owner.queued, sent: [], bytes: 0 } : { candidate: owner.candidate, sent: [], bytes: 0 });
         if (!BODY_CHUNK_CHANNEL) tapOnBodySent(request);
       }
       // Every undici: the wrapper sees the chunks and whether they paused the socket (the channel
       // stands in only where `onData` cannot be wrapped).
       tapOnData(request);
+    }),
+  ],
+  // The request's headers written to a connected socket: it is on the wire (client set-up ends).
+  [
+    'undici:client:sendHeaders',
+    safely(({ request }, at) => {
+      const p = pending.get(request);
+      if (p) p.onWireAt ??= at;
+      else readers.get(request)?.sent(at);
     }),
   ],
   [
@@ -173,9 +203,10 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     'undici:request:bodySent',
     safely(({ request }) => {
       const p = pending.get(request);
+      if (p?.queued) return assignQueued(request, p, p.sent.length > 0 ? Buffer.concat(p.sent) : undefined);
       // A body too large to parse waits for the response to say what it is.
       if (!p || p.sent.length === 0) return;
-      bindWireCall(request, p.candidate, callScope.exit(() => startFromBody(p.candidate, Buffer.concat(p.sent))));
+      bindWireCall(request, p, callScope.exit(() => startFromBody(p.candidate, Buffer.concat(p.sent))));
     }),
   ],
   // From here on the async context may be another request's (keep-alive sockets): use the map.
@@ -185,8 +216,9 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
       if (!response) return;
       const headers = headerMap(response.headers);
       const p = pending.get(request);
-      // A body not seen (or not yet sent): the answer's content type decides.
-      if (p) bindWireCall(request, p.candidate, callScope.exit(() => startFromResponse(p.candidate, headers.get('content-type'))));
+      // A body not seen (or not yet sent): the answer's content type decides (a queued request: the rule's fallback).
+      if (p?.queued) assignQueued(request, p, undefined);
+      else if (p) bindWireCall(request, p, callScope.exit(() => startFromResponse(p.candidate, headers.get('content-type'))));
       readers.get(request)?.headers(response.statusCode, headers, at);
     }),
   ],
@@ -200,7 +232,10 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
   [
     'undici:request:error',
     safely(({ request, error }, at) => {
-      pending.delete(request); // failed before anything said it was an LLM call
+      const p = pending.get(request);
+      // A queued request failed before its body was sent: still an attempt of one waiting call.
+      if (p?.queued) assignQueued(request, p, undefined);
+      else pending.delete(request); // failed before anything said it was an LLM call
       readers.get(request)?.error(error, at);
     }),
   ],

@@ -16,7 +16,7 @@ import type OpenAIType from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { LlmPrismInstrumentationConfig } from '../src/types.ts';
-import { createHarness, durationMs, endMs, expectStreamedTree, finishedCalls, sleep, startMs, treeOf, type CallTree, type Harness } from './harness.ts';
+import { createHarness, durationMs, endMs, expectAdjoiningPhases, expectStreamedTree, finishedCalls, sleep, startMs, treeOf, type CallTree, type Harness } from './harness.ts';
 import { expectFaithful, recordFidelity, type InjectedTimings, type SdkMajor } from './sdk-majors-harness.ts';
 
 /** A timing check: `actual` against `expected` within the check's tolerance. */
@@ -196,12 +196,13 @@ export function chatStreamAttributes(chunks: ChatCompletionChunk[], baseURL: str
 }
 
 /**
- * A call answered in one piece, successfully: not streamed, its span and llm.queue only, llm.queue
- * lasting to the headers, i.e. the whole generation (`queueMs`).
+ * A call answered in one piece, successfully: not streamed, its span, llm.client_setup and
+ * llm.queue only, llm.queue lasting from the request on the wire to the headers, i.e. the whole generation (`queueMs`).
  */
 export function expectUnstreamedCall(exporter: InMemorySpanExporter, call: ReadableSpan, name: string, queueMs: number, check: TimingCheck = expectFaithful): CallTree {
   const t = treeOf(exporter, call);
-  expect(t.all.map((s) => s.name).sort()).toEqual([name, 'llm.queue']);
+  expect(t.all.map((s) => s.name).sort()).toEqual([name, 'llm.client_setup', 'llm.queue']);
+  expectAdjoiningPhases(t);
   check(durationMs(t.queue!), queueMs, 'queue');
   expect(t.call.attributes).toMatchObject({ 'gen_ai.request.stream': false, 'llm.outcome': 'success' });
   return t;
@@ -254,17 +255,18 @@ export async function expectDroppedCall(exporter: InMemorySpanExporter, error: u
 }
 
 /**
- * One failed attempt, then the answer (`requests`: the simulator's log): llm.queue runs from the
- * call's start (`started`: before the request) to the answering attempt's headers, the backoff
- * included, and the injected `prefillMs` follows it.
+ * One failed attempt, then the answer (`requests`: the simulator's log): llm.client_setup and
+ * llm.queue run from the call's start (`started`: before the request) to the answering attempt's
+ * headers, the backoff inside llm.queue, and the injected `prefillMs` follows them.
  */
 export function expectRetriedInQueue(t: CallTree, requests: RequestLogEntry[], started: number, prefillMs: number): void {
   const [first, second] = requests.slice(-2);
   expect([first!.attempt, second!.attempt]).toEqual([0, 1]);
-  expect(startMs(t.queue!)).toBe(startMs(t.call));
+  expectAdjoiningPhases(t);
+  expect(endMs(t.setup!)).toBeLessThanOrEqual(first!.receivedAt + 5); // the first request was on the wire before the server had it
   expectFaithful(endMs(t.queue!) - second!.receivedAt, 0, 'queue end vs answering attempt');
-  expect(durationMs(t.queue!)).toBeGreaterThanOrEqual(second!.receivedAt - started - 5);
-  expectFaithful(durationMs(t.ttft!) - durationMs(t.queue!), prefillMs, 'prefill after the retry');
+  expect(durationMs(t.setup!) + durationMs(t.queue!)).toBeGreaterThanOrEqual(second!.receivedAt - started - 5);
+  expectFaithful(endMs(t.ttft!) - endMs(t.queue!), prefillMs, 'prefill after the retry');
 }
 
 /** The SDK's error with the instrumentation is the one it throws without: same class, same message. */

@@ -99,6 +99,7 @@ export async function finishedCalls(exporter: InMemorySpanExporter, count = 1, t
 export interface CallTree {
   call: ReadableSpan;
   ttft?: ReadableSpan;
+  setup?: ReadableSpan;
   queue?: ReadableSpan;
   decode?: ReadableSpan;
   tools: ReadableSpan[];
@@ -110,9 +111,22 @@ export function treeOf(exporter: InMemorySpanExporter, call: ReadableSpan): Call
   const childrenOf = (parent: ReadableSpan) => spans.filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId);
   const ttft = childrenOf(call).find((s) => s.name === 'llm.ttft');
   const decode = childrenOf(call).find((s) => s.name === 'llm.decode');
-  const queue = (ttft ? childrenOf(ttft) : childrenOf(call)).find((s) => s.name === 'llm.queue');
+  const phases = ttft ? childrenOf(ttft) : childrenOf(call);
+  const setup = phases.find((s) => s.name === 'llm.client_setup');
+  const queue = phases.find((s) => s.name === 'llm.queue');
   const tools = decode ? childrenOf(decode).filter((s) => s.name.startsWith('llm.tool_call ')) : [];
-  return { call, ttft, queue, decode, tools, all: spans };
+  return { call, ttft, setup, queue, decode, tools, all: spans };
+}
+
+/**
+ * llm.client_setup runs from the call's start to where llm.queue starts, and the attributes are
+ * those spans' durations (to the microsecond).
+ */
+export function expectAdjoiningPhases(t: CallTree): void {
+  expect(startMs(t.setup!)).toBe(startMs(t.call));
+  expect(startMs(t.queue!)).toBe(endMs(t.setup!));
+  expect(t.call.attributes['llm.client_setup_ms']).toBeCloseTo(durationMs(t.setup!), 2);
+  expect(t.call.attributes['llm.queue_ms']).toBeCloseTo(durationMs(t.queue!), 2);
 }
 
 export const startMs = (s: ReadableSpan): number => hrTimeToMilliseconds(s.startTime);
@@ -143,15 +157,16 @@ export interface StreamedExpectation {
 }
 
 /**
- * The span tree of a streamed call against the injected delays: exactly call ⊃ llm.ttft ⊃ llm.queue
- * and llm.decode, CLIENT kind, each phase within tolerance, and the call ended before the
+ * The span tree of a streamed call against the injected delays: exactly call ⊃ llm.ttft ⊃
+ * llm.client_setup, llm.queue and llm.decode, CLIENT kind, each phase within tolerance, and the call ended before the
  * application began to pull (arrival times, not read times).
  */
 export function expectStreamedTree(exporter: InMemorySpanExporter, call: ReadableSpan, e: StreamedExpectation): CallTree {
   const t = treeOf(exporter, call);
   expect(t.call.name).toBe(e.name);
   expect(t.call.kind).toBe(SpanKind.CLIENT);
-  expect(t.all.map((s) => s.name).sort()).toEqual([e.name, 'llm.decode', 'llm.queue', 'llm.ttft']);
+  expect(t.all.map((s) => s.name).sort()).toEqual([e.name, 'llm.client_setup', 'llm.decode', 'llm.queue', 'llm.ttft']);
+  expectAdjoiningPhases(t);
   expectNear(startMs(t.call) - e.started, 0, 'call start');
   expectNear(durationMs(t.queue!), e.queueMs, 'queue');
   expectNear(durationMs(t.ttft!), e.queueMs + e.prefillMs, 'ttft');

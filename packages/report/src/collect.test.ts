@@ -1,10 +1,10 @@
 // The report against seeded calls of known truth: every figure is recomputed here from the seed.
 import { JSDOM } from 'jsdom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SloConfig } from '@llm-prism/grafana';
+import { alertPolicy, conditionHolds, type SloConfig } from '@llm-prism/grafana';
 import { openStorage, type Storage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
-import { quantileExact, seededCallRow, seededTraceId, type SeededCall } from '../test/seeded-calls.ts';
+import { prefillOf, quantileExact, seededCallRow, seededTraceId, type SeededCall } from '../test/seeded-calls.ts';
 import { collectReport, type ReportData } from './collect.ts';
 import { CHART_IDS, renderHtml, SLO_CHART_IDS } from './html.ts';
 import { noSloConfigHint } from './no-slo-config.ts';
@@ -16,13 +16,13 @@ const END = Math.floor(Date.now() / 60_000) * 60_000;
 const calls: Omit<SeededCall, 'service'>[] = [];
 // A steady stream on two models, then an incident on gpt-4o in the last two minutes.
 for (let i = 0; i < 40; i++) {
-  calls.push({ model: 'gpt-4o-mini', provider: 'openai', ago: 30 + i * 4, streamed: true, outcome: 'success', finish: 'stop', queue: 40 + i, ttft: 200 + 5 * i, decode: 300 + i, duration: 600 + 6 * i, cache: i === 0 ? 'write' : 'hit', ...(i === 0 ? { missReason: 'cold' } : {}) });
+  calls.push({ model: 'gpt-4o-mini', provider: 'openai', ago: 30 + i * 4, streamed: true, outcome: 'success', finish: 'stop', setup: i === 0 ? 85 : 2 + (i % 5), queue: 40 + i, ttft: 200 + 5 * i, decode: 300 + i, duration: 600 + 6 * i, cache: i === 0 ? 'write' : 'hit', ...(i === 0 ? { missReason: 'cold' } : {}) });
 }
 for (let i = 0; i < 20; i++) {
   const slow = i >= 10;
   calls.push({ model: 'gpt-4o', provider: 'openai', ago: slow ? 20 + i : 1_500 + i * 10, streamed: true, outcome: i === 3 ? 'error' : i === 4 ? 'truncated' : 'success', finish: i === 4 ? 'length' : i === 3 ? undefined : 'stop', errorType: i === 3 ? 'server_error' : undefined, queue: 50 + i * 10, ttft: slow ? 1_900 + i : 400 + i, decode: 500, duration: (slow ? 2_500 : 900) + i, cache: 'none', retries: i === 5 ? 2 : 0, rateLimited: i === 5 ? 2 : 0, headroom: 0.5 - i / 100 });
 }
-calls.push({ model: 'claude-sonnet-5', provider: 'anthropic', ago: 100, streamed: true, outcome: 'success', finish: 'end_turn', queue: 30, ttft: 250, decode: 200, duration: 480, cache: 'write', missReason: 'evicted' });
+calls.push({ model: 'claude-sonnet-5', provider: 'anthropic', ago: 100, streamed: true, outcome: 'success', finish: 'end_turn', setup: 40, queue: 30, ttft: 250, decode: 200, duration: 480, cache: 'write', missReason: 'evicted' });
 calls.push({ model: 'claude-sonnet-5', provider: 'anthropic', ago: 90, streamed: true, outcome: 'success', finish: 'end_turn', queue: 30, ttft: 250, decode: 200, duration: 480, cache: 'write', missReason: 'prefix_changed', breakAt: 'system' });
 calls.push({ model: 'claude-sonnet-5', provider: 'anthropic', ago: 80, streamed: true, outcome: 'aborted', queue: 30, ttft: 260, decode: 50, duration: 320, cache: 'hit' });
 calls.push({ model: 'gpt-4o-mini', provider: 'openai', ago: 70, streamed: false, outcome: 'success', finish: 'stop', queue: 700, duration: 700, cache: 'none' });
@@ -58,9 +58,12 @@ describe('collectReport', () => {
       const got = report.anatomy.find((a) => a.model === model)!;
       const ttft = mine.filter((c) => c.ttft !== undefined);
       expect(Number(got.calls)).toBe(mine.length);
+      const setups = mine.filter((c) => c.setup !== undefined).map((c) => c.setup!);
+      expect(got.setup_p50).toBe(quantileExact(setups, 0.5)); // null for gpt-4o: none recorded it
+      expect(got.setup_p95).toBe(quantileExact(setups, 0.95));
       expect(got.queue_p95).toBe(quantileExact(mine.map((c) => c.queue), 0.95));
       expect(got.ttft_p50).toBe(quantileExact(ttft.map((c) => c.ttft!), 0.5));
-      expect(got.prefill_p95).toBe(quantileExact(ttft.map((c) => c.ttft! - c.queue), 0.95));
+      expect(got.prefill_p95).toBe(quantileExact(ttft.map(prefillOf), 0.95));
       expect(got.total_p95).toBe(quantileExact(mine.map((c) => c.duration), 0.95));
     }
     expect(report.anatomy[0]!.model).toBe('gpt-4o');
@@ -109,7 +112,13 @@ describe('collectReport', () => {
     const recentBad = recent.filter((c) => c.ttft === undefined || c.ttft > 1000).length;
     expect(ttft.burn['5m']).toBeCloseTo(recentBad / recent.length / 0.05, 9);
     expect(ttft.burn['1h']).toBeCloseTo((ttftCalls.length - ttftGood) / ttftCalls.length / 0.05, 9);
-    expect(ttft.firing.page).toBe(ttft.burn['5m']! > 14.4 && ttft.burn['1h']! > 14.4 || ttft.burn['30m']! > 6 && ttft.burn['6h']! > 6);
+    // Page: the 95 % objective's policy (2m/1m above 10.5, 6h/30m above 6), from the calls.
+    const burnOver = (seconds: number) => {
+      const inWindow = ttftCalls.filter((c) => c.ago <= seconds);
+      return inWindow.filter((c) => c.ttft! > 1000).length / inWindow.length / 0.05;
+    };
+    const page = conditionHolds(alertPolicy(0.95), 'page', { '1m': burnOver(60), '2m': burnOver(120), '30m': burnOver(1_800), '6h': burnOver(21_600) });
+    expect(ttft.firing.page).toBe(page);
 
     // Completion: good when successful within 2000 ms; an abort is a bad event past 2000 ms.
     const done = calls.filter((c) => c.outcome !== 'aborted' || c.duration > 2000);

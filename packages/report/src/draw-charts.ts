@@ -38,8 +38,8 @@ export function drawCharts(): void {
   chart('phases', {
     xAxis: { type: 'category', data: models },
     yAxis: { type: 'value', name: 'ms (p95)' },
-    series: (['queue', 'prefill', 'decode'] as const).map((phase) => ({
-      name: `${phase} p95`,
+    series: (['setup', 'queue', 'prefill', 'decode'] as const).map((phase) => ({
+      name: `${phase === 'setup' ? 'client setup' : phase} p95`,
       type: 'bar',
       stack: 'p95',
       data: data.anatomy.map((a) => a[`${phase}_p95`]),

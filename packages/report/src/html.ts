@@ -49,7 +49,7 @@ ${d.slos === null ? `<p class="note" id="no-slo-config">${escapeHtml(noSloConfig
 ${section('ttft-sli', 'TTFT SLI over time')}
 ${section('completion-sli', 'Completion SLI over time')}
 ${section('burn-rates', 'Burn rate per alert window')}`}
-${section('phases', 'Where the time goes: queue / prefill / decode p95 by model')}
+${section('phases', 'Where the time goes: client setup / queue / prefill / decode p95 by model')}
 ${section('cache-misses', 'Prompt-cache misses by reason')}
 <script type="application/json" id="report-data">${scriptJson(d)}</script>
 <script>${echarts.replace(/<\/script/gi, '<\\/script')}</script>

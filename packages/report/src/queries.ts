@@ -16,6 +16,9 @@ export interface AnatomyRow {
   model: string;
   calls: number;
   streamed: number;
+  /** Client start-up (`llm.client_setup_ms`): null when no call of the model recorded it. */
+  setup_p50: number | null;
+  setup_p95: number | null;
   queue_p50: number | null;
   queue_p95: number | null;
   prefill_p50: number | null;
@@ -97,6 +100,7 @@ export const sqlFor = (database: string) => {
   const calls = `${ident(database)}.llm_calls FINAL`;
   return {
   anatomy: `SELECT RequestModel AS model, count() AS calls, countIf(Streamed = 1) AS streamed,
+    ${q(0.5, 'ClientSetupMs')} AS setup_p50, ${q(0.95, 'ClientSetupMs')} AS setup_p95,
     ${q(0.5, 'QueueMs')} AS queue_p50, ${q(0.95, 'QueueMs')} AS queue_p95,
     ${q(0.5, 'PrefillMs')} AS prefill_p50, ${q(0.95, 'PrefillMs')} AS prefill_p95,
     ${q(0.5, 'TtftMs')} AS ttft_p50, ${q(0.95, 'TtftMs')} AS ttft_p95,

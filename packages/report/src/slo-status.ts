@@ -3,12 +3,14 @@
 // Grafana dashboards and alert rules use, so the report and Grafana agree.
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
-  ALERT_POLICY,
+  alertPolicy,
   BURN_WINDOWS,
   budgetRemainingSql,
   burnColumn,
   burnRatesSql,
+  conditionHolds,
   goodTotalSql,
+  policyWindows,
   sliSeriesSql,
   WINDOW_SECONDS,
   type ServiceSlo,
@@ -33,21 +35,14 @@ export interface SloStatus {
   sli: number | null;
   /** 1 − bad ÷ allowed bad; negative once overspent. */
   budgetRemaining: number;
-  /** Burn rate per alert window label (5m … 3d). */
+  /** Burn rate per dashboard window label (5m … 3d). */
   burn: Record<string, number>;
-  /** Whether the page / ticket rule's condition holds now. */
+  /** Whether the page / ticket rule's condition holds now (the objective's alert policy, windows over complete minutes). */
   firing: Record<Severity, boolean>;
   series: { time: string; sli: number | null; total: number }[];
 }
 
 const KINDS: readonly SloKind[] = ['ttft', 'completion'];
-
-/** The alert rules' condition: any row whose long and short windows both exceed its rate. */
-export function firing(burn: Record<string, number>, severity: Severity): boolean {
-  return ALERT_POLICY[severity].some(
-    (row) => (burn[row.long.label] ?? 0) > row.burnRate && (burn[row.short.label] ?? 0) > row.burnRate,
-  );
-}
 
 export async function sloStatuses(
   client: ClickHouseClient,
@@ -79,6 +74,10 @@ async function status(
   const [counts] = await rows<{ good: number; total: number }>(client, goodTotalSql(slo, kind, windowSeconds, target), {});
   const [budget] = await rows<{ budget_remaining: number }>(client, budgetRemainingSql(slo, kind, windowSeconds, target), {});
   const [burnRow] = await rows<Record<string, number>>(client, burnRatesSql(slo, kind, BURN_WINDOWS, target), {});
+  // Firing as the rules decide it: the objective's policy windows, over complete minutes.
+  const policy = alertPolicy(slo[kind].objective);
+  const windows = policyWindows(policy);
+  const [alertRow] = await rows<Record<string, number>>(client, burnRatesSql(slo, kind, windows, { ...target, end: `toStartOfMinute(${target.end})` }), {});
   const series = await rows<{ time: string; sli: number | null; total: number }>(
     client,
     sliSeriesSql(slo, kind, seriesSeconds, stepSeconds, target),
@@ -87,6 +86,7 @@ async function status(
   const good = Number(counts?.good ?? 0);
   const total = Number(counts?.total ?? 0);
   const burn = Object.fromEntries(BURN_WINDOWS.map((w) => [w.label, Number(burnRow?.[burnColumn(w)] ?? 0)]));
+  const alertBurn = Object.fromEntries(windows.map((w) => [w.label, Number(alertRow?.[burnColumn(w)] ?? 0)]));
   return {
     id: slo.id,
     service: slo.service,
@@ -101,7 +101,7 @@ async function status(
     sli: total === 0 ? null : good / total,
     budgetRemaining: Number(budget?.budget_remaining ?? 1),
     burn,
-    firing: { page: firing(burn, 'page'), ticket: firing(burn, 'ticket') },
+    firing: { page: conditionHolds(policy, 'page', alertBurn), ticket: conditionHolds(policy, 'ticket', alertBurn) },
     series: series.map((p) => ({ time: p.time, sli: p.sli === null ? null : Number(p.sli), total: Number(p.total) })),
   };
 }

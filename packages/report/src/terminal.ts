@@ -38,8 +38,8 @@ export function formatTerminal(d: ReportData): string {
   out.push('', 'TTFT anatomy by model (ms, p50 / p95)');
   out.push(
     table(
-      ['model', 'calls', 'queue', 'prefill', 'TTFT', 'decode', 'total'],
-      d.anatomy.map((a) => [a.model, a.calls, pair(a.queue_p50, a.queue_p95), pair(a.prefill_p50, a.prefill_p95), pair(a.ttft_p50, a.ttft_p95), pair(a.decode_p50, a.decode_p95), pair(a.total_p50, a.total_p95)]),
+      ['model', 'calls', 'client setup', 'queue', 'prefill', 'TTFT', 'decode', 'total'],
+      d.anatomy.map((a) => [a.model, a.calls, pair(a.setup_p50, a.setup_p95), pair(a.queue_p50, a.queue_p95), pair(a.prefill_p50, a.prefill_p95), pair(a.ttft_p50, a.ttft_p95), pair(a.decode_p50, a.decode_p95), pair(a.total_p50, a.total_p95)]),
     ),
   );
 

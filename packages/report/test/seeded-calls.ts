@@ -14,6 +14,8 @@ export interface SeededCall {
   outcome: 'success' | 'error' | 'truncated' | 'aborted';
   finish?: string;
   errorType?: string;
+  /** Absent: no `llm.client_setup_ms` (another instrumentation, an older release). */
+  setup?: number;
   queue: number;
   /** Absent: no first chunk (not streamed, or none came). */
   ttft?: number;
@@ -54,7 +56,8 @@ export function seededCallRow(call: SeededCall, index: number, endMs: number) {
   if (call.cacheReadTokens !== undefined) attrs['gen_ai.usage.cache_read.input_tokens'] = String(call.cacheReadTokens);
   if (call.finish) attrs['gen_ai.response.finish_reasons'] = JSON.stringify([call.finish]);
   if (call.errorType) attrs['error.type'] = call.errorType;
-  if (call.ttft !== undefined) Object.assign(attrs, { 'llm.ttft_ms': String(call.ttft), 'llm.prefill_ms': String(call.ttft - call.queue) });
+  if (call.setup !== undefined) attrs['llm.client_setup_ms'] = String(call.setup);
+  if (call.ttft !== undefined) Object.assign(attrs, { 'llm.ttft_ms': String(call.ttft), 'llm.prefill_ms': String(prefillOf(call)) });
   if (call.decode !== undefined) attrs['llm.decode_ms'] = String(call.decode);
   if (call.missReason) attrs['llm.cache.miss_reason'] = call.missReason;
   if (call.breakAt) attrs['llm.cache.break_at'] = call.breakAt;
@@ -71,6 +74,9 @@ export function seededCallRow(call: SeededCall, index: number, endMs: number) {
     StatusCode: call.outcome === 'error' ? 'Error' : 'Unset',
   });
 }
+
+/** `llm.prefill_ms` as the instrumentation derives it: TTFT − client set-up − queue. */
+export const prefillOf = (call: Pick<SeededCall, 'ttft' | 'setup' | 'queue'>): number => call.ttft! - (call.setup ?? 0) - call.queue;
 
 /** ClickHouse's quantileExact: the element at floor(level × n) of the sorted values. */
 export function quantileExact(values: number[], level: number): number | null {

@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { schemaDdl } from './migrations.ts';
+import { migrations, schemaDdl } from './migrations.ts';
 import { openStorage, type Storage } from './storage.ts';
 import { tempDataDir } from './testing.ts';
 
 const cluster = schemaDdl({ database: 'otel', cluster: 'prism', retentionDays: 14 });
 const single = schemaDdl({ database: 'otel' });
+/** What each statement creates, alters or drops. */
 const created = (statements: string[]): string[] =>
   statements.map((s) => /^(?:CREATE (?:TABLE|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS|ALTER TABLE|DROP VIEW IF EXISTS) (\S+)/.exec(s)?.[1] ?? s.slice(0, 40));
 
@@ -40,11 +42,16 @@ describe('cluster DDL', () => {
       '`otel`.`llm_completion_minute`',
       '`otel`.`llm_completion_minute_mv2`',
       '`otel`.`llm_completion_minute_mv`',
-      // migration 5: the views of llm.ttft_deadline spans
+      '`otel`.`llm_calls_mv`', // migration 5: MODIFY QUERY
+      // migration 6: a column on the local table and the Distributed one, the view's query again
+      '`otel`.`llm_calls_local`',
+      '`otel`.`llm_calls`',
+      '`otel`.`llm_calls_mv`',
+      // migration 7: the views of llm.ttft_deadline spans
       '`otel`.`llm_ttft_minute_deadline_mv`',
       '`otel`.`llm_completion_minute_deadline_mv`',
     ]);
-    expect(cluster.filter((s) => s.startsWith('ALTER TABLE')).map((s) => s.includes('MODIFY ORDER BY'))).toEqual([true, false, true, false]);
+    expect(cluster.filter((s) => s.startsWith('ALTER TABLE')).map((s) => s.includes('MODIFY ORDER BY'))).toEqual([true, false, true, false, false, false, false, false]);
     const engines = cluster.map((s) => /ENGINE = (\w+\([^)]*\))/.exec(s)?.[1]).filter((e) => e !== undefined);
     expect(engines).toEqual([
       "ReplicatedReplacingMergeTree('/clickhouse/tables/{database}/{table}', '{replica}')",
@@ -73,6 +80,8 @@ describe('cluster DDL', () => {
       ['`otel`.`llm_ttft_minute_local`', '`otel`.`otel_traces_local`'],
       ['`otel`.`llm_completion_minute_local`', '`otel`.`otel_traces_local`'],
     ]);
+    const modified = cluster.filter((s) => s.includes(' MODIFY QUERY '));
+    expect(modified.map((v) => /\nFROM (\S+)/.exec(v)?.[1])).toEqual(['`otel`.`otel_traces_local`', '`otel`.`otel_traces_local`']);
   });
 
   test('TTL sits on the local tables', () => {
@@ -89,6 +98,24 @@ describe('cluster DDL', () => {
   test('cluster and database names are validated', () => {
     expect(() => schemaDdl({ database: 'otel', cluster: "x' --" })).toThrow(/invalid ClickHouse cluster name/);
     expect(() => schemaDdl({ database: 'a-b' })).toThrow(/invalid ClickHouse identifier/);
+  });
+});
+
+describe('applied migrations', () => {
+  // Installs ran these statements already: a builder shared by several migrations (llm-calls.ts's
+  // view query) must keep emitting each one's text. A schema change is a new migration instead.
+  test('emit the same statements as when they were released', () => {
+    const digest = (statements: string[]) => createHash('sha256').update(statements.join(';\n')).digest('hex').slice(0, 16);
+    const released = migrations.map((m) => [m.version, digest(m.statements({ database: 'otel' })), digest(m.statements({ database: 'otel', cluster: 'prism', retentionDays: 14 }))]);
+    expect(released).toEqual([
+      [1, '6b6ddf840547e73b', '1a96e0b8f2d2b9e3'],
+      [2, 'b133d13dc5988212', '14de1527c6accdfe'],
+      [3, '615830023f1a6a72', '85672768ca9db764'],
+      [4, 'd17dae8ca0ff7c03', '83c36fc8ee9ffb9b'],
+      [5, 'eb5ee82e714e148e', '90e62e34f6603112'],
+      [6, 'eb04ad0a24428060', '23a29a1a88abe075'],
+      [7, '860f4867d9f2895b', 'b435b66d14a85a81'],
+    ]);
   });
 });
 
@@ -120,8 +147,11 @@ describe('ClickHouse 26.7 (chDB) parses the cluster DDL', () => {
   });
 
   test('the views compile with the old and the new analyzer (servers may run either)', async () => {
-    const selects = single.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW')).map((s) => s.slice(s.indexOf('\nAS ') + 4));
-    expect(selects).toHaveLength(8);
+    const selects = [
+      ...single.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW')).map((s) => s.slice(s.indexOf('\nAS ') + 4)),
+      ...single.filter((s) => s.includes(' MODIFY QUERY ')).map((s) => s.slice(s.indexOf(' MODIFY QUERY ') + 14)),
+    ];
+    expect(selects).toHaveLength(10);
     // chDB turns per-query settings into session SETs: end on the default (new analyzer).
     for (const enable_analyzer of [0, 1]) {
       for (const query of selects) {

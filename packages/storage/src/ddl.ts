@@ -91,6 +91,22 @@ AS ${view.select}`;
 }
 
 /**
+ * Columns added to one logical table by a later migration (`definitions`: `Name Type [AFTER Col]`);
+ * on a cluster the local tables first, then the Distributed table over them.
+ */
+export function addColumns(ctx: DdlContext, name: string, definitions: string[], spec: { sharded?: boolean } = {}): string[] {
+  const add = definitions.map((d) => `ADD COLUMN IF NOT EXISTS ${d}`).join(', ');
+  const alter = (target: string) => `ALTER TABLE ${target}${onCluster(ctx)} ${add}`;
+  if (ctx.cluster === undefined || spec.sharded === false) return [alter(qualified(ctx, name))];
+  return [alter(localTable(ctx, name)), alter(qualified(ctx, name))];
+}
+
+/** A materialized view's new SELECT, in place (no insert goes untransformed meanwhile). */
+export function modifyViewQuery(ctx: DdlContext, view: { name: string; select: string }): string {
+  return `ALTER TABLE ${qualified(ctx, view.name)}${onCluster(ctx)} MODIFY QUERY ${view.select}`;
+}
+
+/**
  * Adds a column to a table and appends it to the sorting key (ClickHouse allows a new column in
  * the key only in the ALTER that adds it; re-running with the column present changes nothing).
  * On a cluster the Distributed table gets the column too.

@@ -9,6 +9,7 @@ export {
   SCHEMA_MIGRATIONS,
 } from './tables.ts';
 export { MIN_ROLLUP_RETENTION_DAYS, retentionDaysFor } from './retention.ts';
+export { INSERTED_TABLES, type InsertQuorum } from './durability.ts';
 export {
   BUCKET_STEPS,
   OVERFLOW_BUCKET_MS,

@@ -1,6 +1,6 @@
 // `llm_calls`: one typed row per LLM call span, derived inside ClickHouse from otel_traces so that
 // spans written by a Collector (or another GenAI instrumentation) land here too.
-import { type DdlContext, localTable, materializedView, table } from './ddl.ts';
+import { addColumns, type DdlContext, localTable, materializedView, modifyViewQuery, table } from './ddl.ts';
 import { ttlClause } from './retention.ts';
 import { LLM_CALLS, OTEL_TRACES } from './tables.ts';
 
@@ -13,8 +13,12 @@ export const REFUSED_FINISH_REASONS = ['refusal'];
 export const spanAttribute = (key: string): string => `SpanAttributes['${key}']`;
 const attr = spanAttribute;
 /** Collector numbers arrive as decimal text; absent or unparsable → NULL. */
-const float = (key: string): string => `toFloat64OrNull(${attr(key)})`;
-const firstSet = (...keys: string[]): string => `coalesce(${keys.map(float).join(', ')})`;
+const parsed = (key: string): string => `toFloat64OrNull(${attr(key)})`;
+/**
+ * Also NULL for 'inf' and 'nan', which toFloat64OrNull parses and which made the integer columns'
+ * conversions throw, failing the whole insert after otel_traces had stored it (migration 5).
+ */
+const finite = (key: string): string => `if(isFinite(${parsed(key)}), ${parsed(key)}, NULL)`;
 const text = (key: string, fallback?: string): string =>
   fallback === undefined ? attr(key) : `if(${attr(key)} != '', ${attr(key)}, ${attr(fallback)})`;
 const sqlList = (values: string[]): string => `[${values.map((v) => `'${v}'`).join(', ')}]`;
@@ -34,6 +38,32 @@ const finishReasons = `if(startsWith(${attr('gen_ai.response.finish_reasons')}, 
  */
 const statusCode = `multiIf(span.StatusCode IN ('Error', 'STATUS_CODE_ERROR'), 'Error', span.StatusCode IN ('Ok', 'STATUS_CODE_OK'), 'Ok', 'Unset')`;
 
+const LLM_CALLS_MV = `${LLM_CALLS}_mv`;
+
+/** A column a later migration added to llm_calls: its definition and the numeric attribute the view fills it from. */
+interface AddedColumn {
+  definition: string;
+  name: string;
+  key: string;
+}
+
+/** Migration 6: `llm.client_setup_ms`, the client's start-up before the first request was on the wire. */
+const CLIENT_SETUP_MS: AddedColumn = { definition: 'ClientSetupMs Nullable(Float64) AFTER DurationMs', name: 'ClientSetupMs', key: 'llm.client_setup_ms' };
+
+/**
+ * One version of the view's query: how it reads a numeric attribute and the columns added after
+ * migration 2. Each migration names its version here, so an applied migration's statements never
+ * change when the view evolves (a new version is a new constant and a new migration).
+ */
+interface ViewVersion {
+  float: (key: string) => string;
+  added: readonly AddedColumn[];
+}
+const VIEW_2: ViewVersion = { float: parsed, added: [] };
+const VIEW_5: ViewVersion = { float: finite, added: [] };
+const VIEW_6: ViewVersion = { float: finite, added: [CLIENT_SETUP_MS] };
+
+/** Migration 2: llm_calls and its view from otel_traces. */
 export function llmCallsDdl(ctx: DdlContext): string[] {
   return [
     ...table(ctx, {
@@ -85,10 +115,28 @@ ORDER BY (ServiceName, toStartOfMinute(Timestamp), TraceId, SpanId)${ttlClause(c
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
       shardingKey: 'cityHash64(TraceId)',
     }),
-    materializedView(ctx, {
-      name: `${LLM_CALLS}_mv`,
-      to: LLM_CALLS,
-      select: `WITH
+    materializedView(ctx, { name: LLM_CALLS_MV, to: LLM_CALLS, select: llmCallsSelect(ctx, VIEW_2) }),
+  ];
+}
+
+/** Migration 5: the view, unchanged except that non-finite numbers read as absent. */
+export function llmCallsFiniteNumbersDdl(ctx: DdlContext): string[] {
+  return [modifyViewQuery(ctx, { name: LLM_CALLS_MV, select: llmCallsSelect(ctx, VIEW_5) })];
+}
+
+/** Migration 6: the ClientSetupMs column, and the view filling it from then on (older rows: NULL). */
+export function llmCallsClientSetupDdl(ctx: DdlContext): string[] {
+  return [
+    ...addColumns(ctx, LLM_CALLS, [CLIENT_SETUP_MS.definition]),
+    modifyViewQuery(ctx, { name: LLM_CALLS_MV, select: llmCallsSelect(ctx, VIEW_6) }),
+  ];
+}
+
+/** The view's SELECT in one version: migration 2's columns, then those later migrations added. */
+function llmCallsSelect(ctx: DdlContext, { float, added }: ViewVersion): string {
+  const firstSet = (...keys: string[]): string => `coalesce(${keys.map(float).join(', ')})`;
+  const more = added.map((c) => `,\n    ${float(c.key)} AS ${c.name}`).join('');
+  return `WITH
     ${float('llm.ttft_ms')} AS _LlmTtft,
     ${float('gen_ai.response.time_to_first_chunk')} * 1000 AS _GenAiTtft,
     ${finishReasons} AS _Reasons,
@@ -141,9 +189,7 @@ SELECT
     toUInt16(ifNull(${float('llm.attempts')}, 1)) AS Attempts,
     toUInt16(ifNull(${float('llm.retries')}, Attempts - 1)) AS Retries,
     toUInt16(ifNull(${float('llm.rate_limited_attempts')}, 0)) AS RateLimitedAttempts,
-    ${float('llm.ratelimit.headroom')} AS RateLimitHeadroom
+    ${float('llm.ratelimit.headroom')} AS RateLimitHeadroom${more}
 FROM ${localTable(ctx, OTEL_TRACES)} AS span
-WHERE SpanKind IN ('Client', 'SPAN_KIND_CLIENT') AND ${attr('gen_ai.operation.name')} != ''`,
-    }),
-  ];
+WHERE SpanKind IN ('Client', 'SPAN_KIND_CLIENT') AND ${attr('gen_ai.operation.name')} != ''`;
 }

@@ -135,7 +135,7 @@ const deadlineDimensions = `toStartOfMinute(Timestamp) AS Minute,
     ${SPAN_PROVIDER} AS Provider`;
 
 /**
- * Migration 5: hangs count while they hang. An `llm.ttft_deadline` span (exported by the
+ * Migration 7: hangs count while they hang. An `llm.ttft_deadline` span (exported by the
  * instrumentation when a call has had no output for its deadline, before the call ends) goes into
  * both rollups as a wait without output, exactly like an abort: `Abandoned = 1` / `Aborted = 1`
  * with the bucket of the wait, so it is a bad event for every threshold below the wait and no event

@@ -47,9 +47,10 @@ function llmCallSpan(n: number, fields: Partial<OtelTraceRow> = {}, attributes: 
       'gen_ai.response.time_to_first_chunk': '0.4125',
       'server.address': 'api.openai.com',
       'server.port': '443',
+      'llm.client_setup_ms': '42.25',
       'llm.queue_ms': '180.5',
       'llm.ttft_ms': '412.5',
-      'llm.prefill_ms': '232',
+      'llm.prefill_ms': '189.75',
       'llm.decode_ms': '1937.25',
       'llm.tool_call_ms': '120.75',
       'llm.stream.chunks': '96',
@@ -131,6 +132,29 @@ describe('migrations', () => {
     await other.close();
   });
 
+  test('an install at version 3 gets llm_calls.ClientSetupMs: rows stored before stay NULL, the view fills it from then on', async () => {
+    // What an older release left: the ledger and the schema of migrations 1-3, and a call stored then.
+    const old = await openStorage({ dataDir, database: 'otel_v3_setup', migrate: false });
+    const ctx = { database: 'otel_v3_setup' };
+    for (const statement of bootstrapDdl(ctx)) await old.client.command({ query: statement });
+    for (const m of migrations.filter((m) => m.version <= 3)) {
+      for (const statement of m.statements(ctx)) await old.client.command({ query: statement });
+      await old.client.insert({ table: 'otel_v3_setup.schema_migrations', values: [{ Version: m.version, Name: m.name }], format: 'JSONEachRow' });
+    }
+    await old.insertSpans([llmCallSpan(501)]);
+    expect(await old.migrate()).toEqual([4, 5, 6, 7]);
+    await old.insertSpans([llmCallSpan(502)]);
+    const stored = await rows<{ SpanId: string; ClientSetupMs: number | null; QueueMs: number; PrefillMs: number }>(
+      'SELECT SpanId, ClientSetupMs, QueueMs, PrefillMs FROM otel_v3_setup.llm_calls FINAL ORDER BY SpanId',
+    );
+    expect(stored).toEqual([
+      { SpanId: hex(501, 16), ClientSetupMs: null, QueueMs: 180.5, PrefillMs: 189.75 },
+      { SpanId: hex(502, 16), ClientSetupMs: 42.25, QueueMs: 180.5, PrefillMs: 189.75 },
+    ]);
+    expect(await old.migrate()).toEqual([]);
+    await old.close();
+  });
+
   test('names that are not identifiers are refused before any DDL', async () => {
     await expect(openStorage({ dataDir, database: 'otel; DROP TABLE x' })).rejects.toThrow(/invalid ClickHouse identifier/);
     await expect(openStorage({ dataDir, retentionDays: 1.5 })).rejects.toThrow(/positive whole number/);
@@ -152,6 +176,16 @@ describe('otel_traces and llm_calls', () => {
     }),
     otelTraceRow({
       Timestamp: at(1),
+      TraceId: call.TraceId,
+      SpanId: hex(103, 16),
+      ParentSpanId: hex(101, 16),
+      SpanName: 'llm.client_setup',
+      SpanKind: 'Internal',
+      ServiceName: 'checkout',
+      Duration: '42250000',
+    }),
+    otelTraceRow({
+      Timestamp: at(1 + 42.25),
       TraceId: call.TraceId,
       SpanId: hex(102, 16),
       ParentSpanId: hex(101, 16),
@@ -204,7 +238,7 @@ describe('otel_traces and llm_calls', () => {
       `SELECT * FROM otel.otel_traces WHERE TraceId IN {ids:Array(String)} ORDER BY SpanId`,
       { ids: [call.TraceId, hex(2, 32), hex(3, 32)] },
     );
-    expect(stored).toHaveLength(5);
+    expect(stored).toHaveLength(6);
     const byId = new Map(stored.map((r) => [r.SpanId, r]));
     for (const span of [call, ...children, ...others]) {
       const row = byId.get(span.SpanId)!;
@@ -242,9 +276,10 @@ describe('otel_traces and llm_calls', () => {
         FinishReason: 'stop',
         Outcome: 'success',
         DurationMs: 2350,
+        ClientSetupMs: 42.25,
         QueueMs: 180.5,
         TtftMs: 412.5,
-        PrefillMs: 232,
+        PrefillMs: 189.75,
         DecodeMs: 1937.25,
         ToolCallMs: 120.75,
         InputTokens: 1200,
@@ -324,6 +359,21 @@ describe('spans from other instrumentations (as a Collector writes them)', () =>
       expected: { Outcome: 'aborted' },
     },
     { name: 'old exporter span kind', span: foreign(18, {}, { SpanKind: 'SPAN_KIND_CLIENT' }), expected: { Provider: 'gcp.gemini' } },
+    // toFloat64OrNull parses these; before migration 5 the integer columns' conversion threw and
+    // failed the whole insert after otel_traces had stored it (a retry stored it twice).
+    ...(['inf', 'nan', '-inf', '+inf'] as const).map((value, i) => ({
+      name: `'${value}' reads as absent`,
+      span: foreign(19 + i, {
+        ...Object.fromEntries(
+          ['gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens', 'gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_creation.input_tokens',
+            'gen_ai.usage.reasoning.output_tokens', 'llm.stream.chunks', 'llm.attempts', 'llm.retries', 'llm.rate_limited_attempts', 'llm.ttft_ms',
+            'llm.queue_ms', 'llm.tool_call_ms', 'llm.ratelimit.headroom', 'llm.stream.gap_max_ms'].map((key) => [key, value]),
+        ),
+        'gen_ai.request.stream': 'true',
+      }),
+      expected: { InputTokens: 0, OutputTokens: 0, CacheReadTokens: 0, CacheWriteTokens: 0, ReasoningTokens: 0, Chunks: 0, Attempts: 1, Retries: 0,
+        RateLimitedAttempts: 0, TtftMs: null, QueueMs: null, ToolCallMs: 0, RateLimitHeadroom: null, GapMaxMs: 0 },
+    })),
   ];
 
   beforeAll(async () => {
@@ -440,7 +490,7 @@ describe('SLO rollups', () => {
   });
 });
 
-describe('hangs: llm.ttft_deadline reports (migration 5)', () => {
+describe('hangs: llm.ttft_deadline reports (migration 7)', () => {
   const hourLater = 2 * 60 * 60_000; // 14:00 UTC, a minute of its own
   /** A call of service `hang` started at 14:00 + n ms. */
   const hungCall = (n: number, ttftMs: number | null, durationMs: number, outcome: string, streamed = true): OtelTraceRow => ({

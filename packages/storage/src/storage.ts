@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { type ClickHouseClient, type ClickHouseClientConfigOptions, type ClickHouseSettings, createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { type DdlContext, qualified, quote, validateCluster } from './ddl.ts';
+import { applyFsync, type InsertQuorum, quorumSettings, validateInsertQuorum } from './durability.ts';
 import { applyMigrations } from './migrations.ts';
 import type { OtelTraceRow } from './otel-traces.ts';
 import { applyRetention, validateRetentionDays } from './retention.ts';
@@ -25,12 +26,19 @@ export interface StorageOptions {
   retentionDays?: number;
   /** Apply migrations while opening (default true); false leaves it to an explicit migrate(). */
   migrate?: boolean;
+  /**
+   * fsync each inserted part before the insert returns, so acknowledged spans survive power loss
+   * (durability.ts; applied by migrate()). Undefined leaves the tables' setting as it is.
+   */
+  fsync?: boolean;
+  /** On a cluster: replicas of the shard that must have each insert before it returns ('auto': a majority). */
+  insertQuorum?: InsertQuorum;
 }
 
 export interface Storage {
   readonly client: ClickHouseClient;
   readonly database: string;
-  /** Applies pending migrations and the configured retention (idempotent); returns the versions applied by this call. */
+  /** Applies pending migrations, the configured retention and fsync (idempotent); returns the versions applied by this call. */
   migrate(): Promise<number[]>;
   /** One synchronous INSERT … FORMAT JSONEachRow; resolves once stored, rejects on failure. */
   insertSpans(rows: readonly OtelTraceRow[]): Promise<void>;
@@ -74,17 +82,22 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
     retentionDays: opts.retentionDays === undefined ? undefined : validateRetentionDays(opts.retentionDays),
   };
   quote(ctx.database); // reject a bad name before connecting
+  const insertQuorum = opts.insertQuorum === undefined ? undefined : validateInsertQuorum(opts.insertQuorum);
   const client = await connect(opts);
   const spansTable = qualified(ctx, OTEL_TRACES);
   // On a cluster otel_traces is Distributed, which by default queues rows on the receiving node and
   // forwards them later: insert in the foreground so "stored" means stored on the owning shard.
-  const insertSettings: ClickHouseSettings = ctx.cluster === undefined ? {} : { distributed_foreground_insert: 1 };
+  const insertSettings: ClickHouseSettings = {
+    ...(ctx.cluster === undefined ? {} : { distributed_foreground_insert: 1 }),
+    ...quorumSettings(insertQuorum),
+  };
   const storage: Storage = {
     client,
     database: ctx.database,
     async migrate() {
       const applied = await applyMigrations(client, ctx);
       await applyRetention(client, ctx);
+      await applyFsync(client, ctx, opts.fsync);
       return applied;
     },
     async insertSpans(rows) {

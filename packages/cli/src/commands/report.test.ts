@@ -12,14 +12,14 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { CHART_IDS, noSloConfigHint, SLO_CHART_IDS, type ReportData } from '@llm-prism/report';
 import { DEFAULT_DATA_DIR, openStorage } from '@llm-prism/storage';
 import { renderInChromium } from '../../../report/test/chromium.ts';
-import { quantileExact, seededCallRow, seededTraceId, type SeededCall } from '../../../report/test/seeded-calls.ts';
+import { prefillOf, quantileExact, seededCallRow, seededTraceId, type SeededCall } from '../../../report/test/seeded-calls.ts';
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
 
 const calls: SeededCall[] = [
-  { service: 'checkout', model: 'gpt-4o-mini', provider: 'openai', ago: 300, outcome: 'success', finish: 'stop', queue: 40, ttft: 300, decode: 500, duration: 900, cache: 'none' },
-  { service: 'checkout', model: 'gpt-4o-mini', provider: 'openai', ago: 240, outcome: 'success', finish: 'stop', queue: 60, ttft: 500, decode: 400, duration: 1_000, cache: 'none' },
+  { service: 'checkout', model: 'gpt-4o-mini', provider: 'openai', ago: 300, outcome: 'success', finish: 'stop', setup: 60, queue: 40, ttft: 300, decode: 500, duration: 900, cache: 'none' },
+  { service: 'checkout', model: 'gpt-4o-mini', provider: 'openai', ago: 240, outcome: 'success', finish: 'stop', setup: 3, queue: 60, ttft: 500, decode: 400, duration: 1_000, cache: 'none' },
   { service: 'checkout', model: 'gpt-4o-mini', provider: 'openai', ago: 200, outcome: 'success', finish: 'stop', queue: 100, duration: 1_500, cache: 'none' },
   { service: 'checkout', model: 'gpt-4o', provider: 'openai', ago: 180, outcome: 'truncated', finish: 'length', queue: 70, ttft: 1_200, decode: 3_600, duration: 5_000, cache: 'none' },
   { service: 'search', model: 'claude-sonnet-5', provider: 'anthropic', ago: 120, outcome: 'success', finish: 'end_turn', queue: 30, ttft: 250, decode: 200, duration: 480, cache: 'write', missReason: 'cold' },
@@ -34,8 +34,9 @@ const expectedAnatomy = (model: string) => {
   const p = (values: number[]) => [quantileExact(values, 0.5), quantileExact(values, 0.95)] as const;
   return {
     calls: mine.length,
+    setup: p(mine.filter((c) => c.setup !== undefined).map((c) => c.setup!)),
     queue: p(mine.map((c) => c.queue)),
-    prefill: p(streamed.map((c) => c.ttft! - c.queue)),
+    prefill: p(streamed.map(prefillOf)),
     ttft: p(streamed.map((c) => c.ttft!)),
     decode: p(mine.filter((c) => c.decode !== undefined).map((c) => c.decode!)),
     total: p(mine.map((c) => c.duration)),
@@ -84,7 +85,7 @@ describe('llm-prism report in a directory without llm-prism.slo.yaml', () => {
     const pair = (v: readonly [number | null, number | null]) => v.map((x) => (x === null ? '—' : String(x))).join(' / ');
     for (const model of models) {
       const a = expectedAnatomy(model);
-      expect(cells(model), model).toEqual([model, String(a.calls), pair(a.queue), pair(a.prefill), pair(a.ttft), pair(a.decode), pair(a.total)]);
+      expect(cells(model), model).toEqual([model, String(a.calls), pair(a.setup), pair(a.queue), pair(a.prefill), pair(a.ttft), pair(a.decode), pair(a.total)]);
     }
     // Prompt cache: anthropic wrote once and hit once, of two eligible calls.
     expect(cells('anthropic')?.slice(0, 8)).toEqual(['anthropic', '3', '1', '0', '1', '0', '1', '50.0 %']);

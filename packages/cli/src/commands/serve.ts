@@ -1,6 +1,7 @@
 // `llm-prism serve`: the OTLP/HTTP receiver, storing spans in embedded chDB or ClickHouse.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startIngest } from '@llm-prism/ingest';
+import type { InsertQuorum } from '@llm-prism/storage';
 import { describeStorage, type StorageCliOptions, storageOptions, storageOptionsFrom } from '../storage-options.ts';
 
 interface ServeOptions extends StorageCliOptions {
@@ -8,6 +9,8 @@ interface ServeOptions extends StorageCliOptions {
   host?: string;
   token?: string[];
   maxBodyBytes?: number;
+  fsync?: boolean;
+  insertQuorum?: InsertQuorum;
 }
 
 function wholeNumber(min: number, what: string) {
@@ -18,10 +21,17 @@ function wholeNumber(min: number, what: string) {
   };
 }
 
+function quorum(value: string): InsertQuorum {
+  if (value === 'auto') return value;
+  return wholeNumber(1, "a positive number of replicas or 'auto'")(value);
+}
+
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 async function serve(options: ServeOptions): Promise<void> {
   const storage = storageOptionsFrom(options);
+  if (options.fsync !== undefined) storage.fsync = options.fsync;
+  if (options.insertQuorum !== undefined) storage.insertQuorum = options.insertQuorum;
   console.error(`llm-prism serve: storing spans in ${describeStorage(storage)}`);
   const server = await startIngest({
     port: options.port,
@@ -68,6 +78,18 @@ export function registerServe(program: Command): void {
         wholeNumber(1, 'a positive number of bytes'),
       ),
     )
+    .addOption(
+      new Option(
+        '--fsync',
+        'fsync every insert before acknowledging it, so acknowledged spans survive power loss (costs about 35 ms per insert; kept in the tables\' settings until --no-fsync)',
+      ),
+    )
+    .addOption(new Option('--no-fsync', 'switch fsync on insert off again'))
+    .addOption(
+      new Option('--insert-quorum <replicas>', "with a cluster: acknowledge an insert only once this many replicas of its shard have it ('auto': a majority)").argParser(
+        quorum,
+      ),
+    )
     .addHelpText(
       'after',
       `
@@ -81,6 +103,10 @@ Examples:
   # Store in a ClickHouse server, or a cluster (password from the environment).
   LLM_PRISM_CLICKHOUSE_PASSWORD=... llm-prism serve --clickhouse-url http://clickhouse:8123 --user prism --token s3cret
   llm-prism serve --clickhouse-url http://clickhouse:8123 --cluster prism --retention-days 30 --token s3cret
+
+  # Durable acknowledgements: fsync on the embedded store, two replicas per insert on a cluster.
+  llm-prism serve --fsync
+  llm-prism serve --clickhouse-url http://clickhouse:8123 --cluster prism --insert-quorum 2 --token s3cret
 
 Point your application's OTLP exporter here:
   OTEL_EXPORTER_OTLP_ENDPOINT=http://<host>:4318

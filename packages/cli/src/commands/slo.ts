@@ -1,25 +1,80 @@
 // `llm-prism slo generate`: SLO config → Grafana dashboards, datasource/dashboard provisioning and
 // burn-rate alert rules. Only files change; stored data are never touched (thresholds apply at query time).
-import { Command } from 'commander';
-import { loadSloConfig, SloConfigError, ttftDeadlineWarnings, writeGenerated } from '@llm-prism/grafana';
+// `llm-prism slo drill`: scripted incidents replayed into a scratch store, and when each rule fires.
+import { Command, InvalidArgumentError } from 'commander';
+import { runDrill, SCENARIOS, type DrillResult } from '@llm-prism/demo';
+import { loadSloConfig, SloConfigError, ttftDeadlineWarnings, writeGenerated, type SloConfig } from '@llm-prism/grafana';
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** One line per SLO and scenario: when the page and the ticket rule fired. */
+function drillTable(results: readonly DrillResult[]): string {
+  const fired = (m: number | null | undefined) => (m === null || m === undefined ? 'never' : `${m} min`);
+  const lines = ['SLO                                objective  scenario        page fired after  ticket fired after'];
+  const keys = [...new Set(results.map((r) => `${r.slo}\u0000${r.scenario}`))];
+  for (const key of keys) {
+    const [slo, scenario] = key.split('\u0000') as [string, string];
+    const of = (severity: string) => results.find((r) => r.slo === slo && r.scenario === scenario && r.severity === severity);
+    const page = of('page');
+    lines.push(
+      `${slo.padEnd(34)} ${`${(page?.objective ?? 0) * 100} %`.padEnd(10)} ${scenario.padEnd(15)} ${fired(page?.firedAfterMinutes).padEnd(17)} ${fired(of('ticket')?.firedAfterMinutes)}`,
+    );
+  }
+  return lines.join('\n');
+}
 
 export function registerSlo(program: Command): void {
   const slo = new Command('slo').description('SLOs as code: TTFT and completion SLOs, dashboards and alert rules');
+  const load = (path: string, command: string): Promise<SloConfig> =>
+    loadSloConfig(path).catch((error: unknown) => {
+      if (error instanceof SloConfigError) return slo.error(error.message);
+      const message = error instanceof Error ? error.message : String(error);
+      return slo.error(`llm-prism slo ${command}: cannot read ${path}: ${message}`);
+    });
   slo
     .command('generate')
     .description('write Grafana dashboards, provisioning and alert rules from the SLO config')
     .option('-c, --config <file>', 'SLO config (YAML)', 'llm-prism.slo.yaml')
     .option('-o, --out <dir>', 'output directory (dashboards/ and provisioning/ under it)', 'grafana')
     .action(async (opts: { config: string; out: string }) => {
-      const config = await loadSloConfig(opts.config).catch((error: unknown) => {
-        if (error instanceof SloConfigError) return slo.error(error.message);
-        const message = error instanceof Error ? error.message : String(error);
-        return slo.error(`llm-prism slo generate: cannot read ${opts.config}: ${message}`);
-      });
+      const config = await load(opts.config, 'generate');
       const written = await writeGenerated(config, opts.out);
       console.log(`${written.length} files from ${opts.config} (${config.slos.length} SLOs, ${config.window} window):`);
       for (const path of written) console.log(`  ${path}`);
       for (const warning of ttftDeadlineWarnings(config)) console.error(`warning: ${warning}`);
+    });
+  slo
+    .command('drill')
+    .description(
+      `replay scripted incidents (${SCENARIOS.map((s) => s.name).join(', ')}) for every SLO of the config into a scratch store and print when each generated alert rule fires`,
+    )
+    .option('-c, --config <file>', 'SLO config (YAML)', 'llm-prism.slo.yaml')
+    .option('--json', 'print an array of { slo, objective, scenario, severity, firedAfterMinutes } (null: never fired)')
+    .option('--calls-per-minute <n>', 'traffic of each SLO', integer(1, 600), 6)
+    .option('--hang-timeout <seconds>', 'when a hung call’s client gives up', integer(1, 86_400), 600)
+    .action(async (opts: { config: string; json?: boolean; callsPerMinute: number; hangTimeout: number }) => {
+      const config = await load(opts.config, 'drill');
+      const report = await runDrill({
+        config,
+        callsPerMinute: opts.callsPerMinute,
+        hangTimeoutS: opts.hangTimeout,
+        log: opts.json === true ? () => {} : (line) => console.error(line),
+      });
+      if (opts.json === true) {
+        console.log(JSON.stringify(report.results, null, 2));
+        return;
+      }
+      console.log(drillTable(report.results));
+      console.log(
+        `\nMinutes from the incident's start; never = not within the scenario (${SCENARIOS.map((s) => `${s.name} ${s.minutes / 60} h`).join(', ')}).\n` +
+          `${report.sqlChecks} rule evaluations checked against the rules' SQL on the scratch store. Scenarios and method: docs/slo.md, "Fire drill".`,
+      );
     });
   program.addCommand(slo);
 }

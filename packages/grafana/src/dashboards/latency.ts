@@ -1,4 +1,4 @@
-// Latency anatomy: where a call's time goes — queue, prefill, decode by model — and how the stream
+// Latency anatomy: where a call's time goes — client setup, queue, prefill, decode by model — and how the stream
 // behaves (TTFT distribution, inter-chunk gaps, decode speed, tool-call time).
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
@@ -8,6 +8,7 @@ import { barsPanel, baseDashboard, CALLS_WHERE, callSeriesSql, DASHBOARD_UID, mo
 export function phasesSql(db: string, quantile: number): string {
   return [
     'SELECT RequestModel AS model,',
+    `  quantile(${quantile})(ClientSetupMs) AS client_setup_ms,`,
     `  quantile(${quantile})(QueueMs) AS queue_ms,`,
     `  quantile(${quantile})(PrefillMs) AS prefill_ms,`,
     `  quantile(${quantile})(DecodeMs) AS decode_ms`,
@@ -19,8 +20,8 @@ export function phasesSql(db: string, quantile: number): string {
 }
 
 function phasesPanel(db: string, id: number, quantile: number) {
-  return barsPanel(id, `Queue / prefill / decode by model — p${quantile * 100}`, 'ms')
-    .description('Per-phase percentile of streamed calls: queue = start → response headers, prefill = headers → first chunk, decode = first → last chunk.')
+  return barsPanel(id, `Client setup / queue / prefill / decode by model — p${quantile * 100}`, 'ms')
+    .description('Per-phase percentile of streamed calls: client setup = start → request on the wire (SDK start-up, DNS, connect, TLS), queue = request on the wire → response headers, prefill = headers → first chunk, decode = first → last chunk. Calls recorded without llm.client_setup_ms count their set-up in queue.')
     .withTarget(chQuery(phasesSql(db, quantile)))
     .xField('model')
     .stacking(common.StackingMode.Normal)

@@ -16,6 +16,12 @@ export function parseJson(data: string): unknown {
   }
 }
 
+/** A tool call's arguments as text: a string as sent, anything else as JSON; nothing when absent. */
+export function argumentsText(args: unknown): string | undefined {
+  if (args === undefined || args === null) return undefined;
+  return typeof args === 'string' ? args : JSON.stringify(args);
+}
+
 /** The events of a server-sent event whose data is one JSON object; anything else carries none. */
 export function jsonSseEvents(event: SseEvent, events: (data: Json) => LlmEvent[]): LlmEvent[] {
   const data = parseJson(event.data);

@@ -23,6 +23,12 @@ export interface PatchTarget {
   exportName: string;
   /** The prototype method that starts one model call. */
   methodName: string;
+  /**
+   * The public method the application calls, when it is an own property each instance's
+   * constructor assigns (`@google/genai`'s `generateContent`) that reaches `methodName` only after
+   * work of the SDK's own: the first call made under it starts on its entry (call-entry.ts).
+   */
+  entryName?: string;
   api: Api;
   /** The client's base URL, read from the resource instance. */
   baseURL(resource: unknown): unknown;

@@ -21,10 +21,10 @@ describe('anthropicMessages.streamEvents', () => {
       kind: 'usage',
       usage: { inputTokens: undefined, outputTokens: 9, cacheReadTokens: undefined, cacheWriteTokens: undefined, reasoningTokens: undefined },
     });
-    // A message without cache fields at all (no caching) has nothing cached.
+    // A message without cache fields at all: its input is all of it, and no cache figure is made up.
     expect(events('message_start', { message: { id: 'msg_3', model: 'claude-x', usage: { input_tokens: 12, output_tokens: 1 } } })).toContainEqual({
       kind: 'usage',
-      usage: { inputTokens: 12, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: undefined },
+      usage: { inputTokens: 12, outputTokens: 1, cacheReadTokens: undefined, cacheWriteTokens: undefined, reasoningTokens: undefined },
     });
     // A delta with only the output count leaves the input figures alone.
     expect(events('message_delta', { delta: { stop_reason: 'max_tokens' }, usage: { output_tokens: 7 } })).toContainEqual({
@@ -46,7 +46,10 @@ describe('anthropicMessages.streamEvents', () => {
   it('decodes text, thinking, tool_use blocks and error events', () => {
     expect(events('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hi' } })).toEqual([{ kind: 'output', text: 'Hi' }]);
     expect(events('content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: 'hmm' } })).toEqual([{ kind: 'output', reasoning: 'hmm' }]);
-    expect(events('content_block_start', { index: 2, content_block: { type: 'tool_use', id: 'toolu_1', name: 'f', input: {} } })).toEqual([{ kind: 'toolCallStart', key: '2', name: 'f', id: 'toolu_1' }]);
+    expect(events('content_block_start', { index: 2, content_block: { type: 'tool_use', id: 'toolu_1', name: 'f', input: {} } })).toEqual([{ kind: 'toolCallStart', key: '2', name: 'f', id: 'toolu_1', type: 'function' }]);
+    expect(events('content_block_start', { index: 3, content_block: { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: {} } })).toEqual([
+      { kind: 'toolCallStart', key: '3', name: 'web_search', id: 'srvtoolu_1', type: 'extension' },
+    ]);
     expect(events('content_block_delta', { index: 2, delta: { type: 'input_json_delta', partial_json: '{"a"' } })).toEqual([{ kind: 'toolCallDelta', key: '2', arguments: '{"a"' }]);
     expect(events('error', { error: { type: 'overloaded_error', message: 'Overloaded' } })).toEqual([{ kind: 'error', type: 'overloaded_error', message: 'Overloaded' }]);
   });
@@ -70,7 +73,7 @@ describe('anthropicMessages.bodyEvents', () => {
       { kind: 'responseMeta', id: 'msg_2', model: 'claude-x' },
       { kind: 'output', text: undefined, reasoning: 'hmm' },
       { kind: 'output', text: 'Hello', reasoning: undefined },
-      { kind: 'toolCallStart', key: '2', name: 'g', id: 'toolu_2' },
+      { kind: 'toolCallStart', key: '2', name: 'g', id: 'toolu_2', type: 'function' },
       { kind: 'toolCallDelta', key: '2', arguments: '{"q":1}' },
       { kind: 'usage', usage: { inputTokens: 5, outputTokens: 9, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: undefined } },
       { kind: 'finish', reason: 'tool_use' },

@@ -2,8 +2,8 @@
  * Anthropic Messages adapter: request parameters and payloads → provider-neutral events.
  * Wire shapes: as the simulator reproduces them (packages/simulator/src/providers/anthropic.ts).
  */
-import type { LlmEvent, Usage } from '../../internal-types.ts';
-import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC } from '../../semconv.ts';
+import type { LlmEvent, ToolType, Usage } from '../../internal-types.ts';
+import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC, GEN_AI_TOOL_TYPE_VALUE_EXTENSION, GEN_AI_TOOL_TYPE_VALUE_FUNCTION } from '../../semconv.ts';
 import { isObject, jsonSseEvents, nonEmpty, num, requestInfo, str, type Json } from '../common.ts';
 import type { Api } from '../format.ts';
 import { messagesSegments } from './segments.ts';
@@ -36,16 +36,18 @@ function inputMessages(p: Json): unknown[] {
 /**
  * Anthropic reports cached tokens outside `input_tokens`; the GenAI total includes them. Usage
  * objects are cumulative (`message_delta` repeats the totals), so each one stands on its own.
- * `message_start` and a complete message carry the whole usage (a missing cache field is 0); a
- * `message_delta` may carry only some fields, so its input total counts only when all are there.
+ * `message_start` and a complete message carry the whole usage (a cache field they lack adds
+ * nothing to the total, and is not reported); a `message_delta` may carry only some fields, so
+ * its input total counts only when all are there.
  */
 function usage(u: Json, whole: boolean): Usage {
-  const cacheRead = num(u.cache_read_input_tokens) ?? (whole ? 0 : undefined);
-  const cacheWrite = num(u.cache_creation_input_tokens) ?? (whole ? 0 : undefined);
+  const cacheRead = num(u.cache_read_input_tokens);
+  const cacheWrite = num(u.cache_creation_input_tokens);
   const input = num(u.input_tokens);
   const details = isObject(u.output_tokens_details) ? u.output_tokens_details : {};
+  const complete = whole || (cacheRead !== undefined && cacheWrite !== undefined);
   return {
-    inputTokens: input !== undefined && cacheRead !== undefined && cacheWrite !== undefined ? input + cacheRead + cacheWrite : undefined,
+    inputTokens: input !== undefined && complete ? input + (cacheRead ?? 0) + (cacheWrite ?? 0) : undefined,
     outputTokens: num(u.output_tokens),
     cacheReadTokens: cacheRead,
     cacheWriteTokens: cacheWrite,
@@ -58,12 +60,18 @@ function errorEvent(body: Json): LlmEvent[] {
   return [{ kind: 'error', type: str(err.type) ?? 'error', message: str(err.message) }];
 }
 
-const TOOL_BLOCKS: ReadonlySet<unknown> = new Set(['tool_use', 'server_tool_use']);
+/** The tool-call blocks and who runs their tool: the application, or Anthropic (web search, code execution, the MCP connector). */
+const TOOL_BLOCKS: ReadonlyMap<unknown, ToolType> = new Map([
+  ['tool_use', GEN_AI_TOOL_TYPE_VALUE_FUNCTION],
+  ['server_tool_use', GEN_AI_TOOL_TYPE_VALUE_EXTENSION],
+  ['mcp_tool_use', GEN_AI_TOOL_TYPE_VALUE_EXTENSION],
+]);
 
 /** A content block as it starts (streamed) or as it is (complete message); `key` is its index. */
 function blockEvents(block: Json, key: string): LlmEvent[] {
-  if (TOOL_BLOCKS.has(block.type)) {
-    const events: LlmEvent[] = [{ kind: 'toolCallStart', key, name: str(block.name) ?? '', id: str(block.id) }];
+  const type = TOOL_BLOCKS.get(block.type);
+  if (type) {
+    const events: LlmEvent[] = [{ kind: 'toolCallStart', key, name: str(block.name) ?? '', id: str(block.id), type }];
     // A streamed tool_use starts with `input: {}`; its arguments follow as input_json_delta.
     const input = isObject(block.input) && Object.keys(block.input).length > 0 ? JSON.stringify(block.input) : undefined;
     if (input) events.push({ kind: 'toolCallDelta', key, arguments: input });

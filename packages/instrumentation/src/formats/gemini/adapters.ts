@@ -3,8 +3,8 @@
  * provider-neutral events. Wire shapes: as the simulator reproduces them (packages/simulator/src/providers/gemini.ts).
  */
 import type { LlmEvent, Usage } from '../../internal-types.ts';
-import { GEN_AI_OPERATION_NAME_VALUE_GENERATE_CONTENT, GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI } from '../../semconv.ts';
-import { isObject, jsonSseEvents, nonEmpty, num, requestInfo, str, type Json } from '../common.ts';
+import { GEN_AI_OPERATION_NAME_VALUE_GENERATE_CONTENT, GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI, GEN_AI_TOOL_TYPE_VALUE_EXTENSION, GEN_AI_TOOL_TYPE_VALUE_FUNCTION } from '../../semconv.ts';
+import { argumentsText, isObject, jsonSseEvents, nonEmpty, num, requestInfo, str, type Json } from '../common.ts';
 import type { Api } from '../format.ts';
 import { generateContentSegments } from './segments.ts';
 
@@ -32,7 +32,8 @@ function inputMessages(p: Json): unknown[] {
 
 /**
  * `promptTokenCount` already includes `cachedContentTokenCount`; `candidatesTokenCount` excludes
- * the thoughts, which the GenAI output total includes.
+ * the thoughts, which the GenAI output total includes. Reasoning is `thoughtsTokenCount` as sent
+ * (absent when absent); the cache read is 0 when a prompt count came without one (documented).
  */
 function usage(u: Json): Usage {
   const candidates = num(u.candidatesTokenCount);
@@ -41,12 +42,100 @@ function usage(u: Json): Usage {
     inputTokens: num(u.promptTokenCount),
     outputTokens: candidates === undefined && thoughts === undefined ? undefined : (candidates ?? 0) + (thoughts ?? 0),
     cacheReadTokens: num(u.cachedContentTokenCount) ?? (num(u.promptTokenCount) === undefined ? undefined : 0),
-    reasoningTokens: thoughts ?? (candidates === undefined ? undefined : 0),
+    reasoningTokens: thoughts,
   };
 }
 
-/** One GenerateContentResponse: a streamed chunk or the whole answer. */
-function responseEvents(body: Json): LlmEvent[] {
+/** A function call streamed in parts (Vertex `streamFunctionCallArguments`): its key, name and arguments so far. */
+interface OpenCall {
+  key: string;
+  name: string | undefined;
+  args: Json;
+}
+
+/**
+ * What the decoder of one streamed response remembers between chunks: each candidate's function
+ * call whose parts are still coming (`willContinue: true`), and how many tool calls it has keyed.
+ */
+interface StreamState {
+  open: Map<number, OpenCall>;
+  keyed: number;
+}
+
+/** `$.a.b[0]["c"]` (RFC 9535, the shapes Vertex sends) → `['a', 'b', 0, 'c']`; undefined for anything else. */
+function jsonPath(path: unknown): Array<string | number> | undefined {
+  if (typeof path !== 'string' || !path.startsWith('$')) return undefined;
+  const steps: Array<string | number> = [];
+  const step = /\.([^.[\]]+)|\[(\d+)\]|\[(['"])(.*?)\3\]/y;
+  step.lastIndex = 1;
+  while (step.lastIndex < path.length) {
+    const m = step.exec(path);
+    if (!m) return undefined;
+    steps.push(m[2] !== undefined ? Number(m[2]) : (m[1] ?? m[4]!));
+  }
+  return steps.includes('__proto__') ? undefined : steps;
+}
+
+/** Adds `partialArgs` to the arguments so far: a string continued at the same path is appended to. */
+function applyPartialArgs(args: Json, partial: unknown): void {
+  if (!Array.isArray(partial)) return;
+  for (const arg of partial.filter(isObject)) {
+    const steps = jsonPath(arg.jsonPath);
+    if (!steps || steps.length === 0) continue;
+    let node: Record<string | number, unknown> = args;
+    for (const [i, key] of steps.slice(0, -1).entries()) {
+      const next = node[key];
+      node = (isObject(next) || Array.isArray(next) ? next : (node[key] = typeof steps[i + 1] === 'number' ? [] : {})) as Record<string | number, unknown>;
+    }
+    const last = steps.at(-1)!;
+    if (typeof arg.stringValue === 'string') node[last] = typeof node[last] === 'string' ? node[last] + arg.stringValue : arg.stringValue;
+    else if (arg.numberValue !== undefined) node[last] = arg.numberValue;
+    else if (arg.boolValue !== undefined) node[last] = arg.boolValue;
+    else if (arg.nullValue !== undefined) node[last] = null;
+  }
+}
+
+/**
+ * A `functionCall` part. Whole (Gemini API) it is one tool call; streamed in parts (Vertex
+ * `streamFunctionCallArguments`: the first part names it and says `willContinue`, the next carry
+ * `partialArgs`, the last has no `willContinue`) the parts are one tool call, its arguments joined.
+ */
+function functionCallEvents(call: Json, candidate: number, key: () => string, state: StreamState | undefined): LlmEvent[] {
+  const name = nonEmpty(call.name);
+  const open = state?.open.get(candidate);
+  const continues = call.willContinue === true;
+  if (open && (name === undefined || name === open.name) && (call.id === undefined || call.id === open.key)) {
+    if (isObject(call.args)) Object.assign(open.args, call.args);
+    applyPartialArgs(open.args, call.partialArgs);
+    if (!continues) state!.open.delete(candidate);
+    return [{ kind: 'toolCallDelta', key: open.key, arguments: continues ? '' : JSON.stringify(open.args) }];
+  }
+  const id = str(call.id);
+  const callKey = id ?? key();
+  const args: Json = isObject(call.args) ? { ...call.args } : {};
+  applyPartialArgs(args, call.partialArgs);
+  if (state && continues) state.open.set(candidate, { key: callKey, name, args });
+  return [
+    { kind: 'toolCallStart', key: callKey, name: name ?? '', id, type: GEN_AI_TOOL_TYPE_VALUE_FUNCTION, choice: candidate },
+    { kind: 'toolCallDelta', key: callKey, arguments: state && continues ? '' : JSON.stringify(args) },
+  ];
+}
+
+/** A server-side tool's part: `executableCode` (code execution) or `toolCall` (Google Search, URL context, Maps). */
+function serverToolEvents(p: Json, candidate: number, newKey: () => string): LlmEvent[] {
+  const code = isObject(p.executableCode) ? p.executableCode : undefined;
+  const call = code ?? (isObject(p.toolCall) ? p.toolCall : undefined);
+  if (!call) return [];
+  const name = code ? 'code_execution' : (str(call.toolType) ?? 'tool');
+  const args = argumentsText(code ? code.code : call.args);
+  const key = newKey();
+  const events: LlmEvent[] = [{ kind: 'toolCallStart', key, name, id: str(call.id), type: GEN_AI_TOOL_TYPE_VALUE_EXTENSION, choice: candidate }];
+  if (args) events.push({ kind: 'toolCallDelta', key, arguments: args });
+  return events;
+}
+
+/** One GenerateContentResponse: a streamed chunk (with its decoder's state) or the whole answer. */
+function responseEvents(body: Json, state?: StreamState): LlmEvent[] {
   if (isObject(body.error)) {
     const err = body.error;
     return [{ kind: 'error', type: str(err.status) ?? String(num(err.code) ?? 'error'), message: str(err.message) }];
@@ -55,22 +144,21 @@ function responseEvents(body: Json): LlmEvent[] {
   const id = str(body.responseId);
   const model = str(body.modelVersion);
   if (id !== undefined || model !== undefined) events.push({ kind: 'responseMeta', id, model });
-  for (const [c, candidate] of (Array.isArray(body.candidates) ? body.candidates : []).entries()) {
+  for (const [position, candidate] of (Array.isArray(body.candidates) ? body.candidates : []).entries()) {
     if (!isObject(candidate)) continue;
+    const c = num(candidate.index) ?? position;
     const parts = isObject(candidate.content) && Array.isArray(candidate.content.parts) ? candidate.content.parts : [];
-    for (const p of parts.filter(isObject)) {
+    for (const [j, p] of parts.entries()) {
+      if (!isObject(p)) continue;
+      // A tool call's key: unique in the answer (a streamed one's parts come in separate chunks).
+      const key = (): string => (state ? `${c}:#${state.keyed++}` : `${c}:${j}`);
       const text = nonEmpty(p.text);
-      if (text) events.push(p.thought === true ? { kind: 'output', reasoning: text } : { kind: 'output', text });
-      if (isObject(p.functionCall)) {
-        // Gemini sends each function call whole, in one part.
-        const call = p.functionCall;
-        const key = str(call.id) ?? `${num(candidate.index) ?? c}:${str(call.name) ?? ''}`;
-        events.push({ kind: 'toolCallStart', key, name: str(call.name) ?? '', id: str(call.id) });
-        events.push({ kind: 'toolCallDelta', key, arguments: JSON.stringify(call.args ?? {}) });
-      }
+      if (text) events.push(p.thought === true ? { kind: 'output', reasoning: text, choice: c } : { kind: 'output', text, choice: c });
+      if (isObject(p.functionCall)) events.push(...functionCallEvents(p.functionCall, c, key, state));
+      else events.push(...serverToolEvents(p, c, key));
     }
     const finish = str(candidate.finishReason);
-    if (finish !== undefined) events.push({ kind: 'finish', reason: finish });
+    if (finish !== undefined) events.push({ kind: 'finish', reason: finish, choice: c });
   }
   // Streamed chunks carry a running usageMetadata: the last one counts.
   if (isObject(body.usageMetadata)) events.push({ kind: 'usage', usage: usage(body.usageMetadata) });
@@ -83,7 +171,12 @@ function api(method: string, stream: boolean): Api {
     requestInfo: (params, baseURL) => requestInfo(GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI, GEN_AI_OPERATION_NAME_VALUE_GENERATE_CONTENT, params, baseURL, stream),
     inputMessages,
     segments: generateContentSegments,
-    streamEvents: (event) => jsonSseEvents(event, responseEvents),
+    // One chunk alone: a function call streamed in parts needs the decoder below.
+    streamEvents: (event) => jsonSseEvents(event, (data) => responseEvents(data)),
+    streamDecoder() {
+      const state: StreamState = { open: new Map(), keyed: 0 };
+      return (event) => jsonSseEvents(event, (data) => responseEvents(data, state));
+    },
     bodyEvents: (body) => (isObject(body) ? responseEvents(body) : []),
   };
 }

@@ -36,13 +36,14 @@ export const gemini: WireFormat<'gemini'> = {
   sdks: [
     {
       // `generateContent(Stream)` are per-instance arrow functions; each model request (also within
-      // automatic function calling and continuation) goes through these prototype methods.
+      // automatic function calling and continuation) goes through these prototype methods. The
+      // first one under a public method starts when the application called it (call-entry.ts).
       module: '@google/genai',
       versions: ['>=1.0.0 <4'],
       extensions: [],
       main: [
-        { exportName: 'Models', methodName: 'generateContentInternal', api: geminiGenerateContent, baseURL },
-        { exportName: 'Models', methodName: 'generateContentStreamInternal', api: geminiStreamGenerateContent, baseURL },
+        { exportName: 'Models', methodName: 'generateContentInternal', entryName: 'generateContent', api: geminiGenerateContent, baseURL },
+        { exportName: 'Models', methodName: 'generateContentStreamInternal', entryName: 'generateContentStream', api: geminiStreamGenerateContent, baseURL },
       ],
       files: [],
     },

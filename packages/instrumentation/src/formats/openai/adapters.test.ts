@@ -12,14 +12,14 @@ describe('openaiChat.streamEvents', () => {
   });
 
   it('decodes text, refusals, tool-call fragments, finish reasons and usage', () => {
-    expect(openaiChat.streamEvents(chunk([{ index: 0, delta: { content: 'Hi' }, finish_reason: null }]))).toContainEqual({ kind: 'output', text: 'Hi', refusal: undefined, reasoning: undefined });
-    expect(openaiChat.streamEvents(chunk([{ index: 0, delta: { refusal: 'No' }, finish_reason: null }]))).toContainEqual({ kind: 'output', text: undefined, refusal: 'No', reasoning: undefined });
+    expect(openaiChat.streamEvents(chunk([{ index: 0, delta: { content: 'Hi' }, finish_reason: null }]))).toContainEqual({ kind: 'output', text: 'Hi', refusal: undefined, reasoning: undefined, choice: 0 });
+    expect(openaiChat.streamEvents(chunk([{ index: 0, delta: { refusal: 'No' }, finish_reason: null }]))).toContainEqual({ kind: 'output', text: undefined, refusal: 'No', reasoning: undefined, choice: 0 });
     const head = chunk([{ index: 0, delta: { tool_calls: [{ index: 1, id: 'call_a', type: 'function', function: { name: 'f', arguments: '' } }] }, finish_reason: null }]);
-    expect(openaiChat.streamEvents(head)).toContainEqual({ kind: 'toolCallStart', key: '0:1', name: 'f', id: 'call_a' });
+    expect(openaiChat.streamEvents(head)).toContainEqual({ kind: 'toolCallStart', key: '0:1', name: 'f', id: 'call_a', type: 'function', choice: 0 });
     expect(openaiChat.streamEvents(head).some((e) => e.kind === 'toolCallDelta')).toBe(false);
     const fragment = chunk([{ index: 0, delta: { tool_calls: [{ index: 1, function: { arguments: '{"a"' } }] }, finish_reason: null }]);
     expect(openaiChat.streamEvents(fragment)).toContainEqual({ kind: 'toolCallDelta', key: '0:1', arguments: '{"a"' });
-    expect(openaiChat.streamEvents(chunk([{ index: 0, delta: {}, finish_reason: 'length' }]))).toContainEqual({ kind: 'finish', reason: 'length' });
+    expect(openaiChat.streamEvents(chunk([{ index: 0, delta: {}, finish_reason: 'length' }]))).toContainEqual({ kind: 'finish', reason: 'length', choice: 0 });
     const usage = chunk([], {
       usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120, prompt_tokens_details: { cached_tokens: 64 }, completion_tokens_details: { reasoning_tokens: 5 } },
     });
@@ -29,6 +29,24 @@ describe('openaiChat.streamEvents', () => {
   it('reports a mid-stream error payload', () => {
     expect(openaiChat.streamEvents({ event: undefined, data: '{"error":{"message":"boom","type":"server_error","code":null}}' })).toEqual([
       { kind: 'error', type: 'server_error', message: 'boom' },
+    ]);
+  });
+
+  it('keeps each choice apart, and reads custom tool calls', () => {
+    const body = {
+      id: 'x',
+      choices: [
+        { index: 0, message: { role: 'assistant', content: 'a' }, finish_reason: 'stop' },
+        { index: 1, message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_c', type: 'custom', custom: { name: 'grep', input: 'foo' } }] }, finish_reason: 'tool_calls' },
+      ],
+    };
+    expect(openaiChat.bodyEvents(body)).toEqual([
+      { kind: 'responseMeta', id: 'x', model: undefined },
+      { kind: 'output', text: 'a', refusal: undefined, reasoning: undefined, choice: 0 },
+      { kind: 'finish', reason: 'stop', choice: 0 },
+      { kind: 'toolCallStart', key: '1:0', name: 'grep', id: 'call_c', type: 'function', choice: 1 },
+      { kind: 'toolCallDelta', key: '1:0', arguments: 'foo' },
+      { kind: 'finish', reason: 'tool_calls', choice: 1 },
     ]);
   });
 
@@ -46,9 +64,38 @@ describe('openaiResponses.streamEvents', () => {
     expect(openaiResponses.streamEvents(ev('response.output_text.delta', { delta: '' }))).toEqual([]);
     expect(openaiResponses.streamEvents(ev('response.output_text.delta', { delta: 'Hi' }))).toEqual([{ kind: 'output', text: 'Hi' }]);
     expect(openaiResponses.streamEvents(ev('response.output_item.added', { item: { type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'f', arguments: '' } }))).toEqual([
-      { kind: 'toolCallStart', key: 'fc_1', name: 'f', id: 'call_1' },
+      { kind: 'toolCallStart', key: 'fc_1', name: 'f', id: 'call_1', type: 'function' },
     ]);
     expect(openaiResponses.streamEvents(ev('response.function_call_arguments.delta', { item_id: 'fc_1', delta: '{}' }))).toEqual([{ kind: 'toolCallDelta', key: 'fc_1', arguments: '{}' }]);
+  });
+
+  it('counts every kind of tool call: client-side as function, server-side as extension', () => {
+    const added = (item: object) => openaiResponses.streamEvents(ev('response.output_item.added', { item }));
+    expect(added({ type: 'custom_tool_call', id: 'ctc_1', call_id: 'call_c', name: 'grep', input: '' })).toEqual([{ kind: 'toolCallStart', key: 'ctc_1', name: 'grep', id: 'call_c', type: 'function' }]);
+    expect(openaiResponses.streamEvents(ev('response.custom_tool_call_input.delta', { item_id: 'ctc_1', delta: 'foo' }))).toEqual([{ kind: 'toolCallDelta', key: 'ctc_1', arguments: 'foo' }]);
+    expect(added({ type: 'local_shell_call', id: 'lsh_1', call_id: 'call_l', action: { type: 'exec', command: ['ls'] }, status: 'in_progress' })).toEqual([
+      { kind: 'toolCallStart', key: 'lsh_1', name: 'local_shell', id: 'call_l', type: 'function' },
+      { kind: 'toolCallDelta', key: 'lsh_1', arguments: '{"type":"exec","command":["ls"]}' },
+    ]);
+    expect(added({ type: 'computer_call', id: 'cu_1', call_id: 'call_u', status: 'in_progress' })).toEqual([{ kind: 'toolCallStart', key: 'cu_1', name: 'computer', id: 'call_u', type: 'function' }]);
+    expect(added({ type: 'web_search_call', id: 'ws_1', status: 'in_progress' })).toEqual([{ kind: 'toolCallStart', key: 'ws_1', name: 'web_search', id: 'ws_1', type: 'extension' }]);
+    expect(added({ type: 'mcp_call', id: 'mcp_1', name: 'roll', server_label: 'dice', arguments: '' })).toEqual([{ kind: 'toolCallStart', key: 'mcp_1', name: 'roll', id: 'mcp_1', type: 'extension' }]);
+    expect(added({ type: 'message', id: 'msg_1', role: 'assistant', content: [] })).toEqual([]);
+    // A server-side tool's arguments come whole with its done item, which is not output.
+    expect(openaiResponses.streamEvents(ev('response.output_item.done', { item: { type: 'web_search_call', id: 'ws_1', status: 'completed', action: { type: 'search', query: 'q' } } }))).toEqual([
+      { kind: 'toolCallArguments', key: 'ws_1', arguments: '{"type":"search","query":"q"}' },
+    ]);
+    const body = { id: 'resp_2', object: 'response', status: 'completed', output: [{ type: 'image_generation_call', id: 'ig_1', status: 'completed', result: 'aGVsbG8=' }, { type: 'file_search_call', id: 'fs_1', queries: ['a'], status: 'completed' }] };
+    expect(openaiResponses.bodyEvents(body).filter((e) => e.kind === 'toolCallStart' || e.kind === 'toolCallDelta')).toEqual([
+      { kind: 'toolCallStart', key: 'ig_1', name: 'image_generation', id: 'ig_1', type: 'extension' },
+      { kind: 'toolCallStart', key: 'fs_1', name: 'file_search', id: 'fs_1', type: 'extension' },
+      { kind: 'toolCallDelta', key: 'fs_1', arguments: '["a"]' },
+    ]);
+  });
+
+  it('judges completion by response.completed, with or without a status', () => {
+    expect(openaiResponses.streamEvents(ev('response.completed', { response: { id: 'resp_1', model: 'gpt-5' } }))).toEqual([{ kind: 'completed' }, { kind: 'responseMeta', id: 'resp_1', model: 'gpt-5' }]);
+    expect(openaiResponses.streamEvents(ev('response.completed', { response: { id: 'resp_1', status: 'completed' } }))).toContainEqual({ kind: 'finish', reason: 'completed' });
   });
 
   it('takes finish and usage from the terminal event, and errors from error / response.failed', () => {

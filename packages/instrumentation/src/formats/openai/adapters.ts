@@ -3,9 +3,9 @@
  * provider-neutral request info and events.
  * Wire shapes: as the simulator reproduces them (packages/simulator/src/providers/openai-*.ts).
  */
-import type { LlmEvent, RequestInfo, SseEvent, Usage } from '../../internal-types.ts';
-import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_OPENAI } from '../../semconv.ts';
-import { isObject, jsonSseEvents, nonEmpty, num, parseJson, requestInfo, str, type Json } from '../common.ts';
+import type { LlmEvent, RequestInfo, SseEvent, ToolType, Usage } from '../../internal-types.ts';
+import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_OPENAI, GEN_AI_TOOL_TYPE_VALUE_EXTENSION, GEN_AI_TOOL_TYPE_VALUE_FUNCTION } from '../../semconv.ts';
+import { argumentsText, isObject, jsonSseEvents, nonEmpty, num, parseJson, requestInfo, str, type Json } from '../common.ts';
 import type { Api } from '../format.ts';
 import { chatSegments, responsesSegments } from './segments.ts';
 
@@ -89,28 +89,33 @@ function meta(body: Json): LlmEvent[] {
   return id !== undefined || model !== undefined ? [{ kind: 'responseMeta', id, model }] : [];
 }
 
-/** One choice of a chunk (`delta`) or of a completion (`message`). */
-function chatChoiceEvents(choice: Json, message: unknown): LlmEvent[] {
+/**
+ * One choice of a chunk (`delta`) or of a completion (`message`). Tool calls are functions
+ * (`function{name, arguments}`) or custom tools (`custom{name, input}`), both run by the application.
+ */
+function chatChoiceEvents(choice: Json, position: number, message: unknown): LlmEvent[] {
   const events: LlmEvent[] = [];
+  const index = num(choice.index) ?? position;
   if (isObject(message)) {
     const text = nonEmpty(message.content);
     const refusal = nonEmpty(message.refusal);
     const reasoning = nonEmpty(message.reasoning_content) ?? nonEmpty(message.reasoning);
-    if (text || refusal || reasoning) events.push({ kind: 'output', text, refusal, reasoning });
+    if (text || refusal || reasoning) events.push({ kind: 'output', text, refusal, reasoning, choice: index });
     if (Array.isArray(message.tool_calls)) {
-      for (const [position, call] of message.tool_calls.entries()) {
+      for (const [n, call] of message.tool_calls.entries()) {
         if (!isObject(call)) continue;
-        const key = `${num(choice.index) ?? 0}:${num(call.index) ?? position}`;
-        const fn = isObject(call.function) ? call.function : {};
+        const key = `${index}:${num(call.index) ?? n}`;
+        const custom = isObject(call.custom) ? call.custom : undefined;
+        const fn = custom ?? (isObject(call.function) ? call.function : {});
         const name = nonEmpty(fn.name);
-        if (name) events.push({ kind: 'toolCallStart', key, name, id: str(call.id) });
-        const args = nonEmpty(fn.arguments);
+        if (name) events.push({ kind: 'toolCallStart', key, name, id: str(call.id), type: GEN_AI_TOOL_TYPE_VALUE_FUNCTION, choice: index });
+        const args = nonEmpty(custom ? custom.input : fn.arguments);
         if (args) events.push({ kind: 'toolCallDelta', key, arguments: args });
       }
     }
   }
   const finish = str(choice.finish_reason);
-  if (finish !== undefined) events.push({ kind: 'finish', reason: finish });
+  if (finish !== undefined) events.push({ kind: 'finish', reason: finish, choice: index });
   return events;
 }
 
@@ -119,7 +124,9 @@ function chatPayloadEvents(body: unknown, messageField: 'delta' | 'message'): Ll
   if (isObject(body.error)) return [{ kind: 'error', type: errorType(body.error), message: str(body.error.message) }];
   const events = meta(body);
   if (Array.isArray(body.choices)) {
-    for (const choice of body.choices.filter(isObject)) events.push(...chatChoiceEvents(choice, choice[messageField]));
+    body.choices.forEach((choice: unknown, position) => {
+      if (isObject(choice)) events.push(...chatChoiceEvents(choice, position, choice[messageField]));
+    });
   }
   if (isObject(body.usage)) events.push({ kind: 'usage', usage: chatUsage(body.usage) });
   return events;
@@ -140,14 +147,58 @@ function responseStateEvents(response: Json): LlmEvent[] {
   return events;
 }
 
-function responsesOutputItemEvents(item: Json): LlmEvent[] {
-  const events: LlmEvent[] = [];
-  if (item.type === 'function_call') {
-    const key = str(item.id) ?? str(item.call_id) ?? '';
-    events.push({ kind: 'toolCallStart', key, name: str(item.name) ?? '', id: str(item.call_id) });
-    const args = nonEmpty(item.arguments);
-    if (args) events.push({ kind: 'toolCallDelta', key, arguments: args });
-  } else if (item.type === 'message' && Array.isArray(item.content)) {
+/** A Responses output item that is a tool call: the tool's name, who runs it, and its arguments. */
+interface ToolItem {
+  name: string;
+  type: ToolType;
+  arguments?: unknown;
+}
+
+const FUNCTION = GEN_AI_TOOL_TYPE_VALUE_FUNCTION;
+const EXTENSION = GEN_AI_TOOL_TYPE_VALUE_EXTENSION;
+
+/**
+ * Every Responses output item type that is a tool call. Built-in tools are named after their
+ * `tools[].type`; the image a generation call returns (`result`) is output, not arguments.
+ */
+const TOOL_ITEMS: ReadonlyMap<unknown, (item: Json) => ToolItem> = new Map<string, (item: Json) => ToolItem>([
+  ['function_call', (i) => ({ name: str(i.name) ?? '', type: FUNCTION, arguments: i.arguments })],
+  ['custom_tool_call', (i) => ({ name: str(i.name) ?? '', type: FUNCTION, arguments: i.input })],
+  ['local_shell_call', (i) => ({ name: 'local_shell', type: FUNCTION, arguments: i.action })],
+  ['shell_call', (i) => ({ name: 'shell', type: FUNCTION, arguments: i.action })],
+  ['apply_patch_call', (i) => ({ name: 'apply_patch', type: FUNCTION, arguments: i.operation })],
+  ['computer_call', (i) => ({ name: 'computer', type: FUNCTION, arguments: i.action ?? i.actions })],
+  ['tool_search_call', (i) => ({ name: 'tool_search', type: i.execution === 'client' ? FUNCTION : EXTENSION, arguments: i.arguments })],
+  ['web_search_call', (i) => ({ name: 'web_search', type: EXTENSION, arguments: i.action })],
+  ['file_search_call', (i) => ({ name: 'file_search', type: EXTENSION, arguments: i.queries })],
+  ['code_interpreter_call', (i) => ({ name: 'code_interpreter', type: EXTENSION, arguments: i.code })],
+  ['image_generation_call', () => ({ name: 'image_generation', type: EXTENSION })],
+  ['mcp_call', (i) => ({ name: str(i.name) ?? '', type: EXTENSION, arguments: i.arguments })],
+]);
+
+/** The argument deltas of the streamed tool items, each with the item's `item_id`. */
+const TOOL_DELTAS: ReadonlySet<unknown> = new Set([
+  'response.function_call_arguments.delta',
+  'response.custom_tool_call_input.delta',
+  'response.mcp_call_arguments.delta',
+  'response.code_interpreter_call_code.delta',
+  'response.shell_call_command.delta',
+]);
+
+/** A tool-call item as it starts (`response.output_item.added`) or whole (a complete Response); `key` its item id. */
+function toolItemEvents(item: Json, key: string): LlmEvent[] {
+  const tool = TOOL_ITEMS.get(item.type)?.(item);
+  if (!tool) return [];
+  // The call id the application answers with (`call_id`); server-side tools have only the item id.
+  const events: LlmEvent[] = [{ kind: 'toolCallStart', key, name: tool.name, id: str(item.call_id) ?? str(item.id), type: tool.type }];
+  const args = nonEmpty(argumentsText(tool.arguments));
+  if (args) events.push({ kind: 'toolCallDelta', key, arguments: args });
+  return events;
+}
+
+function responsesOutputItemEvents(item: Json, position: number): LlmEvent[] {
+  const events: LlmEvent[] = toolItemEvents(item, str(item.id) ?? str(item.call_id) ?? String(position));
+  if (item.type === 'message' && Array.isArray(item.content)) {
     for (const part of item.content.filter(isObject)) {
       const text = part.type === 'output_text' ? nonEmpty(part.text) : undefined;
       const refusal = part.type === 'refusal' ? nonEmpty(part.refusal) : undefined;
@@ -164,6 +215,7 @@ function responsesOutputItemEvents(item: Json): LlmEvent[] {
 
 function responsesStreamEvents(data: Json): LlmEvent[] {
   const delta = nonEmpty(data.delta);
+  if (TOOL_DELTAS.has(data.type)) return delta ? [{ kind: 'toolCallDelta', key: str(data.item_id) ?? '', arguments: delta }] : [];
   switch (data.type) {
     case 'response.created':
     case 'response.in_progress':
@@ -175,18 +227,18 @@ function responsesStreamEvents(data: Json): LlmEvent[] {
     case 'response.reasoning_text.delta':
     case 'response.reasoning_summary_text.delta':
       return delta ? [{ kind: 'output', reasoning: delta }] : [];
-    case 'response.output_item.added': {
+    case 'response.output_item.added':
+      return isObject(data.item) ? toolItemEvents(data.item, str(data.item.id) ?? '') : [];
+    case 'response.output_item.done': {
+      // The whole item: a server-side tool's arguments (a web search's query) arrive only here.
       const item = isObject(data.item) ? data.item : {};
-      if (item.type !== 'function_call') return [];
-      const key = str(item.id) ?? '';
-      const events: LlmEvent[] = [{ kind: 'toolCallStart', key, name: str(item.name) ?? '', id: str(item.call_id) }];
-      const args = nonEmpty(item.arguments);
-      if (args) events.push({ kind: 'toolCallDelta', key, arguments: args });
-      return events;
+      const tool = TOOL_ITEMS.get(item.type)?.(item);
+      const args = tool && nonEmpty(argumentsText(tool.arguments));
+      return args ? [{ kind: 'toolCallArguments', key: str(item.id) ?? '', arguments: args }] : [];
     }
-    case 'response.function_call_arguments.delta':
-      return delta ? [{ kind: 'toolCallDelta', key: str(data.item_id) ?? '', arguments: delta }] : [];
     case 'response.completed':
+      // Complete by the event itself, whatever the Response says of its status (it may send none).
+      return [{ kind: 'completed' }, ...(isObject(data.response) ? responseStateEvents(data.response) : [])];
     case 'response.incomplete':
     case 'response.failed':
       return isObject(data.response) ? responseStateEvents(data.response) : [];
@@ -221,7 +273,11 @@ export const openaiResponses: Api = {
     if (!isObject(body)) return [];
     if (isObject(body.error) && body.object !== 'response') return [{ kind: 'error', type: errorType(body.error), message: str(body.error.message) }];
     const events: LlmEvent[] = [];
-    if (Array.isArray(body.output)) for (const item of body.output.filter(isObject)) events.push(...responsesOutputItemEvents(item));
+    if (Array.isArray(body.output)) {
+      body.output.forEach((item: unknown, position) => {
+        if (isObject(item)) events.push(...responsesOutputItemEvents(item, position));
+      });
+    }
     events.push(...responseStateEvents(body));
     return events;
   },
