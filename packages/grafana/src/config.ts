@@ -2,7 +2,8 @@
 // name the path of the bad field (`slos[1].ttft.objective: …`).
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import { isBucketBoundary } from '@llm-prism/storage';
+import { isBucketBoundary, mergePrices, PRICE_TABLE, type ModelPrice } from '@llm-prism/storage';
+import { parsePrices } from './prices-config.ts';
 
 export type SloKind = 'ttft' | 'completion';
 
@@ -32,6 +33,8 @@ export interface SloConfig {
   /** ClickHouse database holding otel_traces, llm_calls and the rollups (default 'otel'). */
   database: string;
   slos: ServiceSlo[];
+  /** The price table in effect: the shipped one with `prices:` replacing and extending it (docs/cost.md). */
+  prices: readonly ModelPrice[];
 }
 
 export class SloConfigError extends Error {
@@ -99,7 +102,8 @@ function slug(parts: (string | undefined)[]): string {
 export function validateSloConfig(raw: unknown, source = '<config>'): SloConfig {
   const issues: Issues = [];
   if (!isRecord(raw)) throw new SloConfigError(source, ['(root): must be a mapping with window and slos']);
-  checkKeys(raw, '(root)', ['window', 'database', 'slos'], issues);
+  checkKeys(raw, '(root)', ['window', 'database', 'slos', 'prices'], issues);
+  const prices = parsePrices(raw.prices, source, issues);
   const database = optionalString(raw, 'database', '(root)', issues) ?? 'otel';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) issues.push(`database: must be a plain identifier, got ${JSON.stringify(database)}`);
   const window = raw.window;
@@ -135,7 +139,7 @@ export function validateSloConfig(raw: unknown, source = '<config>'): SloConfig 
     });
   }
   if (issues.length > 0) throw new SloConfigError(source, issues);
-  return { window: window as SloConfig['window'], database, slos };
+  return { window: window as SloConfig['window'], database, slos, prices: mergePrices(PRICE_TABLE, prices) };
 }
 
 export function parseSloConfig(text: string, source = '<config>'): SloConfig {

@@ -2,7 +2,7 @@
 import { JSDOM } from 'jsdom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SloConfig } from '@llm-prism/grafana';
-import { openStorage, type Storage } from '@llm-prism/storage';
+import { openStorage, PRICE_TABLE, type Storage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { quantileExact, seededCallRow, seededTraceId, type SeededCall } from '../test/seeded-calls.ts';
 import { collectReport, type ReportData } from './collect.ts';
@@ -33,6 +33,7 @@ calls.push({ model: 'claude-sonnet-5', provider: 'anthropic', ago: 50, streamed:
 const config: SloConfig = {
   window: '28d',
   database: 'otel',
+  prices: PRICE_TABLE,
   slos: [{ id: 'checkout', service: SERVICE, ttft: { thresholdMs: 1000, objective: 0.95 }, completion: { thresholdMs: 2000, objective: 0.9 } }],
 };
 

@@ -99,7 +99,7 @@ describe('llm-prism report in a directory without llm-prism.slo.yaml', () => {
     expect(stderr).toBe(`${noSloConfigHint()}\n`);
     const data = JSON.parse(stdout) as ReportData;
     expect(data.slos).toBeNull();
-    expect(Object.keys(data)).toEqual(['generatedAt', 'scope', 'slos', 'anatomy', 'cache', 'misses', 'outcomes', 'retries', 'slowest']);
+    expect(Object.keys(data)).toEqual(['generatedAt', 'scope', 'slos', 'anatomy', 'cache', 'misses', 'outcomes', 'retries', 'slowest', 'cost']);
     for (const model of models) {
       const a = expectedAnatomy(model);
       const got = data.anatomy.find((r) => r.model === model)!;
