@@ -91,7 +91,7 @@ function row(s: Seed, i: number) {
   if (s.reasoning !== undefined) attrs['gen_ai.usage.reasoning.output_tokens'] = String(s.reasoning);
   if (s.reason) attrs['llm.cache.miss_reason'] = s.reason;
   if (s.breakAt) attrs['llm.cache.break_at'] = s.breakAt;
-  if (s.hash) attrs['llm.cache.prefix_hash'] = s.hash;
+  if (s.hash) attrs['llm.prompt.hash'] = s.hash;
   if (s.conversation) attrs['gen_ai.conversation.id'] = s.conversation;
   const hex = i.toString(16).padStart(16, '0');
   return otelTraceRow({

@@ -65,7 +65,7 @@ table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #d
 </style></head><body>
 <h1>LLM Prism report</h1>
 <p>${escapeHtml(d.scope.from)} → ${escapeHtml(d.scope.to)}${d.scope.service ? ` · service ${escapeHtml(d.scope.service)}` : ''}</p>
-${d.slos === null ? `<p class="note" id="no-slo-config">${escapeHtml(noSloConfigHint())}</p>` : `<table><thead><tr><th>service</th><th>SLO</th><th>SLI</th><th>objective</th><th>budget left</th><th>alert</th></tr></thead>
+${d.slos === null ? `<p class="note" id="no-slo-config">${escapeHtml(noSloConfigHint())}</p>` : `<table id="slo-table"><thead><tr><th>service</th><th>SLO</th><th>SLI</th><th>objective</th><th>budget left</th><th>alert</th></tr></thead>
 <tbody>${sloRows(d.slos)}</tbody></table>
 ${section('ttft-sli', 'TTFT SLI over time')}
 ${section('completion-sli', 'Completion SLI over time')}

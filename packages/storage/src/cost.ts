@@ -4,7 +4,7 @@
 import { CACHE_MISS, ERRORED, TRUNCATED } from './call-metrics.ts';
 import { MODEL_PREFIX, SNAPSHOT_SUFFIX, type ModelPrice, type TokenPrices } from './prices.ts';
 
-/** A call repeating an earlier call's prompt within this many seconds is a duplicate. */
+/** A call repeating an earlier call's whole prompt (`PromptHash`, seeded by provider and model) within this many seconds is a duplicate. */
 export const DUPLICATE_WINDOW_S = 60;
 
 /** Waste causes, in the order a call is assigned to one (each call's waste counts once). */
@@ -53,8 +53,8 @@ export function costedCallsSql(prices: readonly ModelPrice[], source: string, wh
     ${finiteOrNull('_Cost')} AS CostUsd,
     if(${CACHE_MISS}, if(CacheWriteTokens > 0, ${term('CacheWriteTokens', '(_PWrite - _PRead)')}, ${term('UncachedTokens', '(_PIn - _PRead)')}) / 1e6, 0) AS _MissExtra,
     ${finiteOrNull('_MissExtra')} AS MissExtraUsd,
-    PrefixHash != '' AND toUnixTimestamp64Milli(Timestamp) - toUnixTimestamp64Milli(max(Timestamp) OVER (
-      PARTITION BY ServiceName, RequestModel, PrefixHash, InputTokens ORDER BY Timestamp, SpanId ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING))
+    PromptHash != '' AND toUnixTimestamp64Milli(Timestamp) - toUnixTimestamp64Milli(max(Timestamp) OVER (
+      PARTITION BY ServiceName, PromptHash ORDER BY Timestamp, SpanId ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING))
       <= ${DUPLICATE_WINDOW_S * 1000} AS IsDuplicate,
     multiIf(${ERRORED}, 'error', ${TRUNCATED}, 'truncated', IsDuplicate, 'duplicate', ${CACHE_MISS}, 'cache_miss', '') AS WasteCause,
     multiIf(WasteCause IN ('error', 'truncated', 'duplicate'), CostUsd, WasteCause = 'cache_miss', MissExtraUsd, 0) AS WasteUsd

@@ -35,8 +35,11 @@ const statusCode = `multiIf(span.StatusCode IN ('Error', 'STATUS_CODE_ERROR'), '
 
 const LLM_CALLS_MV = `${LLM_CALLS}_mv`;
 
-/** The view's SELECT, with `float` reading a numeric attribute (migration 2: `parsed`, 4: `finite`). */
-function llmCallsSelect(ctx: DdlContext, float: (key: string) => string): string {
+/**
+ * The view's SELECT, with `float` reading a numeric attribute (migration 2: `parsed`, 4: `finite`)
+ * and, from migration 10, the whole prompt's fingerprint.
+ */
+function llmCallsSelect(ctx: DdlContext, float: (key: string) => string, promptHash = false): string {
   const firstSet = (...keys: string[]): string => `coalesce(${keys.map(float).join(', ')})`;
   return `WITH
     ${float('llm.ttft_ms')} AS _LlmTtft,
@@ -80,7 +83,8 @@ SELECT
     ${attr('llm.cache.state')} AS CacheState,
     ${attr('llm.cache.miss_reason')} AS CacheMissReason,
     ${attr('llm.cache.break_at')} AS CacheBreakAt,
-    ${attr('llm.cache.prefix_hash')} AS PrefixHash,
+    ${attr('llm.cache.prefix_hash')} AS PrefixHash,${promptHash ? `
+    ${attr('llm.prompt.hash')} AS PromptHash,` : ''}
     ${attr('gen_ai.conversation.id')} AS ConversationId,
     toUInt32(ifNull(${float('llm.stream.chunks')}, 0)) AS Chunks,
     ifNull(${float('llm.stream.gap_p50_ms')}, 0) AS GapP50Ms,
@@ -154,4 +158,14 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
 /** Migration 4: the view, unchanged except that non-finite numbers read as absent. */
 export function llmCallsFiniteNumbersDdl(ctx: DdlContext): string[] {
   return [`ALTER TABLE ${qualified(ctx, LLM_CALLS_MV)}${onCluster(ctx)} MODIFY QUERY ${llmCallsSelect(ctx, finite)}`];
+}
+
+/** Migration 10: `PromptHash` (`llm.prompt.hash`), the duplicate-call check of docs/cost.md. */
+export function llmCallsPromptHashDdl(ctx: DdlContext): string[] {
+  const column = 'ADD COLUMN IF NOT EXISTS PromptHash String CODEC(ZSTD(1)) AFTER PrefixHash';
+  return [
+    `ALTER TABLE ${localTable(ctx, LLM_CALLS)}${onCluster(ctx)} ${column}`,
+    ...(ctx.cluster === undefined ? [] : [`ALTER TABLE ${qualified(ctx, LLM_CALLS)}${onCluster(ctx)} ${column}`]),
+    `ALTER TABLE ${qualified(ctx, LLM_CALLS_MV)}${onCluster(ctx)} MODIFY QUERY ${llmCallsSelect(ctx, finite, true)}`,
+  ];
 }

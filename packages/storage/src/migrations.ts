@@ -2,7 +2,7 @@
 // version is recorded in schema_migrations, so start-up can always run migrate().
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createDatabase, type DdlContext, qualified, table } from './ddl.ts';
-import { llmCallsDdl, llmCallsFiniteNumbersDdl } from './llm-calls.ts';
+import { llmCallsDdl, llmCallsFiniteNumbersDdl, llmCallsPromptHashDdl } from './llm-calls.ts';
 import { otelTracesDdl } from './otel-traces.ts';
 import { rollupAbortsDdl, rollupsDdl } from './rollups.ts';
 import { SCHEMA_MIGRATIONS } from './tables.ts';
@@ -19,6 +19,8 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: 'per-minute SLO rollups llm_ttft_minute and llm_completion_minute', statements: rollupsDdl },
   { version: 4, name: 'SLO rollups count aborted calls (llm_ttft_minute.Abandoned, llm_completion_minute.Aborted)', statements: rollupAbortsDdl },
   { version: 5, name: 'llm_calls_mv reads inf and nan attributes as absent', statements: llmCallsFiniteNumbersDdl },
+  // 6–9 are reserved for schema changes on other branches (docs/clickhouse.md).
+  { version: 10, name: 'llm_calls.PromptHash (llm.prompt.hash) for duplicate calls', statements: llmCallsPromptHashDdl },
 ];
 
 /** Statements creating the database and the migrations ledger (run before every migrate). */

@@ -78,6 +78,7 @@ describe('llm-prism report in a directory without llm-prism.slo.yaml', () => {
       'Prompt cache',
       'Outcomes (finish reason as sent; error type)',
       'Retries and rate limits',
+      'Cost (USD, prices as of the table in docs/cost.md): $0.000000',
       'Slowest calls',
     ]);
     const cells = (first: string) => lines.find((l) => l.trimStart().startsWith(`${first} `))?.trim().split(/\s{2,}/);
@@ -130,7 +131,7 @@ describe('llm-prism report in a directory without llm-prism.slo.yaml', () => {
       const html = await readFile(htmlPath, 'utf8');
       const dom = new JSDOM(html).window.document;
       for (const id of CHART_IDS) expect(dom.getElementById(id) !== null, id).toBe(!SLO_CHART_IDS.includes(id));
-      expect(dom.querySelector('table')).toBeNull();
+      expect(dom.getElementById('slo-table')).toBeNull();
       expect(dom.getElementById('no-slo-config')?.textContent).toBe(noSloConfigHint());
       const data = JSON.parse(dom.getElementById('report-data')!.textContent!) as ReportData;
       expect(data.slos).toBeNull();

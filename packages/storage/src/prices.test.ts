@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { mergePrices, PRICE_TABLE, priceFor, type ModelPrice } from './prices.ts';
+
+describe('price table', () => {
+  it('dates and sources every row, with one row per model', () => {
+    for (const p of PRICE_TABLE) {
+      expect(p.source, p.model).toMatch(/^https:\/\//);
+      expect(p.asOf, p.model).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(p.input).toBeGreaterThan(0);
+      expect(p.output).toBeGreaterThan(0);
+    }
+    expect(new Set(PRICE_TABLE.map((p) => p.model)).size).toBe(PRICE_TABLE.length);
+  });
+
+  it('maps dated snapshots and Gemini resource names to their family, an exact row first', () => {
+    const table: ModelPrice[] = [...PRICE_TABLE, { model: 'gpt-4o-2024-05-13', provider: 'openai', input: 5, output: 15, source: 'test', asOf: '2026-12-01' }];
+    expect(priceFor(table, 'gpt-4o-2024-08-06')?.model).toBe('gpt-4o');
+    expect(priceFor(table, 'gpt-4o-2024-05-13')?.input).toBe(5);
+    expect(priceFor(table, 'claude-sonnet-5-20260115')?.model).toBe('claude-sonnet-5');
+    expect(priceFor(table, 'claude-opus-4-5@20251101')?.model).toBe('claude-opus-4-5');
+    expect(priceFor(table, 'models/gemini-2.5-flash')?.model).toBe('gemini-2.5-flash');
+    // Not a date: a different model, unpriced rather than priced as a neighbour.
+    expect(priceFor(table, 'gpt-4o-mini-tts')).toBeUndefined();
+    expect(priceFor(table, 'gpt-4o-realtime')).toBeUndefined();
+  });
+
+  it('merges configured rows over the shipped ones', () => {
+    const mine: ModelPrice = { model: 'gpt-4o', provider: 'openai', input: 1, output: 2, source: 'cfg', asOf: '' };
+    const extra: ModelPrice = { model: 'x', provider: '', input: 1, output: 1, source: 'cfg', asOf: '' };
+    const merged = mergePrices(PRICE_TABLE, [mine, extra]);
+    expect(merged.map((p) => p.model)).toEqual([...PRICE_TABLE.map((p) => p.model), 'x']);
+    expect(merged.find((p) => p.model === 'gpt-4o')).toBe(mine);
+  });
+});
