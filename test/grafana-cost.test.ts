@@ -182,22 +182,26 @@ describe('cost dashboard', () => {
     expect(generated.panels.map((p) => p.title)).toEqual(committed.panels.map((p) => p.title));
     return generated.panels;
   };
+  // One $__timeInterval bucket holding the whole range: a series' single point is the range's figure.
+  const INTERVAL_S = 2 ** 32;
+  /** A USD-per-hour point of that bucket as the bucket's dollars. */
+  const dollars = (perHour: unknown) => (Number(perHour) * INTERVAL_S) / 3600;
   const run = async (sql: string) => {
-    // One $__timeInterval bucket holding the whole range: a series' single point is the range's figure.
-    const query = expandMacros(sql, { ...RANGE, intervalMs: 2 ** 32 * 1000, vars: { service: [SERVICE], model: ALL } });
+    const query = expandMacros(sql, { ...RANGE, intervalMs: INTERVAL_S * 1000, vars: { service: [SERVICE], model: ALL } });
     return (await storage.client.query({ query, format: 'JSONEachRow' })).json<Record<string, unknown>>();
   };
 
   it('shows the report’s figures in every panel (one definition)', async () => {
     const byTitle = new Map((await panels()).map((p) => [p.title, p.targets[0]!.rawSql]));
-    const series = await run(byTitle.get('Cost per service and model')!);
+    const series = await run(byTitle.get('Cost per service and model — USD per hour')!);
     for (const r of report.cost.by_model) {
       const point = series.find((s) => s.model === r.model);
-      if (r.cost_usd === null) expect(point?.cost_usd ?? null).toBeNull();
-      else close(point?.cost_usd, r.cost_usd);
+      if (r.cost_usd === null) expect(point?.usd_per_hour ?? null).toBeNull();
+      else close(dollars(point?.usd_per_hour), r.cost_usd);
     }
-    const wasteSeries = await run(byTitle.get('Waste by cause over time')!);
-    for (const w of report.cost.waste) close(wasteSeries.find((s) => s.WasteCause === w.cause)?.waste_usd, Number(w.waste_usd));
+    const wasteSeries = await run(byTitle.get('Waste by cause — USD per hour')!);
+    expect(wasteSeries).toHaveLength(report.cost.waste.length);
+    for (const w of report.cost.waste) close(dollars(wasteSeries.find((s) => s.WasteCause === w.cause)?.wasted_usd_per_hour), Number(w.waste_usd));
     const num = (rows: Record<string, unknown>[]) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^[\d.e-]+$/.test(v) ? Number(v) : v])));
     expect(num(await run(byTitle.get('Cost by service and model')!))).toEqual(report.cost.by_model);
     expect(num(await run(byTitle.get('Waste by cause')!))).toEqual(report.cost.waste);

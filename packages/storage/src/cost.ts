@@ -24,6 +24,16 @@ const term = (tokens: string, price: string) => `if(${tokens} = 0, 0, ${tokens} 
 const finiteOrNull = (expr: string) => `if(isFinite(${expr}), ${expr}, NULL)`;
 const norm = (col: string) => `replaceRegexpOne(replaceRegexpOne(${col}, '${MODEL_PREFIX}', ''), '${SNAPSHOT_SUFFIX}', '')`;
 
+const modelNames = (prices: readonly ModelPrice[]) => `CAST([${prices.map((p) => str(p.model)).join(', ')}] AS Array(String))`;
+
+/**
+ * The table row pricing a call ('' when none): the response model, else the request model, each
+ * exactly, then by the dated-snapshot rule (prices.ts).
+ */
+export function priceModelSql(prices: readonly ModelPrice[]): string {
+  return `arrayFirst(m -> has(${modelNames(prices)}, m), [ResponseModel, ${norm('ResponseModel')}, RequestModel, ${norm('RequestModel')}])`;
+}
+
 /**
  * `SELECT *` of llm_calls plus the cost columns, over `source` (e.g. `otel.llm_calls FINAL`) and
  * `where`:
@@ -34,12 +44,12 @@ const norm = (col: string) => `replaceRegexpOne(replaceRegexpOne(${col}, '${MODE
  * - IsDuplicate, WasteCause, WasteUsd: docs/cost.md, "Waste by cause".
  */
 export function costedCallsSql(prices: readonly ModelPrice[], source: string, where: string): string {
-  const names = `CAST([${prices.map((p) => str(p.model)).join(', ')}] AS Array(String))`;
+  const names = modelNames(prices);
   const tier = (field: keyof TokenPrices) =>
     `if(_Long, ${priceColumn(prices, names, (p) => p.longContext?.[field])}, ${priceColumn(prices, names, (p) => p[field])})`;
   const reasoning = 'least(ReasoningTokens, OutputTokens)';
   return `SELECT *,
-    arrayFirst(m -> has(${names}, m), [ResponseModel, ${norm('ResponseModel')}, RequestModel, ${norm('RequestModel')}]) AS PriceModel,
+    ${priceModelSql(prices)} AS PriceModel,
     transform(PriceModel, ${names}, CAST([${prices.map((p) => p.longContext?.aboveInputTokens ?? 0).join(', ')}] AS Array(UInt64)), toUInt64(0)) AS _LongAbove,
     _LongAbove > 0 AND InputTokens > _LongAbove AS _Long,
     ${tier('input')} AS _PIn,

@@ -34,6 +34,6 @@ export {
   SUCCEEDED,
   TRUNCATED,
 } from './call-metrics.ts';
-export { costedCallsSql, costSql, DUPLICATE_WINDOW_S, WASTE_CAUSES, type WasteCause } from './cost.ts';
-export { mergePrices, PRICE_TABLE, priceFor, type ModelPrice, type TokenPrices } from './prices.ts';
+export { costedCallsSql, costSql, DUPLICATE_WINDOW_S, priceModelSql, WASTE_CAUSES, type WasteCause } from './cost.ts';
+export { mergePrices, PRICE_TABLE, type ModelPrice, type TokenPrices } from './prices.ts';
 export { type DdlContext } from './ddl.ts';

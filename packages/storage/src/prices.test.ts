@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { mergePrices, PRICE_TABLE, priceFor, type ModelPrice } from './prices.ts';
+import { mergePrices, PRICE_TABLE, type ModelPrice } from './prices.ts';
 
 const usd = (v: number | undefined) => (v === undefined ? '—' : `$${v}`);
 
@@ -34,18 +34,6 @@ describe('price table', () => {
       expect(p.output).toBeGreaterThan(0);
     }
     expect(new Set(PRICE_TABLE.map((p) => p.model)).size).toBe(PRICE_TABLE.length);
-  });
-
-  it('maps dated snapshots and Gemini resource names to their family, an exact row first', () => {
-    const table: ModelPrice[] = [...PRICE_TABLE, { model: 'gpt-4o-2024-05-13', provider: 'openai', input: 5, output: 15, source: 'test', asOf: '2026-12-01' }];
-    expect(priceFor(table, 'gpt-4o-2024-08-06')?.model).toBe('gpt-4o');
-    expect(priceFor(table, 'gpt-4o-2024-05-13')?.input).toBe(5);
-    expect(priceFor(table, 'claude-sonnet-5-20260115')?.model).toBe('claude-sonnet-5');
-    expect(priceFor(table, 'claude-opus-4-5@20251101')?.model).toBe('claude-opus-4-5');
-    expect(priceFor(table, 'models/gemini-2.5-flash')?.model).toBe('gemini-2.5-flash');
-    // Not a date: a different model, unpriced rather than priced as a neighbour.
-    expect(priceFor(table, 'gpt-4o-mini-tts')).toBeUndefined();
-    expect(priceFor(table, 'gpt-4o-realtime')).toBeUndefined();
   });
 
   it('merges configured rows over the shipped ones', () => {

@@ -110,8 +110,3 @@ export function mergePrices(shipped: readonly ModelPrice[], configured: readonly
 export const SNAPSHOT_SUFFIX = '[-@]([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{8})$';
 export const MODEL_PREFIX = '^models/';
 
-/** The table row a model name sent on a call prices, by the exact name first, then by the rule. */
-export function priceFor(prices: readonly ModelPrice[], model: string): ModelPrice | undefined {
-  const family = model.replace(new RegExp(MODEL_PREFIX), '').replace(new RegExp(SNAPSHOT_SUFFIX), '');
-  return prices.find((p) => p.model === model) ?? prices.find((p) => p.model === family);
-}

@@ -9,10 +9,10 @@ import { baseDashboard, CALL_FILTER, DASHBOARD_UID, modelVariable, panelIds, ser
 const USD = 'currencyUSD';
 const where = `$__timeFilter(Timestamp) AND ${CALL_FILTER}`;
 
-/** Dollars per time bucket, by the label columns (not a rate: a bucket's spend is what it cost). */
-function spendSeriesSql(db: string, prices: readonly ModelPrice[], value: string, labels: string, filter = ''): string {
+/** Spend over time as USD per hour (the bucket is `$__interval_s` long), so zooming does not change it. */
+function spendSeriesSql(db: string, prices: readonly ModelPrice[], usd: string, alias: string, labels: string, filter = ''): string {
   return [
-    `SELECT $__timeInterval(Timestamp) AS time, ${labels}, ${value}`,
+    `SELECT $__timeInterval(Timestamp) AS time, ${labels}, ${usd} * 3600 / $__interval_s AS ${alias}`,
     `FROM (${costedCallsSql(prices, `${db}.llm_calls FINAL`, where)})`,
     ...(filter === '' ? [] : [`WHERE ${filter}`]),
     `GROUP BY time, ${labels}`,
@@ -21,9 +21,10 @@ function spendSeriesSql(db: string, prices: readonly ModelPrice[], value: string
 }
 
 export const costSeriesSql = (db: string, prices: readonly ModelPrice[]) =>
-  spendSeriesSql(db, prices, 'sum(CostUsd) AS cost_usd', "ServiceName, if(PriceModel != '', PriceModel, RequestModel) AS model");
+  spendSeriesSql(db, prices, 'sum(CostUsd)', 'usd_per_hour', "ServiceName, if(PriceModel != '', PriceModel, RequestModel) AS model");
 
-export const wasteSeriesSql = (db: string, prices: readonly ModelPrice[]) => spendSeriesSql(db, prices, 'sum(WasteUsd) AS waste_usd', 'WasteCause', "WasteCause != ''");
+export const wasteSeriesSql = (db: string, prices: readonly ModelPrice[]) =>
+  spendSeriesSql(db, prices, 'sum(WasteUsd)', 'wasted_usd_per_hour', 'WasteCause', "WasteCause != ''");
 
 export function costDashboard(db: string, prices: readonly ModelPrice[]): dashboard.Dashboard {
   const nextId = panelIds();
@@ -38,15 +39,15 @@ export function costDashboard(db: string, prices: readonly ModelPrice[]): dashbo
     .withVariable(serviceVariable(db))
     .withVariable(modelVariable(db))
     .withPanel(
-      seriesPanel(nextId(), 'Cost per service and model', USD)
-        .description('USD per time bucket from the recorded tokens and the price table (docs/cost.md). Unpriced calls are left out, never counted as free: see the table below.')
+      seriesPanel(nextId(), 'Cost per service and model — USD per hour', USD)
+        .description('Spend as USD per hour, from the recorded tokens and the price table (docs/cost.md). Unpriced calls are left out, never counted as free: see the table below.')
         .withTarget(chTimeSeries(costSeriesSql(db, prices)))
         .height(8)
         .span(12),
     )
     .withPanel(
-      seriesPanel(nextId(), 'Waste by cause over time', USD)
-        .description('USD wasted per time bucket: errored and truncated calls and duplicates at their cost, cache misses at what they paid above a cache read.')
+      seriesPanel(nextId(), 'Waste by cause — USD per hour', USD)
+        .description('USD per hour wasted: errored and truncated calls and duplicates at their cost, cache misses at what they paid above a cache read.')
         .withTarget(chTimeSeries(wasteSeriesSql(db, prices)))
         .height(8)
         .span(12),
