@@ -91,6 +91,7 @@ async function emitCall(exporter: SpanExporter, serviceName: string): Promise<Em
         'llm.ratelimit.headroom': 0.25,
         'llm.cache.state': 'hit',
         'llm.cache.prefix_hash': '9f2c4e1a',
+        'llm.prompt.hash': '5d41402abc4b2a76',
       },
     },
   );
@@ -165,7 +166,7 @@ describe.each(exporters)('%s → ingest → ClickHouse', (name, makeExporter) =>
       'Links.TraceState': [],
       'Links.Attributes': [],
     });
-    expect(Object.keys(byName['chat gpt-4o']!.SpanAttributes as object)).toHaveLength(33);
+    expect(Object.keys(byName['chat gpt-4o']!.SpanAttributes as object)).toHaveLength(34);
     const queue = byName['llm.queue']!;
     expect(queue).toMatchObject({
       ParentSpanId: sent.ttftSpanId,
@@ -216,6 +217,7 @@ describe.each(exporters)('%s → ingest → ClickHouse', (name, makeExporter) =>
         CacheMissReason: '',
         CacheBreakAt: '',
         PrefixHash: '9f2c4e1a',
+        PromptHash: '5d41402abc4b2a76',
         ConversationId: 'conv-7',
         Chunks: 57,
         GapP50Ms: 30.25,
