@@ -490,6 +490,33 @@ describe('migration 4 on a store that has migration 3 and data', () => {
   });
 });
 
+describe('migration 10 on a store that has migration 5 and data', () => {
+  test('adds PromptHash: empty on the rows stored before, filled from llm.prompt.hash after', async () => {
+    const ctx = { database: 'otel_v5' };
+    const old = await openStorage({ dataDir, database: ctx.database, migrate: false });
+    try {
+      for (const statement of bootstrapDdl(ctx)) await old.client.command({ query: statement });
+      const applied = migrations.filter((m) => m.version <= 5);
+      for (const m of applied) for (const statement of m.statements(ctx)) await old.client.command({ query: statement });
+      for (const m of applied) await old.client.insert({ table: 'otel_v5.schema_migrations', values: [{ Version: m.version, Name: m.name }], format: 'JSONEachRow' });
+      await old.insertSpans([llmCallSpan(30_001, { ServiceName: 'v5' }, { 'llm.prompt.hash': 'aaaa' })]);
+      expect(await old.migrate()).toEqual([10]);
+      await old.insertSpans([llmCallSpan(30_002, { ServiceName: 'v5' }, { 'llm.prompt.hash': 'bbbb' })]);
+      const result = await old.client.query({
+        query: "SELECT SpanId, PromptHash, PrefixHash, InputTokens FROM otel_v5.llm_calls FINAL WHERE ServiceName = 'v5' ORDER BY SpanId",
+        format: 'JSONEachRow',
+      });
+      expect(await result.json()).toEqual([
+        { SpanId: hex(30_001, 16), PromptHash: '', PrefixHash: '9f86d081884c7d65', InputTokens: 1200 },
+        { SpanId: hex(30_002, 16), PromptHash: 'bbbb', PrefixHash: '9f86d081884c7d65', InputTokens: 1200 },
+      ]);
+      expect(await old.migrate()).toEqual([]);
+    } finally {
+      await old.close();
+    }
+  });
+});
+
 describe('insertSpans', () => {
   test('resolves once rows are readable, and an empty batch is a no-op', async () => {
     await storage.insertSpans([]);
