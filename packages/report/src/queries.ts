@@ -2,7 +2,7 @@
 // span delivered twice counts once). User input reaches ClickHouse only as query parameters. Hits,
 // misses and the hit ratio are the dashboards' definitions (@llm-prism/storage call-metrics.ts).
 import type { ClickHouseClient } from '@clickhouse/client';
-import { CACHE_MISS, CACHED_TOKEN_SHARE, costSql, HIT_RATIO, MISS_REASON, type ModelPrice } from '@llm-prism/storage';
+import { CACHE_MISS, CACHED_TOKEN_SHARE, costSql, HIT_RATIO, MISS_REASON, type ModelPrice, type WasteCause } from '@llm-prism/storage';
 
 export interface ReportScope {
   /** Inclusive start and exclusive end, in ms since the epoch. */
@@ -92,7 +92,7 @@ export interface CostByModelRow {
 }
 
 export interface WasteRow {
-  cause: string;
+  cause: WasteCause;
   calls: number;
   unpriced_calls: number;
   waste_usd: number | null;

@@ -1,4 +1,5 @@
 // The terminal report: a compact summary an on-call engineer can read in one screen.
+import type { WasteCause } from '@llm-prism/storage';
 import type { ReportData } from './collect.ts';
 import type { SloStatus } from './slo-status.ts';
 import { table } from './table.ts';
@@ -30,7 +31,7 @@ function sloSection(slos: SloStatus[]): string[] {
   ];
 }
 
-const CAUSE_LABEL: Record<string, string> = {
+const CAUSE_LABEL: Record<WasteCause, string> = {
   error: 'errored calls (billed tokens of failed calls)',
   truncated: 'truncated answers (finish reason length)',
   duplicate: 'duplicate calls (same prompt within 60 s)',
@@ -43,7 +44,7 @@ function costSection(c: ReportData['cost']): string[] {
   const out = [`Cost (USD, prices as of the table in docs/cost.md): ${usd(c.total_usd)}${unpriced}`];
   out.push(table(['service', 'model', 'calls', 'unpriced', 'cost'], c.by_model.map((r) => [r.service, r.model, r.calls, r.unpriced_calls, usd(r.cost_usd)])));
   out.push('  waste by cause:');
-  out.push(table(['cause', 'calls', 'wasted'], c.waste.map((w) => [CAUSE_LABEL[w.cause] ?? w.cause, w.calls, usd(w.waste_usd)]), '    '));
+  out.push(table(['cause', 'calls', 'wasted'], c.waste.map((w) => [CAUSE_LABEL[w.cause], w.calls, usd(w.waste_usd)]), '    '));
   out.push(`    retries: ${c.attempts.failed_attempts} failed attempts (${c.attempts.rate_limited_attempts} answered 429) before an answer — ${usd(c.attempts.billed_usd)} billed (429/5xx are not billed)`);
   if (c.miss_waste.length > 0) {
     out.push('  cache-miss waste by reason:');

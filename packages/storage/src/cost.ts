@@ -11,6 +11,9 @@ export const DUPLICATE_WINDOW_S = 60;
 export const WASTE_CAUSES = ['error', 'truncated', 'duplicate', 'cache_miss'] as const;
 export type WasteCause = (typeof WASTE_CAUSES)[number];
 
+/** Which calls each cause takes (over the costed columns). */
+const WASTE_CONDITION: Record<WasteCause, string> = { error: ERRORED, truncated: TRUNCATED, duplicate: 'IsDuplicate', cache_miss: CACHE_MISS };
+
 const str = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 /** A number as a Float64 literal; an absent price is NaN, which makes the cost that needs it NULL. */
 const num = (v: number | undefined) => (v === undefined ? 'nan' : String(v));
@@ -66,7 +69,7 @@ export function costedCallsSql(prices: readonly ModelPrice[], source: string, wh
     PromptHash != '' AND toUnixTimestamp64Milli(Timestamp) - toUnixTimestamp64Milli(max(Timestamp) OVER (
       PARTITION BY ServiceName, PromptHash ORDER BY Timestamp, SpanId ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING))
       <= ${DUPLICATE_WINDOW_S * 1000} AS IsDuplicate,
-    multiIf(${ERRORED}, 'error', ${TRUNCATED}, 'truncated', IsDuplicate, 'duplicate', ${CACHE_MISS}, 'cache_miss', '') AS WasteCause,
+    multiIf(${WASTE_CAUSES.map((c) => `${WASTE_CONDITION[c]}, '${c}'`).join(', ')}, '') AS WasteCause,
     multiIf(WasteCause IN ('error', 'truncated', 'duplicate'), CostUsd, WasteCause = 'cache_miss', MissExtraUsd, 0) AS WasteUsd
   FROM ${source}
   WHERE ${where}`;
