@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SERVICE, runDemo, SLOW_PREFILL_MODEL, type DemoResult } from '@llm-prism/demo';
-import { CHART_IDS } from '@llm-prism/report';
+import { CHART_IDS, usd } from '@llm-prism/report';
 import { openStorage } from '@llm-prism/storage';
 import { JSDOM } from 'jsdom';
 import { renderInChromium } from '../packages/report/test/chromium.ts';
@@ -81,6 +81,42 @@ describe('npm run demo (20 s workload)', () => {
     // Request headroom fell to 5 % of the limit before the burst (workload.ts), and Gemini sends no headers.
     expect(openai.min_headroom).toBeCloseTo(0.05, 2);
     expect(demo.report.retries.find((r) => r.provider === 'gcp.gemini')!.min_headroom).toBeNull();
+  });
+
+  it('names what its incidents cost: the personalized system prompt in dollars, the 429 burst as unbilled attempts', async () => {
+    const cost = demo.report.cost;
+    expect(cost.total_usd).toBeGreaterThan(0);
+    // The one prefix_changed-at-system miss paid its 2 500-ish written tokens at the 5-minute write
+    // price instead of a cache read: claude-sonnet-5, $2.50 − $0.20 per million (docs/cost.md).
+    const storage = await openStorage({ dataDir: join(dir, 'data') });
+    let written: number;
+    try {
+      const rs = await storage.client.query({
+        query: "SELECT CacheWriteTokens AS w FROM otel.llm_calls FINAL WHERE CacheMissReason = 'prefix_changed' AND CacheBreakAt = 'system'",
+        format: 'JSONEachRow',
+      });
+      const rows = await rs.json<{ w: string }>();
+      expect(rows).toHaveLength(1);
+      written = Number(rows[0]!.w);
+    } finally {
+      await storage.close();
+    }
+    expect(written).toBeGreaterThan(1000);
+    const savings = (written * (2.5 - 0.2)) / 1e6;
+    expect(cost.prefix_fix_savings_usd).toBeCloseTo(savings, 12);
+    expect(cost.miss_waste).toContainEqual(expect.objectContaining({ reason: 'prefix_changed', break_at: 'system', calls: 1 }));
+    expect(text).toContain(`a stable system prompt (prefix_changed at system) would have saved ${usd(savings)}`);
+    // The 429 burst: attempts that got no answer bill no tokens; the report says so with its count.
+    const openai = demo.report.retries.find((r) => r.provider === 'openai')!;
+    expect(cost.attempts.rate_limited_attempts).toBe(Number(openai.rate_limited_attempts));
+    expect(cost.attempts.billed_usd).toBe(0);
+    expect(text).toContain(`(${cost.attempts.rate_limited_attempts} answered 429) before an answer — $0.000000 billed`);
+    // Errored and truncated calls are paid for and thrown away.
+    expect(cost.waste.map((w) => w.cause)).toEqual(expect.arrayContaining(['error', 'truncated', 'cache_miss']));
+    expect(cost.waste.find((w) => w.cause === 'truncated')!.waste_usd).toBeGreaterThan(0);
+    // Every demo request asks something else: no duplicates, although many share a cached system prefix.
+    expect(cost.waste.find((w) => w.cause === 'duplicate')).toBeUndefined();
+    expect(cost.unpriced_calls).toBe(0);
   });
 
   it('reports both SLOs of the demo service with burn rates, and prints the terminal report', () => {

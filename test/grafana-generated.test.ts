@@ -49,7 +49,7 @@ describe('generated Grafana files', () => {
   it('dashboards are well-formed: unique panel ids, every query with refId and datasource uid', async () => {
     const files = generateFiles(await config());
     const dashboards = [...files].filter(([path]) => path.startsWith('dashboards/'));
-    expect(dashboards).toHaveLength(5);
+    expect(dashboards).toHaveLength(6);
     const uids = new Set<string>();
     for (const [path, content] of dashboards) {
       const d: unknown = JSON.parse(content);
@@ -83,7 +83,7 @@ describe('generated Grafana files', () => {
         if (v.type === 'query') expect(v.datasource?.uid, `${path}: $${v.name}`).toBe(DATASOURCE_UID);
       }
     }
-    expect(uids.size).toBe(5);
+    expect(uids.size).toBe(6);
   });
 
   it('alert rules reference existing queries, datasource and dashboard panels', async () => {

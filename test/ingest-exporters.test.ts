@@ -75,9 +75,10 @@ async function emitCall(exporter: SpanExporter, serviceName: string): Promise<Em
         'gen_ai.response.time_to_first_chunk': 0.4125,
         'llm.route': '/support/answer',
         'llm.outcome': 'success',
+        'llm.client_setup_ms': 35.25,
         'llm.queue_ms': 180,
         'llm.ttft_ms': 412.5,
-        'llm.prefill_ms': 232.5,
+        'llm.prefill_ms': 197.25,
         'llm.decode_ms': 2087.5,
         'llm.tool_call_ms': 0,
         'llm.stream.chunks': 57,
@@ -91,6 +92,7 @@ async function emitCall(exporter: SpanExporter, serviceName: string): Promise<Em
         'llm.ratelimit.headroom': 0.25,
         'llm.cache.state': 'hit',
         'llm.cache.prefix_hash': '9f2c4e1a',
+        'llm.prompt.hash': '5d41402abc4b2a76',
       },
     },
   );
@@ -165,7 +167,7 @@ describe.each(exporters)('%s → ingest → ClickHouse', (name, makeExporter) =>
       'Links.TraceState': [],
       'Links.Attributes': [],
     });
-    expect(Object.keys(byName['chat gpt-4o']!.SpanAttributes as object)).toHaveLength(33);
+    expect(Object.keys(byName['chat gpt-4o']!.SpanAttributes as object)).toHaveLength(35);
     const queue = byName['llm.queue']!;
     expect(queue).toMatchObject({
       ParentSpanId: sent.ttftSpanId,
@@ -202,9 +204,10 @@ describe.each(exporters)('%s → ingest → ClickHouse', (name, makeExporter) =>
         FinishReason: 'stop',
         Outcome: 'success',
         DurationMs: 2500,
+        ClientSetupMs: 35.25,
         QueueMs: 180,
         TtftMs: 412.5,
-        PrefillMs: 232.5,
+        PrefillMs: 197.25,
         DecodeMs: 2087.5,
         ToolCallMs: 0,
         InputTokens: 1200,
@@ -216,6 +219,7 @@ describe.each(exporters)('%s → ingest → ClickHouse', (name, makeExporter) =>
         CacheMissReason: '',
         CacheBreakAt: '',
         PrefixHash: '9f2c4e1a',
+        PromptHash: '5d41402abc4b2a76',
         ConversationId: 'conv-7',
         Chunks: 57,
         GapP50Ms: 30.25,

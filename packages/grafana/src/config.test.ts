@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PRICE_TABLE } from '@llm-prism/storage';
 import { parseSloConfig, SloConfigError } from './config.ts';
 
 const valid = `
@@ -34,6 +35,7 @@ describe('SLO config', () => {
           completion: { thresholdMs: 20000, objective: 0.99 },
         },
       ],
+      prices: PRICE_TABLE,
     });
   });
 

@@ -2,8 +2,9 @@
 // name the path of the bad field (`slos[1].ttft.objective: …`).
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import { isBucketBoundary } from '@llm-prism/storage';
+import { isBucketBoundary, mergePrices, PRICE_TABLE, type ModelPrice } from '@llm-prism/storage';
 import { MAX_OBJECTIVE, MIN_OBJECTIVE } from './policy.ts';
+import { parsePrices } from './prices-config.ts';
 
 export type SloKind = 'ttft' | 'completion';
 
@@ -35,6 +36,8 @@ export interface SloConfig {
   /** Where the team reads docs/slo.md; the rules' runbook_url is this plus a section anchor (default DEFAULT_RUNBOOK_URL). */
   runbookUrl?: string;
   slos: ServiceSlo[];
+  /** The price table in effect: the shipped one with `prices:` replacing and extending it (docs/cost.md). */
+  prices: readonly ModelPrice[];
 }
 
 export class SloConfigError extends Error {
@@ -129,7 +132,8 @@ function slug(parts: (string | undefined)[]): string {
 export function validateSloConfig(raw: unknown, source = '<config>'): SloConfig {
   const issues: Issues = [];
   if (!isRecord(raw)) throw new SloConfigError(source, ['(root): must be a mapping with window and slos']);
-  checkKeys(raw, '(root)', ['window', 'database', 'runbookUrl', 'slos'], issues);
+  checkKeys(raw, '(root)', ['window', 'database', 'runbookUrl', 'slos', 'prices'], issues);
+  const prices = parsePrices(raw.prices, source, issues);
   const database = optionalString(raw, 'database', '(root)', issues) ?? 'otel';
   const runbookUrl = optionalString(raw, 'runbookUrl', '(root)', issues);
   if (runbookUrl !== undefined && /[#\s]/.test(runbookUrl)) issues.push(`runbookUrl: must be a URL without spaces or #anchor (the rules add the section), got ${JSON.stringify(runbookUrl)}`);
@@ -167,7 +171,7 @@ export function validateSloConfig(raw: unknown, source = '<config>'): SloConfig 
     });
   }
   if (issues.length > 0) throw new SloConfigError(source, issues);
-  return { window: window as SloConfig['window'], database, ...(runbookUrl !== undefined ? { runbookUrl } : {}), slos };
+  return { window: window as SloConfig['window'], database, ...(runbookUrl !== undefined ? { runbookUrl } : {}), slos, prices: mergePrices(PRICE_TABLE, prices) };
 }
 
 export function parseSloConfig(text: string, source = '<config>'): SloConfig {

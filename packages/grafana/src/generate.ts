@@ -7,6 +7,7 @@ import { alertRuleFile } from './alerts.ts';
 import type { SloConfig } from './config.ts';
 import { cacheDashboard } from './dashboards/cache.ts';
 import { callsDashboard } from './dashboards/calls.ts';
+import { costDashboard } from './dashboards/cost.ts';
 import { failuresDashboard } from './dashboards/failures.ts';
 import { latencyDashboard } from './dashboards/latency.ts';
 import { sloOverviewDashboard } from './dashboards/slo-overview.ts';
@@ -26,6 +27,7 @@ export function generateFiles(config: SloConfig, datasource: DatasourceOptions =
     ['dashboards/prompt-cache.json', json(cacheDashboard(config.database))],
     ['dashboards/failures.json', json(failuresDashboard(config.database))],
     ['dashboards/slow-calls.json', json(callsDashboard(config.database))],
+    ['dashboards/cost.json', json(costDashboard(config.database, config.prices))],
     ['provisioning/datasources/clickhouse.yaml', yaml(datasourceProvisioning(datasource))],
     ['provisioning/dashboards/llm-prism.yaml', yaml(dashboardProvisioning())],
     ['provisioning/alerting/notifications.yaml', yaml(notificationProvisioning())],

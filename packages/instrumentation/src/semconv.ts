@@ -167,6 +167,8 @@ export const ATTR_LLM_CACHE_MISS_REASON = 'llm.cache.miss_reason' as const;
 /** `tools`, `system`, `messages[3]`. */
 export const ATTR_LLM_CACHE_BREAK_AT = 'llm.cache.break_at' as const;
 export const ATTR_LLM_CACHE_PREFIX_HASH = 'llm.cache.prefix_hash' as const;
+/** Fingerprint of the whole prompt: the duplicate-call check of docs/cost.md. */
+export const ATTR_LLM_PROMPT_HASH = 'llm.prompt.hash' as const;
 /** Set by the application with `withLlmContext({ route })`. */
 export const ATTR_LLM_ROUTE = 'llm.route' as const;
 

@@ -2,13 +2,13 @@
 import { JSDOM } from 'jsdom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertPolicy, conditionHolds, type SloConfig } from '@llm-prism/grafana';
-import { openStorage, type Storage } from '@llm-prism/storage';
+import { openStorage, PRICE_TABLE, type Storage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { prefillOf, quantileExact, seededCallRow, seededTraceId, type SeededCall } from '../test/seeded-calls.ts';
 import { collectReport, type ReportData } from './collect.ts';
 import { CHART_IDS, renderHtml, SLO_CHART_IDS } from './html.ts';
 import { noSloConfigHint } from './no-slo-config.ts';
-import { formatTerminal } from './terminal.ts';
+import { formatTerminal, usd } from './terminal.ts';
 
 const SERVICE = `checkout "eu" ' \\ {service:String}`; // hostile on purpose: parameters, not concatenation
 const END = Math.floor(Date.now() / 60_000) * 60_000;
@@ -33,6 +33,7 @@ calls.push({ model: 'claude-sonnet-5', provider: 'anthropic', ago: 50, streamed:
 const config: SloConfig = {
   window: '28d',
   database: 'otel',
+  prices: PRICE_TABLE,
   slos: [{ id: 'checkout', service: SERVICE, ttft: { thresholdMs: 1000, objective: 0.95 }, completion: { thresholdMs: 2000, objective: 0.9 } }],
 };
 
@@ -132,10 +133,20 @@ describe('collectReport', () => {
 
   it('prints every section in the terminal report', () => {
     const text = formatTerminal(report);
-    for (const heading of ['SLOs', 'TTFT anatomy by model', 'Prompt cache', 'misses by reason', 'Outcomes', 'Retries and rate limits', 'Slowest calls']) {
+    for (const heading of ['SLOs', 'TTFT anatomy by model', 'Prompt cache', 'misses by reason', 'Outcomes', 'Retries and rate limits', 'Cost (USD', 'waste by cause', 'Slowest calls']) {
       expect(text).toContain(heading);
     }
     expect(text).toContain('prefix_changed  system');
+  });
+
+  it('shows the cost section in the HTML: total, spend by model, waste, what a prefix fix saves', async () => {
+    const dom = new JSDOM(await renderHtml(report)).window.document;
+    const cost = dom.getElementById('cost')!;
+    expect(cost.querySelector('h2')?.textContent).toBe(`Cost: ${usd(report.cost.total_usd)}`);
+    const models = [...cost.querySelectorAll('table')[0]!.querySelectorAll('tbody tr')].map((tr) => tr.querySelectorAll('td')[1]?.textContent);
+    expect(models.sort()).toEqual(report.cost.by_model.map((r) => r.model).sort());
+    expect(cost.textContent).toContain(`would have saved ${usd(report.cost.prefix_fix_savings_usd)}`);
+    expect(cost.textContent).toContain('retries (failed attempts, not billed)');
   });
 });
 

@@ -1,11 +1,18 @@
 // Gathers everything the terminal, HTML and JSON reports show, in one JSON-ready object.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { SloConfig } from '@llm-prism/grafana';
+import { PRICE_TABLE } from '@llm-prism/storage';
 import {
+  costSqlFor,
   rows,
   scopeParams,
   sqlFor,
   type AnatomyRow,
+  type AttemptWasteRow,
+  type ConversationCostRow,
+  type CostByModelRow,
+  type MissWasteRow,
+  type WasteRow,
   type CacheRow,
   type MissRow,
   type OutcomeRow,
@@ -29,6 +36,22 @@ export interface ReportData {
   outcomes: OutcomeRow[];
   retries: RetryRow[];
   slowest: SlowCallRow[];
+  cost: CostSection;
+}
+
+/** What the calls cost and what their failures wasted, in USD (docs/cost.md). */
+export interface CostSection {
+  /** Sum over priced calls; null when none is priced. */
+  total_usd: number | null;
+  unpriced_calls: number;
+  by_model: CostByModelRow[];
+  waste: WasteRow[];
+  miss_waste: MissWasteRow[];
+  /** Cache-miss waste of prefix_changed misses breaking at the system prompt: what fixing that prefix saves. */
+  prefix_fix_savings_usd: number | null;
+  /** Failed attempts before an answer (429s, 5xx, connection failures): counted, billed nothing. */
+  attempts: AttemptWasteRow & { billed_usd: 0 };
+  conversations: ConversationCostRow[];
 }
 
 export interface CollectOptions extends ReportScope {
@@ -38,6 +61,25 @@ export interface CollectOptions extends ReportScope {
   /** The SLOs to evaluate; without one the report has no SLO section (`slos: null`). */
   config?: SloConfig | undefined;
   slowest?: number;
+}
+
+const sumOrNull = (values: (number | null)[]): number | null =>
+  values.some((v) => v !== null) ? values.reduce<number>((s, v) => s + (v ?? 0), 0) : null;
+
+async function collectCost(run: <T>(query: string) => Promise<T[]>, sql: ReturnType<typeof costSqlFor>): Promise<CostSection> {
+  const byModel = await run<CostByModelRow>(sql.byModel);
+  const missWaste = await run<MissWasteRow>(sql.missWaste);
+  const [attempts] = await run<AttemptWasteRow>(sql.retries);
+  return {
+    total_usd: sumOrNull(byModel.map((r) => r.cost_usd)),
+    unpriced_calls: byModel.reduce((n, r) => n + r.unpriced_calls, 0),
+    by_model: byModel,
+    waste: await run<WasteRow>(sql.waste),
+    miss_waste: missWaste,
+    prefix_fix_savings_usd: (await run<{ savings_usd: number | null }>(sql.prefixFix))[0]?.savings_usd ?? null,
+    attempts: { failed_attempts: attempts?.failed_attempts ?? 0, rate_limited_attempts: attempts?.rate_limited_attempts ?? 0, retried_calls: attempts?.retried_calls ?? 0, billed_usd: 0 },
+    conversations: await run<ConversationCostRow>(sql.conversations),
+  };
 }
 
 /** Chart steps: about 60 points across the scope, never finer than the rollups' minute. */
@@ -62,5 +104,6 @@ export async function collectReport(o: CollectOptions): Promise<ReportData> {
     outcomes: await run<OutcomeRow>(sql.outcomes),
     retries: await run<RetryRow>(sql.retries),
     slowest: await run<SlowCallRow>(sql.slowest),
+    cost: await collectCost(run, costSqlFor(o.database, o.config?.prices ?? PRICE_TABLE)),
   };
 }

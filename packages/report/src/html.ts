@@ -6,6 +6,7 @@ import type { ReportData } from './collect.ts';
 import { drawCharts } from './draw-charts.ts';
 import { noSloConfigHint } from './no-slo-config.ts';
 import type { SloStatus } from './slo-status.ts';
+import { usd } from './terminal.ts';
 
 /** Ids of the chart containers, in page order (tests look for a rendered chart in each). */
 export const CHART_IDS = ['ttft-sli', 'completion-sli', 'burn-rates', 'phases', 'cache-misses'] as const;
@@ -30,6 +31,26 @@ function sloRows(slos: SloStatus[]): string {
     .join('\n');
 }
 
+function htmlTable(header: string[], body: (string | number)[][]): string {
+  const cell = (v: string | number) => `<td>${escapeHtml(String(v))}</td>`;
+  return `<table><thead><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>
+<tbody>${body.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('\n')}</tbody></table>`;
+}
+
+/** Spend by model, waste by cause and by miss reason, the prefix fix's savings (docs/cost.md). */
+function costHtml(c: ReportData['cost']): string {
+  return `<section id="cost"><h2>Cost: ${escapeHtml(usd(c.total_usd))}${c.unpriced_calls > 0 ? ` (${c.unpriced_calls} calls unpriced, not included)` : ''}</h2>
+${htmlTable(['service', 'model', 'calls', 'unpriced', 'cost'], c.by_model.map((r) => [r.service, r.model, r.calls, r.unpriced_calls, usd(r.cost_usd)]))}
+<h3>Waste by cause</h3>
+${htmlTable(['cause', 'calls', 'wasted'], [...c.waste.map((w) => [w.cause, w.calls, usd(w.waste_usd)]), ['retries (failed attempts, not billed)', c.attempts.failed_attempts, usd(c.attempts.billed_usd)]])}
+<h3>Cache-miss waste by reason</h3>
+${htmlTable(['reason', 'breaks at', 'calls', 'wasted'], c.miss_waste.map((m) => [m.reason || '—', m.break_at || '—', m.calls, usd(m.waste_usd)]))}
+<p>A stable system prompt (misses prefix_changed at system) would have saved <b>${escapeHtml(usd(c.prefix_fix_savings_usd))}</b>.</p>
+<h3>Most expensive conversations</h3>
+${htmlTable(['conversation', 'calls', 'cost'], c.conversations.map((v) => [v.conversation, v.calls, usd(v.cost_usd)]))}
+</section>`;
+}
+
 export async function renderHtml(d: ReportData): Promise<string> {
   const echartsPath = createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js');
   const echarts = await readFile(echartsPath, 'utf8');
@@ -44,13 +65,14 @@ table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #d
 </style></head><body>
 <h1>LLM Prism report</h1>
 <p>${escapeHtml(d.scope.from)} → ${escapeHtml(d.scope.to)}${d.scope.service ? ` · service ${escapeHtml(d.scope.service)}` : ''}</p>
-${d.slos === null ? `<p class="note" id="no-slo-config">${escapeHtml(noSloConfigHint())}</p>` : `<table><thead><tr><th>service</th><th>SLO</th><th>SLI</th><th>objective</th><th>budget left</th><th>alert</th></tr></thead>
+${d.slos === null ? `<p class="note" id="no-slo-config">${escapeHtml(noSloConfigHint())}</p>` : `<table id="slo-table"><thead><tr><th>service</th><th>SLO</th><th>SLI</th><th>objective</th><th>budget left</th><th>alert</th></tr></thead>
 <tbody>${sloRows(d.slos)}</tbody></table>
 ${section('ttft-sli', 'TTFT SLI over time')}
 ${section('completion-sli', 'Completion SLI over time')}
 ${section('burn-rates', 'Burn rate per alert window')}`}
 ${section('phases', 'Where the time goes: client setup / queue / prefill / decode p95 by model')}
 ${section('cache-misses', 'Prompt-cache misses by reason')}
+${costHtml(d.cost)}
 <script type="application/json" id="report-data">${scriptJson(d)}</script>
 <script>${echarts.replace(/<\/script/gi, '<\\/script')}</script>
 <script>(${drawCharts.toString()})();</script>

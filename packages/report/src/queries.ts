@@ -2,7 +2,7 @@
 // span delivered twice counts once). User input reaches ClickHouse only as query parameters. Hits,
 // misses and the hit ratio are the dashboards' definitions (@llm-prism/storage call-metrics.ts).
 import type { ClickHouseClient } from '@clickhouse/client';
-import { CACHE_MISS, CACHED_TOKEN_SHARE, HIT_RATIO, MISS_REASON } from '@llm-prism/storage';
+import { CACHE_MISS, CACHED_TOKEN_SHARE, costSql, HIT_RATIO, MISS_REASON, type ModelPrice, type WasteCause } from '@llm-prism/storage';
 
 export interface ReportScope {
   /** Inclusive start and exclusive end, in ms since the epoch. */
@@ -84,6 +84,41 @@ export interface SlowCallRow {
   ttft_ms: number | null;
 }
 
+export interface CostByModelRow {
+  service: string;
+  model: string;
+  calls: number;
+  /** Calls whose model or a token class they used has no price: left out of cost_usd, never counted as free. */
+  unpriced_calls: number;
+  /** USD; null when no call of the row is priced. */
+  cost_usd: number | null;
+}
+
+export interface WasteRow {
+  cause: WasteCause;
+  calls: number;
+  unpriced_calls: number;
+  waste_usd: number | null;
+}
+
+export interface MissWasteRow extends Omit<WasteRow, 'cause'> {
+  reason: string;
+  break_at: string;
+}
+
+export interface AttemptWasteRow {
+  failed_attempts: number;
+  rate_limited_attempts: number;
+  retried_calls: number;
+}
+
+export interface ConversationCostRow {
+  conversation: string;
+  calls: number;
+  unpriced_calls: number;
+  cost_usd: number | null;
+}
+
 const scopeWhere = `Timestamp >= fromUnixTimestamp64Milli({from:Int64}) AND Timestamp < fromUnixTimestamp64Milli({to:Int64})
   AND ({service:String} = '' OR ServiceName = {service:String})`;
 
@@ -135,6 +170,9 @@ export const sqlFor = (database: string) => {
   ORDER BY DurationMs DESC, trace_id LIMIT {limit:UInt32}`,
   } as const;
 };
+
+/** The cost queries of the cost dashboard (@llm-prism/storage cost.ts) over the report's scope. */
+export const costSqlFor = (database: string, prices: readonly ModelPrice[]) => costSql(prices, `${ident(database)}.llm_calls FINAL`, scopeWhere);
 
 export async function rows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
   const rs = await client.query({

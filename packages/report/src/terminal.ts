@@ -1,4 +1,5 @@
 // The terminal report: a compact summary an on-call engineer can read in one screen.
+import type { WasteCause } from '@llm-prism/storage';
 import type { ReportData } from './collect.ts';
 import type { SloStatus } from './slo-status.ts';
 import { table } from './table.ts';
@@ -6,6 +7,8 @@ import { table } from './table.ts';
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? '—' : Math.round(Number(v)).toString());
 const pair = (a: number | null, b: number | null) => `${ms(a)} / ${ms(b)}`;
 const pct = (v: number | null, digits = 1) => (v === null ? '—' : `${(v * 100).toFixed(digits)} %`);
+/** USD to the microdollar (demo-sized calls cost fractions of a cent); null is unpriced, never $0. */
+export const usd = (v: number | null) => (v === null ? 'unpriced' : `$${Number(v).toFixed(6)}`);
 const rate = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
 /** The SLO section's lines below its heading. */
@@ -26,6 +29,33 @@ function sloSection(slos: SloStatus[]): string[] {
     ),
     `  budget over the ${slos[0]!.window} window; page: 1h & 5m > 14.4 or 6h & 30m > 6; ticket: 1d & 2h > 3 or 3d & 6h > 1`,
   ];
+}
+
+const CAUSE_LABEL: Record<WasteCause, string> = {
+  error: 'errored calls (billed tokens of failed calls)',
+  truncated: 'truncated answers (finish reason length)',
+  duplicate: 'duplicate calls (same prompt within 60 s)',
+  cache_miss: 'cache misses (paid above a cache read)',
+};
+
+/** The cost section: spend by model, waste by cause, what a prefix fix saves (docs/cost.md). */
+function costSection(c: ReportData['cost']): string[] {
+  const unpriced = c.unpriced_calls > 0 ? ` — ${c.unpriced_calls} calls unpriced (no price for their model or token class), not included` : '';
+  const out = [`Cost (USD, prices as of the table in docs/cost.md): ${usd(c.total_usd)}${unpriced}`];
+  out.push(table(['service', 'model', 'calls', 'unpriced', 'cost'], c.by_model.map((r) => [r.service, r.model, r.calls, r.unpriced_calls, usd(r.cost_usd)])));
+  out.push('  waste by cause:');
+  out.push(table(['cause', 'calls', 'wasted'], c.waste.map((w) => [CAUSE_LABEL[w.cause], w.calls, usd(w.waste_usd)]), '    '));
+  out.push(`    retries: ${c.attempts.failed_attempts} failed attempts (${c.attempts.rate_limited_attempts} answered 429) before an answer — ${usd(c.attempts.billed_usd)} billed (429/5xx are not billed)`);
+  if (c.miss_waste.length > 0) {
+    out.push('  cache-miss waste by reason:');
+    out.push(table(['reason', 'breaks at', 'calls', 'wasted'], c.miss_waste.map((m) => [m.reason || '—', m.break_at || '—', m.calls, usd(m.waste_usd)]), '    '));
+  }
+  out.push(`  a stable system prompt (prefix_changed at system) would have saved ${usd(c.prefix_fix_savings_usd)}`);
+  if (c.conversations.length > 0) {
+    out.push('  most expensive conversations:');
+    out.push(table(['conversation', 'calls', 'cost'], c.conversations.map((v) => [v.conversation, v.calls, usd(v.cost_usd)]), '    '));
+  }
+  return out;
 }
 
 export function formatTerminal(d: ReportData): string {
@@ -70,6 +100,8 @@ export function formatTerminal(d: ReportData): string {
       d.retries.map((r) => [r.provider, r.calls, r.retried_calls, r.retries, r.rate_limited_attempts, r.min_headroom === null ? '—' : pct(r.min_headroom, 0)]),
     ),
   );
+
+  out.push('', ...costSection(d.cost));
 
   out.push('', 'Slowest calls');
   out.push(

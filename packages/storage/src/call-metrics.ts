@@ -32,3 +32,7 @@ export const FAILED = `Outcome IN (${FAILED_OUTCOMES.map((o) => `'${o}'`).join('
 export const ABORTED = "Outcome = 'aborted'";
 /** Aborted before its first output chunk arrived: the user gave up waiting for it. */
 export const ABORTED_BEFORE_FIRST_CHUNK = `${ABORTED} AND TtftMs IS NULL`;
+/** The call failed: an error status, a failed stream or a connection failure (`llm.outcome` error). */
+export const ERRORED = "Outcome = 'error'";
+/** The answer was cut off at the output limit (finish reason length / max_tokens). */
+export const TRUNCATED = "Outcome = 'truncated'";

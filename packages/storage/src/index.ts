@@ -26,10 +26,14 @@ export {
   CACHE_HIT,
   CACHE_MISS,
   CACHED_TOKEN_SHARE,
+  ERRORED,
   FAILED,
   FAILED_OUTCOMES,
   HIT_RATIO,
   MISS_REASON,
   SUCCEEDED,
+  TRUNCATED,
 } from './call-metrics.ts';
+export { costedCallsSql, costSql, DUPLICATE_WINDOW_S, priceModelSql, WASTE_CAUSES, type WasteCause } from './cost.ts';
+export { mergePrices, PRICE_TABLE, type ModelPrice, type TokenPrices } from './prices.ts';
 export { type DdlContext } from './ddl.ts';

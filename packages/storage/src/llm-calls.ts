@@ -40,15 +40,21 @@ const statusCode = `multiIf(span.StatusCode IN ('Error', 'STATUS_CODE_ERROR'), '
 
 const LLM_CALLS_MV = `${LLM_CALLS}_mv`;
 
-/** A column a later migration added to llm_calls: its definition and the numeric attribute the view fills it from. */
+/**
+ * A column a later migration added to llm_calls: its definition and the attribute the view fills it
+ * from, a number (read as the view version reads numbers) unless `text`.
+ */
 interface AddedColumn {
   definition: string;
   name: string;
   key: string;
+  text?: true;
 }
 
 /** Migration 6: `llm.client_setup_ms`, the client's start-up before the first request was on the wire. */
 const CLIENT_SETUP_MS: AddedColumn = { definition: 'ClientSetupMs Nullable(Float64) AFTER DurationMs', name: 'ClientSetupMs', key: 'llm.client_setup_ms' };
+/** Migration 8: `llm.prompt.hash`, the whole prompt's fingerprint: the duplicate-call check of docs/cost.md ('' when absent). */
+const PROMPT_HASH: AddedColumn = { definition: 'PromptHash String CODEC(ZSTD(1)) AFTER PrefixHash', name: 'PromptHash', key: 'llm.prompt.hash', text: true };
 
 /**
  * One version of the view's query: how it reads a numeric attribute and the columns added after
@@ -62,6 +68,7 @@ interface ViewVersion {
 const VIEW_2: ViewVersion = { float: parsed, added: [] };
 const VIEW_5: ViewVersion = { float: finite, added: [] };
 const VIEW_6: ViewVersion = { float: finite, added: [CLIENT_SETUP_MS] };
+const VIEW_8: ViewVersion = { float: finite, added: [CLIENT_SETUP_MS, PROMPT_HASH] };
 
 /** Migration 2: llm_calls and its view from otel_traces. */
 export function llmCallsDdl(ctx: DdlContext): string[] {
@@ -132,10 +139,18 @@ export function llmCallsClientSetupDdl(ctx: DdlContext): string[] {
   ];
 }
 
+/** Migration 8: the PromptHash column, and the view filling it from then on (older rows: ''). */
+export function llmCallsPromptHashDdl(ctx: DdlContext): string[] {
+  return [
+    ...addColumns(ctx, LLM_CALLS, [PROMPT_HASH.definition]),
+    modifyViewQuery(ctx, { name: LLM_CALLS_MV, select: llmCallsSelect(ctx, VIEW_8) }),
+  ];
+}
+
 /** The view's SELECT in one version: migration 2's columns, then those later migrations added. */
 function llmCallsSelect(ctx: DdlContext, { float, added }: ViewVersion): string {
   const firstSet = (...keys: string[]): string => `coalesce(${keys.map(float).join(', ')})`;
-  const more = added.map((c) => `,\n    ${float(c.key)} AS ${c.name}`).join('');
+  const more = added.map((c) => `,\n    ${c.text ? attr(c.key) : float(c.key)} AS ${c.name}`).join('');
   return `WITH
     ${float('llm.ttft_ms')} AS _LlmTtft,
     ${float('gen_ai.response.time_to_first_chunk')} * 1000 AS _GenAiTtft,

@@ -73,6 +73,7 @@ function llmCallSpan(n: number, fields: Partial<OtelTraceRow> = {}, attributes: 
       'llm.cache.miss_reason': 'prefix_changed',
       'llm.cache.break_at': 'messages[3]',
       'llm.cache.prefix_hash': '9f86d081884c7d65',
+      'llm.prompt.hash': '3b2f0d9c6e41a7f5',
       'llm.route': '/api/checkout',
       ...attributes,
     },
@@ -142,7 +143,7 @@ describe('migrations', () => {
       await old.client.insert({ table: 'otel_v3_setup.schema_migrations', values: [{ Version: m.version, Name: m.name }], format: 'JSONEachRow' });
     }
     await old.insertSpans([llmCallSpan(501)]);
-    expect(await old.migrate()).toEqual([4, 5, 6, 7]);
+    expect(await old.migrate()).toEqual([4, 5, 6, 7, 8]);
     await old.insertSpans([llmCallSpan(502)]);
     const stored = await rows<{ SpanId: string; ClientSetupMs: number | null; QueueMs: number; PrefillMs: number }>(
       'SELECT SpanId, ClientSetupMs, QueueMs, PrefillMs FROM otel_v3_setup.llm_calls FINAL ORDER BY SpanId',
@@ -291,6 +292,7 @@ describe('otel_traces and llm_calls', () => {
         CacheMissReason: 'prefix_changed',
         CacheBreakAt: 'messages[3]',
         PrefixHash: '9f86d081884c7d65',
+        PromptHash: '3b2f0d9c6e41a7f5',
         ConversationId: 'conv-7',
         Chunks: 96,
         GapP50Ms: 18.5,
@@ -601,6 +603,34 @@ describe('migration 4 on a store that has migration 3 and data', () => {
       expect((await result.json<{ TtftBucketMs: number; Abandoned: number; calls: number }>()).map((r) => [r.TtftBucketMs, r.Abandoned, Number(r.calls)])).toEqual([
         [100, 0, 1],
         [6000, 1, 1],
+      ]);
+      expect(await old.migrate()).toEqual([]);
+    } finally {
+      await old.close();
+    }
+  });
+});
+
+describe('migration 8 on a store that has migration 7 and data', () => {
+  test('adds PromptHash: empty on the rows stored before, filled from llm.prompt.hash after; the view keeps ClientSetupMs', async () => {
+    const ctx = { database: 'otel_v7' };
+    const old = await openStorage({ dataDir, database: ctx.database, migrate: false });
+    try {
+      for (const statement of bootstrapDdl(ctx)) await old.client.command({ query: statement });
+      const applied = migrations.filter((m) => m.version <= 7);
+      for (const m of applied) for (const statement of m.statements(ctx)) await old.client.command({ query: statement });
+      for (const m of applied) await old.client.insert({ table: 'otel_v7.schema_migrations', values: [{ Version: m.version, Name: m.name }], format: 'JSONEachRow' });
+      await old.insertSpans([llmCallSpan(30_001, { ServiceName: 'v7' }, { 'llm.prompt.hash': 'aaaa' })]);
+      expect(await old.migrate()).toEqual([8]);
+      // The new view still reads 'inf' as absent (migration 5): Chunks 0, the insert not failed.
+      await old.insertSpans([llmCallSpan(30_002, { ServiceName: 'v7' }, { 'llm.prompt.hash': 'bbbb', 'llm.stream.chunks': 'inf' })]);
+      const result = await old.client.query({
+        query: "SELECT SpanId, PromptHash, PrefixHash, ClientSetupMs, InputTokens, Chunks FROM otel_v7.llm_calls FINAL WHERE ServiceName = 'v7' ORDER BY SpanId",
+        format: 'JSONEachRow',
+      });
+      expect(await result.json()).toEqual([
+        { SpanId: hex(30_001, 16), PromptHash: '', PrefixHash: '9f86d081884c7d65', ClientSetupMs: 42.25, InputTokens: 1200, Chunks: 96 },
+        { SpanId: hex(30_002, 16), PromptHash: 'bbbb', PrefixHash: '9f86d081884c7d65', ClientSetupMs: 42.25, InputTokens: 1200, Chunks: 0 },
       ]);
       expect(await old.migrate()).toEqual([]);
     } finally {

@@ -79,6 +79,7 @@ describe('llm-prism report in a directory without llm-prism.slo.yaml', () => {
       'Prompt cache',
       'Outcomes (finish reason as sent; error type)',
       'Retries and rate limits',
+      'Cost (USD, prices as of the table in docs/cost.md): $0.000000',
       'Slowest calls',
     ]);
     const cells = (first: string) => lines.find((l) => l.trimStart().startsWith(`${first} `))?.trim().split(/\s{2,}/);
@@ -100,7 +101,7 @@ describe('llm-prism report in a directory without llm-prism.slo.yaml', () => {
     expect(stderr).toBe(`${noSloConfigHint()}\n`);
     const data = JSON.parse(stdout) as ReportData;
     expect(data.slos).toBeNull();
-    expect(Object.keys(data)).toEqual(['generatedAt', 'scope', 'slos', 'anatomy', 'cache', 'misses', 'outcomes', 'retries', 'slowest']);
+    expect(Object.keys(data)).toEqual(['generatedAt', 'scope', 'slos', 'anatomy', 'cache', 'misses', 'outcomes', 'retries', 'slowest', 'cost']);
     for (const model of models) {
       const a = expectedAnatomy(model);
       const got = data.anatomy.find((r) => r.model === model)!;
@@ -131,7 +132,7 @@ describe('llm-prism report in a directory without llm-prism.slo.yaml', () => {
       const html = await readFile(htmlPath, 'utf8');
       const dom = new JSDOM(html).window.document;
       for (const id of CHART_IDS) expect(dom.getElementById(id) !== null, id).toBe(!SLO_CHART_IDS.includes(id));
-      expect(dom.querySelector('table')).toBeNull();
+      expect(dom.getElementById('slo-table')).toBeNull();
       expect(dom.getElementById('no-slo-config')?.textContent).toBe(noSloConfigHint());
       const data = JSON.parse(dom.getElementById('report-data')!.textContent!) as ReportData;
       expect(data.slos).toBeNull();

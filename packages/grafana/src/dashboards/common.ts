@@ -12,6 +12,7 @@ export const DASHBOARD_UID = {
   cache: 'llm-prism-cache',
   failures: 'llm-prism-failures',
   calls: 'llm-prism-calls',
+  cost: 'llm-prism-cost',
 } as const;
 
 export const TAGS = ['llm-prism'];

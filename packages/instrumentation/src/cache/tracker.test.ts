@@ -332,6 +332,9 @@ describe('CacheTracker — linking and concurrency', () => {
     const b = classify('second question');
     expect(a.prefixHash).toMatch(/^[0-9a-f]{16}$/);
     expect(b.prefixHash).toBe(a.prefixHash);
+    // The whole prompt's fingerprint tells the two questions apart, and equal prompts alike.
+    expect(b.promptHash).not.toBe(a.promptHash);
+    expect(classify('first question').promptHash).toBe(a.promptHash);
     const openai = tracker.classify({ provider: 'openai', segments: segmentsFor('openai', 'chat.completions.create', openaiChat(SYSTEM, 'q')), usage: usage(2110) });
     expect(openai.prefixHash).not.toBe(a.prefixHash);
   });

@@ -62,6 +62,8 @@ export interface CacheClassification {
   breakAt?: string;
   /** Fingerprint of the cacheable prefix (up to the last breakpoint). */
   prefixHash: string;
+  /** Fingerprint of the whole prompt (every segment): equal prompts, equal hashes (duplicate calls). */
+  promptHash: string;
 }
 
 export interface CacheTrackerOptions {
@@ -196,6 +198,7 @@ export class CacheTracker {
     const { segs, cum, est, cacheEnd } = prompt;
     const eligible = cacheEnd > 0 && est[cacheEnd]! >= this.#minTokens[provider]!;
     const prefixHash = cum[(cacheEnd || segs.length) - 1] ?? seed;
+    const promptHash = cum.at(-1) ?? seed;
 
     // The longest prefix of this prompt that this process saw stored, and the longest still live.
     let known: Known | undefined;
@@ -227,8 +230,8 @@ export class CacheTracker {
       const fromPrev = changed || extendsPrev ? prev!.tokens : 0;
       const expected = Math.max(live?.entry.tokens ?? 0, fromPrev);
       result = read + model.readGranularity >= expected
-        ? { state: 'hit', prefixHash }
-        : { state: 'partial', prefixHash, ...(breakAt && { breakAt }) };
+        ? { state: 'hit', prefixHash, promptHash }
+        : { state: 'partial', prefixHash, promptHash, ...(breakAt && { breakAt }) };
     } else if (written > 0 || eligible) {
       const missReason: MissReason = changed
         ? 'prefix_changed'
@@ -239,9 +242,9 @@ export class CacheTracker {
             : prev && divergedAt === undefined
               ? prevLive ? 'evicted' : 'expired'
               : 'cold';
-      result = { state: written > 0 ? 'write' : 'miss', missReason, prefixHash, ...(breakAt && { breakAt }) };
+      result = { state: written > 0 ? 'write' : 'miss', missReason, prefixHash, promptHash, ...(breakAt && { breakAt }) };
     } else {
-      return { state: 'none', prefixHash };
+      return { state: 'none', prefixHash, promptHash };
     }
 
     const cached = model.explicit ? read + written > 0 : read > 0 || eligible;
