@@ -33,8 +33,10 @@ const headers = (scenario: Scenario, extra: Record<string, string> = {}): Record
 
 /** A plain fetch POST whose body the application reads only after LATE_READ_MS. */
 async function lateFetch(path: string, body: unknown, scenario: Scenario, extra: Record<string, string> = {}): Promise<{ started: number; pullStart: number; text: string; status: number }> {
+  // Serialized and encoded first: a wire call starts at the request's creation, after the app's own work on the body.
+  const payload = new TextEncoder().encode(JSON.stringify(body));
   const started = now();
-  const res = await fetch(`${h.sim.url}${path}`, { method: 'POST', headers: headers(scenario, extra), body: JSON.stringify(body) });
+  const res = await fetch(`${h.sim.url}${path}`, { method: 'POST', headers: headers(scenario, extra), body: payload });
   await sleep(LATE_READ_MS);
   const pullStart = now();
   return { started, pullStart, text: await res.text(), status: res.status };
