@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { isBucketBoundary, mergePrices, PRICE_TABLE, type ModelPrice } from '@llm-prism/storage';
 import { MAX_OBJECTIVE, MIN_OBJECTIVE } from './policy.ts';
+import { checkKeys, isRecord, type Issues, optionalString } from './config-fields.ts';
 import { parsePrices } from './prices-config.ts';
 
 export type SloKind = 'ttft' | 'completion';
@@ -74,28 +75,6 @@ export function ttftDeadlineWarnings(config: SloConfig, deadlineMs = DEFAULT_TTF
         ]
       : [],
   );
-}
-
-type Issues = string[];
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function checkKeys(v: Record<string, unknown>, path: string, allowed: readonly string[], issues: Issues): void {
-  for (const key of Object.keys(v)) {
-    if (!allowed.includes(key)) issues.push(`${path}.${key}: unknown field (expected one of ${allowed.join(', ')})`);
-  }
-}
-
-function optionalString(v: Record<string, unknown>, key: string, path: string, issues: Issues): string | undefined {
-  const value = v[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') {
-    issues.push(`${path}.${key}: must be a non-empty string`);
-    return undefined;
-  }
-  return value;
 }
 
 function objective(v: unknown, path: string, issues: Issues): Objective {

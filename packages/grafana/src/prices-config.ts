@@ -1,15 +1,10 @@
 // `prices:` of llm-prism.slo.yaml: rows that replace (same model) or extend the shipped price table
 // (@llm-prism/storage prices.ts), validated field by field with the path of each bad one.
 import type { ModelPrice, TokenPrices } from '@llm-prism/storage';
+import { checkKeys, isRecord, optionalString } from './config-fields.ts';
 
 const PRICE_FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite5m', 'cacheWrite1h', 'reasoning'] as const satisfies readonly (keyof TokenPrices)[];
 const ROW_FIELDS = ['model', 'provider', ...PRICE_FIELDS, 'longContext', 'batch', 'source', 'asOf'];
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function unknownKeys(v: Record<string, unknown>, path: string, allowed: readonly string[], issues: string[]): void {
-  for (const key of Object.keys(v)) if (!allowed.includes(key)) issues.push(`${path}.${key}: unknown field (expected one of ${allowed.join(', ')})`);
-}
 
 /** A USD-per-million-tokens price: a finite number ≥ 0; absent stays absent (unpriced, never 0). */
 function price(v: Record<string, unknown>, key: string, path: string, issues: string[], required: boolean): number | undefined {
@@ -20,16 +15,6 @@ function price(v: Record<string, unknown>, key: string, path: string, issues: st
   }
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     issues.push(`${path}.${key}: must be a price in USD per million tokens (a number ≥ 0), got ${JSON.stringify(value)}`);
-    return undefined;
-  }
-  return value;
-}
-
-function text(v: Record<string, unknown>, key: string, path: string, issues: string[]): string | undefined {
-  const value = v[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') {
-    issues.push(`${path}.${key}: must be a non-empty string`);
     return undefined;
   }
   return value;
@@ -58,24 +43,24 @@ export function parsePrices(raw: unknown, source: string, issues: string[]): Mod
       issues.push(`${path}: must be a mapping with model, input and output`);
       return;
     }
-    unknownKeys(entry, path, ROW_FIELDS, issues);
-    const model = text(entry, 'model', path, issues);
+    checkKeys(entry, path, ROW_FIELDS, issues);
+    const model = optionalString(entry, 'model', path, issues);
     if (entry.model === undefined) issues.push(`${path}.model: required (the model name as sent, e.g. gpt-4o)`);
     if (model !== undefined && rows.some((r) => r.model === model)) issues.push(`${path}.model: duplicate price row for ${JSON.stringify(model)}`);
     const row: ModelPrice = {
       model: model ?? '',
-      provider: text(entry, 'provider', path, issues) ?? '',
+      provider: optionalString(entry, 'provider', path, issues) ?? '',
       input: 0,
       output: 0,
       ...tokenPrices(entry, path, issues, true),
-      source: text(entry, 'source', path, issues) ?? source,
-      asOf: text(entry, 'asOf', path, issues) ?? '',
+      source: optionalString(entry, 'source', path, issues) ?? source,
+      asOf: optionalString(entry, 'asOf', path, issues) ?? '',
     };
     const long = entry.longContext;
     if (long !== undefined) {
       if (!isRecord(long)) issues.push(`${path}.longContext: must be a mapping with aboveInputTokens and the tier's prices`);
       else {
-        unknownKeys(long, `${path}.longContext`, ['aboveInputTokens', ...PRICE_FIELDS], issues);
+        checkKeys(long, `${path}.longContext`, ['aboveInputTokens', ...PRICE_FIELDS], issues);
         const above = long.aboveInputTokens;
         if (typeof above !== 'number' || !Number.isInteger(above) || above <= 0) {
           issues.push(`${path}.longContext.aboveInputTokens: must be a whole number of input tokens > 0, got ${JSON.stringify(above)}`);
@@ -86,7 +71,7 @@ export function parsePrices(raw: unknown, source: string, issues: string[]): Mod
     if (batch !== undefined) {
       if (!isRecord(batch)) issues.push(`${path}.batch: must be a mapping with input and output`);
       else {
-        unknownKeys(batch, `${path}.batch`, ['input', 'output'], issues);
+        checkKeys(batch, `${path}.batch`, ['input', 'output'], issues);
         const input = price(batch, 'input', `${path}.batch`, issues, true);
         const output = price(batch, 'output', `${path}.batch`, issues, true);
         if (input !== undefined && output !== undefined) row.batch = { input, output };
