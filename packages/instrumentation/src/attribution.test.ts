@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatMessages, GEMINI_MODEL, geminiRequest, STREAM_TIMINGS, useHarness } from '../test/contract.ts';
 import { durationMs, endMs, expectAdjoiningPhases, finishedCalls, scenario, startMs, TIMING, treeOf } from '../test/harness.ts';
 import { expectFaithful, loadSdk } from '../test/sdk-majors-harness.ts';
-import { startTlsFront, TEST_CA, TEST_CA_FILE, type TlsFront } from '../test/tls.ts';
+import { startTlsFront, TEST_CA, TEST_CA_FILE, type TlsFront, trackPair } from '../test/tls.ts';
 
 const h = useHarness({ wireCalls: true });
 const messages = chatMessages();
@@ -47,14 +47,7 @@ async function startProxy(): Promise<{ url: string; connects: number; forwards: 
       upstream.pipe(client);
       client.pipe(upstream);
     });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
+    trackPair(sockets, client, upstream);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -37,6 +37,18 @@ export interface TlsFront {
   close(): Promise<void>;
 }
 
+/** Keeps both ends of a relayed connection in `sockets` until closed; an error on either ends both. */
+export function trackPair(sockets: Set<net.Socket>, client: net.Socket, upstream: net.Socket): void {
+  for (const s of [client, upstream]) {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {
+      client.destroy();
+      upstream.destroy();
+    });
+  }
+}
+
 /** Serves `target` (a loopback URL such as the simulator's) over HTTPS; returns the front's origin. */
 export async function startTlsFront(target: string, options: TlsFrontOptions = {}): Promise<TlsFront> {
   const { hostname, port } = new URL(target);
@@ -53,14 +65,7 @@ export async function startTlsFront(target: string, options: TlsFrontOptions = {
   const server = tls.createServer({ key: TEST_KEY, cert: TEST_CA, ...delayed }, (client) => {
     const upstream = net.connect({ host: hostname, port: Number(port), noDelay: true });
     client.setNoDelay(true);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
+    trackPair(sockets, client, upstream);
     client.pipe(upstream);
     upstream.pipe(client);
   });
