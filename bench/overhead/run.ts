@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { spawnChild, type Child } from '../lib/child.ts';
 import { writeResult } from '../lib/results.ts';
-import { summarize, type Summary } from '../lib/stats.ts';
+import { medianCI, summarize, type Estimate, type Summary } from '../lib/stats.ts';
 import type { MemoryResult } from './memory.ts';
 import { BASELINE, VARIANTS, type Variant } from './variants.ts';
 import type { RoundResult } from './worker.ts';
@@ -41,6 +41,8 @@ interface Comparison {
   wallRatio: number;
   /** Ratios of adjacent rounds (variant round r ÷ baseline round r): the noise of the ratio. */
   pairedCpuRatio: Summary;
+  /** Their median with its 95 % bootstrap interval over the rounds (lib/stats.ts `medianCI`). */
+  pairedCpuRatioCI: Estimate;
   /** min(variant) ÷ min(baseline): contention only ever adds CPU time, so the minima are the least disturbed rounds. */
   minCpuRatio: number;
   addedCpuUsPerCall: number;
@@ -109,6 +111,7 @@ try {
         cpuRatio: a.cpuUsPerCall.median / b.cpuUsPerCall.median,
         wallRatio: a.wallMsPerCall.median / b.wallMsPerCall.median,
         pairedCpuRatio: summarize(va.map((r, i) => r.cpuUs / (vb[i] as RoundResult).cpuUs)),
+        pairedCpuRatioCI: medianCI(va.map((r, i) => r.cpuUs / (vb[i] as RoundResult).cpuUs)),
         minCpuRatio: a.cpuUsPerCall.min / b.cpuUsPerCall.min,
         addedCpuUsPerCall: added,
         addedCpuUsPerChunk: mode === 'stream' ? added / chunks : null,

@@ -3,13 +3,17 @@
 // through the instrumentation's response path and through the bare SDK's stream reader
 // (replay.ts), in interleaved rounds (the order alternates each round). Each round gives one
 // sample per figure; medians come with 95 % bootstrap intervals over the rounds (lib/stats.ts).
-// `--callgrind` counts instead the instructions of the instrumentation's path (callgrind.ts):
+// `--callgrind` also counts the instructions of both paths under valgrind (callgrind.ts):
 // deterministic, so differences of a fraction of a percent are visible.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeResult } from '../lib/results.ts';
 import { medianCI, type Estimate } from '../lib/stats.ts';
 import { exportedSpans, flush, instrumentedCall, sdkCall } from './replay.ts';
-import { simulatorChatStream, testRecordings, type ReplayStream } from './streams.ts';
+import { simulatorChatStream, testRecordings, toJson, type ReplayStream } from './streams.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -17,6 +21,8 @@ const { values: args } = parseArgs({
     calls: { type: 'string', default: '20' },
     chunks: { type: 'string', default: '200' },
     'recording-calls': { type: 'string', default: '50' },
+    callgrind: { type: 'boolean', default: false },
+    'callgrind-calls': { type: 'string', default: '20' },
   },
 });
 const rounds = Number(args.rounds);
@@ -71,6 +77,38 @@ for (let r = 0; r < Math.max(10, Math.floor(rounds / 2)); r++) {
   await flush();
 }
 
+/**
+ * Instructions per call of each variant under callgrind (deterministic: V8 runs single-threaded,
+ * without concurrent compilation or GC threads): two runs each, with 0 and `n` measured calls after
+ * the same warm-up; their difference ÷ n.
+ */
+function callgrind(n: number): Record<'sdk' | 'prism', number> | null {
+  try {
+    execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
+  } catch {
+    console.log('  callgrind: valgrind is not installed, skipped');
+    return null;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'replay-callgrind-'));
+  try {
+    const file = join(dir, 'stream.json');
+    writeFileSync(file, toJson(main));
+    const instructions = (variant: string, calls: number): number => {
+      const out = join(dir, `${variant}-${calls}.out`);
+      const script = new URL('./callgrind.ts', import.meta.url).pathname;
+      execFileSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', ...process.execArgv, script, file, variant, '100', String(calls)], { stdio: 'ignore' });
+      const total = /^summary:\s*(\d+)/m.exec(readFileSync(out, 'utf8'))?.[1];
+      if (total === undefined) throw new Error(`no callgrind summary in ${out}`);
+      return Number(total);
+    };
+    const per = (variant: string) => (instructions(variant, n) - instructions(variant, 0)) / n;
+    return { sdk: per('sdk'), prism: per('prism') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const instructionsPerCall = args.callgrind ? callgrind(Number(args['callgrind-calls'])) : null;
+
 const chunks = chunksOf(main);
 const ratio = (v: Variant) => perCall[v].map((us, r) => ((perCall.sdk[r] as number) + us) / (perCall.sdk[r] as number));
 const fmt = (e: Estimate, digits = 1) => `${e.value.toFixed(digits)} [${e.low.toFixed(digits)}, ${e.high.toFixed(digits)}]`;
@@ -91,12 +129,27 @@ const result = {
       },
     ]),
   ),
+  /** Instructions per call under callgrind (`--callgrind`), and per chunk. */
+  callgrind:
+    instructionsPerCall === null
+      ? null
+      : {
+          calls: Number(args['callgrind-calls']),
+          sdkPerCall: instructionsPerCall.sdk,
+          prismPerCall: instructionsPerCall.prism,
+          prismPerChunk: instructionsPerCall.prism / chunks,
+          ratioToSdk: (instructionsPerCall.sdk + instructionsPerCall.prism) / instructionsPerCall.sdk,
+        },
   recordings: Object.fromEntries(recordings.map((s) => [s.name, { chunks: chunksOf(s), bytes: s.bytes, nsPerChunk: medianCI(perRecording[s.name] ?? []) }])),
 };
 console.log(`replay of ${main.name} (${chunks} chunks), ${rounds} rounds × ${calls} calls; median [95 % CI]`);
 console.log(`  bare openai 7 Stream: ${fmt(result.sdkUsPerCall)} µs/call, ${fmt(result.sdkNsPerChunk, 0)} ns/chunk`);
 for (const [v, r] of Object.entries(result.variants)) {
   console.log(`  ${v}: ${fmt(r.usPerCall)} µs/call, ${fmt(r.nsPerChunk, 0)} ns/chunk, (SDK + it) ÷ SDK ×${fmt(r.ratioToSdk, 3)}`);
+}
+if (result.callgrind) {
+  const c = result.callgrind;
+  console.log(`  callgrind: openai 7 Stream ${Math.round(c.sdkPerCall).toLocaleString('en')} instructions/call; prism ${Math.round(c.prismPerCall).toLocaleString('en')} (${Math.round(c.prismPerChunk)}/chunk), (SDK + it) ÷ SDK ×${c.ratioToSdk.toFixed(3)}`);
 }
 for (const [name, r] of Object.entries(result.recordings)) console.log(`  ${name} (${r.chunks} chunks): ${fmt(r.nsPerChunk, 0)} ns/chunk`);
 await writeResult('replay', result);

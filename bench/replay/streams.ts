@@ -82,3 +82,11 @@ export async function simulatorChatStream(chunks: number): Promise<ReplayStream>
     await sim.close();
   }
 }
+
+/** A stream as JSON (chunks in base64), for a process that replays it (callgrind.ts). */
+export const toJson = (s: ReplayStream): string => JSON.stringify({ ...s, headers: Object.fromEntries(s.headers), chunks: s.chunks.map((c) => c.toString('base64')) });
+
+export function fromJson(text: string): ReplayStream {
+  const s = JSON.parse(text) as Omit<ReplayStream, 'headers' | 'chunks'> & { headers: Record<string, string>; chunks: string[] };
+  return { ...s, headers: new Map(Object.entries(s.headers)), chunks: s.chunks.map((c) => Buffer.from(c, 'base64')) };
+}

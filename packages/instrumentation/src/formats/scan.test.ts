@@ -89,8 +89,27 @@ function syntheticChat(): SseEvent[] {
   return events.map((data) => ({ event: undefined, data }));
 }
 
+/** An Anthropic answer: a text block of fragments, then a tool_use block streaming its input. */
+function syntheticAnthropic(): SseEvent[] {
+  const ev = (data: object): SseEvent => ({ event: (data as { type: string }).type, data: JSON.stringify(data) });
+  return [
+    ev({ type: 'message_start', message: { id: 'msg_1', model: 'claude-sonnet-4-5', usage: { input_tokens: 10, output_tokens: 1 } } }),
+    ev({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
+    ...Array.from({ length: 30 }, (_, i) => ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: `tok${i} "q"` } })),
+    ev({ type: 'content_block_stop', index: 0 }),
+    ev({ type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'toolu_1', name: 'weather', input: {} } }),
+    ...Array.from({ length: 5 }, (_, i) => ev({ type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: `{"a":${i}` } })),
+    ev({ type: 'content_block_stop', index: 1 }),
+    ev({ type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 40 } }),
+    ev({ type: 'message_stop' }),
+  ];
+}
+
 describe('stream decoders that parse only where a fact lives', () => {
-  const cases: Array<[string, Api, SseEvent[]]> = [['synthetic openai chat', openaiChat, syntheticChat()]];
+  const cases: Array<[string, Api, SseEvent[]]> = [
+    ['synthetic openai chat', openaiChat, syntheticChat()],
+    ['synthetic anthropic', anthropicMessages, syntheticAnthropic()],
+  ];
   for (const [dir, api] of [
     ['openai', openaiChat],
     ['anthropic', anthropicMessages],
@@ -115,10 +134,13 @@ describe('stream decoders that parse only where a fact lives', () => {
     });
   }
 
-  it('the synthetic stream is mostly recognised without parsing', () => {
-    const decode = openaiChat.streamDecoder!(false);
-    const shared = syntheticChat().map((e) => decode(e));
+  it('the synthetic streams are mostly recognised without parsing', () => {
     // The shared frozen events stand for unparsed fragments.
-    expect(shared.filter((es) => Object.isFrozen(es)).length).toBeGreaterThanOrEqual(45);
+    const unparsed = (api: Api, events: SseEvent[]) => {
+      const decode = api.streamDecoder!(false);
+      return events.map((e) => decode(e)).filter((es) => Object.isFrozen(es)).length;
+    };
+    expect(unparsed(openaiChat, syntheticChat())).toBeGreaterThanOrEqual(45);
+    expect(unparsed(anthropicMessages, syntheticAnthropic())).toBe(28);
   });
 });

@@ -14,7 +14,7 @@
  * then it has the same keys and values as the parsed one but for the fragment text and that
  * padding, so it carries the same facts. Anything else is parsed.
  */
-import type { LlmEvent } from '../internal-types.ts';
+import type { LlmEvent, SseEvent } from '../internal-types.ts';
 
 /** The events of a payload that carries a text fragment and nothing else (the text is read only by content capture). */
 export const OUTPUT: LlmEvent[] = Object.freeze([Object.freeze({ kind: 'output' })]) as LlmEvent[];
@@ -120,11 +120,34 @@ export class FragmentShape {
 }
 
 /** The events are one text fragment (of choice 0) and nothing else, but a `responseMeta` that `same` says changes nothing. */
-export function isPlainFragment(events: readonly LlmEvent[], same: (meta: Extract<LlmEvent, { kind: 'responseMeta' }>) => boolean = () => false): boolean {
+function isPlainFragment(events: readonly LlmEvent[], same: (meta: Extract<LlmEvent, { kind: 'responseMeta' }>) => boolean): boolean {
   let fragments = 0;
   for (const e of events) {
     if (e.kind === 'output' && e.text && !e.refusal && !e.reasoning && (e.choice ?? 0) === 0) fragments++;
     else if (e.kind !== 'responseMeta' || !same(e)) return false;
   }
   return fragments === 1;
+}
+
+/**
+ * A stream decoder that parses (`parse`) only the events that are not fragments of `shape`,
+ * learning the shape from parsed fragments while the response's id and model stay those already
+ * seen (a fragment's shape holds them; it is forgotten when they change).
+ */
+export function fragmentDecoder(parse: (event: SseEvent) => LlmEvent[], shape: FragmentShape): (event: SseEvent) => LlmEvent[] {
+  let id: string | undefined;
+  let model: string | undefined;
+  return (event) => {
+    const text = shape.match(event.data);
+    if (text !== undefined) return text ? OUTPUT : NOTHING;
+    const events = parse(event);
+    if (isPlainFragment(events, (e) => e.id === id && e.model === model)) shape.learn(event.data);
+    for (const e of events) {
+      if (e.kind !== 'responseMeta' || ((e.id === undefined || e.id === id) && (e.model === undefined || e.model === model))) continue;
+      id = e.id ?? id;
+      model = e.model ?? model;
+      shape.forget();
+    }
+    return events;
+  };
 }

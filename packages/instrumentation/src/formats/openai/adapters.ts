@@ -7,7 +7,7 @@ import type { LlmEvent, RequestInfo, SseEvent, ToolType, Usage } from '../../int
 import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_OPENAI, GEN_AI_TOOL_TYPE_VALUE_EXTENSION, GEN_AI_TOOL_TYPE_VALUE_FUNCTION } from '../../semconv.ts';
 import { argumentsText, isObject, jsonSseEvents, nonEmpty, num, parseJson, requestInfo, str, type Json } from '../common.ts';
 import type { Api } from '../format.ts';
-import { FragmentShape, isPlainFragment, NOTHING, OUTPUT } from '../scan.ts';
+import { FragmentShape, fragmentDecoder } from '../scan.ts';
 import { chatSegments, responsesSegments } from './segments.ts';
 
 /** A message `content` (string or content-part array) as semconv message parts. */
@@ -263,27 +263,8 @@ export const openaiChat: Api = {
   inputMessages: (params) => chatInputMessages(params.messages),
   segments: chatSegments,
   streamEvents: chatStreamEvents,
-  streamDecoder(captureContent) {
-    // Captured content needs every fragment's text: every chunk is parsed.
-    if (captureContent) return chatStreamEvents;
-    const shape = new FragmentShape('"content":"', ['obfuscation']);
-    let id: string | undefined;
-    let model: string | undefined;
-    return (event) => {
-      const text = shape.match(event.data);
-      if (text !== undefined) return text ? OUTPUT : NOTHING;
-      const events = chatStreamEvents(event);
-      // A fragment's shape holds its id and model: learnt while they are the call's, forgotten when they change.
-      if (isPlainFragment(events, (e) => e.id === id && e.model === model)) shape.learn(event.data);
-      for (const e of events) {
-        if (e.kind !== 'responseMeta' || (e.id === undefined || e.id === id) && (e.model === undefined || e.model === model)) continue;
-        id = e.id ?? id;
-        model = e.model ?? model;
-        shape.forget();
-      }
-      return events;
-    };
-  },
+  // Captured content needs every fragment's text: then every chunk is parsed.
+  streamDecoder: (captureContent) => (captureContent ? chatStreamEvents : fragmentDecoder(chatStreamEvents, new FragmentShape('"content":"', ['obfuscation']))),
   bodyEvents: (body) => chatPayloadEvents(body, 'message'),
 };
 
