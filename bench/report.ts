@@ -16,6 +16,7 @@ interface OverheadResult extends Provenance {
   chunksPerStreamedCall: number;
   callsPerRound: { stream: number; nonstream: number };
   rounds: number;
+  processesPerVariant?: number;
   results: Record<string, { cpuUsPerCall: Summary; wallMsPerCall: Summary; cpuUsPerChunk: Summary | null; spansPerCall: number | null }>;
   comparisons: {
     variant: string;
@@ -251,7 +252,7 @@ function overheadSection(o: OverheadResult): string {
     `A round is ${o.callsPerRound.stream} sequential streamed calls of ${o.chunksPerStreamedCall} one-token chunks (\`chunkIntervalMs: 0\`, \`stream_options.include_usage\`)`,
     `or ${o.callsPerRound.nonstream} non-streamed calls; the process's \`process.cpuUsage()\` (user + system) and wall time are taken around the round,`,
     'including `forceFlush()` of the BatchSpanProcessor, so span processing and export are inside the measurement. After two warm-up rounds per variant,',
-    `${o.rounds} rounds alternate between the ${Object.keys(o.results).length / 2} variants (the first variant of each round rotates). Figures are per call, one sample per round.`,
+    `${o.rounds} rounds alternate between the ${Object.keys(o.results).length / 2} variants (the first variant of each round rotates)${o.processesPerVariant ? `, each variant in ${o.processesPerVariant} worker processes used in turn (a process keeps its JIT and heap state, which shifts all its rounds alike)` : ''}. Figures are per call, one sample per round.`,
     'The headline ratio is the median of paired ratios: each round of a variant divided by the round of its baseline next to it in time, which cancels slow drifts of',
     'the shared machine; their IQR is the noise of the ratio, and the bracket its 95 % percentile-bootstrap confidence interval (2 000 resamplings of the rounds).',
     'Two ratios whose intervals overlap are not told apart by this run. The ratio of the medians of the two variants is shown beside it.',

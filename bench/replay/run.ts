@@ -13,13 +13,13 @@ import { parseArgs } from 'node:util';
 import { writeResult } from '../lib/results.ts';
 import { medianCI, type Estimate } from '../lib/stats.ts';
 import { exportedSpans, flush, instrumentedCall, sdkCall } from './replay.ts';
-import { simulatorChatStream, testRecordings, toJson, type ReplayStream } from './streams.ts';
+import { KEPT_STREAM, keptChatStream, simulatorChatStream, testRecordings, toJson, type ReplayStream } from './streams.ts';
 
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '40' },
     calls: { type: 'string', default: '20' },
-    chunks: { type: 'string', default: '200' },
+    record: { type: 'boolean', default: false },
     'recording-calls': { type: 'string', default: '50' },
     callgrind: { type: 'boolean', default: false },
     'callgrind-calls': { type: 'string', default: '20' },
@@ -36,7 +36,9 @@ async function cpuOf(n: number, fn: () => unknown): Promise<number> {
   return t.user + t.system;
 }
 
-const main = await simulatorChatStream(Number(args.chunks));
+// `--record`: the kept recording is made again from the simulator (then its ids and padding change).
+if (args.record) writeFileSync(KEPT_STREAM, (await simulatorChatStream(200)).body);
+const main = keptChatStream();
 const recordings = testRecordings();
 const chunksOf = (s: ReplayStream) => s.chunks.length;
 
@@ -78,9 +80,9 @@ for (let r = 0; r < Math.max(10, Math.floor(rounds / 2)); r++) {
 }
 
 /**
- * Instructions per call of each variant under callgrind (deterministic: V8 runs single-threaded,
- * without concurrent compilation or GC threads): two runs each, with 0 and `n` measured calls after
- * the same warm-up; their difference ÷ n.
+ * Instructions per call of each variant under callgrind (deterministic: V8 in predictable mode,
+ * no concurrent compilation or GC threads, a time-independent GC schedule): two runs each, with 0
+ * and `n` measured calls after the same warm-up; their difference ÷ n.
  */
 function callgrind(n: number): Record<'sdk' | 'prism', number> | null {
   try {
@@ -96,7 +98,9 @@ function callgrind(n: number): Record<'sdk' | 'prism', number> | null {
     const instructions = (variant: string, calls: number): number => {
       const out = join(dir, `${variant}-${calls}.out`);
       const script = new URL('./callgrind.ts', import.meta.url).pathname;
-      execFileSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', ...process.execArgv, script, file, variant, '100', String(calls)], { stdio: 'ignore' });
+      // V8 in its predictable mode: no background threads, a GC schedule that does not depend on time, fixed seeds.
+      const v8 = ['--predictable', '--predictable-gc-schedule', '--random-seed=1', '--hash-seed=1'];
+      execFileSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, ...v8, ...process.execArgv, script, file, variant, '100', String(calls)], { stdio: 'ignore' });
       const total = /^summary:\s*(\d+)/m.exec(readFileSync(out, 'utf8'))?.[1];
       if (total === undefined) throw new Error(`no callgrind summary in ${out}`);
       return Number(total);

@@ -1,5 +1,6 @@
 // The recorded answers the replay feeds: a 200-chunk Chat Completions stream recorded from the
-// simulator when the benchmark starts (the overhead benchmark's streamed call), and every SSE
+// simulator (the overhead benchmark's streamed call), kept in bench/replay/chat-stream-200.sse so
+// that every run and every version of the code replays the same bytes, and every SSE
 // recording of packages/instrumentation/test/recordings (tool calls, reasoning, Anthropic, Gemini).
 // Each body is cut into the pieces that arrive as one network chunk: one SSE event each, as the
 // simulator writes them.
@@ -12,29 +13,34 @@ export type Provider = 'openai-chat' | 'openai-responses' | 'anthropic' | 'gemin
 
 export interface ReplayStream {
   name: string;
+  /** Whose wire format: the adapter the replay decodes it with. */
   provider: Provider;
   headers: Map<string, string>;
   chunks: Buffer[];
   bytes: number;
+  /** The body as recorded. */
+  body: Buffer;
 }
 
 const RECORDINGS = `${ROOT}/packages/instrumentation/test/recordings`;
 
-/** One SSE event per piece, each with its blank line. */
+/** One SSE event per piece, each with its blank line (`\n\n` or `\r\n\r\n`, as Gemini sends). */
 export function eventPieces(body: Buffer): Buffer[] {
   const pieces: Buffer[] = [];
   let from = 0;
-  for (let i = body.indexOf('\n\n'); i >= 0; i = body.indexOf('\n\n', from)) {
-    pieces.push(body.subarray(from, i + 2));
-    from = i + 2;
+  while (from < body.length) {
+    const lf = body.indexOf('\n\n', from);
+    const crlf = body.indexOf('\r\n\r\n', from);
+    const end = crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 4 : lf >= 0 ? lf + 2 : body.length;
+    pieces.push(body.subarray(from, end));
+    from = end;
   }
-  if (from < body.length) pieces.push(body.subarray(from));
   return pieces;
 }
 
 function stream(name: string, provider: Provider, headers: Record<string, string>, body: Buffer): ReplayStream {
   const map = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-  return { name, provider, headers: map, chunks: eventPieces(body), bytes: body.length };
+  return { name, provider, headers: map, chunks: eventPieces(body), bytes: body.length, body };
 }
 
 function providerOf(dir: string, request: { path?: string } | undefined, sdk: string): Provider {
@@ -59,7 +65,13 @@ export function testRecordings(): ReplayStream[] {
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The overhead benchmark's streamed call (`chunks` one-token chunks and a usage chunk), as the simulator answers it. */
+const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8' };
+export const KEPT_STREAM = `${ROOT}/bench/replay/chat-stream-200.sse`;
+
+/** The kept recording (`KEPT_STREAM`). */
+export const keptChatStream = (): ReplayStream => stream('simulator/chat-stream-200', 'openai-chat', SSE_HEADERS, readFileSync(KEPT_STREAM));
+
+/** The overhead benchmark's streamed call (`chunks` one-token chunks and a usage chunk), as the simulator answers it now. */
 export async function simulatorChatStream(chunks: number): Promise<ReplayStream> {
   const sim = await startSimulator({ port: 0 });
   try {
@@ -77,16 +89,16 @@ export async function simulatorChatStream(chunks: number): Promise<ReplayStream>
       req.end(body);
     });
     if (status !== 200) throw new Error(`simulator answered ${status}`);
-    return stream(`simulator/chat-stream-${chunks}`, 'openai-chat', responseHeaders, bytes);
+    return stream(`simulator/chat-stream-${chunks}`, 'openai-chat', { ...responseHeaders, ...SSE_HEADERS }, bytes);
   } finally {
     await sim.close();
   }
 }
 
-/** A stream as JSON (chunks in base64), for a process that replays it (callgrind.ts). */
-export const toJson = (s: ReplayStream): string => JSON.stringify({ ...s, headers: Object.fromEntries(s.headers), chunks: s.chunks.map((c) => c.toString('base64')) });
+/** A stream as JSON (its body in base64), for a process that replays it (callgrind.ts). */
+export const toJson = (s: ReplayStream): string => JSON.stringify({ name: s.name, provider: s.provider, headers: Object.fromEntries(s.headers), body: s.body.toString('base64') });
 
 export function fromJson(text: string): ReplayStream {
-  const s = JSON.parse(text) as Omit<ReplayStream, 'headers' | 'chunks'> & { headers: Record<string, string>; chunks: string[] };
-  return { ...s, headers: new Map(Object.entries(s.headers)), chunks: s.chunks.map((c) => Buffer.from(c, 'base64')) };
+  const s = JSON.parse(text) as { name: string; provider: Provider; headers: Record<string, string>; body: string };
+  return stream(s.name, s.provider, s.headers, Buffer.from(s.body, 'base64'));
 }
