@@ -255,7 +255,8 @@ function overheadSection(o: OverheadResult): string {
     `${o.rounds} rounds alternate between the ${Object.keys(o.results).length / 2} variants (the first variant of each round rotates)${o.processesPerVariant ? `, each variant in ${o.processesPerVariant} worker processes used in turn (a process keeps its JIT and heap state, which shifts all its rounds alike)` : ''}. Figures are per call, one sample per round.`,
     'The headline ratio is the median of paired ratios: each round of a variant divided by the round of its baseline next to it in time, which cancels slow drifts of',
     'the shared machine; their IQR is the noise of the ratio, and the bracket its 95 % percentile-bootstrap confidence interval (2 000 resamplings of the rounds).',
-    'Two ratios whose intervals overlap are not told apart by this run. The ratio of the medians of the two variants is shown beside it.',
+    'Two ratios whose intervals overlap are not told apart by this run. The ratio of the medians of the two variants is shown beside it. On this shared machine',
+    '(load average 6–12 on 2 cores during the runs of December 2026) single rounds vary by tens of percent and a worker process can shift all its rounds by ±10 %.',
     'Contention from other processes only ever adds CPU time (cache and core sharing), so the ratio of the minima — the least disturbed rounds — is shown too.',
     '',
     'The peers do not support openai 7: the official `@opentelemetry/instrumentation-openai` (openai `>=4.19 <7`, OTel API 1.10) runs from the isolated install',
@@ -337,11 +338,12 @@ function replaySection(r: ReplayResult): string {
     '',
     cg
       ? [
-          `**Instruction counts (valgrind callgrind, \`--callgrind\`)**: the same replay, V8 single-threaded (\`--single-threaded\`: no concurrent compiler or GC`,
-          `threads), each variant run twice after the same 100 warm-up calls, with 0 and ${cg.calls} measured calls; the difference ÷ ${cg.calls} is the cost of one call.`,
+          `**Instruction counts (valgrind callgrind, \`--callgrind\`)**: the same replay, V8 in its predictable mode (\`--predictable --predictable-gc-schedule\`, fixed`,
+          `seeds: no background compiler or GC threads, a GC schedule independent of time), each variant run twice after the same 100 warm-up calls, with 0 and`,
+          `${cg.calls} measured calls; the difference ÷ ${cg.calls} is the cost of one call.`,
           `openai 7 \`Stream\`: **${f(cg.sdkPerCall)}** instructions per call; LLM Prism: **${f(cg.prismPerCall)}** (${f(cg.prismPerChunk)} per chunk); (SDK + LLM Prism) ÷ SDK`,
-          `**×${f(cg.ratioToSdk, 3)}**. Counts do not depend on the machine\'s load: a change of the instrumentation\'s path shows in them at a fraction of a percent,`,
-          'where the CPU-time figures above need their intervals to be apart.',
+          `**×${f(cg.ratioToSdk, 3)}**. Counts do not depend on the machine\'s load, but differ by up to ~3 % from one process to the next on the same code (heap and code`,
+          'layout; bench/README.md): a change of the instrumentation\'s path larger than that shows in them, where the CPU-time figures need their intervals to be apart.',
         ].join('\n')
       : 'Instruction counts: not measured in this run (`--callgrind`, needs valgrind).',
     '',

@@ -4,7 +4,7 @@
 // (replay.ts), in interleaved rounds (the order alternates each round). Each round gives one
 // sample per figure; medians come with 95 % bootstrap intervals over the rounds (lib/stats.ts).
 // `--callgrind` also counts the instructions of both paths under valgrind (callgrind.ts):
-// deterministic, so differences of a fraction of a percent are visible.
+// independent of the machine's load (about 3 % apart from one process to the next on the same code).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
