@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Machine } from './lib/machine.ts';
 import { readResult, ROOT } from './lib/results.ts';
-import type { Summary } from './lib/stats.ts';
+import { separated, type Estimate, type Summary } from './lib/stats.ts';
 
 interface MachineResult extends Machine {
   finishedAt: string;
@@ -16,6 +16,7 @@ interface OverheadResult extends Provenance {
   chunksPerStreamedCall: number;
   callsPerRound: { stream: number; nonstream: number };
   rounds: number;
+  processesPerVariant?: number;
   results: Record<string, { cpuUsPerCall: Summary; wallMsPerCall: Summary; cpuUsPerChunk: Summary | null; spansPerCall: number | null }>;
   comparisons: {
     variant: string;
@@ -24,6 +25,7 @@ interface OverheadResult extends Provenance {
     cpuRatio: number;
     wallRatio: number;
     pairedCpuRatio: Summary;
+    pairedCpuRatioCI?: Estimate;
     minCpuRatio: number;
     addedCpuUsPerCall: number;
     addedCpuUsPerChunk: number | null;
@@ -188,6 +190,27 @@ function machineSection(m: MachineResult, provenance: Provenance[]): string {
   ].join('\n');
 }
 
+const ci = (e: Estimate, digits = 3) => `[${f(e.low, digits)}, ${f(e.high, digits)}]`;
+
+/** LLM Prism on the peers' openai against each peer: told apart by the run, or inside its noise. */
+function verdicts(o: OverheadResult, mode: 'stream' | 'nonstream'): string[] {
+  const of = (v: string) => o.comparisons.find((c) => c.variant === v && c.mode === mode)?.pairedCpuRatioCI;
+  const prism = of('openai6+prism');
+  if (!prism) return [];
+  const peers = o.comparisons.filter((c) => c.mode === mode && c.baseline === 'openai6' && c.variant !== 'openai6+prism' && c.pairedCpuRatioCI);
+  return [
+    `LLM Prism on openai 6 (×${f(prism.value, 3)} ${ci(prism)}) against each peer on the same openai: ` +
+      peers
+        .map((c) => {
+          const peer = c.pairedCpuRatioCI as Estimate;
+          const verdict = !separated(prism, peer) ? 'inside the noise (intervals overlap)' : prism.value < peer.value ? '**LLM Prism lower**' : '**the peer lower**';
+          return `\`${c.variant}\` ×${f(peer.value, 3)} ${ci(peer)}: ${verdict}`;
+        })
+        .join('; ') +
+      '.',
+  ];
+}
+
 function overheadSection(o: OverheadResult): string {
   const rows = (mode: 'stream' | 'nonstream') =>
     Object.entries(o.results)
@@ -200,7 +223,7 @@ function overheadSection(o: OverheadResult): string {
           spread(r.cpuUsPerCall),
           ...(mode === 'stream' ? [f(r.cpuUsPerChunk?.median ?? Number.NaN, 1)] : []),
           `${f(r.wallMsPerCall.median, 1)} (${f(r.wallMsPerCall.min, 1)}–${f(r.wallMsPerCall.max, 1)})`,
-          c === undefined ? 'baseline' : `**×${f(c.pairedCpuRatio.median, 3)}** (IQR ×${f(c.pairedCpuRatio.p25, 3)}–×${f(c.pairedCpuRatio.p75, 3)})`,
+          c === undefined ? 'baseline' : `**×${f(c.pairedCpuRatio.median, 3)}** ${c.pairedCpuRatioCI ? ci(c.pairedCpuRatioCI) : ''} (IQR ×${f(c.pairedCpuRatio.p25, 3)}–×${f(c.pairedCpuRatio.p75, 3)})`,
           c === undefined ? '' : `×${f(c.cpuRatio, 3)}`,
           c === undefined ? '' : `×${f(c.minCpuRatio, 3)}`,
           c === undefined ? '' : `${c.addedCpuUsPerCall >= 0 ? '+' : ''}${f(c.addedCpuUsPerCall)} µs${c.addedCpuUsPerChunk === null ? '' : ` (${f(c.addedCpuUsPerChunk, 1)} µs/chunk)`}`,
@@ -213,7 +236,7 @@ function overheadSection(o: OverheadResult): string {
     'CPU µs per call: median (IQR, range)',
     ...(mode === 'stream' ? ['CPU µs per chunk'] : []),
     'wall ms per call (range)',
-    'CPU vs bare SDK of the same version: median of paired ratios',
+    'CPU vs bare SDK of the same version: median of paired ratios [95 % CI]',
     'ratio of medians',
     'ratio of minima',
     'added CPU per call (medians)',
@@ -229,24 +252,32 @@ function overheadSection(o: OverheadResult): string {
     `A round is ${o.callsPerRound.stream} sequential streamed calls of ${o.chunksPerStreamedCall} one-token chunks (\`chunkIntervalMs: 0\`, \`stream_options.include_usage\`)`,
     `or ${o.callsPerRound.nonstream} non-streamed calls; the process's \`process.cpuUsage()\` (user + system) and wall time are taken around the round,`,
     'including `forceFlush()` of the BatchSpanProcessor, so span processing and export are inside the measurement. After two warm-up rounds per variant,',
-    `${o.rounds} rounds alternate between the five variants (the first variant of each round rotates). Figures are per call, one sample per round.`,
+    `${o.rounds} rounds alternate between the ${Object.keys(o.results).length / 2} variants (the first variant of each round rotates)${o.processesPerVariant ? `, each variant in ${o.processesPerVariant} worker processes used in turn (a process keeps its JIT and heap state, which shifts all its rounds alike)` : ''}. Figures are per call, one sample per round.`,
     'The headline ratio is the median of paired ratios: each round of a variant divided by the round of its baseline next to it in time, which cancels slow drifts of',
-    'the shared machine; their IQR is the noise of the ratio. The ratio of the medians of the two variants is shown beside it.',
+    'the shared machine; their IQR is the noise of the ratio, and the bracket its 95 % percentile-bootstrap confidence interval (2 000 resamplings of the rounds).',
+    'Two ratios whose intervals overlap are not told apart by this run. The ratio of the medians of the two variants is shown beside it. On this shared machine',
+    '(load average 6–12 on 2 cores during the runs of December 2026) single rounds vary by tens of percent and a worker process can shift all its rounds by ±10 %.',
     'Contention from other processes only ever adds CPU time (cache and core sharing), so the ratio of the minima — the least disturbed rounds — is shown too.',
     '',
-    'LLM Prism supports openai 7; OpenLLMetry (`@traceloop/instrumentation-openai`, openai `>=4 <7`) and OpenLIT (`openlit`, openai `>=3.1.0`) do not, and they need',
-    'OTel API 1.9 with sdk-trace-base 2.x, so they run from the isolated install `bench/peers/` on openai 6 and are compared with bare openai 6; LLM Prism is compared with bare openai 7.',
+    'The peers do not support openai 7: the official `@opentelemetry/instrumentation-openai` (openai `>=4.19 <7`, OTel API 1.10) runs from the isolated install',
+    '`bench/peers-otel/`, OpenLLMetry (`@traceloop/instrumentation-openai`, openai `>=4 <7`) and OpenLIT (`openlit`) from `bench/peers/` (they need OTel API 1.9 with',
+    'sdk-trace-base 2.x), each on openai 6 (the same release in both installs) and compared with bare openai 6 (`bench/peers/`). LLM Prism runs twice: on openai 7',
+    '(`openai7+prism` vs bare openai 7) and, like for like with the peers, on `bench/peers/`\' openai 6 (`openai6+prism` vs bare openai 6).',
     'Every instrumented variant hands its spans to a BatchSpanProcessor whose exporter counts and discards them (OpenLIT: `openlit.init()` as documented, with the OTLP exporter it',
     'creates swapped for the discarding one). Prompt/completion capture is off everywhere (LLM Prism\'s default; OpenLLMetry `traceContent: false`, OpenLIT',
-    '`captureMessageContent: false`), OpenLIT\'s metrics and events are off. Spans per call: LLM Prism 4 streamed (call, `llm.ttft`, `llm.queue`, `llm.decode`) and 2 not streamed (call, `llm.queue`), the others 1.',
+    '`captureMessageContent: false`; the contrib instrumentation by default), OpenLIT\'s metrics and events are off. Spans per call: LLM Prism 4 streamed (call, `llm.ttft`, `llm.queue`, `llm.decode`) and 2 not streamed (call, `llm.queue`), the others 1.',
     '',
     '### Streamed calls',
     '',
     table(head('stream'), rows('stream')),
     '',
+    ...verdicts(o, 'stream'),
+    '',
     '### Non-streamed calls',
     '',
     table(head('nonstream'), rows('nonstream')),
+    '',
+    ...verdicts(o, 'nonstream'),
     '',
     '**Wall time** of a streamed call is paced by the simulator, not by the client: with `chunkIntervalMs: 0` it still sends each event after a',
     '`setTimeout(0)` (≥ 1 ms on Node), so 200 chunks take about 1.2 ms each whatever the client does. A wall ratio near 1 says the instrumented client keeps up with',
@@ -263,6 +294,65 @@ function overheadSection(o: OverheadResult): string {
     ),
     '',
     `Growth from the first checkpoint (${f(first?.calls ?? 0)} calls, warm) to the last: **${mb(m.growthBytes)}**, ${f(m.growthBytesPerThousandCalls)} bytes per 1 000 calls.`,
+  ].join('\n');
+}
+
+interface ReplayResult extends Provenance {
+  stream: { name: string; chunks: number; bytes: number };
+  rounds: number;
+  callsPerRound: number;
+  sdkUsPerCall: Estimate;
+  sdkNsPerChunk: Estimate;
+  variants: Record<string, { usPerCall: Estimate; nsPerChunk: Estimate; ratioToSdk: Estimate }>;
+  callgrind: { calls: number; sdkPerCall: number; prismPerCall: number; prismPerChunk: number; ratioToSdk: number } | null;
+  recordings: Record<string, { chunks: number; bytes: number; nsPerChunk: Estimate }>;
+}
+
+function replaySection(r: ReplayResult): string {
+  const est = (e: Estimate, digits = 0) => `${f(e.value, digits)} ${ci(e, digits)}`;
+  const cg = r.callgrind;
+  return [
+    '## 1b. Replay: the instrumentation\'s own cost, without SDK and network',
+    '',
+    `\`node bench/replay/run.ts\` feeds a recorded answer — ${r.stream.chunks} SSE events (${f(r.stream.bytes)} bytes) the simulator sent for the streamed call above — in one process and`,
+    'without a network, one event per network chunk with its arrival time, through the instrumentation\'s response path (`ResponseReader`, the SSE decoding and',
+    'bulk filter, the format\'s stream decoder, `CallRecorder` and its spans to a discarding BatchSpanProcessor: everything the wire taps run per chunk and at the',
+    'end of a call; the request side and the SDK patch are not in it), and through the bare SDK\'s stream reader (openai 7 `Stream` over a `Response` body of the same',
+    `chunks). ${r.rounds} rounds of ${r.callsPerRound} calls per variant alternate (the order rotates each round); \`process.cpuUsage()\` per round. Medians with`,
+    '95 % bootstrap intervals over the rounds; the ratio is (SDK + instrumentation) ÷ SDK per round: what the instrumentation adds to the SDK\'s own work on the',
+    'same bytes. In the overhead benchmark above the SDK\'s CPU per chunk is far larger (sockets, undici, the event loop), so the same instrumentation cost is a',
+    'smaller share there.',
+    '',
+    table(
+      ['variant', 'CPU µs per call [95 % CI]', 'CPU ns per chunk [95 % CI]', '(SDK + it) ÷ SDK [95 % CI]'],
+      [
+        ['bare openai 7 `Stream` (the SDK\'s own parsing)', est(r.sdkUsPerCall, 1), est(r.sdkNsPerChunk), '—'],
+        ...Object.entries(r.variants).map(([v, x]) => [
+          v === 'prism' ? 'LLM Prism (default: no content capture)' : 'LLM Prism with content capture (every event parsed)',
+          est(x.usPerCall, 1),
+          est(x.nsPerChunk),
+          `×${f(x.ratioToSdk.value, 3)} ${ci(x.ratioToSdk)}`,
+        ]),
+      ],
+    ),
+    '',
+    cg
+      ? [
+          `**Instruction counts (valgrind callgrind, \`--callgrind\`)**: the same replay, V8 in its predictable mode (\`--predictable --predictable-gc-schedule\`, fixed`,
+          `seeds: no background compiler or GC threads, a GC schedule independent of time), each variant run twice after the same 100 warm-up calls, with 0 and`,
+          `${cg.calls} measured calls; the difference ÷ ${cg.calls} is the cost of one call.`,
+          `openai 7 \`Stream\`: **${f(cg.sdkPerCall)}** instructions per call; LLM Prism: **${f(cg.prismPerCall)}** (${f(cg.prismPerChunk)} per chunk); (SDK + LLM Prism) ÷ SDK`,
+          `**×${f(cg.ratioToSdk, 3)}**. Counts do not depend on the machine\'s load, but differ by up to ~3 % from one process to the next on the same code (heap and code`,
+          'layout; bench/README.md): a change of the instrumentation\'s path larger than that shows in them, where the CPU-time figures need their intervals to be apart.',
+        ].join('\n')
+      : 'Instruction counts: not measured in this run (`--callgrind`, needs valgrind).',
+    '',
+    'The tests\' SSE recordings (tool calls, reasoning, several choices, Responses, Anthropic, Gemini), LLM Prism alone, CPU ns per chunk [95 % CI]:',
+    '',
+    table(
+      ['recording', 'chunks', 'bytes', 'ns per chunk'],
+      Object.entries(r.recordings).map(([name, x]) => [`\`${name}\``, f(x.chunks), f(x.bytes), est(x.nsPerChunk)]),
+    ),
   ].join('\n');
 }
 
@@ -367,6 +457,7 @@ export async function writeReport(): Promise<void> {
   const ingest = await readResult<IngestResult>('ingest');
   const queries = await readResult<QueriesResult>('queries');
   const requestLatency = await readResult<RequestLatencyResult>('request-latency');
+  const replay = await readResult<ReplayResult>('replay');
   const intro = [
     '# Benchmarks',
     '',
@@ -376,8 +467,9 @@ export async function writeReport(): Promise<void> {
   ].join('\n');
   const sections = [
     intro,
-    machine ? machineSection(machine, [overhead, ingest, queries, requestLatency].flatMap((r) => (r === null ? [] : [r]))) : '',
+    machine ? machineSection(machine, [overhead, replay, ingest, queries, requestLatency].flatMap((r) => (r === null ? [] : [r]))) : '',
     overhead ? overheadSection(overhead) : '## 1. Instrumentation overhead\n\nNot run.',
+    replay ? replaySection(replay) : '## 1b. Replay: the instrumentation\'s own cost, without SDK and network\n\nNot run.',
     ingest ? ingestSection(ingest) : '## 2. Ingest throughput\n\nNot run.',
     queries ? queriesSection(queries) : '## 3. Dashboard and alert query latency\n\nNot run.',
     requestLatency ? requestLatencySection(requestLatency) : '## 4. Latency added to the request, by prompt size\n\nNot run.',

@@ -24,11 +24,13 @@ const REPO_PACKAGES = [
   'hono',
 ];
 const PEER_PACKAGES = ['openai', '@traceloop/instrumentation-openai', 'openlit', '@opentelemetry/api', '@opentelemetry/sdk-trace-base', '@opentelemetry/instrumentation'];
+const OTEL_PEER_PACKAGES = ['openai', '@opentelemetry/instrumentation-openai', '@opentelemetry/api', '@opentelemetry/sdk-trace', '@opentelemetry/instrumentation'];
 
 export function describeMachine(): Machine {
   const versions: Record<string, string> = {};
   for (const p of REPO_PACKAGES) versions[p] = versionOf(p, 'repo');
   for (const p of PEER_PACKAGES) versions[`${p} (bench/peers)`] = versionOf(p, 'peers');
+  for (const p of OTEL_PEER_PACKAGES) versions[`${p} (bench/peers-otel)`] = versionOf(p, 'peers-otel');
   return {
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quantile, summarize } from './stats.ts';
+import { medianCI, quantile, separated, summarize } from './stats.ts';
 
 describe('summarize', () => {
   it('interpolates quantiles between order statistics, whatever the input order', () => {
@@ -13,5 +13,25 @@ describe('summarize', () => {
   it('returns the only sample for every quantile of one, NaN for none', () => {
     expect(summarize([42])).toMatchObject({ min: 42, p25: 42, median: 42, p99: 42, max: 42 });
     expect(quantile([], 0.5)).toBeNaN();
+  });
+});
+
+describe('medianCI', () => {
+  it('brackets the median, narrows with more rounds and is reproducible', () => {
+    const noisy = (n: number) => Array.from({ length: n }, (_, i) => 100 + ((i * 37) % 11) - 5);
+    const few = medianCI(noisy(8));
+    const many = medianCI(noisy(200));
+    expect(few.low).toBeLessThanOrEqual(few.value);
+    expect(few.high).toBeGreaterThanOrEqual(few.value);
+    expect(many.high - many.low).toBeLessThan(few.high - few.low);
+    expect(medianCI(noisy(8))).toEqual(few);
+  });
+
+  it('tells separated intervals from overlapping ones', () => {
+    const a = medianCI([1, 1.01, 0.99, 1, 1.02, 0.98, 1, 1]);
+    const b = medianCI([2, 2.01, 1.99, 2, 2.02, 1.98, 2, 2]);
+    expect(separated(a, b)).toBe(true);
+    expect(separated(a, medianCI([1, 1.01, 0.99, 1.005]))).toBe(false);
+    expect(medianCI([]).value).toBeNaN();
   });
 });

@@ -35,3 +35,48 @@ export function summarize(samples: readonly number[]): Summary {
     max: s.at(-1) ?? Number.NaN,
   };
 }
+
+/** A statistic with its confidence interval. */
+export interface Estimate {
+  value: number;
+  low: number;
+  high: number;
+  /** Confidence level of [low, high]. */
+  level: number;
+}
+
+/** Mulberry32: a seeded generator, so a result file's intervals can be recomputed exactly. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const median = (xs: readonly number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
+
+/**
+ * The median of `samples` (one per round) with a percentile-bootstrap confidence interval:
+ * `resamples` resamplings of the rounds with replacement, the interval between the
+ * (1 − level)/2 and (1 + level)/2 quantiles of their medians. Rounds are the unit resampled, so
+ * paired figures (a ratio of two variants measured in the same round) keep their pairing.
+ */
+export function medianCI(samples: readonly number[], level = 0.95, resamples = 2000, seed = 1): Estimate {
+  if (samples.length === 0) return { value: Number.NaN, low: Number.NaN, high: Number.NaN, level };
+  const random = seeded(seed);
+  const medians: number[] = [];
+  const pick: number[] = new Array<number>(samples.length);
+  for (let b = 0; b < resamples; b++) {
+    for (let i = 0; i < samples.length; i++) pick[i] = samples[Math.floor(random() * samples.length)] as number;
+    medians.push(median(pick));
+  }
+  medians.sort((a, b) => a - b);
+  return { value: median(samples), low: quantile(medians, (1 - level) / 2), high: quantile(medians, (1 + level) / 2), level };
+}
+
+/** The two intervals share no value: the difference between the estimates is outside the noise. */
+export const separated = (a: Estimate, b: Estimate): boolean => a.high < b.low || b.high < a.low;

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { spawnChild, type Child } from '../lib/child.ts';
 import { writeResult } from '../lib/results.ts';
-import { summarize, type Summary } from '../lib/stats.ts';
+import { medianCI, summarize, type Estimate, type Summary } from '../lib/stats.ts';
 import type { MemoryResult } from './memory.ts';
 import { BASELINE, VARIANTS, type Variant } from './variants.ts';
 import type { RoundResult } from './worker.ts';
@@ -16,9 +16,18 @@ const { values: args } = parseArgs({
     'nonstream-calls': { type: 'string', default: '200' },
     chunks: { type: 'string', default: '200' },
     'memory-calls': { type: 'string', default: '100000' },
+    processes: { type: 'string', default: '2' },
   },
 });
 const rounds = Number(args.rounds);
+/**
+ * Worker processes per variant, used in turn round by round: a process keeps its JIT decisions,
+ * heap layout and core for its whole life, which shifts all its rounds alike (the same variant came
+ * out ×0.90 [0.86, 0.95] in one run and ×1.10 [1.02, 1.16] in the next with one process), so the
+ * rounds of one process alone understate the noise; rounds spread over several processes carry it
+ * into the interval.
+ */
+const processes = Number(args.processes);
 const chunks = Number(args.chunks);
 const here = (file: string) => new URL(file, import.meta.url).pathname;
 
@@ -41,6 +50,8 @@ interface Comparison {
   wallRatio: number;
   /** Ratios of adjacent rounds (variant round r ÷ baseline round r): the noise of the ratio. */
   pairedCpuRatio: Summary;
+  /** Their median with its 95 % bootstrap interval over the rounds (lib/stats.ts `medianCI`). */
+  pairedCpuRatioCI: Estimate;
   /** min(variant) ÷ min(baseline): contention only ever adds CPU time, so the minima are the least disturbed rounds. */
   minCpuRatio: number;
   addedCpuUsPerCall: number;
@@ -56,22 +67,27 @@ function check(variant: Variant, mode: Mode, r: RoundResult): void {
 
 const sim = spawnChild(here('./simulator-process.ts'));
 const { baseURL } = await sim.next<{ baseURL: string }>();
-const workers = new Map<Variant, Child>();
+const workers = new Map<Variant, Child[]>();
+const all = () => [...workers.values()].flat();
 try {
   for (const v of VARIANTS) {
-    const w = spawnChild(here('./worker.ts'), [v, baseURL]);
-    await w.next();
-    workers.set(v, w);
+    const ws: Child[] = [];
+    for (let p = 0; p < processes; p++) {
+      const w = spawnChild(here('./worker.ts'), [v, baseURL]);
+      await w.next();
+      ws.push(w);
+    }
+    workers.set(v, ws);
   }
   const samples = new Map<string, RoundResult[]>();
   for (const mode of ['stream', 'nonstream'] as const) {
     const request = { mode, calls: CALLS[mode], chunks };
     // Warm-up (JIT, connection pool), discarded.
-    for (const v of VARIANTS) for (let i = 0; i < 2; i++) await workers.get(v)?.ask(request);
+    for (const w of all()) for (let i = 0; i < 2; i++) await w.ask(request);
     for (let r = 0; r < rounds; r++) {
       const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length] as Variant);
       for (const v of order) {
-        const result = await (workers.get(v) as Child).ask<RoundResult>(request);
+        const result = await (workers.get(v) as Child[])[r % processes]!.ask<RoundResult>(request);
         check(v, mode, result);
         const key = `${v}/${mode}`;
         samples.set(key, [...(samples.get(key) ?? []), result]);
@@ -109,13 +125,14 @@ try {
         cpuRatio: a.cpuUsPerCall.median / b.cpuUsPerCall.median,
         wallRatio: a.wallMsPerCall.median / b.wallMsPerCall.median,
         pairedCpuRatio: summarize(va.map((r, i) => r.cpuUs / (vb[i] as RoundResult).cpuUs)),
+        pairedCpuRatioCI: medianCI(va.map((r, i) => r.cpuUs / (vb[i] as RoundResult).cpuUs)),
         minCpuRatio: a.cpuUsPerCall.min / b.cpuUsPerCall.min,
         addedCpuUsPerCall: added,
         addedCpuUsPerChunk: mode === 'stream' ? added / chunks : null,
       });
     }
   }
-  for (const w of workers.values()) await w.close();
+  for (const w of all()) await w.close();
   workers.clear();
 
   console.log(`  memory: ${Number(args['memory-calls']).toLocaleString('en')} calls with LLM Prism…`);
@@ -132,6 +149,7 @@ try {
     chunksPerStreamedCall: chunks,
     callsPerRound: CALLS,
     rounds,
+    processesPerVariant: processes,
     results,
     comparisons,
     memory: {
@@ -144,6 +162,6 @@ try {
     },
   });
 } finally {
-  for (const w of workers.values()) await w.close();
+  for (const w of all()) await w.close();
   await sim.close();
 }

@@ -1,5 +1,6 @@
-// The instrumentation variants compared. Each runs in its own process (the peers need OTel API 1.9
-// and sdk-trace-base 2.x, this repo API 1.10 and sdk-trace 3.x), and each loads the CommonJS copy of
+// The instrumentation variants compared. Each runs in its own process (OpenLLMetry and OpenLIT need
+// OTel API 1.9 and sdk-trace-base 2.x, this repo and the official contrib instrumentation API 1.10
+// and sdk-trace 3.x), and each loads the CommonJS copy of
 // `openai` after its instrumentation is set up, as `node --require`/`--import` setups do. Spans go to
 // a BatchSpanProcessor whose exporter counts and discards them, so the figures hold the
 // instrumentation's cost, not an exporter's network I/O.
@@ -8,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type OpenAIType from 'openai';
 import { ROOT } from '../lib/results.ts';
 
-export const VARIANTS = ['openai7', 'openai7+prism', 'openai6', 'openai6+openllmetry', 'openai6+openlit'] as const;
+export const VARIANTS = ['openai7', 'openai7+prism', 'openai6', 'openai6+prism', 'openai6+otel', 'openai6+openllmetry', 'openai6+openlit'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 /** The bare SDK each variant is compared with. */
@@ -16,11 +17,15 @@ export const BASELINE: Record<Variant, Variant> = {
   openai7: 'openai7',
   'openai7+prism': 'openai7',
   openai6: 'openai6',
+  'openai6+prism': 'openai6',
+  'openai6+otel': 'openai6',
   'openai6+openllmetry': 'openai6',
   'openai6+openlit': 'openai6',
 };
 
 export const PEERS_DIR = join(ROOT, 'bench/peers');
+/** The official `@opentelemetry/instrumentation-openai` (OTel API 1.10) with its own openai 6. */
+export const OTEL_PEER_DIR = join(ROOT, 'bench/peers-otel');
 
 export interface Loaded {
   OpenAI: typeof OpenAIType;
@@ -47,8 +52,10 @@ function discardingExporter() {
 
 const repoRequire = createRequire(import.meta.url);
 const peerRequire = createRequire(join(PEERS_DIR, 'package.json'));
+const otelRequire = createRequire(join(OTEL_PEER_DIR, 'package.json'));
 
-async function loadPrism(): Promise<Loaded> {
+/** LLM Prism with the openai that `require` finds (the repo's 7, or bench/peers' 6 for a like-for-like comparison with the peers). */
+async function loadPrism(require: NodeJS.Require): Promise<Loaded> {
   const { context, trace } = await import('@opentelemetry/api');
   const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
   const { BatchSpanProcessor, TracerProvider } = await import('@opentelemetry/sdk-trace');
@@ -59,7 +66,7 @@ async function loadPrism(): Promise<Loaded> {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
   registerInstrumentations({ instrumentations: [new LlmPrismInstrumentation()], tracerProvider: provider });
-  const { OpenAI } = repoRequire('openai') as typeof import('openai');
+  const { OpenAI } = require('openai') as typeof import('openai');
   return { OpenAI, exported: sink.count, flush: () => provider.forceFlush() };
 }
 
@@ -81,6 +88,22 @@ async function loadOpenLlmetry(): Promise<Loaded> {
   // Prompts and completions are not recorded, as in LLM Prism's default (OpenLLMetry's is on).
   registerInstrumentations({ instrumentations: [new OpenAIInstrumentation({ traceContent: false })] });
   const { OpenAI } = peerRequire('openai') as typeof import('openai');
+  return { OpenAI, exported: sink.count, flush: () => provider.forceFlush() };
+}
+
+/** The official contrib instrumentation, as its README sets it up (message content capture is off by default). */
+async function loadOtel(): Promise<Loaded> {
+  const { context, trace } = otelRequire('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = otelRequire('@opentelemetry/context-async-hooks') as typeof import('@opentelemetry/context-async-hooks');
+  const { BatchSpanProcessor, TracerProvider } = otelRequire('@opentelemetry/sdk-trace') as typeof import('@opentelemetry/sdk-trace');
+  const { registerInstrumentations } = otelRequire('@opentelemetry/instrumentation') as { registerInstrumentations(o: object): void };
+  const { OpenAIInstrumentation } = otelRequire('@opentelemetry/instrumentation-openai') as { OpenAIInstrumentation: new () => object };
+  const sink = discardingExporter();
+  const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter: sink.exporter })] });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(provider);
+  registerInstrumentations({ instrumentations: [new OpenAIInstrumentation()], tracerProvider: provider });
+  const { OpenAI } = otelRequire('openai') as typeof import('openai');
   return { OpenAI, exported: sink.count, flush: () => provider.forceFlush() };
 }
 
@@ -117,7 +140,11 @@ export async function loadVariant(variant: Variant): Promise<Loaded> {
     case 'openai6':
       return bare(peerRequire);
     case 'openai7+prism':
-      return loadPrism();
+      return loadPrism(repoRequire);
+    case 'openai6+prism':
+      return loadPrism(peerRequire);
+    case 'openai6+otel':
+      return loadOtel();
     case 'openai6+openllmetry':
       return loadOpenLlmetry();
     case 'openai6+openlit':
@@ -126,8 +153,8 @@ export async function loadVariant(variant: Variant): Promise<Loaded> {
 }
 
 /** Installed version of a package, from the repo or from bench/peers. */
-export function versionOf(pkg: string, where: 'repo' | 'peers'): string {
-  const require = where === 'repo' ? repoRequire : peerRequire;
+export function versionOf(pkg: string, where: 'repo' | 'peers' | 'peers-otel'): string {
+  const require = where === 'repo' ? repoRequire : where === 'peers' ? peerRequire : otelRequire;
   try {
     return (require(`${pkg}/package.json`) as { version: string }).version;
   } catch {

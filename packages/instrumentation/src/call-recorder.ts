@@ -236,7 +236,7 @@ export class CallRecorder implements GroupableCall {
     this.#opts = opts;
     this.#start = opts.startTime ?? performance.now();
     const { adapter } = opts;
-    this.#decode = adapter.streamDecoder?.() ?? ((event) => adapter.streamEvents(event));
+    this.#decode = adapter.streamDecoder?.(opts.captureContent) ?? ((event) => adapter.streamEvents(event));
     const { info } = opts;
     const attributes: Attributes = {
       [ATTR_GEN_AI_OPERATION_NAME]: info.operation,

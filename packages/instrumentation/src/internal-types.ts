@@ -61,9 +61,11 @@ export interface ProviderAdapter {
   streamEvents(event: SseEvent): LlmEvent[];
   /**
    * A decoder of one streamed response whose events depend on earlier ones (Gemini's function
-   * calls streamed in parts); without it each event is decoded by `streamEvents` alone.
+   * calls streamed in parts), or that parses only the events where a fact lives (formats/scan.ts:
+   * the text of every fragment is needed only when `captureContent` is on); without it each event
+   * is decoded by `streamEvents` alone.
    */
-  streamDecoder?(): (event: SseEvent) => LlmEvent[];
+  streamDecoder?(captureContent?: boolean): (event: SseEvent) => LlmEvent[];
   /** Events carried by a complete (non-streamed) JSON response body. */
   bodyEvents(body: unknown): LlmEvent[];
 }

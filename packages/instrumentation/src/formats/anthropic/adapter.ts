@@ -2,10 +2,11 @@
  * Anthropic Messages adapter: request parameters and payloads → provider-neutral events.
  * Wire shapes: as the simulator reproduces them (packages/simulator/src/providers/anthropic.ts).
  */
-import type { LlmEvent, ToolType, Usage } from '../../internal-types.ts';
+import type { LlmEvent, SseEvent, ToolType, Usage } from '../../internal-types.ts';
 import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC, GEN_AI_TOOL_TYPE_VALUE_EXTENSION, GEN_AI_TOOL_TYPE_VALUE_FUNCTION } from '../../semconv.ts';
 import { isObject, jsonSseEvents, nonEmpty, num, requestInfo, str, type Json } from '../common.ts';
 import type { Api } from '../format.ts';
+import { FragmentShape, fragmentDecoder } from '../scan.ts';
 import { messagesSegments } from './segments.ts';
 
 /** One request content block as a semconv message part. */
@@ -144,12 +145,16 @@ function streamEvents(data: Json): LlmEvent[] {
   }
 }
 
+const streamedEvents = (event: SseEvent): LlmEvent[] => jsonSseEvents(event, streamEvents);
+
 export const anthropicMessages: Api = {
   method: 'messages.create',
   requestInfo: (params, baseURL) => requestInfo(GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC, GEN_AI_OPERATION_NAME_VALUE_CHAT, params, baseURL),
   inputMessages,
   segments: messagesSegments,
-  streamEvents: (event) => jsonSseEvents(event, streamEvents),
+  streamEvents: streamedEvents,
+  // Captured content needs every fragment's text: then every event is parsed.
+  streamDecoder: (captureContent) => (captureContent ? streamedEvents : fragmentDecoder(streamedEvents, new FragmentShape('"text":"'))),
   bodyEvents(body: unknown): LlmEvent[] {
     if (!isObject(body)) return [];
     if (body.type === 'error') return errorEvent(body);

@@ -7,6 +7,7 @@ import type { LlmEvent, RequestInfo, SseEvent, ToolType, Usage } from '../../int
 import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_OPENAI, GEN_AI_TOOL_TYPE_VALUE_EXTENSION, GEN_AI_TOOL_TYPE_VALUE_FUNCTION } from '../../semconv.ts';
 import { argumentsText, isObject, jsonSseEvents, nonEmpty, num, parseJson, requestInfo, str, type Json } from '../common.ts';
 import type { Api } from '../format.ts';
+import { FragmentShape, fragmentDecoder } from '../scan.ts';
 import { chatSegments, responsesSegments } from './segments.ts';
 
 /** A message `content` (string or content-part array) as semconv message parts. */
@@ -251,15 +252,19 @@ function responsesStreamEvents(data: Json): LlmEvent[] {
   }
 }
 
+function chatStreamEvents(event: SseEvent): LlmEvent[] {
+  if (event.data === '[DONE]') return [];
+  return chatPayloadEvents(parseJson(event.data), 'delta');
+}
+
 export const openaiChat: Api = {
   method: 'chat.completions.create',
   requestInfo: chatRequestInfo,
   inputMessages: (params) => chatInputMessages(params.messages),
   segments: chatSegments,
-  streamEvents(event: SseEvent): LlmEvent[] {
-    if (event.data === '[DONE]') return [];
-    return chatPayloadEvents(parseJson(event.data), 'delta');
-  },
+  streamEvents: chatStreamEvents,
+  // Captured content needs every fragment's text: then every chunk is parsed.
+  streamDecoder: (captureContent) => (captureContent ? chatStreamEvents : fragmentDecoder(chatStreamEvents, new FragmentShape('"content":"', ['obfuscation']))),
   bodyEvents: (body) => chatPayloadEvents(body, 'message'),
 };
 

@@ -1,0 +1,153 @@
+/**
+ * Recognising, without parsing them, the payloads of a stream that are a text fragment and nothing
+ * else: most events of a streamed answer, whose only fact is their arrival. The formats' stream
+ * decoders parse the first ones (and every event where a fact lives: ids, tool calls, finish,
+ * usage, errors); once two parsed payloads were plain fragments of the same shape, later payloads
+ * of that shape are recognised by comparing text — so the application's SDK alone pays for
+ * parsing every event.
+ *
+ * The shape of a fragment payload is its text before the fragment (`prefix`: every key and value
+ * up to `"content":"`, ids and model included), the fragment (a JSON string), and the text after
+ * it, which is the same in every fragment but for the value of its last string when that is a
+ * padding key's (OpenAI's random `obfuscation`). A payload matches when it has the same prefix, its fragment string
+ * closes, and the rest is the same but for that last string's characters (no quote, no escape):
+ * then it has the same keys and values as the parsed one but for the fragment text and that
+ * padding, so it carries the same facts. Anything else is parsed.
+ */
+import type { LlmEvent, SseEvent } from '../internal-types.ts';
+
+/** The events of a payload that carries a text fragment and nothing else (the text is read only by content capture). */
+export const OUTPUT: LlmEvent[] = Object.freeze([Object.freeze({ kind: 'output' })]) as LlmEvent[];
+export const NOTHING: LlmEvent[] = Object.freeze([]) as unknown as LlmEvent[];
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** The position of the quote closing the JSON string whose text starts at `from`; -1 when it does not close. */
+function closingQuote(text: string, from: number): number {
+  for (let i = text.indexOf('"', from); i >= 0; i = text.indexOf('"', i + 1)) {
+    let backslashes = 0;
+    while (i - 1 - backslashes >= from && text.charCodeAt(i - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return i;
+  }
+  return -1;
+}
+
+function countQuotes(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('"'); i >= 0; i = text.indexOf('"', i + 1)) n++;
+  return n;
+}
+
+/** The shape of one stream's fragment payloads, learnt from parsed ones (see above). */
+export class FragmentShape {
+  /** The key whose string value is the fragment, with its quotes, colon and opening quote: `"content":"`. */
+  readonly #marker: string;
+  /** Keys whose string value may differ from one fragment to the next (random padding no attribute reads). */
+  readonly #padding: ReadonlySet<string>;
+  #prefix: string | undefined;
+  /** The first learnt payload's text after its fragment. */
+  #firstRest: string | undefined;
+  /** The part of the text after the fragment every fragment payload shares; known after two payloads. */
+  #fixed: string | undefined;
+  /** `#fixed` ends inside a string; then `#end` (its closing quote and what follows) ends the payload. */
+  #end: string | undefined;
+
+  constructor(marker: string, padding: readonly string[] = []) {
+    this.#marker = marker;
+    this.#padding = new Set(padding);
+  }
+
+  /** `true`: a fragment with text; `false`: an empty fragment (no output); undefined: not known to be one, parse it. */
+  match(data: string): boolean | undefined {
+    const prefix = this.#prefix;
+    const fixed = this.#fixed;
+    // Compared as slices: `===` of two strings is a memory compare, `startsWith` a loop over characters.
+    if (fixed === undefined || prefix === undefined || data.slice(0, prefix.length) !== prefix) return undefined;
+    const close = closingQuote(data, prefix.length);
+    const varying = close + 1 + fixed.length;
+    if (close < 0 || data.slice(close + 1, varying) !== fixed) return undefined;
+    const end = this.#end;
+    if (end === undefined) return varying === data.length ? close > prefix.length : undefined;
+    // The rest of the last string (no quote, no escape), then the same end.
+    const quote = data.indexOf('"', varying);
+    if (quote < 0 || data.length - quote !== end.length || !data.endsWith(end)) return undefined;
+    const escape = data.indexOf('\\', varying);
+    if (escape >= 0 && escape < quote) return undefined;
+    return close > prefix.length;
+  }
+
+  /** `data` was parsed and found to be a fragment of text and nothing else (its ids those already known). */
+  learn(data: string): void {
+    const at = data.indexOf(this.#marker);
+    if (at < 0 || data.indexOf(this.#marker, at + 1) >= 0) return;
+    const start = at + this.#marker.length;
+    const close = closingQuote(data, start);
+    if (close < 0) return;
+    const prefix = data.slice(0, start);
+    const rest = data.slice(close + 1);
+    if (prefix !== this.#prefix || this.#firstRest === undefined) {
+      this.forget();
+      this.#prefix = prefix;
+      this.#firstRest = rest;
+      return;
+    }
+    if (this.#fixed !== undefined) return;
+    const first = this.#firstRest;
+    let n = 0;
+    while (n < first.length && n < rest.length && first.charCodeAt(n) === rest.charCodeAt(n)) n++;
+    const fixed = rest.slice(0, n);
+    if (n === rest.length && n === first.length) {
+      this.#fixed = fixed;
+      return;
+    }
+    // They differ: only inside one last string value, a padding key's (an odd count of quotes
+    // before the difference, no escapes), followed by the same end with no other string.
+    if (fixed.includes('\\') || countQuotes(fixed) % 2 === 0) return;
+    const key = /"([^"]*)"\s*:\s*"[^"]*$/.exec(fixed)?.[1];
+    if (key === undefined || !this.#padding.has(key)) return;
+    const quote = rest.indexOf('"', n);
+    const end = quote < 0 ? '' : rest.slice(quote);
+    if (quote < 0 || end !== first.slice(first.indexOf('"', n)) || end.indexOf('"', 1) >= 0 || rest.slice(n, quote).includes('\\')) return;
+    this.#fixed = fixed;
+    this.#end = end;
+  }
+
+  /** What was learnt no longer holds (the stream's ids changed). */
+  forget(): void {
+    this.#prefix = this.#firstRest = this.#fixed = this.#end = undefined;
+  }
+}
+
+/** The events are one text fragment (of choice 0) and nothing else, but a `responseMeta` that `same` says changes nothing. */
+function isPlainFragment(events: readonly LlmEvent[], same: (meta: Extract<LlmEvent, { kind: 'responseMeta' }>) => boolean): boolean {
+  let fragments = 0;
+  for (const e of events) {
+    if (e.kind === 'output' && e.text && !e.refusal && !e.reasoning && (e.choice ?? 0) === 0) fragments++;
+    else if (e.kind !== 'responseMeta' || !same(e)) return false;
+  }
+  return fragments === 1;
+}
+
+/**
+ * A stream decoder that parses (`parse`) only the events that are not fragments of `shape`,
+ * learning the shape from parsed fragments while the response's id and model stay those already
+ * seen (a fragment's shape holds them; it is forgotten when they change).
+ */
+export function fragmentDecoder(parse: (event: SseEvent) => LlmEvent[], shape: FragmentShape): (event: SseEvent) => LlmEvent[] {
+  let id: string | undefined;
+  let model: string | undefined;
+  return (event) => {
+    const text = shape.match(event.data);
+    if (text !== undefined) return text ? OUTPUT : NOTHING;
+    const events = parse(event);
+    if (isPlainFragment(events, (e) => e.id === id && e.model === model)) shape.learn(event.data);
+    for (const e of events) {
+      if (e.kind !== 'responseMeta' || ((e.id === undefined || e.id === id) && (e.model === undefined || e.model === model))) continue;
+      id = e.id ?? id;
+      model = e.model ?? model;
+      shape.forget();
+    }
+    return events;
+  };
+}
