@@ -257,8 +257,8 @@ describe('alert rules', () => {
       expect(a?.fired, uid).toBe(t.fired);
     }
     expect(actual.get('demo-chat-ttft-page')?.fired).toBe(true);
-    // 20 % mid-stream errors at two calls a minute: the completion page's 1-minute short window
-    // holds 0–2 calls, so it holds at some of the incident's minutes, not necessarily the last.
+    // 20 % mid-stream errors at two calls a minute: the completion page's 2-minute short window
+    // holds 0–4 calls, so it holds at some of the incident's minutes, not necessarily the last.
     const done = await Promise.all([1, 2, 3, 4, 5, 6].map(async (k) => (await evaluate(INCIDENT_END - k * 60_000)).get('demo-chat-done-page')?.fired));
     expect(done).toContain(true);
   });
