@@ -5,7 +5,19 @@ import { join, relative } from 'node:path';
 import * as sdk from '@grafana/grafana-foundation-sdk/dashboard';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CLICKHOUSE_PLUGIN_VERSION, CONTACT_POINTS, DATASOURCE_UID, generateFiles, loadSloConfig, RUNBOOK_ANCHOR, type AlertRuleFile, type SloConfig } from '@llm-prism/grafana';
+import {
+  alertPolicy,
+  CLICKHOUSE_PLUGIN_VERSION,
+  CONTACT_POINTS,
+  DATASOURCE_UID,
+  generateFiles,
+  justAbove,
+  loadSloConfig,
+  RUNBOOK_ANCHOR,
+  type AlertRuleFile,
+  type Severity,
+  type SloConfig,
+} from '@llm-prism/grafana';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const OUT = join(ROOT, 'grafana');
@@ -121,6 +133,37 @@ describe('generated Grafana files', () => {
       }
     }
     expect(ruleUids.size).toBe(rules.length * 4);
+  });
+
+  it('each burn-rate panel shows its rules’ rows: the windows and thresholds of the objective’s policy', async () => {
+    const cfg = await config();
+    const files = generateFiles(cfg);
+    type Override = { matcher: { options: string }; properties: { id: string; value: unknown }[] };
+    const overview = JSON.parse(files.get('dashboards/slo-overview.json') as string) as {
+      panels: { id: number; title: string; targets: { rawSql: string }[]; fieldConfig: { overrides: Override[] } }[];
+    };
+    const rules = [...files].filter(([path]) => path.startsWith('provisioning/alerting/slo-')).flatMap(([, c]) => (parse(c) as AlertRuleFile).groups.flatMap((g) => g.rules));
+    expect(rules).toHaveLength(cfg.slos.length * 4);
+    for (const rule of rules) {
+      const severity = rule.labels.severity as Severity;
+      const slo = cfg.slos.find((s) => s.id === rule.labels.slo_name);
+      const objective = slo?.[rule.labels.sli as 'ttft' | 'completion'].objective as number;
+      const panel = overview.panels.find((p) => String(p.id) === rule.annotations.__panelId__);
+      const expression = (rule.data.find((q) => q.refId === rule.condition)?.model as { expression: string }).expression;
+      // The rule's rates, in order: ($A > r1 && $B > r1) || ($C > r2 && $D > r2).
+      const ruleRates = [...expression.matchAll(/\$[A-D] > ([\d.]+)/g)].map((m) => Number(m[1]));
+      alertPolicy(objective)[severity].forEach((row, i) => {
+        expect([ruleRates[2 * i], ruleRates[2 * i + 1]], rule.uid).toEqual([row.burnRate, row.burnRate]);
+        const override = panel?.fieldConfig.overrides.find((o) => o.matcher.options === `${severity}_${i + 1}`);
+        const prop = (id: string) => override?.properties.find((p) => p.id === id)?.value;
+        expect(prop('displayName'), rule.uid).toBe(`${severity}: ${row.long.label} & ${row.short.label} > ${row.burnRate}`);
+        const steps = (prop('thresholds') as { steps: { value: number | null; color: string }[] }).steps;
+        // Grafana colours from a step up (≥); the rule fires above its rate (>): the step is the next number above it.
+        expect(steps.at(-1), rule.uid).toEqual({ value: justAbove(row.burnRate), color: severity === 'page' ? 'red' : 'orange' });
+        expect(justAbove(row.burnRate)).toBeGreaterThan(row.burnRate);
+        expect(panel?.targets[0]?.rawSql, rule.uid).toContain(`least(burn_${row.long.label}, burn_${row.short.label}) AS ${severity}_${i + 1}`);
+      });
+    }
   });
 
   it('every runbook_url anchor is a heading of docs/slo.md', async () => {

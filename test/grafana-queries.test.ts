@@ -9,13 +9,13 @@ import { parse } from 'yaml';
 import {
   ALL,
   alertPolicy,
-  BURN_WINDOWS,
   conditionHolds,
   evaluateRule,
   ruleWindows,
-  burnColumn,
   expandMacros,
+  justAbove,
   loadSloConfig,
+  policyRows,
   WINDOW_SECONDS,
   type AlertRuleFile,
   type ClickHouseQuery,
@@ -23,6 +23,7 @@ import {
   type ServiceSlo,
   type SloConfig,
   type SloKind,
+  type Severity,
 } from '@llm-prism/grafana';
 import { collectReport } from '@llm-prism/report';
 import { openStorage, type Storage } from '@llm-prism/storage';
@@ -36,11 +37,16 @@ const HOUR = 3_600_000;
 /** Dashboard time range for the non-SLO panels: the six hours up to the end of the incident. */
 const RANGE = { from: INCIDENT_END - 6 * HOUR, to: INCIDENT_END, intervalMs: HOUR };
 
+interface Threshold {
+  value: number | null;
+  color: string;
+}
 interface Panel {
   id: number;
   type: string;
   title: string;
   targets?: ClickHouseQuery[];
+  fieldConfig?: { overrides: { matcher: { id: string; options: string }; properties: { id: string; value: unknown }[] }[] };
 }
 interface Dashboard {
   uid: string;
@@ -62,6 +68,17 @@ async function run(sql: string, ctx: MacroContext): Promise<Row[]> {
 }
 
 const num = (v: unknown): number => Number(v);
+const runRows = (sql: string) => storage.client.query({ query: sql, format: 'JSONEachRow' }).then((r) => r.json<Row>());
+/** A field's threshold steps from the panel's overrides. */
+function stepsOf(panel: Panel, field: string): Threshold[] {
+  const override = panel.fieldConfig?.overrides.find((o) => o.matcher.id === 'byName' && o.matcher.options === field);
+  const steps = (override?.properties.find((p) => p.id === 'thresholds')?.value as { steps: Threshold[] } | undefined)?.steps;
+  if (steps === undefined) throw new Error(`${panel.title}: no thresholds for ${field}`);
+  return steps;
+}
+/** Grafana's colour of a value: the last step at or below it (the first step, null, is the base). */
+const colourOf = (steps: Threshold[], value: number) => steps.filter((s) => s.value === null || value >= s.value).at(-1)?.color;
+const HOLDS_COLOUR: Record<Severity, string> = { page: 'red', ticket: 'orange' };
 const close = (actual: unknown, expected: number | null, digits = 9) =>
   expected === null ? expect(actual).toBeNull() : expect(num(actual)).toBeCloseTo(expected, digits);
 const inRange = (c: SeedCall) => c.start >= RANGE.from && c.start <= RANGE.to;
@@ -138,6 +155,7 @@ describe('SLO overview dashboard', () => {
       const window = WINDOW_SECONDS[config.window];
       const ctx = { from: end - window * 1000, to: end, intervalMs: HOUR };
       let checked = 0;
+      let holding = 0;
       for (const panel of d.panels) {
         if (panel.type === 'alertlist') continue;
         const targets = panel.targets ?? [];
@@ -164,17 +182,40 @@ describe('SLO overview dashboard', () => {
         if (panel.title.endsWith(`SLI (${config.window})`)) close(row?.sli, good / total);
         else if (panel.title.endsWith('error budget remaining')) close(row?.budget_remaining, 1 - (total - good) / total / (1 - slo[kind].objective));
         else if (panel.title.endsWith('burn rate')) {
-          for (const w of BURN_WINDOWS) close(row?.[burnColumn(w)], burnRate(calls, slo, kind, end, w.seconds));
+          // One bar per row of the objective's alert policy: the lower of its windows' burn rates,
+          // in the row's colour exactly when the row holds, and so when the rule's condition does.
+          const held = new Set<Severity>();
+          const rows = policyRows(alertPolicy(slo[kind].objective));
+          expect(Object.keys(row ?? {}).sort()).toEqual(rows.map((r) => r.column).sort());
+          for (const { severity, row: policyRow, column } of rows) {
+            const long = burnRate(calls, slo, kind, end, policyRow.long.seconds);
+            const short = burnRate(calls, slo, kind, end, policyRow.short.seconds);
+            close(row?.[column], Math.min(long, short));
+            const steps = stepsOf(panel, column);
+            expect(steps.at(-1), `${panel.title} ${column}`).toEqual({ value: justAbove(policyRow.burnRate), color: HOLDS_COLOUR[severity] });
+            const colour = colourOf(steps, num(row?.[column]));
+            expect(colour === HOLDS_COLOUR[severity], `${panel.title} ${column}`).toBe(long > policyRow.burnRate && short > policyRow.burnRate);
+            if (colour === HOLDS_COLOUR[severity]) held.add(severity);
+          }
+          for (const severity of ['page', 'ticket'] as const) {
+            const uid = `${slo.id}-${kind === 'ttft' ? 'ttft' : 'done'}-${severity}`;
+            const rule = ruleFiles.flatMap((f) => f.groups.flatMap((g) => g.rules)).find((r) => r.uid === uid);
+            if (rule === undefined) throw new Error(`no rule ${uid}`);
+            expect(held.has(severity), `${panel.title}: ${severity} colour vs rule ${uid}`).toBe((await evaluateRule(rule, end, runRows)).condition !== 0);
+          }
+          holding += held.size;
         } else throw new Error(`unchecked panel ${panel.title}`);
         checked++;
       }
       expect(checked).toBe(config.slos.length * 8);
+      // The incident turns a page red; the baseline shows none.
+      if (when === 'incident') expect(holding).toBeGreaterThan(0);
+      else expect(holding).toBe(0);
     });
   }
 });
 
 describe('alert rules', () => {
-  const runRows = (sql: string) => storage.client.query({ query: sql, format: 'JSONEachRow' }).then((r) => r.json<Row>());
 
   async function evaluate(end: number) {
     const results = new Map<string, { fired: boolean; values: Record<string, number> }>();
@@ -216,8 +257,8 @@ describe('alert rules', () => {
       expect(a?.fired, uid).toBe(t.fired);
     }
     expect(actual.get('demo-chat-ttft-page')?.fired).toBe(true);
-    // 20 % mid-stream errors at two calls a minute: the completion page's 1-minute short window
-    // holds 0–2 calls, so it holds at some of the incident's minutes, not necessarily the last.
+    // 20 % mid-stream errors at two calls a minute: the completion page's 2-minute short window
+    // holds 0–4 calls, so it holds at some of the incident's minutes, not necessarily the last.
     const done = await Promise.all([1, 2, 3, 4, 5, 6].map(async (k) => (await evaluate(INCIDENT_END - k * 60_000)).get('demo-chat-done-page')?.fired));
     expect(done).toContain(true);
   });

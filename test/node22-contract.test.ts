@@ -29,6 +29,8 @@ const CONTRACT = [
   'packages/instrumentation/src/backpressure.test.ts',
   'packages/instrumentation/src/client-setup.test.ts',
   'packages/instrumentation/src/recordings-replay.test.ts',
+  // Its child process imports a .ts file: Node 22 (22.18 on) strips the types by default.
+  'packages/instrumentation/src/ttft-deadline.test.ts',
 ];
 
 interface JsonReport {

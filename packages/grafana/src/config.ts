@@ -24,9 +24,17 @@ export interface ServiceSlo {
   model?: string;
   /** Restricts both SLOs to one route (`llm.route`). */
   route?: string;
-  /** Streamed, non-aborted calls: good when the first output chunk arrived within the threshold. */
+  /**
+   * Streamed calls: good when the first output chunk arrived within the threshold; one aborted (or
+   * reported at its TTFT deadline) before any output is bad once its wait exceeded the threshold,
+   * no event before (docs/slo.md, "What counts").
+   */
   ttft: Objective;
-  /** Non-aborted calls: good when Outcome = 'success' and the call ended within the threshold. */
+  /**
+   * All calls: good when Outcome = 'success' and the call ended within the threshold; an aborted
+   * call (or a TTFT deadline report) is bad once its duration exceeded the threshold, no event
+   * before (docs/slo.md, "What counts").
+   */
   completion: Objective;
 }
 

@@ -7,6 +7,7 @@ export {
   maxBurnRate,
   MIN_BURN_RATE,
   MIN_OBJECTIVE,
+  MIN_WINDOW_MINUTES,
   policyFigures,
   policyTable,
   policyWindows,
@@ -40,6 +41,7 @@ export {
 } from './config.ts';
 export { generateFiles, writeGenerated } from './generate.ts';
 export { DASHBOARD_UID } from './dashboards/common.ts';
+export { justAbove, policyRows, policyRowsSql } from './dashboards/slo-overview.ts';
 export { CONTACT_POINTS, datasourceProvisioning, DEFAULT_DATASOURCE, notificationProvisioning, type DatasourceOptions } from './provisioning.ts';
 export { ALL, expandMacros, type MacroContext } from './macros.ts';
 export {

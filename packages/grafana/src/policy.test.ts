@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { alertPolicy, conditionHolds, FOR_MINUTES, maxBurnRate, MAX_OBJECTIVE, MIN_BURN_RATE, MIN_OBJECTIVE, policyFigures, policyTable, type AlertPolicy, type Severity } from './policy.ts';
+import { DEFAULT_TTFT_DEADLINE_MS } from './config.ts';
+import { alertPolicy, conditionHolds, FOR_MINUTES, maxBurnRate, MAX_OBJECTIVE, MIN_BURN_RATE, MIN_OBJECTIVE, MIN_WINDOW_MINUTES, policyFigures, policyTable, type AlertPolicy, type Severity } from './policy.ts';
 
 const OBJECTIVES = [MIN_OBJECTIVE, 0.6, 0.75, 0.8, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999, 0.9995, MAX_OBJECTIVE];
 const SECOND = 1_000;
@@ -9,23 +10,29 @@ const MINUTE = 60_000;
 /**
  * A total outage starting `startS` seconds into minute 0 of steady traffic (one call a second),
  * evaluated every minute at `phaseS` seconds past the minute over complete minutes, with `for`:
- * minutes from the outage start to the rule firing, by brute force rather than the formula.
+ * minutes from the outage start to the rule firing, by brute force rather than the formula. Bad
+ * calls count in the minute they started, `lagS` after it (a hang: its TTFT deadline report);
+ * until then they are in no window.
  */
-function simulatedDetection(policy: AlertPolicy, severity: Severity, objective: number, startS: number, phaseS: number): number | null {
+function simulatedDetection(policy: AlertPolicy, severity: Severity, objective: number, startS: number, phaseS: number, lagS = 0): number | null {
   const start = startS * SECOND;
   const bad = (t: number) => t >= start;
+  let at = 0;
   const burn = (endMinute: number, seconds: number) => {
     let n = 0;
     let b = 0;
     for (let t = endMinute * MINUTE - seconds * SECOND; t < endMinute * MINUTE; t += SECOND) {
-      n++;
-      if (bad(t)) b++;
+      if (!bad(t)) n++;
+      else if (t + lagS * SECOND <= at) {
+        n++;
+        b++;
+      }
     }
-    return b / n / (1 - objective);
+    return n === 0 ? 0 : b / n / (1 - objective);
   };
   let pendingSince: number | null = null;
   for (let k = 0; k < 24 * 60; k++) {
-    const at = k * MINUTE + phaseS * SECOND;
+    at = k * MINUTE + phaseS * SECOND;
     if (at < start) continue;
     const windows = policy[severity].flatMap((r) => [r.long, r.short]);
     const rates = Object.fromEntries(windows.map((w) => [w.label, burn(Math.floor(at / MINUTE), w.seconds)]));
@@ -84,6 +91,22 @@ describe('alert policy per objective', () => {
       expect(worst, `${o}`).toBeLessThanOrEqual(fast?.detectionMinutes as number);
       // The bound is tight to within the grid's resolution.
       expect(worst, `${o}`).toBeGreaterThan((fast?.detectionMinutes as number) - 1.1);
+    }
+  });
+
+  it('pages on a hang within 5 minutes at every objective and evaluation phase, the reports arriving a deadline and the export delay after each call started', () => {
+    // A 1-minute window evaluated early in a minute would hold none of the reports (burn 0).
+    const lagS = DEFAULT_TTFT_DEADLINE_MS / 1000 + 5;
+    for (const o of OBJECTIVES) {
+      const policy = alertPolicy(o);
+      for (const row of [...policy.page, ...policy.ticket]) expect(row.short.seconds).toBeGreaterThanOrEqual(MIN_WINDOW_MINUTES * 60);
+      for (const startS of [0, 1, 20, 40, 59]) {
+        for (const phaseS of [0, 1, 5, 30, 59]) {
+          const t = simulatedDetection(policy, 'page', o, startS, phaseS, lagS);
+          expect(t, `${o} start ${startS} s phase ${phaseS} s`).not.toBeNull();
+          expect(t, `${o} start ${startS} s phase ${phaseS} s`).toBeLessThanOrEqual(5);
+        }
+      }
     }
   });
 

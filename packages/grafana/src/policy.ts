@@ -29,6 +29,15 @@ export const MIN_BURN_RATE = 1.2;
 /** The fast page row's long window is the longest that a total outage fills past its threshold within this many minutes. */
 export const FAST_PAGE_FILL_MINUTES = 1.5;
 
+/**
+ * No window shorter: a hung call's TTFT deadline report (60 s by default, plus the exporter's 5 s)
+ * counts in the minute the call started but arrives in the next one, so at an evaluation early in
+ * a minute a 1-minute window holds none of a hang's reports — with every call hanging, no calls at
+ * all, a burn of 0 — and the row cannot hold however long the hang lasts. Two minutes hold the
+ * reports of the minute before (docs/slo.md, "Alert policy").
+ */
+export const MIN_WINDOW_MINUTES = 2;
+
 /** Grafana's `for`: evaluations (one a minute) the condition must hold before the rule fires. */
 export const FOR_MINUTES: Record<Severity, number> = { page: 1, ticket: 15 };
 
@@ -59,7 +68,8 @@ function minutesWindow(minutes: number): BurnWindow {
  * - the rate is capped halfway between a burn of 1 and the maximum burn 1/(1 − o) (so a total outage
  *   still exceeds it by a margin) and floored at MIN_BURN_RATE (so a burn of 1 never reaches it);
  * - the first page row's long window shrinks (whole minutes) until a total outage fills it past the
- *   threshold within FAST_PAGE_FILL_MINUTES; its short window stays 1/12 of it, at least a minute.
+ *   threshold within FAST_PAGE_FILL_MINUTES, down to MIN_WINDOW_MINUTES; its short window stays 1/12
+ *   of it, at least MIN_WINDOW_MINUTES (at most the long window).
  */
 export function alertPolicy(objective: number): AlertPolicy {
   if (!(objective >= MIN_OBJECTIVE && objective <= MAX_OBJECTIVE)) {
@@ -70,13 +80,13 @@ export function alertPolicy(objective: number): AlertPolicy {
   const fit = (workbook: number) => Math.max(MIN_BURN_RATE, Math.floor(Math.min(workbook, (1 + max) / 2) * 100 + 1e-9) / 100);
   const row = (longMinutes: number, burnRate: number): BurnRateCondition => ({
     long: minutesWindow(longMinutes),
-    short: minutesWindow(Math.max(1, Math.round(longMinutes / 12))),
+    short: minutesWindow(Math.min(longMinutes, Math.max(MIN_WINDOW_MINUTES, Math.round(longMinutes / 12)))),
     burnRate,
   });
   const [fast, slow] = WORKBOOK.page;
   const fastRate = fit(fast.burnRate);
   // Longest whole-minute W with W × rate / max < FAST_PAGE_FILL_MINUTES.
-  const fastLong = Math.min(fast.longMinutes, Math.ceil((FAST_PAGE_FILL_MINUTES * max) / fastRate) - 1);
+  const fastLong = Math.min(fast.longMinutes, Math.max(MIN_WINDOW_MINUTES, Math.ceil((FAST_PAGE_FILL_MINUTES * max) / fastRate) - 1));
   const [day, days] = WORKBOOK.ticket;
   return {
     page: [row(fastLong, fastRate), row(slow.longMinutes, fit(slow.burnRate))],

@@ -2,8 +2,8 @@
 // burn-rate alert rules. Only files change; stored data are never touched (thresholds apply at query time).
 // `llm-prism slo drill`: scripted incidents replayed into a scratch store, and when each rule fires.
 import { Command, InvalidArgumentError } from 'commander';
-import { runDrill, SCENARIOS, type DrillResult } from '@llm-prism/demo';
-import { loadSloConfig, SloConfigError, ttftDeadlineWarnings, writeGenerated, type SloConfig } from '@llm-prism/grafana';
+import { DrillOptionError, runDrill, SCENARIOS, type DrillResult } from '@llm-prism/demo';
+import { DEFAULT_TTFT_DEADLINE_MS, loadSloConfig, SloConfigError, ttftDeadlineWarnings, writeGenerated, type SloConfig } from '@llm-prism/grafana';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -58,14 +58,18 @@ export function registerSlo(program: Command): void {
     .option('--json', 'print an array of { slo, objective, scenario, severity, firedAfterMinutes } (null: never fired)')
     .option('--calls-per-minute <n>', 'traffic of each SLO', integer(1, 600), 6)
     .option('--hang-timeout <seconds>', 'when a hung call’s client gives up', integer(1, 86_400), 600)
-    .action(async (opts: { config: string; json?: boolean; callsPerMinute: number; hangTimeout: number }) => {
+    .option('--ttft-deadline <seconds>', 'the services’ TTFT deadline (LLM_PRISM_TTFT_DEADLINE_MS): when a hung call is reported', integer(1, 86_400), DEFAULT_TTFT_DEADLINE_MS / 1000)
+    .option('--evaluation-second <s>', 'second of the minute at which the rules are evaluated (Grafana picks one per rule group)', integer(0, 59), 30)
+    .action(async (opts: { config: string; json?: boolean; callsPerMinute: number; hangTimeout: number; ttftDeadline: number; evaluationSecond: number }) => {
       const config = await load(opts.config, 'drill');
       const report = await runDrill({
         config,
         callsPerMinute: opts.callsPerMinute,
         hangTimeoutS: opts.hangTimeout,
+        ttftDeadlineS: opts.ttftDeadline,
+        evaluationSecond: opts.evaluationSecond,
         log: opts.json === true ? () => {} : (line) => console.error(line),
-      });
+      }).catch((error: unknown) => (error instanceof DrillOptionError ? slo.error(error.message) : Promise.reject(error)));
       if (opts.json === true) {
         console.log(JSON.stringify(report.results, null, 2));
         return;

@@ -2,11 +2,13 @@
 // generated alert rule fires. Days of traffic cannot run in real time, so (docs/slo.md, "Fire drill"):
 // 1. every kind of call (healthy, slow first token, mid-stream error, failure, hang) is made for real
 //    through the sample service, the instrumentation, OTLP and the ingest service into a scratch
-//    store (templates.ts);
-// 2. each kind is classified by the SLI SQL (sliSeriesSql) on one copy of each call;
+//    store (templates.ts); a hung call with its TTFT deadline report;
+// 2. each kind is classified by the SLI SQL (sliSeriesSql) on one copy of each call as replayed
+//    (and of a hung call's report alone, which is how it counts until the call ends);
 // 3. a scenario is a minute-by-minute script of kinds; copies of the recorded call spans, re-timed to
 //    each simulated call's start, go into the store through storage.insertSpans (the sink of the
-//    ingest service), each once its span would have ended and been exported;
+//    ingest service), each once its span would have ended and been exported; a hung call's report
+//    once it would have been exported, at the drill's TTFT deadline;
 // 4. the generated rules are evaluated every simulated minute from the per-minute counts with
 //    Grafana's math expression and `for` semantics, and at the minutes that matter (incident start,
 //    every 12 h, around every firing) the rules' own SQL runs on the store with the plugin's macros
@@ -31,11 +33,12 @@ import {
   type SloKind,
 } from '@llm-prism/grafana';
 import { startIngest } from '@llm-prism/ingest';
+import { DEFAULT_TTFT_DEADLINE_MS } from '@llm-prism/instrumentation';
 import { startSimulator } from '@llm-prism/simulator';
 import { formatTimestamp, openStorage, type OtelTraceRow, type Storage } from '@llm-prism/storage';
-import { MinuteCounts } from './minute-counts.ts';
+import { MinuteCounts, type Early } from './minute-counts.ts';
 import { KindPicker, SCENARIOS, type CallKind, type Scenario, type ScenarioName } from './scenarios.ts';
-import { recordTemplates, replicate, type TemplateCall } from './templates.ts';
+import { HANG_RECORD_DEADLINE_MS, parseTimestampNs, recordTemplates, replicaId, replicate, replicateReport, type TemplateCall } from './templates.ts';
 
 const MINUTE = 60_000;
 const DAY = 1_440 * MINUTE;
@@ -51,6 +54,11 @@ export interface DrillOptions {
   historyMinutes?: number;
   /** When a hung call's client gives up (default 600 s, the OpenAI SDK's timeout). */
   hangTimeoutS?: number;
+  /**
+   * The services' TTFT deadline: a hung call's `llm.ttft_deadline` report is exported this long
+   * after it started (default 60 s, the instrumentation's default); none when the client gives up first.
+   */
+  ttftDeadlineS?: number;
   /** From a span's end until it is stored (default 5 s, the batch span processor's delay). */
   exportDelayMs?: number;
   /** Second of the minute at which Grafana evaluates the rules (default 30). */
@@ -75,12 +83,30 @@ export interface DrillReport {
   sqlChecks: number;
 }
 
-/** A simulated call: which recorded call it copies, when it starts, when its span is stored. */
+/** Options the drill cannot honour (the CLI prints the message alone). */
+export class DrillOptionError extends Error {}
+
+/** How every copy of a recorded call is replayed: its span stretched, its report's duration and when each is stored. */
+interface Replay {
+  stretchNs: bigint;
+  /** From the call's start until its span is stored. */
+  visibleAfterMs: number;
+  /** The TTFT deadline report, when the call reaches the deadline. */
+  report: { durationNs: bigint; visibleAfterMs: number } | undefined;
+}
+
+/** A simulated call: which recorded call it copies, when it starts, its replica id. */
 interface SimCall {
   template: TemplateCall;
   startMs: number;
-  stretchMs: number;
-  visibleAtMs: number;
+  id: bigint;
+}
+
+/** A row to store once simulated time reaches `atMs`: a call's span or its report. */
+interface Pending {
+  atMs: number;
+  call: SimCall;
+  part: 'call' | 'report';
 }
 
 interface RuleTrack {
@@ -98,22 +124,85 @@ interface RuleTrack {
 
 type Class = 'good' | 'bad' | null;
 
-/** Classifies one copy of each recorded call with the SLI SQL, one call per minute. */
-async function classify(storage: Storage, database: string, slo: ServiceSlo, templates: TemplateCall[], fromMs: number): Promise<Map<TemplateCall, Record<SloKind, Class>>> {
-  const rows = templates.map((t, i) => replicate(t, BigInt(fromMs + i * MINUTE + 1_000) * 1_000_000n));
-  await storage.insertSpans(rows);
-  const end = `toDateTime(${Math.floor((fromMs + templates.length * MINUTE) / 1000)})`;
-  const out = new Map<TemplateCall, Record<SloKind, Class>>(templates.map((t) => [t, { ttft: null, completion: null }]));
+/** How a call counts in each SLI: once its span is stored (`final`), and before that by its report alone (`early`). */
+interface Classes {
+  final: Record<SloKind, Class>;
+  early: Record<SloKind, Class> | undefined;
+}
+
+/**
+ * Classifies each recorded call as replayed with the SLI SQL, one copy per minute: the call with
+ * its report, and the report alone (how the rollups count a hung call until it ends).
+ */
+async function classify(
+  storage: Storage,
+  database: string,
+  slo: ServiceSlo,
+  templates: TemplateCall[],
+  replays: Map<TemplateCall, Replay>,
+  fromMs: number,
+): Promise<Map<TemplateCall, Classes>> {
+  const cases = templates.flatMap((t) => [
+    { t, stage: 'final' as const },
+    ...((replays.get(t) as Replay).report !== undefined ? [{ t, stage: 'early' as const }] : []),
+  ]);
+  await storage.insertSpans(
+    cases.flatMap(({ t, stage }, i) => {
+      const replay = replays.get(t) as Replay;
+      const startNs = BigInt(fromMs + i * MINUTE + 1_000) * 1_000_000n;
+      const id = replicaId();
+      const report = replay.report === undefined ? [] : [replicateReport(t, startNs, id, replay.report.durationNs)];
+      return stage === 'early' ? report : [replicate(t, startNs, id, replay.stretchNs), ...report];
+    }),
+  );
+  const end = `toDateTime(${Math.floor((fromMs + cases.length * MINUTE) / 1000)})`;
+  const classes = cases.map(() => ({ ttft: null, completion: null }) as Record<SloKind, Class>);
   for (const kind of KINDS) {
-    const result = await storage.client.query({ query: sliSeriesSql(slo, kind, templates.length * 60, 60, { database, end }), format: 'JSONEachRow' });
+    const result = await storage.client.query({ query: sliSeriesSql(slo, kind, cases.length * 60, 60, { database, end }), format: 'JSONEachRow' });
     for (const r of await result.json<{ time: string; good: number | string; total: number | string }>()) {
       const index = (Date.parse(`${r.time.replace(' ', 'T')}Z`) - fromMs) / MINUTE;
-      const t = templates[index];
-      if (t === undefined || Number(r.total) !== 1) throw new Error(`llm-prism slo drill: unexpected SLI minute ${JSON.stringify(r)}`);
-      (out.get(t) as Record<SloKind, Class>)[kind] = Number(r.good) === 1 ? 'good' : 'bad';
+      const c = classes[index];
+      if (c === undefined || Number(r.total) !== 1) throw new Error(`llm-prism slo drill: unexpected SLI minute ${JSON.stringify(r)}`);
+      c[kind] = Number(r.good) === 1 ? 'good' : 'bad';
     }
   }
+  const out = new Map<TemplateCall, Classes>();
+  cases.forEach(({ t, stage }, i) => {
+    const entry = out.get(t) ?? { final: { ttft: null, completion: null }, early: undefined };
+    entry[stage] = classes[i] as Record<SloKind, Class>;
+    out.set(t, entry);
+  });
   return out;
+}
+
+/**
+ * How copies of `t` are replayed: a hung call is kept open until the client gives up and reports at
+ * the TTFT deadline if that comes first; every other call ends as recorded, and must end before
+ * the deadline (only hung calls' reports were recorded).
+ */
+function replayOf(t: TemplateCall, o: { hangMs: number; deadlineMs: number; exportDelay: number }): Replay {
+  const durationMs = Number(t.endNs - t.startNs) / 1e6;
+  if (t.kind !== 'hang') {
+    if (durationMs >= o.deadlineMs) {
+      throw new DrillOptionError(
+        `llm-prism slo drill: the recorded ${t.kind} call lasted ${(durationMs / 1000).toFixed(1)} s, past the TTFT deadline of ${o.deadlineMs / 1000} s, and only hung calls' deadline reports are replayed: pass --ttft-deadline ${Math.floor(durationMs / 1000) + 1} or more (a service needs a deadline at least as large as its TTFT thresholds anyway, docs/slo.md "Hangs")`,
+      );
+    }
+    return { stretchNs: 0n, visibleAfterMs: durationMs + o.exportDelay, report: undefined };
+  }
+  const stretchMs = Math.max(0, o.hangMs - durationMs);
+  const report = t.report;
+  if (report === undefined) throw new Error('llm-prism slo drill: a hung call was recorded without its TTFT deadline report');
+  // The report as exported at the drill's deadline instead of the recording's (its timer slack kept).
+  const durationNs = BigInt(report.Duration) + BigInt(o.deadlineMs - HANG_RECORD_DEADLINE_MS) * 1_000_000n;
+  const offsetMs = Number(parseTimestampNs(report.Timestamp) - t.startNs) / 1e6;
+  const reportEndMs = offsetMs + Number(durationNs) / 1e6;
+  return {
+    stretchNs: BigInt(Math.round(stretchMs * 1e6)),
+    visibleAfterMs: durationMs + stretchMs + o.exportDelay,
+    // The client gave up first: the call's end cleared the deadline.
+    report: reportEndMs < durationMs + stretchMs ? { durationNs, visibleAfterMs: reportEndMs + o.exportDelay } : undefined,
+  };
 }
 
 function burnRate(c: { good: number; total: number }, objective: number): number {
@@ -126,6 +215,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
   const perMinute = o.callsPerMinute ?? 6;
   const history = o.historyMinutes ?? 1_440;
   const hangMs = (o.hangTimeoutS ?? 600) * 1000;
+  const deadlineMs = o.ttftDeadlineS !== undefined ? o.ttftDeadlineS * 1000 : DEFAULT_TTFT_DEADLINE_MS;
   const exportDelay = o.exportDelayMs ?? 5_000;
   const evaluationOffset = (o.evaluationSecond ?? 30) * 1000;
   const scenarios = SCENARIOS.filter((s) => o.scenarios === undefined || o.scenarios.includes(s.name));
@@ -149,7 +239,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     for (const [i, slo] of config.slos.entries()) {
       const byKind = templates[i] as Map<CallKind, TemplateCall[]>;
       const all = [...byKind.values()].flat();
-      const classes = await classify(storage, config.database, slo, all, base - 10 * DAY + i * 60 * MINUTE);
+      const replays = new Map(all.map((t) => [t, replayOf(t, { hangMs, deadlineMs, exportDelay })]));
+      const classes = await classify(storage, config.database, slo, all, replays, base - 10 * DAY + i * 60 * MINUTE);
       const rules = (alertRuleFile(config, slo, () => 0).groups[0]?.rules ?? []).map((rule): RuleTrack => {
         const kind = rule.labels.sli as SloKind;
         const severity = rule.labels.severity as Severity;
@@ -170,7 +261,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       for (const scenario of scenarios) {
         const start = base + segment++ * 8 * DAY + history * MINUTE;
         log(`${slo.id}: ${scenario.name} — ${scenario.description}`);
-        const report = await drillSegment({ storage, slo, scenario, start, byKind, classes, rules, perMinute, history, hangMs, exportDelay, evaluationOffset });
+        const report = await drillSegment({ storage, slo, scenario, start, byKind, replays, classes, rules, perMinute, history, evaluationOffset });
         sqlChecks += report.sqlChecks;
         for (const r of report.tracks) {
           results.push({
@@ -195,19 +286,18 @@ async function drillSegment(s: {
   scenario: Scenario;
   start: number;
   byKind: Map<CallKind, TemplateCall[]>;
-  classes: Map<TemplateCall, Record<SloKind, Class>>;
+  replays: Map<TemplateCall, Replay>;
+  classes: Map<TemplateCall, Classes>;
   rules: RuleTrack[];
   perMinute: number;
   history: number;
-  hangMs: number;
-  exportDelay: number;
   evaluationOffset: number;
 }): Promise<{ tracks: RuleTrack[]; sqlChecks: number }> {
   const { start, scenario, slo } = s;
   const first = start - s.history * MINUTE;
   const minutes = s.history + scenario.minutes + 1;
   const counts = { ttft: new MinuteCounts(first, minutes), completion: new MinuteCounts(first, minutes) };
-  const calls: SimCall[] = [];
+  const stored: Pending[] = [];
   const picker = new KindPicker();
   let n = 0;
   for (let m = -s.history; m <= scenario.minutes; m++) {
@@ -218,12 +308,23 @@ async function drillSegment(s: {
       const template = variants[n++ % variants.length];
       if (template === undefined) throw new Error(`llm-prism slo drill: no recorded ${kind} call`);
       const startMs = start + m * MINUTE + 1_000 + Math.floor((j * MINUTE) / s.perMinute);
-      const durationMs = Number(template.endNs - template.startNs) / 1e6;
-      const stretchMs = kind === 'hang' ? Math.max(0, s.hangMs - durationMs) : 0;
-      const visibleAtMs = startMs + durationMs + stretchMs + s.exportDelay;
-      calls.push({ template, startMs, stretchMs, visibleAtMs });
-      const cls = s.classes.get(template) as Record<SloKind, Class>;
-      for (const k of KINDS) if (cls[k] !== null) counts[k].add(startMs, visibleAtMs, cls[k] === 'good');
+      const replay = s.replays.get(template) as Replay;
+      const call: SimCall = { template, startMs, id: replicaId() };
+      const visibleAtMs = startMs + replay.visibleAfterMs;
+      stored.push({ atMs: visibleAtMs, call, part: 'call' });
+      if (replay.report !== undefined) stored.push({ atMs: startMs + replay.report.visibleAfterMs, call, part: 'report' });
+      const cls = s.classes.get(template) as Classes;
+      for (const k of KINDS) {
+        const final = cls.final[k];
+        const early = cls.early?.[k] ?? null;
+        if (final === null) {
+          // The report is part of the call's final set: it cannot count unless the call does.
+          if (early !== null) throw new Error(`llm-prism slo drill: a ${template.kind} call counts in ${k} by its report but not with its own span`);
+          continue;
+        }
+        const before: Early | undefined = early === null || replay.report === undefined ? undefined : { visibleAtMs: startMs + replay.report.visibleAfterMs, good: early === 'good' };
+        counts[k].add(startMs, visibleAtMs, final === 'good', before);
+      }
     }
   }
   counts.ttft.seal();
@@ -258,16 +359,18 @@ async function drillSegment(s: {
   }
 
   // The rules' own SQL on the store, which holds then exactly the calls whose spans were stored.
-  calls.sort((a, b) => a.visibleAtMs - b.visibleAtMs);
+  stored.sort((a, b) => a.atMs - b.atMs);
   let inserted = 0;
   let sqlChecks = 0;
   const run = (sql: string) => s.storage.client.query({ query: sql, format: 'JSONEachRow' }).then((r) => r.json<Record<string, unknown>>());
   for (const [k, checked] of [...checkpoints].sort(([a], [b]) => a - b)) {
     const at = evaluationTime(k);
     let batch: OtelTraceRow[] = [];
-    while (inserted < calls.length && (calls[inserted] as SimCall).visibleAtMs <= at) {
-      const c = calls[inserted++] as SimCall;
-      batch.push(replicate(c.template, BigInt(c.startMs) * 1_000_000n, BigInt(Math.round(c.stretchMs * 1e6))));
+    while (inserted < stored.length && (stored[inserted] as Pending).atMs <= at) {
+      const { call: c, part } = stored[inserted++] as Pending;
+      const replay = s.replays.get(c.template) as Replay;
+      const startNs = BigInt(c.startMs) * 1_000_000n;
+      batch.push(part === 'call' ? replicate(c.template, startNs, c.id, replay.stretchNs) : replicateReport(c.template, startNs, c.id, (replay.report as { durationNs: bigint }).durationNs));
       if (batch.length >= 20_000) {
         await s.storage.insertSpans(batch);
         batch = [];

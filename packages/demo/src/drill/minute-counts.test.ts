@@ -21,6 +21,18 @@ describe('MinuteCounts', () => {
     expect(c.window(BASE + MINUTE, 3_600, BASE + MINUTE)).toEqual({ good: 1, total: 1 });
   });
 
+  it('counts a hung call by its deadline report from the report on, by its own span once that arrives', () => {
+    const c = new MinuteCounts(BASE, 20);
+    c.add(BASE + 1_000, BASE + 2_000, true); // minute 0, healthy
+    // Minute 0: reported bad at 1:06, its own span (good, say) at 10:06.
+    c.add(BASE + 1_000, BASE + 10 * MINUTE + 6_000, true, { visibleAtMs: BASE + MINUTE + 6_000, good: false });
+    c.seal();
+    expect(c.window(BASE + MINUTE, 60, BASE + MINUTE + 5_000)).toEqual({ good: 1, total: 1 });
+    expect(c.window(BASE + MINUTE, 60, BASE + MINUTE + 6_000)).toEqual({ good: 1, total: 2 });
+    expect(c.window(BASE + MINUTE, 60, BASE + 10 * MINUTE + 5_000)).toEqual({ good: 1, total: 2 });
+    expect(c.window(BASE + MINUTE, 60, BASE + 10 * MINUTE + 6_000)).toEqual({ good: 2, total: 2 });
+  });
+
   it('refuses calls outside its minutes', () => {
     const c = new MinuteCounts(BASE, 2);
     expect(() => c.add(BASE + 2 * MINUTE, BASE + 2 * MINUTE, true)).toThrow(RangeError);

@@ -51,7 +51,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'hang',
     minutes: 120,
-    description: `the provider accepts calls and never answers for ${HANG_MINUTES} min; each call ends when the client gives up`,
+    description: `the provider accepts calls and never answers for ${HANG_MINUTES} min; each call is reported at the TTFT deadline and ends when the client gives up`,
     minute: (m) => (m < HANG_MINUTES ? { all: 'hang' } : { all: 'healthy' }),
   },
   {

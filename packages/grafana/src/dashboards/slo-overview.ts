@@ -1,12 +1,14 @@
 // SLO overview: per configured SLO, both SLIs against their objectives, error budget remaining,
-// burn rates over the alert windows, the budget burn-down across the SLO window, firing alerts.
+// the burn rates of the alert policy's rows (the rules' own windows and thresholds), the budget
+// burn-down across the SLO window, firing alerts.
 import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import { chQuery, chTimeSeries, clickhouseDatasource } from '../clickhouse-query.ts';
 import { WINDOW_SECONDS, type ServiceSlo, type SloConfig, type SloKind } from '../config.ts';
-import { BURN_WINDOWS, budgetRemainingSql, burnDownSql, burnRatesSql, sliSql } from '../sli-sql.ts';
+import { alertPolicy, policyWindows, type AlertPolicy, type BurnRateCondition, type Severity } from '../policy.ts';
+import { budgetRemainingSql, burnColumn, burnDownSql, burnRatesSql, sliSql, type SliTarget } from '../sli-sql.ts';
 import { baseDashboard, DASHBOARD_UID, panelIds, seriesPanel } from './common.ts';
 
 export const KIND_TITLE: Record<SloKind, string> = { ttft: 'TTFT', completion: 'Completion' };
@@ -31,6 +33,35 @@ function objectiveText(slo: ServiceSlo, kind: SloKind): string {
     ? `${o.objective * 100}% of streamed calls reach their first output chunk within ${o.thresholdMs} ms`
     : `${o.objective * 100}% of calls complete successfully within ${o.thresholdMs} ms`;
 }
+
+/** The policy's rows in rule order: page rows, then ticket rows; `column` names the row's value in the burn-rate panel. */
+export function policyRows(policy: AlertPolicy): { severity: Severity; row: BurnRateCondition; column: string }[] {
+  return (['page', 'ticket'] as const).flatMap((severity) => policy[severity].map((row, i) => ({ severity, row, column: `${severity}_${i + 1}` })));
+}
+
+/**
+ * One row: per policy row the lower of its long and short windows' burn rates — the row holds (and
+ * with it the rule, `$A > r && $B > r`) exactly when that value exceeds the row's rate.
+ */
+export function policyRowsSql(slo: ServiceSlo, kind: SloKind, target: SliTarget): string {
+  const policy = alertPolicy(slo[kind].objective);
+  const rows = policyRows(policy).map(({ row, column }) => `  least(${burnColumn(row.long)}, ${burnColumn(row.short)}) AS ${column}`);
+  return ['SELECT', rows.join(',\n'), `FROM (\n${burnRatesSql(slo, kind, policyWindows(policy), target)}\n)`].join('\n');
+}
+
+/**
+ * The smallest number above `x`: Grafana colours a value from a threshold step up (≥), the rules
+ * fire above their rate (>), so the step sits just above the rate and the colours match exactly.
+ */
+export function justAbove(x: number): number {
+  const value = new Float64Array([x]);
+  const bits = new BigInt64Array(value.buffer);
+  bits[0] = (bits[0] as bigint) + (x >= 0 ? 1n : -1n);
+  return value[0] as number;
+}
+
+/** Bar colour once a row holds: red for a page, orange for a ticket. */
+const HOLDS_COLOR: Record<Severity, string> = { page: 'red', ticket: 'orange' };
 
 export interface SloOverview {
   dashboard: dashboard.Dashboard;
@@ -101,30 +132,41 @@ export function sloOverviewDashboard(config: SloConfig): SloOverview {
       );
       const burnId = nextId();
       burnPanels.set(`${slo.id}:${kind}`, burnId);
-      builder.withPanel(
-        new bargauge.PanelBuilder()
-          .id(burnId)
-          .datasource(clickhouseDatasource())
-          .title(`${name} — burn rate`)
-          .description('Bad-event rate ÷ error budget over each alert window; 1 spends the budget exactly over the SLO window.')
-          .withTarget(chQuery(burnRatesSql(slo, kind, BURN_WINDOWS, target)))
-          .reduceOptions(lastValue())
-          .unit('suffix:×')
-          .displayMode(common.BarGaugeDisplayMode.Basic)
-          .orientation(common.VizOrientation.Horizontal)
-          .decimals(2)
-          .min(0)
-          .thresholds(
-            thresholds([
-              { value: null, color: 'green' },
-              { value: 1, color: 'yellow' },
-              { value: 6, color: 'orange' },
-              { value: 14.4, color: 'red' },
-            ]),
-          )
-          .height(5)
-          .span(12),
-      );
+      const burnPanel = new bargauge.PanelBuilder()
+        .id(burnId)
+        .datasource(clickhouseDatasource())
+        .title(`${name} — burn rate`)
+        .description(
+          `The alert rules' rows for objective ${objective * 100}% (docs/slo.md, Alert policy): each bar is the lower of the row's long and short windows' burn rates ` +
+            '(bad-event rate ÷ error budget; 1 spends the budget exactly over the SLO window). Red (page) or orange (ticket) exactly when the row holds: both windows above its rate.',
+        )
+        .withTarget(chQuery(policyRowsSql(slo, kind, target)))
+        .reduceOptions(lastValue())
+        .unit('suffix:×')
+        .displayMode(common.BarGaugeDisplayMode.Basic)
+        .orientation(common.VizOrientation.Horizontal)
+        .decimals(2)
+        .min(0)
+        .thresholds(thresholds([{ value: null, color: 'green' }]))
+        .height(5)
+        .span(12);
+      for (const { severity, row, column } of policyRows(alertPolicy(objective))) {
+        burnPanel.overrideByName(column, [
+          { id: 'displayName', value: `${severity}: ${row.long.label} & ${row.short.label} > ${row.burnRate}` },
+          {
+            id: 'thresholds',
+            value: {
+              mode: dashboard.ThresholdsMode.Absolute,
+              steps: [
+                { value: null, color: 'green' },
+                { value: 1, color: 'yellow' },
+                { value: justAbove(row.burnRate), color: HOLDS_COLOR[severity] },
+              ],
+            },
+          },
+        ]);
+      }
+      builder.withPanel(burnPanel);
     }
     builder.withPanel(
       seriesPanel(nextId(), `${describe(slo)} — error budget burn-down (${config.window})`, 'percentunit')
