@@ -17,6 +17,13 @@ import { jsonRequest, jsonSpan, randomTraceId } from '../test/requests.ts';
  * request runs in one piece (decoding alone takes over a second).
  */
 const MAX_GAP_MS = 1000;
+/**
+ * The most CPU time the main thread may spend between two ticks of a 5 ms timer: how long one
+ * stretch of its own work held the loop, whatever the load (time waiting for a core is not CPU
+ * time). The design goal is 50 ms (about 20 ms measured here); decoding and converting these
+ * 20 000 spans in place took 260 ms of CPU in one stretch.
+ */
+const MAX_BUSY_MS = 150;
 const SPANS = 20_000;
 
 let storage: Storage;
@@ -46,6 +53,13 @@ test(`/healthz answers throughout a ${SPANS}-span request`, async () => {
   const body = encodeProtobufRequest(jsonRequest(Array.from({ length: SPANS }, () => callSpan(traceId)))) as Uint8Array<ArrayBuffer>;
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
+  let busyMaxMs = 0;
+  let lastTick = process.threadCpuUsage();
+  const ticker = setInterval(() => {
+    const cpu = process.threadCpuUsage(lastTick);
+    lastTick = process.threadCpuUsage();
+    busyMaxMs = Math.max(busyMaxMs, (cpu.user + cpu.system) / 1000);
+  }, 5);
   let done = false;
   const answers: number[] = [];
   const poll = async () => {
@@ -61,6 +75,7 @@ test(`/healthz answers throughout a ${SPANS}-span request`, async () => {
   const response = await fetch(`${server.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
   const finished = performance.now();
   done = true;
+  clearInterval(ticker);
   await polling;
   delay.disable();
   expect(response.status).toBe(200);
@@ -70,10 +85,11 @@ test(`/healthz answers throughout a ${SPANS}-span request`, async () => {
   const maxGap = Math.max(...gaps);
   console.log(
     `${SPANS} spans (${(body.byteLength / 1e6).toFixed(1)} MB) in ${(finished - started).toFixed(0)} ms: ${during.length - 2} /healthz answers meanwhile, ` +
-      `longest gap ${maxGap.toFixed(0)} ms; event loop delay max ${(delay.max / 1e6).toFixed(0)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(0)} ms`,
+      `longest gap ${maxGap.toFixed(0)} ms; loop held by own work at most ${busyMaxMs.toFixed(0)} ms; event loop delay max ${(delay.max / 1e6).toFixed(0)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(0)} ms`,
   );
   expect(during.length - 2).toBeGreaterThanOrEqual(3);
   expect(maxGap).toBeLessThan(MAX_GAP_MS);
+  expect(busyMaxMs).toBeLessThan(MAX_BUSY_MS);
 
   const [row] = await (
     await storage.client.query({ query: `SELECT count() AS n FROM ${storage.database}.otel_traces WHERE TraceId = {t:String}`, query_params: { t: traceId }, format: 'JSONEachRow' })
