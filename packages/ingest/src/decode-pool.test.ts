@@ -47,6 +47,14 @@ test('beyond maxDecodingBytes requests get 429 with Retry-After; one request is 
   expect((await pool.decode('protobuf', large)).rows).toHaveLength(50);
 });
 
+test('a worker that dies (out of heap) fails only its request and is replaced', async () => {
+  pool = new DecodePool({ workers: 1, workerHeapMb: 16 });
+  const huge = Buffer.from(JSON.stringify(jsonRequest(Array.from({ length: 60_000 }, () => jsonSpan()))));
+  await expect(pool.decode('json', huge)).rejects.toThrow(/decode worker stopped/);
+  expect(pool.decodingBytes).toBe(0);
+  expect((await pool.decode('protobuf', body(10))).rows).toHaveLength(10);
+});
+
 test('close() fails the requests being decoded with 503 and refuses new ones', async () => {
   pool = new DecodePool({ workers: 1 });
   const pending = pool.decode('protobuf', body(2000)).catch((err: unknown) => err);

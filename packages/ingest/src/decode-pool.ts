@@ -35,6 +35,8 @@ export interface DecodePoolOptions {
   maxDecodingBytes?: number;
   /** Retry-After on 429 (seconds). */
   retryAfterSeconds?: number;
+  /** Heap limit of each worker (MiB; default Node's): a request that needs more fails alone, with 500. */
+  workerHeapMb?: number;
 }
 
 interface Job {
@@ -45,7 +47,8 @@ interface Job {
 }
 
 interface Slot {
-  worker: Worker;
+  /** Undefined after the worker stopped, until the next request starts another. */
+  worker: Worker | undefined;
   jobs: Map<number, Job>;
 }
 
@@ -58,6 +61,7 @@ export class DecodePool {
   readonly maxDecodingBytes: number;
   readonly retryAfterSeconds: number;
   #slots: Slot[] = [];
+  #resourceLimits: { maxOldGenerationSizeMb: number } | undefined;
   #nextId = 0;
   #decodingBytes = 0;
   #closed = false;
@@ -67,6 +71,7 @@ export class DecodePool {
     if (!Number.isInteger(workers) || workers < 1) throw new Error(`decode workers must be a positive whole number, got ${workers}`);
     this.maxDecodingBytes = options.maxDecodingBytes ?? 64 * 1024 * 1024;
     this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+    this.#resourceLimits = options.workerHeapMb === undefined ? undefined : { maxOldGenerationSizeMb: options.workerHeapMb };
     for (let i = 0; i < workers; i++) this.#slots.push(this.#start());
   }
 
@@ -84,11 +89,14 @@ export class DecodePool {
       );
     }
     const slot = this.#slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+    // A worker that stopped is replaced when there is work for it, not at once: one that cannot
+    // start (e.g. a heap limit too small) then fails requests instead of restarting in a loop.
+    slot.worker ??= this.#spawn(slot);
     const id = this.#nextId++;
     this.#decodingBytes += body.byteLength;
     return new Promise<DecodedRequest>((resolve, reject) => {
       slot.jobs.set(id, { bytes: body.byteLength, rows: [], resolve, reject });
-      slot.worker.postMessage({ id, encoding, body } satisfies DecodeJob);
+      slot.worker!.postMessage({ id, encoding, body } satisfies DecodeJob);
     });
   }
 
@@ -97,22 +105,28 @@ export class DecodePool {
     this.#closed = true;
     const slots = this.#slots.splice(0);
     for (const slot of slots) this.#fail(slot, new HttpError(503, 'ingest is shutting down', this.retryAfterSeconds));
-    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+    await Promise.all(slots.map((slot) => slot.worker?.terminate()));
   }
 
   #start(): Slot {
-    const slot: Slot = { worker: new Worker(WORKER_URL, { execArgv: WORKER_ARGV }), jobs: new Map() };
-    // Idle workers do not keep the process alive; open requests and the server do.
-    slot.worker.unref();
-    slot.worker.on('message', (reply: DecodeReply) => this.#receive(slot, reply));
-    const lost = (why: string) => {
-      if (this.#closed || !this.#slots.includes(slot)) return;
-      this.#fail(slot, new Error(`decode worker stopped: ${why}`));
-      this.#slots[this.#slots.indexOf(slot)] = this.#start();
-    };
-    slot.worker.on('error', (err) => lost(err.message));
-    slot.worker.on('exit', (code) => lost(`exit code ${code}`));
+    const slot: Slot = { worker: undefined, jobs: new Map() };
+    slot.worker = this.#spawn(slot);
     return slot;
+  }
+
+  #spawn(slot: Slot): Worker {
+    const worker = new Worker(WORKER_URL, { execArgv: WORKER_ARGV, resourceLimits: this.#resourceLimits });
+    // Idle workers do not keep the process alive; open requests and the server do.
+    worker.unref();
+    worker.on('message', (reply: DecodeReply) => this.#receive(slot, reply));
+    const lost = (why: string) => {
+      if (slot.worker !== worker) return;
+      slot.worker = undefined;
+      this.#fail(slot, new Error(`decode worker stopped: ${why}`));
+    };
+    worker.on('error', (err) => lost(err.message));
+    worker.on('exit', (code) => lost(`exit code ${code}`));
+    return worker;
   }
 
   #receive(slot: Slot, reply: DecodeReply): void {

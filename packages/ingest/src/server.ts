@@ -29,6 +29,8 @@ export interface IngestOptions {
   decodeWorkers?: number;
   /** Request body bytes being decoded at most before requests get 429 (default 64 MiB). */
   maxDecodingBytes?: number;
+  /** Heap limit of each decode worker in MiB (default Node's); a request needing more gets 500 alone. */
+  decodeWorkerHeapMb?: number;
   /** Retry-After on 429/503, seconds (default 1). */
   retryAfterSeconds?: number;
   /** Start-up and shutdown messages; default console.error. */
@@ -80,6 +82,7 @@ export async function startIngest(options: IngestOptions = {}): Promise<IngestSe
   const decoder = new DecodePool({
     workers: options.decodeWorkers,
     maxDecodingBytes: options.maxDecodingBytes,
+    workerHeapMb: options.decodeWorkerHeapMb,
     retryAfterSeconds: options.retryAfterSeconds,
   });
   const app = createIngestApp({
