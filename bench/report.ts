@@ -59,9 +59,16 @@ interface IngestResult extends Provenance {
     requestsByStatus: Record<string, number>;
     rssMaxBytes: number;
     rssEndBytes: number;
+    /** Max and p99 of the ingest process's event-loop delay, one value per round. */
+    loopDelayMaxMs?: Summary;
+    loopDelayP99Ms?: Summary;
+    /** The most main-thread CPU time between two ticks of a 5 ms timer, per round. */
+    loopBusyMaxMs?: Summary;
     acknowledged: number;
     stored: number;
   };
+  /** One large request alone, /healthz polled meanwhile. */
+  bigRequest?: { spans: number; ms: number; loopDelayMaxMs: number; loopDelayP99Ms: number; loopBusyMaxMs: number; healthzMs: Summary };
   limit: DirectSummary;
   sameBatch: DirectSummary;
   ratio: number;
@@ -370,7 +377,7 @@ function ingestSection(i: IngestResult): string {
     'The official `@opentelemetry/exporter-trace-otlp-proto` exporter sends batches of 512 fresh spans made with the OTel SDK (per trace: an HTTP server span,',
     'an LLM call span with the full attribute set of docs/conventions.md, `llm.ttft` ⊃ `llm.queue` with an `llm.http.attempt` event, `llm.decode`; 102 of 512 spans are LLM calls),',
     `${i.exportConcurrency} exports in flight (say, ${i.exportConcurrency} service instances), to \`startIngest\` on embedded chDB in its own process, which answers only after the insert (group commit).`,
-    'The limit: the same rows (decoded from the same kind of batches by the ingest package\'s own `otlpToRows`), prepared once, inserted with `storage.insertSpans`',
+    'The limit: the same rows (decoded from the same kind of batches by the ingest package\'s own `otlpToRows`), prepared once and already encoded as JSONEachRow lines, inserted with `storage.insertSpans`',
     'into another chDB directory in another process — in large inserts (the limit), and in inserts of the size the group commit reached in the round before',
     '(which separates the cost of the HTTP/protobuf path from the cost of small inserts). Materialized views (llm_calls, rollups) run on every path.',
     `${i.rounds} rounds of ${i.roundSeconds} s per path, the order of the three rotating, after a 3 s warm-up. Exporter, ingest and direct inserter share the 2 cores.`,
@@ -394,7 +401,19 @@ function ingestSection(i: IngestResult): string {
     `Acknowledged spans: ${f(i.ingest.acknowledged)}; in otel_traces at the end: ${f(i.ingest.stored)} (checked after every round: never fewer stored than acknowledged).`,
     `Failed exports: ${f(i.ingest.failedSpans)} spans. Requests by status: ${Object.entries(i.ingest.requestsByStatus).map(([k, v]) => `${k}: ${f(v)}`).join(', ')}.`,
     'Request latency is export() → callback, i.e. until the acknowledgement after storage, including any exporter retry after a 429 from a full queue.',
+    ...(i.ingest.loopDelayMaxMs && i.ingest.loopBusyMaxMs
+      ? [
+          `Event loop of the ingest process during the rounds: **held by its own work at most ${f(i.ingest.loopBusyMaxMs.max)} ms** (the main thread's CPU time between two ticks of a 5 ms timer, garbage collection included; per round ${f(i.ingest.loopBusyMaxMs.min)}–${f(i.ingest.loopBusyMaxMs.max)} ms).`,
+          `Its event-loop delay (\`monitorEventLoopDelay\`), which also counts time the process waited for a core on this shared machine: max ${f(i.ingest.loopDelayMaxMs.min)}–${f(i.ingest.loopDelayMaxMs.max)} ms per round, p99 ${f(i.ingest.loopDelayP99Ms?.median ?? 0)} ms (median of rounds).`,
+        ]
+      : []),
+    ...(i.bigRequest
+      ? [
+          `One request of ${f(i.bigRequest.spans)} spans alone (decoded in a worker thread, rows taken in slices): acknowledged after ${f(i.bigRequest.ms)} ms; meanwhile the loop was **held by own work at most ${f(i.bigRequest.loopBusyMaxMs)} ms**, event-loop delay max ${f(i.bigRequest.loopDelayMaxMs)} ms, p99 ${f(i.bigRequest.loopDelayP99Ms)} ms; \`/healthz\` polled every 10 ms from the benchmark process answered ${f(i.bigRequest.healthzMs.n)} times, p50 ${f(i.bigRequest.healthzMs.median, 1)} ms, max ${f(i.bigRequest.healthzMs.max)} ms.`,
+        ]
+      : []),
     'Each insert pays a fixed cost (the views\' SELECTs run per inserted block, docs/clickhouse.md), so rows per insert decide most of the throughput.',
+    `Ingest acknowledges only after storing, so an insert holds at most the spans in flight (${f(i.exportConcurrency)} × 512 = ${f(i.exportConcurrency * 512)}), and about half of them in a steady state: while one insert runs, the next requests are being received and decoded.`,
   ].join('\n');
 }
 

@@ -1,8 +1,10 @@
 // The limit: the same rows inserted straight into ClickHouse (its own chDB directory, its own
-// process) with storage.insertSpans from a prepared buffer — no HTTP, no protobuf, no queue.
+// process) with storage.insertSpans from a prepared buffer — no HTTP, no protobuf, no queue, and
+// the rows already encoded as JSONEachRow lines (as ingest's decode workers hand them over), so
+// the limit is what storage itself takes.
 import { rm } from 'node:fs/promises';
 import { decodeProtobufRequest, otlpToRows } from '@llm-prism/ingest';
-import { openStorage, type OtelTraceRow } from '@llm-prism/storage';
+import { encodeTraceRow, openStorage, type EncodedTraceRow } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { serveParent } from '../lib/child.ts';
@@ -17,11 +19,11 @@ export interface DirectRound {
 /** The largest insert asked for; a round may insert a prefix of the buffer (`rows`). */
 const rowsPerInsert = Number(process.argv[2]);
 const factory = spanFactory();
-const prepared: OtelTraceRow[] = [];
+const prepared: EncodedTraceRow[] = [];
 while (prepared.length < rowsPerInsert) {
   const body = ProtobufTraceSerializer.serializeRequest(factory.batch());
   if (body === undefined) throw new Error('serializer returned nothing');
-  prepared.push(...otlpToRows(decodeProtobufRequest(body)).rows);
+  prepared.push(...otlpToRows(decodeProtobufRequest(body)).rows.map(encodeTraceRow));
 }
 const buffer = prepared.slice(0, rowsPerInsert);
 if (buffer.length !== rowsPerInsert || prepared.length % BATCH_SPANS !== 0) throw new Error('short buffer');

@@ -18,6 +18,13 @@ const factory = spanFactory();
 
 serveParent(
   async (m) => {
+    if (m.op === 'big') {
+      // One export of `batches` × 512 spans in a single request (the event-loop probe).
+      const spans = Array.from({ length: Number(m.batches) }, () => factory.batch()).flat();
+      const sent = performance.now();
+      const code = await new Promise<ExportResultCode>((resolve) => exporter.export(spans, (r) => resolve(r.code)));
+      return { spans: spans.length, ms: performance.now() - sent, ok: code === ExportResultCode.SUCCESS };
+    }
     const seconds = Number(m.seconds);
     const round: ExportRound = { acked: 0, failed: 0, seconds: 0, latenciesMs: [] };
     const t0 = performance.now();

@@ -1,7 +1,8 @@
 // Benchmark 2: sustained ingest throughput (official OTLP/protobuf exporter → startIngest on
 // embedded chDB, acknowledged after storage) against the limit (the same rows inserted directly),
-// in alternating rounds. The ingest service, the exporter and the direct inserter each run in their
-// own process, all on this machine's two cores.
+// in alternating rounds, with the ingest process's event-loop delay; then one large request
+// (`--big-batches` × 512 spans) while /healthz is polled. The ingest service, the exporter and the
+// direct inserter each run in their own process, all on this machine's two cores.
 import { parseArgs } from 'node:util';
 import { spawnChild } from '../lib/child.ts';
 import { writeResult } from '../lib/results.ts';
@@ -14,8 +15,12 @@ const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '10' },
-    concurrency: { type: 'string', default: '4' },
+    // Exports in flight. Ingest can insert only what is in flight (it acknowledges after storing),
+    // so these must be able to hold the limit's 10 240-row insert: 20 × 512 spans. (Fewer cap every
+    // insert below it: 4 in flight, 2 048 spans, measure the cost of small inserts instead.)
+    concurrency: { type: 'string', default: '20' },
     'direct-rows': { type: 'string', default: '10240' },
+    'big-batches': { type: 'string', default: '40' },
   },
 });
 const here = (file: string) => new URL(file, import.meta.url).pathname;
@@ -25,13 +30,17 @@ const concurrency = Number(args.concurrency);
 
 interface IngestStats {
   rssMaxBytes: number;
+  loopDelayMaxMs: number;
+  loopDelayP99Ms: number;
+  /** The most main-thread CPU time between two ticks of a 5 ms timer: how long its own work held the loop. */
+  loopBusyMaxMs: number;
   rssBytes: number;
   stored: number;
   insertedRows: number;
   inserts: number;
   requestsByStatus: Record<string, number>;
 }
-type IngestRound = ExportRound & { spansPerSecond: number; rssMaxBytes: number; rowsPerInsert: number };
+type IngestRound = ExportRound & { spansPerSecond: number; rssMaxBytes: number; rowsPerInsert: number; loopDelayMaxMs: number; loopDelayP99Ms: number; loopBusyMaxMs: number };
 type DirectResult = DirectRound & { rowsPerInsert: number; rowsPerSecond: number };
 
 const maxRows = Number(args['direct-rows']);
@@ -64,8 +73,10 @@ try {
       const rowsPerInsert = (stats.insertedRows - before.insertedRows) / (stats.inserts - before.inserts);
       before = stats;
       ingestBatch = Math.max(BATCH_SPANS, Math.round(rowsPerInsert / BATCH_SPANS) * BATCH_SPANS);
-      ingestRounds.push({ ...e, spansPerSecond: e.acked / e.seconds, rssMaxBytes: stats.rssMaxBytes, rowsPerInsert });
-      console.log(`  ingest round ${r + 1}: ${(e.acked / e.seconds).toFixed(0)} spans/s, ${rowsPerInsert.toFixed(0)} rows per insert, ${e.failed} failed`);
+      ingestRounds.push({ ...e, spansPerSecond: e.acked / e.seconds, rssMaxBytes: stats.rssMaxBytes, rowsPerInsert, loopDelayMaxMs: stats.loopDelayMaxMs, loopDelayP99Ms: stats.loopDelayP99Ms, loopBusyMaxMs: stats.loopBusyMaxMs });
+      console.log(
+        `  ingest round ${r + 1}: ${(e.acked / e.seconds).toFixed(0)} spans/s, ${rowsPerInsert.toFixed(0)} rows per insert, ${e.failed} failed, event loop delay max ${stats.loopDelayMaxMs.toFixed(0)} ms, held by own work max ${stats.loopBusyMaxMs.toFixed(0)} ms`,
+      );
     };
     const directRound = async (rows: number, into: DirectResult[]) => {
       const d = await direct.ask<DirectRound>({ seconds, rows });
@@ -77,7 +88,28 @@ try {
     for (let k = 0; k < steps.length; k++) await (steps[(k + r) % steps.length] as () => Promise<void>)();
   }
   if (storedMismatch !== null) throw new Error(storedMismatch);
+
+  // One large request alone, /healthz polled every 10 ms meanwhile from this process.
+  await server.ask<IngestStats>({ op: 'reset' });
+  let probing = true;
+  const healthz: number[] = [];
+  const poll = (async () => {
+    while (probing && healthz.length < 100_000) {
+      const t = performance.now();
+      await (await fetch(`${url}/healthz`)).text();
+      healthz.push(performance.now() - t);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+  const big = await exporter.ask<{ spans: number; ms: number; ok: boolean }>({ op: 'big', batches: Number(args['big-batches']) });
+  probing = false;
+  await poll;
+  const bigStats = await server.ask<IngestStats>({ op: 'stats' });
+  if (!big.ok) throw new Error(`the ${big.spans}-span request failed`);
+  acked += big.spans;
+  console.log(`  one request of ${big.spans} spans: ${big.ms.toFixed(0)} ms, event loop delay max ${bigStats.loopDelayMaxMs.toFixed(0)} ms, held by own work max ${bigStats.loopBusyMaxMs.toFixed(0)} ms, /healthz max ${Math.max(...healthz).toFixed(0)} ms`);
   const final = await server.ask<IngestStats>({ op: 'stats' });
+  if (final.stored < acked) throw new Error(`${acked} spans acknowledged, ${final.stored} stored`);
 
   const ingestRate = summarize(ingestRounds.map((r) => r.spansPerSecond));
   const directSummary = (rs: DirectResult[]) => ({
@@ -101,8 +133,19 @@ try {
       requestsByStatus: final.requestsByStatus,
       rssMaxBytes: Math.max(...ingestRounds.map((r) => r.rssMaxBytes)),
       rssEndBytes: final.rssBytes,
+      loopDelayMaxMs: summarize(ingestRounds.map((r) => r.loopDelayMaxMs)),
+      loopDelayP99Ms: summarize(ingestRounds.map((r) => r.loopDelayP99Ms)),
+      loopBusyMaxMs: summarize(ingestRounds.map((r) => r.loopBusyMaxMs)),
       acknowledged: acked,
       stored: final.stored,
+    },
+    bigRequest: {
+      spans: big.spans,
+      ms: big.ms,
+      loopDelayMaxMs: bigStats.loopDelayMaxMs,
+      loopDelayP99Ms: bigStats.loopDelayP99Ms,
+      loopBusyMaxMs: bigStats.loopBusyMaxMs,
+      healthzMs: summarize(healthz),
     },
     limit,
     sameBatch,

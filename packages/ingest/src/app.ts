@@ -8,19 +8,14 @@ import { readBody, type BodyLimits } from './body.ts';
 import type { GroupCommit } from './group-commit.ts';
 import { HttpError } from './http-error.ts';
 import type { IngestMetrics } from './metrics.ts';
-import {
-  decodeProtobufRequest,
-  encodeExportResponse,
-  encodeStatus,
-  MalformedPayloadError,
-  type OtlpEncoding,
-} from './otlp-codec.ts';
-import { decodeJsonRequest } from './otlp-json.ts';
-import { otlpToRows } from './otlp-to-rows.ts';
+import { encodeExportResponse, encodeStatus, MalformedPayloadError, type OtlpEncoding } from './otlp-codec.ts';
+import type { DecodedRequest } from './decode-pool.ts';
 import { dayOf, MAX_DAYS_PER_REQUEST } from './partition-groups.ts';
 
 export interface IngestAppOptions extends BodyLimits {
   commit: GroupCommit;
+  /** A request body to rows, off the event loop (decode-pool.ts); throws MalformedPayloadError. */
+  decode: (encoding: OtlpEncoding, body: Uint8Array) => Promise<DecodedRequest>;
   metrics: IngestMetrics;
   /** Storage reachability for /readyz. */
   ping: () => Promise<boolean>;
@@ -125,14 +120,14 @@ export function createIngestApp(options: IngestAppOptions): Hono {
       options,
     );
 
-    let request;
+    let converted;
     try {
-      request = encoding === 'protobuf' ? decodeProtobufRequest(body) : decodeJsonRequest(body.toString('utf8'));
+      converted = await options.decode(encoding, body);
     } catch (err) {
       if (err instanceof MalformedPayloadError) throw new HttpError(400, err.message);
       throw err;
     }
-    const { rows, rejections } = otlpToRows(request);
+    const { rows, rejections } = converted;
     const days = new Set(rows.map(dayOf)).size;
     if (days > MAX_DAYS_PER_REQUEST) {
       throw new HttpError(

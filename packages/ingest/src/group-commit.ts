@@ -7,13 +7,13 @@
 // that fails alone is bisected down to its bad spans. Those spans are refused to their sender
 // only; everyone else is stored and acknowledged. Only storage that is really unavailable fails
 // the batch with 503 and refuses work for Retry-After.
-import type { OtelTraceRow } from '@llm-prism/storage';
+import type { SpanRow } from '@llm-prism/storage';
 import { HttpError } from './http-error.ts';
 import { dayOf, partitionGroups } from './partition-groups.ts';
 import { classifyInsertError, type InsertFailure } from './storage-error.ts';
 
 export interface SpanSink {
-  insertSpans(rows: OtelTraceRow[]): Promise<void>;
+  insertSpans(rows: SpanRow[]): Promise<void>;
 }
 
 export interface GroupCommitOptions {
@@ -35,7 +35,7 @@ export interface GroupCommitOptions {
 
 /** A span storage refused because of its data, and ClickHouse's reason. */
 export interface RefusedRow {
-  row: OtelTraceRow;
+  row: SpanRow;
   reason: string;
 }
 
@@ -48,7 +48,7 @@ export interface CommitResult {
 export const MAX_PARTITIONS_PER_INSERT = 100;
 
 interface Pending {
-  rows: OtelTraceRow[];
+  rows: SpanRow[];
   /** Partitions (UTC days) its rows fall in. */
   days: Set<string>;
   refused: RefusedRow[];
@@ -96,7 +96,7 @@ export class GroupCommit {
    * Resolves once `rows` are stored, naming the rows storage refused for their data; rejects with
    * an HttpError (429/503) when nothing could be decided about them.
    */
-  submit(rows: OtelTraceRow[]): Promise<CommitResult> {
+  submit(rows: SpanRow[]): Promise<CommitResult> {
     if (rows.length === 0) return Promise.resolve({ refused: [] });
     if (this.#closing) return Promise.reject(new HttpError(503, 'ingest is shutting down', this.retryAfterSeconds));
     if (Date.now() < this.#failedUntil) {
@@ -175,7 +175,7 @@ export class GroupCommit {
   }
 
   /** One insert: undefined when stored, the data failure otherwise; throws Unavailable. */
-  async #store(rows: OtelTraceRow[]): Promise<DataFailure | undefined> {
+  async #store(rows: SpanRow[]): Promise<DataFailure | undefined> {
     const started = performance.now();
     try {
       await this.#sink.insertSpans(rows);
@@ -210,8 +210,8 @@ export class GroupCommit {
   }
 
   /** Rows of one request that failed together: split them until the bad ones are alone. */
-  async #isolateRows(p: Pending, rows: OtelTraceRow[], failure: DataFailure, budget: { left: number }): Promise<void> {
-    const refuse = (part: OtelTraceRow[], why: DataFailure) => {
+  async #isolateRows(p: Pending, rows: SpanRow[], failure: DataFailure, budget: { left: number }): Promise<void> {
+    const refuse = (part: SpanRow[], why: DataFailure) => {
       for (const row of part) p.refused.push({ row, reason: why.message });
     };
     if (rows.length === 1 || budget.left <= 0) return refuse(rows, failure);
@@ -239,7 +239,7 @@ export class GroupCommit {
   async #halves<T>(
     [first, second]: [T[], T[]],
     failure: DataFailure,
-    rowsOf: (part: T[]) => OtelTraceRow[],
+    rowsOf: (part: T[]) => SpanRow[],
     then: (part: T[], failure: DataFailure | undefined) => Promise<void>,
     budget?: { left: number },
   ): Promise<void> {

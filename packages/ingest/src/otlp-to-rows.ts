@@ -3,7 +3,8 @@
 // whose values the schema cannot hold, or that are not valid OTLP, is refused whole and named;
 // nothing is stored as a made-up value. Text is stored well-formed (lone UTF-16 surrogates,
 // which ClickHouse refuses, become U+FFFD).
-import { formatTimestamp, type OtelTraceRow } from '@llm-prism/storage';
+// The rows module only: the decode workers (decode-worker.ts) must not load chDB.
+import { formatTimestamp, type OtelTraceRow } from '@llm-prism/storage/rows';
 import { AttributeTooDeepError, anyValueAsString, attributesToMap } from './attribute-string.ts';
 import type { OtlpKeyValue, OtlpLink, OtlpSpan, OtlpTraceRequest, RejectReason, SpanProblem } from './types.ts';
 

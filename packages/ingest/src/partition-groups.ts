@@ -3,23 +3,25 @@
 // refuses an insert block that touches more than `max_partitions_per_insert_block` partitions
 // (default 100). Group commit (group-commit.ts) never merges requests beyond that limit and inserts
 // one request over more days in groups of days, so that it is stored rather than refused.
-import type { OtelTraceRow } from '@llm-prism/storage';
+import type { OtelTraceRow } from '@llm-prism/storage/rows';
+
+type Dated = Pick<OtelTraceRow, 'Timestamp'>;
 
 /** A request whose spans start on more UTC days than this is refused (400): 100 inserts at most. */
 export const MAX_DAYS_PER_REQUEST = 1000;
 
-export interface PartitionGroups {
+export interface PartitionGroups<R extends Dated> {
   /** Distinct UTC days the rows start on. */
   days: number;
   /** The rows, in one group when they span at most `daysPerGroup` days, else by day in date order. */
-  groups: OtelTraceRow[][];
+  groups: R[][];
 }
 
 /** The day of a row's `Timestamp` ('YYYY-MM-DD HH:MM:SS.nnnnnnnnn', UTC). */
-export const dayOf = (row: OtelTraceRow): string => row.Timestamp.slice(0, 10);
+export const dayOf = (row: Dated): string => row.Timestamp.slice(0, 10);
 
-export function partitionGroups(rows: OtelTraceRow[], daysPerGroup: number): PartitionGroups {
-  const byDay = new Map<string, OtelTraceRow[]>();
+export function partitionGroups<R extends Dated>(rows: R[], daysPerGroup: number): PartitionGroups<R> {
+  const byDay = new Map<string, R[]>();
   for (const row of rows) {
     const day = dayOf(row);
     const list = byDay.get(day);
@@ -28,7 +30,7 @@ export function partitionGroups(rows: OtelTraceRow[], daysPerGroup: number): Par
   }
   if (byDay.size <= daysPerGroup) return { days: byDay.size, groups: rows.length > 0 ? [rows] : [] };
   const days = [...byDay.keys()].sort();
-  const groups: OtelTraceRow[][] = [];
+  const groups: R[][] = [];
   for (let i = 0; i < days.length; i += daysPerGroup) {
     groups.push(days.slice(i, i + daysPerGroup).flatMap((day) => byDay.get(day)!));
   }

@@ -4,6 +4,7 @@ import { openStorage, type Storage, type StorageOptions } from '@llm-prism/stora
 import type { AddressInfo } from 'node:net';
 import type { Hono } from 'hono';
 import { createIngestApp } from './app.ts';
+import { DecodePool } from './decode-pool.ts';
 import { GroupCommit } from './group-commit.ts';
 import { IngestMetrics } from './metrics.ts';
 
@@ -24,6 +25,12 @@ export interface IngestOptions {
   /** Group-commit limits: rows per insert (default 50 000) and rows waiting (default 200 000). */
   maxBatchRows?: number;
   maxQueuedRows?: number;
+  /** Worker threads decoding request bodies (default: one per core beyond the first, 1–4). */
+  decodeWorkers?: number;
+  /** Request body bytes being decoded at most before requests get 429 (default 64 MiB). */
+  maxDecodingBytes?: number;
+  /** Heap limit of each decode worker in MiB (default Node's); a request needing more gets 500 alone. */
+  decodeWorkerHeapMb?: number;
   /** Retry-After on 429/503, seconds (default 1). */
   retryAfterSeconds?: number;
   /** Start-up and shutdown messages; default console.error. */
@@ -72,8 +79,15 @@ export async function startIngest(options: IngestOptions = {}): Promise<IngestSe
     onInsert: (rows, seconds, error) => metrics?.observeInsert(rows, seconds, error),
   });
   metrics = new IngestMetrics(() => commit.queuedRows);
+  const decoder = new DecodePool({
+    workers: options.decodeWorkers,
+    maxDecodingBytes: options.maxDecodingBytes,
+    workerHeapMb: options.decodeWorkerHeapMb,
+    retryAfterSeconds: options.retryAfterSeconds,
+  });
   const app = createIngestApp({
     commit,
+    decode: (encoding, body) => decoder.decode(encoding, body),
     metrics,
     ping: () => storage.ping(),
     tokens,
@@ -88,6 +102,7 @@ export async function startIngest(options: IngestOptions = {}): Promise<IngestSe
       server.once('error', reject);
     });
   } catch (err) {
+    await decoder.close();
     if (ownsStorage) await storage.close();
     throw err;
   }
@@ -106,6 +121,7 @@ export async function startIngest(options: IngestOptions = {}): Promise<IngestSe
       await commit.close();
       if ('closeIdleConnections' in server) server.closeIdleConnections();
       await stopped;
+      await decoder.close();
       if (ownsStorage) await storage.close();
     })());
 

@@ -35,6 +35,22 @@ export interface OtelTraceRow {
   'Links.Attributes': Record<string, string>[];
 }
 
+/**
+ * A row already encoded as its JSONEachRow line (ingest's decode workers do it off the event
+ * loop), with the fields ingest reads to group and name spans.
+ */
+export interface EncodedTraceRow extends Pick<OtelTraceRow, 'Timestamp' | 'SpanId' | 'SpanName'> {
+  /** `JSON.stringify` of the whole OtelTraceRow, without a newline. */
+  line: string;
+}
+
+/** What insertSpans takes: rows, or rows already encoded. */
+export type SpanRow = OtelTraceRow | EncodedTraceRow;
+
+export function encodeTraceRow(row: OtelTraceRow): EncodedTraceRow {
+  return { Timestamp: row.Timestamp, SpanId: row.SpanId, SpanName: row.SpanName, line: JSON.stringify(row) };
+}
+
 /** DDL of migration 1, in execution order. */
 export function otelTracesDdl(ctx: DdlContext): string[] {
   return [

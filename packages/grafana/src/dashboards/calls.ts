@@ -15,7 +15,11 @@ export const slowCallsSql = (db: string): string =>
   'LIMIT 100',
 ].join('\n');
 
-/** The plugin's OTel trace-ID query shape: one row per span, bounded by the trace's time lookup table. */
+/**
+ * The plugin's OTel trace-ID query shape: one row per span, bounded by the trace's time lookup table.
+ * A span stored twice (an exporter re-sent a batch whose acknowledgement was lost) is shown once:
+ * `LIMIT 1 BY` keeps the first row of each (TraceId, SpanId); the copies are identical.
+ */
 export const traceSql = (db: string): string =>
   [
   "WITH '${trace_id}' AS trace_id,",
@@ -31,6 +35,7 @@ export const traceSql = (db: string): string =>
   `FROM ${db}.otel_traces`,
   'WHERE traceID = trace_id AND startTime >= trace_start AND startTime <= trace_end',
   'ORDER BY startTime ASC',
+  'LIMIT 1 BY traceID, spanID',
   'LIMIT 1000',
 ].join('\n');
 
