@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SERVICE, runDemo, SLOW_PREFILL_MODEL, type DemoResult } from '@llm-prism/demo';
+import { alertPolicy, policyRows } from '@llm-prism/grafana';
 import { CHART_IDS, usd } from '@llm-prism/report';
 import { openStorage } from '@llm-prism/storage';
 import { JSDOM } from 'jsdom';
@@ -123,7 +124,13 @@ describe('npm run demo (20 s workload)', () => {
     const slos = demo.report.slos ?? expect.fail('the demo has an SLO config: slos must not be null');
     const kinds = slos.filter((s) => s.service === DEMO_SERVICE && s.model === undefined).map((s) => s.kind);
     expect(kinds.sort()).toEqual(['completion', 'ttft']);
-    for (const s of slos) expect(Object.keys(s.burn)).toEqual(['5m', '30m', '1h', '2h', '6h', '1d', '3d']);
+    // Each SLI's rows are its objective's alert policy rows (the SLO overview's burn-rate bars).
+    for (const s of slos) {
+      expect(s.policy.map((r) => [r.severity, r.long, r.short, r.threshold])).toEqual(
+        policyRows(alertPolicy(s.objective)).map(({ severity, row }) => [severity, row.long.label, row.short.label, row.burnRate]),
+      );
+      expect(s.firing).toEqual({ page: s.policy.some((r) => r.severity === 'page' && r.holds), ticket: s.policy.some((r) => r.severity === 'ticket' && r.holds) });
+    }
     expect(text).toContain('TTFT anatomy by model');
     expect(text).toContain('evicted');
     expect(text).toContain(`HTML report: ${demo.htmlPath}`);

@@ -501,20 +501,44 @@ describe('dashboards and report agree (one definition of every metric)', () => {
     expect(Object.keys(shown).sort()).toEqual(['error', 'truncated']);
   });
 
-  it('gives the SLO overview’s SLIs and budgets in the report', async () => {
-    const window = WINDOW_SECONDS[config.window];
-    const report = await collectReport({ client: storage.client, database: 'otel', config, from: INCIDENT_END - HOUR, to: INCIDENT_END, service: SERVICE });
-    const d = dashboards.get('llm-prism-slo') as Dashboard;
-    const ctx = { from: INCIDENT_END - window * 1000, to: INCIDENT_END, intervalMs: HOUR };
-    let checked = 0;
-    for (const status of report.slos ?? []) {
-      const name = `${status.kind === 'ttft' ? 'TTFT' : 'Completion'} · ${[status.service, status.model].filter(Boolean).join(' · ')} — `;
-      const sli = d.panels.find((p) => p.title === `${name}SLI (${config.window})`) as Panel;
-      const budget = d.panels.find((p) => p.title === `${name}error budget remaining`) as Panel;
-      close((await run((sli.targets?.[0] as ClickHouseQuery).rawSql, ctx))[0]?.sli, status.sli as number);
-      close((await run((budget.targets?.[0] as ClickHouseQuery).rawSql, ctx))[0]?.budget_remaining, status.budgetRemaining);
-      checked++;
-    }
-    expect(checked).toBe(config.slos.length * 2);
-  });
+  // At the incident the report's `to` is 30 s into the minute: its SLI and budget are the dashboard's
+  // at that `to`, its policy rows cover complete minutes (as the rules do): the bars at the minute's start.
+  for (const [when, end, to] of [['baseline', INCIDENT_START, INCIDENT_START], ['incident', INCIDENT_END, INCIDENT_END + 30_000]] as const) {
+    it(`gives the SLO overview’s SLIs, budgets and burn-rate rows in the report (${when})`, async () => {
+      const window = WINDOW_SECONDS[config.window];
+      const report = await collectReport({ client: storage.client, database: 'otel', config, from: end - HOUR, to, service: SERVICE });
+      const d = dashboards.get('llm-prism-slo') as Dashboard;
+      const ctx = { from: end - window * 1000, to: end, intervalMs: HOUR };
+      const rules = ruleFiles.flatMap((f) => f.groups.flatMap((g) => g.rules));
+      let checked = 0;
+      let holding = 0;
+      for (const status of report.slos ?? []) {
+        const name = `${status.kind === 'ttft' ? 'TTFT' : 'Completion'} · ${[status.service, status.model].filter(Boolean).join(' · ')} — `;
+        const panel = (suffix: string) => d.panels.find((p) => p.title === `${name}${suffix}`) as Panel;
+        close((await run((panel(`SLI (${config.window})`).targets?.[0] as ClickHouseQuery).rawSql, { ...ctx, to }))[0]?.sli, status.sli as number);
+        close((await run((panel('error budget remaining').targets?.[0] as ClickHouseQuery).rawSql, { ...ctx, to }))[0]?.budget_remaining, status.budgetRemaining);
+        // The burn-rate bars (at the minute's start): the same rows, the same values, the row's colour exactly where the report says it holds.
+        const burn = panel('burn rate');
+        const [bars] = await run((burn.targets?.[0] as ClickHouseQuery).rawSql, ctx);
+        const rows = policyRows(alertPolicy(status.objective));
+        expect(status.policy.map((r) => [r.severity, r.long, r.short, r.threshold])).toEqual(rows.map(({ severity, row }) => [severity, row.long.label, row.short.label, row.burnRate]));
+        rows.forEach(({ severity, column }, i) => {
+          const mine = status.policy[i]!;
+          expect(mine.burnRate, `${name}${column}`).toBe(num(bars?.[column]));
+          expect(colourOf(stepsOf(burn, column), mine.burnRate) === HOLDS_COLOUR[severity], `${name}${column}`).toBe(mine.holds);
+          if (mine.holds) holding++;
+        });
+        // And firing as the generated rules decide it at that minute.
+        for (const severity of ['page', 'ticket'] as const) {
+          const rule = rules.find((r) => r.uid === `${status.id}-${status.kind === 'ttft' ? 'ttft' : 'done'}-${severity}`);
+          if (rule === undefined) throw new Error(`no rule for ${status.id} ${status.kind} ${severity}`);
+          expect(status.firing[severity], `${name}${severity}`).toBe((await evaluateRule(rule, to, runRows)).condition !== 0);
+        }
+        checked++;
+      }
+      expect(checked).toBe(config.slos.length * 2);
+      if (when === 'incident') expect(report.slos?.some((s) => s.firing.page)).toBe(true);
+      else expect(holding).toBe(0);
+    });
+  }
 });

@@ -1,7 +1,7 @@
 // The report against seeded calls of known truth: every figure is recomputed here from the seed.
 import { JSDOM } from 'jsdom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertPolicy, conditionHolds, type SloConfig } from '@llm-prism/grafana';
+import { alertPolicy, conditionHolds, policyRows, type SloConfig } from '@llm-prism/grafana';
 import { openStorage, PRICE_TABLE, type Storage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { prefillOf, quantileExact, seededCallRow, seededTraceId, type SeededCall } from '../test/seeded-calls.ts';
@@ -108,18 +108,28 @@ describe('collectReport', () => {
     const ttft = report.slos!.find((s) => s.kind === 'ttft')!;
     expect([ttft.good, ttft.total]).toEqual([ttftGood, ttftCalls.length]);
     expect(ttft.budgetRemaining).toBeCloseTo(1 - (ttftCalls.length - ttftGood) / ttftCalls.length / 0.05, 9);
-    // The 5 m window holds only the calls of the last five minutes (whole rollup minutes).
-    const recent = ttftCalls.filter((c) => c.ago <= 300);
-    const recentBad = recent.filter((c) => c.ttft === undefined || c.ttft > 1000).length;
-    expect(ttft.burn['5m']).toBeCloseTo(recentBad / recent.length / 0.05, 9);
-    expect(ttft.burn['1h']).toBeCloseTo((ttftCalls.length - ttftGood) / ttftCalls.length / 0.05, 9);
-    // Page: the 95 % objective's policy (2m/1m above 10.5, 6h/30m above 6), from the calls.
+    // The policy rows of the 95 % objective (the SLO overview's bars): per row the lower of its
+    // windows' burn rates over whole rollup minutes up to END, from the calls.
     const burnOver = (seconds: number) => {
       const inWindow = ttftCalls.filter((c) => c.ago <= seconds);
-      return inWindow.filter((c) => c.ttft! > 1000).length / inWindow.length / 0.05;
+      const bad = inWindow.filter((c) => c.ttft === undefined || c.ttft > 1000).length;
+      return inWindow.length === 0 ? 0 : bad / inWindow.length / 0.05;
     };
-    const page = conditionHolds(alertPolicy(0.95), 'page', { '1m': burnOver(60), '2m': burnOver(120), '30m': burnOver(1_800), '6h': burnOver(21_600) });
-    expect(ttft.firing.page).toBe(page);
+    const policy = alertPolicy(0.95);
+    const expected = policyRows(policy).map(({ severity, row }) => ({
+      severity,
+      long: row.long.label,
+      short: row.short.label,
+      threshold: row.burnRate,
+      burnRate: Math.min(burnOver(row.long.seconds), burnOver(row.short.seconds)),
+      holds: burnOver(row.long.seconds) > row.burnRate && burnOver(row.short.seconds) > row.burnRate,
+    }));
+    expect(ttft.policy.map(({ burnRate: _, ...r }) => r)).toEqual(expected.map(({ burnRate: _, ...r }) => r));
+    ttft.policy.forEach((r, i) => expect(r.burnRate).toBeCloseTo(expected[i]!.burnRate, 9));
+    // The seed's rows differ: the ticket rows hold, the page rows do not.
+    expect(ttft.policy.map((r) => r.holds)).toEqual([false, false, true, true]);
+    const byLabel = Object.fromEntries(policyRows(policy).flatMap(({ row }) => [row.long, row.short]).map((w) => [w.label, burnOver(w.seconds)]));
+    expect(ttft.firing).toEqual({ page: conditionHolds(policy, 'page', byLabel), ticket: conditionHolds(policy, 'ticket', byLabel) });
 
     // Completion: good when successful within 2000 ms; an abort is a bad event past 2000 ms.
     const done = calls.filter((c) => c.outcome !== 'aborted' || c.duration > 2000);
@@ -137,6 +147,21 @@ describe('collectReport', () => {
       expect(text).toContain(heading);
     }
     expect(text).toContain('prefix_changed  system');
+    // Every policy row of every SLO, with its windows, threshold, burn rate and whether it holds.
+    for (const s of report.slos!) {
+      for (const r of s.policy) {
+        expect(text).toMatch(new RegExp(`${r.severity} +${r.long} & ${r.short} +${r.threshold} +${r.burnRate.toFixed(2)} +${r.holds ? 'yes' : 'no'}`));
+      }
+    }
+  });
+
+  it('shows the policy rows in the HTML table', async () => {
+    const dom = new JSDOM(await renderHtml(report)).window.document;
+    const cells = [...dom.querySelectorAll('#slo-policy tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent));
+    expect(cells.map((c) => c.slice(2))).toEqual(
+      report.slos!.flatMap((s) => s.policy.map((r) => [r.severity, `${r.long} & ${r.short}`, String(r.threshold), r.burnRate.toFixed(2), r.holds ? 'holds' : 'no'])),
+    );
+    expect(cells.length).toBe(8); // two SLIs × four rows
   });
 
   it('shows the cost section in the HTML: total, spend by model, waste, what a prefix fix saves', async () => {

@@ -28,11 +28,20 @@ export function drawCharts(): void {
       })),
     });
   }
-  const windows = allSlos.length > 0 ? Object.keys(allSlos[0]!.burn) : [];
+  // One bar per SLO and policy row (as the SLO overview's bars), red / orange when the row holds, beside its threshold.
+  const rows = allSlos.flatMap((s) => s.policy.map((r) => ({ name: `${label(s)} ${s.kind} · ${r.severity}: ${r.long} & ${r.short}`, row: r })));
   chart('burn-rates', {
-    xAxis: { type: 'category', data: windows },
+    xAxis: { type: 'category', data: rows.map((r) => r.name), axisLabel: { rotate: 30, fontSize: 9 } },
     yAxis: { type: 'value', name: 'burn rate' },
-    series: allSlos.map((s) => ({ name: `${label(s)} ${s.kind}`, type: 'bar', data: windows.map((w) => s.burn[w]) })),
+    grid: { bottom: 140 },
+    series: [
+      {
+        name: 'burn rate (lower of the two windows)',
+        type: 'bar',
+        data: rows.map(({ row }) => ({ value: row.burnRate, itemStyle: { color: row.holds ? (row.severity === 'page' ? '#c00' : '#e80') : '#4a4' } })),
+      },
+      { name: 'row holds above', type: 'bar', itemStyle: { color: '#999' }, data: rows.map(({ row }) => row.threshold) },
+    ],
   });
   const models = data.anatomy.map((a) => a.model);
   chart('phases', {

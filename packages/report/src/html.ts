@@ -21,12 +21,27 @@ const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
 
 const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(2)} %`);
 
+const sloName = (s: SloStatus) => `${s.service}${s.model ? `/${s.model}` : ''}${s.route ? ` ${s.route}` : ''}`;
+const sloKind = (s: SloStatus) => `${s.kind === 'ttft' ? 'TTFT' : 'completion'} ≤ ${s.thresholdMs} ms`;
+
 function sloRows(slos: SloStatus[]): string {
   return slos
     .map(
-      (s) => `<tr><td>${escapeHtml(`${s.service}${s.model ? `/${s.model}` : ''}${s.route ? ` ${s.route}` : ''}`)}</td>
-<td>${s.kind === 'ttft' ? 'TTFT' : 'completion'} ≤ ${s.thresholdMs} ms</td><td>${pct(s.sli)}</td><td>${pct(s.objective)}</td>
+      (s) => `<tr><td>${escapeHtml(sloName(s))}</td>
+<td>${sloKind(s)}</td><td>${pct(s.sli)}</td><td>${pct(s.objective)}</td>
 <td>${pct(s.budgetRemaining)}</td><td class="${s.firing.page ? 'page' : s.firing.ticket ? 'ticket' : 'ok'}">${s.firing.page ? 'page' : s.firing.ticket ? 'ticket' : 'ok'}</td></tr>`,
+    )
+    .join('\n');
+}
+
+/** Each SLO's alert policy rows: the SLO overview's burn-rate bars, with whether each row holds. */
+function policyRowsHtml(slos: SloStatus[]): string {
+  return slos
+    .flatMap((s) =>
+      s.policy.map(
+        (r) => `<tr><td>${escapeHtml(sloName(s))}</td><td>${sloKind(s)}</td><td>${r.severity}</td><td>${r.long} &amp; ${r.short}</td>
+<td>${r.threshold}</td><td>${r.burnRate.toFixed(2)}</td><td class="${r.holds ? r.severity : 'ok'}">${r.holds ? 'holds' : 'no'}</td></tr>`,
+      ),
     )
     .join('\n');
 }
@@ -67,9 +82,12 @@ table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #d
 <p>${escapeHtml(d.scope.from)} → ${escapeHtml(d.scope.to)}${d.scope.service ? ` · service ${escapeHtml(d.scope.service)}` : ''}</p>
 ${d.slos === null ? `<p class="note" id="no-slo-config">${escapeHtml(noSloConfigHint())}</p>` : `<table id="slo-table"><thead><tr><th>service</th><th>SLO</th><th>SLI</th><th>objective</th><th>budget left</th><th>alert</th></tr></thead>
 <tbody>${sloRows(d.slos)}</tbody></table>
+<h2>Alert policy rows (complete minutes up to the report's end)</h2>
+<table id="slo-policy"><thead><tr><th>service</th><th>SLO</th><th>severity</th><th>long &amp; short window</th><th>burn rate above</th><th>burn rate (lower of the two)</th><th>row</th></tr></thead>
+<tbody>${policyRowsHtml(d.slos)}</tbody></table>
 ${section('ttft-sli', 'TTFT SLI over time')}
 ${section('completion-sli', 'Completion SLI over time')}
-${section('burn-rates', 'Burn rate per alert window')}`}
+${section('burn-rates', 'Burn rate per alert policy row')}`}
 ${section('phases', 'Where the time goes: client setup / queue / prefill / decode p95 by model')}
 ${section('cache-misses', 'Prompt-cache misses by reason')}
 ${costHtml(d.cost)}

@@ -1,16 +1,14 @@
-// Where each SLO stands: SLI and budget over the SLO window, burn rate per alert window, and
-// whether the generated page / ticket rules would fire — computed with the same SQL builders the
-// Grafana dashboards and alert rules use, so the report and Grafana agree.
+// Where each SLO stands: SLI and budget over the SLO window, and each row of the objective's alert
+// policy with its burn rate and whether it holds — computed with the same SQL builders as the
+// Grafana dashboards (the SLO overview's burn-rate bars: policyRowsSql) and alert rules, so the
+// report and Grafana agree.
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   alertPolicy,
-  BURN_WINDOWS,
   budgetRemainingSql,
-  burnColumn,
-  burnRatesSql,
-  conditionHolds,
   goodTotalSql,
-  policyWindows,
+  policyRows,
+  policyRowsSql,
   sliSeriesSql,
   WINDOW_SECONDS,
   type ServiceSlo,
@@ -35,11 +33,24 @@ export interface SloStatus {
   sli: number | null;
   /** 1 − bad ÷ allowed bad; negative once overspent. */
   budgetRemaining: number;
-  /** Burn rate per dashboard window label (5m … 3d). */
-  burn: Record<string, number>;
-  /** Whether the page / ticket rule's condition holds now (the objective's alert policy, windows over complete minutes). */
+  /** The rows of the objective's alert policy in rule order (page rows, then ticket rows): the SLO overview's burn-rate bars. */
+  policy: PolicyRowStatus[];
+  /** Whether the page / ticket rule's condition holds now: one of its rows holds. */
   firing: Record<Severity, boolean>;
   series: { time: string; sli: number | null; total: number }[];
+}
+
+/** One row of the alert policy at the report's end, over complete minutes as the rules evaluate. */
+export interface PolicyRowStatus {
+  severity: Severity;
+  /** Long and short window labels (`6h`, `30m`, …). */
+  long: string;
+  short: string;
+  /** The row holds when both windows burn faster than this. */
+  threshold: number;
+  /** The lower of the long and short windows' burn rates: the row holds exactly when it exceeds `threshold`. */
+  burnRate: number;
+  holds: boolean;
 }
 
 const KINDS: readonly SloKind[] = ['ttft', 'completion'];
@@ -73,11 +84,8 @@ async function status(
 ): Promise<SloStatus> {
   const [counts] = await rows<{ good: number; total: number }>(client, goodTotalSql(slo, kind, windowSeconds, target), {});
   const [budget] = await rows<{ budget_remaining: number }>(client, budgetRemainingSql(slo, kind, windowSeconds, target), {});
-  const [burnRow] = await rows<Record<string, number>>(client, burnRatesSql(slo, kind, BURN_WINDOWS, target), {});
-  // Firing as the rules decide it: the objective's policy windows, over complete minutes.
-  const policy = alertPolicy(slo[kind].objective);
-  const windows = policyWindows(policy);
-  const [alertRow] = await rows<Record<string, number>>(client, burnRatesSql(slo, kind, windows, { ...target, end: `toStartOfMinute(${target.end})` }), {});
+  // The dashboard's burn-rate bars, with windows over complete minutes as the rules evaluate them (ALERT_END).
+  const [rowValues] = await rows<Record<string, number>>(client, policyRowsSql(slo, kind, { ...target, end: `toStartOfMinute(${target.end})` }), {});
   const series = await rows<{ time: string; sli: number | null; total: number }>(
     client,
     sliSeriesSql(slo, kind, seriesSeconds, stepSeconds, target),
@@ -85,8 +93,11 @@ async function status(
   );
   const good = Number(counts?.good ?? 0);
   const total = Number(counts?.total ?? 0);
-  const burn = Object.fromEntries(BURN_WINDOWS.map((w) => [w.label, Number(burnRow?.[burnColumn(w)] ?? 0)]));
-  const alertBurn = Object.fromEntries(windows.map((w) => [w.label, Number(alertRow?.[burnColumn(w)] ?? 0)]));
+  const policy = policyRows(alertPolicy(slo[kind].objective)).map(({ severity, row, column }): PolicyRowStatus => {
+    const burnRate = Number(rowValues?.[column] ?? 0);
+    return { severity, long: row.long.label, short: row.short.label, threshold: row.burnRate, burnRate, holds: burnRate > row.burnRate };
+  });
+  const holds = (severity: Severity) => policy.some((r) => r.severity === severity && r.holds);
   return {
     id: slo.id,
     service: slo.service,
@@ -100,8 +111,8 @@ async function status(
     total,
     sli: total === 0 ? null : good / total,
     budgetRemaining: Number(budget?.budget_remaining ?? 1),
-    burn,
-    firing: { page: conditionHolds(policy, 'page', alertBurn), ticket: conditionHolds(policy, 'ticket', alertBurn) },
+    policy,
+    firing: { page: holds('page'), ticket: holds('ticket') },
     series: series.map((p) => ({ time: p.time, sli: p.sli === null ? null : Number(p.sli), total: Number(p.total) })),
   };
 }

@@ -9,25 +9,26 @@ const pair = (a: number | null, b: number | null) => `${ms(a)} / ${ms(b)}`;
 const pct = (v: number | null, digits = 1) => (v === null ? '—' : `${(v * 100).toFixed(digits)} %`);
 /** USD to the microdollar (demo-sized calls cost fractions of a cent); null is unpriced, never $0. */
 export const usd = (v: number | null) => (v === null ? 'unpriced' : `$${Number(v).toFixed(6)}`);
-const rate = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+/** Burn rates to two decimals, as the SLO overview's bars show them. */
+const rate = (v: number) => v.toFixed(2);
 
-/** The SLO section's lines below its heading. */
+const sloName = (s: SloStatus) =>
+  `${s.service}${s.model ? `/${s.model}` : ''}${s.route ? ` ${s.route}` : ''} ${s.kind === 'ttft' ? 'TTFT' : 'completion'} ≤ ${s.thresholdMs} ms`;
+
+/** The SLO section's lines below its heading: status per SLO, then its alert policy's rows (the SLO overview's burn-rate bars). */
 function sloSection(slos: SloStatus[]): string[] {
   if (slos.length === 0) return ['  no SLOs configured for this scope'];
-  const windows = Object.keys(slos[0]!.burn);
   return [
     table(
-      ['SLO', 'SLI', 'objective', 'budget left', ...windows.map((w) => `burn ${w}`), 'alert'],
-      slos.map((s) => [
-        `${s.service}${s.model ? `/${s.model}` : ''}${s.route ? ` ${s.route}` : ''} ${s.kind === 'ttft' ? 'TTFT' : 'completion'} ≤ ${s.thresholdMs} ms`,
-        `${pct(s.sli, 2)} (${s.total})`,
-        pct(s.objective, 1),
-        pct(s.budgetRemaining, 0),
-        ...windows.map((w) => rate(s.burn[w] ?? 0)),
-        s.firing.page ? 'PAGE' : s.firing.ticket ? 'ticket' : 'ok',
-      ]),
+      ['SLO', 'SLI', 'objective', 'budget left', 'alert'],
+      slos.map((s) => [sloName(s), `${pct(s.sli, 2)} (${s.total})`, pct(s.objective, 1), pct(s.budgetRemaining, 0), s.firing.page ? 'PAGE' : s.firing.ticket ? 'ticket' : 'ok']),
     ),
-    `  budget over the ${slos[0]!.window} window; page: 1h & 5m > 14.4 or 6h & 30m > 6; ticket: 1d & 2h > 3 or 3d & 6h > 1`,
+    `  budget over the ${slos[0]!.window} window; alert rows of each objective's policy (docs/slo.md), over complete minutes:`,
+    table(
+      ['SLO', 'severity', 'windows', 'above', 'burn rate', 'holds'],
+      slos.flatMap((s) => s.policy.map((r) => [sloName(s), r.severity, `${r.long} & ${r.short}`, r.threshold, rate(r.burnRate), r.holds ? 'yes' : 'no'])),
+      '    ',
+    ),
   ];
 }
 
