@@ -6,6 +6,7 @@ import { type ClickHouseClient, type ClickHouseClientConfigOptions, type ClickHo
 import { createChdbConnection } from 'chdb/connection';
 import { type DdlContext, qualified, quote, validateCluster } from './ddl.ts';
 import { applyFsync, type InsertQuorum, quorumSettings, validateInsertQuorum } from './durability.ts';
+import { withoutStoredCalls } from './insert-dedup.ts';
 import { applyMigrations } from './migrations.ts';
 import type { OtelTraceRow } from './otel-traces.ts';
 import { applyRetention, validateRetentionDays } from './retention.ts';
@@ -40,7 +41,11 @@ export interface Storage {
   readonly database: string;
   /** Applies pending migrations, the configured retention and fsync (idempotent); returns the versions applied by this call. */
   migrate(): Promise<number[]>;
-  /** One synchronous INSERT … FORMAT JSONEachRow; resolves once stored, rejects on failure. */
+  /**
+   * One synchronous INSERT … FORMAT JSONEachRow; resolves once stored, rejects on failure. LLM call
+   * spans and deadline reports already stored are left out (insert-dedup.ts): call it with one
+   * insert at a time per store, as the ingest's group commit does.
+   */
   insertSpans(rows: readonly OtelTraceRow[]): Promise<void>;
   /** True when ClickHouse answers; never throws. */
   ping(): Promise<boolean>;
@@ -102,9 +107,11 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
     },
     async insertSpans(rows) {
       if (rows.length === 0) return;
+      const fresh = await withoutStoredCalls(client, ctx, rows);
+      if (fresh.length === 0) return;
       await client.insert({
         table: spansTable,
-        values: rows as OtelTraceRow[],
+        values: fresh as OtelTraceRow[],
         format: 'JSONEachRow',
         clickhouse_settings: insertSettings,
       });
