@@ -93,7 +93,7 @@ describe('npm run demo (20 s workload)', () => {
     let written: number;
     try {
       const rs = await storage.client.query({
-        query: "SELECT CacheWriteTokens AS w FROM otel.llm_calls FINAL WHERE CacheMissReason = 'prefix_changed' AND CacheBreakAt = 'system'",
+        query: "SELECT CacheWriteTokens AS w FROM otel.llm_calls WHERE CacheMissReason = 'prefix_changed' AND CacheBreakAt = 'system'",
         format: 'JSONEachRow',
       });
       const rows = await rs.json<{ w: string }>();

@@ -62,7 +62,7 @@ test('Collector-written spans from another GenAI instrumentation land in llm_cal
 
   const calls = await select<Record<string, unknown>>(
     `SELECT TraceId, Provider, RequestModel, Streamed, StatusCode, ErrorType, FinishReason, Outcome, DurationMs, TtftMs, InputTokens, OutputTokens, Attempts, Retries
-     FROM ${storage.database}.llm_calls FINAL WHERE ServiceName = '${service}' ORDER BY Timestamp`,
+     FROM ${storage.database}.llm_calls WHERE ServiceName = '${service}' ORDER BY Timestamp`,
   );
   expect(calls).toEqual([
     {
@@ -76,11 +76,11 @@ test('Collector-written spans from another GenAI instrumentation land in llm_cal
   ]);
 
   expect(
-    await select(`SELECT Minute, TtftBucketMs, uniqExactMerge(Calls) AS Calls FROM ${storage.database}.llm_ttft_minute
+    await select(`SELECT Minute, TtftBucketMs, sum(Calls) AS Calls FROM ${storage.database}.llm_ttft_counts
       WHERE ServiceName = '${service}' GROUP BY Minute, TtftBucketMs`),
   ).toEqual([{ Minute: '2026-11-23 10:15:00', TtftBucketMs: 740, Calls: 1 }]);
   expect(
-    await select(`SELECT Model, Good, DurationBucketMs, uniqExactMerge(Calls) AS Calls FROM ${storage.database}.llm_completion_minute
+    await select(`SELECT Model, Good, DurationBucketMs, sum(Calls) AS Calls FROM ${storage.database}.llm_completion_counts
       WHERE ServiceName = '${service}' GROUP BY Model, Good, DurationBucketMs ORDER BY Model`),
   ).toEqual([
     { Model: 'gemini-2.5-flash', Good: 0, DurationBucketMs: 3300, Calls: 1 },

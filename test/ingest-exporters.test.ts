@@ -184,7 +184,7 @@ describe.each(exporters)('%s → ingest → ClickHouse', (name, makeExporter) =>
 
   test('llm_calls has the call with every typed column right', async () => {
     const rows = await select<Record<string, unknown>>(
-      `SELECT * FROM ${storage.database}.llm_calls FINAL WHERE ServiceName = {s:String}`,
+      `SELECT * FROM ${storage.database}.llm_calls WHERE ServiceName = {s:String}`,
       { s: service },
     );
     expect(rows).toEqual([
@@ -230,20 +230,21 @@ describe.each(exporters)('%s → ingest → ClickHouse', (name, makeExporter) =>
         Retries: 1,
         RateLimitedAttempts: 1,
         RateLimitHeadroom: 0.25,
+        TtftDeadlineExceeded: 0,
       },
     ]);
   });
 
   test('the SLO rollups count the call once in its latency buckets', async () => {
     const ttft = await select<{ TtftBucketMs: number; Model: string; Route: string; Calls: number }>(
-      `SELECT TtftBucketMs, Model, Route, uniqExactMerge(Calls) AS Calls FROM ${storage.database}.llm_ttft_minute
+      `SELECT TtftBucketMs, Model, Route, sum(Calls) AS Calls FROM ${storage.database}.llm_ttft_counts
        WHERE ServiceName = {s:String} GROUP BY TtftBucketMs, Model, Route`,
       { s: service },
     );
     // 412.5 ms falls in the 10 ms grid below 2 s: bucket 420.
     expect(ttft).toEqual([{ TtftBucketMs: 420, Model: 'gpt-4o', Route: '/support/answer', Calls: 1 }]);
     const completion = await select<{ DurationBucketMs: number; Good: number; Calls: number }>(
-      `SELECT DurationBucketMs, Good, uniqExactMerge(Calls) AS Calls FROM ${storage.database}.llm_completion_minute
+      `SELECT DurationBucketMs, Good, sum(Calls) AS Calls FROM ${storage.database}.llm_completion_counts
        WHERE ServiceName = {s:String} GROUP BY DurationBucketMs, Good`,
       { s: service },
     );

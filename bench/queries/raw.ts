@@ -23,13 +23,13 @@ export async function rawRewriter(storage: Storage): Promise<RawRewriter> {
   const calls = `(${await viewSelect(storage, 'llm_calls_mv')})`;
   // Inside the rollup SELECTs llm_calls appears as `otel.llm_calls` (as_select qualifies names).
   const viaCalls = async (view: string) => `(${(await viewSelect(storage, view)).replace(table('llm_calls'), () => calls)})`;
-  const ttft = await viaCalls('llm_ttft_minute_mv2');
-  const completion = await viaCalls('llm_completion_minute_mv2');
+  const ttft = await viaCalls('llm_ttft_counts_mv');
+  const completion = await viaCalls('llm_completion_counts_mv');
   const traceIdTs = `(${await viewSelect(storage, 'otel_traces_trace_id_ts_mv')})`;
   return (sql) =>
     sql
-      .replace(table('llm_ttft_minute'), () => ttft)
-      .replace(table('llm_completion_minute'), () => completion)
+      .replace(table('llm_ttft_counts'), () => ttft)
+      .replace(table('llm_completion_counts'), () => completion)
       .replace(table('llm_calls'), () => calls)
       .replace(table('otel_traces_trace_id_ts'), () => traceIdTs);
 }

@@ -129,7 +129,7 @@ try {
     await timed(
       storage,
       `SELECT (SELECT count() FROM otel.otel_traces) AS spans, (SELECT count() FROM otel.llm_calls) AS calls,
-              (SELECT uniqExactMerge(Calls) FROM otel.llm_completion_minute) AS rollup_calls,
+              (SELECT sum(Calls) FROM otel.llm_completion_counts) AS rollup_calls,
               (SELECT count() FROM system.parts WHERE active AND database = 'otel' AND table = 'otel_traces') AS parts`,
     )
   ).rows as [Row];

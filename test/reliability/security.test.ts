@@ -136,7 +136,7 @@ test('hostile names and values round-trip through ingest, otel_traces, llm_calls
     });
     const [row] = await traces.json<{ ServiceName: string; SpanName: string; SpanAttributes: Record<string, string> }>();
     const calls = await storage!.client.query({
-      query: `SELECT ServiceName, RequestModel, ConversationId, Route FROM ${db}.llm_calls FINAL WHERE SpanId = {id:String}`,
+      query: `SELECT ServiceName, RequestModel, ConversationId, Route FROM ${db}.llm_calls WHERE SpanId = {id:String}`,
       query_params: { id: span.spanId },
       format: 'JSONEachRow',
     });

@@ -17,9 +17,9 @@ export interface Tally {
   unackedStored: number;
   /** Never acknowledged and not stored. */
   unackedLost: number;
-  /** LLM call spans among the stored ones, and how llm_calls FINAL and the rollups count them. */
+  /** LLM call spans among the stored ones, and how llm_calls and the rollups count them (no FINAL: each call is stored once). */
   callsStored: number;
-  llmCallsFinal: number;
+  llmCalls: number;
   ttftRollup: number;
   completionRollup: number;
 }
@@ -53,9 +53,9 @@ export async function tally(storage: Storage, ledger: Ledger, servicePrefix: str
     unackedStored: unacked.filter((id) => stored.has(id)).length,
     unackedLost: unacked.filter((id) => !stored.has(id)).length,
     callsStored: [...ledger.calls].filter((id) => stored.has(id)).length,
-    llmCallsFinal: await one(`SELECT count() AS n FROM ${db}.llm_calls FINAL WHERE startsWith(ServiceName, {p:String})`),
-    ttftRollup: await one(`SELECT uniqExactMerge(Calls) AS n FROM ${db}.llm_ttft_minute WHERE startsWith(ServiceName, {p:String})`),
-    completionRollup: await one(`SELECT uniqExactMerge(Calls) AS n FROM ${db}.llm_completion_minute WHERE startsWith(ServiceName, {p:String})`),
+    llmCalls: await one(`SELECT count() AS n FROM ${db}.llm_calls WHERE startsWith(ServiceName, {p:String})`),
+    ttftRollup: await one(`SELECT sum(Calls) AS n FROM ${db}.llm_ttft_counts WHERE startsWith(ServiceName, {p:String})`),
+    completionRollup: await one(`SELECT sum(Calls) AS n FROM ${db}.llm_completion_counts WHERE startsWith(ServiceName, {p:String})`),
   };
 }
 

@@ -3,7 +3,7 @@
 // Thresholds are applied here, at query time, over latency buckets: changing an SLO never needs
 // re-ingestion. Every window ends at `end` (an SQL DateTime expression; `$__toTime` in Grafana)
 // and covers the rollup minutes in [end − window, end).
-import { LLM_COMPLETION_MINUTE, LLM_TTFT_MINUTE } from '@llm-prism/storage';
+import { LLM_COMPLETION_COUNTS, LLM_TTFT_COUNTS } from '@llm-prism/storage';
 import type { ServiceSlo, SloKind } from './config.ts';
 
 export interface BurnWindow {
@@ -28,7 +28,7 @@ export function sqlString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-const ROLLUP: Record<SloKind, string> = { ttft: LLM_TTFT_MINUTE, completion: LLM_COMPLETION_MINUTE };
+const ROLLUP: Record<SloKind, string> = { ttft: LLM_TTFT_COUNTS, completion: LLM_COMPLETION_COUNTS };
 
 /** Where and up to when an SLI is computed. */
 export interface SliTarget {
@@ -58,7 +58,7 @@ export function eventCondition(slo: ServiceSlo, kind: SloKind): string {
 
 /** Good and total events of the rows selected, as `good`, `total`. */
 function goodTotal(slo: ServiceSlo, kind: SloKind): string {
-  return `uniqExactMergeIf(Calls, ${goodCondition(slo, kind)}) AS good, uniqExactMergeIf(Calls, ${eventCondition(slo, kind)}) AS total`;
+  return `sumIf(Calls, ${goodCondition(slo, kind)}) AS good, sumIf(Calls, ${eventCondition(slo, kind)}) AS total`;
 }
 
 /** Rows of the SLO's service (and model/route, when it names them). */
@@ -117,8 +117,8 @@ export function burnRatesSql(slo: ServiceSlo, kind: SloKind, windows: readonly B
   const good = goodCondition(slo, kind);
   const event = eventCondition(slo, kind);
   const inner = windows.flatMap((w) => [
-    `    uniqExactMergeIf(Calls, ${since(end, w.seconds)} AND ${event}) AS total_${w.label}`,
-    `    uniqExactMergeIf(Calls, ${since(end, w.seconds)} AND ${good}) AS good_${w.label}`,
+    `    sumIf(Calls, ${since(end, w.seconds)} AND ${event}) AS total_${w.label}`,
+    `    sumIf(Calls, ${since(end, w.seconds)} AND ${good}) AS good_${w.label}`,
   ]);
   const outer = windows.map(
     (w) =>

@@ -39,7 +39,7 @@ async function store(spans: ReadableSpan[]): Promise<void> {
 
 async function llmCalls(traceIds: string[]): Promise<Array<{ SpanId: string; Attempts: number; Provider: string; Outcome: string }>> {
   const result = await storage.client.query({
-    query: `SELECT SpanId, Attempts, Provider, Outcome FROM ${storage.database}.llm_calls FINAL WHERE TraceId IN {ids:Array(String)} ORDER BY Timestamp`,
+    query: `SELECT SpanId, Attempts, Provider, Outcome FROM ${storage.database}.llm_calls WHERE TraceId IN {ids:Array(String)} ORDER BY Timestamp`,
     query_params: { ids: traceIds },
     format: 'JSONEachRow',
   });

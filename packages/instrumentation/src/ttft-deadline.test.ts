@@ -59,16 +59,16 @@ async function store(spans: ReadableSpan[]): Promise<void> {
   await storage.insertSpans(rows);
 }
 
-/** The rollup rows of one model: [bucket, Abandoned | Aborted, calls], and all its distinct calls. */
-async function rollup(table: 'llm_ttft_minute' | 'llm_completion_minute', model: string): Promise<{ rows: number[][]; calls: number }> {
-  const [bucket, flag] = table === 'llm_ttft_minute' ? ['TtftBucketMs', 'Abandoned'] : ['DurationBucketMs', 'Aborted'];
+/** The rollup rows of one model: [bucket, Abandoned | Aborted, calls], and all its calls. */
+async function rollup(table: 'llm_ttft_counts' | 'llm_completion_counts', model: string): Promise<{ rows: number[][]; calls: number }> {
+  const [bucket, flag] = table === 'llm_ttft_counts' ? ['TtftBucketMs', 'Abandoned'] : ['DurationBucketMs', 'Aborted'];
   const query = async <T>(sql: string) =>
     (await (await storage.client.query({ query: sql, query_params: { model }, format: 'JSONEachRow' })).json()) as T[];
   const rows = await query<Record<string, number | string>>(
-    `SELECT ${bucket} AS bucket, ${flag} AS flag, uniqExactMerge(Calls) AS calls FROM ${storage.database}.${table}
+    `SELECT ${bucket} AS bucket, ${flag} AS flag, sum(Calls) AS calls FROM ${storage.database}.${table}
      WHERE Model = {model:String} GROUP BY bucket, flag ORDER BY bucket, flag`,
   );
-  const [all] = await query<{ calls: string }>(`SELECT uniqExactMerge(Calls) AS calls FROM ${storage.database}.${table} WHERE Model = {model:String}`);
+  const [all] = await query<{ calls: string }>(`SELECT sum(Calls) AS calls FROM ${storage.database}.${table} WHERE Model = {model:String}`);
   return { rows: rows.map((r) => [Number(r.bucket), Number(r.flag), Number(r.calls)]), calls: Number(all?.calls ?? 0) };
 }
 
@@ -101,8 +101,12 @@ describe('a call without output at its deadline', () => {
     // While hanging, the report alone puts the call into both rollups as a wait without output.
     await store([report]);
     const ttftBucket = latencyBucketMs(durationOf(report));
-    expect(await rollup('llm_ttft_minute', model)).toEqual(stream ? { rows: [[ttftBucket, 1, 1]], calls: 1 } : { rows: [], calls: 0 });
-    expect(await rollup('llm_completion_minute', model)).toEqual({ rows: [[ttftBucket, 1, 1]], calls: 1 });
+    const whileHanging = {
+      ttft: stream ? { rows: [[ttftBucket, 1, 1]], calls: 1 } : { rows: [], calls: 0 },
+      completion: { rows: [[ttftBucket, 1, 1]], calls: 1 },
+    };
+    expect(await rollup('llm_ttft_counts', model)).toEqual(whileHanging.ttft);
+    expect(await rollup('llm_completion_counts', model)).toEqual(whileHanging.completion);
 
     await done;
     const [call] = await finishedCalls(h.exporter, 1);
@@ -115,17 +119,17 @@ describe('a call without output at its deadline', () => {
     expect(endMs(report)).toBeLessThan(endMs(call!));
     if (stream) expect(call!.attributes['llm.ttft_ms']).toBeGreaterThanOrEqual(HOLD_MS);
 
-    // The whole trace stored (the report a second time, as an exporter retry would): the call counts
-    // once in each rollup, its own row beside the report's.
+    // The whole trace stored (the report a second time, as an exporter retry would): the call still
+    // counts once in each rollup, by its report; its own span, marked, is in llm_calls only.
     await store(h.exporter.getFinishedSpans());
-    const ttft = await rollup('llm_ttft_minute', model);
-    const completion = await rollup('llm_completion_minute', model);
-    expect(completion.calls).toBe(1);
-    expect(completion.rows).toHaveLength(2);
-    if (stream) {
-      expect(ttft.calls).toBe(1);
-      expect(ttft.rows).toEqual([[ttftBucket, 1, 1], [latencyBucketMs(Number(call!.attributes['llm.ttft_ms'])), 0, 1]]);
-    } else expect(ttft.calls).toBe(0);
+    expect(await rollup('llm_ttft_counts', model)).toEqual(whileHanging.ttft);
+    expect(await rollup('llm_completion_counts', model)).toEqual(whileHanging.completion);
+    const stored = await storage.client.query({
+      query: `SELECT count() AS n FROM ${storage.database}.llm_calls WHERE RequestModel = {model:String} AND TtftDeadlineExceeded = 1`,
+      query_params: { model },
+      format: 'JSONEachRow',
+    });
+    expect(Number((await stored.json<{ n: string }>())[0]!.n)).toBe(1);
   });
 
   it('a call recognised on the wire (plain fetch) reports too', async () => {

@@ -1,5 +1,5 @@
-// The report's read side: one parameterised query per section, all over `llm_calls` (FINAL, so a
-// span delivered twice counts once). User input reaches ClickHouse only as query parameters. Hits,
+// The report's read side: one parameterised query per section, all over `llm_calls` (each call
+// stored once: the insert leaves out call spans already stored, docs/clickhouse.md). User input reaches ClickHouse only as query parameters. Hits,
 // misses and the hit ratio are the dashboards' definitions (@llm-prism/storage call-metrics.ts).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { CACHE_MISS, CACHED_TOKEN_SHARE, costSql, HIT_RATIO, MISS_REASON, type ModelPrice, type WasteCause } from '@llm-prism/storage';
@@ -132,7 +132,7 @@ export function ident(name: string): string {
 
 /** Every report query, over `llm_calls` in `database`. */
 export const sqlFor = (database: string) => {
-  const calls = `${ident(database)}.llm_calls FINAL`;
+  const calls = `${ident(database)}.llm_calls`;
   return {
   anatomy: `SELECT RequestModel AS model, count() AS calls, countIf(Streamed = 1) AS streamed,
     ${q(0.5, 'ClientSetupMs')} AS setup_p50, ${q(0.95, 'ClientSetupMs')} AS setup_p95,
@@ -172,7 +172,7 @@ export const sqlFor = (database: string) => {
 };
 
 /** The cost queries of the cost dashboard (@llm-prism/storage cost.ts) over the report's scope. */
-export const costSqlFor = (database: string, prices: readonly ModelPrice[]) => costSql(prices, `${ident(database)}.llm_calls FINAL`, scopeWhere);
+export const costSqlFor = (database: string, prices: readonly ModelPrice[]) => costSql(prices, `${ident(database)}.llm_calls`, scopeWhere);
 
 export async function rows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
   const rs = await client.query({

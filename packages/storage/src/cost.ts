@@ -38,7 +38,7 @@ export function priceModelSql(prices: readonly ModelPrice[]): string {
 }
 
 /**
- * `SELECT *` of llm_calls plus the cost columns, over `source` (e.g. `otel.llm_calls FINAL`) and
+ * `SELECT *` of llm_calls plus the cost columns, over `source` (e.g. `otel.llm_calls`) and
  * `where`:
  * - PriceModel: the table row, by response model then request model, each exactly then by the
  *   dated-snapshot rule; '' when unpriced.

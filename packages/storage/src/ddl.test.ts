@@ -8,11 +8,16 @@ const cluster = schemaDdl({ database: 'otel', cluster: 'prism', retentionDays: 1
 const single = schemaDdl({ database: 'otel' });
 /** What each statement creates, alters or drops. */
 const created = (statements: string[]): string[] =>
-  statements.map((s) => /^(?:CREATE (?:TABLE|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS|ALTER TABLE|DROP VIEW IF EXISTS) (\S+)/.exec(s)?.[1] ?? s.slice(0, 40));
+  statements.map(
+    (s) => /^(?:CREATE (?:TABLE|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS|ALTER TABLE|DROP VIEW IF EXISTS|INSERT INTO|TRUNCATE TABLE IF EXISTS) (\S+)/.exec(s)?.[1] ?? s.slice(0, 40),
+  );
+/** Migration 9's one-time recounts: INSERT … SELECT through the Distributed tables, not DDL. */
+const isInsert = (s: string): boolean => s.startsWith('INSERT INTO');
 
 describe('cluster DDL', () => {
   test('every statement runs ON CLUSTER', () => {
-    expect(cluster.filter((s) => !s.includes(' ON CLUSTER `prism`'))).toEqual([]);
+    expect(cluster.filter((s) => !isInsert(s) && !s.includes(' ON CLUSTER `prism`'))).toEqual([]);
+    expect(created(cluster.filter(isInsert))).toEqual(['`otel`.`llm_ttft_counts`', '`otel`.`llm_completion_counts`']);
   });
 
   test('local Replicated tables, Distributed tables under the public names', () => {
@@ -54,8 +59,31 @@ describe('cluster DDL', () => {
       '`otel`.`llm_calls_local`',
       '`otel`.`llm_calls`',
       '`otel`.`llm_calls_mv`',
+      // migration 9: TtftDeadlineExceeded as migration 8 added its column; the count rollups, their
+      // one-time recount, their views; the old views dropped and the old tables emptied
+      '`otel`.`llm_calls_local`',
+      '`otel`.`llm_calls`',
+      '`otel`.`llm_calls_mv`',
+      '`otel`.`llm_ttft_counts_local`',
+      '`otel`.`llm_ttft_counts`',
+      '`otel`.`llm_completion_counts_local`',
+      '`otel`.`llm_completion_counts`',
+      '`otel`.`llm_ttft_counts`',
+      '`otel`.`llm_completion_counts`',
+      '`otel`.`llm_ttft_counts_mv`',
+      '`otel`.`llm_ttft_counts_deadline_mv`',
+      '`otel`.`llm_completion_counts_mv`',
+      '`otel`.`llm_completion_counts_deadline_mv`',
+      '`otel`.`llm_ttft_minute_mv2`',
+      '`otel`.`llm_ttft_minute_deadline_mv`',
+      '`otel`.`llm_completion_minute_mv2`',
+      '`otel`.`llm_completion_minute_deadline_mv`',
+      '`otel`.`llm_ttft_minute_local`',
+      '`otel`.`llm_completion_minute_local`',
     ]);
-    expect(cluster.filter((s) => s.startsWith('ALTER TABLE')).map((s) => s.includes('MODIFY ORDER BY'))).toEqual([true, false, true, false, false, false, false, false, false, false, false]);
+    expect(cluster.filter((s) => s.startsWith('ALTER TABLE')).map((s) => s.includes('MODIFY ORDER BY'))).toEqual([
+      true, false, true, false, false, false, false, false, false, false, false, false, false, false,
+    ]);
     const engines = cluster.map((s) => /ENGINE = (\w+\([^)]*\))/.exec(s)?.[1]).filter((e) => e !== undefined);
     expect(engines).toEqual([
       "ReplicatedReplacingMergeTree('/clickhouse/tables/{database}/{table}', '{replica}')",
@@ -69,6 +97,10 @@ describe('cluster DDL', () => {
       "Distributed('prism', 'otel', 'llm_ttft_minute_local')",
       "ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
       "Distributed('prism', 'otel', 'llm_completion_minute_local')",
+      "ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+      "Distributed('prism', 'otel', 'llm_ttft_counts_local', rand()",
+      "ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+      "Distributed('prism', 'otel', 'llm_completion_counts_local', rand()",
     ]);
   });
 
@@ -83,9 +115,13 @@ describe('cluster DDL', () => {
       ['`otel`.`llm_completion_minute_local`', '`otel`.`llm_calls_local`'],
       ['`otel`.`llm_ttft_minute_local`', '`otel`.`otel_traces_local`'],
       ['`otel`.`llm_completion_minute_local`', '`otel`.`otel_traces_local`'],
+      ['`otel`.`llm_ttft_counts_local`', '`otel`.`llm_calls_local`'],
+      ['`otel`.`llm_ttft_counts_local`', '`otel`.`otel_traces_local`'],
+      ['`otel`.`llm_completion_counts_local`', '`otel`.`llm_calls_local`'],
+      ['`otel`.`llm_completion_counts_local`', '`otel`.`otel_traces_local`'],
     ]);
     const modified = cluster.filter((s) => s.includes(' MODIFY QUERY '));
-    expect(modified.map((v) => /\nFROM (\S+)/.exec(v)?.[1])).toEqual(['`otel`.`otel_traces_local`', '`otel`.`otel_traces_local`', '`otel`.`otel_traces_local`']);
+    expect(modified.map((v) => /\nFROM (\S+)/.exec(v)?.[1])).toEqual(Array(4).fill('`otel`.`otel_traces_local`'));
   });
 
   test('TTL sits on the local tables', () => {
@@ -96,6 +132,8 @@ describe('cluster DDL', () => {
       '`otel`.`llm_calls_local`',
       '`otel`.`llm_ttft_minute_local`',
       '`otel`.`llm_completion_minute_local`',
+      '`otel`.`llm_ttft_counts_local`',
+      '`otel`.`llm_completion_counts_local`',
     ]);
   });
 
@@ -120,6 +158,7 @@ describe('applied migrations', () => {
       [6, 'eb04ad0a24428060', '23a29a1a88abe075'],
       [7, '860f4867d9f2895b', 'b435b66d14a85a81'],
       [8, '6ce7a67b8bb832cd', 'ae96fda8ccd407b3'],
+      [9, 'c2a795bb1cca0273', '3d572d204383db4d'],
     ]);
   });
 });
@@ -148,7 +187,8 @@ describe('ClickHouse 26.7 (chDB) parses the cluster DDL', () => {
       format: 'JSONEachRow',
     });
     const [row] = await result.json<{ formatted: string }>();
-    expect(row!.formatted).toMatch(/ON CLUSTER prism/);
+    if (isInsert(statement)) expect(row!.formatted).toMatch(/^INSERT INTO otel\.llm_\w+_counts /);
+    else expect(row!.formatted).toMatch(/ON CLUSTER prism/);
   });
 
   test('the views compile with the old and the new analyzer (servers may run either)', async () => {
@@ -156,7 +196,9 @@ describe('ClickHouse 26.7 (chDB) parses the cluster DDL', () => {
       ...single.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW')).map((s) => s.slice(s.indexOf('\nAS ') + 4)),
       ...single.filter((s) => s.includes(' MODIFY QUERY ')).map((s) => s.slice(s.indexOf(' MODIFY QUERY ') + 14)),
     ];
-    expect(selects).toHaveLength(11);
+    // Migration 9's one-time recounts run once, on whichever analyzer the server has.
+    selects.push(...single.filter(isInsert).map((s) => s.slice(s.indexOf('\nSELECT ') + 1)));
+    expect(selects).toHaveLength(18);
     // chDB turns per-query settings into session SETs: end on the default (new analyzer).
     for (const enable_analyzer of [0, 1]) {
       for (const query of selects) {

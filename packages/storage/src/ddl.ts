@@ -8,7 +8,7 @@ export interface DdlContext {
   retentionDays?: number | undefined;
 }
 
-export type MergeTreeEngine = 'MergeTree' | 'ReplacingMergeTree' | 'AggregatingMergeTree';
+export type MergeTreeEngine = 'MergeTree' | 'ReplacingMergeTree' | 'AggregatingMergeTree' | 'SummingMergeTree';
 
 export interface TableSpec {
   name: string;

@@ -2,7 +2,9 @@ export { DEFAULT_DATABASE, DEFAULT_DATA_DIR, openStorage, type Storage, type Sto
 export { encodeTraceRow, formatTimestamp, type EncodedTraceRow, type OtelTraceRow, type SpanRow } from './otel-traces.ts';
 export {
   LLM_CALLS,
+  LLM_COMPLETION_COUNTS,
   LLM_COMPLETION_MINUTE,
+  LLM_TTFT_COUNTS,
   LLM_TTFT_MINUTE,
   OTEL_TRACES,
   OTEL_TRACES_TRACE_ID_TS,

@@ -49,12 +49,25 @@ interface AddedColumn {
   name: string;
   key: string;
   text?: true;
+  /** A boolean attribute: 1 when it is `true`, else 0. */
+  flag?: true;
 }
 
 /** Migration 6: `llm.client_setup_ms`, the client's start-up before the first request was on the wire. */
 const CLIENT_SETUP_MS: AddedColumn = { definition: 'ClientSetupMs Nullable(Float64) AFTER DurationMs', name: 'ClientSetupMs', key: 'llm.client_setup_ms' };
 /** Migration 8: `llm.prompt.hash`, the whole prompt's fingerprint: the duplicate-call check of docs/cost.md ('' when absent). */
 const PROMPT_HASH: AddedColumn = { definition: 'PromptHash String CODEC(ZSTD(1)) AFTER PrefixHash', name: 'PromptHash', key: 'llm.prompt.hash', text: true };
+
+/**
+ * Migration 9: `llm.ttft_deadline_exceeded`, set on a call whose `llm.ttft_deadline` report was
+ * exported: the SLO rollups counted the call by that report, so its own row is not counted again.
+ */
+const TTFT_DEADLINE_EXCEEDED: AddedColumn = {
+  definition: 'TtftDeadlineExceeded UInt8 AFTER RateLimitHeadroom',
+  name: 'TtftDeadlineExceeded',
+  key: 'llm.ttft_deadline_exceeded',
+  flag: true,
+};
 
 /**
  * One version of the view's query: how it reads a numeric attribute and the columns added after
@@ -69,6 +82,7 @@ const VIEW_2: ViewVersion = { float: parsed, added: [] };
 const VIEW_5: ViewVersion = { float: finite, added: [] };
 const VIEW_6: ViewVersion = { float: finite, added: [CLIENT_SETUP_MS] };
 const VIEW_8: ViewVersion = { float: finite, added: [CLIENT_SETUP_MS, PROMPT_HASH] };
+const VIEW_9: ViewVersion = { float: finite, added: [CLIENT_SETUP_MS, PROMPT_HASH, TTFT_DEADLINE_EXCEEDED] };
 
 /** Migration 2: llm_calls and its view from otel_traces. */
 export function llmCallsDdl(ctx: DdlContext): string[] {
@@ -117,6 +131,7 @@ export function llmCallsDdl(ctx: DdlContext): string[] {
     RateLimitHeadroom Nullable(Float64)`,
       engine: 'ReplacingMergeTree',
       // The whole identity of a span is in the key, so a span delivered twice collapses on merge / FINAL.
+      // (From migration 9 the insert leaves out call spans already stored: reads need no FINAL.)
       body: `PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, toStartOfMinute(Timestamp), TraceId, SpanId)${ttlClause(ctx, LLM_CALLS)}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
@@ -147,10 +162,19 @@ export function llmCallsPromptHashDdl(ctx: DdlContext): string[] {
   ];
 }
 
+/** Migration 9: the TtftDeadlineExceeded column, and the view filling it from then on (older rows: 0). */
+export function llmCallsDeadlineFlagDdl(ctx: DdlContext): string[] {
+  return [
+    ...addColumns(ctx, LLM_CALLS, [TTFT_DEADLINE_EXCEEDED.definition]),
+    modifyViewQuery(ctx, { name: LLM_CALLS_MV, select: llmCallsSelect(ctx, VIEW_9) }),
+  ];
+}
+
 /** The view's SELECT in one version: migration 2's columns, then those later migrations added. */
 function llmCallsSelect(ctx: DdlContext, { float, added }: ViewVersion): string {
   const firstSet = (...keys: string[]): string => `coalesce(${keys.map(float).join(', ')})`;
-  const more = added.map((c) => `,\n    ${c.text ? attr(c.key) : float(c.key)} AS ${c.name}`).join('');
+  const value = (c: AddedColumn): string => (c.text ? attr(c.key) : c.flag ? `toUInt8(${attr(c.key)} = 'true')` : float(c.key));
+  const more = added.map((c) => `,\n    ${value(c)} AS ${c.name}`).join('');
   return `WITH
     ${float('llm.ttft_ms')} AS _LlmTtft,
     ${float('gen_ai.response.time_to_first_chunk')} * 1000 AS _GenAiTtft,

@@ -2,9 +2,9 @@
 // version is recorded in schema_migrations, so start-up can always run migrate().
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createDatabase, type DdlContext, qualified, table } from './ddl.ts';
-import { llmCallsClientSetupDdl, llmCallsDdl, llmCallsFiniteNumbersDdl, llmCallsPromptHashDdl } from './llm-calls.ts';
+import { llmCallsClientSetupDdl, llmCallsDdl, llmCallsDeadlineFlagDdl, llmCallsFiniteNumbersDdl, llmCallsPromptHashDdl } from './llm-calls.ts';
 import { otelTracesDdl } from './otel-traces.ts';
-import { rollupAbortsDdl, rollupDeadlineDdl, rollupsDdl } from './rollups.ts';
+import { rollupAbortsDdl, rollupCountsDdl, rollupDeadlineDdl, rollupsDdl } from './rollups.ts';
 import { SCHEMA_MIGRATIONS } from './tables.ts';
 
 export interface Migration {
@@ -22,6 +22,11 @@ export const migrations: readonly Migration[] = [
   { version: 6, name: 'llm_calls.ClientSetupMs (llm.client_setup_ms) and its view', statements: llmCallsClientSetupDdl },
   { version: 7, name: 'SLO rollups count a call without output at its TTFT deadline while it hangs (llm.ttft_deadline spans)', statements: rollupDeadlineDdl },
   { version: 8, name: 'llm_calls.PromptHash (llm.prompt.hash) for duplicate calls', statements: llmCallsPromptHashDdl },
+  {
+    version: 9,
+    name: 'SLO rollups as plain counts (llm_ttft_counts, llm_completion_counts; llm_calls.TtftDeadlineExceeded): exactly-once at insert',
+    statements: (ctx) => [...llmCallsDeadlineFlagDdl(ctx), ...rollupCountsDdl(ctx)],
+  },
 ];
 
 /** Statements creating the database and the migrations ledger (run before every migrate). */

@@ -39,7 +39,9 @@ export interface OtelTraceRow {
  * A row already encoded as its JSONEachRow line (ingest's decode workers do it off the event
  * loop), with the fields ingest reads to group and name spans.
  */
-export interface EncodedTraceRow extends Pick<OtelTraceRow, 'Timestamp' | 'SpanId' | 'SpanName'> {
+export interface EncodedTraceRow extends Pick<OtelTraceRow, 'Timestamp' | 'TraceId' | 'SpanId' | 'SpanName' | 'ServiceName'> {
+  /** `isCallSpan` of the row, taken before encoding (insert-dedup.ts looks call spans up). */
+  callSpan: boolean;
   /** `JSON.stringify` of the whole OtelTraceRow, without a newline. */
   line: string;
 }
@@ -48,7 +50,14 @@ export interface EncodedTraceRow extends Pick<OtelTraceRow, 'Timestamp' | 'SpanI
 export type SpanRow = OtelTraceRow | EncodedTraceRow;
 
 export function encodeTraceRow(row: OtelTraceRow): EncodedTraceRow {
-  return { Timestamp: row.Timestamp, SpanId: row.SpanId, SpanName: row.SpanName, line: JSON.stringify(row) };
+  const { Timestamp, TraceId, SpanId, SpanName, ServiceName } = row;
+  return { Timestamp, TraceId, SpanId, SpanName, ServiceName, callSpan: isCallSpan(row), line: JSON.stringify(row) };
+}
+
+/** A span llm_calls_mv turns into a call row (the view's WHERE, on the row as inserted). */
+export function isCallSpan(row: SpanRow): boolean {
+  if ('line' in row) return row.callSpan;
+  return (row.SpanKind === 'Client' || row.SpanKind === 'SPAN_KIND_CLIENT') && (row.SpanAttributes['gen_ai.operation.name'] ?? '') !== '';
 }
 
 /** DDL of migration 1, in execution order. */

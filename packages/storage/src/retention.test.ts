@@ -14,7 +14,7 @@ async function open(retentionDays?: number): Promise<Storage> {
 
 /** The TTL clause of each table, from SHOW CREATE TABLE. */
 async function ttls(storage: Storage): Promise<Record<string, string>> {
-  const tables = ['otel_traces', 'otel_traces_trace_id_ts', 'llm_calls', 'llm_ttft_minute', 'llm_completion_minute'];
+  const tables = ['otel_traces', 'otel_traces_trace_id_ts', 'llm_calls', 'llm_ttft_minute', 'llm_completion_minute', 'llm_ttft_counts', 'llm_completion_counts'];
   const out: Record<string, string> = {};
   for (const table of tables) {
     const result = await storage.client.query({ query: `SHOW CREATE TABLE otel.${table}`, format: 'JSONEachRow' });
@@ -38,6 +38,8 @@ test('retentionDays becomes TTL clauses; rollups keep at least 400 days', async 
     llm_calls: 'toDateTime(Timestamp) + toIntervalDay(30)',
     llm_ttft_minute: 'Minute + toIntervalDay(400)',
     llm_completion_minute: 'Minute + toIntervalDay(400)',
+    llm_ttft_counts: 'Minute + toIntervalDay(400)',
+    llm_completion_counts: 'Minute + toIntervalDay(400)',
   });
 });
 
@@ -50,6 +52,7 @@ test('a changed retention is applied to existing tables; none given leaves it as
   expect(await ttls(await open(500))).toMatchObject({
     otel_traces_trace_id_ts: 'toDateTime(Start) + toIntervalDay(500)',
     llm_completion_minute: 'Minute + toIntervalDay(500)',
+    llm_ttft_counts: 'Minute + toIntervalDay(500)',
   });
   expect(await ttls(await open())).toMatchObject({ otel_traces: 'toDateTime(Timestamp) + toIntervalDay(500)' });
 });

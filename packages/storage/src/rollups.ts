@@ -2,10 +2,10 @@
 // set of distinct span identities, so thresholds are picked at query time and a span delivered
 // twice is counted once. Fed by views on llm_calls' inserts (i.e. on every otel_traces insert).
 import { ABORTED, ABORTED_BEFORE_FIRST_CHUNK, SUCCEEDED } from './call-metrics.ts';
-import { addKeyColumn, type DdlContext, dropView, localTable, materializedView, table } from './ddl.ts';
+import { addKeyColumn, type DdlContext, dropView, localTable, materializedView, onCluster, qualified, table } from './ddl.ts';
 import { ttlClause } from './retention.ts';
 import { SPAN_PROVIDER, spanAttribute } from './llm-calls.ts';
-import { LLM_CALLS, LLM_COMPLETION_MINUTE, LLM_TTFT_MINUTE, OTEL_TRACES } from './tables.ts';
+import { LLM_CALLS, LLM_COMPLETION_COUNTS, LLM_COMPLETION_MINUTE, LLM_TTFT_COUNTS, LLM_TTFT_MINUTE, OTEL_TRACES } from './tables.ts';
 import { latencyBucketSql } from './slo-buckets.ts';
 
 const dimensions = `
@@ -171,5 +171,134 @@ FROM ${localTable(ctx, OTEL_TRACES)}
 WHERE SpanName = '${TTFT_DEADLINE_SPAN}'
 GROUP BY Minute, ServiceName, Route, Model, Provider, Good, DurationBucketMs, Aborted`,
     }),
+  ];
+}
+
+/** The rollups' columns in table order, as every SELECT feeding them lists them. */
+const TTFT_COLUMNS = 'Minute, ServiceName, Route, Model, Provider, TtftBucketMs, Abandoned, Calls';
+const COMPLETION_COLUMNS = 'Minute, ServiceName, Route, Model, Provider, Good, DurationBucketMs, Aborted, Calls';
+
+/** Calls per TTFT row, from llm_calls rows of `source` (migration 4's rule, as plain counts). */
+const ttftCalls = (source: string, where: string): string => `SELECT
+    ${selectDimensions},
+    ${latencyBucketSql(`if(${ABORTED_BEFORE_FIRST_CHUNK}, DurationMs, TtftMs)`)} AS TtftBucketMs,
+    toUInt8(${ABORTED_BEFORE_FIRST_CHUNK}) AS Abandoned,
+    count() AS Calls
+FROM ${source}
+WHERE Streamed = 1 AND ${where}
+GROUP BY Minute, ServiceName, Route, Model, Provider, TtftBucketMs, Abandoned`;
+
+const completionCalls = (source: string, where: string): string => `SELECT
+    ${selectDimensions},
+    toUInt8(${SUCCEEDED}) AS Good,
+    ${latencyBucketSql('DurationMs')} AS DurationBucketMs,
+    toUInt8(${ABORTED}) AS Aborted,
+    count() AS Calls
+FROM ${source}
+WHERE ${where}
+GROUP BY Minute, ServiceName, Route, Model, Provider, Good, DurationBucketMs, Aborted`;
+
+/** Deadline reports per row, from otel_traces rows of `source` (migration 7's rule, as plain counts). */
+const ttftReports = (source: string, where: string): string => `SELECT
+    ${deadlineDimensions},
+    ${latencyBucketSql('Duration / 1e6')} AS TtftBucketMs,
+    toUInt8(1) AS Abandoned,
+    count() AS Calls
+FROM ${source}
+WHERE SpanName = '${TTFT_DEADLINE_SPAN}' AND ${spanAttribute('gen_ai.request.stream')} = 'true' AND ${where}
+GROUP BY Minute, ServiceName, Route, Model, Provider, TtftBucketMs, Abandoned`;
+
+const completionReports = (source: string, where: string): string => `SELECT
+    ${deadlineDimensions},
+    toUInt8(0) AS Good,
+    ${latencyBucketSql('Duration / 1e6')} AS DurationBucketMs,
+    toUInt8(1) AS Aborted,
+    count() AS Calls
+FROM ${source}
+WHERE SpanName = '${TTFT_DEADLINE_SPAN}' AND ${where}
+GROUP BY Minute, ServiceName, Route, Model, Provider, Good, DurationBucketMs, Aborted`;
+
+/** A call counted by its deadline report is not counted again by its own row. */
+const NOT_REPORTED = 'TtftDeadlineExceeded = 0';
+
+/**
+ * Migration 9: the rollups hold plain counts (SummingMergeTree, `Calls UInt64`): O(minutes ×
+ * series × buckets) rows, no per-call state. Exactly-once comes from the insert, which leaves out
+ * call spans and deadline reports already stored (insert-dedup.ts), and from counting a hung call
+ * once: by its `llm.ttft_deadline` report, its own row (TtftDeadlineExceeded = 1) left out.
+ *
+ * Existing minutes move over once (the INSERT runs only while the new table is empty, so a
+ * migration interrupted and run again does not count twice): minutes llm_calls still holds are
+ * recounted from it (FINAL, the last read that needs it) and the deadline reports in otel_traces
+ * (each once; a call row whose report is stored left out); older minutes keep the old rollups'
+ * per-row distinct counts (uniqExactMerge per row). The old tables are then truncated (kept empty,
+ * so the INSERT still parses if the migration runs again) and their views dropped.
+ */
+export function rollupCountsDdl(ctx: DdlContext): string[] {
+  const body = (name: string, key: string): string => `PARTITION BY toYYYYMM(Minute)
+ORDER BY (${key})${ttlClause(ctx, name)}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
+  const calls = qualified(ctx, LLM_CALLS);
+  const traces = qualified(ctx, OTEL_TRACES);
+  const reports = `(SELECT * FROM ${traces} WHERE SpanName = '${TTFT_DEADLINE_SPAN}' LIMIT 1 BY TraceId, SpanId)`;
+  // Minutes from here on are recounted; before it (llm_calls expired) the old rows carry over.
+  const since = `ifNull((SELECT minOrNull(toStartOfMinute(Timestamp)) FROM ${calls}), toDateTime('2106-01-01 00:00:00', 'UTC'))`;
+  const unreported = `Timestamp >= ${since} AND (TraceId, SpanId) NOT IN (SELECT TraceId, ParentSpanId FROM ${traces} WHERE SpanName = '${TTFT_DEADLINE_SPAN}')`;
+  const recount = (target: string, columns: string, parts: string[]): string =>
+    `INSERT INTO ${qualified(ctx, target)} (${columns})
+SELECT ${columns} FROM (
+${parts.join('\nUNION ALL\n')}
+)
+WHERE (SELECT count() FROM ${qualified(ctx, target)}) = 0`;
+  const carried = (old: string, keys: string): string =>
+    `SELECT ${keys}, toUInt64(uniqExactMerge(Calls)) AS Calls FROM ${qualified(ctx, old)} WHERE Minute < ${since} GROUP BY ${keys}`;
+  const truncate = (old: string): string => `TRUNCATE TABLE IF EXISTS ${localTable(ctx, old)}${onCluster(ctx)}`;
+  return [
+    ...table(ctx, {
+      name: LLM_TTFT_COUNTS,
+      columns: `${dimensions}
+    TtftBucketMs UInt32,
+    Abandoned UInt8,
+    Calls UInt64`,
+      engine: 'SummingMergeTree',
+      body: body(LLM_TTFT_COUNTS, `${TTFT_KEY}, Abandoned`),
+      // Rows are summed wherever they are: any shard will do for the one-time recount.
+      shardingKey: 'rand()',
+    }),
+    ...table(ctx, {
+      name: LLM_COMPLETION_COUNTS,
+      columns: `${dimensions}
+    Good UInt8,
+    DurationBucketMs UInt32,
+    Aborted UInt8,
+    Calls UInt64`,
+      engine: 'SummingMergeTree',
+      body: body(LLM_COMPLETION_COUNTS, `${COMPLETION_KEY}, Aborted`),
+      shardingKey: 'rand()',
+    }),
+    recount(LLM_TTFT_COUNTS, TTFT_COLUMNS, [
+      ttftCalls(`${calls} FINAL`, unreported),
+      ttftReports(reports, `Timestamp >= ${since}`),
+      carried(LLM_TTFT_MINUTE, 'Minute, ServiceName, Route, Model, Provider, TtftBucketMs, Abandoned'),
+    ]),
+    recount(LLM_COMPLETION_COUNTS, COMPLETION_COLUMNS, [
+      completionCalls(`${calls} FINAL`, unreported),
+      completionReports(reports, `Timestamp >= ${since}`),
+      carried(LLM_COMPLETION_MINUTE, 'Minute, ServiceName, Route, Model, Provider, Good, DurationBucketMs, Aborted'),
+    ]),
+    materializedView(ctx, { name: `${LLM_TTFT_COUNTS}_mv`, to: LLM_TTFT_COUNTS, select: ttftCalls(localTable(ctx, LLM_CALLS), NOT_REPORTED) }),
+    materializedView(ctx, { name: `${LLM_TTFT_COUNTS}_deadline_mv`, to: LLM_TTFT_COUNTS, select: ttftReports(localTable(ctx, OTEL_TRACES), '1') }),
+    materializedView(ctx, { name: `${LLM_COMPLETION_COUNTS}_mv`, to: LLM_COMPLETION_COUNTS, select: completionCalls(localTable(ctx, LLM_CALLS), NOT_REPORTED) }),
+    materializedView(ctx, {
+      name: `${LLM_COMPLETION_COUNTS}_deadline_mv`,
+      to: LLM_COMPLETION_COUNTS,
+      select: completionReports(localTable(ctx, OTEL_TRACES), '1'),
+    }),
+    dropView(ctx, `${LLM_TTFT_MINUTE}_mv2`),
+    dropView(ctx, `${LLM_TTFT_MINUTE}_deadline_mv`),
+    dropView(ctx, `${LLM_COMPLETION_MINUTE}_mv2`),
+    dropView(ctx, `${LLM_COMPLETION_MINUTE}_deadline_mv`),
+    truncate(LLM_TTFT_MINUTE),
+    truncate(LLM_COMPLETION_MINUTE),
   ];
 }

@@ -111,12 +111,15 @@ describe('migrations', () => {
     expect(tables).toEqual([
       { name: 'llm_calls', engine: 'ReplacingMergeTree' },
       { name: 'llm_calls_mv', engine: 'MaterializedView' },
+      { name: 'llm_completion_counts', engine: 'SummingMergeTree' },
+      { name: 'llm_completion_counts_deadline_mv', engine: 'MaterializedView' },
+      { name: 'llm_completion_counts_mv', engine: 'MaterializedView' },
+      // Migration 9 empties the old rollups and drops their views; the tables stay (see rollups.ts).
       { name: 'llm_completion_minute', engine: 'AggregatingMergeTree' },
-      { name: 'llm_completion_minute_deadline_mv', engine: 'MaterializedView' },
-      { name: 'llm_completion_minute_mv2', engine: 'MaterializedView' },
+      { name: 'llm_ttft_counts', engine: 'SummingMergeTree' },
+      { name: 'llm_ttft_counts_deadline_mv', engine: 'MaterializedView' },
+      { name: 'llm_ttft_counts_mv', engine: 'MaterializedView' },
       { name: 'llm_ttft_minute', engine: 'AggregatingMergeTree' },
-      { name: 'llm_ttft_minute_deadline_mv', engine: 'MaterializedView' },
-      { name: 'llm_ttft_minute_mv2', engine: 'MaterializedView' },
       { name: 'otel_traces', engine: 'MergeTree' },
       { name: 'otel_traces_trace_id_ts', engine: 'MergeTree' },
       { name: 'otel_traces_trace_id_ts_mv', engine: 'MaterializedView' },
@@ -143,10 +146,10 @@ describe('migrations', () => {
       await old.client.insert({ table: 'otel_v3_setup.schema_migrations', values: [{ Version: m.version, Name: m.name }], format: 'JSONEachRow' });
     }
     await old.insertSpans([llmCallSpan(501)]);
-    expect(await old.migrate()).toEqual([4, 5, 6, 7, 8]);
+    expect(await old.migrate()).toEqual([4, 5, 6, 7, 8, 9]);
     await old.insertSpans([llmCallSpan(502)]);
     const stored = await rows<{ SpanId: string; ClientSetupMs: number | null; QueueMs: number; PrefillMs: number }>(
-      'SELECT SpanId, ClientSetupMs, QueueMs, PrefillMs FROM otel_v3_setup.llm_calls FINAL ORDER BY SpanId',
+      'SELECT SpanId, ClientSetupMs, QueueMs, PrefillMs FROM otel_v3_setup.llm_calls ORDER BY SpanId',
     );
     expect(stored).toEqual([
       { SpanId: hex(501, 16), ClientSetupMs: null, QueueMs: 180.5, PrefillMs: 189.75 },
@@ -257,7 +260,7 @@ describe('otel_traces and llm_calls', () => {
 
   test('llm_calls holds exactly the LLM call span, every typed column right', async () => {
     const calls = await rows<Record<string, unknown>>(
-      'SELECT * FROM otel.llm_calls FINAL WHERE TraceId IN {ids:Array(String)}',
+      'SELECT * FROM otel.llm_calls WHERE TraceId IN {ids:Array(String)}',
       { ids: [call.TraceId, hex(2, 32), hex(3, 32)] },
     );
     expect(calls).toEqual([
@@ -303,6 +306,7 @@ describe('otel_traces and llm_calls', () => {
         Retries: 2,
         RateLimitedAttempts: 2,
         RateLimitHeadroom: 0.05,
+        TtftDeadlineExceeded: 0,
       },
     ]);
   });
@@ -420,26 +424,28 @@ describe('SLO rollups', () => {
   beforeAll(async () => {
     await storage.insertSpans(spans);
     await storage.insertSpans([spans[0]!, spans[3]!]); // delivered twice
+    await storage.insertSpans([spans[4]!, spans[4]!]); // twice in one insert
     // chDB defaults to async inserts; views must fire for them too.
     await storage.client.insert({
       table: 'otel.otel_traces',
-      values: [spans[1]!],
+      values: [{ ...spans[1]!, ServiceName: 'slo-async' }],
       format: 'JSONEachRow',
       clickhouse_settings: { async_insert: 1, wait_for_async_insert: 1 },
     });
   });
 
-  test('llm_calls: duplicates collapse with FINAL', async () => {
-    const [counts] = await rows<{ raw: string; final: string }>(
-      "SELECT (SELECT count() FROM otel.llm_calls WHERE ServiceName = 'slo') AS raw, (SELECT count() FROM otel.llm_calls FINAL WHERE ServiceName = 'slo') AS final",
+  test('a call span delivered again is not stored again: llm_calls needs no FINAL', async () => {
+    const [counts] = await rows<{ spans: string; calls: string; async: string }>(
+      `SELECT (SELECT count() FROM otel.otel_traces WHERE ServiceName = 'slo') AS spans,
+        (SELECT count() FROM otel.llm_calls WHERE ServiceName = 'slo') AS calls,
+        (SELECT sum(Calls) FROM otel.llm_ttft_counts WHERE ServiceName = 'slo-async') AS async`,
     );
-    expect(Number(counts!.raw)).toBe(spans.length + 3);
-    expect(Number(counts!.final)).toBe(spans.length);
+    expect([Number(counts!.spans), Number(counts!.calls), Number(counts!.async)]).toEqual([spans.length, spans.length, 1]);
   });
 
   test('llm_ttft_minute: streamed calls per bucket, an abort before the first chunk by its wait, each span once', async () => {
     const buckets = await rows<{ Minute: string; Model: string; TtftBucketMs: number; Abandoned: number; calls: string }>(
-      `SELECT Minute, Model, TtftBucketMs, Abandoned, uniqExactMerge(Calls) AS calls FROM otel.llm_ttft_minute
+      `SELECT Minute, Model, TtftBucketMs, Abandoned, sum(Calls) AS calls FROM otel.llm_ttft_counts
        WHERE ServiceName = 'slo' GROUP BY Minute, Model, TtftBucketMs, Abandoned ORDER BY TtftBucketMs`,
     );
     expect(buckets.map((b) => [b.Minute, b.Model, b.TtftBucketMs, b.Abandoned, Number(b.calls)])).toEqual([
@@ -455,9 +461,9 @@ describe('SLO rollups', () => {
   });
 
   test('a TTFT threshold chosen at query time gives good / total; an abandoned wait is bad only past it', async () => {
-    const query = `SELECT uniqExactMergeIf(Calls, Abandoned = 0 AND TtftBucketMs <= {threshold:UInt32}) AS good,
-        uniqExactMergeIf(Calls, Abandoned = 0 OR TtftBucketMs > {threshold:UInt32}) AS total
-      FROM otel.llm_ttft_minute WHERE ServiceName = 'slo'`;
+    const query = `SELECT sumIf(Calls, Abandoned = 0 AND TtftBucketMs <= {threshold:UInt32}) AS good,
+        sumIf(Calls, Abandoned = 0 OR TtftBucketMs > {threshold:UInt32}) AS total
+      FROM otel.llm_ttft_counts WHERE ServiceName = 'slo'`;
     const counts = async (threshold: number) =>
       (await rows<{ good: string; total: string }>(query, { threshold })).map((r) => [Number(r.good), Number(r.total)]);
     expect(await counts(100)).toEqual([[4, 9]]);
@@ -467,7 +473,7 @@ describe('SLO rollups', () => {
 
   test('llm_completion_minute: good (success), duration buckets and aborts, each span once', async () => {
     const buckets = await rows<{ Good: number; DurationBucketMs: number; Aborted: number; calls: string }>(
-      `SELECT Good, DurationBucketMs, Aborted, uniqExactMerge(Calls) AS calls FROM otel.llm_completion_minute
+      `SELECT Good, DurationBucketMs, Aborted, sum(Calls) AS calls FROM otel.llm_completion_counts
        WHERE ServiceName = 'slo' GROUP BY Good, DurationBucketMs, Aborted ORDER BY Good, DurationBucketMs`,
     );
     expect(buckets.map((b) => [b.Good, b.DurationBucketMs, b.Aborted, Number(b.calls)])).toEqual([
@@ -482,9 +488,9 @@ describe('SLO rollups', () => {
       [1, 1000, 0, 1],
       [1, 1800, 0, 1],
     ]);
-    const query = `SELECT uniqExactMergeIf(Calls, Good = 1 AND DurationBucketMs <= {threshold:UInt32}) AS good,
-        uniqExactMergeIf(Calls, Aborted = 0 OR DurationBucketMs > {threshold:UInt32}) AS total
-      FROM otel.llm_completion_minute WHERE ServiceName = 'slo'`;
+    const query = `SELECT sumIf(Calls, Good = 1 AND DurationBucketMs <= {threshold:UInt32}) AS good,
+        sumIf(Calls, Aborted = 0 OR DurationBucketMs > {threshold:UInt32}) AS total
+      FROM otel.llm_completion_counts WHERE ServiceName = 'slo'`;
     const counts = async (threshold: number) =>
       (await rows<{ good: string; total: string }>(query, { threshold })).map((r) => [Number(r.good), Number(r.total)]);
     expect(await counts(1000)).toEqual([[3, 9]]); // the 5 s and 12 s aborts are bad, the 400 ms one is no event
@@ -492,7 +498,7 @@ describe('SLO rollups', () => {
   });
 });
 
-describe('hangs: llm.ttft_deadline reports (migration 7)', () => {
+describe('hangs: llm.ttft_deadline reports (migrations 7 and 9)', () => {
   const hourLater = 2 * 60 * 60_000; // 14:00 UTC, a minute of its own
   /** A call of service `hang` started at 14:00 + n ms. */
   const hungCall = (n: number, ttftMs: number | null, durationMs: number, outcome: string, streamed = true): OtelTraceRow => ({
@@ -522,9 +528,11 @@ describe('hangs: llm.ttft_deadline reports (migration 7)', () => {
       },
     });
 
-  const hung = hungCall(1, 90_000, 95_000, 'success'); // first chunk after 90 s
-  const hungAborted = hungCall(2, null, 200_000, 'aborted'); // the user gave up after 200 s
-  const hungPlain = hungCall(3, null, 70_000, 'success', false); // not streamed: completion only
+  /** The call's own span once it ends: the instrumentation marks a call whose report it exported. */
+  const reported = (c: OtelTraceRow): OtelTraceRow => ({ ...c, SpanAttributes: { ...c.SpanAttributes, 'llm.ttft_deadline_exceeded': 'true' } });
+  const hung = reported(hungCall(1, 90_000, 95_000, 'success')); // first chunk after 90 s
+  const hungAborted = reported(hungCall(2, null, 200_000, 'aborted')); // the user gave up after 200 s
+  const hungPlain = reported(hungCall(3, null, 70_000, 'success', false)); // not streamed: completion only
   const fast = hungCall(4, 400, 2_000, 'success'); // no report: output before the deadline
   const reports = [deadlineReport(hung, 60_004.5), deadlineReport(hungAborted, 60_000.2), deadlineReport(hungPlain, 60_001)];
 
@@ -532,12 +540,12 @@ describe('hangs: llm.ttft_deadline reports (migration 7)', () => {
   async function sli(kind: 'ttft' | 'completion', threshold: number): Promise<number[]> {
     const query =
       kind === 'ttft'
-        ? `SELECT uniqExactMergeIf(Calls, Abandoned = 0 AND TtftBucketMs <= {threshold:UInt32}) AS good,
-              uniqExactMergeIf(Calls, Abandoned = 0 OR TtftBucketMs > {threshold:UInt32}) AS total
-            FROM otel.llm_ttft_minute WHERE ServiceName = 'hang' AND Minute = '2026-11-23 14:00:00'`
-        : `SELECT uniqExactMergeIf(Calls, Good = 1 AND DurationBucketMs <= {threshold:UInt32}) AS good,
-              uniqExactMergeIf(Calls, Aborted = 0 OR DurationBucketMs > {threshold:UInt32}) AS total
-            FROM otel.llm_completion_minute WHERE ServiceName = 'hang' AND Minute = '2026-11-23 14:00:00'`;
+        ? `SELECT sumIf(Calls, Abandoned = 0 AND TtftBucketMs <= {threshold:UInt32}) AS good,
+              sumIf(Calls, Abandoned = 0 OR TtftBucketMs > {threshold:UInt32}) AS total
+            FROM otel.llm_ttft_counts WHERE ServiceName = 'hang' AND Minute = '2026-11-23 14:00:00'`
+        : `SELECT sumIf(Calls, Good = 1 AND DurationBucketMs <= {threshold:UInt32}) AS good,
+              sumIf(Calls, Aborted = 0 OR DurationBucketMs > {threshold:UInt32}) AS total
+            FROM otel.llm_completion_counts WHERE ServiceName = 'hang' AND Minute = '2026-11-23 14:00:00'`;
     const [row] = await rows<{ good: string; total: string }>(query, { threshold });
     return [Number(row!.good), Number(row!.total)];
   }
@@ -546,7 +554,7 @@ describe('hangs: llm.ttft_deadline reports (migration 7)', () => {
     await storage.insertSpans([...reports, fast]);
     await storage.insertSpans([reports[0]!]); // delivered twice
     const buckets = await rows<{ Minute: string; Model: string; Route: string; Provider: string; TtftBucketMs: number; Abandoned: number; calls: string }>(
-      `SELECT Minute, Model, Route, Provider, TtftBucketMs, Abandoned, uniqExactMerge(Calls) AS calls FROM otel.llm_ttft_minute
+      `SELECT Minute, Model, Route, Provider, TtftBucketMs, Abandoned, sum(Calls) AS calls FROM otel.llm_ttft_counts
        WHERE ServiceName = 'hang' GROUP BY ALL ORDER BY TtftBucketMs`,
     );
     // The call's own dimensions; the wait's bucket (60 004.5 ms and 60 000.2 ms → 61 000).
@@ -560,19 +568,19 @@ describe('hangs: llm.ttft_deadline reports (migration 7)', () => {
     expect(await sli('completion', 120_000)).toEqual([1, 1]);
   });
 
-  test('once the calls end, each counts once, judged by its own span', async () => {
+  test('once the calls end, each counts once: by its report (its own span, marked, is not counted again)', async () => {
     await storage.insertSpans([hung, hungAborted, hungPlain]);
+    await storage.insertSpans([hung]); // delivered twice
     expect(await sli('ttft', 1_500)).toEqual([1, 3]);
-    expect(await sli('ttft', 61_000)).toEqual([1, 3]); // TTFT 90 s and a 200 s abandon: bad past 61 s
-    expect(await sli('ttft', 100_000)).toEqual([2, 3]); // the 90 s first chunk is good now
-    expect(await sli('ttft', 300_000)).toEqual([2, 2]); // the 200 s abandon: no event
+    expect(await sli('ttft', 61_000)).toEqual([1, 1]); // waits of 61 s are within it: no event (docs/slo.md, Hangs)
     expect(await sli('completion', 20_000)).toEqual([1, 4]);
-    expect(await sli('completion', 100_000)).toEqual([3, 4]); // 95 s and 70 s successes are good, the abort bad
-    const [all] = await rows<{ ttft: string; completion: string }>(
-      `SELECT (SELECT uniqExactMerge(Calls) FROM otel.llm_ttft_minute WHERE ServiceName = 'hang') AS ttft,
-              (SELECT uniqExactMerge(Calls) FROM otel.llm_completion_minute WHERE ServiceName = 'hang') AS completion`,
+    expect(await sli('completion', 100_000)).toEqual([1, 1]);
+    const [all] = await rows<{ ttft: string; completion: string; calls: string }>(
+      `SELECT (SELECT sum(Calls) FROM otel.llm_ttft_counts WHERE ServiceName = 'hang') AS ttft,
+              (SELECT sum(Calls) FROM otel.llm_completion_counts WHERE ServiceName = 'hang') AS completion,
+              (SELECT count() FROM otel.llm_calls WHERE ServiceName = 'hang' AND TtftDeadlineExceeded = 1) AS calls`,
     );
-    expect([Number(all!.ttft), Number(all!.completion)]).toEqual([3, 4]);
+    expect([Number(all!.ttft), Number(all!.completion), Number(all!.calls)]).toEqual([3, 4, 3]);
   });
 });
 
@@ -595,13 +603,15 @@ describe('migration 4 on a store that has migration 3 and data', () => {
       expect(await old.migrate()).toEqual(migrations.filter((m) => m.version > 3).map((m) => m.version));
       await old.insertSpans([call(11, null, 6_000, 'aborted'), call(1, 95, 900, 'success')]);
       const result = await old.client.query({
-        query: `SELECT TtftBucketMs, Abandoned, uniqExactMerge(Calls) AS calls FROM otel_v3.llm_ttft_minute
+        query: `SELECT TtftBucketMs, Abandoned, sum(Calls) AS calls FROM otel_v3.llm_ttft_counts
           WHERE ServiceName = 'slo' GROUP BY TtftBucketMs, Abandoned ORDER BY TtftBucketMs`,
         format: 'JSONEachRow',
       });
-      // The abort stored under migration 3 was never in the rollup; the one after is; call 1 once.
+      // The abort stored under migration 3 was never in the old rollup; migration 9 recounts the
+      // calls llm_calls holds, so it is now; the one after counts; call 1 once.
       expect((await result.json<{ TtftBucketMs: number; Abandoned: number; calls: number }>()).map((r) => [r.TtftBucketMs, r.Abandoned, Number(r.calls)])).toEqual([
         [100, 0, 1],
+        [5000, 1, 1],
         [6000, 1, 1],
       ]);
       expect(await old.migrate()).toEqual([]);
@@ -621,17 +631,74 @@ describe('migration 8 on a store that has migration 7 and data', () => {
       for (const m of applied) for (const statement of m.statements(ctx)) await old.client.command({ query: statement });
       for (const m of applied) await old.client.insert({ table: 'otel_v7.schema_migrations', values: [{ Version: m.version, Name: m.name }], format: 'JSONEachRow' });
       await old.insertSpans([llmCallSpan(30_001, { ServiceName: 'v7' }, { 'llm.prompt.hash': 'aaaa' })]);
-      expect(await old.migrate()).toEqual([8]);
+      expect(await old.migrate()).toEqual([8, 9]);
       // The new view still reads 'inf' as absent (migration 5): Chunks 0, the insert not failed.
       await old.insertSpans([llmCallSpan(30_002, { ServiceName: 'v7' }, { 'llm.prompt.hash': 'bbbb', 'llm.stream.chunks': 'inf' })]);
       const result = await old.client.query({
-        query: "SELECT SpanId, PromptHash, PrefixHash, ClientSetupMs, InputTokens, Chunks FROM otel_v7.llm_calls FINAL WHERE ServiceName = 'v7' ORDER BY SpanId",
+        query: "SELECT SpanId, PromptHash, PrefixHash, ClientSetupMs, InputTokens, Chunks FROM otel_v7.llm_calls WHERE ServiceName = 'v7' ORDER BY SpanId",
         format: 'JSONEachRow',
       });
       expect(await result.json()).toEqual([
         { SpanId: hex(30_001, 16), PromptHash: '', PrefixHash: '9f86d081884c7d65', ClientSetupMs: 42.25, InputTokens: 1200, Chunks: 96 },
         { SpanId: hex(30_002, 16), PromptHash: 'bbbb', PrefixHash: '9f86d081884c7d65', ClientSetupMs: 42.25, InputTokens: 1200, Chunks: 0 },
       ]);
+      expect(await old.migrate()).toEqual([]);
+    } finally {
+      await old.close();
+    }
+  });
+});
+
+describe('migration 9 on a store that has migration 8 and data', () => {
+  test('counts each stored call once into the count rollups: recounted where llm_calls has the minute, carried over before', async () => {
+    const ctx = { database: 'otel_v8' };
+    const old = await openStorage({ dataDir, database: ctx.database, migrate: false });
+    const count = async (query: string) => Number((await (await old.client.query({ query, format: 'JSONEachRow' })).json<{ n: string }>())[0]!.n);
+    try {
+      for (const statement of bootstrapDdl(ctx)) await old.client.command({ query: statement });
+      const applied = migrations.filter((m) => m.version <= 8);
+      for (const m of applied) for (const statement of m.statements(ctx)) await old.client.command({ query: statement });
+      for (const m of applied) await old.client.insert({ table: 'otel_v8.schema_migrations', values: [{ Version: m.version, Name: m.name }], format: 'JSONEachRow' });
+      // What releases up to 8 stored: a call delivered twice (the insert did not check then), a hang
+      // report and its call's own span (an instrumentation without llm.ttft_deadline_exceeded).
+      const slow = call(1, 95, 900, 'success');
+      const hang = { ...call(2, 90_000, 95_000, 'success'), SpanId: hex(9002, 16) };
+      const report = otelTraceRow({
+        ...hang,
+        SpanId: hex(9003, 16),
+        ParentSpanId: hang.SpanId,
+        SpanName: 'llm.ttft_deadline',
+        SpanKind: 'Internal',
+        Duration: String(60_000.5 * 1e6),
+        SpanAttributes: { 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.request.stream': 'true', 'llm.route': '/api/checkout' },
+      });
+      for (const batch of [[slow, report], [slow], [hang]]) await old.client.insert({ table: 'otel_v8.otel_traces', values: batch, format: 'JSONEachRow' });
+      // A minute older than anything llm_calls still holds (expired there, kept by the rollup).
+      await old.client.command({
+        query: `INSERT INTO otel_v8.llm_ttft_minute SELECT toDateTime('2026-10-01 00:00:00'), 'slo', '', 'gpt-4o', 'openai', 100, 0, uniqExactState(toString(number)) FROM numbers(7)`,
+      });
+      expect(await count("SELECT uniqExactMerge(Calls) AS n FROM otel_v8.llm_ttft_minute WHERE ServiceName = 'slo' AND Minute > '2026-11-01'")).toBe(2);
+
+      expect(await old.migrate()).toEqual([9]);
+      const ttft = await old.client.query({
+        query: `SELECT toString(Minute) AS minute, TtftBucketMs, Abandoned, sum(Calls) AS calls FROM otel_v8.llm_ttft_counts
+          WHERE ServiceName = 'slo' GROUP BY ALL ORDER BY minute, TtftBucketMs`,
+        format: 'JSONEachRow',
+      });
+      // The duplicate once; the hang once, by its report; the old minute's 7 calls carried over.
+      expect((await ttft.json<{ minute: string; TtftBucketMs: number; Abandoned: number; calls: string }>()).map((r) => [r.minute, r.TtftBucketMs, r.Abandoned, Number(r.calls)])).toEqual([
+        ['2026-10-01 00:00:00', 100, 0, 7],
+        ['2026-11-23 13:00:00', 100, 0, 1],
+        ['2026-11-23 13:00:00', 61_000, 1, 1],
+      ]);
+      expect(await count("SELECT sum(Calls) AS n FROM otel_v8.llm_completion_counts WHERE ServiceName = 'slo'")).toBe(2);
+      expect(await count('SELECT count() AS n FROM otel_v8.llm_ttft_minute')).toBe(0);
+      // Run again (a migration interrupted before its ledger row): the recount does not repeat.
+      for (const statement of migrations.find((m) => m.version === 9)!.statements(ctx)) await old.client.command({ query: statement });
+      expect(await count("SELECT sum(Calls) AS n FROM otel_v8.llm_ttft_counts WHERE ServiceName = 'slo'")).toBe(9);
+      // From now on the insert leaves out what is stored: the duplicate is not counted again.
+      await old.insertSpans([slow, call(3, 480, 2500, 'truncated')]);
+      expect(await count("SELECT sum(Calls) AS n FROM otel_v8.llm_ttft_counts WHERE ServiceName = 'slo'")).toBe(10);
       expect(await old.migrate()).toEqual([]);
     } finally {
       await old.close();

@@ -8,6 +8,7 @@ import { createChdbConnection } from 'chdb/connection';
 import { encodeJsonEachRow } from './json-each-row.ts';
 import { type DdlContext, qualified, quote, validateCluster } from './ddl.ts';
 import { applyFsync, type InsertQuorum, quorumSettings, validateInsertQuorum } from './durability.ts';
+import { withoutStoredCalls } from './insert-dedup.ts';
 import { applyMigrations } from './migrations.ts';
 import type { SpanRow } from './otel-traces.ts';
 import { applyRetention, validateRetentionDays } from './retention.ts';
@@ -43,8 +44,10 @@ export interface Storage {
   /** Applies pending migrations, the configured retention and fsync (idempotent); returns the versions applied by this call. */
   migrate(): Promise<number[]>;
   /**
-   * One synchronous INSERT … FORMAT JSONEachRow; resolves once stored, rejects on failure. Rows not
-   * yet encoded are encoded in slices that yield to the event loop, so a large batch never stalls it.
+   * One synchronous INSERT … FORMAT JSONEachRow; resolves once stored, rejects on failure. LLM call
+   * spans and deadline reports already stored are left out (insert-dedup.ts): call it with one
+   * insert at a time per store, as the ingest's group commit does. Rows not yet encoded are encoded
+   * in slices that yield to the event loop, so a large batch never stalls it.
    */
   insertSpans(rows: readonly SpanRow[]): Promise<void>;
   /** True when ClickHouse answers; never throws. */
@@ -136,7 +139,9 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
     },
     async insertSpans(rows) {
       if (rows.length === 0) return;
-      const body = await encodeJsonEachRow(rows);
+      const fresh = await withoutStoredCalls(client, ctx, rows);
+      if (fresh.length === 0) return;
+      const body = await encodeJsonEachRow(fresh);
       // chDB's raw insert takes the name unquoted (it checks it is an identifier, as quote() did).
       if (rawInsert) return rawInsert(`${ctx.database}.${OTEL_TRACES}`, body, insertSettings);
       const { stream } = await client.exec({

@@ -4,4 +4,7 @@ export const OTEL_TRACES_TRACE_ID_TS = 'otel_traces_trace_id_ts';
 export const LLM_CALLS = 'llm_calls';
 export const LLM_TTFT_MINUTE = 'llm_ttft_minute';
 export const LLM_COMPLETION_MINUTE = 'llm_completion_minute';
+/** The rollups from migration 9 on: plain counts per minute (the two above are read no more). */
+export const LLM_TTFT_COUNTS = 'llm_ttft_counts';
+export const LLM_COMPLETION_COUNTS = 'llm_completion_counts';
 export const SCHEMA_MIGRATIONS = 'schema_migrations';

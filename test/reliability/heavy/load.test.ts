@@ -57,7 +57,7 @@ test('four exporters at 80 % of the measured capacity: every span stored exactly
   expect(t.stored).toBe(t.created);
   expect(t.lostAcked).toBe(0);
   expect(t.duplicated).toBe(0);
-  expect(t.llmCallsFinal).toBe(ledger.calls.size);
+  expect(t.llmCalls).toBe(ledger.calls.size);
   expect(t.ttftRollup).toBe(ledger.calls.size);
   expect(t.completionRollup).toBe(ledger.calls.size);
 });

@@ -1,7 +1,7 @@
 // Storage faults during load: otel_traces is detached (every insert fails for real inside
 // ClickHouse) and attached again three times while three applications export. Ingest answers 503
 // with Retry-After and acknowledges nothing it did not store; the exporters retry. No acknowledged
-// span may be lost, and llm_calls FINAL and the rollups count every call once.
+// span may be lost, and llm_calls and the rollups count every call once.
 import { openStorage, type Storage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -63,7 +63,7 @@ test('otel_traces detached three times during load: nothing acknowledged is lost
   expect(t.lostAcked).toBe(0);
   // 503 means not stored, so a retry never duplicates a row.
   expect(t.duplicated).toBe(0);
-  expect(t.llmCallsFinal).toBe(t.callsStored);
+  expect(t.llmCalls).toBe(t.callsStored);
   expect(t.ttftRollup).toBe(t.callsStored);
   expect(t.completionRollup).toBe(t.callsStored);
   expect(await metric('llm_prism_ingest_spans_stored_total')).toBe(t.stored);

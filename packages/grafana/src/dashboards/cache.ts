@@ -34,7 +34,7 @@ export const missesByReasonSql = (db: string): string =>
 export const breakAtSql = (db: string): string =>
   [
   'SELECT CacheBreakAt AS break_at, count() / sum(count()) OVER () AS share',
-  `FROM ${db}.llm_calls FINAL`,
+  `FROM ${db}.llm_calls`,
   `${CALLS_WHERE} AND ${CACHE_MISS} AND ${MISS_REASON} = 'prefix_changed'`,
   'GROUP BY break_at',
   'ORDER BY share DESC, break_at',

@@ -9,7 +9,7 @@ export const slowCallsSql = (db: string): string =>
   'SELECT Timestamp, TraceId, ServiceName, RequestModel, Route, Outcome, FinishReason,',
   '  round(DurationMs) AS duration_ms, round(TtftMs) AS ttft_ms, round(ClientSetupMs) AS client_setup_ms, round(QueueMs) AS queue_ms, round(DecodeMs) AS decode_ms,',
   '  Retries, CacheState, CacheMissReason',
-  `FROM ${db}.llm_calls FINAL`,
+  `FROM ${db}.llm_calls`,
   CALLS_WHERE,
   'ORDER BY DurationMs DESC',
   'LIMIT 100',

@@ -73,7 +73,7 @@ export function callSeriesSql(db: string, select: string, extraWhere = '', group
   const labels = groupBy === '' ? '' : `, ${groupBy}`;
   return [
     `SELECT $__timeInterval(Timestamp) AS time${labels}, ${select}`,
-    `FROM ${db}.llm_calls FINAL`,
+    `FROM ${db}.llm_calls`,
     `${CALLS_WHERE}${extraWhere}`,
     `GROUP BY time${labels}`,
     'ORDER BY time',

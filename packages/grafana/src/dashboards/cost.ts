@@ -13,7 +13,7 @@ const where = `$__timeFilter(Timestamp) AND ${CALL_FILTER}`;
 function spendSeriesSql(db: string, prices: readonly ModelPrice[], usd: string, alias: string, labels: string, filter = ''): string {
   return [
     `SELECT $__timeInterval(Timestamp) AS time, ${labels}, ${usd} * 3600 / $__interval_s AS ${alias}`,
-    `FROM (${costedCallsSql(prices, `${db}.llm_calls FINAL`, where)})`,
+    `FROM (${costedCallsSql(prices, `${db}.llm_calls`, where)})`,
     ...(filter === '' ? [] : [`WHERE ${filter}`]),
     `GROUP BY time, ${labels}`,
     'ORDER BY time',
@@ -28,7 +28,7 @@ export const wasteSeriesSql = (db: string, prices: readonly ModelPrice[]) =>
 
 export function costDashboard(db: string, prices: readonly ModelPrice[]): dashboard.Dashboard {
   const nextId = panelIds();
-  const sql = costSql(prices, `${db}.llm_calls FINAL`, where);
+  const sql = costSql(prices, `${db}.llm_calls`, where);
   const money = (columns: string[]) => columns.map((c) => ({ matcher: c, unit: USD }));
   const table = (title: string, description: string, query: string, usdColumns: string[], span: number) => {
     let panel = tablePanel(nextId(), title).description(description).withTarget(chQuery(query)).unit('none').height(8).span(span);

@@ -37,7 +37,7 @@ export const headroomSql = (db: string): string =>
 export const errorTypesSql = (db: string): string =>
   [
   'SELECT Provider, ErrorType, Outcome, count() AS calls, sum(Retries) AS retries',
-  `FROM ${db}.llm_calls FINAL`,
+  `FROM ${db}.llm_calls`,
   `${CALLS_WHERE} AND ErrorType != ''`,
   'GROUP BY Provider, ErrorType, Outcome',
   'ORDER BY calls DESC',

@@ -12,7 +12,7 @@ export function phasesSql(db: string, quantile: number): string {
     `  quantile(${quantile})(QueueMs) AS queue_ms,`,
     `  quantile(${quantile})(PrefillMs) AS prefill_ms,`,
     `  quantile(${quantile})(DecodeMs) AS decode_ms`,
-    `FROM ${db}.llm_calls FINAL`,
+    `FROM ${db}.llm_calls`,
     `${CALLS_WHERE} AND Streamed = 1 AND Outcome != 'aborted'`,
     'GROUP BY model',
     'ORDER BY model',
