@@ -45,7 +45,6 @@ export { justAbove, policyRows, policyRowsSql } from './dashboards/slo-overview.
 export { CONTACT_POINTS, datasourceProvisioning, DEFAULT_DATASOURCE, notificationProvisioning, type DatasourceOptions } from './provisioning.ts';
 export { ALL, expandMacros, type MacroContext } from './macros.ts';
 export {
-  BURN_WINDOWS,
   budgetRemainingSql,
   burnColumn,
   burnDownSql,

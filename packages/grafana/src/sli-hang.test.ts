@@ -7,7 +7,7 @@ import { formatTimestamp, openStorage, type OtelTraceRow, type Storage } from '@
 import { otelTraceRow, tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSloConfig, type ServiceSlo, type SloKind } from './config.ts';
-import { BURN_WINDOWS, burnRatesSql, goodTotalSql, type SliTarget } from './sli-sql.ts';
+import { burnRatesSql, goodTotalSql, type SliTarget } from './sli-sql.ts';
 
 const SERVICE = 'hang-svc';
 const [slo] = parseSloConfig(`
@@ -100,7 +100,7 @@ async function one(sql: string): Promise<Record<string, number>> {
   return Object.fromEntries(Object.entries(row ?? {}).map(([k, v]) => [k, Number(v)]));
 }
 const goodTotal = (kind: SloKind, seconds: number) => one(goodTotalSql(slo, kind, seconds, target));
-const burn5m = async (kind: SloKind) => (await one(burnRatesSql(slo, kind, BURN_WINDOWS, target)))['burn_5m'];
+const burn5m = async (kind: SloKind) => (await one(burnRatesSql(slo, kind, [{ label: '5m', seconds: 300 }], target)))['burn_5m'];
 
 // The truth: 5 minutes of 4 calls each, the 8 calls of 11:57 and 11:58 hung (TTFT 90 s ≥ 1.5 s;
 // completion 100 s ≥ 20 s; and the 60 s wait already exceeds both thresholds).

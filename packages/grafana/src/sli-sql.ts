@@ -11,17 +11,6 @@ export interface BurnWindow {
   seconds: number;
 }
 
-/** Windows of the SRE Workbook's multi-window, multi-burn-rate alerts, shortest first. */
-export const BURN_WINDOWS: readonly BurnWindow[] = [
-  { label: '5m', seconds: 300 },
-  { label: '30m', seconds: 1_800 },
-  { label: '1h', seconds: 3_600 },
-  { label: '2h', seconds: 7_200 },
-  { label: '6h', seconds: 21_600 },
-  { label: '1d', seconds: 86_400 },
-  { label: '3d', seconds: 259_200 },
-];
-
 export const GRAFANA_END = '$__toTime';
 
 export function sqlString(value: string): string {
