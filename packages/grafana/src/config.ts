@@ -3,7 +3,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { isBucketBoundary, mergePrices, PRICE_TABLE, type ModelPrice } from '@llm-prism/storage';
-import { MAX_OBJECTIVE, MIN_OBJECTIVE } from './policy.ts';
 import { checkKeys, isRecord, type Issues, optionalString } from './config-fields.ts';
 import { parsePrices } from './prices-config.ts';
 
@@ -60,6 +59,10 @@ export class SloConfigError extends Error {
 
 /** The runbook_url base when the config names none: the docs page as it sits in the LLM Prism repository. */
 export const DEFAULT_RUNBOOK_URL = 'docs/slo.md';
+
+/** Objectives the config accepts, where the alert policy (policy.ts) is defined: below 0.5 a total outage barely outburns the budget, above 0.9999 one bad call in an hour pages. */
+export const MIN_OBJECTIVE = 0.5;
+export const MAX_OBJECTIVE = 0.9999;
 
 export const WINDOW_SECONDS: Record<SloConfig['window'], number> = { '28d': 28 * 86_400, '30d': 30 * 86_400 };
 

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TTFT_DEADLINE_MS } from './config.ts';
-import { alertPolicy, conditionHolds, FOR_MINUTES, maxBurnRate, MAX_OBJECTIVE, MIN_BURN_RATE, MIN_OBJECTIVE, MIN_WINDOW_MINUTES, policyFigures, policyTable, type AlertPolicy, type Severity } from './policy.ts';
+import { alertPolicy, conditionHolds, FOR_MINUTES, maxBurnRate, MIN_BURN_RATE, MIN_WINDOW_MINUTES, policyFigures, policyTable, type AlertPolicy, type Severity } from './policy.ts';
+import { MAX_OBJECTIVE, MIN_OBJECTIVE } from './config.ts';
 
 const OBJECTIVES = [MIN_OBJECTIVE, 0.6, 0.75, 0.8, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999, 0.9995, MAX_OBJECTIVE];
 const SECOND = 1_000;

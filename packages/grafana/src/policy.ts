@@ -5,7 +5,7 @@
 // policy"): thresholds stay between a burn of 1 and a total outage, and the fast page row's window
 // shrinks until a total outage pages within minutes.
 import type { SloConfig } from './config.ts';
-import { WINDOW_SECONDS } from './config.ts';
+import { MAX_OBJECTIVE, MIN_OBJECTIVE, WINDOW_SECONDS } from './config.ts';
 import type { BurnWindow } from './sli-sql.ts';
 
 export type Severity = 'page' | 'ticket';
@@ -18,10 +18,6 @@ export interface BurnRateCondition {
 }
 
 export type AlertPolicy = Record<Severity, readonly [BurnRateCondition, BurnRateCondition]>;
-
-/** Objectives the config accepts: below 0.5 a total outage barely outburns the budget, above 0.9999 one bad call in an hour pages. */
-export const MIN_OBJECTIVE = 0.5;
-export const MAX_OBJECTIVE = 0.9999;
 
 /** No threshold at or below this: a sustained burn of 1 (exactly on budget) must never alert, with room for noise. */
 export const MIN_BURN_RATE = 1.2;
