@@ -68,13 +68,6 @@ const routes: Record<string, (res: import('node:http').ServerResponse) => void> 
     res.write(chatSse(5, false));
     setTimeout(() => res.socket?.destroy(), 30);
   },
-  // Five text chunks, one network write each 5 ms apart, then silence: the body never ends.
-  '/hang-after-output/chat/completions': (res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    const events = chatSse(5, false).split(/(?<=\n\n)/);
-    events.forEach((event, i) => setTimeout(() => res.write(event), 5 * i));
-    setTimeout(() => res.socket?.destroy(), 5000).unref();
-  },
 };
 
 const raw = useRawServer((req, res) => {
@@ -143,29 +136,6 @@ describe('a chunked body cut off before its terminating chunk', () => {
 });
 
 describe('abandoned streams', () => {
-  it('a stream dropped unread after its output arrived: the span has every chunk that arrived (chunks held for batch decoding are decoded before it ends)', async () => {
-    h.exporter.reset();
-    const sent = performance.timeOrigin + performance.now();
-    await (async () => {
-      await rawClient('/hang-after-output').chat.completions.create({ model: 'gpt-4o', messages, stream: true });
-    })();
-    await sleep(200); // every chunk has arrived; the body never ends
-    const deadline = performance.now() + 5000;
-    let calls: ReadableSpan[] = [];
-    while (calls.length === 0 && performance.now() < deadline) {
-      gc();
-      await sleep(20);
-      calls = h.exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
-    }
-    const call = calls[0]!;
-    expect(call.attributes).toMatchObject({ 'llm.outcome': 'aborted', 'llm.stream.chunks': 5 });
-    // The call ended at the last chunk's arrival (≈ 25 ms after the first), not at the first one's.
-    const decode = h.exporter.getFinishedSpans().find((s) => s.name === 'llm.decode')!;
-    const ms = (t: [number, number]) => t[0] * 1000 + t[1] / 1e6;
-    expect(ms(decode.endTime) - ms(decode.startTime)).toBeGreaterThanOrEqual(15);
-    expect(ms(call.endTime)).toBeLessThan(sent + 1000);
-  });
-
   it('5 000 calls, half dropped unread (a quarter over 64 KiB): every span ends, the dropped large ones as aborted, no recorder stays reachable', async () => {
     h.exporter.reset();
     // Counted by a FinalizationRegistry: a WeakRef's deref() would keep its target for the job.

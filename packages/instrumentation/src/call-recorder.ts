@@ -216,8 +216,6 @@ export class CallRecorder implements GroupableCall {
   #lastArrival = 0;
   /** Run when the call ends: the attempt listeners and their readers let go of the recorder. */
   #releases: Array<() => void> = [];
-  /** Readers holding SSE bytes of the answer (AttemptListener.mayHold): decoded before the call ends. */
-  #drains: Array<() => void> = [];
   readonly #initialAttributes: Attributes;
   /** Armed until the first output or the end (ttft-deadline.ts). */
   readonly #deadline: TtftDeadline | undefined;
@@ -315,12 +313,6 @@ export class CallRecorder implements GroupableCall {
         attempt.pausedMs = (attempt.pausedMs ?? 0) + (t - attempt.pausedSince);
         attempt.pausedSince = undefined;
       },
-      mayHold: (drain) => {
-        const r = ref.recorder;
-        if (!r || attempt !== r.#answer || r.#outputTimes.length === 0) return false;
-        r.#drains.push(drain);
-        return true;
-      },
       onRelease: (release) => {
         if (ref.recorder) ref.recorder.#releases.push(release);
         else release();
@@ -384,7 +376,6 @@ export class CallRecorder implements GroupableCall {
   /** The SDK let go of the response before its body ended (see `abandonment`). */
   abandoned(): void {
     if (this.#ended) return;
-    this.#drain();
     // At the last bytes seen: what the call took on the wire, not when a collection noticed.
     this.#finish(Math.max(this.#lastArrival, this.#start), new AbandonedError());
   }
@@ -497,26 +488,11 @@ export class CallRecorder implements GroupableCall {
 
   #finish(end: number, failure?: unknown): void {
     if (this.#ended) return;
-    this.#drain();
     this.#ended = true;
     try {
       this.#emit(end, failure);
     } finally {
       this.#release();
-    }
-  }
-
-  /** The events readers hold (AttemptListener.mayHold) are decoded, with their arrival times. */
-  #drain(): void {
-    const drains = this.#drains;
-    if (drains.length === 0) return;
-    this.#drains = [];
-    for (const drain of drains) {
-      try {
-        drain();
-      } catch (err) {
-        diag.debug('llm-prism: decoding held response bytes failed', err);
-      }
     }
   }
 

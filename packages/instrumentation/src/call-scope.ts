@@ -173,7 +173,6 @@ export function trackedAttempt(call: CallListener, at: number, target?: RequestT
     end: (t) => listener.end(t),
     paused: (t) => listener.paused?.(t),
     resumed: (t) => listener.resumed?.(t),
-    mayHold: (drain) => listener.mayHold?.(drain) === true,
     error: (error, t) => {
       close();
       listener.error(error, t);

@@ -95,15 +95,6 @@ export interface AttemptListener {
   paused?(at: number): void;
   /** The first body bytes to arrive after a pause (the socket was resumed before `at`). */
   resumed?(at: number): void;
-  /**
-   * Whether the reader may from now on hold this body's SSE bytes (with their arrival times) and
-   * decode them in batches: true once the call has its first output, when nothing is due before the
-   * body ends (the TTFT deadline is cleared). The call runs `drain` before it ends by any other path
-   * than the body's end or failure (abandonment), so held events are decoded first. Decoding each
-   * network chunk as it arrives, between idle gaps, costs several times more CPU than the same work in
-   * one batch (bench/README.md, "Where the streamed calls' CPU went").
-   */
-  mayHold?(drain: () => void): boolean;
 }
 
 /** Where a request goes: its URL (or a client's base URL) and, when known, its headers. */

@@ -10,8 +10,6 @@ import type { AttemptListener } from './internal-types.ts';
 
 /** Non-streamed bodies larger than this are not decoded (usage would be lost, nothing else). */
 const MAX_BUFFERED_BODY = 8 * 1024 * 1024;
-/** SSE bytes held for decoding in one batch (AttemptListener.mayHold) are decoded when they pass this. */
-const MAX_HELD_BYTES = 64 * 1024;
 
 const latin1 = (v: Buffer | string): string => (typeof v === 'string' ? v : v.toString('latin1'));
 
@@ -108,13 +106,6 @@ export class ResponseReader {
   #ended = false;
   /** The socket was paused by backpressure and no byte arrived since. */
   #paused = false;
-  /** The listener lets this reader hold SSE bytes and decode them later, in batches (AttemptListener.mayHold). */
-  #holding = false;
-  /** Held SSE bytes and their arrival times: `[bytes, at, bytes, at, …]`. */
-  #held: Array<Buffer | number> = [];
-  #heldBytes = 0;
-  /** Decodes what is held; the call runs it before it ends by another path than this body's end. */
-  readonly #drainHeld = () => this.#guard(() => this.#decodeHeld());
 
   constructor(listener: AttemptListener) {
     this.listener = listener;
@@ -156,30 +147,11 @@ export class ResponseReader {
     if (this.#sse) {
       if (this.#decompressor) {
         if (!this.#decompressor.destroyed) this.#decompressor.write(chunk);
-      } else if (this.#holding || (this.#holding = this.listener.mayHold?.(this.#drainHeld) === true)) this.#hold(chunk, at);
+      }
       else this.#feedSse(chunk);
     } else if (this.#buffered) {
       if (this.#skimmer) this.#skimmer.push(chunk);
       else this.#keep(chunk);
-    }
-  }
-
-  /** SSE bytes kept undecoded with their arrival time, decoded once enough are held or the body ends. */
-  #hold(chunk: Buffer, at: number): void {
-    this.#held.push(chunk, at);
-    this.#heldBytes += chunk.length;
-    if (this.#heldBytes > MAX_HELD_BYTES) this.#decodeHeld();
-  }
-
-  /** The held SSE bytes go to the parser in arrival order, each with its own arrival time. */
-  #decodeHeld(): void {
-    const held = this.#held;
-    if (held.length === 0) return;
-    this.#held = [];
-    this.#heldBytes = 0;
-    for (let i = 0; i < held.length; i += 2) {
-      this.#arrival = held[i + 1] as number;
-      this.#feedSse(held[i] as Buffer);
     }
   }
 
@@ -203,7 +175,6 @@ export class ResponseReader {
 
   end(at: number): void {
     if (this.#ended) return;
-    this.#drainHeld();
     const decompressor = this.#decompressor;
     if (decompressor && !decompressor.destroyed) {
       // The decompressor emits its last output asynchronously; end the attempt after it, or after
@@ -220,7 +191,6 @@ export class ResponseReader {
 
   error(error: unknown, at: number): void {
     if (this.#ended) return;
-    this.#drainHeld();
     const listener = this.listener;
     this.#release();
     listener.error(error, at);
@@ -234,7 +204,6 @@ export class ResponseReader {
     this.#sse = undefined;
     this.#skimmer = undefined;
     this.#buffered = undefined;
-    this.#held = [];
     this.listener = RELEASED;
   }
 
