@@ -4,7 +4,7 @@
  */
 import { diag, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { errorTypeOf, isAbortError, outcomeOfFinish, type Outcome } from './outcome.ts';
-import { hasRateLimitHeaders, rateLimitAttributes, retryAfterSeconds } from './rate-limit.ts';
+import { rateLimitAttributes, rateLimitHeaders, retryAfterSeconds } from './rate-limit.ts';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_INPUT_MESSAGES,
@@ -59,7 +59,7 @@ import {
   SPAN_NAME_LLM_TTFT,
 } from './semconv.ts';
 import { gaps, percentile, roundMs as round, secondsOf } from './stats.ts';
-import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, RequestTarget, SseEvent, ToolType, Usage } from './internal-types.ts';
+import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, RequestTarget, ResponseHeaders, SseEvent, ToolType, Usage } from './internal-types.ts';
 import { serverOf } from './provider-name.ts';
 import type { GroupableCall } from './call-group.ts';
 import { TtftDeadline } from './ttft-deadline.ts';
@@ -324,13 +324,14 @@ export class CallRecorder implements GroupableCall {
     return listener;
   }
 
-  #attemptHeaders(attempt: Attempt, status: number, headers: ReadonlyMap<string, string>, t: number): void {
+  #attemptHeaders(attempt: Attempt, status: number, headers: ResponseHeaders, t: number): void {
     attempt.headersAt = t;
     attempt.status = status;
     attempt.retryAfterS = retryAfterSeconds(headers);
     this.#lastArrival = t;
-    if (hasRateLimitHeaders(headers)) {
-      this.#rateLimitHeaders = headers;
+    const rateLimits = rateLimitHeaders(headers);
+    if (rateLimits) {
+      this.#rateLimitHeaders = rateLimits;
       this.#rateLimitAt = epoch(t);
     }
     if (status < 300) this.#answer = attempt;
@@ -581,9 +582,10 @@ export class CallRecorder implements GroupableCall {
     attrs[ATTR_LLM_RETRIES] = Math.max(0, this.#attempts.length - 1);
     attrs[ATTR_LLM_RATE_LIMITED_ATTEMPTS] = this.#attempts.filter((a) => a.status === 429).length;
 
+    // Streamed calls: the gaps between consecutive output chunks (attributes and metrics).
+    const chunkGaps = info.stream ? gaps(this.#outputTimes) : [];
     if (info.stream) {
       attrs[ATTR_LLM_STREAM_CHUNKS] = this.#outputTimes.length;
-      const chunkGaps = gaps(this.#outputTimes);
       if (chunkGaps.length > 0) {
         attrs[ATTR_LLM_STREAM_GAP_P50_MS] = round(percentile(chunkGaps, 50)!);
         attrs[ATTR_LLM_STREAM_GAP_P95_MS] = round(percentile(chunkGaps, 95)!);
@@ -645,7 +647,7 @@ export class CallRecorder implements GroupableCall {
       finishReasons: [...this.#finishReasons],
       durationS: secondsOf(round(end - start)),
       timeToFirstChunkS: ttftS,
-      chunkGapsS: info.stream ? gaps(this.#outputTimes).map((g) => secondsOf(round(g))) : [],
+      chunkGapsS: chunkGaps.map((g) => secondsOf(round(g))),
       usage: { ...this.#usage },
     };
     try {

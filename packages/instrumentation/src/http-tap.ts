@@ -28,7 +28,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import { diag } from '@opentelemetry/api';
 import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
 import type { AttemptListener, CallListener, RequestTarget } from './internal-types.ts';
-import { headerMap, ResponseReader } from './response-reader.ts';
+import { RawHeaders, ResponseReader } from './response-reader.ts';
 import { safely as safelyOnChannel, type ChannelSubscription } from './tap-channel.ts';
 import { MAX_PARSED_BODY, ownerOfRequest, startFromBody, startFromResponse, type QueuedAttempt, type WireCandidate } from './wire-calls.ts';
 
@@ -280,12 +280,13 @@ export const HTTP_TAP_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     'http.client.response.finish',
     safely(({ request, response }, at) => {
       const p = pending.get(request);
+      const headers = response && new RawHeaders(response.rawHeaders);
       // The body was not seen (or not ended yet): the answer's content type decides (a queued request: the rule's fallback).
       if (p?.queued) guard(() => assignQueued(request, p, undefined));
-      else if (p && response) guard(() => bindWireCall(request, p, startFromResponse(p.candidate, headerMap(response.rawHeaders).get('content-type'))));
+      else if (p && headers) guard(() => bindWireCall(request, p, startFromResponse(p.candidate, headers.get('content-type'))));
       const reader = readers.get(request);
-      if (!reader || !response) return;
-      reader.headers(response.statusCode ?? 0, headerMap(response.rawHeaders), at);
+      if (!reader || !response || !headers) return;
+      reader.headers(response.statusCode ?? 0, headers, at);
       observe(request, response, reader);
     }),
   ],

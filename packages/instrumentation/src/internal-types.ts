@@ -70,9 +70,19 @@ export interface ProviderAdapter {
   bodyEvents(body: unknown): LlmEvent[];
 }
 
+/**
+ * A response's headers by lower-case name, repeated headers joined with `, ` (a Map is one; the
+ * taps hand over response-reader.ts `RawHeaders`, which decodes only what is asked).
+ */
+export interface ResponseHeaders {
+  get(name: string): string | undefined;
+  /** The headers' names, lower-cased, each once. */
+  keys(): Iterable<string>;
+}
+
 /** Receives what the wire tap sees of one HTTP attempt, with arrival times (`performance.now()`). */
 export interface AttemptListener {
-  headers(status: number, headers: ReadonlyMap<string, string>, at: number): void;
+  headers(status: number, headers: ResponseHeaders, at: number): void;
   /** One server-sent event of an `text/event-stream` body, at the arrival of its last byte. */
   sseEvent(event: SseEvent, at: number): void;
   /** A complete non-SSE body (JSON answers and error bodies). */

@@ -84,8 +84,9 @@ const GATEWAY_ALIASES: Readonly<Record<string, string>> = {
 
 const hostIs = (host: string, suffix: string): boolean => host === suffix || host.endsWith(`.${suffix}`);
 
+/** A URL to read (never written here: a URL given is used as it is, not copied). */
 function parse(url: string | URL | undefined): URL | undefined {
-  if (url === undefined) return undefined;
+  if (url === undefined || url instanceof URL) return url;
   try {
     return new URL(url);
   } catch {

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import { hasRateLimitHeaders, parseResetSeconds, parseRetryAfterSeconds, rateLimitAttributes, retryAfterSeconds } from './rate-limit.ts';
+import { RawHeaders } from './response-reader.ts';
+import { parseResetSeconds, parseRetryAfterSeconds, rateLimitAttributes, rateLimitHeaders, retryAfterSeconds } from './rate-limit.ts';
 
 it('parses OpenAI reset durations', () => {
   expect(parseResetSeconds('1s')).toBe(1);
@@ -66,8 +67,8 @@ it('reads Anthropic headers, with RFC 3339 resets relative to their arrival', ()
     ['anthropic-ratelimit-input-tokens-limit', '8000'],
     ['anthropic-ratelimit-input-tokens-remaining', '4000'],
   ]);
-  expect(hasRateLimitHeaders(headers)).toBe(true);
-  expect(hasRateLimitHeaders(new Map([['request-id', 'x']]))).toBe(false);
+  expect(rateLimitHeaders(headers)).toEqual(headers);
+  expect(rateLimitHeaders(new Map([['request-id', 'x']]))).toBeUndefined();
   expect(rateLimitAttributes(headers, now)).toEqual({
     'llm.ratelimit.requests.limit': 50,
     'llm.ratelimit.requests.remaining': 45,
@@ -79,4 +80,26 @@ it('reads Anthropic headers, with RFC 3339 resets relative to their arrival', ()
     'llm.ratelimit.input_tokens.remaining': 4000,
     'llm.ratelimit.headroom': 0.25,
   });
+});
+
+it('raw response headers (as the taps hand them over) are looked up by lower-case name, repeats joined; only rate-limit headers are kept', () => {
+  const raw = new RawHeaders([
+    Buffer.from('Content-Type'),
+    Buffer.from('application/json'),
+    Buffer.from('X-RateLimit-Limit-Requests'),
+    Buffer.from('500'),
+    'retry-after',
+    '2',
+    Buffer.from('Set-Cookie'),
+    Buffer.from('a=1'),
+    'set-cookie',
+    'b=2',
+  ]);
+  expect(raw.get('content-type')).toBe('application/json');
+  expect(raw.get('set-cookie')).toBe('a=1, b=2');
+  expect(raw.get('Content-Type')).toBeUndefined();
+  expect(raw.get('x-request-id')).toBeUndefined();
+  expect([...raw.keys()]).toEqual(['content-type', 'x-ratelimit-limit-requests', 'retry-after', 'set-cookie']);
+  expect(retryAfterSeconds(raw)).toBe(2);
+  expect(rateLimitHeaders(raw)).toEqual(new Map([['x-ratelimit-limit-requests', '500']]));
 });

@@ -15,7 +15,7 @@ import {
   ATTR_LLM_RATELIMIT_TOKENS_REMAINING,
   ATTR_LLM_RATELIMIT_TOKENS_RESET_S,
 } from './semconv.ts';
-import type { RateLimitScheme } from './formats/format.ts';
+import type { ResponseHeaders } from './internal-types.ts';
 import { RATE_LIMIT_SCHEMES } from './formats/index.ts';
 
 const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
@@ -42,7 +42,7 @@ export function parseRetryAfterSeconds(value: string | undefined, now = Date.now
  * when it holds a number, else `retry-after` (seconds or HTTP date), as the OpenAI and Anthropic
  * SDKs read them.
  */
-export function retryAfterSeconds(headers: ReadonlyMap<string, string>, now = Date.now()): number | undefined {
+export function retryAfterSeconds(headers: ResponseHeaders, now = Date.now()): number | undefined {
   const ms = headers.get('retry-after-ms')?.trim();
   if (ms) {
     const n = Number(ms);
@@ -51,7 +51,7 @@ export function retryAfterSeconds(headers: ReadonlyMap<string, string>, now = Da
   return parseRetryAfterSeconds(headers.get('retry-after'), now);
 }
 
-function numberHeader(headers: ReadonlyMap<string, string>, name: string): number | undefined {
+function numberHeader(headers: ResponseHeaders, name: string): number | undefined {
   const value = headers.get(name)?.trim();
   if (!value) return undefined;
   const n = Number(value);
@@ -66,11 +66,23 @@ const KINDS: Array<[header: string, attributes: { limit: string; remaining: stri
   ['output-tokens', { limit: ATTR_LLM_RATELIMIT_OUTPUT_TOKENS_LIMIT, remaining: ATTR_LLM_RATELIMIT_OUTPUT_TOKENS_REMAINING, reset: ATTR_LLM_RATELIMIT_OUTPUT_TOKENS_RESET_S }],
 ];
 
-const sends = (headers: ReadonlyMap<string, string>, scheme: RateLimitScheme): boolean => [...headers.keys()].some((k) => k.startsWith(scheme.prefix));
+const sends = (headers: ResponseHeaders, prefix: string): boolean => {
+  for (const name of headers.keys()) if (name.startsWith(prefix)) return true;
+  return false;
+};
 
-/** True when a response carries rate-limit headers of a wire format's scheme (formats/). */
-export function hasRateLimitHeaders(headers: ReadonlyMap<string, string>): boolean {
-  return RATE_LIMIT_SCHEMES.some((scheme) => sends(headers, scheme));
+/**
+ * The response's rate-limit headers of the wire formats' schemes (formats/), copied (kept until
+ * the call ends, for rateLimitAttributes); undefined when it carries none.
+ */
+export function rateLimitHeaders(headers: ResponseHeaders): ReadonlyMap<string, string> | undefined {
+  let found: Map<string, string> | undefined;
+  for (const name of headers.keys()) {
+    if (!RATE_LIMIT_SCHEMES.some((scheme) => name.startsWith(scheme.prefix))) continue;
+    const value = headers.get(name);
+    if (value !== undefined) (found ??= new Map()).set(name, value);
+  }
+  return found;
 }
 
 /** A reset header: a duration (OpenAI), plain seconds, or an RFC 3339 time (Anthropic) relative to `now`. */
@@ -86,10 +98,10 @@ function resetSeconds(value: string, now: number): number | undefined {
  * `anthropic-ratelimit-*`) → attributes, with the lowest headroom; a format's own scheme wins over
  * a generic one. `now` (epoch ms) is when the headers arrived, for Anthropic's absolute resets.
  */
-export function rateLimitAttributes(headers: ReadonlyMap<string, string>, now = Date.now()): Attributes {
+export function rateLimitAttributes(headers: ResponseHeaders, now = Date.now()): Attributes {
   const attrs: Attributes = {};
   const headrooms: number[] = [];
-  const sent = RATE_LIMIT_SCHEMES.filter((scheme) => sends(headers, scheme));
+  const sent = RATE_LIMIT_SCHEMES.filter((scheme) => sends(headers, scheme.prefix));
   const scheme = sent.find((s) => !s.generic) ?? sent[0];
   if (!scheme) return attrs;
   const name = scheme.header;

@@ -6,7 +6,7 @@ import zlib from 'node:zlib';
 import { diag } from '@opentelemetry/api';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { BulkSkimmer, SseBulkFilter, withoutBulk } from './bulk.ts';
-import type { AttemptListener } from './internal-types.ts';
+import type { AttemptListener, ResponseHeaders } from './internal-types.ts';
 
 /** Non-streamed bodies larger than this are not decoded (usage would be lost, nothing else). */
 const MAX_BUFFERED_BODY = 8 * 1024 * 1024;
@@ -14,19 +14,41 @@ const MAX_BUFFERED_BODY = 8 * 1024 * 1024;
 const latin1 = (v: Buffer | string): string => (typeof v === 'string' ? v : v.toString('latin1'));
 
 /**
- * Response headers as one map: names lower-cased, repeated headers joined with `, `. Takes the raw
- * `[name, value, name, value, …]` list either transport hands over (undici: Buffers; node:http:
- * strings).
+ * Response headers as the raw `[name, value, name, value, …]` list either transport hands over
+ * (undici: Buffers; node:http: strings), looked up by lower-case name, repeated headers joined with
+ * `, `. Decoded only as far as asked: the names once, at the first lookup, and the values looked up
+ * (an answer carries some twenty headers; the instrumentation reads a handful).
  */
-export function headerMap(raw: ReadonlyArray<Buffer | string>): Map<string, string> {
-  const map = new Map<string, string>();
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = latin1(raw[i]!).toLowerCase();
-    const value = latin1(raw[i + 1]!);
-    const prev = map.get(name);
-    map.set(name, prev === undefined ? value : `${prev}, ${value}`);
+export class RawHeaders implements ResponseHeaders {
+  readonly #raw: ReadonlyArray<Buffer | string>;
+  #names: string[] | undefined;
+
+  constructor(raw: ReadonlyArray<Buffer | string>) {
+    this.#raw = raw;
   }
-  return map;
+
+  #lowerCaseNames(): string[] {
+    if (this.#names) return this.#names;
+    const raw = this.#raw;
+    const names: string[] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) names.push(latin1(raw[i]!).toLowerCase());
+    return (this.#names = names);
+  }
+
+  get(name: string): string | undefined {
+    const names = this.#lowerCaseNames();
+    let value: string | undefined;
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] !== name) continue;
+      const v = latin1(this.#raw[2 * i + 1]!);
+      value = value === undefined ? v : `${value}, ${v}`;
+    }
+    return value;
+  }
+
+  keys(): Iterable<string> {
+    return new Set(this.#lowerCaseNames());
+  }
 }
 
 type Decompressor = zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | zlib.ZstdDecompress;
@@ -112,7 +134,7 @@ export class ResponseReader {
     (listener as Releasable).onRelease?.(() => this.#release());
   }
 
-  headers(status: number, headers: ReadonlyMap<string, string>, at: number): void {
+  headers(status: number, headers: ResponseHeaders, at: number): void {
     this.listener.headers(status, headers, at);
     this.#encoding = headers.get('content-encoding');
     if (/^text\/event-stream\b/i.test(headers.get('content-type') ?? '')) {

@@ -18,7 +18,7 @@ import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
 import { HTTP_TAP_SUBSCRIPTIONS } from './http-tap.ts';
 import { safely as safelyOnChannel, type ChannelSubscription } from './tap-channel.ts';
 import type { AttemptListener, CallListener, RequestTarget } from './internal-types.ts';
-import { headerMap, ResponseReader } from './response-reader.ts';
+import { RawHeaders, ResponseReader } from './response-reader.ts';
 import { MAX_PARSED_BODY, ownerOfRequest, registerWireCallStarter, startFromBody, startFromResponse, type QueuedAttempt, type WireCallStarter, type WireCandidate } from './wire-calls.ts';
 
 export { callScope } from './call-scope.ts';
@@ -214,8 +214,9 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     'undici:request:headers',
     safely(({ request, response }, at) => {
       if (!response) return;
-      const headers = headerMap(response.headers);
       const p = pending.get(request);
+      if (!p && !readers.has(request)) return; // not a request of ours: nothing to decode
+      const headers = new RawHeaders(response.headers);
       // A body not seen (or not yet sent): the answer's content type decides (a queued request: the rule's fallback).
       if (p?.queued) assignQueued(request, p, undefined);
       else if (p) bindWireCall(request, p, callScope.exit(() => startFromResponse(p.candidate, headers.get('content-type'))));
