@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PRICE_TABLE } from '@llm-prism/storage';
-import { parseSloConfig, SloConfigError } from './config.ts';
+import { parseSloConfig } from './config.ts';
+import { configIssues } from '../test/config-issues.ts';
 
 const valid = `
 window: 30d
@@ -11,15 +12,6 @@ slos:
     completion: { thresholdMs: 20000, objective: 0.99 }
 `;
 
-function issues(text: string): string[] {
-  try {
-    parseSloConfig(text);
-  } catch (e) {
-    if (e instanceof SloConfigError) return e.issues;
-    throw e;
-  }
-  throw new Error('config was accepted');
-}
 
 describe('SLO config', () => {
   it('parses a valid config, defaulting the database and deriving the id', () => {
@@ -50,7 +42,7 @@ slos:
     completion: { thresholdMs: 1000 }
     modle: x
 `;
-    const found = issues(bad);
+    const found = configIssues(bad);
     expect(found).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^window: must be 28d or 30d/),
@@ -68,7 +60,7 @@ slos:
   it('refuses objectives outside the range the alert policy covers, and accepts its ends', () => {
     const slo = (o: number) => `window: 28d\nslos:\n  - service: chat\n    ttft: { thresholdMs: 1000, objective: ${o} }\n    completion: { thresholdMs: 2000, objective: 0.99 }\n`;
     for (const o of [0.49, 0.99995, 0, 1]) {
-      expect(issues(slo(o))).toEqual([expect.stringMatching(/^slos\[0\]\.ttft\.objective: must be a number from 0\.5 to 0\.9999 .*no alert policy both pages on a total outage/)]);
+      expect(configIssues(slo(o))).toEqual([expect.stringMatching(/^slos\[0\]\.ttft\.objective: must be a number from 0\.5 to 0\.9999 .*no alert policy both pages on a total outage/)]);
     }
     for (const o of [0.5, 0.9999]) expect(parseSloConfig(slo(o)).slos[0]?.ttft.objective).toBe(o);
   });
@@ -76,12 +68,12 @@ slos:
   it('takes a runbook URL without an anchor', () => {
     const text = `runbookUrl: https://wiki.example.com/llm/slo\n${valid}`;
     expect(parseSloConfig(text).runbookUrl).toBe('https://wiki.example.com/llm/slo');
-    expect(issues(`runbookUrl: https://x.example/slo#alerts\n${valid}`)).toEqual([expect.stringMatching(/^runbookUrl: must be a URL without/)]);
+    expect(configIssues(`runbookUrl: https://x.example/slo#alerts\n${valid}`)).toEqual([expect.stringMatching(/^runbookUrl: must be a URL without/)]);
   });
 
   it('rejects duplicate ids and an empty SLO list', () => {
     const dup = `${valid}  - service: chat\n    route: /answer\n    ttft: { thresholdMs: 1000, objective: 0.9 }\n    completion: { thresholdMs: 2000, objective: 0.9 }\n`;
-    expect(issues(dup)).toEqual([expect.stringMatching(/^slos\[1\]\.id: duplicate SLO id "chat-answer"/)]);
-    expect(issues('window: 28d\nslos: []\n')).toEqual(['slos: must be a non-empty list']);
+    expect(configIssues(dup)).toEqual([expect.stringMatching(/^slos\[1\]\.id: duplicate SLO id "chat-answer"/)]);
+    expect(configIssues('window: 28d\nslos: []\n')).toEqual(['slos: must be a non-empty list']);
   });
 });

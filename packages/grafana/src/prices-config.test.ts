@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PRICE_TABLE } from '@llm-prism/storage';
-import { parseSloConfig, SloConfigError } from './config.ts';
+import { parseSloConfig } from './config.ts';
+import { configIssues } from '../test/config-issues.ts';
 
 const base = `
 window: 28d
@@ -10,15 +11,6 @@ slos:
     completion: { thresholdMs: 20000, objective: 0.99 }
 `;
 
-function issues(text: string): string[] {
-  try {
-    parseSloConfig(text);
-  } catch (e) {
-    if (e instanceof SloConfigError) return e.issues;
-    throw e;
-  }
-  throw new Error('config was accepted');
-}
 
 describe('prices: in the SLO config', () => {
   it('without prices: uses the shipped table', () => {
@@ -51,7 +43,7 @@ describe('prices: in the SLO config', () => {
 
   it('names the path of every bad price field', () => {
     expect(
-      issues(`${base}prices:
+      configIssues(`${base}prices:
   - { model: a, input: -1, output: free, cacheRaed: 1 }
   - { input: 1 }
   - { model: a, input: 1, output: 2, longContext: { input: 2 }, batch: { input: 1 } }
@@ -66,6 +58,6 @@ describe('prices: in the SLO config', () => {
       'prices[2].longContext.aboveInputTokens: must be a whole number of input tokens > 0, got undefined',
       'prices[2].batch.output: required (USD per million tokens)',
     ]);
-    expect(issues(`${base}prices: { gpt-4o: 2 }\n`)).toEqual(['prices: must be a list of {model, input, output, …} rows']);
+    expect(configIssues(`${base}prices: { gpt-4o: 2 }\n`)).toEqual(['prices: must be a list of {model, input, output, …} rows']);
   });
 });
