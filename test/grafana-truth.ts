@@ -42,16 +42,20 @@ export function burnRate(calls: readonly SeedCall[], slo: ServiceSlo, kind: SloK
   return total === 0 ? 0 : (total - good) / total / (1 - slo[kind].objective);
 }
 
-/** ClickHouse `quantile` on fewer values than its reservoir: sorted values, linear interpolation. */
-export function quantile(values: readonly number[], level: number): number | null {
+/**
+ * Where ClickHouse's `quantileTDigest` may put the `level` percentile of `values`: among the values
+ * whose rank is within the digest's error of rank level × n. A digest interpolates between
+ * neighbouring centroids, and a centroid near quantile q holds at most ~4·n·q(1−q)·ε values
+ * (ε = 0.01, QuantileTDigest.h); states merged from several hours can add that once more.
+ */
+export function digestBounds(values: readonly number[], level: number): [number, number] | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
-  const pos = level * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  const a = sorted[lo] as number;
-  const b = sorted[hi] as number;
-  return a + (b - a) * (pos - lo);
+  const n = sorted.length;
+  const slack = 1 + 2 * 4 * n * level * (1 - level) * 0.01;
+  const at = (rank: number) => sorted[Math.min(n - 1, Math.max(0, rank))] as number;
+  const rank = level * n - 0.5;
+  return [at(Math.floor(rank - slack)), at(Math.ceil(rank + slack))];
 }
 
 /** Groups calls by key and aggregates each group. */

@@ -15,7 +15,7 @@ const list = (xs: readonly string[]) => `[${xs.map((x) => `'${x}'`).join(', ')}]
 const u = (salt: number) => `(cityHash64(number, ${salt}) % 1000000) / 1000000`;
 
 /** The SELECT of one chunk of calls; {first}, {count}, {chunks}, {per_chunk}, {start_ns}, {step_ns} are query parameters. */
-const GENERATE_SELECT = `
+export const GENERATE_SELECT = `
 SELECT
   fromUnixTimestamp64Nano(toInt64({start_ns:Int64} + ((number % {per_chunk:UInt64}) * {chunks:UInt64} + intDiv(number, {per_chunk:UInt64})) * {step_ns:Int64} + cityHash64(number, 1) % {step_ns:Int64})) AS Timestamp,
   concat(leftPad(lower(hex(cityHash64(number, 2))), 16, '0'), leftPad(lower(hex(cityHash64(number, 3))), 16, '0')) AS TraceId,

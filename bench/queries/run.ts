@@ -1,8 +1,10 @@
 // Benchmark 3: dashboard and alert query latency on synthetic LLM calls generated inside chDB,
 // with the derived tables (llm_calls, per-minute rollups) and without them (the same questions
 // answered from otel_traces at query time). Variants alternate query by query.
+import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALL, expandMacros, type MacroContext } from '@llm-prism/grafana';
 import { openStorage, type Storage } from '@llm-prism/storage';
@@ -11,7 +13,7 @@ import { summarize, type Summary } from '../lib/stats.ts';
 import { ROOT, writeResult } from '../lib/results.ts';
 import { dependsOnRange, loadCatalog, type CatalogQuery } from './catalog.ts';
 import { compareRows, type Agreement, type Row } from './compare.ts';
-import { generateCalls } from './generate.ts';
+import { GENERATE_SELECT, generateCalls } from './generate.ts';
 import { rawRewriter, type RawRewriter } from './raw.ts';
 
 const { values: args } = parseArgs({
@@ -23,6 +25,13 @@ const { values: args } = parseArgs({
     'query-budget-s': { type: 'string', default: '2' },
     'raw-reps': { type: 'string', default: '3' },
     'raw-budget-s': { type: 'string', default: '100' },
+    /**
+     * Keep the generated data here and reuse it on the next run with the same size and generator
+     * (the 10 M generation takes minutes); without it a temporary directory is removed at the end.
+     */
+    'data-dir': { type: 'string' },
+    /** Only the queries whose name matches this regular expression (exploring one panel). */
+    match: { type: 'string' },
   },
 });
 
@@ -105,26 +114,44 @@ async function measure(
   };
 }
 
-const dataDir = await tempDataDir('llm-prism-bench-queries-');
-// An interrupted run still removes its (multi-GB) data directory.
+const cached = args['data-dir'];
+const dataDir = cached ?? (await tempDataDir('llm-prism-bench-queries-'));
+// An interrupted run still removes its (multi-GB) temporary data directory.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    rmSync(dataDir, { recursive: true, force: true });
+    if (cached === undefined) rmSync(dataDir, { recursive: true, force: true });
     process.exit(130);
   });
 }
+const requested = Number(args.calls);
+/** What the cached data was generated from: a different size, period or generator regenerates it. */
+const dataKey = createHash('sha256').update(JSON.stringify({ requested, END, GENERATE_SELECT })).digest('hex');
+const keyFile = join(dataDir, 'llm-prism-bench-data.json');
+const reuse = cached !== undefined && (await readFile(keyFile, 'utf8').catch(() => '')) === dataKey;
+if (cached !== undefined && !reuse) {
+  await rm(dataDir, { recursive: true, force: true });
+  await mkdir(dataDir, { recursive: true });
+}
+// A reused directory made by an older release is migrated on open, as a user's would be.
 const storage = await openStorage({ dataDir });
 try {
-  const requested = Number(args.calls);
-  console.log(`generating ${requested.toLocaleString('en')} calls over 30 days inside chDB…`);
-  const generated = await generateCalls(storage, {
-    calls: requested,
-    end: END,
-    days: 30,
-    chunks: Math.max(1, Math.ceil(requested / 500_000)),
-    budgetSeconds: Number(args['gen-budget-s']),
-    onChunk: (done, ms) => console.log(`  ${done.toLocaleString('en')} calls, ${(ms / 1000).toFixed(0)} s`),
-  });
+  let generated: { calls: number; seconds: number | null };
+  if (reuse) {
+    console.log(`reusing the ${requested.toLocaleString('en')} calls generated in ${dataDir}`);
+    generated = { calls: requested, seconds: null };
+  } else {
+    console.log(`generating ${requested.toLocaleString('en')} calls over 30 days inside chDB…`);
+    generated = await generateCalls(storage, {
+      calls: requested,
+      end: END,
+      days: 30,
+      chunks: Math.max(1, Math.ceil(requested / 500_000)),
+      budgetSeconds: Number(args['gen-budget-s']),
+      onChunk: (done, ms) => console.log(`  ${done.toLocaleString('en')} calls, ${(ms / 1000).toFixed(0)} s`),
+    });
+    // Only a complete generation is reused.
+    if (cached !== undefined && generated.calls === requested) await writeFile(keyFile, dataKey);
+  }
   const [counts] = (
     await timed(
       storage,
@@ -145,7 +172,8 @@ try {
   const measurements: Measurement[] = [];
   // Alert queries, then the SLO panels, then the other panels from the shortest range to the
   // longest: the raw budget goes first to the questions the rollups exist for.
-  const tasks = catalog.flatMap((q) =>
+  const match = args.match === undefined ? null : new RegExp(args.match);
+  const tasks = catalog.filter((q) => match === null || match.test(q.name)).flatMap((q) =>
     q.kind === 'alert'
       ? [{ q, priority: 0, range: { label: `rule (${q.relativeSeconds} s)`, ms: (q.relativeSeconds ?? 0) * 1000 } }]
       : dependsOnRange(q.sql)
@@ -165,7 +193,9 @@ try {
     calls: generated.calls,
     days: 30,
     generationSeconds: generated.seconds,
-    generationCallsPerSecond: generated.calls / generated.seconds,
+    generationCallsPerSecond: generated.seconds === null ? null : generated.calls / generated.seconds,
+    reusedDataDir: reuse,
+    match: args.match ?? null,
     otelTracesParts: Number(counts.parts),
     rollupCalls: Number(counts.rollup_calls),
     end: new Date(END).toISOString(),
@@ -179,5 +209,5 @@ try {
   });
 } finally {
   await storage.close();
-  await rm(dataDir, { recursive: true, force: true });
+  if (cached === undefined) await rm(dataDir, { recursive: true, force: true });
 }

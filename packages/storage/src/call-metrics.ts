@@ -14,8 +14,14 @@ export const CACHE_MISS = "CacheState IN ('miss', 'write')";
 /** Calls with a cacheable prefix (hits and misses); `none` and calls without usage are not. */
 export const CACHE_ELIGIBLE = `(${CACHE_HIT} OR ${CACHE_MISS})`;
 
-/** Hits ÷ eligible calls, NULL without eligible calls (an aggregate expression). */
-export const HIT_RATIO = `countIf(${CACHE_HIT}) / nullIf(countIf(${CACHE_ELIGIBLE}), 0)`;
+/** Hits ÷ eligible calls, NULL without eligible calls, with `countIf` counting the calls meeting a condition. */
+const hitRatio = (countIf: (condition: string) => string): string => `${countIf(CACHE_HIT)} / nullIf(${countIf(CACHE_ELIGIBLE)}, 0)`;
+
+/** The hit ratio over llm_calls rows (an aggregate expression). */
+export const HIT_RATIO = hitRatio((condition) => `countIf(${condition})`);
+
+/** The same hit ratio over rows counting calls in `Calls` per CacheState (the hourly rollups). */
+export const HIT_RATIO_OF_COUNTS = hitRatio((condition) => `sumIf(Calls, ${condition})`);
 
 /** Cache-read input tokens ÷ all input tokens, NULL without input tokens (an aggregate expression). */
 export const CACHED_TOKEN_SHARE = 'sum(CacheReadTokens) / nullIf(sum(InputTokens), 0)';

@@ -11,13 +11,13 @@ const created = (statements: string[]): string[] =>
   statements.map(
     (s) => /^(?:CREATE (?:TABLE|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS|ALTER TABLE|DROP VIEW IF EXISTS|INSERT INTO|TRUNCATE TABLE IF EXISTS) (\S+)/.exec(s)?.[1] ?? s.slice(0, 40),
   );
-/** Migration 9's one-time recounts: INSERT … SELECT through the Distributed tables, not DDL. */
+/** Migrations 9 and 10's one-time recounts: INSERT … SELECT through the Distributed tables, not DDL. */
 const isInsert = (s: string): boolean => s.startsWith('INSERT INTO');
 
 describe('cluster DDL', () => {
   test('every statement runs ON CLUSTER', () => {
     expect(cluster.filter((s) => !isInsert(s) && !s.includes(' ON CLUSTER `prism`'))).toEqual([]);
-    expect(created(cluster.filter(isInsert))).toEqual(['`otel`.`llm_ttft_counts`', '`otel`.`llm_completion_counts`']);
+    expect(created(cluster.filter(isInsert))).toEqual(['`otel`.`llm_ttft_counts`', '`otel`.`llm_completion_counts`', '`otel`.`llm_call_hours`', '`otel`.`llm_latency_hours`']);
   });
 
   test('local Replicated tables, Distributed tables under the public names', () => {
@@ -80,6 +80,15 @@ describe('cluster DDL', () => {
       '`otel`.`llm_completion_minute_deadline_mv`',
       '`otel`.`llm_ttft_minute_local`',
       '`otel`.`llm_completion_minute_local`',
+      // migration 10: the hourly rollups, their views, their one-time backfill
+      '`otel`.`llm_call_hours_local`',
+      '`otel`.`llm_call_hours`',
+      '`otel`.`llm_latency_hours_local`',
+      '`otel`.`llm_latency_hours`',
+      '`otel`.`llm_call_hours_mv`',
+      '`otel`.`llm_latency_hours_mv`',
+      '`otel`.`llm_call_hours`',
+      '`otel`.`llm_latency_hours`',
     ]);
     expect(cluster.filter((s) => s.startsWith('ALTER TABLE')).map((s) => s.includes('MODIFY ORDER BY'))).toEqual([
       true, false, true, false, false, false, false, false, false, false, false, false, false, false,
@@ -101,6 +110,10 @@ describe('cluster DDL', () => {
       "Distributed('prism', 'otel', 'llm_ttft_counts_local', rand()",
       "ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
       "Distributed('prism', 'otel', 'llm_completion_counts_local', rand()",
+      "ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+      "Distributed('prism', 'otel', 'llm_call_hours_local', rand()",
+      "ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+      "Distributed('prism', 'otel', 'llm_latency_hours_local', rand()",
     ]);
   });
 
@@ -119,6 +132,8 @@ describe('cluster DDL', () => {
       ['`otel`.`llm_ttft_counts_local`', '`otel`.`otel_traces_local`'],
       ['`otel`.`llm_completion_counts_local`', '`otel`.`llm_calls_local`'],
       ['`otel`.`llm_completion_counts_local`', '`otel`.`otel_traces_local`'],
+      ['`otel`.`llm_call_hours_local`', '`otel`.`llm_calls_local`'],
+      ['`otel`.`llm_latency_hours_local`', '`otel`.`llm_calls_local`'],
     ]);
     const modified = cluster.filter((s) => s.includes(' MODIFY QUERY '));
     expect(modified.map((v) => /\nFROM (\S+)/.exec(v)?.[1])).toEqual(Array(4).fill('`otel`.`otel_traces_local`'));
@@ -134,6 +149,8 @@ describe('cluster DDL', () => {
       '`otel`.`llm_completion_minute_local`',
       '`otel`.`llm_ttft_counts_local`',
       '`otel`.`llm_completion_counts_local`',
+      '`otel`.`llm_call_hours_local`',
+      '`otel`.`llm_latency_hours_local`',
     ]);
   });
 
@@ -159,6 +176,7 @@ describe('applied migrations', () => {
       [7, '860f4867d9f2895b', 'b435b66d14a85a81'],
       [8, '6ce7a67b8bb832cd', 'ae96fda8ccd407b3'],
       [9, 'c2a795bb1cca0273', '3d572d204383db4d'],
+      [10, '5423032f4a966f8d', '1685ed597e714c11'],
     ]);
   });
 });
@@ -187,7 +205,7 @@ describe('ClickHouse 26.7 (chDB) parses the cluster DDL', () => {
       format: 'JSONEachRow',
     });
     const [row] = await result.json<{ formatted: string }>();
-    if (isInsert(statement)) expect(row!.formatted).toMatch(/^INSERT INTO otel\.llm_\w+_counts /);
+    if (isInsert(statement)) expect(row!.formatted).toMatch(/^INSERT INTO otel\.llm_\w+_(counts|hours) /);
     else expect(row!.formatted).toMatch(/ON CLUSTER prism/);
   });
 
@@ -196,9 +214,9 @@ describe('ClickHouse 26.7 (chDB) parses the cluster DDL', () => {
       ...single.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW')).map((s) => s.slice(s.indexOf('\nAS ') + 4)),
       ...single.filter((s) => s.includes(' MODIFY QUERY ')).map((s) => s.slice(s.indexOf(' MODIFY QUERY ') + 14)),
     ];
-    // Migration 9's one-time recounts run once, on whichever analyzer the server has.
+    // Migrations 9 and 10's one-time recounts run once, on whichever analyzer the server has.
     selects.push(...single.filter(isInsert).map((s) => s.slice(s.indexOf('\nSELECT ') + 1)));
-    expect(selects).toHaveLength(18);
+    expect(selects).toHaveLength(22);
     // chDB turns per-query settings into session SETs: end on the default (new analyzer).
     for (const enable_analyzer of [0, 1]) {
       for (const query of selects) {

@@ -1,9 +1,11 @@
 export { DEFAULT_DATABASE, DEFAULT_DATA_DIR, openStorage, type Storage, type StorageOptions } from './storage.ts';
 export { encodeTraceRow, formatTimestamp, type EncodedTraceRow, type OtelTraceRow, type SpanRow } from './otel-traces.ts';
 export {
+  LLM_CALL_HOURS,
   LLM_CALLS,
   LLM_COMPLETION_COUNTS,
   LLM_COMPLETION_MINUTE,
+  LLM_LATENCY_HOURS,
   LLM_TTFT_COUNTS,
   LLM_TTFT_MINUTE,
   OTEL_TRACES,
@@ -21,6 +23,7 @@ export {
   latencyBucketSql,
 } from './slo-buckets.ts';
 export { type Migration, migrations, schemaDdl } from './migrations.ts';
+export { CALL_HOUR_DIMENSIONS, CALL_HOUR_MEASURES, hourOf, LATENCY_HOUR_COUNTS, LATENCY_STATES, latencyStateOfCalls, type HourMeasure, type LatencyState } from './call-hours.ts';
 export {
   ABORTED,
   ABORTED_BEFORE_FIRST_CHUNK,
@@ -32,6 +35,7 @@ export {
   FAILED,
   FAILED_OUTCOMES,
   HIT_RATIO,
+  HIT_RATIO_OF_COUNTS,
   MISS_REASON,
   SUCCEEDED,
   TRUNCATED,

@@ -1,6 +1,7 @@
 // Versioned schema migrations. Every statement is idempotent (IF NOT EXISTS), and each applied
 // version is recorded in schema_migrations, so start-up can always run migrate().
 import type { ClickHouseClient } from '@clickhouse/client';
+import { callHoursDdl } from './call-hours.ts';
 import { createDatabase, type DdlContext, qualified, table } from './ddl.ts';
 import { llmCallsClientSetupDdl, llmCallsDdl, llmCallsDeadlineFlagDdl, llmCallsFiniteNumbersDdl, llmCallsPromptHashDdl } from './llm-calls.ts';
 import { otelTracesDdl } from './otel-traces.ts';
@@ -27,6 +28,7 @@ export const migrations: readonly Migration[] = [
     name: 'SLO rollups as plain counts (llm_ttft_counts, llm_completion_counts; llm_calls.TtftDeadlineExceeded): exactly-once at insert',
     statements: (ctx) => [...llmCallsDeadlineFlagDdl(ctx), ...rollupCountsDdl(ctx)],
   },
+  { version: 10, name: 'hourly rollups llm_call_hours and llm_latency_hours for long dashboard ranges', statements: callHoursDdl },
 ];
 
 /** Statements creating the database and the migrations ledger (run before every migrate). */

@@ -7,4 +7,7 @@ export const LLM_COMPLETION_MINUTE = 'llm_completion_minute';
 /** The rollups from migration 9 on: plain counts per minute (the two above are read no more). */
 export const LLM_TTFT_COUNTS = 'llm_ttft_counts';
 export const LLM_COMPLETION_COUNTS = 'llm_completion_counts';
+/** Migration 10: hourly rollups of llm_calls for the dashboards' long ranges (call-hours.ts). */
+export const LLM_CALL_HOURS = 'llm_call_hours';
+export const LLM_LATENCY_HOURS = 'llm_latency_hours';
 export const SCHEMA_MIGRATIONS = 'schema_migrations';

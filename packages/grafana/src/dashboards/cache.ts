@@ -2,13 +2,11 @@
 // calls writing the same prefix at nearly the same time, across instances. Hits, misses and the
 // hit ratio are the report's definitions (@llm-prism/storage call-metrics.ts).
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { CACHE_MISS, CACHED_TOKEN_SHARE, HIT_RATIO, MISS_REASON } from '@llm-prism/storage';
+import { CACHE_MISS, CACHED_TOKEN_SHARE, HIT_RATIO_OF_COUNTS, MISS_REASON } from '@llm-prism/storage';
 import { chQuery, chTimeSeries } from '../clickhouse-query.ts';
 import {
   barsPanel,
   baseDashboard,
-  CALLS_WHERE,
-  callSeriesSql,
   DASHBOARD_UID,
   modelVariable,
   PER_SECOND,
@@ -20,28 +18,29 @@ import {
   tablePanel,
   unitOf,
 } from './common.ts';
+import { callHoursSeriesSql, callHoursSource } from './hourly-tier.ts';
 
 /** Writes of one prefix closer together than this count as one stampede. */
 export const STAMPEDE_WINDOW_S = 10;
 
 export const hitRatioSql = (db: string): string =>
-  callSeriesSql(db, `${HIT_RATIO} AS hit_ratio, ${CACHED_TOKEN_SHARE} AS cached_token_share`);
+  callHoursSeriesSql(db, { select: `${HIT_RATIO_OF_COUNTS} AS hit_ratio, ${CACHED_TOKEN_SHARE} AS cached_token_share`, uses: ['CacheState'] });
 
 export const missesByReasonSql = (db: string): string =>
-  callSeriesSql(db, `${perSecond('count()')} AS misses`, ` AND ${CACHE_MISS}`, MISS_REASON);
+  callHoursSeriesSql(db, { select: `${perSecond('sum(Calls)')} AS misses`, label: MISS_REASON, where: CACHE_MISS, uses: ['CacheState'] });
 
 /** Share of the prefix_changed misses in range breaking at each segment (does not change with zoom). */
 export const breakAtSql = (db: string): string =>
   [
-  'SELECT CacheBreakAt AS break_at, count() / sum(count()) OVER () AS share',
-  `FROM ${db}.llm_calls`,
-  `${CALLS_WHERE} AND ${CACHE_MISS} AND ${MISS_REASON} = 'prefix_changed'`,
-  'GROUP BY break_at',
-  'ORDER BY share DESC, break_at',
-].join('\n');
+    'SELECT CacheBreakAt AS break_at, sum(Calls) / sum(sum(Calls)) OVER () AS share',
+    `FROM ${callHoursSource(db, ['CacheState', MISS_REASON, 'CacheBreakAt'], false)}`,
+    `WHERE ${CACHE_MISS} AND ${MISS_REASON} = 'prefix_changed'`,
+    'GROUP BY break_at',
+    'ORDER BY share DESC, break_at',
+  ].join('\n');
 
 export const evictionsSql = (db: string): string =>
-  callSeriesSql(db, `${perSecond('count()')} AS evictions`, ` AND ${CACHE_MISS} AND ${MISS_REASON} = 'evicted'`, 'Provider');
+  callHoursSeriesSql(db, { select: `${perSecond('sum(Calls)')} AS evictions`, label: 'Provider', where: `${CACHE_MISS} AND ${MISS_REASON} = 'evicted'`, uses: ['CacheState', MISS_REASON] });
 
 // otel_traces rather than llm_calls: the instance id is a resource attribute.
 export const stampedeSql = (db: string): string =>

@@ -5,6 +5,10 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { clickhouseDatasource } from '../clickhouse-query.ts';
+import { CALL_FILTER } from './filters.ts';
+import { callHoursSource } from './hourly-tier.ts';
+
+export { CALL_FILTER, SPAN_FILTER } from './filters.ts';
 
 export const DASHBOARD_UID = {
   slo: 'llm-prism-slo',
@@ -27,7 +31,7 @@ function multiVariable(db: string, name: string, label: string, column: string):
   return new dashboard.QueryVariableBuilder(name)
     .label(label)
     .datasource(clickhouseDatasource())
-    .query(`SELECT DISTINCT ${column} FROM ${db}.llm_calls WHERE $__timeFilter(Timestamp) ORDER BY ${column}`)
+    .query(`SELECT DISTINCT ${column} FROM ${callHoursSource(db, [column], false, '1')} ORDER BY ${column}`)
     .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
     .sort(dashboard.VariableSort.AlphabeticalAsc)
     .multi(true)
@@ -37,14 +41,6 @@ function multiVariable(db: string, name: string, label: string, column: string):
 
 export const serviceVariable = (db: string) => multiVariable(db, 'service', 'Service', 'ServiceName');
 export const modelVariable = (db: string) => multiVariable(db, 'model', 'Model', 'RequestModel');
-
-/** WHERE fragment on llm_calls honouring $service / $model ("All" drops the condition). */
-export const CALL_FILTER =
-  '$__conditionalAll(ServiceName IN (${service}), $service) AND $__conditionalAll(RequestModel IN (${model}), $model)';
-
-/** The same filter on otel_traces, whose model lives in the attribute map. */
-export const SPAN_FILTER =
-  "$__conditionalAll(ServiceName IN (${service}), $service) AND $__conditionalAll(SpanAttributes['gen_ai.request.model'] IN (${model}), $model)";
 
 export function baseDashboard(uid: string, title: string, description: string): dashboard.DashboardBuilder {
   return new dashboard.DashboardBuilder(title)

@@ -6,8 +6,6 @@ import { FAILED } from '@llm-prism/storage';
 import { chQuery, chTimeSeries } from '../clickhouse-query.ts';
 import {
   baseDashboard,
-  CALLS_WHERE,
-  callSeriesSql,
   DASHBOARD_UID,
   modelVariable,
   PER_SECOND,
@@ -17,31 +15,30 @@ import {
   serviceVariable,
   tablePanel,
 } from './common.ts';
+import { callHoursSeriesSql, callHoursSource } from './hourly-tier.ts';
 
-export const finishReasonsSql = (db: string): string =>
-  callSeriesSql(db, `${perSecond('count()')} AS calls`, '', 'FinishReason');
-export const badOutcomesSql = (db: string): string =>
-  callSeriesSql(db, `${perSecond('count()')} AS calls`, ` AND ${FAILED}`, 'Outcome');
+const rate = (sum: string) => `${perSecond(`sum(${sum})`)}`;
+
+export const finishReasonsSql = (db: string): string => callHoursSeriesSql(db, { select: `${rate('Calls')} AS calls`, label: 'FinishReason' });
+export const badOutcomesSql = (db: string): string => callHoursSeriesSql(db, { select: `${rate('Calls')} AS calls`, label: 'Outcome', where: FAILED });
 export const midStreamSql = (db: string): string =>
-  callSeriesSql(
-    db,
-    `${perSecond("countIf(Outcome = 'error' AND Chunks > 0)")} AS mid_stream_errors, ${perSecond("countIf(Outcome = 'error' AND Chunks = 0)")} AS failed_before_output`,
-  );
+  callHoursSeriesSql(db, {
+    select: `${perSecond("sumIf(CallsWithOutput, Outcome = 'error')")} AS mid_stream_errors, ${perSecond("sumIf(Calls - CallsWithOutput, Outcome = 'error')")} AS failed_before_output`,
+    uses: ['Outcome'],
+  });
 export const retriesSql = (db: string): string =>
-  callSeriesSql(
-    db,
-    `${perSecond('sum(Retries)')} AS retries, ${perSecond('sum(RateLimitedAttempts)')} AS http_429, ${perSecond('countIf(Retries > 0)')} AS calls_retried`,
-  );
+  callHoursSeriesSql(db, { select: `${rate('RetryAttempts')} AS retries, ${rate('RateLimitedAttempts')} AS http_429, ${rate('RetriedCalls')} AS calls_retried` });
+// Buckets of a provider that reported no headroom have none to show.
 export const headroomSql = (db: string): string =>
-  callSeriesSql(db, 'min(RateLimitHeadroom) AS headroom', ' AND RateLimitHeadroom IS NOT NULL', 'Provider');
+  callHoursSeriesSql(db, { select: 'min(MinRateLimitHeadroom) AS headroom', label: 'Provider', having: 'headroom IS NOT NULL' });
 export const errorTypesSql = (db: string): string =>
   [
-  'SELECT Provider, ErrorType, Outcome, count() AS calls, sum(Retries) AS retries',
-  `FROM ${db}.llm_calls`,
-  `${CALLS_WHERE} AND ErrorType != ''`,
-  'GROUP BY Provider, ErrorType, Outcome',
-  'ORDER BY calls DESC',
-].join('\n');
+    'SELECT Provider, ErrorType, Outcome, sum(Calls) AS calls, sum(RetryAttempts) AS retries',
+    `FROM ${callHoursSource(db, ['Provider', 'ErrorType', 'Outcome'], false)}`,
+    "WHERE ErrorType != ''",
+    'GROUP BY Provider, ErrorType, Outcome',
+    'ORDER BY calls DESC',
+  ].join('\n');
 
 function rates(id: number, title: string, description: string, sql: string) {
   return seriesPanel(id, title, PER_SECOND).description(description).withTarget(chTimeSeries(sql)).height(8).span(12);

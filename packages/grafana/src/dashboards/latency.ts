@@ -3,18 +3,20 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { chQuery, chTimeSeries } from '../clickhouse-query.ts';
-import { barsPanel, baseDashboard, CALLS_WHERE, callSeriesSql, DASHBOARD_UID, modelVariable, panelIds, seriesPanel, serviceVariable } from './common.ts';
+import { barsPanel, baseDashboard, DASHBOARD_UID, modelVariable, panelIds, seriesPanel, serviceVariable } from './common.ts';
+import { latencyHoursSource, percentile } from './hourly-tier.ts';
 
-export function phasesSql(db: string, quantile: number): string {
+export function phasesSql(db: string, level: number): string {
   return [
     'SELECT RequestModel AS model,',
-    `  quantile(${quantile})(ClientSetupMs) AS client_setup_ms,`,
-    `  quantile(${quantile})(QueueMs) AS queue_ms,`,
-    `  quantile(${quantile})(PrefillMs) AS prefill_ms,`,
-    `  quantile(${quantile})(DecodeMs) AS decode_ms`,
-    `FROM ${db}.llm_calls`,
-    `${CALLS_WHERE} AND Streamed = 1 AND Outcome != 'aborted'`,
+    `  ${percentile(level, 'ClientSetupMs')} AS client_setup_ms,`,
+    `  ${percentile(level, 'QueueMs')} AS queue_ms,`,
+    `  ${percentile(level, 'PrefillMs')} AS prefill_ms,`,
+    `  ${percentile(level, 'DecodeMs')} AS decode_ms`,
+    `FROM ${latencyHoursSource(db, true, false)}`,
     'GROUP BY model',
+    // Models with streamed calls that were not broken off: the calls the phases are about.
+    'HAVING sum(PhaseCalls) > 0',
     'ORDER BY model',
   ].join('\n');
 }
@@ -28,6 +30,24 @@ function phasesPanel(db: string, id: number, quantile: number) {
     .orientation(common.VizOrientation.Horizontal)
     .height(8)
     .span(12);
+}
+
+/**
+ * Percentiles of one latency figure over time: per model when `alias` names the one percentile
+ * shown, else over all selected models as p50, p90, …
+ */
+export function latencySeriesSql(db: string, [figure, levels]: [string, number[]], alias?: string): string {
+  const byModel = alias !== undefined;
+  const names = byModel ? [alias] : levels.map((l) => `p${Math.round(l * 100)}`);
+  const values = names.map((name, i) => `${percentile(levels[i] as number, figure)} AS ${name}`).join(', ');
+  return [
+    `SELECT time${byModel ? ', RequestModel' : ''}, ${values}`,
+    `FROM ${latencyHoursSource(db, byModel, true)}`,
+    `GROUP BY time${byModel ? ', RequestModel' : ''}`,
+    // An empty t-digest (no call the figure is about in the bucket) gives nan; stored figures are finite.
+    `HAVING NOT isNaN(${names[0]})`,
+    'ORDER BY time',
+  ].join('\n');
 }
 
 function msSeries(id: number, title: string, description: string, sql: string) {
@@ -46,7 +66,7 @@ export function latencyDashboard(db: string): dashboard.Dashboard {
         nextId(),
         'Time to first token — distribution',
         'TTFT percentiles of streamed calls.',
-        callSeriesSql(db, 'quantile(0.5)(TtftMs) AS p50, quantile(0.9)(TtftMs) AS p90, quantile(0.99)(TtftMs) AS p99', ' AND Streamed = 1'),
+        latencySeriesSql(db, ['TtftMs', [0.5, 0.9, 0.99]]),
       ),
     )
     .withPanel(
@@ -54,13 +74,13 @@ export function latencyDashboard(db: string): dashboard.Dashboard {
         nextId(),
         'Inter-chunk gap p95 by model',
         '95th percentile over calls of each call’s p95 gap between output chunks: stutter that tokens/s hides.',
-        callSeriesSql(db, 'quantile(0.95)(GapP95Ms) AS gap_p95_ms', ' AND Chunks > 1', 'RequestModel'),
+        latencySeriesSql(db, ['GapP95Ms', [0.95]], 'gap_p95_ms'),
       ),
     )
     .withPanel(
       seriesPanel(nextId(), 'Decode tokens per second by model — median', 'suffix: tokens/s')
         .description('Output tokens ÷ decode seconds, median over calls.')
-        .withTarget(chTimeSeries(callSeriesSql(db, 'quantile(0.5)(DecodeTokensPerSec) AS tokens_per_s', ' AND DecodeTokensPerSec > 0', 'RequestModel')))
+        .withTarget(chTimeSeries(latencySeriesSql(db, ['DecodeTokensPerSec', [0.5]], 'tokens_per_s')))
         .height(8)
         .span(12),
     )
@@ -69,7 +89,7 @@ export function latencyDashboard(db: string): dashboard.Dashboard {
         nextId(),
         'Tool-call streaming time',
         'Time spent streaming tool-call blocks, calls that made one.',
-        callSeriesSql(db, 'quantile(0.5)(ToolCallMs) AS p50, quantile(0.95)(ToolCallMs) AS p95', ' AND ToolCallMs > 0'),
+        latencySeriesSql(db, ['ToolCallMs', [0.5, 0.95]]),
       ),
     )
     .build();
