@@ -1,0 +1,107 @@
+// Migration 10: the hourly rollups hold what llm_calls holds, hour by hour — backfilled once on
+// upgrade, kept up by the views, each call counted once.
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { CALL_HOUR_MEASURES, LATENCY_STATES, latencyStateOfCalls } from './call-hours.ts';
+import { bootstrapDdl, migrations } from './migrations.ts';
+import { formatTimestamp } from './otel-traces.ts';
+import { openStorage, type Storage } from './storage.ts';
+import { otelTraceRow, tempDataDir } from './testing.ts';
+
+const DB = 'otel_v9_hours';
+const HOUR_START = Date.UTC(2026, 10, 23, 13, 0, 0);
+let dataDir: string;
+let storage: Storage;
+
+/** Call n: in hour n % 3, streamed or not, with outcome, cache state and latencies varying with n. */
+function span(n: number) {
+  const streamed = n % 4 !== 0;
+  const ttft = 100 + ((n * 37) % 900);
+  return otelTraceRow({
+    Timestamp: formatTimestamp(BigInt(HOUR_START + (n % 3) * 3_600_000 + ((n * 7919) % 3_600_000)) * 1_000_000n),
+    TraceId: n.toString(16).padStart(32, '0'),
+    SpanId: n.toString(16).padStart(16, '0'),
+    SpanName: 'chat gpt-4o',
+    SpanKind: 'Client',
+    ServiceName: 'hours',
+    Duration: String((ttft + 500 + n) * 1e6),
+    StatusCode: n % 11 === 0 ? 'Error' : 'Unset',
+    SpanAttributes: {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': n % 2 === 0 ? 'openai' : 'anthropic',
+      'gen_ai.request.model': n % 2 === 0 ? 'gpt-4o' : 'claude-sonnet-4',
+      'gen_ai.request.stream': String(streamed),
+      'gen_ai.response.finish_reasons': n % 11 === 0 ? '' : n % 7 === 0 ? '["length"]' : '["stop"]',
+      'gen_ai.usage.input_tokens': String(1000 + n),
+      'gen_ai.usage.output_tokens': '40',
+      'gen_ai.usage.cache_read.input_tokens': n % 3 === 0 ? '512' : '0',
+      'llm.cache.state': n % 3 === 0 ? 'hit' : 'miss',
+      'llm.cache.miss_reason': n % 3 === 0 ? '' : n % 2 === 0 ? 'cold' : 'expired',
+      'llm.outcome': n % 11 === 0 ? 'error' : n % 13 === 0 ? 'aborted' : n % 7 === 0 ? 'truncated' : 'success',
+      'error.type': n % 11 === 0 ? 'server_error' : '',
+      'llm.retries': String(n % 5 === 0 ? 1 : 0),
+      'llm.rate_limited_attempts': String(n % 10 === 0 ? 1 : 0),
+      'llm.ratelimit.headroom': String((n % 17) / 17),
+      'llm.queue_ms': String(20 + (n % 50)),
+      ...(streamed ? { 'llm.ttft_ms': String(ttft), 'llm.prefill_ms': String(ttft - 20), 'llm.decode_ms': String(500 + n), 'llm.stream.chunks': String(n % 6), 'llm.stream.gap_p95_ms': String(3 + (n % 9)) } : {}),
+    },
+  });
+}
+
+beforeAll(async () => {
+  dataDir = await tempDataDir('llm-prism-call-hours-');
+  storage = await openStorage({ dataDir, database: DB, migrate: false });
+  // What release 9 left: the schema of migrations 1-9 and calls stored then.
+  const ctx = { database: DB };
+  for (const statement of bootstrapDdl(ctx)) await storage.client.command({ query: statement });
+  for (const m of migrations.filter((m) => m.version <= 9)) {
+    for (const statement of m.statements(ctx)) await storage.client.command({ query: statement });
+    await storage.client.insert({ table: `${DB}.schema_migrations`, values: [{ Version: m.version, Name: m.name }], format: 'JSONEachRow' });
+  }
+  await storage.insertSpans(Array.from({ length: 120 }, (_, i) => span(i)));
+});
+
+afterAll(async () => {
+  await storage?.close();
+  if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+});
+
+const dims = 'toString(Hour) AS hour, ServiceName, RequestModel, Provider, Outcome, FinishReason, ErrorType, CacheState, CacheMissReason, CacheBreakAt';
+const hourOfCall = "toString(toStartOfInterval(toDateTime(Timestamp), INTERVAL 3600 second)) AS hour";
+
+/** Every measure per hour and dimension, from the rollup and recomputed from llm_calls. */
+async function countsAgree(): Promise<number> {
+  const fromRollup = `SELECT ${dims}, ${CALL_HOUR_MEASURES.map((m) => `${m.merge}(${m.name}) AS ${m.name}`).join(', ')}
+    FROM ${DB}.llm_call_hours GROUP BY ALL ORDER BY ALL`;
+  const fromCalls = `SELECT ${hourOfCall}, ServiceName, RequestModel, Provider, Outcome, FinishReason, ErrorType, CacheState, CacheMissReason, CacheBreakAt,
+    ${CALL_HOUR_MEASURES.map((m) => `${m.ofCalls} AS ${m.name}`).join(', ')} FROM ${DB}.llm_calls GROUP BY ALL ORDER BY ALL`;
+  const [a, b] = await Promise.all([fromRollup, fromCalls].map(async (query) => (await storage.client.query({ query, format: 'JSONEachRow' })).json()));
+  expect(a).toEqual(b);
+  return (a as { Calls: string }[]).reduce((n, r) => n + Number(r.Calls), 0);
+}
+
+/** Every latency figure's median and p95 per hour and model, from the rollup and from llm_calls. */
+async function latencyAgrees(): Promise<void> {
+  const figures = (of: (name: string, column: string) => string) => LATENCY_STATES.map((s) => `${of(s.name, s.column)}`).join(', ');
+  const fromRollup = `SELECT toString(Hour) AS hour, RequestModel, ${figures((n) => `round(quantileTDigestMerge(0.5)(${n}), 6) AS ${n}50, round(quantileTDigestMerge(0.95)(${n}), 6) AS ${n}95`)}, sum(PhaseCalls) AS phase
+    FROM ${DB}.llm_latency_hours GROUP BY ALL ORDER BY ALL`;
+  const states = LATENCY_STATES.map((s) => `${latencyStateOfCalls(s)} AS ${s.name}`).join(', ');
+  const fromCalls = `SELECT hour, RequestModel, ${figures((n) => `round(quantileTDigestMerge(0.5)(${n}), 6) AS ${n}50, round(quantileTDigestMerge(0.95)(${n}), 6) AS ${n}95`)}, sum(phase) AS phase
+    FROM (SELECT ${hourOfCall}, RequestModel, ${states}, countIf(Streamed = 1 AND Outcome != 'aborted') AS phase FROM ${DB}.llm_calls GROUP BY ALL) GROUP BY ALL ORDER BY ALL`;
+  const [a, b] = await Promise.all([fromRollup, fromCalls].map(async (query) => (await storage.client.query({ query, format: 'JSONEachRow' })).json()));
+  expect(a).toEqual(b);
+  expect(a).toHaveLength(6);
+}
+
+test('an upgrade backfills the hours llm_calls holds, once, and the views keep them up, each call once', async () => {
+  expect(await storage.migrate()).toEqual([10]);
+  expect(await countsAgree()).toBe(120);
+  await latencyAgrees();
+  // Run again (a migration interrupted before its ledger row): the backfill does not repeat.
+  for (const statement of migrations.find((m) => m.version === 10)!.statements({ database: DB })) await storage.client.command({ query: statement });
+  expect(await countsAgree()).toBe(120);
+  // New calls arrive through the views; a redelivered one is left out by the insert.
+  await storage.insertSpans([span(5), ...Array.from({ length: 30 }, (_, i) => span(200 + i))]);
+  expect(await countsAgree()).toBe(150);
+  await latencyAgrees();
+});
