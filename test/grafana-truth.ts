@@ -1,6 +1,7 @@
 // Independent TS computation of what the dashboards and alert rules must show for the seeded calls:
 // SLIs, burn rates, budgets straight from the call list (no SQL, no rollups, no buckets), and a
 // small evaluator for Grafana math expressions.
+import { BUCKET_FLOOR, BUCKET_GROWTH } from '@llm-prism/storage';
 import type { ServiceSlo, SloKind } from '@llm-prism/grafana';
 import { SERVICE, type SeedCall } from './grafana-seed.ts';
 
@@ -43,19 +44,16 @@ export function burnRate(calls: readonly SeedCall[], slo: ServiceSlo, kind: SloK
 }
 
 /**
- * Where ClickHouse's `quantileTDigest` may put the `level` percentile of `values`: among the values
- * whose rank is within the digest's error of rank level × n. A digest interpolates between
- * neighbouring centroids, and a centroid near quantile q holds at most ~4·n·q(1−q)·ε values
- * (ε = 0.01, QuantileTDigest.h); states merged from several hours can add that once more.
+ * The `level` percentile the latency panels show (docs/clickhouse.md, "Hourly rollups"): the value
+ * of nearest rank ⌈level · n⌉, as the point of its logarithmic bucket 2·FLOOR·γ^k / (γ + 1).
  */
-export function digestBounds(values: readonly number[], level: number): [number, number] | null {
+export function histogramPercentile(values: readonly number[], level: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
-  const n = sorted.length;
-  const slack = 1 + 2 * 4 * n * level * (1 - level) * 0.01;
-  const at = (rank: number) => sorted[Math.min(n - 1, Math.max(0, rank))] as number;
-  const rank = level * n - 0.5;
-  return [at(Math.floor(rank - slack)), at(Math.ceil(rank + slack))];
+  const value = sorted[Math.max(1, Math.ceil(level * sorted.length)) - 1] as number;
+  if (value <= BUCKET_FLOOR) return 0;
+  const bucket = Math.ceil(Math.log(value / BUCKET_FLOOR) / Math.log(BUCKET_GROWTH));
+  return (BUCKET_FLOOR * BUCKET_GROWTH ** bucket * 2) / (BUCKET_GROWTH + 1);
 }
 
 /** Groups calls by key and aggregates each group. */

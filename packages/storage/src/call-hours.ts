@@ -1,10 +1,11 @@
 // Hourly rollups of llm_calls for the dashboards' long ranges: a 30-day panel reads
 // O(hours × series) rows instead of every call. Counts and sums per hour and dimension in
-// llm_call_hours; t-digest states of the latency figures per hour, service and model in
+// llm_call_hours; latency histograms (latency-histogram.ts) per hour, service and model in
 // llm_latency_hours. Fed by views on llm_calls' inserts, which are exactly-once (insert-dedup.ts),
 // so the rollups are too. Panels read whole hours from here and the partial hours at the edges of
 // their range from llm_calls (docs/clickhouse.md, "Hourly rollups").
 import { ABORTED } from './call-metrics.ts';
+import { histogramOfCalls } from './latency-histogram.ts';
 import { type DdlContext, localTable, materializedView, qualified, table } from './ddl.ts';
 import { ttlClause } from './retention.ts';
 import { LLM_CALL_HOURS, LLM_CALLS, LLM_LATENCY_HOURS } from './tables.ts';
@@ -35,7 +36,9 @@ export interface HourMeasure {
   /** The aggregate over llm_calls rows giving one hour's value. */
   ofCalls: string;
   /** The aggregate combining rows of the rollup (or of both sources). */
-  merge: 'sum' | 'min';
+  merge: 'sum' | 'min' | 'max' | 'sumMap';
+  /** A latency histogram's column and the calls it is about (ofCalls is histogramOfCalls of these). */
+  histogram?: { column: string; where: string };
 }
 
 /**
@@ -54,38 +57,35 @@ export const CALL_HOUR_MEASURES: readonly HourMeasure[] = [
   { name: 'MinRateLimitHeadroom', type: 'Nullable(Float64)', ofCalls: 'min(RateLimitHeadroom)', merge: 'min' },
 ];
 
-/**
- * The latency figures of llm_latency_hours: a t-digest state per hour of the calls each figure is
- * about (quantileTDigest; NULLs left out). Percentiles at every zoom level are merged from these
- * states, so a p95 means the same estimate in a 1-hour and a 30-day view.
- */
-export interface LatencyState {
-  name: string;
-  column: string;
-  /** Which calls the figure is about. */
-  where: string;
-}
-
 /** Streamed calls that were not broken off: the phase split of the latency dashboard. */
 const STREAMED_COMPLETED = `Streamed = 1 AND NOT (${ABORTED})`;
 
-export const LATENCY_STATES: readonly LatencyState[] = [
-  { name: 'ClientSetupMs', column: 'ClientSetupMs', where: STREAMED_COMPLETED },
-  { name: 'QueueMs', column: 'QueueMs', where: STREAMED_COMPLETED },
-  { name: 'PrefillMs', column: 'PrefillMs', where: STREAMED_COMPLETED },
-  { name: 'DecodeMs', column: 'DecodeMs', where: STREAMED_COMPLETED },
-  { name: 'TtftMs', column: 'TtftMs', where: 'Streamed = 1' },
-  { name: 'GapP95Ms', column: 'GapP95Ms', where: 'Chunks > 1' },
-  { name: 'DecodeTokensPerSec', column: 'DecodeTokensPerSec', where: 'DecodeTokensPerSec > 0' },
-  { name: 'ToolCallMs', column: 'ToolCallMs', where: 'ToolCallMs > 0' },
+/** A latency figure of llm_latency_hours: a histogram per hour of `column` over the calls it is about. */
+const histogram = (column: string, where: string): HourMeasure => ({
+  name: column,
+  type: 'Map(UInt16, UInt64)',
+  ofCalls: histogramOfCalls(column, where),
+  merge: 'sumMap',
+  histogram: { column, where },
+});
+
+/**
+ * llm_latency_hours' figures: latency histograms (latency-histogram.ts; read with
+ * histogramPercentileSql(level, `sumMap(<name>)`)), the count of calls the phase split is about,
+ * and the slowest call's duration (a bound that lets the slowest-calls table skip most calls).
+ */
+export const LATENCY_HOUR_MEASURES: readonly HourMeasure[] = [
+  histogram('ClientSetupMs', STREAMED_COMPLETED),
+  histogram('QueueMs', STREAMED_COMPLETED),
+  histogram('PrefillMs', STREAMED_COMPLETED),
+  histogram('DecodeMs', STREAMED_COMPLETED),
+  histogram('TtftMs', 'Streamed = 1'),
+  histogram('GapP95Ms', 'Chunks > 1'),
+  histogram('DecodeTokensPerSec', 'DecodeTokensPerSec > 0'),
+  histogram('ToolCallMs', 'ToolCallMs > 0'),
+  { name: 'PhaseCalls', type: 'UInt64', ofCalls: `countIf(${STREAMED_COMPLETED})`, merge: 'sum' },
+  { name: 'MaxDurationMs', type: 'Float64', ofCalls: 'max(DurationMs)', merge: 'max' },
 ];
-
-/** Counts kept beside the states: the streamed, completed calls the phase split is about. */
-export const LATENCY_HOUR_COUNTS: readonly HourMeasure[] = [{ name: 'PhaseCalls', type: 'UInt64', ofCalls: `countIf(${STREAMED_COMPLETED})`, merge: 'sum' }];
-
-/** The state of one latency figure over llm_calls rows (an aggregate expression). */
-export const latencyStateOfCalls = (s: LatencyState): string =>
-  `quantileTDigestStateIf(assumeNotNull(${s.column}), ${s.column} IS NOT NULL AND ${s.where})`;
 
 const simpleColumn = (m: HourMeasure): string => `${m.name} SimpleAggregateFunction(${m.merge}, ${m.type})`;
 
@@ -101,8 +101,7 @@ GROUP BY Hour, ${CALL_HOUR_DIMENSIONS.join(', ')}`;
 const latencyHoursSelect = (source: string): string => `SELECT
     ${hourOf('Timestamp')} AS Hour,
     ${LATENCY_DIMENSIONS.join(',\n    ')},
-    ${LATENCY_STATES.map((s) => `${latencyStateOfCalls(s)} AS ${s.name}`).join(',\n    ')},
-    ${LATENCY_HOUR_COUNTS.map((m) => `${m.ofCalls} AS ${m.name}`).join(',\n    ')}
+    ${LATENCY_HOUR_MEASURES.map((m) => `${m.ofCalls} AS ${m.name}`).join(',\n    ')}
 FROM ${source}
 GROUP BY Hour, ${LATENCY_DIMENSIONS.join(', ')}`;
 
@@ -137,8 +136,7 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
       columns: `
     Hour DateTime CODEC(Delta, ZSTD(1)),
     ${dims(LATENCY_DIMENSIONS)},
-    ${LATENCY_STATES.map((s) => `${s.name} AggregateFunction(quantileTDigest, Float64)`).join(',\n    ')},
-    ${LATENCY_HOUR_COUNTS.map(simpleColumn).join(',\n    ')}`,
+    ${LATENCY_HOUR_MEASURES.map(simpleColumn).join(',\n    ')}`,
       engine: 'AggregatingMergeTree',
       body: body(LLM_LATENCY_HOURS, 'ServiceName, Hour, RequestModel'),
       shardingKey: 'rand()',

@@ -2,7 +2,7 @@
 // (@llm-prism/storage call-hours.ts) and only the partial hours at its edges from llm_calls, so a
 // 30-day panel reads O(hours × series) rows. Both parts yield the same partial aggregates, which the
 // panel's outer query combines: the answer is the one llm_calls alone would give.
-import { CALL_HOUR_MEASURES, type HourMeasure, hourOf, LATENCY_HOUR_COUNTS, LATENCY_STATES, latencyStateOfCalls } from '@llm-prism/storage';
+import { CALL_HOUR_MEASURES, type HourMeasure, histogramBucketSql, histogramPercentileSql, hourOf, LATENCY_HOUR_MEASURES } from '@llm-prism/storage';
 import { CALL_FILTER } from './filters.ts';
 
 /** The first whole hour in the dashboard range and the start of the partial hour it ends in. */
@@ -31,20 +31,21 @@ export interface TieredSpec {
   filter?: string;
 }
 
+/** llm_calls rows of the range not read from the rollup: the partial hours at its ends, or all below an hourly interval. */
+const callsWhere = (filter: string, series: boolean): string =>
+  `$__timeFilter(Timestamp) AND ${filter} AND (${series ? '$__interval_s < 3600 OR ' : ''}Timestamp < ${HOURS_FROM} OR Timestamp >= ${HOURS_TO})`;
+
 /** `FROM (…)` of partial aggregates per [time,] dims: the panel aggregates these with sum / min / merge. */
-export function tieredSource(db: string, spec: TieredSpec): string {
+export function tieredSource(db: string, spec: TieredSpec, callsPart?: string): string {
   const filter = spec.filter ?? CALL_FILTER;
   const keys = [...(spec.series ? ['time'] : []), ...spec.dims];
   const groupBy = keys.length === 0 ? '' : `\n  GROUP BY ${keys.join(', ')}`;
   const select = (time: string, of: (p: Part) => string) =>
     [...(spec.series ? [`${time} AS time`] : []), ...spec.dims, ...spec.parts.map((p) => `${of(p)} AS ${p.name}`)].join(', ');
-  const fine = spec.series ? '$__interval_s < 3600 OR ' : '';
   const coarse = spec.series ? '$__interval_s >= 3600 AND ' : '';
   return [
     '(',
-    `  SELECT ${select('$__timeInterval(Timestamp)', (p) => p.ofCalls)}`,
-    `  FROM ${db}.llm_calls`,
-    `  WHERE $__timeFilter(Timestamp) AND ${filter} AND (${fine}Timestamp < ${HOURS_FROM} OR Timestamp >= ${HOURS_TO})${groupBy}`,
+    callsPart ?? `  SELECT ${select('$__timeInterval(Timestamp)', (p) => p.ofCalls)}\n  FROM ${db}.llm_calls\n  WHERE ${callsWhere(filter, spec.series)}${groupBy}`,
     '  UNION ALL',
     `  SELECT ${select('toStartOfInterval(Hour, INTERVAL $__interval_s second)', (p) => p.ofHours)}`,
     `  FROM ${db}.${spec.hours}`,
@@ -90,17 +91,46 @@ export function callHoursSeriesSql(db: string, q: CallHoursSeries): string {
   ].join('\n');
 }
 
-/** t-digest states of the latency figures (QueueMs, TtftMs, …) per [time,] RequestModel or none. */
-export const latencyHoursSource = (db: string, byModel: boolean, series: boolean): string =>
-  tieredSource(db, {
-    hours: 'llm_latency_hours',
-    dims: byModel ? ['RequestModel'] : [],
-    series,
-    parts: [
-      ...LATENCY_STATES.map((s) => ({ name: s.name, ofCalls: latencyStateOfCalls(s), ofHours: `quantileTDigestMergeState(${s.name})` })),
-      ...LATENCY_HOUR_COUNTS.map(measurePart),
-    ],
-  });
+const latencyMeasure = (name: string): HourMeasure => {
+  const found = LATENCY_HOUR_MEASURES.find((m) => m.name === name);
+  if (found === undefined) throw new Error(`no latency figure ${name}`);
+  return found;
+};
 
-/** The `level` percentile of a latency figure over latencyHoursSource rows. */
-export const percentile = (level: number, figure: string): string => `quantileTDigestMerge(${level})(${figure})`;
+/** Latency histograms (and counts) of llm_latency_hours, the named ones, per RequestModel or none, over the whole range. */
+export const latencyHoursSource = (db: string, names: readonly string[], byModel: boolean): string =>
+  tieredSource(db, { hours: 'llm_latency_hours', dims: byModel ? ['RequestModel'] : [], series: false, parts: names.map((n) => measurePart(latencyMeasure(n))) });
+
+/**
+ * One latency histogram per `$__timeInterval` bucket [and RequestModel]. From llm_calls the calls
+ * are counted per bucket of the histogram first and the counts then made into one map per row:
+ * several times cheaper than adding a one-entry map per call.
+ */
+export function latencySeriesSource(db: string, name: string, byModel: boolean): string {
+  const m = latencyMeasure(name);
+  if (m.histogram === undefined) throw new Error(`${name} is not a latency histogram`);
+  const { column, where } = m.histogram;
+  const keys = ['time', ...(byModel ? ['RequestModel'] : [])].join(', ');
+  const calls = [
+    `  SELECT ${keys}, CAST((groupArray(Bucket), groupArray(Calls)), 'Map(UInt16, UInt64)') AS ${name}`,
+    '  FROM (',
+    `    SELECT $__timeInterval(Timestamp) AS time${byModel ? ', RequestModel' : ''}, ${histogramBucketSql(`assumeNotNull(${column})`)} AS Bucket, count() AS Calls`,
+    `    FROM ${db}.llm_calls`,
+    `    WHERE ${callsWhere(CALL_FILTER, true)} AND ${column} IS NOT NULL AND ${where}`,
+    `    GROUP BY ${keys}, Bucket`,
+    '  )',
+    `  GROUP BY ${keys}`,
+  ].join('\n');
+  return tieredSource(db, { hours: 'llm_latency_hours', dims: byModel ? ['RequestModel'] : [], series: true, parts: [measurePart(m)] }, calls);
+}
+
+/**
+ * A lower bound of the `n`-th longest call duration in the range, from whole hours: the `n`-th
+ * longest of the rollup rows' slowest calls (each row's slowest is a different call; 0 with fewer
+ * rows). Calls below it cannot be among the `n` slowest, so a top-`n` query may skip them.
+ */
+export const slowestBoundSql = (db: string, n: number): string =>
+  `SELECT arrayElement(arrayReverseSort(groupArray(MaxDurationMs)), ${n}) FROM ${db}.llm_latency_hours WHERE Hour >= ${HOURS_FROM} AND Hour < ${HOURS_TO} AND ${CALL_FILTER}`;
+
+/** The `level` percentile of a latency figure over latencyHoursSource rows (NULL without calls). */
+export const percentile = (level: number, figure: string): string => histogramPercentileSql(level, `sumMap(${figure})`);

@@ -4,7 +4,7 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { chQuery, chTimeSeries } from '../clickhouse-query.ts';
 import { barsPanel, baseDashboard, DASHBOARD_UID, modelVariable, panelIds, seriesPanel, serviceVariable } from './common.ts';
-import { latencyHoursSource, percentile } from './hourly-tier.ts';
+import { latencyHoursSource, latencySeriesSource, percentile } from './hourly-tier.ts';
 
 export function phasesSql(db: string, level: number): string {
   return [
@@ -13,7 +13,7 @@ export function phasesSql(db: string, level: number): string {
     `  ${percentile(level, 'QueueMs')} AS queue_ms,`,
     `  ${percentile(level, 'PrefillMs')} AS prefill_ms,`,
     `  ${percentile(level, 'DecodeMs')} AS decode_ms`,
-    `FROM ${latencyHoursSource(db, true, false)}`,
+    `FROM ${latencyHoursSource(db, ['ClientSetupMs', 'QueueMs', 'PrefillMs', 'DecodeMs', 'PhaseCalls'], true)}`,
     'GROUP BY model',
     // Models with streamed calls that were not broken off: the calls the phases are about.
     'HAVING sum(PhaseCalls) > 0',
@@ -42,10 +42,10 @@ export function latencySeriesSql(db: string, [figure, levels]: [string, number[]
   const values = names.map((name, i) => `${percentile(levels[i] as number, figure)} AS ${name}`).join(', ');
   return [
     `SELECT time${byModel ? ', RequestModel' : ''}, ${values}`,
-    `FROM ${latencyHoursSource(db, byModel, true)}`,
+    `FROM ${latencySeriesSource(db, figure, byModel)}`,
     `GROUP BY time${byModel ? ', RequestModel' : ''}`,
-    // An empty t-digest (no call the figure is about in the bucket) gives nan; stored figures are finite.
-    `HAVING NOT isNaN(${names[0]})`,
+    // A bucket without calls the figure is about has an empty histogram: no point.
+    `HAVING ${names[0]} IS NOT NULL`,
     'ORDER BY time',
   ].join('\n');
 }
