@@ -1,6 +1,6 @@
 // `npm run bench`: installs the peer instrumentations into bench/peers and bench/peers-otel on first run, runs the
 // four benchmarks one after the other (each in its own processes), then writes BENCHMARKS.md.
-//   node bench/run.ts [--only overhead,replay,ingest,queries,request-latency] [--calls 10000000]
+//   node bench/run.ts [--only overhead,replay,ingest,queries,request-latency] [--calls 10000000] [--scale-calls 1000000]
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ const { values: args } = parseArgs({
   options: {
     only: { type: 'string', default: BENCHMARKS.join(',') },
     calls: { type: 'string', default: '10000000' },
+    /** The queries also run on this many calls (results/queries-scale.json): how query time grows with the data. */
+    'scale-calls': { type: 'string', default: '1000000' },
   },
 });
 const only = new Set((args.only ?? '').split(','));
@@ -30,9 +32,15 @@ for (const [dir, marker] of [
 
 const runs: { benchmark: string; command: string; seconds: number }[] = [];
 const loadBefore = describeMachine().loadAverage;
-for (const name of BENCHMARKS) {
-  if (!only.has(name)) continue;
-  const extra = name === 'queries' ? ['--calls', args.calls as string] : name === 'replay' ? ['--callgrind'] : [];
+const steps = BENCHMARKS.filter((name) => only.has(name)).flatMap((name): { name: string; extra: string[] }[] =>
+  name === 'queries'
+    ? [
+        { name, extra: ['--calls', args['scale-calls'] as string, '--name', 'queries-scale', '--raw-budget-s', '0'] },
+        { name, extra: ['--calls', args.calls as string] },
+      ]
+    : [{ name, extra: name === 'replay' ? ['--callgrind'] : [] }],
+);
+for (const { name, extra } of steps) {
   const script = join('bench', name, 'run.ts');
   console.log(`\n== ${name}: node ${[script, ...extra].join(' ')}`);
   const t0 = performance.now();

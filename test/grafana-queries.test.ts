@@ -109,9 +109,9 @@ function matches(actual: unknown, expected: number | null | Percentile, what: st
   if (expected === null || typeof expected === 'number') return close(actual, expected);
   const want = histogramPercentile(expected.values, expected.level);
   expect(want, what).not.toBeNull();
-  // Within 1 % of the exact order statistic, by construction of the buckets.
+  // Within 2.2 % of the exact order statistic, by construction of the buckets.
   const exact = [...expected.values].sort((a, b) => a - b)[Math.max(1, Math.ceil(expected.level * expected.values.length)) - 1] as number;
-  expect(Math.abs((want as number) - exact), what).toBeLessThanOrEqual(exact * 0.01);
+  expect(Math.abs((want as number) - exact), what).toBeLessThanOrEqual(exact * 0.022);
   close(actual, want);
 }
 /** The cache definitions of docs/slo.md: a write read nothing either, so it is a miss. */

@@ -1,7 +1,7 @@
 // Independent TS computation of what the dashboards and alert rules must show for the seeded calls:
 // SLIs, burn rates, budgets straight from the call list (no SQL, no rollups, no buckets), and a
 // small evaluator for Grafana math expressions.
-import { BUCKET_FLOOR, BUCKET_GROWTH } from '@llm-prism/storage';
+import { BUCKET_FLOOR, BUCKET_GROWTH, BUCKETS_PER_DOUBLING } from '@llm-prism/storage';
 import type { ServiceSlo, SloKind } from '@llm-prism/grafana';
 import { SERVICE, type SeedCall } from './grafana-seed.ts';
 
@@ -52,8 +52,8 @@ export function histogramPercentile(values: readonly number[], level: number): n
   const sorted = [...values].sort((a, b) => a - b);
   const value = sorted[Math.max(1, Math.ceil(level * sorted.length)) - 1] as number;
   if (value <= BUCKET_FLOOR) return 0;
-  const bucket = Math.ceil(Math.log(value / BUCKET_FLOOR) / Math.log(BUCKET_GROWTH));
-  return (BUCKET_FLOOR * BUCKET_GROWTH ** bucket * 2) / (BUCKET_GROWTH + 1);
+  const bucket = Math.ceil(Math.log2(value / BUCKET_FLOOR) * BUCKETS_PER_DOUBLING);
+  return (BUCKET_FLOOR * 2 ** (bucket / BUCKETS_PER_DOUBLING) * 2) / (BUCKET_GROWTH + 1);
 }
 
 /** Groups calls by key and aggregates each group. */

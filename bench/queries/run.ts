@@ -19,7 +19,10 @@ import { rawRewriter, type RawRewriter } from './raw.ts';
 const { values: args } = parseArgs({
   options: {
     calls: { type: 'string', default: '10000000' },
-    'gen-budget-s': { type: 'string', default: '90' },
+    // 10 M calls take about four minutes here: the default lets `npm run bench` generate them all.
+    'gen-budget-s': { type: 'string', default: '600' },
+    /** Result file name under bench/results (a second size: `queries-1m`). */
+    name: { type: 'string', default: 'queries' },
     reps: { type: 'string', default: '10' },
     /** Derived runs of one query stop once they took this long (after at least MIN_REPS). */
     'query-budget-s': { type: 'string', default: '2' },
@@ -188,13 +191,22 @@ try {
     const raw = m.rawMs === null ? m.rawResult ?? '' : `raw ${m.rawMs.median.toFixed(0)} ms (${m.rawResult}), ×${m.speedup?.toFixed(1)}`;
     console.log(`  ${m.derivedMs.median.toFixed(1).padStart(7)} ms  ${q.name} @${range.label}  ${raw}`);
   }
-  await writeResult('queries', {
+  // What the tables hold on disk: rows and bytes per stored call (docs/clickhouse.md).
+  const tables = (
+    await timed(
+      storage,
+      `SELECT table, sum(rows) AS rows, sum(bytes_on_disk) AS bytes FROM system.parts
+       WHERE active AND database = '${storage.database}' GROUP BY table ORDER BY table`,
+    )
+  ).rows.map((r) => ({ table: String(r.table), rows: Number(r.rows), bytes: Number(r.bytes), bytesPerCall: Number(r.bytes) / generated.calls }));
+  await writeResult(args.name as string, {
     requestedCalls: requested,
     calls: generated.calls,
     days: 30,
     generationSeconds: generated.seconds,
     generationCallsPerSecond: generated.seconds === null ? null : generated.calls / generated.seconds,
     reusedDataDir: reuse,
+    tables,
     match: args.match ?? null,
     otelTracesParts: Number(counts.parts),
     rollupCalls: Number(counts.rollup_calls),

@@ -176,7 +176,7 @@ describe('applied migrations', () => {
       [7, '860f4867d9f2895b', 'b435b66d14a85a81'],
       [8, '6ce7a67b8bb832cd', 'ae96fda8ccd407b3'],
       [9, 'c2a795bb1cca0273', '3d572d204383db4d'],
-      [10, 'ff6a515d4880b4c4', '33b9404766f2dd47'],
+      [10, '81ad99342c89993f', 'ab2398b50b5e875f'],
     ]);
   });
 });

@@ -9,11 +9,10 @@ import { CALL_FILTER } from './filters.ts';
 const HOURS_FROM = 'toDateTime(intDiv(toUInt32($__fromTime) + 3599, 3600) * 3600)';
 const HOURS_TO = hourOf('$__toTime');
 
-/** A partial aggregate both sources yield under one name. */
+/** A partial aggregate both sources yield under one name: a rollup column, and how llm_calls rows give it. */
 interface Part {
   name: string;
   ofCalls: string;
-  ofHours: string;
 }
 
 export interface TieredSpec {
@@ -47,14 +46,15 @@ export function tieredSource(db: string, spec: TieredSpec, callsPart?: string): 
     '(',
     callsPart ?? `  SELECT ${select('$__timeInterval(Timestamp)', (p) => p.ofCalls)}\n  FROM ${db}.llm_calls\n  WHERE ${callsWhere(filter, spec.series)}${groupBy}`,
     '  UNION ALL',
-    `  SELECT ${select('toStartOfInterval(Hour, INTERVAL $__interval_s second)', (p) => p.ofHours)}`,
+    // Rollup rows pass through as they are: the panel's aggregate combines them once.
+    `  SELECT ${select('toStartOfInterval(Hour, INTERVAL $__interval_s second)', (p) => p.name)}`,
     `  FROM ${db}.${spec.hours}`,
-    `  WHERE ${coarse}Hour >= ${HOURS_FROM} AND Hour < ${HOURS_TO} AND ${filter}${groupBy}`,
+    `  WHERE ${coarse}Hour >= ${HOURS_FROM} AND Hour < ${HOURS_TO} AND ${filter}`,
     ')',
   ].join('\n');
 }
 
-const measurePart = (m: HourMeasure): Part => ({ name: m.name, ofCalls: m.ofCalls, ofHours: `${m.merge}(${m.name})` });
+const measurePart = (m: HourMeasure): Part => ({ name: m.name, ofCalls: m.ofCalls });
 
 /** Counts and sums of llm_call_hours (Calls, Retries, …) per [time,] dims. */
 export const callHoursSource = (db: string, dims: readonly string[], series: boolean, filter?: string): string =>
