@@ -3,7 +3,7 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { chQuery, clickhouseDatasource, Format } from '../clickhouse-query.ts';
 import { baseDashboard, CALLS_WHERE, DASHBOARD_UID, modelVariable, panelIds, serviceVariable, tablePanel, traceLink, unitOf } from './common.ts';
-import { slowestBoundSql } from './hourly-tier.ts';
+import { slowestCandidatesSql } from './hourly-tier.ts';
 
 /** Rows of the slowest-calls table. */
 const SLOWEST = 100;
@@ -15,8 +15,8 @@ export const slowCallsSql = (db: string): string =>
   '  Retries, CacheState, CacheMissReason',
   `FROM ${db}.llm_calls`,
   CALLS_WHERE,
-  // Only calls as slow as the 100th slowest hour can be among the 100 slowest: most are not read.
-  `  AND DurationMs >= (${slowestBoundSql(db, SLOWEST)})`,
+  // Only calls that can be among the 100 slowest (hourly-tier.ts): most are not read.
+  `  AND ${slowestCandidatesSql(db, SLOWEST)}`,
   'ORDER BY DurationMs DESC',
   `LIMIT ${SLOWEST}`,
 ].join('\n');

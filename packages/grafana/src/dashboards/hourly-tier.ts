@@ -127,10 +127,25 @@ export function latencySeriesSource(db: string, name: string, byModel: boolean):
 /**
  * A lower bound of the `n`-th longest call duration in the range, from whole hours: the `n`-th
  * longest of the rollup rows' slowest calls (each row's slowest is a different call; 0 with fewer
- * rows). Calls below it cannot be among the `n` slowest, so a top-`n` query may skip them.
+ * rows). Calls below it cannot be among the `n` slowest.
  */
 export const slowestBoundSql = (db: string, n: number): string =>
   `SELECT arrayElement(arrayReverseSort(groupArray(MaxDurationMs)), ${n}) FROM ${db}.llm_latency_hours WHERE Hour >= ${HOURS_FROM} AND Hour < ${HOURS_TO} AND ${CALL_FILTER}`;
+
+/**
+ * Condition on llm_calls keeping every call that can be among the `n` slowest of the range: at
+ * least the bound above, and in the partial hours at the ends or in a minute of a whole hour whose
+ * slowest call reaches the bound — the minutes are llm_calls' key, so the rest is not read.
+ */
+export function slowestCandidatesSql(db: string, n: number): string {
+  const bound = `(${slowestBoundSql(db, n)})`;
+  return [
+    `DurationMs >= ${bound}`,
+    `  AND (Timestamp < ${HOURS_FROM} OR Timestamp >= ${HOURS_TO} OR (ServiceName, toStartOfMinute(Timestamp)) IN (`,
+    `    SELECT ServiceName, arrayJoin(arrayMap(m -> Hour + m * 60, range(60))) FROM ${db}.llm_latency_hours`,
+    `    WHERE Hour >= ${HOURS_FROM} AND Hour < ${HOURS_TO} AND ${CALL_FILTER} AND MaxDurationMs >= ${bound}))`,
+  ].join('\n');
+}
 
 /** The `level` percentile of a latency figure over latencyHoursSource rows (NULL without calls). */
 export const percentile = (level: number, figure: string): string => histogramPercentileSql(level, `sumMap(${figure})`);
