@@ -4,7 +4,7 @@
 // from the seeded calls.
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
   ALL,
@@ -46,8 +46,11 @@ const PANEL_RANGES = [
   { name: 'partial hours at the edges', from: RANGE.from - 25 * 60_000, to: RANGE.to - 35 * 60_000, intervalMs: HOUR },
   { name: '10-minute buckets', ...RANGE, intervalMs: 10 * 60_000 },
 ];
-/** The range the panel checks below compare with. */
+/** The range the panel checks below compare with (a test that changes it gets RANGE back after it). */
 let panelRange: { from: number; to: number; intervalMs: number } = RANGE;
+afterEach(() => {
+  panelRange = RANGE;
+});
 
 interface Threshold {
   value: number | null;
