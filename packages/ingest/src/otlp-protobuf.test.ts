@@ -9,6 +9,7 @@ import protoRoot from 'otlp-proto-root/build/src/generated/root.js';
 import { describe, expect, test } from 'vitest';
 import { encodeProtobufRequest } from './otlp-codec.ts';
 import { readTraceRequest } from './otlp-protobuf.ts';
+import { otlpToRows } from './otlp-to-rows.ts';
 import type { OtlpTraceRequest } from './types.ts';
 
 const ExportTraceServiceRequest = (
@@ -157,6 +158,30 @@ describe('readTraceRequest reads what protobufjs read', () => {
     const body = Buffer.concat([unknown, known]);
     expectSame(body);
     expect(readTraceRequest(body).resourceSpans[0]!.scopeSpans[0]!.spans[0]!.name).toBe('x');
+  });
+
+  test.each([1000, 8000])('a value nested %i deep: its span is refused as too deep, the other stored (protobufjs overflowed the stack at some thousands)', (depth) => {
+    // Built by hand: protobufjs's encoder (encodeProtobufRequest) overflows the stack first.
+    const varint = (n: number) => {
+      const bytes: number[] = [];
+      for (; n >= 0x80; n = Math.floor(n / 128)) bytes.push((n % 128) | 0x80);
+      bytes.push(n);
+      return Buffer.from(bytes);
+    };
+    const field = (number: number, bytes: Uint8Array) => Buffer.concat([varint((number << 3) | 2), varint(bytes.length), bytes]);
+    const text = (number: number, value: string) => field(number, Buffer.from(value));
+    const hex = (number: number, value: string) => field(number, Buffer.from(value, 'hex'));
+    const fixed64 = (number: number, value: number) => Buffer.concat([varint((number << 3) | 1), Buffer.from(new BigUint64Array([BigInt(value)]).buffer)]);
+    let deep: Buffer = text(1, 'bottom');
+    for (let i = 0; i < depth; i++) deep = i % 2 === 0 ? field(5, field(1, deep)) : field(6, field(1, Buffer.concat([text(1, `k${i}`), field(2, deep)])));
+    const span = (spanId: string, value: Buffer) =>
+      field(2, Buffer.concat([hex(1, '5b8efff798038103d269b633813fc60c'), hex(2, spanId), text(5, 'x'), fixed64(7, 1), fixed64(8, 2), field(9, Buffer.concat([text(1, 'k'), field(2, value)]))]));
+    const body = field(1, field(2, Buffer.concat([span('eee19b7ec3c1b174', deep), span('eee19b7ec3c1b175', text(1, 'ok'))])));
+    const ours = otlpToRows(readTraceRequest(body));
+    if (depth === 1000) expect(ours).toEqual(otlpToRows(reference(body)));
+    else expect(() => reference(body)).toThrow(/call stack/);
+    expect(ours.rows.map((r) => r.SpanId)).toEqual(['eee19b7ec3c1b175']);
+    expect(ours.rejections.map((r) => r.reason)).toEqual(['attribute_too_deep']);
   });
 
   test('a body cut anywhere fails, as it did', () => {

@@ -4,8 +4,11 @@
 // message objects, Long values and base64 round trip of every id. Those were ~14 µs of the ~25 µs
 // a span took to decode, convert and encode, most of it garbage collection. Fields otlp-to-rows
 // does not read (dropped counts, flags, schema URLs) are skipped like unknown ones; text is
-// decoded by protobufjs's own UTF-8 reader, so lone surrogates come out as they did.
+// decoded by protobufjs's own UTF-8 reader, so lone surrogates come out as they did. Values nested
+// deeper than otlp-to-rows accepts are not read further (no stack overflow): the span is refused
+// for that attribute, as it was.
 import protobuf from 'protobufjs';
+import { MAX_ATTRIBUTE_DEPTH } from './attribute-string.ts';
 import type { OtlpAnyValue, OtlpEvent, OtlpKeyValue, OtlpLink, OtlpResourceSpans, OtlpScopeSpans, OtlpSpan, OtlpTraceRequest } from './types.ts';
 
 const utf8 = protobuf.util.utf8 as unknown as { read(buffer: Uint8Array, start: number, end: number): string };
@@ -148,15 +151,16 @@ function fields(w: Wire, end: number, field: (number: number, wireType: number) 
   }
 }
 
-function anyValue(w: Wire, end: number): OtlpAnyValue {
+/** An attribute's value; `depth` 1 is the attribute's own. */
+function anyValue(w: Wire, end: number, depth: number): OtlpAnyValue {
   const value: OtlpAnyValue = {};
   fields(w, end, (n, t) => {
     if (n === 1 && t === LEN) value.stringValue = w.string(end);
     else if (n === 2 && t === VARINT) value.boolValue = w.uint32(end) !== 0;
     else if (n === 3 && t === VARINT) value.intValue = w.int64(end);
     else if (n === 4 && t === I64) value.doubleValue = w.double(end);
-    else if (n === 5 && t === LEN) value.arrayValue = { values: values(w, w.length(end), anyValue) };
-    else if (n === 6 && t === LEN) value.kvlistValue = { values: values(w, w.length(end), keyValue) };
+    else if (n === 5 && t === LEN) value.arrayValue = { values: values(w, w.length(end), depth, anyValue) };
+    else if (n === 6 && t === LEN) value.kvlistValue = { values: values(w, w.length(end), depth, keyValue) };
     else if (n === 7 && t === LEN) value.bytesValue = w.base64(end);
     else return false;
     return true;
@@ -164,23 +168,30 @@ function anyValue(w: Wire, end: number): OtlpAnyValue {
   return value;
 }
 
-/** The repeated field 1 of an ArrayValue or KeyValueList ending at `end`. */
-function values<T>(w: Wire, end: number, item: (w: Wire, end: number) => T): T[] {
+/**
+ * The repeated field 1 of an ArrayValue or KeyValueList ending at `end`, at `depth`. Past
+ * MAX_ATTRIBUTE_DEPTH it is left empty: an array or map that deep is refused whatever it holds.
+ */
+function values<T>(w: Wire, end: number, depth: number, item: (w: Wire, end: number, depth: number) => T): T[] {
   const list: T[] = [];
+  if (depth > MAX_ATTRIBUTE_DEPTH) {
+    w.pos = end;
+    return list;
+  }
   fields(w, end, (n, t) => {
     if (n !== 1 || t !== LEN) return false;
-    list.push(item(w, w.length(end)));
+    list.push(item(w, w.length(end), depth + 1));
     return true;
   });
   w.pos = end;
   return list;
 }
 
-function keyValue(w: Wire, end: number): OtlpKeyValue {
+function keyValue(w: Wire, end: number, depth = 1): OtlpKeyValue {
   const kv: OtlpKeyValue = { key: '', value: null };
   fields(w, end, (n, t) => {
     if (n === 1 && t === LEN) kv.key = w.string(end);
-    else if (n === 2 && t === LEN) kv.value = anyValue(w, w.length(end));
+    else if (n === 2 && t === LEN) kv.value = anyValue(w, w.length(end), depth);
     else return false;
     return true;
   });
