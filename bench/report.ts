@@ -57,6 +57,7 @@ interface IngestResult extends Provenance {
     spansPerSecond: Summary;
     /** CPU time per span of all the ingest process's threads (chDB's too), and of the exporter's, per round. */
     serverCpuMicrosPerSpan?: Summary;
+    mainThreadCpuMicrosPerSpan?: Summary;
     exporterCpuMicrosPerSpan?: Summary;
     requestLatencyMs: Summary;
     rowsPerInsert: Summary;
@@ -396,7 +397,7 @@ function ingestSection(i: IngestResult): string {
           spread(i.ingest.spansPerSecond),
           `request p50 ${f(i.ingest.requestLatencyMs.median)} ms, p95 ${f(i.ingest.requestLatencyMs.p95)} ms, **p99 ${f(i.ingest.requestLatencyMs.p99)} ms**, max ${f(i.ingest.requestLatencyMs.max)} ms (${f(i.ingest.requestLatencyMs.n)} exports)`,
           `${f(i.ingest.rowsPerInsert.median)} (group commit)`,
-          `ingest process RSS max **${mb(i.ingest.rssMaxBytes)}**, at end ${mb(i.ingest.rssEndBytes)} (chDB runs inside it)${i.ingest.serverCpuMicrosPerSpan && i.ingest.exporterCpuMicrosPerSpan ? `; CPU ${f(i.ingest.serverCpuMicrosPerSpan.median)} µs per span (ingest) + ${f(i.ingest.exporterCpuMicrosPerSpan.median)} µs (exporter)` : ''}`,
+          `ingest process RSS max **${mb(i.ingest.rssMaxBytes)}**, at end ${mb(i.ingest.rssEndBytes)} (chDB runs inside it)${i.ingest.serverCpuMicrosPerSpan && i.ingest.exporterCpuMicrosPerSpan ? `; CPU ${f(i.ingest.serverCpuMicrosPerSpan.median)} µs per span (ingest${i.ingest.mainThreadCpuMicrosPerSpan ? `, of which main thread ${f(i.ingest.mainThreadCpuMicrosPerSpan.median)}` : ''}) + ${f(i.ingest.exporterCpuMicrosPerSpan.median)} µs (exporter)` : ''}`,
         ],
         direct('`storage.insertSpans`, prepared buffer, large inserts (**limit**)', i.limit),
         direct('`storage.insertSpans`, prepared buffer, the group commit\'s insert size', i.sameBatch),
