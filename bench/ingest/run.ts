@@ -13,12 +13,15 @@ import { BATCH_SPANS } from './spans.ts';
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '10' },
+    // Many short rounds, each ingest round next to a limit round: the load of a shared machine
+    // drifts over minutes, and the ratio is taken per pair of neighbouring rounds.
+    rounds: { type: 'string', default: '6' },
+    seconds: { type: 'string', default: '8' },
     // Exports in flight. Ingest can insert only what is in flight (it acknowledges after storing),
-    // so these must be able to hold the limit's 10 240-row insert: 20 × 512 spans. (Fewer cap every
-    // insert below it: 4 in flight, 2 048 spans, measure the cost of small inserts instead.)
-    concurrency: { type: 'string', default: '20' },
+    // and while one insert runs the requests it will acknowledge are not being sent again: about
+    // half of them make each insert. 40 × 512 spans let an insert reach the limit's 10 240 rows.
+    // (Fewer cap every insert below it: 20 in flight make ~5 000-row inserts, 4 make 1 000.)
+    concurrency: { type: 'string', default: '40' },
     'direct-rows': { type: 'string', default: '10240' },
     'big-batches': { type: 'string', default: '40' },
   },
@@ -39,14 +42,17 @@ interface IngestStats {
   insertedRows: number;
   inserts: number;
   requestsByStatus: Record<string, number>;
+  /** CPU time of all the ingest process's threads so far, and of its main thread. */
+  cpuMicros: number;
+  mainThreadCpuMicros: number;
 }
-type IngestRound = ExportRound & { spansPerSecond: number; rssMaxBytes: number; rowsPerInsert: number; loopDelayMaxMs: number; loopDelayP99Ms: number; loopBusyMaxMs: number };
+type IngestRound = ExportRound & { spansPerSecond: number; rssMaxBytes: number; rowsPerInsert: number; loopDelayMaxMs: number; loopDelayP99Ms: number; loopBusyMaxMs: number; serverCpuMicros: number; mainThreadCpuMicros: number };
 type DirectResult = DirectRound & { rowsPerInsert: number; rowsPerSecond: number };
 
 const maxRows = Number(args['direct-rows']);
 const server = spawnChild(here('./server-process.ts'));
 const { url } = await server.next<{ url: string }>();
-const exporter = spawnChild(here('./exporter-process.ts'), [url]);
+const exporter = spawnChild(here('./exporter-process.ts'), [url, String(concurrency)]);
 const direct = spawnChild(here('./direct-process.ts'), [String(maxRows)]);
 try {
   await exporter.next();
@@ -54,7 +60,6 @@ try {
   // Warm-up of both paths, not measured (its spans are counted in the stored total).
   let acked = (await exporter.ask<ExportRound>({ seconds: 3, concurrency })).acked;
   await direct.ask<DirectRound>({ seconds: 3, rows: maxRows });
-  let before = await server.ask<IngestStats>({ op: 'reset' });
 
   const ingestRounds: IngestRound[] = [];
   const limitRounds: DirectResult[] = [];
@@ -64,24 +69,26 @@ try {
   let ingestBatch = concurrency * BATCH_SPANS;
   for (let r = 0; r < rounds; r++) {
     const ingestRound = async () => {
-      await server.ask<IngestStats>({ op: 'reset' });
+      const before = await server.ask<IngestStats>({ op: 'reset' });
       const e = await exporter.ask<ExportRound>({ seconds, concurrency });
       const stats = await server.ask<IngestStats>({ op: 'stats' });
       acked += e.acked;
       // Acknowledged means stored: otel_traces must hold every acknowledged span by now.
       if (stats.stored < acked) storedMismatch = `after round ${r + 1}: ${acked} spans acknowledged, ${stats.stored} stored`;
       const rowsPerInsert = (stats.insertedRows - before.insertedRows) / (stats.inserts - before.inserts);
-      before = stats;
-      ingestBatch = Math.max(BATCH_SPANS, Math.round(rowsPerInsert / BATCH_SPANS) * BATCH_SPANS);
-      ingestRounds.push({ ...e, spansPerSecond: e.acked / e.seconds, rssMaxBytes: stats.rssMaxBytes, rowsPerInsert, loopDelayMaxMs: stats.loopDelayMaxMs, loopDelayP99Ms: stats.loopDelayP99Ms, loopBusyMaxMs: stats.loopBusyMaxMs });
+      const serverCpuMicros = stats.cpuMicros - before.cpuMicros;
+      const mainThreadCpuMicros = stats.mainThreadCpuMicros - before.mainThreadCpuMicros;
+      // (The direct inserter's buffer holds the limit's rows: larger group commits are compared with it.)
+      ingestBatch = Math.min(maxRows, Math.max(BATCH_SPANS, Math.round(rowsPerInsert / BATCH_SPANS) * BATCH_SPANS));
+      ingestRounds.push({ ...e, spansPerSecond: e.acked / e.seconds, rssMaxBytes: stats.rssMaxBytes, rowsPerInsert, loopDelayMaxMs: stats.loopDelayMaxMs, loopDelayP99Ms: stats.loopDelayP99Ms, loopBusyMaxMs: stats.loopBusyMaxMs, serverCpuMicros, mainThreadCpuMicros });
       console.log(
-        `  ingest round ${r + 1}: ${(e.acked / e.seconds).toFixed(0)} spans/s, ${rowsPerInsert.toFixed(0)} rows per insert, ${e.failed} failed, event loop delay max ${stats.loopDelayMaxMs.toFixed(0)} ms, held by own work max ${stats.loopBusyMaxMs.toFixed(0)} ms`,
+        `  ingest round ${r + 1}: ${(e.acked / e.seconds).toFixed(0)} spans/s, ${rowsPerInsert.toFixed(0)} rows per insert, CPU ${(serverCpuMicros / e.acked).toFixed(0)} (main thread ${(mainThreadCpuMicros / e.acked).toFixed(0)}) + ${(e.cpuMicros / e.acked).toFixed(0)} µs per span (ingest + exporter), ${e.failed} failed, event loop delay max ${stats.loopDelayMaxMs.toFixed(0)} ms, held by own work max ${stats.loopBusyMaxMs.toFixed(0)} ms`,
       );
     };
     const directRound = async (rows: number, into: DirectResult[]) => {
       const d = await direct.ask<DirectRound>({ seconds, rows });
       into.push({ ...d, rowsPerInsert: rows, rowsPerSecond: d.rows / d.seconds });
-      console.log(`  direct round ${r + 1}: ${(d.rows / d.seconds).toFixed(0)} rows/s at ${rows} rows per insert`);
+      console.log(`  direct round ${r + 1}: ${(d.rows / d.seconds).toFixed(0)} rows/s at ${rows} rows per insert, CPU ${(d.cpuMicros / d.rows).toFixed(0)} µs per row`);
     };
     // Rotate the order of the three so none always runs first or last.
     const steps = [ingestRound, () => directRound(maxRows, limitRounds), () => directRound(ingestBatch, sameBatchRounds)];
@@ -114,6 +121,7 @@ try {
   const ingestRate = summarize(ingestRounds.map((r) => r.spansPerSecond));
   const directSummary = (rs: DirectResult[]) => ({
     rowsPerInsert: summarize(rs.map((r) => r.rowsPerInsert)),
+    cpuMicrosPerRow: summarize(rs.map((r) => r.cpuMicros / r.rows)),
     rowsPerSecond: summarize(rs.map((r) => r.rowsPerSecond)),
     insertMs: summarize(rs.flatMap((r) => r.insertMs)),
   });
@@ -127,6 +135,11 @@ try {
     llmSpanShare: 102 / BATCH_SPANS,
     ingest: {
       spansPerSecond: ingestRate,
+      /** CPU time per acknowledged span, all threads of the ingest process (chDB's too) and of the exporter's. */
+      serverCpuMicrosPerSpan: summarize(ingestRounds.map((r) => r.serverCpuMicros / r.acked)),
+      /** Of it, the main thread's (HTTP, group commit, the insert's body). */
+      mainThreadCpuMicrosPerSpan: summarize(ingestRounds.map((r) => r.mainThreadCpuMicros / r.acked)),
+      exporterCpuMicrosPerSpan: summarize(ingestRounds.map((r) => r.cpuMicros / r.acked)),
       requestLatencyMs: summarize(ingestRounds.flatMap((r) => r.latenciesMs)),
       rowsPerInsert: summarize(ingestRounds.map((r) => r.rowsPerInsert)),
       failedSpans: ingestRounds.reduce((s, r) => s + r.failed, 0),
@@ -150,6 +163,7 @@ try {
     limit,
     sameBatch,
     ratio: ingestRate.median / limit.rowsPerSecond.median,
+    // Each ingest round over the limit round of the same rotation: the spread of these is what decides a threshold.
     pairedRatio: summarize(ingestRounds.map((r, i) => r.spansPerSecond / (limitRounds[i] as DirectResult).rowsPerSecond)),
     sameBatchRatio: ingestRate.median / sameBatch.rowsPerSecond.median,
   });

@@ -1,7 +1,8 @@
 // The ingest service in its own process on its own chDB directory, as `llm-prism serve` runs it;
 // reports its RSS (sampled every 50 ms), its event-loop delay (how long a ready callback waited),
 // the longest the loop was held by its own work, how many spans otel_traces holds, and its
-// group-commit and request counters.
+// group-commit and request counters, and the CPU time all its threads used (chDB's included) and
+// its main thread used.
 import { rm } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startIngest } from '@llm-prism/ingest';
@@ -45,6 +46,8 @@ serveParent(
     return {
       rssMaxBytes: rssMax,
       rssBytes: process.memoryUsage().rss,
+      cpuMicros: process.cpuUsage().user + process.cpuUsage().system,
+      mainThreadCpuMicros: process.threadCpuUsage().user + process.threadCpuUsage().system,
       loopDelayMaxMs: loopDelay.max / 1e6,
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
       loopBusyMaxMs,

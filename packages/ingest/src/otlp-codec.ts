@@ -1,8 +1,10 @@
-// OTLP/HTTP trace payloads in and out, through the protobufjs classes that OpenTelemetry JS
-// generated from the official opentelemetry-proto definitions (otlp-transformer 0.216, the last
-// release shipping them; aliased as `otlp-proto-root`). OTLP/JSON requests are read by otlp-json.ts.
+// OTLP/HTTP trace payloads in and out. Requests are read by otlp-protobuf.ts (protobuf) and
+// otlp-json.ts (JSON); responses, and requests for clients and tests, are written with the
+// protobufjs classes that OpenTelemetry JS generated from the official opentelemetry-proto
+// definitions (otlp-transformer 0.216, the last release shipping them; aliased as `otlp-proto-root`).
 import protobuf from 'protobufjs';
 import protoRoot from 'otlp-proto-root/build/src/generated/root.js';
+import { readTraceRequest } from './otlp-protobuf.ts';
 import type { OtlpTraceRequest } from './types.ts';
 
 interface GeneratedMessage {
@@ -32,30 +34,18 @@ const RpcStatus = new protobuf.Type('Status')
   .add(new protobuf.Field('message', 2, 'string'));
 new protobuf.Root().define('google.rpc').add(RpcStatus);
 
-const TO_OBJECT: protobuf.IConversionOptions = {
-  longs: String,
-  enums: Number,
-  bytes: String,
-  defaults: true,
-  arrays: true,
-};
-
 export type OtlpEncoding = 'protobuf' | 'json';
 
 export class MalformedPayloadError extends Error {}
 
 /** Decodes an `application/x-protobuf` ExportTraceServiceRequest. Ids become lower-case hex. */
 export function decodeProtobufRequest(body: Uint8Array): OtlpTraceRequest {
-  let request: OtlpTraceRequest;
   try {
-    const message = traceV1.ExportTraceServiceRequest.decode(body);
-    // toObject recurses per AnyValue level: values nested thousands deep overflow the stack here.
-    request = traceV1.ExportTraceServiceRequest.toObject(message, TO_OBJECT) as OtlpTraceRequest;
+    // The reader recurses per AnyValue level: values nested thousands deep overflow the stack here.
+    return readTraceRequest(body);
   } catch (err) {
     throw new MalformedPayloadError(`malformed protobuf ExportTraceServiceRequest: ${describe(err)}`);
   }
-  mapIds(request, (base64) => Buffer.from(base64, 'base64').toString('hex'));
-  return request;
 }
 
 /** The decoder's message; a stack overflow means values nested too deep to decode. */

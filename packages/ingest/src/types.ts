@@ -1,7 +1,6 @@
-// Plain-object shape of a decoded ExportTraceServiceRequest: protobufjs `toObject` with the options
-// in otlp-codec.ts (longs as decimal strings, enums as numbers, bytes as base64) after ids have
-// been turned into hex text, or the same shape read from OTLP/JSON by otlp-json.ts. The generated
-// root ships no usable typings.
+// Plain-object shape of a decoded ExportTraceServiceRequest, as protobufjs `toObject` gives it
+// (longs as decimal strings, enums as numbers, bytes as base64) but with ids as hex text: read from
+// protobuf by otlp-protobuf.ts, from OTLP/JSON by otlp-json.ts.
 
 /** Why a span was not stored, as counted in `llm_prism_ingest_spans_rejected_total{reason}`. */
 export type RejectReason =

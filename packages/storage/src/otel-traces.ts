@@ -136,6 +136,13 @@ GROUP BY TraceId`,
 export function formatTimestamp(unixNanos: bigint): string {
   const seconds = unixNanos / 1_000_000_000n;
   const nanos = unixNanos % 1_000_000_000n;
-  const date = new Date(Number(seconds) * 1000).toISOString(); // 'YYYY-MM-DDTHH:MM:SS.000Z'
-  return `${date.slice(0, 10)} ${date.slice(11, 19)}.${nanos.toString().padStart(9, '0')}`;
+  // Spans of one request mostly start in the same second: its text is made once.
+  if (seconds !== lastSeconds) {
+    const date = new Date(Number(seconds) * 1000).toISOString(); // 'YYYY-MM-DDTHH:MM:SS.000Z'
+    lastSeconds = seconds;
+    lastSecondText = `${date.slice(0, 10)} ${date.slice(11, 19)}`;
+  }
+  return `${lastSecondText}.${nanos.toString().padStart(9, '0')}`;
 }
+let lastSeconds: bigint | undefined;
+let lastSecondText = '';
