@@ -21,6 +21,7 @@ import type {
   RejectReason,
   SpanProblem,
 } from './types.ts';
+import { emptySpan } from './types.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -243,20 +244,7 @@ function link(value: unknown, i: number): OtlpLink {
 
 /** Reads one span; a value that is not valid leaves the span marked `invalid`. */
 function span(o: JsonObject): OtlpSpan {
-  const s: OtlpSpan = {
-    traceId: '',
-    spanId: '',
-    traceState: '',
-    parentSpanId: '',
-    name: '',
-    kind: 0,
-    startTimeUnixNano: '0',
-    endTimeUnixNano: '0',
-    attributes: [],
-    events: [],
-    links: [],
-    status: null,
-  };
+  const s: OtlpSpan = emptySpan();
   // For the message, should another value be invalid.
   const name = get(o, 'name');
   const spanId = get(o, 'spanId');

@@ -9,7 +9,7 @@
 // for that attribute, as it was.
 import protobuf from 'protobufjs';
 import { MAX_ATTRIBUTE_DEPTH } from './attribute-string.ts';
-import type { OtlpAnyValue, OtlpEvent, OtlpKeyValue, OtlpLink, OtlpResourceSpans, OtlpScopeSpans, OtlpSpan, OtlpTraceRequest } from './types.ts';
+import { emptySpan, type OtlpAnyValue, type OtlpEvent, type OtlpKeyValue, type OtlpLink, type OtlpResourceSpans, type OtlpScopeSpans, type OtlpSpan, type OtlpTraceRequest } from './types.ts';
 
 const utf8 = protobuf.util.utf8 as unknown as { read(buffer: Uint8Array, start: number, end: number): string };
 
@@ -256,20 +256,7 @@ function nested<T>(w: Wire, end: number, read: (w: Wire, end: number) => T): T {
 }
 
 function span(w: Wire, end: number): OtlpSpan {
-  const s: OtlpSpan = {
-    traceId: '',
-    spanId: '',
-    traceState: '',
-    parentSpanId: '',
-    name: '',
-    kind: 0,
-    startTimeUnixNano: '0',
-    endTimeUnixNano: '0',
-    attributes: [],
-    events: [],
-    links: [],
-    status: null,
-  };
+  const s: OtlpSpan = emptySpan();
   s.attributes = attributesOf(w, end, 9, (n, t) => {
     if (t === LEN) {
       if (n === 1) s.traceId = w.hex(end);

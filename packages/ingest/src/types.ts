@@ -68,6 +68,24 @@ export interface OtlpSpan {
   invalid?: SpanProblem;
 }
 
+/** A span with every field at its OTLP default, which the decoders fill from what the request holds. */
+export function emptySpan(): OtlpSpan {
+  return {
+    traceId: '',
+    spanId: '',
+    traceState: '',
+    parentSpanId: '',
+    name: '',
+    kind: 0,
+    startTimeUnixNano: '0',
+    endTimeUnixNano: '0',
+    attributes: [],
+    events: [],
+    links: [],
+    status: null,
+  };
+}
+
 export interface OtlpScopeSpans {
   scope: { name: string; version: string; attributes: OtlpKeyValue[] } | null;
   spans: OtlpSpan[];
