@@ -2,12 +2,32 @@
 // (@llm-prism/storage call-hours.ts) and only the partial hours at its edges from llm_calls, so a
 // 30-day panel reads O(hours × series) rows. Both parts yield the same partial aggregates, which the
 // panel's outer query combines: the answer is the one llm_calls alone would give.
-import { CALL_HOUR_MEASURES, type HourMeasure, hourOf, LATENCY_HOUR_COUNTS, LATENCY_STATES, latencyStateOfCalls } from '@llm-prism/storage';
+import {
+  CALL_HOUR_MEASURES,
+  type ComputedDimension,
+  type HourMeasure,
+  hourOf,
+  LATENCY_HOUR_COUNTS,
+  LATENCY_STATES,
+  latencyStateOfCalls,
+} from '@llm-prism/storage';
 import { CALL_FILTER } from './filters.ts';
 
-/** The first whole hour in the dashboard range and the start of the partial hour it ends in. */
-const HOURS_FROM = 'toDateTime(intDiv(toUInt32($__fromTime) + 3599, 3600) * 3600)';
-const HOURS_TO = hourOf('$__toTime');
+/** Where a range starts and ends, for each source. */
+export interface TieredRange {
+  /** The range over llm_calls rows. */
+  calls: string;
+  /** The first whole hour in the range and the start of the partial hour it ends in (DateTime). */
+  hoursFrom: string;
+  hoursTo: string;
+}
+
+/** The dashboard range (Grafana macros). */
+const DASHBOARD_RANGE: TieredRange = {
+  calls: '$__timeFilter(Timestamp)',
+  hoursFrom: 'toDateTime(intDiv(toUInt32($__fromTime) + 3599, 3600) * 3600)',
+  hoursTo: hourOf('$__toTime'),
+};
 
 /** A partial aggregate both sources yield under one name. */
 interface Part {
@@ -29,26 +49,32 @@ export interface TieredSpec {
   series: boolean;
   /** Condition on dims, applied to both sources; default: the dashboard's $service / $model. */
   filter?: string;
+  /** Dimensions of the rollup computed from llm_calls columns (after dims in each row). */
+  computed?: readonly ComputedDimension[];
+  /** Default: the dashboard's time range. */
+  range?: TieredRange;
 }
 
 /** `FROM (…)` of partial aggregates per [time,] dims: the panel aggregates these with sum / min / merge. */
 export function tieredSource(db: string, spec: TieredSpec): string {
   const filter = spec.filter ?? CALL_FILTER;
-  const keys = [...(spec.series ? ['time'] : []), ...spec.dims];
+  const range = spec.range ?? DASHBOARD_RANGE;
+  const computed = spec.computed ?? [];
+  const keys = [...(spec.series ? ['time'] : []), ...spec.dims, ...computed.map((d) => d.name)];
   const groupBy = keys.length === 0 ? '' : `\n  GROUP BY ${keys.join(', ')}`;
-  const select = (time: string, of: (p: Part) => string) =>
-    [...(spec.series ? [`${time} AS time`] : []), ...spec.dims, ...spec.parts.map((p) => `${of(p)} AS ${p.name}`)].join(', ');
+  const select = (time: string, of: (p: Part) => string, ofComputed: (d: ComputedDimension) => string) =>
+    [...(spec.series ? [`${time} AS time`] : []), ...spec.dims, ...computed.map(ofComputed), ...spec.parts.map((p) => `${of(p)} AS ${p.name}`)].join(', ');
   const fine = spec.series ? '$__interval_s < 3600 OR ' : '';
   const coarse = spec.series ? '$__interval_s >= 3600 AND ' : '';
   return [
     '(',
-    `  SELECT ${select('$__timeInterval(Timestamp)', (p) => p.ofCalls)}`,
+    `  SELECT ${select('$__timeInterval(Timestamp)', (p) => p.ofCalls, (d) => `${d.ofCalls} AS ${d.name}`)}`,
     `  FROM ${db}.llm_calls`,
-    `  WHERE $__timeFilter(Timestamp) AND ${filter} AND (${fine}Timestamp < ${HOURS_FROM} OR Timestamp >= ${HOURS_TO})${groupBy}`,
+    `  WHERE ${range.calls} AND ${filter} AND (${fine}Timestamp < ${range.hoursFrom} OR Timestamp >= ${range.hoursTo})${groupBy}`,
     '  UNION ALL',
-    `  SELECT ${select('toStartOfInterval(Hour, INTERVAL $__interval_s second)', (p) => p.ofHours)}`,
+    `  SELECT ${select('toStartOfInterval(Hour, INTERVAL $__interval_s second)', (p) => p.ofHours, (d) => d.name)}`,
     `  FROM ${db}.${spec.hours}`,
-    `  WHERE ${coarse}Hour >= ${HOURS_FROM} AND Hour < ${HOURS_TO} AND ${filter}${groupBy}`,
+    `  WHERE ${coarse}Hour >= ${range.hoursFrom} AND Hour < ${range.hoursTo} AND ${filter}${groupBy}`,
     ')',
   ].join('\n');
 }
