@@ -209,32 +209,39 @@ function groupsSource(prices: readonly ModelPrice[], scope: CostScope, dims: rea
 )`;
 }
 
+/** llm_calls columns the duplicate check, the base cause and the token classes read. */
+const DUPLICATE_COLUMNS = ['ServiceName', 'PromptHash', 'Timestamp', 'SpanId', 'Outcome', 'CacheState', 'InputTokens', 'CacheReadTokens', 'CacheWriteTokens', 'OutputTokens', 'ReasoningTokens'];
+
 /**
- * The duplicates that change a call's cause, as rows shaped like groupsSource's: each twice, once
- * taking its tokens out of its base cause (Dup = -1) and once putting them under `duplicate`
- * (Dup = 1). Only calls whose (ServiceName, PromptHash) occurs more than once in the range can be
- * duplicates: the window runs over those alone.
+ * The duplicates that change a call's cause, as groups shaped like groupsSource's rows: each group
+ * twice, once taking its tokens out of its base cause (Dup = -1) and once putting them under
+ * `duplicate` (Dup = 1). Only calls whose (ServiceName, PromptHash) occurs more than once in the
+ * range can be duplicates: the window runs over those alone.
  */
 function duplicateCorrections(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[]): string {
   const all = [...new Set([...dims, ...PRICING_DIMS])];
   const long = tiersFromRollup(prices) ? COST_HOUR_COMPUTED.find((d) => d.name === 'LongInput')!.ofCalls : 'InputTokens';
   const key = 'cityHash64(ServiceName, PromptHash)';
-  const candidates = `SELECT *, ${IS_DUPLICATE} AS IsDuplicate
+  const candidates = `SELECT ${[...new Set([...DUPLICATE_COLUMNS, ...all])].join(', ')}, ${IS_DUPLICATE} AS IsDuplicate
     FROM ${scope.calls}
     WHERE ${scope.where} AND PromptHash != '' AND ${key} IN (
       SELECT ${key} FROM ${scope.calls} WHERE ${scope.where} AND PromptHash != '' GROUP BY ${key} HAVING count() > 1)`;
+  const time = scope.series === undefined ? [] : [`${scope.series.bucket} AS time`];
+  const keys = [...(scope.series === undefined ? [] : ['time']), ...all, ...COST_HOUR_COMPUTED.map((d) => d.name)];
   const columns = [
-    ...(scope.series === undefined ? [] : [`${scope.series.bucket} AS time`]),
+    ...time,
     ...all,
     ...COST_HOUR_COMPUTED.map((d) => `${d.name === 'LongInput' ? long : d.ofCalls} AS ${d.name}`),
-    'toUInt64(1) AS Calls',
-    ...TOKEN_CLASSES.map((c) => `${c.ofCall} AS ${c.name}`),
-    'Dup',
+    ...COST_PARTS.map((p) => `${p.ofCalls} AS ${p.name}`),
   ];
-  return `SELECT ${columns.join(', ')}
-  FROM (${candidates})
-  ARRAY JOIN [toInt8(-1), toInt8(1)] AS Dup
-  WHERE IsDuplicate AND ${BASE_CAUSE} IN (${['', ...OVERRIDDEN_BY_DUPLICATE].map(str).join(', ')})`;
+  return `SELECT ${[...keys, ...COST_PARTS.map((p) => p.name)].join(', ')}, Dup
+  FROM (
+    SELECT ${columns.join(', ')}
+    FROM (${candidates})
+    WHERE IsDuplicate AND ${BASE_CAUSE} IN (${['', ...OVERRIDDEN_BY_DUPLICATE].map(str).join(', ')})
+    GROUP BY ${keys.join(', ')}
+  )
+  ARRAY JOIN [toInt8(-1), toInt8(1)] AS Dup`;
 }
 
 /** Priced groups per [time,] `dims` with their cause; with `duplicates`, duplicates moved to their cause. */
