@@ -112,8 +112,9 @@ const finiteOrNull = (expr: string) => `if(isFinite(${expr}), ${expr}, NULL)`;
 const norm = (col: string) => `replaceRegexpOne(replaceRegexpOne(${col}, '${MODEL_PREFIX}', ''), '${SNAPSHOT_SUFFIX}', '')`;
 const modelNames = (prices: readonly ModelPrice[]) => `CAST([${prices.map((p) => str(p.model)).join(', ')}] AS Array(String))`;
 
+/** One price of the call's row (`_Row`: its 1-based position in the table, 0 when unpriced), NaN when absent. */
 function priceColumn(prices: readonly ModelPrice[], pick: (p: ModelPrice) => number | undefined): string {
-  return `transform(PriceModel, ${modelNames(prices)}, CAST([${prices.map((p) => num(pick(p))).join(', ')}] AS Array(Float64)), nan)`;
+  return `if(_Row = 0, nan, CAST([${prices.map((p) => num(pick(p))).join(', ')}] AS Array(Float64))[_Row])`;
 }
 
 /**
@@ -138,7 +139,8 @@ function pricedColumns(prices: readonly ModelPrice[], long: string, missed: stri
   // tokens × price, 0 when the calls did not use the class (so it needs no price).
   const term = (c: TokenClass, price: string) => `if(${used(c)}, ${c} * ${price}, 0)`;
   return `${priceModelSql(prices)} AS PriceModel,
-    transform(PriceModel, ${modelNames(prices)}, CAST([${prices.map((p) => p.longContext?.aboveInputTokens ?? 0).join(', ')}] AS Array(UInt64)), toUInt64(0)) AS _LongAbove,
+    indexOf(${modelNames(prices)}, PriceModel) AS _Row,
+    if(_Row = 0, toUInt64(0), CAST([${prices.map((p) => p.longContext?.aboveInputTokens ?? 0).join(', ')}] AS Array(UInt64))[_Row]) AS _LongAbove,
     _LongAbove > 0 AND ${long} > _LongAbove AS _Long,
     ${tier('input')} AS _PIn,
     ${tier('output')} AS _POut,
@@ -195,14 +197,14 @@ const PRICING_DIMS = ['RequestModel', 'ResponseModel'] as const;
  * from the rollup and the edges, or from llm_calls alone when a long-context threshold lies below
  * LONG_INPUT_FLOOR (then LongInput is every call's InputTokens).
  */
-function groupsSource(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[]): string {
+function groupsSource(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[], computed: readonly ComputedDimension[]): string {
   const all = [...new Set([...dims, ...PRICING_DIMS])];
   const series = scope.series !== undefined;
-  if (tiersFromRollup(prices)) return scope.tiered({ hours: LLM_COST_HOURS, dims: all, computed: COST_HOUR_COMPUTED, parts: COST_PARTS, series });
-  const computed = COST_HOUR_COMPUTED.map((d) => `${d.name === 'LongInput' ? 'InputTokens' : d.ofCalls} AS ${d.name}`);
-  const keys = [...(series ? ['time'] : []), ...all, ...COST_HOUR_COMPUTED.map((d) => d.name)];
+  if (tiersFromRollup(prices)) return scope.tiered({ hours: LLM_COST_HOURS, dims: all, computed, parts: COST_PARTS, series });
+  const keys = [...(series ? ['time'] : []), ...all, ...computed.map((d) => d.name)];
+  const ofCalls = computed.map((d) => `${d.name === 'LongInput' ? 'InputTokens' : d.ofCalls} AS ${d.name}`);
   return `(
-  SELECT ${[...(series ? [`${scope.series!.bucket} AS time`] : []), ...all, ...computed, ...COST_PARTS.map((p) => `${p.ofCalls} AS ${p.name}`)].join(', ')}
+  SELECT ${[...(series ? [`${scope.series!.bucket} AS time`] : []), ...all, ...ofCalls, ...COST_PARTS.map((p) => `${p.ofCalls} AS ${p.name}`)].join(', ')}
   FROM ${scope.calls}
   WHERE ${scope.where}
   GROUP BY ${keys.join(', ')}
@@ -244,17 +246,31 @@ function duplicateCorrections(prices: readonly ModelPrice[], scope: CostScope, d
   ARRAY JOIN [toInt8(-1), toInt8(1)] AS Dup`;
 }
 
-/** Priced groups per [time,] `dims` with their cause; with `duplicates`, duplicates moved to their cause. */
-function pricedGroupsSql(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[], duplicates: boolean): string {
-  const groups = groupsSource(prices, scope, dims);
-  const source = duplicates ? `(\n  SELECT *, toInt8(0) AS Dup FROM ${groups}\n  UNION ALL\n  ${duplicateCorrections(prices, scope, dims)}\n)` : groups;
+/**
+ * Priced groups per [time,] `dims`; with `waste`, each with its cause (duplicates moved to theirs)
+ * and _Waste; without, the base cause is left out of the grouping (fewer groups for cost alone).
+ */
+function pricedGroupsSql(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[], waste: boolean): string {
+  if (!waste) {
+    const groups = groupsSource(prices, scope, dims, COST_HOUR_COMPUTED.filter((d) => d.name !== 'BaseCause'));
+    return `SELECT *,
+    ${pricedColumns(prices, 'LongInput', 'false')},
+    1 AS _Sign,
+    toInt64(Calls) AS _Calls
+  FROM ${groups}`;
+  }
+  const groups = groupsSource(prices, scope, dims, COST_HOUR_COMPUTED);
   return `SELECT *,
     ${pricedColumns(prices, 'LongInput', "BaseCause = 'cache_miss'")},
-    ${duplicates ? "if(Dup = 1, 'duplicate', BaseCause)" : 'BaseCause'} AS WasteCause,
-    ${duplicates ? 'if(Dup = -1, -1, 1)' : '1'} AS _Sign,
+    if(Dup = 1, 'duplicate', BaseCause) AS WasteCause,
+    if(Dup = -1, -1, 1) AS _Sign,
     toInt64(Calls) * _Sign AS _Calls,
     multiIf(WasteCause IN ('error', 'truncated', 'duplicate'), _Cost, WasteCause = 'cache_miss', _MissExtra, 0) AS _Waste
-  FROM ${source}`;
+  FROM (
+  SELECT *, toInt8(0) AS Dup FROM ${groups}
+  UNION ALL
+  ${duplicateCorrections(prices, scope, dims)}
+)`;
 }
 
 /** Calls, unpriced calls and USD of grouped rows whose USD is `usd` (NaN: unpriced), as sums do over calls. */
