@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL, expandMacros, generateFiles, parseSloConfig, type ClickHouseQuery, type SloConfig } from '@llm-prism/grafana';
 import { collectReport, formatTerminal, type ReportData } from '@llm-prism/report';
-import { formatTimestamp, openStorage, type Storage } from '@llm-prism/storage';
+import { costedCallsSql, formatTimestamp, openStorage, type Storage } from '@llm-prism/storage';
 import { otelTraceRow, tempDataDir } from '@llm-prism/storage/testing';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -217,5 +217,169 @@ describe('cost dashboard', () => {
     const committed = await readFile(join(ROOT, 'grafana/dashboards/cost.json'), 'utf8');
     expect(committed).not.toContain('my-reasoner');
     expect(generateFiles(config).get('dashboards/cost.json')).toContain("'my-reasoner'");
+  });
+});
+
+// The hourly cost rollup (llm_cost_hours) and the duplicate check over repeated prompts only must
+// give what the per-call definition gives, at any range: whole hours, edges cut mid-hour,
+// duplicates across an hour boundary and across the range start, a duplicate that is also a cache
+// miss, unpriced models and token classes, the long-context tier.
+describe('cost panels at any range agree with the per-call definition', () => {
+  const EDGES = 'edges';
+  const T0 = START + 3 * 3_600_000; // 13:00
+  const at = (h: number, m: number, s: number) => T0 + ((h - 13) * 3600 + m * 60 + s) * 1000;
+  type Call = { t: number; model: string; response?: string; outcome?: string; input: number; output: number; read?: number; write?: number; reasoning?: number; state?: string; reason?: string; breakAt?: string; hash?: string; retries?: number };
+  const miss = { state: 'miss', reason: 'prefix_changed', breakAt: 'system' };
+  const CALLS: Call[] = [
+    // A duplicate across 14:00 that is also a cache miss: it counts as a duplicate.
+    { t: at(13, 59, 40), model: 'claude-sonnet-5', input: 3000, write: 2500, output: 100, state: 'write', reason: 'cold', hash: 'h1' },
+    { t: at(14, 0, 10), model: 'claude-sonnet-5', input: 3000, write: 2500, output: 100, state: 'write', reason: 'prefix_changed', breakAt: 'system', hash: 'h1' },
+    // Across 13:20:00 (a range start below): inside that range the second has no predecessor.
+    { t: at(13, 19, 50), model: 'gpt-4o', input: 1000, output: 10, ...miss, hash: 'h2' },
+    { t: at(13, 20, 20), model: 'gpt-4o', input: 1000, output: 10, ...miss, hash: 'h2' },
+    // An errored duplicate stays an error; a chain of three within 60 s.
+    { t: at(13, 30, 0), model: 'gpt-4o', input: 500, output: 5, hash: 'h3' },
+    { t: at(13, 30, 30), model: 'gpt-4o', outcome: 'error', input: 500, output: 5, hash: 'h3' },
+    { t: at(14, 10, 0), model: 'gpt-4o-mini', input: 100, output: 1, hash: 'h4' },
+    { t: at(14, 10, 50), model: 'gpt-4o-mini', input: 100, output: 1, hash: 'h4' },
+    { t: at(14, 11, 40), model: 'gpt-4o-mini', input: 100, output: 1, ...miss, hash: 'h4' },
+    // Unpriced: a model without a row (with and without tokens), a token class without a price.
+    { t: at(13, 40, 0), model: 'mystery-model', input: 100, output: 100, hash: 'h5' },
+    { t: at(13, 40, 30), model: 'mystery-model', input: 0, output: 0, hash: 'h5' },
+    { t: at(14, 40, 0), model: 'gemini-2.5-flash', input: 400, read: 100, output: 10, state: 'miss', reason: 'expired', hash: 'h6' },
+    { t: at(14, 40, 20), model: 'gemini-2.5-flash', input: 400, read: 100, output: 10, state: 'miss', reason: 'expired', hash: 'h6' },
+    // The long-context tier (above 200 000 input tokens) and just below it.
+    { t: at(13, 50, 0), model: 'gemini-2.5-pro', input: 300_000, output: 1000 },
+    { t: at(14, 50, 0), model: 'gemini-2.5-pro', input: 200_000, output: 1000, outcome: 'truncated' },
+    { t: at(12, 50, 0), model: 'gemini-3.1-pro', input: 250_000, output: 10 },
+    { t: at(14, 20, 0), model: 'my-reasoner', response: 'my-reasoner', input: 1000, output: 500, reasoning: 300, retries: 2 },
+    { t: at(13, 5, 0), model: 'gpt-4o', response: 'gpt-4o-2024-08-06', input: 2000, read: 1024, output: 100, state: 'hit', retries: 1 },
+  ];
+  // And a deterministic spread of calls over 12:00–16:00 repeating a few prompts.
+  const MODELS = ['gpt-4o', 'claude-sonnet-5', 'gemini-2.5-flash', 'mystery-model', 'gemini-2.5-pro'];
+  const STATES = ['hit', 'miss', 'write', 'none', 'partial'];
+  const OUTCOMES = ['success', 'success', 'success', 'error', 'truncated', 'aborted'];
+  for (let i = 0; i < 240; i++) {
+    const r = (k: number) => ((i * 2654435761 + k * 40503) >>> 0) % 1000;
+    const state = STATES[r(1) % 5]!;
+    const input = 200 + r(2) * 10;
+    CALLS.push({
+      t: START + 2 * 3_600_000 + Math.floor((i * 4 * 3_600_000) / 240) + r(3) * 7,
+      model: MODELS[r(4) % 5]!,
+      outcome: OUTCOMES[r(5) % 6]!,
+      input,
+      output: r(6) % 50,
+      read: state === 'hit' ? Math.floor(input / 2) : 0,
+      write: state === 'write' ? Math.floor(input / 3) : 0,
+      state,
+      ...(state === 'miss' || state === 'write' ? { reason: ['cold', 'prefix_changed', 'expired'][r(7) % 3]!, breakAt: r(8) % 2 === 0 ? 'system' : 'tools' } : {}),
+      hash: `p${r(9) % 6}`,
+      retries: r(10) % 7 === 0 ? 1 : 0,
+    });
+  }
+
+  const rowOf = (c: Call, i: number) =>
+    row({ at: (c.t - START) / 1000, ...c, cost: null }, 10_000 + i);
+
+  beforeAll(async () => {
+    const rows = CALLS.map(rowOf).map((r) => ({ ...r, ServiceName: EDGES, ResourceAttributes: { ...r.ResourceAttributes, 'service.name': EDGES } }));
+    await storage.insertSpans(rows);
+  });
+
+  // The per-call definition: every call priced and its cause assigned one at a time.
+  const reference = (cfg: SloConfig, where: string) => {
+    const calls = `(${costedCallsSql(cfg.prices, 'otel.llm_calls', where)})`;
+    return {
+      byModel: `SELECT ServiceName AS service, if(PriceModel != '', PriceModel, RequestModel) AS model, count() AS calls, countIf(CostUsd IS NULL) AS unpriced_calls, sum(CostUsd) AS cost_usd FROM ${calls} GROUP BY service, model`,
+      waste: `SELECT WasteCause AS cause, count() AS calls, countIf(WasteUsd IS NULL) AS unpriced_calls, sum(WasteUsd) AS waste_usd FROM ${calls} WHERE WasteCause != '' GROUP BY cause`,
+      missWaste: `SELECT CacheMissReason AS reason, CacheBreakAt AS break_at, count() AS calls, countIf(WasteUsd IS NULL) AS unpriced_calls, sum(WasteUsd) AS waste_usd FROM ${calls} WHERE WasteCause = 'cache_miss' GROUP BY reason, break_at`,
+      prefixFix: `SELECT sum(WasteUsd) AS savings_usd, count() AS calls FROM ${calls} WHERE WasteCause = 'cache_miss' AND CacheMissReason = 'prefix_changed' AND CacheBreakAt = 'system'`,
+      retries: `SELECT sum(Retries) AS failed_attempts, sum(RateLimitedAttempts) AS rate_limited_attempts, countIf(Retries > 0) AS retried_calls FROM ${calls}`,
+      costSeries: `SELECT $__timeInterval(Timestamp) AS time, ServiceName, if(PriceModel != '', PriceModel, RequestModel) AS model, sum(CostUsd) * 3600 / $__interval_s AS usd_per_hour FROM ${calls} GROUP BY time, ServiceName, model`,
+      wasteSeries: `SELECT $__timeInterval(Timestamp) AS time, WasteCause, sum(WasteUsd) * 3600 / $__interval_s AS wasted_usd_per_hour FROM ${calls} WHERE WasteCause != '' GROUP BY time, WasteCause`,
+    };
+  };
+  const PANELS: Record<string, keyof ReturnType<typeof reference>> = {
+    'Cost per service and model — USD per hour': 'costSeries',
+    'Waste by cause — USD per hour': 'wasteSeries',
+    'Cost by service and model': 'byModel',
+    'Waste by cause': 'waste',
+    'Cache-miss waste by reason': 'missWaste',
+    'Savings of a stable system prompt': 'prefixFix',
+    'Failed attempts before an answer (not billed)': 'retries',
+  };
+  /** Rows as sorted comparable records: numbers as numbers (USD rounded to 1e-12), everything else as text. */
+  const canonical = (rows: Record<string, unknown>[]) =>
+    rows
+      .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : typeof v === 'number' || /^-?[\d.e+-]+$/.test(String(v)) ? Math.round(Number(v) * 1e12) / 1e12 : String(v)])))
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  const query = async (sql: string) => (await storage.client.query({ query: sql, format: 'JSONEachRow' })).json<Record<string, unknown>>();
+
+  const RANGES = [
+    { name: 'whole hours', from: at(12, 0, 0), to: at(16, 0, 0) },
+    { name: 'mid-hour edges', from: at(13, 20, 0), to: at(14, 40, 10) },
+    { name: 'across 14:00 only', from: at(13, 59, 45), to: at(14, 0, 15) },
+    { name: 'inside one hour', from: at(14, 5, 0), to: at(14, 45, 0) },
+  ];
+  const INTERVALS_S = [60, 3600, 2 ** 32];
+
+  /** Every cost panel of a dashboard generated from `cfg` gives the reference's rows over `range`. */
+  async function panelsAgree(cfg: SloConfig, range: { from: number; to: number }) {
+    const byTitle = new Map(
+      (JSON.parse(generateFiles(cfg).get('dashboards/cost.json')!) as { panels: { title: string; targets: ClickHouseQuery[] }[] }).panels.map((p) => [p.title, p.targets[0]!.rawSql]),
+    );
+    // $service limits to the seeded service, $model is All.
+    const ref = reference(cfg, `$__timeFilter(Timestamp) AND ServiceName IN ('${EDGES}')`);
+    let wasted = 0;
+    for (const intervalS of INTERVALS_S) {
+      const ctx = { ...range, intervalMs: intervalS * 1000, vars: { service: [EDGES], model: ALL } };
+      for (const [title, key] of Object.entries(PANELS)) {
+        const actual = canonical(await query(expandMacros(byTitle.get(title)!, ctx)));
+        const expected = canonical(await query(expandMacros(ref[key], ctx)));
+        expect(actual, `${title} at ${intervalS} s`).toEqual(expected);
+        if (key === 'waste') wasted += expected.length;
+      }
+    }
+    expect(wasted).toBeGreaterThan(0);
+  }
+
+  it.each(RANGES)('$name: every panel at 1-minute, 1-hour and one-bucket intervals', (range) => panelsAgree(config, range));
+
+  it('prices a long-context tier below the rollup floor from llm_calls, exactly', async () => {
+    const low = parseSloConfig(`${CONFIG}  - model: gpt-4o-mini
+    input: 0.15
+    output: 0.6
+    longContext: { aboveInputTokens: 150, input: 0.3, output: 1.2 }
+`);
+    expect(generateFiles(low).get('dashboards/cost.json')).not.toContain('llm_cost_hours');
+    expect(generateFiles(config).get('dashboards/cost.json')).toContain('llm_cost_hours');
+    await panelsAgree(low, RANGES[1]!);
+  });
+
+  it('finds duplicates across an hour boundary, not across the range start, and moves a duplicate cache miss', async () => {
+    const waste = async (from: number, to: number) => {
+      const r = await collectReport({ client: storage.client, database: 'otel', config, from, to, service: EDGES });
+      return Object.fromEntries(r.cost.waste.map((w) => [w.cause, Number(w.calls)]));
+    };
+    // 13:59:40 and 14:00:10 (h1): the second is a duplicate although it is a cache miss.
+    expect(await waste(at(13, 59, 0), at(14, 0, 30))).toMatchObject({ cache_miss: 1, duplicate: 1 });
+    // From 13:20:00 the h2 call at 13:20:20 has no earlier twin in the range: a cache miss.
+    expect((await waste(at(13, 20, 0), at(13, 21, 0))).duplicate).toBeUndefined();
+    expect((await waste(at(13, 19, 0), at(13, 21, 0))).duplicate).toBe(1);
+  });
+
+  it('the report agrees with the per-call definition at millisecond edges', async () => {
+    for (const [from, to] of [
+      [at(13, 19, 59) + 250, at(14, 40, 0) + 999],
+      [at(12, 0, 0), at(16, 0, 0)],
+    ] as const) {
+      const report = await collectReport({ client: storage.client, database: 'otel', config, from, to, service: EDGES });
+      const where = `Timestamp >= fromUnixTimestamp64Milli(${from}) AND Timestamp < fromUnixTimestamp64Milli(${to}) AND ServiceName = '${EDGES}'`;
+      const ref = reference(config, where);
+      const strip = (rows: object[]) => canonical(rows as Record<string, unknown>[]);
+      expect(strip(report.cost.by_model)).toEqual(canonical(await query(ref.byModel)));
+      expect(strip(report.cost.waste)).toEqual(canonical(await query(ref.waste)));
+      expect(strip(report.cost.miss_waste)).toEqual(canonical(await query(ref.missWaste)));
+    }
   });
 });

@@ -60,7 +60,8 @@ SELECT
     'llm.ratelimit.headroom', toString(round(${u(11)}, 3)),
     'llm.cache.state', cacheState,
     'llm.cache.miss_reason', if(cacheState = 'miss', arrayElement(['cold', 'expired', 'evicted', 'prefix_changed'], 1 + cityHash64(number, 12) % 4), ''),
-    'llm.cache.prefix_hash', if(cacheState = 'none', '', leftPad(lower(hex(cityHash64(number % 5000))), 16, '0'))
+    'llm.cache.prefix_hash', if(cacheState = 'none', '', leftPad(lower(hex(cityHash64(number % 5000))), 16, '0')),
+    'llm.prompt.hash', leftPad(lower(hex(cityHash64(promptKey, 21))), 16, '0')
   )) AS SpanAttributes,
   toUInt64(duration * 1e6) AS Duration,
   if(outcome = 'error', 'Error', 'Unset') AS StatusCode,
@@ -83,6 +84,18 @@ FROM (
     arrayElement(['hit', 'partial', 'write', 'miss', 'none'], 1 + cityHash64(number, 15) % 5) AS cacheState,
     multiIf(cacheState = 'hit', intDiv(inputTokens * 9, 10), cacheState = 'partial', intDiv(inputTokens, 2), 0) AS cacheRead,
     if(cityHash64(number, 16) % 25 = 0, 1 + cityHash64(number, 17) % 2, 0) AS retries,
+    -- Repeated prompts (llm.prompt.hash): calls of one slot (same number % per_chunk) share service and
+    -- model when per_chunk is a multiple of 16 (500 000 at 10 M calls), and sit up to chunks positions apart
+    -- in time (~5 s at 10 M calls / 30 days). About 3 % of calls repeat the prompt of an earlier call of
+    -- their slot (duplicates, docs/cost.md), 1 % the prompt of the call 16 slots earlier (~83 s: a
+    -- repeat outside the duplicate window).
+    intDiv(number, {per_chunk:UInt64}) AS lane,
+    number % {per_chunk:UInt64} AS slot,
+    slot * {chunks:UInt64} + lane AS position,
+    cityHash64(number, 19) % 100 AS repeatDraw,
+    multiIf(repeatDraw < 3 AND lane > 0, slot * {chunks:UInt64} + cityHash64(number, 20) % lane,
+            repeatDraw = 3 AND slot >= 16, position - 16 * {chunks:UInt64},
+            position) AS promptKey,
     multiIf(${u(18)} < 0.01, 'error', ${u(18)} < 0.015, 'truncated', ${u(18)} < 0.02, 'aborted', ${u(18)} < 0.022, 'refused', 'success') AS outcome
   FROM numbers({first:UInt64}, {count:UInt64})
 )`;

@@ -2,6 +2,7 @@
 // stored once: the insert leaves out call spans already stored, docs/clickhouse.md). User input reaches ClickHouse only as query parameters. Hits,
 // misses and the hit ratio are the dashboards' definitions (@llm-prism/storage call-metrics.ts).
 import type { ClickHouseClient } from '@clickhouse/client';
+import { tieredSource, type TieredRange } from '@llm-prism/grafana';
 import { CACHE_MISS, CACHED_TOKEN_SHARE, costSql, HIT_RATIO, MISS_REASON, type ModelPrice, type WasteCause } from '@llm-prism/storage';
 
 export interface ReportScope {
@@ -119,8 +120,15 @@ export interface ConversationCostRow {
   cost_usd: number | null;
 }
 
+const SERVICE_FILTER = "({service:String} = '' OR ServiceName = {service:String})";
 const scopeWhere = `Timestamp >= fromUnixTimestamp64Milli({from:Int64}) AND Timestamp < fromUnixTimestamp64Milli({to:Int64})
-  AND ({service:String} = '' OR ServiceName = {service:String})`;
+  AND ${SERVICE_FILTER}`;
+/** The report's range for the hourly rollups: whole hours in [from, to), the partial ones from llm_calls. */
+const REPORT_RANGE: TieredRange = {
+  calls: 'Timestamp >= fromUnixTimestamp64Milli({from:Int64}) AND Timestamp < fromUnixTimestamp64Milli({to:Int64})',
+  hoursFrom: 'toDateTime(intDiv({from:Int64} + 3599999, 3600000) * 3600)',
+  hoursTo: 'toDateTime(intDiv({to:Int64}, 3600000) * 3600)',
+};
 
 // Exact quantiles: the report is read by people who compare it with their own numbers.
 const q = (level: number, col: string) => `quantileExactIf(${level})(${col}, isNotNull(${col}))`;
@@ -172,7 +180,12 @@ export const sqlFor = (database: string) => {
 };
 
 /** The cost queries of the cost dashboard (@llm-prism/storage cost.ts) over the report's scope. */
-export const costSqlFor = (database: string, prices: readonly ModelPrice[]) => costSql(prices, `${ident(database)}.llm_calls`, scopeWhere);
+export const costSqlFor = (database: string, prices: readonly ModelPrice[]) =>
+  costSql(prices, {
+    calls: `${ident(database)}.llm_calls`,
+    where: scopeWhere,
+    tiered: (q) => tieredSource(ident(database), { ...q, filter: SERVICE_FILTER, range: REPORT_RANGE }),
+  });
 
 export async function rows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
   const rs = await client.query({

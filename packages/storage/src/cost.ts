@@ -1,8 +1,17 @@
 // Cost per call and waste by cause, computed at query time from a price table (docs/cost.md):
 // prices change without re-ingestion, and the dashboards and the report build every cost query
 // from the builders here, so a dollar means the same thing wherever it is shown.
+//
+// Cost is linear in token sums per price-determining key (response and request model, long-context
+// tier) and per token class, so the queries price groups of calls: token sums per group from the
+// hourly rollup llm_cost_hours for whole hours (cost-hours.ts) and from llm_calls for the partial
+// hours at the range's edges, priced in the outer query. Duplicates need each call's predecessor:
+// they are found at query time among the calls whose (ServiceName, PromptHash) occurs more than
+// once in the range, and moved from their base cause to `duplicate` (docs/clickhouse.md, "Cost rollup").
 import { CACHE_MISS, ERRORED, TRUNCATED } from './call-metrics.ts';
+import { CALL_HOUR_MEASURES, type HourMeasure } from './call-hours.ts';
 import { MODEL_PREFIX, SNAPSHOT_SUFFIX, type ModelPrice, type TokenPrices } from './prices.ts';
+import { LLM_CALL_HOURS, LLM_COST_HOURS } from './tables.ts';
 
 /** A call repeating an earlier call's whole prompt (`PromptHash`, seeded by provider and model) within this many seconds is a duplicate. */
 export const DUPLICATE_WINDOW_S = 60;
@@ -11,23 +20,101 @@ export const DUPLICATE_WINDOW_S = 60;
 export const WASTE_CAUSES = ['error', 'truncated', 'duplicate', 'cache_miss'] as const;
 export type WasteCause = (typeof WASTE_CAUSES)[number];
 
-/** Which calls each cause takes (over the costed columns). */
+/** Which calls each cause takes (over llm_calls columns; IsDuplicate is computed per query). */
 const WASTE_CONDITION: Record<WasteCause, string> = { error: ERRORED, truncated: TRUNCATED, duplicate: 'IsDuplicate', cache_miss: CACHE_MISS };
+
+/** A call's cause without the duplicate check: a duplicate takes this cause's place only when it is '' or cache_miss. */
+const BASE_CAUSE = `multiIf(${WASTE_CAUSES.filter((c) => c !== 'duplicate').map((c) => `${WASTE_CONDITION[c]}, '${c}'`).join(', ')}, '')`;
+/** Base causes a duplicate overrides (it comes after error and truncated). */
+const OVERRIDDEN_BY_DUPLICATE = WASTE_CAUSES.slice(WASTE_CAUSES.indexOf('duplicate') + 1);
+
+/**
+ * The long-context tier is decided per call by InputTokens > the row's threshold. The rollup keeps
+ * a call's exact InputTokens above this floor (0 below it), so any threshold at or above the floor
+ * is decided exactly from it; a price table with a lower threshold is priced from llm_calls alone.
+ */
+export const LONG_INPUT_FLOOR = 32_768;
+
+const UNCACHED = 'toUInt64(greatest(toInt64(InputTokens) - toInt64(CacheReadTokens) - toInt64(CacheWriteTokens), 0))';
+const REASONING = 'least(ReasoningTokens, OutputTokens)';
+
+/** Token classes, each priced apart: the tokens of a call in it (over llm_calls columns) and its bit in TokenClasses. */
+const TOKEN_CLASSES = [
+  { name: 'TokUncached', ofCall: UNCACHED, bit: 1 },
+  { name: 'TokRead', ofCall: 'CacheReadTokens', bit: 2 },
+  { name: 'TokWrite', ofCall: 'CacheWriteTokens', bit: 4 },
+  { name: 'TokOutput', ofCall: `(OutputTokens - ${REASONING})`, bit: 8 },
+  { name: 'TokReasoning', ofCall: REASONING, bit: 16 },
+] as const;
+type TokenClass = (typeof TOKEN_CLASSES)[number]['name'];
+const bitOf = (name: TokenClass): number => TOKEN_CLASSES.find((c) => c.name === name)!.bit;
+
+/** A dimension of llm_cost_hours computed from llm_calls columns. */
+export interface ComputedDimension {
+  name: string;
+  type: string;
+  ofCalls: string;
+}
+
+/** Dimensions of llm_cost_hours that are llm_calls columns of the same name. */
+export const COST_HOUR_DIMENSIONS = ['ServiceName', 'RequestModel', 'ResponseModel', 'CacheMissReason', 'CacheBreakAt'] as const;
+
+/**
+ * Computed dimensions: the base waste cause, which token classes the calls used (a class a call did
+ * not use needs no price, docs/cost.md), and InputTokens above LONG_INPUT_FLOOR (the tier).
+ */
+export const COST_HOUR_COMPUTED: readonly ComputedDimension[] = [
+  { name: 'BaseCause', type: 'LowCardinality(String)', ofCalls: BASE_CAUSE },
+  { name: 'TokenClasses', type: 'UInt8', ofCalls: `toUInt8(${TOKEN_CLASSES.map((c) => `${c.bit} * (${c.ofCall} > 0)`).join(' + ')})` },
+  { name: 'LongInput', type: 'UInt64', ofCalls: `if(InputTokens > ${LONG_INPUT_FLOOR}, InputTokens, toUInt64(0))` },
+];
+
+/** Calls and token sums per class: the figures of llm_cost_hours. */
+export const COST_HOUR_MEASURES: readonly HourMeasure[] = [
+  { name: 'Calls', type: 'UInt64', ofCalls: 'count()', merge: 'sum' },
+  ...TOKEN_CLASSES.map((c) => ({ name: c.name, type: 'UInt64', ofCalls: `sum(${c.ofCall})`, merge: 'sum' as const })),
+];
+
+/** What a query over a range of calls needs to know: where the calls are and how to read whole hours. */
+export interface CostScope {
+  /** llm_calls, qualified (`otel.llm_calls`). */
+  calls: string;
+  /** The range and filters over llm_calls rows. */
+  where: string;
+  /**
+   * `(…)` of partial aggregates per [time,] dims over the range: whole hours from `hours`, the
+   * partial hours at the edges from llm_calls with the same filter (grafana hourly-tier.ts).
+   */
+  tiered: (q: TieredQuery) => string;
+  /** For time series: a call's bucket and the factor turning a bucket's USD into USD per hour. */
+  series?: { bucket: string; perHour: string };
+}
+
+/** One partial aggregate both sources yield under one name: a rollup column, and how llm_calls rows give it. */
+export interface TieredPart {
+  name: string;
+  ofCalls: string;
+}
+
+export interface TieredQuery {
+  hours: string;
+  dims: readonly string[];
+  computed?: readonly ComputedDimension[];
+  parts: readonly TieredPart[];
+  series: boolean;
+}
 
 const str = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 /** A number as a Float64 literal; an absent price is NaN, which makes the cost that needs it NULL. */
 const num = (v: number | undefined) => (v === undefined ? 'nan' : String(v));
-
-function priceColumn(prices: readonly ModelPrice[], names: string, pick: (p: ModelPrice) => number | undefined): string {
-  return `transform(PriceModel, ${names}, CAST([${prices.map((p) => num(pick(p))).join(', ')}] AS Array(Float64)), nan)`;
-}
-
-/** tokens × price, 0 without tokens (so a class a call did not use needs no price). */
-const term = (tokens: string, price: string) => `if(${tokens} = 0, 0, ${tokens} * ${price})`;
 const finiteOrNull = (expr: string) => `if(isFinite(${expr}), ${expr}, NULL)`;
 const norm = (col: string) => `replaceRegexpOne(replaceRegexpOne(${col}, '${MODEL_PREFIX}', ''), '${SNAPSHOT_SUFFIX}', '')`;
-
 const modelNames = (prices: readonly ModelPrice[]) => `CAST([${prices.map((p) => str(p.model)).join(', ')}] AS Array(String))`;
+
+/** One price of the call's row (`_Row`: its 1-based position in the table, 0 when unpriced), NaN when absent. */
+function priceColumn(prices: readonly ModelPrice[], pick: (p: ModelPrice) => number | undefined): string {
+  return `if(_Row = 0, nan, CAST([${prices.map((p) => num(pick(p))).join(', ')}] AS Array(Float64))[_Row])`;
+}
 
 /**
  * The table row pricing a call ('' when none): the response model, else the request model, each
@@ -37,75 +124,207 @@ export function priceModelSql(prices: readonly ModelPrice[]): string {
   return `arrayFirst(m -> has(${modelNames(prices)}, m), [ResponseModel, ${norm('ResponseModel')}, RequestModel, ${norm('RequestModel')}])`;
 }
 
+/** Whether every long-context threshold of the table can be decided from the rollup's LongInput. */
+const tiersFromRollup = (prices: readonly ModelPrice[]): boolean => prices.every((p) => p.longContext === undefined || p.longContext.aboveInputTokens >= LONG_INPUT_FLOOR);
+
 /**
- * `SELECT *` of llm_calls plus the cost columns, over `source` (e.g. `otel.llm_calls`) and
- * `where`:
- * - PriceModel: the table row, by response model then request model, each exactly then by the
- *   dated-snapshot rule; '' when unpriced.
- * - CostUsd: what the call was billed, from its recorded tokens; NULL when unpriced.
- * - MissExtraUsd: for a cache miss, what it paid above reading the same prefix from the cache.
- * - IsDuplicate, WasteCause, WasteUsd: docs/cost.md, "Waste by cause".
+ * Price columns over rows of a group of calls (ResponseModel, RequestModel, TokenClasses,
+ * `long` input tokens and the token sums): PriceModel, _Cost (USD, NaN when a class the calls
+ * used has no price) and _MissExtra (what calls that `missed` the cache paid above a cache read).
  */
-export function costedCallsSql(prices: readonly ModelPrice[], source: string, where: string): string {
-  const names = modelNames(prices);
-  const tier = (field: keyof TokenPrices) =>
-    `if(_Long, ${priceColumn(prices, names, (p) => p.longContext?.[field])}, ${priceColumn(prices, names, (p) => p[field])})`;
-  const reasoning = 'least(ReasoningTokens, OutputTokens)';
-  return `SELECT *,
-    ${priceModelSql(prices)} AS PriceModel,
-    transform(PriceModel, ${names}, CAST([${prices.map((p) => p.longContext?.aboveInputTokens ?? 0).join(', ')}] AS Array(UInt64)), toUInt64(0)) AS _LongAbove,
-    _LongAbove > 0 AND InputTokens > _LongAbove AS _Long,
+function pricedColumns(prices: readonly ModelPrice[], long: string, missed: string): string {
+  const tier = (field: keyof TokenPrices) => `if(_Long, ${priceColumn(prices, (p) => p.longContext?.[field])}, ${priceColumn(prices, (p) => p[field])})`;
+  const used = (c: TokenClass) => `bitAnd(TokenClasses, ${bitOf(c)}) != 0`;
+  // tokens × price, 0 when the calls did not use the class (so it needs no price).
+  const term = (c: TokenClass, price: string) => `if(${used(c)}, ${c} * ${price}, 0)`;
+  return `${priceModelSql(prices)} AS PriceModel,
+    indexOf(${modelNames(prices)}, PriceModel) AS _Row,
+    if(_Row = 0, toUInt64(0), CAST([${prices.map((p) => p.longContext?.aboveInputTokens ?? 0).join(', ')}] AS Array(UInt64))[_Row]) AS _LongAbove,
+    _LongAbove > 0 AND ${long} > _LongAbove AS _Long,
     ${tier('input')} AS _PIn,
     ${tier('output')} AS _POut,
     ${tier('cacheRead')} AS _PRead,
     ${tier('cacheWrite5m')} AS _PWrite,
     ${tier('reasoning')} AS _PReasoning,
-    toUInt64(greatest(toInt64(InputTokens) - toInt64(CacheReadTokens) - toInt64(CacheWriteTokens), 0)) AS UncachedTokens,
-    (${term('UncachedTokens', '_PIn')} + ${term('CacheReadTokens', '_PRead')} + ${term('CacheWriteTokens', '_PWrite')}
-      + ${term(`(OutputTokens - ${reasoning})`, '_POut')} + ${term(reasoning, 'if(isNaN(_PReasoning), _POut, _PReasoning)')}) / 1e6 AS _Cost,
-    ${finiteOrNull('_Cost')} AS CostUsd,
-    if(${CACHE_MISS}, if(CacheWriteTokens > 0, ${term('CacheWriteTokens', '(_PWrite - _PRead)')}, ${term('UncachedTokens', '(_PIn - _PRead)')}) / 1e6, 0) AS _MissExtra,
-    ${finiteOrNull('_MissExtra')} AS MissExtraUsd,
-    PromptHash != '' AND toUnixTimestamp64Milli(Timestamp) - toUnixTimestamp64Milli(max(Timestamp) OVER (
+    (${term('TokUncached', '_PIn')} + ${term('TokRead', '_PRead')} + ${term('TokWrite', '_PWrite')}
+      + ${term('TokOutput', '_POut')} + ${term('TokReasoning', 'if(isNaN(_PReasoning), _POut, _PReasoning)')}) / 1e6 AS _Cost,
+    if(${missed}, if(${used('TokWrite')}, TokWrite * (_PWrite - _PRead), ${term('TokUncached', '(_PIn - _PRead)')}) / 1e6, 0) AS _MissExtra`;
+}
+
+/** One call as a group of one: its computed dimensions and token classes (over llm_calls columns). */
+const callAsGroup = (long: string) =>
+  [
+    ...COST_HOUR_COMPUTED.map((d) => (d.name === 'LongInput' ? `${long} AS LongInput` : `${d.ofCalls} AS ${d.name}`)),
+    ...TOKEN_CLASSES.map((c) => `${c.ofCall} AS ${c.name}`),
+  ].join(',\n    ');
+
+const IS_DUPLICATE = `PromptHash != '' AND toUnixTimestamp64Milli(Timestamp) - toUnixTimestamp64Milli(max(Timestamp) OVER (
       PARTITION BY ServiceName, PromptHash ORDER BY Timestamp, SpanId ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING))
-      <= ${DUPLICATE_WINDOW_S * 1000} AS IsDuplicate,
+      <= ${DUPLICATE_WINDOW_S * 1000}`;
+
+/**
+ * `SELECT *` of llm_calls plus the cost columns, over `source` (e.g. `otel.llm_calls`) and
+ * `where`, one call at a time (the definition the grouped queries of costSql agree with):
+ * - PriceModel: the table row, by response model then request model, each exactly then by the
+ *   dated-snapshot rule; '' when unpriced.
+ * - CostUsd: what the call was billed, from its recorded tokens; NULL when unpriced.
+ * - MissExtraUsd: for a cache miss, what it paid above reading the same prefix from the cache.
+ * - IsDuplicate, WasteCause, WasteUsd (with `duplicates`): docs/cost.md, "Waste by cause".
+ */
+export function costedCallsSql(prices: readonly ModelPrice[], source: string, where: string, duplicates = true): string {
+  const waste = duplicates
+    ? `,
+    ${IS_DUPLICATE} AS IsDuplicate,
     multiIf(${WASTE_CAUSES.map((c) => `${WASTE_CONDITION[c]}, '${c}'`).join(', ')}, '') AS WasteCause,
-    multiIf(WasteCause IN ('error', 'truncated', 'duplicate'), CostUsd, WasteCause = 'cache_miss', MissExtraUsd, 0) AS WasteUsd
+    multiIf(WasteCause IN ('error', 'truncated', 'duplicate'), CostUsd, WasteCause = 'cache_miss', MissExtraUsd, 0) AS WasteUsd`
+    : '';
+  return `SELECT *,
+    ${callAsGroup('InputTokens')},
+    ${pricedColumns(prices, 'LongInput', CACHE_MISS)},
+    ${finiteOrNull('_Cost')} AS CostUsd,
+    ${finiteOrNull('_MissExtra')} AS MissExtraUsd${waste}
   FROM ${source}
   WHERE ${where}`;
 }
 
-/** The aggregate cost queries shared by the cost dashboard and the report, over costed calls. */
-export function costSql(prices: readonly ModelPrice[], source: string, where: string) {
-  const calls = `(${costedCallsSql(prices, source, where)})`;
+/** The partial aggregates of llm_cost_hours: calls and token sums. */
+const COST_PARTS: readonly TieredPart[] = COST_HOUR_MEASURES.map((m) => ({ name: m.name, ofCalls: m.ofCalls }));
+const PRICING_DIMS = ['RequestModel', 'ResponseModel'] as const;
+
+/**
+ * Groups of calls in the range per [time,] `dims`, the pricing dimensions and the computed ones:
+ * from the rollup and the edges, or from llm_calls alone when a long-context threshold lies below
+ * LONG_INPUT_FLOOR (then LongInput is every call's InputTokens).
+ */
+function groupsSource(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[], computed: readonly ComputedDimension[]): string {
+  const all = [...new Set([...dims, ...PRICING_DIMS])];
+  const series = scope.series !== undefined;
+  if (tiersFromRollup(prices)) return scope.tiered({ hours: LLM_COST_HOURS, dims: all, computed, parts: COST_PARTS, series });
+  const keys = [...(series ? ['time'] : []), ...all, ...computed.map((d) => d.name)];
+  const ofCalls = computed.map((d) => `${d.name === 'LongInput' ? 'InputTokens' : d.ofCalls} AS ${d.name}`);
+  return `(
+  SELECT ${[...(series ? [`${scope.series!.bucket} AS time`] : []), ...all, ...ofCalls, ...COST_PARTS.map((p) => `${p.ofCalls} AS ${p.name}`)].join(', ')}
+  FROM ${scope.calls}
+  WHERE ${scope.where}
+  GROUP BY ${keys.join(', ')}
+)`;
+}
+
+/** llm_calls columns the duplicate check, the base cause and the token classes read. */
+const DUPLICATE_COLUMNS = ['ServiceName', 'PromptHash', 'Timestamp', 'SpanId', 'Outcome', 'CacheState', 'InputTokens', 'CacheReadTokens', 'CacheWriteTokens', 'OutputTokens', 'ReasoningTokens'];
+
+/**
+ * The duplicates that change a call's cause, as groups shaped like groupsSource's rows: each group
+ * twice, once taking its tokens out of its base cause (Dup = -1) and once putting them under
+ * `duplicate` (Dup = 1). Only calls whose (ServiceName, PromptHash) occurs more than once in the
+ * range can be duplicates: the window runs over those alone.
+ */
+function duplicateCorrections(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[]): string {
+  const all = [...new Set([...dims, ...PRICING_DIMS])];
+  const long = tiersFromRollup(prices) ? COST_HOUR_COMPUTED.find((d) => d.name === 'LongInput')!.ofCalls : 'InputTokens';
+  const key = 'cityHash64(ServiceName, PromptHash)';
+  const candidates = `SELECT ${[...new Set([...DUPLICATE_COLUMNS, ...all])].join(', ')}, ${IS_DUPLICATE} AS IsDuplicate
+    FROM ${scope.calls}
+    WHERE ${scope.where} AND PromptHash != '' AND ${key} IN (
+      SELECT ${key} FROM ${scope.calls} WHERE ${scope.where} AND PromptHash != '' GROUP BY ${key} HAVING count() > 1)`;
+  const time = scope.series === undefined ? [] : [`${scope.series.bucket} AS time`];
+  const keys = [...(scope.series === undefined ? [] : ['time']), ...all, ...COST_HOUR_COMPUTED.map((d) => d.name)];
+  const columns = [
+    ...time,
+    ...all,
+    ...COST_HOUR_COMPUTED.map((d) => `${d.name === 'LongInput' ? long : d.ofCalls} AS ${d.name}`),
+    ...COST_PARTS.map((p) => `${p.ofCalls} AS ${p.name}`),
+  ];
+  return `SELECT ${[...keys, ...COST_PARTS.map((p) => p.name)].join(', ')}, Dup
+  FROM (
+    SELECT ${columns.join(', ')}
+    FROM (${candidates})
+    WHERE IsDuplicate AND ${BASE_CAUSE} IN (${['', ...OVERRIDDEN_BY_DUPLICATE].map(str).join(', ')})
+    GROUP BY ${keys.join(', ')}
+  )
+  ARRAY JOIN [toInt8(-1), toInt8(1)] AS Dup`;
+}
+
+/**
+ * Priced groups per [time,] `dims`; with `waste`, each with its cause (duplicates moved to theirs)
+ * and _Waste; without, the base cause is left out of the grouping (fewer groups for cost alone).
+ */
+function pricedGroupsSql(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[], waste: boolean): string {
+  if (!waste) {
+    const groups = groupsSource(prices, scope, dims, COST_HOUR_COMPUTED.filter((d) => d.name !== 'BaseCause'));
+    return `SELECT *,
+    ${pricedColumns(prices, 'LongInput', 'false')},
+    1 AS _Sign,
+    toInt64(Calls) AS _Calls
+  FROM ${groups}`;
+  }
+  const groups = groupsSource(prices, scope, dims, COST_HOUR_COMPUTED);
+  return `SELECT *,
+    ${pricedColumns(prices, 'LongInput', "BaseCause = 'cache_miss'")},
+    if(Dup = 1, 'duplicate', BaseCause) AS WasteCause,
+    if(Dup = -1, -1, 1) AS _Sign,
+    toInt64(Calls) * _Sign AS _Calls,
+    multiIf(WasteCause IN ('error', 'truncated', 'duplicate'), _Cost, WasteCause = 'cache_miss', _MissExtra, 0) AS _Waste
+  FROM (
+  SELECT *, toInt8(0) AS Dup FROM ${groups}
+  UNION ALL
+  ${duplicateCorrections(prices, scope, dims)}
+)`;
+}
+
+/** Calls, unpriced calls and USD of grouped rows whose USD is `usd` (NaN: unpriced), as sums do over calls. */
+const money = (usd: string, alias: string) =>
+  `sum(_Calls) AS calls, sum(if(isFinite(${usd}), 0, _Calls)) AS unpriced_calls,
+    if(calls > unpriced_calls, sum(if(isFinite(${usd}), _Sign * ${usd}, 0)), NULL) AS ${alias}`;
+
+/** The aggregate cost queries shared by the cost dashboard and the report. */
+export function costSql(prices: readonly ModelPrice[], scope: CostScope) {
+  const priced = (dims: readonly string[], duplicates: boolean) => `(${pricedGroupsSql(prices, scope, dims, duplicates)})`;
+  const retryParts = CALL_HOUR_MEASURES.filter((m) => ['RetryAttempts', 'RateLimitedAttempts', 'RetriedCalls'].includes(m.name));
   return {
     /** Cost per service and model (the priced row's name; the request model when unpriced). */
-    byModel: `SELECT ServiceName AS service, if(PriceModel != '', PriceModel, RequestModel) AS model, count() AS calls,
-    countIf(CostUsd IS NULL) AS unpriced_calls, sum(CostUsd) AS cost_usd
-  FROM ${calls}
-  GROUP BY service, model ORDER BY cost_usd DESC NULLS LAST, service, model`,
+    byModel: `SELECT ServiceName AS service, if(PriceModel != '', PriceModel, RequestModel) AS model, ${money('_Cost', 'cost_usd')}
+  FROM ${priced(['ServiceName'], false)}
+  GROUP BY service, model HAVING calls > 0 ORDER BY cost_usd DESC NULLS LAST, service, model`,
     /** Waste by cause: each wasting call under its first cause. */
-    waste: `SELECT WasteCause AS cause, count() AS calls, countIf(WasteUsd IS NULL) AS unpriced_calls, sum(WasteUsd) AS waste_usd
-  FROM ${calls}
+    waste: `SELECT WasteCause AS cause, ${money('_Waste', 'waste_usd')}
+  FROM ${priced([], true)}
   WHERE WasteCause != ''
-  GROUP BY cause ORDER BY waste_usd DESC NULLS LAST, cause`,
+  GROUP BY cause HAVING calls > 0 ORDER BY waste_usd DESC NULLS LAST, cause`,
     /** Cache-miss waste by miss reason and break point (prefix_changed at system: what a prefix fix saves). */
-    missWaste: `SELECT CacheMissReason AS reason, CacheBreakAt AS break_at, count() AS calls, countIf(WasteUsd IS NULL) AS unpriced_calls,
-    sum(WasteUsd) AS waste_usd
-  FROM ${calls}
+    missWaste: `SELECT CacheMissReason AS reason, CacheBreakAt AS break_at, ${money('_Waste', 'waste_usd')}
+  FROM ${priced(['CacheMissReason', 'CacheBreakAt'], true)}
   WHERE WasteCause = 'cache_miss'
-  GROUP BY reason, break_at ORDER BY waste_usd DESC NULLS LAST, reason, break_at`,
+  GROUP BY reason, break_at HAVING calls > 0 ORDER BY waste_usd DESC NULLS LAST, reason, break_at`,
     /** What a stable system prompt would have saved: the waste of misses whose prefix changed at `system`. */
-    prefixFix: `SELECT sum(WasteUsd) AS savings_usd, count() AS calls
-  FROM ${calls}
-  WHERE WasteCause = 'cache_miss' AND CacheMissReason = 'prefix_changed' AND CacheBreakAt = 'system'`,
+    prefixFix: `SELECT savings_usd, calls FROM (SELECT ${money('_Waste', 'savings_usd')}
+  FROM ${priced(['CacheMissReason', 'CacheBreakAt'], true)}
+  WHERE WasteCause = 'cache_miss' AND CacheMissReason = 'prefix_changed' AND CacheBreakAt = 'system')`,
     /** Failed attempts before a call's answer: counted, billed nothing (docs/cost.md). */
-    retries: `SELECT sum(Retries) AS failed_attempts, sum(RateLimitedAttempts) AS rate_limited_attempts, countIf(Retries > 0) AS retried_calls
-  FROM ${calls}`,
-    /** The most expensive conversations. */
+    retries: `SELECT sum(RetryAttempts) AS failed_attempts, sum(RateLimitedAttempts) AS rate_limited_attempts, sum(RetriedCalls) AS retried_calls
+  FROM ${scope.tiered({ hours: LLM_CALL_HOURS, dims: [], parts: retryParts.map((m) => ({ name: m.name, ofCalls: m.ofCalls })), series: false })}`,
+    /** The most expensive conversations (per call: a conversation is no dimension of the rollup). */
     conversations: `SELECT ConversationId AS conversation, count() AS calls, countIf(CostUsd IS NULL) AS unpriced_calls, sum(CostUsd) AS cost_usd
-  FROM ${calls}
+  FROM (${costedCallsSql(prices, scope.calls, scope.where, false)})
   WHERE ConversationId != ''
   GROUP BY conversation ORDER BY cost_usd DESC NULLS LAST, conversation LIMIT 10`,
+    /** Spend as USD per hour per service and model, over time (needs scope.series). */
+    costSeries: series(scope, 'usd_per_hour', ['ServiceName', "if(PriceModel != '', PriceModel, RequestModel) AS model"], '_Cost', priced(['ServiceName'], false)),
+    /** Waste as USD per hour per cause, over time (needs scope.series). */
+    wasteSeries: series(scope, 'wasted_usd_per_hour', ['WasteCause'], '_Waste', priced([], true), "WasteCause != ''"),
   } as const;
+}
+
+/** USD per hour per [time, labels] (label expressions `expr AS name` or columns), rows with calls only. */
+function series(scope: CostScope, alias: string, labels: readonly string[], usd: string, source: string, filter = ''): string {
+  if (scope.series === undefined) return '';
+  const names = labels.map((l) => l.replace(/.* AS /, ''));
+  return [
+    `SELECT time, ${labels.join(', ')}, if(sum(_Calls) > sum(if(isFinite(${usd}), 0, _Calls)), sum(if(isFinite(${usd}), _Sign * ${usd}, 0)), NULL) * ${scope.series.perHour} AS ${alias}`,
+    `FROM ${source}`,
+    ...(filter === '' ? [] : [`WHERE ${filter}`]),
+    `GROUP BY time, ${names.join(', ')}`,
+    'HAVING sum(_Calls) > 0',
+    'ORDER BY time',
+  ].join('\n');
 }

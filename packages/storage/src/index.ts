@@ -4,6 +4,7 @@ export {
   LLM_CALL_HOURS,
   LLM_CALLS,
   LLM_COMPLETION_COUNTS,
+  LLM_COST_HOURS,
   LLM_COMPLETION_MINUTE,
   LLM_LATENCY_HOURS,
   LLM_TTFT_COUNTS,
@@ -41,6 +42,18 @@ export {
   SUCCEEDED,
   TRUNCATED,
 } from './call-metrics.ts';
-export { costedCallsSql, costSql, DUPLICATE_WINDOW_S, priceModelSql, WASTE_CAUSES, type WasteCause } from './cost.ts';
+export {
+  costedCallsSql,
+  costSql,
+  DUPLICATE_WINDOW_S,
+  LONG_INPUT_FLOOR,
+  priceModelSql,
+  WASTE_CAUSES,
+  type ComputedDimension,
+  type CostScope,
+  type TieredPart,
+  type TieredQuery,
+  type WasteCause,
+} from './cost.ts';
 export { mergePrices, PRICE_TABLE, type ModelPrice, type TokenPrices } from './prices.ts';
 export { type DdlContext } from './ddl.ts';

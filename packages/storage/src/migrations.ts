@@ -2,6 +2,7 @@
 // version is recorded in schema_migrations, so start-up can always run migrate().
 import type { ClickHouseClient } from '@clickhouse/client';
 import { callHoursDdl } from './call-hours.ts';
+import { costHoursDdl } from './cost-hours.ts';
 import { createDatabase, type DdlContext, qualified, table } from './ddl.ts';
 import { llmCallsClientSetupDdl, llmCallsDdl, llmCallsDeadlineFlagDdl, llmCallsFiniteNumbersDdl, llmCallsPromptHashDdl } from './llm-calls.ts';
 import { otelTracesDdl } from './otel-traces.ts';
@@ -29,6 +30,7 @@ export const migrations: readonly Migration[] = [
     statements: (ctx) => [...llmCallsDeadlineFlagDdl(ctx), ...rollupCountsDdl(ctx)],
   },
   { version: 10, name: 'hourly rollups llm_call_hours and llm_latency_hours for long dashboard ranges', statements: callHoursDdl },
+  { version: 11, name: 'hourly cost rollup llm_cost_hours (token sums per price-determining group) for the cost queries', statements: costHoursDdl },
 ];
 
 /** Statements creating the database and the migrations ledger (run before every migrate). */

@@ -10,4 +10,6 @@ export const LLM_COMPLETION_COUNTS = 'llm_completion_counts';
 /** Migration 10: hourly rollups of llm_calls for the dashboards' long ranges (call-hours.ts). */
 export const LLM_CALL_HOURS = 'llm_call_hours';
 export const LLM_LATENCY_HOURS = 'llm_latency_hours';
+/** Migration 11: calls and token sums per hour and price-determining group, for the cost queries (cost-hours.ts). */
+export const LLM_COST_HOURS = 'llm_cost_hours';
 export const SCHEMA_MIGRATIONS = 'schema_migrations';

@@ -1,34 +1,31 @@
 // Cost: what the calls cost per service and model, what failures wasted by cause, the most
 // expensive conversations and what a stable system prompt would save. Every figure is a query of
-// @llm-prism/storage cost.ts — the report runs the same ones (docs/cost.md).
+// @llm-prism/storage cost.ts — the report runs the same ones (docs/cost.md). Whole hours of the
+// range are priced from the llm_cost_hours rollup, the partial hours at its edges from llm_calls
+// (hourly-tier.ts).
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { costedCallsSql, costSql, type ModelPrice } from '@llm-prism/storage';
+import { costSql, type CostScope, type ModelPrice } from '@llm-prism/storage';
 import { chQuery, chTimeSeries } from '../clickhouse-query.ts';
 import { baseDashboard, CALL_FILTER, DASHBOARD_UID, modelVariable, panelIds, seriesPanel, serviceVariable, tablePanel, unitOf } from './common.ts';
+import { tieredSource } from './hourly-tier.ts';
 
 const USD = 'currencyUSD';
-const where = `$__timeFilter(Timestamp) AND ${CALL_FILTER}`;
 
-/** Spend over time as USD per hour (the bucket is `$__interval_s` long), so zooming does not change it. */
-function spendSeriesSql(db: string, prices: readonly ModelPrice[], usd: string, alias: string, labels: string, filter = ''): string {
-  return [
-    `SELECT $__timeInterval(Timestamp) AS time, ${labels}, ${usd} * 3600 / $__interval_s AS ${alias}`,
-    `FROM (${costedCallsSql(prices, `${db}.llm_calls`, where)})`,
-    ...(filter === '' ? [] : [`WHERE ${filter}`]),
-    `GROUP BY time, ${labels}`,
-    'ORDER BY time',
-  ].join('\n');
-}
+/** The dashboard's range and filters; spend over time as USD per hour (the bucket is `$__interval_s` long), so zooming does not change it. */
+const scope = (db: string, series: boolean): CostScope => ({
+  calls: `${db}.llm_calls`,
+  where: `$__timeFilter(Timestamp) AND ${CALL_FILTER}`,
+  tiered: (q) => tieredSource(db, q),
+  ...(series ? { series: { bucket: '$__timeInterval(Timestamp)', perHour: '3600 / $__interval_s' } } : {}),
+});
 
-export const costSeriesSql = (db: string, prices: readonly ModelPrice[]) =>
-  spendSeriesSql(db, prices, 'sum(CostUsd)', 'usd_per_hour', "ServiceName, if(PriceModel != '', PriceModel, RequestModel) AS model");
+export const costSeriesSql = (db: string, prices: readonly ModelPrice[]) => costSql(prices, scope(db, true)).costSeries;
 
-export const wasteSeriesSql = (db: string, prices: readonly ModelPrice[]) =>
-  spendSeriesSql(db, prices, 'sum(WasteUsd)', 'wasted_usd_per_hour', 'WasteCause', "WasteCause != ''");
+export const wasteSeriesSql = (db: string, prices: readonly ModelPrice[]) => costSql(prices, scope(db, true)).wasteSeries;
 
 export function costDashboard(db: string, prices: readonly ModelPrice[]): dashboard.Dashboard {
   const nextId = panelIds();
-  const sql = costSql(prices, `${db}.llm_calls`, where);
+  const sql = costSql(prices, scope(db, false));
   const money = (columns: string[]) => columns.map((c) => ({ matcher: c, unit: USD }));
   const table = (title: string, description: string, query: string, usdColumns: string[], span: number) => {
     let panel = tablePanel(nextId(), title).description(description).withTarget(chQuery(query)).unit('none').height(8).span(span);

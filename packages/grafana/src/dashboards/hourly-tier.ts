@@ -2,12 +2,34 @@
 // (@llm-prism/storage call-hours.ts) and only the partial hours at its edges from llm_calls, so a
 // 30-day panel reads O(hours × series) rows. Both parts yield the same partial aggregates, which the
 // panel's outer query combines: the answer is the one llm_calls alone would give.
-import { CALL_HOUR_MEASURES, type HourMeasure, histogramBucketSql, histogramPercentileSql, hourOf, LATENCY_HOUR_MEASURES } from '@llm-prism/storage';
+import {
+  CALL_HOUR_MEASURES,
+  type ComputedDimension,
+  type HourMeasure,
+  histogramBucketSql,
+  histogramPercentileSql,
+  hourOf,
+  LATENCY_HOUR_MEASURES,
+} from '@llm-prism/storage';
 import { CALL_FILTER } from './filters.ts';
 
-/** The first whole hour in the dashboard range and the start of the partial hour it ends in. */
-const HOURS_FROM = 'toDateTime(intDiv(toUInt32($__fromTime) + 3599, 3600) * 3600)';
-const HOURS_TO = hourOf('$__toTime');
+/** Where a range starts and ends, for each source. */
+export interface TieredRange {
+  /** The range over llm_calls rows. */
+  calls: string;
+  /** The first whole hour in the range and the start of the partial hour it ends in (DateTime). */
+  hoursFrom: string;
+  hoursTo: string;
+}
+
+/** The dashboard range (Grafana macros). */
+const DASHBOARD_RANGE: TieredRange = {
+  calls: '$__timeFilter(Timestamp)',
+  hoursFrom: 'toDateTime(intDiv(toUInt32($__fromTime) + 3599, 3600) * 3600)',
+  hoursTo: hourOf('$__toTime'),
+};
+const HOURS_FROM = DASHBOARD_RANGE.hoursFrom;
+const HOURS_TO = DASHBOARD_RANGE.hoursTo;
 
 /** A partial aggregate both sources yield under one name: a rollup column, and how llm_calls rows give it. */
 interface Part {
@@ -28,28 +50,35 @@ export interface TieredSpec {
   series: boolean;
   /** Condition on dims, applied to both sources; default: the dashboard's $service / $model. */
   filter?: string;
+  /** Dimensions of the rollup computed from llm_calls columns (after dims in each row). */
+  computed?: readonly ComputedDimension[];
+  /** Default: the dashboard's time range. */
+  range?: TieredRange;
 }
 
 /** llm_calls rows of the range not read from the rollup: the partial hours at its ends, or all below an hourly interval. */
-const callsWhere = (filter: string, series: boolean): string =>
-  `$__timeFilter(Timestamp) AND ${filter} AND (${series ? '$__interval_s < 3600 OR ' : ''}Timestamp < ${HOURS_FROM} OR Timestamp >= ${HOURS_TO})`;
+const callsWhere = (filter: string, series: boolean, range: TieredRange = DASHBOARD_RANGE): string =>
+  `${range.calls} AND ${filter} AND (${series ? '$__interval_s < 3600 OR ' : ''}Timestamp < ${range.hoursFrom} OR Timestamp >= ${range.hoursTo})`;
 
 /** `FROM (…)` of partial aggregates per [time,] dims: the panel aggregates these with sum / min / merge. */
 export function tieredSource(db: string, spec: TieredSpec, callsPart?: string): string {
   const filter = spec.filter ?? CALL_FILTER;
-  const keys = [...(spec.series ? ['time'] : []), ...spec.dims];
+  const range = spec.range ?? DASHBOARD_RANGE;
+  const computed = spec.computed ?? [];
+  const keys = [...(spec.series ? ['time'] : []), ...spec.dims, ...computed.map((d) => d.name)];
   const groupBy = keys.length === 0 ? '' : `\n  GROUP BY ${keys.join(', ')}`;
-  const select = (time: string, of: (p: Part) => string) =>
-    [...(spec.series ? [`${time} AS time`] : []), ...spec.dims, ...spec.parts.map((p) => `${of(p)} AS ${p.name}`)].join(', ');
+  const select = (time: string, of: (p: Part) => string, ofComputed: (d: ComputedDimension) => string) =>
+    [...(spec.series ? [`${time} AS time`] : []), ...spec.dims, ...computed.map(ofComputed), ...spec.parts.map((p) => `${of(p)} AS ${p.name}`)].join(', ');
   const coarse = spec.series ? '$__interval_s >= 3600 AND ' : '';
   return [
     '(',
-    callsPart ?? `  SELECT ${select('$__timeInterval(Timestamp)', (p) => p.ofCalls)}\n  FROM ${db}.llm_calls\n  WHERE ${callsWhere(filter, spec.series)}${groupBy}`,
+    callsPart ??
+      `  SELECT ${select('$__timeInterval(Timestamp)', (p) => p.ofCalls, (d) => `${d.ofCalls} AS ${d.name}`)}\n  FROM ${db}.llm_calls\n  WHERE ${callsWhere(filter, spec.series, range)}${groupBy}`,
     '  UNION ALL',
     // Rollup rows pass through as they are: the panel's aggregate combines them once.
-    `  SELECT ${select('toStartOfInterval(Hour, INTERVAL $__interval_s second)', (p) => p.name)}`,
+    `  SELECT ${select('toStartOfInterval(Hour, INTERVAL $__interval_s second)', (p) => p.name, (d) => d.name)}`,
     `  FROM ${db}.${spec.hours}`,
-    `  WHERE ${coarse}Hour >= ${HOURS_FROM} AND Hour < ${HOURS_TO} AND ${filter}`,
+    `  WHERE ${coarse}Hour >= ${range.hoursFrom} AND Hour < ${range.hoursTo} AND ${filter}`,
     ')',
   ].join('\n');
 }
