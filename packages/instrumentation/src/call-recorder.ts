@@ -59,7 +59,7 @@ import {
   SPAN_NAME_LLM_TTFT,
 } from './semconv.ts';
 import { gaps, percentile, roundMs as round, secondsOf } from './stats.ts';
-import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, RequestTarget, ResponseHeaders, SseEvent, ToolType, Usage } from './internal-types.ts';
+import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, RequestTarget, ResponseHeaders, SseEvent, StreamDecoder, ToolType, Usage } from './internal-types.ts';
 import { serverOf } from './provider-name.ts';
 import type { GroupableCall } from './call-group.ts';
 import { TtftDeadline } from './ttft-deadline.ts';
@@ -205,7 +205,7 @@ export class CallRecorder implements GroupableCall {
   /** The provider said the answer is complete (a finish reason or a completion event). */
   #completed = false;
   /** Decodes the answer's server-sent events (stateful for some formats). */
-  readonly #decode: (event: SseEvent) => LlmEvent[];
+  readonly #decode: StreamDecoder;
   #responseId: string | undefined;
   #responseModel: string | undefined;
   #streamError: { type: string; message?: string } | undefined;
@@ -274,6 +274,15 @@ export class CallRecorder implements GroupableCall {
       sseEvent: (event: SseEvent, t) => {
         const r = ref.recorder;
         if (r && attempt === r.#answer) r.#arrived(r.#decode(event), t);
+      },
+      sseChunk: (bytes, t) => {
+        const r = ref.recorder;
+        const outputs = r && attempt === r.#answer ? r.#decode.wholeEvents?.(bytes) : undefined;
+        if (r === undefined || outputs === undefined) return false;
+        // What the chunk's events would have done one by one: each is an arrival, each output one at `t`.
+        r.#lastArrival = t;
+        for (let i = 0; i < outputs; i++) r.#output(t);
+        return true;
       },
       body: (text, t) => {
         const r = ref.recorder;
@@ -459,10 +468,13 @@ export class CallRecorder implements GroupableCall {
           break;
       }
     }
-    if (output) {
-      this.#outputTimes.push(at);
-      this.#deadline?.clear();
-    }
+    if (output) this.#output(at);
+  }
+
+  /** An event with output arrived at `at`. */
+  #output(at: number): void {
+    this.#outputTimes.push(at);
+    this.#deadline?.clear();
   }
 
   #outcome(failure: unknown): { outcome: Outcome; errorType?: string; message?: string } {

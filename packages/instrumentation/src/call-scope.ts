@@ -169,6 +169,7 @@ export function trackedAttempt(call: CallListener, at: number, target?: RequestT
     },
     sent: (t) => listener.sent?.(t),
     sseEvent: (event, t) => listener.sseEvent(event, t),
+    sseChunk: (bytes, t) => listener.sseChunk?.(bytes, t) === true,
     body: (text, t) => listener.body(text, t),
     end: (t) => listener.end(t),
     paused: (t) => listener.paused?.(t),

@@ -54,6 +54,17 @@ export interface SseEvent {
   data: string;
 }
 
+/** Decodes one streamed response's events in order (ProviderAdapter.streamDecoder). */
+export interface StreamDecoder {
+  (event: SseEvent): LlmEvent[];
+  /**
+   * The number of output events in a network chunk of whole SSE events when every event of it is
+   * one whose only fact is its arrival (a text fragment, or an empty one), recognised on its bytes
+   * without decoding them (formats/scan.ts); undefined when it cannot tell: the chunk is decoded.
+   */
+  wholeEvents?(bytes: Buffer): number | undefined;
+}
+
 /** Turns one provider's request parameters and response payloads into neutral events. */
 export interface ProviderAdapter {
   requestInfo(params: unknown, baseURL: string | undefined): RequestInfo;
@@ -65,7 +76,7 @@ export interface ProviderAdapter {
    * the text of every fragment is needed only when `captureContent` is on); without it each event
    * is decoded by `streamEvents` alone.
    */
-  streamDecoder?(captureContent?: boolean): (event: SseEvent) => LlmEvent[];
+  streamDecoder?(captureContent?: boolean): StreamDecoder;
   /** Events carried by a complete (non-streamed) JSON response body. */
   bodyEvents(body: unknown): LlmEvent[];
 }
@@ -85,6 +96,12 @@ export interface AttemptListener {
   headers(status: number, headers: ResponseHeaders, at: number): void;
   /** One server-sent event of an `text/event-stream` body, at the arrival of its last byte. */
   sseEvent(event: SseEvent, at: number): void;
+  /**
+   * A network chunk of whole events of an `text/event-stream` body, before it is decoded: true when
+   * the listener took account of its events from the bytes (StreamDecoder.wholeEvents), and the
+   * reader then does not decode it; false: `sseEvent` gets its events as usual.
+   */
+  sseChunk?(bytes: Buffer, at: number): boolean;
   /** A complete non-SSE body (JSON answers and error bodies). */
   body(text: string, at: number): void;
   /**

@@ -7,6 +7,7 @@ import { diag } from '@opentelemetry/api';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { BulkSkimmer, SseBulkFilter, withoutBulk } from './bulk.ts';
 import type { AttemptListener, ResponseHeaders } from './internal-types.ts';
+import { endsWithBlankLine } from './sse-whole-events.ts';
 
 /** Non-streamed bodies larger than this are not decoded (usage would be lost, nothing else). */
 const MAX_BUFFERED_BODY = 8 * 1024 * 1024;
@@ -123,6 +124,8 @@ export class ResponseReader {
   #encoding: string | undefined;
   #buffered: Buffer[] | undefined;
   #bufferedBytes = 0;
+  /** The SSE bytes fed so far end an event: the parser holds nothing (true before the first). */
+  #eventBoundary = true;
   /** Arrival time of the bytes being parsed right now. */
   #arrival = 0;
   #ended = false;
@@ -229,9 +232,25 @@ export class ResponseReader {
     this.listener = RELEASED;
   }
 
-  /** SSE bytes go to the parser through the bulk filter: the bulk is never copied or decoded. */
+  /**
+   * SSE bytes go to the parser through the bulk filter: the bulk is never copied or decoded. A
+   * chunk of whole events goes first to the listener, which may account for it from its bytes
+   * (the fragments of a stream whose facts are known): then it is not decoded at all.
+   */
   #feedSse(bytes: Buffer): void {
+    const whole = endsWithBlankLine(bytes);
+    if (whole && this.#eventBoundary && this.#takenWhole(bytes)) return;
+    this.#eventBoundary = whole;
     this.#skimmer?.push(bytes);
+  }
+
+  #takenWhole(bytes: Buffer): boolean {
+    try {
+      return this.listener.sseChunk?.(bytes, this.#arrival) === true;
+    } catch (err) {
+      diag.debug('llm-prism: wire tap callback failed', err);
+      return false;
+    }
   }
 
   #finish(at: number): void {

@@ -36,6 +36,30 @@ describe('FragmentShape', () => {
     expect(shape.match(chunk('x') + '\n')).toBeUndefined();
   });
 
+  it('says the same on the bytes of a payload as on its text', () => {
+    const shape = learnt(chunk('Hello'), chunk(' world', { obfuscation: 'xy' }));
+    const payloads = [
+      chunk('again'),
+      chunk('with "quotes" and \\ backslashes\n', { obfuscation: 'longer-padding' }),
+      chunk('ünïcødé 日本', { obfuscation: '' }),
+      chunk(''),
+      chunk('bye', { finish: 'stop' }),
+      chunk('x', { id: 'chatcmpl-2' }),
+      chunk('x', { obfuscation: 'a\\"b' }),
+      chunk('x', { obfuscation: 'a"b' }),
+      chunk('x').replace('"usage":null', '"usage":{"total_tokens":3}'),
+      chunk('x') + '\n',
+      chunk('x').slice(0, -1),
+      '[DONE]',
+    ];
+    for (const data of payloads) {
+      // Inside a larger buffer, as in a network chunk.
+      const bytes = Buffer.from(`data: ${data}\n\n`);
+      expect(shape.matchBytes(bytes, 6, bytes.length - 2), data).toBe(shape.match(data));
+    }
+    expect(learnt(chunk('Hello')).matchBytes(Buffer.from(chunk('x')), 0, Buffer.byteLength(chunk('x')))).toBeUndefined();
+  });
+
   it('knows nothing before two fragments of one shape, and learns no varying key but a padding one', () => {
     expect(learnt().match(chunk('x'))).toBeUndefined();
     expect(learnt(chunk('Hello')).match(chunk('x'))).toBeUndefined();

@@ -14,7 +14,8 @@
  * then it has the same keys and values as the parsed one but for the fragment text and that
  * padding, so it carries the same facts. Anything else is parsed.
  */
-import type { LlmEvent, SseEvent } from '../internal-types.ts';
+import type { LlmEvent, SseEvent, StreamDecoder } from '../internal-types.ts';
+import { eachDataPayload } from '../sse-whole-events.ts';
 
 /** The events of a payload that carries a text fragment and nothing else (the text is read only by content capture). */
 export const OUTPUT: LlmEvent[] = Object.freeze([Object.freeze({ kind: 'output' })]) as LlmEvent[];
@@ -31,6 +32,24 @@ function closingQuote(text: string, from: number): number {
     if (backslashes % 2 === 0) return i;
   }
   return -1;
+}
+
+/** closingQuote over bytes [from, end). */
+function closingQuoteIn(bytes: Buffer, from: number, end: number): number {
+  for (let i = bytes.indexOf(QUOTE, from); i >= 0 && i < end; i = bytes.indexOf(QUOTE, i + 1)) {
+    let backslashes = 0;
+    while (i - 1 - backslashes >= from && bytes[i - 1 - backslashes] === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return i;
+  }
+  return -1;
+}
+
+/** `part` lies in `bytes` at `at`, within `end`; a few bytes are compared here (a native call costs more). */
+function bytesAt(part: Buffer, bytes: Buffer, at: number, end: number): boolean {
+  if (at < 0 || at + part.length > end) return false;
+  if (part.length > 32) return part.compare(bytes, at, at + part.length) === 0;
+  for (let i = 0; i < part.length; i++) if (bytes[at + i] !== part[i]) return false;
+  return true;
 }
 
 function countQuotes(text: string): number {
@@ -52,6 +71,8 @@ export class FragmentShape {
   #fixed: string | undefined;
   /** `#fixed` ends inside a string; then `#end` (its closing quote and what follows) ends the payload. */
   #end: string | undefined;
+  /** `#prefix`, `#fixed` and `#end` in UTF-8, for `matchBytes`; made once the shape is known. */
+  #bytes: { prefix: Buffer; fixed: Buffer; end: Buffer | undefined } | undefined;
 
   constructor(marker: string, padding: readonly string[] = []) {
     this.#marker = marker;
@@ -75,6 +96,32 @@ export class FragmentShape {
     const escape = data.indexOf('\\', varying);
     if (escape >= 0 && escape < quote) return undefined;
     return close > prefix.length;
+  }
+
+  /**
+   * `match` on the payload's bytes [start, end) of a chunk not decoded (sse-whole-events.ts): the
+   * same comparisons on the UTF-8 of what was learnt (a payload whose bytes are not valid UTF-8
+   * there cannot equal it, and quotes and backslashes are single bytes).
+   */
+  matchBytes(bytes: Buffer, start: number, end: number): boolean | undefined {
+    if (this.#fixed === undefined || this.#prefix === undefined) return undefined;
+    const known = (this.#bytes ??= {
+      prefix: Buffer.from(this.#prefix),
+      fixed: Buffer.from(this.#fixed),
+      end: this.#end === undefined ? undefined : Buffer.from(this.#end),
+    });
+    const from = start + known.prefix.length;
+    if (!bytesAt(known.prefix, bytes, start, end)) return undefined;
+    const close = closingQuoteIn(bytes, from, end);
+    const varying = close + 1 + known.fixed.length;
+    if (close < 0 || !bytesAt(known.fixed, bytes, close + 1, end)) return undefined;
+    const last = known.end;
+    if (last === undefined) return varying === end ? close > from : undefined;
+    // The rest of the last string (no quote, no escape), then the same end.
+    const quote = end - last.length;
+    if (quote < varying || !bytesAt(last, bytes, quote, end)) return undefined;
+    for (let i = varying; i < quote; i++) if (bytes[i] === QUOTE || bytes[i] === BACKSLASH) return undefined;
+    return close > from;
   }
 
   /** `data` was parsed and found to be a fragment of text and nothing else (its ids those already known). */
@@ -115,7 +162,7 @@ export class FragmentShape {
 
   /** What was learnt no longer holds (the stream's ids changed). */
   forget(): void {
-    this.#prefix = this.#firstRest = this.#fixed = this.#end = undefined;
+    this.#prefix = this.#firstRest = this.#fixed = this.#end = this.#bytes = undefined;
   }
 }
 
@@ -134,10 +181,10 @@ function isPlainFragment(events: readonly LlmEvent[], same: (meta: Extract<LlmEv
  * learning the shape from parsed fragments while the response's id and model stay those already
  * seen (a fragment's shape holds them; it is forgotten when they change).
  */
-export function fragmentDecoder(parse: (event: SseEvent) => LlmEvent[], shape: FragmentShape): (event: SseEvent) => LlmEvent[] {
+export function fragmentDecoder(parse: (event: SseEvent) => LlmEvent[], shape: FragmentShape): StreamDecoder {
   let id: string | undefined;
   let model: string | undefined;
-  return (event) => {
+  const decoder: StreamDecoder = (event) => {
     const text = shape.match(event.data);
     if (text !== undefined) return text ? OUTPUT : NOTHING;
     const events = parse(event);
@@ -150,4 +197,15 @@ export function fragmentDecoder(parse: (event: SseEvent) => LlmEvent[], shape: F
     }
     return events;
   };
+  // A chunk of whole events that are all fragments of the shape: counted on its bytes, never decoded.
+  decoder.wholeEvents = (bytes) => {
+    let outputs = 0;
+    const recognised = eachDataPayload(bytes, (start, end) => {
+      const text = shape.matchBytes(bytes, start, end);
+      if (text) outputs++;
+      return text !== undefined;
+    });
+    return recognised ? outputs : undefined;
+  };
+  return decoder;
 }

@@ -1,0 +1,70 @@
+/**
+ * SSE framing read on the bytes of one network chunk, without decoding them: for the chunks that
+ * hold whole events only (the previous chunk ended an event and this one ends with a blank line),
+ * which is how a provider's stream usually arrives, one event per write. Then the chunk's data
+ * payloads can be recognised where they lie (formats/scan.ts) and the chunk need not go through
+ * the text decoder and the SSE parser. Anything less simple than `event:` and `data:` lines with
+ * one line break style is left to the parser (the caller decodes the chunk).
+ */
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const DATA = Buffer.from('data:');
+const EVENT = Buffer.from('event:');
+
+/** The chunk ends with a blank line (`\n\n` or `\r\n\r\n`): after it, the SSE parser holds nothing. */
+export function endsWithBlankLine(bytes: Buffer): boolean {
+  const n = bytes.length;
+  if (n < 2 || bytes[n - 1] !== LF) return false;
+  if (bytes[n - 2] === LF) return true;
+  return n >= 4 && bytes[n - 2] === CR && bytes[n - 3] === LF && bytes[n - 4] === CR;
+}
+
+/** The line at `start` (ending at `end`) starts with `field` (its name and colon). Compared here: a native call costs more for so few bytes. */
+function startsWithField(bytes: Buffer, start: number, end: number, field: Buffer): boolean {
+  if (end - start < field.length) return false;
+  for (let i = 0; i < field.length; i++) if (bytes[start + i] !== field[i]) return false;
+  return true;
+}
+
+/**
+ * Calls `payload(start, end)` for the data of each event of a chunk of whole events (one `data:`
+ * line each, an optional `event:` line, its name not read), in order, and stops at the first
+ * `false` it returns. Returns false when the chunk is not that simple (or `payload` said false):
+ * the caller then decodes the chunk instead. Line breaks are all `\n` or all `\r\n`.
+ */
+export function eachDataPayload(bytes: Buffer, payload: (start: number, end: number) => boolean): boolean {
+  if (!endsWithBlankLine(bytes)) return false;
+  const crlf = bytes[bytes.length - 2] === CR;
+  // One line break style throughout: a lone `\r` (a line break to the SSE parser) would be missed.
+  if (!crlf && bytes.indexOf(CR) >= 0) return false;
+  let pos = 0;
+  let data = -1;
+  let dataEnd = -1;
+  while (pos < bytes.length) {
+    let end: number;
+    if (bytes[pos] === (crlf ? CR : LF)) {
+      end = pos; // a blank line (CRLF: its LF checked below)
+      if (crlf && bytes[pos + 1] !== LF) return false;
+    } else if (crlf) {
+      end = bytes.indexOf(CR, pos);
+      if (end < 0 || bytes[end + 1] !== LF || bytes.indexOf(LF, pos) !== end + 1) return false;
+    } else {
+      end = bytes.indexOf(LF, pos);
+    }
+    if (end === pos) {
+      // A blank line ends an event: one with data, else nothing simple.
+      if (data < 0 || !payload(data, dataEnd)) return false;
+      data = -1;
+    } else if (startsWithField(bytes, pos, end, DATA)) {
+      if (data >= 0) return false; // several data lines: joined by the parser
+      data = bytes[pos + DATA.length] === SPACE && pos + DATA.length < end ? pos + DATA.length + 1 : pos + DATA.length;
+      dataEnd = end;
+    } else if (!startsWithField(bytes, pos, end, EVENT)) {
+      return false;
+    }
+    pos = end + (crlf ? 2 : 1);
+  }
+  return data < 0;
+}
