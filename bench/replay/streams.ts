@@ -7,7 +7,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { scenarioHeaders, startSimulator } from '@llm-prism/simulator';
+import { eventPieces } from '../../packages/instrumentation/test/sse-pieces.ts';
 import { ROOT } from '../lib/results.ts';
+
+export { eventPieces };
 
 export type Provider = 'openai-chat' | 'openai-responses' | 'anthropic' | 'gemini';
 
@@ -24,19 +27,6 @@ export interface ReplayStream {
 
 const RECORDINGS = `${ROOT}/packages/instrumentation/test/recordings`;
 
-/** One SSE event per piece, each with its blank line (`\n\n` or `\r\n\r\n`, as Gemini sends). */
-export function eventPieces(body: Buffer): Buffer[] {
-  const pieces: Buffer[] = [];
-  let from = 0;
-  while (from < body.length) {
-    const lf = body.indexOf('\n\n', from);
-    const crlf = body.indexOf('\r\n\r\n', from);
-    const end = crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 4 : lf >= 0 ? lf + 2 : body.length;
-    pieces.push(body.subarray(from, end));
-    from = end;
-  }
-  return pieces;
-}
 
 function stream(name: string, provider: Provider, headers: Record<string, string>, body: Buffer): ReplayStream {
   const map = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));

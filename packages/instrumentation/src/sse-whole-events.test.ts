@@ -10,6 +10,7 @@ import { openaiChat, openaiResponses } from './formats/openai/adapters.ts';
 import type { AttemptListener } from './internal-types.ts';
 import { ResponseReader } from './response-reader.ts';
 import { eachDataPayload, endsWithBlankLine } from './sse-whole-events.ts';
+import { eventPieces } from '../test/sse-pieces.ts';
 
 const payloads = (text: string): string[] | undefined => {
   const bytes = Buffer.from(text);
@@ -89,17 +90,6 @@ function longChat(): Stream {
   return { name: 'long openai chat', api: openaiChat, params: { model: 'gpt-4o', stream: true, messages: [] }, body: Buffer.from(events.map((e) => `data: ${e}\n\n`).join('')) };
 }
 
-function eventPieces(body: Buffer): Buffer[] {
-  const pieces: Buffer[] = [];
-  for (let from = 0; from < body.length; ) {
-    const lf = body.indexOf('\n\n', from);
-    const crlf = body.indexOf('\r\n\r\n', from);
-    const end = crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 4 : lf >= 0 ? lf + 2 : body.length;
-    pieces.push(body.subarray(from, end));
-    from = end;
-  }
-  return pieces;
-}
 
 /** Network chunkings of one body: an event each, two events each, and splits anywhere (inside markers and UTF-8 characters). */
 function chunkings(body: Buffer): Array<[string, Buffer[]]> {
