@@ -24,8 +24,8 @@ export {
   latencyBucketSql,
 } from './slo-buckets.ts';
 export { type Migration, migrations, schemaDdl } from './migrations.ts';
-export { CALL_HOUR_DIMENSIONS, CALL_HOUR_MEASURES, hourOf, LATENCY_HOUR_MEASURES, type HourMeasure } from './call-hours.ts';
-export { BUCKET_FLOOR, BUCKET_GROWTH, BUCKETS_PER_DOUBLING, histogramBucketSql, histogramOfCalls, histogramPercentileSql } from './latency-histogram.ts';
+export { CALL_HOUR_MEASURES, hourOf, LATENCY_HOUR_MEASURES, type HourMeasure } from './call-hours.ts';
+export { BUCKET_FLOOR, BUCKET_GROWTH, BUCKETS_PER_DOUBLING, histogramBucketSql, histogramPercentileSql } from './latency-histogram.ts';
 export {
   ABORTED,
   ABORTED_BEFORE_FIRST_CHUNK,

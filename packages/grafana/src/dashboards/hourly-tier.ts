@@ -158,7 +158,7 @@ export function latencySeriesSource(db: string, name: string, byModel: boolean):
  * longest of the rollup rows' slowest calls (each row's slowest is a different call; 0 with fewer
  * rows). Calls below it cannot be among the `n` slowest.
  */
-export const slowestBoundSql = (db: string, n: number): string =>
+const slowestBoundSql = (db: string, n: number): string =>
   `SELECT arrayElement(arrayReverseSort(groupArray(MaxDurationMs)), ${n}) FROM ${db}.llm_latency_hours WHERE Hour >= ${HOURS_FROM} AND Hour < ${HOURS_TO} AND ${CALL_FILTER}`;
 
 /**
