@@ -196,9 +196,13 @@ describe('abandoned streams', () => {
     expect(calls.length).toBe(5000);
     expect(alive).toBe(0);
     const count = (o: string) => calls.filter((s) => s.attributes['llm.outcome'] === o).length;
-    // Read to the end (2 500) and small streams that arrived whole before being dropped (1 250): success;
-    // large dropped streams never arrive whole (undici pauses the socket): aborted when the SDK lets go.
-    expect(count('success')).toBe(3750);
-    expect(count('aborted')).toBe(1250);
+    // Read to the end (2 500): success; large dropped streams never arrive whole (undici pauses the
+    // socket): aborted when the SDK lets go (1 250). A small dropped stream is a success when its
+    // three chunks arrived before the SDK let go — nearly always, but on a loaded machine a few
+    // are let go first and are rightly aborted.
+    expect(count('success') + count('aborted')).toBe(5000);
+    expect(count('success')).toBeGreaterThanOrEqual(2500);
+    expect(count('aborted')).toBeGreaterThanOrEqual(1250);
+    expect(count('aborted')).toBeLessThanOrEqual(1250 + 1250 / 10);
   });
 });
