@@ -96,11 +96,19 @@ export interface TieredPart {
   ofCalls: string;
 }
 
+/** A query over whole hours of a rollup and the edge hours of llm_calls (grafana's hourly-tier.ts builds it). */
 export interface TieredQuery {
+  /** The rollup holding whole hours: its dimension columns have llm_calls' names. */
   hours: string;
+  /** Dimension columns the query groups or filters by (columns of both sources). */
   dims: readonly string[];
+  /** Dimensions of the rollup computed from llm_calls columns (after dims in each row). */
   computed?: readonly ComputedDimension[];
   parts: readonly TieredPart[];
+  /**
+   * A time series bucketed by `$__timeInterval`: the rollup can only serve buckets of whole hours,
+   * so below a one-hour interval every call is read from llm_calls.
+   */
   series: boolean;
 }
 
@@ -188,7 +196,7 @@ export function costedCallsSql(prices: readonly ModelPrice[], source: string, wh
 }
 
 /** The partial aggregates of llm_cost_hours: calls and token sums. */
-const COST_PARTS: readonly TieredPart[] = COST_HOUR_MEASURES.map((m) => ({ name: m.name, ofCalls: m.ofCalls }));
+const COST_PARTS: readonly TieredPart[] = COST_HOUR_MEASURES;
 const PRICING_DIMS = ['RequestModel', 'ResponseModel'] as const;
 
 /**
@@ -302,7 +310,7 @@ export function costSql(prices: readonly ModelPrice[], scope: CostScope) {
   WHERE WasteCause = 'cache_miss' AND CacheMissReason = 'prefix_changed' AND CacheBreakAt = 'system')`,
     /** Failed attempts before a call's answer: counted, billed nothing (docs/cost.md). */
     retries: `SELECT sum(RetryAttempts) AS failed_attempts, sum(RateLimitedAttempts) AS rate_limited_attempts, sum(RetriedCalls) AS retried_calls
-  FROM ${scope.tiered({ hours: LLM_CALL_HOURS, dims: [], parts: retryParts.map((m) => ({ name: m.name, ofCalls: m.ofCalls })), series: false })}`,
+  FROM ${scope.tiered({ hours: LLM_CALL_HOURS, dims: [], parts: retryParts, series: false })}`,
     /** The most expensive conversations (per call: a conversation is no dimension of the rollup). */
     conversations: `SELECT ConversationId AS conversation, count() AS calls, countIf(CostUsd IS NULL) AS unpriced_calls, sum(CostUsd) AS cost_usd
   FROM (${costedCallsSql(prices, scope.calls, scope.where, false)})

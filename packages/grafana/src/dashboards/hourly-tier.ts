@@ -6,6 +6,8 @@ import {
   CALL_HOUR_MEASURES,
   type ComputedDimension,
   type HourMeasure,
+  type TieredPart,
+  type TieredQuery,
   histogramBucketSql,
   histogramPercentileSql,
   hourOf,
@@ -31,27 +33,10 @@ const DASHBOARD_RANGE: TieredRange = {
 const HOURS_FROM = DASHBOARD_RANGE.hoursFrom;
 const HOURS_TO = DASHBOARD_RANGE.hoursTo;
 
-/** A partial aggregate both sources yield under one name: a rollup column, and how llm_calls rows give it. */
-interface Part {
-  name: string;
-  ofCalls: string;
-}
-
-export interface TieredSpec {
-  /** The rollup holding whole hours: its dimension columns have llm_calls' names. */
-  hours: string;
-  /** Dimension columns the panel groups or filters by (columns of both sources). */
-  dims: readonly string[];
-  parts: readonly Part[];
-  /**
-   * A time series bucketed by `$__timeInterval`: the rollup can only serve buckets of whole hours,
-   * so below a one-hour interval every call is read from llm_calls.
-   */
-  series: boolean;
+/** storage's TieredQuery (the cost queries build one) with the filter and the range. */
+export interface TieredSpec extends TieredQuery {
   /** Condition on dims, applied to both sources; default: the dashboard's $service / $model. */
   filter?: string;
-  /** Dimensions of the rollup computed from llm_calls columns (after dims in each row). */
-  computed?: readonly ComputedDimension[];
   /** Default: the dashboard's time range. */
   range?: TieredRange;
 }
@@ -67,7 +52,7 @@ export function tieredSource(db: string, spec: TieredSpec, callsPart?: string): 
   const computed = spec.computed ?? [];
   const keys = [...(spec.series ? ['time'] : []), ...spec.dims, ...computed.map((d) => d.name)];
   const groupBy = keys.length === 0 ? '' : `\n  GROUP BY ${keys.join(', ')}`;
-  const select = (time: string, of: (p: Part) => string, ofComputed: (d: ComputedDimension) => string) =>
+  const select = (time: string, of: (p: TieredPart) => string, ofComputed: (d: ComputedDimension) => string) =>
     [...(spec.series ? [`${time} AS time`] : []), ...spec.dims, ...computed.map(ofComputed), ...spec.parts.map((p) => `${of(p)} AS ${p.name}`)].join(', ');
   const coarse = spec.series ? '$__interval_s >= 3600 AND ' : '';
   return [
@@ -83,8 +68,6 @@ export function tieredSource(db: string, spec: TieredSpec, callsPart?: string): 
   ].join('\n');
 }
 
-const measurePart = (m: HourMeasure): Part => ({ name: m.name, ofCalls: m.ofCalls });
-
 /** Counts and sums of llm_call_hours (Calls, Retries, …) per [time,] dims. */
 export const callHoursSource = (db: string, dims: readonly string[], series: boolean, filter?: string): string =>
   tieredSource(db, {
@@ -92,7 +75,7 @@ export const callHoursSource = (db: string, dims: readonly string[], series: boo
     dims,
     series,
     ...(filter === undefined ? {} : { filter }),
-    parts: CALL_HOUR_MEASURES.map(measurePart),
+    parts: CALL_HOUR_MEASURES,
   });
 
 export interface CallHoursSeries {
@@ -128,7 +111,7 @@ const latencyMeasure = (name: string): HourMeasure => {
 
 /** Latency histograms (and counts) of llm_latency_hours, the named ones, per RequestModel or none, over the whole range. */
 export const latencyHoursSource = (db: string, names: readonly string[], byModel: boolean): string =>
-  tieredSource(db, { hours: 'llm_latency_hours', dims: byModel ? ['RequestModel'] : [], series: false, parts: names.map((n) => measurePart(latencyMeasure(n))) });
+  tieredSource(db, { hours: 'llm_latency_hours', dims: byModel ? ['RequestModel'] : [], series: false, parts: names.map(latencyMeasure) });
 
 /**
  * One latency histogram per `$__timeInterval` bucket [and RequestModel]. From llm_calls the calls
@@ -150,7 +133,7 @@ export function latencySeriesSource(db: string, name: string, byModel: boolean):
     '  )',
     `  GROUP BY ${keys}`,
   ].join('\n');
-  return tieredSource(db, { hours: 'llm_latency_hours', dims: byModel ? ['RequestModel'] : [], series: true, parts: [measurePart(m)] }, calls);
+  return tieredSource(db, { hours: 'llm_latency_hours', dims: byModel ? ['RequestModel'] : [], series: true, parts: [m] }, calls);
 }
 
 /**
