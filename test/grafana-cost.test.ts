@@ -234,7 +234,7 @@ describe('cost panels at any range agree with the per-call definition', () => {
     // A duplicate across 14:00 that is also a cache miss: it counts as a duplicate.
     { t: at(13, 59, 40), model: 'claude-sonnet-5', input: 3000, write: 2500, output: 100, state: 'write', reason: 'cold', hash: 'h1' },
     { t: at(14, 0, 10), model: 'claude-sonnet-5', input: 3000, write: 2500, output: 100, state: 'write', reason: 'prefix_changed', breakAt: 'system', hash: 'h1' },
-    // Across 13:20:00 (a range start below): inside that range the second has no predecessor.
+    // Across 13:20:00 (a range start below): the second is a duplicate in that range too, its twin being before it.
     { t: at(13, 19, 50), model: 'gpt-4o', input: 1000, output: 10, ...miss, hash: 'h2' },
     { t: at(13, 20, 20), model: 'gpt-4o', input: 1000, output: 10, ...miss, hash: 'h2' },
     // An errored duplicate stays an error; a chain of three within 60 s.
@@ -356,15 +356,16 @@ describe('cost panels at any range agree with the per-call definition', () => {
     await panelsAgree(low, RANGES[1]!);
   });
 
-  it('finds duplicates across an hour boundary, not across the range start, and moves a duplicate cache miss', async () => {
+  it('finds duplicates across an hour boundary and the range start, and moves a duplicate cache miss', async () => {
     const waste = async (from: number, to: number) => {
       const r = await collectReport({ client: storage.client, database: 'otel', config, from, to, service: EDGES });
       return Object.fromEntries(r.cost.waste.map((w) => [w.cause, Number(w.calls)]));
     };
     // 13:59:40 and 14:00:10 (h1): the second is a duplicate although it is a cache miss.
     expect(await waste(at(13, 59, 0), at(14, 0, 30))).toMatchObject({ cache_miss: 1, duplicate: 1 });
-    // From 13:20:00 the h2 call at 13:20:20 has no earlier twin in the range: a cache miss.
-    expect((await waste(at(13, 20, 0), at(13, 21, 0))).duplicate).toBeUndefined();
+    // Being a duplicate is a property of the call: from 13:20:00 the h2 call at 13:20:20 is one,
+    // its twin (13:19:50) before the range, as it is from 13:19:00.
+    expect((await waste(at(13, 20, 0), at(13, 21, 0))).duplicate).toBe(1);
     expect((await waste(at(13, 19, 0), at(13, 21, 0))).duplicate).toBe(1);
   });
 

@@ -3,7 +3,7 @@
 // misses and the hit ratio are the dashboards' definitions (@llm-prism/storage call-metrics.ts).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { tieredSource, type TieredRange } from '@llm-prism/grafana';
-import { CACHE_MISS, CACHED_TOKEN_SHARE, costSql, HIT_RATIO, MISS_REASON, type ModelPrice, type WasteCause } from '@llm-prism/storage';
+import { CACHE_MISS, CACHED_TOKEN_SHARE, costSql, HIT_RATIO, LLM_DUPLICATE_CALLS, MISS_REASON, type ModelPrice, type WasteCause } from '@llm-prism/storage';
 
 export interface ReportScope {
   /** Inclusive start and exclusive end, in ms since the epoch. */
@@ -183,6 +183,7 @@ export const sqlFor = (database: string) => {
 export const costSqlFor = (database: string, prices: readonly ModelPrice[]) =>
   costSql(prices, {
     calls: `${ident(database)}.llm_calls`,
+    duplicates: `${ident(database)}.${LLM_DUPLICATE_CALLS}`,
     where: scopeWhere,
     tiered: (q) => tieredSource(ident(database), { ...q, filter: SERVICE_FILTER, range: REPORT_RANGE }),
   });

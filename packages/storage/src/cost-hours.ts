@@ -1,6 +1,6 @@
 // Migration 11: llm_cost_hours, calls and token sums per hour and price-determining group (cost.ts):
 // the cost queries price whole hours from here, the partial hours at a range's edges from
-// llm_calls, and duplicates from the calls that can be ones (docs/clickhouse.md, "Cost rollup").
+// llm_calls, and duplicates from llm_duplicate_calls (docs/clickhouse.md, "Cost rollup").
 // Fed by a view on llm_calls' inserts like the other hourly rollups (call-hours.ts).
 import { hourOf } from './call-hours.ts';
 import { COST_HOUR_COMPUTED, COST_HOUR_DIMENSIONS, COST_HOUR_MEASURES } from './cost.ts';

@@ -1,9 +1,11 @@
-// The cost queries run in chDB: which table row prices a call, and the hourly cost rollup
-// (llm_cost_hours) giving what pricing each call gives.
+// The cost queries run in chDB: which table row prices a call, the hourly cost rollup
+// (llm_cost_hours) giving what pricing each call gives, and the duplicate calls marked at insert
+// (llm_duplicate_calls) being those the per-call window finds over every stored call.
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costedCallsSql, costSql, priceModelSql } from './cost.ts';
 import { costHoursDdl } from './cost-hours.ts';
+import { duplicateCallsDdl, PREVIOUS_SAME_PROMPT, repeatsWithinWindow } from './duplicate-calls.ts';
 import { formatTimestamp } from './otel-traces.ts';
 import { PRICE_TABLE, type ModelPrice } from './prices.ts';
 import { openStorage, type Storage } from './storage.ts';
@@ -118,6 +120,7 @@ describe('llm_cost_hours (migration 11)', () => {
     // Whole hours only: the rollups alone serve this range.
     const sql = costSql(PRICE_TABLE, {
       calls: 'otel.llm_calls',
+      duplicates: 'otel.llm_duplicate_calls',
       where,
       tiered: (q) => {
         const keys = [...q.dims, ...(q.computed ?? []).map((d) => d.name)];
@@ -141,5 +144,75 @@ describe('llm_cost_hours (migration 11)', () => {
     expect(round(await rows(sql.retries))).toEqual(
       round(await rows(`SELECT sum(Retries) AS failed_attempts, sum(RateLimitedAttempts) AS rate_limited_attempts, countIf(Retries > 0) AS retried_calls FROM ${calls}`)),
     );
+  });
+});
+
+const D0 = Date.UTC(2026, 10, 21, 10, 0, 0);
+const spanId = (i: number) => (0x5000 + i).toString(16).padStart(16, '0');
+
+/** A call of `service` with prompt `hash` starting `ms` after D0 (ns precision kept). */
+const promptCall = (i: number, service: string, hash: string, ms: number, ns = 0) => {
+  const hex = spanId(i);
+  return otelTraceRow({
+    Timestamp: formatTimestamp(BigInt(D0 + ms) * 1_000_000n + BigInt(ns)),
+    TraceId: hex.padStart(32, '0'),
+    SpanId: hex,
+    SpanName: 'chat m',
+    SpanKind: 'Client',
+    ServiceName: service,
+    SpanAttributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm', 'gen_ai.usage.input_tokens': String(100 + i), 'llm.prompt.hash': hash },
+    Duration: 1_000_000,
+  });
+};
+
+const ids = async (query: string) =>
+  (await (await storage.client.query({ query, format: 'JSONEachRow' })).json<{ SpanId: string }>()).map((r) => r.SpanId).sort();
+/** The per-call definition over every stored call. */
+const expectedDuplicates = () =>
+  ids(`SELECT SpanId FROM (SELECT SpanId, PromptHash, Timestamp, max(Timestamp) OVER (${PREVIOUS_SAME_PROMPT}) AS _P FROM otel.llm_calls WHERE ServiceName IN ('a', 'b')) WHERE ${repeatsWithinWindow('_P')}`);
+const marked = () => ids("SELECT DISTINCT SpanId FROM otel.llm_duplicate_calls WHERE ServiceName IN ('a', 'b')");
+
+describe('llm_duplicate_calls (migration 12)', () => {
+  // Chains, exact 60 s edges (60.000 s is one, 60.001 s is not), equal starts, two services, calls
+  // without a prompt hash, and twins in one batch.
+  const CALLS = [
+    promptCall(1, 'a', 'h1', 0),
+    promptCall(2, 'a', 'h1', 30_000),
+    promptCall(3, 'a', 'h1', 90_000),
+    promptCall(4, 'a', 'h1', 150_001),
+    promptCall(5, 'a', 'h2', 0),
+    promptCall(6, 'a', 'h2', 60_000, 999_999),
+    promptCall(7, 'b', 'h1', 10_000),
+    promptCall(8, 'b', 'h1', 10_000),
+    promptCall(9, 'a', '', 1_000),
+    promptCall(10, 'a', '', 2_000),
+    promptCall(11, 'a', 'h3', 200_000),
+    promptCall(12, 'a', 'h3', 250_000),
+    promptCall(13, 'a', 'h3', 300_000),
+    promptCall(14, 'b', 'h4', 3_600_000 - 20_000),
+    promptCall(15, 'b', 'h4', 3_600_000 + 20_000),
+  ];
+
+  it('marks every duplicate once the calls are in, in any order and batches, late twins included', async () => {
+    // Later calls first, then the ones before them (late arrivals), some alone, some together.
+    const order = [[3, 4, 13], [1], [12, 15], [2, 11], [5, 6, 7, 8, 9, 10, 14]];
+    for (const batch of order) await storage.insertSpans(batch.map((i) => CALLS[i - 1]!));
+    const want = await expectedDuplicates();
+    // 60.001 s after its twin (4) is beyond the window, 60.000999999 s (6) is not: milliseconds
+    // count; of two calls starting together (7, 8) the second by SpanId; across an hour (15).
+    expect(want).toEqual([2, 3, 6, 8, 12, 13, 15].map(spanId));
+    expect(await marked()).toEqual(want);
+    // A late twin re-marks a call (3 after 2 arrived) at most: readers take each call once.
+    const rows = await ids("SELECT SpanId FROM otel.llm_duplicate_calls WHERE ServiceName IN ('a', 'b')");
+    expect(rows.length).toBeGreaterThanOrEqual(want.length);
+  });
+
+  it('the backfill of an existing install finds the same duplicates', async () => {
+    await storage.client.command({ query: 'TRUNCATE TABLE otel.llm_duplicate_calls' });
+    await storage.client.command({ query: duplicateCallsDdl({ database: 'otel' }).at(-1)! });
+    // The whole table: the other tests' duplicates too.
+    const all = `SELECT SpanId FROM (SELECT SpanId, PromptHash, Timestamp, max(Timestamp) OVER (${PREVIOUS_SAME_PROMPT}) AS _P FROM otel.llm_calls) WHERE ${repeatsWithinWindow('_P')}`;
+    expect(await ids('SELECT SpanId FROM otel.llm_duplicate_calls')).toEqual(await ids(all));
+    expect(await marked()).toEqual(await expectedDuplicates());
   });
 });

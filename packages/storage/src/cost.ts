@@ -5,22 +5,20 @@
 // Cost is linear in token sums per price-determining key (response and request model, long-context
 // tier) and per token class, so the queries price groups of calls: token sums per group from the
 // hourly rollup llm_cost_hours for whole hours (cost-hours.ts) and from llm_calls for the partial
-// hours at the range's edges, priced in the outer query. Duplicates need each call's predecessor:
-// they are found at query time among the calls whose (ServiceName, PromptHash) occurs more than
-// once in the range, and moved from their base cause to `duplicate` (docs/clickhouse.md, "Cost rollup").
+// hours at the range's edges, priced in the outer query. Duplicates are marked at insert
+// (llm_duplicate_calls, duplicate-calls.ts): the queries read those of the range and move them from
+// their base cause to `duplicate` (docs/clickhouse.md, "Cost rollup").
 import { CACHE_MISS, ERRORED, TRUNCATED } from './call-metrics.ts';
 import { CALL_HOUR_MEASURES, type HourMeasure } from './call-hours.ts';
+import { PREVIOUS_SAME_PROMPT, repeatsWithinWindow } from './duplicate-calls.ts';
 import { MODEL_PREFIX, SNAPSHOT_SUFFIX, type ModelPrice, type TokenPrices } from './prices.ts';
 import { LLM_CALL_HOURS, LLM_COST_HOURS } from './tables.ts';
-
-/** A call repeating an earlier call's whole prompt (`PromptHash`, seeded by provider and model) within this many seconds is a duplicate. */
-export const DUPLICATE_WINDOW_S = 60;
 
 /** Waste causes, in the order a call is assigned to one (each call's waste counts once). */
 export const WASTE_CAUSES = ['error', 'truncated', 'duplicate', 'cache_miss'] as const;
 export type WasteCause = (typeof WASTE_CAUSES)[number];
 
-/** Which calls each cause takes (over llm_calls columns; IsDuplicate is computed per query). */
+/** Which calls each cause takes (over llm_calls columns; IsDuplicate: duplicate-calls.ts). */
 const WASTE_CONDITION: Record<WasteCause, string> = { error: ERRORED, truncated: TRUNCATED, duplicate: 'IsDuplicate', cache_miss: CACHE_MISS };
 
 /** A call's cause without the duplicate check: a duplicate takes this cause's place only when it is '' or cache_miss. */
@@ -79,6 +77,8 @@ export const COST_HOUR_MEASURES: readonly HourMeasure[] = [
 export interface CostScope {
   /** llm_calls, qualified (`otel.llm_calls`). */
   calls: string;
+  /** llm_duplicate_calls, qualified: the duplicates, which `where` selects as it selects calls. */
+  duplicates: string;
   /** The range and filters over llm_calls rows. */
   where: string;
   /**
@@ -136,27 +136,36 @@ export function priceModelSql(prices: readonly ModelPrice[]): string {
 const tiersFromRollup = (prices: readonly ModelPrice[]): boolean => prices.every((p) => p.longContext === undefined || p.longContext.aboveInputTokens >= LONG_INPUT_FLOOR);
 
 /**
- * Price columns over rows of a group of calls (ResponseModel, RequestModel, TokenClasses,
- * `long` input tokens and the token sums): PriceModel, _Cost (USD, NaN when a class the calls
- * used has no price) and _MissExtra (what calls that `missed` the cache paid above a cache read).
+ * `rows` (groups of calls: ResponseModel, RequestModel, TokenClasses, `long` input tokens and the
+ * token sums) with price columns: PriceModel, _Cost (USD, NaN when a class the calls used has no
+ * price) and _MissExtra (what calls that `missed` the cache paid above a cache read). In layers,
+ * each reading the one below's columns: one SELECT whose aliases refer to aliases has each copied
+ * into every use, which made the query's analysis cost more than running it.
  */
-function pricedColumns(prices: readonly ModelPrice[], long: string, missed: string): string {
+function priced(prices: readonly ModelPrice[], long: string, missed: string, rows: string): string {
   const tier = (field: keyof TokenPrices) => `if(_Long, ${priceColumn(prices, (p) => p.longContext?.[field])}, ${priceColumn(prices, (p) => p[field])})`;
   const used = (c: TokenClass) => `bitAnd(TokenClasses, ${bitOf(c)}) != 0`;
   // tokens × price, 0 when the calls did not use the class (so it needs no price).
   const term = (c: TokenClass, price: string) => `if(${used(c)}, ${c} * ${price}, 0)`;
-  return `${priceModelSql(prices)} AS PriceModel,
-    indexOf(${modelNames(prices)}, PriceModel) AS _Row,
-    if(_Row = 0, toUInt64(0), CAST([${prices.map((p) => p.longContext?.aboveInputTokens ?? 0).join(', ')}] AS Array(UInt64))[_Row]) AS _LongAbove,
-    _LongAbove > 0 AND ${long} > _LongAbove AS _Long,
+  return `(
+  SELECT *,
+    (${term('TokUncached', '_PIn')} + ${term('TokRead', '_PRead')} + ${term('TokWrite', '_PWrite')}
+      + ${term('TokOutput', '_POut')} + ${term('TokReasoning', 'if(isNaN(_PReasoning), _POut, _PReasoning)')}) / 1e6 AS _Cost,
+    if(${missed}, if(${used('TokWrite')}, TokWrite * (_PWrite - _PRead), ${term('TokUncached', '(_PIn - _PRead)')}) / 1e6, 0) AS _MissExtra
+  FROM (
+  SELECT *,
     ${tier('input')} AS _PIn,
     ${tier('output')} AS _POut,
     ${tier('cacheRead')} AS _PRead,
     ${tier('cacheWrite5m')} AS _PWrite,
-    ${tier('reasoning')} AS _PReasoning,
-    (${term('TokUncached', '_PIn')} + ${term('TokRead', '_PRead')} + ${term('TokWrite', '_PWrite')}
-      + ${term('TokOutput', '_POut')} + ${term('TokReasoning', 'if(isNaN(_PReasoning), _POut, _PReasoning)')}) / 1e6 AS _Cost,
-    if(${missed}, if(${used('TokWrite')}, TokWrite * (_PWrite - _PRead), ${term('TokUncached', '(_PIn - _PRead)')}) / 1e6, 0) AS _MissExtra`;
+    ${tier('reasoning')} AS _PReasoning
+  FROM (
+  SELECT *,
+    ${priceModelSql(prices)} AS PriceModel,
+    indexOf(${modelNames(prices)}, PriceModel) AS _Row,
+    if(_Row = 0, toUInt64(0), CAST([${prices.map((p) => p.longContext?.aboveInputTokens ?? 0).join(', ')}] AS Array(UInt64))[_Row]) AS _LongAbove,
+    _LongAbove > 0 AND ${long} > _LongAbove AS _Long
+  FROM ${rows})))`;
 }
 
 /** One call as a group of one: its computed dimensions and token classes (over llm_calls columns). */
@@ -166,9 +175,8 @@ const callAsGroup = (long: string) =>
     ...TOKEN_CLASSES.map((c) => `${c.ofCall} AS ${c.name}`),
   ].join(',\n    ');
 
-const IS_DUPLICATE = `PromptHash != '' AND toUnixTimestamp64Milli(Timestamp) - toUnixTimestamp64Milli(max(Timestamp) OVER (
-      PARTITION BY ServiceName, PromptHash ORDER BY Timestamp, SpanId ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING))
-      <= ${DUPLICATE_WINDOW_S * 1000}`;
+/** Whether a call repeats an earlier call's prompt within the window, over every call of its source (a window function). */
+const IS_DUPLICATE = repeatsWithinWindow(`max(Timestamp) OVER (${PREVIOUS_SAME_PROMPT})`);
 
 /**
  * `SELECT *` of llm_calls plus the cost columns, over `source` (e.g. `otel.llm_calls`) and
@@ -177,27 +185,30 @@ const IS_DUPLICATE = `PromptHash != '' AND toUnixTimestamp64Milli(Timestamp) - t
  *   dated-snapshot rule; '' when unpriced.
  * - CostUsd: what the call was billed, from its recorded tokens; NULL when unpriced.
  * - MissExtraUsd: for a cache miss, what it paid above reading the same prefix from the cache.
- * - IsDuplicate, WasteCause, WasteUsd (with `duplicates`): docs/cost.md, "Waste by cause".
+ * - IsDuplicate, WasteCause, WasteUsd (with `duplicates`): docs/cost.md, "Waste by cause"; a
+ *   call's earlier twin is looked for among every call of `source`, not only those `where` keeps.
  */
 export function costedCallsSql(prices: readonly ModelPrice[], source: string, where: string, duplicates = true): string {
   const waste = duplicates
     ? `,
-    ${IS_DUPLICATE} AS IsDuplicate,
     multiIf(${WASTE_CAUSES.map((c) => `${WASTE_CONDITION[c]}, '${c}'`).join(', ')}, '') AS WasteCause,
     multiIf(WasteCause IN ('error', 'truncated', 'duplicate'), CostUsd, WasteCause = 'cache_miss', MissExtraUsd, 0) AS WasteUsd`
     : '';
+  const from = duplicates ? `(SELECT *, ${IS_DUPLICATE} AS IsDuplicate FROM ${source})` : source;
   return `SELECT *,
-    ${callAsGroup('InputTokens')},
-    ${pricedColumns(prices, 'LongInput', CACHE_MISS)},
     ${finiteOrNull('_Cost')} AS CostUsd,
     ${finiteOrNull('_MissExtra')} AS MissExtraUsd${waste}
-  FROM ${source}
-  WHERE ${where}`;
+  FROM ${priced(prices, 'LongInput', CACHE_MISS, `(SELECT *, ${callAsGroup('InputTokens')} FROM ${from} WHERE ${where})`)}`;
 }
 
 /** The partial aggregates of llm_cost_hours: calls and token sums. */
 const COST_PARTS: readonly TieredPart[] = COST_HOUR_MEASURES;
 const PRICING_DIMS = ['RequestModel', 'ResponseModel'] as const;
+
+/** The keys of a group of calls: [time,] `dims` with the pricing dimensions, and the computed dimensions. */
+function groupKeys(scope: CostScope, dims: readonly string[], computed: readonly ComputedDimension[]): string[] {
+  return [...(scope.series === undefined ? [] : ['time']), ...new Set([...dims, ...PRICING_DIMS]), ...computed.map((d) => d.name)];
+}
 
 /**
  * Groups of calls in the range per [time,] `dims`, the pricing dimensions and the computed ones:
@@ -208,7 +219,7 @@ function groupsSource(prices: readonly ModelPrice[], scope: CostScope, dims: rea
   const all = [...new Set([...dims, ...PRICING_DIMS])];
   const series = scope.series !== undefined;
   if (tiersFromRollup(prices)) return scope.tiered({ hours: LLM_COST_HOURS, dims: all, computed, parts: COST_PARTS, series });
-  const keys = [...(series ? ['time'] : []), ...all, ...computed.map((d) => d.name)];
+  const keys = groupKeys(scope, dims, computed);
   const ofCalls = computed.map((d) => `${d.name === 'LongInput' ? 'InputTokens' : d.ofCalls} AS ${d.name}`);
   return `(
   SELECT ${[...(series ? [`${scope.series!.bucket} AS time`] : []), ...all, ...ofCalls, ...COST_PARTS.map((p) => `${p.ofCalls} AS ${p.name}`)].join(', ')}
@@ -218,25 +229,17 @@ function groupsSource(prices: readonly ModelPrice[], scope: CostScope, dims: rea
 )`;
 }
 
-/** llm_calls columns the duplicate check, the base cause and the token classes read. */
-const DUPLICATE_COLUMNS = ['ServiceName', 'PromptHash', 'Timestamp', 'SpanId', 'Outcome', 'CacheState', 'InputTokens', 'CacheReadTokens', 'CacheWriteTokens', 'OutputTokens', 'ReasoningTokens'];
-
 /**
  * The duplicates that change a call's cause, as groups shaped like groupsSource's rows: each group
  * twice, once taking its tokens out of its base cause (Dup = -1) and once putting them under
- * `duplicate` (Dup = 1). Only calls whose (ServiceName, PromptHash) occurs more than once in the
- * range can be duplicates: the window runs over those alone.
+ * `duplicate` (Dup = 1). They are read from llm_duplicate_calls with FINAL, each call once (a
+ * call can be marked twice, docs/clickhouse.md "Duplicate calls"): O(duplicates in the range).
  */
 function duplicateCorrections(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[]): string {
   const all = [...new Set([...dims, ...PRICING_DIMS])];
   const long = tiersFromRollup(prices) ? COST_HOUR_COMPUTED.find((d) => d.name === 'LongInput')!.ofCalls : 'InputTokens';
-  const key = 'cityHash64(ServiceName, PromptHash)';
-  const candidates = `SELECT ${[...new Set([...DUPLICATE_COLUMNS, ...all])].join(', ')}, ${IS_DUPLICATE} AS IsDuplicate
-    FROM ${scope.calls}
-    WHERE ${scope.where} AND PromptHash != '' AND ${key} IN (
-      SELECT ${key} FROM ${scope.calls} WHERE ${scope.where} AND PromptHash != '' GROUP BY ${key} HAVING count() > 1)`;
   const time = scope.series === undefined ? [] : [`${scope.series.bucket} AS time`];
-  const keys = [...(scope.series === undefined ? [] : ['time']), ...all, ...COST_HOUR_COMPUTED.map((d) => d.name)];
+  const keys = groupKeys(scope, dims, COST_HOUR_COMPUTED);
   const columns = [
     ...time,
     ...all,
@@ -246,12 +249,23 @@ function duplicateCorrections(prices: readonly ModelPrice[], scope: CostScope, d
   return `SELECT ${[...keys, ...COST_PARTS.map((p) => p.name)].join(', ')}, Dup
   FROM (
     SELECT ${columns.join(', ')}
-    FROM (${candidates})
-    WHERE IsDuplicate AND ${BASE_CAUSE} IN (${['', ...OVERRIDDEN_BY_DUPLICATE].map(str).join(', ')})
+    FROM ${scope.duplicates} FINAL
+    WHERE ${scope.where}
     GROUP BY ${keys.join(', ')}
   )
-  ARRAY JOIN [toInt8(-1), toInt8(1)] AS Dup`;
+  ARRAY JOIN [toInt8(-1), toInt8(1)] AS Dup
+  WHERE BaseCause IN (${['', ...OVERRIDDEN_BY_DUPLICATE].map(str).join(', ')})`;
 }
+
+/**
+ * One row per group of `rows` (parts of groups, e.g. one per hour) by `keys`: pricing costs more
+ * per row than summing, so groups are summed before they are priced (cost is linear in the sums).
+ */
+const summed = (rows: string, keys: readonly string[]) => `(
+  SELECT ${[...keys, ...COST_HOUR_MEASURES.map((m) => `${m.merge}(CAST(${m.name}, '${m.type}')) AS ${m.name}`)].join(', ')}
+  FROM ${rows}
+  GROUP BY ${keys.join(', ')}
+)`;
 
 /**
  * Priced groups per [time,] `dims`; with `waste`, each with its cause (duplicates moved to theirs)
@@ -259,25 +273,23 @@ function duplicateCorrections(prices: readonly ModelPrice[], scope: CostScope, d
  */
 function pricedGroupsSql(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[], waste: boolean): string {
   if (!waste) {
-    const groups = groupsSource(prices, scope, dims, COST_HOUR_COMPUTED.filter((d) => d.name !== 'BaseCause'));
+    const computed = COST_HOUR_COMPUTED.filter((d) => d.name !== 'BaseCause');
     return `SELECT *,
-    ${pricedColumns(prices, 'LongInput', 'false')},
     1 AS _Sign,
     toInt64(Calls) AS _Calls
-  FROM ${groups}`;
+  FROM ${priced(prices, 'LongInput', 'false', summed(groupsSource(prices, scope, dims, computed), groupKeys(scope, dims, computed)))}`;
   }
-  const groups = groupsSource(prices, scope, dims, COST_HOUR_COMPUTED);
+  const groups = `(
+  SELECT *, toInt8(0) AS Dup FROM ${groupsSource(prices, scope, dims, COST_HOUR_COMPUTED)}
+  UNION ALL
+  ${duplicateCorrections(prices, scope, dims)}
+)`;
   return `SELECT *,
-    ${pricedColumns(prices, 'LongInput', "BaseCause = 'cache_miss'")},
     if(Dup = 1, 'duplicate', BaseCause) AS WasteCause,
     if(Dup = -1, -1, 1) AS _Sign,
     toInt64(Calls) * _Sign AS _Calls,
     multiIf(WasteCause IN ('error', 'truncated', 'duplicate'), _Cost, WasteCause = 'cache_miss', _MissExtra, 0) AS _Waste
-  FROM (
-  SELECT *, toInt8(0) AS Dup FROM ${groups}
-  UNION ALL
-  ${duplicateCorrections(prices, scope, dims)}
-)`;
+  FROM ${priced(prices, 'LongInput', "BaseCause = 'cache_miss'", summed(groups, [...groupKeys(scope, dims, COST_HOUR_COMPUTED), 'Dup']))}`;
 }
 
 /** Calls, unpriced calls and USD of grouped rows whose USD is `usd` (NaN: unpriced), as sums do over calls. */

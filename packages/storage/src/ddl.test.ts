@@ -11,13 +11,13 @@ const created = (statements: string[]): string[] =>
   statements.map(
     (s) => /^(?:CREATE (?:TABLE|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS|ALTER TABLE|DROP VIEW IF EXISTS|INSERT INTO|TRUNCATE TABLE IF EXISTS) (\S+)/.exec(s)?.[1] ?? s.slice(0, 40),
   );
-/** Migrations 9, 10 and 11's one-time recounts: INSERT … SELECT through the Distributed tables, not DDL. */
+/** Migrations 9, 10, 11 and 12's one-time recounts: INSERT … SELECT through the Distributed tables, not DDL. */
 const isInsert = (s: string): boolean => s.startsWith('INSERT INTO');
 
 describe('cluster DDL', () => {
   test('every statement runs ON CLUSTER', () => {
     expect(cluster.filter((s) => !isInsert(s) && !s.includes(' ON CLUSTER `prism`'))).toEqual([]);
-    expect(created(cluster.filter(isInsert))).toEqual(['`otel`.`llm_ttft_counts`', '`otel`.`llm_completion_counts`', '`otel`.`llm_call_hours`', '`otel`.`llm_latency_hours`', '`otel`.`llm_cost_hours`']);
+    expect(created(cluster.filter(isInsert))).toEqual(['`otel`.`llm_ttft_counts`', '`otel`.`llm_completion_counts`', '`otel`.`llm_call_hours`', '`otel`.`llm_latency_hours`', '`otel`.`llm_cost_hours`', '`otel`.`llm_duplicate_calls`']);
   });
 
   test('local Replicated tables, Distributed tables under the public names', () => {
@@ -94,6 +94,11 @@ describe('cluster DDL', () => {
       '`otel`.`llm_cost_hours`',
       '`otel`.`llm_cost_hours_mv`',
       '`otel`.`llm_cost_hours`',
+      // migration 12: the duplicate calls, their view, the backfill of those already stored
+      '`otel`.`llm_duplicate_calls_local`',
+      '`otel`.`llm_duplicate_calls`',
+      '`otel`.`llm_duplicate_calls_mv`',
+      '`otel`.`llm_duplicate_calls`',
     ]);
     expect(cluster.filter((s) => s.startsWith('ALTER TABLE')).map((s) => s.includes('MODIFY ORDER BY'))).toEqual([
       true, false, true, false, false, false, false, false, false, false, false, false, false, false,
@@ -121,6 +126,8 @@ describe('cluster DDL', () => {
       "Distributed('prism', 'otel', 'llm_latency_hours_local', rand()",
       "ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
       "Distributed('prism', 'otel', 'llm_cost_hours_local', rand()",
+      "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+      "Distributed('prism', 'otel', 'llm_duplicate_calls_local', cityHash64(TraceId)",
     ]);
   });
 
@@ -142,7 +149,12 @@ describe('cluster DDL', () => {
       ['`otel`.`llm_call_hours_local`', '`otel`.`llm_calls_local`'],
       ['`otel`.`llm_latency_hours_local`', '`otel`.`llm_calls_local`'],
       ['`otel`.`llm_cost_hours_local`', '`otel`.`llm_calls_local`'],
+      ['`otel`.`llm_duplicate_calls_local`', '('],
     ]);
+    // The duplicates' view: the inserted block from the local table, the stored calls of every shard.
+    const duplicates = views.at(-1)!;
+    expect(duplicates).toContain('FROM `otel`.`llm_calls_local` WHERE');
+    expect(duplicates).toMatch(/FROM `otel`\.`llm_calls`\n/);
     const modified = cluster.filter((s) => s.includes(' MODIFY QUERY '));
     expect(modified.map((v) => /\nFROM (\S+)/.exec(v)?.[1])).toEqual(Array(4).fill('`otel`.`otel_traces_local`'));
   });
@@ -160,6 +172,7 @@ describe('cluster DDL', () => {
       '`otel`.`llm_call_hours_local`',
       '`otel`.`llm_latency_hours_local`',
       '`otel`.`llm_cost_hours_local`',
+      '`otel`.`llm_duplicate_calls_local`',
     ]);
   });
 
@@ -187,6 +200,7 @@ describe('applied migrations', () => {
       [9, 'c2a795bb1cca0273', '3d572d204383db4d'],
       [10, '81ad99342c89993f', 'ab2398b50b5e875f'],
       [11, '7425983e01bd1a9b', '694a5317eaeab950'],
+      [12, '37132a6a66a4339e', 'c019ce251af969fd'],
     ]);
   });
 });
@@ -215,7 +229,7 @@ describe('ClickHouse 26.7 (chDB) parses the cluster DDL', () => {
       format: 'JSONEachRow',
     });
     const [row] = await result.json<{ formatted: string }>();
-    if (isInsert(statement)) expect(row!.formatted).toMatch(/^INSERT INTO otel\.llm_\w+_(counts|hours) /);
+    if (isInsert(statement)) expect(row!.formatted).toMatch(/^INSERT INTO otel\.llm_\w+_(counts|hours|calls) /);
     else expect(row!.formatted).toMatch(/ON CLUSTER prism/);
   });
 
@@ -224,9 +238,9 @@ describe('ClickHouse 26.7 (chDB) parses the cluster DDL', () => {
       ...single.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW')).map((s) => s.slice(s.indexOf('\nAS ') + 4)),
       ...single.filter((s) => s.includes(' MODIFY QUERY ')).map((s) => s.slice(s.indexOf(' MODIFY QUERY ') + 14)),
     ];
-    // Migrations 9, 10 and 11's one-time recounts run once, on whichever analyzer the server has.
+    // Migrations 9, 10, 11 and 12's one-time recounts run once, on whichever analyzer the server has.
     selects.push(...single.filter(isInsert).map((s) => s.slice(s.indexOf('\nSELECT ') + 1)));
-    expect(selects).toHaveLength(24);
+    expect(selects).toHaveLength(26);
     // chDB turns per-query settings into session SETs: end on the default (new analyzer).
     for (const enable_analyzer of [0, 1]) {
       for (const query of selects) {

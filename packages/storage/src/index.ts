@@ -6,6 +6,7 @@ export {
   LLM_COMPLETION_COUNTS,
   LLM_COST_HOURS,
   LLM_COMPLETION_MINUTE,
+  LLM_DUPLICATE_CALLS,
   LLM_LATENCY_HOURS,
   LLM_TTFT_COUNTS,
   LLM_TTFT_MINUTE,
@@ -45,7 +46,6 @@ export {
 export {
   costedCallsSql,
   costSql,
-  DUPLICATE_WINDOW_S,
   LONG_INPUT_FLOOR,
   priceModelSql,
   WASTE_CAUSES,
@@ -55,5 +55,6 @@ export {
   type TieredQuery,
   type WasteCause,
 } from './cost.ts';
+export { DUPLICATE_WINDOW_S } from './duplicate-calls.ts';
 export { mergePrices, PRICE_TABLE, type ModelPrice, type TokenPrices } from './prices.ts';
 export { type DdlContext } from './ddl.ts';

@@ -3,6 +3,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { callHoursDdl } from './call-hours.ts';
 import { costHoursDdl } from './cost-hours.ts';
+import { duplicateCallsDdl } from './duplicate-calls.ts';
 import { createDatabase, type DdlContext, qualified, table } from './ddl.ts';
 import { llmCallsClientSetupDdl, llmCallsDdl, llmCallsDeadlineFlagDdl, llmCallsFiniteNumbersDdl, llmCallsPromptHashDdl } from './llm-calls.ts';
 import { otelTracesDdl } from './otel-traces.ts';
@@ -31,6 +32,11 @@ export const migrations: readonly Migration[] = [
   },
   { version: 10, name: 'hourly rollups llm_call_hours and llm_latency_hours for long dashboard ranges', statements: callHoursDdl },
   { version: 11, name: 'hourly cost rollup llm_cost_hours (token sums per price-determining group) for the cost queries', statements: costHoursDdl },
+  {
+    version: 12,
+    name: 'llm_duplicate_calls: calls repeating a prompt within 60 s, marked at insert by a view on llm_calls, and those already stored',
+    statements: duplicateCallsDdl,
+  },
 ];
 
 /** Statements creating the database and the migrations ledger (run before every migrate). */

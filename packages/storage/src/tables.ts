@@ -12,4 +12,6 @@ export const LLM_CALL_HOURS = 'llm_call_hours';
 export const LLM_LATENCY_HOURS = 'llm_latency_hours';
 /** Migration 11: calls and token sums per hour and price-determining group, for the cost queries (cost-hours.ts). */
 export const LLM_COST_HOURS = 'llm_cost_hours';
+/** Migration 12: every call repeating an earlier call's whole prompt within 60 s, marked at insert (duplicate-calls.ts). */
+export const LLM_DUPLICATE_CALLS = 'llm_duplicate_calls';
 export const SCHEMA_MIGRATIONS = 'schema_migrations';

@@ -34,26 +34,28 @@ describe('llm-prism migrate', () => {
         'applied 9: SLO rollups as plain counts (llm_ttft_counts, llm_completion_counts; llm_calls.TtftDeadlineExceeded): exactly-once at insert',
         'applied 10: hourly rollups llm_call_hours and llm_latency_hours for long dashboard ranges',
         'applied 11: hourly cost rollup llm_cost_hours (token sums per price-determining group) for the cost queries',
+        'applied 12: llm_duplicate_calls: calls repeating a prompt within 60 s, marked at insert by a view on llm_calls, and those already stored',
         'retention: 30 days for spans and LLM calls, 400 days for the SLO and hourly rollups',
         '',
       ].join('\n'),
     );
     // The data directory comes from LLM_PRISM_DATA_DIR when --data-dir is absent.
     const second = await migrate([], { LLM_PRISM_DATA_DIR: dataDir });
-    expect(second.stdout).toBe(`schema in embedded chDB in ${dataDir}, database otel\nup to date at version 11\n`);
+    expect(second.stdout).toBe(`schema in embedded chDB in ${dataDir}, database otel\nup to date at version 12\n`);
   });
 
   test('--print-ddl prints the cluster DDL without connecting', async () => {
     const { stdout } = await migrate(['--print-ddl', '--cluster', 'prism', '--clickhouse-url', 'http://127.0.0.1:9/']);
     const statements = stdout.trim().split(';\n\n');
-    expect(statements).toHaveLength(64);
-    // Migrations 9, 10 and 11's one-time recounts are INSERT … SELECT through the Distributed tables.
+    expect(statements).toHaveLength(68);
+    // Migrations 9, 10, 11 and 12's one-time recounts are INSERT … SELECT through the Distributed tables.
     expect(statements.filter((s) => !s.includes(' ON CLUSTER `prism`')).map((s) => s.split(/ \(|\n/)[0])).toEqual([
       'INSERT INTO `otel`.`llm_ttft_counts`',
       'INSERT INTO `otel`.`llm_completion_counts`',
       'INSERT INTO `otel`.`llm_call_hours`',
       'INSERT INTO `otel`.`llm_latency_hours`',
       'INSERT INTO `otel`.`llm_cost_hours`',
+      'INSERT INTO `otel`.`llm_duplicate_calls`',
     ]);
     expect(stdout).toContain("ENGINE = Distributed('prism', 'otel', 'llm_calls_local', cityHash64(TraceId))");
   });

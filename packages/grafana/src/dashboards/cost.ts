@@ -4,7 +4,7 @@
 // range are priced from the llm_cost_hours rollup, the partial hours at its edges from llm_calls
 // (hourly-tier.ts).
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { costSql, type CostScope, type ModelPrice } from '@llm-prism/storage';
+import { costSql, type CostScope, LLM_CALLS, LLM_DUPLICATE_CALLS, type ModelPrice } from '@llm-prism/storage';
 import { chQuery, chTimeSeries } from '../clickhouse-query.ts';
 import { baseDashboard, CALL_FILTER, DASHBOARD_UID, modelVariable, panelIds, seriesPanel, serviceVariable, tablePanel, unitOf } from './common.ts';
 import { tieredSource } from './hourly-tier.ts';
@@ -13,7 +13,8 @@ const USD = 'currencyUSD';
 
 /** The dashboard's range and filters; spend over time as USD per hour (the bucket is `$__interval_s` long), so zooming does not change it. */
 const scope = (db: string, series: boolean): CostScope => ({
-  calls: `${db}.llm_calls`,
+  calls: `${db}.${LLM_CALLS}`,
+  duplicates: `${db}.${LLM_DUPLICATE_CALLS}`,
   where: `$__timeFilter(Timestamp) AND ${CALL_FILTER}`,
   tiered: (q) => tieredSource(db, q),
   ...(series ? { series: { bucket: '$__timeInterval(Timestamp)', perHour: '3600 / $__interval_s' } } : {}),
