@@ -56,7 +56,11 @@ WHERE ${repeatsWithinWindow('_Previous')} AND ${mark}`;
  * marked again (readers take each call once). The block may already be visible in `stored`: its
  * calls are read from the block only.
  */
-function viewSelect(block: string, stored: string): string {
+function viewSelect(block: string, stored: string, cluster: boolean): string {
+  // On a cluster the stored read runs on every shard: the block's sets are built here and sent
+  // along (GLOBAL), where a plain IN would read each shard's own llm_calls_local instead.
+  const inBlock = cluster ? 'GLOBAL IN' : 'IN';
+  const notInBlock = cluster ? 'GLOBAL NOT IN' : 'NOT IN';
   const margin = `toIntervalSecond(${DUPLICATE_WINDOW_S + 1})`;
   return `WITH
     (SELECT min(Timestamp) FROM ${block}) - ${margin} AS _From,
@@ -66,9 +70,9 @@ ${marked(
     SELECT ${NAMES}, PromptHash, toUInt8(1) AS _Inserted FROM ${block} WHERE PromptHash != ''
     UNION ALL
     SELECT ${NAMES}, PromptHash, toUInt8(0) AS _Inserted FROM ${stored}
-    WHERE PromptHash != '' AND ServiceName IN (SELECT ServiceName FROM ${block}) AND Timestamp BETWEEN _From AND _To
-      AND (ServiceName, PromptHash) IN (SELECT ServiceName, PromptHash FROM ${block})
-      AND (TraceId, SpanId) NOT IN (SELECT TraceId, SpanId FROM ${block})
+    WHERE PromptHash != '' AND ServiceName ${inBlock} (SELECT ServiceName FROM ${block}) AND Timestamp BETWEEN _From AND _To
+      AND (ServiceName, PromptHash) ${inBlock} (SELECT ServiceName, PromptHash FROM ${block})
+      AND (TraceId, SpanId) ${notInBlock} (SELECT TraceId, SpanId FROM ${block})
   )`,
   '(_Inserted = 1 OR _PreviousInserted = 1)',
 )}`;
@@ -111,7 +115,7 @@ ORDER BY (ServiceName, Timestamp, TraceId, SpanId)${ttlClause(ctx, LLM_DUPLICATE
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
       shardingKey: 'cityHash64(TraceId)',
     }),
-    materializedView(ctx, { name: `${LLM_DUPLICATE_CALLS}_mv`, to: LLM_DUPLICATE_CALLS, select: viewSelect(localTable(ctx, LLM_CALLS), stored) }),
+    materializedView(ctx, { name: `${LLM_DUPLICATE_CALLS}_mv`, to: LLM_DUPLICATE_CALLS, select: viewSelect(localTable(ctx, LLM_CALLS), stored, ctx.cluster !== undefined) }),
     `INSERT INTO ${qualified(ctx, LLM_DUPLICATE_CALLS)}\n${backfillSelect(qualified(ctx, LLM_CALLS), ctx.cluster !== undefined)}`,
   ];
 }
