@@ -3,6 +3,7 @@
 // in alternating rounds, with the ingest process's event-loop delay; then one large request
 // (`--big-batches` × 512 spans) while /healthz is polled. The ingest service, the exporter and the
 // direct inserter each run in their own process, all on this machine's two cores.
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { spawnChild } from '../lib/child.ts';
 import { writeResult } from '../lib/results.ts';
@@ -127,6 +128,28 @@ try {
   });
   const limit = directSummary(limitRounds);
   const sameBatch = directSummary(sameBatchRounds);
+  // What the cores allow: exporter and ingest share them, the direct inserter has them to itself.
+  const cores = availableParallelism();
+  const serverCpu = summarize(ingestRounds.map((r) => r.serverCpuMicros / r.acked)).median;
+  const exporterCpu = summarize(ingestRounds.map((r) => r.cpuMicros / r.acked)).median;
+  const ceiling = (cores * 1e6) / (serverCpu + exporterCpu);
+  const cpuBound = {
+    cores,
+    /** Cores the ingest path kept busy (ingest and exporter processes) over a round. */
+    ingestCoresUsed: summarize(ingestRounds.map((r) => (r.serverCpuMicros + r.cpuMicros) / 1e6 / r.seconds)),
+    /** Cores the direct inserter kept busy while inserting. */
+    limitCoresUsed: summarize(limitRounds.map((r) => r.cpuMicros / 1e6 / r.seconds)),
+    /** Ingest CPU per span beyond the limit's per row: decoding, HTTP, handing rows over. */
+    ingestOverheadMicrosPerSpan: serverCpu - limit.cpuMicrosPerRow.median,
+    /** Spans/s if ingest and exporter had every core all the time at their CPU per span. */
+    ceilingSpansPerSecond: ceiling,
+    ceilingRatio: ceiling / limit.rowsPerSecond.median,
+    /** The most ingest may add per span beyond the limit's CPU for ×0.8 even with every core busy. */
+    overheadMicrosPerSpanForRatio08: (cores * 1e6) / (0.8 * limit.rowsPerSecond.median) - exporterCpu - limit.cpuMicrosPerRow.median,
+  };
+  console.log(
+    `  CPU per span: ingest ${serverCpu.toFixed(1)} µs (limit ${limit.cpuMicrosPerRow.median.toFixed(1)} per row, so ${cpuBound.ingestOverheadMicrosPerSpan.toFixed(1)} more), exporter ${exporterCpu.toFixed(1)} µs: ${cores} cores allow ${ceiling.toFixed(0)} spans/s = ×${cpuBound.ceilingRatio.toFixed(2)} of the limit; ×0.8 needs ingest overhead ≤ ${cpuBound.overheadMicrosPerSpanForRatio08.toFixed(1)} µs`,
+  );
   await writeResult('ingest', {
     roundSeconds: seconds,
     rounds,
@@ -162,6 +185,7 @@ try {
     },
     limit,
     sameBatch,
+    cpuBound,
     ratio: ingestRate.median / limit.rowsPerSecond.median,
     // Each ingest round over the limit round of the same rotation: the spread of these is what decides a threshold.
     pairedRatio: summarize(ingestRounds.map((r, i) => r.spansPerSecond / (limitRounds[i] as DirectResult).rowsPerSecond)),
