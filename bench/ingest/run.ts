@@ -46,8 +46,10 @@ interface IngestStats {
   /** CPU time of all the ingest process's threads so far, and of its main thread. */
   cpuMicros: number;
   mainThreadCpuMicros: number;
+  /** Of the decode worker threads (undefined where /proc is not there). */
+  decodeCpuMicros?: number;
 }
-type IngestRound = ExportRound & { spansPerSecond: number; rssMaxBytes: number; rowsPerInsert: number; loopDelayMaxMs: number; loopDelayP99Ms: number; loopBusyMaxMs: number; serverCpuMicros: number; mainThreadCpuMicros: number };
+type IngestRound = ExportRound & { spansPerSecond: number; rssMaxBytes: number; rowsPerInsert: number; loopDelayMaxMs: number; loopDelayP99Ms: number; loopBusyMaxMs: number; serverCpuMicros: number; mainThreadCpuMicros: number; decodeCpuMicros?: number };
 type DirectResult = DirectRound & { rowsPerInsert: number; rowsPerSecond: number };
 
 const maxRows = Number(args['direct-rows']);
@@ -79,11 +81,12 @@ try {
       const rowsPerInsert = (stats.insertedRows - before.insertedRows) / (stats.inserts - before.inserts);
       const serverCpuMicros = stats.cpuMicros - before.cpuMicros;
       const mainThreadCpuMicros = stats.mainThreadCpuMicros - before.mainThreadCpuMicros;
+      const decodeCpuMicros = stats.decodeCpuMicros === undefined || before.decodeCpuMicros === undefined ? undefined : stats.decodeCpuMicros - before.decodeCpuMicros;
       // (The direct inserter's buffer holds the limit's rows: larger group commits are compared with it.)
       ingestBatch = Math.min(maxRows, Math.max(BATCH_SPANS, Math.round(rowsPerInsert / BATCH_SPANS) * BATCH_SPANS));
-      ingestRounds.push({ ...e, spansPerSecond: e.acked / e.seconds, rssMaxBytes: stats.rssMaxBytes, rowsPerInsert, loopDelayMaxMs: stats.loopDelayMaxMs, loopDelayP99Ms: stats.loopDelayP99Ms, loopBusyMaxMs: stats.loopBusyMaxMs, serverCpuMicros, mainThreadCpuMicros });
+      ingestRounds.push({ ...e, spansPerSecond: e.acked / e.seconds, rssMaxBytes: stats.rssMaxBytes, rowsPerInsert, loopDelayMaxMs: stats.loopDelayMaxMs, loopDelayP99Ms: stats.loopDelayP99Ms, loopBusyMaxMs: stats.loopBusyMaxMs, serverCpuMicros, mainThreadCpuMicros, decodeCpuMicros });
       console.log(
-        `  ingest round ${r + 1}: ${(e.acked / e.seconds).toFixed(0)} spans/s, ${rowsPerInsert.toFixed(0)} rows per insert, CPU ${(serverCpuMicros / e.acked).toFixed(0)} (main thread ${(mainThreadCpuMicros / e.acked).toFixed(0)}) + ${(e.cpuMicros / e.acked).toFixed(0)} µs per span (ingest + exporter), ${e.failed} failed, event loop delay max ${stats.loopDelayMaxMs.toFixed(0)} ms, held by own work max ${stats.loopBusyMaxMs.toFixed(0)} ms`,
+        `  ingest round ${r + 1}: ${(e.acked / e.seconds).toFixed(0)} spans/s, ${rowsPerInsert.toFixed(0)} rows per insert, CPU ${(serverCpuMicros / e.acked).toFixed(0)} (main thread ${(mainThreadCpuMicros / e.acked).toFixed(0)}${decodeCpuMicros === undefined ? '' : `, decode workers ${(decodeCpuMicros / e.acked).toFixed(0)}`}) + ${(e.cpuMicros / e.acked).toFixed(0)} µs per span (ingest + exporter), ${e.failed} failed, event loop delay max ${stats.loopDelayMaxMs.toFixed(0)} ms, held by own work max ${stats.loopBusyMaxMs.toFixed(0)} ms`,
       );
     };
     const directRound = async (rows: number, into: DirectResult[]) => {
@@ -141,6 +144,9 @@ try {
     limitCoresUsed: summarize(limitRounds.map((r) => r.cpuMicros / 1e6 / r.seconds)),
     /** Ingest CPU per span beyond the limit's per row: decoding, HTTP, handing rows over. */
     ingestOverheadMicrosPerSpan: serverCpu - limit.cpuMicrosPerRow.median,
+    /** CPU a span takes through exporter and ingest for each µs a row takes the direct inserter. */
+    cpuPerSpanOverLimit: (serverCpu + exporterCpu) / limit.cpuMicrosPerRow.median,
+    // The two below hold on an otherwise idle machine: with other load the cores are not all ours.
     /** Spans/s if ingest and exporter had every core all the time at their CPU per span. */
     ceilingSpansPerSecond: ceiling,
     ceilingRatio: ceiling / limit.rowsPerSecond.median,
@@ -162,6 +168,8 @@ try {
       serverCpuMicrosPerSpan: summarize(ingestRounds.map((r) => r.serverCpuMicros / r.acked)),
       /** Of it, the main thread's (HTTP, group commit, the insert's body). */
       mainThreadCpuMicrosPerSpan: summarize(ingestRounds.map((r) => r.mainThreadCpuMicros / r.acked)),
+      /** Of it, the decode worker threads' (protobuf read, conversion to rows, JSON lines). */
+      ...(ingestRounds.every((r) => r.decodeCpuMicros !== undefined) ? { decodeCpuMicrosPerSpan: summarize(ingestRounds.map((r) => (r.decodeCpuMicros as number) / r.acked)) } : {}),
       exporterCpuMicrosPerSpan: summarize(ingestRounds.map((r) => r.cpuMicros / r.acked)),
       requestLatencyMs: summarize(ingestRounds.flatMap((r) => r.latenciesMs)),
       rowsPerInsert: summarize(ingestRounds.map((r) => r.rowsPerInsert)),
