@@ -81,6 +81,7 @@ interface IngestResult extends Provenance {
   /** What the cores allow at the measured CPU per span (bench/ingest/run.ts). */
   cpuBound?: {
     cores: number;
+    loadAverage?: [number, number];
     ingestCoresUsed: Summary;
     limitCoresUsed: Summary;
     ingestOverheadMicrosPerSpan: number;
@@ -450,9 +451,20 @@ function cpuBoundText(i: IngestResult, b: NonNullable<IngestResult['cpuBound']>)
     }.`,
     `The exporter took ${f(i.ingest.exporterCpuMicrosPerSpan!.median, 1)} µs per span on the same cores${b.cpuPerSpanOverLimit === undefined ? '' : `: a span through exporter and ingest takes ×${f(b.cpuPerSpanOverLimit, 2)} the CPU of a row inserted directly`}.`,
     `The ingest path kept ${f(b.ingestCoresUsed.median, 2)} cores busy (ingest and exporter), the direct inserter ${f(b.limitCoresUsed.median, 2)} while inserting (its insert does not keep both busy).`,
-    `With the ${b.cores} cores to themselves and every core busy all the time, ingest and exporter could reach ${f(b.ceilingSpansPerSecond)} spans/s at these costs, ×${f(b.ceilingRatio, 2)} of the limit;`,
-    `×0.8 needs ingest to add at most ${f(b.overheadMicrosPerSpanForRatio08, 1)} µs per span to the insert's own CPU${decode !== undefined && decode > b.overheadMicrosPerSpanForRatio08 ? `, less than its decode workers alone take (${f(decode, 1)} µs)` : ''}.`,
-    'These two hold on an otherwise idle machine (see the load average above): with other load the cores are not all the benchmark\'s.',
+    ...(b.cpuPerSpanOverLimit === undefined
+      ? []
+      : [
+          `Keeping as many cores busy as the direct inserter, ingest reaches at most ×${f(1 / b.cpuPerSpanOverLimit, 2)} of the limit (one over that CPU ratio); ×0.8 so would need a span through exporter and ingest to take at most ×1.25 the CPU of a direct row,`,
+          `i.e. ingest at most ${f(1.25 * i.limit.cpuMicrosPerRow!.median - i.ingest.exporterCpuMicrosPerSpan!.median, 1)} µs per span with this exporter${1.25 * i.limit.cpuMicrosPerRow!.median - i.ingest.exporterCpuMicrosPerSpan!.median < i.limit.cpuMicrosPerRow!.median ? ', less than the insert alone takes' : ''}; beyond that only by keeping more cores busy than the inserter does.`,
+        ]),
+    ...(b.loadAverage === undefined ? [] : [`Load average (1 min) when the run started → ended: ${f(b.loadAverage[0], 2)} → ${f(b.loadAverage[1], 2)}.`]),
+    // The ceiling assumes the cores are the benchmark's alone: not so when other work held one at the start.
+    ...(b.loadAverage !== undefined && b.loadAverage[0] >= 1
+      ? [`What the cores would allow ingest with every core its own is not computed for this run: other work held ${f(b.loadAverage[0], 1)} cores' worth when it started.`]
+      : [
+          `With the ${b.cores} cores to themselves and every core busy all the time, ingest and exporter could reach ${f(b.ceilingSpansPerSecond)} spans/s at these costs, ×${f(b.ceilingRatio, 2)} of the limit;`,
+          `×0.8 needs ingest to add at most ${f(b.overheadMicrosPerSpanForRatio08, 1)} µs per span to the insert's own CPU${decode !== undefined && decode > b.overheadMicrosPerSpanForRatio08 ? `, less than its decode workers alone take (${f(decode, 1)} µs)` : ''} (these two hold on an otherwise idle machine).`,
+        ]),
   ].join('\n');
 }
 

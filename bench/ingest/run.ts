@@ -3,7 +3,7 @@
 // in alternating rounds, with the ingest process's event-loop delay; then one large request
 // (`--big-batches` × 512 spans) while /healthz is polled. The ingest service, the exporter and the
 // direct inserter each run in their own process, all on this machine's two cores.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { spawnChild } from '../lib/child.ts';
 import { writeResult } from '../lib/results.ts';
@@ -53,6 +53,8 @@ type IngestRound = ExportRound & { spansPerSecond: number; rssMaxBytes: number; 
 type DirectResult = DirectRound & { rowsPerInsert: number; rowsPerSecond: number };
 
 const maxRows = Number(args['direct-rows']);
+/** 1-minute load average before the run's processes start: how much of the cores other work held. */
+const loadBefore = loadavg()[0] as number;
 const server = spawnChild(here('./server-process.ts'));
 const { url } = await server.next<{ url: string }>();
 const exporter = spawnChild(here('./exporter-process.ts'), [url, String(concurrency)]);
@@ -138,6 +140,8 @@ try {
   const ceiling = (cores * 1e6) / (serverCpu + exporterCpu);
   const cpuBound = {
     cores,
+    /** 1-minute load average when the run started and when it ended (the run's own processes included). */
+    loadAverage: [loadBefore, loadavg()[0] as number],
     /** Cores the ingest path kept busy (ingest and exporter processes) over a round. */
     ingestCoresUsed: summarize(ingestRounds.map((r) => (r.serverCpuMicros + r.cpuMicros) / 1e6 / r.seconds)),
     /** Cores the direct inserter kept busy while inserting. */
