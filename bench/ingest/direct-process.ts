@@ -45,10 +45,21 @@ for (const row of buffer) {
   }
 }
 
+const secondMs = (timestamp: string) => Date.parse(`${timestamp.slice(0, SECOND_LENGTH).replace(' ', 'T')}Z`);
+/**
+ * The whole seconds the buffer's start times cover. Each insert is moved on by at least this much
+ * from the one before: overlapping times would make storage's duplicate lookup (insert-dedup.ts)
+ * read back the calls of the inserts before, work ingest's inserts do not do (their spans move
+ * on with the clock, so one insert's times never reach into the next one's).
+ */
+const SPREAD_MS = secondMs(buffer.reduce((a, r) => (r.Timestamp > a ? r.Timestamp : a), '')) - secondMs(buffer.reduce((a, r) => (r.Timestamp < a ? r.Timestamp : a), '9')) + 1000;
+let lastShiftMs = -Infinity;
+
 /** `rows` as new spans, in one new buffer: trace ids prefixed with the insert's number, start times moved on by whole seconds. */
 function fresh(rows: EncodedTraceRow[], insert: number): EncodedTraceRow[] {
   const prefix = insert.toString(16).padStart(8, '0');
-  const shiftMs = Math.floor((Date.now() - preparedAt) / 1000) * 1000;
+  const shiftMs = Math.max(Math.floor((Date.now() - preparedAt) / 1000) * 1000, lastShiftMs + SPREAD_MS);
+  lastShiftMs = shiftMs;
   const seconds = new Map<string, string>();
   const bytes = Buffer.concat(rows.map((row) => row.line));
   let start = 0;
@@ -56,7 +67,7 @@ function fresh(rows: EncodedTraceRow[], insert: number): EncodedTraceRow[] {
     const second = row.Timestamp.slice(0, SECOND_LENGTH);
     let moved = seconds.get(second);
     if (moved === undefined) {
-      moved = new Date(Date.parse(`${second.replace(' ', 'T')}Z`) + shiftMs).toISOString().slice(0, SECOND_LENGTH).replace('T', ' ');
+      moved = new Date(secondMs(second) + shiftMs).toISOString().slice(0, SECOND_LENGTH).replace('T', ' ');
       seconds.set(second, moved);
     }
     const line = bytes.subarray(start, (start += row.line.length));
