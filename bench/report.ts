@@ -58,6 +58,7 @@ interface IngestResult extends Provenance {
     /** CPU time per span of all the ingest process's threads (chDB's too), and of the exporter's, per round. */
     serverCpuMicrosPerSpan?: Summary;
     mainThreadCpuMicrosPerSpan?: Summary;
+    decodeCpuMicrosPerSpan?: Summary;
     exporterCpuMicrosPerSpan?: Summary;
     requestLatencyMs: Summary;
     rowsPerInsert: Summary;
@@ -77,6 +78,18 @@ interface IngestResult extends Provenance {
   bigRequest?: { spans: number; ms: number; loopDelayMaxMs: number; loopDelayP99Ms: number; loopBusyMaxMs: number; healthzMs: Summary };
   limit: DirectSummary;
   sameBatch: DirectSummary;
+  /** What the cores allow at the measured CPU per span (bench/ingest/run.ts). */
+  cpuBound?: {
+    cores: number;
+    loadAverage?: [number, number];
+    ingestCoresUsed: Summary;
+    limitCoresUsed: Summary;
+    ingestOverheadMicrosPerSpan: number;
+    cpuPerSpanOverLimit?: number;
+    ceilingSpansPerSecond: number;
+    ceilingRatio: number;
+    overheadMicrosPerSpanForRatio08: number;
+  };
   ratio: number;
   pairedRatio: Summary;
   sameBatchRatio: number;
@@ -424,6 +437,34 @@ function ingestSection(i: IngestResult): string {
     'Each insert pays a fixed cost (the views\' SELECTs run per inserted block, docs/clickhouse.md), so rows per insert decide most of the throughput.',
     `Ingest acknowledges only after storing, so an insert holds at most the spans in flight (${f(i.exportConcurrency)} × 512 = ${f(i.exportConcurrency * 512)}), and about half of them in a steady state: while one insert runs, the next requests are being received and decoded.`,
     'On two cores the exporter, the decoding and chDB share the CPU that the direct inserter has to itself: the CPU per span above against the limit\'s per row is how much more work a span through OTLP/HTTP is.',
+    ...(i.cpuBound && i.ingest.serverCpuMicrosPerSpan && i.ingest.exporterCpuMicrosPerSpan && i.limit.cpuMicrosPerRow ? ['', cpuBoundText(i, i.cpuBound)] : []),
+  ].join('\n');
+}
+
+/** Where the ingest's CPU goes and what the cores allow at it (medians of the rounds). */
+function cpuBoundText(i: IngestResult, b: NonNullable<IngestResult['cpuBound']>): string {
+  const decode = i.ingest.decodeCpuMicrosPerSpan?.median;
+  const main = i.ingest.mainThreadCpuMicrosPerSpan?.median;
+  return [
+    `**What the cores allow.** Ingest took ${f(i.ingest.serverCpuMicrosPerSpan!.median, 1)} µs of CPU per span, the limit ${f(i.limit.cpuMicrosPerRow!.median, 1)} µs per row: ${f(b.ingestOverheadMicrosPerSpan, 1)} µs more per span${
+      decode === undefined ? '' : ` (decode worker threads ${f(decode, 1)} µs: protobuf read, conversion to rows, JSON lines${main === undefined ? '' : `; main thread ${f(main, 1)} µs: HTTP, group commit, the insert's body`}; the rest chDB's and V8's threads)`
+    }.`,
+    `The exporter took ${f(i.ingest.exporterCpuMicrosPerSpan!.median, 1)} µs per span on the same cores${b.cpuPerSpanOverLimit === undefined ? '' : `: a span through exporter and ingest takes ×${f(b.cpuPerSpanOverLimit, 2)} the CPU of a row inserted directly`}.`,
+    `The ingest path kept ${f(b.ingestCoresUsed.median, 2)} cores busy (ingest and exporter), the direct inserter ${f(b.limitCoresUsed.median, 2)} while inserting (its insert does not keep both busy).`,
+    ...(b.cpuPerSpanOverLimit === undefined
+      ? []
+      : [
+          `Keeping as many cores busy as the direct inserter, ingest reaches at most ×${f(1 / b.cpuPerSpanOverLimit, 2)} of the limit (one over that CPU ratio); ×0.8 so would need a span through exporter and ingest to take at most ×1.25 the CPU of a direct row,`,
+          `i.e. ingest at most ${f(1.25 * i.limit.cpuMicrosPerRow!.median - i.ingest.exporterCpuMicrosPerSpan!.median, 1)} µs per span with this exporter${1.25 * i.limit.cpuMicrosPerRow!.median - i.ingest.exporterCpuMicrosPerSpan!.median < i.limit.cpuMicrosPerRow!.median ? ', less than the insert alone takes' : ''}; beyond that only by keeping more cores busy than the inserter does.`,
+        ]),
+    ...(b.loadAverage === undefined ? [] : [`Load average (1 min) when the run started → ended: ${f(b.loadAverage[0], 2)} → ${f(b.loadAverage[1], 2)}.`]),
+    // The ceiling assumes the cores are the benchmark's alone: not so when other work held one at the start.
+    ...(b.loadAverage !== undefined && b.loadAverage[0] >= 1
+      ? [`What the cores would allow ingest with every core its own is not computed for this run: other work held ${f(b.loadAverage[0], 1)} cores' worth when it started.`]
+      : [
+          `With the ${b.cores} cores to themselves and every core busy all the time, ingest and exporter could reach ${f(b.ceilingSpansPerSecond)} spans/s at these costs, ×${f(b.ceilingRatio, 2)} of the limit;`,
+          `×0.8 needs ingest to add at most ${f(b.overheadMicrosPerSpanForRatio08, 1)} µs per span to the insert's own CPU${decode !== undefined && decode > b.overheadMicrosPerSpanForRatio08 ? `, less than its decode workers alone take (${f(decode, 1)} µs)` : ''} (these two hold on an otherwise idle machine).`,
+        ]),
   ].join('\n');
 }
 

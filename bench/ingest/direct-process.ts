@@ -1,12 +1,12 @@
 // The limit: the same rows inserted straight into ClickHouse (its own chDB directory, its own
 // process) with storage.insertSpans from a prepared buffer — no HTTP, no protobuf, no queue, and
-// the rows already encoded as JSONEachRow lines (as ingest's decode workers hand them over), so
+// the rows already encoded as JSONEachRow lines in one buffer (as ingest's decode workers hand them over), so
 // the limit is what storage itself takes. Every insert is of new spans, as ingest's are: the
 // buffer again with other trace ids and start times moved on with the clock. (The same spans again
 // would be cheaper: storage leaves call spans already stored out, and the views see no calls.)
 import { rm } from 'node:fs/promises';
 import { decodeProtobufRequest, otlpToRows } from '@llm-prism/ingest';
-import { encodeTraceRow, openStorage, type EncodedTraceRow } from '@llm-prism/storage';
+import { encodedRows, encodeTraceRows, openStorage, type EncodedTraceRow } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { serveParent } from '../lib/child.ts';
@@ -28,38 +28,52 @@ const prepared: EncodedTraceRow[] = [];
 while (prepared.length < rowsPerInsert) {
   const body = ProtobufTraceSerializer.serializeRequest(factory.batch());
   if (body === undefined) throw new Error('serializer returned nothing');
-  prepared.push(...otlpToRows(decodeProtobufRequest(body)).rows.map(encodeTraceRow));
+  prepared.push(...encodedRows(encodeTraceRows(otlpToRows(decodeProtobufRequest(body)).rows)));
 }
 const buffer = prepared.slice(0, rowsPerInsert);
 if (buffer.length !== rowsPerInsert || prepared.length % BATCH_SPANS !== 0) throw new Error('short buffer');
 const preparedAt = Date.now();
 
-// A line starts `{"Timestamp":"YYYY-MM-DD HH:MM:SS.nnnnnnnnn","TraceId":"<32 hex>"` (encodeTraceRow).
+// A line starts `{"Timestamp":"YYYY-MM-DD HH:MM:SS.nnnnnnnnn","TraceId":"<32 hex>"` (encodeTraceRows).
 const TS_AT = '{"Timestamp":"'.length;
 const SECOND_LENGTH = 'YYYY-MM-DD HH:MM:SS'.length;
 const ID_AT = TS_AT + 'YYYY-MM-DD HH:MM:SS.nnnnnnnnn'.length + '","TraceId":"'.length;
+const text = (line: Uint8Array, at: number, length: number) => Buffer.from(line.buffer, line.byteOffset + at, length).toString('latin1');
 for (const row of buffer) {
-  if (row.line.slice(TS_AT, TS_AT + row.Timestamp.length) !== row.Timestamp || row.line.slice(ID_AT, ID_AT + 32) !== row.TraceId) {
-    throw new Error(`unexpected line layout: ${row.line.slice(0, 100)}`);
+  if (text(row.line, TS_AT, row.Timestamp.length) !== row.Timestamp || text(row.line, ID_AT, 32) !== row.TraceId) {
+    throw new Error(`unexpected line layout: ${text(row.line, 0, 100)}`);
   }
 }
 
-/** `rows` as new spans: trace ids prefixed with the insert's number, start times moved on by whole seconds. */
+const secondMs = (timestamp: string) => Date.parse(`${timestamp.slice(0, SECOND_LENGTH).replace(' ', 'T')}Z`);
+/**
+ * The whole seconds the buffer's start times cover. Each insert is moved on by at least this much
+ * from the one before: overlapping times would make storage's duplicate lookup (insert-dedup.ts)
+ * read back the calls of the inserts before, work ingest's inserts do not do (their spans move
+ * on with the clock, so one insert's times never reach into the next one's).
+ */
+const SPREAD_MS = secondMs(buffer.reduce((a, r) => (r.Timestamp > a ? r.Timestamp : a), '')) - secondMs(buffer.reduce((a, r) => (r.Timestamp < a ? r.Timestamp : a), '9')) + 1000;
+let lastShiftMs = -Infinity;
+
+/** `rows` as new spans, in one new buffer: trace ids prefixed with the insert's number, start times moved on by whole seconds. */
 function fresh(rows: EncodedTraceRow[], insert: number): EncodedTraceRow[] {
   const prefix = insert.toString(16).padStart(8, '0');
-  const shiftMs = Math.floor((Date.now() - preparedAt) / 1000) * 1000;
+  const shiftMs = Math.max(Math.floor((Date.now() - preparedAt) / 1000) * 1000, lastShiftMs + SPREAD_MS);
+  lastShiftMs = shiftMs;
   const seconds = new Map<string, string>();
+  const bytes = Buffer.concat(rows.map((row) => row.line));
+  let start = 0;
   return rows.map((row) => {
     const second = row.Timestamp.slice(0, SECOND_LENGTH);
     let moved = seconds.get(second);
     if (moved === undefined) {
-      moved = new Date(Date.parse(`${second.replace(' ', 'T')}Z`) + shiftMs).toISOString().slice(0, SECOND_LENGTH).replace('T', ' ');
+      moved = new Date(secondMs(second) + shiftMs).toISOString().slice(0, SECOND_LENGTH).replace('T', ' ');
       seconds.set(second, moved);
     }
-    const Timestamp = moved + row.Timestamp.slice(SECOND_LENGTH);
-    const TraceId = prefix + row.TraceId.slice(8);
-    const line = `${row.line.slice(0, TS_AT)}${Timestamp}${row.line.slice(TS_AT + Timestamp.length, ID_AT)}${TraceId}${row.line.slice(ID_AT + 32)}`;
-    return { ...row, Timestamp, TraceId, line };
+    const line = bytes.subarray(start, (start += row.line.length));
+    line.write(moved, TS_AT, 'latin1');
+    line.write(prefix, ID_AT, 'latin1');
+    return { ...row, Timestamp: moved + row.Timestamp.slice(SECOND_LENGTH), TraceId: prefix + row.TraceId.slice(8), line };
   });
 }
 let inserts = 0;

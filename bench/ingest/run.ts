@@ -3,6 +3,7 @@
 // in alternating rounds, with the ingest process's event-loop delay; then one large request
 // (`--big-batches` × 512 spans) while /healthz is polled. The ingest service, the exporter and the
 // direct inserter each run in their own process, all on this machine's two cores.
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { spawnChild } from '../lib/child.ts';
 import { writeResult } from '../lib/results.ts';
@@ -45,11 +46,15 @@ interface IngestStats {
   /** CPU time of all the ingest process's threads so far, and of its main thread. */
   cpuMicros: number;
   mainThreadCpuMicros: number;
+  /** Of the decode worker threads (undefined where /proc is not there). */
+  decodeCpuMicros?: number;
 }
-type IngestRound = ExportRound & { spansPerSecond: number; rssMaxBytes: number; rowsPerInsert: number; loopDelayMaxMs: number; loopDelayP99Ms: number; loopBusyMaxMs: number; serverCpuMicros: number; mainThreadCpuMicros: number };
+type IngestRound = ExportRound & { spansPerSecond: number; rssMaxBytes: number; rowsPerInsert: number; loopDelayMaxMs: number; loopDelayP99Ms: number; loopBusyMaxMs: number; serverCpuMicros: number; mainThreadCpuMicros: number; decodeCpuMicros?: number };
 type DirectResult = DirectRound & { rowsPerInsert: number; rowsPerSecond: number };
 
 const maxRows = Number(args['direct-rows']);
+/** 1-minute load average before the run's processes start: how much of the cores other work held. */
+const loadBefore = loadavg()[0] as number;
 const server = spawnChild(here('./server-process.ts'));
 const { url } = await server.next<{ url: string }>();
 const exporter = spawnChild(here('./exporter-process.ts'), [url, String(concurrency)]);
@@ -78,11 +83,12 @@ try {
       const rowsPerInsert = (stats.insertedRows - before.insertedRows) / (stats.inserts - before.inserts);
       const serverCpuMicros = stats.cpuMicros - before.cpuMicros;
       const mainThreadCpuMicros = stats.mainThreadCpuMicros - before.mainThreadCpuMicros;
+      const decodeCpuMicros = stats.decodeCpuMicros === undefined || before.decodeCpuMicros === undefined ? undefined : stats.decodeCpuMicros - before.decodeCpuMicros;
       // (The direct inserter's buffer holds the limit's rows: larger group commits are compared with it.)
       ingestBatch = Math.min(maxRows, Math.max(BATCH_SPANS, Math.round(rowsPerInsert / BATCH_SPANS) * BATCH_SPANS));
-      ingestRounds.push({ ...e, spansPerSecond: e.acked / e.seconds, rssMaxBytes: stats.rssMaxBytes, rowsPerInsert, loopDelayMaxMs: stats.loopDelayMaxMs, loopDelayP99Ms: stats.loopDelayP99Ms, loopBusyMaxMs: stats.loopBusyMaxMs, serverCpuMicros, mainThreadCpuMicros });
+      ingestRounds.push({ ...e, spansPerSecond: e.acked / e.seconds, rssMaxBytes: stats.rssMaxBytes, rowsPerInsert, loopDelayMaxMs: stats.loopDelayMaxMs, loopDelayP99Ms: stats.loopDelayP99Ms, loopBusyMaxMs: stats.loopBusyMaxMs, serverCpuMicros, mainThreadCpuMicros, decodeCpuMicros });
       console.log(
-        `  ingest round ${r + 1}: ${(e.acked / e.seconds).toFixed(0)} spans/s, ${rowsPerInsert.toFixed(0)} rows per insert, CPU ${(serverCpuMicros / e.acked).toFixed(0)} (main thread ${(mainThreadCpuMicros / e.acked).toFixed(0)}) + ${(e.cpuMicros / e.acked).toFixed(0)} µs per span (ingest + exporter), ${e.failed} failed, event loop delay max ${stats.loopDelayMaxMs.toFixed(0)} ms, held by own work max ${stats.loopBusyMaxMs.toFixed(0)} ms`,
+        `  ingest round ${r + 1}: ${(e.acked / e.seconds).toFixed(0)} spans/s, ${rowsPerInsert.toFixed(0)} rows per insert, CPU ${(serverCpuMicros / e.acked).toFixed(0)} (main thread ${(mainThreadCpuMicros / e.acked).toFixed(0)}${decodeCpuMicros === undefined ? '' : `, decode workers ${(decodeCpuMicros / e.acked).toFixed(0)}`}) + ${(e.cpuMicros / e.acked).toFixed(0)} µs per span (ingest + exporter), ${e.failed} failed, event loop delay max ${stats.loopDelayMaxMs.toFixed(0)} ms, held by own work max ${stats.loopBusyMaxMs.toFixed(0)} ms`,
       );
     };
     const directRound = async (rows: number, into: DirectResult[]) => {
@@ -127,6 +133,33 @@ try {
   });
   const limit = directSummary(limitRounds);
   const sameBatch = directSummary(sameBatchRounds);
+  // What the cores allow: exporter and ingest share them, the direct inserter has them to itself.
+  const cores = availableParallelism();
+  const serverCpu = summarize(ingestRounds.map((r) => r.serverCpuMicros / r.acked)).median;
+  const exporterCpu = summarize(ingestRounds.map((r) => r.cpuMicros / r.acked)).median;
+  const ceiling = (cores * 1e6) / (serverCpu + exporterCpu);
+  const cpuBound = {
+    cores,
+    /** 1-minute load average when the run started and when it ended (the run's own processes included). */
+    loadAverage: [loadBefore, loadavg()[0] as number],
+    /** Cores the ingest path kept busy (ingest and exporter processes) over a round. */
+    ingestCoresUsed: summarize(ingestRounds.map((r) => (r.serverCpuMicros + r.cpuMicros) / 1e6 / r.seconds)),
+    /** Cores the direct inserter kept busy while inserting. */
+    limitCoresUsed: summarize(limitRounds.map((r) => r.cpuMicros / 1e6 / r.seconds)),
+    /** Ingest CPU per span beyond the limit's per row: decoding, HTTP, handing rows over. */
+    ingestOverheadMicrosPerSpan: serverCpu - limit.cpuMicrosPerRow.median,
+    /** CPU a span takes through exporter and ingest for each µs a row takes the direct inserter. */
+    cpuPerSpanOverLimit: (serverCpu + exporterCpu) / limit.cpuMicrosPerRow.median,
+    // The two below hold on an otherwise idle machine: with other load the cores are not all ours.
+    /** Spans/s if ingest and exporter had every core all the time at their CPU per span. */
+    ceilingSpansPerSecond: ceiling,
+    ceilingRatio: ceiling / limit.rowsPerSecond.median,
+    /** The most ingest may add per span beyond the limit's CPU for ×0.8 even with every core busy. */
+    overheadMicrosPerSpanForRatio08: (cores * 1e6) / (0.8 * limit.rowsPerSecond.median) - exporterCpu - limit.cpuMicrosPerRow.median,
+  };
+  console.log(
+    `  CPU per span: ingest ${serverCpu.toFixed(1)} µs (limit ${limit.cpuMicrosPerRow.median.toFixed(1)} per row, so ${cpuBound.ingestOverheadMicrosPerSpan.toFixed(1)} more), exporter ${exporterCpu.toFixed(1)} µs: ${cores} cores allow ${ceiling.toFixed(0)} spans/s = ×${cpuBound.ceilingRatio.toFixed(2)} of the limit; ×0.8 needs ingest overhead ≤ ${cpuBound.overheadMicrosPerSpanForRatio08.toFixed(1)} µs`,
+  );
   await writeResult('ingest', {
     roundSeconds: seconds,
     rounds,
@@ -139,6 +172,8 @@ try {
       serverCpuMicrosPerSpan: summarize(ingestRounds.map((r) => r.serverCpuMicros / r.acked)),
       /** Of it, the main thread's (HTTP, group commit, the insert's body). */
       mainThreadCpuMicrosPerSpan: summarize(ingestRounds.map((r) => r.mainThreadCpuMicros / r.acked)),
+      /** Of it, the decode worker threads' (protobuf read, conversion to rows, JSON lines). */
+      ...(ingestRounds.every((r) => r.decodeCpuMicros !== undefined) ? { decodeCpuMicrosPerSpan: summarize(ingestRounds.map((r) => (r.decodeCpuMicros as number) / r.acked)) } : {}),
       exporterCpuMicrosPerSpan: summarize(ingestRounds.map((r) => r.cpuMicros / r.acked)),
       requestLatencyMs: summarize(ingestRounds.flatMap((r) => r.latenciesMs)),
       rowsPerInsert: summarize(ingestRounds.map((r) => r.rowsPerInsert)),
@@ -162,6 +197,7 @@ try {
     },
     limit,
     sameBatch,
+    cpuBound,
     ratio: ingestRate.median / limit.rowsPerSecond.median,
     // Each ingest round over the limit round of the same rotation: the spread of these is what decides a threshold.
     pairedRatio: summarize(ingestRounds.map((r, i) => r.spansPerSecond / (limitRounds[i] as DirectResult).rowsPerSecond)),

@@ -1,8 +1,9 @@
 // The ingest service in its own process on its own chDB directory, as `llm-prism serve` runs it;
 // reports its RSS (sampled every 50 ms), its event-loop delay (how long a ready callback waited),
 // the longest the loop was held by its own work, how many spans otel_traces holds, and its
-// group-commit and request counters, and the CPU time all its threads used (chDB's included) and
-// its main thread used.
+// group-commit and request counters, and the CPU time all its threads used (chDB's included), its
+// main thread used, and its decode worker threads used (Linux: read from /proc).
+import { readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startIngest } from '@llm-prism/ingest';
@@ -30,6 +31,22 @@ const sampler = setInterval(() => {
   rssMax = Math.max(rssMax, process.memoryUsage().rss);
 }, 50);
 
+/** CPU µs of the threads Node names `WorkerThread` (the decode pool's); undefined without /proc. */
+function decodeWorkersCpuMicros(): number | undefined {
+  try {
+    let ticks = 0;
+    for (const task of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'WorkerThread') continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    }
+    return ticks * 10_000; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
 serveParent(
   async (m) => {
     if (m.op === 'reset') {
@@ -48,6 +65,7 @@ serveParent(
       rssBytes: process.memoryUsage().rss,
       cpuMicros: process.cpuUsage().user + process.cpuUsage().system,
       mainThreadCpuMicros: process.threadCpuUsage().user + process.threadCpuUsage().system,
+      decodeCpuMicros: decodeWorkersCpuMicros(),
       loopDelayMaxMs: loopDelay.max / 1e6,
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
       loopBusyMaxMs,

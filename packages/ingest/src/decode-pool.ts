@@ -5,7 +5,7 @@
 // group-commit queue.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { EncodedTraceRow } from '@llm-prism/storage/rows';
+import { encodedRows, type EncodedRows, type EncodedTraceRow } from '@llm-prism/storage/rows';
 import { HttpError } from './http-error.ts';
 import { MalformedPayloadError, type OtlpEncoding } from './otlp-codec.ts';
 import type { Rejection } from './otlp-to-rows.ts';
@@ -23,7 +23,7 @@ export interface DecodeJob {
 }
 
 export type DecodeReply =
-  | { id: number; rows: EncodedTraceRow[] }
+  | { id: number; rows: EncodedRows }
   | { id: number; done: true; rejections: Rejection[] }
   | { id: number; malformed: string }
   | { id: number; failed: string };
@@ -133,7 +133,7 @@ export class DecodePool {
     const job = slot.jobs.get(reply.id);
     if (!job) return;
     if ('rows' in reply) {
-      for (const row of reply.rows) job.rows.push(row);
+      for (const row of encodedRows(reply.rows)) job.rows.push(row);
       return;
     }
     this.#finish(slot, reply.id, job);

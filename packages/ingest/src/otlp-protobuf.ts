@@ -3,7 +3,7 @@
 // (options in otlp-codec.ts) and the base64 → hex id mapping gave, without their intermediate
 // message objects, Long values and base64 round trip of every id. Those were ~14 µs of the ~25 µs
 // a span took to decode, convert and encode, most of it garbage collection. Fields otlp-to-rows
-// does not read (dropped counts, flags, schema URLs) are skipped like unknown ones; text is
+// does not read (dropped counts, flags, schema URLs) are skipped like unknown ones; text beyond ASCII is
 // decoded by protobufjs's own UTF-8 reader, so lone surrogates come out as they did. Values nested
 // deeper than otlp-to-rows accepts are not read further (no stack overflow): the span is refused
 // for that attribute, as it was.
@@ -93,7 +93,11 @@ class Wire {
 
   string(end: number): string {
     const stop = this.length(end);
-    const text = stop === this.pos ? '' : utf8.read(this.buf, this.pos, stop);
+    // ASCII (keys and nearly all values) is its bytes as Latin-1, read natively; other text goes
+    // through protobufjs's reader, so ill-formed UTF-8 still comes out as it always has.
+    let at = this.pos;
+    while (at < stop && (this.buf[at] as number) < 0x80) at++;
+    const text = stop === this.pos ? '' : at === stop ? this.buf.toString('latin1', this.pos, stop) : utf8.read(this.buf, this.pos, stop);
     this.pos = stop;
     return text;
   }

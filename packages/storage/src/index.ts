@@ -1,5 +1,5 @@
 export { DEFAULT_DATABASE, DEFAULT_DATA_DIR, openStorage, type Storage, type StorageOptions } from './storage.ts';
-export { encodeTraceRow, formatTimestamp, type EncodedTraceRow, type OtelTraceRow, type SpanRow } from './otel-traces.ts';
+export { encodeTraceRow, encodeTraceRows, encodedRows, formatTimestamp, type EncodedRows, type EncodedTraceRow, type OtelTraceRow, type SpanRow } from './otel-traces.ts';
 export {
   LLM_CALL_HOURS,
   LLM_CALLS,

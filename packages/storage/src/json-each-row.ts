@@ -1,5 +1,6 @@
-// Rows as one JSONEachRow body, encoded a slice at a time: JSON.stringify of 50 000 spans takes
-// hundreds of milliseconds, which must not hold the event loop (health checks, other requests).
+// Rows as one JSONEachRow body. Rows already encoded (ingest's) are copied as bytes; others are
+// encoded a slice at a time: JSON.stringify of 50 000 spans takes hundreds of milliseconds, which
+// must not hold the event loop (health checks, other requests).
 import { setImmediate } from 'node:timers/promises';
 import type { SpanRow } from './otel-traces.ts';
 
@@ -7,15 +8,23 @@ import type { SpanRow } from './otel-traces.ts';
 const ROWS_PER_SLICE = 1000;
 
 export async function encodeJsonEachRow(rows: readonly SpanRow[]): Promise<Buffer> {
-  const slices: Buffer[] = [];
-  for (let at = 0; at < rows.length; at += ROWS_PER_SLICE) {
-    if (at > 0) await setImmediate();
-    let text = '';
-    for (let i = at; i < Math.min(at + ROWS_PER_SLICE, rows.length); i++) {
-      const row = rows[i] as SpanRow;
-      text += `${'line' in row ? row.line : JSON.stringify(row)}\n`;
+  const parts: Uint8Array[] = [];
+  let text = '';
+  let encoded = 0;
+  for (const row of rows) {
+    if ('line' in row) {
+      if (text !== '') parts.push(Buffer.from(text));
+      text = '';
+      parts.push(row.line);
+      continue;
     }
-    slices.push(Buffer.from(text));
+    text += `${JSON.stringify(row)}\n`;
+    if (++encoded % ROWS_PER_SLICE === 0) {
+      parts.push(Buffer.from(text));
+      text = '';
+      await setImmediate();
+    }
   }
-  return slices.length === 1 ? (slices[0] as Buffer) : Buffer.concat(slices);
+  if (text !== '') parts.push(Buffer.from(text));
+  return Buffer.concat(parts);
 }

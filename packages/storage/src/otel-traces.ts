@@ -42,16 +42,96 @@ export interface OtelTraceRow {
 export interface EncodedTraceRow extends Pick<OtelTraceRow, 'Timestamp' | 'TraceId' | 'SpanId' | 'SpanName' | 'ServiceName'> {
   /** `isCallSpan` of the row, taken before encoding (insert-dedup.ts looks call spans up). */
   callSpan: boolean;
-  /** `JSON.stringify` of the whole OtelTraceRow, without a newline. */
-  line: string;
+  /**
+   * `JSON.stringify` of the whole OtelTraceRow and a newline, as UTF-8: a view into the buffer
+   * of the rows encoded with it (encodeTraceRows), so an insert's body is a copy of bytes, not a
+   * concatenation and UTF-8 encoding of strings on the event loop.
+   */
+  line: Uint8Array;
 }
 
 /** What insertSpans takes: rows, or rows already encoded. */
 export type SpanRow = OtelTraceRow | EncodedTraceRow;
 
+/**
+ * Rows encoded together, column by column: one buffer of their lines (row i ends at `ends[i]`)
+ * and the fields of EncodedTraceRow. Plain data with one ArrayBuffer (`bytes` owns it whole), so
+ * a worker posts it with `bytes.buffer` transferred: no copy, and a few objects instead of one
+ * per row to clone.
+ */
+export interface EncodedRows {
+  bytes: Uint8Array<ArrayBuffer>;
+  ends: Uint32Array;
+  Timestamp: string[];
+  TraceId: string[];
+  SpanId: string[];
+  SpanName: string[];
+  ServiceName: string[];
+  /** 1 for a call span. */
+  callSpan: Uint8Array;
+}
+
+export function encodeTraceRows(rows: readonly OtelTraceRow[]): EncodedRows {
+  const lines = rows.map((row) => JSON.stringify(row));
+  // Lines are mostly ASCII, a byte a character: sized so first, by their UTF-8 length if one is not.
+  const { bytes, ends } = writeLines(lines, (line) => line.length) ?? (writeLines(lines, (line) => Buffer.byteLength(line)) as WrittenLines);
+  return {
+    bytes,
+    ends,
+    Timestamp: rows.map((r) => r.Timestamp),
+    TraceId: rows.map((r) => r.TraceId),
+    SpanId: rows.map((r) => r.SpanId),
+    SpanName: rows.map((r) => r.SpanName),
+    ServiceName: rows.map((r) => r.ServiceName),
+    callSpan: Uint8Array.from(rows, (r) => (isCallSpan(r) ? 1 : 0)),
+  };
+}
+
+interface WrittenLines {
+  bytes: Uint8Array<ArrayBuffer>;
+  ends: Uint32Array;
+}
+
+/** `lines`, each and a newline, in one buffer of its own; undefined when `size` was short for one. */
+function writeLines(lines: readonly string[], size: (line: string) => number): WrittenLines | undefined {
+  const ends = new Uint32Array(lines.length);
+  let total = 0;
+  lines.forEach((line, i) => {
+    total += size(line) + 1;
+    ends[i] = total;
+  });
+  const buffer = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  for (let i = 0; i < lines.length; i++) {
+    at += buffer.write(lines[i] as string, at);
+    if (at !== (ends[i] as number) - 1) return undefined;
+    buffer[at++] = 0x0a;
+  }
+  return { bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, total), ends };
+}
+
+/** The rows of `encodeTraceRows`, each line a view into its buffer. */
+export function encodedRows(columns: EncodedRows): EncodedTraceRow[] {
+  const rows: EncodedTraceRow[] = new Array(columns.ends.length);
+  let start = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const end = columns.ends[i] as number;
+    rows[i] = {
+      Timestamp: columns.Timestamp[i] as string,
+      TraceId: columns.TraceId[i] as string,
+      SpanId: columns.SpanId[i] as string,
+      SpanName: columns.SpanName[i] as string,
+      ServiceName: columns.ServiceName[i] as string,
+      callSpan: columns.callSpan[i] === 1,
+      line: columns.bytes.subarray(start, end),
+    };
+    start = end;
+  }
+  return rows;
+}
+
 export function encodeTraceRow(row: OtelTraceRow): EncodedTraceRow {
-  const { Timestamp, TraceId, SpanId, SpanName, ServiceName } = row;
-  return { Timestamp, TraceId, SpanId, SpanName, ServiceName, callSpan: isCallSpan(row), line: JSON.stringify(row) };
+  return encodedRows(encodeTraceRows([row]))[0] as EncodedTraceRow;
 }
 
 /** A span llm_calls_mv turns into a call row (the view's WHERE, on the row as inserted). */
