@@ -1,5 +1,6 @@
 // One variant in one process: answers "round" requests with the CPU and wall time of `calls`
 // sequential calls against the simulator (span export flushed inside the measured time).
+import { readFileSync } from 'node:fs';
 import { scenarioHeaders } from '@llm-prism/simulator';
 import { serveParent } from '../lib/child.ts';
 import { loadVariant, type Variant } from './variants.ts';
@@ -7,6 +8,8 @@ import { loadVariant, type Variant } from './variants.ts';
 export interface RoundRequest {
   mode: 'stream' | 'nonstream';
   calls: number;
+  /** Calls in flight at once (each on its own connection). */
+  concurrency: number;
   chunks: number;
 }
 export interface RoundResult {
@@ -16,7 +19,16 @@ export interface RoundResult {
   spans: number | null;
   /** Text chunks the application read, summed over the round's calls. */
   outputChunks: number;
+  /**
+   * read(2) calls the process made in the round (/proc/self/io `syscr`): about one per network
+   * read. A client that falls behind the simulator finds several chunks per read and wakes up less
+   * often, which lowers its CPU per chunk: a slower variant can look cheaper. Equal counts show
+   * the variants were compared on the same network pattern.
+   */
+  reads: number;
 }
+
+const readCalls = (): number => Number(/syscr:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? Number.NaN);
 
 const variant = process.argv[2] as Variant;
 const baseURL = process.argv[3] as string;
@@ -39,19 +51,30 @@ async function call(req: RoundRequest): Promise<number> {
 serveParent(async (m) => {
   const req = m as unknown as RoundRequest;
   const spans0 = loaded.exported();
+  const reads0 = readCalls();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let outputChunks = 0;
-  for (let i = 0; i < req.calls; i++) outputChunks += await call(req);
+  let started = 0;
+  const lane = async () => {
+    while (started < req.calls) {
+      started++;
+      const read = await call(req); // not `outputChunks += await …`: that reads the sum before the await
+      outputChunks += read;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(req.concurrency, req.calls) }, lane));
   await loaded.flush();
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const reads = readCalls() - reads0;
   const spans1 = loaded.exported();
   const result: RoundResult = {
     cpuUs: cpu.user + cpu.system,
     wallMs,
     spans: spans0 === null || spans1 === null ? null : spans1 - spans0,
     outputChunks,
+    reads,
   };
   return result;
 });
