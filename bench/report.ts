@@ -15,11 +15,11 @@ interface MachineResult extends Machine {
 interface OverheadResult extends Provenance {
   chunksPerStreamedCall: number;
   callsPerRound: { stream: number; nonstream: number };
-  concurrency: number;
+  concurrency: { stream: number; nonstream: number };
   processesPerVariant: number;
   target: number;
   runs: Record<'stream' | 'nonstream', { rounds: number; seconds: number; stoppedBy: string; loadAverageBefore: number[]; loadAverageAfter: number[] }>;
-  results: Record<string, { cpuUsPerCall: Summary; wallMsPerCall: Summary; cpuUsPerChunk: Summary | null; readsPerCall: Summary; spansPerCall: number | null }>;
+  results: Record<string, { cpuUsPerCall: Summary; cpuUsPerCallAllIn: number; wallMsPerCall: Summary; cpuUsPerChunk: Summary | null; readsPerCall: Summary; spansPerCall: number | null }>;
   comparisons: {
     variant: string;
     baseline: string;
@@ -32,6 +32,7 @@ interface OverheadResult extends Provenance {
     ciHalfWidth: number;
     byOrder: { variantFirst: number; baselineFirst: number };
     minCpuRatio: number;
+    allInCpuRatio: number;
     addedCpuUsPerCall: number;
     addedCpuUsPerChunk: number | null;
   }[];
@@ -249,6 +250,7 @@ function overheadSection(o: OverheadResult): string {
       .map(([k, r]) => [
         `\`${k.split('/')[0]}\``,
         spread(r.cpuUsPerCall),
+        f(r.cpuUsPerCallAllIn),
         ...(mode === 'stream' ? [f(r.cpuUsPerChunk?.median ?? Number.NaN, 1)] : []),
         `${f(r.wallMsPerCall.median, 1)} (${f(r.wallMsPerCall.min, 1)}–${f(r.wallMsPerCall.max, 1)})`,
         f(r.readsPerCall.median, 1),
@@ -257,6 +259,7 @@ function overheadSection(o: OverheadResult): string {
   const variantHead = (mode: 'stream' | 'nonstream') => [
     'variant',
     'CPU µs per call: median (IQR, range) over its blocks',
+    'CPU µs per call with the work between blocks',
     ...(mode === 'stream' ? ['CPU µs per chunk'] : []),
     'wall ms per call (range)',
     'read(2) calls per call',
@@ -272,10 +275,11 @@ function overheadSection(o: OverheadResult): string {
         `×${f(c.byOrder.variantFirst, 3)} / ×${f(c.byOrder.baselineFirst, 3)}`,
         // The A/A's two processes share one variant's blocks: only the paired ratios tell them apart.
         ...(c.aa
-          ? ['—', '—', '—', '—']
+          ? ['—', '—', '—', '—', '—']
           : [
               `×${f(c.cpuRatio, 3)}`,
               `×${f(c.minCpuRatio, 3)}`,
+              `×${f(c.allInCpuRatio, 3)}`,
               `${c.addedCpuUsPerCall >= 0 ? '+' : ''}${f(c.addedCpuUsPerCall)} µs${c.addedCpuUsPerChunk === null ? '' : ` (${f(c.addedCpuUsPerChunk, 1)} µs/chunk)`}`,
               `×${f(c.wallRatio, 3)}`,
             ]),
@@ -288,6 +292,7 @@ function overheadSection(o: OverheadResult): string {
     'median with the variant first / second',
     'ratio of medians',
     'ratio of minima',
+    'ratio with the work between blocks',
     'added CPU per call (medians)',
     'wall ratio',
     'what the interval says',
@@ -303,8 +308,9 @@ function overheadSection(o: OverheadResult): string {
     '',
     'Each variant runs in long-lived worker processes (' + f(o.processesPerVariant) + ' per variant, used in turn) against the simulator, which runs in another process (its CPU is not counted).',
     `A block is ${o.callsPerRound.stream} streamed calls of ${o.chunksPerStreamedCall} one-token chunks (\`chunkIntervalMs: 0\`, \`stream_options.include_usage\`) or ${o.callsPerRound.nonstream} non-streamed calls,`,
-    `${o.concurrency} in flight at once, as in a service under load; the worker's \`process.cpuUsage()\` (user + system, all its threads) and wall time are taken around the block,`,
-    'including `forceFlush()` of the BatchSpanProcessor, so span processing and export are inside the measurement. Each worker first runs discarded warm-up blocks.',
+    `${o.concurrency.stream} streamed calls in flight at once (as in a service under load), non-streamed ${o.concurrency.nonstream === 1 ? 'one at a time' : `${o.concurrency.nonstream} at once`}; the worker's \`process.cpuUsage()\` (user + system, all its threads) and wall time are taken around the block,`,
+    'including `forceFlush()` of the BatchSpanProcessor, so span processing and export are inside the measurement. Each worker first runs discarded warm-up blocks,',
+    'and each block is preceded by as many short unmeasured calls as it keeps in flight (a process idles longer than its connections\' keep-alive between blocks).',
     'A round measures every comparison as two adjacent blocks, the variant\'s and its baseline\'s (the bare SDK of the same version), the order within the pair alternating',
     'and the order of the pairs rotating; the process used changes every two rounds. The paired ratio of a round is the variant\'s block ÷ its baseline\'s, a second apart,',
     'which cancels the shared machine\'s slower changes; the headline is the median of the paired ratios with its 95 % percentile-bootstrap interval (2 000 resamplings of the rounds).',
@@ -313,6 +319,9 @@ function overheadSection(o: OverheadResult): string {
     'the processes themselves differ. An interval that contains 1 says the instrumentation\'s cost is inside the noise; two ratios whose intervals overlap are not told apart.',
     'The medians of the rounds where the variant\'s block ran first and of those where it ran second show any order effect, which the alternation cancels.',
     'Contention from other processes only ever adds CPU time, so the ratio of the minima (the least disturbed blocks) is shown too.',
+    'Work a block leaves behind (V8\'s concurrent GC and compilation, the BatchSpanProcessor\'s timer) runs while the process waits for its next block, outside',
+    'the block\'s figure; the CPU of each process from its first measured block to its last, idle time included, ÷ its calls catches it',
+    '("with the work between blocks"): a ratio of these far from the paired one would say that the blocks miss part of a variant\'s cost.',
     'Streamed: ' + run('stream') + ' Non-streamed: ' + run('nonstream'),
     '',
     'The peers do not support openai 7: the official `@opentelemetry/instrumentation-openai` (openai `>=4.19 <7`, OTel API 1.10) runs from the isolated install',
@@ -342,7 +351,7 @@ function overheadSection(o: OverheadResult): string {
     '',
     table(variantHead('nonstream'), variantRows('nonstream')),
     '',
-    '**Wall time** per call is the block\'s wall time ÷ its calls (' + f(o.concurrency) + ' in flight). A streamed call is paced by the simulator, not by the client: with',
+    '**Wall time** per call is the block\'s wall time ÷ its calls (' + f(o.concurrency.stream) + ' streamed calls in flight). A streamed call is paced by the simulator, not by the client: with',
     '`chunkIntervalMs: 0` it still sends each event after a `setTimeout(0)` (≥ 1 ms on Node), so a call of 200 chunks lasts about 250 ms whatever the client does.',
     'A wall ratio near 1 says the instrumented client keeps up with that pace; it is not a measure of the CPU cost, which is the CPU ratio.',
     '',

@@ -15,8 +15,9 @@ import type { RoundRequest, RoundResult } from './worker.ts';
 
 const OPTIONS = {
   'stream-calls': { type: 'string', default: '8', help: 'streamed calls per block' },
-  'nonstream-calls': { type: 'string', default: '200', help: 'non-streamed calls per block' },
-  concurrency: { type: 'string', default: '8', help: 'calls in flight at once in a block' },
+  'nonstream-calls': { type: 'string', default: '100', help: 'non-streamed calls per block' },
+  'stream-concurrency': { type: 'string', default: '8', help: 'streamed calls in flight at once in a block' },
+  'nonstream-concurrency': { type: 'string', default: '1', help: 'non-streamed calls in flight at once in a block' },
   chunks: { type: 'string', default: '200', help: 'one-token chunks per streamed call' },
   'stream-seconds': { type: 'string', default: '240', help: 'time budget of the streamed rounds' },
   'nonstream-seconds': { type: 'string', default: '90', help: 'time budget of the non-streamed rounds' },
@@ -43,7 +44,12 @@ const num = (name: keyof typeof OPTIONS) => Number(args[name]);
  */
 const processes = num('processes');
 const chunks = num('chunks');
-const concurrency = num('concurrency');
+/**
+ * Calls in flight in a block. Streamed: 8, so that the client is not woken from idle for every
+ * chunk (that cost dominated and varied by ±25 % per call); non-streamed: one at a time, as 8 in
+ * flight gave no narrower intervals.
+ */
+const CONCURRENCY: Record<'stream' | 'nonstream', number> = { stream: num('stream-concurrency'), nonstream: num('nonstream-concurrency') };
 const target = num('target');
 const here = (file: string) => new URL(file, import.meta.url).pathname;
 
@@ -67,6 +73,11 @@ interface ModeResult {
   cpuUsPerCall: Summary;
   wallMsPerCall: Summary;
   cpuUsPerChunk: Summary | null;
+  /**
+   * All CPU of the variant's processes from their first measured block to their last, idle time
+   * between blocks included, ÷ the calls measured: catches background work a block leaves behind.
+   */
+  cpuUsPerCallAllIn: number;
   /** read(2) calls per call: the network pattern each variant saw. */
   readsPerCall: Summary;
   spansPerCall: number | null;
@@ -92,6 +103,8 @@ interface Comparison {
    */
   byOrder: { variantFirst: number; baselineFirst: number };
   minCpuRatio: number;
+  /** Ratio of the two variants' `cpuUsPerCallAllIn`: apart from the block figures, work escaped the blocks. */
+  allInCpuRatio: number;
   addedCpuUsPerCall: number;
   addedCpuUsPerChunk: number | null;
 }
@@ -127,13 +140,18 @@ try {
   }
   /** Every measured block, per variant and mode. */
   const blocks = new Map<string, RoundResult[]>();
+  /**
+   * Per variant, mode and process: CPU since start at its first measured block's start and at its
+   * last block's end, and the calls in between (for the figure that includes work after blocks).
+   */
+  const cpuSpans = new Map<string, { from: number; to: number; calls: number }>();
   /** Per pair and mode, the paired ratio of each round. */
   const ratios = new Map<string, number[]>();
   /** `<pair>/<mode>/<round>` of the rounds whose variant block ran first. */
   const firstOfPair = new Set<string>();
   const runs = {} as Record<Mode, ModeRun>;
   for (const mode of ['stream', 'nonstream'] as const) {
-    const request: RoundRequest = { mode, calls: CALLS[mode], chunks, concurrency };
+    const request: RoundRequest = { mode, calls: CALLS[mode], chunks, concurrency: CONCURRENCY[mode] };
     const ask = async (v: Variant, w: Child) => {
       const r = await w.ask<RoundResult>(request);
       check(v, mode, r);
@@ -155,7 +173,12 @@ try {
         const key = `${pairName(pair)}/${mode}`;
         ratios.set(key, [...(ratios.get(key) ?? []), v.cpuUs / b.cpuUs]);
         if (variantFirst) firstOfPair.add(`${key}/${(ratios.get(key) as number[]).length - 1}`);
-        for (const [name, r] of [[pair.variant, v], [pair.baseline, b]] as const) blocks.set(`${name}/${mode}`, [...(blocks.get(`${name}/${mode}`) ?? []), r]);
+        for (const [name, r, proc] of [[pair.variant, v, variantProcess], [pair.baseline, b, baselineProcess]] as const) {
+          blocks.set(`${name}/${mode}`, [...(blocks.get(`${name}/${mode}`) ?? []), r]);
+          const k = `${name}/${mode}/${proc}`;
+          const seen = cpuSpans.get(k);
+          cpuSpans.set(k, { from: seen?.from ?? r.cpuSinceStartUs.atStart, to: r.cpuSinceStartUs.atEnd, calls: (seen?.calls ?? 0) + CALLS[mode] });
+        }
       }
       round++;
       const widths = PAIRS.map((pair) => ciOf(ratios.get(`${pairName(pair)}/${mode}`) as number[]).halfWidth);
@@ -173,6 +196,10 @@ try {
     runs[mode] = { rounds: round, seconds: (performance.now() - t0) / 1000, stoppedBy, loadAverageBefore, loadAverageAfter: loadavg() };
   }
 
+  const allIn = (key: string) => {
+    const ps = [...cpuSpans].filter(([k]) => k.startsWith(`${key}/`)).map(([, s]) => s);
+    return ps.reduce((sum, s) => sum + s.to - s.from, 0) / ps.reduce((sum, s) => sum + s.calls, 0);
+  };
   const results: Record<string, ModeResult> = {};
   for (const [key, rs] of blocks) {
     const mode = key.split('/')[1] as Mode;
@@ -182,6 +209,7 @@ try {
       cpuUsPerCall: summarize(cpu),
       wallMsPerCall: summarize(rs.map((r) => r.wallMs / calls)),
       cpuUsPerChunk: mode === 'stream' ? summarize(cpu.map((c) => c / chunks)) : null,
+      cpuUsPerCallAllIn: allIn(key),
       readsPerCall: summarize(rs.map((r) => r.reads / calls)),
       spansPerCall: rs[0]?.spans === null ? null : rs.reduce((s, r) => s + (r.spans ?? 0), 0) / (rs.length * calls),
     };
@@ -208,6 +236,7 @@ try {
         ciHalfWidth: halfWidth,
         byOrder: { variantFirst: inOrder(true), baselineFirst: inOrder(false) },
         minCpuRatio: a.cpuUsPerCall.min / b.cpuUsPerCall.min,
+        allInCpuRatio: a.cpuUsPerCallAllIn / b.cpuUsPerCallAllIn,
         addedCpuUsPerCall: added,
         addedCpuUsPerChunk: mode === 'stream' ? added / chunks : null,
       });
@@ -240,7 +269,7 @@ try {
   await writeResult('overhead', {
     chunksPerStreamedCall: chunks,
     callsPerRound: CALLS,
-    concurrency,
+    concurrency: CONCURRENCY,
     processesPerVariant: processes,
     target,
     runs,
