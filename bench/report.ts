@@ -30,7 +30,7 @@ interface OverheadResult extends Provenance {
     pairedCpuRatio: Summary;
     pairedCpuRatioCI: Estimate;
     ciHalfWidth: number;
-    byOrder: { variantFirst: number; baselineFirst: number };
+    byOrder: { variantFirst: number | null; baselineFirst: number | null };
     minCpuRatio: number;
     allInCpuRatio: number;
     addedCpuUsPerCall: number;
@@ -272,7 +272,8 @@ function overheadSection(o: OverheadResult): string {
         c.aa ? `\`${c.variant}\` vs another \`${c.baseline}\` process (A/A)` : `\`${c.variant}\` vs \`${c.baseline}\``,
         `**×${f(c.pairedCpuRatioCI.value, 3)}** ${ci(c.pairedCpuRatioCI)} (±${f(c.ciHalfWidth * 100, 1)} %)`,
         `×${f(c.pairedCpuRatio.p25, 3)}–×${f(c.pairedCpuRatio.p75, 3)}`,
-        `×${f(c.byOrder.variantFirst, 3)} / ×${f(c.byOrder.baselineFirst, 3)}`,
+        // null in the JSON when a run had rounds of one order only (NaN does not survive JSON).
+        `×${f(c.byOrder.variantFirst ?? Number.NaN, 3)} / ×${f(c.byOrder.baselineFirst ?? Number.NaN, 3)}`,
         // The A/A's two processes share one variant's blocks: only the paired ratios tell them apart.
         ...(c.aa
           ? ['—', '—', '—', '—', '—']
