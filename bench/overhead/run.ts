@@ -93,6 +93,8 @@ interface Comparison {
   wallRatio: number;
   /** Per round: the variant's block ÷ its baseline's adjacent block. */
   pairedCpuRatio: Summary;
+  /** The same, round by round, and whether the variant's block ran first (to recompute or re-analyse). */
+  rounds: { ratio: number; variantFirst: boolean }[];
   /** Their median with its 95 % bootstrap interval over the rounds (lib/stats.ts `medianCI`). */
   pairedCpuRatioCI: Estimate;
   /** (high − low) ÷ 2 ÷ value. */
@@ -232,6 +234,7 @@ try {
         cpuRatio: a.cpuUsPerCall.median / b.cpuUsPerCall.median,
         wallRatio: a.wallMsPerCall.median / b.wallMsPerCall.median,
         pairedCpuRatio: summarize(paired),
+        rounds: paired.map((ratio, r) => ({ ratio, variantFirst: firstOfPair.has(`${key}/${r}`) })),
         pairedCpuRatioCI: est,
         ciHalfWidth: halfWidth,
         byOrder: { variantFirst: inOrder(true), baselineFirst: inOrder(false) },
