@@ -15,18 +15,24 @@ interface MachineResult extends Machine {
 interface OverheadResult extends Provenance {
   chunksPerStreamedCall: number;
   callsPerRound: { stream: number; nonstream: number };
-  rounds: number;
-  processesPerVariant?: number;
-  results: Record<string, { cpuUsPerCall: Summary; wallMsPerCall: Summary; cpuUsPerChunk: Summary | null; spansPerCall: number | null }>;
+  concurrency: { stream: number; nonstream: number };
+  processesPerVariant: number;
+  target: number;
+  runs: Record<'stream' | 'nonstream', { rounds: number; seconds: number; stoppedBy: string; loadAverageBefore: number[]; loadAverageAfter: number[] }>;
+  results: Record<string, { cpuUsPerCall: Summary; cpuUsPerCallAllIn: number; wallMsPerCall: Summary; cpuUsPerChunk: Summary | null; readsPerCall: Summary; spansPerCall: number | null }>;
   comparisons: {
     variant: string;
     baseline: string;
+    aa: boolean;
     mode: 'stream' | 'nonstream';
     cpuRatio: number;
     wallRatio: number;
     pairedCpuRatio: Summary;
-    pairedCpuRatioCI?: Estimate;
+    pairedCpuRatioCI: Estimate;
+    ciHalfWidth: number;
+    byOrder: { variantFirst: number | null; baselineFirst: number | null };
     minCpuRatio: number;
+    allInCpuRatio: number;
     addedCpuUsPerCall: number;
     addedCpuUsPerChunk: number | null;
   }[];
@@ -41,6 +47,7 @@ interface OverheadResult extends Provenance {
     growthBytes: number;
     growthBytesPerThousandCalls: number;
   };
+  inFlight: { inFlight: number; holdMs: number; heapBytesPerCall: Record<string, number> };
 }
 interface DirectSummary {
   rowsPerInsert: Summary;
@@ -221,18 +228,28 @@ function machineSection(m: MachineResult, provenance: Provenance[]): string {
 const ci = (e: Estimate, digits = 3) => `[${f(e.low, digits)}, ${f(e.high, digits)}]`;
 
 /** LLM Prism on the peers' openai against each peer: told apart by the run, or inside its noise. */
+type OverheadComparison = OverheadResult['comparisons'][number];
+
+/** What a paired ratio's interval says: against 1 (no cost), and against the ×1.05 goal. */
+function verdict(c: OverheadComparison): string {
+  const e = c.pairedCpuRatioCI;
+  if (c.aa) return e.low <= 1 && e.high >= 1 ? 'resolution of this run (contains 1, as it should)' : '**does not contain 1: a process-to-process difference beyond this interval**';
+  const vsOne = e.low <= 1 ? 'inside the noise: not told apart from the bare SDK' : e.high <= 1.05 ? 'above 1, **within ×1.05**' : e.low > 1.05 ? '**above ×1.05**' : 'above 1; ×1.05 inside the interval (undecided)';
+  return e.high < 1 ? '**below 1**: cheaper than the bare SDK, which no instrumentation can be — a bias of this run' : vsOne;
+}
+
 function verdicts(o: OverheadResult, mode: 'stream' | 'nonstream'): string[] {
-  const of = (v: string) => o.comparisons.find((c) => c.variant === v && c.mode === mode)?.pairedCpuRatioCI;
+  const of = (v: string) => o.comparisons.find((c) => c.variant === v && c.mode === mode && !c.aa)?.pairedCpuRatioCI;
   const prism = of('openai6+prism');
   if (!prism) return [];
-  const peers = o.comparisons.filter((c) => c.mode === mode && c.baseline === 'openai6' && c.variant !== 'openai6+prism' && c.pairedCpuRatioCI);
+  const peers = o.comparisons.filter((c) => c.mode === mode && !c.aa && c.baseline === 'openai6' && c.variant !== 'openai6+prism');
   return [
     `LLM Prism on openai 6 (×${f(prism.value, 3)} ${ci(prism)}) against each peer on the same openai: ` +
       peers
         .map((c) => {
-          const peer = c.pairedCpuRatioCI as Estimate;
-          const verdict = !separated(prism, peer) ? 'inside the noise (intervals overlap)' : prism.value < peer.value ? '**LLM Prism lower**' : '**the peer lower**';
-          return `\`${c.variant}\` ×${f(peer.value, 3)} ${ci(peer)}: ${verdict}`;
+          const peer = c.pairedCpuRatioCI;
+          const v = !separated(prism, peer) ? 'inside the noise (intervals overlap)' : prism.value < peer.value ? '**LLM Prism lower**' : '**the peer lower**';
+          return `\`${c.variant}\` ×${f(peer.value, 3)} ${ci(peer)}: ${v}`;
         })
         .join('; ') +
       '.',
@@ -240,76 +257,117 @@ function verdicts(o: OverheadResult, mode: 'stream' | 'nonstream'): string[] {
 }
 
 function overheadSection(o: OverheadResult): string {
-  const rows = (mode: 'stream' | 'nonstream') =>
+  const variantRows = (mode: 'stream' | 'nonstream') =>
     Object.entries(o.results)
       .filter(([k]) => k.endsWith(`/${mode}`))
-      .map(([k, r]) => {
-        const variant = k.split('/')[0] as string;
-        const c = o.comparisons.find((x) => x.variant === variant && x.mode === mode);
-        return [
-          `\`${variant}\``,
-          spread(r.cpuUsPerCall),
-          ...(mode === 'stream' ? [f(r.cpuUsPerChunk?.median ?? Number.NaN, 1)] : []),
-          `${f(r.wallMsPerCall.median, 1)} (${f(r.wallMsPerCall.min, 1)}–${f(r.wallMsPerCall.max, 1)})`,
-          c === undefined ? 'baseline' : `**×${f(c.pairedCpuRatio.median, 3)}** ${c.pairedCpuRatioCI ? ci(c.pairedCpuRatioCI) : ''} (IQR ×${f(c.pairedCpuRatio.p25, 3)}–×${f(c.pairedCpuRatio.p75, 3)})`,
-          c === undefined ? '' : `×${f(c.cpuRatio, 3)}`,
-          c === undefined ? '' : `×${f(c.minCpuRatio, 3)}`,
-          c === undefined ? '' : `${c.addedCpuUsPerCall >= 0 ? '+' : ''}${f(c.addedCpuUsPerCall)} µs${c.addedCpuUsPerChunk === null ? '' : ` (${f(c.addedCpuUsPerChunk, 1)} µs/chunk)`}`,
-          c === undefined ? '' : `×${f(c.wallRatio, 3)}`,
-          r.spansPerCall === null ? '—' : f(r.spansPerCall, 1),
-        ];
-      });
-  const head = (mode: 'stream' | 'nonstream') => [
+      .map(([k, r]) => [
+        `\`${k.split('/')[0]}\``,
+        spread(r.cpuUsPerCall),
+        f(r.cpuUsPerCallAllIn),
+        ...(mode === 'stream' ? [f(r.cpuUsPerChunk?.median ?? Number.NaN, 1)] : []),
+        `${f(r.wallMsPerCall.median, 1)} (${f(r.wallMsPerCall.min, 1)}–${f(r.wallMsPerCall.max, 1)})`,
+        f(r.readsPerCall.median, 1),
+        r.spansPerCall === null ? '—' : f(r.spansPerCall, 1),
+      ]);
+  const variantHead = (mode: 'stream' | 'nonstream') => [
     'variant',
-    'CPU µs per call: median (IQR, range)',
+    'CPU µs per call: median (IQR, range) over its blocks',
+    'CPU µs per call with the work between blocks',
     ...(mode === 'stream' ? ['CPU µs per chunk'] : []),
     'wall ms per call (range)',
-    'CPU vs bare SDK of the same version: median of paired ratios [95 % CI]',
-    'ratio of medians',
-    'ratio of minima',
-    'added CPU per call (medians)',
-    'wall ratio',
+    'read(2) calls per call',
     'spans per call',
   ];
+  const comparisonRows = (mode: 'stream' | 'nonstream') =>
+    o.comparisons
+      .filter((c) => c.mode === mode)
+      .map((c) => [
+        c.aa ? `\`${c.variant}\` vs another \`${c.baseline}\` process (A/A)` : `\`${c.variant}\` vs \`${c.baseline}\``,
+        `**×${f(c.pairedCpuRatioCI.value, 3)}** ${ci(c.pairedCpuRatioCI)} (±${f(c.ciHalfWidth * 100, 1)} %)`,
+        `×${f(c.pairedCpuRatio.p25, 3)}–×${f(c.pairedCpuRatio.p75, 3)}`,
+        // null in the JSON when a run had rounds of one order only (NaN does not survive JSON).
+        `×${f(c.byOrder.variantFirst ?? Number.NaN, 3)} / ×${f(c.byOrder.baselineFirst ?? Number.NaN, 3)}`,
+        // The A/A's two processes share one variant's blocks: only the paired ratios tell them apart.
+        ...(c.aa
+          ? ['—', '—', '—', '—', '—']
+          : [
+              `×${f(c.cpuRatio, 3)}`,
+              `×${f(c.minCpuRatio, 3)}`,
+              `×${f(c.allInCpuRatio, 3)}`,
+              `${c.addedCpuUsPerCall >= 0 ? '+' : ''}${f(c.addedCpuUsPerCall)} µs${c.addedCpuUsPerChunk === null ? '' : ` (${f(c.addedCpuUsPerChunk, 1)} µs/chunk)`}`,
+              `×${f(c.wallRatio, 3)}`,
+            ]),
+        verdict(c),
+      ]);
+  const comparisonHead = [
+    'comparison',
+    'CPU ratio: median of paired ratios [95 % CI] (half-width)',
+    'IQR of the paired ratios',
+    'median with the variant first / second',
+    'ratio of medians',
+    'ratio of minima',
+    'ratio with the work between blocks',
+    'added CPU per call (medians)',
+    'wall ratio',
+    'what the interval says',
+  ];
+  const run = (mode: 'stream' | 'nonstream') => {
+    const r = o.runs[mode];
+    return `${r.rounds} rounds in ${f(r.seconds)} s (stopped by ${r.stoppedBy === 'target' ? `the target: every interval within ±${f(o.target * 100, 1)} %` : r.stoppedBy === 'time' ? 'its time budget' : 'the round limit'}); load average ${f(r.loadAverageBefore[0] ?? 0, 1)} before, ${f(r.loadAverageAfter[0] ?? 0, 1)} after (2 cores).`;
+  };
   const m = o.memory;
   const first = m.checkpoints[1];
   return [
     '## 1. Instrumentation overhead',
     '',
-    `Each variant runs in its own process against the simulator, which runs in another process (its CPU is not counted).`,
-    `A round is ${o.callsPerRound.stream} sequential streamed calls of ${o.chunksPerStreamedCall} one-token chunks (\`chunkIntervalMs: 0\`, \`stream_options.include_usage\`)`,
-    `or ${o.callsPerRound.nonstream} non-streamed calls; the process's \`process.cpuUsage()\` (user + system) and wall time are taken around the round,`,
-    'including `forceFlush()` of the BatchSpanProcessor, so span processing and export are inside the measurement. After two warm-up rounds per variant,',
-    `${o.rounds} rounds alternate between the ${Object.keys(o.results).length / 2} variants (the first variant of each round rotates)${o.processesPerVariant ? `, each variant in ${o.processesPerVariant} worker processes used in turn (a process keeps its JIT and heap state, which shifts all its rounds alike)` : ''}. Figures are per call, one sample per round.`,
-    'The headline ratio is the median of paired ratios: each round of a variant divided by the round of its baseline next to it in time, which cancels slow drifts of',
-    'the shared machine; their IQR is the noise of the ratio, and the bracket its 95 % percentile-bootstrap confidence interval (2 000 resamplings of the rounds).',
-    'Two ratios whose intervals overlap are not told apart by this run. The ratio of the medians of the two variants is shown beside it. On this shared machine',
-    '(load average 6–12 on 2 cores during the runs of December 2026) single rounds vary by tens of percent and a worker process can shift all its rounds by ±10 %.',
-    'Contention from other processes only ever adds CPU time (cache and core sharing), so the ratio of the minima — the least disturbed rounds — is shown too.',
+    'Each variant runs in long-lived worker processes (' + f(o.processesPerVariant) + ' per variant, used in turn) against the simulator, which runs in another process (its CPU is not counted).',
+    `A block is ${o.callsPerRound.stream} streamed calls of ${o.chunksPerStreamedCall} one-token chunks (\`chunkIntervalMs: 0\`, \`stream_options.include_usage\`) or ${o.callsPerRound.nonstream} non-streamed calls,`,
+    `${o.concurrency.stream} streamed calls in flight at once (as in a service under load), non-streamed ${o.concurrency.nonstream === 1 ? 'one at a time' : `${o.concurrency.nonstream} at once`}; the worker's \`process.cpuUsage()\` (user + system, all its threads) and wall time are taken around the block,`,
+    'including `forceFlush()` of the BatchSpanProcessor, so span processing and export are inside the measurement. Each worker first runs discarded warm-up blocks,',
+    'and each block is preceded by as many short unmeasured calls as it keeps in flight (a process idles longer than its connections\' keep-alive between blocks).',
+    'A round measures every comparison as two adjacent blocks, the variant\'s and its baseline\'s (the bare SDK of the same version), the order within the pair alternating',
+    'and the order of the pairs rotating; the process used changes every two rounds. The paired ratio of a round is the variant\'s block ÷ its baseline\'s, a second apart,',
+    'which cancels the shared machine\'s slower changes; the headline is the median of the paired ratios with its 95 % percentile-bootstrap interval (2 000 resamplings of the rounds).',
+    `After every round the intervals are recomputed; a mode stops once all are within ±${f(o.target * 100, 1)} % of their ratio (at least the minimum number of rounds) or its time budget is spent.`,
+    'The A/A comparison pits two processes of the same bare SDK against each other: its interval is the resolution of the run, and it contains 1 unless',
+    'the processes themselves differ. An interval that contains 1 says the instrumentation\'s cost is inside the noise; two ratios whose intervals overlap are not told apart.',
+    'The medians of the rounds where the variant\'s block ran first and of those where it ran second show any order effect, which the alternation cancels.',
+    'Contention from other processes only ever adds CPU time, so the ratio of the minima (the least disturbed blocks) is shown too.',
+    'Work a block leaves behind (V8\'s concurrent GC and compilation, the BatchSpanProcessor\'s timer) runs while the process waits for its next block, outside',
+    'the block\'s figure; the CPU of each process from its first measured block to its last, idle time included, ÷ its calls catches it',
+    '("with the work between blocks"): a ratio of these far from the paired one would say that the blocks miss part of a variant\'s cost.',
+    'Streamed: ' + run('stream') + ' Non-streamed: ' + run('nonstream'),
     '',
     'The peers do not support openai 7: the official `@opentelemetry/instrumentation-openai` (openai `>=4.19 <7`, OTel API 1.10) runs from the isolated install',
     '`bench/peers-otel/`, OpenLLMetry (`@traceloop/instrumentation-openai`, openai `>=4 <7`) and OpenLIT (`openlit`) from `bench/peers/` (they need OTel API 1.9 with',
     'sdk-trace-base 2.x), each on openai 6 (the same release in both installs) and compared with bare openai 6 (`bench/peers/`). LLM Prism runs twice: on openai 7',
     '(`openai7+prism` vs bare openai 7) and, like for like with the peers, on `bench/peers/`\' openai 6 (`openai6+prism` vs bare openai 6).',
     'Every instrumented variant hands its spans to a BatchSpanProcessor whose exporter counts and discards them (OpenLIT: `openlit.init()` as documented, with the OTLP exporter it',
-    'creates swapped for the discarding one). Prompt/completion capture is off everywhere (LLM Prism\'s default; OpenLLMetry `traceContent: false`, OpenLIT',
-    '`captureMessageContent: false`; the contrib instrumentation by default), OpenLIT\'s metrics and events are off. Spans per call: LLM Prism 4 streamed (call, `llm.ttft`, `llm.queue`, `llm.decode`) and 2 not streamed (call, `llm.queue`), the others 1.',
+    'creates swapped for the discarding one); every block checks that the application read every chunk and that each call exported at least one span, and the spans',
+    'per call are in the table. Prompt/completion capture is off everywhere (LLM Prism\'s default; OpenLLMetry `traceContent: false`, OpenLIT',
+    '`captureMessageContent: false`; the contrib instrumentation by default), OpenLIT\'s metrics and events are off. No peer changes the request',
+    '(none sets `stream_options`; the bench sets `include_usage` for every variant) or how the application reads the stream. read(2) calls per call (`/proc/self/io`)',
+    'show that every variant saw the same network pattern: a client that falls behind finds several chunks per read and wakes less often, which would make it look cheaper.',
     '',
     '### Streamed calls',
     '',
-    table(head('stream'), rows('stream')),
+    table(comparisonHead, comparisonRows('stream')),
     '',
     ...verdicts(o, 'stream'),
     '',
+    table(variantHead('stream'), variantRows('stream')),
+    '',
     '### Non-streamed calls',
     '',
-    table(head('nonstream'), rows('nonstream')),
+    table(comparisonHead, comparisonRows('nonstream')),
     '',
     ...verdicts(o, 'nonstream'),
     '',
-    '**Wall time** of a streamed call is paced by the simulator, not by the client: with `chunkIntervalMs: 0` it still sends each event after a',
-    '`setTimeout(0)` (≥ 1 ms on Node), so 200 chunks take about 1.2 ms each whatever the client does. A wall ratio near 1 says the instrumented client keeps up with',
-    'that pace; it is not a measure of the CPU cost, which is the CPU column.',
+    table(variantHead('nonstream'), variantRows('nonstream')),
+    '',
+    '**Wall time** per call is the block\'s wall time ÷ its calls (' + f(o.concurrency.stream) + ' streamed calls in flight). A streamed call is paced by the simulator, not by the client: with',
+    '`chunkIntervalMs: 0` it still sends each event after a `setTimeout(0)` (≥ 1 ms on Node), so a call of 200 chunks lasts about 250 ms whatever the client does.',
+    'A wall ratio near 1 says the instrumented client keeps up with that pace; it is not a measure of the CPU cost, which is the CPU ratio.',
     '',
     `### Memory over ${f(m.calls)} calls (LLM Prism)`,
     '',
@@ -322,6 +380,13 @@ function overheadSection(o: OverheadResult): string {
     ),
     '',
     `Growth from the first checkpoint (${f(first?.calls ?? 0)} calls, warm) to the last: **${mb(m.growthBytes)}**, ${f(m.growthBytesPerThousandCalls)} bytes per 1 000 calls.`,
+    '',
+    '### Memory per call in flight',
+    '',
+    `${f(o.inFlight.inFlight)} streamed calls open at once, each past its first chunk and waiting ${f(o.inFlight.holdMs)} ms for the next, in a fresh \`--expose-gc\` process per variant`,
+    '(after one warm-up pass of the same): heapUsed after a full GC with all of them in flight, minus the same before they started, ÷ the calls.',
+    `Bare openai 7: **${f(o.inFlight.heapBytesPerCall.openai7 ?? Number.NaN)} bytes** per call in flight; with LLM Prism: **${f(o.inFlight.heapBytesPerCall['openai7+prism'] ?? Number.NaN)} bytes**,`,
+    `so LLM Prism holds about **${f((o.inFlight.heapBytesPerCall['openai7+prism'] ?? Number.NaN) - (o.inFlight.heapBytesPerCall.openai7 ?? Number.NaN))} bytes** per call while it is in flight (its open spans and stream state), released when the call ends (growth above).`,
   ].join('\n');
 }
 

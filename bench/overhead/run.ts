@@ -1,61 +1,121 @@
 // Benchmark 1: instrumentation overhead. The simulator and every variant run in separate
-// processes; rounds alternate between the variants (rotating which goes first) so that machine
-// noise spreads evenly, and each variant is compared with the bare SDK of the same version.
+// long-lived, warmed processes. A round measures each comparison as two adjacent blocks of calls —
+// the variant's and its baseline's, in alternating order — so a pair is a second apart and shares
+// the machine's state; the ratio's interval is recomputed after every round, and a mode stops once
+// every interval is within the target or its time budget is spent.
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { spawnChild, type Child } from '../lib/child.ts';
 import { writeResult } from '../lib/results.ts';
 import { medianCI, summarize, type Estimate, type Summary } from '../lib/stats.ts';
-import type { MemoryResult } from './memory.ts';
+import type { InFlightResult, MemoryResult } from './memory.ts';
+import { roundSchedule, type Pair } from './schedule.ts';
 import { BASELINE, VARIANTS, type Variant } from './variants.ts';
-import type { RoundResult } from './worker.ts';
+import type { RoundRequest, RoundResult } from './worker.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '20' },
-    'stream-calls': { type: 'string', default: '5' },
-    'nonstream-calls': { type: 'string', default: '200' },
-    chunks: { type: 'string', default: '200' },
-    'memory-calls': { type: 'string', default: '100000' },
-    processes: { type: 'string', default: '2' },
-  },
-});
-const rounds = Number(args.rounds);
+const OPTIONS = {
+  'stream-calls': { type: 'string', default: '8', help: 'streamed calls per block' },
+  'nonstream-calls': { type: 'string', default: '100', help: 'non-streamed calls per block' },
+  'stream-concurrency': { type: 'string', default: '8', help: 'streamed calls in flight at once in a block' },
+  'nonstream-concurrency': { type: 'string', default: '1', help: 'non-streamed calls in flight at once in a block' },
+  chunks: { type: 'string', default: '200', help: 'one-token chunks per streamed call' },
+  'stream-seconds': { type: 'string', default: '240', help: 'time budget of the streamed rounds' },
+  'nonstream-seconds': { type: 'string', default: '90', help: 'time budget of the non-streamed rounds' },
+  'min-rounds': { type: 'string', default: '12', help: 'rounds before the target may stop a mode' },
+  'max-rounds': { type: 'string', default: '400', help: 'rounds at most per mode' },
+  target: { type: 'string', default: '0.02', help: 'stop a mode once every ratio\'s 95 % CI half-width ÷ ratio is at most this' },
+  warmup: { type: 'string', default: '2', help: 'discarded blocks per worker process and mode' },
+  processes: { type: 'string', default: '2', help: 'worker processes per variant, used in turn' },
+  'memory-calls': { type: 'string', default: '20000', help: 'streamed calls of the memory-growth check' },
+  'in-flight': { type: 'string', default: '200', help: 'streamed calls held open at once for the heap per call in flight' },
+  help: { type: 'boolean', default: false, help: 'print this' },
+} as const;
+const { values: args } = parseArgs({ options: OPTIONS });
+if (args.help) {
+  console.log('node bench/overhead/run.ts [options]   (writes bench/results/overhead.json)');
+  for (const [name, o] of Object.entries(OPTIONS)) console.log(`  --${name}${o.type === 'string' ? ` <${o.default}>` : ''}  ${o.help}`);
+  process.exit(0);
+}
+const num = (name: keyof typeof OPTIONS) => Number(args[name]);
 /**
- * Worker processes per variant, used in turn round by round: a process keeps its JIT decisions,
- * heap layout and core for its whole life, which shifts all its rounds alike (the same variant came
- * out ×0.90 [0.86, 0.95] in one run and ×1.10 [1.02, 1.16] in the next with one process), so the
- * rounds of one process alone understate the noise; rounds spread over several processes carry it
- * into the interval.
+ * Worker processes per variant: a process keeps its JIT decisions and heap layout for its whole
+ * life (two processes of the same bare SDK differed by up to ±10 % over 8 rounds under load), so the
+ * rounds use them in turn and the A/A comparison below pits two of them against each other.
  */
-const processes = Number(args.processes);
-const chunks = Number(args.chunks);
+const processes = num('processes');
+const chunks = num('chunks');
+/**
+ * Calls in flight in a block. Streamed: 8, so that the client is not woken from idle for every
+ * chunk (that cost dominated and varied by ±25 % per call); non-streamed: one at a time, as 8 in
+ * flight gave no narrower intervals.
+ */
+const CONCURRENCY: Record<'stream' | 'nonstream', number> = { stream: num('stream-concurrency'), nonstream: num('nonstream-concurrency') };
+const target = num('target');
 const here = (file: string) => new URL(file, import.meta.url).pathname;
 
 type Mode = 'stream' | 'nonstream';
-const CALLS: Record<Mode, number> = { stream: Number(args['stream-calls']), nonstream: Number(args['nonstream-calls']) };
+const CALLS: Record<Mode, number> = { stream: num('stream-calls'), nonstream: num('nonstream-calls') };
+const SECONDS: Record<Mode, number> = { stream: num('stream-seconds'), nonstream: num('nonstream-seconds') };
+
+/**
+ * What is compared: each instrumented variant with the bare SDK of its version, and one bare
+ * process with another of the same SDK (A/A: the same code, so its ratio is 1 but for the noise
+ * and process-to-process differences; its interval is the resolution of the run).
+ */
+const PAIRS: Pair<Variant>[] = [
+  ...(processes > 1 ? [{ variant: 'openai7' as const, baseline: 'openai7' as const, aa: true }] : []),
+  ...VARIANTS.filter((v) => BASELINE[v] !== v).map((v) => ({ variant: v, baseline: BASELINE[v], aa: false })),
+];
+const pairName = (p: Pair<Variant>) => (p.aa ? `${p.variant} (A/A)` : p.variant);
 
 interface ModeResult {
-  /** Per call, one sample per round. */
+  /** Per call, one sample per block. */
   cpuUsPerCall: Summary;
   wallMsPerCall: Summary;
   cpuUsPerChunk: Summary | null;
+  /**
+   * All CPU of the variant's processes from their first measured block to their last, idle time
+   * between blocks included, ÷ the calls measured: catches background work a block leaves behind.
+   */
+  cpuUsPerCallAllIn: number;
+  /** read(2) calls per call: the network pattern each variant saw. */
+  readsPerCall: Summary;
   spansPerCall: number | null;
 }
 interface Comparison {
   variant: Variant;
   baseline: Variant;
+  /** Two processes of the same bare SDK. */
+  aa: boolean;
   mode: Mode;
-  /** median(variant) ÷ median(baseline). */
+  /** median(variant) ÷ median(baseline) over all their blocks. */
   cpuRatio: number;
   wallRatio: number;
-  /** Ratios of adjacent rounds (variant round r ÷ baseline round r): the noise of the ratio. */
+  /** Per round: the variant's block ÷ its baseline's adjacent block. */
   pairedCpuRatio: Summary;
+  /** The same, round by round, and whether the variant's block ran first (to recompute or re-analyse). */
+  rounds: { ratio: number; variantFirst: boolean }[];
   /** Their median with its 95 % bootstrap interval over the rounds (lib/stats.ts `medianCI`). */
   pairedCpuRatioCI: Estimate;
-  /** min(variant) ÷ min(baseline): contention only ever adds CPU time, so the minima are the least disturbed rounds. */
+  /** (high − low) ÷ 2 ÷ value. */
+  ciHalfWidth: number;
+  /**
+   * Median paired ratio of the rounds where the variant's block ran first, and of those where it
+   * ran second: apart by more than the noise, they show an order effect (the alternation cancels it).
+   */
+  byOrder: { variantFirst: number; baselineFirst: number };
   minCpuRatio: number;
+  /** Ratio of the two variants' `cpuUsPerCallAllIn`: apart from the block figures, work escaped the blocks. */
+  allInCpuRatio: number;
   addedCpuUsPerCall: number;
   addedCpuUsPerChunk: number | null;
+}
+interface ModeRun {
+  rounds: number;
+  seconds: number;
+  stoppedBy: 'target' | 'time' | 'max-rounds';
+  loadAverageBefore: number[];
+  loadAverageAfter: number[];
 }
 
 function check(variant: Variant, mode: Mode, r: RoundResult): void {
@@ -65,39 +125,85 @@ function check(variant: Variant, mode: Mode, r: RoundResult): void {
   if (r.spans !== null && r.spans < CALLS[mode]) throw new Error(`${variant} ${mode}: ${r.spans} spans for ${CALLS[mode]} calls`);
 }
 
+const ciOf = (ratios: number[]) => {
+  const est = medianCI(ratios);
+  return { est, halfWidth: (est.high - est.low) / 2 / est.value };
+};
+
 const sim = spawnChild(here('./simulator-process.ts'));
 const { baseURL } = await sim.next<{ baseURL: string }>();
 const workers = new Map<Variant, Child[]>();
 const all = () => [...workers.values()].flat();
 try {
   for (const v of VARIANTS) {
-    const ws: Child[] = [];
-    for (let p = 0; p < processes; p++) {
-      const w = spawnChild(here('./worker.ts'), [v, baseURL]);
-      await w.next();
-      ws.push(w);
-    }
+    const ws = Array.from({ length: processes }, () => spawnChild(here('./worker.ts'), [v, baseURL]));
+    await Promise.all(ws.map((w) => w.next()));
     workers.set(v, ws);
   }
-  const samples = new Map<string, RoundResult[]>();
+  /** Every measured block, per variant and mode. */
+  const blocks = new Map<string, RoundResult[]>();
+  /**
+   * Per variant, mode and process: CPU since start at its first measured block's start and at its
+   * last block's end, and the calls in between (for the figure that includes work after blocks).
+   */
+  const cpuSpans = new Map<string, { from: number; to: number; calls: number }>();
+  /** Per pair and mode, the paired ratio of each round. */
+  const ratios = new Map<string, number[]>();
+  /** `<pair>/<mode>/<round>` of the rounds whose variant block ran first. */
+  const firstOfPair = new Set<string>();
+  const runs = {} as Record<Mode, ModeRun>;
   for (const mode of ['stream', 'nonstream'] as const) {
-    const request = { mode, calls: CALLS[mode], chunks };
-    // Warm-up (JIT, connection pool), discarded.
-    for (const w of all()) for (let i = 0; i < 2; i++) await w.ask(request);
-    for (let r = 0; r < rounds; r++) {
-      const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length] as Variant);
-      for (const v of order) {
-        const result = await (workers.get(v) as Child[])[r % processes]!.ask<RoundResult>(request);
-        check(v, mode, result);
-        const key = `${v}/${mode}`;
-        samples.set(key, [...(samples.get(key) ?? []), result]);
+    const request: RoundRequest = { mode, calls: CALLS[mode], chunks, concurrency: CONCURRENCY[mode] };
+    const ask = async (v: Variant, w: Child) => {
+      const r = await w.ask<RoundResult>(request);
+      check(v, mode, r);
+      return r;
+    };
+    // Warm-up (JIT, connection pool, heap sizes), discarded.
+    for (const [v, ws] of workers) for (const w of ws) for (let i = 0; i < num('warmup'); i++) await ask(v, w);
+    const loadAverageBefore = loadavg();
+    const t0 = performance.now();
+    let stoppedBy: ModeRun['stoppedBy'] = 'max-rounds';
+    let round = 0;
+    while (round < num('max-rounds')) {
+      for (const { pair, variantProcess, baselineProcess, variantFirst } of roundSchedule(round, PAIRS, processes)) {
+        const vw = (workers.get(pair.variant) as Child[])[variantProcess] as Child;
+        const bw = (workers.get(pair.baseline) as Child[])[baselineProcess] as Child;
+        const first = variantFirst ? await ask(pair.variant, vw) : await ask(pair.baseline, bw);
+        const second = variantFirst ? await ask(pair.baseline, bw) : await ask(pair.variant, vw);
+        const [v, b] = variantFirst ? [first, second] : [second, first];
+        const key = `${pairName(pair)}/${mode}`;
+        ratios.set(key, [...(ratios.get(key) ?? []), v.cpuUs / b.cpuUs]);
+        if (variantFirst) firstOfPair.add(`${key}/${(ratios.get(key) as number[]).length - 1}`);
+        for (const [name, r, proc] of [[pair.variant, v, variantProcess], [pair.baseline, b, baselineProcess]] as const) {
+          blocks.set(`${name}/${mode}`, [...(blocks.get(`${name}/${mode}`) ?? []), r]);
+          const k = `${name}/${mode}/${proc}`;
+          const seen = cpuSpans.get(k);
+          cpuSpans.set(k, { from: seen?.from ?? r.cpuSinceStartUs.atStart, to: r.cpuSinceStartUs.atEnd, calls: (seen?.calls ?? 0) + CALLS[mode] });
+        }
       }
-      console.log(`  ${mode} round ${r + 1}/${rounds}`);
+      round++;
+      const widths = PAIRS.map((pair) => ciOf(ratios.get(`${pairName(pair)}/${mode}`) as number[]).halfWidth);
+      const seconds = (performance.now() - t0) / 1000;
+      console.log(`  ${mode} round ${round}: ${seconds.toFixed(0)} s, widest CI ±${(Math.max(...widths) * 100).toFixed(1)} %`);
+      if (round >= num('min-rounds') && widths.every((w) => w <= target)) {
+        stoppedBy = 'target';
+        break;
+      }
+      if (seconds >= SECONDS[mode]) {
+        stoppedBy = 'time';
+        break;
+      }
     }
+    runs[mode] = { rounds: round, seconds: (performance.now() - t0) / 1000, stoppedBy, loadAverageBefore, loadAverageAfter: loadavg() };
   }
 
+  const allIn = (key: string) => {
+    const ps = [...cpuSpans].filter(([k]) => k.startsWith(`${key}/`)).map(([, s]) => s);
+    return ps.reduce((sum, s) => sum + s.to - s.from, 0) / ps.reduce((sum, s) => sum + s.calls, 0);
+  };
   const results: Record<string, ModeResult> = {};
-  for (const [key, rs] of samples) {
+  for (const [key, rs] of blocks) {
     const mode = key.split('/')[1] as Mode;
     const calls = CALLS[mode];
     const cpu = rs.map((r) => r.cpuUs / calls);
@@ -105,28 +211,35 @@ try {
       cpuUsPerCall: summarize(cpu),
       wallMsPerCall: summarize(rs.map((r) => r.wallMs / calls)),
       cpuUsPerChunk: mode === 'stream' ? summarize(cpu.map((c) => c / chunks)) : null,
+      cpuUsPerCallAllIn: allIn(key),
+      readsPerCall: summarize(rs.map((r) => r.reads / calls)),
       spansPerCall: rs[0]?.spans === null ? null : rs.reduce((s, r) => s + (r.spans ?? 0), 0) / (rs.length * calls),
     };
   }
   const comparisons: Comparison[] = [];
   for (const mode of ['stream', 'nonstream'] as const) {
-    for (const v of VARIANTS) {
-      const base = BASELINE[v];
-      if (base === v) continue;
-      const a = results[`${v}/${mode}`] as ModeResult;
-      const b = results[`${base}/${mode}`] as ModeResult;
-      const va = samples.get(`${v}/${mode}`) as RoundResult[];
-      const vb = samples.get(`${base}/${mode}`) as RoundResult[];
+    for (const pair of PAIRS) {
+      const a = results[`${pair.variant}/${mode}`] as ModeResult;
+      const b = results[`${pair.baseline}/${mode}`] as ModeResult;
+      const paired = ratios.get(`${pairName(pair)}/${mode}`) as number[];
+      const { est, halfWidth } = ciOf(paired);
+      const key = `${pairName(pair)}/${mode}`;
+      const inOrder = (first: boolean) => summarize(paired.filter((_, r) => firstOfPair.has(`${key}/${r}`) === first)).median;
       const added = a.cpuUsPerCall.median - b.cpuUsPerCall.median;
       comparisons.push({
-        variant: v,
-        baseline: base,
+        variant: pair.variant,
+        baseline: pair.baseline,
+        aa: pair.aa,
         mode,
         cpuRatio: a.cpuUsPerCall.median / b.cpuUsPerCall.median,
         wallRatio: a.wallMsPerCall.median / b.wallMsPerCall.median,
-        pairedCpuRatio: summarize(va.map((r, i) => r.cpuUs / (vb[i] as RoundResult).cpuUs)),
-        pairedCpuRatioCI: medianCI(va.map((r, i) => r.cpuUs / (vb[i] as RoundResult).cpuUs)),
+        pairedCpuRatio: summarize(paired),
+        rounds: paired.map((ratio, r) => ({ ratio, variantFirst: firstOfPair.has(`${key}/${r}`) })),
+        pairedCpuRatioCI: est,
+        ciHalfWidth: halfWidth,
+        byOrder: { variantFirst: inOrder(true), baselineFirst: inOrder(false) },
         minCpuRatio: a.cpuUsPerCall.min / b.cpuUsPerCall.min,
+        allInCpuRatio: a.cpuUsPerCallAllIn / b.cpuUsPerCallAllIn,
         addedCpuUsPerCall: added,
         addedCpuUsPerChunk: mode === 'stream' ? added / chunks : null,
       });
@@ -135,21 +248,34 @@ try {
   for (const w of all()) await w.close();
   workers.clear();
 
-  console.log(`  memory: ${Number(args['memory-calls']).toLocaleString('en')} calls with LLM Prism…`);
+  console.log(`  memory: ${num('memory-calls').toLocaleString('en')} calls with LLM Prism…`);
   const mem = spawnChild(here('./memory.ts'), ['openai7+prism', baseURL], ['--expose-gc']);
   await mem.next();
-  const memoryRequest = { calls: Number(args['memory-calls']), checkpoints: 10, concurrency: 16, chunks: 3 };
+  const memoryRequest = { calls: num('memory-calls'), checkpoints: 10, concurrency: 16, chunks: 3 };
   const memory = await mem.ask<MemoryResult>(memoryRequest);
   await mem.close();
   const first = memory.checkpoints[1];
   const last = memory.checkpoints.at(-1);
   if (first === undefined || last === undefined) throw new Error('no memory checkpoints');
 
+  // Heap per call in flight, bare SDK and with LLM Prism, each in a fresh process.
+  const inFlightRequest = { inFlight: num('in-flight'), holdMs: 3000 };
+  const inFlight: Record<string, number> = {};
+  for (const v of ['openai7', 'openai7+prism'] as const) {
+    const child = spawnChild(here('./memory.ts'), [v, baseURL], ['--expose-gc']);
+    await child.next();
+    await child.ask<InFlightResult>(inFlightRequest); // warm-up: pools, JIT, caches
+    inFlight[v] = (await child.ask<InFlightResult>(inFlightRequest)).bytesPerCall;
+    await child.close();
+  }
+
   await writeResult('overhead', {
     chunksPerStreamedCall: chunks,
     callsPerRound: CALLS,
-    rounds,
+    concurrency: CONCURRENCY,
     processesPerVariant: processes,
+    target,
+    runs,
     results,
     comparisons,
     memory: {
@@ -160,6 +286,7 @@ try {
       growthBytes: last.heapUsedBytes - first.heapUsedBytes,
       growthBytesPerThousandCalls: ((last.heapUsedBytes - first.heapUsedBytes) / (last.calls - first.calls)) * 1000,
     },
+    inFlight: { ...inFlightRequest, heapBytesPerCall: inFlight },
   });
 } finally {
   for (const w of all()) await w.close();

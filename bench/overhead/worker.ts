@@ -1,5 +1,6 @@
 // One variant in one process: answers "round" requests with the CPU and wall time of `calls`
 // sequential calls against the simulator (span export flushed inside the measured time).
+import { readFileSync } from 'node:fs';
 import { scenarioHeaders } from '@llm-prism/simulator';
 import { serveParent } from '../lib/child.ts';
 import { loadVariant, type Variant } from './variants.ts';
@@ -7,16 +8,33 @@ import { loadVariant, type Variant } from './variants.ts';
 export interface RoundRequest {
   mode: 'stream' | 'nonstream';
   calls: number;
+  /** Calls in flight at once (each on its own connection). */
+  concurrency: number;
   chunks: number;
 }
 export interface RoundResult {
   cpuUs: number;
+  /**
+   * The process's CPU time since it started, at the start and at the end of the block: between
+   * blocks the process is idle but for background work a block left behind (V8's concurrent GC and
+   * compilation, timers), which the block's own figure misses and these catch.
+   */
+  cpuSinceStartUs: { atStart: number; atEnd: number };
   wallMs: number;
   /** Spans exported during the round (null for the bare SDK). */
   spans: number | null;
   /** Text chunks the application read, summed over the round's calls. */
   outputChunks: number;
+  /**
+   * read(2) calls the process made in the round (/proc/self/io `syscr`): about one per network
+   * read. A client that falls behind the simulator finds several chunks per read and wakes up less
+   * often, which lowers its CPU per chunk: a slower variant can look cheaper. Equal counts show
+   * the variants were compared on the same network pattern.
+   */
+  reads: number;
 }
+
+const readCalls = (): number => Number(/syscr:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? Number.NaN);
 
 const variant = process.argv[2] as Variant;
 const baseURL = process.argv[3] as string;
@@ -38,20 +56,40 @@ async function call(req: RoundRequest): Promise<number> {
 
 serveParent(async (m) => {
   const req = m as unknown as RoundRequest;
+  // Primer, not measured: as many short calls at once as the block keeps in flight. A process waits
+  // several seconds between its blocks, longer than the keep-alive of its connections (undici 4 s,
+  // the server 5 s), and baselines shared by several comparisons run more often than the variants;
+  // without it a block would pay for reconnecting and cold caches depending on how long its process
+  // had been idle.
+  await Promise.all(Array.from({ length: req.concurrency }, () => call({ ...req, chunks: 2 })));
+  await loaded.flush();
   const spans0 = loaded.exported();
+  const reads0 = readCalls();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let outputChunks = 0;
-  for (let i = 0; i < req.calls; i++) outputChunks += await call(req);
+  let started = 0;
+  const lane = async () => {
+    while (started < req.calls) {
+      started++;
+      const read = await call(req); // not `outputChunks += await …`: that reads the sum before the await
+      outputChunks += read;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(req.concurrency, req.calls) }, lane));
   await loaded.flush();
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const total = (c: NodeJS.CpuUsage) => c.user + c.system;
+  const reads = readCalls() - reads0;
   const spans1 = loaded.exported();
   const result: RoundResult = {
-    cpuUs: cpu.user + cpu.system,
+    cpuUs: total(cpu),
+    cpuSinceStartUs: { atStart: total(cpu0), atEnd: total(cpu0) + total(cpu) },
     wallMs,
     spans: spans0 === null || spans1 === null ? null : spans1 - spans0,
     outputChunks,
+    reads,
   };
   return result;
 });
