@@ -1,6 +1,7 @@
 // `npm run bench`: installs the peer instrumentations into bench/peers and bench/peers-otel on first run, runs the
 // four benchmarks one after the other (each in its own processes), then writes BENCHMARKS.md.
 //   node bench/run.ts [--only overhead,replay,ingest,queries,request-latency] [--calls 10000000] [--scale-calls 1000000]
+//                     [--data-dir DIR]
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ const { values: args } = parseArgs({
     calls: { type: 'string', default: '10000000' },
     /** The queries also run on this many calls (results/queries-scale.json): how query time grows with the data. */
     'scale-calls': { type: 'string', default: '1000000' },
+    /** Where the --calls data is kept between runs (generated there once, reused while its generator is unchanged). */
+    'data-dir': { type: 'string' },
   },
 });
 const only = new Set((args.only ?? '').split(','));
@@ -36,7 +39,7 @@ const steps = BENCHMARKS.filter((name) => only.has(name)).flatMap((name): { name
   name === 'queries'
     ? [
         { name, extra: ['--calls', args['scale-calls'] as string, '--name', 'queries-scale', '--raw-budget-s', '0'] },
-        { name, extra: ['--calls', args.calls as string] },
+        { name, extra: ['--calls', args.calls as string, ...(args['data-dir'] ? ['--data-dir', args['data-dir']] : [])] },
       ]
     : [{ name, extra: name === 'replay' ? ['--callgrind'] : [] }],
 );
