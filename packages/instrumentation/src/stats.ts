@@ -1,4 +1,10 @@
-/** Small numeric helpers for stream statistics. */
+/** Small numeric helpers for stream statistics and span times. */
+
+/** The process's `performance.timeOrigin`, read once: the getter costs a native call each time. */
+const TIME_ORIGIN = performance.timeOrigin;
+
+/** `performance.now()` → epoch milliseconds, the time input OTel spans take. */
+export const epoch = (t: number): number => TIME_ORIGIN + t;
 
 /** Differences between consecutive values (e.g. arrival times → inter-chunk gaps). */
 export function gaps(times: readonly number[]): number[] {
