@@ -15,6 +15,7 @@
  *    An OpenAI-compatible server of unknown name (vLLM, Ollama, LiteLLM, OpenRouter, Together, …)
  *    is thus `openai`, and `server.address` / `server.port` say which host answered.
  */
+import { parseURL } from './formats/common.ts';
 import { formatOf, type ProviderId } from './formats/index.ts';
 import type { RequestTarget } from './internal-types.ts';
 import {
@@ -82,16 +83,14 @@ const GATEWAY_ALIASES: Readonly<Record<string, string>> = {
   cohere: GEN_AI_PROVIDER_NAME_VALUE_COHERE,
 };
 
-const hostIs = (host: string, suffix: string): boolean => host === suffix || host.endsWith(`.${suffix}`);
+/** `host` is `suffix` or a subdomain of it (no string built: this runs for every host of the list, for every call). */
+const hostIs = (host: string, suffix: string): boolean =>
+  host === suffix || (host.endsWith(suffix) && host.charCodeAt(host.length - suffix.length - 1) === 0x2e);
 
-/** A URL to read (never written here: a URL given is used as it is, not copied). */
+/** A URL to read (never written here: a URL given is used as it is, not copied; a string's is shared, formats/common.ts). */
 function parse(url: string | URL | undefined): URL | undefined {
   if (url === undefined || url instanceof URL) return url;
-  try {
-    return new URL(url);
-  } catch {
-    return undefined;
-  }
+  return parseURL(url);
 }
 
 function byGateway(url: URL, header: RequestTarget['header']): string | undefined {

@@ -37,16 +37,33 @@ export function requestInfo(providerName: string, operation: string, params: unk
   return { providerName, operation, model: str(p.model), stream: stream ?? p.stream === true, ...server(baseURL) };
 }
 
+/** URLs parsed from strings, by the string: a client's base URL is parsed for every call it makes. Bounded. */
+const parsedURLs = new Map<string, URL | undefined>();
+const MAX_PARSED_URLS = 64;
+
+/**
+ * `text` parsed as a URL (undefined if it is none), shared between the callers that parse the same
+ * string: read it, never write to it.
+ */
+export function parseURL(text: string): URL | undefined {
+  if (parsedURLs.has(text)) return parsedURLs.get(text);
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (parsedURLs.size >= MAX_PARSED_URLS) parsedURLs.clear();
+  parsedURLs.set(text, url);
+  return url;
+}
+
 /** `server.address` / `server.port` from a client's base URL. */
 export function server(baseURL: string | undefined): Pick<RequestInfo, 'serverAddress' | 'serverPort'> {
-  if (!baseURL) return { serverAddress: undefined, serverPort: undefined };
-  try {
-    const url = new URL(baseURL);
-    const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-    return { serverAddress: url.hostname, serverPort: port };
-  } catch {
-    return { serverAddress: undefined, serverPort: undefined };
-  }
+  const url = baseURL ? parseURL(baseURL) : undefined;
+  if (!url) return { serverAddress: undefined, serverPort: undefined };
+  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  return { serverAddress: url.hostname, serverPort: port };
 }
 
 /** Calls `fn` for each object in `list` with its index in `list`; anything else is skipped. */
