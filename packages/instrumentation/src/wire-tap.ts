@@ -78,9 +78,13 @@ function targetOf(request: UndiciRequest): { url: URL | undefined; header: Reque
     url = undefined;
   }
   const raw = request.headers;
+  // undici 7's list: its names lower-cased once, at the first lookup (a request is looked up several
+  // times), again if headers were added since.
+  let names: string[] | undefined;
   const header = (name: string): string | undefined => {
     if (Array.isArray(raw)) {
-      for (let i = 0; i + 1 < raw.length; i += 2) if (String(raw[i]).toLowerCase() === name) return String(raw[i + 1]);
+      if (names?.length !== raw.length) names = raw.map((v: unknown, i) => (i % 2 === 0 ? String(v).toLowerCase() : ''));
+      for (let i = 0; i + 1 < raw.length; i += 2) if (names[i] === name) return String(raw[i + 1]);
     } else if (typeof raw === 'string') {
       for (const line of raw.split('\r\n')) {
         const colon = line.indexOf(':');
