@@ -1,9 +1,9 @@
 /**
  * The bulk of a response body that no attribute needs — base64 images and audio, signatures —
- * dropped from the bytes as they arrive, before they are decoded to text and parsed: a Gemini
- * image answer carries megabytes of base64 in one event, and copying, decoding and parsing them on
- * the path that hands the bytes to the application would delay the application and every arrival
- * time measured after them.
+ * dropped from the bytes (as they arrive, past a small body's size) before they are decoded to
+ * text and parsed: a Gemini image answer carries megabytes of base64 in one event, and copying,
+ * decoding and parsing them on the path that hands the bytes to the application would delay the
+ * application and every arrival time measured after them.
  */
 
 /** A string value longer than this, of one of BULK_KEYS, is bulk. */
