@@ -58,7 +58,7 @@ import {
   SPAN_NAME_LLM_TOOL_CALL,
   SPAN_NAME_LLM_TTFT,
 } from './semconv.ts';
-import { epoch, gaps, percentile, roundMs as round, secondsOf } from './stats.ts';
+import { epoch, gaps, percentileOfSorted, roundMs as round, secondsOf, sortedValues } from './stats.ts';
 import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, RequestTarget, ResponseHeaders, SseEvent, StreamDecoder, ToolType, Usage } from './internal-types.ts';
 import { serverOf } from './provider-name.ts';
 import type { GroupableCall } from './call-group.ts';
@@ -605,9 +605,10 @@ export class CallRecorder implements GroupableCall {
     if (info.stream) {
       attrs[ATTR_LLM_STREAM_CHUNKS] = this.#outputTimes.length;
       if (chunkGaps.length > 0) {
-        attrs[ATTR_LLM_STREAM_GAP_P50_MS] = round(percentile(chunkGaps, 50)!);
-        attrs[ATTR_LLM_STREAM_GAP_P95_MS] = round(percentile(chunkGaps, 95)!);
-        attrs[ATTR_LLM_STREAM_GAP_MAX_MS] = round(Math.max(...chunkGaps));
+        const sorted = sortedValues(chunkGaps);
+        attrs[ATTR_LLM_STREAM_GAP_P50_MS] = round(percentileOfSorted(sorted, 50)!);
+        attrs[ATTR_LLM_STREAM_GAP_P95_MS] = round(percentileOfSorted(sorted, 95)!);
+        attrs[ATTR_LLM_STREAM_GAP_MAX_MS] = round(sorted[sorted.length - 1]!);
       }
       attrs[ATTR_LLM_TOOL_CALL_MS] = 0;
     }
