@@ -37,24 +37,25 @@ export function requestInfo(providerName: string, operation: string, params: unk
   return { providerName, operation, model: str(p.model), stream: stream ?? p.stream === true, ...server(baseURL) };
 }
 
-/** URLs parsed from strings, by the string: a client's base URL is parsed for every call it makes. Bounded. */
+/** URLs parsed from strings, by the strings: a client's base URL and its route are parsed for every call it makes. Bounded. */
 const parsedURLs = new Map<string, URL | undefined>();
 const MAX_PARSED_URLS = 64;
 
 /**
- * `text` parsed as a URL (undefined if it is none), shared between the callers that parse the same
- * string: read it, never write to it.
+ * `text` parsed as a URL (relative to `base`, if given; undefined if it is none), shared between
+ * the callers that parse the same strings: read it, never write to it.
  */
-export function parseURL(text: string): URL | undefined {
-  if (parsedURLs.has(text)) return parsedURLs.get(text);
+export function parseURL(text: string, base?: string): URL | undefined {
+  const key = base === undefined ? text : `${base}\n${text}`;
+  if (parsedURLs.has(key)) return parsedURLs.get(key);
   let url: URL | undefined;
   try {
-    url = new URL(text);
+    url = new URL(text, base);
   } catch {
     url = undefined;
   }
   if (parsedURLs.size >= MAX_PARSED_URLS) parsedURLs.clear();
-  parsedURLs.set(text, url);
+  parsedURLs.set(key, url);
   return url;
 }
 
