@@ -104,14 +104,24 @@ function byGateway(url: URL, header: RequestTarget['header']): string | undefine
   return undefined;
 }
 
+/** byHost's answers by host (the regular expressions and the host list; not the path rule), for the same few hosts every call. Bounded. */
+const namedHosts = new Map<string, string | undefined>();
+const MAX_NAMED_HOSTS = 64;
+
 function byHost(url: URL): string | undefined {
   const host = url.hostname.toLowerCase();
   if (hostIs(host, FOUNDRY)) {
     return url.pathname.startsWith('/openai/') || url.pathname === '/openai' ? GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_OPENAI : GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_INFERENCE;
   }
-  if (VERTEX_REGIONAL.test(host)) return GEN_AI_PROVIDER_NAME_VALUE_GCP_VERTEX_AI;
-  if (BEDROCK.test(host)) return GEN_AI_PROVIDER_NAME_VALUE_AWS_BEDROCK;
-  return HOSTS.find(([suffix]) => hostIs(host, suffix))?.[1];
+  if (namedHosts.has(host)) return namedHosts.get(host);
+  const name = VERTEX_REGIONAL.test(host)
+    ? GEN_AI_PROVIDER_NAME_VALUE_GCP_VERTEX_AI
+    : BEDROCK.test(host)
+      ? GEN_AI_PROVIDER_NAME_VALUE_AWS_BEDROCK
+      : HOSTS.find(([suffix]) => hostIs(host, suffix))?.[1];
+  if (namedHosts.size >= MAX_NAMED_HOSTS) namedHosts.clear();
+  namedHosts.set(host, name);
+  return name;
 }
 
 /** `gen_ai.provider.name` of a request in wire format `format` (rules above). Never throws. */
