@@ -40,6 +40,11 @@ describe('BulkSkimmer', () => {
     expect(JSON.parse(withoutBulk(Buffer.from(JSON.stringify(body, null, 2))).toString())).toEqual(expected);
   });
 
+  it('hands a payload in which no bulk key is named back as it is', () => {
+    const bytes = Buffer.from(JSON.stringify({ ...body, candidates: [], data: undefined, list: [], args: {}, note: 'datas "Data" signatures' }));
+    expect(withoutBulk(bytes)).toBe(bytes);
+  });
+
   it('keeps SSE framing, and a line break ends a string left open by malformed bytes', () => {
     const events = `data: ${JSON.stringify(body)}\r\n\r\ndata: {"broken":"abc\n\ndata: {"inlineData":{"data":"${base64(5000)}"}}\n\n`;
     for (const Filter of [BulkSkimmer, SseBulkFilter]) {

@@ -1,9 +1,9 @@
 /**
  * The bulk of a response body that no attribute needs — base64 images and audio, signatures —
- * dropped from the bytes as they arrive, before they are decoded to text and parsed: a Gemini
- * image answer carries megabytes of base64 in one event, and copying, decoding and parsing them on
- * the path that hands the bytes to the application would delay the application and every arrival
- * time measured after them.
+ * dropped from the bytes (as they arrive, past a small body's size) before they are decoded to
+ * text and parsed: a Gemini image answer carries megabytes of base64 in one event, and copying,
+ * decoding and parsing them on the path that hands the bytes to the application would delay the
+ * application and every arrival time measured after them.
  */
 
 /** A string value longer than this, of one of BULK_KEYS, is bulk. */
@@ -220,8 +220,15 @@ export class SseBulkFilter {
   }
 }
 
-/** `bytes` (one whole JSON payload) without its bulk. */
+/** Each bulk key as its bytes in JSON, quotes included: a bulk string follows one of them. */
+const QUOTED_BULK_KEYS = [...BULK_KEYS].map((key) => Buffer.from(`"${key}"`, 'latin1'));
+
+/**
+ * `bytes` (one whole JSON payload) without its bulk; the same buffer when no bulk key's name occurs
+ * in it (a native search each, no skimming: an ordinary answer).
+ */
 export function withoutBulk(bytes: Buffer): Buffer {
+  if (!QUOTED_BULK_KEYS.some((key) => bytes.includes(key))) return bytes;
   const kept: Buffer[] = [];
   new BulkSkimmer((b) => kept.push(b)).push(bytes);
   return kept.length === 1 ? kept[0]! : Buffer.concat(kept);

@@ -58,7 +58,7 @@ import {
   SPAN_NAME_LLM_TOOL_CALL,
   SPAN_NAME_LLM_TTFT,
 } from './semconv.ts';
-import { gaps, percentile, roundMs as round, secondsOf } from './stats.ts';
+import { epoch, gaps, percentileOfSorted, roundMs as round, secondsOf, sortedValues } from './stats.ts';
 import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, RequestTarget, ResponseHeaders, SseEvent, StreamDecoder, ToolType, Usage } from './internal-types.ts';
 import { serverOf } from './provider-name.ts';
 import type { GroupableCall } from './call-group.ts';
@@ -158,9 +158,6 @@ interface Choice {
   finishReason?: string;
 }
 
-/** `performance.now()` → epoch milliseconds, the time input OTel spans take. */
-const epoch = (t: number): number => performance.timeOrigin + t;
-
 /** The call ended because the application let go of a body it had not read to its end. */
 class AbandonedError extends Error {
   override readonly name = 'AbortError';
@@ -188,6 +185,8 @@ interface ReleasableListener extends AttemptListener {
 
 export class CallRecorder implements GroupableCall {
   readonly span: Span;
+  /** The parent context with the call span active: the SDK method runs in it, the phase spans are its children. */
+  readonly callContext: Context;
   readonly #opts: CallRecorderOptions;
   readonly #start: number;
   readonly #attempts: Attempt[] = [];
@@ -251,9 +250,10 @@ export class CallRecorder implements GroupableCall {
     const name = info.model ? `${info.operation} ${info.model}` : info.operation;
     this.#initialAttributes = attributes;
     this.span = opts.tracer.startSpan(name, { kind: SpanKind.CLIENT, startTime: epoch(this.#start), attributes }, opts.parentContext);
+    this.callContext = trace.setSpan(opts.parentContext, this.span);
     // No closure over `this`: the timer must not hold the recorder, nor make `scope` hold it.
     if (opts.ttftDeadlineMs) {
-      this.#deadline = new TtftDeadline(opts.ttftDeadlineMs, { tracer: opts.tracer, callContext: trace.setSpan(opts.parentContext, this.span), start: this.#start, attributes });
+      this.#deadline = new TtftDeadline(opts.ttftDeadlineMs, { tracer: opts.tracer, callContext: this.callContext, start: this.#start, attributes });
     }
   }
 
@@ -357,15 +357,19 @@ export class CallRecorder implements GroupableCall {
    */
   #target(target: RequestTarget): void {
     const { serverAddress, serverPort } = serverOf(target.url);
-    const attrs: Attributes = {};
     if (serverAddress !== undefined) {
-      attrs[ATTR_SERVER_ADDRESS] = serverAddress;
-      attrs[ATTR_SERVER_PORT] = serverPort;
+      this.#update(ATTR_SERVER_ADDRESS, serverAddress);
+      this.#update(ATTR_SERVER_PORT, serverPort);
     }
     const provider = this.#opts.providerName?.(target);
-    if (provider !== undefined) attrs[ATTR_GEN_AI_PROVIDER_NAME] = provider;
-    Object.assign(this.#initialAttributes, attrs);
-    this.span.setAttributes(attrs);
+    if (provider !== undefined) this.#update(ATTR_GEN_AI_PROVIDER_NAME, provider);
+  }
+
+  /** Sets a start attribute on the span and in the kept start attributes, unless it already has that value (the base URL said so). */
+  #update(key: string, value: string | number | undefined): void {
+    if (this.#initialAttributes[key] === value) return;
+    this.#initialAttributes[key] = value;
+    this.span.setAttribute(key, value);
   }
 
   /**
@@ -531,9 +535,9 @@ export class CallRecorder implements GroupableCall {
   }
 
   #emit(end: number, failure?: unknown): void {
-    const { tracer, info, parentContext } = this.#opts;
+    const { tracer, info } = this.#opts;
     const span = this.span;
-    const callContext = trace.setSpan(parentContext, span);
+    const callContext = this.callContext;
     const start = this.#start;
     const first = this.#outputTimes[0];
     const last = this.#outputTimes.at(-1);
@@ -592,16 +596,19 @@ export class CallRecorder implements GroupableCall {
     }
     attrs[ATTR_LLM_ATTEMPTS] = this.#attempts.length;
     attrs[ATTR_LLM_RETRIES] = Math.max(0, this.#attempts.length - 1);
-    attrs[ATTR_LLM_RATE_LIMITED_ATTEMPTS] = this.#attempts.filter((a) => a.status === 429).length;
+    let rateLimited = 0;
+    for (const a of this.#attempts) if (a.status === 429) rateLimited++;
+    attrs[ATTR_LLM_RATE_LIMITED_ATTEMPTS] = rateLimited;
 
     // Streamed calls: the gaps between consecutive output chunks (attributes and metrics).
     const chunkGaps = info.stream ? gaps(this.#outputTimes) : [];
     if (info.stream) {
       attrs[ATTR_LLM_STREAM_CHUNKS] = this.#outputTimes.length;
       if (chunkGaps.length > 0) {
-        attrs[ATTR_LLM_STREAM_GAP_P50_MS] = round(percentile(chunkGaps, 50)!);
-        attrs[ATTR_LLM_STREAM_GAP_P95_MS] = round(percentile(chunkGaps, 95)!);
-        attrs[ATTR_LLM_STREAM_GAP_MAX_MS] = round(Math.max(...chunkGaps));
+        const sorted = sortedValues(chunkGaps);
+        attrs[ATTR_LLM_STREAM_GAP_P50_MS] = round(percentileOfSorted(sorted, 50)!);
+        attrs[ATTR_LLM_STREAM_GAP_P95_MS] = round(percentileOfSorted(sorted, 95)!);
+        attrs[ATTR_LLM_STREAM_GAP_MAX_MS] = round(sorted[sorted.length - 1]!);
       }
       attrs[ATTR_LLM_TOOL_CALL_MS] = 0;
     }
@@ -629,7 +636,7 @@ export class CallRecorder implements GroupableCall {
       }
     }
 
-    Object.assign(attrs, this.#responseAttributes());
+    this.#responseAttributes(attrs);
     if (this.#rateLimitHeaders) Object.assign(attrs, rateLimitAttributes(this.#rateLimitHeaders, this.#rateLimitAt));
     if (this.#opts.cacheAttributes && this.#usage.inputTokens !== undefined) {
       try {
@@ -649,8 +656,14 @@ export class CallRecorder implements GroupableCall {
     span.setAttributes(attrs);
     // A request whose body was not seen names its model by the answer.
     if (!info.model && this.#responseModel) span.updateName(`${info.operation} ${this.#responseModel}`);
+    // The start attributes updated by the end ones, in that order, without the undefined ones.
+    const initial = this.#initialAttributes;
     const attributes: Attributes = {};
-    for (const [key, value] of Object.entries({ ...this.#initialAttributes, ...attrs })) if (value !== undefined) attributes[key] = value;
+    for (const key in initial) {
+      const value = Object.hasOwn(attrs, key) ? attrs[key] : initial[key];
+      if (value !== undefined) attributes[key] = value;
+    }
+    for (const key in attrs) if (!Object.hasOwn(initial, key) && attrs[key] !== undefined) attributes[key] = attrs[key];
     const summary: CallSummary = {
       attributes,
       outcome,
@@ -675,22 +688,23 @@ export class CallRecorder implements GroupableCall {
     }
   }
 
-  #responseAttributes(): Attributes {
+  /** The answer's attributes, those it carried, added to `attrs`. */
+  #responseAttributes(attrs: Attributes): void {
     const u = this.#usage;
-    const attrs: Attributes = {
-      [ATTR_GEN_AI_RESPONSE_ID]: this.#responseId,
-      [ATTR_GEN_AI_RESPONSE_MODEL]: this.#responseModel,
-      [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: u.inputTokens,
-      [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: u.outputTokens,
-      [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: u.cacheReadTokens,
-      [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: u.cacheWriteTokens,
-      [ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]: u.cacheWriteTokens,
-      [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: u.reasoningTokens,
+    const set = (key: string, value: string | number | undefined): void => {
+      if (value !== undefined) attrs[key] = value;
     };
+    set(ATTR_GEN_AI_RESPONSE_ID, this.#responseId);
+    set(ATTR_GEN_AI_RESPONSE_MODEL, this.#responseModel);
+    set(ATTR_GEN_AI_USAGE_INPUT_TOKENS, u.inputTokens);
+    set(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, u.outputTokens);
+    set(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, u.cacheReadTokens);
+    set(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, u.cacheWriteTokens);
+    set(ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, u.cacheWriteTokens);
+    set(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, u.reasoningTokens);
     if (this.#finishReasons.length > 0) attrs[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = [...this.#finishReasons];
     const messages = this.#opts.captureContent ? this.#outputMessages() : [];
     if (messages.length > 0) attrs[ATTR_GEN_AI_OUTPUT_MESSAGES] = JSON.stringify(messages);
-    return attrs;
   }
 
   /**

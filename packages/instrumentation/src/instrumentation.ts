@@ -275,8 +275,8 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       group?.opened(recorder);
       let result: unknown;
       try {
-        const spanContext = trace.setSpan(context.active(), recorder.span);
-        result = callScope.run(recorder.scope, () => context.with(spanContext, () => original.apply(this, args)));
+        // The active context with the call span (the recorder's parent context is the active one, or an SDK span in it).
+        result = callScope.run(recorder.scope, () => context.with(recorder.callContext, () => original.apply(this, args)));
       } catch (err) {
         instrumentation.#safely(() => recorder.failed(err));
         throw err;

@@ -15,6 +15,7 @@
  *    An OpenAI-compatible server of unknown name (vLLM, Ollama, LiteLLM, OpenRouter, Together, …)
  *    is thus `openai`, and `server.address` / `server.port` say which host answered.
  */
+import { parseURL } from './formats/common.ts';
 import { formatOf, type ProviderId } from './formats/index.ts';
 import type { RequestTarget } from './internal-types.ts';
 import {
@@ -82,16 +83,14 @@ const GATEWAY_ALIASES: Readonly<Record<string, string>> = {
   cohere: GEN_AI_PROVIDER_NAME_VALUE_COHERE,
 };
 
-const hostIs = (host: string, suffix: string): boolean => host === suffix || host.endsWith(`.${suffix}`);
+/** `host` is `suffix` or a subdomain of it (no string built: this runs for every host of the list, for every call). */
+const hostIs = (host: string, suffix: string): boolean =>
+  host === suffix || (host.endsWith(suffix) && host.charCodeAt(host.length - suffix.length - 1) === 0x2e);
 
-/** A URL to read (never written here: a URL given is used as it is, not copied). */
+/** A URL to read (never written here: a URL given is used as it is, not copied; a string's is shared, formats/common.ts). */
 function parse(url: string | URL | undefined): URL | undefined {
   if (url === undefined || url instanceof URL) return url;
-  try {
-    return new URL(url);
-  } catch {
-    return undefined;
-  }
+  return parseURL(url);
 }
 
 function byGateway(url: URL, header: RequestTarget['header']): string | undefined {
@@ -105,14 +104,24 @@ function byGateway(url: URL, header: RequestTarget['header']): string | undefine
   return undefined;
 }
 
+/** byHost's answers by host (the regular expressions and the host list; not the path rule), for the same few hosts every call. Bounded. */
+const namedHosts = new Map<string, string | undefined>();
+const MAX_NAMED_HOSTS = 64;
+
 function byHost(url: URL): string | undefined {
   const host = url.hostname.toLowerCase();
   if (hostIs(host, FOUNDRY)) {
     return url.pathname.startsWith('/openai/') || url.pathname === '/openai' ? GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_OPENAI : GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_INFERENCE;
   }
-  if (VERTEX_REGIONAL.test(host)) return GEN_AI_PROVIDER_NAME_VALUE_GCP_VERTEX_AI;
-  if (BEDROCK.test(host)) return GEN_AI_PROVIDER_NAME_VALUE_AWS_BEDROCK;
-  return HOSTS.find(([suffix]) => hostIs(host, suffix))?.[1];
+  if (namedHosts.has(host)) return namedHosts.get(host);
+  const name = VERTEX_REGIONAL.test(host)
+    ? GEN_AI_PROVIDER_NAME_VALUE_GCP_VERTEX_AI
+    : BEDROCK.test(host)
+      ? GEN_AI_PROVIDER_NAME_VALUE_AWS_BEDROCK
+      : HOSTS.find(([suffix]) => hostIs(host, suffix))?.[1];
+  if (namedHosts.size >= MAX_NAMED_HOSTS) namedHosts.clear();
+  namedHosts.set(host, name);
+  return name;
 }
 
 /** `gen_ai.provider.name` of a request in wire format `format` (rules above). Never throws. */

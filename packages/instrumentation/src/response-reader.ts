@@ -11,6 +11,12 @@ import { endsWithBlankLine } from './sse-whole-events.ts';
 
 /** Non-streamed bodies larger than this are not decoded (usage would be lost, nothing else). */
 const MAX_BUFFERED_BODY = 8 * 1024 * 1024;
+/**
+ * A non-streamed body is kept as it arrives up to this size and rid of its bulk at its end (one
+ * search for the bulk keys' names, usually all it takes); a larger one is skimmed as it arrives
+ * from there on, so its bulk is never held.
+ */
+const UNSKIMMED_BODY = 64 * 1024;
 
 const latin1 = (v: Buffer | string): string => (typeof v === 'string' ? v : v.toString('latin1'));
 
@@ -117,9 +123,10 @@ const RELEASED: AttemptListener = { headers() {}, sseEvent() {}, body() {}, end(
 export class ResponseReader {
   listener: AttemptListener;
   #sse: EventSourceParser | undefined;
-  #decoder = new TextDecoder();
   /** Drops the bulk no attribute needs from the bytes before they are decoded (bulk.ts). */
   #skimmer: BulkSkimmer | SseBulkFilter | undefined;
+  /** A non-streamed body not compressed: skimmed once past UNSKIMMED_BODY. */
+  #skimsBody = false;
   #decompressor: Decompressor | undefined;
   #encoding: string | undefined;
   #buffered: Buffer[] | undefined;
@@ -144,7 +151,8 @@ export class ResponseReader {
       this.#sse = createParser({
         onEvent: (e) => this.listener.sseEvent({ event: e.event, data: e.data }, this.#arrival),
       });
-      this.#skimmer = new SseBulkFilter((bytes) => this.#sse?.feed(this.#decoder.decode(bytes, { stream: true })));
+      const decoder = new TextDecoder();
+      this.#skimmer = new SseBulkFilter((bytes) => this.#sse?.feed(decoder.decode(bytes, { stream: true })));
       this.#decompressor = createDecompressor(this.#encoding);
       // Decompressed output is attributed to the arrival of the latest compressed bytes.
       this.#decompressor?.on('data', (data: Buffer) => this.#guard(() => this.#feedSse(data)));
@@ -153,7 +161,7 @@ export class ResponseReader {
     } else {
       this.#buffered = [];
       // A compressed body is skimmed once decompressed, at its end.
-      if (!this.#encoding || this.#encoding.trim().toLowerCase() === 'identity') this.#skimmer = new BulkSkimmer((bytes) => this.#keep(bytes));
+      this.#skimsBody = !this.#encoding || this.#encoding.trim().toLowerCase() === 'identity';
     }
   }
 
@@ -175,9 +183,20 @@ export class ResponseReader {
       }
       else this.#feedSse(chunk);
     } else if (this.#buffered) {
+      if (this.#skimsBody && !this.#skimmer && this.#bufferedBytes + chunk.length > UNSKIMMED_BODY) this.#skimFromHere();
       if (this.#skimmer) this.#skimmer.push(chunk);
       else this.#keep(chunk);
     }
+  }
+
+  /** The body would outgrow UNSKIMMED_BODY: what was kept goes through a skimmer, and what comes from now on. */
+  #skimFromHere(): void {
+    const kept = this.#buffered ?? [];
+    this.#buffered = [];
+    this.#bufferedBytes = 0;
+    const skimmer = new BulkSkimmer((bytes) => this.#keep(bytes));
+    this.#skimmer = skimmer;
+    for (const bytes of kept) skimmer.push(bytes);
   }
 
   /** Body bytes held until the body ends (without their bulk when not compressed). */
@@ -258,12 +277,13 @@ export class ResponseReader {
     const listener = this.listener;
     const buffered = this.#buffered;
     const skimmed = this.#skimmer !== undefined;
+    const compressed = !this.#skimsBody;
     this.#release();
     if (buffered) {
       let text: string | undefined;
       try {
         const bytes = Buffer.concat(buffered);
-        text = (skimmed ? bytes : withoutBulk(decompressSync(this.#encoding, bytes))).toString('utf8');
+        text = (skimmed ? bytes : withoutBulk(compressed ? decompressSync(this.#encoding, bytes) : bytes)).toString('utf8');
       } catch (err) {
         diag.debug('llm-prism: response body decompression failed', err); // the attempt still ends
       }

@@ -1,4 +1,10 @@
-/** Small numeric helpers for stream statistics. */
+/** Small numeric helpers for stream statistics and span times. */
+
+/** The process's `performance.timeOrigin`, read once: the getter costs a native call each time. */
+const TIME_ORIGIN = performance.timeOrigin;
+
+/** `performance.now()` → epoch milliseconds, the time input OTel spans take. */
+export const epoch = (t: number): number => TIME_ORIGIN + t;
 
 /** Differences between consecutive values (e.g. arrival times → inter-chunk gaps). */
 export function gaps(times: readonly number[]): number[] {
@@ -9,9 +15,15 @@ export function gaps(times: readonly number[]): number[] {
 
 /** Percentile by linear interpolation between closest ranks (the R-7 / NumPy default). */
 export function percentile(values: readonly number[], p: number): number | undefined {
-  if (values.length === 0) return undefined;
-  // A typed array sorts numerically in native code (no comparator calls): a call's chunk gaps are sorted at its end.
-  const sorted = Float64Array.from(values).sort();
+  return percentileOfSorted(sortedValues(values), p);
+}
+
+/** A sorted copy: a typed array sorts numerically in native code (no comparator calls); a call's chunk gaps are sorted once, at its end. */
+export const sortedValues = (values: readonly number[]): Float64Array => Float64Array.from(values).sort();
+
+/** `percentile` of values already sorted (sortedValues). */
+export function percentileOfSorted(sorted: Float64Array, p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
   const rank = (p / 100) * (sorted.length - 1);
   const lo = Math.floor(rank);
   const hi = Math.ceil(rank);

@@ -6,6 +6,7 @@
  */
 import { diag, type Attributes, type Context, type Tracer } from '@opentelemetry/api';
 import { ATTR_GEN_AI_PROVIDER_NAME, ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_REQUEST_STREAM, ATTR_LLM_ROUTE, SPAN_NAME_LLM_TTFT_DEADLINE } from './semconv.ts';
+import { epoch } from './stats.ts';
 
 /**
  * Default deadline: one minute. It must be at least every TTFT threshold of the SLOs that watch
@@ -112,8 +113,8 @@ export class TtftDeadline {
       // Ends now, not at start + deadline: how long the call had waited when it was seen without
       // output. Both times explicit, on the call span's time base (an SDK span given a start time
       // would take its end from Date.now()).
-      const span = call.tracer.startSpan(SPAN_NAME_LLM_TTFT_DEADLINE, { startTime: performance.timeOrigin + call.start, attributes }, call.callContext);
-      span.end(performance.timeOrigin + performance.now());
+      const span = call.tracer.startSpan(SPAN_NAME_LLM_TTFT_DEADLINE, { startTime: epoch(call.start), attributes }, call.callContext);
+      span.end(epoch(performance.now()));
       this.#reported = true;
     } catch (err) {
       diag.debug('llm-prism: reporting a call past its TTFT deadline failed', err);

@@ -15,6 +15,7 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
+import { parseURL } from './formats/common.ts';
 import { HTTP_TAP_SUBSCRIPTIONS } from './http-tap.ts';
 import { safely as safelyOnChannel, type ChannelSubscription } from './tap-channel.ts';
 import type { AttemptListener, CallListener, RequestTarget } from './internal-types.ts';
@@ -71,16 +72,16 @@ const wrappedSent = new WeakSet<object>();
 
 /** The request's URL and a header lookup over its headers as undici holds them. */
 function targetOf(request: UndiciRequest): { url: URL | undefined; header: RequestTarget['header'] } {
-  let url: URL | undefined;
-  try {
-    url = request.origin !== undefined && typeof request.path === 'string' ? new URL(request.path, request.origin) : undefined;
-  } catch {
-    url = undefined;
-  }
+  const { origin, path } = request;
+  const url = origin !== undefined && typeof path === 'string' ? parseURL(path, String(origin)) : undefined;
   const raw = request.headers;
+  // undici 7's list: its names lower-cased once, at the first lookup (a request is looked up several
+  // times), again if headers were added since.
+  let names: string[] | undefined;
   const header = (name: string): string | undefined => {
     if (Array.isArray(raw)) {
-      for (let i = 0; i + 1 < raw.length; i += 2) if (String(raw[i]).toLowerCase() === name) return String(raw[i + 1]);
+      if (names?.length !== raw.length) names = raw.map((v: unknown, i) => (i % 2 === 0 ? String(v).toLowerCase() : ''));
+      for (let i = 0; i + 1 < raw.length; i += 2) if (names[i] === name) return String(raw[i + 1]);
     } else if (typeof raw === 'string') {
       for (const line of raw.split('\r\n')) {
         const colon = line.indexOf(':');

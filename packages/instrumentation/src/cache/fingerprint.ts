@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Hex digits kept from sha256: 64 bits keep collisions negligible among the prefixes one process sees. */
 export const HASH_HEX_DIGITS = 16;
 
+/** The first HASH_HEX_DIGITS of the text's SHA-256 (one-shot `crypto.hash`: no Hash object per digest). */
 export function digest(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, HASH_HEX_DIGITS);
+  return hash('sha256', text, 'hex').slice(0, HASH_HEX_DIGITS);
 }
 
 export interface Fingerprint {

@@ -147,6 +147,9 @@ interface Prompt {
   cacheEnd: number;
 }
 
+/** Provider and model pairs whose seed is kept. */
+const SEEDS = 256;
+
 function promptOf(model: CacheModel, seed: string, segs: PrefixSegment[]): Prompt {
   const cum: string[] = [];
   const est: number[] = [0];
@@ -167,6 +170,8 @@ export class CacheTracker {
   readonly #ttlMs: Partial<Record<string, number>>;
   readonly #minTokens: Partial<Record<string, number>>;
   readonly #now: () => number;
+  /** Each provider and model's seed (a digest), by `provider\0model`: the same few for every call. */
+  readonly #seeds = new LruMap<string, string>(SEEDS);
 
   constructor(options: CacheTrackerOptions) {
     const max = options.maxPrefixes ?? 100_000;
@@ -192,7 +197,7 @@ export class CacheTracker {
     const read = usage.cacheReadTokens;
     const written = usage.cacheWriteTokens;
 
-    const seed = digest(`${provider}\0${input.model ?? ''}`);
+    const seed = this.#seed(provider, input.model);
     const model = this.#models[provider]!;
     const prompt = promptOf(model, seed, input.segments);
     const { segs, cum, est, cacheEnd } = prompt;
@@ -254,6 +259,13 @@ export class CacheTracker {
       this.#remember(provider, prompt, usage, turnKey, sentAt, now);
     }
     return result;
+  }
+
+  #seed(provider: string, model: string | undefined): string {
+    const key = `${provider}\0${model ?? ''}`;
+    let seed = this.#seeds.peek(key);
+    if (seed === undefined) this.#seeds.set(key, (seed = digest(key)));
+    return seed;
   }
 
   /** Records what the provider holds after a call that read or wrote its prefix. */

@@ -37,16 +37,34 @@ export function requestInfo(providerName: string, operation: string, params: unk
   return { providerName, operation, model: str(p.model), stream: stream ?? p.stream === true, ...server(baseURL) };
 }
 
+/** URLs parsed from strings, by the strings: a client's base URL and its route are parsed for every call it makes. Bounded. */
+const parsedURLs = new Map<string, URL | undefined>();
+const MAX_PARSED_URLS = 64;
+
+/**
+ * `text` parsed as a URL (relative to `base`, if given; undefined if it is none), shared between
+ * the callers that parse the same strings: read it, never write to it.
+ */
+export function parseURL(text: string, base?: string): URL | undefined {
+  const key = base === undefined ? text : `${base}\n${text}`;
+  if (parsedURLs.has(key)) return parsedURLs.get(key);
+  let url: URL | undefined;
+  try {
+    url = new URL(text, base);
+  } catch {
+    url = undefined;
+  }
+  if (parsedURLs.size >= MAX_PARSED_URLS) parsedURLs.clear();
+  parsedURLs.set(key, url);
+  return url;
+}
+
 /** `server.address` / `server.port` from a client's base URL. */
 export function server(baseURL: string | undefined): Pick<RequestInfo, 'serverAddress' | 'serverPort'> {
-  if (!baseURL) return { serverAddress: undefined, serverPort: undefined };
-  try {
-    const url = new URL(baseURL);
-    const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-    return { serverAddress: url.hostname, serverPort: port };
-  } catch {
-    return { serverAddress: undefined, serverPort: undefined };
-  }
+  const url = baseURL ? parseURL(baseURL) : undefined;
+  if (!url) return { serverAddress: undefined, serverPort: undefined };
+  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  return { serverAddress: url.hostname, serverPort: port };
 }
 
 /** Calls `fn` for each object in `list` with its index in `list`; anything else is skipped. */
