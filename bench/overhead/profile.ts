@@ -5,8 +5,8 @@
 // and inclusive time per call (Chrome DevTools, or a script over the profile's nodes and samples).
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { scenarioHeaders } from '@llm-prism/simulator';
 import { spawnChild } from '../lib/child.ts';
+import { benchCall } from './bench-call.ts';
 import { loadVariant, type Variant } from './variants.ts';
 
 const [variant, mode, callsArg, out] = process.argv.slice(2) as [Variant, 'stream' | 'nonstream', string | undefined, string | undefined];
@@ -15,18 +15,7 @@ const sim = spawnChild('bench/overhead/simulator-process.ts');
 const { baseURL } = await sim.next<{ baseURL: string }>();
 const loaded = await loadVariant(variant);
 const client = new loaded.OpenAI({ baseURL, apiKey: 'bench', maxRetries: 0 });
-const messages = [{ role: 'user' as const, content: 'Summarise the benchmark in two hundred words.' }];
-// The overhead benchmark's calls (worker.ts): 200 one-token chunks.
-const options = { headers: scenarioHeaders({ chunks: 200, tokensPerChunk: 1, chunkIntervalMs: 0 }) };
-
-async function call(): Promise<void> {
-  if (mode === 'nonstream') {
-    await client.chat.completions.create({ model: 'gpt-4o', messages }, options);
-    return;
-  }
-  const stream = await client.chat.completions.create({ model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } }, options);
-  for await (const chunk of stream) void chunk;
-}
+const call = () => benchCall(client, mode);
 
 for (let i = 0; i < 20; i++) await call();
 const session = new Session();

@@ -1,8 +1,8 @@
 // One variant in one process: answers "round" requests with the CPU and wall time of `calls`
 // sequential calls against the simulator (span export flushed inside the measured time).
 import { readFileSync } from 'node:fs';
-import { scenarioHeaders } from '@llm-prism/simulator';
 import { serveParent } from '../lib/child.ts';
+import { benchCall } from './bench-call.ts';
 import { loadVariant, type Variant } from './variants.ts';
 
 export interface RoundRequest {
@@ -40,19 +40,7 @@ const variant = process.argv[2] as Variant;
 const baseURL = process.argv[3] as string;
 const loaded = await loadVariant(variant);
 const client = new loaded.OpenAI({ baseURL, apiKey: 'bench', maxRetries: 0 });
-const messages = [{ role: 'user' as const, content: 'Summarise the benchmark in two hundred words.' }];
-
-async function call(req: RoundRequest): Promise<number> {
-  const options = { headers: scenarioHeaders({ chunks: req.chunks, tokensPerChunk: 1, chunkIntervalMs: 0 }) };
-  if (req.mode === 'nonstream') {
-    const completion = await client.chat.completions.create({ model: 'gpt-4o', messages }, options);
-    return completion.choices[0]?.message.content ? 1 : 0;
-  }
-  const stream = await client.chat.completions.create({ model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } }, options);
-  let chunks = 0;
-  for await (const chunk of stream) if (chunk.choices[0]?.delta.content) chunks++;
-  return chunks;
-}
+const call = (req: RoundRequest): Promise<number> => benchCall(client, req.mode, req.chunks);
 
 serveParent(async (m) => {
   const req = m as unknown as RoundRequest;

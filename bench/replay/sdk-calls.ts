@@ -8,7 +8,7 @@
 // alone — a trigger inside the process, where zeroing from outside (`callgrind_control`) lands
 // whenever valgrind gets to it, calls later.
 import { getPriority } from 'node:os';
-import { scenarioHeaders } from '@llm-prism/simulator';
+import { benchCall } from '../overhead/bench-call.ts';
 import { loadVariant, type Variant } from '../overhead/variants.ts';
 
 const [baseURL, variant, mode, warmUp, calls] = process.argv.slice(2) as [string, Variant, 'stream' | 'nonstream', string, string];
@@ -22,18 +22,8 @@ const countedFetch: typeof fetch = (input, init) => {
   return fetch(input, init);
 };
 const client = new loaded.OpenAI({ baseURL, apiKey: 'bench', maxRetries: 2, fetch: countedFetch });
-const messages = [{ role: 'user' as const, content: 'Summarise the benchmark in two hundred words.' }];
-// The overhead benchmark's calls (bench/overhead/worker.ts): 200 one-token chunks, or the same answer whole.
-const options = { headers: scenarioHeaders({ chunks: 200, tokensPerChunk: 1, chunkIntervalMs: 0 }) };
-
-async function call(): Promise<void> {
-  if (mode === 'nonstream') {
-    await client.chat.completions.create({ model: 'gpt-4o', messages }, options);
-    return;
-  }
-  const stream = await client.chat.completions.create({ model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } }, options);
-  for await (const chunk of stream) void chunk;
-}
+// The overhead benchmark's calls: 200 one-token chunks, or the same answer whole.
+const call = () => benchCall(client, mode);
 
 for (let i = 0; i < Number(warmUp); i++) await call();
 await loaded.flush();
