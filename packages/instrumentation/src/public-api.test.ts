@@ -19,7 +19,6 @@ import {
 const CHANNELS = [
   'undici:request:create',
   'undici:request:headers',
-  'undici:request:bodyChunkReceived',
   'undici:request:trailers',
   'undici:request:error',
   'http.client.request.created',

@@ -22,6 +22,7 @@ export const OUTPUT: LlmEvent[] = Object.freeze([Object.freeze({ kind: 'output' 
 export const NOTHING: LlmEvent[] = Object.freeze([]) as unknown as LlmEvent[];
 
 const QUOTE = 0x22;
+const EMPTY = Buffer.alloc(0);
 const BACKSLASH = 0x5c;
 
 /** The position of the quote closing the JSON string whose text starts at `from`; -1 when it does not close. */
@@ -198,14 +199,23 @@ export function fragmentDecoder(parse: (event: SseEvent) => LlmEvent[], shape: F
     return events;
   };
   // A chunk of whole events that are all fragments of the shape: counted on its bytes, never decoded.
+  // One payload callback for the stream (it runs once per network chunk: no closure made per chunk),
+  // reading the chunk being scanned from `scanned`, which is let go of after the scan.
+  let scanned: Buffer = EMPTY;
+  let outputs = 0;
+  const payload = (start: number, end: number): boolean => {
+    const text = shape.matchBytes(scanned, start, end);
+    if (text) outputs++;
+    return text !== undefined;
+  };
   decoder.wholeEvents = (bytes) => {
-    let outputs = 0;
-    const recognised = eachDataPayload(bytes, (start, end) => {
-      const text = shape.matchBytes(bytes, start, end);
-      if (text) outputs++;
-      return text !== undefined;
-    });
-    return recognised ? outputs : undefined;
+    scanned = bytes;
+    outputs = 0;
+    try {
+      return eachDataPayload(bytes, payload) ? outputs : undefined;
+    } finally {
+      scanned = EMPTY;
+    }
   };
   return decoder;
 }
