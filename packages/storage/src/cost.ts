@@ -119,18 +119,32 @@ const finiteOrNull = (expr: string) => `if(isFinite(${expr}), ${expr}, NULL)`;
 const norm = (col: string) => `replaceRegexpOne(replaceRegexpOne(${col}, '${MODEL_PREFIX}', ''), '${SNAPSHOT_SUFFIX}', '')`;
 const modelNames = (prices: readonly ModelPrice[]) => `CAST([${prices.map((p) => str(p.model)).join(', ')}] AS Array(String))`;
 
-/** One price of the call's row (`_Row`: its 1-based position in the table, 0 when unpriced), NaN when absent. */
-function priceColumn(prices: readonly ModelPrice[], pick: (p: ModelPrice) => number | undefined): string {
-  return `if(_Row = 0, nan, CAST([${prices.map((p) => num(pick(p))).join(', ')}] AS Array(Float64))[_Row])`;
+/**
+ * One price of the call's row and tier, NaN when absent: a single lookup in [NaN, the rows' base
+ * prices, their long-context prices] (`_Row`: the row's 1-based position, 0 when unpriced; `_Long`
+ * is never true then), so the query's analysis has one small expression per price.
+ */
+function priceColumn(prices: readonly ModelPrice[], field: keyof TokenPrices): string {
+  const base = prices.map((p) => num(p[field]));
+  const long = prices.map((p) => num(p.longContext?.[field]));
+  return `CAST([nan, ${[...base, ...long].join(', ')}] AS Array(Float64))[1 + _Row + _Long * ${prices.length}]`;
 }
 
 /**
- * The table row pricing a call ('' when none): the response model, else the request model, each
- * exactly, then by the dated-snapshot rule (prices.ts).
+ * The 1-based position of the table row pricing a call (0 when none): the response model, else the
+ * request model, each exactly, then by the dated-snapshot rule (prices.ts).
  */
+const priceRowSql = (prices: readonly ModelPrice[]): string =>
+  `arrayFirst(i -> i > 0, arrayMap(m -> indexOf(${modelNames(prices)}, m), [ResponseModel, ${norm('ResponseModel')}, RequestModel, ${norm('RequestModel')}]))`;
+
+/** The name of the table row pricing a call ('' when none: element 0 of an array is its default). */
 export function priceModelSql(prices: readonly ModelPrice[]): string {
-  return `arrayFirst(m -> has(${modelNames(prices)}, m), [ResponseModel, ${norm('ResponseModel')}, RequestModel, ${norm('RequestModel')}])`;
+  return `${modelNames(prices)}[${priceRowSql(prices)}]`;
 }
+
+/** Per [unpriced, each row]: the input tokens above which the long-context tier applies; none (or 0): a threshold no UInt64 exceeds. */
+const longThresholds = (prices: readonly ModelPrice[]): string =>
+  `CAST([${['18446744073709551615', ...prices.map((p) => p.longContext?.aboveInputTokens || '18446744073709551615')].join(', ')}] AS Array(UInt64))`;
 
 /** Whether every long-context threshold of the table can be decided from the rollup's LongInput. */
 const tiersFromRollup = (prices: readonly ModelPrice[]): boolean => prices.every((p) => p.longContext === undefined || p.longContext.aboveInputTokens >= LONG_INPUT_FLOOR);
@@ -143,7 +157,6 @@ const tiersFromRollup = (prices: readonly ModelPrice[]): boolean => prices.every
  * into every use, which made the query's analysis cost more than running it.
  */
 function priced(prices: readonly ModelPrice[], long: string, missed: string, rows: string): string {
-  const tier = (field: keyof TokenPrices) => `if(_Long, ${priceColumn(prices, (p) => p.longContext?.[field])}, ${priceColumn(prices, (p) => p[field])})`;
   const used = (c: TokenClass) => `bitAnd(TokenClasses, ${bitOf(c)}) != 0`;
   // tokens × price, 0 when the calls did not use the class (so it needs no price).
   const term = (c: TokenClass, price: string) => `if(${used(c)}, ${c} * ${price}, 0)`;
@@ -154,17 +167,16 @@ function priced(prices: readonly ModelPrice[], long: string, missed: string, row
     if(${missed}, if(${used('TokWrite')}, TokWrite * (_PWrite - _PRead), ${term('TokUncached', '(_PIn - _PRead)')}) / 1e6, 0) AS _MissExtra
   FROM (
   SELECT *,
-    ${tier('input')} AS _PIn,
-    ${tier('output')} AS _POut,
-    ${tier('cacheRead')} AS _PRead,
-    ${tier('cacheWrite5m')} AS _PWrite,
-    ${tier('reasoning')} AS _PReasoning
+    ${priceColumn(prices, 'input')} AS _PIn,
+    ${priceColumn(prices, 'output')} AS _POut,
+    ${priceColumn(prices, 'cacheRead')} AS _PRead,
+    ${priceColumn(prices, 'cacheWrite5m')} AS _PWrite,
+    ${priceColumn(prices, 'reasoning')} AS _PReasoning
   FROM (
   SELECT *,
-    ${priceModelSql(prices)} AS PriceModel,
-    indexOf(${modelNames(prices)}, PriceModel) AS _Row,
-    if(_Row = 0, toUInt64(0), CAST([${prices.map((p) => p.longContext?.aboveInputTokens ?? 0).join(', ')}] AS Array(UInt64))[_Row]) AS _LongAbove,
-    _LongAbove > 0 AND ${long} > _LongAbove AS _Long
+    ${priceRowSql(prices)} AS _Row,
+    ${modelNames(prices)}[_Row] AS PriceModel,
+    ${long} > ${longThresholds(prices)}[1 + _Row] AS _Long
   FROM ${rows})))`;
 }
 
