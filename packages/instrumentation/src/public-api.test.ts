@@ -19,6 +19,7 @@ import {
 const CHANNELS = [
   'undici:request:create',
   'undici:request:headers',
+  'undici:request:bodyChunkReceived',
   'undici:request:trailers',
   'undici:request:error',
   'http.client.request.created',

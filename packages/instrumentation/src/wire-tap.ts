@@ -14,7 +14,6 @@
  * them and judges the request at `bodySent`, or by the answer when the body was not seen.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { diag } from '@opentelemetry/api';
 import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
 import { parseURL } from './formats/common.ts';
 import { HTTP_TAP_SUBSCRIPTIONS } from './http-tap.ts';
@@ -61,12 +60,13 @@ const pending = new WeakMap<object, Pending>();
 const safely = (handler: (message: UndiciMessage, at: number) => void) => safelyOnChannel('wire tap', handler);
 
 /**
- * Node 22 bundles undici 6, which has no `bodyChunkSent` channel: there the tap wraps the request's
- * `onBodySent`. Body chunks received come through the `onData` wrapper on every undici (tapOnData),
- * never through the `bodyChunkReceived` channel: subscribed, undici would publish every chunk of
- * every request in the process (a message object and a listener call each) for nothing.
+ * Node 22 bundles undici 6, which has no `bodyChunkReceived` (nor `bodyChunkSent`) channel: there
+ * the tap wraps the request's `onBodySent`. Body chunks received come through the `onData` wrapper
+ * on every undici (tapOnData).
  */
 const BODY_CHUNK_CHANNEL = Number(process.versions.undici?.split('.')[0]) >= 7;
+/** Requests whose chunks come through the `onData` wrapper: the `bodyChunkReceived` channel skips them. */
+const wrapped = new WeakSet<object>();
 /** Requests whose sent body chunks come through the `onBodySent` wrapper (undici 6, no `bodyChunkSent` channel). */
 const wrappedSent = new WeakSet<object>();
 
@@ -137,38 +137,29 @@ function tapOnBodySent(request: object): void {
 }
 
 /**
- * Wraps the request's `onData` on this instance (the one per-chunk hook: undici 6 has no
- * `bodyChunkReceived` channel, and only the handler's answer says whether the socket is paused).
- * undici calls it with the body bytes as they come off the socket, and pauses the socket when it
- * returns false (the response body's buffer is full until the application reads): that is
- * reported as backpressure. The original runs with the same arguments and its result (or
- * exception) is returned unchanged. Per chunk it takes the time and hands the bytes to the reader,
- * nothing else: no message object, no second timestamp.
+ * Wraps the request's `onData` on this instance (every undici: 6 has no `bodyChunkReceived`
+ * channel, and only the handler's answer says whether the socket is paused). undici calls it with
+ * the body bytes as they come off the socket, and pauses the socket when it returns false (the
+ * response body's buffer is full until the application reads): that is reported as backpressure.
+ * The original runs with the same arguments and its result (or exception) is returned unchanged.
  */
 function tapOnData(request: object): void {
   const target = request as { onData?: (this: unknown, chunk: Buffer) => unknown };
   const original = target.onData;
   if (typeof original !== 'function') return;
-  // Set once, at the request's creation or when a pending request turns out to be an attempt.
-  let reader: ResponseReader | undefined;
+  wrapped.add(request);
+  let at = 0;
+  const onChunk = safely(({ chunk }, now) => {
+    at = now;
+    if (chunk) readers.get(request)?.chunk(chunk, now);
+  });
+  const onPaused = safely(() => readers.get(request)?.paused(at));
   target.onData = function onData(this: unknown, chunk: Buffer): unknown {
-    const at = performance.now();
-    reader ??= readers.get(request);
-    if (reader && chunk) guarded(reader, chunk, at);
+    onChunk({ request, chunk });
     const result = original.call(this, chunk);
-    if (result === false && reader) guarded(reader, undefined, at);
+    if (result === false) onPaused({ request });
     return result;
   };
-}
-
-/** A chunk (bytes) or a pause (undefined) to the reader; no failure of ours reaches the request. */
-function guarded(reader: ResponseReader, chunk: Buffer | undefined, at: number): void {
-  try {
-    if (chunk) reader.chunk(chunk, at);
-    else reader.paused(at);
-  } catch (err) {
-    diag.debug('llm-prism: wire tap callback failed', err);
-  }
 }
 
 /** undici's request events and the tap's listeners. */
@@ -189,7 +180,8 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
         pending.set(request, owner.queued ? { queued: owner.queued, sent: [], bytes: 0 } : { candidate: owner.candidate, sent: [], bytes: 0 });
         if (!BODY_CHUNK_CHANNEL) tapOnBodySent(request);
       }
-      // Every undici: the wrapper sees the chunks and whether they paused the socket.
+      // Every undici: the wrapper sees the chunks and whether they paused the socket (the channel
+      // stands in only where `onData` cannot be wrapped).
       tapOnData(request);
     }),
   ],
@@ -230,6 +222,12 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
       if (p?.queued) assignQueued(request, p, undefined);
       else if (p) bindWireCall(request, p, callScope.exit(() => startFromResponse(p.candidate, headers.get('content-type'))));
       readers.get(request)?.headers(response.statusCode, headers, at);
+    }),
+  ],
+  [
+    'undici:request:bodyChunkReceived',
+    safely(({ request, chunk }, at) => {
+      if (chunk && !wrapped.has(request)) readers.get(request)?.chunk(chunk, at);
     }),
   ],
   ['undici:request:trailers', safely(({ request }, at) => readers.get(request)?.end(at))],
