@@ -15,6 +15,7 @@
  *    An OpenAI-compatible server of unknown name (vLLM, Ollama, LiteLLM, OpenRouter, Together, …)
  *    is thus `openai`, and `server.address` / `server.port` say which host answered.
  */
+import { LruMap } from './cache/lru.ts';
 import { parseURL } from './formats/common.ts';
 import { formatOf, type ProviderId } from './formats/index.ts';
 import type { RequestTarget } from './internal-types.ts';
@@ -104,22 +105,20 @@ function byGateway(url: URL, header: RequestTarget['header']): string | undefine
   return undefined;
 }
 
-/** byHost's answers by host (the regular expressions and the host list; not the path rule), for the same few hosts every call. Bounded. */
-const namedHosts = new Map<string, string | undefined>();
-const MAX_NAMED_HOSTS = 64;
+/** byHost's answers by host (the regular expressions and the host list; not the path rule), for the same few hosts every call. */
+const namedHosts = new LruMap<string, string | undefined>(64);
 
 function byHost(url: URL): string | undefined {
   const host = url.hostname.toLowerCase();
   if (hostIs(host, FOUNDRY)) {
     return url.pathname.startsWith('/openai/') || url.pathname === '/openai' ? GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_OPENAI : GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_INFERENCE;
   }
-  if (namedHosts.has(host)) return namedHosts.get(host);
+  if (namedHosts.has(host)) return namedHosts.peek(host);
   const name = VERTEX_REGIONAL.test(host)
     ? GEN_AI_PROVIDER_NAME_VALUE_GCP_VERTEX_AI
     : BEDROCK.test(host)
       ? GEN_AI_PROVIDER_NAME_VALUE_AWS_BEDROCK
       : HOSTS.find(([suffix]) => hostIs(host, suffix))?.[1];
-  if (namedHosts.size >= MAX_NAMED_HOSTS) namedHosts.clear();
   namedHosts.set(host, name);
   return name;
 }

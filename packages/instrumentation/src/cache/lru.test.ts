@@ -32,6 +32,17 @@ describe('LruMap', () => {
     for (const k of order) expect(lru.peek(k)).toBe(k);
   });
 
+  it('holds a key whose value is undefined (a memoised none) until it is evicted', () => {
+    const lru = new LruMap<string, string | undefined>(2);
+    lru.set('none', undefined);
+    expect(lru.has('none')).toBe(true);
+    expect(lru.has('other')).toBe(false);
+    lru.set('a', 'A');
+    lru.set('b', 'B');
+    expect(lru.has('none')).toBe(false);
+    expect(lru.has('a')).toBe(true);
+  });
+
   it('refuses a capacity below one', () => {
     expect(() => new LruMap(0)).toThrow(RangeError);
   });

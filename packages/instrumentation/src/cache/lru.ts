@@ -18,6 +18,11 @@ export class LruMap<K, V> {
     return this.#map.size;
   }
 
+  /** Whether `key` is held (its value may be undefined, a memoised "none"). */
+  has(key: K): boolean {
+    return this.#map.has(key);
+  }
+
   /** Reads without refreshing recency: looking a prefix up is not using it. */
   peek(key: K): V | undefined {
     return this.#map.get(key);

@@ -1,4 +1,5 @@
 /** Helpers the wire formats share to read untyped JSON payloads, request options and SDK clients. */
+import { LruMap } from '../cache/lru.ts';
 import type { LlmEvent, RequestInfo, SseEvent } from '../internal-types.ts';
 
 export type Json = Record<string, unknown>;
@@ -37,9 +38,8 @@ export function requestInfo(providerName: string, operation: string, params: unk
   return { providerName, operation, model: str(p.model), stream: stream ?? p.stream === true, ...server(baseURL) };
 }
 
-/** URLs parsed from strings, by the strings: a client's base URL and its route are parsed for every call it makes. Bounded. */
-const parsedURLs = new Map<string, URL | undefined>();
-const MAX_PARSED_URLS = 64;
+/** URLs parsed from strings, by the strings: a client's base URL and its route are parsed for every call it makes. */
+const parsedURLs = new LruMap<string, URL | undefined>(64);
 
 /**
  * `text` parsed as a URL (relative to `base`, if given; undefined if it is none), shared between
@@ -47,14 +47,13 @@ const MAX_PARSED_URLS = 64;
  */
 export function parseURL(text: string, base?: string): URL | undefined {
   const key = base === undefined ? text : `${base}\n${text}`;
-  if (parsedURLs.has(key)) return parsedURLs.get(key);
+  if (parsedURLs.has(key)) return parsedURLs.peek(key);
   let url: URL | undefined;
   try {
     url = new URL(text, base);
   } catch {
     url = undefined;
   }
-  if (parsedURLs.size >= MAX_PARSED_URLS) parsedURLs.clear();
   parsedURLs.set(key, url);
   return url;
 }
