@@ -10,7 +10,8 @@ import { LLM_CALLS, LLM_COST_HOURS } from './tables.ts';
 
 const KEYS = [...COST_HOUR_DIMENSIONS, ...COST_HOUR_COMPUTED.map((d) => d.name)];
 
-const costHoursSelect = (source: string): string => `SELECT
+/** The llm_cost_hours rows of `source` (llm_calls columns): calls and token sums per hour and group. */
+export const costHoursSelect = (source: string): string => `SELECT
     ${hourOf('Timestamp')} AS Hour,
     ${COST_HOUR_DIMENSIONS.join(',\n    ')},
     ${COST_HOUR_COMPUTED.map((d) => `${d.ofCalls} AS ${d.name}`).join(',\n    ')},
@@ -18,26 +19,34 @@ const costHoursSelect = (source: string): string => `SELECT
 FROM ${source}
 GROUP BY Hour, ${KEYS.join(', ')}`;
 
+/** A table shaped like llm_cost_hours (migration 13's llm_duplicate_hours is one too). */
+export const costHoursTable = (ctx: DdlContext, name: string): string[] =>
+  table(ctx, {
+    name,
+    columns: `
+    Hour DateTime CODEC(Delta, ZSTD(1)),
+    ${COST_HOUR_DIMENSIONS.map((d) => `${d} LowCardinality(String)`).join(',\n    ')},
+    ${COST_HOUR_COMPUTED.map((d) => `${d.name} ${d.type}`).join(',\n    ')},
+    ${COST_HOUR_MEASURES.map((m) => `${m.name} SimpleAggregateFunction(${m.merge}, ${m.type})`).join(',\n    ')}`,
+    engine: 'AggregatingMergeTree',
+    body: `PARTITION BY toYYYYMM(Hour)
+ORDER BY (ServiceName, Hour, ${KEYS.slice(1).join(', ')})${ttlClause(ctx, name)}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
+    shardingKey: 'rand()',
+  });
+
+/** `select` (rows of a cost-hours table) inserted into `name` only while it is empty: a backfill run again changes nothing. */
+export const backfillWhileEmpty = (ctx: DdlContext, name: string, select: string): string =>
+  `INSERT INTO ${qualified(ctx, name)}\nSELECT * FROM (\n${select}\n)\nWHERE (SELECT count() FROM ${qualified(ctx, name)}) = 0`;
+
 /**
  * Migration 11: llm_cost_hours, its view on llm_calls, and the hours already stored summed once
  * from llm_calls (only while the table is empty; the view first, as in migration 10).
  */
 export function costHoursDdl(ctx: DdlContext): string[] {
   return [
-    ...table(ctx, {
-      name: LLM_COST_HOURS,
-      columns: `
-    Hour DateTime CODEC(Delta, ZSTD(1)),
-    ${COST_HOUR_DIMENSIONS.map((d) => `${d} LowCardinality(String)`).join(',\n    ')},
-    ${COST_HOUR_COMPUTED.map((d) => `${d.name} ${d.type}`).join(',\n    ')},
-    ${COST_HOUR_MEASURES.map((m) => `${m.name} SimpleAggregateFunction(${m.merge}, ${m.type})`).join(',\n    ')}`,
-      engine: 'AggregatingMergeTree',
-      body: `PARTITION BY toYYYYMM(Hour)
-ORDER BY (ServiceName, Hour, ${KEYS.slice(1).join(', ')})${ttlClause(ctx, LLM_COST_HOURS)}
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
-      shardingKey: 'rand()',
-    }),
+    ...costHoursTable(ctx, LLM_COST_HOURS),
     materializedView(ctx, { name: `${LLM_COST_HOURS}_mv`, to: LLM_COST_HOURS, select: costHoursSelect(localTable(ctx, LLM_CALLS)) }),
-    `INSERT INTO ${qualified(ctx, LLM_COST_HOURS)}\nSELECT * FROM (\n${costHoursSelect(qualified(ctx, LLM_CALLS))}\n)\nWHERE (SELECT count() FROM ${qualified(ctx, LLM_COST_HOURS)}) = 0`,
+    backfillWhileEmpty(ctx, LLM_COST_HOURS, costHoursSelect(qualified(ctx, LLM_CALLS))),
   ];
 }

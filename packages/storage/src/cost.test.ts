@@ -1,11 +1,13 @@
 // The cost queries run in chDB: which table row prices a call, the hourly cost rollup
 // (llm_cost_hours) giving what pricing each call gives, and the duplicate calls marked at insert
-// (llm_duplicate_calls) being those the per-call window finds over every stored call.
+// (llm_duplicate_calls) being those the per-call window finds over every stored call, each written
+// once, and their hourly sums (llm_duplicate_hours) being those duplicates' sums.
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costedCallsSql, costSql, priceModelSql } from './cost.ts';
-import { costHoursDdl } from './cost-hours.ts';
+import { costHoursDdl, costHoursSelect } from './cost-hours.ts';
 import { duplicateCallsDdl, PREVIOUS_SAME_PROMPT, repeatsWithinWindow } from './duplicate-calls.ts';
+import { duplicateHoursDdl } from './duplicate-hours.ts';
 import { formatTimestamp } from './otel-traces.ts';
 import { PRICE_TABLE, type ModelPrice } from './prices.ts';
 import { openStorage, type Storage } from './storage.ts';
@@ -171,6 +173,11 @@ const ids = async (query: string) =>
 const expectedDuplicates = () =>
   ids(`SELECT SpanId FROM (SELECT SpanId, PromptHash, Timestamp, max(Timestamp) OVER (${PREVIOUS_SAME_PROMPT}) AS _P FROM otel.llm_calls WHERE ServiceName IN ('a', 'b')) WHERE ${repeatsWithinWindow('_P')}`);
 const marked = () => ids("SELECT DISTINCT SpanId FROM otel.llm_duplicate_calls WHERE ServiceName IN ('a', 'b')");
+const records = async (query: string) => (await storage.client.query({ query, format: 'JSONEachRow' })).json<Record<string, unknown>>();
+/** llm_duplicate_hours' rows, and the hourly sums of the per-call definition's duplicates among every stored call. */
+const duplicateHours = () => records('SELECT * FROM otel.llm_duplicate_hours FINAL ORDER BY ALL');
+const expectedDuplicateHours = () =>
+  records(`SELECT * FROM (${costHoursSelect(`(SELECT * FROM (SELECT *, max(Timestamp) OVER (${PREVIOUS_SAME_PROMPT}) AS _P FROM otel.llm_calls) WHERE ${repeatsWithinWindow('_P')})`)}) ORDER BY ALL`);
 
 describe('llm_duplicate_calls (migration 12)', () => {
   // Chains, exact 60 s edges (60.000 s is one, 60.001 s is not), equal starts, two services, calls
@@ -191,20 +198,28 @@ describe('llm_duplicate_calls (migration 12)', () => {
     promptCall(13, 'a', 'h3', 300_000),
     promptCall(14, 'b', 'h4', 3_600_000 - 20_000),
     promptCall(15, 'b', 'h4', 3_600_000 + 20_000),
+    // 18 is a duplicate of 16; 17 arrives later, between them: 18 stays one duplicate.
+    promptCall(16, 'a', 'h5', 400_000),
+    promptCall(17, 'a', 'h5', 420_000),
+    promptCall(18, 'a', 'h5', 440_000),
   ];
 
   it('marks every duplicate once the calls are in, in any order and batches, late twins included', async () => {
     // Later calls first, then the ones before them (late arrivals), some alone, some together.
-    const order = [[3, 4, 13], [1], [12, 15], [2, 11], [5, 6, 7, 8, 9, 10, 14]];
+    const order = [[3, 4, 13, 16, 18], [1], [12, 15], [2, 11, 17], [5, 6, 7, 8, 9, 10, 14]];
     for (const batch of order) await storage.insertSpans(batch.map((i) => CALLS[i - 1]!));
     const want = await expectedDuplicates();
     // 60.001 s after its twin (4) is beyond the window, 60.000999999 s (6) is not: milliseconds
     // count; of two calls starting together (7, 8) the second by SpanId; across an hour (15).
-    expect(want).toEqual([2, 3, 6, 8, 12, 13, 15].map(spanId));
-    expect(await marked()).toEqual(want);
-    // A late twin re-marks a call (3 after 2 arrived) at most: readers take each call once.
-    const rows = await ids("SELECT SpanId FROM otel.llm_duplicate_calls WHERE ServiceName IN ('a', 'b')");
-    expect(rows.length).toBeGreaterThanOrEqual(want.length);
+    expect(want).toEqual([2, 3, 6, 8, 12, 13, 15, 17, 18].map(spanId));
+    // Each written once (migration 13's view): 3 when its late twin 2 arrived, 18 not again when 17 did.
+    expect(await ids("SELECT SpanId FROM otel.llm_duplicate_calls WHERE ServiceName IN ('a', 'b')")).toEqual(want);
+  });
+
+  it('llm_duplicate_hours holds the hourly sums of the duplicates, each once', async () => {
+    const hours = await duplicateHours();
+    expect(hours.length).toBeGreaterThan(10);
+    expect(hours).toEqual(await expectedDuplicateHours());
   });
 
   it('the backfill of an existing install finds the same duplicates', async () => {
@@ -214,5 +229,16 @@ describe('llm_duplicate_calls (migration 12)', () => {
     const all = `SELECT SpanId FROM (SELECT SpanId, PromptHash, Timestamp, max(Timestamp) OVER (${PREVIOUS_SAME_PROMPT}) AS _P FROM otel.llm_calls) WHERE ${repeatsWithinWindow('_P')}`;
     expect(await ids('SELECT SpanId FROM otel.llm_duplicate_calls')).toEqual(await ids(all));
     expect(await marked()).toEqual(await expectedDuplicates());
+  });
+
+  it("migration 13's backfill sums each duplicate once, marked twice or not, and only into an empty table", async () => {
+    // Every call marked twice, as migration 12's view could: the backfill reads llm_duplicate_calls FINAL.
+    await storage.client.command({ query: duplicateCallsDdl({ database: 'otel' }).at(-1)! });
+    expect((await ids('SELECT SpanId FROM otel.llm_duplicate_calls')).length).toBe(2 * (await ids('SELECT SpanId FROM otel.llm_duplicate_calls FINAL')).length);
+    await storage.client.command({ query: 'TRUNCATE TABLE otel.llm_duplicate_hours' });
+    const backfill = duplicateHoursDdl({ database: 'otel' }).at(-1)!;
+    await storage.client.command({ query: backfill });
+    await storage.client.command({ query: backfill });
+    expect(await duplicateHours()).toEqual(await expectedDuplicateHours());
   });
 });

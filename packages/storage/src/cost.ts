@@ -12,7 +12,7 @@ import { CACHE_MISS, ERRORED, TRUNCATED } from './call-metrics.ts';
 import { CALL_HOUR_MEASURES, type HourMeasure } from './call-hours.ts';
 import { PREVIOUS_SAME_PROMPT, repeatsWithinWindow } from './duplicate-calls.ts';
 import { MODEL_PREFIX, SNAPSHOT_SUFFIX, type ModelPrice, type TokenPrices } from './prices.ts';
-import { LLM_CALL_HOURS, LLM_COST_HOURS } from './tables.ts';
+import { LLM_CALL_HOURS, LLM_COST_HOURS, LLM_DUPLICATE_CALLS, LLM_DUPLICATE_HOURS } from './tables.ts';
 
 /** Waste causes, in the order a call is assigned to one (each call's waste counts once). */
 export const WASTE_CAUSES = ['error', 'truncated', 'duplicate', 'cache_miss'] as const;
@@ -100,6 +100,11 @@ export interface TieredPart {
 export interface TieredQuery {
   /** The rollup holding whole hours: its dimension columns have llm_calls' names. */
   hours: string;
+  /**
+   * The table the partial hours are read from, unqualified, with any modifier (`llm_duplicate_calls
+   * FINAL`): its columns have llm_calls' names. Default llm_calls.
+   */
+  edges?: string;
   /** Dimension columns the query groups or filters by (columns of both sources). */
   dims: readonly string[];
   /** Dimensions of the rollup computed from llm_calls columns (after dims in each row). */
@@ -222,20 +227,33 @@ function groupKeys(scope: CostScope, dims: readonly string[], computed: readonly
   return [...(scope.series === undefined ? [] : ['time']), ...new Set([...dims, ...PRICING_DIMS]), ...computed.map((d) => d.name)];
 }
 
+/** Where groups of calls are read: the calls (qualified, with any modifier) and a cost-hours rollup of them. */
+interface GroupTables {
+  calls: string;
+  hours: string;
+  /** The calls for TieredQuery.edges (unqualified); default llm_calls. */
+  edges?: string;
+}
+
+/** Every call, its whole hours from llm_cost_hours. */
+const ALL_CALLS = (scope: CostScope): GroupTables => ({ calls: scope.calls, hours: LLM_COST_HOURS });
+/** The duplicates (each once: FINAL, docs/clickhouse.md "Duplicate calls"), their whole hours from llm_duplicate_hours. */
+const DUPLICATES = (scope: CostScope): GroupTables => ({ calls: `${scope.duplicates} FINAL`, hours: LLM_DUPLICATE_HOURS, edges: `${LLM_DUPLICATE_CALLS} FINAL` });
+
 /**
- * Groups of calls in the range per [time,] `dims`, the pricing dimensions and the computed ones:
- * from the rollup and the edges, or from llm_calls alone when a long-context threshold lies below
- * LONG_INPUT_FLOOR (then LongInput is every call's InputTokens).
+ * Groups of `from`'s calls in the range per [time,] `dims`, the pricing dimensions and the computed
+ * ones: from the rollup and the edges, or from the calls alone when a long-context threshold lies
+ * below LONG_INPUT_FLOOR (then LongInput is every call's InputTokens).
  */
-function groupsSource(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[], computed: readonly ComputedDimension[]): string {
+function groupsSource(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[], computed: readonly ComputedDimension[], from: GroupTables): string {
   const all = [...new Set([...dims, ...PRICING_DIMS])];
   const series = scope.series !== undefined;
-  if (tiersFromRollup(prices)) return scope.tiered({ hours: LLM_COST_HOURS, dims: all, computed, parts: COST_PARTS, series });
+  if (tiersFromRollup(prices)) return scope.tiered({ hours: from.hours, ...(from.edges === undefined ? {} : { edges: from.edges }), dims: all, computed, parts: COST_PARTS, series });
   const keys = groupKeys(scope, dims, computed);
   const ofCalls = computed.map((d) => `${d.name === 'LongInput' ? 'InputTokens' : d.ofCalls} AS ${d.name}`);
   return `(
   SELECT ${[...(series ? [`${scope.series!.bucket} AS time`] : []), ...all, ...ofCalls, ...COST_PARTS.map((p) => `${p.ofCalls} AS ${p.name}`)].join(', ')}
-  FROM ${scope.calls}
+  FROM ${from.calls}
   WHERE ${scope.where}
   GROUP BY ${keys.join(', ')}
 )`;
@@ -244,27 +262,12 @@ function groupsSource(prices: readonly ModelPrice[], scope: CostScope, dims: rea
 /**
  * The duplicates that change a call's cause, as groups shaped like groupsSource's rows: each group
  * twice, once taking its tokens out of its base cause (Dup = -1) and once putting them under
- * `duplicate` (Dup = 1). They are read from llm_duplicate_calls with FINAL, each call once (a
- * call can be marked twice, docs/clickhouse.md "Duplicate calls"): O(duplicates in the range).
+ * `duplicate` (Dup = 1). Whole hours from llm_duplicate_hours, the edges from llm_duplicate_calls
+ * (each call once: FINAL): O(hours × groups + duplicates in the edge hours).
  */
 function duplicateCorrections(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[]): string {
-  const all = [...new Set([...dims, ...PRICING_DIMS])];
-  const long = tiersFromRollup(prices) ? COST_HOUR_COMPUTED.find((d) => d.name === 'LongInput')!.ofCalls : 'InputTokens';
-  const time = scope.series === undefined ? [] : [`${scope.series.bucket} AS time`];
-  const keys = groupKeys(scope, dims, COST_HOUR_COMPUTED);
-  const columns = [
-    ...time,
-    ...all,
-    ...COST_HOUR_COMPUTED.map((d) => `${d.name === 'LongInput' ? long : d.ofCalls} AS ${d.name}`),
-    ...COST_PARTS.map((p) => `${p.ofCalls} AS ${p.name}`),
-  ];
-  return `SELECT ${[...keys, ...COST_PARTS.map((p) => p.name)].join(', ')}, Dup
-  FROM (
-    SELECT ${columns.join(', ')}
-    FROM ${scope.duplicates} FINAL
-    WHERE ${scope.where}
-    GROUP BY ${keys.join(', ')}
-  )
+  return `SELECT *, Dup
+  FROM ${groupsSource(prices, scope, dims, COST_HOUR_COMPUTED, DUPLICATES(scope))}
   ARRAY JOIN [toInt8(-1), toInt8(1)] AS Dup
   WHERE BaseCause IN (${['', ...OVERRIDDEN_BY_DUPLICATE].map(str).join(', ')})`;
 }
@@ -289,10 +292,10 @@ function pricedGroupsSql(prices: readonly ModelPrice[], scope: CostScope, dims: 
     return `SELECT *,
     1 AS _Sign,
     toInt64(Calls) AS _Calls
-  FROM ${priced(prices, 'LongInput', 'false', summed(groupsSource(prices, scope, dims, computed), groupKeys(scope, dims, computed)))}`;
+  FROM ${priced(prices, 'LongInput', 'false', summed(groupsSource(prices, scope, dims, computed, ALL_CALLS(scope)), groupKeys(scope, dims, computed)))}`;
   }
   const groups = `(
-  SELECT *, toInt8(0) AS Dup FROM ${groupsSource(prices, scope, dims, COST_HOUR_COMPUTED)}
+  SELECT *, toInt8(0) AS Dup FROM ${groupsSource(prices, scope, dims, COST_HOUR_COMPUTED, ALL_CALLS(scope))}
   UNION ALL
   ${duplicateCorrections(prices, scope, dims)}
 )`;

@@ -4,6 +4,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { callHoursDdl } from './call-hours.ts';
 import { costHoursDdl } from './cost-hours.ts';
 import { duplicateCallsDdl } from './duplicate-calls.ts';
+import { duplicateHoursDdl } from './duplicate-hours.ts';
 import { createDatabase, type DdlContext, qualified, table } from './ddl.ts';
 import { llmCallsClientSetupDdl, llmCallsDdl, llmCallsDeadlineFlagDdl, llmCallsFiniteNumbersDdl, llmCallsPromptHashDdl } from './llm-calls.ts';
 import { otelTracesDdl } from './otel-traces.ts';
@@ -36,6 +37,11 @@ export const migrations: readonly Migration[] = [
     version: 12,
     name: 'llm_duplicate_calls: calls repeating a prompt within 60 s, marked at insert by a view on llm_calls, and those already stored',
     statements: duplicateCallsDdl,
+  },
+  {
+    version: 13,
+    name: 'llm_duplicate_hours: the duplicates summed per hour and cost group; llm_duplicate_calls_mv marks each duplicate once',
+    statements: duplicateHoursDdl,
   },
 ];
 

@@ -2,7 +2,7 @@
 // applied with ALTER … MODIFY TTL, so `--retention-days` is never silently ignored.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type DdlContext, localName, localTable, onCluster } from './ddl.ts';
-import { LLM_CALL_HOURS, LLM_CALLS, LLM_COST_HOURS, LLM_COMPLETION_COUNTS, LLM_DUPLICATE_CALLS, LLM_COMPLETION_MINUTE, LLM_LATENCY_HOURS, LLM_TTFT_COUNTS, LLM_TTFT_MINUTE, OTEL_TRACES, OTEL_TRACES_TRACE_ID_TS } from './tables.ts';
+import { LLM_CALL_HOURS, LLM_CALLS, LLM_COST_HOURS, LLM_COMPLETION_COUNTS, LLM_DUPLICATE_CALLS, LLM_DUPLICATE_HOURS, LLM_COMPLETION_MINUTE, LLM_LATENCY_HOURS, LLM_TTFT_COUNTS, LLM_TTFT_MINUTE, OTEL_TRACES, OTEL_TRACES_TRACE_ID_TS } from './tables.ts';
 
 /** Rollups are small and serve long SLO windows and reports: they keep at least this long. */
 export const MIN_ROLLUP_RETENTION_DAYS = 400;
@@ -28,6 +28,7 @@ const TTL: Record<string, TtlSpec> = {
   [LLM_COST_HOURS]: { timeExpression: 'Hour', days: rollup },
   // Kept as long as the cost rollup whose hours' waste it corrects.
   [LLM_DUPLICATE_CALLS]: { timeExpression: 'toDateTime(Timestamp)', days: rollup },
+  [LLM_DUPLICATE_HOURS]: { timeExpression: 'Hour', days: rollup },
 };
 
 function spec(table: string): TtlSpec {

@@ -14,4 +14,6 @@ export const LLM_LATENCY_HOURS = 'llm_latency_hours';
 export const LLM_COST_HOURS = 'llm_cost_hours';
 /** Migration 12: every call repeating an earlier call's whole prompt within 60 s, marked at insert (duplicate-calls.ts). */
 export const LLM_DUPLICATE_CALLS = 'llm_duplicate_calls';
+/** Migration 13: those duplicates summed per hour and cost group, like llm_cost_hours (duplicate-hours.ts). */
+export const LLM_DUPLICATE_HOURS = 'llm_duplicate_hours';
 export const SCHEMA_MIGRATIONS = 'schema_migrations';

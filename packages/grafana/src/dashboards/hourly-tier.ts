@@ -58,7 +58,7 @@ export function tieredSource(db: string, spec: TieredSpec, callsPart?: string): 
   return [
     '(',
     callsPart ??
-      `  SELECT ${select('$__timeInterval(Timestamp)', (p) => p.ofCalls, (d) => `${d.ofCalls} AS ${d.name}`)}\n  FROM ${db}.llm_calls\n  WHERE ${callsWhere(filter, spec.series, range)}${groupBy}`,
+      `  SELECT ${select('$__timeInterval(Timestamp)', (p) => p.ofCalls, (d) => `${d.ofCalls} AS ${d.name}`)}\n  FROM ${db}.${spec.edges ?? 'llm_calls'}\n  WHERE ${callsWhere(filter, spec.series, range)}${groupBy}`,
     '  UNION ALL',
     // Rollup rows pass through as they are: the panel's aggregate combines them once.
     `  SELECT ${select('toStartOfInterval(Hour, INTERVAL $__interval_s second)', (p) => p.name, (d) => d.name)}`,
