@@ -6,7 +6,7 @@
 // their range from llm_calls (docs/clickhouse.md, "Hourly rollups").
 import { ABORTED } from './call-metrics.ts';
 import { histogramOfCalls } from './latency-histogram.ts';
-import { type DdlContext, localTable, materializedView, qualified, table } from './ddl.ts';
+import { backfillWhileEmpty, type DdlContext, localTable, materializedView, qualified, table } from './ddl.ts';
 import { ttlClause } from './retention.ts';
 import { LLM_CALL_HOURS, LLM_CALLS, LLM_LATENCY_HOURS } from './tables.ts';
 
@@ -117,8 +117,6 @@ export function callHoursDdl(ctx: DdlContext): string[] {
 ORDER BY (${key})${ttlClause(ctx, name)}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
   const dims = (names: readonly string[]) => names.map((d) => `${d} LowCardinality(String)`).join(',\n    ');
-  const backfill = (target: string, select: string): string =>
-    `INSERT INTO ${qualified(ctx, target)}\nSELECT * FROM (\n${select}\n)\nWHERE (SELECT count() FROM ${qualified(ctx, target)}) = 0`;
   return [
     ...table(ctx, {
       name: LLM_CALL_HOURS,
@@ -143,7 +141,7 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
     }),
     materializedView(ctx, { name: `${LLM_CALL_HOURS}_mv`, to: LLM_CALL_HOURS, select: callHoursSelect(localTable(ctx, LLM_CALLS)) }),
     materializedView(ctx, { name: `${LLM_LATENCY_HOURS}_mv`, to: LLM_LATENCY_HOURS, select: latencyHoursSelect(localTable(ctx, LLM_CALLS)) }),
-    backfill(LLM_CALL_HOURS, callHoursSelect(qualified(ctx, LLM_CALLS))),
-    backfill(LLM_LATENCY_HOURS, latencyHoursSelect(qualified(ctx, LLM_CALLS))),
+    backfillWhileEmpty(ctx, LLM_CALL_HOURS, callHoursSelect(qualified(ctx, LLM_CALLS))),
+    backfillWhileEmpty(ctx, LLM_LATENCY_HOURS, latencyHoursSelect(qualified(ctx, LLM_CALLS))),
   ];
 }

@@ -4,7 +4,7 @@
 // Fed by a view on llm_calls' inserts like the other hourly rollups (call-hours.ts).
 import { hourOf } from './call-hours.ts';
 import { COST_HOUR_COMPUTED, COST_HOUR_DIMENSIONS, COST_HOUR_MEASURES } from './cost.ts';
-import { type DdlContext, localTable, materializedView, qualified, table } from './ddl.ts';
+import { backfillWhileEmpty, type DdlContext, localTable, materializedView, qualified, table } from './ddl.ts';
 import { ttlClause } from './retention.ts';
 import { LLM_CALLS, LLM_COST_HOURS } from './tables.ts';
 
@@ -34,10 +34,6 @@ ORDER BY (ServiceName, Hour, ${KEYS.slice(1).join(', ')})${ttlClause(ctx, name)}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
     shardingKey: 'rand()',
   });
-
-/** `select` (rows of a cost-hours table) inserted into `name` only while it is empty: a backfill run again changes nothing. */
-export const backfillWhileEmpty = (ctx: DdlContext, name: string, select: string): string =>
-  `INSERT INTO ${qualified(ctx, name)}\nSELECT * FROM (\n${select}\n)\nWHERE (SELECT count() FROM ${qualified(ctx, name)}) = 0`;
 
 /**
  * Migration 11: llm_cost_hours, its view on llm_calls, and the hours already stored summed once

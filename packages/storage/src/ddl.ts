@@ -121,6 +121,14 @@ export function addKeyColumn(ctx: DdlContext, spec: { table: string; column: str
     ADD COLUMN IF NOT EXISTS ${spec.column} AFTER ${spec.after}`];
 }
 
+/**
+ * A one-time backfill: `select` inserted into `name` only while the table is empty, so a migration
+ * interrupted and run again does not count twice.
+ */
+export function backfillWhileEmpty(ctx: DdlContext, name: string, select: string): string {
+  return `INSERT INTO ${qualified(ctx, name)}\nSELECT * FROM (\n${select}\n)\nWHERE (SELECT count() FROM ${qualified(ctx, name)}) = 0`;
+}
+
 export function dropView(ctx: DdlContext, name: string): string {
   return `DROP VIEW IF EXISTS ${qualified(ctx, name)}${onCluster(ctx)}`;
 }

@@ -4,8 +4,8 @@
 // (docs/clickhouse.md, "Duplicate hours"). Summing needs each duplicate written once: the migration
 // first changes llm_duplicate_calls' view to mark a late arrival's stored twin only when it was not
 // a duplicate already (duplicate-calls.ts).
-import { backfillWhileEmpty, costHoursSelect, costHoursTable } from './cost-hours.ts';
-import { type DdlContext, localTable, materializedView, qualified } from './ddl.ts';
+import { costHoursSelect, costHoursTable } from './cost-hours.ts';
+import { backfillWhileEmpty, type DdlContext, localTable, materializedView, qualified } from './ddl.ts';
 import { duplicateCallsOnceView } from './duplicate-calls.ts';
 import { LLM_DUPLICATE_CALLS, LLM_DUPLICATE_HOURS } from './tables.ts';
 
