@@ -28,6 +28,8 @@ export async function rawRewriter(storage: Storage): Promise<RawRewriter> {
   const traceIdTs = `(${await viewSelect(storage, 'otel_traces_trace_id_ts_mv')})`;
   return (sql) =>
     sql
+      // A subquery takes no PREWHERE: its condition joins the WHERE (the same rows).
+      .replace(/^PREWHERE (.+)\nWHERE /m, (_, cond: string) => `WHERE (${cond}) AND `)
       .replace(table('llm_ttft_counts'), () => ttft)
       .replace(table('llm_completion_counts'), () => completion)
       .replace(table('llm_calls'), () => calls)

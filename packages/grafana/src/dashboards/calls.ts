@@ -3,7 +3,7 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { chQuery, clickhouseDatasource, Format } from '../clickhouse-query.ts';
 import { baseDashboard, CALLS_WHERE, DASHBOARD_UID, modelVariable, panelIds, serviceVariable, tablePanel, traceLink, unitOf } from './common.ts';
-import { slowestCandidatesSql } from './hourly-tier.ts';
+import { slowestBoundConditionSql, slowestCandidatesSql } from './hourly-tier.ts';
 
 /** Rows of the slowest-calls table. */
 const SLOWEST = 100;
@@ -14,8 +14,11 @@ export const slowCallsSql = (db: string): string =>
   '  round(DurationMs) AS duration_ms, round(TtftMs) AS ttft_ms, round(ClientSetupMs) AS client_setup_ms, round(QueueMs) AS queue_ms, round(DecodeMs) AS decode_ms,',
   '  Retries, CacheState, CacheMissReason',
   `FROM ${db}.llm_calls`,
+  // Only calls that can be among the 100 slowest (hourly-tier.ts): most are not read. The bound as
+  // PREWHERE: in the granules of the candidate minutes only DurationMs is read for every call
+  // (ClickHouse's own PREWHERE choice read more: 30 d, 10 M calls, about a third less CPU).
+  `PREWHERE ${slowestBoundConditionSql(db, SLOWEST)}`,
   CALLS_WHERE,
-  // Only calls that can be among the 100 slowest (hourly-tier.ts): most are not read.
   `  AND ${slowestCandidatesSql(db, SLOWEST)}`,
   'ORDER BY DurationMs DESC',
   `LIMIT ${SLOWEST}`,

@@ -144,18 +144,19 @@ export function latencySeriesSource(db: string, name: string, byModel: boolean):
 const slowestBoundSql = (db: string, n: number): string =>
   `SELECT arrayElement(arrayReverseSort(groupArray(MaxDurationMs)), ${n}) FROM ${db}.llm_latency_hours WHERE Hour >= ${HOURS_FROM} AND Hour < ${HOURS_TO} AND ${CALL_FILTER}`;
 
+/** Condition on llm_calls: at least the bound above, which every one of the `n` slowest calls reaches. */
+export const slowestBoundConditionSql = (db: string, n: number): string => `DurationMs >= (${slowestBoundSql(db, n)})`;
+
 /**
- * Condition on llm_calls keeping every call that can be among the `n` slowest of the range: at
- * least the bound above, and in the partial hours at the ends or in a minute of a whole hour whose
+ * Condition on llm_calls keeping, with slowestBoundConditionSql, every call that can be among the
+ * `n` slowest of the range: in the partial hours at the ends or in a minute of a whole hour whose
  * slowest call reaches the bound — the minutes are llm_calls' key, so the rest is not read.
  */
 export function slowestCandidatesSql(db: string, n: number): string {
-  const bound = `(${slowestBoundSql(db, n)})`;
   return [
-    `DurationMs >= ${bound}`,
-    `  AND (Timestamp < ${HOURS_FROM} OR Timestamp >= ${HOURS_TO} OR (ServiceName, toStartOfMinute(Timestamp)) IN (`,
+    `(Timestamp < ${HOURS_FROM} OR Timestamp >= ${HOURS_TO} OR (ServiceName, toStartOfMinute(Timestamp)) IN (`,
     `    SELECT ServiceName, arrayJoin(arrayMap(m -> Hour + m * 60, range(60))) FROM ${db}.llm_latency_hours`,
-    `    WHERE Hour >= ${HOURS_FROM} AND Hour < ${HOURS_TO} AND ${CALL_FILTER} AND MaxDurationMs >= ${bound}))`,
+    `    WHERE Hour >= ${HOURS_FROM} AND Hour < ${HOURS_TO} AND ${CALL_FILTER} AND MaxDurationMs >= (${slowestBoundSql(db, n)})))`,
   ].join('\n');
 }
 
