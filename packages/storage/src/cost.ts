@@ -124,15 +124,25 @@ const finiteOrNull = (expr: string) => `if(isFinite(${expr}), ${expr}, NULL)`;
 const norm = (col: string) => `replaceRegexpOne(replaceRegexpOne(${col}, '${MODEL_PREFIX}', ''), '${SNAPSHOT_SUFFIX}', '')`;
 const modelNames = (prices: readonly ModelPrice[]) => `CAST([${prices.map((p) => str(p.model)).join(', ')}] AS Array(String))`;
 
+/** A price of a row (its base or long-context prices), absent as undefined. */
+type PriceOf = (p: Partial<TokenPrices> | undefined) => number | undefined;
+const priceOf =
+  (field: keyof TokenPrices): PriceOf =>
+  (p) =>
+    p?.[field];
+/** Reasoning tokens are priced as output unless the row prices them apart. */
+const reasoningPrice: PriceOf = (p) => p?.reasoning ?? p?.output;
+
 /**
- * One price of the call's row and tier, NaN when absent: a single lookup in [NaN, the rows' base
+ * One price of the call's row and tier, NaN when absent, 0 when `used` is 0 (calls that did not use
+ * the class need no price, and have no tokens in it): a single lookup in [0, NaN, the rows' base
  * prices, their long-context prices] (`_Row`: the row's 1-based position, 0 when unpriced; `_Long`
  * is never true then), so the query's analysis has one small expression per price.
  */
-function priceColumn(prices: readonly ModelPrice[], field: keyof TokenPrices): string {
-  const base = prices.map((p) => num(p[field]));
-  const long = prices.map((p) => num(p.longContext?.[field]));
-  return `CAST([nan, ${[...base, ...long].join(', ')}] AS Array(Float64))[1 + _Row + _Long * ${prices.length}]`;
+function priceColumn(prices: readonly ModelPrice[], of: PriceOf, used: string): string {
+  const base = prices.map((p) => num(of(p)));
+  const long = prices.map((p) => num(p.longContext === undefined ? undefined : of(p.longContext)));
+  return `CAST([0, nan, ${[...base, ...long].join(', ')}] AS Array(Float64))[1 + (${used}) * (1 + _Row + _Long * ${prices.length})]`;
 }
 
 /**
@@ -157,26 +167,27 @@ const tiersFromRollup = (prices: readonly ModelPrice[]): boolean => prices.every
 /**
  * `rows` (groups of calls: ResponseModel, RequestModel, TokenClasses, `long` input tokens and the
  * token sums) with price columns: PriceModel, _Cost (USD, NaN when a class the calls used has no
- * price) and _MissExtra (what calls that `missed` the cache paid above a cache read). In layers,
- * each reading the one below's columns: one SELECT whose aliases refer to aliases has each copied
- * into every use, which made the query's analysis cost more than running it.
+ * price) and _MissExtra (what calls that `missed` the cache paid above a cache read; _PReadAny is
+ * the cache-read price whether or not the calls read the cache). In layers, each reading the one
+ * below's columns: one SELECT whose aliases refer to aliases has each copied into every use, which
+ * made the query's analysis cost more than running it. _Cost has no `if`: ClickHouse evaluates an
+ * `if` branch lazily, again for each `if` that needs it, so one `if` per token class re-ran the
+ * price row's lookup (_Row) up to five times per group (docs/clickhouse.md, "Cost rollup").
  */
 function priced(prices: readonly ModelPrice[], long: string, missed: string, rows: string): string {
   const used = (c: TokenClass) => `bitAnd(TokenClasses, ${bitOf(c)}) != 0`;
-  // tokens × price, 0 when the calls did not use the class (so it needs no price).
-  const term = (c: TokenClass, price: string) => `if(${used(c)}, ${c} * ${price}, 0)`;
   return `(
   SELECT *,
-    (${term('TokUncached', '_PIn')} + ${term('TokRead', '_PRead')} + ${term('TokWrite', '_PWrite')}
-      + ${term('TokOutput', '_POut')} + ${term('TokReasoning', 'if(isNaN(_PReasoning), _POut, _PReasoning)')}) / 1e6 AS _Cost,
-    if(${missed}, if(${used('TokWrite')}, TokWrite * (_PWrite - _PRead), ${term('TokUncached', '(_PIn - _PRead)')}) / 1e6, 0) AS _MissExtra
+    (TokUncached * _PIn + TokRead * _PRead + TokWrite * _PWrite + TokOutput * _POut + TokReasoning * _PReasoning) / 1e6 AS _Cost,
+    if(${missed}, if(${used('TokWrite')}, TokWrite * (_PWrite - _PReadAny), if(${used('TokUncached')}, TokUncached * (_PIn - _PReadAny), 0)) / 1e6, 0) AS _MissExtra
   FROM (
   SELECT *,
-    ${priceColumn(prices, 'input')} AS _PIn,
-    ${priceColumn(prices, 'output')} AS _POut,
-    ${priceColumn(prices, 'cacheRead')} AS _PRead,
-    ${priceColumn(prices, 'cacheWrite5m')} AS _PWrite,
-    ${priceColumn(prices, 'reasoning')} AS _PReasoning
+    ${priceColumn(prices, priceOf('input'), used('TokUncached'))} AS _PIn,
+    ${priceColumn(prices, priceOf('cacheRead'), used('TokRead'))} AS _PRead,
+    ${priceColumn(prices, priceOf('cacheWrite5m'), used('TokWrite'))} AS _PWrite,
+    ${priceColumn(prices, priceOf('output'), used('TokOutput'))} AS _POut,
+    ${priceColumn(prices, reasoningPrice, used('TokReasoning'))} AS _PReasoning,
+    ${priceColumn(prices, priceOf('cacheRead'), '1')} AS _PReadAny
   FROM (
   SELECT *,
     ${priceRowSql(prices)} AS _Row,
@@ -285,6 +296,9 @@ const summed = (rows: string, keys: readonly string[]) => `(
 /**
  * Priced groups per [time,] `dims`; with `waste`, each with its cause (duplicates moved to theirs)
  * and _Waste; without, the base cause is left out of the grouping (fewer groups for cost alone).
+ *
+ * _Waste is picked from an array, not by multiIf: both candidates are then computed once per group
+ * (see priced()).
  */
 function pricedGroupsSql(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[], waste: boolean): string {
   if (!waste) {
@@ -303,7 +317,7 @@ function pricedGroupsSql(prices: readonly ModelPrice[], scope: CostScope, dims: 
     if(Dup = 1, 'duplicate', BaseCause) AS WasteCause,
     if(Dup = -1, -1, 1) AS _Sign,
     toInt64(Calls) * _Sign AS _Calls,
-    multiIf(WasteCause IN ('error', 'truncated', 'duplicate'), _Cost, WasteCause = 'cache_miss', _MissExtra, 0) AS _Waste
+    [0, _Cost, _MissExtra][1 + (WasteCause IN ('error', 'truncated', 'duplicate')) + 2 * (WasteCause = 'cache_miss')] AS _Waste
   FROM ${priced(prices, 'LongInput', "BaseCause = 'cache_miss'", summed(groups, [...groupKeys(scope, dims, COST_HOUR_COMPUTED), 'Dup']))}`;
 }
 
