@@ -88,6 +88,13 @@ function range(w: Wire, end: number): Range {
   return r;
 }
 
+/** The field's start and end onto `list`, `w` moved past it. */
+function pushRange(w: Wire, end: number, list: number[]): void {
+  const stop = w.length(end);
+  list.push(w.pos, stop);
+  w.pos = stop;
+}
+
 function allZero(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
   return true;
@@ -111,10 +118,11 @@ const seen = new Int32Array(SLOTS);
 let seenMark = 0;
 
 /**
- * Writes the map of the KeyValue messages in `list` (bounds, in order) as JSON; returns whether
- * the `gen_ai.operation.name` attribute is set to a non-empty value.
+ * Writes the map of the KeyValue messages in `list` (start and end of each, in order: numbers, not
+ * an object per attribute) as JSON; returns whether the `gen_ai.operation.name` attribute is set
+ * to a non-empty value.
  */
-function attributeMap(w: Wire, list: Range[], out: Out): boolean {
+function attributeMap(w: Wire, list: number[], out: Out): boolean {
   // A new mark per map instead of clearing the slots: a slot belongs to this map when it holds it.
   if (++seenMark === 0x7fffffff) {
     seen.fill(0);
@@ -122,23 +130,26 @@ function attributeMap(w: Wire, list: Range[], out: Out): boolean {
   }
   let operation = false;
   out.byte(0x7b);
-  for (let k = 0; k < list.length; k++) {
-    const kv = list[k] as Range;
+  for (let k = 0; k < list.length; k += 2) {
+    const kvEnd = list[k + 1] as number;
     let keyStart = 0;
     let keyEnd = 0;
-    let value: Range | undefined;
-    w.pos = kv.start;
-    while (w.pos < kv.end) {
-      const tag = w.uint32(kv.end);
+    let valueStart = -1;
+    let valueEnd = -1;
+    w.pos = list[k] as number;
+    while (w.pos < kvEnd) {
+      const tag = w.uint32(kvEnd);
       const n = tag >>> 3;
       const t = tag & 7;
       if (n === 1 && t === LEN) {
-        const stop = w.length(kv.end);
+        keyEnd = w.length(kvEnd);
         keyStart = w.pos;
-        keyEnd = stop;
-        w.pos = stop;
-      } else if (n === 2 && t === LEN) value = range(w, kv.end);
-      else throw NOT_PLAIN;
+        w.pos = keyEnd;
+      } else if (n === 2 && t === LEN) {
+        valueEnd = w.length(kvEnd);
+        valueStart = w.pos;
+        w.pos = valueEnd;
+      } else throw NOT_PLAIN;
     }
     const buf = w.buf;
     // An all-digit key is an array index to a JS object, which JSON.stringify would put first.
@@ -162,9 +173,9 @@ function attributeMap(w: Wire, list: Range[], out: Out): boolean {
     if (k > 0) out.byte(0x2c);
     out.jsonString(buf, keyStart, keyEnd);
     out.byte(0x3a);
-    const empty = value === undefined ? true : scalar(w, value, out);
+    const empty = valueStart < 0 ? true : scalar(w, valueStart, valueEnd, out);
     if (!empty && keyEnd - keyStart === OPERATION_KEY.length && buf.compare(OPERATION_KEY, 0, OPERATION_KEY.length, keyStart, keyEnd) === 0) operation = true;
-    if (value === undefined) out.text('""');
+    if (valueStart < 0) out.text('""');
   }
   out.byte(0x7d);
   return operation;
@@ -172,28 +183,28 @@ function attributeMap(w: Wire, list: Range[], out: Out): boolean {
 const keyHashes = new Int32Array(SLOTS);
 
 /** Writes an AnyValue of one scalar as the Collector's text; returns whether that text is empty. */
-function scalar(w: Wire, value: Range, out: Out): boolean {
-  w.pos = value.start;
-  if (w.pos === value.end) {
+function scalar(w: Wire, start: number, end: number, out: Out): boolean {
+  w.pos = start;
+  if (start === end) {
     out.text('""');
     return true;
   }
-  const tag = w.uint32(value.end);
+  const tag = w.uint32(end);
   const n = tag >>> 3;
   const t = tag & 7;
   let empty = false;
   if (n === 1 && t === LEN) {
-    const stop = w.length(value.end);
+    const stop = w.length(end);
     empty = stop === w.pos;
     out.jsonString(w.buf, w.pos, stop);
     w.pos = stop;
-  } else if (n === 2 && t === VARINT) out.text(w.uint32(value.end) !== 0 ? '"true"' : '"false"');
-  else if (n === 3 && t === VARINT) out.text(`"${w.int64(value.end)}"`);
-  else if (n === 4 && t === I64) out.text(`"${doubleAsString(w.double(value.end))}"`);
-  else if (n === 5 && t === LEN) array(w, range(w, value.end), out);
+  } else if (n === 2 && t === VARINT) out.text(w.uint32(end) !== 0 ? '"true"' : '"false"');
+  else if (n === 3 && t === VARINT) out.text(`"${w.int64(end)}"`);
+  else if (n === 4 && t === I64) out.text(`"${doubleAsString(w.double(end))}"`);
+  else if (n === 5 && t === LEN) array(w, range(w, end), out);
   else throw NOT_PLAIN;
   // One field only: a second would make the slow path pick by its own order, not the wire's.
-  if (w.pos !== value.end) throw NOT_PLAIN;
+  if (w.pos !== end) throw NOT_PLAIN;
   return empty;
 }
 
@@ -246,11 +257,11 @@ interface Resource {
 
 function resource(w: Wire, r: Range | undefined): Resource {
   if (r === undefined) return { json: '{}', serviceName: '' };
-  const attributes: Range[] = [];
+  const attributes: number[] = [];
   w.pos = r.start;
   while (w.pos < r.end) {
     const tag = w.uint32(r.end);
-    if (tag >>> 3 === 1 && (tag & 7) === LEN) attributes.push(range(w, r.end));
+    if (tag >>> 3 === 1 && (tag & 7) === LEN) pushRange(w, r.end, attributes);
     else w.skip(tag & 7, r.end);
   }
   const out = new Out(256);
@@ -347,7 +358,7 @@ class Chunks {
 interface Event {
   time: string;
   name: Range | undefined;
-  attributes: Range[];
+  attributes: number[];
 }
 
 function event(w: Wire, r: Range): Event {
@@ -360,7 +371,7 @@ function event(w: Wire, r: Range): Event {
     const t = tag & 7;
     if (n === 1 && t === I64) ns = time(w, r.end);
     else if (n === 2 && t === LEN) e.name = range(w, r.end);
-    else if (n === 3 && t === LEN) e.attributes.push(range(w, r.end));
+    else if (n === 3 && t === LEN) pushRange(w, r.end, e.attributes);
     else w.skip(t, r.end);
   }
   if (ns === 0n) throw NOT_PLAIN;
@@ -379,7 +390,7 @@ function span(w: Wire, end: number, res: Resource, sc: Scope, chunks: Chunks): v
   let kind = 0;
   let start = 0n;
   let stop = 0n;
-  const attributes: Range[] = [];
+  const attributes: number[] = [];
   const events: Range[] = [];
   while (w.pos < end) {
     const tag = w.uint32(end);
@@ -391,7 +402,7 @@ function span(w: Wire, end: number, res: Resource, sc: Scope, chunks: Chunks): v
       else if (n === 3) traceState = range(w, end);
       else if (n === 4) parentId = range(w, end);
       else if (n === 5) name = range(w, end);
-      else if (n === 9) attributes.push(range(w, end));
+      else if (n === 9) pushRange(w, end, attributes);
       else if (n === 11) events.push(range(w, end));
       else if (n === 13) throw NOT_PLAIN;
       else if (n === 15) status = range(w, end);
