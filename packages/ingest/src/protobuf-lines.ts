@@ -45,7 +45,24 @@ class Out {
   /** ASCII text that needs no JSON escaping (names, numbers, hex, already checked text). */
   text(s: string): void {
     this.room(s.length);
-    this.at += this.buf.write(s, this.at, 'latin1');
+    // Short text byte by byte: Buffer#write's call costs more than copying a few dozen characters
+    // (of a flat string: text made by concatenation is written in its parts, or made once).
+    if (s.length > 256) {
+      this.at += this.buf.write(s, this.at, 'latin1');
+      return;
+    }
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
+    this.at = at;
+  }
+
+  /** Bytes made once (the line's fixed parts). */
+  lit(bytes: Uint8Array): void {
+    this.room(bytes.length);
+    if (bytes.length > 64) this.buf.set(bytes, this.at);
+    else for (let i = 0; i < bytes.length; i++) this.buf[this.at + i] = bytes[i] as number;
+    this.at += bytes.length;
   }
 
   byte(b: number): void {
@@ -182,6 +199,15 @@ function attributeMap(w: Wire, list: number[], out: Out): boolean {
 }
 const keyHashes = new Int32Array(SLOTS);
 
+const TRUE = Buffer.from('"true"');
+const FALSE = Buffer.from('"false"');
+
+function quoted(out: Out, text: string): void {
+  out.byte(0x22);
+  out.text(text);
+  out.byte(0x22);
+}
+
 /** Writes an AnyValue of one scalar as the Collector's text; returns whether that text is empty. */
 function scalar(w: Wire, start: number, end: number, out: Out): boolean {
   w.pos = start;
@@ -198,9 +224,9 @@ function scalar(w: Wire, start: number, end: number, out: Out): boolean {
     empty = stop === w.pos;
     out.jsonString(w.buf, w.pos, stop);
     w.pos = stop;
-  } else if (n === 2 && t === VARINT) out.text(w.uint32(end) !== 0 ? '"true"' : '"false"');
-  else if (n === 3 && t === VARINT) out.text(`"${w.int64(end)}"`);
-  else if (n === 4 && t === I64) out.text(`"${doubleAsString(w.double(end))}"`);
+  } else if (n === 2 && t === VARINT) out.lit(w.uint32(end) !== 0 ? TRUE : FALSE);
+  else if (n === 3 && t === VARINT) quoted(out, w.int64(end));
+  else if (n === 4 && t === I64) quoted(out, doubleAsString(w.double(end)));
   else if (n === 5 && t === LEN) array(w, range(w, end), out);
   else throw NOT_PLAIN;
   // One field only: a second would make the slow path pick by its own order, not the wire's.
@@ -274,26 +300,48 @@ function resource(w: Wire, r: Range | undefined): Resource {
   return { json, serviceName: service };
 }
 
+/** What a resource and scope give each of their spans. */
 interface Scope {
-  name: string;
-  version: string;
+  serviceName: string;
+  /** The line from the service name's text to the span attributes' key, the same for all their spans. */
+  tail: Uint8Array;
 }
 
-function scope(w: Wire, r: Range | undefined): Scope {
-  const s = { name: '', version: '' };
-  if (r === undefined) return s;
-  w.pos = r.start;
-  while (w.pos < r.end) {
-    const tag = w.uint32(r.end);
-    const n = tag >>> 3;
-    const t = tag & 7;
-    if (n === 1 && t === LEN) s.name = plainText(w, range(w, r.end));
-    else if (n === 2 && t === LEN) s.version = plainText(w, range(w, r.end));
-    else if (n === 3) throw NOT_PLAIN;
-    else w.skip(t, r.end);
+function scope(w: Wire, r: Range | undefined, res: Resource): Scope {
+  let name = '';
+  let version = '';
+  if (r !== undefined) {
+    w.pos = r.start;
+    while (w.pos < r.end) {
+      const tag = w.uint32(r.end);
+      const n = tag >>> 3;
+      const t = tag & 7;
+      if (n === 1 && t === LEN) name = plainText(w, range(w, r.end));
+      else if (n === 2 && t === LEN) version = plainText(w, range(w, r.end));
+      else if (n === 3) throw NOT_PLAIN;
+      else w.skip(t, r.end);
+    }
   }
-  return s;
+  const tail = `${res.serviceName}","ResourceAttributes":${res.json},"ScopeName":"${name}","ScopeVersion":"${version}","SpanAttributes":`;
+  return { serviceName: res.serviceName, tail: Buffer.from(tail, 'latin1') };
 }
+
+const bytes = (text: string): Uint8Array => Buffer.from(text, 'latin1');
+/** The fixed parts of a line, in otlp-to-rows.ts's key order. */
+const LINE = {
+  timestamp: bytes('{"Timestamp":"'),
+  traceId: bytes('","TraceId":"'),
+  spanId: bytes('","SpanId":"'),
+  parentSpanId: bytes('","ParentSpanId":"'),
+  traceState: bytes('","TraceState":'),
+  empty: bytes('""'),
+  spanName: bytes(',"SpanName":"'),
+  kind: SPAN_KINDS.map((kind) => bytes(`","SpanKind":"${kind}","ServiceName":"`)),
+  duration: bytes(',"Duration":'),
+  status: STATUS_CODES.map((code) => bytes(`,"StatusCode":"${code}","StatusMessage":`)),
+  noEvents: bytes(',"Events.Timestamp":[],"Events.Name":[],"Events.Attributes":[]'),
+  noLinks: bytes(',"Links.TraceId":[],"Links.SpanId":[],"Links.TraceState":[],"Links.Attributes":[]}\n'),
+};
 
 /** Text that needs no escaping, as a string; else not for the fast path. */
 function plainText(w: Wire, r: Range): string {
@@ -380,7 +428,7 @@ function event(w: Wire, r: Range): Event {
 }
 
 /** Writes one span's line, in the key order of otlp-to-rows.ts's row (what JSON.stringify gives). */
-function span(w: Wire, end: number, res: Resource, sc: Scope, chunks: Chunks): void {
+function span(w: Wire, end: number, sc: Scope, chunks: Chunks): void {
   let traceId: Range | undefined;
   let spanId: Range | undefined;
   let parentId: Range | undefined;
@@ -417,8 +465,7 @@ function span(w: Wire, end: number, res: Resource, sc: Scope, chunks: Chunks): v
   if (spanId === undefined || spanId.end - spanId.start !== 8 || allZero(buf, spanId.start, spanId.end)) throw NOT_PLAIN;
   const parent = parentId === undefined || allZero(buf, parentId.start, parentId.end) ? '' : parentId.end - parentId.start === 8 ? buf.toString('hex', parentId.start, parentId.end) : undefined;
   if (parent === undefined) throw NOT_PLAIN;
-  const kindName = SPAN_KINDS[kind];
-  if (kindName === undefined || start === 0n || stop === 0n || stop < start) throw NOT_PLAIN;
+  if (LINE.kind[kind] === undefined || start === 0n || stop === 0n || stop < start) throw NOT_PLAIN;
   let statusCode = 0;
   let statusMessage: Range | undefined;
   if (status !== undefined) {
@@ -432,24 +479,37 @@ function span(w: Wire, end: number, res: Resource, sc: Scope, chunks: Chunks): v
       else w.skip(t, status.end);
     }
   }
-  const statusName = STATUS_CODES[statusCode];
-  if (statusName === undefined) throw NOT_PLAIN;
+  if (LINE.status[statusCode] === undefined) throw NOT_PLAIN;
 
   const out = chunks.out;
   const timestamp = formatTimestamp(start);
   const trace = buf.toString('hex', traceId.start, traceId.end);
   const id = buf.toString('hex', spanId.start, spanId.end);
   const spanName = name === undefined ? '' : plainText(w, name);
-  out.text(`{"Timestamp":"${timestamp}","TraceId":"${trace}","SpanId":"${id}","ParentSpanId":"${parent}","TraceState":`);
-  if (traceState === undefined) out.text('""');
+  out.lit(LINE.timestamp);
+  out.text(timestamp);
+  out.lit(LINE.traceId);
+  out.text(trace);
+  out.lit(LINE.spanId);
+  out.text(id);
+  out.lit(LINE.parentSpanId);
+  out.text(parent);
+  out.lit(LINE.traceState);
+  if (traceState === undefined) out.lit(LINE.empty);
   else out.jsonString(buf, traceState.start, traceState.end);
-  out.text(`,"SpanName":"${spanName}","SpanKind":"${kindName}","ServiceName":"${res.serviceName}","ResourceAttributes":${res.json},"ScopeName":"${sc.name}","ScopeVersion":"${sc.version}","SpanAttributes":`);
+  out.lit(LINE.spanName);
+  out.text(spanName);
+  out.lit(LINE.kind[kind] as Uint8Array);
+  out.lit(sc.tail);
   const operation = attributeMap(w, attributes, out);
   const duration = stop - start;
-  out.text(`,"Duration":${duration <= BigInt(Number.MAX_SAFE_INTEGER) ? String(duration) : `"${duration}"`},"StatusCode":"${statusName}","StatusMessage":`);
-  if (statusMessage === undefined) out.text('""');
+  out.lit(LINE.duration);
+  if (duration <= BigInt(Number.MAX_SAFE_INTEGER)) out.text(String(duration));
+  else quoted(out, String(duration));
+  out.lit(LINE.status[statusCode] as Uint8Array);
+  if (statusMessage === undefined) out.lit(LINE.empty);
   else out.jsonString(buf, statusMessage.start, statusMessage.end);
-  if (events.length === 0) out.text(',"Events.Timestamp":[],"Events.Name":[],"Events.Attributes":[]');
+  if (events.length === 0) out.lit(LINE.noEvents);
   else {
     const list = events.map((r) => event(w, r));
     out.text(`,"Events.Timestamp":[${list.map((e) => `"${e.time}"`).join(',')}],"Events.Name":[`);
@@ -465,13 +525,13 @@ function span(w: Wire, end: number, res: Resource, sc: Scope, chunks: Chunks): v
     });
     out.byte(0x5d);
   }
-  out.text(',"Links.TraceId":[],"Links.SpanId":[],"Links.TraceState":[],"Links.Attributes":[]}\n');
+  out.lit(LINE.noLinks);
 
   chunks.Timestamp.push(timestamp);
   chunks.TraceId.push(trace);
   chunks.SpanId.push(id);
   chunks.SpanName.push(spanName);
-  chunks.ServiceName.push(res.serviceName);
+  chunks.ServiceName.push(sc.serviceName);
   chunks.callSpan.push(kind === CLIENT && operation ? 1 : 0);
   chunks.row();
 }
@@ -515,10 +575,10 @@ export function protobufToLines(body: Uint8Array): EncodedRows[] | undefined {
           else if (t >>> 3 === 2 && (t & 7) === LEN) spans.push(range(w, ss.end));
           else w.skip(t & 7, ss.end);
         }
-        const s = scope(w, sc);
+        const s = scope(w, sc, r);
         for (const sp of spans) {
           w.pos = sp.start;
-          span(w, sp.end, r, s, chunks);
+          span(w, sp.end, s, chunks);
         }
       }
       w.pos = rs.end;
