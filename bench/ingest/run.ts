@@ -182,7 +182,7 @@ try {
       serverCpuMicrosPerSpan: summarize(ingestRounds.map((r) => r.serverCpuMicros / r.acked)),
       /** Of it, the main thread's (HTTP, group commit, the insert's body). */
       mainThreadCpuMicrosPerSpan: summarize(ingestRounds.map((r) => r.mainThreadCpuMicros / r.acked)),
-      /** Of it, the decode worker threads' (protobuf read, conversion to rows, JSON lines). */
+      /** Of it, the decode worker threads' (protobuf to JSON lines, protobuf-lines.ts). */
       ...(ingestRounds.every((r) => r.decodeCpuMicros !== undefined) ? { decodeCpuMicrosPerSpan: summarize(ingestRounds.map((r) => (r.decodeCpuMicros as number) / r.acked)) } : {}),
       /** The exporter's: serializing and sending the round's spans (made before the round). */
       exporterCpuMicrosPerSpan: summarize(ingestRounds.map((r) => r.cpuMicros / r.acked)),
