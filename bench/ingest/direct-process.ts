@@ -49,8 +49,9 @@ const secondMs = (timestamp: string) => Date.parse(`${timestamp.slice(0, SECOND_
 /**
  * The whole seconds the buffer's start times cover. Each insert is moved on by at least this much
  * from the one before: overlapping times would make storage's duplicate lookup (insert-dedup.ts)
- * read back the calls of the inserts before, work ingest's inserts do not do (their spans move
- * on with the clock, so one insert's times never reach into the next one's).
+ * read back the calls of the inserts before, work ingest's inserts do not do (their spans' times
+ * move on as their batches are made, before the round, and are sent in that order, so one
+ * insert's times do not reach into the next one's).
  */
 const SPREAD_MS = secondMs(buffer.reduce((a, r) => (r.Timestamp > a ? r.Timestamp : a), '')) - secondMs(buffer.reduce((a, r) => (r.Timestamp < a ? r.Timestamp : a), '9')) + 1000;
 let lastShiftMs = -Infinity;

@@ -3,8 +3,8 @@
 // llm.http.attempt event) and llm.decode children — so one span in five is an LLM call.
 // Making spans through the SDK costs the sending process ~20 µs a span, CPU the ingest service
 // on the same two cores would lose to the load generator: the SDK makes a few batches once, and
-// every batch after is one of them again with new trace ids and start times (copies of the SDK's
-// own span objects, so the exporter serializes exactly what the SDK hands it).
+// every batch after is one of them again with new trace ids and start times (ReadableSpans of the
+// SDK's own spans' values, so the exporter serializes exactly what the SDK hands it).
 import { randomBytes } from 'node:crypto';
 import { SpanKind, context, trace, type HrTime, type SpanContext, type Tracer } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -98,7 +98,10 @@ const later = ([s, ns]: HrTime, ms: number): HrTime => {
   return [s + Math.floor(ms / 1000) + Math.floor(total / 1e9), total % 1e9];
 };
 
-/** A span of `template` with the trace ids `ids` maps to and its times `ms` later. */
+/**
+ * A span of `template` with the trace ids `ids` maps to and its times `ms` later: a ReadableSpan of
+ * the template's own values (resource, scope, attributes, links shared), holding only what differs.
+ */
 function copy(span: ReadableSpan, ids: Map<string, string>, ms: number): ReadableSpan {
   const newId = (old: string) => {
     let id = ids.get(old);
@@ -108,14 +111,25 @@ function copy(span: ReadableSpan, ids: Map<string, string>, ms: number): Readabl
   const own = span.spanContext();
   const spanContext: SpanContext = { ...own, traceId: newId(own.traceId) };
   const parent = span.parentSpanContext;
-  return Object.assign(Object.create(Object.getPrototypeOf(span) as object) as ReadableSpan, span, {
+  return {
+    name: span.name,
+    kind: span.kind,
     spanContext: () => spanContext,
-    _spanContext: spanContext,
     parentSpanContext: parent === undefined ? undefined : { ...parent, traceId: newId(parent.traceId) },
     startTime: later(span.startTime, ms),
     endTime: later(span.endTime, ms),
+    status: span.status,
+    attributes: span.attributes,
+    links: span.links,
     events: span.events.map((e) => ({ ...e, time: later(e.time, ms) })),
-  });
+    duration: span.duration,
+    ended: span.ended,
+    resource: span.resource,
+    instrumentationScope: span.instrumentationScope,
+    droppedAttributesCount: span.droppedAttributesCount,
+    droppedEventsCount: span.droppedEventsCount,
+    droppedLinksCount: span.droppedLinksCount,
+  };
 }
 
 export function spanFactory(serviceName = 'bench-chat'): SpanFactory {

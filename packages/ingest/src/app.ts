@@ -1,8 +1,10 @@
 // The OTLP/HTTP trace receiver as a Hono app: POST /v1/traces plus health, readiness and metrics.
+import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { readBody, type BodyLimits } from './body.ts';
 import type { GroupCommit } from './group-commit.ts';
@@ -113,8 +115,10 @@ export function createIngestApp(options: IngestAppOptions): Hono {
     if (contentEncoding !== 'gzip' && contentEncoding !== 'identity') {
       throw new HttpError(415, `unsupported Content-Encoding ${JSON.stringify(contentEncoding)}: send gzip or none`);
     }
+    // Served by @hono/node-server, the request's own Node stream; else (app.request) its web stream.
+    const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
     const body = await readBody(
-      c.req.raw.body as ReadableStream<Uint8Array> | null,
+      incoming instanceof Readable ? incoming : (c.req.raw.body as ReadableStream<Uint8Array> | null),
       c.req.header('content-length'),
       contentEncoding === 'gzip',
       options,

@@ -19,7 +19,7 @@ export class AttributeTooDeepError extends Error {
 }
 
 /** Go's strconv formatting in pdata's float64AsString: ES6 shortest round-trip, like JS String. */
-function doubleAsString(value: number): string {
+export function doubleAsString(value: number): string {
   if (Number.isNaN(value)) return 'json: unsupported value: NaN';
   if (!Number.isFinite(value)) return `json: unsupported value: ${value > 0 ? '+Inf' : '-Inf'}`;
   return Object.is(value, -0) ? '-0' : String(value);

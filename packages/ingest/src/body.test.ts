@@ -48,6 +48,13 @@ describe('readBody', () => {
     expect(pulled()).toBeLessThan(total / 2);
   });
 
+  test('reads the server\'s Node stream as it is, under the same caps', async () => {
+    const parts = [Buffer.from('otlp '), Buffer.from('body')];
+    expect((await readBody(Readable.from(parts), undefined, false, { maxBodyBytes: 9, maxDecodedBytes: 9 })).toString()).toBe('otlp body');
+    const error = await readBody(Readable.from(parts), undefined, false, { maxBodyBytes: 8, maxDecodedBytes: 8 }).catch((e: unknown) => e);
+    expect((error as HttpError).status).toBe(413);
+  });
+
   test('rejects a declared Content-Length over the limit before reading', async () => {
     const error = await readBody(null, '2048', false, { maxBodyBytes: 1024, maxDecodedBytes: 4096 }).catch((e: unknown) => e);
     expect((error as HttpError).status).toBe(413);

@@ -20,8 +20,12 @@ export interface BodyLimits {
  */
 const DRAIN_FACTOR = 4;
 
+/**
+ * `body`: the request's Node stream where the server gives it (@hono/node-server's `incoming`:
+ * no web stream to adapt back, chunk by chunk), else its web stream.
+ */
 export async function readBody(
-  body: ReadableStream<Uint8Array> | null,
+  body: Readable | ReadableStream<Uint8Array> | null,
   contentLength: string | undefined,
   gzip: boolean,
   limits: BodyLimits,
@@ -29,10 +33,11 @@ export async function readBody(
   const drainLimit = DRAIN_FACTOR * limits.maxBodyBytes;
   if (contentLength !== undefined && Number(contentLength) > limits.maxBodyBytes) {
     const tooLarge = new HttpError(413, `request body of ${contentLength} bytes exceeds the limit of ${limits.maxBodyBytes} bytes`);
-    if (body && Number(contentLength) <= drainLimit) for await (const _ of Readable.fromWeb(body));
+    if (body && Number(contentLength) <= drainLimit) for await (const _ of nodeStream(body));
     throw tooLarge;
   }
   if (!body) return Buffer.alloc(0);
+  const source = nodeStream(body);
   let sent = 0;
   let tooLarge: HttpError | undefined;
   const wireCap = new Transform({
@@ -56,8 +61,8 @@ export async function readBody(
     }
   };
   try {
-    if (gzip) await pipeline(Readable.fromWeb(body), wireCap, createGunzip(), collect);
-    else await pipeline(Readable.fromWeb(body), wireCap, collect);
+    if (gzip) await pipeline(source, wireCap, createGunzip(), collect);
+    else await pipeline(source, wireCap, collect);
   } catch (err) {
     if (tooLarge) throw tooLarge;
     if (err instanceof HttpError) throw err;
@@ -68,3 +73,5 @@ export async function readBody(
   if (tooLarge) throw tooLarge;
   return Buffer.concat(chunks);
 }
+
+const nodeStream = (body: Readable | ReadableStream<Uint8Array>): Readable => (body instanceof Readable ? body : Readable.fromWeb(body));

@@ -27,6 +27,19 @@ test('hands back the rows decoding in place gives, encoded, in order, with the r
   expect(pool.decodingBytes).toBe(0);
 });
 
+test('a plain request (transcoded by the worker without the rows\' objects) gives the same rows; an owned body is moved to the worker, another copied', async () => {
+  pool = new DecodePool({ workers: 1 });
+  const request = body(1500);
+  const inPlace = decodeRequest('protobuf', request).rows.map(encodeTraceRow);
+  const copied = await pool.decode('protobuf', request);
+  expect(copied.rows).toEqual(inPlace);
+  expect(request.byteLength).toBeGreaterThan(0);
+  const owned = await pool.decode('protobuf', request, true);
+  expect(owned.rows).toEqual(inPlace);
+  // Transferred: detached here.
+  expect(request.byteLength).toBe(0);
+});
+
 test('a body that is not a request is a MalformedPayloadError naming the problem', async () => {
   pool = new DecodePool({ workers: 1 });
   await expect(pool.decode('json', Buffer.from('{"resourceSpans": ['))).rejects.toThrow(MalformedPayloadError);

@@ -80,8 +80,12 @@ export class DecodePool {
     return this.#decodingBytes;
   }
 
-  /** The rows of one request body; MalformedPayloadError when it is not a valid request. */
-  decode(encoding: OtlpEncoding, body: Uint8Array): Promise<DecodedRequest> {
+  /**
+   * The rows of one request body; MalformedPayloadError when it is not a valid request. `owned`:
+   * the body is the pool's to hand over, so a body alone in its ArrayBuffer is moved to the worker
+   * (transferred, unusable here afterwards) instead of copied.
+   */
+  decode(encoding: OtlpEncoding, body: Uint8Array, owned = false): Promise<DecodedRequest> {
     if (this.#closed) return Promise.reject(new HttpError(503, 'ingest is shutting down', this.retryAfterSeconds));
     if (this.#decodingBytes > 0 && this.#decodingBytes + body.byteLength > this.maxDecodingBytes) {
       return Promise.reject(
@@ -96,7 +100,8 @@ export class DecodePool {
     this.#decodingBytes += body.byteLength;
     return new Promise<DecodedRequest>((resolve, reject) => {
       slot.jobs.set(id, { bytes: body.byteLength, rows: [], resolve, reject });
-      slot.worker!.postMessage({ id, encoding, body } satisfies DecodeJob);
+      const alone = owned && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+      slot.worker!.postMessage({ id, encoding, body } satisfies DecodeJob, alone ? [body.buffer as ArrayBuffer] : []);
     });
   }
 

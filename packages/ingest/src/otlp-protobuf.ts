@@ -13,15 +13,15 @@ import { emptySpan, type OtlpAnyValue, type OtlpEvent, type OtlpKeyValue, type O
 
 const utf8 = protobuf.util.utf8 as unknown as { read(buffer: Uint8Array, start: number, end: number): string };
 
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
+export const VARINT = 0;
+export const I64 = 1;
+export const LEN = 2;
 const SGROUP = 3;
 const EGROUP = 4;
 const I32 = 5;
 
 /** A cursor over one body; every read checks the end of the message it is in. */
-class Wire {
+export class Wire {
   readonly buf: Buffer;
   pos = 0;
   constructor(body: Uint8Array) {
@@ -146,7 +146,7 @@ class Wire {
 }
 
 /** Calls `field(number, wireType)` for each field of the message ending at `end`. */
-function fields(w: Wire, end: number, field: (number: number, wireType: number) => boolean): void {
+export function fields(w: Wire, end: number, field: (number: number, wireType: number) => boolean): void {
   while (w.pos < end) {
     const tag = w.uint32(end);
     const number = tag >>> 3;

@@ -87,7 +87,8 @@ export async function startIngest(options: IngestOptions = {}): Promise<IngestSe
   });
   const app = createIngestApp({
     commit,
-    decode: (encoding, body) => decoder.decode(encoding, body),
+    // Bodies are readBody's own buffers, not used after decoding: moved to the worker, not copied.
+    decode: (encoding, body) => decoder.decode(encoding, body, true),
     metrics,
     ping: () => storage.ping(),
     tokens,
