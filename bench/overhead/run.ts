@@ -89,6 +89,8 @@ interface ModeResult {
   cpuUsPerCallAllIn: number;
   /** read(2) calls per call: the network pattern each variant saw. */
   readsPerCall: Summary;
+  /** Per call, one sample per block: CPU of the process's threads other than the main one (V8's compiler and GC workers). */
+  otherThreadsCpuUsPerCall: Summary;
   spansPerCall: number | null;
 }
 interface Comparison {
@@ -258,6 +260,7 @@ try {
       cpuUsPerChunk: mode === 'stream' ? summarize(cpu.map((c) => c / chunks)) : null,
       cpuUsPerCallAllIn: allIn(key),
       readsPerCall: summarize(rs.map((r) => r.reads / calls)),
+      otherThreadsCpuUsPerCall: summarize(rs.map((r) => r.threadsCpuUs.others / calls)),
       spansPerCall: rs[0]?.spans === null ? null : rs.reduce((s, r) => s + (r.spans ?? 0), 0) / (rs.length * calls),
     };
   }
