@@ -25,9 +25,12 @@ const OPTIONS = {
   'max-rounds': { type: 'string', default: '400', help: 'rounds at most per mode' },
   target: { type: 'string', default: '0.02', help: 'stop a mode once every ratio\'s 95 % CI half-width ÷ ratio is at most this' },
   warmup: { type: 'string', default: '2', help: 'discarded blocks per worker process and mode' },
+  'warmup-calls': { type: 'string', default: '200', help: 'calls of each discarded block (at least the measured blocks\' size)' },
   processes: { type: 'string', default: '2', help: 'worker processes per variant, used in turn' },
-  'memory-calls': { type: 'string', default: '20000', help: 'streamed calls of the memory-growth check' },
+  'memory-calls': { type: 'string', default: '20000', help: 'streamed calls of the memory-growth check (0: the memory checks are left out)' },
   'in-flight': { type: 'string', default: '200', help: 'streamed calls held open at once for the heap per call in flight' },
+  variants: { type: 'string', default: VARIANTS.filter((v) => BASELINE[v] !== v).join(','), help: 'instrumented variants compared (comma-separated; their baselines run too)' },
+  modes: { type: 'string', default: 'stream,nonstream', help: 'modes measured (comma-separated)' },
   help: { type: 'boolean', default: false, help: 'print this' },
 } as const;
 const { values: args } = parseArgs({ options: OPTIONS });
@@ -62,10 +65,16 @@ const SECONDS: Record<Mode, number> = { stream: num('stream-seconds'), nonstream
  * process with another of the same SDK (A/A: the same code, so its ratio is 1 but for the noise
  * and process-to-process differences; its interval is the resolution of the run).
  */
+const chosen = args.variants.split(',').map((v) => v.trim());
+for (const v of chosen) if (!(VARIANTS as readonly string[]).includes(v) || BASELINE[v as Variant] === v) throw new Error(`--variants: ${v} is not an instrumented variant (${VARIANTS.filter((x) => BASELINE[x] !== x).join(', ')})`);
 const PAIRS: Pair<Variant>[] = [
   ...(processes > 1 ? [{ variant: 'openai7' as const, baseline: 'openai7' as const, aa: true }] : []),
-  ...VARIANTS.filter((v) => BASELINE[v] !== v).map((v) => ({ variant: v, baseline: BASELINE[v], aa: false })),
+  ...VARIANTS.filter((v) => chosen.includes(v)).map((v) => ({ variant: v, baseline: BASELINE[v], aa: false })),
 ];
+/** The variants that run: the chosen ones, their baselines, and openai7 for the A/A pair. */
+const RUNNING = VARIANTS.filter((v) => PAIRS.some((p) => p.variant === v || p.baseline === v));
+const MODES = args.modes.split(',').map((m) => m.trim()) as Mode[];
+for (const m of MODES) if (m !== 'stream' && m !== 'nonstream') throw new Error(`--modes: ${m} is neither stream nor nonstream`);
 const pairName = (p: Pair<Variant>) => (p.aa ? `${p.variant} (A/A)` : p.variant);
 
 interface ModeResult {
@@ -80,6 +89,8 @@ interface ModeResult {
   cpuUsPerCallAllIn: number;
   /** read(2) calls per call: the network pattern each variant saw. */
   readsPerCall: Summary;
+  /** Per call, one sample per block: CPU of the process's threads other than the main one (V8's compiler and GC workers). */
+  otherThreadsCpuUsPerCall: Summary;
   spansPerCall: number | null;
 }
 interface Comparison {
@@ -118,11 +129,11 @@ interface ModeRun {
   loadAverageAfter: number[];
 }
 
-function check(variant: Variant, mode: Mode, r: RoundResult): void {
-  const expectedChunks = mode === 'stream' ? CALLS.stream * chunks : CALLS.nonstream;
+function check(variant: Variant, mode: Mode, r: RoundResult, calls = CALLS[mode]): void {
+  const expectedChunks = mode === 'stream' ? calls * chunks : calls;
   if (r.outputChunks !== expectedChunks) throw new Error(`${variant} ${mode}: read ${r.outputChunks} chunks, expected ${expectedChunks}`);
   // An instrumented variant that exported no span per call measured nothing.
-  if (r.spans !== null && r.spans < CALLS[mode]) throw new Error(`${variant} ${mode}: ${r.spans} spans for ${CALLS[mode]} calls`);
+  if (r.spans !== null && r.spans < calls) throw new Error(`${variant} ${mode}: ${r.spans} spans for ${calls} calls`);
 }
 
 const ciOf = (ratios: number[]) => {
@@ -130,12 +141,38 @@ const ciOf = (ratios: number[]) => {
   return { est, halfWidth: (est.high - est.low) / 2 / est.value };
 };
 
+/** The heap growth over many calls with LLM Prism, and the heap per call in flight (bare and with LLM Prism). */
+async function memoryAndInFlight() {
+  console.log(`  memory: ${num('memory-calls').toLocaleString('en')} calls with LLM Prism…`);
+  const mem = spawnChild(here('./memory.ts'), ['openai7+prism', baseURL], ['--expose-gc']);
+  await mem.next();
+  const memoryRequest = { calls: num('memory-calls'), checkpoints: 10, concurrency: 16, chunks: 3 };
+  const memory = await mem.ask<MemoryResult>(memoryRequest);
+  await mem.close();
+  const first = memory.checkpoints[1];
+  const last = memory.checkpoints.at(-1);
+  if (first === undefined || last === undefined) throw new Error('no memory checkpoints');
+
+  // Heap per call in flight, bare SDK and with LLM Prism, each in a fresh process.
+  const inFlightRequest = { inFlight: num('in-flight'), holdMs: 3000 };
+  const inFlight: Record<string, number> = {};
+  for (const v of ['openai7', 'openai7+prism'] as const) {
+    const child = spawnChild(here('./memory.ts'), [v, baseURL], ['--expose-gc']);
+    await child.next();
+    await child.ask<InFlightResult>(inFlightRequest); // warm-up: pools, JIT, caches
+    inFlight[v] = (await child.ask<InFlightResult>(inFlightRequest)).bytesPerCall;
+    await child.close();
+  }
+
+  return { memoryRequest, memory, first, last, inFlightRequest, inFlight };
+}
+
 const sim = spawnChild(here('./simulator-process.ts'));
 const { baseURL } = await sim.next<{ baseURL: string }>();
 const workers = new Map<Variant, Child[]>();
 const all = () => [...workers.values()].flat();
 try {
-  for (const v of VARIANTS) {
+  for (const v of RUNNING) {
     const ws = Array.from({ length: processes }, () => spawnChild(here('./worker.ts'), [v, baseURL]));
     await Promise.all(ws.map((w) => w.next()));
     workers.set(v, ws);
@@ -152,15 +189,25 @@ try {
   /** `<pair>/<mode>/<round>` of the rounds whose variant block ran first. */
   const firstOfPair = new Set<string>();
   const runs = {} as Record<Mode, ModeRun>;
-  for (const mode of ['stream', 'nonstream'] as const) {
+  for (const mode of MODES) {
     const request: RoundRequest = { mode, calls: CALLS[mode], chunks, concurrency: CONCURRENCY[mode] };
     const ask = async (v: Variant, w: Child) => {
       const r = await w.ask<RoundResult>(request);
       check(v, mode, r);
       return r;
     };
-    // Warm-up (JIT, connection pool, heap sizes), discarded.
-    for (const [v, ws] of workers) for (const w of ws) for (let i = 0; i < num('warmup'); i++) await ask(v, w);
+    // Warm-up (JIT, connection pool, heap sizes), discarded, in large blocks: a process's CPU per
+    // streamed call falls from about 23 ms over its first 16 calls to 8–9 ms after a few hundred
+    // (V8 compiling the hot code, much of it on its worker threads, whose CPU the blocks count),
+    // and an instrumented process has more code to compile: two 8-call blocks left every process
+    // in that phase and inflated the instrumented ratios (openai7+prism ×1.43 with them, ×1.29
+    // after 40 such blocks, same machine, back to back).
+    const warmUp: RoundRequest = { ...request, calls: Math.max(CALLS[mode], num('warmup-calls')) };
+    for (const [v, ws] of workers) {
+      for (const w of ws) {
+        for (let i = 0; i < num('warmup'); i++) check(v, mode, await w.ask<RoundResult>(warmUp), warmUp.calls);
+      }
+    }
     const loadAverageBefore = loadavg();
     const t0 = performance.now();
     let stoppedBy: ModeRun['stoppedBy'] = 'max-rounds';
@@ -213,11 +260,12 @@ try {
       cpuUsPerChunk: mode === 'stream' ? summarize(cpu.map((c) => c / chunks)) : null,
       cpuUsPerCallAllIn: allIn(key),
       readsPerCall: summarize(rs.map((r) => r.reads / calls)),
+      otherThreadsCpuUsPerCall: summarize(rs.map((r) => r.threadsCpuUs.others / calls)),
       spansPerCall: rs[0]?.spans === null ? null : rs.reduce((s, r) => s + (r.spans ?? 0), 0) / (rs.length * calls),
     };
   }
   const comparisons: Comparison[] = [];
-  for (const mode of ['stream', 'nonstream'] as const) {
+  for (const mode of MODES) {
     for (const pair of PAIRS) {
       const a = results[`${pair.variant}/${mode}`] as ModeResult;
       const b = results[`${pair.baseline}/${mode}`] as ModeResult;
@@ -248,27 +296,8 @@ try {
   for (const w of all()) await w.close();
   workers.clear();
 
-  console.log(`  memory: ${num('memory-calls').toLocaleString('en')} calls with LLM Prism…`);
-  const mem = spawnChild(here('./memory.ts'), ['openai7+prism', baseURL], ['--expose-gc']);
-  await mem.next();
-  const memoryRequest = { calls: num('memory-calls'), checkpoints: 10, concurrency: 16, chunks: 3 };
-  const memory = await mem.ask<MemoryResult>(memoryRequest);
-  await mem.close();
-  const first = memory.checkpoints[1];
-  const last = memory.checkpoints.at(-1);
-  if (first === undefined || last === undefined) throw new Error('no memory checkpoints');
-
-  // Heap per call in flight, bare SDK and with LLM Prism, each in a fresh process.
-  const inFlightRequest = { inFlight: num('in-flight'), holdMs: 3000 };
-  const inFlight: Record<string, number> = {};
-  for (const v of ['openai7', 'openai7+prism'] as const) {
-    const child = spawnChild(here('./memory.ts'), [v, baseURL], ['--expose-gc']);
-    await child.next();
-    await child.ask<InFlightResult>(inFlightRequest); // warm-up: pools, JIT, caches
-    inFlight[v] = (await child.ask<InFlightResult>(inFlightRequest)).bytesPerCall;
-    await child.close();
-  }
-
+  // `--memory-calls 0`: the memory checks are left out (a quick comparison of a few variants).
+  const memoryChecks = num('memory-calls') > 0 ? await memoryAndInFlight() : null;
   await writeResult('overhead', {
     chunksPerStreamedCall: chunks,
     callsPerRound: CALLS,
@@ -278,15 +307,15 @@ try {
     runs,
     results,
     comparisons,
-    memory: {
+    memory: memoryChecks && {
       variant: 'openai7+prism',
-      ...memoryRequest,
-      ...memory,
+      ...memoryChecks.memoryRequest,
+      ...memoryChecks.memory,
       // From the first checkpoint (warm: pools, JIT, caches filled) to the last.
-      growthBytes: last.heapUsedBytes - first.heapUsedBytes,
-      growthBytesPerThousandCalls: ((last.heapUsedBytes - first.heapUsedBytes) / (last.calls - first.calls)) * 1000,
+      growthBytes: memoryChecks.last.heapUsedBytes - memoryChecks.first.heapUsedBytes,
+      growthBytesPerThousandCalls: ((memoryChecks.last.heapUsedBytes - memoryChecks.first.heapUsedBytes) / (memoryChecks.last.calls - memoryChecks.first.calls)) * 1000,
     },
-    inFlight: { ...inFlightRequest, heapBytesPerCall: inFlight },
+    inFlight: memoryChecks && { ...memoryChecks.inFlightRequest, heapBytesPerCall: memoryChecks.inFlight },
   });
 } finally {
   for (const w of all()) await w.close();

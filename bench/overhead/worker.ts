@@ -1,6 +1,6 @@
 // One variant in one process: answers "round" requests with the CPU and wall time of `calls`
 // sequential calls against the simulator (span export flushed inside the measured time).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { serveParent } from '../lib/child.ts';
 import { benchCall } from './bench-call.ts';
 import { loadVariant, type Variant } from './variants.ts';
@@ -32,9 +32,30 @@ export interface RoundResult {
    * the variants were compared on the same network pattern.
    */
   reads: number;
+  /**
+   * The block's CPU time on the main thread and on the process's other threads (V8's compiler and
+   * GC workers, libuv's pool): work no JavaScript profile of the main thread shows (V8 compiling
+   * the hot code on its workers dominated the CPU of an instrumented process's first calls).
+   */
+  threadsCpuUs: { main: number; others: number };
 }
 
 const readCalls = (): number => Number(/syscr:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? Number.NaN);
+
+/** CPU µs so far of the main thread and of the other threads (/proc schedstat: nanoseconds on a CPU). */
+function threadsCpuUs(): { main: number; others: number } {
+  const cpu = { main: 0, others: 0 };
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const us = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
+      if (tid === String(process.pid)) cpu.main += us;
+      else cpu.others += us;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return cpu;
+}
 
 const variant = process.argv[2] as Variant;
 const baseURL = process.argv[3] as string;
@@ -53,6 +74,7 @@ serveParent(async (m) => {
   await loaded.flush();
   const spans0 = loaded.exported();
   const reads0 = readCalls();
+  const threads0 = threadsCpuUs();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let outputChunks = 0;
@@ -70,6 +92,7 @@ serveParent(async (m) => {
   const cpu = process.cpuUsage(cpu0);
   const total = (c: NodeJS.CpuUsage) => c.user + c.system;
   const reads = readCalls() - reads0;
+  const threads = threadsCpuUs();
   const spans1 = loaded.exported();
   const result: RoundResult = {
     cpuUs: total(cpu),
@@ -78,6 +101,7 @@ serveParent(async (m) => {
     spans: spans0 === null || spans1 === null ? null : spans1 - spans0,
     outputChunks,
     reads,
+    threadsCpuUs: { main: threads.main - threads0.main, others: threads.others - threads0.others },
   };
   return result;
 });
