@@ -17,6 +17,8 @@ interface OverheadResult extends Provenance {
   callsPerRound: { stream: number; nonstream: number };
   concurrency: { stream: number; nonstream: number };
   processesPerVariant: number;
+  /** Absent in results written before it was recorded. */
+  warmUp?: { blocks: number; calls: number };
   target: number;
   runs: Record<'stream' | 'nonstream', { rounds: number; seconds: number; stoppedBy: string; loadAverageBefore: number[]; loadAverageAfter: number[] }>;
   results: Record<string, { cpuUsPerCall: Summary; cpuUsPerCallAllIn: number; wallMsPerCall: Summary; cpuUsPerChunk: Summary | null; readsPerCall: Summary; spansPerCall: number | null }>;
@@ -326,7 +328,7 @@ function overheadSection(o: OverheadResult): string {
     'Each variant runs in long-lived worker processes (' + f(o.processesPerVariant) + ' per variant, used in turn) against the simulator, which runs in another process (its CPU is not counted).',
     `A block is ${o.callsPerRound.stream} streamed calls of ${o.chunksPerStreamedCall} one-token chunks (\`chunkIntervalMs: 0\`, \`stream_options.include_usage\`) or ${o.callsPerRound.nonstream} non-streamed calls,`,
     `${o.concurrency.stream} streamed calls in flight at once (as in a service under load), non-streamed ${o.concurrency.nonstream === 1 ? 'one at a time' : `${o.concurrency.nonstream} at once`}; the worker's \`process.cpuUsage()\` (user + system, all its threads) and wall time are taken around the block,`,
-    'including `forceFlush()` of the BatchSpanProcessor, so span processing and export are inside the measurement. Each worker first runs discarded warm-up blocks,',
+    `including \`forceFlush()\` of the BatchSpanProcessor, so span processing and export are inside the measurement. Each worker first runs ${o.warmUp ? `${o.warmUp.blocks} discarded warm-up blocks of ${o.warmUp.calls} calls per mode (V8 still compiles the SDK's and the instrumentation's code over the first few hundred calls)` : 'discarded warm-up blocks'},`,
     'and each block is preceded by as many short unmeasured calls as it keeps in flight (a process idles longer than its connections\' keep-alive between blocks).',
     'A round measures every comparison as two adjacent blocks, the variant\'s and its baseline\'s (the bare SDK of the same version), the order within the pair alternating',
     'and the order of the pairs rotating; the process used changes every two rounds. The paired ratio of a round is the variant\'s block ÷ its baseline\'s, a second apart,',

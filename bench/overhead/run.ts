@@ -303,6 +303,8 @@ try {
     callsPerRound: CALLS,
     concurrency: CONCURRENCY,
     processesPerVariant: processes,
+    /** Discarded blocks per worker process and mode before its first measured one, and their calls. */
+    warmUp: { blocks: num('warmup'), calls: num('warmup-calls') },
     target,
     runs,
     results,
