@@ -326,11 +326,21 @@ const money = (usd: string, alias: string) =>
   `sum(_Calls) AS calls, sum(if(isFinite(${usd}), 0, _Calls)) AS unpriced_calls,
     if(calls > unpriced_calls, sum(if(isFinite(${usd}), _Sign * ${usd}, 0)), NULL) AS ${alias}`;
 
+/**
+ * Every cost query runs without JIT compilation. ClickHouse compiles an expression, aggregate or
+ * sort description in the query that runs it for the third time (min_count_to_compile_*): ~20
+ * functions for a waste query, 40–240 ms of CPU in that one query, which reads only
+ * O(hours × groups + edge calls) rows — what compiled code saves on them is far below that. It was
+ * the benchmark's slow repetition (docs/clickhouse.md, "Where a waste query's time goes").
+ */
+const QUERY_SETTINGS = 'SETTINGS compile_expressions = 0, compile_aggregate_expressions = 0, compile_sort_description = 0';
+const withSettings = (sql: string) => `${sql}\n${QUERY_SETTINGS}`;
+
 /** The aggregate cost queries shared by the cost dashboard and the report. */
 export function costSql(prices: readonly ModelPrice[], scope: CostScope) {
   const priced = (dims: readonly string[], duplicates: boolean) => `(${pricedGroupsSql(prices, scope, dims, duplicates)})`;
   const retryParts = CALL_HOUR_MEASURES.filter((m) => ['RetryAttempts', 'RateLimitedAttempts', 'RetriedCalls'].includes(m.name));
-  return {
+  const queries = {
     /** Cost per service and model (the priced row's name; the request model when unpriced). */
     byModel: `SELECT ServiceName AS service, if(PriceModel != '', PriceModel, RequestModel) AS model, ${money('_Cost', 'cost_usd')}
   FROM ${priced(['ServiceName'], false)}
@@ -361,7 +371,8 @@ export function costSql(prices: readonly ModelPrice[], scope: CostScope) {
     costSeries: series(scope, 'usd_per_hour', ['ServiceName', "if(PriceModel != '', PriceModel, RequestModel) AS model"], '_Cost', priced(['ServiceName'], false)),
     /** Waste as USD per hour per cause, over time (needs scope.series). */
     wasteSeries: series(scope, 'wasted_usd_per_hour', ['WasteCause'], '_Waste', priced([], true), "WasteCause != ''"),
-  } as const;
+  };
+  return Object.fromEntries(Object.entries(queries).map(([name, sql]) => [name, sql === '' ? '' : withSettings(sql)])) as Readonly<typeof queries>;
 }
 
 /** USD per hour per [time, labels] (label expressions `expr AS name` or columns), rows with calls only. */
