@@ -14,6 +14,7 @@ import { ROOT, writeResult } from '../lib/results.ts';
 import { dependsOnRange, loadCatalog, type CatalogQuery } from './catalog.ts';
 import { compareRows, type Agreement, type Row } from './compare.ts';
 import { GENERATE_SELECT, generateCalls } from './generate.ts';
+import { DAY, END, HOUR, intervalFor, RANGES } from './ranges.ts';
 import { rawRewriter, type RawRewriter } from './raw.ts';
 
 const { values: args } = parseArgs({
@@ -37,19 +38,6 @@ const { values: args } = parseArgs({
     match: { type: 'string' },
   },
 });
-
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-/** Minute-aligned end of the generated period and of every dashboard range. */
-const END = Date.UTC(2026, 10, 23, 0, 0, 0);
-const RANGES = [
-  { label: '1h', ms: HOUR },
-  { label: '1d', ms: DAY },
-  { label: '30d', ms: 30 * DAY },
-] as const;
-/** Grafana's $__interval: range ÷ panel width in pixels (~1 000), rounded up to a "nice" step. */
-const NICE_MS = [1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400].map((s) => s * 1000);
-const intervalFor = (rangeMs: number) => NICE_MS.find((ms) => ms >= rangeMs / 1000) ?? DAY;
 
 const MIN_REPS = 3;
 /** The rollup tables (rows with the same key add up when their parts merge). */
