@@ -96,6 +96,53 @@ describe('GroupCommit', () => {
     expect(commit.queuedRows).toBe(0);
   });
 
+  test('lingers after a large insert: below lingerRows the next waits up to lingerMs for more, at lingerRows or after a small one it starts at once; close() does not wait', async () => {
+    const batches: number[] = [];
+    const startedAt: number[] = [];
+    const sink = {
+      async insertSpans(batch: OtelTraceRow[]) {
+        batches.push(batch.length);
+        startedAt.push(performance.now());
+        await storage.insertSpans(batch);
+      },
+    };
+    const commit = new GroupCommit({ sink, lingerMs: 150, lingerRows: 40 });
+    const traceId = randomTraceId();
+    const waited = (i: number, since: number) => (startedAt[i] as number) - since;
+    let at = performance.now();
+    await commit.submit(rows(40, traceId)); // nothing before it was large: at once
+    expect(waited(0, at)).toBeLessThan(100);
+
+    at = performance.now();
+    const alone = commit.submit(rows(10, traceId));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(batches).toEqual([40]); // after a 40-row insert, 10 < 40 rows queued: waiting for more
+    const joined = commit.submit(rows(10, traceId));
+    await Promise.all([alone, joined]);
+    // Nobody else came: the two went together once lingerMs had passed, and not before.
+    expect(batches).toEqual([40, 20]);
+    expect(waited(1, at)).toBeGreaterThanOrEqual(145);
+
+    at = performance.now();
+    await commit.submit(rows(5, traceId)); // after a 20-row insert: at once
+    expect(waited(2, at)).toBeLessThan(100);
+
+    await commit.submit(rows(45, traceId));
+    at = performance.now();
+    const filled = [commit.submit(rows(25, traceId)), commit.submit(rows(15, traceId))];
+    await Promise.all(filled); // 40 rows queued: at once
+    expect(waited(4, at)).toBeLessThan(100);
+
+    const lingering = commit.submit(rows(5, traceId));
+    await new Promise((r) => setTimeout(r, 10));
+    at = performance.now();
+    await commit.close();
+    await lingering;
+    expect(batches).toEqual([40, 20, 5, 45, 40, 5]);
+    expect(waited(5, at)).toBeLessThan(100); // flushed at close, not after the linger
+    expect(await count(traceId)).toBe(155);
+  });
+
   test('a full queue answers 429 with Retry-After and stores nothing of that request', async () => {
     const { sink, open } = gatedSink();
     const commit = new GroupCommit({ sink, maxQueuedRows: 20, retryAfterSeconds: 2 });

@@ -25,6 +25,9 @@ export interface IngestOptions {
   /** Group-commit limits: rows per insert (default 50 000) and rows waiting (default 200 000). */
   maxBatchRows?: number;
   maxQueuedRows?: number;
+  /** How long the next insert waits for more rows while fewer than lingerRows are queued (default 100 ms, 8192 rows; group-commit.ts). */
+  lingerMs?: number;
+  lingerRows?: number;
   /** Worker threads decoding request bodies (default: one per core beyond the first, 1–4). */
   decodeWorkers?: number;
   /** Request body bytes being decoded at most before requests get 429 (default 64 MiB). */
@@ -75,6 +78,8 @@ export async function startIngest(options: IngestOptions = {}): Promise<IngestSe
     sink: storage,
     maxBatchRows: options.maxBatchRows,
     maxQueuedRows: options.maxQueuedRows,
+    lingerMs: options.lingerMs ?? 100,
+    lingerRows: options.lingerRows ?? 8192,
     retryAfterSeconds: options.retryAfterSeconds,
     onInsert: (rows, seconds, error) => metrics?.observeInsert(rows, seconds, error),
   });
