@@ -8,8 +8,9 @@ import { formatTimestamp, type OtelTraceRow } from '@llm-prism/storage/rows';
 import { AttributeTooDeepError, anyValueAsString, attributesToMap } from './attribute-string.ts';
 import type { OtlpKeyValue, OtlpLink, OtlpSpan, OtlpTraceRequest, RejectReason, SpanProblem } from './types.ts';
 
-const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
-const STATUS_CODES = ['Unset', 'Ok', 'Error'];
+/** SpanKind and StatusCode names by their OTLP number, as the Collector's exporter writes them. */
+export const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
+export const STATUS_CODES = ['Unset', 'Ok', 'Error'];
 
 /** The last instant DateTime64(9) holds: 2^63 − 1 ns after the epoch (2262-04-11 23:47:16.854775807 UTC). */
 export const MAX_TIMESTAMP_NS = 2n ** 63n - 1n;

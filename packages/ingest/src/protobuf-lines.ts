@@ -12,16 +12,17 @@
 import { formatTimestamp, type EncodedRows } from '@llm-prism/storage/rows';
 import { doubleAsString } from './attribute-string.ts';
 import { I64, LEN, VARINT, Wire } from './otlp-protobuf.ts';
-import { MAX_TIMESTAMP_NS } from './otlp-to-rows.ts';
+import { MAX_TIMESTAMP_NS, SPAN_KINDS, STATUS_CODES } from './otlp-to-rows.ts';
 
 /** Rows per EncodedRows (one message to the main thread each). */
 export const ROWS_PER_CHUNK = 1000;
 
-const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
-const STATUS_CODES = ['Unset', 'Ok', 'Error'];
-const CLIENT = 3;
+const CLIENT = SPAN_KINDS.indexOf('Client');
 /** The attribute that makes a client span a call span (isCallSpan), as bytes. */
 const OPERATION_KEY = Buffer.from('gen_ai.operation.name', 'latin1');
+
+/** Printable ASCII other than `"` and `\`: a byte JSON keeps as it is. */
+const isPlain = (b: number): boolean => b >= 0x20 && b <= 0x7e && b !== 0x22 && b !== 0x5c;
 
 /** Thrown inside when the request is not for the fast path; never leaves this module. */
 class NotPlain extends Error {}
@@ -84,7 +85,7 @@ class Out {
     let at = this.at;
     for (let i = start; i < end; i++) {
       const b = src[i] as number;
-      if (b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c) throw NOT_PLAIN;
+      if (!isPlain(b)) throw NOT_PLAIN;
       buf[at++] = b;
     }
     this.at = at;
@@ -132,6 +133,8 @@ function time(w: Wire, end: number): bigint {
  */
 const SLOTS = 256;
 const seen = new Int32Array(SLOTS);
+/** The hash of the key in each slot `seen` marks. */
+const keyHashes = new Int32Array(SLOTS);
 let seenMark = 0;
 
 /**
@@ -197,7 +200,6 @@ function attributeMap(w: Wire, list: number[], out: Out): boolean {
   out.byte(0x7d);
   return operation;
 }
-const keyHashes = new Int32Array(SLOTS);
 
 const TRUE = Buffer.from('"true"');
 const FALSE = Buffer.from('"false"');
@@ -345,10 +347,7 @@ const LINE = {
 
 /** Text that needs no escaping, as a string; else not for the fast path. */
 function plainText(w: Wire, r: Range): string {
-  for (let i = r.start; i < r.end; i++) {
-    const b = w.buf[i] as number;
-    if (b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c) throw NOT_PLAIN;
-  }
+  for (let i = r.start; i < r.end; i++) if (!isPlain(w.buf[i] as number)) throw NOT_PLAIN;
   return w.buf.toString('latin1', r.start, r.end);
 }
 
@@ -537,6 +536,24 @@ function span(w: Wire, end: number, sc: Scope, chunks: Chunks): void {
 }
 
 /**
+ * The fields of a ResourceSpans or ScopeSpans message `r`: its field 1 (the resource or scope,
+ * the last one when repeated, as otlp-protobuf.ts keeps it) and every field 2 (its scope spans or
+ * spans).
+ */
+function headAndItems(w: Wire, r: Range): { head: Range | undefined; items: Range[] } {
+  let head: Range | undefined;
+  const items: Range[] = [];
+  w.pos = r.start;
+  while (w.pos < r.end) {
+    const t = w.uint32(r.end);
+    if (t >>> 3 === 1 && (t & 7) === LEN) head = range(w, r.end);
+    else if (t >>> 3 === 2 && (t & 7) === LEN) items.push(range(w, r.end));
+    else w.skip(t & 7, r.end);
+  }
+  return { head, items };
+}
+
+/**
  * The rows of a protobuf request as JSON lines, in chunks of ROWS_PER_CHUNK rows; undefined when
  * it is not a plain request (see the top of this file) or not well-formed: the slow path decides.
  */
@@ -555,26 +572,10 @@ export function protobufToLines(body: Uint8Array): EncodedRows[] | undefined {
       }
       const rs = range(w, end);
       // The resource applies to all the message's spans wherever it is: found first.
-      let res: Range | undefined;
-      const scopeSpans: Range[] = [];
-      w.pos = rs.start;
-      while (w.pos < rs.end) {
-        const t = w.uint32(rs.end);
-        if (t >>> 3 === 1 && (t & 7) === LEN) res = range(w, rs.end);
-        else if (t >>> 3 === 2 && (t & 7) === LEN) scopeSpans.push(range(w, rs.end));
-        else w.skip(t & 7, rs.end);
-      }
+      const { head: res, items: scopeSpans } = headAndItems(w, rs);
       const r = resource(w, res);
       for (const ss of scopeSpans) {
-        let sc: Range | undefined;
-        const spans: Range[] = [];
-        w.pos = ss.start;
-        while (w.pos < ss.end) {
-          const t = w.uint32(ss.end);
-          if (t >>> 3 === 1 && (t & 7) === LEN) sc = range(w, ss.end);
-          else if (t >>> 3 === 2 && (t & 7) === LEN) spans.push(range(w, ss.end));
-          else w.skip(t & 7, ss.end);
-        }
+        const { head: sc, items: spans } = headAndItems(w, ss);
         const s = scope(w, sc, r);
         for (const sp of spans) {
           w.pos = sp.start;
