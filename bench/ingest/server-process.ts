@@ -3,13 +3,13 @@
 // the longest the loop was held by its own work, how many spans otel_traces holds, and its
 // group-commit and request counters, and the CPU time all its threads used (chDB's included), its
 // main thread used, and its decode worker threads used (Linux: read from /proc).
-import { readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startIngest } from '@llm-prism/ingest';
 import { openStorage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { serveParent } from '../lib/child.ts';
+import { threadsCpu } from '../lib/threads.ts';
 
 const dataDir = await tempDataDir('llm-prism-bench-ingest-');
 const storage = await openStorage({ dataDir });
@@ -33,18 +33,7 @@ const sampler = setInterval(() => {
 
 /** CPU µs of the threads Node names `WorkerThread` (the decode pool's); undefined without /proc. */
 function decodeWorkersCpuMicros(): number | undefined {
-  try {
-    let ticks = 0;
-    for (const task of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'WorkerThread') continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-    }
-    return ticks * 10_000; // USER_HZ is 100 on Linux
-  } catch {
-    return undefined;
-  }
+  return threadsCpu()?.reduce((sum, t) => (t.name === 'WorkerThread' ? sum + t.micros : sum), 0);
 }
 
 serveParent(

@@ -1,7 +1,8 @@
 // One variant in one process: answers "round" requests with the CPU and wall time of `calls`
 // sequential calls against the simulator (span export flushed inside the measured time).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { serveParent } from '../lib/child.ts';
+import { threadsCpu } from '../lib/threads.ts';
 import { benchCall } from './bench-call.ts';
 import { loadVariant, type Variant } from './variants.ts';
 
@@ -42,17 +43,14 @@ export interface RoundResult {
 
 const readCalls = (): number => Number(/syscr:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? Number.NaN);
 
-/** CPU µs so far of the main thread and of the other threads (/proc schedstat: nanoseconds on a CPU). */
+/** CPU µs so far of the main thread and of the other threads (NaN without /proc, as readCalls). */
 function threadsCpuUs(): { main: number; others: number } {
+  const threads = threadsCpu();
+  if (threads === undefined) return { main: Number.NaN, others: Number.NaN };
   const cpu = { main: 0, others: 0 };
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const us = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
-      if (tid === String(process.pid)) cpu.main += us;
-      else cpu.others += us;
-    } catch {
-      // the thread ended meanwhile
-    }
+  for (const t of threads) {
+    if (t.tid === process.pid) cpu.main += t.micros;
+    else cpu.others += t.micros;
   }
   return cpu;
 }
