@@ -271,15 +271,13 @@ function groupsSource(prices: readonly ModelPrice[], scope: CostScope, dims: rea
 }
 
 /**
- * The duplicates that change a call's cause, as groups shaped like groupsSource's rows: each group
- * twice, once taking its tokens out of its base cause (Dup = -1) and once putting them under
- * `duplicate` (Dup = 1). Whole hours from llm_duplicate_hours, the edges from llm_duplicate_calls
- * (each call once: FINAL): O(hours × groups + duplicates in the edge hours).
+ * The duplicates that change a call's cause (Dup = 1), as groups shaped like groupsSource's rows.
+ * Whole hours from llm_duplicate_hours, the edges from llm_duplicate_calls (each call once:
+ * FINAL): O(hours × groups + duplicates in the edge hours).
  */
 function duplicateCorrections(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[]): string {
-  return `SELECT *, Dup
+  return `SELECT *, toInt8(1) AS Dup
   FROM ${groupsSource(prices, scope, dims, COST_HOUR_COMPUTED, DUPLICATES(scope))}
-  ARRAY JOIN [toInt8(-1), toInt8(1)] AS Dup
   WHERE BaseCause IN (${['', ...OVERRIDDEN_BY_DUPLICATE].map(str).join(', ')})`;
 }
 
@@ -314,11 +312,12 @@ function pricedGroupsSql(prices: readonly ModelPrice[], scope: CostScope, dims: 
   ${duplicateCorrections(prices, scope, dims)}
 )`;
   return `SELECT *,
-    if(Dup = 1, 'duplicate', BaseCause) AS WasteCause,
-    if(Dup = -1, -1, 1) AS _Sign,
+    if(_Move = 1, 'duplicate', BaseCause) AS WasteCause,
+    if(_Move = -1, -1, 1) AS _Sign,
     toInt64(Calls) * _Sign AS _Calls,
     [0, _Cost, _MissExtra][1 + (WasteCause IN ('error', 'truncated', 'duplicate')) + 2 * (WasteCause = 'cache_miss')] AS _Waste
-  FROM ${priced(prices, 'LongInput', "BaseCause = 'cache_miss'", summed(groups, [...groupKeys(scope, dims, COST_HOUR_COMPUTED), 'Dup']))}`;
+  FROM ${priced(prices, 'LongInput', "BaseCause = 'cache_miss'", summed(groups, [...groupKeys(scope, dims, COST_HOUR_COMPUTED), 'Dup']))}
+  ARRAY JOIN if(Dup = 1, [toInt8(-1), toInt8(1)], [toInt8(0)]) AS _Move`;
 }
 
 /** Calls, unpriced calls and USD of grouped rows whose USD is `usd` (NaN: unpriced), as sums do over calls. */
