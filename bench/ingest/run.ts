@@ -48,6 +48,8 @@ interface IngestStats {
   stored: number;
   insertedRows: number;
   inserts: number;
+  /** Seconds the group commit's inserts took, summed. */
+  insertSeconds: number;
   requestsByStatus: Record<string, number>;
   /** CPU time of all the ingest process's threads so far, and of its main thread. */
   cpuMicros: number;
@@ -55,7 +57,7 @@ interface IngestStats {
   /** Of the decode worker threads (undefined where /proc is not there). */
   decodeCpuMicros?: number;
 }
-type IngestRound = ExportRound & { spansPerSecond: number; rssMaxBytes: number; rowsPerInsert: number; loopDelayMaxMs: number; loopDelayP99Ms: number; loopBusyMaxMs: number; serverCpuMicros: number; mainThreadCpuMicros: number; decodeCpuMicros?: number };
+type IngestRound = ExportRound & { spansPerSecond: number; rssMaxBytes: number; rowsPerInsert: number; insertMs: number; insertingShare: number; loopDelayMaxMs: number; loopDelayP99Ms: number; loopBusyMaxMs: number; serverCpuMicros: number; mainThreadCpuMicros: number; decodeCpuMicros?: number };
 type DirectResult = DirectRound & { rowsPerInsert: number; rowsPerSecond: number };
 
 const maxRows = Number(args['direct-rows']);
@@ -89,15 +91,20 @@ try {
       acked += e.acked;
       // Acknowledged means stored: otel_traces must hold every acknowledged span by now.
       if (stats.stored < acked) storedMismatch = `after round ${r + 1}: ${acked} spans acknowledged, ${stats.stored} stored`;
-      const rowsPerInsert = (stats.insertedRows - before.insertedRows) / (stats.inserts - before.inserts);
+      const inserts = stats.inserts - before.inserts;
+      const rowsPerInsert = (stats.insertedRows - before.insertedRows) / inserts;
+      const insertSeconds = stats.insertSeconds - before.insertSeconds;
+      // Whether the round was bound by inserts (one runs at a time) or waited between them.
+      const insertMs = (insertSeconds * 1000) / inserts;
+      const insertingShare = insertSeconds / e.seconds;
       const serverCpuMicros = stats.cpuMicros - before.cpuMicros;
       const mainThreadCpuMicros = stats.mainThreadCpuMicros - before.mainThreadCpuMicros;
       const decodeCpuMicros = stats.decodeCpuMicros === undefined || before.decodeCpuMicros === undefined ? undefined : stats.decodeCpuMicros - before.decodeCpuMicros;
       // (The direct inserter's buffer holds the limit's rows: larger group commits are compared with it.)
       ingestBatch = Math.min(maxRows, Math.max(BATCH_SPANS, Math.round(rowsPerInsert / BATCH_SPANS) * BATCH_SPANS));
-      ingestRounds.push({ ...e, spansPerSecond: e.acked / e.seconds, rssMaxBytes: stats.rssMaxBytes, rowsPerInsert, loopDelayMaxMs: stats.loopDelayMaxMs, loopDelayP99Ms: stats.loopDelayP99Ms, loopBusyMaxMs: stats.loopBusyMaxMs, serverCpuMicros, mainThreadCpuMicros, decodeCpuMicros });
+      ingestRounds.push({ ...e, spansPerSecond: e.acked / e.seconds, rssMaxBytes: stats.rssMaxBytes, rowsPerInsert, insertMs, insertingShare, loopDelayMaxMs: stats.loopDelayMaxMs, loopDelayP99Ms: stats.loopDelayP99Ms, loopBusyMaxMs: stats.loopBusyMaxMs, serverCpuMicros, mainThreadCpuMicros, decodeCpuMicros });
       console.log(
-        `  ingest round ${r + 1}: ${(e.acked / e.seconds).toFixed(0)} spans/s, ${rowsPerInsert.toFixed(0)} rows per insert, CPU ${(serverCpuMicros / e.acked).toFixed(0)} (main thread ${(mainThreadCpuMicros / e.acked).toFixed(0)}${decodeCpuMicros === undefined ? '' : `, decode workers ${(decodeCpuMicros / e.acked).toFixed(0)}`}) + ${(e.cpuMicros / e.acked).toFixed(0)} µs per span (ingest + exporter), ${e.failed} failed, ${e.madeInRound} of ${e.acked + e.failed} spans made in the round, event loop delay max ${stats.loopDelayMaxMs.toFixed(0)} ms, held by own work max ${stats.loopBusyMaxMs.toFixed(0)} ms`,
+        `  ingest round ${r + 1}: ${(e.acked / e.seconds).toFixed(0)} spans/s, ${rowsPerInsert.toFixed(0)} rows per insert of ${insertMs.toFixed(0)} ms, inserting ${(insertingShare * 100).toFixed(0)} % of the round, CPU ${(serverCpuMicros / e.acked).toFixed(0)} (main thread ${(mainThreadCpuMicros / e.acked).toFixed(0)}${decodeCpuMicros === undefined ? '' : `, decode workers ${(decodeCpuMicros / e.acked).toFixed(0)}`}) + ${(e.cpuMicros / e.acked).toFixed(0)} µs per span (ingest + exporter), ${e.failed} failed, ${e.madeInRound} of ${e.acked + e.failed} spans made in the round, event loop delay max ${stats.loopDelayMaxMs.toFixed(0)} ms, held by own work max ${stats.loopBusyMaxMs.toFixed(0)} ms`,
       );
     };
     const directRound = async (rows: number, into: DirectResult[]) => {
@@ -191,6 +198,9 @@ try {
       spansMadeInRounds: ingestRounds.reduce((s, r) => s + r.madeInRound, 0),
       requestLatencyMs: summarize(ingestRounds.flatMap((r) => r.latenciesMs)),
       rowsPerInsert: summarize(ingestRounds.map((r) => r.rowsPerInsert)),
+      insertMs: summarize(ingestRounds.map((r) => r.insertMs)),
+      /** Share of the round an insert was running: near 1, the one-at-a-time insert is the bound. */
+      insertingShare: summarize(ingestRounds.map((r) => r.insertingShare)),
       failedSpans: ingestRounds.reduce((s, r) => s + r.failed, 0),
       requestsByStatus: final.requestsByStatus,
       rssMaxBytes: Math.max(...ingestRounds.map((r) => r.rssMaxBytes)),

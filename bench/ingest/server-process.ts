@@ -49,6 +49,7 @@ serveParent(
     const batches = (await server.metrics.batchRows.get()).values;
     const value = (name: string) => batches.find((v) => v.metricName === name)?.value ?? 0;
     const statuses = (await server.metrics.requests.get()).values.map((v) => [String(v.labels.status), v.value]);
+    const insertSeconds = (await server.metrics.insertSeconds.get()).values.filter((v) => v.metricName === 'llm_prism_ingest_insert_duration_seconds_sum').reduce((sum, v) => sum + v.value, 0);
     return {
       rssMaxBytes: rssMax,
       rssBytes: process.memoryUsage().rss,
@@ -61,6 +62,7 @@ serveParent(
       stored: Number(row?.n),
       insertedRows: value('llm_prism_ingest_batch_rows_sum'),
       inserts: value('llm_prism_ingest_batch_rows_count'),
+      insertSeconds,
       requestsByStatus: Object.fromEntries(statuses),
     };
   },
