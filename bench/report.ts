@@ -74,6 +74,9 @@ interface IngestResult extends Provenance {
     spansMadeInRounds?: number;
     requestLatencyMs: Summary;
     rowsPerInsert: Summary;
+    /** Mean insert time per round, and the share of the round an insert was running. */
+    insertMs?: Summary;
+    insertingShare?: Summary;
     failedSpans: number;
     requestsByStatus: Record<string, number>;
     rssMaxBytes: number;
@@ -506,6 +509,11 @@ function ingestSection(i: IngestResult): string {
         ]
       : []),
     'Each insert pays a fixed cost (the views\' SELECTs run per inserted block, docs/clickhouse.md), so rows per insert decide most of the throughput.',
+    ...(i.ingest.insertMs && i.ingest.insertingShare
+      ? [
+          `An insert was running **${f(i.ingest.insertingShare.median * 100)} %** of each ingest round (median; ${f(i.ingest.insertingShare.min * 100)}–${f(i.ingest.insertingShare.max * 100)} %), each taking ${f(i.ingest.insertMs.median)} ms (median of the rounds' means) for ${f(i.ingest.rowsPerInsert.median)} rows, where the direct inserter's took ${f(i.sameBatch.insertMs.median)} ms at the same size: ingest is bound by its one-at-a-time inserts, each slower beside the decoding, HTTP and exporter sharing the two cores.`,
+        ]
+      : []),
     `Ingest acknowledges only after storing, so an insert holds at most the spans in flight (${f(i.exportConcurrency)} × 512 = ${f(i.exportConcurrency * 512)}), and about half of them in a steady state: while one insert runs, the next requests are being received and decoded.`,
     'On two cores the exporter, the decoding and chDB share the CPU that the direct inserter has to itself: the CPU per span above against the limit\'s per row is how much more work a span through OTLP/HTTP is.',
     ...(i.cpuBound && i.ingest.serverCpuMicrosPerSpan && i.ingest.exporterCpuMicrosPerSpan && i.limit.cpuMicrosPerRow ? ['', cpuBoundText(i, i.cpuBound)] : []),
