@@ -51,7 +51,6 @@ async function onlyCall(): Promise<ReadableSpan> {
   return call!;
 }
 
-/** Streamed: call ⊃ llm.ttft ⊃ llm.client_setup, llm.queue and llm.decode, within ±10 % / ±30 ms, ended before the application read. */
 interface PhaseCheck {
   /** Spans besides the contract's under the call (e.g. an application span). */
   extraSpans?: string[];
@@ -60,6 +59,7 @@ interface PhaseCheck {
   injected?: InjectedTimings;
 }
 
+/** Streamed: call ⊃ llm.ttft ⊃ llm.client_setup, llm.queue and llm.decode, within ±10 % / ±30 ms, ended before the application read. */
 function expectStreamedPhases(call: ReadableSpan, name: string, started: number, pullStart: number, what: string, { extraSpans = [], client = 'wire', injected = T }: PhaseCheck = {}): CallTree {
   const t = treeOf(h.exporter, call);
   expect(t.call.name).toBe(name);

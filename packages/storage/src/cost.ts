@@ -296,7 +296,8 @@ const summed = (rows: string, keys: readonly string[]) => `(
  * and _Waste; without, the base cause is left out of the grouping (fewer groups for cost alone).
  *
  * _Waste is picked from an array, not by multiIf: both candidates are then computed once per group
- * (see priced()).
+ * (see priced()). A group of duplicates becomes its two corrections (_Move -1: out of its base
+ * cause, 1: into duplicate) only after pricing, so it is summed and priced once.
  */
 function pricedGroupsSql(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[], waste: boolean): string {
   if (!waste) {
