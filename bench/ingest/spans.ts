@@ -13,8 +13,11 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type Readabl
 export const BATCH_SPANS = 512;
 
 export interface SpanFactory {
-  /** A fresh batch of `BATCH_SPANS` spans (new trace and span ids every time). */
-  batch(): ReadableSpan[];
+  /**
+   * A fresh batch of `BATCH_SPANS` spans (new trace and span ids every time), its times those of a
+   * batch made at `atMs` (epoch ms; default now).
+   */
+  batch(atMs?: number): ReadableSpan[];
 }
 
 const ms = (base: number, offset: number): [number, number] => {
@@ -148,9 +151,9 @@ export function spanFactory(serviceName = 'bench-chat'): SpanFactory {
   }
   let n = 0;
   return {
-    batch() {
+    batch(atMs = Date.now()) {
       const ids = new Map<string, string>();
-      const ms = Date.now() - madeAt;
+      const ms = atMs - madeAt;
       return (templates[n++ % TEMPLATES] as ReadableSpan[]).map((span) => copy(span, ids, ms));
     },
   };
