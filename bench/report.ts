@@ -525,7 +525,7 @@ function cpuBoundText(i: IngestResult, b: NonNullable<IngestResult['cpuBound']>)
   const decode = i.ingest.decodeCpuMicrosPerSpan?.median;
   const main = i.ingest.mainThreadCpuMicrosPerSpan?.median;
   return [
-    `**What the cores allow.** Ingest took ${f(i.ingest.serverCpuMicrosPerSpan!.median, 1)} µs of CPU per span, the limit ${f(i.limit.cpuMicrosPerRow!.median, 1)} µs per row: ${f(b.ingestOverheadMicrosPerSpan, 1)} µs more per span${
+    `**What the cores allow.** Ingest took ${f(i.ingest.serverCpuMicrosPerSpan!.median, 1)} µs of CPU per span, the limit ${f(i.limit.cpuMicrosPerRow!.median, 1)} µs per row: ${f(Math.abs(b.ingestOverheadMicrosPerSpan), 1)} µs ${b.ingestOverheadMicrosPerSpan < 0 ? 'less (inside the rounds\' spread)' : 'more'} per span${
       decode === undefined ? '' : ` (decode worker threads ${f(decode, 1)} µs: protobuf to JSON lines${main === undefined ? '' : `; main thread ${f(main, 1)} µs: HTTP, group commit, the insert's body`}; the rest chDB's and V8's threads)`
     }.`,
     `The exporter took ${f(i.ingest.exporterCpuMicrosPerSpan!.median, 1)} µs per span on the same cores${b.cpuPerSpanOverLimit === undefined ? '' : `: a span through exporter and ingest takes ×${f(b.cpuPerSpanOverLimit, 2)} the CPU of a row inserted directly`}.`,

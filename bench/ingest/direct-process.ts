@@ -36,7 +36,6 @@ const preparedAt = Date.now();
 
 // A line starts `{"Timestamp":"YYYY-MM-DD HH:MM:SS.nnnnnnnnn","TraceId":"<32 hex>"` (encodeTraceRows).
 const TS_AT = '{"Timestamp":"'.length;
-const SECOND_LENGTH = 'YYYY-MM-DD HH:MM:SS'.length;
 const ID_AT = TS_AT + 'YYYY-MM-DD HH:MM:SS.nnnnnnnnn'.length + '","TraceId":"'.length;
 const text = (line: Uint8Array, at: number, length: number) => Buffer.from(line.buffer, line.byteOffset + at, length).toString('latin1');
 for (const row of buffer) {
@@ -45,36 +44,36 @@ for (const row of buffer) {
   }
 }
 
-const secondMs = (timestamp: string) => Date.parse(`${timestamp.slice(0, SECOND_LENGTH).replace(' ', 'T')}Z`);
+/** Epoch ms of a row time 'YYYY-MM-DD HH:MM:SS.mmm…' (the digits after the milliseconds are kept apart). */
+const epochMs = (timestamp: string) => Date.parse(`${timestamp.slice(0, MS_LENGTH).replace(' ', 'T')}Z`);
+const MS_LENGTH = 'YYYY-MM-DD HH:MM:SS.mmm'.length;
 /**
- * The whole seconds the buffer's start times cover. Each insert is moved on by at least this much
- * from the one before: overlapping times would make storage's duplicate lookup (insert-dedup.ts)
- * read back the calls of the inserts before, work ingest's inserts do not do (their spans' times
- * move on as their batches are made, before the round, and are sent in that order, so one
- * insert's times do not reach into the next one's).
+ * How far the buffer's call spans' start times reach: each insert's are moved on by at least this
+ * much from the one before, so that no insert's calls fall among an earlier one's (ingest's
+ * inserts take batches in the order they were made, whose times move on with the clock).
  */
-const SPREAD_MS = secondMs(buffer.reduce((a, r) => (r.Timestamp > a ? r.Timestamp : a), '')) - secondMs(buffer.reduce((a, r) => (r.Timestamp < a ? r.Timestamp : a), '9')) + 1000;
+const calls = buffer.filter((r) => r.callSpan).map((r) => epochMs(r.Timestamp));
+const CALL_SPREAD_MS = Math.max(...calls) - Math.min(...calls) + 1;
 let lastShiftMs = -Infinity;
 
-/** `rows` as new spans, in one new buffer: trace ids prefixed with the insert's number, start times moved on by whole seconds. */
+/**
+ * `rows` as new spans, in one new buffer: trace ids prefixed with the insert's number, start times
+ * moved on with the clock, as a sender's are: the calls stored per second of span time are then
+ * what they are at the rate the rows go in, as ingest's are (bench/README.md), and so are the
+ * reads an insert makes of the calls stored around its times (the duplicate view's window).
+ */
 function fresh(rows: EncodedTraceRow[], insert: number): EncodedTraceRow[] {
   const prefix = insert.toString(16).padStart(8, '0');
-  const shiftMs = Math.max(Math.floor((Date.now() - preparedAt) / 1000) * 1000, lastShiftMs + SPREAD_MS);
+  const shiftMs = Math.max(Date.now() - preparedAt, lastShiftMs + CALL_SPREAD_MS);
   lastShiftMs = shiftMs;
-  const seconds = new Map<string, string>();
   const bytes = Buffer.concat(rows.map((row) => row.line));
   let start = 0;
   return rows.map((row) => {
-    const second = row.Timestamp.slice(0, SECOND_LENGTH);
-    let moved = seconds.get(second);
-    if (moved === undefined) {
-      moved = new Date(secondMs(second) + shiftMs).toISOString().slice(0, SECOND_LENGTH).replace('T', ' ');
-      seconds.set(second, moved);
-    }
+    const moved = new Date(epochMs(row.Timestamp) + shiftMs).toISOString().slice(0, MS_LENGTH).replace('T', ' ') + row.Timestamp.slice(MS_LENGTH);
     const line = bytes.subarray(start, (start += row.line.length));
     line.write(moved, TS_AT, 'latin1');
     line.write(prefix, ID_AT, 'latin1');
-    return { ...row, Timestamp: moved + row.Timestamp.slice(SECOND_LENGTH), TraceId: prefix + row.TraceId.slice(8), line };
+    return { ...row, Timestamp: moved, TraceId: prefix + row.TraceId.slice(8), line };
   });
 }
 let inserts = 0;
