@@ -246,13 +246,23 @@ function verdict(c: OverheadComparison): string {
   return e.high < 1 ? '**below 1**: cheaper than the bare SDK, which no instrumentation can be — a bias of this run' : vsOne;
 }
 
+/** LLM Prism against the peers on the same client: openai 6's instrumentations, and the AI SDK's own telemetry. */
+const LIKE_FOR_LIKE = [
+  { prism: 'openai6+prism', baseline: 'openai6', on: 'openai 6', same: 'the same openai' },
+  { prism: 'ai7+prism', baseline: 'ai7', on: 'the AI SDK (`ai` 7)', same: 'the same AI SDK' },
+] as const;
+
 function verdicts(o: OverheadResult, mode: 'stream' | 'nonstream'): string[] {
-  const of = (v: string) => o.comparisons.find((c) => c.variant === v && c.mode === mode && !c.aa)?.pairedCpuRatioCI;
-  const prism = of('openai6+prism');
-  if (!prism) return [];
-  const peers = o.comparisons.filter((c) => c.mode === mode && !c.aa && c.baseline === 'openai6' && c.variant !== 'openai6+prism');
-  return [
-    `LLM Prism on openai 6 (×${f(prism.value, 3)} ${ci(prism)}) against each peer on the same openai: ` +
+  const lines = LIKE_FOR_LIKE.map((group) => verdictsOn(o, mode, group)).filter((l) => l !== undefined);
+  return lines.flatMap((l, i) => (i === 0 ? [l] : ['', l]));
+}
+
+function verdictsOn(o: OverheadResult, mode: 'stream' | 'nonstream', group: (typeof LIKE_FOR_LIKE)[number]): string | undefined {
+  const prism = o.comparisons.find((c) => c.variant === group.prism && c.mode === mode && !c.aa)?.pairedCpuRatioCI;
+  const peers = o.comparisons.filter((c) => c.mode === mode && !c.aa && c.baseline === group.baseline && c.variant !== group.prism);
+  if (!prism || peers.length === 0) return undefined;
+  return (
+    `LLM Prism on ${group.on} (×${f(prism.value, 3)} ${ci(prism)}) against each peer on ${group.same}: ` +
       peers
         .map((c) => {
           const peer = c.pairedCpuRatioCI;
@@ -260,8 +270,8 @@ function verdicts(o: OverheadResult, mode: 'stream' | 'nonstream'): string[] {
           return `\`${c.variant}\` ×${f(peer.value, 3)} ${ci(peer)}: ${v}`;
         })
         .join('; ') +
-      '.',
-  ];
+      '.'
+  );
 }
 
 function overheadSection(o: OverheadResult): string {
@@ -350,6 +360,9 @@ function overheadSection(o: OverheadResult): string {
     '`bench/peers-otel/`, OpenLLMetry (`@traceloop/instrumentation-openai`, openai `>=4 <7`) and OpenLIT (`openlit`) from `bench/peers/` (they need OTel API 1.9 with',
     'sdk-trace-base 2.x), each on openai 6 (the same release in both installs) and compared with bare openai 6 (`bench/peers/`). LLM Prism runs twice: on openai 7',
     '(`openai7+prism` vs bare openai 7) and, like for like with the peers, on `bench/peers/`\' openai 6 (`openai6+prism` vs bare openai 6).',
+    'The AI SDK path: `ai` 7 with `@ai-sdk/openai` 4 (`streamText` / `generateText` on the provider\'s chat model, which asks for the usage chunk itself), bare (`ai7`),',
+    'with LLM Prism (`ai7+prism`: its calls recognised on the wire) and with the AI SDK\'s own spans (`ai7+telemetry`: `experimental_telemetry: { isEnabled: true }`',
+    'into the same OTel SDK), the peer an AI SDK user has at hand.',
     'Every instrumented variant hands its spans to a BatchSpanProcessor whose exporter counts and discards them (OpenLIT: `openlit.init()` as documented, with the OTLP exporter it',
     'creates swapped for the discarding one); every block checks that the application read every chunk and that each call exported at least one span, and the spans',
     'per call are in the table. Prompt/completion capture is off everywhere (LLM Prism\'s default; OpenLLMetry `traceContent: false`, OpenLIT',

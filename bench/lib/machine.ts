@@ -15,6 +15,8 @@ export interface Machine {
 
 const REPO_PACKAGES = [
   'openai',
+  'ai',
+  '@ai-sdk/openai',
   '@opentelemetry/api',
   '@opentelemetry/sdk-trace',
   '@opentelemetry/instrumentation',

@@ -4,6 +4,7 @@
 // Also the heap per call in flight: many calls held open at once, heapUsed after a GC minus idle.
 import { scenarioHeaders } from '@llm-prism/simulator';
 import { serveParent } from '../lib/child.ts';
+import { openaiClient } from './bench-call.ts';
 import { loadVariant, type Variant } from './variants.ts';
 
 export interface MemoryRequest {
@@ -34,7 +35,7 @@ const gc: () => void = () => void exposedGc();
 const variant = process.argv[2] as Variant;
 const baseURL = process.argv[3] as string;
 const loaded = await loadVariant(variant);
-const client = new loaded.OpenAI({ baseURL, apiKey: 'bench', maxRetries: 0 });
+const client = openaiClient(loaded.client, { baseURL, maxRetries: 0 });
 
 async function inFlight(req: InFlightRequest): Promise<InFlightResult> {
   const options = { headers: scenarioHeaders({ chunks: 2, tokensPerChunk: 1, prefillMs: 0, chunkIntervalMs: req.holdMs }) };

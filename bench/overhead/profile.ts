@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { spawnChild } from '../lib/child.ts';
-import { benchCall } from './bench-call.ts';
+import { benchCaller } from './bench-call.ts';
 import { loadVariant, type Variant } from './variants.ts';
 
 const args = process.argv.slice(2);
@@ -24,8 +24,8 @@ const concurrency = Number(/^--concurrency=(\d+)$/.exec(args.find((a) => a.start
 const sim = spawnChild('bench/overhead/simulator-process.ts');
 const { baseURL } = await sim.next<{ baseURL: string }>();
 const loaded = await loadVariant(variant);
-const client = new loaded.OpenAI({ baseURL, apiKey: 'bench', maxRetries: 0 });
-const call = () => benchCall(client, mode);
+const benchCall = benchCaller(loaded.client, { baseURL, maxRetries: 0 });
+const call = () => benchCall(mode);
 
 /** `n` calls, `concurrency` of them in flight at once. */
 async function inFlight(n: number): Promise<void> {

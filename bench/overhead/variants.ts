@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type OpenAIType from 'openai';
 import { ROOT } from '../lib/results.ts';
 
-export const VARIANTS = ['openai7', 'openai7+prism', 'openai6', 'openai6+prism', 'openai6+otel', 'openai6+openllmetry', 'openai6+openlit'] as const;
+export const VARIANTS = ['openai7', 'openai7+prism', 'openai6', 'openai6+prism', 'openai6+otel', 'openai6+openllmetry', 'openai6+openlit', 'ai7', 'ai7+prism', 'ai7+telemetry'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 /** The bare SDK each variant is compared with. */
@@ -21,14 +21,27 @@ export const BASELINE: Record<Variant, Variant> = {
   'openai6+otel': 'openai6',
   'openai6+openllmetry': 'openai6',
   'openai6+openlit': 'openai6',
+  ai7: 'ai7',
+  'ai7+prism': 'ai7',
+  'ai7+telemetry': 'ai7',
 };
 
 export const PEERS_DIR = join(ROOT, 'bench/peers');
 /** The official `@opentelemetry/instrumentation-openai` (OTel API 1.10) with its own openai 6. */
 export const OTEL_PEER_DIR = join(ROOT, 'bench/peers-otel');
 
+/** The Vercel AI SDK (`ai` 7, ESM only) with its OpenAI provider: what the `ai7` variants call. */
+export interface AiSdk {
+  streamText: typeof import('ai').streamText;
+  generateText: typeof import('ai').generateText;
+  createOpenAI: typeof import('@ai-sdk/openai').createOpenAI;
+  /** The AI SDK's own OpenTelemetry spans (`experimental_telemetry`) are on. */
+  telemetry: boolean;
+}
+
 export interface Loaded {
-  OpenAI: typeof OpenAIType;
+  /** The client the variant calls: openai's class, or the AI SDK (bench-call.ts makes the call either way). */
+  client: { OpenAI: typeof OpenAIType } | { ai: AiSdk };
   /** Spans handed to the exporter so far (null for the bare SDK). */
   exported(): number | null;
   flush(): Promise<void>;
@@ -54,8 +67,11 @@ const repoRequire = createRequire(import.meta.url);
 const peerRequire = createRequire(join(PEERS_DIR, 'package.json'));
 const otelRequire = createRequire(join(OTEL_PEER_DIR, 'package.json'));
 
-/** LLM Prism with the openai that `require` finds (the repo's 7, or bench/peers' 6 for a like-for-like comparison with the peers). */
-async function loadPrism(require: NodeJS.Require): Promise<Loaded> {
+/**
+ * An OTel SDK (BatchSpanProcessor into the discarding exporter, AsyncLocalStorage context) registered
+ * globally, then `client()` loaded: after the instrumentation, as `--import` setups do.
+ */
+async function withTracing(instrument: boolean, client: () => Promise<Loaded['client']>): Promise<Loaded> {
   const { context, trace } = await import('@opentelemetry/api');
   const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
   const { BatchSpanProcessor, TracerProvider } = await import('@opentelemetry/sdk-trace');
@@ -65,9 +81,17 @@ async function loadPrism(require: NodeJS.Require): Promise<Loaded> {
   const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter: sink.exporter })] });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
-  registerInstrumentations({ instrumentations: [new LlmPrismInstrumentation()], tracerProvider: provider });
-  const { OpenAI } = require('openai') as typeof import('openai');
-  return { OpenAI, exported: sink.count, flush: () => provider.forceFlush() };
+  if (instrument) registerInstrumentations({ instrumentations: [new LlmPrismInstrumentation()], tracerProvider: provider });
+  return { client: await client(), exported: sink.count, flush: () => provider.forceFlush() };
+}
+
+/** openai's client class as `require` finds it (the repo's 7, or bench/peers' 6 for a like-for-like comparison with the peers). */
+const openaiOf = async (require: NodeJS.Require): Promise<Loaded['client']> => ({ OpenAI: (require('openai') as typeof import('openai')).OpenAI });
+
+/** The repo's `ai` 7 and `@ai-sdk/openai` 4 (ESM only: imported, never required). */
+async function aiOf(telemetry: boolean): Promise<Loaded['client']> {
+  const [{ streamText, generateText }, { createOpenAI }] = await Promise.all([import('ai'), import('@ai-sdk/openai')]);
+  return { ai: { streamText, generateText, createOpenAI, telemetry } };
 }
 
 interface PeerProvider {
@@ -87,8 +111,7 @@ async function loadOpenLlmetry(): Promise<Loaded> {
   provider.register();
   // Prompts and completions are not recorded, as in LLM Prism's default (OpenLLMetry's is on).
   registerInstrumentations({ instrumentations: [new OpenAIInstrumentation({ traceContent: false })] });
-  const { OpenAI } = peerRequire('openai') as typeof import('openai');
-  return { OpenAI, exported: sink.count, flush: () => provider.forceFlush() };
+  return { client: await openaiOf(peerRequire), exported: sink.count, flush: () => provider.forceFlush() };
 }
 
 /** The official contrib instrumentation, as its README sets it up (message content capture is off by default). */
@@ -103,8 +126,7 @@ async function loadOtel(): Promise<Loaded> {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
   registerInstrumentations({ instrumentations: [new OpenAIInstrumentation()], tracerProvider: provider });
-  const { OpenAI } = otelRequire('openai') as typeof import('openai');
-  return { OpenAI, exported: sink.count, flush: () => provider.forceFlush() };
+  return { client: await openaiOf(otelRequire), exported: sink.count, flush: () => provider.forceFlush() };
 }
 
 async function loadOpenLit(): Promise<Loaded> {
@@ -124,25 +146,27 @@ async function loadOpenLit(): Promise<Loaded> {
   const tracing = (peerRequire(tracingPath) as { default: { traceExporter: { export: unknown }; traceProvider: PeerProvider } }).default;
   const sink = discardingExporter();
   tracing.traceExporter.export = sink.exporter.export;
-  const { OpenAI } = peerRequire('openai') as typeof import('openai');
-  return { OpenAI, exported: sink.count, flush: () => tracing.traceProvider.forceFlush() };
+  return { client: await openaiOf(peerRequire), exported: sink.count, flush: () => tracing.traceProvider.forceFlush() };
 }
 
 export async function loadVariant(variant: Variant): Promise<Loaded> {
-  const bare = (require: NodeJS.Require): Loaded => ({
-    OpenAI: (require('openai') as typeof import('openai')).OpenAI,
-    exported: () => null,
-    flush: async () => {},
-  });
+  const bare = async (client: Promise<Loaded['client']>): Promise<Loaded> => ({ client: await client, exported: () => null, flush: async () => {} });
   switch (variant) {
     case 'openai7':
-      return bare(repoRequire);
+      return bare(openaiOf(repoRequire));
     case 'openai6':
-      return bare(peerRequire);
+      return bare(openaiOf(peerRequire));
+    case 'ai7':
+      return bare(aiOf(false));
     case 'openai7+prism':
-      return loadPrism(repoRequire);
+      return withTracing(true, () => openaiOf(repoRequire));
     case 'openai6+prism':
-      return loadPrism(peerRequire);
+      return withTracing(true, () => openaiOf(peerRequire));
+    case 'ai7+prism':
+      return withTracing(true, () => aiOf(false));
+    case 'ai7+telemetry':
+      // The AI SDK's own spans, as its docs set them up: the peer a user of the AI SDK has at hand.
+      return withTracing(false, () => aiOf(true));
     case 'openai6+otel':
       return loadOtel();
     case 'openai6+openllmetry':

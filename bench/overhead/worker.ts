@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { serveParent } from '../lib/child.ts';
 import { threadsCpu } from '../lib/threads.ts';
-import { benchCall } from './bench-call.ts';
+import { benchCaller } from './bench-call.ts';
 import { loadVariant, type Variant } from './variants.ts';
 
 export interface RoundRequest {
@@ -58,8 +58,8 @@ function threadsCpuUs(): { main: number; others: number } {
 const variant = process.argv[2] as Variant;
 const baseURL = process.argv[3] as string;
 const loaded = await loadVariant(variant);
-const client = new loaded.OpenAI({ baseURL, apiKey: 'bench', maxRetries: 0 });
-const call = (req: RoundRequest): Promise<number> => benchCall(client, req.mode, req.chunks);
+const benchCall = benchCaller(loaded.client, { baseURL, maxRetries: 0 });
+const call = (req: RoundRequest): Promise<number> => benchCall(req.mode, req.chunks);
 
 serveParent(async (m) => {
   const req = m as unknown as RoundRequest;

@@ -8,7 +8,7 @@
 // alone — a trigger inside the process, where zeroing from outside (`callgrind_control`) lands
 // whenever valgrind gets to it, calls later.
 import { getPriority } from 'node:os';
-import { benchCall } from '../overhead/bench-call.ts';
+import { benchCaller } from '../overhead/bench-call.ts';
 import { loadVariant, type Variant } from '../overhead/variants.ts';
 
 const [baseURL, variant, mode, warmUp, calls] = process.argv.slice(2) as [string, Variant, 'stream' | 'nonstream', string, string];
@@ -21,9 +21,9 @@ const countedFetch: typeof fetch = (input, init) => {
   requests++;
   return fetch(input, init);
 };
-const client = new loaded.OpenAI({ baseURL, apiKey: 'bench', maxRetries: 2, fetch: countedFetch });
 // The overhead benchmark's calls: 200 one-token chunks, or the same answer whole.
-const call = () => benchCall(client, mode);
+const benchCall = benchCaller(loaded.client, { baseURL, maxRetries: 2, fetch: countedFetch });
+const call = () => benchCall(mode);
 
 for (let i = 0; i < Number(warmUp); i++) await call();
 await loaded.flush();

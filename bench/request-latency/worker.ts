@@ -4,6 +4,7 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { scenarioHeaders } from '@llm-prism/simulator';
 import { serveParent } from '../lib/child.ts';
+import { openaiClient } from '../overhead/bench-call.ts';
 import { loadVariant, type Variant } from '../overhead/variants.ts';
 
 export interface RoundRequest {
@@ -20,7 +21,7 @@ export interface RoundResult {
 const variant = process.argv[2] as Variant;
 const baseURL = process.argv[3] as string;
 const loaded = await loadVariant(variant);
-const client = new loaded.OpenAI({ baseURL, apiKey: 'bench', maxRetries: 0 });
+const client = openaiClient(loaded.client, { baseURL, maxRetries: 0 });
 const options = { headers: scenarioHeaders({ chunks: 1, tokensPerChunk: 1, chunkIntervalMs: 0 }) };
 
 // Calls run one after the other, so the one request in flight is the current call's.

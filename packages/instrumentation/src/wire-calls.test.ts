@@ -4,6 +4,7 @@
  * arrival times, while the application reads late; anything else makes no span, and a patched SDK
  * call still makes exactly one.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -40,6 +41,17 @@ async function lateFetch(path: string, body: unknown, scenario: Scenario, extra:
   await sleep(LATE_READ_MS);
   const pullStart = now();
   return { started, pullStart, text: await res.text(), status: res.status };
+}
+
+/** When undici creates the next request (the instant a wire call starts), as a subscriber of its channel sees it. */
+function nextRequestCreation(): Promise<number> {
+  return new Promise((resolve) => {
+    const onCreate = (): void => {
+      diagnosticsChannel.unsubscribe('undici:request:create', onCreate);
+      resolve(now());
+    };
+    diagnosticsChannel.subscribe('undici:request:create', onCreate);
+  });
 }
 
 /** The only call span, once it ended (and a moment more for a stray second one to show). */
@@ -360,7 +372,10 @@ describe('failures and bodies the tap cannot see', () => {
     // The simulator parses and tokenizes 9 MB in this process before it can answer: 200-250 ms
     // here, more under load. A queue longer than that work keeps its due time the truth.
     const scenario = { ...T, queueMs: 1_000 };
-    const { started, pullStart } = await lateFetch('/v1/chat/completions', { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: big }] }, scenario);
+    // The call starts when undici creates the request; before that fetch copies the 9 MB body
+    // (10-60 ms, longer under load), which is the application's time, not the call's.
+    const created = nextRequestCreation();
+    const { pullStart } = await lateFetch('/v1/chat/completions', { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: big }] }, scenario);
     const call = await onlyCall();
     const responseModel = call.attributes['gen_ai.response.model'];
     expect(responseModel).toBeTypeOf('string');
@@ -368,7 +383,7 @@ describe('failures and bodies the tap cannot see', () => {
     // request (20-40 ms for 9 MB through this one event loop); its due times count from there.
     const uploadMs = Math.round(h.sim.requests.at(-1)!.receivedAt - startMs(call));
     const injected = { ...scenario, queueMs: scenario.queueMs + uploadMs };
-    const t = expectStreamedPhases(call, `chat ${String(responseModel)}`, started, pullStart, 'fetch with a 9 MB body', { injected });
+    const t = expectStreamedPhases(call, `chat ${String(responseModel)}`, await created, pullStart, 'fetch with a 9 MB body', { injected });
     expect(t.call.attributes['gen_ai.request.model']).toBeUndefined();
     expect(t.call.attributes['gen_ai.request.stream']).toBe(true);
     expect(t.call.attributes['llm.outcome']).toBe('success');

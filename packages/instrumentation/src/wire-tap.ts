@@ -149,18 +149,24 @@ function tapOnData(request: object): void {
   if (typeof original !== 'function') return;
   wrapped.add(request);
   let at = 0;
-  const onChunk = safely(({ chunk }, now) => {
+  // Runs for every body chunk: its message is the chunk itself (no object made per chunk).
+  const onChunk = safelyOnChannel<Buffer>('wire tap', (chunk, now) => {
     at = now;
-    if (chunk) readers.get(request)?.chunk(chunk, now);
+    readers.get(request)?.chunk(chunk, now);
   });
   const onPaused = safely(() => readers.get(request)?.paused(at));
   target.onData = function onData(this: unknown, chunk: Buffer): unknown {
-    onChunk({ request, chunk });
+    onChunk(chunk);
     const result = original.call(this, chunk);
     if (result === false) onPaused({ request });
     return result;
   };
 }
+
+/** A body chunk from the `bodyChunkReceived` channel (undici releases whose `onData` the tap does not wrap). */
+const chunkReceived = safely(({ request, chunk }, at) => {
+  if (chunk) readers.get(request)?.chunk(chunk, at);
+});
 
 /** undici's request events and the tap's listeners. */
 const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
@@ -226,9 +232,12 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
   ],
   [
     'undici:request:bodyChunkReceived',
-    safely(({ request, chunk }, at) => {
-      if (chunk && !wrapped.has(request)) readers.get(request)?.chunk(chunk, at);
-    }),
+    // Every body chunk of every undici request in the process comes here (the application's other
+    // traffic too): the time is taken only for a request of ours whose `onData` is not wrapped.
+    (message: unknown) => {
+      const request = (message as UndiciMessage | undefined)?.request;
+      if (request !== undefined && !wrapped.has(request) && readers.has(request)) chunkReceived(message);
+    },
   ],
   ['undici:request:trailers', safely(({ request }, at) => readers.get(request)?.end(at))],
   [
