@@ -17,6 +17,7 @@ const REPO_PACKAGES = [
   'openai',
   'ai',
   '@ai-sdk/openai',
+  '@ai-sdk/otel',
   '@opentelemetry/api',
   '@opentelemetry/sdk-trace',
   '@opentelemetry/instrumentation',

@@ -46,9 +46,8 @@ function openaiCaller(client: OpenAIType): BenchCall {
 
 function aiCaller(ai: AiSdk, { baseURL, maxRetries, fetch }: ClientOptions): BenchCall {
   const model = ai.createOpenAI({ baseURL, apiKey: 'bench', fetch }).chat('gpt-4o');
-  const experimental_telemetry = ai.telemetry ? { isEnabled: true } : undefined;
   return async (mode, chunks = 200) => {
-    const request = { model, messages, maxRetries, headers: headersOf(chunks), experimental_telemetry };
+    const request = { model, messages, maxRetries, headers: headersOf(chunks) };
     if (mode === 'nonstream') return (await ai.generateText(request)).text ? 1 : 0;
     let read = 0;
     for await (const text of ai.streamText(request).textStream) if (text) read++;

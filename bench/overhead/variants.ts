@@ -35,8 +35,6 @@ export interface AiSdk {
   streamText: typeof import('ai').streamText;
   generateText: typeof import('ai').generateText;
   createOpenAI: typeof import('@ai-sdk/openai').createOpenAI;
-  /** The AI SDK's own OpenTelemetry spans (`experimental_telemetry`) are on. */
-  telemetry: boolean;
 }
 
 export interface Loaded {
@@ -88,10 +86,15 @@ async function withTracing(instrument: boolean, client: () => Promise<Loaded['cl
 /** openai's client class as `require` finds it (the repo's 7, or bench/peers' 6 for a like-for-like comparison with the peers). */
 const openaiOf = async (require: NodeJS.Require): Promise<Loaded['client']> => ({ OpenAI: (require('openai') as typeof import('openai')).OpenAI });
 
-/** The repo's `ai` 7 and `@ai-sdk/openai` 4 (ESM only: imported, never required). */
+/**
+ * The repo's `ai` 7 and `@ai-sdk/openai` 4 (ESM only: imported, never required); with `telemetry`,
+ * the AI SDK's own OpenTelemetry spans as its docs set them up (`ai` 7: `registerTelemetry(new
+ * OpenTelemetry())` from `@ai-sdk/otel`, on for every call once registered).
+ */
 async function aiOf(telemetry: boolean): Promise<Loaded['client']> {
-  const [{ streamText, generateText }, { createOpenAI }] = await Promise.all([import('ai'), import('@ai-sdk/openai')]);
-  return { ai: { streamText, generateText, createOpenAI, telemetry } };
+  const [{ streamText, generateText, registerTelemetry }, { createOpenAI }] = await Promise.all([import('ai'), import('@ai-sdk/openai')]);
+  if (telemetry) registerTelemetry(new (await import('@ai-sdk/otel')).OpenTelemetry());
+  return { ai: { streamText, generateText, createOpenAI } };
 }
 
 interface PeerProvider {
