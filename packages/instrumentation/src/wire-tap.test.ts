@@ -1,3 +1,4 @@
+import { fetch as undiciFetch } from 'undici';
 import { expect, it } from 'vitest';
 import { TIMING, sleep } from '../test/harness.ts';
 import { expectArrivedBefore, expectDecodedJson, expectDecodedSse, recording, throwing, useTapServer } from '../test/tap-server.ts';
@@ -9,6 +10,17 @@ it('timestamps SSE events on arrival, not when the body is read', TIMING, async 
   const { seen, listener } = recording();
   const response = await callScope.run(listener, () => fetch(server.url('/sse')));
   await sleep(500); // the whole body arrives meanwhile, unread
+  const readAt = performance.now();
+  await response.text();
+  expectArrivedBefore(seen, readAt);
+});
+
+// openai's documented proxy setup passes undici's own fetch; undici 8 calls its request's
+// `onResponseData` (no `onData` to wrap), so the arrival comes from its bodyChunkReceived channel.
+it('timestamps the events of undici 8\'s own fetch on arrival, from its bodyChunkReceived channel', TIMING, async () => {
+  const { seen, listener } = recording();
+  const response = await callScope.run(listener, () => undiciFetch(server.url('/sse')));
+  await sleep(500);
   const readAt = performance.now();
   await response.text();
   expectArrivedBefore(seen, readAt);
