@@ -44,9 +44,9 @@ for (const row of buffer) {
   }
 }
 
+const MS_LENGTH = 'YYYY-MM-DD HH:MM:SS.mmm'.length;
 /** Epoch ms of a row time 'YYYY-MM-DD HH:MM:SS.mmm…' (the digits after the milliseconds are kept apart). */
 const epochMs = (timestamp: string) => Date.parse(`${timestamp.slice(0, MS_LENGTH).replace(' ', 'T')}Z`);
-const MS_LENGTH = 'YYYY-MM-DD HH:MM:SS.mmm'.length;
 /**
  * How far the buffer's call spans' start times reach: each insert's are moved on by at least this
  * much from the one before, so that no insert's calls fall among an earlier one's (ingest's

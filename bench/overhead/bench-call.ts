@@ -19,7 +19,7 @@ export interface ClientOptions {
 
 /** The benchmark's call through the variant's client, made against `baseURL`. */
 export function benchCaller(client: Loaded['client'], options: ClientOptions): BenchCall {
-  return 'ai' in client ? aiCaller(client.ai, options) : openaiCaller(new client.OpenAI({ ...options, apiKey: 'bench' }));
+  return 'ai' in client ? aiCaller(client.ai, options) : openaiCaller(openaiClient(client, options));
 }
 
 /** openai's client (`Loaded['client']` of the openai variants); the memory and request-latency benchmarks call it their own way. */
