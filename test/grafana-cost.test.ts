@@ -320,8 +320,10 @@ describe('cost panels at any range agree with the per-call definition', () => {
     { name: 'mid-hour edges', from: at(13, 20, 0), to: at(14, 40, 10) },
     { name: 'across 14:00 only', from: at(13, 59, 45), to: at(14, 0, 15) },
     { name: 'inside one hour', from: at(14, 5, 0), to: at(14, 45, 0) },
+    { name: 'partial minutes at the edges', from: at(13, 19, 55), to: at(14, 40, 25) },
   ];
-  const INTERVALS_S = [60, 3600, 2 ** 32];
+  // Buckets of whole hours (hourly rollup), of whole minutes (minute rollup) and of neither (calls).
+  const INTERVALS_S = [60, 120, 3600, 5400, 90, 2 ** 32];
 
   /** Every cost panel of a dashboard generated from `cfg` gives the reference's rows over `range`. */
   async function panelsAgree(cfg: SloConfig, range: { from: number; to: number }) {
@@ -343,7 +345,7 @@ describe('cost panels at any range agree with the per-call definition', () => {
     expect(wasted).toBeGreaterThan(0);
   }
 
-  it.each(RANGES)('$name: every panel at 1-minute, 1-hour and one-bucket intervals', (range) => panelsAgree(config, range));
+  it.each(RANGES)('$name: every panel at minute, hour, other and one-bucket intervals', (range) => panelsAgree(config, range));
 
   it('prices a long-context tier below the rollup floor from llm_calls, exactly', async () => {
     const low = parseSloConfig(`${CONFIG}  - model: gpt-4o-mini

@@ -38,13 +38,16 @@ const HOUR = 3_600_000;
 const RANGE = { from: INCIDENT_END - 6 * HOUR, to: INCIDENT_END, intervalMs: HOUR };
 /**
  * The ranges the non-SLO panels are checked at: whole hours (read from the hourly rollups), partial
- * hours at both ends (their edges read from llm_calls), and buckets shorter than an hour (every call
- * from llm_calls).
+ * hours at both ends (their edges read from llm_calls), buckets of whole minutes shorter than an hour
+ * (the series' whole minutes from the minute rollups, with partial minutes at both ends), buckets
+ * that split a minute or an hour (every call from llm_calls).
  */
 const PANEL_RANGES = [
   { name: 'whole hours', ...RANGE },
   { name: 'partial hours at the edges', from: RANGE.from - 25 * 60_000, to: RANGE.to - 35 * 60_000, intervalMs: HOUR },
   { name: '10-minute buckets', ...RANGE, intervalMs: 10 * 60_000 },
+  { name: '2-minute buckets, partial minutes at the edges', from: RANGE.from - 25 * 60_000 - 17_000, to: RANGE.to - 35 * 60_000 - 43_000, intervalMs: 2 * 60_000 },
+  { name: '90-second buckets', ...RANGE, intervalMs: 90_000 },
 ];
 /** The range the panel checks below compare with (a test that changes it gets RANGE back after it). */
 let panelRange: { from: number; to: number; intervalMs: number } = RANGE;

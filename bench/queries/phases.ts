@@ -45,7 +45,9 @@ const baseRoot = await mkdtemp(join(tmpdir(), 'llm-prism-phases-'));
 execFileSync('sh', ['-c', `git -C "${ROOT}" archive "${args.base}" grafana | tar -x -C "${baseRoot}"`]);
 const catalogs = [await loadCatalog(baseRoot), await loadCatalog(ROOT)];
 const storage = await openStorage({ dataDir: args['data-dir'] });
-const json = async (sql: string) => JSON.stringify(await (await storage.client.query({ query: sql, format: 'JSONEachRow' })).json());
+// Rows in a canonical order: a series ordered by time alone may list a bucket's rows in any order.
+const json = async (sql: string) =>
+  JSON.stringify((await (await storage.client.query({ query: sql, format: 'JSONEachRow' })).json()).map((row) => JSON.stringify(row)).sort());
 async function events(): Promise<Record<string, number>> {
   const rs = await storage.client.query({ query: `SELECT event, value FROM system.events WHERE event IN (${EVENTS.map((e) => `'${e}'`).join(', ')})`, format: 'JSONEachRow' });
   return Object.fromEntries((await rs.json<{ event: string; value: string }>()).map((r) => [r.event, Number(r.value)]));

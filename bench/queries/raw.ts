@@ -2,9 +2,19 @@
 // materialized view that fills it, read back from ClickHouse (system.tables.as_select), so the
 // same question is answered from otel_traces at query time — what a plain view over the raw span
 // table would cost. Nested: the rollups' SELECTs read llm_calls, itself replaced by its SELECT.
-import type { Storage } from '@llm-prism/storage';
+// The hourly rollups are left as they are (their 30-day raw answers would take the raw budget);
+// the minute rollups are replaced where a series reads them, so a day's series still checks the
+// whole path from otel_traces (elsewhere their branch reads nothing, but its raw SELECT would run).
+import { LLM_COST_MINUTES, LLM_LATENCY_MINUTES, type Storage } from '@llm-prism/storage';
 
-export type RawRewriter = (sql: string) => string;
+/** `sql` expanded at a panel interval of `intervalMs`. */
+export type RawRewriter = (sql: string, intervalMs: number) => string;
+
+/** Whether series read the minute rollups at this interval: buckets of whole minutes below an hour (grafana hourly-tier.ts). */
+const readsMinutes = (intervalMs: number) => {
+  const s = Math.floor(Math.max(intervalMs / 1000, 1));
+  return s % 60 === 0 && s % 3600 !== 0;
+};
 
 async function viewSelect(storage: Storage, view: string): Promise<string> {
   const result = await storage.client.query({
@@ -25,13 +35,17 @@ export async function rawRewriter(storage: Storage): Promise<RawRewriter> {
   const viaCalls = async (view: string) => `(${(await viewSelect(storage, view)).replace(table('llm_calls'), () => calls)})`;
   const ttft = await viaCalls('llm_ttft_counts_mv');
   const completion = await viaCalls('llm_completion_counts_mv');
+  const costMinutes = await viaCalls(`${LLM_COST_MINUTES}_mv`);
+  const latencyMinutes = await viaCalls(`${LLM_LATENCY_MINUTES}_mv`);
   const traceIdTs = `(${await viewSelect(storage, 'otel_traces_trace_id_ts_mv')})`;
-  return (sql) =>
-    sql
+  return (sql, intervalMs) => {
+    const withMinutes = readsMinutes(intervalMs) ? sql.replace(table(LLM_COST_MINUTES), () => costMinutes).replace(table(LLM_LATENCY_MINUTES), () => latencyMinutes) : sql;
+    return withMinutes
       // A subquery takes no PREWHERE: its condition joins the WHERE (the same rows).
       .replace(/^PREWHERE (.+)\nWHERE /m, (_, cond: string) => `WHERE (${cond}) AND `)
       .replace(table('llm_ttft_counts'), () => ttft)
       .replace(table('llm_completion_counts'), () => completion)
       .replace(table('llm_calls'), () => calls)
       .replace(table('otel_traces_trace_id_ts'), () => traceIdTs);
+  };
 }

@@ -7,7 +7,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALL, expandMacros, type MacroContext } from '@llm-prism/grafana';
-import { LLM_CALL_HOURS, LLM_COMPLETION_COUNTS, LLM_COST_HOURS, LLM_DUPLICATE_HOURS, LLM_LATENCY_HOURS, LLM_TTFT_COUNTS, openStorage, type Storage } from '@llm-prism/storage';
+import { LLM_CALL_HOURS, LLM_COMPLETION_COUNTS, LLM_COST_HOURS, LLM_COST_MINUTES, LLM_DUPLICATE_HOURS, LLM_LATENCY_HOURS, LLM_LATENCY_MINUTES, LLM_TTFT_COUNTS, openStorage, type Storage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { summarize, type Summary } from '../lib/stats.ts';
 import { ROOT, writeResult } from '../lib/results.ts';
@@ -41,7 +41,7 @@ const { values: args } = parseArgs({
 
 const MIN_REPS = 3;
 /** The rollup tables (rows with the same key add up when their parts merge). */
-const ROLLUPS = [LLM_TTFT_COUNTS, LLM_COMPLETION_COUNTS, LLM_CALL_HOURS, LLM_LATENCY_HOURS, LLM_COST_HOURS, LLM_DUPLICATE_HOURS];
+const ROLLUPS = [LLM_TTFT_COUNTS, LLM_COMPLETION_COUNTS, LLM_CALL_HOURS, LLM_LATENCY_HOURS, LLM_COST_HOURS, LLM_DUPLICATE_HOURS, LLM_COST_MINUTES, LLM_LATENCY_MINUTES];
 /** A raw run slower than this is not repeated: one sample is worth more spent on other queries. */
 const RAW_REPEAT_BELOW_MS = 2_000;
 
@@ -72,7 +72,7 @@ async function measure(
   budget: { rawLeftMs: number },
 ): Promise<Measurement> {
   const sql = expandMacros(q.sql, ctx);
-  const rawSql = toRaw === null ? null : toRaw(sql);
+  const rawSql = toRaw === null ? null : toRaw(sql, ctx.intervalMs);
   const first = await timed(storage, sql); // warm-up, also the reference answer
   const derived: number[] = [];
   const raw: number[] = [];

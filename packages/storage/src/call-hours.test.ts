@@ -1,12 +1,15 @@
-// Migration 10: the hourly rollups hold what llm_calls holds, hour by hour — backfilled once on
-// upgrade, kept up by the views, each call counted once.
+// Migrations 10 and 14: the hourly rollups hold what llm_calls holds, hour by hour, and the
+// minute rollups minute by minute — backfilled once on upgrade, kept up by the views, each call
+// counted once.
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CALL_HOUR_MEASURES, type HourMeasure, LATENCY_HOUR_MEASURES } from './call-hours.ts';
+import { COST_HOUR_COMPUTED, COST_HOUR_DIMENSIONS, COST_HOUR_MEASURES } from './cost.ts';
 import { bootstrapDdl, migrations } from './migrations.ts';
 import { formatTimestamp } from './otel-traces.ts';
 import { openStorage, type Storage } from './storage.ts';
 import { otelTraceRow, tempDataDir } from './testing.ts';
+import { HOUR_GRAIN, MINUTE_GRAIN, startOfGrain, type TimeGrain } from './time-grains.ts';
 
 const DB = 'otel_v9_hours';
 const HOUR_START = Date.UTC(2026, 10, 23, 13, 0, 0);
@@ -69,34 +72,46 @@ afterAll(async () => {
 
 const CALL_DIMS = 'ServiceName, RequestModel, Provider, Outcome, FinishReason, ErrorType, CacheState, CacheMissReason, CacheBreakAt';
 
-/** Every measure of `table` per hour and dimension equals the same measure recomputed from llm_calls; returns the rows. */
-async function agrees(table: string, dims: string, measures: readonly HourMeasure[]): Promise<Record<string, unknown>[]> {
-  const fromRollup = `SELECT toString(Hour) AS hour, ${dims}, ${measures.map((m) => `${m.merge}(${m.name}) AS ${m.name}`).join(', ')}
+/**
+ * Every measure of `table` per `grain` and dimension equals the same measure recomputed from
+ * llm_calls (dimensions there: `dimsOfCalls`); returns the rows.
+ */
+async function agrees(table: string, dims: string, measures: readonly HourMeasure[], grain: TimeGrain = HOUR_GRAIN, dimsOfCalls = dims): Promise<Record<string, unknown>[]> {
+  const fromRollup = `SELECT toString(${grain.column}) AS time, ${dims}, ${measures.map((m) => `${m.merge}(${m.name}) AS ${m.name}`).join(', ')}
     FROM ${DB}.${table} GROUP BY ALL ORDER BY ALL`;
-  const fromCalls = `SELECT toString(toStartOfInterval(toDateTime(Timestamp), INTERVAL 3600 second)) AS hour, ${dims},
+  const fromCalls = `SELECT toString(${startOfGrain(grain, 'Timestamp')}) AS time, ${dimsOfCalls},
     ${measures.map((m) => `${m.ofCalls} AS ${m.name}`).join(', ')} FROM ${DB}.llm_calls GROUP BY ALL ORDER BY ALL`;
   const [a, b] = await Promise.all([fromRollup, fromCalls].map(async (query) => (await storage.client.query({ query, format: 'JSONEachRow' })).json<Record<string, unknown>>()));
   expect(a).toEqual(b);
   return a ?? [];
 }
 
-/** Both rollups agree with llm_calls; returns the calls counted. */
-async function rollupsAgree(): Promise<number> {
+const COST_DIMS = [...COST_HOUR_DIMENSIONS, ...COST_HOUR_COMPUTED.map((d) => d.name)].join(', ');
+const COST_DIMS_OF_CALLS = [...COST_HOUR_DIMENSIONS, ...COST_HOUR_COMPUTED.map((d) => `${d.ofCalls} AS ${d.name}`)].join(', ');
+
+/** The hourly and the minute rollups agree with llm_calls; returns the calls counted by each. */
+async function rollupsAgree(): Promise<number[]> {
   const latency = await agrees('llm_latency_hours', 'ServiceName, RequestModel', LATENCY_HOUR_MEASURES);
   expect(latency).toHaveLength(6);
   // Histograms hold calls: the TTFT histogram of an hour counts its streamed calls.
   expect(latency.some((r) => Object.keys(r.TtftMs as object).length > 1)).toBe(true);
+  const latencyMinutes = await agrees('llm_latency_minutes', 'ServiceName, RequestModel', LATENCY_HOUR_MEASURES, MINUTE_GRAIN);
+  expect(latencyMinutes.length).toBeGreaterThan(latency.length);
   const counts = await agrees('llm_call_hours', CALL_DIMS, CALL_HOUR_MEASURES);
-  return counts.reduce((n, r) => n + Number(r.Calls), 0);
+  const costMinutes = await agrees('llm_cost_minutes', COST_DIMS, COST_HOUR_MEASURES, MINUTE_GRAIN, COST_DIMS_OF_CALLS);
+  const calls = (rows: Record<string, unknown>[]) => rows.reduce((n, r) => n + Number(r.Calls), 0);
+  return [calls(counts), calls(costMinutes)];
 }
 
-test('an upgrade backfills the hours llm_calls holds, once, and the views keep them up, each call once', async () => {
-  expect(await storage.migrate()).toEqual([10, 11, 12, 13]);
-  expect(await rollupsAgree()).toBe(120);
+test('an upgrade backfills the hours and minutes llm_calls holds, once, and the views keep them up, each call once', async () => {
+  expect(await storage.migrate()).toEqual([10, 11, 12, 13, 14]);
+  expect(await rollupsAgree()).toEqual([120, 120]);
   // Run again (a migration interrupted before its ledger row): the backfill does not repeat.
-  for (const statement of migrations.find((m) => m.version === 10)!.statements({ database: DB })) await storage.client.command({ query: statement });
-  expect(await rollupsAgree()).toBe(120);
+  for (const version of [10, 14]) {
+    for (const statement of migrations.find((m) => m.version === version)!.statements({ database: DB })) await storage.client.command({ query: statement });
+  }
+  expect(await rollupsAgree()).toEqual([120, 120]);
   // New calls arrive through the views; a redelivered one is left out by the insert.
   await storage.insertSpans([span(5), ...Array.from({ length: 30 }, (_, i) => span(200 + i))]);
-  expect(await rollupsAgree()).toBe(150);
+  expect(await rollupsAgree()).toEqual([150, 150]);
 });

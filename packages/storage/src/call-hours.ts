@@ -9,9 +9,10 @@ import { histogramOfCalls } from './latency-histogram.ts';
 import { backfillWhileEmpty, type DdlContext, localTable, materializedView, qualified, table } from './ddl.ts';
 import { ttlClause } from './retention.ts';
 import { LLM_CALL_HOURS, LLM_CALLS, LLM_LATENCY_HOURS } from './tables.ts';
+import { HOUR_GRAIN, startOfGrain, type TimeGrain } from './time-grains.ts';
 
 /** An hour as the Grafana plugin buckets time (`$__timeInterval`): epoch-aligned whatever the server's time zone. */
-export const hourOf = (timestamp: string): string => `toStartOfInterval(toDateTime(${timestamp}), INTERVAL 3600 second)`;
+export const hourOf = (timestamp: string): string => startOfGrain(HOUR_GRAIN, timestamp);
 
 /**
  * The dimensions of llm_call_hours, each an llm_calls column of the same name: every panel that
@@ -98,12 +99,34 @@ const callHoursSelect = (source: string): string => `SELECT
 FROM ${source}
 GROUP BY Hour, ${CALL_HOUR_DIMENSIONS.join(', ')}`;
 
-const latencyHoursSelect = (source: string): string => `SELECT
-    ${hourOf('Timestamp')} AS Hour,
+/** The llm_latency_hours rows of `source` (llm_calls columns), or those of a rollup like it at another grain. */
+export const latencyRollupSelect = (source: string, grain: TimeGrain = HOUR_GRAIN): string => `SELECT
+    ${startOfGrain(grain, 'Timestamp')} AS ${grain.column},
     ${LATENCY_DIMENSIONS.join(',\n    ')},
     ${LATENCY_HOUR_MEASURES.map((m) => `${m.ofCalls} AS ${m.name}`).join(',\n    ')}
 FROM ${source}
-GROUP BY Hour, ${LATENCY_DIMENSIONS.join(', ')}`;
+GROUP BY ${grain.column}, ${LATENCY_DIMENSIONS.join(', ')}`;
+
+/** The settings every rollup table has: partitions by month, parts dropped whole by TTL. */
+export const rollupBody = (ctx: DdlContext, name: string, grain: TimeGrain, key: string): string => `PARTITION BY toYYYYMM(${grain.column})
+ORDER BY (${key})${ttlClause(ctx, name)}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
+
+const dims = (names: readonly string[]) => names.map((d) => `${d} LowCardinality(String)`).join(',\n    ');
+
+/** A table shaped like llm_latency_hours at `grain` (migration 14's llm_latency_minutes is one too). */
+export const latencyRollupTable = (ctx: DdlContext, name: string, grain: TimeGrain = HOUR_GRAIN): string[] =>
+  table(ctx, {
+    name,
+    columns: `
+    ${grain.column} DateTime CODEC(Delta, ZSTD(1)),
+    ${dims(LATENCY_DIMENSIONS)},
+    ${LATENCY_HOUR_MEASURES.map(simpleColumn).join(',\n    ')}`,
+    engine: 'AggregatingMergeTree',
+    body: rollupBody(ctx, name, grain, `ServiceName, ${grain.column}, RequestModel`),
+    // Rows combine wherever they are: any shard will do for the backfill.
+    shardingKey: 'rand()',
+  });
 
 /**
  * Migration 10: llm_call_hours and llm_latency_hours, their views on llm_calls, and the hours
@@ -113,10 +136,6 @@ GROUP BY Hour, ${LATENCY_DIMENSIONS.join(', ')}`;
  * the ingest accepts spans, so nothing races it in this product.
  */
 export function callHoursDdl(ctx: DdlContext): string[] {
-  const body = (name: string, key: string): string => `PARTITION BY toYYYYMM(Hour)
-ORDER BY (${key})${ttlClause(ctx, name)}
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
-  const dims = (names: readonly string[]) => names.map((d) => `${d} LowCardinality(String)`).join(',\n    ');
   return [
     ...table(ctx, {
       name: LLM_CALL_HOURS,
@@ -125,23 +144,13 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
     ${dims(CALL_HOUR_DIMENSIONS)},
     ${CALL_HOUR_MEASURES.map(simpleColumn).join(',\n    ')}`,
       engine: 'AggregatingMergeTree',
-      body: body(LLM_CALL_HOURS, `ServiceName, Hour, ${CALL_HOUR_DIMENSIONS.slice(1).join(', ')}`),
-      // Rows combine wherever they are: any shard will do for the backfill.
+      body: rollupBody(ctx, LLM_CALL_HOURS, HOUR_GRAIN, `ServiceName, Hour, ${CALL_HOUR_DIMENSIONS.slice(1).join(', ')}`),
       shardingKey: 'rand()',
     }),
-    ...table(ctx, {
-      name: LLM_LATENCY_HOURS,
-      columns: `
-    Hour DateTime CODEC(Delta, ZSTD(1)),
-    ${dims(LATENCY_DIMENSIONS)},
-    ${LATENCY_HOUR_MEASURES.map(simpleColumn).join(',\n    ')}`,
-      engine: 'AggregatingMergeTree',
-      body: body(LLM_LATENCY_HOURS, 'ServiceName, Hour, RequestModel'),
-      shardingKey: 'rand()',
-    }),
+    ...latencyRollupTable(ctx, LLM_LATENCY_HOURS),
     materializedView(ctx, { name: `${LLM_CALL_HOURS}_mv`, to: LLM_CALL_HOURS, select: callHoursSelect(localTable(ctx, LLM_CALLS)) }),
-    materializedView(ctx, { name: `${LLM_LATENCY_HOURS}_mv`, to: LLM_LATENCY_HOURS, select: latencyHoursSelect(localTable(ctx, LLM_CALLS)) }),
+    materializedView(ctx, { name: `${LLM_LATENCY_HOURS}_mv`, to: LLM_LATENCY_HOURS, select: latencyRollupSelect(localTable(ctx, LLM_CALLS)) }),
     backfillWhileEmpty(ctx, LLM_CALL_HOURS, callHoursSelect(qualified(ctx, LLM_CALLS))),
-    backfillWhileEmpty(ctx, LLM_LATENCY_HOURS, latencyHoursSelect(qualified(ctx, LLM_CALLS))),
+    backfillWhileEmpty(ctx, LLM_LATENCY_HOURS, latencyRollupSelect(qualified(ctx, LLM_CALLS))),
   ];
 }

@@ -5,7 +5,7 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costedCallsSql, costSql, priceModelSql } from './cost.ts';
-import { costHoursDdl, costHoursSelect } from './cost-hours.ts';
+import { costHoursDdl, costRollupSelect } from './cost-hours.ts';
 import { duplicateCallsDdl, PREVIOUS_SAME_PROMPT, repeatsWithinWindow } from './duplicate-calls.ts';
 import { duplicateHoursDdl } from './duplicate-hours.ts';
 import { formatTimestamp } from './otel-traces.ts';
@@ -177,7 +177,7 @@ const records = async (query: string) => (await storage.client.query({ query, fo
 /** llm_duplicate_hours' rows, and the hourly sums of the per-call definition's duplicates among every stored call. */
 const duplicateHours = () => records('SELECT * FROM otel.llm_duplicate_hours FINAL ORDER BY ALL');
 const expectedDuplicateHours = () =>
-  records(`SELECT * FROM (${costHoursSelect(`(SELECT * FROM (SELECT *, max(Timestamp) OVER (${PREVIOUS_SAME_PROMPT}) AS _P FROM otel.llm_calls) WHERE ${repeatsWithinWindow('_P')})`)}) ORDER BY ALL`);
+  records(`SELECT * FROM (${costRollupSelect(`(SELECT * FROM (SELECT *, max(Timestamp) OVER (${PREVIOUS_SAME_PROMPT}) AS _P FROM otel.llm_calls) WHERE ${repeatsWithinWindow('_P')})`)}) ORDER BY ALL`);
 
 describe('llm_duplicate_calls (migration 12)', () => {
   // Chains, exact 60 s edges (60.000 s is one, 60.001 s is not), equal starts, two services, calls

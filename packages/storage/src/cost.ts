@@ -4,15 +4,16 @@
 //
 // Cost is linear in token sums per price-determining key (response and request model, long-context
 // tier) and per token class, so the queries price groups of calls: token sums per group from the
-// hourly rollup llm_cost_hours for whole hours (cost-hours.ts) and from llm_calls for the partial
-// hours at the range's edges, priced in the outer query. Duplicates are marked at insert
+// hourly rollup llm_cost_hours for whole hours (cost-hours.ts; a series with buckets of whole
+// minutes below an hour from llm_cost_minutes, minute-rollups.ts) and from llm_calls for the
+// partial hours (minutes) at the range's edges, priced in the outer query. Duplicates are marked at insert
 // (llm_duplicate_calls, duplicate-calls.ts): the queries read those of the range and move them from
 // their base cause to `duplicate` (docs/clickhouse.md, "Cost rollup").
 import { CACHE_MISS, ERRORED, TRUNCATED } from './call-metrics.ts';
 import { CALL_HOUR_MEASURES, type HourMeasure } from './call-hours.ts';
 import { PREVIOUS_SAME_PROMPT, repeatsWithinWindow } from './duplicate-calls.ts';
 import { MODEL_PREFIX, SNAPSHOT_SUFFIX, type ModelPrice, type TokenPrices } from './prices.ts';
-import { LLM_CALL_HOURS, LLM_COST_HOURS, LLM_DUPLICATE_CALLS, LLM_DUPLICATE_HOURS } from './tables.ts';
+import { LLM_CALL_HOURS, LLM_COST_HOURS, LLM_COST_MINUTES, LLM_DUPLICATE_CALLS, LLM_DUPLICATE_HOURS } from './tables.ts';
 
 /** Waste causes, in the order a call is assigned to one (each call's waste counts once). */
 export const WASTE_CAUSES = ['error', 'truncated', 'duplicate', 'cache_miss'] as const;
@@ -112,9 +113,11 @@ export interface TieredQuery {
   parts: readonly TieredPart[];
   /**
    * A time series bucketed by `$__timeInterval`: the rollup can only serve buckets of whole hours,
-   * so below a one-hour interval every call is read from llm_calls.
+   * so for other buckets the calls are read from llm_calls, or from `minutes` where it serves them.
    */
   series: boolean;
+  /** A rollup like `hours` per minute (`Minute` for `Hour`), for series with buckets of whole minutes below an hour. */
+  minutes?: string;
 }
 
 const str = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -242,12 +245,13 @@ function groupKeys(scope: CostScope, dims: readonly string[], computed: readonly
 interface GroupTables {
   calls: string;
   hours: string;
+  minutes?: string;
   /** The calls for TieredQuery.edges (unqualified); default llm_calls. */
   edges?: string;
 }
 
-/** Every call, its whole hours from llm_cost_hours. */
-const ALL_CALLS = (scope: CostScope): GroupTables => ({ calls: scope.calls, hours: LLM_COST_HOURS });
+/** Every call, its whole hours from llm_cost_hours (and a series' whole minutes from llm_cost_minutes). */
+const ALL_CALLS = (scope: CostScope): GroupTables => ({ calls: scope.calls, hours: LLM_COST_HOURS, minutes: LLM_COST_MINUTES });
 /** The duplicates (each once: FINAL, docs/clickhouse.md "Duplicate calls"), their whole hours from llm_duplicate_hours. */
 const DUPLICATES = (scope: CostScope): GroupTables => ({ calls: `${scope.duplicates} FINAL`, hours: LLM_DUPLICATE_HOURS, edges: `${LLM_DUPLICATE_CALLS} FINAL` });
 
@@ -259,7 +263,10 @@ const DUPLICATES = (scope: CostScope): GroupTables => ({ calls: `${scope.duplica
 function groupsSource(prices: readonly ModelPrice[], scope: CostScope, dims: readonly string[], computed: readonly ComputedDimension[], from: GroupTables): string {
   const all = [...new Set([...dims, ...PRICING_DIMS])];
   const series = scope.series !== undefined;
-  if (tiersFromRollup(prices)) return scope.tiered({ hours: from.hours, ...(from.edges === undefined ? {} : { edges: from.edges }), dims: all, computed, parts: COST_PARTS, series });
+  if (tiersFromRollup(prices)) {
+    const optional = { ...(from.edges === undefined ? {} : { edges: from.edges }), ...(from.minutes === undefined ? {} : { minutes: from.minutes }) };
+    return scope.tiered({ hours: from.hours, ...optional, dims: all, computed, parts: COST_PARTS, series });
+  }
   const keys = groupKeys(scope, dims, computed);
   const ofCalls = computed.map((d) => `${d.name === 'LongInput' ? 'InputTokens' : d.ofCalls} AS ${d.name}`);
   return `(

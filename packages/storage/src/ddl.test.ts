@@ -11,13 +11,13 @@ const created = (statements: string[]): string[] =>
   statements.map(
     (s) => /^(?:CREATE (?:TABLE|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS|ALTER TABLE|DROP VIEW IF EXISTS|INSERT INTO|TRUNCATE TABLE IF EXISTS) (\S+)/.exec(s)?.[1] ?? s.slice(0, 40),
   );
-/** Migrations 9, 10, 11, 12 and 13's one-time recounts: INSERT … SELECT through the Distributed tables, not DDL. */
+/** Migrations 9 to 14's one-time recounts: INSERT … SELECT through the Distributed tables, not DDL. */
 const isInsert = (s: string): boolean => s.startsWith('INSERT INTO');
 
 describe('cluster DDL', () => {
   test('every statement runs ON CLUSTER', () => {
     expect(cluster.filter((s) => !isInsert(s) && !s.includes(' ON CLUSTER `prism`'))).toEqual([]);
-    expect(created(cluster.filter(isInsert))).toEqual(['`otel`.`llm_ttft_counts`', '`otel`.`llm_completion_counts`', '`otel`.`llm_call_hours`', '`otel`.`llm_latency_hours`', '`otel`.`llm_cost_hours`', '`otel`.`llm_duplicate_calls`', '`otel`.`llm_duplicate_hours`']);
+    expect(created(cluster.filter(isInsert))).toEqual(['`otel`.`llm_ttft_counts`', '`otel`.`llm_completion_counts`', '`otel`.`llm_call_hours`', '`otel`.`llm_latency_hours`', '`otel`.`llm_cost_hours`', '`otel`.`llm_duplicate_calls`', '`otel`.`llm_duplicate_hours`', '`otel`.`llm_cost_minutes`', '`otel`.`llm_latency_minutes`']);
   });
 
   test('local Replicated tables, Distributed tables under the public names', () => {
@@ -105,6 +105,15 @@ describe('cluster DDL', () => {
       '`otel`.`llm_duplicate_hours`',
       '`otel`.`llm_duplicate_hours_mv`',
       '`otel`.`llm_duplicate_hours`',
+      // migration 14: the minute rollups, their views, their one-time backfills
+      '`otel`.`llm_cost_minutes_local`',
+      '`otel`.`llm_cost_minutes`',
+      '`otel`.`llm_latency_minutes_local`',
+      '`otel`.`llm_latency_minutes`',
+      '`otel`.`llm_cost_minutes_mv`',
+      '`otel`.`llm_latency_minutes_mv`',
+      '`otel`.`llm_cost_minutes`',
+      '`otel`.`llm_latency_minutes`',
     ]);
     expect(cluster.filter((s) => s.startsWith('ALTER TABLE')).map((s) => s.includes('MODIFY ORDER BY'))).toEqual([
       true, false, true, false, false, false, false, false, false, false, false, false, false, false, false,
@@ -136,6 +145,10 @@ describe('cluster DDL', () => {
       "Distributed('prism', 'otel', 'llm_duplicate_calls_local', cityHash64(TraceId)",
       "ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
       "Distributed('prism', 'otel', 'llm_duplicate_hours_local', rand()",
+      "ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+      "Distributed('prism', 'otel', 'llm_cost_minutes_local', rand()",
+      "ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+      "Distributed('prism', 'otel', 'llm_latency_minutes_local', rand()",
     ]);
   });
 
@@ -159,12 +172,14 @@ describe('cluster DDL', () => {
       ['`otel`.`llm_cost_hours_local`', '`otel`.`llm_calls_local`'],
       ['`otel`.`llm_duplicate_calls_local`', '('],
       ['`otel`.`llm_duplicate_hours_local`', '`otel`.`llm_duplicate_calls_local`'],
+      ['`otel`.`llm_cost_minutes_local`', '`otel`.`llm_calls_local`'],
+      ['`otel`.`llm_latency_minutes_local`', '`otel`.`llm_calls_local`'],
     ]);
     const modified = cluster.filter((s) => s.includes(' MODIFY QUERY '));
     expect(modified.map((v) => /\nFROM (\S+)/.exec(v)?.[1])).toEqual([...Array(4).fill('`otel`.`otel_traces_local`'), '(']);
     // The duplicates' view, as created (12) and as marking each once (13): the inserted block from
     // the local table, the stored calls of every shard.
-    for (const duplicates of [views.at(-2)!, modified.at(-1)!]) {
+    for (const duplicates of [views.find((v) => v.includes('\nTO `otel`.`llm_duplicate_calls_local`'))!, modified.at(-1)!]) {
       expect(duplicates).toContain('FROM `otel`.`llm_calls_local` WHERE');
       expect(duplicates).toMatch(/FROM `otel`\.`llm_calls`\n/);
       // Each shard filters by the block's sets, sent along, not by its own llm_calls_local.
@@ -187,6 +202,8 @@ describe('cluster DDL', () => {
       '`otel`.`llm_cost_hours_local`',
       '`otel`.`llm_duplicate_calls_local`',
       '`otel`.`llm_duplicate_hours_local`',
+      '`otel`.`llm_cost_minutes_local`',
+      '`otel`.`llm_latency_minutes_local`',
     ]);
   });
 
@@ -216,6 +233,7 @@ describe('applied migrations', () => {
       [11, '7425983e01bd1a9b', '694a5317eaeab950'],
       [12, '37132a6a66a4339e', '5602510f4bf67ef1'],
       [13, '5610fbbfa3f200d6', '369ebd6af518b70d'],
+      [14, 'fbce27da6e398f9e', 'c41fba72ec81a4a4'],
     ]);
   });
 });
@@ -244,7 +262,7 @@ describe('ClickHouse 26.7 (chDB) parses the cluster DDL', () => {
       format: 'JSONEachRow',
     });
     const [row] = await result.json<{ formatted: string }>();
-    if (isInsert(statement)) expect(row!.formatted).toMatch(/^INSERT INTO otel\.llm_\w+_(counts|hours|calls) /);
+    if (isInsert(statement)) expect(row!.formatted).toMatch(/^INSERT INTO otel\.llm_\w+_(counts|hours|calls|minutes) /);
     else expect(row!.formatted).toMatch(/ON CLUSTER prism/);
   });
 
@@ -253,9 +271,9 @@ describe('ClickHouse 26.7 (chDB) parses the cluster DDL', () => {
       ...single.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW')).map((s) => s.slice(s.indexOf('\nAS ') + 4)),
       ...single.filter((s) => s.includes(' MODIFY QUERY ')).map((s) => s.slice(s.indexOf(' MODIFY QUERY ') + 14)),
     ];
-    // Migrations 9, 10, 11, 12 and 13's one-time recounts run once, on whichever analyzer the server has.
+    // Migrations 9 to 14's one-time recounts run once, on whichever analyzer the server has.
     selects.push(...single.filter(isInsert).map((s) => s.slice(s.indexOf('\nSELECT ') + 1)));
-    expect(selects).toHaveLength(29);
+    expect(selects).toHaveLength(33);
     // chDB turns per-query settings into session SETs: end on the default (new analyzer).
     for (const enable_analyzer of [0, 1]) {
       for (const query of selects) {

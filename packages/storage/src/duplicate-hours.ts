@@ -4,7 +4,7 @@
 // (docs/clickhouse.md, "Duplicate hours"). Summing needs each duplicate written once: the migration
 // first changes llm_duplicate_calls' view to mark a late arrival's stored twin only when it was not
 // a duplicate already (duplicate-calls.ts).
-import { costHoursSelect, costHoursTable } from './cost-hours.ts';
+import { costRollupSelect, costRollupTable } from './cost-hours.ts';
 import { backfillWhileEmpty, type DdlContext, localTable, materializedView, qualified } from './ddl.ts';
 import { duplicateCallsOnceView } from './duplicate-calls.ts';
 import { LLM_DUPLICATE_CALLS, LLM_DUPLICATE_HOURS } from './tables.ts';
@@ -17,8 +17,8 @@ import { LLM_DUPLICATE_CALLS, LLM_DUPLICATE_HOURS } from './tables.ts';
 export function duplicateHoursDdl(ctx: DdlContext): string[] {
   return [
     duplicateCallsOnceView(ctx),
-    ...costHoursTable(ctx, LLM_DUPLICATE_HOURS),
-    materializedView(ctx, { name: `${LLM_DUPLICATE_HOURS}_mv`, to: LLM_DUPLICATE_HOURS, select: costHoursSelect(localTable(ctx, LLM_DUPLICATE_CALLS)) }),
-    backfillWhileEmpty(ctx, LLM_DUPLICATE_HOURS, costHoursSelect(`${qualified(ctx, LLM_DUPLICATE_CALLS)} FINAL`)),
+    ...costRollupTable(ctx, LLM_DUPLICATE_HOURS),
+    materializedView(ctx, { name: `${LLM_DUPLICATE_HOURS}_mv`, to: LLM_DUPLICATE_HOURS, select: costRollupSelect(localTable(ctx, LLM_DUPLICATE_CALLS)) }),
+    backfillWhileEmpty(ctx, LLM_DUPLICATE_HOURS, costRollupSelect(`${qualified(ctx, LLM_DUPLICATE_CALLS)} FINAL`)),
   ];
 }

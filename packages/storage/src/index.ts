@@ -5,10 +5,12 @@ export {
   LLM_CALLS,
   LLM_COMPLETION_COUNTS,
   LLM_COST_HOURS,
+  LLM_COST_MINUTES,
   LLM_COMPLETION_MINUTE,
   LLM_DUPLICATE_CALLS,
   LLM_DUPLICATE_HOURS,
   LLM_LATENCY_HOURS,
+  LLM_LATENCY_MINUTES,
   LLM_TTFT_COUNTS,
   LLM_TTFT_MINUTE,
   OTEL_TRACES,
@@ -26,6 +28,7 @@ export {
   latencyBucketSql,
 } from './slo-buckets.ts';
 export { type Migration, migrations, schemaDdl } from './migrations.ts';
+export { HOUR_GRAIN, MINUTE_GRAIN, startOfGrain, type TimeGrain } from './time-grains.ts';
 export { CALL_HOUR_MEASURES, hourOf, LATENCY_HOUR_MEASURES, type HourMeasure } from './call-hours.ts';
 export { BUCKET_FLOOR, BUCKET_GROWTH, BUCKETS_PER_DOUBLING, histogramBucketSql, histogramPercentileSql } from './latency-histogram.ts';
 export {

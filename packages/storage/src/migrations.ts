@@ -6,6 +6,7 @@ import { costHoursDdl } from './cost-hours.ts';
 import { duplicateCallsDdl } from './duplicate-calls.ts';
 import { duplicateHoursDdl } from './duplicate-hours.ts';
 import { createDatabase, type DdlContext, qualified, table } from './ddl.ts';
+import { minuteRollupsDdl } from './minute-rollups.ts';
 import { llmCallsClientSetupDdl, llmCallsDdl, llmCallsDeadlineFlagDdl, llmCallsFiniteNumbersDdl, llmCallsPromptHashDdl } from './llm-calls.ts';
 import { otelTracesDdl } from './otel-traces.ts';
 import { rollupAbortsDdl, rollupCountsDdl, rollupDeadlineDdl, rollupsDdl } from './rollups.ts';
@@ -42,6 +43,11 @@ export const migrations: readonly Migration[] = [
     version: 13,
     name: 'llm_duplicate_hours: the duplicates summed per hour and cost group; llm_duplicate_calls_mv marks each duplicate once',
     statements: duplicateHoursDdl,
+  },
+  {
+    version: 14,
+    name: 'minute rollups llm_cost_minutes and llm_latency_minutes for time series with buckets shorter than an hour',
+    statements: minuteRollupsDdl,
   },
 ];
 

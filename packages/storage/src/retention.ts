@@ -2,7 +2,7 @@
 // applied with ALTER … MODIFY TTL, so `--retention-days` is never silently ignored.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type DdlContext, localName, localTable, onCluster } from './ddl.ts';
-import { LLM_CALL_HOURS, LLM_CALLS, LLM_COST_HOURS, LLM_COMPLETION_COUNTS, LLM_DUPLICATE_CALLS, LLM_DUPLICATE_HOURS, LLM_COMPLETION_MINUTE, LLM_LATENCY_HOURS, LLM_TTFT_COUNTS, LLM_TTFT_MINUTE, OTEL_TRACES, OTEL_TRACES_TRACE_ID_TS } from './tables.ts';
+import { LLM_CALL_HOURS, LLM_CALLS, LLM_COST_HOURS, LLM_COST_MINUTES, LLM_COMPLETION_COUNTS, LLM_DUPLICATE_CALLS, LLM_DUPLICATE_HOURS, LLM_COMPLETION_MINUTE, LLM_LATENCY_HOURS, LLM_LATENCY_MINUTES, LLM_TTFT_COUNTS, LLM_TTFT_MINUTE, OTEL_TRACES, OTEL_TRACES_TRACE_ID_TS } from './tables.ts';
 
 /** Rollups are small and serve long SLO windows and reports: they keep at least this long. */
 export const MIN_ROLLUP_RETENTION_DAYS = 400;
@@ -29,6 +29,9 @@ const TTL: Record<string, TtlSpec> = {
   // Kept as long as the cost rollup whose hours' waste it corrects.
   [LLM_DUPLICATE_CALLS]: { timeExpression: 'toDateTime(Timestamp)', days: rollup },
   [LLM_DUPLICATE_HOURS]: { timeExpression: 'Hour', days: rollup },
+  // Sub-hour buckets of the ranges llm_calls still holds; the hourly rollups serve longer ones.
+  [LLM_COST_MINUTES]: { timeExpression: 'Minute', days: asConfigured },
+  [LLM_LATENCY_MINUTES]: { timeExpression: 'Minute', days: asConfigured },
 };
 
 function spec(table: string): TtlSpec {

@@ -16,4 +16,7 @@ export const LLM_COST_HOURS = 'llm_cost_hours';
 export const LLM_DUPLICATE_CALLS = 'llm_duplicate_calls';
 /** Migration 13: those duplicates summed per hour and cost group, like llm_cost_hours (duplicate-hours.ts). */
 export const LLM_DUPLICATE_HOURS = 'llm_duplicate_hours';
+/** Migration 14: llm_cost_hours and llm_latency_hours per minute, for series with buckets shorter than an hour (minute-rollups.ts). */
+export const LLM_COST_MINUTES = 'llm_cost_minutes';
+export const LLM_LATENCY_MINUTES = 'llm_latency_minutes';
 export const SCHEMA_MIGRATIONS = 'schema_migrations';

@@ -36,20 +36,21 @@ describe('llm-prism migrate', () => {
         'applied 11: hourly cost rollup llm_cost_hours (token sums per price-determining group) for the cost queries',
         'applied 12: llm_duplicate_calls: calls repeating a prompt within 60 s, marked at insert by a view on llm_calls, and those already stored',
         'applied 13: llm_duplicate_hours: the duplicates summed per hour and cost group; llm_duplicate_calls_mv marks each duplicate once',
-        'retention: 30 days for spans and LLM calls, 400 days for the SLO and hourly rollups',
+        'applied 14: minute rollups llm_cost_minutes and llm_latency_minutes for time series with buckets shorter than an hour',
+        'retention: 30 days for spans, LLM calls and the minute rollups, 400 days for the SLO and hourly rollups',
         '',
       ].join('\n'),
     );
     // The data directory comes from LLM_PRISM_DATA_DIR when --data-dir is absent.
     const second = await migrate([], { LLM_PRISM_DATA_DIR: dataDir });
-    expect(second.stdout).toBe(`schema in embedded chDB in ${dataDir}, database otel\nup to date at version 13\n`);
+    expect(second.stdout).toBe(`schema in embedded chDB in ${dataDir}, database otel\nup to date at version 14\n`);
   });
 
   test('--print-ddl prints the cluster DDL without connecting', async () => {
     const { stdout } = await migrate(['--print-ddl', '--cluster', 'prism', '--clickhouse-url', 'http://127.0.0.1:9/']);
     const statements = stdout.trim().split(';\n\n');
-    expect(statements).toHaveLength(73);
-    // Migrations 9, 10, 11, 12 and 13's one-time recounts are INSERT … SELECT through the Distributed tables.
+    expect(statements).toHaveLength(81);
+    // Migrations 9 to 14's one-time recounts are INSERT … SELECT through the Distributed tables.
     expect(statements.filter((s) => !s.includes(' ON CLUSTER `prism`')).map((s) => s.split(/ \(|\n/)[0])).toEqual([
       'INSERT INTO `otel`.`llm_ttft_counts`',
       'INSERT INTO `otel`.`llm_completion_counts`',
@@ -58,6 +59,8 @@ describe('llm-prism migrate', () => {
       'INSERT INTO `otel`.`llm_cost_hours`',
       'INSERT INTO `otel`.`llm_duplicate_calls`',
       'INSERT INTO `otel`.`llm_duplicate_hours`',
+      'INSERT INTO `otel`.`llm_cost_minutes`',
+      'INSERT INTO `otel`.`llm_latency_minutes`',
     ]);
     expect(stdout).toContain("ENGINE = Distributed('prism', 'otel', 'llm_calls_local', cityHash64(TraceId))");
   });

@@ -27,7 +27,7 @@ async function migrate(command: Command, options: StorageOptions): Promise<void>
     if (applied.length === 0) console.log(`up to date at version ${migrations.at(-1)!.version}`);
     if (options.retentionDays !== undefined) {
       const rollups = Math.max(options.retentionDays, MIN_ROLLUP_RETENTION_DAYS);
-      console.log(`retention: ${options.retentionDays} days for spans and LLM calls, ${rollups} days for the SLO and hourly rollups`);
+      console.log(`retention: ${options.retentionDays} days for spans, LLM calls and the minute rollups, ${rollups} days for the SLO and hourly rollups`);
     }
   } finally {
     await storage.close();

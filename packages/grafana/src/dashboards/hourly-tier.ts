@@ -1,6 +1,7 @@
 // Panel queries over llm_calls facts that read whole hours of the range from an hourly rollup
 // (@llm-prism/storage call-hours.ts) and only the partial hours at its edges from llm_calls, so a
-// 30-day panel reads O(hours × series) rows. Both parts yield the same partial aggregates, which the
+// 30-day panel reads O(hours × series) rows; a series with buckets of whole minutes below an hour
+// reads whole minutes from a minute rollup where one exists (minute-rollups.ts). Both parts yield the same partial aggregates, which the
 // panel's outer query combines: the answer is the one llm_calls alone would give.
 import {
   CALL_HOUR_MEASURES,
@@ -10,8 +11,13 @@ import {
   type TieredQuery,
   histogramBucketSql,
   histogramPercentileSql,
-  hourOf,
+  HOUR_GRAIN,
   LATENCY_HOUR_MEASURES,
+  LLM_LATENCY_HOURS,
+  LLM_LATENCY_MINUTES,
+  MINUTE_GRAIN,
+  startOfGrain,
+  type TimeGrain,
 } from '@llm-prism/storage';
 import { CALL_FILTER } from './filters.ts';
 
@@ -24,14 +30,26 @@ export interface TieredRange {
   hoursTo: string;
 }
 
+/** The first whole grain in the dashboard range and the start of the partial one it ends in (Grafana macros). */
+const wholeGrains = (grain: TimeGrain) => ({
+  from: `toDateTime(intDiv(toUInt32($__fromTime) + ${grain.seconds - 1}, ${grain.seconds}) * ${grain.seconds})`,
+  to: startOfGrain(grain, '$__toTime'),
+});
+
 /** The dashboard range (Grafana macros). */
-const DASHBOARD_RANGE: TieredRange = {
-  calls: '$__timeFilter(Timestamp)',
-  hoursFrom: 'toDateTime(intDiv(toUInt32($__fromTime) + 3599, 3600) * 3600)',
-  hoursTo: hourOf('$__toTime'),
-};
+const DASHBOARD_RANGE: TieredRange = { calls: '$__timeFilter(Timestamp)', hoursFrom: wholeGrains(HOUR_GRAIN).from, hoursTo: wholeGrains(HOUR_GRAIN).to };
 const HOURS_FROM = DASHBOARD_RANGE.hoursFrom;
 const HOURS_TO = DASHBOARD_RANGE.hoursTo;
+/** Whole minutes of the dashboard range: series only, which are dashboard panels ($__interval_s). */
+const MINUTES = wholeGrains(MINUTE_GRAIN);
+
+/**
+ * Which rollup a series' buckets can be summed from: one of whole hours when each bucket is, else
+ * one of whole minutes when each bucket is (`$__interval_s` is at least 1). Any other bucket would
+ * split a rollup row, so it is read from llm_calls.
+ */
+const HOURLY_BUCKETS = '$__interval_s % 3600 = 0';
+const MINUTELY_BUCKETS = '$__interval_s % 60 = 0 AND $__interval_s % 3600 != 0';
 
 /** storage's TieredQuery (the cost queries build one) with the filter and the range. */
 export interface TieredSpec extends TieredQuery {
@@ -41,29 +59,38 @@ export interface TieredSpec extends TieredQuery {
   range?: TieredRange;
 }
 
-/** llm_calls rows of the range not read from the rollup: the partial hours at its ends, or all below an hourly interval. */
-const callsWhere = (filter: string, series: boolean, range: TieredRange = DASHBOARD_RANGE): string =>
-  `${range.calls} AND ${filter} AND (${series ? '$__interval_s < 3600 OR ' : ''}Timestamp < ${range.hoursFrom} OR Timestamp >= ${range.hoursTo})`;
+/** llm_calls rows of the range not read from a rollup: those outside the whole hours (or minutes) a rollup serves. */
+function callsWhere(filter: string, range: TieredRange, series: boolean, minutes: boolean): string {
+  const outside = (from: string, to: string) => `Timestamp < ${from} OR Timestamp >= ${to}`;
+  const hours = series ? `(NOT (${HOURLY_BUCKETS}) OR ${outside(range.hoursFrom, range.hoursTo)})` : `(${outside(range.hoursFrom, range.hoursTo)})`;
+  const ofMinutes = series && minutes ? ` AND (NOT (${MINUTELY_BUCKETS}) OR ${outside(MINUTES.from, MINUTES.to)})` : '';
+  return `${range.calls} AND ${filter} AND ${hours}${ofMinutes}`;
+}
 
 /** `FROM (…)` of partial aggregates per [time,] dims: the panel aggregates these with sum / min / merge. */
 export function tieredSource(db: string, spec: TieredSpec, callsPart?: string): string {
   const filter = spec.filter ?? CALL_FILTER;
   const range = spec.range ?? DASHBOARD_RANGE;
   const computed = spec.computed ?? [];
+  const minutes = spec.series ? spec.minutes : undefined;
   const keys = [...(spec.series ? ['time'] : []), ...spec.dims, ...computed.map((d) => d.name)];
   const groupBy = keys.length === 0 ? '' : `\n  GROUP BY ${keys.join(', ')}`;
   const select = (time: string, of: (p: TieredPart) => string, ofComputed: (d: ComputedDimension) => string) =>
     [...(spec.series ? [`${time} AS time`] : []), ...spec.dims, ...computed.map(ofComputed), ...spec.parts.map((p) => `${of(p)} AS ${p.name}`)].join(', ');
-  const coarse = spec.series ? '$__interval_s >= 3600 AND ' : '';
+  // Rollup rows pass through as they are: the panel's aggregate combines them once.
+  const rollup = (table: string, grain: TimeGrain, when: string, from: string, to: string) =>
+    [
+      '  UNION ALL',
+      `  SELECT ${select(`toStartOfInterval(${grain.column}, INTERVAL $__interval_s second)`, (p) => p.name, (d) => d.name)}`,
+      `  FROM ${db}.${table}`,
+      `  WHERE ${when}${grain.column} >= ${from} AND ${grain.column} < ${to} AND ${filter}`,
+    ].join('\n');
   return [
     '(',
     callsPart ??
-      `  SELECT ${select('$__timeInterval(Timestamp)', (p) => p.ofCalls, (d) => `${d.ofCalls} AS ${d.name}`)}\n  FROM ${db}.${spec.edges ?? 'llm_calls'}\n  WHERE ${callsWhere(filter, spec.series, range)}${groupBy}`,
-    '  UNION ALL',
-    // Rollup rows pass through as they are: the panel's aggregate combines them once.
-    `  SELECT ${select('toStartOfInterval(Hour, INTERVAL $__interval_s second)', (p) => p.name, (d) => d.name)}`,
-    `  FROM ${db}.${spec.hours}`,
-    `  WHERE ${coarse}Hour >= ${range.hoursFrom} AND Hour < ${range.hoursTo} AND ${filter}`,
+      `  SELECT ${select('$__timeInterval(Timestamp)', (p) => p.ofCalls, (d) => `${d.ofCalls} AS ${d.name}`)}\n  FROM ${db}.${spec.edges ?? 'llm_calls'}\n  WHERE ${callsWhere(filter, range, spec.series, minutes !== undefined)}${groupBy}`,
+    rollup(spec.hours, HOUR_GRAIN, spec.series ? `${HOURLY_BUCKETS} AND ` : '', range.hoursFrom, range.hoursTo),
+    ...(minutes === undefined ? [] : [rollup(minutes, MINUTE_GRAIN, `${MINUTELY_BUCKETS} AND `, MINUTES.from, MINUTES.to)]),
     ')',
   ].join('\n');
 }
@@ -111,7 +138,7 @@ const latencyMeasure = (name: string): HourMeasure => {
 
 /** Latency histograms (and counts) of llm_latency_hours, the named ones, per RequestModel or none, over the whole range. */
 export const latencyHoursSource = (db: string, names: readonly string[], byModel: boolean): string =>
-  tieredSource(db, { hours: 'llm_latency_hours', dims: byModel ? ['RequestModel'] : [], series: false, parts: names.map(latencyMeasure) });
+  tieredSource(db, { hours: LLM_LATENCY_HOURS, dims: byModel ? ['RequestModel'] : [], series: false, parts: names.map(latencyMeasure) });
 
 /**
  * One latency histogram per `$__timeInterval` bucket [and RequestModel]. From llm_calls the calls
@@ -123,17 +150,18 @@ export function latencySeriesSource(db: string, name: string, byModel: boolean):
   if (m.histogram === undefined) throw new Error(`${name} is not a latency histogram`);
   const { column, where } = m.histogram;
   const keys = ['time', ...(byModel ? ['RequestModel'] : [])].join(', ');
+  const spec: TieredSpec = { hours: LLM_LATENCY_HOURS, minutes: LLM_LATENCY_MINUTES, dims: byModel ? ['RequestModel'] : [], series: true, parts: [m] };
   const calls = [
     `  SELECT ${keys}, CAST((groupArray(Bucket), groupArray(Calls)), 'Map(UInt16, UInt64)') AS ${name}`,
     '  FROM (',
     `    SELECT $__timeInterval(Timestamp) AS time${byModel ? ', RequestModel' : ''}, ${histogramBucketSql(`assumeNotNull(${column})`)} AS Bucket, count() AS Calls`,
     `    FROM ${db}.llm_calls`,
-    `    WHERE ${callsWhere(CALL_FILTER, true)} AND ${column} IS NOT NULL AND ${where}`,
+    `    WHERE ${callsWhere(CALL_FILTER, DASHBOARD_RANGE, true, true)} AND ${column} IS NOT NULL AND ${where}`,
     `    GROUP BY ${keys}, Bucket`,
     '  )',
     `  GROUP BY ${keys}`,
   ].join('\n');
-  return tieredSource(db, { hours: 'llm_latency_hours', dims: byModel ? ['RequestModel'] : [], series: true, parts: [m] }, calls);
+  return tieredSource(db, spec, calls);
 }
 
 /**
