@@ -1,8 +1,9 @@
 // Panel queries over llm_calls facts that read whole hours of the range from an hourly rollup
 // (@llm-prism/storage call-hours.ts) and only the partial hours at its edges from llm_calls, so a
 // 30-day panel reads O(hours × series) rows; a series with buckets of whole minutes below an hour
-// reads whole minutes from a minute rollup where one exists (minute-rollups.ts). Both parts yield the same partial aggregates, which the
-// panel's outer query combines: the answer is the one llm_calls alone would give.
+// reads whole minutes from a minute rollup where one exists (minute-rollups.ts). The parts yield
+// the same partial aggregates, which the panel's outer query combines: the answer is the one
+// llm_calls alone would give.
 import {
   CALL_HOUR_MEASURES,
   type ComputedDimension,
@@ -37,7 +38,8 @@ const wholeGrains = (grain: TimeGrain) => ({
 });
 
 /** The dashboard range (Grafana macros). */
-const DASHBOARD_RANGE: TieredRange = { calls: '$__timeFilter(Timestamp)', hoursFrom: wholeGrains(HOUR_GRAIN).from, hoursTo: wholeGrains(HOUR_GRAIN).to };
+const HOURS = wholeGrains(HOUR_GRAIN);
+const DASHBOARD_RANGE: TieredRange = { calls: '$__timeFilter(Timestamp)', hoursFrom: HOURS.from, hoursTo: HOURS.to };
 const HOURS_FROM = DASHBOARD_RANGE.hoursFrom;
 const HOURS_TO = DASHBOARD_RANGE.hoursTo;
 /** Whole minutes of the dashboard range: series only, which are dashboard panels ($__interval_s). */
