@@ -158,7 +158,7 @@ export function latencySeriesSource(db: string, name: string, byModel: boolean):
     '  FROM (',
     `    SELECT $__timeInterval(Timestamp) AS time${byModel ? ', RequestModel' : ''}, ${histogramBucketSql(`assumeNotNull(${column})`)} AS Bucket, count() AS Calls`,
     `    FROM ${db}.llm_calls`,
-    `    WHERE ${callsWhere(CALL_FILTER, DASHBOARD_RANGE, true, true)} AND ${column} IS NOT NULL AND ${where}`,
+    `    WHERE ${callsWhere(CALL_FILTER, DASHBOARD_RANGE, true, spec.minutes !== undefined)} AND ${column} IS NOT NULL AND ${where}`,
     `    GROUP BY ${keys}, Bucket`,
     '  )',
     `  GROUP BY ${keys}`,
