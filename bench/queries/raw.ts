@@ -5,14 +5,18 @@
 // The hourly rollups are left as they are (their 30-day raw answers would take the raw budget);
 // the minute rollups are replaced where a series reads them, so a day's series still checks the
 // whole path from otel_traces (elsewhere their branch reads nothing, but its raw SELECT would run).
+import { expandMacros } from '@llm-prism/grafana';
 import { LLM_COST_MINUTES, LLM_LATENCY_MINUTES, type Storage } from '@llm-prism/storage';
 
 /** `sql` expanded at a panel interval of `intervalMs`. */
 export type RawRewriter = (sql: string, intervalMs: number) => string;
 
-/** Whether series read the minute rollups at this interval: buckets of whole minutes below an hour (grafana hourly-tier.ts). */
+/**
+ * Whether series read the minute rollups at this interval: buckets (`$__interval_s`, as the macros
+ * make it) of whole minutes below an hour, the gate of grafana's hourly-tier.ts.
+ */
 const readsMinutes = (intervalMs: number) => {
-  const s = Math.floor(Math.max(intervalMs / 1000, 1));
+  const s = Number(expandMacros('$__interval_s', { from: 0, to: 0, intervalMs }));
   return s % 60 === 0 && s % 3600 !== 0;
 };
 
