@@ -55,6 +55,15 @@ describe('readBody', () => {
     expect((error as HttpError).status).toBe(413);
   });
 
+  test('a body of known length is copied into place as it comes: as announced, shorter, or longer than announced', async () => {
+    const parts = Array.from({ length: 40 }, (_, i) => Buffer.alloc(64 << 10, i));
+    const all = Buffer.concat(parts);
+    const limits = { maxBodyBytes: 8 << 20, maxDecodedBytes: 8 << 20 };
+    expect((await readBody(Readable.from(parts), String(all.length), false, limits)).equals(all)).toBe(true);
+    expect((await readBody(Readable.from(parts), String(all.length + 100), false, limits)).equals(all)).toBe(true);
+    expect((await readBody(Readable.from(parts), String(all.length - 100), false, limits)).equals(all)).toBe(true);
+  });
+
   test('rejects a declared Content-Length over the limit before reading', async () => {
     const error = await readBody(null, '2048', false, { maxBodyBytes: 1024, maxDecodedBytes: 4096 }).catch((e: unknown) => e);
     expect((error as HttpError).status).toBe(413);

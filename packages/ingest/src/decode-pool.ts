@@ -22,6 +22,11 @@ export interface DecodeJob {
   body: Uint8Array;
 }
 
+/** The main thread has taken a request's chunk: the worker sends the next. */
+export interface DecodeNext {
+  next: number;
+}
+
 export type DecodeReply =
   | { id: number; rows: EncodedRows }
   | { id: number; done: true; rejections: Rejection[] }
@@ -139,6 +144,7 @@ export class DecodePool {
     if (!job) return;
     if ('rows' in reply) {
       for (const row of encodedRows(reply.rows)) job.rows.push(row);
+      slot.worker?.postMessage({ next: reply.id } satisfies DecodeNext);
       return;
     }
     this.#finish(slot, reply.id, job);

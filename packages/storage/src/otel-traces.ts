@@ -226,3 +226,6 @@ export function formatTimestamp(unixNanos: bigint): string {
 }
 let lastSeconds: bigint | undefined;
 let lastSecondText = '';
+
+// Ingest joins request bodies with it on the same terms as insertSpans joins rows.
+export { joinInSlices } from './slices.ts';
