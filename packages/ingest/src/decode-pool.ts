@@ -141,12 +141,14 @@ export class DecodePool {
 
   #receive(slot: Slot, reply: DecodeReply): void {
     const job = slot.jobs.get(reply.id);
-    if (!job) return;
     if ('rows' in reply) {
-      for (const row of encodedRows(reply.rows)) job.rows.push(row);
+      if (job) for (const row of encodedRows(reply.rows)) job.rows.push(row);
+      // After taking this chunk, so that the next arrives on a later turn (asked for even when the
+      // job is gone, so that the worker lets go of the rest).
       slot.worker?.postMessage({ next: reply.id } satisfies DecodeNext);
       return;
     }
+    if (!job) return;
     this.#finish(slot, reply.id, job);
     if ('done' in reply) job.resolve({ rows: job.rows, rejections: reply.rejections });
     else if ('malformed' in reply) job.reject(new MalformedPayloadError(reply.malformed));
