@@ -11,7 +11,6 @@ export interface StorageCliOptions {
   database: string;
   cluster?: string;
   retentionDays?: number;
-  journalDir?: string;
 }
 
 function positiveInteger(value: string): number {
@@ -44,12 +43,6 @@ export function storageOptions(command: Command): Command {
       new Option('--cluster <name>', 'ClickHouse cluster: DDL ON CLUSTER, replicated local tables behind Distributed tables'),
     )
     .addOption(
-      new Option(
-        '--journal-dir <path>',
-        'where inserts wait until stored, to finish one a crash cut off (default: <data-dir>/insert-journal embedded, none with --clickhouse-url)',
-      ).env('LLM_PRISM_JOURNAL_DIR'),
-    )
-    .addOption(
       new Option('--retention-days <days>', 'TTL of spans and LLM calls (SLO rollups keep at least 400 days); default: keep forever').argParser(
         positiveInteger,
       ),
@@ -68,7 +61,6 @@ export function storageOptionsFrom(opts: StorageCliOptions): StorageOptions {
   }
   if (opts.cluster !== undefined) storage.cluster = opts.cluster;
   if (opts.retentionDays !== undefined) storage.retentionDays = opts.retentionDays;
-  if (opts.journalDir !== undefined) storage.journalDir = opts.journalDir;
   return storage;
 }
 

@@ -234,7 +234,6 @@ describe('applied migrations', () => {
       [12, '37132a6a66a4339e', '5602510f4bf67ef1'],
       [13, '5610fbbfa3f200d6', '369ebd6af518b70d'],
       [14, 'fbce27da6e398f9e', 'c41fba72ec81a4a4'],
-      [15, '5a818f45bbd45582', 'e3b0c44298fc1c14'],
     ]);
   });
 });

@@ -6,7 +6,6 @@ import { costHoursDdl } from './cost-hours.ts';
 import { duplicateCallsDdl } from './duplicate-calls.ts';
 import { duplicateHoursDdl } from './duplicate-hours.ts';
 import { createDatabase, type DdlContext, qualified, table } from './ddl.ts';
-import { insertDeduplicationDdl } from './insert-deduplication.ts';
 import { minuteRollupsDdl } from './minute-rollups.ts';
 import { llmCallsClientSetupDdl, llmCallsDdl, llmCallsDeadlineFlagDdl, llmCallsFiniteNumbersDdl, llmCallsPromptHashDdl } from './llm-calls.ts';
 import { otelTracesDdl } from './otel-traces.ts';
@@ -49,11 +48,6 @@ export const migrations: readonly Migration[] = [
     version: 14,
     name: 'minute rollups llm_cost_minutes and llm_latency_minutes for time series with buckets shorter than an hour',
     statements: minuteRollupsDdl,
-  },
-  {
-    version: 15,
-    name: 'insert deduplication logs on every table an insert writes, so an insert a crash cut off is finished by replaying it',
-    statements: insertDeduplicationDdl,
   },
 ];
 

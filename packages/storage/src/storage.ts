@@ -1,17 +1,14 @@
 // openStorage: one ClickHouseClient over embedded chDB or a ClickHouse server; everything after
 // the connection (migrations, inserts, queries) is the same code for both.
-import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { type ClickHouseClient, type ClickHouseClientConfigOptions, type ClickHouseSettings, createClient, parseError } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { encodeJsonEachRow } from './json-each-row.ts';
 import { type DdlContext, qualified, quote, validateCluster } from './ddl.ts';
 import { applyFsync, type InsertQuorum, quorumSettings, validateInsertQuorum } from './durability.ts';
 import { withoutStoredCalls } from './insert-dedup.ts';
-import { deduplicationSettings } from './insert-deduplication.ts';
-import { type InsertJournal, insertJournal } from './insert-journal.ts';
 import { applyMigrations } from './migrations.ts';
 import type { SpanRow } from './otel-traces.ts';
 import { applyRetention, validateRetentionDays } from './retention.ts';
@@ -39,21 +36,12 @@ export interface StorageOptions {
   fsync?: boolean;
   /** On a cluster: replicas of the shard that must have each insert before it returns ('auto': a majority). */
   insertQuorum?: InsertQuorum;
-  /**
-   * Where each insert's body waits until the insert has settled, so that migrate() can finish an
-   * insert a crash cut off (insert-journal.ts). Default: `<dataDir>/insert-journal` embedded, none
-   * with `url`.
-   */
-  journalDir?: string;
 }
 
 export interface Storage {
   readonly client: ClickHouseClient;
   readonly database: string;
-  /**
-   * Applies pending migrations, the configured retention and fsync, then replays the inserts a crash
-   * left in the journal (idempotent); returns the versions applied by this call.
-   */
+  /** Applies pending migrations, the configured retention and fsync (idempotent); returns the versions applied by this call. */
   migrate(): Promise<number[]>;
   /**
    * One synchronous INSERT … FORMAT JSONEachRow; resolves once stored, rejects on failure. LLM call
@@ -76,12 +64,6 @@ export const DEFAULT_DATABASE = 'otel';
  * whose flush timer would delay every acknowledgement; callers batch instead).
  */
 const SETTINGS: ClickHouseSettings = { session_timezone: 'UTC', async_insert: 0 };
-
-/** The journal of a store: `journalDir`, or the default one inside an embedded data directory. */
-function journalOf(opts: StorageOptions): InsertJournal | undefined {
-  const dir = opts.journalDir ?? (opts.url === undefined ? join(resolve(opts.dataDir ?? DEFAULT_DATA_DIR), 'insert-journal') : undefined);
-  return dir === undefined ? undefined : insertJournal(resolve(dir), opts.fsync === true);
-}
 
 /** Inserts a JSONEachRow body into a table; rejects with a ClickHouseError (`type` set) on failure. */
 type RawInsert = (table: string, body: Buffer, settings: ClickHouseSettings) => Promise<void>;
@@ -146,19 +128,6 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
     ...(ctx.cluster === undefined ? {} : { distributed_foreground_insert: 1 }),
     ...quorumSettings(insertQuorum),
   };
-  const journal = journalOf(opts);
-  /** One INSERT of an encoded body, identified by `token` (insert-deduplication.ts). */
-  const insertBody = async (body: Buffer, token: string): Promise<void> => {
-    const settings = { ...insertSettings, ...deduplicationSettings(token) };
-    // chDB's raw insert takes the name unquoted (it checks it is an identifier, as quote() did).
-    if (rawInsert) return rawInsert(`${ctx.database}.${OTEL_TRACES}`, body, settings);
-    const { stream } = await client.exec({
-      query: `INSERT INTO ${spansTable} FORMAT JSONEachRow`,
-      values: Readable.from([body]),
-      clickhouse_settings: settings,
-    });
-    stream.resume();
-  };
   const storage: Storage = {
     client,
     database: ctx.database,
@@ -166,18 +135,6 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
       const applied = await applyMigrations(client, ctx);
       await applyRetention(client, ctx);
       await applyFsync(client, ctx, opts.fsync);
-      for (const { token, body } of (await journal?.pending()) ?? []) {
-        try {
-          await insertBody(body, token);
-        } catch (error) {
-          throw new Error(
-            `could not finish the insert a crash interrupted (${join(journal!.dir, `${token}.jsonl`)}): ${(error as Error).message}; ` +
-              'the store stays as the crash left it until it is replayed or the file is moved away',
-            { cause: error },
-          );
-        }
-        await journal!.end(token);
-      }
       return applied;
     },
     async insertSpans(rows) {
@@ -185,13 +142,14 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
       const fresh = await withoutStoredCalls(client, ctx, rows);
       if (fresh.length === 0) return;
       const body = await encodeJsonEachRow(fresh);
-      if (journal === undefined) return insertBody(body, randomUUID());
-      const token = await journal.begin(body);
-      try {
-        await insertBody(body, token);
-      } finally {
-        await journal.end(token);
-      }
+      // chDB's raw insert takes the name unquoted (it checks it is an identifier, as quote() did).
+      if (rawInsert) return rawInsert(`${ctx.database}.${OTEL_TRACES}`, body, insertSettings);
+      const { stream } = await client.exec({
+        query: `INSERT INTO ${spansTable} FORMAT JSONEachRow`,
+        values: Readable.from([body]),
+        clickhouse_settings: insertSettings,
+      });
+      stream.resume();
     },
     async ping() {
       try {

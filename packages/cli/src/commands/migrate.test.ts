@@ -1,11 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openStorage, type Storage } from '@llm-prism/storage';
-import { otelTraceRow, tempDataDir } from '@llm-prism/storage/testing';
+import { tempDataDir } from '@llm-prism/storage/testing';
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
@@ -39,14 +37,13 @@ describe('llm-prism migrate', () => {
         'applied 12: llm_duplicate_calls: calls repeating a prompt within 60 s, marked at insert by a view on llm_calls, and those already stored',
         'applied 13: llm_duplicate_hours: the duplicates summed per hour and cost group; llm_duplicate_calls_mv marks each duplicate once',
         'applied 14: minute rollups llm_cost_minutes and llm_latency_minutes for time series with buckets shorter than an hour',
-        'applied 15: insert deduplication logs on every table an insert writes, so an insert a crash cut off is finished by replaying it',
         'retention: 30 days for spans, LLM calls and the minute rollups, 400 days for the SLO and hourly rollups',
         '',
       ].join('\n'),
     );
     // The data directory comes from LLM_PRISM_DATA_DIR when --data-dir is absent.
     const second = await migrate([], { LLM_PRISM_DATA_DIR: dataDir });
-    expect(second.stdout).toBe(`schema in embedded chDB in ${dataDir}, database otel\nup to date at version 15\n`);
+    expect(second.stdout).toBe(`schema in embedded chDB in ${dataDir}, database otel\nup to date at version 14\n`);
   });
 
   test('--print-ddl prints the cluster DDL without connecting', async () => {
@@ -66,30 +63,6 @@ describe('llm-prism migrate', () => {
       'INSERT INTO `otel`.`llm_latency_minutes`',
     ]);
     expect(stdout).toContain("ENGINE = Distributed('prism', 'otel', 'llm_calls_local', cityHash64(TraceId))");
-  });
-
-  test('--journal-dir: an insert a crash left there is finished, then the file is gone', async () => {
-    const journalDir = join(await tempDataDir(), 'journal');
-    await mkdir(journalDir);
-    const call = otelTraceRow({
-      Timestamp: '2026-11-23 12:00:00.000000000',
-      TraceId: 'a'.repeat(32),
-      SpanId: 'b'.repeat(16),
-      SpanName: 'chat gpt-4o',
-      SpanKind: 'Client',
-      ServiceName: 'journaled',
-      SpanAttributes: { 'gen_ai.operation.name': 'chat' },
-    });
-    await writeFile(join(journalDir, '000000000000001-crash.jsonl'), `${JSON.stringify(call)}\n`);
-    await migrate(['--data-dir', dataDir], { LLM_PRISM_JOURNAL_DIR: journalDir });
-    expect(await readdir(journalDir)).toEqual([]);
-    const storage = await openStorage({ dataDir, migrate: false });
-    try {
-      const result = await storage.client.query({ query: "SELECT sum(Calls) AS n FROM otel.llm_completion_counts WHERE ServiceName = 'journaled'", format: 'JSONEachRow' });
-      expect(await result.json()).toEqual([{ n: 1 }]);
-    } finally {
-      await storage.close();
-    }
   });
 
   test('a bad --retention-days is refused with a message', async () => {
