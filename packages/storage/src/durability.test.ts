@@ -54,6 +54,22 @@ async function timeInserts(storage: Storage, service: string, inserts: number, r
   return (performance.now() - t0) / inserts;
 }
 
+test('INSERTED_TABLES is every table an insert of spans writes: otel_traces and every view\'s table', async () => {
+  const storage = await openStorage({ dataDir });
+  try {
+    const result = await storage.client.query({
+      query: `SELECT create_table_query FROM system.tables WHERE database = {db:String} AND engine = 'MaterializedView'`,
+      query_params: { db: storage.database },
+      format: 'JSONEachRow',
+    });
+    const views = await result.json<{ create_table_query: string }>();
+    const targets = views.map((v) => /\bTO otel\.(\w+)/.exec(v.create_table_query)?.[1] ?? v.create_table_query);
+    expect([...new Set(['otel_traces', ...targets])].sort()).toEqual(INSERTED_TABLES.toSorted());
+  } finally {
+    await storage.close();
+  }
+});
+
 describe('fsync', () => {
   test('is set on every inserted table, applied once, left alone when unset, switched off when false', async () => {
     const on = await openStorage({ dataDir, fsync: true });
