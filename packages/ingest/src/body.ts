@@ -54,11 +54,11 @@ export async function readBody(
   let decoded = 0;
   const collect = async (source: AsyncIterable<Buffer>): Promise<void> => {
     for await (const chunk of source) {
-      chunks.push(chunk);
       decoded += chunk.length;
       if (decoded > limits.maxDecodedBytes) {
         throw new HttpError(413, `decompressed request body exceeds the limit of ${limits.maxDecodedBytes} bytes`);
       }
+      chunks.push(chunk);
     }
   };
   try {
