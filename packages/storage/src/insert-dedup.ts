@@ -16,6 +16,11 @@ const identity = (traceId: string, spanId: string): string => `${traceId}/${span
 /** An OtelTraceRow time: 'YYYY-MM-DD HH:MM:SS[.fraction]'. */
 const TIMESTAMP = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})?$/;
 
+const isCounted = (row: SpanRow): boolean => isCallSpan(row) || isDeadlineReport(row);
+
+/** The spans counts come from (LLM call spans, deadline reports) whose time is well formed. */
+export const countedSpans = <R extends SpanRow>(rows: readonly R[]): R[] => rows.filter((r) => isCounted(r) && TIMESTAMP.test(r.Timestamp));
+
 /** Minutes a batch may span before its lookup also names its trace ids. */
 export const MAX_MINUTES_WITHOUT_IDS = 10;
 
@@ -24,9 +29,9 @@ export const MAX_MINUTES_WITHOUT_IDS = 10;
  * kept as they are). Returns `rows` itself when nothing is dropped.
  */
 export async function withoutStoredCalls<R extends SpanRow>(client: ClickHouseClient, ctx: DdlContext, rows: readonly R[]): Promise<readonly R[]> {
-  const counted = rows.filter((r) => isCallSpan(r) || isDeadlineReport(r));
+  const counted = rows.filter(isCounted);
   // A malformed time is not looked up: the insert itself fails on it, with its own error.
-  const looked = counted.filter((r) => TIMESTAMP.test(r.Timestamp));
+  const looked = countedSpans(counted);
   if (looked.length === 0) return rows;
   let from = looked[0]!.Timestamp;
   let to = from;
@@ -52,7 +57,7 @@ SELECT TraceId, SpanId FROM ${qualified(ctx, OTEL_TRACES)} WHERE SpanName = '${T
   const seen = new Set((await result.json<{ TraceId: string; SpanId: string }>()).map((r) => identity(r.TraceId, r.SpanId)));
   if (seen.size === 0 && new Set(counted.map((r) => identity(r.TraceId, r.SpanId))).size === counted.length) return rows;
   return rows.filter((r) => {
-    if (!isCallSpan(r) && !isDeadlineReport(r)) return true;
+    if (!isCounted(r)) return true;
     const id = identity(r.TraceId, r.SpanId);
     if (seen.has(id)) return false;
     seen.add(id);

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { resolve } from 'node:path';
 import { type ClickHouseClient, type ClickHouseClientConfigOptions, type ClickHouseSettings, createClient, parseError } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
+import { InsertJournal, repairCutInsert } from './cut-inserts.ts';
 import { encodeJsonEachRow } from './json-each-row.ts';
 import { type DdlContext, qualified, quote, validateCluster } from './ddl.ts';
 import { applyFsync, type InsertQuorum, quorumSettings, validateInsertQuorum } from './durability.ts';
@@ -41,7 +42,10 @@ export interface StorageOptions {
 export interface Storage {
   readonly client: ClickHouseClient;
   readonly database: string;
-  /** Applies pending migrations, the configured retention and fsync (idempotent); returns the versions applied by this call. */
+  /**
+   * Applies pending migrations, the configured retention and fsync (idempotent), and on embedded
+   * chDB repairs an insert a killed process left cut (cut-inserts.ts); returns the versions applied by this call.
+   */
   migrate(): Promise<number[]>;
   /**
    * One synchronous INSERT … FORMAT JSONEachRow; resolves once stored, rejects on failure. LLM call
@@ -76,6 +80,8 @@ interface Connected {
    * itself on 20 000 spans). A server gets the same body through the client's exec.
    */
   rawInsert?: RawInsert;
+  /** chDB only: the process that dies in the middle of an insert is the database too (cut-inserts.ts). */
+  journal?: InsertJournal;
 }
 
 async function connect(opts: StorageOptions): Promise<Connected> {
@@ -108,7 +114,7 @@ async function connect(opts: StorageOptions): Promise<Connected> {
       throw mapped;
     }
   };
-  return { client, rawInsert };
+  return { client, rawInsert, journal: new InsertJournal(dataDir) };
 }
 
 /** Connects, creates the database if needed and applies pending migrations. */
@@ -120,7 +126,7 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
   };
   quote(ctx.database); // reject a bad name before connecting
   const insertQuorum = opts.insertQuorum === undefined ? undefined : validateInsertQuorum(opts.insertQuorum);
-  const { client, rawInsert } = await connect(opts);
+  const { client, rawInsert, journal } = await connect(opts);
   const spansTable = qualified(ctx, OTEL_TRACES);
   // On a cluster otel_traces is Distributed, which by default queues rows on the receiving node and
   // forwards them later: insert in the foreground so "stored" means stored on the owning shard.
@@ -135,6 +141,7 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
       const applied = await applyMigrations(client, ctx);
       await applyRetention(client, ctx);
       await applyFsync(client, ctx, opts.fsync);
+      if (journal) await repairCutInsert(client, ctx, journal);
       return applied;
     },
     async insertSpans(rows) {
@@ -143,7 +150,10 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
       if (fresh.length === 0) return;
       const body = await encodeJsonEachRow(fresh);
       // chDB's raw insert takes the name unquoted (it checks it is an identifier, as quote() did).
-      if (rawInsert) return rawInsert(`${ctx.database}.${OTEL_TRACES}`, body, insertSettings);
+      if (rawInsert) {
+        const insert = () => rawInsert(`${ctx.database}.${OTEL_TRACES}`, body, insertSettings);
+        return journal ? journal.around(fresh, insert) : insert();
+      }
       const { stream } = await client.exec({
         query: `INSERT INTO ${spansTable} FORMAT JSONEachRow`,
         values: Readable.from([body]),
