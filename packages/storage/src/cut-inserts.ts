@@ -86,9 +86,11 @@ export class InsertJournal {
   /** This process's notes of inserts still running: never repaired under them. */
   readonly #live = new Set<string>();
   #made = false;
-  constructor(dataDir: string) {
-    this.#dir = join(dataDir, 'llm-prism', 'inserts-in-progress');
-    this.#repairFile = join(dataDir, 'llm-prism', 'repair.json');
+  /** `database`: one journal per database (several can share a data directory). */
+  constructor(dataDir: string, database: string) {
+    const home = join(dataDir, 'llm-prism', database);
+    this.#dir = join(home, 'inserts-in-progress');
+    this.#repairFile = join(home, 'repair.json');
   }
 
   /** Runs `insert` of `rows` with its window noted while it runs (nothing is noted for rows nothing counts). */

@@ -114,7 +114,7 @@ async function connect(opts: StorageOptions): Promise<Connected> {
       throw mapped;
     }
   };
-  return { client, rawInsert, journal: new InsertJournal(dataDir) };
+  return { client, rawInsert, journal: new InsertJournal(dataDir, opts.database ?? DEFAULT_DATABASE) };
 }
 
 /** Connects, creates the database if needed and applies pending migrations. */
