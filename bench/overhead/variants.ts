@@ -43,6 +43,8 @@ export interface Loaded {
   /** Spans handed to the exporter so far (null for the bare SDK). */
   exported(): number | null;
   flush(): Promise<void>;
+  /** LLM Prism's instrumentation in the `+prism` variants: switched off and on by toggle.ts. */
+  instrumentation?: { enable(): void; disable(): void };
 }
 
 /** Counts and drops what it is given; the shape both SDK generations' exporters share. */
@@ -79,8 +81,9 @@ async function withTracing(instrument: boolean, client: () => Promise<Loaded['cl
   const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter: sink.exporter })] });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
-  if (instrument) registerInstrumentations({ instrumentations: [new LlmPrismInstrumentation()], tracerProvider: provider });
-  return { client: await client(), exported: sink.count, flush: () => provider.forceFlush() };
+  const instrumentation = instrument ? new LlmPrismInstrumentation() : undefined;
+  if (instrumentation) registerInstrumentations({ instrumentations: [instrumentation], tracerProvider: provider });
+  return { client: await client(), exported: sink.count, flush: () => provider.forceFlush(), instrumentation };
 }
 
 /** openai's client class as `require` finds it (the repo's 7, or bench/peers' 6 for a like-for-like comparison with the peers). */
