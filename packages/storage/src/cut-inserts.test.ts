@@ -126,7 +126,7 @@ describe('a noted window is rebuilt at the next open', () => {
     await expectRebuiltAtOpen(dataDir);
   });
 
-  test('a repair cut half way is taken up again', async () => {
+  test('a repair cut half way is taken up again, then the notes it did not cover', async () => {
     const dataDir = await tempDataDir();
     const storage = await filled(dataDir);
     await new InsertJournal(dataDir, 'otel').begin(insertWindow(cut)!);
@@ -137,6 +137,9 @@ describe('a noted window is rebuilt at the next open', () => {
     expect((await new InsertJournal(dataDir, 'otel').pending())?.window).toEqual(insertWindow(cut));
     await storage.client.command({ query: `DROP VIEW ${storage.database}.boom_mv` });
     await storage.client.command({ query: `DROP TABLE ${storage.database}.boom` });
+    // Another cut insert noted meanwhile (service b): repaired after the one cut short.
+    await storage.client.command({ query: `DELETE FROM ${storage.database}.llm_ttft_counts WHERE ServiceName = 'b'` });
+    await new InsertJournal(dataDir, 'otel').begin(insertWindow([...before, ...after].filter((r) => r.ServiceName === 'b'))!);
     await storage.close();
 
     await expectRebuiltAtOpen(dataDir);

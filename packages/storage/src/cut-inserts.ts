@@ -102,7 +102,8 @@ export class InsertJournal {
     try {
       return await insert();
     } finally {
-      await rm(note, { force: true });
+      // A note left behind costs only a needless rebuild at the next open: never the insert's result.
+      await rm(note, { force: true }).catch(() => undefined);
       this.#live.delete(note);
     }
   }
@@ -158,16 +159,16 @@ export class InsertJournal {
 
 /** Rebuilds the derived tables for the window of an insert that may have been cut; a no-op without one. */
 export async function repairCutInsert(client: ClickHouseClient, ctx: DdlContext, journal: InsertJournal): Promise<InsertWindow | undefined> {
-  // A repair cut short is finished first, with the window it started on.
-  let repair = await journal.repairing();
-  if (repair === undefined) {
-    const pending = await journal.pending();
-    if (pending === undefined) return undefined;
-    repair = await journal.startRepair(pending);
-  }
-  await rebuild(client, ctx, repair.window);
-  await journal.endRepair(repair);
-  return repair.window;
+  const finish = async (repair: Repair) => {
+    await rebuild(client, ctx, repair.window);
+    await journal.endRepair(repair);
+    return repair.window;
+  };
+  // A repair cut short is finished first, with the window it started on; then the notes it did not cover.
+  const resumed = await journal.repairing();
+  const resumedWindow = resumed && (await finish(resumed));
+  const pending = await journal.pending();
+  return pending ? finish(await journal.startRepair(pending)) : resumedWindow;
 }
 
 /** The window's hours (malformed ones match nothing), and each with the hour after it. */
