@@ -17,6 +17,24 @@ export interface ClientOptions {
   fetch?: typeof fetch;
 }
 
+/**
+ * `calls` calls of `call`, `concurrency` of them in flight at once (as the benchmark's blocks keep
+ * them); resolves with the sum of what they read.
+ */
+export async function inFlight(call: () => Promise<number>, calls: number, concurrency: number): Promise<number> {
+  let started = 0;
+  let read = 0;
+  const lane = async () => {
+    while (started < calls) {
+      started++;
+      const n = await call(); // not `read += await …`: that reads the sum before the await
+      read += n;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, calls) }, lane));
+  return read;
+}
+
 /** The benchmark's call through the variant's client, made against `baseURL`. */
 export function benchCaller(client: Loaded['client'], options: ClientOptions): BenchCall {
   return 'ai' in client ? aiCaller(client.ai, options) : openaiCaller(openaiClient(client, options));

@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { spawnChild } from '../lib/child.ts';
-import { benchCaller } from './bench-call.ts';
+import { benchCaller, inFlight } from './bench-call.ts';
 import { loadVariant, type Variant } from './variants.ts';
 
 const args = process.argv.slice(2);
@@ -27,19 +27,7 @@ const loaded = await loadVariant(variant);
 const benchCall = benchCaller(loaded.client, { baseURL, maxRetries: 0 });
 const call = () => benchCall(mode);
 
-/** `n` calls, `concurrency` of them in flight at once. */
-async function inFlight(n: number): Promise<void> {
-  let started = 0;
-  const lane = async () => {
-    while (started < n) {
-      started++;
-      await call();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, lane));
-}
-
-await inFlight(20);
+await inFlight(call, 20, concurrency);
 const session = new Session();
 if (out) {
   session.connect();
@@ -59,7 +47,7 @@ const gcObserver = new PerformanceObserver((list) => countGc(list.getEntries()))
 gcObserver.observe({ entryTypes: ['gc'] });
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-await inFlight(calls);
+await inFlight(call, calls, concurrency);
 await loaded.flush();
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);

@@ -8,7 +8,7 @@
 // Prints the median CPU per call of each side and the median paired ratio with its 95 % interval.
 import { spawnChild } from '../lib/child.ts';
 import { medianCI } from '../lib/stats.ts';
-import { benchCaller } from './bench-call.ts';
+import { benchCaller, inFlight } from './bench-call.ts';
 import { loadVariant, type Variant } from './variants.ts';
 
 const args = process.argv.slice(2);
@@ -23,31 +23,21 @@ const { baseURL } = await sim.next<{ baseURL: string }>();
 const loaded = await loadVariant(variant);
 const instrumentation = loaded.instrumentation;
 if (!instrumentation) throw new Error(`${variant} has no LLM Prism instrumentation to switch`);
-const call = benchCaller(loaded.client, { baseURL, maxRetries: 0 });
-
-async function inFlight(n: number): Promise<void> {
-  let started = 0;
-  const lane = async () => {
-    while (started < n) {
-      started++;
-      await call(mode);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, n) }, lane));
-}
+const benchCall = benchCaller(loaded.client, { baseURL, maxRetries: 0 });
+const call = () => benchCall(mode);
 
 /** CPU microseconds per call of a block, after a few calls that settle the switch. */
 async function block(enabled: boolean): Promise<number> {
   if (enabled) instrumentation!.enable();
   else instrumentation!.disable();
-  await inFlight(CONCURRENCY);
+  await inFlight(call, CONCURRENCY, CONCURRENCY);
   const before = process.cpuUsage();
-  await inFlight(calls);
+  await inFlight(call, calls, CONCURRENCY);
   const used = process.cpuUsage(before);
   return (used.user + used.system) / calls;
 }
 
-await inFlight(5 * CONCURRENCY); // warm-up, instrumented
+await inFlight(call, 5 * CONCURRENCY, CONCURRENCY); // warm-up, instrumented
 const on: number[] = [];
 const off: number[] = [];
 for (let round = 0; round < rounds; round++) {

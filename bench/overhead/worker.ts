@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { serveParent } from '../lib/child.ts';
 import { threadsCpu } from '../lib/threads.ts';
-import { benchCaller } from './bench-call.ts';
+import { benchCaller, inFlight } from './bench-call.ts';
 import { loadVariant, type Variant } from './variants.ts';
 
 export interface RoundRequest {
@@ -75,16 +75,7 @@ serveParent(async (m) => {
   const threads0 = threadsCpuUs();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  let outputChunks = 0;
-  let started = 0;
-  const lane = async () => {
-    while (started < req.calls) {
-      started++;
-      const read = await call(req); // not `outputChunks += await …`: that reads the sum before the await
-      outputChunks += read;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(req.concurrency, req.calls) }, lane));
+  const outputChunks = await inFlight(() => call(req), req.calls, req.concurrency);
   await loaded.flush();
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
