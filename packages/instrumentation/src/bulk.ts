@@ -6,8 +6,8 @@
  * application and every arrival time measured after them.
  */
 
-/** A string value longer than this, of one of BULK_KEYS, is bulk. */
-const BULK_VALUE = 1024;
+/** A string value longer than this, of one of BULK_KEYS, is bulk (so a line no longer holds none). */
+export const BULK_VALUE = 1024;
 /**
  * Keys whose long values no attribute reads: Gemini `inlineData.data` and `thoughtSignature`,
  * OpenAI `b64_json`, image generation `result` / `partial_image_b64`, audio `data`, Anthropic

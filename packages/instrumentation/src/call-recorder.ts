@@ -2,7 +2,7 @@
  * Accumulates one LLM call's timeline from the wire tap and, when the call ends, emits its span
  * tree with explicit start and end times (docs/conventions.md).
  */
-import { diag, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { diag, SpanKind, SpanStatusCode, trace, type Attributes, type AttributeValue, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { errorTypeOf, isAbortError, outcomeOfFinish, type Outcome } from './outcome.ts';
 import { rateLimitAttributes, rateLimitHeaders, retryAfterSeconds } from './rate-limit.ts';
 import {
@@ -58,7 +58,7 @@ import {
   SPAN_NAME_LLM_TOOL_CALL,
   SPAN_NAME_LLM_TTFT,
 } from './semconv.ts';
-import { epoch, gaps, percentileOfSorted, roundMs as round, secondsOf, sortedValues } from './stats.ts';
+import { epoch, percentileOfSorted, roundMs as round, secondsOf, sortedGaps } from './stats.ts';
 import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, RequestTarget, ResponseHeaders, SseEvent, StreamDecoder, ToolType, Usage } from './internal-types.ts';
 import { serverOf } from './provider-name.ts';
 import type { GroupableCall } from './call-group.ts';
@@ -94,6 +94,17 @@ export interface CallRecorderOptions {
   ttftDeadlineMs?: number;
 }
 
+/** The start attributes updated by the end ones, in that order, without the undefined ones. */
+function updated(initial: Attributes, end: Attributes): Attributes {
+  const attributes: Attributes = {};
+  for (const key in initial) {
+    const value = Object.hasOwn(end, key) ? end[key] : initial[key];
+    if (value !== undefined) attributes[key] = value;
+  }
+  for (const key in end) if (!Object.hasOwn(initial, key) && end[key] !== undefined) attributes[key] = end[key];
+  return attributes;
+}
+
 /** An answer with an error status, as the call's failure (`error.type` = the status). */
 class HttpStatusError extends Error {
   readonly status: number;
@@ -106,8 +117,10 @@ class HttpStatusError extends Error {
 
 /** What a finished call measured (durations in seconds), for the GenAI metrics (metrics.ts) and the response hook. */
 export interface CallSummary {
-  /** The call span's attributes, request and response ones included. */
-  attributes: Attributes;
+  /** The call span's attributes, request and response ones included (made when first read: only the response hook needs them all). */
+  readonly attributes: Attributes;
+  /** One of `attributes`, without making them all (metrics). */
+  attribute(key: string): AttributeValue | undefined;
   outcome: Outcome;
   errorType?: string;
   /** The failure that ended the call, if any. */
@@ -116,7 +129,7 @@ export interface CallSummary {
   durationS: number;
   /** Streamed calls with output only. */
   timeToFirstChunkS?: number;
-  /** Streamed calls: the gaps between consecutive output chunks. */
+  /** Streamed calls: the gaps between consecutive output chunks, shortest first. */
   chunkGapsS: number[];
   usage: Usage;
 }
@@ -601,11 +614,10 @@ export class CallRecorder implements GroupableCall {
     attrs[ATTR_LLM_RATE_LIMITED_ATTEMPTS] = rateLimited;
 
     // Streamed calls: the gaps between consecutive output chunks (attributes and metrics).
-    const chunkGaps = info.stream ? gaps(this.#outputTimes) : [];
+    const sorted = sortedGaps(info.stream ? this.#outputTimes : []);
     if (info.stream) {
       attrs[ATTR_LLM_STREAM_CHUNKS] = this.#outputTimes.length;
-      if (chunkGaps.length > 0) {
-        const sorted = sortedValues(chunkGaps);
+      if (sorted.length > 0) {
         attrs[ATTR_LLM_STREAM_GAP_P50_MS] = round(percentileOfSorted(sorted, 50)!);
         attrs[ATTR_LLM_STREAM_GAP_P95_MS] = round(percentileOfSorted(sorted, 95)!);
         attrs[ATTR_LLM_STREAM_GAP_MAX_MS] = round(sorted[sorted.length - 1]!);
@@ -614,7 +626,7 @@ export class CallRecorder implements GroupableCall {
     }
     if (streamedOutput) {
       const decode = tracer.startSpan(SPAN_NAME_LLM_DECODE, { startTime: epoch(first), attributes: readPaced(last) }, callContext);
-      const decodeContext = trace.setSpan(callContext, decode);
+      const decodeContext = this.#tools.size > 0 ? trace.setSpan(callContext, decode) : callContext;
       let toolMs = 0;
       for (const tool of this.#tools.values()) {
         // A block ends with its last fragment: closing events carry no output and would outlast llm.decode.
@@ -656,23 +668,20 @@ export class CallRecorder implements GroupableCall {
     span.setAttributes(attrs);
     // A request whose body was not seen names its model by the answer.
     if (!info.model && this.#responseModel) span.updateName(`${info.operation} ${this.#responseModel}`);
-    // The start attributes updated by the end ones, in that order, without the undefined ones.
     const initial = this.#initialAttributes;
-    const attributes: Attributes = {};
-    for (const key in initial) {
-      const value = Object.hasOwn(attrs, key) ? attrs[key] : initial[key];
-      if (value !== undefined) attributes[key] = value;
-    }
-    for (const key in attrs) if (!Object.hasOwn(initial, key) && attrs[key] !== undefined) attributes[key] = attrs[key];
+    let attributes: Attributes | undefined;
     const summary: CallSummary = {
-      attributes,
+      get attributes() {
+        return (attributes ??= updated(initial, attrs));
+      },
+      attribute: (key) => (Object.hasOwn(attrs, key) ? attrs[key] : initial[key]),
       outcome,
       errorType,
       error: failure,
       finishReasons: [...this.#finishReasons],
       durationS: secondsOf(round(end - start)),
       timeToFirstChunkS: ttftS,
-      chunkGapsS: chunkGaps.map((g) => secondsOf(round(g))),
+      chunkGapsS: Array.from(sorted, (g) => secondsOf(round(g))),
       usage: { ...this.#usage },
     };
     try {

@@ -167,13 +167,14 @@ export function trackedAttempt(call: CallListener, at: number, target?: RequestT
       }
       listener.headers(status, headers, t);
     },
-    sent: (t) => listener.sent?.(t),
-    sseEvent: (event, t) => listener.sseEvent(event, t),
-    sseChunk: (bytes, t) => listener.sseChunk?.(bytes, t) === true,
-    body: (text, t) => listener.body(text, t),
-    end: (t) => listener.end(t),
-    paused: (t) => listener.paused?.(t),
-    resumed: (t) => listener.resumed?.(t),
+    // The body's callbacks as they are (bound): a stream's chunks pass through no extra call.
+    sent: listener.sent?.bind(listener),
+    sseEvent: listener.sseEvent.bind(listener),
+    sseChunk: listener.sseChunk?.bind(listener),
+    body: listener.body.bind(listener),
+    end: listener.end.bind(listener),
+    paused: listener.paused?.bind(listener),
+    resumed: listener.resumed?.bind(listener),
     error: (error, t) => {
       close();
       listener.error(error, t);

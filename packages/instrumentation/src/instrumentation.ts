@@ -404,7 +404,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       extraAttributes: { [ATTR_GEN_AI_CONVERSATION_ID]: app?.conversationId, [ATTR_LLM_ROUTE]: app?.route },
       cacheAttributes: this.#cacheClassifier(spec.format, spec.api, spec.params, info.model, app?.conversationId),
       beforeEnd: (span, summary) => {
-        request.provider = String(summary.attributes[ATTR_GEN_AI_PROVIDER_NAME] ?? request.provider);
+        request.provider = String(summary.attribute(ATTR_GEN_AI_PROVIDER_NAME) ?? request.provider);
         this.#responseHook(span, request, summary);
       },
       onEnd: (summary) => this.#recordMetrics(summary),

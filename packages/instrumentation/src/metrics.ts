@@ -58,7 +58,10 @@ export class GenAiMetrics {
 
   record(call: CallSummary): void {
     const attrs: Attributes = {};
-    for (const key of METRIC_ATTRIBUTES) if (call.attributes[key] !== undefined) attrs[key] = call.attributes[key];
+    for (const key of METRIC_ATTRIBUTES) {
+      const value = call.attribute(key);
+      if (value !== undefined) attrs[key] = value;
+    }
     this.#duration.record(call.durationS, attrs);
     if (call.timeToFirstChunkS !== undefined) this.#timeToFirstChunk.record(call.timeToFirstChunkS, attrs);
     for (const gap of call.chunkGapsS) this.#timePerOutputChunk.record(gap, attrs);

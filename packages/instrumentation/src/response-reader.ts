@@ -5,9 +5,9 @@
 import zlib from 'node:zlib';
 import { diag } from '@opentelemetry/api';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
-import { BulkSkimmer, SseBulkFilter, withoutBulk } from './bulk.ts';
+import { BULK_VALUE, BulkSkimmer, SseBulkFilter, withoutBulk } from './bulk.ts';
 import type { AttemptListener, ResponseHeaders } from './internal-types.ts';
-import { endsWithBlankLine } from './sse-whole-events.ts';
+import { endsWithBlankLine, wholeEvents } from './sse-whole-events.ts';
 
 /** Non-streamed bodies larger than this are not decoded (usage would be lost, nothing else). */
 const MAX_BUFFERED_BODY = 8 * 1024 * 1024;
@@ -254,13 +254,22 @@ export class ResponseReader {
   /**
    * SSE bytes go to the parser through the bulk filter: the bulk is never copied or decoded. A
    * chunk of whole events goes first to the listener, which may account for it from its bytes
-   * (the fragments of a stream whose facts are known): then it is not decoded at all.
+   * (the fragments of a stream whose facts are known): then it is not decoded at all; else, when
+   * its events are simple and short (no bulk), they are read from its bytes, without the text
+   * decoder and the parser (which hold nothing between whole events).
    */
   #feedSse(bytes: Buffer): void {
     const whole = endsWithBlankLine(bytes);
-    if (whole && this.#eventBoundary && this.#takenWhole(bytes)) return;
+    if (whole && this.#eventBoundary && (this.#takenWhole(bytes) || this.#shortEvents(bytes))) return;
     this.#eventBoundary = whole;
     this.#skimmer?.push(bytes);
+  }
+
+  #shortEvents(bytes: Buffer): boolean {
+    const events = wholeEvents(bytes, BULK_VALUE);
+    if (!events) return false;
+    for (const event of events) this.listener.sseEvent(event, this.#arrival);
+    return true;
   }
 
   #takenWhole(bytes: Buffer): boolean {

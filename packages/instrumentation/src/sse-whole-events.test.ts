@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { createParser } from 'eventsource-parser';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { CallRecorder } from './call-recorder.ts';
@@ -9,7 +10,7 @@ import { geminiStreamGenerateContent } from './formats/gemini/adapters.ts';
 import { openaiChat, openaiResponses } from './formats/openai/adapters.ts';
 import type { AttemptListener } from './internal-types.ts';
 import { ResponseReader } from './response-reader.ts';
-import { eachDataPayload, endsWithBlankLine } from './sse-whole-events.ts';
+import { eachDataPayload, endsWithBlankLine, wholeEvents } from './sse-whole-events.ts';
 import { eventPieces } from '../test/sse-pieces.ts';
 
 const payloads = (text: string): string[] | undefined => {
@@ -44,6 +45,54 @@ describe('eachDataPayload', () => {
     expect(endsWithBlankLine(Buffer.from('\n'))).toBe(false);
     expect(endsWithBlankLine(Buffer.from('data: a\r\n\n'))).toBe(true); // CRLF, then an empty line
     expect(endsWithBlankLine(Buffer.from('data: a\n\r\n'))).toBe(false); // so is this, but rare: left to the parser
+  });
+});
+
+/** The events the SSE parser reads from `bytes` fed alone (as the response reader hands them on). */
+function parsed(bytes: Buffer): Array<{ event: string | undefined; data: string }> {
+  const events: Array<{ event: string | undefined; data: string }> = [];
+  createParser({ onEvent: (e) => events.push({ event: e.event, data: e.data }) }).feed(new TextDecoder().decode(bytes));
+  return events;
+}
+
+describe('wholeEvents', () => {
+  it('reads the events of a chunk of short whole events as the SSE parser does', () => {
+    for (const text of [
+      'data: {"a":1}\n\ndata:{"b":2}\n\n',
+      'event: content_block_delta\ndata: {"ü":"日本"}\n\n',
+      'event:\ndata: x\n\n', // an empty name is none
+      'event:ping\nevent: pong\ndata: y\n\n', // the last name counts
+      'data: a\r\n\r\nevent: x\r\ndata: [DONE]\r\n\r\n',
+      'data:\n\n',
+    ]) {
+      const bytes = Buffer.from(text);
+      expect(wholeEvents(bytes, 1024), text).toEqual(parsed(bytes));
+    }
+  });
+
+  it('leaves a chunk with a line longer than the limit (maybe bulk) to the parser, and what eachDataPayload leaves', () => {
+    expect(wholeEvents(Buffer.from(`data: {"data":"${'A'.repeat(1100)}"}\n\n`), 1024)).toBeUndefined();
+    expect(wholeEvents(Buffer.from(`event: ${'e'.repeat(1100)}\ndata: 1\n\n`), 1024)).toBeUndefined();
+    expect(wholeEvents(Buffer.from(`data: ${'A'.repeat(1000)}\n\n`), 1024)).toHaveLength(1);
+    expect(wholeEvents(Buffer.from('data: a\ndata: b\n\n'), 1024)).toBeUndefined();
+    expect(wholeEvents(Buffer.from('data: {"a":1}\n'), 1024)).toBeUndefined();
+  });
+
+  it('agrees with the parser on every recorded stream, an event or two a chunk, LF or CRLF', () => {
+    let read = 0;
+    for (const s of [...recordedStreams(), longChat()]) {
+      for (const crlf of [false, true]) {
+        const body = crlf ? Buffer.from(s.body.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1') : s.body;
+        for (const [how, chunks] of chunkings(body).slice(0, 2)) {
+          for (const chunk of chunks) {
+            const events = wholeEvents(chunk, 1024);
+            if (events) read++;
+            if (events) expect(events, `${s.name} ${how}`).toEqual(parsed(chunk));
+          }
+        }
+      }
+    }
+    expect(read).toBeGreaterThan(500);
   });
 });
 

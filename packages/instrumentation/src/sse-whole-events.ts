@@ -7,6 +7,8 @@
  * one line break style is left to the parser (the caller decodes the chunk).
  */
 
+import type { SseEvent } from './internal-types.ts';
+
 const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
@@ -28,13 +30,18 @@ function startsWithField(bytes: Buffer, start: number, end: number, field: Buffe
   return true;
 }
 
+/** The value of a field line starting at `start` (after its name and colon, one leading space dropped, as the SSE parser reads it). */
+const valueStart = (bytes: Buffer, start: number, end: number, field: Buffer): number =>
+  bytes[start + field.length] === SPACE && start + field.length < end ? start + field.length + 1 : start + field.length;
+
 /**
- * Calls `payload(start, end)` for the data of each event of a chunk of whole events (one `data:`
- * line each, an optional `event:` line, its name not read), in order, and stops at the first
- * `false` it returns. Returns false when the chunk is not that simple (or `payload` said false):
- * the caller then decodes the chunk instead. Line breaks are all `\n` or all `\r\n`.
+ * Calls `payload(start, end, eventStart, eventEnd)` for the data of each event of a chunk of whole
+ * events (one `data:` line each, an optional `event:` line: its name at [eventStart, eventEnd),
+ * eventStart -1 without one), in order, and stops at the first `false` it returns. Returns false
+ * when the chunk is not that simple (or `payload` said false): the caller then decodes the chunk
+ * instead. Line breaks are all `\n` or all `\r\n`.
  */
-export function eachDataPayload(bytes: Buffer, payload: (start: number, end: number) => boolean): boolean {
+export function eachDataPayload(bytes: Buffer, payload: (start: number, end: number, eventStart: number, eventEnd: number) => boolean): boolean {
   if (!endsWithBlankLine(bytes)) return false;
   const crlf = bytes[bytes.length - 2] === CR;
   // One line break style throughout: a lone `\r` (a line break to the SSE parser) would be missed.
@@ -42,6 +49,8 @@ export function eachDataPayload(bytes: Buffer, payload: (start: number, end: num
   let pos = 0;
   let data = -1;
   let dataEnd = -1;
+  let event = -1;
+  let eventEnd = -1;
   while (pos < bytes.length) {
     let end: number;
     if (bytes[pos] === (crlf ? CR : LF)) {
@@ -55,16 +64,35 @@ export function eachDataPayload(bytes: Buffer, payload: (start: number, end: num
     }
     if (end === pos) {
       // A blank line ends an event: one with data, else nothing simple.
-      if (data < 0 || !payload(data, dataEnd)) return false;
-      data = -1;
+      if (data < 0 || !payload(data, dataEnd, event, eventEnd)) return false;
+      data = event = -1;
     } else if (startsWithField(bytes, pos, end, DATA)) {
       if (data >= 0) return false; // several data lines: joined by the parser
-      data = bytes[pos + DATA.length] === SPACE && pos + DATA.length < end ? pos + DATA.length + 1 : pos + DATA.length;
+      data = valueStart(bytes, pos, end, DATA);
       dataEnd = end;
-    } else if (!startsWithField(bytes, pos, end, EVENT)) {
+    } else if (startsWithField(bytes, pos, end, EVENT)) {
+      event = valueStart(bytes, pos, end, EVENT); // the parser keeps the last one
+      eventEnd = end;
+    } else {
       return false;
     }
     pos = end + (crlf ? 2 : 1);
   }
   return data < 0;
+}
+
+/**
+ * The events of a chunk of whole events as `eachDataPayload` reads them, decoded, when none of its
+ * lines is longer than `maxLine` bytes (with its field name and line break); undefined otherwise.
+ * What the SSE parser would give for them (an empty event name is none).
+ */
+export function wholeEvents(bytes: Buffer, maxLine: number): SseEvent[] | undefined {
+  const events: SseEvent[] = [];
+  const fits = eachDataPayload(bytes, (start, end, eventStart, eventEnd) => {
+    if (end - start + DATA.length + 3 > maxLine || (eventStart >= 0 && eventEnd - eventStart + EVENT.length + 3 > maxLine)) return false;
+    const event = eventStart >= 0 && eventEnd > eventStart ? bytes.toString('utf8', eventStart, eventEnd) : undefined;
+    events.push({ event, data: bytes.toString('utf8', start, end) });
+    return true;
+  });
+  return fits ? events : undefined;
 }

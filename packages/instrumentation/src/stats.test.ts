@@ -1,16 +1,17 @@
 import { expect, it } from 'vitest';
-import { gaps, percentile, roundMs, secondsOf } from './stats.ts';
+import { percentileOfSorted, roundMs, secondsOf, sortedGaps } from './stats.ts';
 
-it('computes gaps between consecutive arrivals', () => {
-  expect(gaps([10, 30, 35, 100])).toEqual([20, 5, 65]);
-  expect(gaps([5])).toEqual([]);
+it('computes the gaps between consecutive arrivals, sorted', () => {
+  expect([...sortedGaps([10, 30, 35, 100])]).toEqual([5, 20, 65]);
+  expect([...sortedGaps([5])]).toEqual([]);
+  expect([...sortedGaps([])]).toEqual([]);
 });
 
 it('interpolates percentiles like NumPy', () => {
-  expect(percentile([1, 2, 3, 4], 50)).toBe(2.5);
-  expect(percentile([10, 20, 30, 40, 50], 95)).toBeCloseTo(48, 10);
-  expect(percentile([7], 95)).toBe(7);
-  expect(percentile([], 50)).toBeUndefined();
+  expect(percentileOfSorted(Float64Array.of(1, 2, 3, 4), 50)).toBe(2.5);
+  expect(percentileOfSorted(Float64Array.of(10, 20, 30, 40, 50), 95)).toBeCloseTo(48, 10);
+  expect(percentileOfSorted(Float64Array.of(7), 95)).toBe(7);
+  expect(percentileOfSorted(new Float64Array(0), 50)).toBeUndefined();
 });
 
 it('rounds durations to the microsecond, in ms and in s, without float noise', () => {

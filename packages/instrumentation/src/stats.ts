@@ -6,22 +6,14 @@ const TIME_ORIGIN = performance.timeOrigin;
 /** `performance.now()` → epoch milliseconds, the time input OTel spans take. */
 export const epoch = (t: number): number => TIME_ORIGIN + t;
 
-/** Differences between consecutive values (e.g. arrival times → inter-chunk gaps). */
-export function gaps(times: readonly number[]): number[] {
-  const out: number[] = [];
-  for (let i = 1; i < times.length; i++) out.push(times[i]! - times[i - 1]!);
-  return out;
+/** The differences between consecutive values (arrival times → inter-chunk gaps), sorted: one typed array, sorted in native code (no comparator calls). */
+export function sortedGaps(times: readonly number[]): Float64Array {
+  const out = new Float64Array(Math.max(0, times.length - 1));
+  for (let i = 1; i < times.length; i++) out[i - 1] = times[i]! - times[i - 1]!;
+  return out.sort();
 }
 
-/** Percentile by linear interpolation between closest ranks (the R-7 / NumPy default). */
-export function percentile(values: readonly number[], p: number): number | undefined {
-  return percentileOfSorted(sortedValues(values), p);
-}
-
-/** A sorted copy: a typed array sorts numerically in native code (no comparator calls); a call's chunk gaps are sorted once, at its end. */
-export const sortedValues = (values: readonly number[]): Float64Array => Float64Array.from(values).sort();
-
-/** `percentile` of values already sorted (sortedValues). */
+/** Percentile of values already sorted, by linear interpolation between closest ranks (the R-7 / NumPy default). */
 export function percentileOfSorted(sorted: Float64Array, p: number): number | undefined {
   if (sorted.length === 0) return undefined;
   const rank = (p / 100) * (sorted.length - 1);

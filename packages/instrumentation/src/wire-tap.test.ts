@@ -1,3 +1,4 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { fetch as undiciFetch } from 'undici';
 import { expect, it } from 'vitest';
 import { TIMING, sleep } from '../test/harness.ts';
@@ -16,10 +17,12 @@ it('timestamps SSE events on arrival, not when the body is read', TIMING, async 
 });
 
 // openai's documented proxy setup passes undici's own fetch; undici 8 calls its request's
-// `onResponseData` (no `onData` to wrap), so the arrival comes from its bodyChunkReceived channel.
+// `onResponseData` (no `onData` to wrap), so the arrival comes from its bodyChunkReceived channel,
+// which the tap subscribes only then (public-api.test.ts: not for the SDKs' requests on Node's fetch).
 it('timestamps the events of undici 8\'s own fetch on arrival, from its bodyChunkReceived channel', TIMING, async () => {
   const { seen, listener } = recording();
   const response = await callScope.run(listener, () => undiciFetch(server.url('/sse')));
+  expect(diagnosticsChannel.hasSubscribers('undici:request:bodyChunkReceived')).toBe(true);
   await sleep(500);
   const readAt = performance.now();
   await response.text();

@@ -14,6 +14,7 @@
  * them and judges the request at `bodySent`, or by the answer when the body was not seen.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { diag } from '@opentelemetry/api';
 import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
 import { parseURL } from './formats/common.ts';
 import { HTTP_TAP_SUBSCRIPTIONS } from './http-tap.ts';
@@ -143,24 +144,28 @@ function tapOnBodySent(request: object): void {
  * response body's buffer is full until the application reads): that is reported as backpressure.
  * The original runs with the same arguments and its result (or exception) is returned unchanged.
  */
-function tapOnData(request: object): void {
+function tapOnData(request: object): boolean {
   const target = request as { onData?: (this: unknown, chunk: Buffer) => unknown };
   const original = target.onData;
-  if (typeof original !== 'function') return;
+  if (typeof original !== 'function') return false;
   wrapped.add(request);
   let at = 0;
-  // Runs for every body chunk: its message is the chunk itself (no object made per chunk).
-  const onChunk = safelyOnChannel<Buffer>('wire tap', (chunk, now) => {
-    at = now;
-    readers.get(request)?.chunk(chunk, now);
-  });
-  const onPaused = safely(() => readers.get(request)?.paused(at));
+  // The request's reader, once it has one (set once: at creation, or when the request is judged).
+  let reader: ResponseReader | undefined;
+  const onPaused = safely(() => (reader ??= readers.get(request))?.paused(at));
+  // Runs for every body chunk: no object or closure made per chunk, one lookup per request.
   target.onData = function onData(this: unknown, chunk: Buffer): unknown {
-    onChunk(chunk);
+    at = performance.now();
+    try {
+      (reader ??= readers.get(request))?.chunk(chunk, at);
+    } catch (err) {
+      diag.debug('llm-prism: wire tap callback failed', err);
+    }
     const result = original.call(this, chunk);
     if (result === false) onPaused({ request });
     return result;
   };
+  return true;
 }
 
 /** A body chunk from the `bodyChunkReceived` channel (undici releases whose `onData` the tap does not wrap). */
@@ -188,7 +193,7 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
       }
       // Every undici: the wrapper sees the chunks and whether they paused the socket (the channel
       // stands in only where `onData` cannot be wrapped).
-      tapOnData(request);
+      if (!tapOnData(request)) subscribeChunkChannel();
     }),
   ],
   // The request's headers written to a connected socket: it is on the wire (client set-up ends).
@@ -230,15 +235,6 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
       readers.get(request)?.headers(response.statusCode, headers, at);
     }),
   ],
-  [
-    'undici:request:bodyChunkReceived',
-    // Every body chunk of every undici request in the process comes here (the application's other
-    // traffic too): the time is taken only for a request of ours whose `onData` is not wrapped.
-    (message: unknown) => {
-      const request = (message as UndiciMessage | undefined)?.request;
-      if (request !== undefined && !wrapped.has(request) && readers.has(request)) chunkReceived(message);
-    },
-  ],
   ['undici:request:trailers', safely(({ request }, at) => readers.get(request)?.end(at))],
   [
     'undici:request:error',
@@ -251,6 +247,26 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     }),
   ],
 ];
+
+/**
+ * Every body chunk of every undici request in the process (the application's other traffic too)
+ * is published here, an object made for each while anyone listens: subscribed only once a request
+ * of ours could not have its `onData` wrapped, and its time taken only for such a request.
+ */
+const CHUNK_CHANNEL: ChannelSubscription = [
+  'undici:request:bodyChunkReceived',
+  (message: unknown) => {
+    const request = (message as UndiciMessage | undefined)?.request;
+    if (request !== undefined && !wrapped.has(request) && readers.has(request)) chunkReceived(message);
+  },
+];
+let chunkChannel = false;
+
+function subscribeChunkChannel(): void {
+  if (chunkChannel || holders === 0) return;
+  chunkChannel = true;
+  diagnosticsChannel.subscribe(...CHUNK_CHANNEL);
+}
 
 const SUBSCRIPTIONS = [...UNDICI_SUBSCRIPTIONS, ...HTTP_TAP_SUBSCRIPTIONS];
 
@@ -276,6 +292,8 @@ export function acquireWireTap(wireCalls?: WireCallStarter): () => void {
     unregister?.();
     if (--holders === 0) {
       for (const [name, onMessage] of SUBSCRIPTIONS) diagnosticsChannel.unsubscribe(name, onMessage);
+      if (chunkChannel) diagnosticsChannel.unsubscribe(...CHUNK_CHANNEL);
+      chunkChannel = false;
     }
   };
 }
