@@ -191,11 +191,6 @@ const abandonment = new FinalizationRegistry<CallRecorder>((recorder) => recorde
 /** An attempt of a call that has ended: nothing more to record. */
 const RELEASED: AttemptListener = { headers() {}, sseEvent() {}, body() {}, end() {}, error() {} };
 
-/** An attempt's listener; `onRelease` lets the response reader drop it and its buffers when the call ends. */
-interface ReleasableListener extends AttemptListener {
-  onRelease(release: () => void): void;
-}
-
 export class CallRecorder implements GroupableCall {
   readonly span: Span;
   /** The parent context with the call span active: the SDK method runs in it, the phase spans are its children. */
@@ -228,6 +223,8 @@ export class CallRecorder implements GroupableCall {
   #lastArrival = 0;
   /** Run when the call ends: the attempt listeners and their readers let go of the recorder. */
   #releases: Array<() => void> = [];
+  /** Run before the call ends: the readers hand on the chunks they hold back. */
+  #drains: Array<() => void> = [];
   readonly #initialAttributes: Attributes;
   /** Armed until the first output or the end (ttft-deadline.ts). */
   readonly #deadline: TtftDeadline | undefined;
@@ -279,7 +276,7 @@ export class CallRecorder implements GroupableCall {
     // a request that never completes then holds neither the recorder nor its buffers.
     const ref: { recorder: CallRecorder | undefined } = { recorder: undefined };
     if (!this.#ended) ref.recorder = this;
-    const listener: ReleasableListener = {
+    const listener: AttemptListener = {
       headers: (status, headers, t) => {
         const r = ref.recorder;
         if (r) r.#attemptHeaders(attempt, status, headers, t);
@@ -338,6 +335,9 @@ export class CallRecorder implements GroupableCall {
       onRelease: (release) => {
         if (ref.recorder) ref.recorder.#releases.push(release);
         else release();
+      },
+      onDrain: (drain) => {
+        if (ref.recorder) ref.recorder.#drains.push(drain);
       },
     };
     this.#releases.push(() => {
@@ -403,6 +403,7 @@ export class CallRecorder implements GroupableCall {
   /** The SDK let go of the response before its body ended (see `abandonment`). */
   abandoned(): void {
     if (this.#ended) return;
+    this.#drain();
     // At the last bytes seen: what the call took on the wire, not when a collection noticed.
     this.#finish(Math.max(this.#lastArrival, this.#start), new AbandonedError());
   }
@@ -518,11 +519,23 @@ export class CallRecorder implements GroupableCall {
 
   #finish(end: number, failure?: unknown): void {
     if (this.#ended) return;
+    this.#drain();
     this.#ended = true;
     try {
       this.#emit(end, failure);
     } finally {
       this.#release();
+    }
+  }
+
+  /** The readers hand on the chunks they hold back: everything that arrived is counted. */
+  #drain(): void {
+    for (const drain of this.#drains) {
+      try {
+        drain();
+      } catch (err) {
+        diag.debug('llm-prism: draining a response reader failed', err);
+      }
     }
   }
 
@@ -532,6 +545,7 @@ export class CallRecorder implements GroupableCall {
     abandonment.unregister(this);
     const releases = this.#releases;
     this.#releases = [];
+    this.#drains = [];
     for (const release of releases) {
       try {
         release();

@@ -175,6 +175,8 @@ export function trackedAttempt(call: CallListener, at: number, target?: RequestT
     end: listener.end.bind(listener),
     paused: listener.paused?.bind(listener),
     resumed: listener.resumed?.bind(listener),
+    onRelease: listener.onRelease?.bind(listener),
+    onDrain: listener.onDrain?.bind(listener),
     error: (error, t) => {
       close();
       listener.error(error, t);

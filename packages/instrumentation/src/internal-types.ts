@@ -122,6 +122,10 @@ export interface AttemptListener {
   paused?(at: number): void;
   /** The first body bytes to arrive after a pause (the socket was resumed before `at`). */
   resumed?(at: number): void;
+  /** Lets the response reader drop the listener and its own buffers once the call has ended (`release`). */
+  onRelease?(release: () => void): void;
+  /** `drain` hands on at once the body chunks the response reader holds back (a batch): the call runs it before it ends. */
+  onDrain?(drain: () => void): void;
 }
 
 /** Where a request goes: its URL (or a client's base URL) and, when known, its headers. */

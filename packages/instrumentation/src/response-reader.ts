@@ -104,13 +104,13 @@ function decompressSync(encoding: string | undefined, body: Buffer): Buffer {
 }
 
 /**
- * An attempt listener that can say its call has ended (call-recorder.ts): the reader then lets go
- * of it and of its own buffers, so a body that never ends (a stream the application dropped while
- * undici holds its paused socket) retains nothing of the call.
+ * Once a stream's chunks are counted on their bytes (its first output is behind it), up to this
+ * many chunks, or bytes, wait and are handed on together: each chunk alone would run the whole
+ * path cold between the SDK's own work on it, many together run it warm. Their arrival times are
+ * kept; anything that ends or pauses the body, or ends the call, hands them on first.
  */
-interface Releasable {
-  onRelease?: (release: () => void) => void;
-}
+const BATCH_CHUNKS = 32;
+const BATCH_BYTES = 64 * 1024;
 
 /** What a reader reports to once its call has ended. */
 const RELEASED: AttemptListener = { headers() {}, sseEvent() {}, body() {}, end() {}, error() {} };
@@ -138,10 +138,21 @@ export class ResponseReader {
   #ended = false;
   /** The socket was paused by backpressure and no byte arrived since. */
   #paused = false;
+  /** Chunks may wait in `#batch` (see BATCH_CHUNKS): an uncompressed stream whose chunks are counted on their bytes. */
+  #batching = false;
+  #batch: Buffer[] = [];
+  #batchTimes: number[] = [];
+  #batchBytes = 0;
 
+  /**
+   * The listener may say when its call has ended (call-recorder.ts): the reader then lets go of it
+   * and of its own buffers, so a body that never ends (a stream the application dropped while
+   * undici holds its paused socket) retains nothing of the call; and it hands on a batch before.
+   */
   constructor(listener: AttemptListener) {
     this.listener = listener;
-    (listener as Releasable).onRelease?.(() => this.#release());
+    listener.onRelease?.(() => this.#release());
+    listener.onDrain?.(() => this.#drain());
   }
 
   headers(status: number, headers: ResponseHeaders, at: number): void {
@@ -172,6 +183,28 @@ export class ResponseReader {
 
   chunk(chunk: Buffer, at: number): void {
     if (this.#ended) return;
+    if (this.#batching && !this.#paused) {
+      this.#batch.push(chunk);
+      this.#batchTimes.push(at);
+      this.#batchBytes += chunk.length;
+      if (this.#batch.length >= BATCH_CHUNKS || this.#batchBytes >= BATCH_BYTES) this.#drain();
+      return;
+    }
+    this.#take(chunk, at);
+  }
+
+  /** The chunks held back, handed on in order with their arrival times. */
+  #drain(): void {
+    const chunks = this.#batch;
+    if (chunks.length === 0) return;
+    const times = this.#batchTimes;
+    this.#batch = [];
+    this.#batchTimes = [];
+    this.#batchBytes = 0;
+    for (let i = 0; i < chunks.length && !this.#ended; i++) this.#take(chunks[i]!, times[i]!);
+  }
+
+  #take(chunk: Buffer, at: number): void {
     this.#arrival = at;
     if (this.#paused) {
       this.#paused = false;
@@ -213,12 +246,14 @@ export class ResponseReader {
    */
   paused(at: number): void {
     if (this.#ended || this.#paused) return;
+    this.#drain();
     this.#paused = true;
     this.#guard(() => this.listener.paused?.(at));
   }
 
   end(at: number): void {
     if (this.#ended) return;
+    this.#drain();
     const decompressor = this.#decompressor;
     if (decompressor && !decompressor.destroyed) {
       // The decompressor emits its last output asynchronously; end the attempt after it, or after
@@ -235,6 +270,7 @@ export class ResponseReader {
 
   error(error: unknown, at: number): void {
     if (this.#ended) return;
+    this.#drain();
     const listener = this.listener;
     this.#release();
     listener.error(error, at);
@@ -248,6 +284,8 @@ export class ResponseReader {
     this.#sse = undefined;
     this.#skimmer = undefined;
     this.#buffered = undefined;
+    this.#batch = [];
+    this.#batchTimes = [];
     this.listener = RELEASED;
   }
 
@@ -260,7 +298,11 @@ export class ResponseReader {
    */
   #feedSse(bytes: Buffer): void {
     const whole = endsWithBlankLine(bytes);
-    if (whole && this.#eventBoundary && (this.#takenWhole(bytes) || this.#shortEvents(bytes))) return;
+    if (whole && this.#eventBoundary && this.#takenWhole(bytes)) {
+      this.#batching = this.#decompressor === undefined;
+      return;
+    }
+    if (whole && this.#eventBoundary && this.#shortEvents(bytes)) return;
     this.#eventBoundary = whole;
     this.#skimmer?.push(bytes);
   }

@@ -180,7 +180,32 @@ function spansOf(s: Stream, chunks: Buffer[], wholeChunks: boolean): { spans: un
   return { spans, taken };
 }
 
+/** `llm.stream.chunks` and `llm.decode_ms` of a call whose body stops after `chunks` (chunk i at ms 10 + i), failing or dropped. */
+function cutShort(s: Stream, chunks: Buffer[], wholeChunks: boolean, how: 'fails' | 'dropped'): unknown {
+  const exporter = new InMemorySpanExporter();
+  const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }).getTracer('t');
+  const recorder = new CallRecorder({ tracer, adapter: s.api, info: s.api.requestInfo(s.params, 'https://api.example.com/v1'), parentContext: ROOT_CONTEXT, captureContent: false, startTime: 1 });
+  const { sseChunk, ...rest } = recorder.attempt(2, { url: new URL('https://api.example.com/v1/chat/completions'), header: () => undefined });
+  const reader = new ResponseReader(wholeChunks ? { ...rest, sseChunk } : rest);
+  reader.headers(200, new Map([['content-type', 'text/event-stream']]), 5);
+  chunks.forEach((chunk, i) => reader.chunk(chunk, 10 + i));
+  if (how === 'fails') reader.error(new Error('socket hang up'), 10 + chunks.length);
+  else recorder.abandoned();
+  const call = exporter.getFinishedSpans().find((span) => 'llm.stream.chunks' in span.attributes);
+  return { chunks: call?.attributes['llm.stream.chunks'], decode: call?.attributes['llm.decode_ms'], end: call?.endTime };
+}
+
 describe('chunks of whole events counted on their bytes', () => {
+  it('counts the chunks held back in a batch when the body fails or the application drops it', () => {
+    const s = longChat();
+    const chunks = eventPieces(s.body).slice(0, 50); // the shape learnt, then fragments, cut short
+    for (const how of ['fails', 'dropped'] as const) {
+      const decoded = cutShort(s, chunks, false, how);
+      expect(decoded, how).toMatchObject({ chunks: 49, decode: 48 }); // the role event is no output
+      expect(cutShort(s, chunks, true, how), how).toEqual(decoded);
+    }
+  });
+
   for (const s of [...recordedStreams(), longChat()]) {
     for (const crlf of [false, true]) {
       const body = crlf ? Buffer.from(s.body.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1') : s.body;
