@@ -122,9 +122,11 @@ const RELEASED: AttemptListener = { headers() {}, sseEvent() {}, body() {}, end(
  */
 export class ResponseReader {
   listener: AttemptListener;
-  #sse: EventSourceParser | undefined;
-  /** Drops the bulk no attribute needs from the bytes before they are decoded (bulk.ts). */
-  #skimmer: BulkSkimmer | SseBulkFilter | undefined;
+  /** An event stream: its bytes are SSE (`#sseParser`, made when first needed). */
+  #sse = false;
+  #sseParser: SseBulkFilter | undefined;
+  /** A non-streamed body's bulk filter (bulk.ts): drops what no attribute needs before the body is decoded. */
+  #skimmer: BulkSkimmer | undefined;
   /** A non-streamed body not compressed: skimmed once past UNSKIMMED_BODY. */
   #skimsBody = false;
   #decompressor: Decompressor | undefined;
@@ -159,11 +161,7 @@ export class ResponseReader {
     this.listener.headers(status, headers, at);
     this.#encoding = headers.get('content-encoding');
     if (/^text\/event-stream\b/i.test(headers.get('content-type') ?? '')) {
-      this.#sse = createParser({
-        onEvent: (e) => this.listener.sseEvent({ event: e.event, data: e.data }, this.#arrival),
-      });
-      const decoder = new TextDecoder();
-      this.#skimmer = new SseBulkFilter((bytes) => this.#sse?.feed(decoder.decode(bytes, { stream: true })));
+      this.#sse = true;
       this.#decompressor = createDecompressor(this.#encoding);
       // Decompressed output is attributed to the arrival of the latest compressed bytes.
       this.#decompressor?.on('data', (data: Buffer) => this.#guard(() => this.#feedSse(data)));
@@ -281,7 +279,8 @@ export class ResponseReader {
     this.#ended = true;
     this.#decompressor?.destroy();
     this.#decompressor = undefined;
-    this.#sse = undefined;
+    this.#sse = false;
+    this.#sseParser = undefined;
     this.#skimmer = undefined;
     this.#buffered = undefined;
     this.#batch = [];
@@ -304,7 +303,19 @@ export class ResponseReader {
     }
     if (whole && this.#eventBoundary && this.#shortEvents(bytes)) return;
     this.#eventBoundary = whole;
-    this.#skimmer?.push(bytes);
+    (this.#sseParser ??= this.#parser()).push(bytes);
+  }
+
+  /**
+   * The text decoder and SSE parser behind the bulk filter, made at the first chunk that needs
+   * them: a stream that arrives as whole short events never does.
+   */
+  #parser(): SseBulkFilter {
+    const sse: EventSourceParser = createParser({
+      onEvent: (e) => this.listener.sseEvent({ event: e.event, data: e.data }, this.#arrival),
+    });
+    const decoder = new TextDecoder();
+    return new SseBulkFilter((bytes) => sse.feed(decoder.decode(bytes, { stream: true })));
   }
 
   #shortEvents(bytes: Buffer): boolean {

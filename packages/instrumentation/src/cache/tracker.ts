@@ -311,10 +311,10 @@ export class CacheTracker {
  * segment (turns of one conversation repeat their opening message while tools and system may change).
  */
 function conversationKey(seed: string, conversationId: string | undefined, segs: PrefixSegment[]): string | undefined {
-  // Hashed: a short flat string per conversation, whatever the length of the id.
+  // The id hashed: a short flat key per conversation, whatever its length (a first message's hash is one already).
   if (conversationId !== undefined) return digest(`${seed}\0id\0${conversationId}`);
   const first = segs.find((seg) => seg.kind === 'message');
-  return first && digest(`${seed}\0first\0${first.hash}`);
+  return first && `${seed}${first.hash}`;
 }
 
 /** Index of the first segment where the prompt leaves the turn's cached prefix, if it does. */
