@@ -6,6 +6,7 @@
 // instrumentation's cost, not an exporter's network I/O.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type OpenAIType from 'openai';
 import { ROOT } from '../lib/results.ts';
 
@@ -44,8 +45,19 @@ export interface Loaded {
   exported(): number | null;
   flush(): Promise<void>;
   /** LLM Prism's instrumentation in the `+prism` variants: switched off and on by toggle.ts. */
-  instrumentation?: { enable(): void; disable(): void };
+  instrumentation?: Switchable;
+  /** The `+prism` variants' other LLM Prism, from another revision (`loadVariant`'s `other`): toggle.ts `--base`. */
+  other?: Switchable;
 }
+
+/** An OTel instrumentation as toggle.ts switches it. */
+export interface Switchable {
+  enable(): void;
+  disable(): void;
+}
+
+/** The instrumentation class of an LLM Prism source tree (toggle.ts `--base`: another revision's). */
+export type InstrumentationClass = new () => Instrumentation;
 
 /** Counts and drops what it is given; the shape both SDK generations' exporters share. */
 function discardingExporter() {
@@ -71,7 +83,7 @@ const otelRequire = createRequire(join(OTEL_PEER_DIR, 'package.json'));
  * An OTel SDK (BatchSpanProcessor into the discarding exporter, AsyncLocalStorage context) registered
  * globally, then `client()` loaded: after the instrumentation, as `--import` setups do.
  */
-async function withTracing(instrument: boolean, client: () => Promise<Loaded['client']>): Promise<Loaded> {
+async function withTracing(instrument: boolean, client: () => Promise<Loaded['client']>, other?: InstrumentationClass): Promise<Loaded> {
   const { context, trace } = await import('@opentelemetry/api');
   const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
   const { BatchSpanProcessor, TracerProvider } = await import('@opentelemetry/sdk-trace');
@@ -82,8 +94,18 @@ async function withTracing(instrument: boolean, client: () => Promise<Loaded['cl
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
   const instrumentation = instrument ? new LlmPrismInstrumentation() : undefined;
-  if (instrumentation) registerInstrumentations({ instrumentations: [instrumentation], tracerProvider: provider });
-  return { client: await client(), exported: sink.count, flush: () => provider.forceFlush(), instrumentation };
+  // The other revision's is registered too (both see the client load), and switched off at once:
+  // one LLM Prism at a time patches the client.
+  const second = instrument && other ? new other() : undefined;
+  if (instrumentation) registerInstrumentations({ instrumentations: second ? [instrumentation, second] : [instrumentation], tracerProvider: provider });
+  const loaded: Loaded = { client: await client(), exported: sink.count, flush: () => provider.forceFlush(), instrumentation };
+  if (second) {
+    instrumentation!.disable();
+    second.disable();
+    instrumentation!.enable();
+    loaded.other = second;
+  }
+  return loaded;
 }
 
 /** openai's client class as `require` finds it (the repo's 7, or bench/peers' 6 for a like-for-like comparison with the peers). */
@@ -155,7 +177,8 @@ async function loadOpenLit(): Promise<Loaded> {
   return { client: await openaiOf(peerRequire), exported: sink.count, flush: () => tracing.traceProvider.forceFlush() };
 }
 
-export async function loadVariant(variant: Variant): Promise<Loaded> {
+/** `other`: another revision's LLM Prism, registered beside this one in the `+prism` variants (toggle.ts `--base`). */
+export async function loadVariant(variant: Variant, other?: InstrumentationClass): Promise<Loaded> {
   const bare = async (client: Promise<Loaded['client']>): Promise<Loaded> => ({ client: await client, exported: () => null, flush: async () => {} });
   switch (variant) {
     case 'openai7':
@@ -165,11 +188,11 @@ export async function loadVariant(variant: Variant): Promise<Loaded> {
     case 'ai7':
       return bare(aiOf(false));
     case 'openai7+prism':
-      return withTracing(true, () => openaiOf(repoRequire));
+      return withTracing(true, () => openaiOf(repoRequire), other);
     case 'openai6+prism':
-      return withTracing(true, () => openaiOf(peerRequire));
+      return withTracing(true, () => openaiOf(peerRequire), other);
     case 'ai7+prism':
-      return withTracing(true, () => aiOf(false));
+      return withTracing(true, () => aiOf(false), other);
     case 'ai7+telemetry':
       // The AI SDK's own spans, as its docs set them up: the peer a user of the AI SDK has at hand.
       return withTracing(false, () => aiOf(true));
