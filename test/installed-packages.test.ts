@@ -3,7 +3,7 @@
 // --require (and --import), on openai 7 and openai 4 — exporting to `llm-prism serve` from that
 // install; `llm-prism report --json` from the same install must show every call with its phases.
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,3 +153,37 @@ it('`llm-prism demo` runs from the install, with the demo service SLOs the packa
     await rm(dir, { recursive: true, force: true });
   }
 }, 180_000);
+
+/**
+ * Node 24 only (Node 22's V8 has no such protector): on Node 24 an ES import resolved through a
+ * package's "main" field invalidates V8's TypedArrayLengthLookupChain protector, after which every
+ * typed array `length` read in the process is a call (the bare openai SDK then spends ~16 % more CPU
+ * on a streamed call, bench/README.md). Importing the package, or starting it with `--import
+ * …/register`, must leave it intact; the control shows the check sees an invalidation here.
+ */
+describe('installed from tarballs, Node 24: loading LLM Prism keeps V8 typed arrays fast', () => {
+  const CHECK = 'console.log(%TypedArrayLengthProtector())';
+  let script: string;
+  beforeAll(async () => {
+    // A script file: `-e` with `--require …/register` stops in import-in-the-middle's hooks (a
+    // builtin loaded for the eval), which apps run from files never meet.
+    script = join(await mkdtemp(join(tmpdir(), 'llm-prism-protector-')), 'check.cjs');
+    await writeFile(script, `${CHECK}\n`);
+  });
+  const protector = async (args: string[]): Promise<string> => {
+    const { stdout } = await run(installed.node['24'], ['--allow-natives-syntax', ...args], { cwd: installed.dir, env: installed.env, timeout: 60_000 });
+    return stdout.trim();
+  };
+
+  it.each([
+    ['import of the package', () => ['--input-type=module', '-e', `await import('@llm-prism/instrumentation'); ${CHECK}`]],
+    ['--import of its register entry', () => ['--import', '@llm-prism/instrumentation/register', script]],
+    ['--require of its register entry', () => ['--require', '@llm-prism/instrumentation/register', script]],
+  ])('%s', async (_, args) => {
+    expect(await protector(args())).toBe('true');
+  });
+
+  it('control: an ES import of a package resolved through "main" (require-in-the-middle) invalidates it', async () => {
+    expect(await protector(['--input-type=module', '-e', `await import('require-in-the-middle'); ${CHECK}`])).toBe('false');
+  });
+});

@@ -87,7 +87,9 @@ async function withTracing(instrument: boolean, client: () => Promise<Loaded['cl
   const { context, trace } = await import('@opentelemetry/api');
   const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
   const { BatchSpanProcessor, TracerProvider } = await import('@opentelemetry/sdk-trace');
-  const { registerInstrumentations } = await import('@opentelemetry/instrumentation');
+  // Required, as LLM Prism loads it: its ES build would slow every typed array in the process
+  // (packages/instrumentation/src/commonjs.ts), here the bare SDK's as much as the instrumentation's.
+  const { registerInstrumentations } = repoRequire('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
   const { LlmPrismInstrumentation } = await import('@llm-prism/instrumentation');
   const sink = discardingExporter();
   const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter: sink.exporter })] });

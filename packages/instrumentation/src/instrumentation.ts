@@ -3,15 +3,10 @@
  * each call gets a recorder; the timings come from the wire tap (wire-tap.ts), not the SDK.
  */
 import { context, trace, type Span } from '@opentelemetry/api';
-import {
-  InstrumentationBase,
-  InstrumentationNodeModuleDefinition,
-  InstrumentationNodeModuleFile,
-  isWrapped,
-  safeExecuteInTheMiddle,
-} from '@opentelemetry/instrumentation';
+import type * as OtelInstrumentation from '@opentelemetry/instrumentation';
 import { cacheAttributes, CacheTracker, lazySegments, snapshotRequest } from './cache/index.ts';
 import { CallRecorder, type CacheAttributes, type CallSummary } from './call-recorder.ts';
+import { requireCommonJs } from './commonjs.ts';
 import { currentLlmContext, type LlmContext } from './context.ts';
 import { patchEntry, takeEntryTime, unpatchEntry } from './call-entry.ts';
 import { describeRequest } from './call-scope.ts';
@@ -30,6 +25,13 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 import { requestKey, type WireCall } from './wire-calls.ts';
 import { acquireWireTap, callScope } from './wire-tap.ts';
 import { configuredDeadlineMs, deadlineFromEnv } from './ttft-deadline.ts';
+
+// Its CommonJS build: importing the ES build slows every typed array in the process (commonjs.ts).
+const { InstrumentationBase, InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile, isWrapped, safeExecuteInTheMiddle } = requireCommonJs(
+  '@opentelemetry/instrumentation',
+) as typeof OtelInstrumentation;
+type InstrumentationNodeModuleDefinition = OtelInstrumentation.InstrumentationNodeModuleDefinition;
+type InstrumentationNodeModuleFile = OtelInstrumentation.InstrumentationNodeModuleFile;
 
 type SdkMethod = (this: unknown, ...args: unknown[]) => unknown;
 

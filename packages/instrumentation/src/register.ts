@@ -6,9 +6,12 @@
  */
 import module from 'node:module';
 import { diag } from '@opentelemetry/api';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import type * as OtelSdkNode from '@opentelemetry/sdk-node';
 import { register as registerSyncHooks, supportsSyncHooks } from 'import-in-the-middle/register-hooks.mjs';
+import { requireCommonJs } from './commonjs.ts';
 import { LlmPrismInstrumentation } from './instrumentation.ts';
+
+const { NodeSDK } = requireCommonJs('@opentelemetry/sdk-node') as typeof OtelSdkNode;
 
 const instrumentation = new LlmPrismInstrumentation();
 
