@@ -163,12 +163,17 @@ it('`llm-prism demo` runs from the install, with the demo service SLOs the packa
  */
 describe('installed from tarballs, Node 24: loading LLM Prism keeps V8 typed arrays fast', () => {
   const CHECK = 'console.log(%TypedArrayLengthProtector())';
+  let dir: string;
   let script: string;
   beforeAll(async () => {
     // A script file: `-e` with `--require …/register` stops in import-in-the-middle's hooks (a
     // builtin loaded for the eval), which apps run from files never meet.
-    script = join(await mkdtemp(join(tmpdir(), 'llm-prism-protector-')), 'check.cjs');
+    dir = await mkdtemp(join(tmpdir(), 'llm-prism-protector-'));
+    script = join(dir, 'check.cjs');
     await writeFile(script, `${CHECK}\n`);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
   });
   const protector = async (args: string[]): Promise<string> => {
     const { stdout } = await run(installed.node['24'], ['--allow-natives-syntax', ...args], { cwd: installed.dir, env: installed.env, timeout: 60_000 });

@@ -43,8 +43,8 @@ afterAll(async () => {
 
 /**
  * The request (spans of 20 attributes, ~12 MB, under the default 16 MiB limit) is built and sent
- * from a worker thread: sent from this thread, undici's copies of the body alone held it for 80 ms
- * and the spans' garbage for up to 200 ms, charged to the server.
+ * from a worker thread: sent from this thread, undici's copies of the body held it for 80 ms, and
+ * up to 200 ms when a collection of the spans' garbage fell in the same stretch, charged to the server.
  */
 async function bigRequestClient(data: BigRequestData): Promise<{ worker: Worker; bytes: number }> {
   const worker = new Worker(new URL('../test/big-request-client.ts', import.meta.url), {
