@@ -3,7 +3,7 @@
 // --require (and --import), on openai 7 and openai 4 — exporting to `llm-prism serve` from that
 // install; `llm-prism report --json` from the same install must show every call with its phases.
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -163,32 +163,36 @@ it('`llm-prism demo` runs from the install, with the demo service SLOs the packa
  */
 describe('installed from tarballs, Node 24: loading LLM Prism keeps V8 typed arrays fast', () => {
   const CHECK = 'console.log(%TypedArrayLengthProtector())';
-  let dir: string;
-  let script: string;
-  beforeAll(async () => {
-    // A script file: `-e` with `--require …/register` stops in import-in-the-middle's hooks (a
-    // builtin loaded for the eval), which apps run from files never meet.
-    dir = await mkdtemp(join(tmpdir(), 'llm-prism-protector-'));
-    script = join(dir, 'check.cjs');
-    await writeFile(script, `${CHECK}\n`);
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
   const protector = async (args: string[]): Promise<string> => {
     const { stdout } = await run(installed.node['24'], ['--allow-natives-syntax', ...args], { cwd: installed.dir, env: installed.env, timeout: 60_000 });
     return stdout.trim();
   };
 
   it.each([
-    ['import of the package', () => ['--input-type=module', '-e', `await import('@llm-prism/instrumentation'); ${CHECK}`]],
-    ['--import of its register entry', () => ['--import', '@llm-prism/instrumentation/register', script]],
-    ['--require of its register entry', () => ['--require', '@llm-prism/instrumentation/register', script]],
+    ['import of the package', ['--input-type=module', '-e', `await import('@llm-prism/instrumentation'); ${CHECK}`]],
+    ['--import of its register entry', ['--import', '@llm-prism/instrumentation/register', '-e', CHECK]],
+    ['--require of its register entry', ['--require', '@llm-prism/instrumentation/register', '-e', CHECK]],
   ])('%s', async (_, args) => {
-    expect(await protector(args())).toBe('true');
+    expect(await protector(args)).toBe('true');
   });
 
   it('control: an ES import of a package resolved through "main" (require-in-the-middle) invalidates it', async () => {
     expect(await protector(['--input-type=module', '-e', `await import('require-in-the-middle'); ${CHECK}`])).toBe('false');
+  });
+});
+
+/**
+ * `node -e` and `node -p` have no entry file: their code requires builtins as the entry point, which
+ * import-in-the-middle 3.6's synchronous hooks alone answer as an extensionless CommonJS script
+ * (with `--require`, Node 22.23 and 24 stopped with ENOENT, open 'module', before any of the code
+ * ran; Node 22.15 has no synchronous hooks).
+ */
+describe.each<NodeVersion>(['22.15', '22', '24'])('installed from tarballs, Node %s: one-liners run under the register entry', (version) => {
+  it.each([
+    ['-e', 'console.log(require("node:module").builtinModules.includes("fs"))'],
+    ['-p', 'require("node:module").builtinModules.includes("fs")'],
+  ])('--require … %s', async (evalFlag, code) => {
+    const { stdout } = await run(installed.node[version], ['--require', '@llm-prism/instrumentation/register', evalFlag, code], { cwd: installed.dir, env: installed.env, timeout: 60_000 });
+    expect(stdout.trim()).toBe('true');
   });
 });

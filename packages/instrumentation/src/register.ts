@@ -27,8 +27,25 @@ const loaderOptions = {
   include: [new RegExp(`/node_modules/(${packages.join('|')})/`)],
   exclude: [/\/node_modules\/openai\/_shims\//],
 };
-if (supportsSyncHooks()) registerSyncHooks(loaderOptions);
-else if (!preloadedWithRequire()) module.register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: loaderOptions });
+if (supportsSyncHooks()) {
+  registerSyncHooks(loaderOptions);
+  module.registerHooks({ resolve: builtinsStayBuiltin });
+} else if (!preloadedWithRequire()) module.register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: loaderOptions });
+
+/**
+ * Registered after import-in-the-middle's hooks, so it sees their answer. import-in-the-middle 3.6
+ * takes a builtin required by the entry point itself (`node -e`, `node -p`: no file of its own) for
+ * an extensionless entry script and answers format `commonjs`; Node then reads `module` from disk
+ * and the process stops with ENOENT before the application runs. A `node:` URL is always a builtin.
+ */
+function builtinsStayBuiltin(
+  specifier: string,
+  context: module.ResolveHookContext,
+  nextResolve: (specifier: string, context?: Partial<module.ResolveHookContext>) => module.ResolveFnOutput,
+): module.ResolveFnOutput {
+  const resolved = nextResolve(specifier, context);
+  return resolved.url.startsWith('node:') && resolved.format !== 'builtin' ? { ...resolved, format: 'builtin' } : resolved;
+}
 
 /** `--require` of this entry (a CommonJS app): older Node could not `require()` anything after an async hook. */
 function preloadedWithRequire(): boolean {
