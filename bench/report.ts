@@ -21,7 +21,20 @@ interface OverheadResult extends Provenance {
   warmUp?: { blocks: number; calls: number };
   target: number;
   runs: Record<'stream' | 'nonstream', { rounds: number; seconds: number; stoppedBy: string; loadAverageBefore: number[]; loadAverageAfter: number[] }>;
-  results: Record<string, { cpuUsPerCall: Summary; cpuUsPerCallAllIn: number; wallMsPerCall: Summary; cpuUsPerChunk: Summary | null; readsPerCall: Summary; spansPerCall: number | null }>;
+  results: Record<
+    string,
+    {
+      cpuUsPerCall: Summary;
+      cpuUsPerCallAllIn: number;
+      wallMsPerCall: Summary;
+      cpuUsPerChunk: Summary | null;
+      readsPerCall: Summary;
+      spansPerCall: number | null;
+      /** Absent in results written before they were recorded. */
+      scavengesPerBlock?: Summary;
+      otherCollectionsPerBlock?: Summary;
+    }
+  >;
   comparisons: {
     variant: string;
     baseline: string;
@@ -285,6 +298,9 @@ function overheadSection(o: OverheadResult): string {
         ...(mode === 'stream' ? [f(r.cpuUsPerChunk?.median ?? Number.NaN, 1)] : []),
         `${f(r.wallMsPerCall.median, 1)} (${f(r.wallMsPerCall.min, 1)}–${f(r.wallMsPerCall.max, 1)})`,
         f(r.readsPerCall.median, 1),
+        r.scavengesPerBlock && r.otherCollectionsPerBlock
+          ? `${f(r.scavengesPerBlock.median, 1)} (${f(r.scavengesPerBlock.min)}–${f(r.scavengesPerBlock.max)}) / ${f(r.otherCollectionsPerBlock.median, 1)}`
+          : '—',
         r.spansPerCall === null ? '—' : f(r.spansPerCall, 1),
       ]);
   const variantHead = (mode: 'stream' | 'nonstream') => [
@@ -294,6 +310,7 @@ function overheadSection(o: OverheadResult): string {
     ...(mode === 'stream' ? ['CPU µs per chunk'] : []),
     'wall ms per call (range)',
     'read(2) calls per call',
+    'scavenges per block: median (range) / other collections',
     'spans per call',
   ];
   const comparisonRows = (mode: 'stream' | 'nonstream') =>
@@ -369,6 +386,9 @@ function overheadSection(o: OverheadResult): string {
     '`captureMessageContent: false`; the contrib instrumentation by default), OpenLIT\'s metrics and events are off. No peer changes the request',
     '(none sets `stream_options`; the bench sets `include_usage` for every variant) or how the application reads the stream. read(2) calls per call (`/proc/self/io`)',
     'show that every variant saw the same network pattern: a client that falls behind finds several chunks per read and wakes less often, which would make it look cheaper.',
+    'Scavenges per block count the young-generation collections that started in each block (a `PerformanceObserver` on `gc`): V8 shrinks an idle process\'s young generation',
+    'and grows it back only when enough survives, so processes of the same code can run a block at 1 scavenge or at 10 and differ by ×1.2 in CPU for it',
+    '(bench/README.md, seventh and eighth looks); a ratio between variants whose scavenge counts differ that much holds that difference too.',
     '',
     '### Streamed calls',
     '',

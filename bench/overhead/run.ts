@@ -91,6 +91,9 @@ interface ModeResult {
   readsPerCall: Summary;
   /** Per call, one sample per block: CPU of the process's threads other than the main one (V8's compiler and GC workers). */
   otherThreadsCpuUsPerCall: Summary;
+  /** Per block: the collections that started in it (worker.ts `gcs`), scavenges and the rest. */
+  scavengesPerBlock: Summary;
+  otherCollectionsPerBlock: Summary;
   spansPerCall: number | null;
 }
 interface Comparison {
@@ -261,6 +264,8 @@ try {
       cpuUsPerCallAllIn: allIn(key),
       readsPerCall: summarize(rs.map((r) => r.reads / calls)),
       otherThreadsCpuUsPerCall: summarize(rs.map((r) => r.threadsCpuUs.others / calls)),
+      scavengesPerBlock: summarize(rs.map((r) => r.gcs.scavenges)),
+      otherCollectionsPerBlock: summarize(rs.map((r) => r.gcs.others)),
       spansPerCall: rs[0]?.spans === null ? null : rs.reduce((s, r) => s + (r.spans ?? 0), 0) / (rs.length * calls),
     };
   }

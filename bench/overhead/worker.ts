@@ -1,6 +1,8 @@
 // One variant in one process: answers "round" requests with the CPU and wall time of `calls`
 // sequential calls against the simulator (span export flushed inside the measured time).
 import { readFileSync } from 'node:fs';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { serveParent } from '../lib/child.ts';
 import { threadsCpu } from '../lib/threads.ts';
 import { benchCaller, inFlight } from './bench-call.ts';
@@ -39,6 +41,13 @@ export interface RoundResult {
    * the hot code on its workers dominated the CPU of an instrumented process's first calls).
    */
   threadsCpuUs: { main: number; others: number };
+  /**
+   * Collections that started inside the block: scavenges (young generation) and the rest
+   * (mark-compacts and their incremental finishing). V8 sizes the young generation by what
+   * survives and shrinks it when a process idles between blocks, so two processes of the same code
+   * can run a block at 1 scavenge or at 10, and pay for it (bench/README.md, seventh and eighth looks).
+   */
+  gcs: { scavenges: number; others: number };
 }
 
 const readCalls = (): number => Number(/syscr:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? Number.NaN);
@@ -60,6 +69,12 @@ const baseURL = process.argv[3] as string;
 const loaded = await loadVariant(variant);
 const benchCall = benchCaller(loaded.client, { baseURL, maxRetries: 0 });
 const call = (req: RoundRequest): Promise<number> => benchCall(req.mode, req.chunks);
+
+/** Start times and kinds of the process's garbage collections (entries arrive after each collection). */
+const collections: { at: number; scavenge: boolean }[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) collections.push({ at: e.startTime, scavenge: (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR });
+}).observe({ entryTypes: ['gc'] });
 
 serveParent(async (m) => {
   const req = m as unknown as RoundRequest;
@@ -83,6 +98,10 @@ serveParent(async (m) => {
   const reads = readCalls() - reads0;
   const threads = threadsCpuUs();
   const spans1 = loaded.exported();
+  // The observer hears of a collection a few turns of the event loop after it (outside the measured time).
+  await sleep(20);
+  const inBlock = collections.filter((c) => c.at >= t0 && c.at <= t0 + wallMs);
+  collections.length = 0;
   const result: RoundResult = {
     cpuUs: total(cpu),
     cpuSinceStartUs: { atStart: total(cpu0), atEnd: total(cpu0) + total(cpu) },
@@ -91,6 +110,7 @@ serveParent(async (m) => {
     outputChunks,
     reads,
     threadsCpuUs: { main: threads.main - threads0.main, others: threads.others - threads0.others },
+    gcs: { scavenges: inBlock.filter((c) => c.scavenge).length, others: inBlock.filter((c) => !c.scavenge).length },
   };
   return result;
 });
