@@ -16,7 +16,7 @@ interface OverheadResult extends Provenance {
   chunksPerStreamedCall: number;
   callsPerRound: { stream: number; nonstream: number };
   concurrency: { stream: number; nonstream: number };
-  processesPerVariant: number;
+  processesPerSide: number;
   /** Absent in results written before it was recorded. */
   warmUp?: { blocks: number; calls: number };
   target: number;
@@ -355,13 +355,13 @@ function overheadSection(o: OverheadResult): string {
   return [
     '## 1. Instrumentation overhead',
     '',
-    'Each variant runs in long-lived worker processes (' + f(o.processesPerVariant) + ' per variant, used in turn) against the simulator, which runs in another process (its CPU is not counted).',
+    'Each comparison runs in long-lived worker processes of its own (' + f(o.processesPerSide) + ' per side, used in turn; no baseline process serves two comparisons, so every process runs one block per ' + f(o.processesPerSide) + ' rounds) against the simulator, which runs in another process (its CPU is not counted).',
     `A block is ${o.callsPerRound.stream} streamed calls of ${o.chunksPerStreamedCall} one-token chunks (\`chunkIntervalMs: 0\`, \`stream_options.include_usage\`) or ${o.callsPerRound.nonstream} non-streamed calls,`,
     `${o.concurrency.stream} streamed calls in flight at once (as in a service under load), non-streamed ${o.concurrency.nonstream === 1 ? 'one at a time' : `${o.concurrency.nonstream} at once`}; the worker's \`process.cpuUsage()\` (user + system, all its threads) and wall time are taken around the block,`,
     `including \`forceFlush()\` of the BatchSpanProcessor, so span processing and export are inside the measurement. Each worker first runs ${o.warmUp ? `${o.warmUp.blocks} discarded warm-up blocks of ${o.warmUp.calls} calls per mode (V8 still compiles the SDK's and the instrumentation's code over the first few hundred calls)` : 'discarded warm-up blocks'},`,
     'and each block is preceded by as many short unmeasured calls as it keeps in flight (a process idles longer than its connections\' keep-alive between blocks).',
     'A round measures every comparison as two adjacent blocks, the variant\'s and its baseline\'s (the bare SDK of the same version), the order within the pair alternating',
-    'and the order of the pairs rotating; the process used changes every two rounds. The paired ratio of a round is the variant\'s block ÷ its baseline\'s, a second apart,',
+    'and the order of the pairs rotating; the process used changes every round. The paired ratio of a round is the variant\'s block ÷ its baseline\'s, a second apart,',
     'which cancels the shared machine\'s slower changes; the headline is the median of the paired ratios with its 95 % percentile-bootstrap interval (2 000 resamplings of the rounds).',
     `After every round the intervals are recomputed; a mode stops once all are within ±${f(o.target * 100, 1)} % of their ratio (at least the minimum number of rounds) or its time budget is spent.`,
     'The A/A comparison pits two processes of the same bare SDK against each other: its interval is the resolution of the run, and it contains 1 unless',

@@ -1,8 +1,9 @@
 // Benchmark 1: instrumentation overhead. The simulator and every variant run in separate
-// long-lived, warmed processes. A round measures each comparison as two adjacent blocks of calls —
-// the variant's and its baseline's, in alternating order — so a pair is a second apart and shares
-// the machine's state; the ratio's interval is recomputed after every round, and a mode stops once
-// every interval is within the target or its time budget is spent.
+// long-lived, warmed processes, each comparison with processes of its own. A round measures each
+// comparison as two adjacent blocks of calls — the variant's and its baseline's, in alternating
+// order — so a pair is a second apart and shares the machine's state; every process runs at the same
+// cadence; the ratio's interval is recomputed after every round, and a mode stops once every
+// interval is within the target or its time budget is spent.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { spawnChild, type Child } from '../lib/child.ts';
@@ -26,7 +27,7 @@ const OPTIONS = {
   target: { type: 'string', default: '0.02', help: 'stop a mode once every ratio\'s 95 % CI half-width ÷ ratio is at most this' },
   warmup: { type: 'string', default: '2', help: 'discarded blocks per worker process and mode' },
   'warmup-calls': { type: 'string', default: '200', help: 'calls of each discarded block (at least the measured blocks\' size)' },
-  processes: { type: 'string', default: '2', help: 'worker processes per variant, used in turn' },
+  processes: { type: 'string', default: '2', help: 'worker processes per side of each comparison, used in turn' },
   'memory-calls': { type: 'string', default: '20000', help: 'streamed calls of the memory-growth check (0: the memory checks are left out)' },
   'in-flight': { type: 'string', default: '200', help: 'streamed calls held open at once for the heap per call in flight' },
   variants: { type: 'string', default: VARIANTS.filter((v) => BASELINE[v] !== v).join(','), help: 'instrumented variants compared (comma-separated; their baselines run too)' },
@@ -41,9 +42,11 @@ if (args.help) {
 }
 const num = (name: keyof typeof OPTIONS) => Number(args[name]);
 /**
- * Worker processes per variant: a process keeps its JIT decisions and heap layout for its whole
- * life (two processes of the same bare SDK differed by up to ±10 % over 8 rounds under load), so the
- * rounds use them in turn and the A/A comparison below pits two of them against each other.
+ * Worker processes per side of each comparison: a process keeps its JIT decisions and heap layout
+ * for its whole life (two processes of the same bare SDK differed by up to ±10 % over 8 rounds under
+ * load), so the rounds use them in turn. Every comparison has processes of its own, baselines
+ * included: how often a process runs a block decides the state of its heap (bench/README.md, ninth
+ * look), so a baseline shared by several comparisons would run in another state than its variants.
  */
 const processes = num('processes');
 const chunks = num('chunks');
@@ -53,6 +56,8 @@ const chunks = num('chunks');
  * flight gave no narrower intervals.
  */
 const CONCURRENCY: Record<'stream' | 'nonstream', number> = { stream: num('stream-concurrency'), nonstream: num('nonstream-concurrency') };
+/** Worker processes warming up at once: the warm-up is discarded, and one process at a time took minutes. */
+const WARM_UP_LANES = 3;
 const target = num('target');
 const here = (file: string) => new URL(file, import.meta.url).pathname;
 
@@ -68,11 +73,9 @@ const SECONDS: Record<Mode, number> = { stream: num('stream-seconds'), nonstream
 const chosen = args.variants.split(',').map((v) => v.trim());
 for (const v of chosen) if (!(VARIANTS as readonly string[]).includes(v) || BASELINE[v as Variant] === v) throw new Error(`--variants: ${v} is not an instrumented variant (${VARIANTS.filter((x) => BASELINE[x] !== x).join(', ')})`);
 const PAIRS: Pair<Variant>[] = [
-  ...(processes > 1 ? [{ variant: 'openai7' as const, baseline: 'openai7' as const, aa: true }] : []),
+  { variant: 'openai7', baseline: 'openai7', aa: true },
   ...VARIANTS.filter((v) => chosen.includes(v)).map((v) => ({ variant: v, baseline: BASELINE[v], aa: false })),
 ];
-/** The variants that run: the chosen ones, their baselines, and openai7 for the A/A pair. */
-const RUNNING = VARIANTS.filter((v) => PAIRS.some((p) => p.variant === v || p.baseline === v));
 const MODES = args.modes.split(',').map((m) => m.trim()) as Mode[];
 for (const m of MODES) if (m !== 'stream' && m !== 'nonstream') throw new Error(`--modes: ${m} is neither stream nor nonstream`);
 const pairName = (p: Pair<Variant>) => (p.aa ? `${p.variant} (A/A)` : p.variant);
@@ -172,21 +175,42 @@ async function memoryAndInFlight() {
 
 const sim = spawnChild(here('./simulator-process.ts'));
 const { baseURL } = await sim.next<{ baseURL: string }>();
-const workers = new Map<Variant, Child[]>();
-const all = () => [...workers.values()].flat();
+/** A worker process: the variant it runs, and the comparison and side it runs them for. */
+interface Worker {
+  variant: Variant;
+  pair: string;
+  side: 'variant' | 'baseline';
+  index: number;
+  child: Child;
+}
+/** By `<pair>/<side>/<index>`. */
+const workers = new Map<string, Worker>();
+const workerKey = (pair: Pair<Variant>, side: Worker['side'], index: number) => `${pairName(pair)}/${side}/${index}`;
+const all = () => [...workers.values()].map((w) => w.child);
 try {
-  for (const v of RUNNING) {
-    const ws = Array.from({ length: processes }, () => spawnChild(here('./worker.ts'), [v, baseURL]));
-    await Promise.all(ws.map((w) => w.next()));
-    workers.set(v, ws);
+  for (const pair of PAIRS) {
+    for (const side of ['variant', 'baseline'] as const) {
+      for (let index = 0; index < processes; index++) {
+        const child = spawnChild(here('./worker.ts'), [pair[side], baseURL]);
+        workers.set(workerKey(pair, side, index), { variant: pair[side], pair: pairName(pair), side, index, child });
+      }
+    }
   }
+  await Promise.all(all().map((w) => w.next()));
   /** Every measured block, per variant and mode. */
   const blocks = new Map<string, RoundResult[]>();
   /**
-   * Per variant, mode and process: CPU since start at its first measured block's start and at its
+   * Per worker process and mode: CPU since start at its first measured block's start and at its
    * last block's end, and the calls in between (for the figure that includes work after blocks).
    */
-  const cpuSpans = new Map<string, { from: number; to: number; calls: number }>();
+  interface CpuSpan {
+    worker: Worker;
+    mode: Mode;
+    from: number;
+    to: number;
+    calls: number;
+  }
+  const cpuSpans = new Map<string, CpuSpan>();
   /** Per pair and mode, the paired ratio of each round. */
   const ratios = new Map<string, number[]>();
   /** `<pair>/<mode>/<round>` of the rounds whose variant block ran first. */
@@ -205,31 +229,35 @@ try {
     // and an instrumented process has more code to compile: two 8-call blocks left every process
     // in that phase and inflated the instrumented ratios (openai7+prism ×1.43 with them, ×1.29
     // after 40 such blocks, same machine, back to back).
+    // Discarded, so several processes warm up at once.
     const warmUp: RoundRequest = { ...request, calls: Math.max(CALLS[mode], num('warmup-calls')) };
-    for (const [v, ws] of workers) {
-      for (const w of ws) {
-        for (let i = 0; i < num('warmup'); i++) check(v, mode, await w.ask<RoundResult>(warmUp), warmUp.calls);
+    const toWarm = [...workers.values()];
+    const warmLane = async () => {
+      for (let w = toWarm.shift(); w; w = toWarm.shift()) {
+        for (let i = 0; i < num('warmup'); i++) check(w.variant, mode, await w.child.ask<RoundResult>(warmUp), warmUp.calls);
       }
-    }
+    };
+    await Promise.all(Array.from({ length: WARM_UP_LANES }, warmLane));
     const loadAverageBefore = loadavg();
     const t0 = performance.now();
     let stoppedBy: ModeRun['stoppedBy'] = 'max-rounds';
     let round = 0;
     while (round < num('max-rounds')) {
-      for (const { pair, variantProcess, baselineProcess, variantFirst } of roundSchedule(round, PAIRS, processes)) {
-        const vw = (workers.get(pair.variant) as Child[])[variantProcess] as Child;
-        const bw = (workers.get(pair.baseline) as Child[])[baselineProcess] as Child;
+      for (const { pair, process, variantFirst } of roundSchedule(round, PAIRS, processes)) {
+        const vw = (workers.get(workerKey(pair, 'variant', process)) as Worker).child;
+        const bw = (workers.get(workerKey(pair, 'baseline', process)) as Worker).child;
         const first = variantFirst ? await ask(pair.variant, vw) : await ask(pair.baseline, bw);
         const second = variantFirst ? await ask(pair.baseline, bw) : await ask(pair.variant, vw);
         const [v, b] = variantFirst ? [first, second] : [second, first];
         const key = `${pairName(pair)}/${mode}`;
         ratios.set(key, [...(ratios.get(key) ?? []), v.cpuUs / b.cpuUs]);
         if (variantFirst) firstOfPair.add(`${key}/${(ratios.get(key) as number[]).length - 1}`);
-        for (const [name, r, proc] of [[pair.variant, v, variantProcess], [pair.baseline, b, baselineProcess]] as const) {
+        for (const [name, r, side] of [[pair.variant, v, 'variant'], [pair.baseline, b, 'baseline']] as const) {
           blocks.set(`${name}/${mode}`, [...(blocks.get(`${name}/${mode}`) ?? []), r]);
-          const k = `${name}/${mode}/${proc}`;
+          const worker = workers.get(workerKey(pair, side, process)) as Worker;
+          const k = `${workerKey(pair, side, process)}/${mode}`;
           const seen = cpuSpans.get(k);
-          cpuSpans.set(k, { from: seen?.from ?? r.cpuSinceStartUs.atStart, to: r.cpuSinceStartUs.atEnd, calls: (seen?.calls ?? 0) + CALLS[mode] });
+          cpuSpans.set(k, { worker, mode, from: seen?.from ?? r.cpuSinceStartUs.atStart, to: r.cpuSinceStartUs.atEnd, calls: (seen?.calls ?? 0) + CALLS[mode] });
         }
       }
       round++;
@@ -248,8 +276,9 @@ try {
     runs[mode] = { rounds: round, seconds: (performance.now() - t0) / 1000, stoppedBy, loadAverageBefore, loadAverageAfter: loadavg() };
   }
 
-  const allIn = (key: string) => {
-    const ps = [...cpuSpans].filter(([k]) => k.startsWith(`${key}/`)).map(([, s]) => s);
+  /** All-in CPU per call of the processes `matches` picks, in one mode. */
+  const allIn = (mode: Mode, matches: (w: Worker) => boolean) => {
+    const ps = [...cpuSpans.values()].filter((s) => s.mode === mode && matches(s.worker));
     return ps.reduce((sum, s) => sum + s.to - s.from, 0) / ps.reduce((sum, s) => sum + s.calls, 0);
   };
   const results: Record<string, ModeResult> = {};
@@ -261,7 +290,7 @@ try {
       cpuUsPerCall: summarize(cpu),
       wallMsPerCall: summarize(rs.map((r) => r.wallMs / calls)),
       cpuUsPerChunk: mode === 'stream' ? summarize(cpu.map((c) => c / chunks)) : null,
-      cpuUsPerCallAllIn: allIn(key),
+      cpuUsPerCallAllIn: allIn(mode, (w) => w.variant === key.split('/')[0]),
       readsPerCall: summarize(rs.map((r) => r.reads / calls)),
       otherThreadsCpuUsPerCall: summarize(rs.map((r) => r.threadsCpuUs.others / calls)),
       scavengesPerBlock: summarize(rs.map((r) => r.gcs.scavenges)),
@@ -292,7 +321,8 @@ try {
         ciHalfWidth: halfWidth,
         byOrder: { variantFirst: inOrder(true), baselineFirst: inOrder(false) },
         minCpuRatio: a.cpuUsPerCall.min / b.cpuUsPerCall.min,
-        allInCpuRatio: a.cpuUsPerCallAllIn / b.cpuUsPerCallAllIn,
+        // Of this comparison's own processes.
+        allInCpuRatio: allIn(mode, (w) => w.pair === pairName(pair) && w.side === 'variant') / allIn(mode, (w) => w.pair === pairName(pair) && w.side === 'baseline'),
         addedCpuUsPerCall: added,
         addedCpuUsPerChunk: mode === 'stream' ? added / chunks : null,
       });
@@ -307,7 +337,7 @@ try {
     chunksPerStreamedCall: chunks,
     callsPerRound: CALLS,
     concurrency: CONCURRENCY,
-    processesPerVariant: processes,
+    processesPerSide: processes,
     /** Discarded blocks per worker process and mode before its first measured one, and their calls. */
     warmUp: { blocks: num('warmup'), calls: num('warmup-calls') },
     target,

@@ -20,21 +20,28 @@ describe('roundSchedule', () => {
     }
   });
 
-  it('gives each pair every combination of order and process once in any four consecutive rounds', () => {
+  it.each([1, 2, 3])('gives each pair every combination of order and process once in any 2 × %i consecutive rounds', (processes) => {
     for (let start = 0; start < 12; start++) {
       for (const pair of PAIRS) {
-        const combos = [0, 1, 2, 3].map((r) => {
-          const b = roundSchedule(start + r, PAIRS, 2).find((x) => x.pair === pair)!;
-          return `${b.variantFirst ? 'first' : 'second'}/${b.variantProcess}/${b.baselineProcess}`;
+        const combos = Array.from({ length: 2 * processes }, (_, r) => {
+          const b = roundSchedule(start + r, PAIRS, processes).find((x) => x.pair === pair)!;
+          return `${b.variantFirst ? 'first' : 'second'}/${b.process}`;
         });
-        expect(new Set(combos).size, `${pair.variant} from round ${start}: ${combos.join(', ')}`).toBe(4);
+        expect(new Set(combos).size, `${pair.variant} from round ${start}: ${combos.join(', ')}`).toBe(2 * processes);
       }
     }
   });
 
-  it('runs the two sides of an A/A pair on different processes, swapping roles', () => {
-    const roles = [0, 2].map((r) => roundSchedule(r, PAIRS, 2).find((b) => b.pair.aa)!);
-    for (const b of roles) expect(b.variantProcess).not.toBe(b.baselineProcess);
-    expect(roles[0]!.variantProcess).toBe(roles[1]!.baselineProcess);
+  it.each([1, 2, 3])('runs every process (%i per side) exactly once in any that many consecutive rounds', (processes) => {
+    for (let start = 0; start < 12; start++) {
+      const blocks = new Map<string, number>();
+      for (let r = start; r < start + processes; r++) {
+        for (const b of roundSchedule(r, PAIRS, processes)) {
+          for (const side of ['variant', 'baseline']) blocks.set(`${b.pair.variant}/${side}/${b.process}`, (blocks.get(`${b.pair.variant}/${side}/${b.process}`) ?? 0) + 1);
+        }
+      }
+      expect(blocks.size).toBe(PAIRS.length * 2 * processes);
+      expect(new Set(blocks.values())).toEqual(new Set([1]));
+    }
   });
 });

@@ -1,7 +1,7 @@
 // The order of one round of the overhead benchmark: which blocks run, in which order, on which
 // worker process. Kept apart from run.ts so that its balance is tested (schedule.test.ts).
 
-/** A comparison: a variant against a baseline; `aa` = two processes of the same variant. */
+/** A comparison: a variant against a baseline; `aa` = the same variant on both sides. */
 export interface Pair<V extends string = string> {
   variant: V;
   baseline: V;
@@ -10,29 +10,30 @@ export interface Pair<V extends string = string> {
 
 export interface PairBlocks<V extends string = string> {
   pair: Pair<V>;
-  /** Worker process index of the variant's block and of the baseline's. */
-  variantProcess: number;
-  baselineProcess: number;
+  /**
+   * Which of the pair's own worker processes runs each side's block (the same index on both sides:
+   * every comparison has `processes` processes of its own per side, none shared with another).
+   */
+  process: number;
   variantFirst: boolean;
 }
 
 /**
- * Round `round`: every pair once, as two adjacent blocks. The pairs' order rotates; within a pair
- * the order alternates from round to round (the second block of a pair can cost more than the
- * first), and the process used changes every two rounds, so that over any four consecutive rounds
- * each pair meets each combination of order and process (with two processes) exactly once. An A/A
- * pair runs its variant block on the next process, so the two processes swap roles too.
+ * Round `round`: every pair once, as two adjacent blocks. The pairs' order rotates; the process
+ * changes every round and the order within a pair every `processes` rounds, so that over any
+ * 2 × `processes` consecutive rounds each pair meets each combination of order and process exactly
+ * once, and every process runs exactly one block in any `processes` consecutive rounds: all
+ * processes, variants' and baselines' alike, run at one cadence. (A bare SDK process run at a
+ * variant's cadence while its baseline ran at a busier one — shared by several comparisons — came out
+ * ×1.2 of it: bench/README.md, ninth look.)
  */
 export function roundSchedule<V extends string>(round: number, pairs: readonly Pair<V>[], processes: number): PairBlocks<V>[] {
-  const p = Math.floor(round / 2) % processes;
   return pairs.map((_, i) => {
     const pairIndex = (i + round) % pairs.length;
-    const pair = pairs[pairIndex] as Pair<V>;
     return {
-      pair,
-      variantProcess: pair.aa ? (p + 1) % processes : p,
-      baselineProcess: p,
-      variantFirst: (round + pairIndex) % 2 === 0,
+      pair: pairs[pairIndex] as Pair<V>,
+      process: round % processes,
+      variantFirst: (Math.floor(round / processes) + pairIndex) % 2 === 0,
     };
   });
 }
