@@ -46,6 +46,8 @@ interface OverheadResult extends Provenance {
     pairedCpuRatioCI: Estimate;
     ciHalfWidth: number;
     byOrder: { variantFirst: number | null; baselineFirst: number | null };
+    /** Absent in results written before it was recorded. */
+    byProcess?: (number | null)[];
     minCpuRatio: number;
     allInCpuRatio: number;
     addedCpuUsPerCall: number;
@@ -322,7 +324,8 @@ function overheadSection(o: OverheadResult): string {
         `×${f(c.pairedCpuRatio.p25, 3)}–×${f(c.pairedCpuRatio.p75, 3)}`,
         // null in the JSON when a run had rounds of one order only (NaN does not survive JSON).
         `×${f(c.byOrder.variantFirst ?? Number.NaN, 3)} / ×${f(c.byOrder.baselineFirst ?? Number.NaN, 3)}`,
-        // The A/A's two processes share one variant's blocks: only the paired ratios tell them apart.
+        c.byProcess ? c.byProcess.map((x) => `×${f(x ?? Number.NaN, 3)}`).join(' / ') : '—',
+        // Both sides of the A/A run the same variant, whose blocks are summarised together: only the paired ratios tell them apart.
         ...(c.aa
           ? ['—', '—', '—', '—', '—']
           : [
@@ -339,6 +342,7 @@ function overheadSection(o: OverheadResult): string {
     'CPU ratio: median of paired ratios [95 % CI] (half-width)',
     'IQR of the paired ratios',
     'median with the variant first / second',
+    'median per process pair',
     'ratio of medians',
     'ratio of minima',
     'ratio with the work between blocks',
@@ -362,7 +366,8 @@ function overheadSection(o: OverheadResult): string {
     'and each block is preceded by as many short unmeasured calls as it keeps in flight (a process idles longer than its connections\' keep-alive between blocks).',
     'A round measures every comparison as two adjacent blocks, the variant\'s and its baseline\'s (the bare SDK of the same version), the order within the pair alternating',
     'and the order of the pairs rotating; the process used changes every round. The paired ratio of a round is the variant\'s block ÷ its baseline\'s, a second apart,',
-    'which cancels the shared machine\'s slower changes; the headline is the median of the paired ratios with its 95 % percentile-bootstrap interval (2 000 resamplings of the rounds).',
+    'which cancels the shared machine\'s slower changes; the headline is the median of the paired ratios with its 95 % percentile-bootstrap interval (2 000 resamplings in two stages: the comparison\'s',
+    'process pairs, then each drawn pair\'s rounds — a process keeps an offset of its own for its whole life, which resampling the rounds alone would take for noise that averages out).',
     `After every round the intervals are recomputed; a mode stops once all are within ±${f(o.target * 100, 1)} % of their ratio (at least the minimum number of rounds) or its time budget is spent.`,
     'The A/A comparison pits two processes of the same bare SDK against each other: its interval is the resolution of the run, and it contains 1 unless',
     'the processes themselves differ. An interval that contains 1 says the instrumentation\'s cost is inside the noise; two ratios whose intervals overlap are not told apart.',

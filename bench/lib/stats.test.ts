@@ -34,4 +34,22 @@ describe('medianCI', () => {
     expect(separated(a, medianCI([1, 1.01, 0.99, 1.005]))).toBe(false);
     expect(medianCI([]).value).toBeNaN();
   });
+
+  it('with clusters, resamples them too: processes that keep an offset widen the interval', () => {
+    // Four processes, each with an offset of its own, 30 rounds each around it.
+    const offsets = [0.9, 1.0, 1.1, 1.2];
+    const samples = offsets.flatMap((o) => Array.from({ length: 30 }, (_, i) => o + (((i * 7) % 5) - 2) * 0.005));
+    const clusterOf = offsets.flatMap((_, c) => Array.from({ length: 30 }, () => c));
+    const rounds = medianCI(samples);
+    const clustered = medianCI(samples, 0.95, 2000, 1, clusterOf);
+    expect(clustered.value).toBe(rounds.value);
+    expect(clustered.high - clustered.low).toBeGreaterThan(2 * (rounds.high - rounds.low));
+    expect(clustered.low).toBeLessThan(1.0);
+    expect(clustered.high).toBeGreaterThan(1.1);
+    // Without offsets between them, clusters change little.
+    const flat = samples.map((x, i) => x - (offsets[clusterOf[i] as number] as number) + 1);
+    const flatClustered = medianCI(flat, 0.95, 2000, 1, clusterOf);
+    const flatRounds = medianCI(flat);
+    expect(flatClustered.high - flatClustered.low).toBeLessThanOrEqual(1.5 * (flatRounds.high - flatRounds.low) + 1e-9);
+  });
 });

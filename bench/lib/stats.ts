@@ -64,14 +64,25 @@ const median = (xs: readonly number[]): number => quantile([...xs].sort((a, b) =
  * `resamples` resamplings of the rounds with replacement, the interval between the
  * (1 − level)/2 and (1 + level)/2 quantiles of their medians. Rounds are the unit resampled, so
  * paired figures (a ratio of two variants measured in the same round) keep their pairing.
+ *
+ * With `clusterOf` (a cluster id per sample: the worker processes a round ran on), the resampling
+ * has two stages: the clusters with replacement, then each drawn cluster's rounds with replacement.
+ * Rounds of one process share that process's offset (its JIT decisions and heap layout, kept for its
+ * whole life), so resampling rounds alone would treat a few processes' offsets as if every round
+ * had drawn its own, and give an interval narrower than a rerun with other processes bears out.
  */
-export function medianCI(samples: readonly number[], level = 0.95, resamples = 2000, seed = 1): Estimate {
+export function medianCI(samples: readonly number[], level = 0.95, resamples = 2000, seed = 1, clusterOf?: readonly number[]): Estimate {
   if (samples.length === 0) return { value: Number.NaN, low: Number.NaN, high: Number.NaN, level };
   const random = seeded(seed);
+  const index = (n: number) => Math.floor(random() * n);
+  const clusters = clusterOf ? [...Map.groupBy(samples, (_, i) => clusterOf[i] as number).values()] : [samples];
   const medians: number[] = [];
-  const pick: number[] = new Array<number>(samples.length);
   for (let b = 0; b < resamples; b++) {
-    for (let i = 0; i < samples.length; i++) pick[i] = samples[Math.floor(random() * samples.length)] as number;
+    const pick: number[] = [];
+    for (let c = 0; c < clusters.length; c++) {
+      const cluster = clusters.length === 1 ? (clusters[0] as readonly number[]) : (clusters[index(clusters.length)] as readonly number[]);
+      for (let i = 0; i < cluster.length; i++) pick.push(cluster[index(cluster.length)] as number);
+    }
     medians.push(median(pick));
   }
   medians.sort((a, b) => a - b);

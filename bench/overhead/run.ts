@@ -27,7 +27,7 @@ const OPTIONS = {
   target: { type: 'string', default: '0.02', help: 'stop a mode once every ratio\'s 95 % CI half-width ÷ ratio is at most this' },
   warmup: { type: 'string', default: '2', help: 'discarded blocks per worker process and mode' },
   'warmup-calls': { type: 'string', default: '200', help: 'calls of each discarded block (at least the measured blocks\' size)' },
-  processes: { type: 'string', default: '2', help: 'worker processes per side of each comparison, used in turn' },
+  processes: { type: 'string', default: '4', help: 'worker processes per side of each comparison, used in turn' },
   'memory-calls': { type: 'string', default: '20000', help: 'streamed calls of the memory-growth check (0: the memory checks are left out)' },
   'in-flight': { type: 'string', default: '200', help: 'streamed calls held open at once for the heap per call in flight' },
   variants: { type: 'string', default: VARIANTS.filter((v) => BASELINE[v] !== v).join(','), help: 'instrumented variants compared (comma-separated; their baselines run too)' },
@@ -44,7 +44,8 @@ const num = (name: keyof typeof OPTIONS) => Number(args[name]);
 /**
  * Worker processes per side of each comparison: a process keeps its JIT decisions and heap layout
  * for its whole life (two processes of the same bare SDK differed by up to ±10 % over 8 rounds under
- * load), so the rounds use them in turn. Every comparison has processes of its own, baselines
+ * load; in one run, the two process pairs of a comparison ×0.97 and ×1.26), so the rounds use them
+ * in turn and the interval resamples the processes too (`ciOf`). Every comparison has processes of its own, baselines
  * included: how often a process runs a block decides the state of its heap (bench/README.md, ninth
  * look), so a baseline shared by several comparisons would run in another state than its variants.
  */
@@ -57,7 +58,7 @@ const chunks = num('chunks');
  */
 const CONCURRENCY: Record<'stream' | 'nonstream', number> = { stream: num('stream-concurrency'), nonstream: num('nonstream-concurrency') };
 /** Worker processes warming up at once: the warm-up is discarded, and one process at a time took minutes. */
-const WARM_UP_LANES = 3;
+const WARM_UP_LANES = 4;
 const target = num('target');
 const here = (file: string) => new URL(file, import.meta.url).pathname;
 
@@ -110,10 +111,15 @@ interface Comparison {
   wallRatio: number;
   /** Per round: the variant's block ÷ its baseline's adjacent block. */
   pairedCpuRatio: Summary;
-  /** The same, round by round, and whether the variant's block ran first (to recompute or re-analyse). */
-  rounds: { ratio: number; variantFirst: boolean }[];
-  /** Their median with its 95 % bootstrap interval over the rounds (lib/stats.ts `medianCI`). */
+  /** The same, round by round, whether the variant's block ran first and on which of the pair's processes (to recompute or re-analyse). */
+  rounds: PairedRound[];
+  /**
+   * Their median with its 95 % bootstrap interval, over the processes and the rounds within them
+   * (lib/stats.ts `medianCI` with clusters): a process keeps an offset of its own for its whole life.
+   */
   pairedCpuRatioCI: Estimate;
+  /** Median paired ratio of each of the pair's processes (index = process): their spread is what the processes add. */
+  byProcess: number[];
   /** (high − low) ÷ 2 ÷ value. */
   ciHalfWidth: number;
   /**
@@ -142,8 +148,19 @@ function check(variant: Variant, mode: Mode, r: RoundResult, calls = CALLS[mode]
   if (r.spans !== null && r.spans < calls) throw new Error(`${variant} ${mode}: ${r.spans} spans for ${calls} calls`);
 }
 
-const ciOf = (ratios: number[]) => {
-  const est = medianCI(ratios);
+interface PairedRound {
+  ratio: number;
+  variantFirst: boolean;
+  process: number;
+}
+const ciOf = (rounds: readonly PairedRound[]) => {
+  const est = medianCI(
+    rounds.map((r) => r.ratio),
+    0.95,
+    2000,
+    1,
+    rounds.map((r) => r.process),
+  );
   return { est, halfWidth: (est.high - est.low) / 2 / est.value };
 };
 
@@ -212,9 +229,7 @@ try {
   }
   const cpuSpans = new Map<string, CpuSpan>();
   /** Per pair and mode, the paired ratio of each round. */
-  const ratios = new Map<string, number[]>();
-  /** `<pair>/<mode>/<round>` of the rounds whose variant block ran first. */
-  const firstOfPair = new Set<string>();
+  const paired = new Map<string, PairedRound[]>();
   const runs = {} as Record<Mode, ModeRun>;
   for (const mode of MODES) {
     const request: RoundRequest = { mode, calls: CALLS[mode], chunks, concurrency: CONCURRENCY[mode] };
@@ -250,8 +265,7 @@ try {
         const second = variantFirst ? await ask(pair.baseline, bw) : await ask(pair.variant, vw);
         const [v, b] = variantFirst ? [first, second] : [second, first];
         const key = `${pairName(pair)}/${mode}`;
-        ratios.set(key, [...(ratios.get(key) ?? []), v.cpuUs / b.cpuUs]);
-        if (variantFirst) firstOfPair.add(`${key}/${(ratios.get(key) as number[]).length - 1}`);
+        paired.set(key, [...(paired.get(key) ?? []), { ratio: v.cpuUs / b.cpuUs, variantFirst, process }]);
         for (const [name, r, side] of [[pair.variant, v, 'variant'], [pair.baseline, b, 'baseline']] as const) {
           blocks.set(`${name}/${mode}`, [...(blocks.get(`${name}/${mode}`) ?? []), r]);
           const worker = workers.get(workerKey(pair, side, process)) as Worker;
@@ -261,7 +275,7 @@ try {
         }
       }
       round++;
-      const widths = PAIRS.map((pair) => ciOf(ratios.get(`${pairName(pair)}/${mode}`) as number[]).halfWidth);
+      const widths = PAIRS.map((pair) => ciOf(paired.get(`${pairName(pair)}/${mode}`) as PairedRound[]).halfWidth);
       const seconds = (performance.now() - t0) / 1000;
       console.log(`  ${mode} round ${round}: ${seconds.toFixed(0)} s, widest CI ±${(Math.max(...widths) * 100).toFixed(1)} %`);
       if (round >= num('min-rounds') && widths.every((w) => w <= target)) {
@@ -303,10 +317,10 @@ try {
     for (const pair of PAIRS) {
       const a = results[`${pair.variant}/${mode}`] as ModeResult;
       const b = results[`${pair.baseline}/${mode}`] as ModeResult;
-      const paired = ratios.get(`${pairName(pair)}/${mode}`) as number[];
-      const { est, halfWidth } = ciOf(paired);
-      const key = `${pairName(pair)}/${mode}`;
-      const inOrder = (first: boolean) => summarize(paired.filter((_, r) => firstOfPair.has(`${key}/${r}`) === first)).median;
+      const rounds = paired.get(`${pairName(pair)}/${mode}`) as PairedRound[];
+      const ratios = rounds.map((r) => r.ratio);
+      const { est, halfWidth } = ciOf(rounds);
+      const medianOf = (pick: (r: PairedRound) => boolean) => summarize(rounds.filter(pick).map((r) => r.ratio)).median;
       const added = a.cpuUsPerCall.median - b.cpuUsPerCall.median;
       comparisons.push({
         variant: pair.variant,
@@ -315,11 +329,12 @@ try {
         mode,
         cpuRatio: a.cpuUsPerCall.median / b.cpuUsPerCall.median,
         wallRatio: a.wallMsPerCall.median / b.wallMsPerCall.median,
-        pairedCpuRatio: summarize(paired),
-        rounds: paired.map((ratio, r) => ({ ratio, variantFirst: firstOfPair.has(`${key}/${r}`) })),
+        pairedCpuRatio: summarize(ratios),
+        rounds,
         pairedCpuRatioCI: est,
+        byProcess: Array.from({ length: processes }, (_, p) => medianOf((r) => r.process === p)),
         ciHalfWidth: halfWidth,
-        byOrder: { variantFirst: inOrder(true), baselineFirst: inOrder(false) },
+        byOrder: { variantFirst: medianOf((r) => r.variantFirst), baselineFirst: medianOf((r) => !r.variantFirst) },
         minCpuRatio: a.cpuUsPerCall.min / b.cpuUsPerCall.min,
         // Of this comparison's own processes.
         allInCpuRatio: allIn(mode, (w) => w.pair === pairName(pair) && w.side === 'variant') / allIn(mode, (w) => w.pair === pairName(pair) && w.side === 'baseline'),
