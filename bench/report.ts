@@ -53,6 +53,7 @@ interface OverheadResult extends Provenance {
     addedCpuUsPerCall: number;
     addedCpuUsPerChunk: number | null;
   }[];
+  /** null when the run left the memory checks out (`run.ts --memory-calls 0`). */
   memory: {
     variant: string;
     calls: number;
@@ -63,8 +64,8 @@ interface OverheadResult extends Provenance {
     checkpoints: { calls: number; heapUsedBytes: number; rssBytes: number; elapsedMs: number }[];
     growthBytes: number;
     growthBytesPerThousandCalls: number;
-  };
-  inFlight: { inFlight: number; holdMs: number; heapBytesPerCall: Record<string, number> };
+  } | null;
+  inFlight: { inFlight: number; holdMs: number; heapBytesPerCall: Record<string, number> } | null;
 }
 interface DirectSummary {
   rowsPerInsert: Summary;
@@ -354,8 +355,6 @@ function overheadSection(o: OverheadResult): string {
     const r = o.runs[mode];
     return `${r.rounds} rounds in ${f(r.seconds)} s (stopped by ${r.stoppedBy === 'target' ? `the target: every interval within ±${f(o.target * 100, 1)} %` : r.stoppedBy === 'time' ? 'its time budget' : 'the round limit'}); load average ${f(r.loadAverageBefore[0] ?? 0, 1)} before, ${f(r.loadAverageAfter[0] ?? 0, 1)} after (2 cores).`;
   };
-  const m = o.memory;
-  const first = m.checkpoints[1];
   return [
     '## 1. Instrumentation overhead',
     '',
@@ -415,6 +414,17 @@ function overheadSection(o: OverheadResult): string {
     '`chunkIntervalMs: 0` it still sends each event after a `setTimeout(0)` (≥ 1 ms on Node), so a call of 200 chunks lasts about 250 ms whatever the client does.',
     'A wall ratio near 1 says the instrumented client keeps up with that pace; it is not a measure of the CPU cost, which is the CPU ratio.',
     '',
+    ...memorySections(o),
+  ].join('\n');
+}
+
+/** The overhead run's memory checks, or what stands in for them when the run left them out. */
+function memorySections(o: OverheadResult): string[] {
+  const m = o.memory;
+  const inFlight = o.inFlight;
+  if (m === null || inFlight === null) return ['The memory checks were left out of this run (`node bench/overhead/run.ts --memory-calls 0`).'];
+  const first = m.checkpoints[1];
+  return [
     `### Memory over ${f(m.calls)} calls (LLM Prism)`,
     '',
     `${f(m.calls)} streamed calls (${m.chunks} chunks each, ${m.concurrency} concurrent) in a process started with \`--expose-gc\`; at each checkpoint the calls in flight finish,`,
@@ -429,11 +439,11 @@ function overheadSection(o: OverheadResult): string {
     '',
     '### Memory per call in flight',
     '',
-    `${f(o.inFlight.inFlight)} streamed calls open at once, each past its first chunk and waiting ${f(o.inFlight.holdMs)} ms for the next, in a fresh \`--expose-gc\` process per variant`,
+    `${f(inFlight.inFlight)} streamed calls open at once, each past its first chunk and waiting ${f(inFlight.holdMs)} ms for the next, in a fresh \`--expose-gc\` process per variant`,
     '(after one warm-up pass of the same): heapUsed after a full GC with all of them in flight, minus the same before they started, ÷ the calls.',
-    `Bare openai 7: **${f(o.inFlight.heapBytesPerCall.openai7 ?? Number.NaN)} bytes** per call in flight; with LLM Prism: **${f(o.inFlight.heapBytesPerCall['openai7+prism'] ?? Number.NaN)} bytes**,`,
-    `so LLM Prism holds about **${f((o.inFlight.heapBytesPerCall['openai7+prism'] ?? Number.NaN) - (o.inFlight.heapBytesPerCall.openai7 ?? Number.NaN))} bytes** per call while it is in flight (its open spans and stream state), released when the call ends (growth above).`,
-  ].join('\n');
+    `Bare openai 7: **${f(inFlight.heapBytesPerCall.openai7 ?? Number.NaN)} bytes** per call in flight; with LLM Prism: **${f(inFlight.heapBytesPerCall['openai7+prism'] ?? Number.NaN)} bytes**,`,
+    `so LLM Prism holds about **${f((inFlight.heapBytesPerCall['openai7+prism'] ?? Number.NaN) - (inFlight.heapBytesPerCall.openai7 ?? Number.NaN))} bytes** per call while it is in flight (its open spans and stream state), released when the call ends (growth above).`,
+  ];
 }
 
 interface ReplayResult extends Provenance {

@@ -57,6 +57,14 @@ const chunks = num('chunks');
  * flight gave no narrower intervals.
  */
 const CONCURRENCY: Record<'stream' | 'nonstream', number> = { stream: num('stream-concurrency'), nonstream: num('nonstream-concurrency') };
+/**
+ * V8 flags of every worker process. A process waits tens of seconds between its blocks (one block
+ * per `--processes` rounds), and V8's memory reducer collects an idle process and shrinks its heap
+ * meanwhile, differently in each process: with it, four openai 6 processes per side came out *cheaper*
+ * with OpenLLMetry or OpenLIT than bare (×0.85, ×0.84, every process pair below 1), without it ×1.09
+ * and ×1.16. A service under load never idles long enough for it (bench/README.md, ninth look).
+ */
+const WORKER_FLAGS = ['--no-memory-reducer'];
 /** Worker processes warming up at once: the warm-up is discarded, and one process at a time took minutes. */
 const WARM_UP_LANES = 4;
 const target = num('target');
@@ -208,7 +216,7 @@ try {
   for (const pair of PAIRS) {
     for (const side of ['variant', 'baseline'] as const) {
       for (let index = 0; index < processes; index++) {
-        const child = spawnChild(here('./worker.ts'), [pair[side], baseURL]);
+        const child = spawnChild(here('./worker.ts'), [pair[side], baseURL], WORKER_FLAGS);
         workers.set(workerKey(pair, side, index), { variant: pair[side], pair: pairName(pair), side, index, child });
       }
     }
