@@ -205,7 +205,6 @@ interface Worker {
   variant: Variant;
   pair: string;
   side: 'variant' | 'baseline';
-  index: number;
   child: Child;
 }
 /** By `<pair>/<side>/<index>`. */
@@ -217,7 +216,7 @@ try {
     for (const side of ['variant', 'baseline'] as const) {
       for (let index = 0; index < processes; index++) {
         const child = spawnChild(here('./worker.ts'), [pair[side], baseURL], WORKER_FLAGS);
-        workers.set(workerKey(pair, side, index), { variant: pair[side], pair: pairName(pair), side, index, child });
+        workers.set(workerKey(pair, side, index), { variant: pair[side], pair: pairName(pair), side, child });
       }
     }
   }
@@ -266,18 +265,18 @@ try {
     let stoppedBy: ModeRun['stoppedBy'] = 'max-rounds';
     let round = 0;
     while (round < num('max-rounds')) {
-      for (const { pair, process, variantFirst } of roundSchedule(round, PAIRS, processes)) {
-        const vw = (workers.get(workerKey(pair, 'variant', process)) as Worker).child;
-        const bw = (workers.get(workerKey(pair, 'baseline', process)) as Worker).child;
+      for (const { pair, process: index, variantFirst } of roundSchedule(round, PAIRS, processes)) {
+        const vw = (workers.get(workerKey(pair, 'variant', index)) as Worker).child;
+        const bw = (workers.get(workerKey(pair, 'baseline', index)) as Worker).child;
         const first = variantFirst ? await ask(pair.variant, vw) : await ask(pair.baseline, bw);
         const second = variantFirst ? await ask(pair.baseline, bw) : await ask(pair.variant, vw);
         const [v, b] = variantFirst ? [first, second] : [second, first];
         const key = `${pairName(pair)}/${mode}`;
-        paired.set(key, [...(paired.get(key) ?? []), { ratio: v.cpuUs / b.cpuUs, variantFirst, process }]);
+        paired.set(key, [...(paired.get(key) ?? []), { ratio: v.cpuUs / b.cpuUs, variantFirst, process: index }]);
         for (const [name, r, side] of [[pair.variant, v, 'variant'], [pair.baseline, b, 'baseline']] as const) {
           blocks.set(`${name}/${mode}`, [...(blocks.get(`${name}/${mode}`) ?? []), r]);
-          const worker = workers.get(workerKey(pair, side, process)) as Worker;
-          const k = `${workerKey(pair, side, process)}/${mode}`;
+          const worker = workers.get(workerKey(pair, side, index)) as Worker;
+          const k = `${workerKey(pair, side, index)}/${mode}`;
           const seen = cpuSpans.get(k);
           cpuSpans.set(k, { worker, mode, from: seen?.from ?? r.cpuSinceStartUs.atStart, to: r.cpuSinceStartUs.atEnd, calls: (seen?.calls ?? 0) + CALLS[mode] });
         }
