@@ -20,7 +20,8 @@ interface OverheadResult extends Provenance {
   /** Absent in results written before it was recorded. */
   warmUp?: { blocks: number; calls: number };
   target: number;
-  runs: Record<'stream' | 'nonstream', { rounds: number; seconds: number; stoppedBy: string; loadAverageBefore: number[]; loadAverageAfter: number[] }>;
+  /** A mode left out of the run (`run.ts --modes`) is absent. */
+  runs: Partial<Record<'stream' | 'nonstream', { rounds: number; seconds: number; stoppedBy: string; loadAverageBefore: number[]; loadAverageAfter: number[] }>>;
   results: Record<
     string,
     {
@@ -353,6 +354,7 @@ function overheadSection(o: OverheadResult): string {
   ];
   const run = (mode: 'stream' | 'nonstream') => {
     const r = o.runs[mode];
+    if (r === undefined) return 'not measured in this run.';
     return `${r.rounds} rounds in ${f(r.seconds)} s (stopped by ${r.stoppedBy === 'target' ? `the target: every interval within ±${f(o.target * 100, 1)} %` : r.stoppedBy === 'time' ? 'its time budget' : 'the round limit'}); load average ${f(r.loadAverageBefore[0] ?? 0, 1)} before, ${f(r.loadAverageAfter[0] ?? 0, 1)} after (2 cores).`;
   };
   return [
