@@ -44,8 +44,8 @@ export interface RoundResult {
   /**
    * Collections that started inside the block: scavenges (young generation) and the rest
    * (mark-compacts and their incremental finishing). V8 sizes the young generation by what
-   * survives and shrinks it when a process idles between blocks, so two processes of the same code
-   * can run a block at 1 scavenge or at 10, and pay for it (bench/README.md, seventh and eighth looks).
+   * survives and by how long a process idles between blocks, so two processes of the same code can
+   * run a block at 1 scavenge or at 10 (bench/README.md, seventh to ninth looks).
    */
   gcs: { scavenges: number; others: number };
 }
