@@ -10,7 +10,7 @@ import { geminiStreamGenerateContent } from './formats/gemini/adapters.ts';
 import { openaiChat, openaiResponses } from './formats/openai/adapters.ts';
 import type { AttemptListener } from './internal-types.ts';
 import { ResponseReader } from './response-reader.ts';
-import { eachDataPayload, endsWithBlankLine, wholeEvents } from './sse-whole-events.ts';
+import { eachDataPayload, endsWithBlankLine, singleEventData, wholeEvents } from './sse-whole-events.ts';
 import { eventPieces } from '../test/sse-pieces.ts';
 
 const payloads = (text: string): string[] | undefined => {
@@ -36,6 +36,17 @@ describe('eachDataPayload', () => {
     expect(payloads('data: a\r\n\ndata: b\n\n')).toBeUndefined(); // mixed line breaks
     expect(payloads('data: a\rdata: b\r\n\r\n')).toBeUndefined(); // a lone CR is a line break
     expect(payloads('data: a\ndata: b\r\n\r\n')).toBeUndefined();
+  });
+
+  it('finds where the data of a chunk of one event begins', () => {
+    const at = (text: string) => singleEventData(Buffer.from(text));
+    expect(at('data: {"a":1}\n\n')).toBe(6);
+    expect(at('data:{"a":1}\n\n')).toBe(5);
+    expect(at('event: content_block_delta\ndata: {"a":1}\n\n')).toBe('event: content_block_delta\ndata: '.length);
+    expect(at('data: \n\n')).toBe(6); // empty data: the caller's comparison says no
+    for (const text of ['data: a\r\n\r\n', 'data: a\n', 'event: x\n\n', 'event: x\rdata: a\n\n', ': c\ndata: a\n\n', 'id: 1\ndata: a\n\n', 'event: x\nevent: y\ndata: a\n\n']) {
+      expect(at(text), JSON.stringify(text)).toBe(-1);
+    }
   });
 
   it('says when a chunk ends an event', () => {

@@ -82,6 +82,28 @@ export function eachDataPayload(bytes: Buffer, payload: (start: number, end: num
 }
 
 /**
+ * Where the data of a chunk that is one event alone begins (`data:` line, after an optional
+ * `event:` line, `\n` line breaks), -1 otherwise: how a provider's stream usually arrives. Its
+ * data runs to the chunk's last two bytes; the caller checks every byte of it (no line break in
+ * it: formats/scan.ts `matchBytes`), which this does not, so a chunk of several events is told
+ * apart there. No native call: for a chunk this short, one costs more than the loop.
+ */
+export function singleEventData(bytes: Buffer): number {
+  const n = bytes.length;
+  if (n < DATA.length + 2 || bytes[n - 1] !== LF || bytes[n - 2] !== LF) return -1;
+  let line = 0;
+  if (startsWithField(bytes, 0, n, EVENT)) {
+    // The event line: its end, no lone CR before it (a line break to the SSE parser).
+    let i = EVENT.length;
+    while (i < n && bytes[i] !== LF && bytes[i] !== CR) i++;
+    if (i >= n - 2 || bytes[i] !== LF) return -1;
+    line = i + 1;
+  }
+  if (!startsWithField(bytes, line, n, DATA)) return -1;
+  return valueStart(bytes, line, n - 2, DATA);
+}
+
+/**
  * The events of a chunk of whole events as `eachDataPayload` reads them, decoded, when none of its
  * lines is longer than `maxLine` bytes (with its field name and line break); undefined otherwise.
  * What the SSE parser would give for them (an empty event name is none).

@@ -50,6 +50,10 @@ describe('FragmentShape', () => {
       chunk('x').replace('"usage":null', '"usage":{"total_tokens":3}'),
       chunk('x') + '\n',
       chunk('x').slice(0, -1),
+      chunk('x').replace('"x"', '"a\nb"'), // raw control characters: not JSON, left to the parser
+      chunk('x').replace('"x"', '"a\tb"'),
+      chunk('x', { obfuscation: 'a\rb' }),
+      chunk('a\\'), // a fragment ending in a backslash: its closing quote is not escaped
       '[DONE]',
     ];
     for (const data of payloads) {
@@ -157,6 +161,30 @@ describe('stream decoders that parse only where a fact lives', () => {
       expect(events.map((e) => captured(e))).toEqual(parsed);
     });
   }
+
+  it('counts a chunk of one fragment alone on its bytes, and leaves every other chunk to the line scan', () => {
+    const decode = openaiChat.streamDecoder!(false);
+    for (const text of ['Hello', ' world', '!']) decode({ event: undefined, data: chunk(text) }); // the shape is learnt (the first sets the ids)
+    const count = (text: string) => decode.wholeEvents!(Buffer.from(text));
+    expect(count(`data: ${chunk('again')}\n\n`)).toBe(1);
+    expect(count(`data:${chunk('again')}\n\n`)).toBe(1);
+    expect(count(`event: delta\ndata: ${chunk('again')}\n\n`)).toBe(1);
+    expect(count(`data: ${chunk('')}\n\n`)).toBe(0);
+    expect(count(`data: ${chunk('a')}\n\ndata: ${chunk('b')}\n\n`)).toBe(2);
+    expect(count(`data: ${chunk('a')}\r\n\r\n`)).toBe(1);
+    // A line break inside: two lines to the SSE parser, never one fragment.
+    expect(count(`data: ${chunk('a').replace('"a"', '"a\nb"')}\n\n`)).toBeUndefined();
+    expect(count(`data: ${chunk('a').replace('"a"', '"a\rb"')}\n\n`)).toBeUndefined();
+    expect(count(`event: delta\rdata: ${chunk('a')}\n\n`)).toBeUndefined();
+    expect(count(`: ping\ndata: ${chunk('a')}\n\n`)).toBeUndefined();
+    expect(count(`data: ${chunk('a', { finish: 'stop' })}\n\n`)).toBeUndefined();
+    expect(count(`data: ${chunk('a')}\n`)).toBeUndefined();
+  });
+
+  it('learns no shape from data of several lines', () => {
+    const shape = learnt(`${chunk('Hello')}\n`, `${chunk(' world')}\n`);
+    expect(shape.match(`${chunk('x')}\n`)).toBeUndefined();
+  });
 
   it('the synthetic streams are mostly recognised without parsing', () => {
     // The shared frozen events stand for unparsed fragments.

@@ -15,7 +15,7 @@
  * padding, so it carries the same facts. Anything else is parsed.
  */
 import type { LlmEvent, SseEvent, StreamDecoder } from '../internal-types.ts';
-import { eachDataPayload } from '../sse-whole-events.ts';
+import { eachDataPayload, singleEventData } from '../sse-whole-events.ts';
 
 /** The events of a payload that carries a text fragment and nothing else (the text is read only by content capture). */
 export const OUTPUT: LlmEvent[] = Object.freeze([Object.freeze({ kind: 'output' })]) as LlmEvent[];
@@ -24,23 +24,35 @@ export const NOTHING: LlmEvent[] = Object.freeze([]) as unknown as LlmEvent[];
 const QUOTE = 0x22;
 const EMPTY = Buffer.alloc(0);
 const BACKSLASH = 0x5c;
+/** Bytes below this are control characters: none may stand raw in a JSON string (and a line break ends an SSE line). */
+const SPACE = 0x20;
 
-/** The position of the quote closing the JSON string whose text starts at `from`; -1 when it does not close. */
+/**
+ * The position of the quote closing the JSON string whose text starts at `from`; -1 when it does
+ * not close, or at a control character before it (none stands raw in a JSON string).
+ */
 function closingQuote(text: string, from: number): number {
-  for (let i = text.indexOf('"', from); i >= 0; i = text.indexOf('"', i + 1)) {
-    let backslashes = 0;
-    while (i - 1 - backslashes >= from && text.charCodeAt(i - 1 - backslashes) === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) return i;
+  let backslashes = 0;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE && backslashes % 2 === 0) return i;
+    if (c < SPACE) return -1;
+    backslashes = c === BACKSLASH ? backslashes + 1 : 0;
   }
   return -1;
 }
 
-/** closingQuote over bytes [from, end). */
+/**
+ * closingQuote over bytes [from, end); -1 also at a control character before it (a line break: the
+ * payload is not one line, or not JSON). A loop, no native call: fragments are a few bytes.
+ */
 function closingQuoteIn(bytes: Buffer, from: number, end: number): number {
-  for (let i = bytes.indexOf(QUOTE, from); i >= 0 && i < end; i = bytes.indexOf(QUOTE, i + 1)) {
-    let backslashes = 0;
-    while (i - 1 - backslashes >= from && bytes[i - 1 - backslashes] === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) return i;
+  let backslashes = 0;
+  for (let i = from; i < end; i++) {
+    const b = bytes[i]!;
+    if (b === QUOTE && backslashes % 2 === 0) return i;
+    if (b < SPACE) return -1;
+    backslashes = b === BACKSLASH ? backslashes + 1 : 0;
   }
   return -1;
 }
@@ -91,11 +103,13 @@ export class FragmentShape {
     if (close < 0 || data.slice(close + 1, varying) !== fixed) return undefined;
     const end = this.#end;
     if (end === undefined) return varying === data.length ? close > prefix.length : undefined;
-    // The rest of the last string (no quote, no escape), then the same end.
-    const quote = data.indexOf('"', varying);
-    if (quote < 0 || data.length - quote !== end.length || !data.endsWith(end)) return undefined;
-    const escape = data.indexOf('\\', varying);
-    if (escape >= 0 && escape < quote) return undefined;
+    // The rest of the last string (no quote, no escape, no control character), then the same end.
+    const quote = data.length - end.length;
+    if (quote < varying || !data.endsWith(end)) return undefined;
+    for (let i = varying; i < quote; i++) {
+      const c = data.charCodeAt(i);
+      if (c === QUOTE || c === BACKSLASH || c < SPACE) return undefined;
+    }
     return close > prefix.length;
   }
 
@@ -118,15 +132,17 @@ export class FragmentShape {
     if (close < 0 || !bytesAt(known.fixed, bytes, close + 1, end)) return undefined;
     const last = known.end;
     if (last === undefined) return varying === end ? close > from : undefined;
-    // The rest of the last string (no quote, no escape), then the same end.
+    // The rest of the last string (no quote, no escape, no control character), then the same end.
     const quote = end - last.length;
     if (quote < varying || !bytesAt(last, bytes, quote, end)) return undefined;
-    for (let i = varying; i < quote; i++) if (bytes[i] === QUOTE || bytes[i] === BACKSLASH) return undefined;
+    for (let i = varying; i < quote; i++) if (bytes[i] === QUOTE || bytes[i] === BACKSLASH || bytes[i]! < SPACE) return undefined;
     return close > from;
   }
 
   /** `data` was parsed and found to be a fragment of text and nothing else (its ids those already known). */
   learn(data: string): void {
+    // What is learnt is compared with one data line's bytes (matchBytes): never a line break in it.
+    if (/[\r\n]/.test(data)) return;
     const at = data.indexOf(this.#marker);
     if (at < 0 || data.indexOf(this.#marker, at + 1) >= 0) return;
     const start = at + this.#marker.length;
@@ -209,6 +225,12 @@ export function fragmentDecoder(parse: (event: SseEvent) => LlmEvent[], shape: F
     return text !== undefined;
   };
   decoder.wholeEvents = (bytes) => {
+    // A chunk that is one fragment alone: its payload compared where it lies, the chunk not scanned for lines.
+    const data = singleEventData(bytes);
+    if (data >= 0) {
+      const text = shape.matchBytes(bytes, data, bytes.length - 2);
+      if (text !== undefined) return text ? 1 : 0;
+    }
     scanned = bytes;
     outputs = 0;
     try {
