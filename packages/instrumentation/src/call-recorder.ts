@@ -129,8 +129,8 @@ export interface CallSummary {
   durationS: number;
   /** Streamed calls with output only. */
   timeToFirstChunkS?: number;
-  /** Streamed calls: the gaps between consecutive output chunks, shortest first. */
-  chunkGapsS: number[];
+  /** Streamed calls: the gaps between consecutive output chunks, shortest first (one typed array: no per-gap allocation). */
+  chunkGapsS: Float64Array;
   usage: Usage;
 }
 
@@ -695,7 +695,7 @@ export class CallRecorder implements GroupableCall {
       finishReasons: [...this.#finishReasons],
       durationS: secondsOf(round(end - start)),
       timeToFirstChunkS: ttftS,
-      chunkGapsS: Array.from(sorted, (g) => secondsOf(round(g))),
+      chunkGapsS: sorted.map((g) => secondsOf(round(g))),
       usage: { ...this.#usage },
     };
     try {

@@ -64,7 +64,8 @@ export class GenAiMetrics {
     }
     this.#duration.record(call.durationS, attrs);
     if (call.timeToFirstChunkS !== undefined) this.#timeToFirstChunk.record(call.timeToFirstChunkS, attrs);
-    for (const gap of call.chunkGapsS) this.#timePerOutputChunk.record(gap, attrs);
+    const gaps = call.chunkGapsS;
+    for (let i = 0; i < gaps.length; i++) this.#timePerOutputChunk.record(gaps[i]!, attrs);
     if (call.usage.inputTokens !== undefined) this.#tokenUsage.record(call.usage.inputTokens, { ...attrs, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_INPUT });
     if (call.usage.outputTokens !== undefined) this.#tokenUsage.record(call.usage.outputTokens, { ...attrs, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_OUTPUT });
   }
