@@ -51,6 +51,8 @@ interface OverheadResult extends Provenance {
     byProcess?: (number | null)[];
     minCpuRatio: number;
     allInCpuRatio: number;
+    /** Controls only (bench/overhead/variants.ts `CONTROLS`): the ratio their known added CPU should give. */
+    expectedCpuRatio?: number;
     addedCpuUsPerCall: number;
     addedCpuUsPerChunk: number | null;
   }[];
@@ -259,6 +261,10 @@ type OverheadComparison = OverheadResult['comparisons'][number];
 function verdict(c: OverheadComparison): string {
   const e = c.pairedCpuRatioCI;
   if (c.aa) return e.low <= 1 && e.high >= 1 ? 'resolution of this run (contains 1, as it should)' : '**does not contain 1: a process-to-process difference beyond this interval**';
+  if (c.expectedCpuRatio !== undefined) {
+    const expected = `control: its known added CPU reads ×${f(c.expectedCpuRatio, 3)}`;
+    return e.low <= c.expectedCpuRatio && c.expectedCpuRatio <= e.high ? `${expected}, inside the interval (the run finds a known cost)` : `**${expected}, outside the interval: the run misreads a known cost**`;
+  }
   const vsOne = e.low <= 1 ? 'inside the noise: not told apart from the bare SDK' : e.high <= 1.05 ? 'above 1, **within ×1.05**' : e.low > 1.05 ? '**above ×1.05**' : 'above 1; ×1.05 inside the interval (undecided)';
   return e.high < 1 ? '**below 1**: cheaper than the bare SDK, which no instrumentation can be — a bias of this run' : vsOne;
 }
@@ -383,6 +389,8 @@ function overheadSection(o: OverheadResult): string {
     '`bench/peers-otel/`, OpenLLMetry (`@traceloop/instrumentation-openai`, openai `>=4 <7`) and OpenLIT (`openlit`) from `bench/peers/` (they need OTel API 1.9 with',
     'sdk-trace-base 2.x), each on openai 6 (the same release in both installs) and compared with bare openai 6 (`bench/peers/`). LLM Prism runs twice: on openai 7',
     '(`openai7+prism` vs bare openai 7) and, like for like with the peers, on `bench/peers/`\' openai 6 (`openai6+prism` vs bare openai 6).',
+    'The control `openai7+spin` is bare openai 7 spinning a known amount of main-thread CPU before each request (bench/overhead/variants.ts `SPIN_US`): the run',
+    'should read (baseline + that) ÷ baseline, and its verdict says whether the interval holds it — a check of the whole measurement against a cost injected on purpose.',
     'The AI SDK path: `ai` 7 with `@ai-sdk/openai` 4 (`streamText` / `generateText` on the provider\'s chat model, which asks for the usage chunk itself), bare (`ai7`),',
     'with LLM Prism (`ai7+prism`: its calls recognised on the wire) and with the AI SDK\'s own spans (`ai7+telemetry`: `registerTelemetry(new OpenTelemetry())` from',
     '`@ai-sdk/otel`, as its docs set it up, into the same OTel SDK), the peer an AI SDK user has at hand.',

@@ -11,7 +11,7 @@ import { writeResult } from '../lib/results.ts';
 import { medianCI, summarize, type Estimate, type Summary } from '../lib/stats.ts';
 import type { InFlightResult, MemoryResult } from './memory.ts';
 import { roundSchedule, type Pair } from './schedule.ts';
-import { BASELINE, VARIANTS, type Variant } from './variants.ts';
+import { BASELINE, CONTROLS, SPIN_US, VARIANTS, type Variant } from './variants.ts';
 import type { RoundRequest, RoundResult } from './worker.ts';
 
 const OPTIONS = {
@@ -30,7 +30,7 @@ const OPTIONS = {
   processes: { type: 'string', default: '4', help: 'worker processes per side of each comparison, used in turn' },
   'memory-calls': { type: 'string', default: '20000', help: 'streamed calls of the memory-growth check (0: the memory checks are left out)' },
   'in-flight': { type: 'string', default: '200', help: 'streamed calls held open at once for the heap per call in flight' },
-  variants: { type: 'string', default: VARIANTS.filter((v) => BASELINE[v] !== v).join(','), help: 'instrumented variants compared (comma-separated; their baselines run too)' },
+  variants: { type: 'string', default: [...VARIANTS.filter((v) => BASELINE[v] !== v), ...CONTROLS].join(','), help: 'instrumented variants and controls compared (comma-separated; their baselines run too)' },
   modes: { type: 'string', default: 'stream,nonstream', help: 'modes measured (comma-separated)' },
   help: { type: 'boolean', default: false, help: 'print this' },
 } as const;
@@ -80,10 +80,11 @@ const SECONDS: Record<Mode, number> = { stream: num('stream-seconds'), nonstream
  * and process-to-process differences; its interval is the resolution of the run).
  */
 const chosen = args.variants.split(',').map((v) => v.trim());
-for (const v of chosen) if (!(VARIANTS as readonly string[]).includes(v) || BASELINE[v as Variant] === v) throw new Error(`--variants: ${v} is not an instrumented variant (${VARIANTS.filter((x) => BASELINE[x] !== x).join(', ')})`);
+const COMPARED: readonly Variant[] = [...VARIANTS.filter((v) => BASELINE[v] !== v), ...CONTROLS];
+for (const v of chosen) if (!(COMPARED as readonly string[]).includes(v)) throw new Error(`--variants: ${v} is neither an instrumented variant nor a control (${COMPARED.join(', ')})`);
 const PAIRS: Pair<Variant>[] = [
   { variant: 'openai7', baseline: 'openai7', aa: true },
-  ...VARIANTS.filter((v) => chosen.includes(v)).map((v) => ({ variant: v, baseline: BASELINE[v], aa: false })),
+  ...COMPARED.filter((v) => chosen.includes(v)).map((v) => ({ variant: v, baseline: BASELINE[v], aa: false })),
 ];
 const MODES = args.modes.split(',').map((m) => m.trim()) as Mode[];
 for (const m of MODES) if (m !== 'stream' && m !== 'nonstream') throw new Error(`--modes: ${m} is neither stream nor nonstream`);
@@ -138,6 +139,11 @@ interface Comparison {
   minCpuRatio: number;
   /** Ratio of the two variants' `cpuUsPerCallAllIn`: apart from the block figures, work escaped the blocks. */
   allInCpuRatio: number;
+  /**
+   * A control (`openai7+spin`): the ratio its known added CPU should give, (baseline + SPIN_US) ÷
+   * baseline at the baseline's median CPU per call; the run resolves it when the interval holds it.
+   */
+  expectedCpuRatio?: number;
   addedCpuUsPerCall: number;
   addedCpuUsPerChunk: number | null;
 }
@@ -345,6 +351,7 @@ try {
         minCpuRatio: a.cpuUsPerCall.min / b.cpuUsPerCall.min,
         // Of this comparison's own processes.
         allInCpuRatio: allIn(mode, (w) => w.pair === pairName(pair) && w.side === 'variant') / allIn(mode, (w) => w.pair === pairName(pair) && w.side === 'baseline'),
+        ...((CONTROLS as readonly Variant[]).includes(pair.variant) && { expectedCpuRatio: 1 + SPIN_US / b.cpuUsPerCall.median }),
         addedCpuUsPerCall: added,
         addedCpuUsPerChunk: mode === 'stream' ? added / chunks : null,
       });
@@ -352,6 +359,12 @@ try {
   }
   for (const w of all()) await w.close();
   workers.clear();
+  for (const c of comparisons) {
+    if (c.expectedCpuRatio === undefined) continue;
+    const e = c.pairedCpuRatioCI;
+    const held = e.low <= c.expectedCpuRatio && c.expectedCpuRatio <= e.high;
+    console.log(`  control ${c.variant} (${c.mode}, +${SPIN_US} µs a call): expected ×${c.expectedCpuRatio.toFixed(3)}, measured ×${e.value.toFixed(3)} [${e.low.toFixed(3)}, ${e.high.toFixed(3)}]: ${held ? 'inside the interval' : 'OUTSIDE the interval'}`);
+  }
 
   // `--memory-calls 0`: the memory checks are left out (a quick comparison of a few variants).
   const memoryChecks = num('memory-calls') > 0 ? await memoryAndInFlight() : null;

@@ -11,7 +11,15 @@ import type OpenAIType from 'openai';
 import { ROOT } from '../lib/results.ts';
 
 export const VARIANTS = ['openai7', 'openai7+prism', 'openai6', 'openai6+prism', 'openai6+otel', 'openai6+openllmetry', 'openai6+openlit', 'ai7', 'ai7+prism', 'ai7+telemetry'] as const;
-export type Variant = (typeof VARIANTS)[number];
+/**
+ * Controls: the bare openai 7 client with a known CPU cost added to every call (`SPIN_US` of the
+ * main thread, spun before each request), so that a run is checked against a cost it must find:
+ * (baseline + SPIN_US) ÷ baseline.
+ */
+export const CONTROLS = ['openai7+spin'] as const;
+export type Variant = (typeof VARIANTS)[number] | (typeof CONTROLS)[number];
+/** The CPU the `openai7+spin` control adds to each call, in µs. */
+export const SPIN_US = 300;
 
 /** The bare SDK each variant is compared with. */
 export const BASELINE: Record<Variant, Variant> = {
@@ -25,6 +33,7 @@ export const BASELINE: Record<Variant, Variant> = {
   ai7: 'ai7',
   'ai7+prism': 'ai7',
   'ai7+telemetry': 'ai7',
+  'openai7+spin': 'openai7',
 };
 
 export const PEERS_DIR = join(ROOT, 'bench/peers');
@@ -179,6 +188,32 @@ async function loadOpenLit(): Promise<Loaded> {
   return { client: await openaiOf(peerRequire), exported: sink.count, flush: () => tracing.traceProvider.forceFlush() };
 }
 
+/**
+ * Spins the main thread for `us` µs of wall time: CPU time as long as the thread is not preempted
+ * (a block runs two worker processes and the simulator on 2 cores). Not by the thread's CPU clock:
+ * `process.threadCpuUsage()` advances at the scheduler's tick here (4 ms steps), so a spin until it
+ * moved 300 µs ran 2–4 ms.
+ */
+function spin(us: number): void {
+  const end = performance.now() + us / 1000;
+  while (performance.now() < end);
+}
+
+/** openai's client class whose every request first spins SPIN_US of CPU (the `openai7+spin` control). */
+async function spinningOpenai(): Promise<Loaded['client']> {
+  const { OpenAI } = (await openaiOf(repoRequire)) as { OpenAI: typeof OpenAIType };
+  const spinningFetch: typeof fetch = (input, init) => {
+    spin(SPIN_US);
+    return fetch(input, init);
+  };
+  class SpinningOpenAI extends OpenAI {
+    constructor(options: ConstructorParameters<typeof OpenAI>[0]) {
+      super({ ...options, fetch: spinningFetch });
+    }
+  }
+  return { OpenAI: SpinningOpenAI };
+}
+
 /** `other`: another revision's LLM Prism, registered beside this one in the `+prism` variants (toggle.ts `--base`). */
 export async function loadVariant(variant: Variant, other?: InstrumentationClass): Promise<Loaded> {
   const bare = async (client: Promise<Loaded['client']>): Promise<Loaded> => ({ client: await client, exported: () => null, flush: async () => {} });
@@ -204,6 +239,8 @@ export async function loadVariant(variant: Variant, other?: InstrumentationClass
       return loadOpenLlmetry();
     case 'openai6+openlit':
       return loadOpenLit();
+    case 'openai7+spin':
+      return { client: await spinningOpenai(), exported: () => null, flush: async () => {} };
   }
 }
 
