@@ -14,6 +14,8 @@ import { roundSchedule, type Pair } from './schedule.ts';
 import { BASELINE, CONTROLS, SPIN_US, VARIANTS, type Variant } from './variants.ts';
 import type { RoundRequest, RoundResult } from './worker.ts';
 
+/** What `--variants` may name: the instrumented variants (their baselines run with them) and the controls. */
+const COMPARED: readonly Variant[] = [...VARIANTS.filter((v) => BASELINE[v] !== v), ...CONTROLS];
 const OPTIONS = {
   'stream-calls': { type: 'string', default: '8', help: 'streamed calls per block' },
   'nonstream-calls': { type: 'string', default: '100', help: 'non-streamed calls per block' },
@@ -30,7 +32,7 @@ const OPTIONS = {
   processes: { type: 'string', default: '4', help: 'worker processes per side of each comparison, used in turn' },
   'memory-calls': { type: 'string', default: '20000', help: 'streamed calls of the memory-growth check (0: the memory checks are left out)' },
   'in-flight': { type: 'string', default: '200', help: 'streamed calls held open at once for the heap per call in flight' },
-  variants: { type: 'string', default: [...VARIANTS.filter((v) => BASELINE[v] !== v), ...CONTROLS].join(','), help: 'instrumented variants and controls compared (comma-separated; their baselines run too)' },
+  variants: { type: 'string', default: COMPARED.join(','), help: 'instrumented variants and controls compared (comma-separated; their baselines run too)' },
   modes: { type: 'string', default: 'stream,nonstream', help: 'modes measured (comma-separated)' },
   help: { type: 'boolean', default: false, help: 'print this' },
 } as const;
@@ -80,7 +82,6 @@ const SECONDS: Record<Mode, number> = { stream: num('stream-seconds'), nonstream
  * and process-to-process differences; its interval is the resolution of the run).
  */
 const chosen = args.variants.split(',').map((v) => v.trim());
-const COMPARED: readonly Variant[] = [...VARIANTS.filter((v) => BASELINE[v] !== v), ...CONTROLS];
 for (const v of chosen) if (!(COMPARED as readonly string[]).includes(v)) throw new Error(`--variants: ${v} is neither an instrumented variant nor a control (${COMPARED.join(', ')})`);
 const PAIRS: Pair<Variant>[] = [
   { variant: 'openai7', baseline: 'openai7', aa: true },

@@ -240,7 +240,7 @@ export async function loadVariant(variant: Variant, other?: InstrumentationClass
     case 'openai6+openlit':
       return loadOpenLit();
     case 'openai7+spin':
-      return { client: await spinningOpenai(), exported: () => null, flush: async () => {} };
+      return bare(spinningOpenai());
   }
 }
 
