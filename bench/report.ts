@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Machine } from './lib/machine.ts';
 import { readResult, ROOT } from './lib/results.ts';
-import { separated, type Estimate, type Summary } from './lib/stats.ts';
+import { controlReading, separated, type Estimate, type Summary } from './lib/stats.ts';
 
 interface MachineResult extends Machine {
   finishedAt: string;
@@ -263,8 +263,9 @@ function verdict(c: OverheadComparison): string {
   if (c.aa) return e.low <= 1 && e.high >= 1 ? 'resolution of this run (contains 1, as it should)' : '**does not contain 1: a process-to-process difference beyond this interval**';
   if (c.expectedCpuRatio !== undefined) {
     const expected = `control: its known added CPU reads ×${f(c.expectedCpuRatio, 3)}`;
-    if (c.expectedCpuRatio < e.low || c.expectedCpuRatio > e.high) return `**${expected}, outside the interval: the run misreads a known cost**`;
-    return e.low > 1 ? `${expected}, inside the interval and told apart from 1 (the run finds a known cost)` : `${expected}, inside the interval, **but so is 1: the run cannot tell a cost this size from none**`;
+    const reading = controlReading(e, c.expectedCpuRatio);
+    if (reading === 'outside') return `**${expected}, outside the interval: the run misreads a known cost**`;
+    return reading === 'found' ? `${expected}, inside the interval and told apart from 1 (the run finds a known cost)` : `${expected}, inside the interval, **but so is 1: the run cannot tell a cost this size from none**`;
   }
   const vsOne = e.low <= 1 ? 'inside the noise: not told apart from the bare SDK' : e.high <= 1.05 ? 'above 1, **within ×1.05**' : e.low > 1.05 ? '**above ×1.05**' : 'above 1; ×1.05 inside the interval (undecided)';
   return e.high < 1 ? '**below 1**: cheaper than the bare SDK, which no instrumentation can be — a bias of this run' : vsOne;

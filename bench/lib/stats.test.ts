@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { medianCI, quantile, separated, summarize } from './stats.ts';
+import { controlReading, medianCI, quantile, separated, summarize } from './stats.ts';
 
 describe('summarize', () => {
   it('interpolates quantiles between order statistics, whatever the input order', () => {
@@ -51,5 +51,17 @@ describe('medianCI', () => {
     const flatClustered = medianCI(flat, 0.95, 2000, 1, clusterOf);
     const flatRounds = medianCI(flat);
     expect(flatClustered.high - flatClustered.low).toBeLessThanOrEqual(1.5 * (flatRounds.high - flatRounds.low) + 1e-9);
+  });
+});
+
+describe('controlReading', () => {
+  const ci = (low: number, high: number) => ({ value: (low + high) / 2, low, high, level: 0.95 });
+  it('says whether the interval holds the injected cost, and whether it tells it from none', () => {
+    expect(controlReading(ci(1.01, 1.06), 1.034)).toBe('found');
+    expect(controlReading(ci(0.93, 1.062), 1.034)).toBe('unresolved');
+    expect(controlReading(ci(1.0, 1.062), 1.034)).toBe('unresolved'); // 1 on the bound is held
+    expect(controlReading(ci(1.04, 1.1), 1.034)).toBe('outside');
+    expect(controlReading(ci(0.9, 1.02), 1.034)).toBe('outside');
+    expect(controlReading(ci(1.034, 1.1), 1.034)).toBe('found'); // the expected ratio on the bound is held
   });
 });

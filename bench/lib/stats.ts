@@ -91,3 +91,12 @@ export function medianCI(samples: readonly number[], level = 0.95, resamples = 2
 
 /** The two intervals share no value: the difference between the estimates is outside the noise. */
 export const separated = (a: Estimate, b: Estimate): boolean => a.high < b.low || b.high < a.low;
+
+/**
+ * How a run read a cost injected on purpose (a control): `outside` — its interval misses the ratio
+ * the cost should give; `found` — holds it and excludes 1; `unresolved` — holds it, and 1 as well.
+ */
+export function controlReading(interval: Estimate, expected: number): 'outside' | 'found' | 'unresolved' {
+  if (expected < interval.low || expected > interval.high) return 'outside';
+  return interval.low > 1 ? 'found' : 'unresolved';
+}

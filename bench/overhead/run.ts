@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { spawnChild, type Child } from '../lib/child.ts';
 import { writeResult } from '../lib/results.ts';
-import { medianCI, summarize, type Estimate, type Summary } from '../lib/stats.ts';
+import { controlReading, medianCI, summarize, type Estimate, type Summary } from '../lib/stats.ts';
 import type { InFlightResult, MemoryResult } from './memory.ts';
 import { roundSchedule, type Pair } from './schedule.ts';
 import { BASELINE, CONTROLS, SPIN_US, VARIANTS, type Variant } from './variants.ts';
@@ -363,8 +363,7 @@ try {
   for (const c of comparisons) {
     if (c.expectedCpuRatio === undefined) continue;
     const e = c.pairedCpuRatioCI;
-    const held = e.low <= c.expectedCpuRatio && c.expectedCpuRatio <= e.high;
-    const verdict = !held ? 'OUTSIDE the interval' : e.low > 1 ? 'inside the interval, told apart from 1' : 'inside the interval, but so is 1';
+    const verdict = { outside: 'OUTSIDE the interval', found: 'inside the interval, told apart from 1', unresolved: 'inside the interval, but so is 1' }[controlReading(e, c.expectedCpuRatio)];
     console.log(`  control ${c.variant} (${c.mode}, +${SPIN_US} µs a call): expected ×${c.expectedCpuRatio.toFixed(3)}, measured ×${e.value.toFixed(3)} [${e.low.toFixed(3)}, ${e.high.toFixed(3)}]: ${verdict}`);
   }
 
