@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirst } from './test/longest-first.ts';
 import { sourceResolve } from './vitest.shared.ts';
 
 export default defineConfig({
@@ -14,5 +15,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Timing assertions hold on a noisy 2-core machine only without oversubscription.
     maxWorkers: 2,
+    sequence: { sequencer: LongestFirst },
   },
 });
