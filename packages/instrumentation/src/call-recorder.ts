@@ -403,8 +403,10 @@ export class CallRecorder implements GroupableCall {
   /** The SDK let go of the response before its body ended (see `abandonment`). */
   abandoned(): void {
     if (this.#ended) return;
+    // The chunks held back first (#finish drains too, but after its end time is taken): their
+    // arrivals are the last bytes seen, which end the call — what it took on the wire, not when a
+    // collection noticed.
     this.#drain();
-    // At the last bytes seen: what the call took on the wire, not when a collection noticed.
     this.#finish(Math.max(this.#lastArrival, this.#start), new AbandonedError());
   }
 
