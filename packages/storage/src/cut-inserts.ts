@@ -16,20 +16,7 @@ import { costRollupSelect } from './cost-hours.ts';
 import { type DdlContext, qualified } from './ddl.ts';
 import { countedSpans } from './insert-dedup.ts';
 import type { SpanRow } from './otel-traces.ts';
-import {
-  LLM_CALL_HOURS,
-  LLM_CALLS,
-  LLM_COMPLETION_COUNTS,
-  LLM_COST_HOURS,
-  LLM_COST_MINUTES,
-  LLM_DUPLICATE_CALLS,
-  LLM_DUPLICATE_HOURS,
-  LLM_LATENCY_HOURS,
-  LLM_LATENCY_MINUTES,
-  LLM_TTFT_COUNTS,
-  OTEL_TRACES,
-  OTEL_TRACES_TRACE_ID_TS,
-} from './tables.ts';
+import { INSERTED_TABLE_TIME_COLUMNS, LLM_DUPLICATE_CALLS, LLM_DUPLICATE_HOURS, OTEL_TRACES } from './tables.ts';
 import { HOUR_GRAIN, startOfGrain } from './time-grains.ts';
 import { DUPLICATE_WINDOW_S } from './duplicate-calls.ts';
 
@@ -49,25 +36,10 @@ export function insertWindow(rows: readonly SpanRow[]): InsertWindow | undefined
   };
 }
 
-/**
- * Each derived table's time column, by which a window's rows are deleted and rebuilt. The trace-id
- * lookup is left out: it holds a trace's first and last span time, which spans inserted again do not
- * change. cut-inserts.test checks this list against the tables an insert writes.
- */
-export const REBUILT_TABLES: Readonly<Record<string, string>> = {
-  [OTEL_TRACES]: 'Timestamp',
-  [LLM_CALLS]: 'Timestamp',
-  [LLM_TTFT_COUNTS]: 'Minute',
-  [LLM_COMPLETION_COUNTS]: 'Minute',
-  [LLM_CALL_HOURS]: 'Hour',
-  [LLM_LATENCY_HOURS]: 'Hour',
-  [LLM_COST_HOURS]: 'Hour',
-  [LLM_COST_MINUTES]: 'Minute',
-  [LLM_LATENCY_MINUTES]: 'Minute',
-  [LLM_DUPLICATE_CALLS]: 'Timestamp',
-  [LLM_DUPLICATE_HOURS]: 'Hour',
-};
-export const NOT_REBUILT = [OTEL_TRACES_TRACE_ID_TS];
+/** The tables a window is rebuilt in, each with its time column: those an insert writes but the trace-id lookup (tables.ts). */
+export const REBUILT_TABLES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(INSERTED_TABLE_TIME_COLUMNS).filter((entry): entry is [string, string] => entry[1] !== null),
+);
 
 /** The window's spans while a repair runs; a second name makes its copy all or nothing. */
 const KEPT = '_llm_prism_cut_insert';

@@ -6,36 +6,10 @@
 // On a cluster, `insertQuorum` makes the insert wait for that many replicas of the shard.
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { type DdlContext, localName, localTable, onCluster } from './ddl.ts';
-import {
-  LLM_CALL_HOURS,
-  LLM_CALLS,
-  LLM_COMPLETION_COUNTS,
-  LLM_COST_HOURS,
-  LLM_COST_MINUTES,
-  LLM_DUPLICATE_CALLS,
-  LLM_DUPLICATE_HOURS,
-  LLM_LATENCY_HOURS,
-  LLM_LATENCY_MINUTES,
-  LLM_TTFT_COUNTS,
-  OTEL_TRACES,
-  OTEL_TRACES_TRACE_ID_TS,
-} from './tables.ts';
+import { INSERTED_TABLE_TIME_COLUMNS } from './tables.ts';
 
-/** Tables an insert into otel_traces writes, directly or through views (durability.test checks it against the views). */
-export const INSERTED_TABLES = [
-  OTEL_TRACES,
-  OTEL_TRACES_TRACE_ID_TS,
-  LLM_CALLS,
-  LLM_TTFT_COUNTS,
-  LLM_COMPLETION_COUNTS,
-  LLM_CALL_HOURS,
-  LLM_LATENCY_HOURS,
-  LLM_COST_HOURS,
-  LLM_DUPLICATE_CALLS,
-  LLM_DUPLICATE_HOURS,
-  LLM_COST_MINUTES,
-  LLM_LATENCY_MINUTES,
-];
+/** Tables an insert into otel_traces writes, directly or through views (tables.ts). */
+export const INSERTED_TABLES: string[] = Object.keys(INSERTED_TABLE_TIME_COLUMNS);
 
 /** `insert_quorum`: a number of replicas, or 'auto' (a majority of the shard's replicas). */
 export type InsertQuorum = number | 'auto';

@@ -20,3 +20,24 @@ export const LLM_DUPLICATE_HOURS = 'llm_duplicate_hours';
 export const LLM_COST_MINUTES = 'llm_cost_minutes';
 export const LLM_LATENCY_MINUTES = 'llm_latency_minutes';
 export const SCHEMA_MIGRATIONS = 'schema_migrations';
+
+/**
+ * Every table an insert into otel_traces writes, directly or through the views, with the time column
+ * by which a window of its rows is deleted and rebuilt after an insert cut short (cut-inserts.ts).
+ * null: not rebuilt — the trace-id lookup holds a trace's first and last span time, which spans
+ * inserted again do not change. durability.test checks the names against the views' targets.
+ */
+export const INSERTED_TABLE_TIME_COLUMNS: Readonly<Record<string, string | null>> = {
+  [OTEL_TRACES]: 'Timestamp',
+  [OTEL_TRACES_TRACE_ID_TS]: null,
+  [LLM_CALLS]: 'Timestamp',
+  [LLM_TTFT_COUNTS]: 'Minute',
+  [LLM_COMPLETION_COUNTS]: 'Minute',
+  [LLM_CALL_HOURS]: 'Hour',
+  [LLM_LATENCY_HOURS]: 'Hour',
+  [LLM_COST_HOURS]: 'Hour',
+  [LLM_COST_MINUTES]: 'Minute',
+  [LLM_LATENCY_MINUTES]: 'Minute',
+  [LLM_DUPLICATE_CALLS]: 'Timestamp',
+  [LLM_DUPLICATE_HOURS]: 'Hour',
+};
