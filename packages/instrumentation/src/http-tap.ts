@@ -27,10 +27,11 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { diag } from '@opentelemetry/api';
 import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
-import type { AttemptListener, CallListener, RequestTarget } from './internal-types.ts';
+import type { RequestTarget } from './internal-types.ts';
 import { RawHeaders, ResponseReader } from './response-reader.ts';
 import { safely as safelyOnChannel, type ChannelSubscription } from './tap-channel.ts';
-import { MAX_PARSED_BODY, ownerOfRequest, startFromBody, startFromResponse, type QueuedAttempt, type WireCandidate } from './wire-calls.ts';
+import { TapRequests, type PendingOwner, type PendingRequest } from './tap-requests.ts';
+import { MAX_PARSED_BODY, ownerOfRequest, startFromBody, startFromResponse } from './wire-calls.ts';
 
 interface HttpMessage {
   request: ClientRequest;
@@ -44,7 +45,6 @@ interface Observed {
   _destroy: (error: Error | null, callback: (error?: Error | null) => void) => void;
 }
 
-const readers = new WeakMap<ClientRequest, ResponseReader>();
 /** Requests announced by `http.client.request.created`: `start` must not bind them again. */
 const announced = new WeakSet<ClientRequest>();
 
@@ -86,43 +86,14 @@ function targetOf(request: ClientRequest): { url: URL | undefined; header: Reque
   return { url, header };
 }
 
-/**
- * Requests whose body decides what they are: outside any SDK call, they may be LLM calls
- * (wire-calls.ts `candidate`); queued SDK requests while several calls wait for one are the
- * attempt of the call whose request they carry (`queued`, call-scope.ts). The bytes the client
- * wrote (copies), until `end()`.
- */
-type PendingOwner = { candidate: WireCandidate; queued?: undefined } | { candidate?: undefined; queued: QueuedAttempt };
-type Pending = PendingOwner & {
+/** A pending request's body bytes the client wrote (copies), until `end()`; `restore` takes the observers off. */
+type Pending = PendingRequest & {
   written: Buffer[];
   bytes: number;
   restore: () => void;
-  /** When it went onto the wire (whenOnWire), for the attempt it may turn out to be. */
-  onWireAt?: number;
 };
-const pending = new WeakMap<ClientRequest, Pending>();
-
-/** The pending request turned out to be `attempt`: it reads the response, its set-up ended when it went on the wire. */
-function readAttempt(request: ClientRequest, p: Pending, attempt: AttemptListener): void {
-  const reader = new ResponseReader(attempt);
-  readers.set(request, reader);
-  if (p.onWireAt !== undefined) reader.sent(p.onWireAt);
-}
-
-/** A recognised call's single attempt starts reading the response. */
-function bindWireCall(request: ClientRequest, p: Pending & { candidate: WireCandidate }, call: CallListener | undefined): void {
-  pending.delete(request);
-  p.restore();
-  if (call && !readers.has(request)) readAttempt(request, p, call.attempt(p.candidate.startTime, p.candidate.target));
-}
-
-/** A queued SDK request is the attempt of the call its body (undefined: not seen) says. */
-function assignQueued(request: ClientRequest, p: Pending & { queued: QueuedAttempt }, body: Buffer | undefined): void {
-  pending.delete(request);
-  p.restore();
-  const attempt = p.queued.assign(body);
-  if (attempt && !readers.has(request)) readAttempt(request, p, attempt);
-}
+const requests = new TapRequests<ClientRequest, Pending>((p) => p.restore());
+const { readers, pending } = requests;
 
 /** A chunk as `write()` / `end()` take it (string with its encoding, or bytes); anything else is not body. */
 function bytesOf(chunk: unknown, encoding: unknown): Buffer | undefined {
@@ -142,7 +113,7 @@ function observeBody(request: ClientRequest, owner: PendingOwner): void {
   const write = target.write;
   const end = target.end;
   if (typeof write !== 'function' || typeof end !== 'function') {
-    if (owner.queued) assignQueued(request, { ...owner, written: [], bytes: 0, restore: () => {} }, undefined);
+    if (owner.queued) requests.assignQueued(request, { ...owner, written: [], bytes: 0, restore: () => {} }, undefined);
     return;
   }
   const p: Pending = { ...owner, written: [], bytes: 0, restore: () => {} };
@@ -163,9 +134,9 @@ function observeBody(request: ClientRequest, owner: PendingOwner): void {
     const result = Reflect.apply(end, this, args);
     if (pending.get(request) === p) {
       copy(args[0], args[1]);
-      if (p.queued) guard(() => assignQueued(request, p, p.written.length > 0 ? Buffer.concat(p.written) : undefined));
+      if (p.queued) guard(() => requests.assignQueued(request, p, p.written.length > 0 ? Buffer.concat(p.written) : undefined));
       // A body too large to parse waits for the response to say what it is.
-      else if (p.written.length > 0 || p.bytes === 0) guard(() => bindWireCall(request, p, startFromBody(p.candidate, Buffer.concat(p.written))));
+      else if (p.written.length > 0 || p.bytes === 0) guard(() => requests.bindWireCall(request, p, startFromBody(p.candidate, Buffer.concat(p.written))));
     }
     return result;
   }
@@ -282,8 +253,8 @@ export const HTTP_TAP_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
       const p = pending.get(request);
       const headers = response && new RawHeaders(response.rawHeaders);
       // The body was not seen (or not ended yet): the answer's content type decides (a queued request: the rule's fallback).
-      if (p?.queued) guard(() => assignQueued(request, p, undefined));
-      else if (p && headers) guard(() => bindWireCall(request, p, startFromResponse(p.candidate, headers.get('content-type'))));
+      if (p?.queued) guard(() => requests.assignQueued(request, p, undefined));
+      else if (p && headers) guard(() => requests.bindWireCall(request, p, startFromResponse(p.candidate, headers.get('content-type'))));
       const reader = readers.get(request);
       if (!reader || !response || !headers) return;
       reader.headers(response.statusCode ?? 0, headers, at);
@@ -296,8 +267,8 @@ export const HTTP_TAP_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     safely(({ request, error }, at) => {
       const p = pending.get(request);
       // A queued request failed before its body was sent: still an attempt of one waiting call.
-      if (p?.queued) guard(() => assignQueued(request, p, undefined));
-      else if (p) bindWireCall(request, p, undefined); // failed before anything said it was an LLM call
+      if (p?.queued) guard(() => requests.assignQueued(request, p, undefined));
+      else if (p) requests.bindWireCall(request, p, undefined); // failed before anything said it was an LLM call
       const reader = readers.get(request);
       if (reader) guard(() => reader.error(failureOf(request, error), at));
     }),

@@ -19,9 +19,10 @@ import { callScope, trackedAttempt, tunnelMethod } from './call-scope.ts';
 import { parseURL } from './formats/common.ts';
 import { HTTP_TAP_SUBSCRIPTIONS } from './http-tap.ts';
 import { safely as safelyOnChannel, type ChannelSubscription } from './tap-channel.ts';
-import type { AttemptListener, CallListener, RequestTarget } from './internal-types.ts';
+import type { RequestTarget } from './internal-types.ts';
 import { RawHeaders, ResponseReader } from './response-reader.ts';
-import { MAX_PARSED_BODY, ownerOfRequest, registerWireCallStarter, startFromBody, startFromResponse, type QueuedAttempt, type WireCallStarter, type WireCandidate } from './wire-calls.ts';
+import { TapRequests, type PendingRequest } from './tap-requests.ts';
+import { MAX_PARSED_BODY, ownerOfRequest, registerWireCallStarter, startFromBody, startFromResponse, type WireCallStarter } from './wire-calls.ts';
 
 export { callScope } from './call-scope.ts';
 
@@ -41,21 +42,13 @@ interface UndiciRequest {
   headers?: unknown;
 }
 
-const readers = new WeakMap<object, ResponseReader>();
-
-/**
- * Requests whose body decides what they are: made outside any SDK call, they may be LLM calls
- * (wire-calls.ts `candidate`); queued SDK requests while several calls wait for one are the
- * attempt of the call whose request they carry (`queued`, call-scope.ts). The body bytes sent so
- * far (copies), until the body was sent.
- */
-type Pending = ({ candidate: WireCandidate; queued?: undefined } | { candidate?: undefined; queued: QueuedAttempt }) & {
+/** A pending request's body bytes sent so far (copies), until the body was sent. */
+type Pending = PendingRequest & {
   sent: Buffer[];
   bytes: number;
-  /** When its headers went onto the wire (`sendHeaders`), for the attempt it may turn out to be. */
-  onWireAt?: number;
 };
-const pending = new WeakMap<object, Pending>();
+const requests = new TapRequests<object, Pending>();
+const { readers, pending } = requests;
 
 /** The undici tap's listeners: arrival time first, failures of ours never reach the request. */
 const safely = (handler: (message: UndiciMessage, at: number) => void) => safelyOnChannel('wire tap', handler);
@@ -92,26 +85,6 @@ function targetOf(request: UndiciRequest): { url: URL | undefined; header: Reque
     return undefined;
   };
   return { url, header };
-}
-
-/** The pending request turned out to be `attempt`: it reads the response, its set-up ended when it went on the wire. */
-function readAttempt(request: object, p: Pending, attempt: AttemptListener): void {
-  const reader = new ResponseReader(attempt);
-  readers.set(request, reader);
-  if (p.onWireAt !== undefined) reader.sent(p.onWireAt);
-}
-
-/** A recognised call's single attempt starts reading the response. */
-function bindWireCall(request: object, p: Pending & { candidate: WireCandidate }, call: CallListener | undefined): void {
-  pending.delete(request);
-  if (call) readAttempt(request, p, call.attempt(p.candidate.startTime, p.candidate.target));
-}
-
-/** A queued SDK request is the attempt of the call its body (undefined: not seen) says. */
-function assignQueued(request: object, p: Pending & { queued: QueuedAttempt }, body: Buffer | undefined): void {
-  pending.delete(request);
-  const attempt = p.queued.assign(body);
-  if (attempt) readAttempt(request, p, attempt);
 }
 
 /** One body chunk sent for a pending request (copied: undici may reuse the buffer). */
@@ -215,10 +188,10 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     'undici:request:bodySent',
     safely(({ request }) => {
       const p = pending.get(request);
-      if (p?.queued) return assignQueued(request, p, p.sent.length > 0 ? Buffer.concat(p.sent) : undefined);
+      if (p?.queued) return requests.assignQueued(request, p, p.sent.length > 0 ? Buffer.concat(p.sent) : undefined);
       // A body too large to parse waits for the response to say what it is.
       if (!p || p.sent.length === 0) return;
-      bindWireCall(request, p, callScope.exit(() => startFromBody(p.candidate, Buffer.concat(p.sent))));
+      requests.bindWireCall(request, p, callScope.exit(() => startFromBody(p.candidate, Buffer.concat(p.sent))));
     }),
   ],
   // From here on the async context may be another request's (keep-alive sockets): use the map.
@@ -230,8 +203,8 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
       if (!p && !readers.has(request)) return; // not a request of ours: nothing to decode
       const headers = new RawHeaders(response.headers);
       // A body not seen (or not yet sent): the answer's content type decides (a queued request: the rule's fallback).
-      if (p?.queued) assignQueued(request, p, undefined);
-      else if (p) bindWireCall(request, p, callScope.exit(() => startFromResponse(p.candidate, headers.get('content-type'))));
+      if (p?.queued) requests.assignQueued(request, p, undefined);
+      else if (p) requests.bindWireCall(request, p, callScope.exit(() => startFromResponse(p.candidate, headers.get('content-type'))));
       readers.get(request)?.headers(response.statusCode, headers, at);
     }),
   ],
@@ -241,7 +214,7 @@ const UNDICI_SUBSCRIPTIONS: readonly ChannelSubscription[] = [
     safely(({ request, error }, at) => {
       const p = pending.get(request);
       // A queued request failed before its body was sent: still an attempt of one waiting call.
-      if (p?.queued) assignQueued(request, p, undefined);
+      if (p?.queued) requests.assignQueued(request, p, undefined);
       else pending.delete(request); // failed before anything said it was an LLM call
       readers.get(request)?.error(error, at);
     }),
