@@ -274,10 +274,15 @@ describe('ClickHouse 26.7 (chDB) parses the cluster DDL', () => {
     // Migrations 9 to 14's one-time recounts run once, on whichever analyzer the server has.
     selects.push(...single.filter(isInsert).map((s) => s.slice(s.indexOf('\nSELECT ') + 1)));
     expect(selects).toHaveLength(33);
-    // chDB turns per-query settings into session SETs: end on the default (new analyzer).
-    for (const enable_analyzer of [0, 1]) {
+    // chDB turns per-query settings into session SETs: end on the default (new analyzer). The
+    // storage client asks for the new analyzer by this name on every query: the same key overrides it.
+    for (const allow_experimental_analyzer of [0, 1] as const) {
+      const [on] = await (
+        await storage.client.query({ query: "SELECT getSetting('enable_analyzer') AS on", format: 'JSONEachRow', clickhouse_settings: { allow_experimental_analyzer } })
+      ).json<{ on: boolean }>();
+      expect(on!.on).toBe(allow_experimental_analyzer === 1);
       for (const query of selects) {
-        await expect(storage.client.query({ query, clickhouse_settings: { enable_analyzer } })).resolves.toBeDefined();
+        await expect(storage.client.query({ query, clickhouse_settings: { allow_experimental_analyzer } })).resolves.toBeDefined();
       }
     }
   });
