@@ -67,8 +67,8 @@ export const DEFAULT_DATABASE = 'otel';
  * whatever the server's time zone, and inserts are synchronous (chDB defaults to async_insert,
  * whose flush timer would delay every acknowledgement; callers batch instead). The new query
  * analyzer (the default since 24.3; `enable_analyzer` from 24.8 on, this older name still its alias)
- * even where the user's profile turns it off: the duplicate lookup of every insert and the repair
- * of a cut insert need it (docs/clickhouse.md).
+ * even where the user's profile turns it off: the duplicate lookup of every insert, the repair of a
+ * cut insert and the report's queries need it (docs/clickhouse.md).
  */
 const SETTINGS: ClickHouseSettings = { session_timezone: 'UTC', async_insert: 0, allow_experimental_analyzer: 1 };
 
