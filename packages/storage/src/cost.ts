@@ -232,8 +232,12 @@ export function costedCallsSql(prices: readonly ModelPrice[], source: string, wh
   FROM ${priced(prices, 'LongInput', CACHE_MISS, `(SELECT *, ${callAsGroup('InputTokens')} FROM ${from} WHERE ${where})`)}`;
 }
 
-/** The partial aggregates of llm_cost_hours: calls and token sums. */
-const COST_PARTS: readonly TieredPart[] = COST_HOUR_MEASURES;
+/**
+ * The partial aggregates of llm_cost_hours: calls and token sums, of the rollup's type on the
+ * llm_calls side too (a sum of `OutputTokens - …` is Int64: with the rollup's UInt64 in one UNION,
+ * the old analyzer finds no common type).
+ */
+const COST_PARTS: readonly TieredPart[] = COST_HOUR_MEASURES.map((m) => ({ name: m.name, ofCalls: `CAST(${m.ofCalls}, '${m.type}')` }));
 const PRICING_DIMS = ['RequestModel', 'ResponseModel'] as const;
 
 /** The keys of a group of calls: [time,] `dims` with the pricing dimensions, and the computed dimensions. */
