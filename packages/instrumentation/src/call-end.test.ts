@@ -136,6 +136,36 @@ describe('a chunked body cut off before its terminating chunk', () => {
 });
 
 describe('abandoned streams', () => {
+  it('a stream dropped while its chunks wait in a batch ends at their last arrival, not at the collection', async () => {
+    h.exporter.reset();
+    const INTERVAL = 25;
+    // Small chunks 25 ms apart never fill undici's buffer: the socket is not paused, so the chunks
+    // after the first output wait in the reader's batch (response-reader.ts BATCH_CHUNKS) when the
+    // application drops the stream.
+    await (async () => {
+      const stream = await h.client.chat.completions.create({ model: 'gpt-4o', messages, stream: true }, scenario({ chunks: 200, chunkIntervalMs: INTERVAL, prefillMs: 0 }));
+      const chunks = stream[Symbol.asyncIterator]();
+      await chunks.next();
+      await chunks.next();
+    })();
+    await sleep(12 * INTERVAL);
+    const deadline = performance.now() + 5000;
+    let call: ReadableSpan | undefined;
+    while (call === undefined && performance.now() < deadline) {
+      gc();
+      await sleep(20);
+      call = h.exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CLIENT);
+    }
+    expect(call?.attributes['llm.outcome']).toBe('aborted');
+    const chunks = Number(call?.attributes['llm.stream.chunks']);
+    expect(chunks).toBeGreaterThanOrEqual(8);
+    expect(chunks).toBeLessThan(200); // dropped before the stream ended
+    // The call ends at the last chunk's arrival, some (chunks - 1) intervals after its first output:
+    // not at the arrival of the last chunk handed on before the batch.
+    const [s, ns] = call!.duration;
+    expect(s * 1000 + ns / 1e6).toBeGreaterThanOrEqual((chunks - 1) * INTERVAL * 0.8);
+  });
+
   it('5 000 calls, half dropped unread (a quarter over 64 KiB): every span ends, the dropped large ones as aborted, no recorder stays reachable', async () => {
     h.exporter.reset();
     // Counted by a FinalizationRegistry: a WeakRef's deref() would keep its target for the job.

@@ -112,11 +112,11 @@ function observeBody(request: ClientRequest, owner: PendingOwner): void {
   const target = request as unknown as { write: Write; end: Write };
   const write = target.write;
   const end = target.end;
+  const p: Pending = { ...owner, written: [], bytes: 0, restore: () => {} };
   if (typeof write !== 'function' || typeof end !== 'function') {
-    if (owner.queued) requests.assignQueued(request, { ...owner, written: [], bytes: 0, restore: () => {} }, undefined);
+    if (p.queued) requests.assignQueued(request, p, undefined);
     return;
   }
-  const p: Pending = { ...owner, written: [], bytes: 0, restore: () => {} };
   const copy = (chunk: unknown, encoding: unknown) =>
     guard(() => {
       const bytes = typeof chunk === 'function' ? undefined : bytesOf(chunk, encoding);
