@@ -97,7 +97,9 @@ describe('docker/docker-compose.yml', () => {
     expect(services.ingest?.ports).toContain('4318:4318');
     expect(services.grafana?.ports).toContain('3000:3000');
     expect(services.ingest?.command).toEqual(expect.arrayContaining(['serve', '--clickhouse-url', 'http://clickhouse:8123']));
-    expect(services.demo?.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://ingest:4318');
+    // The demo sends to the stack's ingest (`demo --endpoint`; plain `demo` would store in its own chDB), with the ingest's token.
+    expect(services.demo?.command).toEqual(expect.arrayContaining(['demo', '--endpoint', 'http://ingest:4318']));
+    expect(services.demo?.environment?.OTEL_EXPORTER_OTLP_HEADERS).toBe(`Authorization=Bearer ${services.ingest?.environment?.LLM_PRISM_TOKENS}`);
   });
 });
 

@@ -154,6 +154,39 @@ it('`llm-prism demo` runs from the install, with the demo service SLOs the packa
   }
 }, 180_000);
 
+it('`llm-prism demo --endpoint` sends its traffic to a running `llm-prism serve` that wants a token, as the Docker stack\'s demo does', async () => {
+  const node = installed.node['24'];
+  const bin = join(installed.dir, 'node_modules', '.bin', 'llm-prism');
+  const dataDir = await mkdtemp(join(tmpdir(), 'llm-prism-installed-endpoint-'));
+  const token = 'installed-demo-token';
+  try {
+    const serve = await startServe({ node, bin, cwd: installed.dir, env: { ...installed.env, LLM_PRISM_TOKENS: token }, dataDir, args: ['--host', '127.0.0.1'], startTimeoutMs: 60_000 });
+    let stdout: string;
+    try {
+      // The token reaches the sample service's exporter through the environment, as compose passes it.
+      ({ stdout } = await run(node, [bin, 'demo', '--endpoint', serve.url, '--seconds', '5'], {
+        cwd: installed.dir,
+        env: { ...installed.env, OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer ${token}` },
+        timeout: 120_000,
+      }));
+    } finally {
+      await stopServe(serve);
+    }
+    const sent = Number(/(\d+) calls sent \(ok/.exec(stdout)?.[1]);
+    expect(sent).toBeGreaterThan(0);
+    const { stdout: json } = await run(node, [bin, 'report', '--json', '--since', '1h', '--service', 'demo-chat', '--data-dir', dataDir], {
+      cwd: installed.dir,
+      env: installed.env,
+      timeout: 60_000,
+    });
+    // Every request became at least one stored call (a tool-using request makes two).
+    const stored = (JSON.parse(json) as ReportJson).anatomy.reduce((n, r) => n + Number(r.calls), 0);
+    expect(stored).toBeGreaterThanOrEqual(sent);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}, 240_000);
+
 /**
  * Node 24 only (Node 22's V8 has no such protector): on Node 24 an ES import resolved through a
  * package's "main" field invalidates V8's TypedArrayLengthLookupChain protector, after which every

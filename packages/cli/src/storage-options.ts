@@ -1,6 +1,6 @@
 // The ClickHouse / chDB options shared by every command that opens storage (migrate, serve, report).
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_DATA_DIR, DEFAULT_DATABASE, type StorageOptions } from '@llm-prism/storage';
+import { DEFAULT_DATA_DIR, DEFAULT_DATABASE, openStorage, type Storage, type StorageOptions } from '@llm-prism/storage';
 
 /** What commander parses from the options added by storageOptions(). */
 export interface StorageCliOptions {
@@ -69,4 +69,23 @@ export function describeStorage(opts: StorageOptions): string {
   const where = opts.url !== undefined ? `ClickHouse at ${new URL(opts.url).origin}` : `embedded chDB in ${opts.dataDir}`;
   const cluster = opts.cluster === undefined ? '' : ` on cluster ${opts.cluster}`;
   return `${where}, database ${opts.database ?? DEFAULT_DATABASE}${cluster}`;
+}
+
+/**
+ * Opens the storage the options name. chDB locks its data directory for one process, and cannot
+ * open one that another process holds (a running `llm-prism serve`; the native library prints
+ * "Cannot lock file" itself): said plainly, not as a stack trace.
+ */
+export async function openStorageFor(command: Command, options: StorageOptions): Promise<Storage> {
+  try {
+    return await openStorage(options);
+  } catch (error) {
+    if (options.url === undefined && (error as { code?: unknown } | null)?.code === 'CHDB_CONNECTION') {
+      command.error(
+        `llm-prism ${command.name()}: cannot open the embedded data directory ${options.dataDir} (${error instanceof Error ? error.message : String(error)}). ` +
+          'Is another process using it, a running `llm-prism serve`? Embedded storage belongs to one process at a time: stop that process first, or store in a ClickHouse server (--clickhouse-url) that both can reach.',
+      );
+    }
+    throw error;
+  }
 }

@@ -1,5 +1,7 @@
 // `npm run demo`: embedded ClickHouse + ingest + provider simulator in this process, the sample
 // service as an instrumented child process, a minute of traffic with incidents, then the report.
+// `sendDemoTraffic` is the traffic alone, to an ingest service (or Collector) already running: the
+// Docker stack's demo, whose dashboards read the stack's ClickHouse.
 import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -13,17 +15,20 @@ import { startSampleService, stopSampleService } from './sample-process.ts';
 
 export const DEMO_SERVICE = 'demo-chat';
 
-export interface DemoOptions {
+export interface DemoTrafficOptions {
   /** Length of the traffic phase (default 60 s). */
   durationMs?: number;
   /** Background requests per second (default 6). */
   rate?: number;
+  write?: (text: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface DemoOptions extends DemoTrafficOptions {
   /** Working directory for the data and the HTML report (default .llm-prism/demo; emptied first). */
   dir?: string;
   /** SLO configuration (default: the demo's own, DEMO_SLO_CONFIG). */
   config?: string;
-  write?: (text: string) => void;
-  signal?: AbortSignal;
 }
 
 export interface DemoResult {
@@ -44,27 +49,51 @@ function progressLine(p: LoadProgress, durationMs: number): string {
 }
 
 export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
-  const durationMs = o.durationMs ?? 60_000;
   const write = o.write ?? ((t: string) => process.stdout.write(t));
   const dir = o.dir ?? '.llm-prism/demo';
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const config = await loadSloConfig(o.config ?? DEMO_SLO_CONFIG);
 
+  write(`Starting embedded ClickHouse (chDB) in ${dir} and the ingest service…\n`);
+  const storage = await openStorage({ dataDir: join(dir, 'data') });
+  try {
+    const ingest = await startIngest({ port: 0, host: '127.0.0.1', storage, log: () => {} });
+    let sent: { load: LoadProgress; started: number; ended: number };
+    try {
+      sent = await sendTraffic(o, ingest.url, write);
+    } finally {
+      await ingest.close();
+    }
+    write('\n');
+    const htmlPath = join(dir, 'report.html');
+    const report = await produceReport(storage, config, { from: sent.started - 60_000, to: sent.ended + 60_000, service: DEMO_SERVICE }, { html: htmlPath }, write);
+    return { report, htmlPath, load: sent.load };
+  } finally {
+    await storage.close();
+  }
+}
+
+/**
+ * The demo's traffic, its spans exported over OTLP/HTTP to `endpoint` (the base URL, as
+ * OTEL_EXPORTER_OTLP_ENDPOINT): the sample service inherits this process's environment, so
+ * OTEL_EXPORTER_OTLP_HEADERS carries an ingest token. Resolves once the service has flushed.
+ */
+export async function sendDemoTraffic(endpoint: string, o: DemoTrafficOptions = {}): Promise<LoadProgress> {
+  const write = o.write ?? ((t: string) => process.stdout.write(t));
+  return (await sendTraffic(o, endpoint, write)).load;
+}
+
+async function sendTraffic(o: DemoTrafficOptions, endpoint: string, write: (text: string) => void): Promise<{ load: LoadProgress; started: number; ended: number }> {
+  const durationMs = o.durationMs ?? 60_000;
   const cleanup: (() => Promise<unknown>)[] = [];
   try {
-    write(`Starting embedded ClickHouse (chDB) in ${dir}, the ingest service and the provider simulator…\n`);
-    const storage = await openStorage({ dataDir: join(dir, 'data') });
-    cleanup.push(() => storage.close());
-    const ingest = await startIngest({ port: 0, host: '127.0.0.1', storage, log: () => {} });
-    cleanup.push(() => ingest.close());
     const sim = await startSimulator({ port: 0 });
     cleanup.push(() => sim.close());
-
     const service = await startSampleService({
       LLM_PRISM_DEMO_PROVIDER_URL: sim.url,
       OTEL_SERVICE_NAME: DEMO_SERVICE,
-      OTEL_EXPORTER_OTLP_ENDPOINT: ingest.url,
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       OTEL_TRACES_EXPORTER: 'otlp',
       OTEL_METRICS_EXPORTER: 'none',
@@ -74,8 +103,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     cleanup.push(async () => {
       if (service.child.exitCode === null) service.child.kill('SIGKILL');
     });
-    write(`Sample service "${DEMO_SERVICE}" (node --import @llm-prism/instrumentation/register) at ${service.url}\n`);
-    write(`Sending ${Math.round(durationMs / 1000)} s of traffic to OpenAI, Anthropic and Gemini models through the real SDKs…\n`);
+    write(`Sample service "${DEMO_SERVICE}" (node --import @llm-prism/instrumentation/register) at ${service.url}, exporting to ${endpoint}\n`);
+    write(`Sending ${Math.round(durationMs / 1000)} s of traffic to OpenAI, Anthropic and Gemini models (the provider simulator) through the real SDKs…\n`);
 
     const tty = process.stdout.isTTY === true && o.write === undefined;
     let lastLine = 0;
@@ -97,12 +126,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     });
     if (tty) write('\n');
     await stopSampleService(service);
-    const ended = Date.now();
-
-    write('\n');
-    const htmlPath = join(dir, 'report.html');
-    const report = await produceReport(storage, config, { from: started - 60_000, to: ended + 60_000, service: DEMO_SERVICE }, { html: htmlPath }, write);
-    return { report, htmlPath, load };
+    return { load, started, ended: Date.now() };
   } finally {
     for (const step of cleanup.reverse()) await step().catch(() => {});
   }

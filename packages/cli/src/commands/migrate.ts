@@ -1,7 +1,7 @@
 // `llm-prism migrate`: applies pending schema migrations and the configured retention.
 import { Command } from 'commander';
-import { migrations, MIN_ROLLUP_RETENTION_DAYS, openStorage, schemaDdl, type StorageOptions } from '@llm-prism/storage';
-import { describeStorage, type StorageCliOptions, storageOptions, storageOptionsFrom } from '../storage-options.ts';
+import { migrations, MIN_ROLLUP_RETENTION_DAYS, schemaDdl, type StorageOptions } from '@llm-prism/storage';
+import { describeStorage, openStorageFor, type StorageCliOptions, storageOptions, storageOptionsFrom } from '../storage-options.ts';
 
 interface MigrateOptions extends StorageCliOptions {
   printDdl?: boolean;
@@ -14,7 +14,7 @@ function printDdl(options: StorageOptions): void {
 }
 
 async function migrate(command: Command, options: StorageOptions): Promise<void> {
-  const storage = await openStorage({ ...options, migrate: false });
+  const storage = await openStorageFor(command, { ...options, migrate: false });
   try {
     const applied = await storage.migrate().catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);

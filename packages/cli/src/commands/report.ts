@@ -4,8 +4,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadSloConfig, SloConfigError, type SloConfig } from '@llm-prism/grafana';
 import { noSloConfigHint, produceReport } from '@llm-prism/report';
-import { openStorage, type StorageOptions } from '@llm-prism/storage';
-import { storageOptions, storageOptionsFrom, type StorageCliOptions } from '../storage-options.ts';
+import type { StorageOptions } from '@llm-prism/storage';
+import { openStorageFor, storageOptions, storageOptionsFrom, type StorageCliOptions } from '../storage-options.ts';
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -58,7 +58,7 @@ export function registerReport(program: Command): void {
       const to = opts.to ?? Date.now();
       const from = opts.from ?? to - opts.since;
       const storageOpts: StorageOptions = storageOptionsFrom(opts);
-      const storage = await openStorage(storageOpts);
+      const storage = await openStorageFor(command, storageOpts);
       try {
         await produceReport(storage, config, { from, to, ...(opts.service ? { service: opts.service } : {}) }, opts);
       } finally {

@@ -65,6 +65,16 @@ test('serve and report work with no flags in a directory without llm-prism.slo.y
     }),
   });
   expect(res.status).toBe(200);
+  // While serve holds the embedded data directory, a report cannot open it: said plainly, exit 1.
+  const busy = await promisify(execFile)(process.execPath, [bin, 'report', '--json'], { cwd, env: userEnv(), timeout: 60_000 }).then(
+    () => undefined,
+    (error: { code?: number; stdout?: string; stderr?: string }) => error,
+  );
+  expect(busy?.code).toBe(1);
+  expect(busy?.stdout).toBe('');
+  expect(busy?.stderr).toContain('llm-prism report: cannot open the embedded data directory .llm-prism/data');
+  expect(busy?.stderr).toContain('a running `llm-prism serve`?');
+  expect(busy?.stderr).not.toMatch(/\n\s+at /); // no stack trace
   expect(await stopServe(serve)).toBe(0);
   expect(await readdir(cwd)).toEqual(['.llm-prism']); // serve wrote its data and nothing else
 
