@@ -14,7 +14,22 @@ async function open(retentionDays?: number): Promise<Storage> {
 
 /** The TTL clause of each table, from SHOW CREATE TABLE. */
 async function ttls(storage: Storage): Promise<Record<string, string>> {
-  const tables = ['otel_traces', 'otel_traces_trace_id_ts', 'llm_calls', 'llm_ttft_minute', 'llm_completion_minute', 'llm_ttft_counts', 'llm_completion_counts'];
+  const tables = [
+    'otel_traces',
+    'otel_traces_trace_id_ts',
+    'llm_calls',
+    'llm_ttft_minute',
+    'llm_completion_minute',
+    'llm_ttft_counts',
+    'llm_completion_counts',
+    'llm_call_hours',
+    'llm_latency_hours',
+    'llm_cost_hours',
+    'llm_duplicate_calls',
+    'llm_duplicate_hours',
+    'llm_cost_minutes',
+    'llm_latency_minutes',
+  ];
   const out: Record<string, string> = {};
   for (const table of tables) {
     const result = await storage.client.query({ query: `SHOW CREATE TABLE otel.${table}`, format: 'JSONEachRow' });
@@ -31,7 +46,7 @@ afterAll(async () => {
   for (const storage of opened) await storage.close();
 });
 
-test('retentionDays becomes TTL clauses; rollups keep at least 400 days', async () => {
+test('retentionDays becomes TTL clauses; the SLO and hourly rollups keep at least 400 days, the minute rollups as the calls', async () => {
   expect(await ttls(await open(30))).toEqual({
     otel_traces: 'toDateTime(Timestamp) + toIntervalDay(30)',
     otel_traces_trace_id_ts: 'toDateTime(Start) + toIntervalDay(30)',
@@ -40,6 +55,13 @@ test('retentionDays becomes TTL clauses; rollups keep at least 400 days', async 
     llm_completion_minute: 'Minute + toIntervalDay(400)',
     llm_ttft_counts: 'Minute + toIntervalDay(400)',
     llm_completion_counts: 'Minute + toIntervalDay(400)',
+    llm_call_hours: 'Hour + toIntervalDay(400)',
+    llm_latency_hours: 'Hour + toIntervalDay(400)',
+    llm_cost_hours: 'Hour + toIntervalDay(400)',
+    llm_duplicate_calls: 'toDateTime(Timestamp) + toIntervalDay(400)',
+    llm_duplicate_hours: 'Hour + toIntervalDay(400)',
+    llm_cost_minutes: 'Minute + toIntervalDay(30)',
+    llm_latency_minutes: 'Minute + toIntervalDay(30)',
   });
 });
 
@@ -48,11 +70,16 @@ test('a changed retention is applied to existing tables; none given leaves it as
     otel_traces: 'toDateTime(Timestamp) + toIntervalDay(7)',
     llm_calls: 'toDateTime(Timestamp) + toIntervalDay(7)',
     llm_ttft_minute: 'Minute + toIntervalDay(400)',
+    llm_cost_hours: 'Hour + toIntervalDay(400)',
+    llm_latency_minutes: 'Minute + toIntervalDay(7)',
   });
   expect(await ttls(await open(500))).toMatchObject({
     otel_traces_trace_id_ts: 'toDateTime(Start) + toIntervalDay(500)',
     llm_completion_minute: 'Minute + toIntervalDay(500)',
     llm_ttft_counts: 'Minute + toIntervalDay(500)',
+    llm_call_hours: 'Hour + toIntervalDay(500)',
+    llm_duplicate_calls: 'toDateTime(Timestamp) + toIntervalDay(500)',
+    llm_cost_minutes: 'Minute + toIntervalDay(500)',
   });
   expect(await ttls(await open())).toMatchObject({ otel_traces: 'toDateTime(Timestamp) + toIntervalDay(500)' });
 });
