@@ -163,6 +163,9 @@ it('`llm-prism demo --endpoint` sends its traffic to a running `llm-prism serve`
     const serve = await startServe({ node, bin, cwd: installed.dir, env: { ...installed.env, LLM_PRISM_TOKENS: token }, dataDir, args: ['--host', '127.0.0.1'], startTimeoutMs: 60_000 });
     let stdout: string;
     try {
+      // LLM_PRISM_TOKENS holds: an export without the token is refused.
+      const refused = await fetch(`${serve.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(refused.status).toBe(401);
       // The token reaches the sample service's exporter through the environment, as compose passes it.
       ({ stdout } = await run(node, [bin, 'demo', '--endpoint', serve.url, '--seconds', '5'], {
         cwd: installed.dir,

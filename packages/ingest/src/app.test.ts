@@ -316,3 +316,20 @@ describe('values ClickHouse would refuse at insert', () => {
     ]);
   });
 });
+
+describe('readiness', () => {
+  test('/readyz answers 503 while storage is unreachable; /healthz still 200', async () => {
+    // A ClickHouse server that is not there (the discard port): no connection is made until asked.
+    const down = await openStorage({ url: 'http://127.0.0.1:9', migrate: false });
+    const unready = await startIngest({ port: 0, host: '127.0.0.1', storage: down, tokens: [], log: () => {} });
+    try {
+      const ready = await fetch(`${unready.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).toBe('storage unreachable');
+      expect((await fetch(`${unready.url}/healthz`)).status).toBe(200);
+    } finally {
+      await unready.close();
+      await down.close();
+    }
+  });
+});
