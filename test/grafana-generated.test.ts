@@ -94,6 +94,11 @@ describe('generated Grafana files', () => {
       for (const v of d.templating.list ?? []) {
         if (v.type === 'query') expect(v.datasource?.uid, `${path}: $${v.name}`).toBe(DATASOURCE_UID);
       }
+      // The dashboards dropdown in the top bar: with the SDK's default placement (the controls
+      // menu) Grafana 12 releases show a `dashboards` link nowhere (common.ts).
+      expect((d as { links?: unknown[] }).links, path).toEqual([
+        { title: 'LLM Prism', type: 'dashboards', asDropdown: true, icon: expect.any(String), includeVars: true, keepTime: true, tags: expect.arrayContaining(['llm-prism']), targetBlank: false, tooltip: '' },
+      ]);
     }
     expect(uids.size).toBe(6);
   });

@@ -52,7 +52,27 @@ export function baseDashboard(uid: string, title: string, description: string): 
     .time({ from: 'now-6h', to: 'now' })
     .timezone('utc')
     .refresh('1m')
-    .link(new dashboard.DashboardLinkBuilder('LLM Prism').type(dashboard.DashboardLinkType.Dashboards).tags(TAGS).asDropdown(true).includeVars(true).keepTime(true));
+    .link(dashboardsLink());
+}
+
+/**
+ * The "LLM Prism" dropdown of the dashboards' links, in the top bar. The foundation SDK's default
+ * link sets `placement: "inControlsMenu"` (grafana/grafana-foundation-sdk#1272), where Grafana 12
+ * releases drop links of type `dashboards` (grafana/grafana#115084): no placement, the top bar.
+ */
+function dashboardsLink(): { build(): dashboard.DashboardLink } {
+  return {
+    build() {
+      const { placement: _, ...link } = new dashboard.DashboardLinkBuilder('LLM Prism')
+        .type(dashboard.DashboardLinkType.Dashboards)
+        .tags(TAGS)
+        .asDropdown(true)
+        .includeVars(true)
+        .keepTime(true)
+        .build();
+      return link;
+    },
+  };
 }
 
 /** Link from a TraceId cell to the drill-down dashboard's trace view. */
