@@ -494,6 +494,25 @@ describe('latency, cache, failure and drill-down dashboards', () => {
     }
   });
 
+  it("runs every panel query with a quote in the selected service, model and trace id (Grafana's singlequote format)", async () => {
+    const vars = { service: ["demo'chat"], model: ["gpt-4o', 'gpt-4o-mini"], trace_id: "ab'cd" };
+    let ran = 0;
+    for (const d of dashboards.values()) {
+      if (d.uid === 'llm-prism-slo') continue;
+      for (const panel of d.panels) {
+        for (const target of panel.targets ?? []) {
+          const rows = await run(target.rawSql, { ...RANGE, vars }).catch((e: unknown) => {
+            throw new Error(`${d.uid}: ${panel.title}: ${String(e)}`);
+          });
+          // The quoted names match no call: nothing counted (an aggregate's single row counts none).
+          for (const row of rows) for (const key of ['calls', 'cost_usd', 'usd_per_hour']) if (key in row) expect(num(row[key]) || 0, `${d.uid}: ${panel.title}`).toBe(0);
+          ran++;
+        }
+      }
+    }
+    expect(ran).toBe(8 + 6 + 6 + 5 + 2);
+  });
+
   it('lists services and models in the template variables', async () => {
     for (const uid of uids) {
       for (const v of (dashboards.get(uid) as Dashboard).templating?.list ?? []) {

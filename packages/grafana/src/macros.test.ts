@@ -37,10 +37,18 @@ describe('expandMacros', () => {
 
   it('drops a $__conditionalAll condition when All is selected and interpolates multi-value variables as a quoted list', () => {
     const sql = 'WHERE $__conditionalAll(ServiceName IN (${service}), $service) AND $__conditionalAll(Model IN ($model), $model)';
+    // The plugin's own format quotes each value and escapes nothing.
     expect(expandMacros(sql, { ...ctx, vars: { service: ALL, model: ['gpt-4o', "o'brien"] } })).toBe(
-      "WHERE 1=1 AND Model IN ('gpt-4o','o''brien')",
+      "WHERE 1=1 AND Model IN ('gpt-4o','o'brien')",
     );
     expect(expandMacros(sql, { ...ctx, vars: { service: ['a'], model: [ALL] } })).toBe("WHERE ServiceName IN ('a') AND 1=1");
+  });
+
+  it("formats ${var:singlequote} as Grafana does: each value quoted, its ' escaped", () => {
+    const sql = 'WHERE $__conditionalAll(Model IN (${model:singlequote}), $model)';
+    expect(expandMacros(sql, { ...ctx, vars: { model: ['gpt-4o', "o'brien"] } })).toBe("WHERE Model IN ('gpt-4o','o\\'brien')");
+    expect(expandMacros('WITH ${trace_id:singlequote} AS t', { ...ctx, vars: { trace_id: "ab'c" } })).toBe("WITH 'ab\\'c' AS t");
+    expect(() => expandMacros('${model:csv}', { ...ctx, vars: { model: ['a'] } })).toThrow(/unsupported variable format/);
   });
 
   it('inserts single-value variables raw', () => {

@@ -45,8 +45,15 @@ function macroArgs(sql: string, open: number): { args: string[]; end: number } {
   throw new Error(`unbalanced parentheses in macro call at ${open}: ${sql.slice(open - 20, open + 40)}`);
 }
 
-function quoteValue(v: string): string {
-  return `'${v.replace(/'/g, "''")}'`;
+/**
+ * A variable's value as Grafana inserts it: with no format, the ClickHouse plugin's own (an array as
+ * `'a','b'`, nothing escaped; a single value raw); `:singlequote`, Grafana's (each value quoted,
+ * its `'` escaped as `\'`).
+ */
+function formatValue(value: string | string[], format: string | undefined, name: string): string {
+  if (format === undefined) return Array.isArray(value) ? `'${value.join("','")}'` : value;
+  if (format === 'singlequote') return (Array.isArray(value) ? value : [value]).map((v) => `'${v.replace(/'/g, "\\'")}'`).join(',');
+  throw new Error(`unsupported variable format \${${name}:${format}}`);
 }
 
 function applyConditionalAll(sql: string, vars: Record<string, string | string[]>): string {
@@ -67,14 +74,14 @@ function applyConditionalAll(sql: string, vars: Record<string, string | string[]
 }
 
 function interpolateVariables(sql: string, vars: Record<string, string | string[]>): string {
-  return sql.replace(/\$\{(\w+)\}|\$(?!__)(\w+)/g, (match, braced: string | undefined, bare: string | undefined) => {
+  return sql.replace(/\$\{(\w+)(?::(\w+))?\}|\$(?!__)(\w+)/g, (match, braced: string | undefined, format: string | undefined, bare: string | undefined) => {
     const name = (braced ?? bare) as string;
     const value = vars[name];
     if (value === undefined) throw new Error(`unknown template variable ${match}`);
     if (value === ALL || (Array.isArray(value) && value.includes(ALL))) {
       throw new Error(`variable ${match} is "All" outside $__conditionalAll; give its values instead`);
     }
-    return Array.isArray(value) ? value.map(quoteValue).join(',') : value;
+    return formatValue(value, format, name);
   });
 }
 

@@ -31,7 +31,7 @@ export const slowCallsSql = (db: string): string =>
  */
 export const traceSql = (db: string): string =>
   [
-  "WITH '${trace_id}' AS trace_id,",
+  'WITH ${trace_id:singlequote} AS trace_id,', // typed by the user: quoted and escaped by Grafana
   `  (SELECT min(Start) FROM ${db}.otel_traces_trace_id_ts WHERE TraceId = trace_id) AS trace_start,`,
   `  (SELECT max(End) + 1 FROM ${db}.otel_traces_trace_id_ts WHERE TraceId = trace_id) AS trace_end`,
   'SELECT TraceId AS traceID, SpanId AS spanID, ParentSpanId AS parentSpanID, ServiceName AS serviceName,',
