@@ -58,7 +58,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   write(`Starting embedded ClickHouse (chDB) in ${dir} and the ingest service…\n`);
   const storage = await openStorage({ dataDir: join(dir, 'data') });
   try {
-    const ingest = await startIngest({ port: 0, host: '127.0.0.1', storage, log: () => {} });
+    // Loopback only, no tokens whatever LLM_PRISM_TOKENS says: the sample service sends none.
+    const ingest = await startIngest({ port: 0, host: '127.0.0.1', storage, tokens: [], log: () => {} });
     let sent: { load: LoadProgress; started: number; ended: number };
     try {
       sent = await sendTraffic(o, ingest.url, write);
