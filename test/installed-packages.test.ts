@@ -141,7 +141,8 @@ it('`llm-prism demo` runs from the install, with the demo service SLOs the packa
   try {
     const { stdout } = await run(installed.node['24'], [join(installed.dir, 'node_modules', '.bin', 'llm-prism'), 'demo', '--seconds', '5', '--dir', dir], {
       cwd: installed.dir,
-      env: installed.env,
+      // A token in the user's shell is not the demo's: its embedded ingest takes none.
+      env: { ...installed.env, LLM_PRISM_TOKENS: 'a-token-of-the-users-own' },
       timeout: 120_000,
     });
     const sent = Math.max(...[...stdout.matchAll(/calls (\d+) \(ok/g)].map((m) => Number(m[1])));

@@ -136,34 +136,77 @@ describe('a chunked body cut off before its terminating chunk', () => {
 });
 
 describe('abandoned streams', () => {
-  it('a stream dropped while its chunks wait in a batch ends at their last arrival, not at the collection', async () => {
-    h.exporter.reset();
-    const INTERVAL = 25;
-    // Small chunks 25 ms apart never fill undici's buffer: the socket is not paused, so the chunks
-    // after the first output wait in the reader's batch (response-reader.ts BATCH_CHUNKS) when the
-    // application drops the stream.
-    await (async () => {
-      const stream = await h.client.chat.completions.create({ model: 'gpt-4o', messages, stream: true }, scenario({ chunks: 200, chunkIntervalMs: INTERVAL, prefillMs: 0 }));
-      const chunks = stream[Symbol.asyncIterator]();
-      await chunks.next();
-      await chunks.next();
-    })();
-    await sleep(12 * INTERVAL);
-    const deadline = performance.now() + 5000;
+  /** Collects until the call span ends (or `ms` pass); the moment it was first seen. */
+  async function collectUntilEnded(ms: number): Promise<{ call: ReadableSpan | undefined; seenAt: number }> {
+    const deadline = performance.now() + ms;
     let call: ReadableSpan | undefined;
     while (call === undefined && performance.now() < deadline) {
       gc();
       await sleep(20);
       call = h.exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CLIENT);
     }
+    return { call, seenAt: performance.now() };
+  }
+  const durationMs = (span: ReadableSpan) => span.duration[0] * 1000 + span.duration[1] / 1e6;
+
+  it('a stream the SDK let go of while its body still arrives ends when the body does, whole', async () => {
+    h.exporter.reset();
+    const INTERVAL = 20;
+    // Small chunks never fill undici's buffer: the body arrives whole though nothing reads it.
+    await (async () => {
+      const stream = await h.client.chat.completions.create(
+        { model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } },
+        scenario({ chunks: 60, chunkIntervalMs: INTERVAL, prefillMs: 0 }),
+      );
+      const chunks = stream[Symbol.asyncIterator]();
+      await chunks.next();
+      await chunks.next();
+    })();
+    const { call } = await collectUntilEnded(10_000);
+    expect(call?.attributes['llm.outcome']).toBe('success');
+    expect(call?.attributes['llm.stream.chunks']).toBe(60);
+    expect(call?.attributes['gen_ai.usage.output_tokens']).toBe(60);
+    expect(durationMs(call!)).toBeGreaterThanOrEqual(59 * INTERVAL * 0.8);
+  });
+
+  it('an application reading asResponse().body itself after the Response is collected gets the whole call', async () => {
+    h.exporter.reset();
+    const reader = await (async () => {
+      const response = await h.client.chat.completions
+        .create({ model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } }, scenario({ chunks: 20, chunkIntervalMs: 25, prefillMs: 0 }))
+        .asResponse();
+      return response.body!.getReader(); // the Response itself is dropped
+    })();
+    let bytes = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.length;
+      gc(); // the Response is collected while the body is read
+    }
+    expect(bytes).toBeGreaterThan(0);
+    const [call] = await finishedCalls(h.exporter);
+    expect(call?.attributes['llm.outcome']).toBe('success');
+    expect(call?.attributes['llm.stream.chunks']).toBe(20);
+    expect(call?.attributes['gen_ai.usage.output_tokens']).toBe(20);
+  });
+
+  it('a dropped body nobody reads ends as aborted once its socket stayed paused, at its last arrival', async () => {
+    h.exporter.reset();
+    await (async () => {
+      const stream = await h.client.chat.completions.create(
+        { model: 'gpt-4o', messages, stream: true },
+        scenario({ chunks: 40, tokensPerChunk: 400, chunkIntervalMs: 0, prefillMs: 0 }), // ≈ 160 KiB of SSE
+      );
+      await stream[Symbol.asyncIterator]().next();
+    })();
+    const droppedAt = performance.now();
+    const { call, seenAt } = await collectUntilEnded(20_000);
     expect(call?.attributes['llm.outcome']).toBe('aborted');
-    const chunks = Number(call?.attributes['llm.stream.chunks']);
-    expect(chunks).toBeGreaterThanOrEqual(8);
-    expect(chunks).toBeLessThan(200); // dropped before the stream ended
-    // The call ends at the last chunk's arrival, some (chunks - 1) intervals after its first output:
-    // not at the arrival of the last chunk handed on before the batch.
-    const [s, ns] = call!.duration;
-    expect(s * 1000 + ns / 1e6).toBeGreaterThanOrEqual((chunks - 1) * INTERVAL * 0.8);
+    expect(call?.attributes['llm.stream.chunks']).toBeLessThan(40);
+    // Given up only after the pause lasted (5 s), yet ended where the bytes stopped arriving.
+    expect(seenAt - droppedAt).toBeGreaterThanOrEqual(4_000);
+    expect(durationMs(call!)).toBeLessThan(3_000);
   });
 
   it('5 000 calls, half dropped unread (a quarter over 64 KiB): every span ends, the dropped large ones as aborted, no recorder stays reachable', async () => {
@@ -209,7 +252,8 @@ describe('abandoned streams', () => {
       CallRecorder.prototype.attempt = attempt;
     }
 
-    const deadline = performance.now() + 10_000;
+    // The dropped large ones end once their sockets stayed paused for 5 s (call-recorder.ts).
+    const deadline = performance.now() + 20_000;
     let calls: ReadableSpan[] = [];
     let alive = recorders;
     while (performance.now() < deadline) {

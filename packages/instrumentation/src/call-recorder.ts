@@ -181,12 +181,16 @@ class AbandonedError extends Error {
 
 /**
  * Calls whose response the SDK handed over before its body ended, by the object the SDK holds the
- * body through: once that is collected (the application dropped the stream unread, or stopped
- * reading it), nothing will read the rest, and the call ends as `aborted`. A body larger than
- * undici's buffer never ends otherwise (the socket stays paused). Held strongly until then, so the
- * span is never lost; unregistered when the call ends.
+ * body through. Once that is collected the SDK has let go — but that alone does not say nothing
+ * reads the rest: an application may read `asResponse().body` itself, and a body nobody cancelled
+ * (a Gemini stream broken out of) still arrives whole and ends the call. So the call ends as
+ * `aborted` only when its socket also stays paused (nothing reads what arrived) for
+ * ABANDONED_PAUSE_MS: a body larger than undici's buffer that nobody reads never ends otherwise.
+ * Held strongly until then, so the span is never lost; unregistered when the call ends.
  */
 const abandonment = new FinalizationRegistry<CallRecorder>((recorder) => recorder.abandoned());
+/** See `abandonment`: how long a paused body of a response the SDK let go of waits for a reader. */
+const ABANDONED_PAUSE_MS = 5_000;
 
 /** An attempt of a call that has ended: nothing more to record. */
 const RELEASED: AttemptListener = { headers() {}, sseEvent() {}, body() {}, end() {}, error() {} };
@@ -221,6 +225,9 @@ export class CallRecorder implements GroupableCall {
   #ended = false;
   /** Arrival of the latest headers or body event seen (`performance.now()` time). */
   #lastArrival = 0;
+  /** The SDK let go of the response before its body ended, and the timer that then waits on a pause (`abandonment`). */
+  #letGo = false;
+  #abandonTimer: ReturnType<typeof setTimeout> | undefined;
   /** Run when the call ends: the attempt listeners and their readers let go of the recorder. */
   #releases: Array<() => void> = [];
   /** Run before the call ends: the readers hand on the chunks they hold back. */
@@ -323,9 +330,11 @@ export class CallRecorder implements GroupableCall {
         if (attempt === r.#answer || single) r.#finish(t, error);
       },
       paused: (t) => {
-        if (!ref.recorder) return;
+        const r = ref.recorder;
+        if (!r) return;
         attempt.firstPause ??= t;
         attempt.pausedSince ??= t;
+        if (attempt === r.#answer) r.#checkAbandoned();
       },
       resumed: (t) => {
         if (!ref.recorder || attempt.pausedSince === undefined) return;
@@ -402,12 +411,27 @@ export class CallRecorder implements GroupableCall {
 
   /** The SDK let go of the response before its body ended (see `abandonment`). */
   abandoned(): void {
-    if (this.#ended) return;
-    // The chunks held back first (#finish drains too, but after its end time is taken): their
-    // arrivals are the last bytes seen, which end the call — what it took on the wire, not when a
-    // collection noticed.
-    this.#drain();
-    this.#finish(Math.max(this.#lastArrival, this.#start), new AbandonedError());
+    this.#letGo = true;
+    this.#checkAbandoned();
+  }
+
+  /**
+   * Once the SDK has let go: a body whose socket has stayed paused for ABANDONED_PAUSE_MS ends the
+   * call as aborted, at its last arrival (what it took on the wire, not when that was noticed);
+   * else it is looked at again when that time is up, or at the next pause.
+   */
+  #checkAbandoned(): void {
+    clearTimeout(this.#abandonTimer);
+    this.#abandonTimer = undefined;
+    const since = this.#answer?.pausedSince;
+    if (this.#ended || !this.#letGo || since === undefined) return;
+    const left = since + ABANDONED_PAUSE_MS - performance.now();
+    if (left <= 0) {
+      this.#finish(Math.max(this.#lastArrival, this.#start), new AbandonedError());
+      return;
+    }
+    this.#abandonTimer = setTimeout(() => this.#checkAbandoned(), left);
+    this.#abandonTimer.unref();
   }
 
   /** See call-group.ts: the last attempt failed (error status or no answer) and none answered. */
@@ -544,6 +568,7 @@ export class CallRecorder implements GroupableCall {
   /** Nothing is kept once the span has ended: the readers and the call's buffers let go. */
   #release(): void {
     this.#deadline?.clear();
+    clearTimeout(this.#abandonTimer);
     abandonment.unregister(this);
     const releases = this.#releases;
     this.#releases = [];

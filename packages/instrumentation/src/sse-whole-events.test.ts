@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { createParser } from 'eventsource-parser';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CallRecorder } from './call-recorder.ts';
 import { anthropicMessages } from './formats/anthropic/adapter.ts';
 import type { Api } from './formats/format.ts';
@@ -201,7 +201,18 @@ function cutShort(s: Stream, chunks: Buffer[], wholeChunks: boolean, how: 'fails
   reader.headers(200, new Map([['content-type', 'text/event-stream']]), 5);
   chunks.forEach((chunk, i) => reader.chunk(chunk, 10 + i));
   if (how === 'fails') reader.error(new Error('socket hang up'), 10 + chunks.length);
-  else recorder.abandoned();
+  else {
+    // Dropped: the last chunk filled the buffer (nothing reads it), the SDK let go, and the socket
+    // stayed paused (call-recorder.ts ABANDONED_PAUSE_MS, 5 s).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      reader.paused(10 + chunks.length - 1);
+      recorder.abandoned();
+      vi.advanceTimersByTime(10_000);
+    } finally {
+      vi.useRealTimers();
+    }
+  }
   const call = exporter.getFinishedSpans().find((span) => 'llm.stream.chunks' in span.attributes);
   return { chunks: call?.attributes['llm.stream.chunks'], decode: call?.attributes['llm.decode_ms'], end: call?.endTime };
 }
