@@ -121,6 +121,10 @@ describe('messages.create, streamed', () => {
     const stream = await h.anthropic.messages.create({ ...params, stream: true }, scenario({ chunks: 30, chunkIntervalMs: 40 }));
     const brokeAt = await breakAfter(stream, 3, (e) => e.type === 'content_block_delta');
     await expectAbortedAt(h.exporter, { at: brokeAt, label: 'end at break', chunks: 3, check: expectNear });
+    // message_start's output count (a placeholder) is no usage: the input tokens only.
+    const [call] = await finishedCalls(h.exporter);
+    expect(call!.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
+    expect(call!.attributes['gen_ai.usage.output_tokens']).toBeUndefined();
   });
 
   it('retries 529 overloaded answers inside llm.queue', TIMING, async () => {

@@ -123,7 +123,9 @@ function streamEvents(data: Json): LlmEvent[] {
     case 'message_start': {
       const message = isObject(data.message) ? data.message : {};
       const events: LlmEvent[] = [{ kind: 'responseMeta', id: str(message.id), model: str(message.model) }];
-      if (isObject(message.usage)) events.push({ kind: 'usage', usage: usage(message.usage, true) });
+      // Its output count is a placeholder (1) until message_delta's: a stream cut short before that
+      // has no output count rather than a made-up one.
+      if (isObject(message.usage)) events.push({ kind: 'usage', usage: { ...usage(message.usage, true), outputTokens: undefined, reasoningTokens: undefined } });
       return events;
     }
     case 'content_block_start':
