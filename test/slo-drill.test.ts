@@ -2,7 +2,7 @@
 // SDK, simulator, instrumentation, ingest) and replays the scripted incidents for objectives 0.9,
 // 0.95, 0.99 and 0.999, checking the rules' SQL on the scratch store as it goes.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -106,6 +106,24 @@ describe('llm-prism slo drill --json', () => {
         expect(fired(slo, 'hang', 'page', from), slo).not.toBeNull();
         expect(fired(slo, 'hang', 'page', from), slo).toBeLessThanOrEqual(10);
       }
+    }
+  });
+
+  it('shows what docs/slo.md says it shows: the minutes to the page of every scenario and objective', async () => {
+    // The table under "What it shows": a row per scenario, a column per SLO in CONFIG's order, each
+    // cell "second 30 / second 0" or "never". The replay runs on a simulated clock, so it is exact.
+    const docs = await readFile(join(ROOT, 'docs/slo.md'), 'utf8');
+    const table = /\| scenario \| 90 % \(TTFT\) \|[^\n]*\n\|[-| ]+\|\n((?:\|[^\n]*\|\n)+)/.exec(docs)?.[1];
+    expect(table).toBeDefined();
+    const rows = table!.trim().split('\n').map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
+    expect(rows.map((r) => /^`(\w+)`/.exec(r[0]!)?.[1]).sort()).toEqual(['burn_1', 'flapping', 'hang', 'slow_burn_10x', 'total_outage']);
+    const cell = (scenario: string, slo: string): string => {
+      const [at30, at0] = [fired(slo, scenario, 'page'), fired(slo, scenario, 'page', atSecond0)];
+      return at30 === null && at0 === null ? 'never' : `${at30} / ${at0}`;
+    };
+    for (const [name, ...cells] of rows) {
+      const scenario = /^`(\w+)`/.exec(name!)![1]!;
+      expect(cells, scenario).toEqual(slos.map((slo) => cell(scenario, slo)));
     }
   });
 
