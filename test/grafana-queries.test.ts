@@ -3,6 +3,7 @@
 // expanded as the ClickHouse plugin does, and compares the results with values computed in TS
 // from the seeded calls.
 import { readdir, readFile, rm } from 'node:fs/promises';
+import type { ClickHouseSettings } from '@clickhouse/client';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -86,7 +87,8 @@ async function run(sql: string, ctx: MacroContext): Promise<Row[]> {
 }
 
 const num = (v: unknown): number => Number(v);
-const runRows = (sql: string) => storage.client.query({ query: sql, format: 'JSONEachRow' }).then((r) => r.json<Row>());
+const runRows = (sql: string, clickhouse_settings?: ClickHouseSettings) =>
+  storage.client.query({ query: sql, format: 'JSONEachRow', ...(clickhouse_settings ? { clickhouse_settings } : {}) }).then((r) => r.json<Row>());
 /** A field's threshold steps from the panel's overrides. */
 function stepsOf(panel: Panel, field: string): Threshold[] {
   const override = panel.fieldConfig?.overrides.find((o) => o.matcher.id === 'byName' && o.matcher.options === field);
@@ -630,8 +632,7 @@ describe('dashboards and report agree (one definition of every metric)', () => {
 describe('on the old query analyzer (a user profile with enable_analyzer = 0)', () => {
   // Grafana's data source sends no analyzer setting (docs/clickhouse.md): every panel, variable and
   // rule query must answer on a server whose profile turns the new analyzer off as it does on it.
-  const runOld = (sql: string) =>
-    storage.client.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: { allow_experimental_analyzer: 0 } }).then((r) => r.json<Row>());
+  const runOld = (sql: string) => runRows(sql, { allow_experimental_analyzer: 0 });
   /** The same answer: equal, floats to 1e-9 relative (a parallel aggregation sums in any order). */
   function sameAnswer(actual: unknown, expected: unknown, what: string): void {
     if (typeof actual === 'number' && typeof expected === 'number') {

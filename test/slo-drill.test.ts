@@ -115,16 +115,19 @@ describe('llm-prism slo drill --json', () => {
     const docs = await readFile(join(ROOT, 'docs/slo.md'), 'utf8');
     const table = /\| scenario \| 90 % \(TTFT\) \|[^\n]*\n\|[-| ]+\|\n((?:\|[^\n]*\|\n)+)/.exec(docs)?.[1];
     expect(table).toBeDefined();
-    const rows = table!.trim().split('\n').map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
-    expect(rows.map((r) => /^`(\w+)`/.exec(r[0]!)?.[1]).sort()).toEqual(['burn_1', 'flapping', 'hang', 'slow_burn_10x', 'total_outage']);
+    const rows = table!
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const [name, ...cells] = line.split('|').slice(1, -1).map((cell) => cell.trim());
+        return { scenario: /^`(\w+)`/.exec(name ?? '')?.[1], cells };
+      });
+    expect(rows.map((r) => r.scenario).sort()).toEqual(['burn_1', 'flapping', 'hang', 'slow_burn_10x', 'total_outage']);
     const cell = (scenario: string, slo: string): string => {
       const [at30, at0] = [fired(slo, scenario, 'page'), fired(slo, scenario, 'page', atSecond0)];
       return at30 === null && at0 === null ? 'never' : `${at30} / ${at0}`;
     };
-    for (const [name, ...cells] of rows) {
-      const scenario = /^`(\w+)`/.exec(name!)![1]!;
-      expect(cells, scenario).toEqual(slos.map((slo) => cell(scenario, slo)));
-    }
+    for (const { scenario, cells } of rows) expect(cells, scenario).toEqual(slos.map((slo) => cell(scenario!, slo)));
   });
 
   it('refuses a TTFT deadline that recorded slow calls reach (only hung calls’ reports are replayed), naming the smallest that works', async () => {

@@ -12,7 +12,7 @@ import type OpenAIType from 'openai';
 import { describe, expect, it } from 'vitest';
 import { CallRecorder } from './call-recorder.ts';
 import { patchedOpenAI, useHarness, useRawServer } from '../test/contract.ts';
-import { finishedCalls, scenario, sleep } from '../test/harness.ts';
+import { durationMs, finishedCalls, scenario, sleep } from '../test/harness.ts';
 
 // A real collection, without restarting the worker with --expose-gc (as cache/tracker.memory.test.ts).
 setFlagsFromString('--expose-gc');
@@ -147,7 +147,6 @@ describe('abandoned streams', () => {
     }
     return { call, seenAt: performance.now() };
   }
-  const durationMs = (span: ReadableSpan) => span.duration[0] * 1000 + span.duration[1] / 1e6;
 
   it('a stream the SDK let go of while its body still arrives ends when the body does, whole', async () => {
     h.exporter.reset();
