@@ -1,6 +1,6 @@
 // The ClickHouse / chDB options shared by every command that opens storage (migrate, serve, report).
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_DATA_DIR, DEFAULT_DATABASE, openStorage, type Storage, type StorageOptions } from '@llm-prism/storage';
+import { DEFAULT_DATA_DIR, DEFAULT_DATABASE, MAX_RETENTION_DAYS, openStorage, type Storage, type StorageOptions } from '@llm-prism/storage';
 
 /** What commander parses from the options added by storageOptions(). */
 export interface StorageCliOptions {
@@ -13,9 +13,11 @@ export interface StorageCliOptions {
   retentionDays?: number;
 }
 
-function positiveInteger(value: string): number {
+function retentionDays(value: string): number {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive whole number of days');
+  if (!Number.isInteger(parsed) || parsed <= 0 || parsed > MAX_RETENTION_DAYS) {
+    throw new InvalidArgumentError(`expected a whole number of days from 1 to ${MAX_RETENTION_DAYS}`);
+  }
   return parsed;
 }
 
@@ -44,7 +46,7 @@ export function storageOptions(command: Command): Command {
     )
     .addOption(
       new Option('--retention-days <days>', 'TTL of spans and LLM calls (SLO rollups keep at least 400 days); default: keep forever').argParser(
-        positiveInteger,
+        retentionDays,
       ),
     );
 }

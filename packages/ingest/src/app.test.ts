@@ -91,11 +91,11 @@ const cases: Case[] = [
   { name: 'start time "abc" (JSON)', bad: [{ startTimeUnixNano: 'abc' }], encoding: 'json', status: 200, rejected: 1, message: bad('start_time_unix_nano "abc" is not a uint64') },
   { name: 'start time missing (protobuf)', bad: [{ startTimeUnixNano: '0' }], status: 200, rejected: 1, message: bad('start_time_unix_nano is missing \\(0\\)') },
   {
-    name: 'start time after 2262 (protobuf)',
-    bad: [{ startTimeUnixNano: '9300000000000000000', endTimeUnixNano: '9300000000000000001' }],
+    name: 'start time in 2200 (protobuf)',
+    bad: [{ startTimeUnixNano: '7258118400000000000', endTimeUnixNano: '7258118400000000001' }],
     status: 200,
     rejected: 1,
-    message: bad('start_time_unix_nano 9300000000000000000 is after 2262-04-11 23:47:16.854775807 UTC'),
+    message: bad('start_time_unix_nano 7258118400000000000 is after 2100-01-01 00:00:00.000000000 UTC'),
   },
   { name: 'end before start (JSON, gzip)', bad: [{ endTimeUnixNano: '1000' }], encoding: 'json', gzip: true, status: 200, rejected: 1, message: bad('end_time_unix_nano 1000 is before start_time_unix_nano \\d+') },
   { name: 'span kind 9 (protobuf)', bad: [{ kind: 9 }], status: 200, rejected: 1, message: bad('kind 9 is not a SpanKind \\(0–5\\)') },
@@ -268,17 +268,29 @@ describe('values ClickHouse would refuse at insert', () => {
     expect(await storedCount(spans[0]!.traceId)).toBe(0);
   });
 
-  test('the last instant DateTime64(9) holds is stored exactly; one nanosecond later is refused', async () => {
-    const last = jsonSpan({ startTimeUnixNano: '9223372036854775807', endTimeUnixNano: '9223372036854775807' });
-    const later = jsonSpan({ startTimeUnixNano: '9223372036854775808', endTimeUnixNano: '9223372036854775808' });
-    const { status, answer } = await postJson(jsonRequest([last, later]));
-    expect(status).toBe(200);
-    expect(answer.partialSuccess).toEqual({
-      rejectedSpans: '1',
-      errorMessage: `1 span(s) rejected: span "work" (span_id ${later.spanId}): start_time_unix_nano 9223372036854775808 is after 2262-04-11 23:47:16.854775807 UTC, the last instant DateTime64(9) holds`,
-    });
-    const rows = await select<{ Timestamp: string }>(`SELECT Timestamp FROM ${storage.database}.otel_traces WHERE TraceId = {t:String}`, { t: last.traceId });
-    expect(rows).toEqual([{ Timestamp: '2262-04-11 23:47:16.854775807' }]);
+  test('an LLM call at the latest time LLM Prism stores is stored and counted once; one nanosecond later is refused and nothing of it stored', async () => {
+    // A span in 2106–2262 fits otel_traces' DateTime64(9) but not the DateTime rollups, TTLs and
+    // duplicate checks: one such span had its call stored while the answer said refused.
+    const call = { kind: 3, attributes: [{ key: 'gen_ai.operation.name', value: { stringValue: 'chat' } }] };
+    const last = jsonSpan({ ...call, startTimeUnixNano: '4102444800000000000', endTimeUnixNano: '4102444800000000000' });
+    const later = jsonSpan({ ...call, startTimeUnixNano: '4102444800000000001', endTimeUnixNano: '4102444800000000001' });
+    const service = `latest-${randomTraceId().slice(0, 8)}`;
+    for (let send = 0; send < 2; send++) {
+      const { status, answer } = await postJson(jsonRequest([last, later], service));
+      expect(status).toBe(200);
+      expect(answer.partialSuccess).toEqual({
+        rejectedSpans: '1',
+        errorMessage: `1 span(s) rejected: span "work" (span_id ${later.spanId}): start_time_unix_nano 4102444800000000001 is after 2100-01-01 00:00:00.000000000 UTC, the latest time LLM Prism stores`,
+      });
+    }
+    const db = storage.database;
+    expect(await select(`SELECT toString(Timestamp) AS t, SpanId FROM ${db}.otel_traces WHERE ServiceName = {s:String}`, { s: service })).toEqual([
+      { t: '2100-01-01 00:00:00.000000000', SpanId: last.spanId },
+    ]);
+    expect(await select(`SELECT SpanId FROM ${db}.llm_calls WHERE ServiceName = {s:String}`, { s: service })).toEqual([{ SpanId: last.spanId }]);
+    expect(await select(`SELECT toString(Minute) AS m, toString(sum(Calls)) AS n FROM ${db}.llm_completion_counts WHERE ServiceName = {s:String} GROUP BY Minute`, { s: service })).toEqual([
+      { m: '2100-01-01 00:00:00', n: '1' },
+    ]);
   });
 
   test.each<[string, () => SpanExporter]>([

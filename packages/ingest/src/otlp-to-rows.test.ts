@@ -129,11 +129,11 @@ describe('otlpToRows', () => {
     }
   });
 
-  test('the last instant DateTime64(9) holds is stored exactly', () => {
-    const last = withSpan((s) => Object.assign(s, { startTimeUnixNano: '9223372036854775807', endTimeUnixNano: '9223372036854775807' }));
+  test('the latest time LLM Prism stores (2100-01-01, storage LATEST_SPAN_TIME_NS) is stored exactly', () => {
+    const last = withSpan((s) => Object.assign(s, { startTimeUnixNano: '4102444800000000000', endTimeUnixNano: '4102444800000000000' }));
     for (const encoding of ['json', 'protobuf'] as const) {
       const [row] = otlpToRows(decode[encoding](last)).rows;
-      expect(row).toMatchObject({ Timestamp: '2262-04-11 23:47:16.854775807', Duration: 0 });
+      expect(row).toMatchObject({ Timestamp: '2100-01-01 00:00:00.000000000', Duration: 0 });
     }
   });
 });
@@ -147,16 +147,30 @@ describe('a span whose values are not valid OTLP or do not fit the schema is ref
     ['start time negative (before 1970)', JSON_ONLY, (s) => (s.startTimeUnixNano = '-1'), 'invalid_timestamp', 'start_time_unix_nano -1 is out of the uint64 range'],
     ['start time beyond uint64', JSON_ONLY, (s) => (s.startTimeUnixNano = '18446744073709551616'), 'invalid_timestamp', 'start_time_unix_nano 18446744073709551616 is out of the uint64 range'],
     [
+      'start time after 2100-01-01 (in DateTime64(9), not in the DateTime rollups and TTLs)',
+      BOTH,
+      (s) => Object.assign(s, { startTimeUnixNano: '4102444800000000001', endTimeUnixNano: '4102444800000000002' }),
+      'invalid_timestamp',
+      'start_time_unix_nano 4102444800000000001 is after 2100-01-01 00:00:00.000000000 UTC, the latest time LLM Prism stores',
+    ],
+    [
+      'end time after 2100-01-01',
+      BOTH,
+      (s) => (s.endTimeUnixNano = '4102444800000000001'),
+      'invalid_timestamp',
+      'end_time_unix_nano 4102444800000000001 is after 2100-01-01 00:00:00.000000000 UTC, the latest time LLM Prism stores',
+    ],
+    [
       'start time after 2262-04-11 (DateTime64(9))',
       BOTH,
       (s) => Object.assign(s, { startTimeUnixNano: '9223372036854775808', endTimeUnixNano: '9223372036854775809' }),
       'invalid_timestamp',
-      'start_time_unix_nano 9223372036854775808 is after 2262-04-11 23:47:16.854775807 UTC, the last instant DateTime64(9) holds',
+      'start_time_unix_nano 9223372036854775808 is after 2100-01-01 00:00:00.000000000 UTC, the latest time LLM Prism stores',
     ],
     ['end before start', BOTH, (s) => (s.endTimeUnixNano = '1763900000123456788'), 'invalid_timestamp', 'end_time_unix_nano 1763900000123456788 is before start_time_unix_nano 1763900000123456789'],
     ['end missing', BOTH, (s) => delete s.endTimeUnixNano, 'invalid_timestamp', 'end_time_unix_nano is missing (0)'],
     ['event time missing', BOTH, (s) => (s.events[0]!.timeUnixNano = '0'), 'invalid_timestamp', 'event 0 time_unix_nano is missing (0)'],
-    ['event time after 2262', BOTH, (s) => (s.events[0]!.timeUnixNano = '18000000000000000000'), 'invalid_timestamp', 'event 0 time_unix_nano 18000000000000000000 is after 2262-04-11 23:47:16.854775807 UTC, the last instant DateTime64(9) holds'],
+    ['event time after 2100', BOTH, (s) => (s.events[0]!.timeUnixNano = '18000000000000000000'), 'invalid_timestamp', 'event 0 time_unix_nano 18000000000000000000 is after 2100-01-01 00:00:00.000000000 UTC, the latest time LLM Prism stores'],
     ['span kind 9', BOTH, (s) => (s.kind = 9), 'invalid_value', 'kind 9 is not a SpanKind (0–5)'],
     ['span kind -1', BOTH, (s) => (s.kind = -1), 'invalid_value', 'kind -1 is not a SpanKind (0–5)'],
     [

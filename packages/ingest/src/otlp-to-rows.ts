@@ -4,7 +4,7 @@
 // nothing is stored as a made-up value. Text is stored well-formed (lone UTF-16 surrogates,
 // which ClickHouse refuses, become U+FFFD).
 // The rows module only: the decode workers (decode-worker.ts) must not load chDB.
-import { formatTimestamp, type OtelTraceRow } from '@llm-prism/storage/rows';
+import { formatTimestamp, LATEST_SPAN_TIME_NS, type OtelTraceRow } from '@llm-prism/storage/rows';
 import { AttributeTooDeepError, anyValueAsString, attributesToMap } from './attribute-string.ts';
 import type { OtlpKeyValue, OtlpLink, OtlpSpan, OtlpTraceRequest, RejectReason, SpanProblem } from './types.ts';
 
@@ -12,8 +12,6 @@ import type { OtlpKeyValue, OtlpLink, OtlpSpan, OtlpTraceRequest, RejectReason, 
 export const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
 export const STATUS_CODES = ['Unset', 'Ok', 'Error'];
 
-/** The last instant DateTime64(9) holds: 2^63 − 1 ns after the epoch (2262-04-11 23:47:16.854775807 UTC). */
-export const MAX_TIMESTAMP_NS = 2n ** 63n - 1n;
 
 export interface Rejection {
   reason: RejectReason;
@@ -39,8 +37,8 @@ function timestamp(value: string, field: string): bigint {
   if (!/^\d+$/.test(value)) throw new InvalidSpan('invalid_timestamp', `${field} ${JSON.stringify(value)} is not a uint64`);
   const ns = BigInt(value);
   if (ns === 0n) throw new InvalidSpan('invalid_timestamp', `${field} is missing (0)`);
-  if (ns > MAX_TIMESTAMP_NS) {
-    throw new InvalidSpan('invalid_timestamp', `${field} ${value} is after ${formatTimestamp(MAX_TIMESTAMP_NS)} UTC, the last instant DateTime64(9) holds`);
+  if (ns > LATEST_SPAN_TIME_NS) {
+    throw new InvalidSpan('invalid_timestamp', `${field} ${value} is after ${formatTimestamp(LATEST_SPAN_TIME_NS)} UTC, the latest time LLM Prism stores`);
   }
   return ns;
 }

@@ -9,10 +9,10 @@
 // attributes, valid ids, kinds and times. For any other request it answers undefined and the slow
 // path decodes it, with its rejections and messages. Its lines are byte for byte the slow path's
 // (protobuf-lines.test.ts).
-import { formatTimestamp, type EncodedRows } from '@llm-prism/storage/rows';
+import { formatTimestamp, LATEST_SPAN_TIME_NS, type EncodedRows } from '@llm-prism/storage/rows';
 import { doubleAsString } from './attribute-string.ts';
 import { I64, LEN, VARINT, Wire } from './otlp-protobuf.ts';
-import { MAX_TIMESTAMP_NS, SPAN_KINDS, STATUS_CODES } from './otlp-to-rows.ts';
+import { SPAN_KINDS, STATUS_CODES } from './otlp-to-rows.ts';
 
 /** Rows per EncodedRows (one message to the main thread each). */
 export const ROWS_PER_CHUNK = 1000;
@@ -123,7 +123,7 @@ function time(w: Wire, end: number): bigint {
   if (w.pos + 8 > end) throw w.outOfRange(8, end);
   const ns = w.buf.readBigUInt64LE(w.pos);
   w.pos += 8;
-  if (ns === 0n || ns > MAX_TIMESTAMP_NS) throw NOT_PLAIN;
+  if (ns === 0n || ns > LATEST_SPAN_TIME_NS) throw NOT_PLAIN;
   return ns;
 }
 

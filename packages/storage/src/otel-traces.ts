@@ -212,6 +212,15 @@ GROUP BY TraceId`,
   ];
 }
 
+/**
+ * The latest span time LLM Prism stores: 2100-01-01 00:00:00 UTC, in nanoseconds. `Timestamp` is a
+ * DateTime64(9) (to 2262), but the rollups' minutes and hours, the retention TTLs and the duplicate
+ * checks compute in DateTime, which ends at 2106-02-07 06:28:15 and wraps past it: a later time
+ * would be counted in 1983's minutes, never found again by the duplicate check, or expired at once.
+ * The room left after 2100 holds the longest retention a TTL adds (`MAX_RETENTION_DAYS`).
+ */
+export const LATEST_SPAN_TIME_NS = 4_102_444_800n * 1_000_000_000n;
+
 /** Unix time in nanoseconds → the `Timestamp` text of an OtelTraceRow (UTC, 9 fractional digits). */
 export function formatTimestamp(unixNanos: bigint): string {
   const seconds = unixNanos / 1_000_000_000n;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { formatTimestamp } from './otel-traces.ts';
+import { formatTimestamp, LATEST_SPAN_TIME_NS } from './otel-traces.ts';
+import { MAX_RETENTION_DAYS } from './retention.ts';
 import { openStorage, type Storage } from './storage.ts';
 import { otelTraceRow, tempDataDir } from './testing.ts';
 
@@ -106,4 +107,34 @@ test('expired rows are dropped from otel_traces and llm_calls', async () => {
     });
     expect(await result.json()).toEqual([{ SpanId: '0000000000000002' }]);
   }
+});
+
+test('a call at the latest span time, under the longest retention, is kept and counted once in its own minute and hour', async () => {
+  await expect(openStorage({ dataDir, retentionDays: MAX_RETENTION_DAYS + 1 })).rejects.toThrow(
+    `retention must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}, got ${MAX_RETENTION_DAYS + 1}`,
+  );
+  const storage = await open(MAX_RETENTION_DAYS);
+  const call = otelTraceRow({
+    Timestamp: formatTimestamp(LATEST_SPAN_TIME_NS),
+    TraceId: 'e'.repeat(32),
+    SpanId: 'e'.repeat(16),
+    SpanKind: 'Client',
+    ServiceName: 'latest',
+    SpanAttributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm', 'llm.prompt.hash': 'p' },
+  });
+  // Sent twice, as an exporter re-sends an unacknowledged batch: the duplicate check finds it.
+  await storage.insertSpans([call]);
+  await storage.insertSpans([call]);
+  const rows = async (query: string) => (await storage.client.query({ query, format: 'JSONEachRow' })).json();
+  for (const table of ['otel_traces', 'llm_calls', 'llm_completion_counts', 'llm_call_hours']) {
+    await storage.client.command({ query: `OPTIMIZE TABLE otel.${table} FINAL` });
+  }
+  expect(await rows("SELECT toString(Timestamp) AS t FROM otel.llm_calls WHERE ServiceName = 'latest'")).toEqual([{ t: '2100-01-01 00:00:00.000000000' }]);
+  expect(await rows("SELECT count() AS n FROM otel.otel_traces WHERE ServiceName = 'latest'")).toEqual([{ n: 1 }]);
+  expect(await rows("SELECT toString(Minute) AS m, toString(sum(Calls)) AS calls FROM otel.llm_completion_counts WHERE ServiceName = 'latest' GROUP BY Minute")).toEqual([
+    { m: '2100-01-01 00:00:00', calls: '1' },
+  ]);
+  expect(await rows("SELECT toString(Hour) AS h, toString(sum(Calls)) AS calls FROM otel.llm_call_hours WHERE ServiceName = 'latest' GROUP BY Hour")).toEqual([
+    { h: '2100-01-01 00:00:00', calls: '1' },
+  ]);
 });

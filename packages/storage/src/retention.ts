@@ -40,9 +40,16 @@ function spec(table: string): TtlSpec {
   return found;
 }
 
+/**
+ * The longest retention: a TTL computes `toDateTime(time) + days` in DateTime, which ends at
+ * 2106-02-07 06:28:15 and wraps past it (an expiry in 1970: the row would be dropped at once), and
+ * spans are stored up to LATEST_SPAN_TIME_NS (2100-01-01); 2 000 days later is 2105-06-24.
+ */
+export const MAX_RETENTION_DAYS = 2000;
+
 export function validateRetentionDays(retentionDays: number): number {
-  if (!Number.isInteger(retentionDays) || retentionDays <= 0) {
-    throw new Error(`retention must be a positive whole number of days, got ${retentionDays}`);
+  if (!Number.isInteger(retentionDays) || retentionDays <= 0 || retentionDays > MAX_RETENTION_DAYS) {
+    throw new Error(`retention must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}, got ${retentionDays}`);
   }
   return retentionDays;
 }

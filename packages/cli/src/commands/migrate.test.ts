@@ -65,10 +65,10 @@ describe('llm-prism migrate', () => {
     expect(stdout).toContain("ENGINE = Distributed('prism', 'otel', 'llm_calls_local', cityHash64(TraceId))");
   });
 
-  test('a bad --retention-days is refused with a message', async () => {
-    await expect(migrate(['--data-dir', dataDir, '--retention-days', '-3'])).rejects.toMatchObject({
+  test.each(['-3', '2001'])('a bad --retention-days (%s) is refused with a message', async (days) => {
+    await expect(migrate(['--data-dir', dataDir, '--retention-days', days])).rejects.toMatchObject({
       code: 1,
-      stderr: expect.stringContaining('expected a positive whole number of days'),
+      stderr: expect.stringContaining('expected a whole number of days from 1 to 2000'),
     });
   });
 
