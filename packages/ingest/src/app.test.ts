@@ -293,6 +293,30 @@ describe('values ClickHouse would refuse at insert', () => {
     ]);
   });
 
+  test("an LLM call whose token count llm_calls cannot hold is refused, named, and nothing of it stored; the request's other call is", async () => {
+    const call = (tokens: { intValue: string }) =>
+      jsonSpan({
+        kind: 3,
+        attributes: [
+          { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+          { key: 'gen_ai.usage.input_tokens', value: tokens },
+        ],
+      });
+    const bad = call({ intValue: '-5' });
+    const good = call({ intValue: '12' });
+    const service = `counts-${randomTraceId().slice(0, 8)}`;
+    const { status, answer } = await postJson(jsonRequest([bad, good], service));
+    expect(status).toBe(200);
+    expect(answer.partialSuccess).toEqual({
+      rejectedSpans: '1',
+      errorMessage: `1 span(s) rejected: span "work" (span_id ${bad.spanId}): attribute gen_ai.usage.input_tokens "-5" is not a count llm_calls can hold (a whole number from 0 to 9007199254740991)`,
+    });
+    expect(await storedCount(bad.traceId)).toBe(0);
+    expect(await select(`SELECT SpanId, toString(InputTokens) AS tokens FROM ${storage.database}.llm_calls WHERE ServiceName = {s:String}`, { s: service })).toEqual([
+      { SpanId: good.spanId, tokens: '12' },
+    ]);
+  });
+
   test.each<[string, () => SpanExporter]>([
     ['exporter-trace-otlp-http (JSON)', () => new JsonExporter({ url: `${server.url}/v1/traces`, headers: { authorization: `Bearer ${TOKEN}` } })],
     ['exporter-trace-otlp-proto', () => new ProtoExporter({ url: `${server.url}/v1/traces`, headers: { authorization: `Bearer ${TOKEN}` } })],

@@ -228,6 +228,51 @@ describe('a span whose values are not valid OTLP or do not fit the schema is ref
   });
 });
 
+describe("an LLM call span's counts are refused unless llm_calls can hold them as sent", () => {
+  const call = (key: string, value: unknown) => (s: Editable) =>
+    s.attributes.push({ key: 'gen_ai.operation.name', value: { stringValue: 'chat' } }, { key, value });
+  const refused = (key: string, text: string, limit: number) =>
+    `attribute ${key} ${JSON.stringify(text)} is not a count llm_calls can hold (a whole number from 0 to ${limit})`;
+  const TOKENS = Number.MAX_SAFE_INTEGER;
+  test.each<[string, string, unknown, string, number]>([
+    ['negative input tokens', 'gen_ai.usage.input_tokens', { intValue: '-5' }, '-5', TOKENS],
+    ['cache reads beyond 2^53', 'gen_ai.usage.cache_read.input_tokens', { doubleValue: 1e20 }, '100000000000000000000', TOKENS],
+    ['a fraction of an output token', 'gen_ai.usage.output_tokens', { doubleValue: 12.7 }, '12.7', TOKENS],
+    ['tokens as words', 'gen_ai.usage.completion_tokens', { stringValue: 'lots' }, 'lots', TOKENS],
+    ['NaN cache writes', 'gen_ai.usage.cache_creation.input_tokens', { doubleValue: Number.NaN }, 'json: unsupported value: NaN', TOKENS],
+    ['negative retries', 'llm.retries', { intValue: '-3' }, '-3', 65_535],
+    ['attempts beyond UInt16', 'llm.attempts', { intValue: '65536' }, '65536', 65_535],
+    ['negative chunks', 'llm.stream.chunks', { intValue: '-1' }, '-1', 4_294_967_295],
+  ])('%s', (_name, key, value, text, limit) => {
+    for (const encoding of ['json', 'protobuf'] as const) {
+      // JSON.stringify sends NaN as null (absent): the protobuf encoding carries it.
+      if (encoding === 'json' && Number.isNaN((value as { doubleValue?: number }).doubleValue)) continue;
+      expect(otlpToRows(decode[encoding](withSpan(call(key, value))))).toEqual({
+        rows: [secondRow],
+        rejections: [{ reason: 'invalid_value', message: `${LABEL}: ${refused(key, text, limit)}` }],
+      });
+    }
+  });
+
+  test('counts at their limits, integral doubles and numeric text are stored; so is any count on a span that is not a call', () => {
+    const counts = (s: Editable) =>
+      s.attributes.push(
+        { key: 'gen_ai.usage.input_tokens', value: { intValue: String(Number.MAX_SAFE_INTEGER) } },
+        { key: 'gen_ai.usage.output_tokens', value: { doubleValue: 12 } },
+        { key: 'gen_ai.usage.prompt_tokens', value: { stringValue: '7' } },
+        { key: 'llm.attempts', value: { intValue: '65535' } },
+        { key: 'llm.stream.chunks', value: { intValue: '4294967295' } },
+        { key: 'gen_ai.usage.reasoning.output_tokens', value: { stringValue: '' } },
+      );
+    for (const encoding of ['json', 'protobuf'] as const) {
+      const asCall = withSpan((s) => (call('gen_ai.usage.cache_read.input_tokens', { intValue: '0' })(s), counts(s)));
+      expect(otlpToRows(decode[encoding](asCall)).rejections).toEqual([]);
+      const notACall = withSpan((s) => s.attributes.push({ key: 'gen_ai.usage.input_tokens', value: { intValue: '-5' } }));
+      expect(otlpToRows(decode[encoding](notACall)).rows[0]!.SpanAttributes['gen_ai.usage.input_tokens']).toBe('-5');
+    }
+  });
+});
+
 describe('text is stored well-formed', () => {
   test('lone UTF-16 surrogates (\\ud83d in JSON) become U+FFFD in every stored string', () => {
     const half = '\ud83d';

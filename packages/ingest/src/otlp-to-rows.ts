@@ -4,7 +4,7 @@
 // nothing is stored as a made-up value. Text is stored well-formed (lone UTF-16 surrogates,
 // which ClickHouse refuses, become U+FFFD).
 // The rows module only: the decode workers (decode-worker.ts) must not load chDB.
-import { formatTimestamp, LATEST_SPAN_TIME_NS, type OtelTraceRow } from '@llm-prism/storage/rows';
+import { callCountProblem, CALL_COUNT_LIMITS, formatTimestamp, isCallSpan, LATEST_SPAN_TIME_NS, type OtelTraceRow } from '@llm-prism/storage/rows';
 import { AttributeTooDeepError, anyValueAsString, attributesToMap } from './attribute-string.ts';
 import type { OtlpKeyValue, OtlpLink, OtlpSpan, OtlpTraceRequest, RejectReason, SpanProblem } from './types.ts';
 
@@ -103,7 +103,7 @@ function spanRow(span: OtlpSpan, context: SpanContext): OtelTraceRow {
     throw new InvalidSpan('invalid_timestamp', `end_time_unix_nano ${end} is before start_time_unix_nano ${start}`);
   }
   const duration = end - start;
-  return {
+  const row: OtelTraceRow = {
     Timestamp: formatTimestamp(start),
     TraceId: traceId,
     SpanId: spanId,
@@ -124,6 +124,16 @@ function spanRow(span: OtlpSpan, context: SpanContext): OtelTraceRow {
     'Events.Attributes': span.events.map((e, i) => attributes(e.attributes, `event ${i}`)),
     ...linkColumns(span.links),
   };
+  if (isCallSpan(row)) checkCallCounts(row.SpanAttributes);
+  return row;
+}
+
+/** A call span's counts must fit llm_calls' integer columns as sent (storage's CALL_COUNT_LIMITS). */
+function checkCallCounts(attributes: Record<string, string>): void {
+  for (const key of CALL_COUNT_LIMITS.keys()) {
+    const problem = callCountProblem(key, attributes[key]);
+    if (problem !== undefined) throw new InvalidSpan('invalid_value', problem);
+  }
 }
 
 /** How messages name a span: its name and span id (quoted as received when it is not a valid id). */

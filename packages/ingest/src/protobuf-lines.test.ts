@@ -170,10 +170,27 @@ describe('protobufToLines', () => {
     ['a kind out of range', oneSpan([], (r) => (r.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.kind = 9))],
     ['a status code out of range', oneSpan([], (r) => (r.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.status = { code: 7, message: '' }))],
     ['an event without a time', oneSpan([], (r) => (r.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.events = [{ timeUnixNano: '0', name: 'e', attributes: [] }]))],
+    ['a start after 2100', oneSpan([], (r) => Object.assign(r.resourceSpans[0]!.scopeSpans[0]!.spans[0]!, { startTimeUnixNano: '4102444800000000001', endTimeUnixNano: '4102444800000000001' }))],
+    ['a negative token count', oneSpan([{ key: 'gen_ai.operation.name', value: { stringValue: 'chat' } }, { key: 'gen_ai.usage.input_tokens', value: { intValue: '-5' } }])],
+    ['a fraction of a token', oneSpan([{ key: 'gen_ai.usage.output_tokens', value: { doubleValue: 12.7 } }])],
+    ['retries beyond UInt16', oneSpan([{ key: 'llm.retries', value: { intValue: '65536' } }])],
+    ['a count as text', oneSpan([{ key: 'llm.stream.chunks', value: { stringValue: '12' } }])],
   ])('%s: left to the slow path', (_, body) => {
     expect(protobufToLines(body)).toBeUndefined();
     // Which stores or refuses it as ever, by itself.
     expect(() => otlpToRows(readTraceRequest(body))).not.toThrow();
+  });
+
+  test('counts llm_calls can hold (whole numbers within their columns, as ints or integral doubles) stay on the fast path', () => {
+    const body = oneSpan([
+      { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+      { key: 'gen_ai.usage.input_tokens', value: { intValue: String(Number.MAX_SAFE_INTEGER) } },
+      { key: 'gen_ai.usage.output_tokens', value: { doubleValue: 12 } },
+      { key: 'llm.attempts', value: { intValue: '65535' } },
+      { key: 'llm.stream.chunks', value: { intValue: '0' } },
+    ]);
+    expect(sameAsSlowPath(body)).toBe(true);
+    expect(joined(protobufToLines(body)!).callSpan).toEqual([1]);
   });
 
   test('a body cut anywhere: left to the slow path where that fails it, the same lines where it does not (a cut between two resources)', () => {

@@ -9,7 +9,7 @@
 // attributes, valid ids, kinds and times. For any other request it answers undefined and the slow
 // path decodes it, with its rejections and messages. Its lines are byte for byte the slow path's
 // (protobuf-lines.test.ts).
-import { formatTimestamp, LATEST_SPAN_TIME_NS, type EncodedRows } from '@llm-prism/storage/rows';
+import { CALL_COUNT_LIMITS, callCountProblem, formatTimestamp, LATEST_SPAN_TIME_NS, type EncodedRows } from '@llm-prism/storage/rows';
 import { doubleAsString } from './attribute-string.ts';
 import { I64, LEN, VARINT, Wire } from './otlp-protobuf.ts';
 import { SPAN_KINDS, STATUS_CODES } from './otlp-to-rows.ts';
@@ -20,6 +20,31 @@ export const ROWS_PER_CHUNK = 1000;
 const CLIENT = SPAN_KINDS.indexOf('Client');
 /** The attribute that makes a client span a call span (isCallSpan), as bytes. */
 const OPERATION_KEY = Buffer.from('gen_ai.operation.name', 'latin1');
+
+/** The keys of CALL_COUNT_LIMITS as bytes, by length: a count that llm_calls cannot hold is the slow path's to refuse. */
+const COUNT_KEYS = new Map<number, Buffer[]>();
+for (const key of CALL_COUNT_LIMITS.keys()) {
+  const bytes = Buffer.from(key, 'latin1');
+  COUNT_KEYS.set(bytes.length, [...(COUNT_KEYS.get(bytes.length) ?? []), bytes]);
+}
+
+/** The count key at buf[start, end), if it is one. */
+function countKey(buf: Buffer, start: number, end: number): string | undefined {
+  const candidates = COUNT_KEYS.get(end - start);
+  if (candidates === undefined) return undefined;
+  for (const key of candidates) if (buf.compare(key, 0, key.length, start, end) === 0) return key.toString('latin1');
+  return undefined;
+}
+
+/** The text the slow path stores for a count's AnyValue, when it is one it could store as a count. */
+function countText(w: Wire, start: number, end: number): string | undefined {
+  if (start === end) return '';
+  w.pos = start;
+  const tag = w.uint32(end);
+  if (tag >>> 3 === 3 && (tag & 7) === VARINT) return w.int64(end);
+  if (tag >>> 3 === 4 && (tag & 7) === I64) return doubleAsString(w.double(end));
+  return undefined;
+}
 
 /** Printable ASCII other than `"` and `\`: a byte JSON keeps as it is. */
 const isPlain = (b: number): boolean => b >= 0x20 && b <= 0x7e && b !== 0x22 && b !== 0x5c;
@@ -190,6 +215,8 @@ function attributeMap(w: Wire, list: number[], out: Out): boolean {
     }
     seen[slot] = seenMark;
     keyHashes[slot] = hash;
+    const count = countKey(buf, keyStart, keyEnd);
+    if (count !== undefined && valueStart >= 0 && callCountProblem(count, countText(w, valueStart, valueEnd) ?? '-') !== undefined) throw NOT_PLAIN;
     if (k > 0) out.byte(0x2c);
     out.jsonString(buf, keyStart, keyEnd);
     out.byte(0x3a);

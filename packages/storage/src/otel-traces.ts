@@ -238,3 +238,5 @@ let lastSecondText = '';
 
 // Ingest joins request bodies with it on the same terms as insertSpans joins rows.
 export { joinInSlices } from './slices.ts';
+// Ingest refuses call spans whose counts llm_calls cannot hold.
+export { CALL_COUNT_LIMITS, callCountProblem } from './call-counts.ts';

@@ -175,7 +175,7 @@ describe('migrations', () => {
 
   test('names that are not identifiers are refused before any DDL', async () => {
     await expect(openStorage({ dataDir, database: 'otel; DROP TABLE x' })).rejects.toThrow(/invalid ClickHouse identifier/);
-    await expect(openStorage({ dataDir, retentionDays: 1.5 })).rejects.toThrow(/positive whole number/);
+    await expect(openStorage({ dataDir, retentionDays: 1.5 })).rejects.toThrow(/whole number of days from 1 to 2000/);
   });
 });
 
