@@ -161,6 +161,20 @@ describe.each(AI_MAJORS)('$label', (major) => {
       expect(call!.status.code).toBe(SpanStatusCode.ERROR);
       expect(call!.attributes).toMatchObject({ 'error.type': '429', 'llm.outcome': 'error', 'llm.attempts': 2, 'llm.rate_limited_attempts': 2 });
     });
+
+    it('the application aborts during the backoff after a 500: one call, aborted at the abort (not ERROR 500)', TIMING, async () => {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 300);
+      const error = await sdk.ai
+        .generateText({ model: openai.chat('gpt-4o'), prompt: uniquePrompt('Abort my retry'), abortSignal: controller.signal, headers: headers({ httpErrors: { status: 500, count: 1 } }) })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      const [call] = await calls(1);
+      expect(call!.status.code).toBe(SpanStatusCode.UNSET);
+      expect(call!.attributes).toMatchObject({ 'llm.outcome': 'aborted', 'llm.attempts': 1 });
+      expect(call!.attributes['error.type']).toBeUndefined();
+      expectFaithful(durationMs(call!), 300, 'call until the abort');
+    });
   } else {
     it('a 429 then success: ai 5 bundles its retry loop, so each attempt is a call of its own', TIMING, async () => {
       const result = sdk.ai.streamText({ model: openai.chat('gpt-4o'), prompt: uniquePrompt('Retry me'), headers: headers({ httpErrors: { status: 429, count: 1, retryAfterS: 0.2 }, chunks: 3 }) });

@@ -10,7 +10,11 @@
  *   connection failure) is the retry: one more attempt of that call, inside `llm.queue`;
  * - a request made after the call was answered opens the next call (a new model request);
  * - the call ends with the response that answered it, or — when the loop gives up — with its last
- *   failure, at the moment the loop rejected.
+ *   failure, at the moment the loop rejected;
+ * - the application's abort ends the call at once (the SDK call's rejection, or the loop's, with an
+ *   abort error), whatever the loop does next: a loop that does not know the SDK's abort error
+ *   (LangChain's with `@anthropic-ai/sdk`) retries with the aborted signal, each try failing unsent,
+ *   for up to a minute; those tries stay the ended call's.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CallListener } from './internal-types.ts';
@@ -21,6 +25,8 @@ export interface GroupableCall extends CallListener {
   awaitingRetry(): boolean;
   /** The client gave up: end the call with its last failure (no-op once ended). */
   gaveUp(error: unknown): void;
+  /** The application aborted the call: it has ended, and what the loop still tries belongs to it. */
+  abortedByApplication(): boolean;
 }
 
 export class CallGroup {
@@ -28,7 +34,8 @@ export class CallGroup {
 
   /** The call a request (or an SDK call) started now retries, if any. */
   retrying(): GroupableCall | undefined {
-    return this.#call?.awaitingRetry() ? this.#call : undefined;
+    const call = this.#call;
+    return call && (call.awaitingRetry() || call.abortedByApplication()) ? call : undefined;
   }
 
   /** A call recognised on the wire in this group. */

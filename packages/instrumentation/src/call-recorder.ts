@@ -223,6 +223,8 @@ export class CallRecorder implements GroupableCall {
   /** The answer carried refusal text. */
   #refused = false;
   #ended = false;
+  /** Ended by the application's abort inside a client's retry loop (call-group.ts). */
+  #abortedByApplication = false;
   /** Arrival of the latest headers or body event seen (`performance.now()` time). */
   #lastArrival = 0;
   /** The SDK let go of the response before its body ended, and the timer that then waits on a pause (`abandonment`). */
@@ -441,10 +443,28 @@ export class CallRecorder implements GroupableCall {
     return last !== undefined && ((last.status !== undefined && last.status >= 400) || last.error !== undefined);
   }
 
-  /** See call-group.ts: the client's retry loop gave up; the last attempt's status, else its failure, is the call's. */
+  /**
+   * See call-group.ts: the client's retry loop gave up; the last attempt's status, else its failure,
+   * is the call's — unless the loop gave up because the application aborted (during a backoff, say).
+   */
   gaveUp(error: unknown): void {
+    if (isAbortError(error)) {
+      this.aborted(error);
+      return;
+    }
     const last = this.#attempts.at(-1);
     this.#finish(performance.now(), last?.status !== undefined && last.status >= 400 ? new HttpStatusError(last.status) : (last?.error ?? error));
+  }
+
+  /** See call-group.ts: in a client's retry loop, the application aborted; the call ends now. */
+  aborted(error: unknown): void {
+    if (this.#ended) return;
+    this.#abortedByApplication = true;
+    this.#finish(performance.now(), error);
+  }
+
+  abortedByApplication(): boolean {
+    return this.#abortedByApplication;
   }
 
   /** Ends the call when the SDK threw before sending anything. */

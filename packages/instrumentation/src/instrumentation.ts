@@ -16,6 +16,7 @@ import type { Api, PatchTarget, SdkDefinition, SdkTracing } from './formats/form
 import { CACHE_MODELS, FORMATS, type ProviderId } from './formats/index.ts';
 import type { CallListener, RequestInfo, RequestTarget } from './internal-types.ts';
 import { GenAiMetrics } from './metrics.ts';
+import { isAbortError } from './outcome.ts';
 import { providerName } from './provider-name.ts';
 import { RETRY_LOOPS, RETRY_METHODS } from './retry-loops.ts';
 import { ATTR_GEN_AI_CONVERSATION_ID, ATTR_GEN_AI_PROVIDER_NAME, ATTR_LLM_ROUTE } from './semconv.ts';
@@ -270,7 +271,9 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       const retried = group?.retrying();
       if (retried instanceof CallRecorder) {
         const spanContext = trace.setSpan(context.active(), retried.span);
-        return callScope.run(retried.scope, () => context.with(spanContext, () => original.apply(this, args)));
+        const result = callScope.run(retried.scope, () => context.with(spanContext, () => original.apply(this, args)));
+        instrumentation.#safely(() => responsePromiseOf(result)?.then(undefined, (err: unknown) => instrumentation.#safely(() => isAbortError(err) && retried.aborted(err))));
+        return result;
       }
       const recorder = instrumentation.#startCall(this, format, target, args[0], args[1], startTime);
       if (!recorder) return original.apply(this, args);
@@ -289,8 +292,10 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
           (response: unknown) => instrumentation.#safely(() => recorder.settled(undefined, response)),
           (err: unknown) =>
             instrumentation.#safely(() => {
-              // In a client's retry loop a failed attempt waits: the loop retries it or gives up (call-group.ts).
-              if (!group || !recorder.awaitingRetry()) recorder.settled(err ?? new Error('rejected'));
+              // In a client's retry loop a failed attempt waits: the loop retries it or gives up,
+              // unless the application aborted it (call-group.ts).
+              if (group && isAbortError(err)) recorder.aborted(err);
+              else if (!group || !recorder.awaitingRetry()) recorder.settled(err ?? new Error('rejected'));
             }),
         ),
       );

@@ -7,7 +7,7 @@
  * `llm.queue`: `AsyncCaller.callWithRetries` runs in a call group (call-group.ts).
  */
 import { createRequire } from 'node:module';
-import { SpanStatusCode } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { scenarioHeaders, type Scenario } from '@llm-prism/simulator';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +110,24 @@ describe.each(CLIENTS)('$label', (client) => {
     const [call] = await calls(1);
     expect(call!.status.code).toBe(SpanStatusCode.ERROR);
     expect(call!.attributes).toMatchObject({ 'error.type': '429', 'llm.outcome': 'error', 'llm.attempts': 2 });
+  });
+
+  it('the application aborts while the answer is held: the call ends at the abort, aborted, whatever LangChain does next', TIMING, async () => {
+    // LangChain's loop does not know @anthropic-ai/sdk's abort error: it retries with the aborted
+    // signal (each try fails unsent) and rejects seconds later; the call must not wait for it.
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const requests = h.sim.requests.length;
+    const error = await client.model({ prefillMs: 1000, chunks: 1 }, 1).invoke(uniquePrompt('Abort me'), { signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    const [call] = await calls(1);
+    expect(call!.status.code).toBe(SpanStatusCode.UNSET);
+    expect(call!.attributes).toMatchObject({ 'llm.outcome': 'aborted', 'llm.attempts': 1 });
+    expectFaithful(durationMs(call!), 100, 'call until the abort');
+    // LangChain's background retries (one here, after its backoff) add no call and send nothing.
+    await sleep(2500);
+    expect(h.exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT)).toHaveLength(1);
+    expect(h.sim.requests.length - requests).toBe(1);
   });
 
   it('a two-step tool loop (tool call, then the answer with its result): two calls', TIMING, async () => {
