@@ -23,7 +23,7 @@ export interface OtlpSpan {
   events?: Array<{ name: string }>;
 }
 
-interface ExportRequest {
+export interface ExportRequest {
   resourceSpans: Array<{
     resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> };
     scopeSpans: Array<{ scope: { name: string }; spans: OtlpSpan[] }>;
@@ -34,6 +34,8 @@ export interface RegisterRun {
   stdout: string;
   spans: Array<OtlpSpan & { scope: string; serviceName: string | undefined }>;
   contentTypes: string[];
+  /** The export requests as received (OTLP/JSON), for a test that stores them. */
+  requests: ExportRequest[];
 }
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -79,7 +81,7 @@ export async function runUnderRegister(fixture: string, serviceName: string): Pr
         return rs.scopeSpans.flatMap((ss) => ss.spans.map((span) => ({ ...span, scope: ss.scope.name, serviceName })));
       }),
     );
-    return { stdout, spans, contentTypes };
+    return { stdout, spans, contentTypes, requests };
   } finally {
     await sim.close();
     await new Promise((resolve) => receiver.close(resolve));

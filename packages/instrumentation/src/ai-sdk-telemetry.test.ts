@@ -48,7 +48,9 @@ async function llmCalls(traceIds: string[]): Promise<Array<{ SpanId: string; Att
 
 const parentOf = (span: ReadableSpan, all: ReadableSpan[]): ReadableSpan | undefined => all.find((s) => s.spanContext().spanId === span.parentSpanContext?.spanId);
 
-// `ai` 7 moved its OpenTelemetry spans into the separate `@ai-sdk/otel` integration.
+// `ai` 7 moved its OpenTelemetry spans into the separate `@ai-sdk/otel` integration, whose CLIENT
+// `chat` spans test/register-ai-otel.test.ts covers (from a plain Node process: under vitest that
+// package's pinned @opentelemetry/api 1.9 resolves to its bundler-only ESM build).
 describe.each(AI_MAJORS.filter((m) => !m.esm))('$label with experimental_telemetry', (major) => {
   let sdk: LoadedAi;
   let openai: Any;
@@ -110,3 +112,4 @@ describe.each(AI_MAJORS.filter((m) => !m.esm))('$label with experimental_telemet
     }
   });
 });
+

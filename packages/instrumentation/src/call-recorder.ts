@@ -36,6 +36,7 @@ import {
   ATTR_LLM_STREAM_BACKPRESSURE,
   ATTR_LLM_STREAM_BACKPRESSURE_MS,
   ATTR_LLM_STREAM_BACKPRESSURE_START_MS,
+  ATTR_LLM_MEASURED_BY_CHILD,
   ATTR_LLM_OUTCOME,
   ATTR_LLM_PREFILL_MS,
   ATTR_LLM_QUEUE_MS,
@@ -195,6 +196,18 @@ const ABANDONED_PAUSE_MS = 5_000;
 /** An attempt of a call that has ended: nothing more to record. */
 const RELEASED: AttemptListener = { headers() {}, sseEvent() {}, body() {}, end() {}, error() {} };
 
+/**
+ * A parent that is another instrumentation's call span (CLIENT, `gen_ai.operation.name`: read off
+ * the OpenTelemetry SDK's span object, whose `kind` and `attributes` are public) is marked as
+ * measured by this child, so that storage counts the model request once.
+ */
+function markMeasuredParent(parent: Span | undefined): void {
+  const sdkSpan = parent as (Span & { kind?: unknown; attributes?: Attributes }) | undefined;
+  if (sdkSpan?.kind === SpanKind.CLIENT && typeof sdkSpan.attributes?.[ATTR_GEN_AI_OPERATION_NAME] === 'string' && sdkSpan.isRecording()) {
+    sdkSpan.setAttribute(ATTR_LLM_MEASURED_BY_CHILD, true);
+  }
+}
+
 export class CallRecorder implements GroupableCall {
   readonly span: Span;
   /** The parent context with the call span active: the SDK method runs in it, the phase spans are its children. */
@@ -270,6 +283,7 @@ export class CallRecorder implements GroupableCall {
     this.#initialAttributes = attributes;
     this.span = opts.tracer.startSpan(name, { kind: SpanKind.CLIENT, startTime: epoch(this.#start), attributes }, opts.parentContext);
     this.callContext = trace.setSpan(opts.parentContext, this.span);
+    markMeasuredParent(trace.getSpan(opts.parentContext));
     // No closure over `this`: the timer must not hold the recorder, nor make `scope` hold it.
     if (opts.ttftDeadlineMs) {
       this.#deadline = new TtftDeadline(opts.ttftDeadlineMs, { tracer: opts.tracer, callContext: this.callContext, start: this.#start, attributes });

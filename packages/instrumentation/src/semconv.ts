@@ -141,6 +141,12 @@ export const ATTR_LLM_STREAM_BACKPRESSURE_MS = 'llm.stream.backpressure_ms' as c
 export const ATTR_LLM_READ_PACED = 'llm.read_paced' as const;
 /** true when the call had no output at its TTFT deadline and its `llm.ttft_deadline` span was exported; absent otherwise. */
 export const ATTR_LLM_TTFT_DEADLINE_EXCEEDED = 'llm.ttft_deadline_exceeded' as const;
+/**
+ * Set (true) on another instrumentation's GenAI CLIENT span (`@ai-sdk/otel`'s `chat` span, say) when
+ * an LLM Prism call span opens under it: the model request is measured by that child, so storage
+ * takes the child as the call, not both.
+ */
+export const ATTR_LLM_MEASURED_BY_CHILD = 'llm.measured_by_child' as const;
 /** See the `LLM_OUTCOME_VALUE_*` constants. */
 export const ATTR_LLM_OUTCOME = 'llm.outcome' as const;
 export const ATTR_LLM_ATTEMPTS = 'llm.attempts' as const;

@@ -134,10 +134,20 @@ export function encodeTraceRow(row: OtelTraceRow): EncodedTraceRow {
   return encodedRows(encodeTraceRows([row]))[0] as EncodedTraceRow;
 }
 
+/**
+ * Set by LLM Prism on another instrumentation's call span (`@ai-sdk/otel`'s CLIENT `chat` span) when
+ * its own call span opens under it: the model request is that child's, so it is counted once.
+ */
+export const MEASURED_BY_CHILD = 'llm.measured_by_child';
+
 /** A span llm_calls_mv turns into a call row (the view's WHERE, on the row as inserted). */
 export function isCallSpan(row: SpanRow): boolean {
   if ('line' in row) return row.callSpan;
-  return (row.SpanKind === 'Client' || row.SpanKind === 'SPAN_KIND_CLIENT') && (row.SpanAttributes['gen_ai.operation.name'] ?? '') !== '';
+  return (
+    (row.SpanKind === 'Client' || row.SpanKind === 'SPAN_KIND_CLIENT') &&
+    (row.SpanAttributes['gen_ai.operation.name'] ?? '') !== '' &&
+    row.SpanAttributes[MEASURED_BY_CHILD] !== 'true'
+  );
 }
 
 /** DDL of migration 1, in execution order. */

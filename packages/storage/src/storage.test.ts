@@ -160,7 +160,7 @@ describe('migrations', () => {
       await old.client.insert({ table: 'otel_v3_setup.schema_migrations', values: [{ Version: m.version, Name: m.name }], format: 'JSONEachRow' });
     }
     await old.insertSpans([llmCallSpan(501)]);
-    expect(await old.migrate()).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    expect(await old.migrate()).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
     await old.insertSpans([llmCallSpan(502)]);
     const stored = await rows<{ SpanId: string; ClientSetupMs: number | null; QueueMs: number; PrefillMs: number }>(
       'SELECT SpanId, ClientSetupMs, QueueMs, PrefillMs FROM otel_v3_setup.llm_calls ORDER BY SpanId',
@@ -645,7 +645,7 @@ describe('migration 8 on a store that has migration 7 and data', () => {
       for (const m of applied) for (const statement of m.statements(ctx)) await old.client.command({ query: statement });
       for (const m of applied) await old.client.insert({ table: 'otel_v7.schema_migrations', values: [{ Version: m.version, Name: m.name }], format: 'JSONEachRow' });
       await old.insertSpans([llmCallSpan(30_001, { ServiceName: 'v7' }, { 'llm.prompt.hash': 'aaaa' })]);
-      expect(await old.migrate()).toEqual([8, 9, 10, 11, 12, 13, 14]);
+      expect(await old.migrate()).toEqual([8, 9, 10, 11, 12, 13, 14, 15]);
       // The new view still reads 'inf' as absent (migration 5): Chunks 0, the insert not failed.
       await old.insertSpans([llmCallSpan(30_002, { ServiceName: 'v7' }, { 'llm.prompt.hash': 'bbbb', 'llm.stream.chunks': 'inf' })]);
       const result = await old.client.query({
@@ -693,7 +693,7 @@ describe('migration 9 on a store that has migration 8 and data', () => {
       });
       expect(await count("SELECT uniqExactMerge(Calls) AS n FROM otel_v8.llm_ttft_minute WHERE ServiceName = 'slo' AND Minute > '2026-11-01'")).toBe(2);
 
-      expect(await old.migrate()).toEqual([9, 10, 11, 12, 13, 14]);
+      expect(await old.migrate()).toEqual([9, 10, 11, 12, 13, 14, 15]);
       const ttft = await old.client.query({
         query: `SELECT toString(Minute) AS minute, TtftBucketMs, Abandoned, sum(Calls) AS calls FROM otel_v8.llm_ttft_counts
           WHERE ServiceName = 'slo' GROUP BY ALL ORDER BY minute, TtftBucketMs`,
