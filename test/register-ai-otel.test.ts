@@ -1,6 +1,6 @@
 // `ai` 7 with `@ai-sdk/otel`: the framework opens its own CLIENT `chat <model>` span (with
 // `gen_ai.operation.name`) around each model request, and LLM Prism's call span is its child. The
-// child marks that span `llm.measured_by_child`, and storage (migration 15) counts each model
+// child marks that span `llm.measured_by` with its own id, and storage (migration 15) counts each model
 // request once, by LLM Prism's span — before, both were llm_calls rows and every request counted twice.
 import { decodeJsonRequest, otlpToRows } from '@llm-prism/ingest';
 import { openStorage } from '@llm-prism/storage';
@@ -18,10 +18,10 @@ it('an AI SDK 7 app with @ai-sdk/otel: its chat spans are marked, llm_calls hold
   const theirs = clientSpans.filter((s) => s.scope !== '@llm-prism/instrumentation');
   expect(ours.map((s) => s.name).sort()).toEqual(['chat gpt-4o', 'chat gpt-4o-mini']);
   expect(theirs.map((s) => s.name).sort()).toEqual(['chat gpt-4o', 'chat gpt-4o-mini']);
-  for (const span of theirs) expect(attributesOf(span)).toMatchObject({ 'gen_ai.operation.name': 'chat', 'llm.measured_by_child': true });
+  for (const span of theirs) expect(attributesOf(span)).toMatchObject({ 'gen_ai.operation.name': 'chat', 'llm.measured_by': ours.find((o) => o.parentSpanId === span.spanId)?.spanId });
   for (const call of ours) {
     expect(theirs.map((s) => s.spanId)).toContain(call.parentSpanId);
-    expect(attributesOf(call)['llm.measured_by_child']).toBeUndefined();
+    expect(attributesOf(call)['llm.measured_by']).toBeUndefined();
   }
 
   const storage = await openStorage({ dataDir: await tempDataDir() });

@@ -175,7 +175,7 @@ describe('protobufToLines', () => {
     ['a fraction of a token', oneSpan([{ key: 'gen_ai.usage.output_tokens', value: { doubleValue: 12.7 } }])],
     ['retries beyond UInt16', oneSpan([{ key: 'llm.retries', value: { intValue: '65536' } }])],
     ['a count as text', oneSpan([{ key: 'llm.stream.chunks', value: { stringValue: '12' } }])],
-    ['a call span measured by a child call', oneSpan([{ key: 'gen_ai.operation.name', value: { stringValue: 'chat' } }, { key: 'llm.measured_by_child', value: { boolValue: true } }])],
+    ['a call span another call span measures', oneSpan([{ key: 'gen_ai.operation.name', value: { stringValue: 'chat' } }, { key: 'llm.measured_by', value: { stringValue: 'b7ad6b7169203331' } }])],
   ])('%s: left to the slow path', (_, body) => {
     expect(protobufToLines(body)).toBeUndefined();
     // Which stores or refuses it as ever, by itself.

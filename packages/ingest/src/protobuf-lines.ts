@@ -9,7 +9,7 @@
 // attributes, valid ids, kinds and times. For any other request it answers undefined and the slow
 // path decodes it, with its rejections and messages. Its lines are byte for byte the slow path's
 // (protobuf-lines.test.ts).
-import { CALL_COUNT_LIMITS, callCountProblem, formatTimestamp, LATEST_SPAN_TIME_NS, MEASURED_BY_CHILD, type EncodedRows } from '@llm-prism/storage/rows';
+import { CALL_COUNT_LIMITS, callCountProblem, formatTimestamp, LATEST_SPAN_TIME_NS, MEASURED_BY, type EncodedRows } from '@llm-prism/storage/rows';
 import { doubleAsString } from './attribute-string.ts';
 import { I64, LEN, VARINT, Wire } from './otlp-protobuf.ts';
 import { SPAN_KINDS, STATUS_CODES } from './otlp-to-rows.ts';
@@ -20,8 +20,8 @@ export const ROWS_PER_CHUNK = 1000;
 const CLIENT = SPAN_KINDS.indexOf('Client');
 /** The attribute that makes a client span a call span (isCallSpan), as bytes. */
 const OPERATION_KEY = Buffer.from('gen_ai.operation.name', 'latin1');
-/** A span marked as measured by a child call is not a call span (isCallSpan): the slow path's to tell. */
-const MEASURED_KEY = Buffer.from(MEASURED_BY_CHILD, 'latin1');
+/** A span another call span measures is not a call span (isCallSpan): the slow path's to tell. */
+const MEASURED_KEY = Buffer.from(MEASURED_BY, 'latin1');
 
 /** The keys of CALL_COUNT_LIMITS as bytes, by length: a count that llm_calls cannot hold is the slow path's to refuse. */
 const COUNT_KEYS = new Map<number, Buffer[]>();

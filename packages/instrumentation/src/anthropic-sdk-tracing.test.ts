@@ -73,6 +73,9 @@ it('an explicit openTelemetry option keeps the SDK span, nested in the same trac
   const sdk = spans.find((s) => s.name === 'anthropic.messages.create')!;
   expect(sdk.spanContext().traceId).toBe(ours.spanContext().traceId);
   expect(sdk.parentSpanContext?.spanId).toBe(ours.spanContext().spanId);
+  // The SDK's span (CLIENT, gen_ai.operation.name) names ours as what measures the call: storage counts ours only.
+  expect(sdk.attributes).toMatchObject({ 'gen_ai.operation.name': 'chat', 'llm.measured_by': ours.spanContext().spanId });
+  expect(ours.attributes['llm.measured_by']).toBeUndefined();
 });
 
 it('ANTHROPIC_OPEN_TELEMETRY=true keeps the SDK span too; with messages.stream() it is the parent', async () => {
@@ -85,4 +88,5 @@ it('ANTHROPIC_OPEN_TELEMETRY=true keeps the SDK span too; with messages.stream()
   const sdk = spans.find((s) => s.name === 'anthropic.messages.create')!;
   expect(ours.spanContext().traceId).toBe(sdk.spanContext().traceId);
   expect(ours.parentSpanContext?.spanId).toBe(sdk.spanContext().spanId);
+  expect(sdk.attributes['llm.measured_by']).toBe(ours.spanContext().spanId);
 });

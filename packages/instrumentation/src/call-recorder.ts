@@ -36,7 +36,7 @@ import {
   ATTR_LLM_STREAM_BACKPRESSURE,
   ATTR_LLM_STREAM_BACKPRESSURE_MS,
   ATTR_LLM_STREAM_BACKPRESSURE_START_MS,
-  ATTR_LLM_MEASURED_BY_CHILD,
+  ATTR_LLM_MEASURED_BY,
   ATTR_LLM_OUTCOME,
   ATTR_LLM_PREFILL_MS,
   ATTR_LLM_QUEUE_MS,
@@ -197,14 +197,15 @@ const ABANDONED_PAUSE_MS = 5_000;
 const RELEASED: AttemptListener = { headers() {}, sseEvent() {}, body() {}, end() {}, error() {} };
 
 /**
- * A parent that is another instrumentation's call span (CLIENT, `gen_ai.operation.name`: read off
- * the OpenTelemetry SDK's span object, whose `kind` and `attributes` are public) is marked as
- * measured by this child, so that storage counts the model request once.
+ * Another instrumentation's call span (CLIENT, `gen_ai.operation.name`: read off the OpenTelemetry
+ * SDK's span object, whose `kind` and `attributes` are public) around this call or inside it is
+ * marked with the id of `ours`, which measures the model request, so that storage counts it once.
  */
-function markMeasuredParent(parent: Span | undefined): void {
-  const sdkSpan = parent as (Span & { kind?: unknown; attributes?: Attributes }) | undefined;
-  if (sdkSpan?.kind === SpanKind.CLIENT && typeof sdkSpan.attributes?.[ATTR_GEN_AI_OPERATION_NAME] === 'string' && sdkSpan.isRecording()) {
-    sdkSpan.setAttribute(ATTR_LLM_MEASURED_BY_CHILD, true);
+function markMeasured(other: Span | undefined, ours: Span): void {
+  const sdkSpan = other as (Span & { kind?: unknown; attributes?: Attributes }) | undefined;
+  if (sdkSpan === undefined || sdkSpan === ours || sdkSpan.kind !== SpanKind.CLIENT) return;
+  if (typeof sdkSpan.attributes?.[ATTR_GEN_AI_OPERATION_NAME] === 'string' && sdkSpan.isRecording()) {
+    sdkSpan.setAttribute(ATTR_LLM_MEASURED_BY, ours.spanContext().spanId);
   }
 }
 
@@ -283,7 +284,7 @@ export class CallRecorder implements GroupableCall {
     this.#initialAttributes = attributes;
     this.span = opts.tracer.startSpan(name, { kind: SpanKind.CLIENT, startTime: epoch(this.#start), attributes }, opts.parentContext);
     this.callContext = trace.setSpan(opts.parentContext, this.span);
-    markMeasuredParent(trace.getSpan(opts.parentContext));
+    markMeasured(trace.getSpan(opts.parentContext), this.span);
     // No closure over `this`: the timer must not hold the recorder, nor make `scope` hold it.
     if (opts.ttftDeadlineMs) {
       this.#deadline = new TtftDeadline(opts.ttftDeadlineMs, { tracer: opts.tracer, callContext: this.callContext, start: this.#start, attributes });
@@ -291,6 +292,8 @@ export class CallRecorder implements GroupableCall {
   }
 
   attempt(at: number, target?: RequestTarget): AttemptListener {
+    // The request is created where the SDK runs it: inside a span of the SDK's own, if it traces.
+    markMeasured(trace.getActiveSpan(), this.span);
     const attempt: Attempt = { start: at };
     this.#attempts.push(attempt);
     if (this.#attempts.length === 1 && target) this.#target(target);

@@ -142,11 +142,11 @@ export const ATTR_LLM_READ_PACED = 'llm.read_paced' as const;
 /** true when the call had no output at its TTFT deadline and its `llm.ttft_deadline` span was exported; absent otherwise. */
 export const ATTR_LLM_TTFT_DEADLINE_EXCEEDED = 'llm.ttft_deadline_exceeded' as const;
 /**
- * Set (true) on another instrumentation's GenAI CLIENT span (`@ai-sdk/otel`'s `chat` span, say) when
- * an LLM Prism call span opens under it: the model request is measured by that child, so storage
- * takes the child as the call, not both.
+ * Set on another instrumentation's GenAI CLIENT span around or inside an LLM Prism call span
+ * (`@ai-sdk/otel`'s `chat` span, the Anthropic SDK's own span): the LLM Prism call span's id. That
+ * span measures the model request, so storage takes it as the call, not both.
  */
-export const ATTR_LLM_MEASURED_BY_CHILD = 'llm.measured_by_child' as const;
+export const ATTR_LLM_MEASURED_BY = 'llm.measured_by' as const;
 /** See the `LLM_OUTCOME_VALUE_*` constants. */
 export const ATTR_LLM_OUTCOME = 'llm.outcome' as const;
 export const ATTR_LLM_ATTEMPTS = 'llm.attempts' as const;

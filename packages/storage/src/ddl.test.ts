@@ -236,7 +236,7 @@ describe('applied migrations', () => {
       [12, '37132a6a66a4339e', '5602510f4bf67ef1'],
       [13, '5610fbbfa3f200d6', '369ebd6af518b70d'],
       [14, 'fbce27da6e398f9e', 'c41fba72ec81a4a4'],
-      [15, '6c166f818e91a737', '5b147b73cd441048'],
+      [15, '0ac263694f04a76f', '110f85a5fef906f1'],
     ]);
   });
 });

@@ -1,7 +1,7 @@
 // `llm_calls`: one typed row per LLM call span, derived inside ClickHouse from otel_traces so that
 // spans written by a Collector (or another GenAI instrumentation) land here too.
 import { addColumns, type DdlContext, localTable, materializedView, modifyViewQuery, table } from './ddl.ts';
-import { MEASURED_BY_CHILD } from './otel-traces.ts';
+import { MEASURED_BY } from './otel-traces.ts';
 import { ttlClause } from './retention.ts';
 import { LLM_CALLS, OTEL_TRACES } from './tables.ts';
 
@@ -78,15 +78,15 @@ const TTFT_DEADLINE_EXCEEDED: AddedColumn = {
 interface ViewVersion {
   float: (key: string) => string;
   added: readonly AddedColumn[];
-  /** Migration 15: a call span that one of ours measures as its child is not a call (MEASURED_BY_CHILD). */
-  measuredParents?: 'skipped';
+  /** Migration 15: a call span that one of ours measures is not a call (MEASURED_BY). */
+  measuredElsewhere?: 'skipped';
 }
 const VIEW_2: ViewVersion = { float: parsed, added: [] };
 const VIEW_5: ViewVersion = { float: finite, added: [] };
 const VIEW_6: ViewVersion = { float: finite, added: [CLIENT_SETUP_MS] };
 const VIEW_8: ViewVersion = { float: finite, added: [CLIENT_SETUP_MS, PROMPT_HASH] };
 const VIEW_9: ViewVersion = { float: finite, added: [CLIENT_SETUP_MS, PROMPT_HASH, TTFT_DEADLINE_EXCEEDED] };
-const VIEW_15: ViewVersion = { ...VIEW_9, measuredParents: 'skipped' };
+const VIEW_15: ViewVersion = { ...VIEW_9, measuredElsewhere: 'skipped' };
 
 /** Migration 2: llm_calls and its view from otel_traces. */
 export function llmCallsDdl(ctx: DdlContext): string[] {
@@ -174,13 +174,13 @@ export function llmCallsDeadlineFlagDdl(ctx: DdlContext): string[] {
   ];
 }
 
-/** Migration 15: the view leaves out call spans measured by a call span of ours under them. */
-export function llmCallsMeasuredParentsDdl(ctx: DdlContext): string[] {
+/** Migration 15: the view leaves out other instrumentations' call spans that a call span of ours measures. */
+export function llmCallsMeasuredElsewhereDdl(ctx: DdlContext): string[] {
   return [modifyViewQuery(ctx, { name: LLM_CALLS_MV, select: llmCallsSelect(ctx, VIEW_15) })];
 }
 
 /** The view's SELECT in one version: migration 2's columns, then those later migrations added. */
-function llmCallsSelect(ctx: DdlContext, { float, added, measuredParents }: ViewVersion): string {
+function llmCallsSelect(ctx: DdlContext, { float, added, measuredElsewhere }: ViewVersion): string {
   const firstSet = (...keys: string[]): string => `coalesce(${keys.map(float).join(', ')})`;
   const value = (c: AddedColumn): string => (c.text ? attr(c.key) : c.flag ? `toUInt8(${attr(c.key)} = 'true')` : float(c.key));
   const more = added.map((c) => `,\n    ${value(c)} AS ${c.name}`).join('');
@@ -240,6 +240,6 @@ SELECT
     ${float('llm.ratelimit.headroom')} AS RateLimitHeadroom${more}
 FROM ${localTable(ctx, OTEL_TRACES)} AS span
 WHERE SpanKind IN ('Client', 'SPAN_KIND_CLIENT') AND ${attr('gen_ai.operation.name')} != ''${
-    measuredParents === 'skipped' ? ` AND ${attr(MEASURED_BY_CHILD)} != 'true'` : ''
+    measuredElsewhere === 'skipped' ? ` AND ${attr(MEASURED_BY)} = ''` : ''
   }`;
 }

@@ -135,10 +135,11 @@ export function encodeTraceRow(row: OtelTraceRow): EncodedTraceRow {
 }
 
 /**
- * Set by LLM Prism on another instrumentation's call span (`@ai-sdk/otel`'s CLIENT `chat` span) when
- * its own call span opens under it: the model request is that child's, so it is counted once.
+ * Set by LLM Prism on another instrumentation's call span around or inside its own (`@ai-sdk/otel`'s
+ * CLIENT `chat` span, the Anthropic SDK's `anthropic.messages.create`): the id of LLM Prism's call
+ * span, which measures that model request — so it is counted once, by that span.
  */
-export const MEASURED_BY_CHILD = 'llm.measured_by_child';
+export const MEASURED_BY = 'llm.measured_by';
 
 /** A span llm_calls_mv turns into a call row (the view's WHERE, on the row as inserted). */
 export function isCallSpan(row: SpanRow): boolean {
@@ -146,7 +147,7 @@ export function isCallSpan(row: SpanRow): boolean {
   return (
     (row.SpanKind === 'Client' || row.SpanKind === 'SPAN_KIND_CLIENT') &&
     (row.SpanAttributes['gen_ai.operation.name'] ?? '') !== '' &&
-    row.SpanAttributes[MEASURED_BY_CHILD] !== 'true'
+    (row.SpanAttributes[MEASURED_BY] ?? '') === ''
   );
 }
 

@@ -37,7 +37,7 @@ describe('llm-prism migrate', () => {
         'applied 12: llm_duplicate_calls: calls repeating a prompt within 60 s, marked at insert by a view on llm_calls, and those already stored',
         'applied 13: llm_duplicate_hours: the duplicates summed per hour and cost group; llm_duplicate_calls_mv marks each duplicate once',
         'applied 14: minute rollups llm_cost_minutes and llm_latency_minutes for time series with buckets shorter than an hour',
-        "applied 15: llm_calls_mv leaves out another instrumentation's call span whose model request an LLM Prism call span under it measures (llm.measured_by_child)",
+        "applied 15: llm_calls_mv leaves out another instrumentation's call span whose model request an LLM Prism call span measures (llm.measured_by)",
         'retention: 30 days for spans, LLM calls and the minute rollups, 400 days for the SLO and hourly rollups',
         '',
       ].join('\n'),
