@@ -303,6 +303,7 @@ export class CallRecorder implements GroupableCall {
     const ref: { recorder: CallRecorder | undefined } = { recorder: undefined };
     if (!this.#ended) ref.recorder = this;
     const listener: AttemptListener = {
+      streamRequested: this.#opts.info.stream === true,
       headers: (status, headers, t) => {
         const r = ref.recorder;
         if (r) r.#attemptHeaders(attempt, status, headers, t);

@@ -159,6 +159,7 @@ export function trackedAttempt(call: CallListener, at: number, target?: RequestT
     }
   };
   return {
+    streamRequested: listener.streamRequested,
     headers: (status, headers, t) => {
       close();
       if (status < 300) {

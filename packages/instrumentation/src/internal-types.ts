@@ -93,6 +93,11 @@ export interface ResponseHeaders {
 
 /** Receives what the wire tap sees of one HTTP attempt, with arrival times (`performance.now()`). */
 export interface AttemptListener {
+  /**
+   * The request asked for a stream: a successful answer not labelled JSON is read as server-sent
+   * events whatever its content type says (a gateway may drop or rewrite it; the SDKs do not look).
+   */
+  readonly streamRequested?: boolean;
   headers(status: number, headers: ResponseHeaders, at: number): void;
   /** One server-sent event of an `text/event-stream` body, at the arrival of its last byte. */
   sseEvent(event: SseEvent, at: number): void;

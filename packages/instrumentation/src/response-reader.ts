@@ -160,7 +160,8 @@ export class ResponseReader {
   headers(status: number, headers: ResponseHeaders, at: number): void {
     this.listener.headers(status, headers, at);
     this.#encoding = headers.get('content-encoding');
-    if (/^text\/event-stream\b/i.test(headers.get('content-type') ?? '')) {
+    const type = headers.get('content-type') ?? '';
+    if (/^text\/event-stream\b/i.test(type) || (this.listener.streamRequested === true && status >= 200 && status < 300 && !/\bjson\b/i.test(type))) {
       this.#sse = true;
       this.#decompressor = createDecompressor(this.#encoding);
       // Decompressed output is attributed to the arrival of the latest compressed bytes.
