@@ -30,6 +30,10 @@ describe('openaiChat.streamEvents', () => {
     expect(openaiChat.streamEvents({ event: undefined, data: '{"error":{"message":"boom","type":"server_error","code":null}}' })).toEqual([
       { kind: 'error', type: 'server_error', message: 'boom' },
     ]);
+    // A gateway relaying an upstream failure: the upstream status as a numeric code.
+    expect(openaiChat.streamEvents({ event: undefined, data: '{"error":{"message":"Provider returned error","code":502}}' })).toEqual([
+      { kind: 'error', type: '502', message: 'Provider returned error' },
+    ]);
   });
 
   it('keeps each choice apart, and reads custom tool calls', () => {

@@ -79,9 +79,12 @@ function responsesUsage(u: Json): Usage {
   };
 }
 
-/** `{"error": {...}}` (chat) or `{"type":"error", ...}` (Responses) → error type. */
+/**
+ * `{"error": {...}}` (chat) or `{"type":"error", ...}` (Responses) → error type. Gateways relaying an
+ * upstream failure put its HTTP status in `code` as a number (OpenRouter: `{"code": 502, …}`).
+ */
 function errorType(err: Json): string {
-  return str(err.code) ?? str(err.type) ?? 'error';
+  return str(err.code) ?? (num(err.code) !== undefined ? String(err.code) : undefined) ?? str(err.type) ?? 'error';
 }
 
 function meta(body: Json): LlmEvent[] {
