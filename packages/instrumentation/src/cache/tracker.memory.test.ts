@@ -50,4 +50,24 @@ describe('CacheTracker memory', () => {
     expect(full - baseline).toBeGreaterThan(10 * 2 ** 20);
     expect(later - full).toBeLessThan(0.1 * (full - baseline));
   });
+
+  it('stays flat while a full tracker sees only prompts and conversations it holds (cache hits)', () => {
+    // A service with a fixed set of prompt templates: once the maps are full, every call refreshes
+    // keys they hold and none is evicted. (An LRU that parked an iterator on its Map kept every
+    // table V8 rehashed since the last eviction: +0.6 KB a call, without end.)
+    const maxPrefixes = 2_000;
+    const tracker = new CacheTracker({ models: CACHE_MODELS, maxPrefixes, now: () => 0 });
+    const usage = { inputTokens: 2100, cacheReadTokens: 0, cacheWriteTokens: 0 };
+    for (let i = 0; i < 3_000; i++) tracker.classify({ provider: 'openai', segments: segmentsOf(i), usage });
+    const repeat = (calls: number) => {
+      for (let i = 0; i < calls; i++) tracker.classify({ provider: 'openai', segments: segmentsOf(2_500 + (i % 500)), usage });
+    };
+    repeat(50_000);
+    const warm = memoryAfterGc();
+    repeat(300_000);
+    const later = memoryAfterGc();
+    console.log(`growth over 300k repeated calls at capacity: ${((later - warm) / 2 ** 20).toFixed(1)} MiB`);
+    expect(tracker.size).toEqual({ prefixes: maxPrefixes, conversations: maxPrefixes });
+    expect(later - warm).toBeLessThan(4 * 2 ** 20);
+  });
 });
