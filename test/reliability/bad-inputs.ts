@@ -287,7 +287,10 @@ export type PoisonPlace = 'span-name' | 'attribute-value' | 'attribute-key' | 'e
 export type PoisonRecipe =
   /** A UTF-16 code unit of a surrogate pair without its partner (half an emoji from `slice`). */
   | { kind: 'lone-surrogate'; encoding: Encoding; place: PoisonPlace; unit: number; at: 'start' | 'middle' | 'end' }
-  /** A start or event time past 2262-04-11, the end of DateTime64(9), within uint64. */
+  /**
+   * A start or event time past 2100-01-01, the latest time LLM Prism stores (2106–2262 fit
+   * DateTime64(9) but not the DateTime rollups, TTLs and duplicate checks), within uint64.
+   */
   | { kind: 'far-future'; encoding: Encoding; what: 'start' | 'event'; unixSeconds: number }
   /** Spans spread over more days than ClickHouse's 100 partitions per insert. */
   | { kind: 'many-days'; encoding: Encoding; days: number; stepDays: number }
@@ -310,7 +313,7 @@ export const poisonRecipe: fc.Arbitrary<PoisonRecipe> = fc.oneof(
     kind: fc.constant('far-future' as const),
     encoding,
     what: fc.constantFrom('start' as const, 'event' as const),
-    unixSeconds: fc.integer({ min: Date.UTC(2262, 3, 12) / 1000, max: MAX_UNIX_SECONDS }),
+    unixSeconds: fc.integer({ min: Date.UTC(2100, 0, 1) / 1000 + 1, max: MAX_UNIX_SECONDS }),
   }),
   fc.record({ kind: fc.constant('many-days' as const), encoding, days: fc.integer({ min: 101, max: 260 }), stepDays: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ kind: fc.constant('huge' as const), encoding, what: fc.constantFrom('value' as const, 'attributes' as const, 'duration' as const) }),

@@ -1,11 +1,11 @@
 // Issue 13's "done when": a healthy application exports continuously (official protobuf exporter,
 // BatchSpanProcessor every 50 ms) into `llm-prism serve` while three poisons are re-sent every
 // second by the official JSON exporter (`exporter-trace-otlp-http`): a lone surrogate (`\ud83d`,
-// half an emoji), a start time after 2262, and one request spanning more than 100 days. The healthy
+// half an emoji), a start time after 2100 (in 2300), and one request spanning more than 100 days. The healthy
 // application must get only 200s and have every span stored once; each poison export must end in
 // a 400 or a partial_success naming its rejected spans, or be stored whole. Validation before
 // storage decides the first two: the lone surrogate is stored made well-formed (U+FFFD in its
-// place), the time after 2262 is refused and named; the 150 days are stored in groups of days.
+// place), the time after 2100 is refused and named; the 150 days are stored in groups of days.
 import { diag, DiagLogLevel, SpanKind, type DiagLogger } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -48,7 +48,7 @@ afterAll(async () => {
 const POISONS: Record<string, PoisonRecipe> = {
   // What `text.slice(0, n)` leaves of an emoji: the high surrogate of U+1F44B.
   'lone surrogate': { kind: 'lone-surrogate', encoding: 'json', place: 'attribute-value', unit: '👋'.charCodeAt(0), at: 'end' },
-  'start after 2262': { kind: 'far-future', encoding: 'json', what: 'start', unixSeconds: Date.UTC(2300, 0, 1) / 1000 },
+  'start after 2100': { kind: 'far-future', encoding: 'json', what: 'start', unixSeconds: Date.UTC(2300, 0, 1) / 1000 },
   'over 100 days': { kind: 'many-days', encoding: 'json', days: 150, stepDays: 1 },
 };
 
@@ -156,9 +156,9 @@ test('a healthy exporter gets only 200s and every span stored while three poison
   // surrogate is stored with U+FFFD in its place, exactly so; the 150 days are stored.
   expect(poisons.map((p) => [p.name, p.refused])).toEqual([
     ['lone surrogate', 0],
-    ['start after 2262', 1],
+    ['start after 2100', 1],
     ['over 100 days', 0],
   ]);
   expect(poisons[0]!.storedAs).toEqual(['cut text\uFFFD']);
-  expect(warnings.filter((w) => w.includes('(span_id ')).every((w) => /: start_time_unix_nano \d+ is after 2262-04-11 /.test(w))).toBe(true);
+  expect(warnings.filter((w) => w.includes('(span_id ')).every((w) => /: start_time_unix_nano \d+ is after 2100-01-01 /.test(w))).toBe(true);
 }, 60_000); // about 12 s: 6 s of load, serve's start and stop

@@ -1,12 +1,13 @@
-// Storage poison: requests every decoder accepts, with values ClickHouse refuses at insert (a lone
-// UTF-16 surrogate, a time after 2262) or a spread over more than 100 daily partitions, or sizes
+// Storage poison: requests every decoder accepts, with values storage cannot hold (a lone UTF-16
+// surrogate, a time after 2100: the rollups' DateTime ends in 2106, DateTime64(9) in 2262) or a
+// spread over more than 100 daily partitions, or sizes
 // at the edges, sent to `llm-prism serve` (a child process on chDB) while healthy clients export
 // alongside. Before failure isolation one such span failed its whole group-commit batch with 503
 // and made ingest refuse everyone for Retry-After (measured: a healthy client got 124 of 160
 // exports answered 503). Now healthy clients must see only 200s and lose nothing, and each
 // poison's spans must each be either stored or named as rejected (partial_success, or 400 when
 // none could be stored). Validation before storage decides most of them first: a lone surrogate
-// is stored made well-formed (U+FFFD in its place, checked here), a time after 2262 is refused;
+// is stored made well-formed (U+FFFD in its place, checked here), a time after 2100 is refused;
 // whatever still fails in ClickHouse is refused by failure isolation, named the same way.
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { openStorage, type Storage } from '@llm-prism/storage';
