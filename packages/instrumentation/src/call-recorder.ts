@@ -196,6 +196,9 @@ const ABANDONED_PAUSE_MS = 5_000;
 /** An attempt of a call that has ended: nothing more to record. */
 const RELEASED: AttemptListener = { headers() {}, sseEvent() {}, body() {}, end() {}, error() {} };
 
+/** The statuses `fetch` (and node-fetch) follow to `Location` with a new request. */
+const FOLLOWED_REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
 /**
  * Another instrumentation's call span (CLIENT, `gen_ai.operation.name`: read off the OpenTelemetry
  * SDK's span object, whose `kind` and `attributes` are public) around this call or inside it is
@@ -294,7 +297,11 @@ export class CallRecorder implements GroupableCall {
   attempt(at: number, target?: RequestTarget): AttemptListener {
     // The request is created where the SDK runs it: inside a span of the SDK's own, if it traces.
     markMeasured(trace.getActiveSpan(), this.span);
-    const attempt: Attempt = { start: at };
+    // `fetch` following a redirect sends the request again: the same attempt from its first send
+    // (SDKs never retry a 3xx, so a request after one is the redirect's).
+    const redirected = this.#attempts.at(-1);
+    const followed = redirected?.status !== undefined && FOLLOWED_REDIRECTS.has(redirected.status) ? this.#attempts.pop() : undefined;
+    const attempt: Attempt = followed ? { start: followed.start, sentAt: followed.sentAt } : { start: at };
     this.#attempts.push(attempt);
     if (this.#attempts.length === 1 && target) this.#target(target);
     const single = this.#opts.singleAttempt === true;
