@@ -13,6 +13,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatMessages, GEMINI_MODEL, geminiRequest, STREAM_TIMINGS, useHarness } from '../test/contract.ts';
@@ -258,6 +260,45 @@ describe('a fetch wrapper that queues requests', () => {
     // The calls started in order and were sent in order (FIFO): call i waited waited[i] in the queue.
     byStart.forEach((span, i) => expectCall(span, ids[i]![0]!, waited[i]!));
   });
+  it('a queued request sent from another call still streaming (its span active there): no call is marked as measured by another', TIMING, async () => {
+    // `llm.measured_by` is for another instrumentation's span around or inside a call, and storage
+    // drops what carries it: the previous call's own span, active where its release sends the
+    // next request, must not get it. The limiter releases at the answer's headers, so that call is
+    // still streaming then.
+    expect(context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())).toBe(true);
+    try {
+      let active = 0;
+      const queue: (() => void)[] = [];
+      const limitedFetch = (url: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
+        new Promise((resolve, reject) => {
+          const run = () => {
+            active++;
+            fetch(url, init).then(
+              (response) => {
+                active--;
+                queue.shift()?.();
+                resolve(response);
+              },
+              (err: unknown) => {
+                active--;
+                queue.shift()?.();
+                reject(err);
+              },
+            );
+          };
+          if (active < 1) run();
+          else queue.push(run);
+        });
+      const client = new (h.client.constructor as typeof import('openai').OpenAI)({ baseURL: h.sim.openaiBaseURL, apiKey: 'test-key', maxRetries: 0, fetch: limitedFetch });
+      await Promise.all([0, 1, 2].map(() => streamedCall(client as unknown as typeof h.client)));
+      const calls = await finishedCalls(h.exporter, 3);
+      expect(calls).toHaveLength(3);
+      for (const call of calls) expect(call.attributes['llm.measured_by']).toBeUndefined();
+    } finally {
+      context.disable();
+    }
+  });
+
   /**
    * A limiter that sends the newest queued request first, around `send`: the request it releases
    * is not the oldest waiting call's (attribution by age would swap calls 1 and 2).

@@ -64,6 +64,7 @@ import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestI
 import { serverOf } from './provider-name.ts';
 import type { GroupableCall } from './call-group.ts';
 import { TtftDeadline } from './ttft-deadline.ts';
+import { PACKAGE_NAME } from './version.ts';
 
 /** Computes `llm.cache.*` attributes once usage is known; times in epoch ms (see instrumentation.ts). */
 export type CacheAttributes = (usage: Usage, startedAt: number, endedAt: number) => Attributes;
@@ -199,17 +200,19 @@ const RELEASED: AttemptListener = { headers() {}, sseEvent() {}, body() {}, end(
 /** The statuses `fetch` (and node-fetch) follow to `Location` with a new request. */
 const FOLLOWED_REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/** What the OpenTelemetry SDK's span object shows (public fields; `instrumentationLibrary` before SDK 2). */
+type SdkSpan = Span & { kind?: unknown; attributes?: Attributes; instrumentationScope?: { name?: string }; instrumentationLibrary?: { name?: string } };
+
 /**
- * Another instrumentation's call span (CLIENT, `gen_ai.operation.name`: read off the OpenTelemetry
- * SDK's span object, whose `kind` and `attributes` are public) around this call or inside it is
- * marked with the id of `ours`, which measures the model request, so that storage counts it once.
+ * Another instrumentation's call span (CLIENT, `gen_ai.operation.name`) around this call or inside
+ * it is marked with the id of `ours`, which measures the model request, so that storage counts it
+ * once. Never one of our own: another call's span is active where a limiter sends a queued request.
  */
 function markMeasured(other: Span | undefined, ours: Span): void {
-  const sdkSpan = other as (Span & { kind?: unknown; attributes?: Attributes }) | undefined;
-  if (sdkSpan === undefined || sdkSpan === ours || sdkSpan.kind !== SpanKind.CLIENT) return;
-  if (typeof sdkSpan.attributes?.[ATTR_GEN_AI_OPERATION_NAME] === 'string' && sdkSpan.isRecording()) {
-    sdkSpan.setAttribute(ATTR_LLM_MEASURED_BY, ours.spanContext().spanId);
-  }
+  const sdkSpan = other as SdkSpan | undefined;
+  if (sdkSpan === undefined || sdkSpan.kind !== SpanKind.CLIENT || typeof sdkSpan.attributes?.[ATTR_GEN_AI_OPERATION_NAME] !== 'string') return;
+  if ((sdkSpan.instrumentationScope ?? sdkSpan.instrumentationLibrary)?.name === PACKAGE_NAME || !sdkSpan.isRecording()) return;
+  sdkSpan.setAttribute(ATTR_LLM_MEASURED_BY, ours.spanContext().spanId);
 }
 
 export class CallRecorder implements GroupableCall {

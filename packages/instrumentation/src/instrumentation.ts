@@ -272,7 +272,9 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       if (retried instanceof CallRecorder) {
         const spanContext = trace.setSpan(context.active(), retried.span);
         const result = callScope.run(retried.scope, () => context.with(spanContext, () => original.apply(this, args)));
-        instrumentation.#safely(() => responsePromiseOf(result)?.then(undefined, (err: unknown) => instrumentation.#safely(() => isAbortError(err) && retried.aborted(err))));
+        // The application's abort of a retry ends the call (call-group.ts); anything else, the loop decides.
+        const aborted = (err: unknown) => instrumentation.#safely(() => (isAbortError(err) ? retried.aborted(err) : undefined));
+        instrumentation.#safely(() => responsePromiseOf(result)?.then(undefined, aborted));
         return result;
       }
       const recorder = instrumentation.#startCall(this, format, target, args[0], args[1], startTime);
