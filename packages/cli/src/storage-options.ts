@@ -1,6 +1,6 @@
 // The ClickHouse / chDB options shared by every command that opens storage (migrate, serve, report).
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_DATA_DIR, DEFAULT_DATABASE, MAX_RETENTION_DAYS, openStorage, type Storage, type StorageOptions } from '@llm-prism/storage';
+import { DEFAULT_DATA_DIR, DEFAULT_DATABASE, openStorage, type Storage, type StorageOptions, validateRetentionDays } from '@llm-prism/storage';
 
 /** What commander parses from the options added by storageOptions(). */
 export interface StorageCliOptions {
@@ -13,12 +13,13 @@ export interface StorageCliOptions {
   retentionDays?: number;
 }
 
+/** Storage's rule, refused as commander refuses an option (usage error, exit 1). */
 function retentionDays(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0 || parsed > MAX_RETENTION_DAYS) {
-    throw new InvalidArgumentError(`expected a whole number of days from 1 to ${MAX_RETENTION_DAYS}`);
+  try {
+    return validateRetentionDays(Number(value));
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
   }
-  return parsed;
 }
 
 /** Adds the storage options (with their environment-variable fallbacks) to a command. */

@@ -12,7 +12,6 @@ import type { OtlpKeyValue, OtlpLink, OtlpSpan, OtlpTraceRequest, RejectReason, 
 export const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
 export const STATUS_CODES = ['Unset', 'Ok', 'Error'];
 
-
 export interface Rejection {
   reason: RejectReason;
   /** Names the span (name and span id) and the problem. */

@@ -6,9 +6,9 @@
 // ASCII without `"` or `\` (so its JSON is its bytes), attribute values scalars or arrays of
 // them (no `<`, `>`, `&` in those, which Go escapes; finite numbers), no duplicate or
 // all-digit attribute keys (which a JS object would merge or reorder), no links, no scope
-// attributes, valid ids, kinds and times. For any other request it answers undefined and the slow
-// path decodes it, with its rejections and messages. Its lines are byte for byte the slow path's
-// (protobuf-lines.test.ts).
+// attributes, valid ids, kinds and times, counts llm_calls can hold, no `llm.measured_by`. For
+// any other request it answers undefined and the slow path decodes it, with its rejections and
+// messages. Its lines are byte for byte the slow path's (protobuf-lines.test.ts).
 import { CALL_COUNT_LIMITS, callCountProblem, formatTimestamp, LATEST_SPAN_TIME_NS, MEASURED_BY, type EncodedRows } from '@llm-prism/storage/rows';
 import { doubleAsString } from './attribute-string.ts';
 import { I64, LEN, VARINT, Wire } from './otlp-protobuf.ts';

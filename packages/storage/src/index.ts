@@ -17,7 +17,7 @@ export {
   OTEL_TRACES_TRACE_ID_TS,
   SCHEMA_MIGRATIONS,
 } from './tables.ts';
-export { MAX_RETENTION_DAYS, MIN_ROLLUP_RETENTION_DAYS, retentionDaysFor } from './retention.ts';
+export { MAX_RETENTION_DAYS, MIN_ROLLUP_RETENTION_DAYS, retentionDaysFor, validateRetentionDays } from './retention.ts';
 export { INSERTED_TABLES, type InsertQuorum } from './durability.ts';
 export {
   BUCKET_STEPS,

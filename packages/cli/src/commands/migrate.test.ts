@@ -69,7 +69,7 @@ describe('llm-prism migrate', () => {
   test.each(['-3', '2001'])('a bad --retention-days (%s) is refused with a message', async (days) => {
     await expect(migrate(['--data-dir', dataDir, '--retention-days', days])).rejects.toMatchObject({
       code: 1,
-      stderr: expect.stringContaining('expected a whole number of days from 1 to 2000'),
+      stderr: expect.stringContaining(`retention must be a whole number of days from 1 to 2000, got ${days}`),
     });
   });
 
