@@ -17,4 +17,11 @@ registerReport(program);
 registerServe(program);
 registerSlo(program);
 
-await program.parseAsync(process.argv);
+// What a command did not report itself (storage refusing its options, a file it cannot write)
+// is a message and exit 1, not a stack trace; LLM_PRISM_DEBUG=1 shows the stack.
+await program.parseAsync(process.argv).catch((error: unknown) => {
+  const command = process.argv[2] ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(process.env.LLM_PRISM_DEBUG ? error : `llm-prism ${command}: ${message}`);
+  process.exitCode = 1;
+});

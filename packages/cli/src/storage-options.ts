@@ -22,18 +22,27 @@ function retentionDays(value: string): number {
   }
 }
 
+/** A value that names something: an empty one (a variable set to '') would mean the current directory, or nothing. */
+function nonEmpty(what: string) {
+  return (value: string): string => {
+    if (value.trim() === '') throw new InvalidArgumentError(`expected ${what}, got an empty value`);
+    return value;
+  };
+}
+
 /** Adds the storage options (with their environment-variable fallbacks) to a command. */
 export function storageOptions(command: Command): Command {
   return command
     .addOption(
       new Option('--data-dir <path>', 'embedded chDB data directory (ignored with --clickhouse-url)')
         .env('LLM_PRISM_DATA_DIR')
-        .default(DEFAULT_DATA_DIR),
+        .default(DEFAULT_DATA_DIR)
+        .argParser(nonEmpty('a directory')),
     )
     .addOption(
-      new Option('--clickhouse-url <url>', 'use a ClickHouse server over HTTP(S) instead, e.g. http://localhost:8123').env(
-        'LLM_PRISM_CLICKHOUSE_URL',
-      ),
+      new Option('--clickhouse-url <url>', 'use a ClickHouse server over HTTP(S) instead, e.g. http://localhost:8123')
+        .env('LLM_PRISM_CLICKHOUSE_URL')
+        .argParser(nonEmpty('a URL')),
     )
     .addOption(new Option('--user <name>', 'ClickHouse user (the server\'s "default" user when unset)').env('LLM_PRISM_CLICKHOUSE_USER'))
     .addOption(

@@ -3,7 +3,7 @@
 // severity's two rows, as policy.ts fits them to the objective) and one math expression that ORs
 // the rows, each row ANDing its windows.
 import { ClickHouseQueryBuilder, DATASOURCE_UID, type ClickHouseQuery } from './clickhouse-query.ts';
-import { DEFAULT_RUNBOOK_URL, type ServiceSlo, type SloConfig, type SloKind } from './config.ts';
+import { DEFAULT_RUNBOOK_URL, objectivePercent, type ServiceSlo, type SloConfig, type SloKind } from './config.ts';
 import { DASHBOARD_UID } from './dashboards/common.ts';
 import { KIND_TITLE } from './dashboards/slo-overview.ts';
 import { alertPolicy, FOR_MINUTES, type AlertPolicy, type Severity } from './policy.ts';
@@ -119,7 +119,7 @@ function ruleFor(config: SloConfig, slo: ServiceSlo, kind: SloKind, severity: Se
     annotations: {
       summary: `${scope}: ${KIND_TITLE[kind]} SLO is burning its ${config.window} error budget too fast (${severity})`,
       description:
-        `Objective: ${o.objective * 100}% ${kind === 'ttft' ? 'of streamed calls with first token' : 'of calls successful'} within ${o.thresholdMs} ms. ` +
+        `Objective: ${objectivePercent(o.objective)}% ${kind === 'ttft' ? 'of streamed calls with first token' : 'of calls successful'} within ${o.thresholdMs} ms. ` +
         `Burn rate ${rate('A', first.long)} and ${rate('B', first.short)} (alert above ${first.burnRate}); ` +
         `${rate('C', second.long)} and ${rate('D', second.short)} (alert above ${second.burnRate}).`,
       runbook_url: `${config.runbookUrl ?? DEFAULT_RUNBOOK_URL}#${RUNBOOK_ANCHOR[kind]}`,

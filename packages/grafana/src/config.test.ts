@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PRICE_TABLE } from '@llm-prism/storage';
-import { parseSloConfig } from './config.ts';
+import { objectivePercent, parseSloConfig } from './config.ts';
 import { configIssues } from '../test/config-issues.ts';
 
 const valid = `
@@ -75,5 +75,11 @@ slos:
     const dup = `${valid}  - service: chat\n    route: /answer\n    ttft: { thresholdMs: 1000, objective: 0.9 }\n    completion: { thresholdMs: 2000, objective: 0.9 }\n`;
     expect(configIssues(dup)).toEqual([expect.stringMatching(/^slos\[1\]\.id: duplicate SLO id "chat-answer"/)]);
     expect(configIssues('window: 28d\nslos: []\n')).toEqual(['slos: must be a non-empty list']);
+  });
+});
+
+describe('objectivePercent', () => {
+  it('writes an objective as people do, without float noise (0.57 × 100 is 56.99999999999999)', () => {
+    expect([0.57, 0.58, 0.5002, 0.99, 0.999, 0.9995, 0.9999, 0.5].map(objectivePercent)).toEqual(['57', '58', '50.02', '99', '99.9', '99.95', '99.99', '50']);
   });
 });

@@ -62,6 +62,11 @@ export const DEFAULT_RUNBOOK_URL = 'docs/slo.md';
 
 /** Objectives the config accepts, where the alert policy (policy.ts) is defined: below 0.5 a total outage barely outburns the budget, above 0.9999 one bad call in an hour pages. */
 export const MIN_OBJECTIVE = 0.5;
+/** An objective as the percentage people write (0.57 → "57", 0.999 → "99.9"), without float noise (0.57 × 100 = 56.99999999999999). */
+export function objectivePercent(objective: number): string {
+  return String(Number((objective * 100).toPrecision(12)));
+}
+
 export const MAX_OBJECTIVE = 0.9999;
 
 export const WINDOW_SECONDS: Record<SloConfig['window'], number> = { '28d': 28 * 86_400, '30d': 30 * 86_400 };

@@ -28,6 +28,7 @@ export {
   DEFAULT_TTFT_DEADLINE_MS,
   loadSloConfig,
   MAX_OBJECTIVE,
+  objectivePercent,
   MIN_OBJECTIVE,
   parseSloConfig,
   SloConfigError,

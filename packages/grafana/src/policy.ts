@@ -5,7 +5,7 @@
 // policy"): thresholds stay between a burn of 1 and a total outage, and the fast page row's window
 // shrinks until a total outage pages within minutes.
 import type { SloConfig } from './config.ts';
-import { MAX_OBJECTIVE, MIN_OBJECTIVE, WINDOW_SECONDS } from './config.ts';
+import { MAX_OBJECTIVE, MIN_OBJECTIVE, objectivePercent, WINDOW_SECONDS } from './config.ts';
 import type { BurnWindow } from './sli-sql.ts';
 
 export type Severity = 'page' | 'ticket';
@@ -139,7 +139,7 @@ export function policyTable(objectives: readonly number[], window: SloConfig['wi
   for (const objective of objectives) {
     for (const r of policyFigures(objective, window)) {
       lines.push(
-        `| ${objective * 100} % | ${+maxBurnRate(objective).toFixed(2)} | ${r.severity} | ${r.long} / ${r.short} | ${r.burnRate} | ${r.detectionMinutes.toFixed(1)} min | ${(r.budgetSpent * 100).toFixed(2)} % |`,
+        `| ${objectivePercent(objective)} % | ${+maxBurnRate(objective).toFixed(2)} | ${r.severity} | ${r.long} / ${r.short} | ${r.burnRate} | ${r.detectionMinutes.toFixed(1)} min | ${(r.budgetSpent * 100).toFixed(2)} % |`,
       );
     }
   }

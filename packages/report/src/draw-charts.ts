@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 // Runs in the browser (serialised into the HTML report by html.ts): builds one ECharts chart per
 // container from the embedded report data. Self-contained: it may use nothing from outside itself.
+import { objectivePercent } from '@llm-prism/grafana';
 import type { ReportData } from './collect.ts';
 
 export function drawCharts(): void {
@@ -20,7 +21,7 @@ export function drawCharts(): void {
       xAxis: { type: 'time' },
       yAxis: { type: 'value', max: 1, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)} %` } },
       series: slos.map((s) => ({
-        name: `${label(s)} (objective ${s.objective * 100} %)`,
+        name: `${label(s)} (objective ${objectivePercent(s.objective)} %)`,
         type: 'line',
         showSymbol: true,
         data: s.series.map((p) => [p.time.replace(' ', 'T') + 'Z', p.sli]),

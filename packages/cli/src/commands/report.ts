@@ -9,15 +9,22 @@ import { openStorageFor, storageOptions, storageOptionsFrom, type StorageCliOpti
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
+/** Ten years at most: a longer look back reaches before the epoch (`--since 99999999999d` threw). */
+const MAX_SINCE_MS = 3_660 * UNIT_MS.d;
+
 function duration(value: string): number {
   const m = /^(\d+)([mhd])$/.exec(value);
-  if (!m) throw new InvalidArgumentError('expected a duration such as 30m, 24h or 7d');
-  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : Number.NaN;
+  if (!(ms > 0 && ms <= MAX_SINCE_MS)) throw new InvalidArgumentError('expected a duration such as 30m, 24h or 7d (more than 0, at most 3660d)');
+  return ms;
 }
 
+/** A date, or a date and time with a zone, as ISO 8601 writes them (`Date.parse` alone took '1' as 2001). */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
 function instant(value: string): number {
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new InvalidArgumentError('expected an ISO 8601 time, e.g. 2026-11-23T12:00:00Z');
+  const t = ISO_8601.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(t)) throw new InvalidArgumentError('expected an ISO 8601 time, e.g. 2026-11-23T12:00:00Z or 2026-11-23');
   return t;
 }
 
@@ -57,6 +64,7 @@ export function registerReport(program: Command): void {
       const config = await sloConfig(command, opts.config);
       const to = opts.to ?? Date.now();
       const from = opts.from ?? to - opts.since;
+      if (from >= to) command.error(`llm-prism report: the range is empty: ${new Date(from).toISOString()} is not before ${new Date(to).toISOString()}`);
       const storageOpts: StorageOptions = storageOptionsFrom(opts);
       const storage = await openStorageFor(command, storageOpts);
       try {

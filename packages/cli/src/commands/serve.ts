@@ -13,10 +13,11 @@ interface ServeOptions extends StorageCliOptions {
   insertQuorum?: InsertQuorum;
 }
 
-function wholeNumber(min: number, what: string) {
+/** Decimal digits only: `Number()` would take '' as 0 (an unset `$PORT`: a random port), `0x10`, `1e3`. */
+function wholeNumber(min: number, what: string, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min) throw new InvalidArgumentError(`expected ${what}`);
+    const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!(parsed >= min && parsed <= max)) throw new InvalidArgumentError(`expected ${what}`);
     return parsed;
   };
 }
@@ -26,7 +27,11 @@ function quorum(value: string): InsertQuorum {
   return wholeNumber(1, "a positive number of replicas or 'auto'")(value);
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+/** Repeated --token values, as LLM_PRISM_TOKENS is read: an empty one (an unset `$TOKEN`) is refused, not a token nobody sends. */
+const collect = (value: string, previous: string[] | undefined): string[] => {
+  if (value.trim() === '') throw new InvalidArgumentError('expected a token, got an empty value');
+  return [...(previous ?? []), value.trim()];
+};
 
 async function serve(options: ServeOptions): Promise<void> {
   const storage = storageOptionsFrom(options);
@@ -65,7 +70,7 @@ export function registerServe(program: Command): void {
     .description(
       'receive OpenTelemetry traces over OTLP/HTTP (POST /v1/traces, protobuf or JSON, gzip) and store them in ClickHouse',
     )
-    .addOption(new Option('--port <port>', 'port to listen on (OTLP/HTTP standard: 4318; 0 picks a free one)').default(4318).argParser(wholeNumber(0, 'a port number')))
+    .addOption(new Option('--port <port>', 'port to listen on (OTLP/HTTP standard: 4318; 0 picks a free one)').default(4318).argParser(wholeNumber(0, 'a port number from 0 to 65535', 65_535)))
     .addOption(
       new Option('--host <address>', 'address to listen on (default 0.0.0.0 with tokens, 127.0.0.1 without; without tokens only loopback is allowed)'),
     )

@@ -3,7 +3,7 @@
 // `llm-prism slo drill`: scripted incidents replayed into a scratch store, and when each rule fires.
 import { Command, InvalidArgumentError } from 'commander';
 import { DrillOptionError, runDrill, SCENARIOS, type DrillResult } from '@llm-prism/demo';
-import { DEFAULT_TTFT_DEADLINE_MS, loadSloConfig, SloConfigError, ttftDeadlineWarnings, writeGenerated, type SloConfig } from '@llm-prism/grafana';
+import { DEFAULT_TTFT_DEADLINE_MS, loadSloConfig, objectivePercent, SloConfigError, ttftDeadlineWarnings, writeGenerated, type SloConfig } from '@llm-prism/grafana';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -23,7 +23,7 @@ function drillTable(results: readonly DrillResult[]): string {
     const of = (severity: string) => results.find((r) => r.slo === slo && r.scenario === scenario && r.severity === severity);
     const page = of('page');
     lines.push(
-      `${slo.padEnd(34)} ${`${(page?.objective ?? 0) * 100} %`.padEnd(10)} ${scenario.padEnd(15)} ${fired(page?.firedAfterMinutes).padEnd(17)} ${fired(of('ticket')?.firedAfterMinutes)}`,
+      `${slo.padEnd(34)} ${`${objectivePercent(page?.objective ?? 0)} %`.padEnd(10)} ${scenario.padEnd(15)} ${fired(page?.firedAfterMinutes).padEnd(17)} ${fired(of('ticket')?.firedAfterMinutes)}`,
     );
   }
   return lines.join('\n');

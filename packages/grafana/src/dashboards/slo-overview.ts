@@ -6,7 +6,7 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import { chQuery, chTimeSeries, clickhouseDatasource } from '../clickhouse-query.ts';
-import { WINDOW_SECONDS, type ServiceSlo, type SloConfig, type SloKind } from '../config.ts';
+import { objectivePercent, WINDOW_SECONDS, type ServiceSlo, type SloConfig, type SloKind } from '../config.ts';
 import { alertPolicy, policyWindows, type AlertPolicy, type BurnRateCondition, type Severity } from '../policy.ts';
 import { budgetRemainingSql, burnColumn, burnDownSql, burnRatesSql, sliSql, type SliTarget } from '../sli-sql.ts';
 import { baseDashboard, DASHBOARD_UID, panelIds, seriesPanel } from './common.ts';
@@ -30,8 +30,8 @@ function describe(slo: ServiceSlo): string {
 function objectiveText(slo: ServiceSlo, kind: SloKind): string {
   const o = slo[kind];
   return kind === 'ttft'
-    ? `${o.objective * 100}% of streamed calls reach their first output chunk within ${o.thresholdMs} ms`
-    : `${o.objective * 100}% of calls complete successfully within ${o.thresholdMs} ms`;
+    ? `${objectivePercent(o.objective)}% of streamed calls reach their first output chunk within ${o.thresholdMs} ms`
+    : `${objectivePercent(o.objective)}% of calls complete successfully within ${o.thresholdMs} ms`;
 }
 
 /** The policy's rows in rule order: page rows, then ticket rows; `column` names the row's value in the burn-rate panel. */
@@ -137,7 +137,7 @@ export function sloOverviewDashboard(config: SloConfig): SloOverview {
         .datasource(clickhouseDatasource())
         .title(`${name} — burn rate`)
         .description(
-          `The alert rules' rows for objective ${objective * 100}% (docs/slo.md, Alert policy): each bar is the lower of the row's long and short windows' burn rates ` +
+          `The alert rules' rows for objective ${objectivePercent(objective)}% (docs/slo.md, Alert policy): each bar is the lower of the row's long and short windows' burn rates ` +
             '(bad-event rate ÷ error budget; 1 spends the budget exactly over the SLO window). Red (page) or orange (ticket) exactly when the row holds: both windows above its rate.',
         )
         .withTarget(chQuery(policyRowsSql(slo, kind, target)))

@@ -1,0 +1,56 @@
+// Bad command-line input gets one line saying what is wrong and exit 1 — never a stack trace, and
+// never a run on a value that means something else (an empty port, an empty token, a range that
+// is empty or before the epoch, a time `Date.parse` guesses at). Found by probing every command.
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, test } from 'vitest';
+
+const run = promisify(execFile);
+const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'llm-prism-bad-input-'));
+});
+
+/** The failed run's exit code and stderr. */
+async function failure(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
+  const result = await run(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, ...env }, timeout: 60_000 }).catch((error: { code: number; stderr: string }) => error);
+  expect(result, `llm-prism ${args.join(' ')} succeeded`).toHaveProperty('code');
+  return result as { code: number; stderr: string };
+}
+
+describe('bad input is one line of error, exit 1, no stack trace', () => {
+  test.each<[string, string[], Record<string, string>, RegExp]>([
+    ['a ClickHouse URL that is not http(s) (migrate)', ['migrate', '--clickhouse-url', 'ftp://127.0.0.1:8123'], {}, /^llm-prism migrate: .*protocol/],
+    ['a ClickHouse URL that is not http(s) (report)', ['report', '--clickhouse-url', 'ftp://127.0.0.1:8123'], {}, /^llm-prism report: .*protocol/],
+    ['a database name that is not an identifier', ['migrate', '--print-ddl', '--database', 'bad name'], {}, /^llm-prism migrate: invalid ClickHouse identifier/],
+    ['an empty LLM_PRISM_DATA_DIR (would be the current directory)', ['report'], { LLM_PRISM_DATA_DIR: '' }, /expected a directory, got an empty value/],
+    ['an empty LLM_PRISM_CLICKHOUSE_URL', ['report'], { LLM_PRISM_CLICKHOUSE_URL: '' }, /expected a URL, got an empty value/],
+    ['a look back past the epoch', ['report', '--since', '99999999999d'], {}, /expected a duration such as 30m, 24h or 7d/],
+    ['a time that is not ISO 8601 (Date.parse reads "1" as 2001)', ['report', '--from', '1'], {}, /expected an ISO 8601 time/],
+    ['a range that ends before it starts', ['report', '--from', '2026-01-02T00:00:00Z', '--to', '2026-01-01T00:00:00Z'], {}, /^llm-prism report: the range is empty/],
+    ['an empty port (an unset $PORT: a random port)', ['serve', '--port', ''], {}, /expected a port number from 0 to 65535/],
+    ['a port beyond 65535', ['serve', '--port', '70000'], {}, /expected a port number from 0 to 65535/],
+    ['an empty token (an unset $TOKEN: every exporter refused)', ['serve', '--token', ''], {}, /expected a token, got an empty value/],
+  ])('%s', async (_name, args, env, message) => {
+    const { code, stderr } = await failure(args, env);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/^\s+at /m);
+  });
+
+  test('slo generate into a path that is a file', async () => {
+    const file = join(dir, 'afile');
+    await writeFile(file, 'x');
+    const config = fileURLToPath(new URL('../../../demo/llm-prism.slo.yaml', import.meta.url));
+    const { code, stderr } = await failure(['slo', 'generate', '--config', config, '--out', file]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^llm-prism slo: ENOTDIR/);
+    expect(stderr).not.toMatch(/^\s+at /m);
+  });
+});
