@@ -149,6 +149,10 @@ export function validateSloConfig(raw: unknown, source = '<config>'): SloConfig 
       if (service === undefined && entry.service === undefined) issues.push(`${path}.service: required`);
       const model = optionalString(entry, 'model', path, issues);
       const route = optionalString(entry, 'route', path, issues);
+      // Grafana expands `$VAR` in provisioned labels and the plugin `$__macros` in query text, quoted or not.
+      for (const [key, value] of Object.entries({ service, model, route })) {
+        if (value?.includes('$')) issues.push(`${path}.${key}: must not contain "$" (Grafana would expand it in the rules' labels and queries), got ${JSON.stringify(value)}`);
+      }
       const id = optionalString(entry, 'id', path, issues) ?? slug([service, model, route]);
       if (!/^[a-z0-9][a-z0-9-]{0,27}$/.test(id)) {
         issues.push(`${path}.id: must be 1–28 characters of [a-z0-9-] (it is derived from service/model/route when absent), got ${JSON.stringify(id)}`);
