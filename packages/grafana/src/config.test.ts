@@ -77,6 +77,12 @@ slos:
     expect(configIssues('window: 28d\nslos: []\n')).toEqual(['slos: must be a non-empty list']);
   });
 
+  it('quotes YAML\'s .nan and .inf as such in the message (JSON would say null)', () => {
+    const withObjective = (o: string) => valid.replace('objective: 0.95', `objective: ${o}`);
+    expect(configIssues(withObjective('.nan'))).toEqual([expect.stringMatching(/^slos\[0\]\.ttft\.objective: .*, got NaN$/)]);
+    expect(configIssues(withObjective('.inf'))).toEqual([expect.stringMatching(/, got Infinity$/)]);
+  });
+
   it('refuses a "$" in a service, model or route name: Grafana would expand it in the labels and queries', () => {
     const named = (field: string) => `window: 30d\nslos:\n  - id: x\n    service: chat\n    ${field}\n    ttft: { thresholdMs: 1500, objective: 0.95 }\n    completion: { thresholdMs: 20000, objective: 0.99 }\n`;
     expect(configIssues(named('model: "gpt$HOME"'))).toEqual(['slos[0].model: must not contain "$" (Grafana would expand it in the rules\' labels and queries), got "gpt$HOME"']);

@@ -62,6 +62,9 @@ export const DEFAULT_RUNBOOK_URL = 'docs/slo.md';
 
 /** Objectives the config accepts, where the alert policy (policy.ts) is defined: below 0.5 a total outage barely outburns the budget, above 0.9999 one bad call in an hour pages. */
 export const MIN_OBJECTIVE = 0.5;
+/** A config value as the message quotes it: YAML's `.nan` and `.inf` as such (JSON would say null). */
+const shown = (value: unknown): string => (typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value));
+
 /** An objective as the percentage people write (0.57 → "57", 0.999 → "99.9"), without float noise (0.57 × 100 = 56.99999999999999). */
 export function objectivePercent(objective: number): string {
   return String(Number((objective * 100).toPrecision(12)));
@@ -103,12 +106,12 @@ function objective(v: unknown, path: string, issues: Issues): Objective {
   const { thresholdMs, objective: obj } = v;
   if (typeof thresholdMs !== 'number' || !isBucketBoundary(thresholdMs)) {
     issues.push(
-      `${path}.thresholdMs: must be a latency on the bucket grid (10 ms steps to 2000, 100 ms to 30000, 1000 ms to 300000), got ${JSON.stringify(thresholdMs)}`,
+      `${path}.thresholdMs: must be a latency on the bucket grid (10 ms steps to 2000, 100 ms to 30000, 1000 ms to 300000), got ${shown(thresholdMs)}`,
     );
   } else out.thresholdMs = thresholdMs;
   if (typeof obj !== 'number' || !(obj >= MIN_OBJECTIVE && obj <= MAX_OBJECTIVE)) {
     issues.push(
-      `${path}.objective: must be a number from ${MIN_OBJECTIVE} to ${MAX_OBJECTIVE} (e.g. 0.95): outside it no alert policy both pages on a total outage within minutes and stays quiet at a burn of 1 (docs/slo.md, Alert policy), got ${JSON.stringify(obj)}`,
+      `${path}.objective: must be a number from ${MIN_OBJECTIVE} to ${MAX_OBJECTIVE} (e.g. 0.95): outside it no alert policy both pages on a total outage within minutes and stays quiet at a burn of 1 (docs/slo.md, Alert policy), got ${shown(obj)}`,
     );
   } else out.objective = obj;
   return out;
