@@ -1,7 +1,6 @@
 /// <reference lib="dom" />
 // Runs in the browser (serialised into the HTML report by html.ts): builds one ECharts chart per
 // container from the embedded report data. Self-contained: it may use nothing from outside itself.
-import { objectivePercent } from '@llm-prism/grafana';
 import type { ReportData } from './collect.ts';
 
 export function drawCharts(): void {
@@ -21,7 +20,8 @@ export function drawCharts(): void {
       xAxis: { type: 'time' },
       yAxis: { type: 'value', max: 1, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)} %` } },
       series: slos.map((s) => ({
-        name: `${label(s)} (objective ${objectivePercent(s.objective)} %)`,
+        // As @llm-prism/grafana's objectivePercent (this page's code cannot import it): 0.57 → 57, not 56.99999999999999.
+        name: `${label(s)} (objective ${+(s.objective * 100).toPrecision(12)} %)`,
         type: 'line',
         showSymbol: true,
         data: s.series.map((p) => [p.time.replace(' ', 'T') + 'Z', p.sli]),
