@@ -213,13 +213,20 @@ describe('through a CONNECT proxy', () => {
 });
 
 describe('a fetch wrapper that queues requests', () => {
-  it('limit 1, three concurrent streamed calls: each queued request is its own call’s attempt', TIMING, async () => {
-    // A rate limiter in a custom fetch: a queued request is sent by the one that releases it,
-    // in that request's async context (the previous call's).
+  /**
+   * A limit-1 FIFO rate limiter in a custom fetch: a queued request is sent by the one that
+   * releases it, in that request's async context (the previous call's), once the previous answer's
+   * body ended or already at its headers (that call still streaming). `waited`: each request's wait.
+   */
+  function limitOne(releaseAt: 'headers' | 'body'): { fetch: (url: RequestInfo | URL, init?: RequestInit) => Promise<Response>; waited: number[] } {
     let active = 0;
     const queue: (() => void)[] = [];
     const waited: number[] = [];
-    const limitedFetch = (url: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
+    const release = () => {
+      active--;
+      queue.shift()?.();
+    };
+    const limited = (url: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
       new Promise((resolve, reject) => {
         const queued = performance.now();
         const run = () => {
@@ -228,19 +235,11 @@ describe('a fetch wrapper that queues requests', () => {
           fetch(url, init).then(
             (response) => {
               resolve(response);
-              // Released once the body ended: the next request goes out from this call's context.
-              const release = () => {
-                active--;
-                queue.shift()?.();
-              };
-              response
-                .clone()
-                .arrayBuffer()
-                .then(release, release);
+              if (releaseAt === 'headers') release();
+              else response.clone().arrayBuffer().then(release, release);
             },
             (err: unknown) => {
-              active--;
-              queue.shift()?.();
+              release();
               reject(err);
             },
           );
@@ -248,6 +247,11 @@ describe('a fetch wrapper that queues requests', () => {
         if (active < 1) run();
         else queue.push(run);
       });
+    return { fetch: limited, waited };
+  }
+
+  it('limit 1, three concurrent streamed calls: each queued request is its own call’s attempt', TIMING, async () => {
+    const { fetch: limitedFetch, waited } = limitOne('body');
     const client = new (h.client.constructor as typeof import('openai').OpenAI)({ baseURL: h.sim.openaiBaseURL, apiKey: 'test-key', maxRetries: 0, fetch: limitedFetch });
     const results = await Promise.all([0, 1, 2].map(() => streamedCall(client as unknown as typeof h.client)));
     const calls = await finishedCalls(h.exporter, 3);
@@ -267,28 +271,7 @@ describe('a fetch wrapper that queues requests', () => {
     // still streaming then.
     expect(context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())).toBe(true);
     try {
-      let active = 0;
-      const queue: (() => void)[] = [];
-      const limitedFetch = (url: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
-        new Promise((resolve, reject) => {
-          const run = () => {
-            active++;
-            fetch(url, init).then(
-              (response) => {
-                active--;
-                queue.shift()?.();
-                resolve(response);
-              },
-              (err: unknown) => {
-                active--;
-                queue.shift()?.();
-                reject(err);
-              },
-            );
-          };
-          if (active < 1) run();
-          else queue.push(run);
-        });
+      const { fetch: limitedFetch } = limitOne('headers');
       const client = new (h.client.constructor as typeof import('openai').OpenAI)({ baseURL: h.sim.openaiBaseURL, apiKey: 'test-key', maxRetries: 0, fetch: limitedFetch });
       await Promise.all([0, 1, 2].map(() => streamedCall(client as unknown as typeof h.client)));
       const calls = await finishedCalls(h.exporter, 3);
