@@ -1,6 +1,7 @@
 // The ClickHouse / chDB options shared by every command that opens storage (migrate, serve, report).
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_DATA_DIR, DEFAULT_DATABASE, openStorage, type Storage, type StorageOptions, validateRetentionDays } from '@llm-prism/storage';
+import { nonEmpty } from './arguments.ts';
 
 /** What commander parses from the options added by storageOptions(). */
 export interface StorageCliOptions {
@@ -20,14 +21,6 @@ function retentionDays(value: string): number {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
-}
-
-/** A value that names something: an empty one (a variable set to '') would mean the current directory, or nothing. */
-function nonEmpty(what: string) {
-  return (value: string): string => {
-    if (value.trim() === '') throw new InvalidArgumentError(`expected ${what}, got an empty value`);
-    return value;
-  };
 }
 
 /** Adds the storage options (with their environment-variable fallbacks) to a command. */

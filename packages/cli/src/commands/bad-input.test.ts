@@ -37,6 +37,7 @@ describe('bad input is one line of error, exit 1, no stack trace', () => {
     ['an empty port (an unset $PORT: a random port)', ['serve', '--port', ''], {}, /expected a port number from 0 to 65535/],
     ['a port beyond 65535', ['serve', '--port', '70000'], {}, /expected a port number from 0 to 65535/],
     ['an empty token (an unset $TOKEN: every exporter refused)', ['serve', '--token', ''], {}, /expected a token, got an empty value/],
+    ['an empty second of the minute (slo drill: read as 0 before)', ['slo', 'drill', '--evaluation-second', ''], {}, /expected an integer from 0 to 59/],
   ])('%s', async (_name, args, env, message) => {
     const { code, stderr } = await failure(args, env);
     expect(code).toBe(1);

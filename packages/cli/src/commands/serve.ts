@@ -1,8 +1,9 @@
 // `llm-prism serve`: the OTLP/HTTP receiver, storing spans in embedded chDB or ClickHouse.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { startIngest } from '@llm-prism/ingest';
 import type { InsertQuorum } from '@llm-prism/storage';
 import { describeStorage, type StorageCliOptions, storageOptions, storageOptionsFrom } from '../storage-options.ts';
+import { nonEmpty, wholeNumber } from '../arguments.ts';
 
 interface ServeOptions extends StorageCliOptions {
   port: number;
@@ -13,25 +14,13 @@ interface ServeOptions extends StorageCliOptions {
   insertQuorum?: InsertQuorum;
 }
 
-/** Decimal digits only: `Number()` would take '' as 0 (an unset `$PORT`: a random port), `0x10`, `1e3`. */
-function wholeNumber(min: number, what: string, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string): number => {
-    const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-    if (!(parsed >= min && parsed <= max)) throw new InvalidArgumentError(`expected ${what}`);
-    return parsed;
-  };
-}
-
 function quorum(value: string): InsertQuorum {
   if (value === 'auto') return value;
-  return wholeNumber(1, "a positive number of replicas or 'auto'")(value);
+  return wholeNumber(1, Number.MAX_SAFE_INTEGER, "a positive number of replicas or 'auto'")(value);
 }
 
-/** Repeated --token values, as LLM_PRISM_TOKENS is read: an empty one (an unset `$TOKEN`) is refused, not a token nobody sends. */
-const collect = (value: string, previous: string[] | undefined): string[] => {
-  if (value.trim() === '') throw new InvalidArgumentError('expected a token, got an empty value');
-  return [...(previous ?? []), value.trim()];
-};
+/** Repeated --token values, as LLM_PRISM_TOKENS is read: trimmed, and an empty one (an unset `$TOKEN`) refused. */
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), nonEmpty('a token')(value).trim()];
 
 async function serve(options: ServeOptions): Promise<void> {
   const storage = storageOptionsFrom(options);
@@ -70,7 +59,7 @@ export function registerServe(program: Command): void {
     .description(
       'receive OpenTelemetry traces over OTLP/HTTP (POST /v1/traces, protobuf or JSON, gzip) and store them in ClickHouse',
     )
-    .addOption(new Option('--port <port>', 'port to listen on (OTLP/HTTP standard: 4318; 0 picks a free one)').default(4318).argParser(wholeNumber(0, 'a port number from 0 to 65535', 65_535)))
+    .addOption(new Option('--port <port>', 'port to listen on (OTLP/HTTP standard: 4318; 0 picks a free one)').default(4318).argParser(wholeNumber(0, 65_535, 'a port number from 0 to 65535')))
     .addOption(
       new Option('--host <address>', 'address to listen on (default 0.0.0.0 with tokens, 127.0.0.1 without; without tokens only loopback is allowed)'),
     )
@@ -80,7 +69,7 @@ export function registerServe(program: Command): void {
     )
     .addOption(
       new Option('--max-body-bytes <bytes>', 'largest request body accepted (default 16 MiB; 4 times that after gunzip)').argParser(
-        wholeNumber(1, 'a positive number of bytes'),
+        wholeNumber(1, Number.MAX_SAFE_INTEGER, 'a positive number of bytes'),
       ),
     )
     .addOption(

@@ -1,17 +1,10 @@
 // `llm-prism slo generate`: SLO config → Grafana dashboards, datasource/dashboard provisioning and
 // burn-rate alert rules. Only files change; stored data are never touched (thresholds apply at query time).
 // `llm-prism slo drill`: scripted incidents replayed into a scratch store, and when each rule fires.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { DrillOptionError, runDrill, SCENARIOS, type DrillResult } from '@llm-prism/demo';
 import { DEFAULT_TTFT_DEADLINE_MS, loadSloConfig, objectivePercent, SloConfigError, ttftDeadlineWarnings, writeGenerated, type SloConfig } from '@llm-prism/grafana';
-
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
-    return n;
-  };
-}
+import { wholeNumber } from '../arguments.ts';
 
 /** One line per SLO and scenario: when the page and the ticket rule fired. */
 function drillTable(results: readonly DrillResult[]): string {
@@ -56,10 +49,10 @@ export function registerSlo(program: Command): void {
     )
     .option('-c, --config <file>', 'SLO config (YAML)', 'llm-prism.slo.yaml')
     .option('--json', 'print an array of { slo, objective, scenario, severity, firedAfterMinutes } (null: never fired)')
-    .option('--calls-per-minute <n>', 'traffic of each SLO', integer(1, 600), 6)
-    .option('--hang-timeout <seconds>', 'when a hung call’s client gives up', integer(1, 86_400), 600)
-    .option('--ttft-deadline <seconds>', 'the services’ TTFT deadline (LLM_PRISM_TTFT_DEADLINE_MS): when a hung call is reported', integer(1, 86_400), DEFAULT_TTFT_DEADLINE_MS / 1000)
-    .option('--evaluation-second <s>', 'second of the minute at which the rules are evaluated (Grafana picks one per rule group)', integer(0, 59), 30)
+    .option('--calls-per-minute <n>', 'traffic of each SLO', wholeNumber(1, 600), 6)
+    .option('--hang-timeout <seconds>', 'when a hung call’s client gives up', wholeNumber(1, 86_400), 600)
+    .option('--ttft-deadline <seconds>', 'the services’ TTFT deadline (LLM_PRISM_TTFT_DEADLINE_MS): when a hung call is reported', wholeNumber(1, 86_400), DEFAULT_TTFT_DEADLINE_MS / 1000)
+    .option('--evaluation-second <s>', 'second of the minute at which the rules are evaluated (Grafana picks one per rule group)', wholeNumber(0, 59), 30)
     .action(async (opts: { config: string; json?: boolean; callsPerMinute: number; hangTimeout: number; ttftDeadline: number; evaluationSecond: number }) => {
       const config = await load(opts.config, 'drill');
       const report = await runDrill({
