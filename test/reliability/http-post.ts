@@ -3,7 +3,7 @@
 // declared by Content-Length can be held back until the server has answered the headers alone
 // (how a client with `Expect: 100-continue` behaves towards a server that refuses at once).
 import { request } from 'node:http';
-import { decodeExportResponse, decodeStatus } from '../../packages/ingest/src/index.ts';
+import { decodeExportResponse, decodeStatus } from '../../packages/ingest/test/otlp-messages.ts';
 
 export interface Answer {
   status: number;

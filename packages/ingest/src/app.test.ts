@@ -9,7 +9,7 @@ import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
-import { decodeExportResponse, decodeStatus, encodeProtobufRequest } from './otlp-codec.ts';
+import { decodeExportResponse, decodeStatus, encodeProtobufRequest } from '../test/otlp-messages.ts';
 import { decodeJsonRequest } from './otlp-json.ts';
 import { otlpToRows } from './otlp-to-rows.ts';
 import { MAX_DAYS_PER_REQUEST } from './partition-groups.ts';

@@ -4,7 +4,7 @@
 import { openStorage, type Storage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { decodeStatus } from './otlp-codec.ts';
+import { decodeStatus } from '../test/otlp-messages.ts';
 import { startIngest, type IngestServer } from './server.ts';
 import { jsonRequest, jsonSpan, randomSpanId, randomTraceId } from '../test/requests.ts';
 

@@ -5,7 +5,8 @@ import { afterEach, expect, test } from 'vitest';
 import { decodeRequest } from './decode.ts';
 import { DecodePool } from './decode-pool.ts';
 import { HttpError } from './http-error.ts';
-import { encodeProtobufRequest, MalformedPayloadError } from './otlp-codec.ts';
+import { encodeProtobufRequest } from '../test/otlp-messages.ts';
+import { MalformedPayloadError } from './otlp-codec.ts';
 import { jsonRequest, jsonSpan, randomTraceId } from '../test/requests.ts';
 
 let pool: DecodePool | undefined;

@@ -5,16 +5,13 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import protoRoot from 'otlp-proto-root/build/src/generated/root.js';
 import { describe, expect, test } from 'vitest';
-import { encodeProtobufRequest } from './otlp-codec.ts';
+import { encodeProtobufRequest, traceV1 } from '../test/otlp-messages.ts';
 import { readTraceRequest } from './otlp-protobuf.ts';
 import { otlpToRows } from './otlp-to-rows.ts';
 import type { OtlpTraceRequest } from './types.ts';
 
-const ExportTraceServiceRequest = (
-  protoRoot as unknown as { opentelemetry: { proto: { collector: { trace: { v1: { ExportTraceServiceRequest: { decode(b: Uint8Array): object; toObject(m: object, o: object): object } } } } } } }
-).opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+const { ExportTraceServiceRequest } = traceV1;
 
 /**
  * protobufjs decode + toObject (longs and bytes as text, defaults, arrays), ids as hex. Of a plain

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { anyValueAsString, MAX_ATTRIBUTE_DEPTH } from './attribute-string.ts';
-import { decodeProtobufRequest, encodeProtobufRequest } from './otlp-codec.ts';
+import { encodeProtobufRequest } from '../test/otlp-messages.ts';
+import { decodeProtobufRequest } from './otlp-codec.ts';
 import { decodeJsonRequest } from './otlp-json.ts';
 import { otlpToRows } from './otlp-to-rows.ts';
 import type { OtlpAnyValue, RejectReason } from './types.ts';

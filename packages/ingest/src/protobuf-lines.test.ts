@@ -8,7 +8,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { encodeTraceRows, type EncodedRows } from '@llm-prism/storage/rows';
 import { describe, expect, test } from 'vitest';
-import { encodeProtobufRequest } from './otlp-codec.ts';
+import { encodeProtobufRequest } from '../test/otlp-messages.ts';
 import { readTraceRequest } from './otlp-protobuf.ts';
 import { otlpToRows } from './otlp-to-rows.ts';
 import { protobufToLines, ROWS_PER_CHUNK } from './protobuf-lines.ts';

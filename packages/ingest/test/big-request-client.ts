@@ -2,7 +2,7 @@
 // a test can measure the server's main thread alone: building the body and undici's copies of it
 // (~80 ms of CPU for 12 MB, plus the garbage collection of the spans' objects) stay on this thread.
 import { parentPort, workerData } from 'node:worker_threads';
-import { encodeProtobufRequest } from '../src/otlp-codec.ts';
+import { encodeProtobufRequest } from './otlp-messages.ts';
 import { jsonRequest, jsonSpan } from './requests.ts';
 
 export interface BigRequestData {
