@@ -136,6 +136,15 @@ describe.each<NodeVersion>(['22.15', '22', '24'])('installed from tarballs, Node
   });
 });
 
+it('the install is consistent: `npm ls --all` finds every dependency and peer range satisfied', async () => {
+  // npm exits 1 on an unmet range (CI scripts and Dependabot read it); its stderr names the range.
+  const result = await run('npm', ['ls', '--all'], { cwd: installed.dir, env: installed.env, maxBuffer: 64 * 1024 * 1024 }).then(
+    () => ({ code: 0, stderr: '' }),
+    (err: { code?: number; stderr?: string }) => ({ code: err.code, stderr: err.stderr }),
+  );
+  expect(result).toEqual({ code: 0, stderr: '' });
+}, 60_000);
+
 it('`llm-prism demo` runs from the install, with the demo service SLOs the package ships', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'llm-prism-installed-demo-'));
   try {

@@ -20,3 +20,14 @@ export function nonEmpty(what: string) {
     return value;
   };
 }
+
+/**
+ * A ClickHouse server's HTTP(S) URL. `localhost:8123` parses as a URL of scheme `localhost:`, and
+ * would be refused only after a start-up message naming origin "null".
+ */
+export function httpUrl(value: string): string {
+  nonEmpty('a URL')(value);
+  const protocol = URL.canParse(value) ? new URL(value).protocol : undefined;
+  if (protocol !== 'http:' && protocol !== 'https:') throw new InvalidArgumentError('expected an http:// or https:// URL, such as http://localhost:8123');
+  return value;
+}

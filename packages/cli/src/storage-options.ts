@@ -1,7 +1,7 @@
 // The ClickHouse / chDB options shared by every command that opens storage (migrate, serve, report).
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_DATA_DIR, DEFAULT_DATABASE, openStorage, type Storage, type StorageOptions, validateRetentionDays } from '@llm-prism/storage';
-import { nonEmpty } from './arguments.ts';
+import { httpUrl, nonEmpty } from './arguments.ts';
 
 /** What commander parses from the options added by storageOptions(). */
 export interface StorageCliOptions {
@@ -35,7 +35,7 @@ export function storageOptions(command: Command): Command {
     .addOption(
       new Option('--clickhouse-url <url>', 'use a ClickHouse server over HTTP(S) instead, e.g. http://localhost:8123')
         .env('LLM_PRISM_CLICKHOUSE_URL')
-        .argParser(nonEmpty('a URL')),
+        .argParser(httpUrl),
     )
     .addOption(new Option('--user <name>', 'ClickHouse user (the server\'s "default" user when unset)').env('LLM_PRISM_CLICKHOUSE_USER'))
     .addOption(

@@ -26,8 +26,9 @@ async function failure(args: string[], env: Record<string, string> = {}): Promis
 
 describe('bad input is one line of error, exit 1, no stack trace', () => {
   test.each<[string, string[], Record<string, string>, RegExp]>([
-    ['a ClickHouse URL that is not http(s) (migrate)', ['migrate', '--clickhouse-url', 'ftp://127.0.0.1:8123'], {}, /^llm-prism migrate: .*protocol/],
-    ['a ClickHouse URL that is not http(s) (report)', ['report', '--clickhouse-url', 'ftp://127.0.0.1:8123'], {}, /^llm-prism report: .*protocol/],
+    ['a ClickHouse URL that is not http(s) (migrate)', ['migrate', '--clickhouse-url', 'ftp://127.0.0.1:8123'], {}, /expected an http:\/\/ or https:\/\/ URL/],
+    ['a ClickHouse URL that is not http(s) (report)', ['report', '--clickhouse-url', 'ftp://127.0.0.1:8123'], {}, /expected an http:\/\/ or https:\/\/ URL/],
+    ['a ClickHouse URL without its scheme (serve: said "at null" first)', ['serve', '--clickhouse-url', 'localhost:8123'], {}, /^error: .*expected an http:\/\/ or https:\/\/ URL/],
     ['a database name that is not an identifier', ['migrate', '--print-ddl', '--database', 'bad name'], {}, /^llm-prism migrate: invalid ClickHouse identifier/],
     ['an empty LLM_PRISM_DATA_DIR (would be the current directory)', ['report'], { LLM_PRISM_DATA_DIR: '' }, /expected a directory, got an empty value/],
     ['an empty LLM_PRISM_CLICKHOUSE_URL', ['report'], { LLM_PRISM_CLICKHOUSE_URL: '' }, /expected a URL, got an empty value/],
