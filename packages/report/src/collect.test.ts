@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertPolicy, conditionHolds, policyRows, type SloConfig } from '@llm-prism/grafana';
 import { openStorage, PRICE_TABLE, type Storage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
-import { prefillOf, quantileExact, seededCallRow, seededTraceId, type SeededCall } from '../test/seeded-calls.ts';
+import { nearestRank, phaseCalls, prefillOf, seededCallRow, seededTraceId, ttftCalls, type SeededCall } from '../test/seeded-calls.ts';
 import { collectReport, type ReportData } from './collect.ts';
 import { CHART_IDS, renderHtml, SLO_CHART_IDS } from './html.ts';
 import { noSloConfigHint } from './no-slo-config.ts';
@@ -52,20 +52,24 @@ beforeAll(async () => {
 afterAll(() => storage?.close());
 
 describe('collectReport', () => {
-  it('computes the TTFT anatomy by model with exact quantiles, slowest prefill first', () => {
+  it("computes the TTFT anatomy by model with exact percentiles of the dashboards' rank over their calls, slowest prefill first", () => {
     const models = [...new Set(calls.map((c) => c.model))];
     for (const model of models) {
       const mine = calls.filter((c) => c.model === model);
       const got = report.anatomy.find((a) => a.model === model)!;
-      const ttft = mine.filter((c) => c.ttft !== undefined);
+      // Aborted and non-streamed calls are in the totals, not in the phase split.
+      const phases = phaseCalls(mine);
       expect(Number(got.calls)).toBe(mine.length);
-      const setups = mine.filter((c) => c.setup !== undefined).map((c) => c.setup!);
-      expect(got.setup_p50).toBe(quantileExact(setups, 0.5)); // null for gpt-4o: none recorded it
-      expect(got.setup_p95).toBe(quantileExact(setups, 0.95));
-      expect(got.queue_p95).toBe(quantileExact(mine.map((c) => c.queue), 0.95));
-      expect(got.ttft_p50).toBe(quantileExact(ttft.map((c) => c.ttft!), 0.5));
-      expect(got.prefill_p95).toBe(quantileExact(ttft.map(prefillOf), 0.95));
-      expect(got.total_p95).toBe(quantileExact(mine.map((c) => c.duration), 0.95));
+      const setups = phases.filter((c) => c.setup !== undefined).map((c) => c.setup!);
+      expect(got.setup_p50).toBe(nearestRank(setups, 0.5)); // null for gpt-4o: none recorded it
+      expect(got.setup_p95).toBe(nearestRank(setups, 0.95));
+      expect(got.queue_p50).toBe(nearestRank(phases.map((c) => c.queue), 0.5));
+      expect(got.queue_p95).toBe(nearestRank(phases.map((c) => c.queue), 0.95));
+      expect(got.ttft_p50).toBe(nearestRank(ttftCalls(mine).map((c) => c.ttft!), 0.5));
+      expect(got.prefill_p95).toBe(nearestRank(phases.map(prefillOf), 0.95));
+      expect(got.decode_p95).toBe(nearestRank(phases.map((c) => c.decode!), 0.95));
+      expect(got.total_p50).toBe(nearestRank(mine.map((c) => c.duration), 0.5));
+      expect(got.total_p95).toBe(nearestRank(mine.map((c) => c.duration), 0.95));
     }
     expect(report.anatomy[0]!.model).toBe('gpt-4o');
   });

@@ -3,7 +3,18 @@
 // misses and the hit ratio are the dashboards' definitions (@llm-prism/storage call-metrics.ts).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { tieredSource, type TieredRange } from '@llm-prism/grafana';
-import { CACHE_MISS, CACHED_TOKEN_SHARE, costSql, HIT_RATIO, LLM_DUPLICATE_CALLS, MISS_REASON, type ModelPrice, type WasteCause } from '@llm-prism/storage';
+import {
+  CACHE_MISS,
+  CACHED_TOKEN_SHARE,
+  costSql,
+  exactPercentileSql,
+  HIT_RATIO,
+  LATENCY_HOUR_MEASURES,
+  LLM_DUPLICATE_CALLS,
+  MISS_REASON,
+  type ModelPrice,
+  type WasteCause,
+} from '@llm-prism/storage';
 
 export interface ReportScope {
   /** Inclusive start and exclusive end, in ms since the epoch. */
@@ -130,8 +141,16 @@ const REPORT_RANGE: TieredRange = {
   hoursTo: 'toDateTime(intDiv({to:Int64}, 3600000) * 3600)',
 };
 
-// Exact quantiles: the report is read by people who compare it with their own numbers.
-const q = (level: number, col: string) => `quantileExactIf(${level})(${col}, isNotNull(${col}))`;
+/** The calls a latency figure's percentiles are over: the latency dashboard's (@llm-prism/storage call-hours.ts). */
+function population(column: string): string {
+  const where = LATENCY_HOUR_MEASURES.find((m) => m.histogram?.column === column)?.histogram?.where;
+  if (where === undefined) throw new Error(`no latency histogram of ${column}`);
+  return where;
+}
+
+// Exact percentiles, as people check the report against their own numbers: the value of the rank
+// the dashboards' histograms read, over the same calls, where the dashboards show its bucket.
+const q = (level: number, col: string) => exactPercentileSql(level, col, population(col));
 
 /** A database name as a quoted identifier (it comes from configuration; quote it anyway). */
 export function ident(name: string): string {
@@ -148,7 +167,7 @@ export const sqlFor = (database: string) => {
     ${q(0.5, 'PrefillMs')} AS prefill_p50, ${q(0.95, 'PrefillMs')} AS prefill_p95,
     ${q(0.5, 'TtftMs')} AS ttft_p50, ${q(0.95, 'TtftMs')} AS ttft_p95,
     ${q(0.5, 'DecodeMs')} AS decode_p50, ${q(0.95, 'DecodeMs')} AS decode_p95,
-    quantileExact(0.5)(DurationMs) AS total_p50, quantileExact(0.95)(DurationMs) AS total_p95
+    ${exactPercentileSql(0.5, 'DurationMs', '1')} AS total_p50, ${exactPercentileSql(0.95, 'DurationMs', '1')} AS total_p95
   FROM ${calls} WHERE ${scopeWhere}
   GROUP BY model ORDER BY prefill_p95 DESC NULLS LAST, model`,
   cache: `SELECT Provider AS provider, count() AS calls,

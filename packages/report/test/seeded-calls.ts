@@ -44,7 +44,7 @@ export function seededCallRow(call: SeededCall, index: number, endMs: number) {
     'gen_ai.operation.name': 'chat',
     'gen_ai.provider.name': call.provider,
     'gen_ai.request.model': call.model,
-    'gen_ai.request.stream': String(call.streamed ?? call.ttft !== undefined),
+    'gen_ai.request.stream': String(streamed(call)),
     'llm.outcome': call.outcome,
     'llm.queue_ms': String(call.queue),
     'llm.cache.state': call.cache,
@@ -78,9 +78,21 @@ export function seededCallRow(call: SeededCall, index: number, endMs: number) {
 /** `llm.prefill_ms` as the instrumentation derives it: TTFT − client set-up − queue. */
 export const prefillOf = (call: Pick<SeededCall, 'ttft' | 'setup' | 'queue'>): number => call.ttft! - (call.setup ?? 0) - call.queue;
 
-/** ClickHouse's quantileExact: the element at floor(level × n) of the sorted values. */
-export function quantileExact(values: number[], level: number): number | null {
+/**
+ * The percentile the report and the dashboards read (@llm-prism/storage latency-histogram.ts): the
+ * value of nearest rank ⌈level × n⌉ of the sorted values.
+ */
+export function nearestRank(values: number[], level: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(level * sorted.length))]!;
+  return sorted[Math.max(1, Math.ceil(level * sorted.length)) - 1]!;
 }
+
+const streamed = (call: Pick<SeededCall, 'streamed' | 'ttft'>): boolean => call.streamed ?? call.ttft !== undefined;
+
+/** The calls the phase percentiles are over (storage call-hours.ts): streamed and not broken off. */
+export const phaseCalls = <C extends Pick<SeededCall, 'streamed' | 'ttft' | 'outcome'>>(calls: C[]): C[] =>
+  calls.filter((c) => streamed(c) && c.outcome !== 'aborted');
+
+/** The calls the TTFT percentiles are over: streamed ones with a first chunk. */
+export const ttftCalls = <C extends Pick<SeededCall, 'streamed' | 'ttft'>>(calls: C[]): C[] => calls.filter((c) => streamed(c) && c.ttft !== undefined);

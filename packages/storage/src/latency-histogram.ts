@@ -35,6 +35,19 @@ export const histogramOfCalls = (column: string, where: string): string =>
  */
 export function histogramPercentileSql(level: number, histogram: string): string {
   const counts = `mapValues(${histogram})`;
-  const bucket = `arrayElement(mapKeys(${histogram}), arrayFirstIndex(c -> c >= greatest(1, ceil(${level} * arraySum(${counts}))), arrayCumSum(${counts})))`;
+  const bucket = `arrayElement(mapKeys(${histogram}), arrayFirstIndex(c -> c >= ${nearestRankSql(level, `arraySum(${counts})`)}, arrayCumSum(${counts})))`;
   return `if(arraySum(${counts}) = 0, NULL, if(${bucket} = 0, 0, ${BUCKET_FLOOR} * pow(2, ${bucket} / ${BUCKETS_PER_DOUBLING}) * 2 / (${BUCKET_GROWTH} + 1)))`;
+}
+
+/** The rank, from 1, of the `level` percentile of `n` values: nearest rank ⌈level · n⌉. */
+const nearestRankSql = (level: number, n: string): string => `greatest(1, ceil(${level} * ${n}))`;
+
+/**
+ * The exact `level` percentile of `column` over the rows meeting `where`, NULLs left out, NULL
+ * when there are none: the value of the same rank as histogramPercentileSql's, whose bucket
+ * the dashboards show. For figures read from llm_calls (the report) next to a histogram's.
+ */
+export function exactPercentileSql(level: number, column: string, where: string): string {
+  const of = `${column} IS NOT NULL AND ${where}`;
+  return `if(countIf(${of}) = 0, NULL, arrayElement(arraySort(groupArrayIf(assumeNotNull(${column}), ${of})), toUInt64(${nearestRankSql(level, `countIf(${of})`)})))`;
 }

@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { CHART_IDS, noSloConfigHint, SLO_CHART_IDS, type ReportData } from '@llm-prism/report';
 import { DEFAULT_DATA_DIR, openStorage } from '@llm-prism/storage';
 import { renderInChromium } from '../../../report/test/chromium.ts';
-import { prefillOf, quantileExact, seededCallRow, seededTraceId, type SeededCall } from '../../../report/test/seeded-calls.ts';
+import { nearestRank, phaseCalls, prefillOf, seededCallRow, seededTraceId, ttftCalls, type SeededCall } from '../../../report/test/seeded-calls.ts';
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
@@ -30,15 +30,15 @@ const calls: SeededCall[] = [
 const models = [...new Set(calls.map((c) => c.model))];
 const expectedAnatomy = (model: string) => {
   const mine = calls.filter((c) => c.model === model);
-  const streamed = mine.filter((c) => c.ttft !== undefined);
-  const p = (values: number[]) => [quantileExact(values, 0.5), quantileExact(values, 0.95)] as const;
+  const phases = phaseCalls(mine);
+  const p = (values: number[]) => [nearestRank(values, 0.5), nearestRank(values, 0.95)] as const;
   return {
     calls: mine.length,
-    setup: p(mine.filter((c) => c.setup !== undefined).map((c) => c.setup!)),
-    queue: p(mine.map((c) => c.queue)),
-    prefill: p(streamed.map(prefillOf)),
-    ttft: p(streamed.map((c) => c.ttft!)),
-    decode: p(mine.filter((c) => c.decode !== undefined).map((c) => c.decode!)),
+    setup: p(phases.filter((c) => c.setup !== undefined).map((c) => c.setup!)),
+    queue: p(phases.map((c) => c.queue)),
+    prefill: p(phases.map(prefillOf)),
+    ttft: p(ttftCalls(mine).map((c) => c.ttft!)),
+    decode: p(phases.filter((c) => c.decode !== undefined).map((c) => c.decode!)),
     total: p(mine.map((c) => c.duration)),
   };
 };
