@@ -109,9 +109,12 @@ export function burnRatesSql(slo: ServiceSlo, kind: SloKind, windows: readonly B
     `    sumIf(Calls, ${since(end, w.seconds)} AND ${event}) AS total_${w.label}`,
     `    sumIf(Calls, ${since(end, w.seconds)} AND ${good}) AS good_${w.label}`,
   ]);
+  // Rounded to 12 decimals: in Float64 (1 − 0.9) is 0.09999999999999998, so 11 bad calls of 20
+  // burned 5.500000000000002 and fired a rule "above 5.5". A burn at a rule's rate is not above
+  // it; a real difference from the rate is many orders above 1e-12 at any traffic.
   const outer = windows.map(
     (w) =>
-      `  if(total_${w.label} = 0, 0, (total_${w.label} - good_${w.label}) / total_${w.label} / ${errorBudget(slo, kind)}) AS ${burnColumn(w)}`,
+      `  if(total_${w.label} = 0, 0, round((total_${w.label} - good_${w.label}) / total_${w.label} / ${errorBudget(slo, kind)}, 12)) AS ${burnColumn(w)}`,
   );
   return [
     'SELECT',
