@@ -17,8 +17,8 @@ import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatMessages, GEMINI_MODEL, geminiRequest, STREAM_TIMINGS, useHarness } from '../test/contract.ts';
-import { durationMs, endMs, expectAdjoiningPhases, finishedCalls, scenario, startMs, TIMING, treeOf } from '../test/harness.ts';
+import { chatMessages, clientSpans, GEMINI_MODEL, geminiRequest, patchedOpenAI, PROMPT, STREAM_TIMINGS, useHarness } from '../test/contract.ts';
+import { durationMs, endMs, expectAdjoiningPhases, finishedCalls, scenario, sleep, startMs, TIMING, treeOf } from '../test/harness.ts';
 import { expectFaithful, loadSdk } from '../test/sdk-majors-harness.ts';
 import { startTlsFront, TEST_CA, TEST_CA_FILE, type TlsFront, trackPair } from '../test/tls.ts';
 
@@ -427,5 +427,46 @@ describe('queued requests sent outside every call', () => {
     } finally {
       clearInterval(timer);
     }
+  });
+});
+
+describe('a request of an SDK copy the instrumentation does not patch, while a patched call waits for its retry', () => {
+  // `beta.messages`, a second copy of a client (an npm alias), a release below the patch floor: their
+  // requests carry the SDK's headers but belong to no patched call. Before, the one call waiting in
+  // its retry backoff took such a request as its attempt: one call vanished, the other was recorded
+  // with the wrong stream (found by a probe of the SDKs' call shapes).
+  const backoff = { prefillMs: 100, chunks: 5, chunkIntervalMs: 20, httpErrors: { status: 429 as const, count: 1, retryAfterS: 0.4 } };
+  const plain = { prefillMs: 100, chunks: 3, chunkIntervalMs: 20 };
+  const drain = async (stream: AsyncIterable<unknown>): Promise<number> => {
+    let n = 0;
+    for await (const _ of stream) n++;
+    return n;
+  };
+  const unpatchedAnthropic = async () =>
+    drain(await h.plainAnthropic.messages.create({ model: 'claude-unpatched', max_tokens: 64, messages: [{ role: 'user', content: 'another prompt' }], stream: true }, scenario(plain)));
+
+  const cases: [string, () => Promise<number>][] = [
+    [
+      'the same API (Anthropic messages)',
+      async () => {
+        const Anthropic = h.anthropic.constructor as typeof import('@anthropic-ai/sdk').default;
+        const client = new Anthropic({ baseURL: h.sim.anthropicBaseURL, apiKey: 'test-key', maxRetries: 1 });
+        return drain(await client.messages.create({ model: 'claude-patched', max_tokens: 64, messages: [{ role: 'user', content: PROMPT }], stream: true }, scenario(backoff)));
+      },
+    ],
+    [
+      'another provider (openai chat)',
+      async () => drain(await patchedOpenAI(h, h.sim.openaiBaseURL, 1).chat.completions.create({ model: 'claude-patched', messages, stream: true }, scenario(backoff))),
+    ],
+  ];
+  it.each(cases)('%s: two calls, each with its own attempts and stream', TIMING, async (_name, patchedCall) => {
+    const waiting = patchedCall();
+    await sleep(150); // the patched call has its 429 and waits 400 ms to retry
+    await Promise.all([waiting, unpatchedAnthropic()]);
+    const calls = await clientSpans(h.exporter, 2);
+    const byModel = new Map(calls.map((span) => [span.attributes['gen_ai.request.model'], span.attributes]));
+    expect(byModel.get('claude-patched')).toMatchObject({ 'llm.attempts': 2, 'llm.outcome': 'success', 'llm.stream.chunks': 5 });
+    expect(byModel.get('claude-unpatched')).toMatchObject({ 'llm.attempts': 1, 'llm.outcome': 'success', 'llm.stream.chunks': 3 });
+    expect(Number(byModel.get('claude-unpatched')!['llm.ttft_ms'])).toBeLessThan(300); // its own first chunk, not the retried call's
   });
 });

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Api } from './formats/format.ts';
 import type { AttemptListener, CallListener, RequestTarget } from './internal-types.ts';
 
 /**
@@ -15,13 +16,15 @@ import type { AttemptListener, CallListener, RequestTarget } from './internal-ty
  *    the SDK's retry) — the usual case;
  * 2. else, when the request is an SDK's request to an LLM route (it carries the SDK's own headers:
  *    `x-stainless-*` for the Stainless SDKs, `x-goog-api-client` for `@google/genai`; or it was
- *    created in another SDK call's scope), a running SDK call that expects one — the call in
- *    scope is answered or has its attempt in flight, so the request cannot be its. When one call
- *    expects one, that call. When several do (a queue released in any order: FIFO, LIFO, by
- *    priority), the request's body decides, once sent: the oldest of them whose request carries
- *    the same input messages (wire-calls.ts `requestKey`, computed only then, once per call); when
- *    the body is not seen (a stream, too large, an answer or failure before it was sent) or
- *    matches none of them, the oldest of them (a FIFO queue sends the oldest first);
+ *    created in another SDK call's scope), a running SDK call of the route's API that expects one
+ *    — the call in scope is answered or has its attempt in flight, so the request cannot be its.
+ *    The request's body decides, once sent (a queue releases in any order: FIFO, LIFO, by
+ *    priority): the oldest of them whose request carries the same input messages (wire-calls.ts
+ *    `requestKey`, computed only then, once per call). A body that carries none of theirs is no
+ *    attempt of theirs: an SDK the instrumentation does not patch (`beta.messages`, a second copy
+ *    of a client) sent it, and it is a wire call of its own. When the body is not seen (a stream,
+ *    too large, an answer or failure before it was sent), the oldest of them (a FIFO queue sends
+ *    the oldest first);
  * 3. else the call in scope (today's rule: a non-LLM request of the SDK, a retry the tap did not
  *    see end).
  *
@@ -37,23 +40,23 @@ interface CallState {
 const states = new WeakMap<CallListener, CallState>();
 /** Calls whose SDK method is running (until its response promise settles), oldest first. */
 const running = new Set<CallListener>();
-/** Each SDK call's request key (its input messages, see rule 2), computed when first asked. */
-const requestKeys = new WeakMap<CallListener, () => string | undefined>();
+/** Each SDK call's API and request key (its input messages, see rule 2), the key computed when first asked. */
+const requests = new WeakMap<CallListener, { api: Api; key: () => string | undefined }>();
 
 /**
- * What the call's request carries, for telling queued requests apart (rule 2); `key` runs at most
- * once, and is let go (with what it reads) once the call no longer runs.
+ * What the call's request is and carries, for telling queued requests apart (rule 2); `key` runs
+ * at most once, and is let go (with what it reads) once the call no longer runs.
  */
-export function describeRequest(call: CallListener, key: () => string | undefined): void {
+export function describeRequest(call: CallListener, api: Api, key: () => string | undefined): void {
   let known: { key: string | undefined } | undefined;
-  requestKeys.set(call, () => (known ??= { key: key() }).key);
+  requests.set(call, { api, key: () => (known ??= { key: key() }).key });
 }
 
 /** The call's SDK method settled or was answered: no queued request is its any more. */
 function leave(call: CallListener): void {
   running.delete(call);
   // The scope object may outlive the call (a keep-alive socket created in it): keep no prompt.
-  requestKeys.delete(call);
+  requests.delete(call);
 }
 
 function stateOf(call: CallListener): CallState {
@@ -108,39 +111,45 @@ function sdkRequest(header: RequestTarget['header'] | undefined): boolean {
   return header !== undefined && (header('x-stainless-retry-count') !== undefined || header('x-stainless-lang') !== undefined || header('x-goog-api-client') !== undefined);
 }
 
-/** The running SDK calls other than `scoped` that expect an attempt, oldest first. */
-function waiting(scoped: CallListener | undefined): CallListener[] {
+/** The running SDK calls of `api` other than `scoped` that expect an attempt, oldest first. */
+function waiting(scoped: CallListener | undefined, api: Api): CallListener[] {
   const calls: CallListener[] = [];
-  for (const call of running) if (call !== scoped && expecting(call)) calls.push(call);
+  for (const call of running) if (call !== scoped && requests.get(call)?.api === api && expecting(call)) calls.push(call);
   return calls;
 }
 
-/** An SDK's request created while several running calls expect an attempt: its body decides whose it is (rule 2). */
+/** An SDK's request created while running calls of its API expect an attempt: its body decides whose it is (rule 2). */
 export class QueuedRequest {
   readonly #scoped: CallListener | undefined;
-  constructor(scoped: CallListener | undefined) {
+  readonly #api: Api;
+  constructor(scoped: CallListener | undefined, api: Api) {
     this.#scoped = scoped;
+    this.#api = api;
   }
 
-  /** The call the request is an attempt of, given the key of the body it sent (undefined: not seen). */
+  /**
+   * The call the request is an attempt of, given the key of the body it sent (undefined: not
+   * seen); undefined when the body carries no waiting call's request (whose key is known).
+   */
   owner(bodyKey: string | undefined): CallListener | undefined {
-    const calls = waiting(this.#scoped);
-    const carried = bodyKey === undefined ? undefined : calls.find((call) => requestKeys.get(call)?.() === bodyKey);
-    return carried ?? calls[0] ?? this.#scoped;
+    const calls = waiting(this.#scoped, this.#api);
+    if (calls.length === 0) return this.#scoped;
+    if (bodyKey === undefined) return calls[0];
+    const keyOf = (call: CallListener) => requests.get(call)?.key();
+    return calls.find((call) => keyOf(call) === bodyKey) ?? calls.find((call) => keyOf(call) === undefined);
   }
 }
 
 /**
  * The SDK call a request created now is an attempt of (see above), a QueuedRequest when its body
- * must decide, or undefined when no SDK call claims it. `llmRoute`: the request is a POST to an
- * LLM API route. Call it where the request is created.
+ * must decide, or undefined when no SDK call claims it. `routeApi`: the API of the LLM route the
+ * request POSTs to (undefined: none). Call it where the request is created.
  */
-export function sdkCallOfRequest(llmRoute: boolean, header: RequestTarget['header'] | undefined): CallListener | QueuedRequest | undefined {
+export function sdkCallOfRequest(routeApi: Api | undefined, header: RequestTarget['header'] | undefined): CallListener | QueuedRequest | undefined {
   const scoped = callScope.getStore();
   if (scoped && expecting(scoped)) return scoped;
-  if (!llmRoute || (scoped === undefined && !sdkRequest(header))) return scoped;
-  const calls = waiting(scoped);
-  return calls.length > 1 ? new QueuedRequest(scoped) : (calls[0] ?? scoped);
+  if (routeApi === undefined || (scoped === undefined && !sdkRequest(header))) return scoped;
+  return waiting(scoped, routeApi).length > 0 ? new QueuedRequest(scoped, routeApi) : scoped;
 }
 
 /**

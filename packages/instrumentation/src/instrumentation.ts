@@ -420,7 +420,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
     });
     spec.group?.opened(recorder);
     // Which of several waiting SDK calls a queued request is (call-scope.ts): asked only then.
-    if (!wire) describeRequest(recorder.scope, () => requestKey(spec.api, spec.params));
+    if (!wire) describeRequest(recorder.scope, spec.api, () => requestKey(spec.api, spec.params));
     this.#requestHook(recorder.span, request);
     return recorder;
   }

@@ -112,33 +112,48 @@ export function requestKey(api: Api, params: unknown): string | undefined {
 export function ownerOfRequest(method: string | undefined, url: URL | undefined, header: RequestTarget['header'], at: number): RequestOwner {
   if (tunnelMethod(method)) return undefined;
   const route = url ? wireRoute(method, url.pathname) : undefined;
-  const sdkCall = sdkCallOfRequest(route !== undefined, header);
+  const sdkCall = sdkCallOfRequest(route?.api, header);
   if (sdkCall instanceof QueuedRequest) {
     const queued = sdkCall;
     const target = { url, header };
+    // Its body may carry no waiting call's request: then it is a wire call of its own.
+    const own = route && url && callScope.getStore() === undefined ? wireCandidate(route, url, header, at) : undefined;
     return {
       queued: {
         assign(body) {
           const params = body === undefined ? undefined : route?.params(parseBody(body));
           const call = queued.owner(params && route ? requestKey(route.api, params) : undefined);
-          return call && trackedAttempt(call, at, target);
+          if (call) return trackedAttempt(call, at, target);
+          const wire = own && body !== undefined ? callScope.exit(() => startFromBody(own, body)) : undefined;
+          return wire?.attempt(own!.startTime, own!.target);
         },
       },
     };
   }
   if (sdkCall) return { call: sdkCall };
-  const starter = starters[0];
   // Only an LLM request is a retry or a wire call (not, say, a span export made meanwhile).
-  if (!starter || !url || !route) return undefined;
-  const parentContext = context.active();
-  if (parentContext.getValue(SUPPRESS_TRACING_KEY) === true) return undefined;
+  if (!url || !route) return undefined;
   const group = callGroup.getStore();
-  if (group) {
+  if (group && starters[0] && !suppressed()) {
     const retried = group.retrying();
     if (retried) return { call: retried };
   }
   if (callScope.getStore() !== undefined) return undefined;
-  return { candidate: { route, target: { url, header }, startTime: at, parentContext, app: currentLlmContext(), group, starter } };
+  const candidate = wireCandidate(route, url, header, at);
+  return candidate && { candidate };
+}
+
+const suppressed = (): boolean => context.active().getValue(SUPPRESS_TRACING_KEY) === true;
+
+/**
+ * A wire-call candidate for a POST to an LLM route made now: undefined when no instance
+ * recognises wire calls or tracing is suppressed. The context and `withLlmContext` are the
+ * application's where the request is created.
+ */
+function wireCandidate(route: WireRoute, url: URL, header: RequestTarget['header'], at: number): WireCandidate | undefined {
+  const starter = starters[0];
+  if (!starter || suppressed()) return undefined;
+  return { route, target: { url, header }, startTime: at, parentContext: context.active(), app: currentLlmContext(), group: callGroup.getStore(), starter };
 }
 
 /** A JSON object body, or undefined (not JSON, not an object, too large to parse). */
