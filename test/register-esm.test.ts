@@ -8,3 +8,15 @@ it('instruments an ESM app started with --import @llm-prism/instrumentation/regi
   expectCallTrees(run, 'register-esm-app');
   expect(attributesOf(run.spans.find((s) => s.name === 'chat gpt-5')!)['gen_ai.request.stream']).toBe(false);
 });
+
+it('an instrumentation the app constructs after importing openai (the loader hook active): constructed, and the call recorded once', async () => {
+  const run = await runUnderRegister('register-late-instance.mjs', 'register-late-instance');
+  expect(JSON.parse(run.stdout)).toMatchObject({ enabled: true, text: expect.stringMatching(/tok/) });
+  expect(run.spans.filter((s) => s.name === 'chat gpt-4o')).toHaveLength(1);
+});
+
+it("an app's own SIGTERM handler drains: the process ends by it, and the call it let finish is exported", async () => {
+  const run = await runUnderRegister('register-graceful.mjs', 'register-graceful', { terminateOn: 'ready' });
+  expect(JSON.parse(run.stdout.trim().split('\n').at(-1)!)).toMatchObject({ signals: 1, text: expect.stringMatching(/tok/) });
+  expect(run.spans.filter((s) => s.name === 'chat gpt-4o')).toHaveLength(1);
+});

@@ -40,7 +40,8 @@ export interface RegisterRun {
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
-export async function runUnderRegister(fixture: string, serviceName: string): Promise<RegisterRun> {
+/** `terminateOn`: send the app SIGTERM once its output has this line (it must still end with exit code 0). */
+export async function runUnderRegister(fixture: string, serviceName: string, options: { terminateOn?: string } = {}): Promise<RegisterRun> {
   const requests: ExportRequest[] = [];
   const contentTypes: string[] = [];
   const receiver = createServer((req, res) => {
@@ -59,7 +60,7 @@ export async function runUnderRegister(fixture: string, serviceName: string): Pr
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const sim = await startSimulator({ port: 0, defaultScenario: { queueMs: 50, prefillMs: 50, chunks: 5, chunkIntervalMs: 10 } });
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', '@llm-prism/instrumentation/register', fileURLToPath(new URL(`fixtures/${fixture}`, import.meta.url))], {
+    const running = promisify(execFile)(process.execPath, ['--import', '@llm-prism/instrumentation/register', fileURLToPath(new URL(`fixtures/${fixture}`, import.meta.url))], {
       cwd: repoRoot,
       timeout: 30_000,
       env: {
@@ -75,6 +76,9 @@ export async function runUnderRegister(fixture: string, serviceName: string): Pr
         OTEL_LOGS_EXPORTER: 'none',
       },
     });
+    const { terminateOn } = options;
+    if (terminateOn !== undefined) running.child.stdout?.on('data', (data: Buffer) => void (String(data).split('\n').includes(terminateOn) && running.child.kill('SIGTERM')));
+    const { stdout } = await running;
     const spans = requests.flatMap((r) =>
       r.resourceSpans.flatMap((rs) => {
         const serviceName = rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue;

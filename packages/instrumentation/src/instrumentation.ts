@@ -103,11 +103,16 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   readonly #ttftDeadlineFromEnv: number;
 
   constructor(config: LlmPrismInstrumentationConfig = {}) {
-    super(PACKAGE_NAME, PACKAGE_VERSION, config);
+    // Enabled last: enabling patches the SDKs already imported at once (import-in-the-middle's
+    // hook does, for an ESM app that imported `openai` first), and patching uses this class's
+    // private members, which exist only once the base constructor has returned.
+    super(PACKAGE_NAME, PACKAGE_VERSION, { ...config, enabled: false });
     this.#cache = new CacheTracker({ ...config.promptCache, models: CACHE_MODELS });
     this.#captureFromEnv = captureFromEnv();
     this.#wireCallsFromEnv = wireCallsFromEnv();
     this.#ttftDeadlineFromEnv = deadlineFromEnv();
+    this.setConfig(config);
+    if (this.getConfig().enabled !== false) this.enable();
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {

@@ -5,7 +5,7 @@
  * instrumentation, and flushes it when the process ends.
  */
 import module from 'node:module';
-import { diag } from '@opentelemetry/api';
+import { diag, metrics, trace } from '@opentelemetry/api';
 import type * as OtelSdkNode from '@opentelemetry/sdk-node';
 import { register as registerSyncHooks, supportsSyncHooks } from 'import-in-the-middle/register-hooks.mjs';
 import { requireCommonJs } from './commonjs.ts';
@@ -70,11 +70,25 @@ process.once('beforeExit', () => void flush());
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   const onSignal = (): void => {
-    void flush().finally(() => {
-      // Restore the default behaviour (termination by this signal) once telemetry is out.
-      process.removeListener(signal, onSignal);
-      process.kill(process.pid, signal);
-    });
+    // The application handles the signal too (a graceful shutdown): it decides when the process
+    // ends, and the calls it lets finish are still recorded. Send what is batched now; the rest
+    // goes out as usual, and all of it at beforeExit.
+    if (process.listenerCount(signal) > 1) {
+      void forceFlush();
+      return;
+    }
+    // Alone: send everything, then end the process by the signal, as it would have ended without us.
+    process.removeListener(signal, onSignal);
+    void flush().finally(() => process.kill(process.pid, signal));
   };
-  process.once(signal, onSignal);
+  process.on(signal, onSignal);
+}
+
+/** Exports what the SDK has batched, leaving it running (NodeSDK has only shutdown). */
+function forceFlush(): Promise<void> {
+  const providers = [(trace.getTracerProvider() as { getDelegate?(): unknown }).getDelegate?.(), metrics.getMeterProvider()] as ({ forceFlush?(): Promise<void> } | undefined)[];
+  return Promise.all(providers.map((p) => p?.forceFlush?.())).then(
+    () => {},
+    (err: unknown) => diag.error('llm-prism: telemetry flush failed', err),
+  );
 }
