@@ -1,4 +1,5 @@
 // The ClickHouse / chDB options shared by every command that opens storage (migrate, serve, report).
+import { accessSync, constants, existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_DATA_DIR, DEFAULT_DATABASE, openStorage, type Storage, type StorageOptions, validateRetentionDays } from '@llm-prism/storage';
 import { httpUrl, nonEmpty } from './arguments.ts';
@@ -79,18 +80,37 @@ export function describeStorage(opts: StorageOptions): string {
 /**
  * Opens the storage the options name. chDB locks its data directory for one process, and cannot
  * open one that another process holds (a running `llm-prism serve`; the native library prints
- * "Cannot lock file" itself): said plainly, not as a stack trace.
+ * "Cannot lock file" itself) nor one this user cannot write: each said plainly, not as a stack
+ * trace. `existing`: the embedded directory must exist (a command that only reads: a mistyped
+ * path would otherwise become an empty store, and an empty report).
  */
-export async function openStorageFor(command: Command, options: StorageOptions): Promise<Storage> {
+export async function openStorageFor(command: Command, options: StorageOptions, { existing = false } = {}): Promise<Storage> {
+  const embedded = options.url === undefined ? (options.dataDir ?? DEFAULT_DATA_DIR) : undefined;
+  const fail = (why: string): never => command.error(`llm-prism ${command.name()}: ${why}`);
+  if (embedded !== undefined && existing && !existsSync(embedded)) {
+    fail(`no embedded data directory at ${embedded}: nothing was stored there. Check --data-dir (LLM_PRISM_DATA_DIR), or read a ClickHouse server with --clickhouse-url.`);
+  }
   try {
     return await openStorage(options);
   } catch (error) {
-    if (options.url === undefined && (error as { code?: unknown } | null)?.code === 'CHDB_CONNECTION') {
-      command.error(
-        `llm-prism ${command.name()}: cannot open the embedded data directory ${options.dataDir} (${error instanceof Error ? error.message : String(error)}). ` +
+    if (embedded !== undefined && (error as { code?: unknown } | null)?.code === 'CHDB_CONNECTION') {
+      const cause = error instanceof Error ? error.message : String(error);
+      if (!writable(embedded)) fail(`cannot open the embedded data directory ${embedded} (${cause}): this user cannot write to it, and chDB writes there even to read.`);
+      fail(
+        `cannot open the embedded data directory ${embedded} (${cause}). ` +
           'Is another process using it, a running `llm-prism serve`? Embedded storage belongs to one process at a time: stop that process first, or store in a ClickHouse server (--clickhouse-url) that both can reach.',
       );
     }
     throw error;
+  }
+}
+
+/** Whether this process may write in `dir` (an existing directory). */
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
 }

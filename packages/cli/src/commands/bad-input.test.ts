@@ -2,12 +2,14 @@
 // never a run on a value that means something else (an empty port, an empty token, a range that
 // is empty or before the epoch, a time `Date.parse` guesses at). Found by probing every command.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { startServe, stopServe } from '../../test/serve-process.ts';
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
@@ -55,4 +57,28 @@ describe('bad input is one line of error, exit 1, no stack trace', () => {
     expect(stderr).toMatch(/^llm-prism slo: ENOTDIR/);
     expect(stderr).not.toMatch(/^\s+at /m);
   });
+});
+
+describe('the embedded data directory', () => {
+  test('report on a directory that does not exist: said so, and nothing created there (a mistyped path read as "no traffic" before)', async () => {
+    const missing = join(dir, 'typo-dir');
+    const { code, stderr } = await failure(['report', '--data-dir', missing]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^llm-prism report: no embedded data directory at .*typo-dir: nothing was stored there/m);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  test('held by a running serve: a second serve and a report each say another process holds it', async () => {
+    const dataDir = join(dir, 'held');
+    const first = await startServe({ dataDir });
+    try {
+      for (const command of ['serve', 'report']) {
+        const { code, stderr } = await failure([command, '--data-dir', dataDir, ...(command === 'serve' ? ['--port', '0'] : [])]);
+        expect(code, command).toBe(1);
+        expect(stderr, command).toMatch(new RegExp(`^llm-prism ${command}: cannot open the embedded data directory .*Is another process using it`, 'm'));
+      }
+    } finally {
+      await stopServe(first);
+    }
+  }, 90_000);
 });

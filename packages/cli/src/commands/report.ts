@@ -66,7 +66,7 @@ export function registerReport(program: Command): void {
       const from = opts.from ?? to - opts.since;
       if (from >= to) command.error(`llm-prism report: the range is empty: ${new Date(from).toISOString()} is not before ${new Date(to).toISOString()}`);
       const storageOpts: StorageOptions = storageOptionsFrom(opts);
-      const storage = await openStorageFor(command, storageOpts);
+      const storage = await openStorageFor(command, storageOpts, { existing: true });
       try {
         await produceReport(storage, config, { from, to, ...(opts.service ? { service: opts.service } : {}) }, opts);
       } finally {

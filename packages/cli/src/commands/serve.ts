@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { startIngest } from '@llm-prism/ingest';
 import type { InsertQuorum } from '@llm-prism/storage';
-import { describeStorage, type StorageCliOptions, storageOptions, storageOptionsFrom } from '../storage-options.ts';
+import { describeStorage, openStorageFor, type StorageCliOptions, storageOptions, storageOptionsFrom } from '../storage-options.ts';
 import { nonEmpty, wholeNumber } from '../arguments.ts';
 
 interface ServeOptions extends StorageCliOptions {
@@ -22,33 +22,41 @@ function quorum(value: string): InsertQuorum {
 /** Repeated --token values, as LLM_PRISM_TOKENS is read: trimmed, and an empty one (an unset `$TOKEN`) refused. */
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), nonEmpty('a token')(value).trim()];
 
-async function serve(options: ServeOptions): Promise<void> {
-  const storage = storageOptionsFrom(options);
-  if (options.fsync !== undefined) storage.fsync = options.fsync;
-  if (options.insertQuorum !== undefined) storage.insertQuorum = options.insertQuorum;
-  console.error(`llm-prism serve: storing spans in ${describeStorage(storage)}`);
+async function serve(command: Command, options: ServeOptions): Promise<void> {
+  const storageOpts = storageOptionsFrom(options);
+  if (options.fsync !== undefined) storageOpts.fsync = options.fsync;
+  if (options.insertQuorum !== undefined) storageOpts.insertQuorum = options.insertQuorum;
+  console.error(`llm-prism serve: storing spans in ${describeStorage(storageOpts)}`);
+  // Opened here, as every command opens it: a data directory another process holds is said plainly.
+  const storage = await openStorageFor(command, storageOpts);
   const server = await startIngest({
     port: options.port,
     host: options.host,
-    storageOptions: storage,
+    storage,
     tokens: options.token, // undefined: LLM_PRISM_TOKENS
     maxBodyBytes: options.maxBodyBytes,
+  }).catch(async (error: unknown) => {
+    await storage.close();
+    throw error;
   });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.error(`llm-prism serve: ${signal}: finishing queued inserts, then closing storage`);
-    server.close().then(
-      () => {
-        console.error('llm-prism serve: stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        console.error('llm-prism serve: shutdown failed:', error);
-        process.exit(1);
-      },
-    );
+    server
+      .close()
+      .then(() => storage.close())
+      .then(
+        () => {
+          console.error('llm-prism serve: stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          console.error('llm-prism serve: shutdown failed:', error);
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
@@ -110,7 +118,7 @@ Endpoints: POST /v1/traces, GET /healthz (process up), GET /readyz (storage reac
 Stops on SIGINT/SIGTERM after storing what it has accepted.`,
     )
     .action(async (opts: ServeOptions) => {
-      await serve(opts).catch((error: unknown) => command.error(`llm-prism serve: ${error instanceof Error ? error.message : String(error)}`));
+      await serve(command, opts).catch((error: unknown) => command.error(`llm-prism serve: ${error instanceof Error ? error.message : String(error)}`));
     });
   program.addCommand(storageOptions(command));
 }
