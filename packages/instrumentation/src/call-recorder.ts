@@ -61,13 +61,15 @@ import {
 } from './semconv.ts';
 import { epoch, percentileOfSorted, roundMs as round, secondsOf, sortedGaps } from './stats.ts';
 import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, RequestTarget, ResponseHeaders, SseEvent, StreamDecoder, ToolType, Usage } from './internal-types.ts';
+import { cacheScopeOf } from './cache/scope.ts';
 import { serverOf } from './provider-name.ts';
 import type { GroupableCall } from './call-group.ts';
 import { TtftDeadline } from './ttft-deadline.ts';
 import { PACKAGE_NAME } from './version.ts';
 
 /** Computes `llm.cache.*` attributes once usage is known; times in epoch ms (see instrumentation.ts). */
-export type CacheAttributes = (usage: Usage, startedAt: number, endedAt: number) => Attributes;
+/** `scope`: the provider cache the call's request reached (cache/scope.ts), from its first attempt. */
+export type CacheAttributes = (usage: Usage, startedAt: number, endedAt: number, scope: string | undefined) => Attributes;
 
 export interface CallRecorderOptions {
   tracer: Tracer;
@@ -227,6 +229,8 @@ export class CallRecorder implements GroupableCall {
   #rateLimitHeaders: ReadonlyMap<string, string> | undefined;
   /** Epoch ms at which the rate-limit headers arrived (Anthropic resets are absolute times). */
   #rateLimitAt = 0;
+  /** The provider cache the first attempt reached (cache/scope.ts); set only when the call is classified. */
+  #cacheScope: string | undefined;
   readonly #outputTimes: number[] = [];
   readonly #tools = new Map<string, ToolCall>();
   /** Content capture: each choice's output, by choice index. */
@@ -408,6 +412,7 @@ export class CallRecorder implements GroupableCall {
    * request actually sent (an SDK's base URL says less: `AzureOpenAI` adds `/deployments/…`).
    */
   #target(target: RequestTarget): void {
+    if (this.#opts.cacheAttributes) this.#cacheScope = cacheScopeOf(target);
     const { serverAddress, serverPort } = serverOf(target.url);
     if (serverAddress !== undefined) {
       this.#update(ATTR_SERVER_ADDRESS, serverAddress);
@@ -741,7 +746,7 @@ export class CallRecorder implements GroupableCall {
     if (this.#rateLimitHeaders) Object.assign(attrs, rateLimitAttributes(this.#rateLimitHeaders, this.#rateLimitAt));
     if (this.#opts.cacheAttributes && this.#usage.inputTokens !== undefined) {
       try {
-        Object.assign(attrs, this.#opts.cacheAttributes(this.#usage, epoch(start), epoch(end)));
+        Object.assign(attrs, this.#opts.cacheAttributes(this.#usage, epoch(start), epoch(end), this.#cacheScope));
       } catch (err) {
         diag.debug('llm-prism: cache classification failed', err); // the span still ends
       }

@@ -1,5 +1,6 @@
 /** withLlmContext and the prompt-cache classifier, as they reach the call span. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startSimulator } from '@llm-prism/simulator';
 import { withLlmContext } from './context.ts';
 import { createHarness, finishedCalls, type Harness } from '../test/harness.ts';
 
@@ -38,4 +39,27 @@ it('tags calls with the conversation, the route and the cache state of their pre
   expect(three!.attributes['llm.route']).toBeUndefined();
   expect(three!.attributes['llm.cache.state']).toBe('none');
   expect(outside.usage!.prompt_tokens_details!.cached_tokens).toBe(0);
+});
+
+it('keeps provider caches apart: the same prompt at another endpoint starts cold there', async () => {
+  h.exporter.reset();
+  // Each simulator is a provider with caches of its own (it keeps one per provider, whatever the key:
+  // scope.test.ts checks that keys make scopes too).
+  const other = await startSimulator({ port: 0 });
+  try {
+    const OpenAI = h.client.constructor as typeof import('openai').OpenAI;
+    const messages = [
+      { role: 'system' as const, content: 'You are a tenant-scoped assistant. '.repeat(220) },
+      { role: 'user' as const, content: 'Hello' },
+    ];
+    for (const sim of [h.sim, other]) await new OpenAI({ baseURL: sim.openaiBaseURL, apiKey: 'tenant-a', maxRetries: 0 }).chat.completions.create({ model: 'gpt-4o', messages });
+    const calls = await finishedCalls(h.exporter, 2);
+    // Before, the second was `evicted`: the tracker had seen the prefix stored at the first endpoint.
+    expect(calls.map((c) => [c.attributes['llm.cache.state'], c.attributes['llm.cache.miss_reason']])).toEqual([
+      ['miss', 'cold'],
+      ['miss', 'cold'],
+    ]);
+  } finally {
+    await other.close();
+  }
 });

@@ -472,11 +472,12 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
    */
   #cacheClassifier(format: ProviderId, api: Api, params: unknown, model: string | undefined, conversationId: string | undefined): CacheAttributes {
     const segments = lazySegments(() => (isObject(params) ? api.segments(params) : []));
-    return (usage, startedAt, endedAt) =>
+    return (usage, startedAt, endedAt, scope) =>
       cacheAttributes(
         this.#cache.classify({
           provider: format,
           model,
+          scope,
           conversationId,
           segments: segments(),
           usage: { inputTokens: usage.inputTokens ?? 0, cacheReadTokens: usage.cacheReadTokens ?? 0, cacheWriteTokens: usage.cacheWriteTokens ?? 0 },

@@ -1,4 +1,5 @@
 export { cacheAttributes } from './attributes.ts';
+export { cacheScopeOf } from './scope.ts';
 export { lazySegments, snapshotRequest } from './snapshot.ts';
 export { prefixSegment, type CacheTtl, type Marker, type PrefixSegment } from './segments.ts';
 export {

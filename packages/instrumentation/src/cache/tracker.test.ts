@@ -339,3 +339,43 @@ describe('CacheTracker — linking and concurrency', () => {
     expect(openai.prefixHash).not.toBe(a.prefixHash);
   });
 });
+
+describe('CacheTracker — what a probe of real call sequences found', () => {
+  const q = 'Why was I charged twice?';
+  const withTools = (system: string, tools: boolean): ChatCompletionCreateParams => ({
+    ...openaiChat(system, q),
+    ...(tools ? { tools: [{ type: 'function' as const, function: { name: 'lookup_invoice', parameters: { type: 'object' } } }] } : {}),
+  });
+
+  it('keeps each provider cache (scope) apart: another tenant’s first call is cold, not an eviction of the first tenant’s prefix', () => {
+    const h = harness();
+    const classify = (scope: string, u: CacheUsage) =>
+      outcome(h.tracker.classify({ provider: 'openai', model: 'gpt-4o', scope, segments: segmentsFor('openai', 'chat.completions.create', openaiChat(SYSTEM, q)), usage: u }));
+    expect(classify('https://api.openai.com tenant-a', usage(2150))).toBe('miss cold');
+    h.advance(MINUTE);
+    expect(classify('https://api.openai.com tenant-b', usage(2150))).toBe('miss cold');
+    expect(classify('https://my-resource.openai.azure.com tenant-a', usage(2150))).toBe('miss cold');
+    // The first tenant's own cache is still tracked: read nothing within the TTL, it was evicted.
+    expect(classify('https://api.openai.com tenant-a', usage(2150))).toBe('miss evicted');
+  });
+
+  it('a prompt the provider counts below the minimum is not cacheable, whatever the estimate says', () => {
+    const h = harness();
+    // The estimate reads ~2 100 tokens; the provider counted 900 (below 1 024): no miss, and nothing remembered.
+    for (let i = 0; i < 3; i++) {
+      expect(outcome(h.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, q), usage(900)))).toBe('none');
+      h.advance(MINUTE);
+    }
+  });
+
+  it('names a removed part where the prompt left the turn: tools dropped → tools, system dropped → system', () => {
+    const h = harness();
+    const call = (params: ChatCompletionCreateParams, u: CacheUsage) => outcome(h.classify('openai', 'chat.completions.create', params, u, 'conversation'));
+    expect(call(withTools(SYSTEM, true), usage(2200))).toBe('miss cold');
+    h.advance(MINUTE);
+    expect(call(withTools(SYSTEM, false), usage(2160))).toBe('miss prefix_changed tools');
+    h.advance(MINUTE);
+    const noSystem: ChatCompletionCreateParams = { model: 'gpt-4o', messages: [{ role: 'user', content: `${POLICY} ${q}` }] };
+    expect(call(noSystem, usage(2150))).toBe('miss prefix_changed system');
+  });
+});

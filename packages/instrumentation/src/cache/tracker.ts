@@ -42,6 +42,8 @@ export interface ClassifyInput {
   provider: string;
   /** `gen_ai.request.model`: providers cache per model, so prefixes and turns are kept per model. */
   model?: string | undefined;
+  /** The provider cache the request reached (scope.ts `cacheScopeOf`): kept apart from every other's. */
+  scope?: string | undefined;
   conversationId?: string | undefined;
   segments: PrefixSegment[];
   usage: CacheUsage;
@@ -147,7 +149,7 @@ interface Prompt {
   cacheEnd: number;
 }
 
-/** Provider and model pairs whose seed is kept. */
+/** Provider, model and scope triples whose seed is kept. */
 const SEEDS = 256;
 
 function promptOf(model: CacheModel, seed: string, segs: PrefixSegment[]): Prompt {
@@ -170,7 +172,7 @@ export class CacheTracker {
   readonly #ttlMs: Partial<Record<string, number>>;
   readonly #minTokens: Partial<Record<string, number>>;
   readonly #now: () => number;
-  /** Each provider and model's seed (a digest), by `provider\0model`: the same few for every call. */
+  /** Each provider, model and scope's seed (a digest), by `provider\0model\0scope`: the same few for every call. */
   readonly #seeds = new LruMap<string, string>(SEEDS);
 
   constructor(options: CacheTrackerOptions) {
@@ -197,11 +199,14 @@ export class CacheTracker {
     const read = usage.cacheReadTokens;
     const written = usage.cacheWriteTokens;
 
-    const seed = this.#seed(provider, input.model);
+    const seed = this.#seed(provider, input.model, input.scope);
     const model = this.#models[provider]!;
     const prompt = promptOf(model, seed, input.segments);
     const { segs, cum, est, cacheEnd } = prompt;
-    const eligible = cacheEnd > 0 && est[cacheEnd]! >= this.#minTokens[provider]!;
+    // The estimate decides only what the provider's own count allows: a prompt it counts below the
+    // minimum (the estimate reads JSON keys, and base64 images as text) is not cacheable.
+    const minTokens = this.#minTokens[provider]!;
+    const eligible = cacheEnd > 0 && est[cacheEnd]! >= minTokens && usage.inputTokens >= minTokens;
     const prefixHash = cum[(cacheEnd || segs.length) - 1] ?? seed;
     const promptHash = cum.at(-1) ?? seed;
 
@@ -225,7 +230,7 @@ export class CacheTracker {
     // A live known prefix reaching past the divergence means the prompt continues that prefix
     // rather than the linked turn (a heuristic link to another conversation).
     const changed = prevLive && divergedAt !== undefined && !(live && live.end > divergedAt);
-    const breakAt = changed ? label(segs[divergedAt!] ?? prev!.labels.charCodeAt(divergedAt!)) : undefined;
+    const breakAt = changed ? breakLabel(prev!, segs, divergedAt!) : undefined;
 
     let result: CacheClassification;
     if (read > 0) {
@@ -261,8 +266,8 @@ export class CacheTracker {
     return result;
   }
 
-  #seed(provider: string, model: string | undefined): string {
-    const key = `${provider}\0${model ?? ''}`;
+  #seed(provider: string, model: string | undefined, scope: string | undefined): string {
+    const key = `${provider}\0${model ?? ''}\0${scope ?? ''}`;
     let seed = this.#seeds.peek(key);
     if (seed === undefined) this.#seeds.set(key, (seed = digest(key)));
     return seed;
@@ -330,6 +335,16 @@ function firstDifference(turn: Turn, cum: string[]): number | undefined {
 /** 0 tools, 1 system, 2 + i messages[i]. */
 function labelCode(seg: PrefixSegment): number {
   return seg.kind === 'tools' ? 0 : seg.kind === 'system' ? 1 : Math.min(2 + (seg.index ?? 0), 0xffff);
+}
+
+/**
+ * Where the prompt left the turn: of the two segments at the first difference, the earlier in the
+ * prompt's order, so a removed part is named (tools dropped: `tools`, not the system after them).
+ */
+function breakLabel(turn: Turn, segs: PrefixSegment[], at: number): string {
+  const now = segs[at];
+  const before = at < turn.labels.length ? turn.labels.charCodeAt(at) : undefined;
+  return label(Math.min(now ? labelCode(now) : Infinity, before ?? Infinity));
 }
 
 function label(seg: PrefixSegment | number): string {

@@ -110,6 +110,27 @@ describe('segmentsFor: provider order, kinds, indexes and breakpoints', () => {
       shape: ['system[0]*12h', 'message[1]'],
     },
     {
+      name: 'OpenAI chat, prompt_cache_options without a ttl: every breakpoint takes the request TTL, 30m by default',
+      provider: 'openai',
+      operation: 'chat.completions.create',
+      params: {
+        model: 'gpt-5.6',
+        prompt_cache_options: {},
+        messages: [
+          { role: 'system', content: [{ type: 'text', text: SYSTEM, prompt_cache_breakpoint: { mode: 'explicit' } }] },
+          { role: 'user', content: 'Hello' },
+        ],
+      } as ChatCompletionCreateParams,
+      shape: ['system[0]*30m', 'message[1]*30m'],
+    },
+    {
+      name: 'OpenAI chat, an explicit breakpoint and no prompt_cache_options: the request TTL too',
+      provider: 'openai',
+      operation: 'chat.completions.create',
+      params: { ...chatExplicit, prompt_cache_options: undefined, messages: [{ role: 'system', content: [{ type: 'text', text: SYSTEM, prompt_cache_breakpoint: { mode: 'explicit' } }] }, { role: 'user', content: 'Hi' }] } as ChatCompletionCreateParams,
+      shape: ['system[0]*30m', 'message[1]*30m'],
+    },
+    {
       name: 'OpenAI responses: tools, instructions, input items',
       provider: 'openai',
       operation: 'responses.create',

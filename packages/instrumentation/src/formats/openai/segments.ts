@@ -9,13 +9,17 @@ import { eachRecord, isObject, type Json } from '../common.ts';
 
 const MARKERS: ReadonlySet<string> = new Set(['prompt_cache_breakpoint']);
 
-/** An implicit breakpoint at the end unless `prompt_cache_options.mode` is `explicit`. */
+/**
+ * The implicit breakpoint at the end unless `prompt_cache_options.mode` is `explicit`. A request
+ * with `prompt_cache_options` or explicit breakpoints (gpt-5.6 and later) gives each breakpoint
+ * without a `ttl` of its own the request's, which defaults to `30m` (openai's API reference);
+ * without either, the provider's default lifetime applies.
+ */
 function withImplicitBreakpoint(segs: PrefixSegment[], options: { mode?: string | undefined; ttl?: '30m' | '12h' | undefined } | undefined): PrefixSegment[] {
+  const requestTtl = options || segs.some((seg) => seg.breakpoint) ? (options?.ttl ?? '30m') : undefined;
   const last = segs.at(-1);
-  if (last && options?.mode !== 'explicit' && !last.breakpoint) {
-    last.breakpoint = true;
-    if (options?.ttl) last.ttl = options.ttl;
-  }
+  if (last && options?.mode !== 'explicit') last.breakpoint = true;
+  if (requestTtl) for (const seg of segs) if (seg.breakpoint) seg.ttl ??= requestTtl;
   return segs;
 }
 

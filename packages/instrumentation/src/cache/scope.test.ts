@@ -1,0 +1,17 @@
+import { expect, it } from 'vitest';
+import { cacheScopeOf } from './scope.ts';
+
+const target = (url: string, headers: Record<string, string>) => ({ url, header: (name: string) => headers[name] });
+
+it('one scope per endpoint and caller; the credentials are kept only as a digest', () => {
+  const a = cacheScopeOf(target('https://api.openai.com/v1/chat/completions', { authorization: 'Bearer sk-tenant-a' }));
+  expect(cacheScopeOf(target('https://api.openai.com/v1/responses', { authorization: 'Bearer sk-tenant-a' }))).toBe(a);
+  const others = [
+    cacheScopeOf(target('https://api.openai.com/v1/chat/completions', { authorization: 'Bearer sk-tenant-b' })),
+    cacheScopeOf(target('https://api.openai.com/v1/chat/completions', { authorization: 'Bearer sk-tenant-a', 'openai-project': 'proj_2' })),
+    cacheScopeOf(target('https://res.openai.azure.com/openai/v1/chat/completions', { authorization: 'Bearer sk-tenant-a' })),
+    cacheScopeOf(target('https://generativelanguage.googleapis.com/v1beta/models/m:generateContent?key=k2', {})),
+  ];
+  expect(new Set([a, ...others]).size).toBe(5);
+  for (const scope of [a, ...others]) expect(scope).not.toMatch(/sk-tenant|proj_2|k2/);
+});
