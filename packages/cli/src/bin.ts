@@ -7,6 +7,13 @@ import { registerReport } from './commands/report.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSlo } from './commands/slo.ts';
 
+// A reader that stopped early (`llm-prism report | head`) wants no more output: end quietly, as
+// Unix tools do, rather than with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 const program = new Command('llm-prism')
   .description('LLM Prism: phase-split LLM spans, ClickHouse storage, SLO dashboards and reports')
   .showHelpAfterError();

@@ -145,6 +145,14 @@ describe('collectReport', () => {
     expect(completion.series.reduce((n, p) => n + p.total, 0)).toBe(done.length);
   });
 
+  it('a range without calls (before the first, or another service) says so in one line, not as empty tables and an "unpriced" cost', async () => {
+    const empty = await collectReport({ client: storage.client, database: storage.database, config, from: END - 30 * 86_400_000, to: END - 29 * 86_400_000, service: SERVICE });
+    const text = formatTerminal(empty);
+    expect(text).toContain(`No LLM calls of service ${SERVICE} stored in this range.`);
+    expect(text).not.toMatch(/unpriced|TTFT anatomy/);
+    expect(text).toContain('SLOs'); // the SLOs still say where they stand
+  });
+
   it('prints every section in the terminal report', () => {
     const text = formatTerminal(report);
     for (const heading of ['SLOs', 'TTFT anatomy by model', 'Prompt cache', 'misses by reason', 'Outcomes', 'Retries and rate limits', 'Cost (USD', 'waste by cause', 'Slowest calls']) {

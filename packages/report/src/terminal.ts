@@ -66,6 +66,13 @@ export function formatTerminal(d: ReportData): string {
   // Without an SLO config (slos null) there is no SLO section at all; the CLI says how to add one.
   if (d.slos !== null) out.push('', 'SLOs', ...sloSection(d.slos));
 
+  // No calls: one line rather than empty tables and a cost that reads "unpriced" (a mistyped
+  // --service, or a range before the first call).
+  if (d.anatomy.length === 0) {
+    out.push('', `No LLM calls${d.scope.service ? ` of service ${d.scope.service}` : ''} stored in this range.`);
+    return `${out.join('\n')}\n`;
+  }
+
   out.push('', 'TTFT anatomy by model (ms, p50 / p95)');
   out.push(
     table(

@@ -1,7 +1,8 @@
 // `llm-prism report` run as a user first runs it in a service directory: no llm-prism.slo.yaml, no
 // flags, calls stored in the default embedded data directory (real chDB). Every section but the
 // SLOs, exact figures recomputed from the seed, and one line on how to add SLOs.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,3 +175,14 @@ describe('llm-prism report in a directory without llm-prism.slo.yaml', () => {
     ]);
   }, 60_000);
 });
+
+test('a reader that stops early (`llm-prism report --html … | head -1`): the report ends quietly, exit 0', async () => {
+  const child = spawn(process.execPath, [bin, 'report', '--html', join(serviceDir, 'early.html')], { cwd: serviceDir, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+  // Read the first output, then close the pipe, as `head -1` does: the "HTML report:" line comes later.
+  child.stdout.once('data', () => child.stdout.destroy());
+  const [code] = (await once(child, 'exit')) as [number | null];
+  expect(stderr).not.toMatch(/EPIPE|^\s+at /m);
+  expect(code).toBe(0);
+}, 60_000);
