@@ -80,6 +80,12 @@ export interface CallRecorderOptions {
   /** Attributes known at call start that are not request parameters (conversation id, route). */
   extraAttributes?: Attributes;
   cacheAttributes?: CacheAttributes;
+  /**
+   * Whether the application aborted the call, for an SDK that aborts requests of its own too
+   * (`@google/genai`'s timeout): an abort error is then `aborted` only when this says so, and an
+   * `error` of type `timeout` otherwise. Undefined: every abort error is the application's.
+   */
+  applicationAborted?: () => boolean;
   /** Called once with the call span and its final figures, after its last attributes are set and before it ends (the response hook). */
   beforeEnd?: (span: Span, summary: CallSummary) => void;
   /** Called once with the call's final figures when its span has ended (metrics). */
@@ -481,7 +487,7 @@ export class CallRecorder implements GroupableCall {
    * is the call's — unless the loop gave up because the application aborted (during a backoff, say).
    */
   gaveUp(error: unknown): void {
-    if (isAbortError(error)) {
+    if (this.#abortedByApp(error)) {
       this.aborted(error);
       return;
     }
@@ -494,6 +500,11 @@ export class CallRecorder implements GroupableCall {
     if (this.#ended) return;
     this.#abortedByApplication = true;
     this.#finish(performance.now(), error);
+  }
+
+  /** An abort error the application caused (see CallRecorderOptions.applicationAborted). */
+  #abortedByApp(error: unknown): boolean {
+    return isAbortError(error) && (this.#opts.applicationAborted?.() ?? true);
   }
 
   abortedByApplication(): boolean {
@@ -581,9 +592,11 @@ export class CallRecorder implements GroupableCall {
     if (failure !== undefined && !afterCompletion) {
       // A body cancelled by its consumer fails with the cancel's reason (undici: `Response object
       // has been garbage collected` when the application dropped the response unread), not an Error.
-      if (isAbortError(failure) || (failure === this.#answer?.error && !(failure instanceof Error))) return { outcome: 'aborted' };
+      if (this.#abortedByApp(failure) || (failure === this.#answer?.error && !(failure instanceof Error))) return { outcome: 'aborted' };
       const message = failure instanceof Error ? failure.message : undefined;
-      return { outcome: 'error', errorType: this.#streamError?.type ?? errorTypeOf(failure), message };
+      // An abort the application did not ask for is the SDK's own timeout.
+      const errorType = isAbortError(failure) ? 'timeout' : errorTypeOf(failure);
+      return { outcome: 'error', errorType: this.#streamError?.type ?? errorType, message };
     }
     if (this.#streamError) return { outcome: 'error', errorType: this.#streamError.type, message: this.#streamError.message };
     const byFinish = outcomeOfFinish(this.#finishReasons);

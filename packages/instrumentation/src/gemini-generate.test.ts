@@ -121,6 +121,20 @@ describe('models.generateContentStream', () => {
     await expectAbortedAt(h.exporter, { at: abortedAt, label: 'end at abort', chunks: 3, check: expectNear });
   });
 
+  it('records the client’s own timeout (httpOptions.timeout, an abort of its own controller) as an error of type timeout, not an abort of the application', TIMING, async () => {
+    const { GoogleGenAI } = createRequire(import.meta.url)('@google/genai') as typeof import('@google/genai');
+    const impatient = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: h.sim.geminiBaseURL, timeout: 200 } });
+    const signal = new AbortController().signal; // the application's, never aborted
+    const req = request({ queueMs: 600, chunks: 2 });
+    const error = await impatient.models.generateContentStream({ ...req, config: { ...req.config, abortSignal: signal } }).catch((e: unknown) => e);
+    expect((error as Error).name).toBe('AbortError');
+    const [call] = await finishedCalls(h.exporter);
+    // Before: `aborted`, which the completion SLO counts as no event when under its threshold.
+    expect(call!.attributes).toMatchObject({ 'llm.outcome': 'error', 'error.type': 'timeout' });
+    expect(call!.status.code).toBe(SpanStatusCode.ERROR);
+    expectNear(durationMs(call!), 200, 'until the timeout');
+  });
+
   it('makes the retries asked for with httpOptions.retryOptions visible in llm.queue', async () => {
     const { GoogleGenAI } = createRequire(import.meta.url)('@google/genai') as typeof import('@google/genai');
     const retrying = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: h.sim.geminiBaseURL, retryOptions: { attempts: 3, initialDelay: 0.05, maxDelay: 0.1 } } });

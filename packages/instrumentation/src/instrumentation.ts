@@ -71,6 +71,8 @@ interface CallSpec {
   azureClient?: boolean;
   /** The client's retry loop the call was recognised in (call-group.ts). */
   group?: CallGroup;
+  /** See PatchTarget.applicationSignal: whether the application aborted (undefined: any abort error is the application's). */
+  applicationAborted?: () => boolean;
 }
 
 /**
@@ -350,6 +352,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
         startTime,
         app: currentLlmContext(),
         azureClient,
+        ...(target.applicationSignal && { applicationAborted: () => target.applicationSignal!(params)?.aborted === true }),
       });
     } catch (err) {
       this._diag.debug('could not start an LLM call span', err);
@@ -410,6 +413,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       info,
       parentContext: spec.parentContext,
       startTime: spec.startTime,
+      applicationAborted: spec.applicationAborted,
       // In a client's retry loop the loop decides when a failure is final (call-group.ts).
       singleAttempt: wire && !spec.group,
       providerName: (target: RequestTarget) => providerName(spec.format, { ...target, azureClient: spec.azureClient }),

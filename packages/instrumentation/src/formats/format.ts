@@ -36,6 +36,12 @@ export interface PatchTarget {
   parentSpan?(options: unknown): Span | undefined;
   /** The resource belongs to an Azure client (openai `AzureOpenAI`): `gen_ai.provider.name` `azure.ai.openai`. */
   azureClient?(resource: unknown): boolean;
+  /**
+   * The abort signal the application passed, for an SDK that aborts requests of its own too (a
+   * timeout through an AbortController): an abort error is then the application's only when this
+   * signal fired, and otherwise the SDK's timeout.
+   */
+  applicationSignal?(params: unknown): AbortSignal | undefined;
 }
 
 export interface SdkFile {

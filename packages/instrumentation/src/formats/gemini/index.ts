@@ -4,6 +4,12 @@ import { isObject } from '../common.ts';
 import type { Route, WireFormat } from '../format.ts';
 import { geminiGenerateContent, geminiParamsFromBody, geminiStreamGenerateContent } from './adapters.ts';
 
+/** `config.abortSignal`: `httpOptions.timeout` aborts the request through the SDK's own controller. */
+function applicationSignal(params: unknown): AbortSignal | undefined {
+  const signal = isObject(params) && isObject(params.config) ? params.config.abortSignal : undefined;
+  return signal instanceof AbortSignal ? signal : undefined;
+}
+
 function baseURL(resource: unknown): unknown {
   const api = (resource as { apiClient?: { getBaseUrl?: () => unknown } }).apiClient;
   return typeof api?.getBaseUrl === 'function' ? api.getBaseUrl() : undefined;
@@ -42,8 +48,8 @@ export const gemini: WireFormat<'gemini'> = {
       versions: ['>=1.0.0 <4'],
       extensions: [],
       main: [
-        { exportName: 'Models', methodName: 'generateContentInternal', entryName: 'generateContent', api: geminiGenerateContent, baseURL },
-        { exportName: 'Models', methodName: 'generateContentStreamInternal', entryName: 'generateContentStream', api: geminiStreamGenerateContent, baseURL },
+        { exportName: 'Models', methodName: 'generateContentInternal', entryName: 'generateContent', api: geminiGenerateContent, baseURL, applicationSignal },
+        { exportName: 'Models', methodName: 'generateContentStreamInternal', entryName: 'generateContentStream', api: geminiStreamGenerateContent, baseURL, applicationSignal },
       ],
       files: [],
     },
