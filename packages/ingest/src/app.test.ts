@@ -1,6 +1,9 @@
 // Every bad input of POST /v1/traces against a running server on real chDB: status, message, and
 // that the valid spans of the same request were stored; values ClickHouse itself would refuse
 // (too many partitions in one insert, the end of DateTime64(9), lone surrogates) stored or refused.
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { openStorage, type Storage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
@@ -367,5 +370,49 @@ describe('readiness', () => {
       await unready.close();
       await down.close();
     }
+  });
+});
+
+describe('clients that stop sending', () => {
+  /** A POST whose body never completes: headers and the first of `length` bytes. */
+  async function partialUpload(url: string, length: number): Promise<Socket> {
+    const { hostname, port } = new URL(url);
+    const socket = connect(Number(port), hostname);
+    await once(socket, 'connect');
+    socket.on('error', () => {});
+    socket.write(`POST /v1/traces HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{`);
+    return socket;
+  }
+
+  test('one gone mid-upload (an exporter timing out) is counted as 499 and not logged as a failure of the service (it was a 500 and a stack trace)', async () => {
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void errors.push(args);
+    try {
+      const socket = await partialUpload(server.url, 1000);
+      await sleep(50);
+      socket.destroy();
+      await sleep(200);
+    } finally {
+      console.error = original;
+    }
+    expect(errors).toEqual([]);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/llm_prism_ingest_requests_total\{status="499"\} 1/);
+    expect(metrics).not.toMatch(/llm_prism_ingest_requests_total\{status="500"\}/);
+  });
+
+  test('one stalled mid-upload does not hold a shutdown: after the grace period its connection is cut', async () => {
+    // The file's storage (chDB holds one data directory per process); a server given storage leaves it open.
+    const stalling = await startIngest({ port: 0, host: '127.0.0.1', storage, tokens: [TOKEN], shutdownGraceMs: 300, log: () => {} });
+    const socket = await partialUpload(stalling.url, 1000);
+    const cut = once(socket, 'close');
+    await sleep(100);
+    const started = performance.now();
+    // Before, close() waited for as long as the client stayed connected.
+    const closed = await Promise.race([stalling.close().then(() => 'closed'), sleep(10_000).then(() => 'still waiting')]);
+    expect(closed).toBe('closed');
+    expect(performance.now() - started).toBeLessThan(3_000);
+    await cut;
   });
 });

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
 import { createGunzip } from 'node:zlib';
 import { joinInSlices } from '@llm-prism/storage/rows';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HttpError } from './http-error.ts';
 
 export interface BodyLimits {
@@ -34,7 +35,11 @@ export async function readBody(
   const drainLimit = DRAIN_FACTOR * limits.maxBodyBytes;
   if (contentLength !== undefined && Number(contentLength) > limits.maxBodyBytes) {
     const tooLarge = new HttpError(413, `request body of ${contentLength} bytes exceeds the limit of ${limits.maxBodyBytes} bytes`);
-    if (body && Number(contentLength) <= drainLimit) for await (const _ of nodeStream(body));
+    try {
+      if (body && Number(contentLength) <= drainLimit) for await (const _ of nodeStream(body));
+    } catch (err) {
+      throw clientClosed(err) ?? err;
+    }
     throw tooLarge;
   }
   if (!body) return Buffer.alloc(0);
@@ -69,11 +74,21 @@ export async function readBody(
     if (err instanceof HttpError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code?.startsWith('Z_')) throw new HttpError(400, `malformed gzip body: ${(err as Error).message}`);
-    throw err;
+    throw clientClosed(err) ?? err;
   }
   if (tooLarge) throw tooLarge;
   // Joined in slices: a 10 MB body copied at once held the event loop 30 ms.
   return joinInSlices(chunks);
+}
+
+/**
+ * The client went away before its body was sent (an exporter's timeout fired mid-upload): 499, as
+ * proxies count it, answered to nobody; not a failure of the service (it was a 500 and a stack trace).
+ */
+function clientClosed(err: unknown): HttpError | undefined {
+  const { code, message } = err as NodeJS.ErrnoException;
+  if (code !== 'ECONNRESET' && code !== 'ECONNABORTED' && message !== 'aborted') return undefined;
+  return new HttpError(499 as ContentfulStatusCode, 'the client closed the connection before its request body was complete');
 }
 
 const nodeStream = (body: Readable | ReadableStream<Uint8Array>): Readable => (body instanceof Readable ? body : Readable.fromWeb(body));

@@ -261,4 +261,21 @@ describe('GroupCommit', () => {
     expect((refused as HttpError).status).toBe(503);
     expect((refused as HttpError).retryAfterSeconds).toBe(30);
   });
+
+  test('an outage is logged once when it starts, with ClickHouse\'s reason, and once when storage is back (it was only in the 503s)', async () => {
+    let table = 'no_such_table';
+    const lines: string[] = [];
+    const commit = new GroupCommit({
+      sink: { insertSpans: (batch) => storage.client.insert({ table: `${storage.database}.${table}`, values: batch, format: 'JSONEachRow' }).then(() => {}) },
+      retryAfterSeconds: 0,
+      log: (line) => lines.push(line),
+    });
+    for (let i = 0; i < 3; i++) await commit.submit(rows(1)).catch(() => {});
+    expect(lines).toEqual([expect.stringMatching(/^llm-prism ingest: storage unavailable \(Table .*no_such_table does not exist \(UNKNOWN_TABLE\)\); answering 503/)]);
+    table = 'otel_traces';
+    await commit.submit(rows(1));
+    await commit.submit(rows(1));
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toBe('llm-prism ingest: storage available again');
+  });
 });

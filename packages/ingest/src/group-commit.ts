@@ -42,6 +42,8 @@ export interface GroupCommitOptions {
   lingerRows?: number;
   /** Called after every insert, for metrics. */
   onInsert?: (rows: number, seconds: number, error?: unknown) => void;
+  /** Told once when storage becomes unavailable (with ClickHouse's reason) and once when it is back. */
+  log?: (line: string) => void;
 }
 
 /** A span storage refused because of its data, and ClickHouse's reason. */
@@ -86,6 +88,9 @@ export class GroupCommit {
   #lastBatchRows = 0;
   #sink: SpanSink;
   #onInsert: GroupCommitOptions['onInsert'];
+  readonly #log: GroupCommitOptions['log'];
+  /** The last insert failed for storage, not for its data (logged once per outage). */
+  #down = false;
   #queue: Pending[] = [];
   #queuedRows = 0;
   #inFlight: Promise<void> | undefined;
@@ -102,6 +107,7 @@ export class GroupCommit {
     this.lingerMs = options.lingerMs ?? 0;
     this.lingerRows = Math.min(options.lingerRows ?? 0, this.maxQueuedRows);
     this.#onInsert = options.onInsert;
+    this.#log = options.log;
   }
 
   /** Rows waiting for an insert (not counting the one in flight). */
@@ -218,9 +224,13 @@ export class GroupCommit {
       const failure = classifyInsertError(err);
       if (failure.kind === 'data') return failure;
       this.#lastError = failure.message;
+      if (!this.#down) this.#log?.(`llm-prism ingest: storage unavailable (${failure.message}); answering 503 with Retry-After ${this.retryAfterSeconds} s until an insert succeeds`);
+      this.#down = true;
       throw new Unavailable(failure.message);
     }
     this.#onInsert?.(rows.length, (performance.now() - started) / 1000);
+    if (this.#down) this.#log?.('llm-prism ingest: storage available again');
+    this.#down = false;
     return undefined;
   }
 

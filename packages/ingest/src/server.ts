@@ -36,7 +36,13 @@ export interface IngestOptions {
   decodeWorkerHeapMb?: number;
   /** Retry-After on 429/503, seconds (default 1). */
   retryAfterSeconds?: number;
-  /** Start-up and shutdown messages; default console.error. */
+  /**
+   * How long close() lets requests still arriving finish (a stalled upload, a slow client) before
+   * it cuts their connections; none of them was acknowledged, so their exporters send again
+   * (default 10 s).
+   */
+  shutdownGraceMs?: number;
+  /** Start-up and shutdown messages, and storage becoming unavailable and available again; default console.error. */
   log?: (line: string) => void;
 }
 
@@ -82,6 +88,7 @@ export async function startIngest(options: IngestOptions = {}): Promise<IngestSe
     lingerRows: options.lingerRows ?? 8192,
     retryAfterSeconds: options.retryAfterSeconds,
     onInsert: (rows, seconds, error) => metrics?.observeInsert(rows, seconds, error),
+    log,
   });
   metrics = new IngestMetrics(() => commit.queuedRows);
   const decoder = new DecodePool({
@@ -126,7 +133,13 @@ export async function startIngest(options: IngestOptions = {}): Promise<IngestSe
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       await commit.close();
       if ('closeIdleConnections' in server) server.closeIdleConnections();
+      // A client still sending (one stalled upload held a shutdown for as long as it stayed
+      // connected) is cut after the grace period: nothing of its request was acknowledged.
+      const cut = setTimeout(() => {
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      }, options.shutdownGraceMs ?? 10_000);
       await stopped;
+      clearTimeout(cut);
       await decoder.close();
       if (ownsStorage) await storage.close();
     })());
