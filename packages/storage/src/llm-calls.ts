@@ -80,6 +80,12 @@ interface ViewVersion {
   added: readonly AddedColumn[];
   /** Migration 15: a call span that one of ours measures is not a call (MEASURED_BY). */
   measuredElsewhere?: 'skipped';
+  /**
+   * Migration 16: a first-chunk time in seconds (`gen_ai.response.time_to_first_chunk`) is rounded
+   * to the nanosecond once in ms: 16.1 s × 1000 is 16100.000000000002 in Float64, which fell in the
+   * histogram bucket above 16100 ms and counted as over a 16100 ms threshold.
+   */
+  secondsRounded?: true;
 }
 const VIEW_2: ViewVersion = { float: parsed, added: [] };
 const VIEW_5: ViewVersion = { float: finite, added: [] };
@@ -87,6 +93,7 @@ const VIEW_6: ViewVersion = { float: finite, added: [CLIENT_SETUP_MS] };
 const VIEW_8: ViewVersion = { float: finite, added: [CLIENT_SETUP_MS, PROMPT_HASH] };
 const VIEW_9: ViewVersion = { float: finite, added: [CLIENT_SETUP_MS, PROMPT_HASH, TTFT_DEADLINE_EXCEEDED] };
 const VIEW_15: ViewVersion = { ...VIEW_9, measuredElsewhere: 'skipped' };
+const VIEW_16: ViewVersion = { ...VIEW_15, secondsRounded: true };
 
 /** Migration 2: llm_calls and its view from otel_traces. */
 export function llmCallsDdl(ctx: DdlContext): string[] {
@@ -179,14 +186,19 @@ export function llmCallsMeasuredElsewhereDdl(ctx: DdlContext): string[] {
   return [modifyViewQuery(ctx, { name: LLM_CALLS_MV, select: llmCallsSelect(ctx, VIEW_15) })];
 }
 
+/** Migration 16: the view rounds a first-chunk time given in seconds to the nanosecond once in ms. */
+export function llmCallsTtftSecondsDdl(ctx: DdlContext): string[] {
+  return [modifyViewQuery(ctx, { name: LLM_CALLS_MV, select: llmCallsSelect(ctx, VIEW_16) })];
+}
+
 /** The view's SELECT in one version: migration 2's columns, then those later migrations added. */
-function llmCallsSelect(ctx: DdlContext, { float, added, measuredElsewhere }: ViewVersion): string {
+function llmCallsSelect(ctx: DdlContext, { float, added, measuredElsewhere, secondsRounded }: ViewVersion): string {
   const firstSet = (...keys: string[]): string => `coalesce(${keys.map(float).join(', ')})`;
   const value = (c: AddedColumn): string => (c.text ? attr(c.key) : c.flag ? `toUInt8(${attr(c.key)} = 'true')` : float(c.key));
   const more = added.map((c) => `,\n    ${value(c)} AS ${c.name}`).join('');
   return `WITH
     ${float('llm.ttft_ms')} AS _LlmTtft,
-    ${float('gen_ai.response.time_to_first_chunk')} * 1000 AS _GenAiTtft,
+    ${secondsRounded ? `round(${float('gen_ai.response.time_to_first_chunk')} * 1000, 6)` : `${float('gen_ai.response.time_to_first_chunk')} * 1000`} AS _GenAiTtft,
     ${finishReasons} AS _Reasons,
     arrayMap(r -> lower(r), _Reasons) AS _LowerReasons,
     ${statusCode} AS _Status

@@ -7,7 +7,15 @@ import { duplicateCallsDdl } from './duplicate-calls.ts';
 import { duplicateHoursDdl } from './duplicate-hours.ts';
 import { createDatabase, type DdlContext, qualified, table } from './ddl.ts';
 import { minuteRollupsDdl } from './minute-rollups.ts';
-import { llmCallsClientSetupDdl, llmCallsDdl, llmCallsDeadlineFlagDdl, llmCallsFiniteNumbersDdl, llmCallsMeasuredElsewhereDdl, llmCallsPromptHashDdl } from './llm-calls.ts';
+import {
+  llmCallsClientSetupDdl,
+  llmCallsDdl,
+  llmCallsDeadlineFlagDdl,
+  llmCallsFiniteNumbersDdl,
+  llmCallsMeasuredElsewhereDdl,
+  llmCallsPromptHashDdl,
+  llmCallsTtftSecondsDdl,
+} from './llm-calls.ts';
 import { otelTracesDdl } from './otel-traces.ts';
 import { rollupAbortsDdl, rollupCountsDdl, rollupDeadlineDdl, rollupsDdl } from './rollups.ts';
 import { SCHEMA_MIGRATIONS } from './tables.ts';
@@ -53,6 +61,11 @@ export const migrations: readonly Migration[] = [
     version: 15,
     name: "llm_calls_mv leaves out another instrumentation's call span whose model request an LLM Prism call span measures (llm.measured_by)",
     statements: llmCallsMeasuredElsewhereDdl,
+  },
+  {
+    version: 16,
+    name: 'llm_calls_mv rounds a first-chunk time given in seconds (gen_ai.response.time_to_first_chunk) to the nanosecond once in ms',
+    statements: llmCallsTtftSecondsDdl,
   },
 ];
 

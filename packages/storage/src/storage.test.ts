@@ -160,7 +160,7 @@ describe('migrations', () => {
       await old.client.insert({ table: 'otel_v3_setup.schema_migrations', values: [{ Version: m.version, Name: m.name }], format: 'JSONEachRow' });
     }
     await old.insertSpans([llmCallSpan(501)]);
-    expect(await old.migrate()).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    expect(await old.migrate()).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
     await old.insertSpans([llmCallSpan(502)]);
     const stored = await rows<{ SpanId: string; ClientSetupMs: number | null; QueueMs: number; PrefillMs: number }>(
       'SELECT SpanId, ClientSetupMs, QueueMs, PrefillMs FROM otel_v3_setup.llm_calls ORDER BY SpanId',
@@ -362,6 +362,8 @@ describe('spans from other instrumentations (as a Collector writes them)', () =>
       expected: { TtftMs: 350, Streamed: 1 },
     },
     { name: 'exponent notation', span: foreign(13, { 'gen_ai.response.time_to_first_chunk': '1.5e+1' }), expected: { TtftMs: 15_000 } },
+    // 16.1 × 1000 is 16100.000000000002 in Float64: over a 16 100 ms threshold before migration 16.
+    { name: 'seconds that do not multiply to whole ms in Float64', span: foreign(30, { 'gen_ai.response.time_to_first_chunk': '16.1' }), expected: { TtftMs: 16_100 } },
     { name: 'no stream evidence', span: foreign(14, {}), expected: { Streamed: 0, TtftMs: null, Attempts: 1, Retries: 0 } },
     {
       name: 'deprecated token names',
@@ -645,7 +647,7 @@ describe('migration 8 on a store that has migration 7 and data', () => {
       for (const m of applied) for (const statement of m.statements(ctx)) await old.client.command({ query: statement });
       for (const m of applied) await old.client.insert({ table: 'otel_v7.schema_migrations', values: [{ Version: m.version, Name: m.name }], format: 'JSONEachRow' });
       await old.insertSpans([llmCallSpan(30_001, { ServiceName: 'v7' }, { 'llm.prompt.hash': 'aaaa' })]);
-      expect(await old.migrate()).toEqual([8, 9, 10, 11, 12, 13, 14, 15]);
+      expect(await old.migrate()).toEqual([8, 9, 10, 11, 12, 13, 14, 15, 16]);
       // The new view still reads 'inf' as absent (migration 5): Chunks 0, the insert not failed.
       await old.insertSpans([llmCallSpan(30_002, { ServiceName: 'v7' }, { 'llm.prompt.hash': 'bbbb', 'llm.stream.chunks': 'inf' })]);
       const result = await old.client.query({
@@ -693,7 +695,7 @@ describe('migration 9 on a store that has migration 8 and data', () => {
       });
       expect(await count("SELECT uniqExactMerge(Calls) AS n FROM otel_v8.llm_ttft_minute WHERE ServiceName = 'slo' AND Minute > '2026-11-01'")).toBe(2);
 
-      expect(await old.migrate()).toEqual([9, 10, 11, 12, 13, 14, 15]);
+      expect(await old.migrate()).toEqual([9, 10, 11, 12, 13, 14, 15, 16]);
       const ttft = await old.client.query({
         query: `SELECT toString(Minute) AS minute, TtftBucketMs, Abandoned, sum(Calls) AS calls FROM otel_v8.llm_ttft_counts
           WHERE ServiceName = 'slo' GROUP BY ALL ORDER BY minute, TtftBucketMs`,

@@ -38,19 +38,20 @@ describe('llm-prism migrate', () => {
         'applied 13: llm_duplicate_hours: the duplicates summed per hour and cost group; llm_duplicate_calls_mv marks each duplicate once',
         'applied 14: minute rollups llm_cost_minutes and llm_latency_minutes for time series with buckets shorter than an hour',
         "applied 15: llm_calls_mv leaves out another instrumentation's call span whose model request an LLM Prism call span measures (llm.measured_by)",
+        'applied 16: llm_calls_mv rounds a first-chunk time given in seconds (gen_ai.response.time_to_first_chunk) to the nanosecond once in ms',
         'retention: 30 days for spans, LLM calls and the minute rollups, 400 days for the SLO and hourly rollups',
         '',
       ].join('\n'),
     );
     // The data directory comes from LLM_PRISM_DATA_DIR when --data-dir is absent.
     const second = await migrate([], { LLM_PRISM_DATA_DIR: dataDir });
-    expect(second.stdout).toBe(`schema in embedded chDB in ${dataDir}, database otel\nup to date at version 15\n`);
+    expect(second.stdout).toBe(`schema in embedded chDB in ${dataDir}, database otel\nup to date at version 16\n`);
   });
 
   test('--print-ddl prints the cluster DDL without connecting', async () => {
     const { stdout } = await migrate(['--print-ddl', '--cluster', 'prism', '--clickhouse-url', 'http://127.0.0.1:9/']);
     const statements = stdout.trim().split(';\n\n');
-    expect(statements).toHaveLength(82);
+    expect(statements).toHaveLength(83);
     // Migrations 9 to 14's one-time recounts are INSERT … SELECT through the Distributed tables.
     expect(statements.filter((s) => !s.includes(' ON CLUSTER `prism`')).map((s) => s.split(/ \(|\n/)[0])).toEqual([
       'INSERT INTO `otel`.`llm_ttft_counts`',
