@@ -74,7 +74,9 @@ it('records duration, time to first chunk, time per output chunk and token usage
     'gen_ai.request.model': 'gpt-4o',
     'gen_ai.response.model': openai.attributes['gen_ai.response.model'],
     'server.address': '127.0.0.1',
+    'server.port': openai.attributes['server.port'],
   });
+  expect(duration.attributes['server.port']).toBeTypeOf('number');
   const ttft = point('gen_ai.client.operation.time_to_first_chunk', 'openai')!;
   expect(ttft.value.count).toBe(1);
   expect(ttft.value.sum).toBeCloseTo(openai.attributes['gen_ai.response.time_to_first_chunk'] as number, 5);
