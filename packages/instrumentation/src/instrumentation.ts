@@ -95,7 +95,7 @@ function responsePromiseOf(result: unknown): Promise<unknown> | undefined {
 export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrumentationConfig> {
   /** What this process has seen of prompt prefixes, for `llm.cache.*`. */
   readonly #cache: CacheTracker;
-  /** GenAI histograms on the instrumentation's meter (the global, no-op one until one is configured). */
+  /** GenAI histograms on the instrumentation's meter: the global MeterProvider's when constructed, until `setMeterProvider` (which NodeSDK and registerInstrumentations call) sets another. */
   #metrics: GenAiMetrics | undefined;
   /** `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, read once; `captureMessageContent` wins. */
   readonly #captureFromEnv: boolean;
