@@ -5,7 +5,7 @@ import { callHoursDdl } from './call-hours.ts';
 import { costHoursDdl } from './cost-hours.ts';
 import { duplicateCallsDdl } from './duplicate-calls.ts';
 import { duplicateHoursDdl } from './duplicate-hours.ts';
-import { createDatabase, type DdlContext, qualified, table } from './ddl.ts';
+import { createDatabase, type DdlContext, localTable, onCluster, qualified, table } from './ddl.ts';
 import { minuteRollupsDdl } from './minute-rollups.ts';
 import {
   llmCallsClientSetupDdl,
@@ -18,12 +18,18 @@ import {
 } from './llm-calls.ts';
 import { otelTracesDdl } from './otel-traces.ts';
 import { rollupAbortsDdl, rollupCountsDdl, rollupDeadlineDdl, rollupsDdl } from './rollups.ts';
-import { SCHEMA_MIGRATIONS } from './tables.ts';
+import { LLM_CALLS, SCHEMA_MIGRATIONS } from './tables.ts';
 
 export interface Migration {
   version: number;
   name: string;
   statements: (ctx: DdlContext) => string[];
+  /**
+   * Run right after the statements, when a migrate applies this migration: what the later
+   * migrations of the same run need. Not part of the released text (the statements, which never
+   * change once applied), so a store that applied the migration before is not touched again.
+   */
+  then?: (ctx: DdlContext) => string[];
 }
 
 export const migrations: readonly Migration[] = [
@@ -39,6 +45,11 @@ export const migrations: readonly Migration[] = [
     version: 9,
     name: 'SLO rollups as plain counts (llm_ttft_counts, llm_completion_counts; llm_calls.TtftDeadlineExceeded): exactly-once at insert',
     statements: (ctx) => [...llmCallsDeadlineFlagDdl(ctx), ...rollupCountsDdl(ctx)],
+    // Releases before this one stored a re-sent call span twice in llm_calls (deduplicated at read
+    // time) until a merge; the backfills of migrations 10 to 14 read llm_calls and counted both
+    // copies into the hourly, cost and minute rollups and llm_duplicate_calls, for good. One FINAL
+    // merge first: once, on the upgrade across this migration (it rewrites the table).
+    then: (ctx) => [`OPTIMIZE TABLE ${localTable(ctx, LLM_CALLS)}${onCluster(ctx)} FINAL`],
   },
   { version: 10, name: 'hourly rollups llm_call_hours and llm_latency_hours for long dashboard ranges', statements: callHoursDdl },
   { version: 11, name: 'hourly cost rollup llm_cost_hours (token sums per price-determining group) for the cost queries', statements: costHoursDdl },
@@ -88,7 +99,7 @@ export function bootstrapDdl(ctx: DdlContext): string[] {
 
 /** Every statement of every migration, in order: the complete DDL (used by docs and tests). */
 export function schemaDdl(ctx: DdlContext): string[] {
-  return [...bootstrapDdl(ctx), ...migrations.flatMap((m) => m.statements(ctx))];
+  return [...bootstrapDdl(ctx), ...migrations.flatMap((m) => [...m.statements(ctx), ...(m.then?.(ctx) ?? [])])];
 }
 
 /** Applies the migrations not yet recorded; returns the versions applied by this call. */
@@ -100,7 +111,7 @@ export async function applyMigrations(client: ClickHouseClient, ctx: DdlContext)
   const applied: number[] = [];
   for (const migration of migrations) {
     if (done.has(migration.version)) continue;
-    for (const statement of migration.statements(ctx)) await client.command({ query: statement });
+    for (const statement of [...migration.statements(ctx), ...(migration.then?.(ctx) ?? [])]) await client.command({ query: statement });
     await client.insert({ table: ledger, values: [{ Version: migration.version, Name: migration.name }], format: 'JSONEachRow' });
     applied.push(migration.version);
   }

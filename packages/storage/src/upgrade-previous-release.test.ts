@@ -11,7 +11,7 @@ import type { OtelTraceRow } from './otel-traces.ts';
 import { latencyBucketMs } from './slo-buckets.ts';
 import { openStorage, type Storage } from './storage.ts';
 import { tempDataDir } from './testing.ts';
-import { ABORTED, BATCHES, FAILED, NON_STREAMED, SLOW, SPANS, STREAMED } from '../test/previous-release/spans.ts';
+import { ABORTED, BATCHES, CALLS, FAILED, NON_STREAMED, SLOW, SPANS, STREAMED } from '../test/previous-release/spans.ts';
 
 const FIXTURE = fileURLToPath(new URL('../test/previous-release/release-6641a80.tar.gz', import.meta.url));
 
@@ -189,6 +189,19 @@ describe('a data directory of the previous release, upgraded', () => {
     // The old per-call tables are emptied, their views gone.
     expect(await count('SELECT count() FROM otel.llm_completion_minute')).toBe(0);
     expect(await count("SELECT count() FROM system.tables WHERE database = 'otel' AND name LIKE 'llm\\_%\\_minute\\_%mv%'")).toBe(0);
+  });
+
+  test('the rollups and tables built after migration 9 count each old call once, the re-sent one too', async () => {
+    // The previous release stored a re-sent call span twice (otel_traces and llm_calls); the later
+    // migrations' backfills read llm_calls, and counted both copies until migration 9 deduplicated it.
+    const calls = CALLS.length;
+    expect(await count('SELECT count() FROM otel.llm_calls')).toBe(calls);
+    for (const table of ['llm_call_hours', 'llm_cost_hours', 'llm_cost_minutes']) expect(await count(`SELECT sum(Calls) FROM otel.${table}`), table).toBe(calls);
+    const phaseCalls = await count('SELECT sum(PhaseCalls) FROM otel.llm_latency_hours');
+    expect(await count('SELECT sum(PhaseCalls) FROM otel.llm_latency_minutes')).toBe(phaseCalls);
+    expect(phaseCalls).toBe(await count("SELECT count() FROM otel.llm_calls WHERE Streamed = 1 AND Outcome != 'aborted'"));
+    // One call delivered twice is no duplicate call (a repeated prompt) of its own.
+    expect(await count('SELECT count() FROM otel.llm_duplicate_calls')).toBe(0);
   });
 
   test('after the upgrade a new call counts once beside the old ones, and a re-sent old call not at all', async () => {
