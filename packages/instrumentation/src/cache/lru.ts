@@ -13,7 +13,10 @@ export class LruMap<K extends {}, V> {
 
   constructor(max: number) {
     if (!(max >= 1)) throw new RangeError(`LRU capacity must be at least 1, got ${max}`);
-    this.#cache = new LRUCache<K, {}>({ max });
+    // Bounded by size (each entry 1) rather than `max`: with `max` lru-cache allocates its arrays
+    // for every entry up front, 2.8 MB per 100 000 before the first call (5.5 MB of a process's
+    // heap and buffers for the tracker's two maps); this way they grow with the entries held.
+    this.#cache = new LRUCache<K, {}>({ maxSize: max, sizeCalculation: () => 1 });
   }
 
   get size(): number {
