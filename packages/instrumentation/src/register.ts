@@ -73,7 +73,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     // The application handles the signal too (a graceful shutdown): it decides when the process
     // ends, and the calls it lets finish are still recorded. Send what is batched now; the rest
     // goes out as usual, and all of it at beforeExit.
-    if (process.listenerCount(signal) > 1) {
+    if (process.listenerCount(signal) - 1 - signalExitListeners() > 0) {
       void forceFlush();
       return;
     }
@@ -82,6 +82,17 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     void flush().finally(() => process.kill(process.pid, signal));
   };
   process.on(signal, onSignal);
+}
+
+/**
+ * Listeners of `signal-exit` (write-file-atomic, execa, …): they only imitate the default and end
+ * the process once they are the last listeners, so they are no application handler; counted the
+ * way signal-exit counts itself (v4's global emitter, v3's on process), else both would wait.
+ */
+function signalExitListeners(): number {
+  const v4 = (globalThis as Record<symbol, { count?: unknown } | undefined>)[Symbol.for('signal-exit emitter')]?.count;
+  const v3 = (process as { __signal_exit_emitter__?: { count?: unknown } }).__signal_exit_emitter__?.count;
+  return (typeof v4 === 'number' ? v4 : 0) + (typeof v3 === 'number' ? v3 : 0);
 }
 
 /** Exports what the SDK has batched, leaving it running (NodeSDK has only shutdown). */

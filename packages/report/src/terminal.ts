@@ -67,8 +67,9 @@ export function formatTerminal(d: ReportData): string {
   if (d.slos !== null) out.push('', 'SLOs', ...sloSection(d.slos));
 
   // No calls: one line rather than empty tables and a cost that reads "unpriced" (a mistyped
-  // --service, or a range before the first call).
-  if (d.anatomy.length === 0) {
+  // --service, or a range before the first call). The cost rollups outlive llm_calls (400 days
+  // against the retention): with them, the sections are printed.
+  if (d.anatomy.length === 0 && d.cost.by_model.length === 0) {
     out.push('', `No LLM calls${d.scope.service ? ` of service ${d.scope.service}` : ''} stored in this range.`);
     return `${out.join('\n')}\n`;
   }

@@ -12,10 +12,20 @@ import { digest } from './fingerprint.ts';
  */
 const CALLER_HEADERS = ['authorization', 'x-api-key', 'api-key', 'x-goog-api-key', 'openai-organization', 'openai-project'] as const;
 
+/**
+ * An AWS SigV4 `authorization` (Bedrock) is signed anew for every request: only its access key id
+ * names the caller. (A bearer token that rotates, Entra ID's or Google's hourly ones, still starts
+ * a new scope when it changes: documented.)
+ */
+function callerPart(name: string, value: string): string {
+  if (name !== 'authorization' || !value.startsWith('AWS4-HMAC-SHA256')) return value;
+  return /Credential=([^/,\s]+)/.exec(value)?.[1] ?? value;
+}
+
 /** The endpoint's origin and a digest of the caller's headers (and Gemini's `key` query); nothing of a credential is kept. */
 export function cacheScopeOf(target: RequestTarget): string {
   const url = typeof target.url === 'string' && URL.canParse(target.url) ? new URL(target.url) : target.url instanceof URL ? target.url : undefined;
-  const caller = CALLER_HEADERS.map((name) => target.header?.(name) ?? '');
+  const caller = CALLER_HEADERS.map((name) => callerPart(name, target.header?.(name) ?? ''));
   caller.push(url?.searchParams.get('key') ?? '');
   return `${url?.origin ?? ''} ${digest(caller.join('\0'))}`;
 }

@@ -23,7 +23,9 @@ function inputMessages(p: Json): unknown[] {
   const config = isObject(p.config) ? p.config : {};
   const asMessage = (c: unknown, role: string) =>
     isObject(c) && Array.isArray(c.parts) ? { role: str(c.role) ?? role, parts: c.parts.map(part) } : { role, parts: (Array.isArray(c) ? c : [c]).map(part) };
-  if (config.systemInstruction !== undefined) messages.push(asMessage(config.systemInstruction, 'system'));
+  // Always `system`: the SDK sends a string or Part instruction as a Content of role `user`, and
+  // the request read back from the wire must carry the same messages as the SDK's parameters.
+  if (config.systemInstruction !== undefined) messages.push({ ...asMessage(config.systemInstruction, 'system'), role: 'system' });
   const contents = p.contents;
   if (Array.isArray(contents) && contents.every((c) => isObject(c) && Array.isArray(c.parts))) messages.push(...contents.map((c) => asMessage(c, 'user')));
   else if (contents !== undefined) messages.push(asMessage(contents, 'user'));
