@@ -75,11 +75,6 @@ interface CallSpec {
   applicationAborted?: () => boolean;
 }
 
-/**
- * The wire-tap reference each enabled instance holds (see acquireWireTap). Not an instance field:
- * the base constructor calls enable() before the subclass's fields exist.
- */
-const wireTapHolds = new WeakMap<object, () => void>();
 
 /**
  * The promise that settles with the call's HTTP outcome: the Stainless SDKs' APIPromise (openai
@@ -103,6 +98,8 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   readonly #wireCallsFromEnv: boolean;
   /** `LLM_PRISM_TTFT_DEADLINE_MS` (or the default), read once; `ttftDeadlineMs` wins. */
   readonly #ttftDeadlineFromEnv: number;
+  /** This instance's hold on the wire tap while enabled (see acquireWireTap). */
+  #wireTapHold: (() => void) | undefined;
 
   constructor(config: LlmPrismInstrumentationConfig = {}) {
     // Enabled last: enabling patches the SDKs already imported at once (import-in-the-middle's
@@ -232,7 +229,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
 
   /** Patches the SDKs and subscribes the wire tap (once per instance, however often called). */
   override enable(): void {
-    if (!wireTapHolds.has(this)) wireTapHolds.set(this, acquireWireTap((call) => this.startWireCall(call)));
+    this.#wireTapHold ??= acquireWireTap((call) => this.#startWireCall(call));
     super.enable();
   }
 
@@ -242,8 +239,8 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
    */
   override disable(): void {
     super.disable();
-    wireTapHolds.get(this)?.();
-    wireTapHolds.delete(this);
+    this.#wireTapHold?.();
+    this.#wireTapHold = undefined;
   }
 
   #patch(exports: Record<string, unknown>, format: ProviderId, targets: PatchTarget[]): Record<string, unknown> {
@@ -362,10 +359,9 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
 
   /**
    * A recorder for a call recognised on the wire (wire-calls.ts): a request made outside any
-   * patched SDK call; undefined when wire recognition is off. Never throws. (Not `#private`: the
-   * wire tap is acquired in enable(), which the base constructor calls.)
+   * patched SDK call; undefined when wire recognition is off. Never throws.
    */
-  private startWireCall(call: WireCall): CallListener | undefined {
+  #startWireCall(call: WireCall): CallListener | undefined {
     try {
       if (!(this.getConfig().wireCalls ?? this.#wireCallsFromEnv)) return undefined;
       const { route, target } = call;
