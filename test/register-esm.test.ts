@@ -20,3 +20,13 @@ it("an app's own SIGTERM handler drains: the process ends by it, and the call it
   expect(JSON.parse(run.stdout.trim().split('\n').at(-1)!)).toMatchObject({ signals: 1, text: expect.stringMatching(/tok/) });
   expect(run.spans.filter((s) => s.name === 'chat gpt-4o')).toHaveLength(1);
 });
+
+it("signal-exit's listener (no application handler): SIGTERM still ends the process, by the signal, after the flush", async () => {
+  const run = runUnderRegister('register-signal-exit.mjs', 'register-signal-exit', { terminateOn: 'ready' });
+  const ended = await run.then(
+    () => ({ signal: undefined, stdout: '' }),
+    (err: { signal?: string; stdout?: string }) => ({ signal: err.signal, stdout: err.stdout ?? '' }),
+  );
+  expect(ended.signal).toBe('SIGTERM');
+  expect(ended.stdout.split('\n').filter(Boolean).map((l) => (l === 'ready' ? l : JSON.parse(l)))).toEqual([{ text: expect.stringMatching(/tok/) }, 'ready', { onExit: 'SIGTERM' }]);
+}, 20_000);

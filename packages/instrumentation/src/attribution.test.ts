@@ -355,7 +355,10 @@ describe('a fetch wrapper that queues requests', () => {
       byStart.forEach((span, i) => expectCall(span, ids[i]![0]!, limiter.waited.get(i)!));
     });
   }
-  it('limit 1, last in first out, three concurrent Gemini streams (the client\'s httpOptions.fetch): each request is the attempt of the call whose request it carries', TIMING, async () => {
+  // A string system instruction goes on the wire as a Content of role `user`: the request read back
+  // from the body must still be the one the SDK's parameters describe.
+  for (const systemInstruction of [undefined, 'Answer in one line.']) {
+  it(`limit 1, last in first out, three concurrent Gemini streams (the client's httpOptions.fetch${systemInstruction ? ', a string system instruction' : ''}): each request is the attempt of the call whose request it carries`, TIMING, async () => {
     const prompts = [0, 1, 2].map((i) => `Call ${i}: which phases does a queued Gemini request have?`);
     const limiter = lifoLimiter(fetch, prompts);
     const GoogleGenAI = h.gemini.constructor as typeof import('@google/genai').GoogleGenAI;
@@ -363,7 +366,9 @@ describe('a fetch wrapper that queues requests', () => {
     const results = await Promise.all(
       prompts.map(async (prompt) => {
         const ids = new Set<string>();
-        for await (const chunk of await client.models.generateContentStream(geminiRequest({ ...T }, prompt))) ids.add(chunk.responseId!);
+        const request = geminiRequest({ ...T }, prompt);
+        if (systemInstruction) Object.assign(request.config, { systemInstruction });
+        for await (const chunk of await client.models.generateContentStream(request)) ids.add(chunk.responseId!);
         return [...ids];
       }),
     );
@@ -375,6 +380,7 @@ describe('a fetch wrapper that queues requests', () => {
     expect(new Set(results.map((i) => i[0])).size).toBe(3);
     byStart.forEach((span, i) => expectCall(span, results[i]![0]!, limiter.waited.get(i)!, `generate_content ${GEMINI_MODEL}`));
   });
+  }
 });
 
 describe('queued requests sent outside every call', () => {
