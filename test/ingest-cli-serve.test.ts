@@ -1,7 +1,9 @@
 // `llm-prism serve` as a user runs it: a child process on embedded chDB that stores what an
 // exporter sends, answers health checks, and on SIGTERM drains and exits cleanly.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INSERTED_TABLES, openStorage } from '@llm-prism/storage';
 import { tempDataDir } from '@llm-prism/storage/testing';
@@ -53,8 +55,8 @@ test('serve stores spans, reports health, and shuts down gracefully on SIGTERM',
   }
 });
 
-test('serve refuses a non-loopback host without a token', async () => {
-  const dataDir = await tempDataDir();
+test('serve refuses a non-loopback host without a token, before it creates or opens the data directory', async () => {
+  const dataDir = join(await tempDataDir(), 'not-yet');
   const refused = spawn(process.execPath, [bin, 'serve', '--port', '0', '--host', '0.0.0.0', '--data-dir', dataDir], {
     env: { ...process.env, LLM_PRISM_TOKENS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,6 +66,8 @@ test('serve refuses a non-loopback host without a token', async () => {
   const [code] = await once(refused, 'exit');
   expect(code).not.toBe(0);
   expect(stderr).toContain('refusing to listen on 0.0.0.0 without authentication');
+  expect(stderr).not.toContain('storing spans');
+  expect(existsSync(dataDir)).toBe(false);
 });
 
 test('serve --fsync turns fsync on for every inserted table, a later serve keeps it, --no-fsync turns it off', async () => {

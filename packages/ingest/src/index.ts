@@ -5,5 +5,5 @@ export { IngestMetrics } from './metrics.ts';
 export { decodeProtobufRequest, encodeExportResponse, type OtlpEncoding } from './otlp-codec.ts';
 export { decodeJsonRequest } from './otlp-json.ts';
 export { otlpToRows, type ConversionResult, type Rejection } from './otlp-to-rows.ts';
-export { startIngest, tokensFromEnv, type IngestOptions, type IngestServer } from './server.ts';
+export { listenAddress, startIngest, tokensFromEnv, type IngestOptions, type IngestServer } from './server.ts';
 export type * from './types.ts';

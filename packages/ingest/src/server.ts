@@ -66,15 +66,25 @@ export function tokensFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
     .filter((t) => t !== '');
 }
 
-export async function startIngest(options: IngestOptions = {}): Promise<IngestServer> {
-  const log = options.log ?? ((line: string) => console.error(line));
+/**
+ * The address startIngest listens on and the tokens it accepts, or the refusal of a non-loopback
+ * address without tokens: callers that open storage themselves ask first, so a refused start
+ * creates nothing.
+ */
+export function listenAddress(options: Pick<IngestOptions, 'host' | 'tokens'> = {}): { host: string; tokens: readonly string[] } {
   const tokens = options.tokens ?? tokensFromEnv();
-  let host = options.host ?? (tokens.length > 0 ? '0.0.0.0' : '127.0.0.1');
+  const host = options.host ?? (tokens.length > 0 ? '0.0.0.0' : '127.0.0.1');
   if (tokens.length === 0 && !LOOPBACK.has(host)) {
     throw new Error(
       `refusing to listen on ${host} without authentication: configure a token (--token or LLM_PRISM_TOKENS) or use a loopback host`,
     );
   }
+  return { host, tokens };
+}
+
+export async function startIngest(options: IngestOptions = {}): Promise<IngestServer> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const { host, tokens } = listenAddress(options);
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
   const ownsStorage = !options.storage;
   const storage = options.storage ?? (await openStorage(options.storageOptions));

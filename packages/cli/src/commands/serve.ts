@@ -1,6 +1,6 @@
 // `llm-prism serve`: the OTLP/HTTP receiver, storing spans in embedded chDB or ClickHouse.
 import { Command, Option } from 'commander';
-import { startIngest } from '@llm-prism/ingest';
+import { listenAddress, startIngest } from '@llm-prism/ingest';
 import type { InsertQuorum } from '@llm-prism/storage';
 import { describeStorage, openStorageFor, type StorageCliOptions, storageOptions, storageOptionsFrom } from '../storage-options.ts';
 import { nonEmpty, wholeNumber } from '../arguments.ts';
@@ -26,14 +26,16 @@ async function serve(command: Command, options: ServeOptions): Promise<void> {
   const storageOpts = storageOptionsFrom(options);
   if (options.fsync !== undefined) storageOpts.fsync = options.fsync;
   if (options.insertQuorum !== undefined) storageOpts.insertQuorum = options.insertQuorum;
+  // A refused address is said before the data directory is created or opened.
+  const { host, tokens } = listenAddress({ host: options.host, tokens: options.token }); // tokens undefined: LLM_PRISM_TOKENS
   console.error(`llm-prism serve: storing spans in ${describeStorage(storageOpts)}`);
   // Opened here, as every command opens it: a data directory another process holds is said plainly.
   const storage = await openStorageFor(command, storageOpts);
   const server = await startIngest({
     port: options.port,
-    host: options.host,
+    host,
     storage,
-    tokens: options.token, // undefined: LLM_PRISM_TOKENS
+    tokens,
     maxBodyBytes: options.maxBodyBytes,
   }).catch(async (error: unknown) => {
     await storage.close();
