@@ -9,7 +9,7 @@ import {
   costSql,
   exactPercentileSql,
   HIT_RATIO,
-  LATENCY_HOUR_MEASURES,
+  latencyHourMeasure,
   LLM_DUPLICATE_CALLS,
   MISS_REASON,
   type ModelPrice,
@@ -143,7 +143,7 @@ const REPORT_RANGE: TieredRange = {
 
 /** The calls a latency figure's percentiles are over: the latency dashboard's (@llm-prism/storage call-hours.ts). */
 function population(column: string): string {
-  const where = LATENCY_HOUR_MEASURES.find((m) => m.histogram?.column === column)?.histogram?.where;
+  const where = latencyHourMeasure(column).histogram?.where;
   if (where === undefined) throw new Error(`no latency histogram of ${column}`);
   return where;
 }

@@ -88,6 +88,13 @@ export const LATENCY_HOUR_MEASURES: readonly HourMeasure[] = [
   { name: 'MaxDurationMs', type: 'Float64', ofCalls: 'max(DurationMs)', merge: 'max' },
 ];
 
+/** The llm_latency_hours figure of this name (a histogram is named for the llm_calls column it is of). */
+export function latencyHourMeasure(name: string): HourMeasure {
+  const found = LATENCY_HOUR_MEASURES.find((m) => m.name === name);
+  if (found === undefined) throw new Error(`no latency figure ${name}`);
+  return found;
+}
+
 const simpleColumn = (m: HourMeasure): string => `${m.name} SimpleAggregateFunction(${m.merge}, ${m.type})`;
 
 const LATENCY_DIMENSIONS = ['ServiceName', 'RequestModel'] as const;

@@ -29,7 +29,7 @@ export {
 } from './slo-buckets.ts';
 export { type Migration, migrations, schemaDdl } from './migrations.ts';
 export { HOUR_GRAIN, MINUTE_GRAIN, startOfGrain, type TimeGrain } from './time-grains.ts';
-export { CALL_HOUR_MEASURES, hourOf, LATENCY_HOUR_MEASURES, type HourMeasure } from './call-hours.ts';
+export { CALL_HOUR_MEASURES, hourOf, LATENCY_HOUR_MEASURES, latencyHourMeasure, type HourMeasure } from './call-hours.ts';
 export { BUCKET_FLOOR, BUCKET_GROWTH, BUCKETS_PER_DOUBLING, exactPercentileSql, histogramBucketSql, histogramPercentileSql } from './latency-histogram.ts';
 export {
   ABORTED,

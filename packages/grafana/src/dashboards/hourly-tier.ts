@@ -13,7 +13,7 @@ import {
   histogramBucketSql,
   histogramPercentileSql,
   HOUR_GRAIN,
-  LATENCY_HOUR_MEASURES,
+  latencyHourMeasure,
   LLM_LATENCY_HOURS,
   LLM_LATENCY_MINUTES,
   MINUTE_GRAIN,
@@ -132,15 +132,9 @@ export function callHoursSeriesSql(db: string, q: CallHoursSeries): string {
   ].join('\n');
 }
 
-const latencyMeasure = (name: string): HourMeasure => {
-  const found = LATENCY_HOUR_MEASURES.find((m) => m.name === name);
-  if (found === undefined) throw new Error(`no latency figure ${name}`);
-  return found;
-};
-
 /** Latency histograms (and counts) of llm_latency_hours, the named ones, per RequestModel or none, over the whole range. */
 export const latencyHoursSource = (db: string, names: readonly string[], byModel: boolean): string =>
-  tieredSource(db, { hours: LLM_LATENCY_HOURS, dims: byModel ? ['RequestModel'] : [], series: false, parts: names.map(latencyMeasure) });
+  tieredSource(db, { hours: LLM_LATENCY_HOURS, dims: byModel ? ['RequestModel'] : [], series: false, parts: names.map(latencyHourMeasure) });
 
 /**
  * One latency histogram per `$__timeInterval` bucket [and RequestModel]. From llm_calls the calls
@@ -148,7 +142,7 @@ export const latencyHoursSource = (db: string, names: readonly string[], byModel
  * several times cheaper than adding a one-entry map per call.
  */
 export function latencySeriesSource(db: string, name: string, byModel: boolean): string {
-  const m = latencyMeasure(name);
+  const m = latencyHourMeasure(name);
   if (m.histogram === undefined) throw new Error(`${name} is not a latency histogram`);
   const { column, where } = m.histogram;
   const keys = ['time', ...(byModel ? ['RequestModel'] : [])].join(', ');
