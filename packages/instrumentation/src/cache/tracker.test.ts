@@ -58,8 +58,8 @@ describe('CacheTracker — OpenAI chat (implicit caching, no writes reported)', 
     h.advance(6 * MINUTE);
     expect(call(openaiChat(SYSTEM, q, answer, 'Thanks', 'Found it.', 'Great', 'Done.', 'Bye'), usage(2710))).toBe('miss expired');
     h.advance(MINUTE);
-    // Per-user text inserted into the system prompt: nothing before it is shared.
-    expect(call(openaiChat(perUser('Ann'), q, answer, 'Thanks', 'Found it.', 'Great', 'Done.', 'Bye'), usage(2715))).toBe('miss prefix_changed system');
+    // The next turn, with per-user text inserted into the system prompt: nothing before it is shared.
+    expect(call(openaiChat(perUser('Ann'), q, answer, 'Thanks', 'Found it.', 'Great', 'Done.', 'Bye', 'Anything else?', 'No'), usage(2725))).toBe('miss prefix_changed system');
     h.advance(MINUTE);
     // An edited assistant turn: the system prompt and the first question are still read.
     expect(call(openaiChat(perUser('Ann'), q, 'EDITED', 'Thanks'), usage(2190, 2160))).toBe('partial messages[2]');
@@ -108,7 +108,8 @@ describe('CacheTracker — OpenAI chat (implicit caching, no writes reported)', 
     h.advance(MINUTE);
     expect(outcome(h.classify('openai', 'responses.create', params('Hello'), usage(2110, 2048)))).toBe('hit');
     h.advance(MINUTE);
-    expect(outcome(h.classify('openai', 'responses.create', { ...params('Hi'), instructions: perUser('Bo') }, usage(2115)))).toBe('miss prefix_changed system');
+    const nextTurn = [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello!' }, { role: 'user', content: 'Bye' }];
+    expect(outcome(h.classify('openai', 'responses.create', { ...params('Hi'), input: nextTurn, instructions: perUser('Bo') }, usage(2125)))).toBe('miss prefix_changed system');
   });
 });
 
@@ -255,7 +256,7 @@ describe('CacheTracker — linking and concurrency', () => {
     const anon = harness();
     anon.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, 'Hello'), usage(2110));
     anon.advance(MINUTE);
-    expect(outcome(anon.classify('openai', 'chat.completions.create', openaiChat(perUser('Bo'), 'Hello'), usage(2115)))).toBe('miss prefix_changed system');
+    expect(outcome(anon.classify('openai', 'chat.completions.create', openaiChat(perUser('Bo'), 'Hello', 'Hi!', 'Help'), usage(2125)))).toBe('miss prefix_changed system');
 
     const ided = harness();
     ided.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, 'Hello'), usage(2110), 'a');
@@ -366,6 +367,19 @@ describe('CacheTracker — what a probe of real call sequences found', () => {
       expect(outcome(h.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, q), usage(900)))).toBe('none');
       h.advance(MINUTE);
     }
+  });
+
+  it('another agent handed the same messages (its own system prompt) is not the next turn of the first: cold; a later turn of either is linked', () => {
+    const h = harness();
+    const call = (params: ChatCompletionCreateParams, u: CacheUsage) => outcome(h.classify('openai', 'chat.completions.create', params, u));
+    const router = `Route the question. ${POLICY}`;
+    const answerer = `Answer the question. ${POLICY}`;
+    expect(call(openaiChat(router, 'Why was I charged twice?'), usage(2150))).toBe('miss cold');
+    h.advance(MINUTE);
+    expect(call(openaiChat(answerer, 'Why was I charged twice?'), usage(2150))).toBe('miss cold');
+    h.advance(MINUTE);
+    // The answerer's conversation goes on with a per-turn system prompt: that is a change.
+    expect(call(openaiChat(`${answerer} Now: 12:02.`, 'Why was I charged twice?', 'Let me check.', 'Thanks'), usage(2170))).toBe('miss prefix_changed system');
   });
 
   it('names a removed part where the prompt left the turn: tools dropped → tools, system dropped → system', () => {

@@ -124,6 +124,8 @@ interface Turn extends Stored {
   /** Per segment one UTF-16 code unit (see labelCode), for `breakAt`; compact and heap-only. */
   labels: string;
   tokens: number;
+  /** Fingerprint of the turn's messages (linked by its opening message only): see `linkedTurn`. */
+  messages: number | undefined;
 }
 
 interface Known {
@@ -223,8 +225,9 @@ export class CacheTracker {
     }
 
     const turnKey = conversationKey(seed, input.conversationId, segs);
+    const messages = input.conversationId === undefined ? messagesOf(segs) : undefined;
     const lastTurn = turnKey === undefined ? undefined : this.#turns.peek(turnKey);
-    const prev = lastTurn && lastTurn.visibleFrom <= sentAt ? lastTurn : undefined;
+    const prev = lastTurn && lastTurn.visibleFrom <= sentAt && linkedTurn(lastTurn, messages) ? lastTurn : undefined;
     const prevLive = prev !== undefined && alive(prev.refreshedAt, prev.ttlMs);
     const divergedAt = prev && firstDifference(prev, cum);
     // A live known prefix reaching past the divergence means the prompt continues that prefix
@@ -261,7 +264,7 @@ export class CacheTracker {
     if (cached && cacheEnd > 0) {
       // A read refreshes the lifetime of what it read (Anthropic: "refreshed on each hit").
       if (read > 0 && live) this.#prefixes.set(live.key, { ...live.entry, refreshedAt: sentAt, visibleFrom: now, earlier: live.seen });
-      this.#remember(provider, prompt, usage, turnKey, sentAt, now);
+      this.#remember(provider, prompt, usage, turnKey, messages, sentAt, now);
     }
     return result;
   }
@@ -274,7 +277,7 @@ export class CacheTracker {
   }
 
   /** Records what the provider holds after a call that read or wrote its prefix. */
-  #remember(provider: string, prompt: Prompt, usage: CacheUsage, turnKey: string | undefined, sentAt: number, now: number): void {
+  #remember(provider: string, prompt: Prompt, usage: CacheUsage, turnKey: string | undefined, messages: number | undefined, sentAt: number, now: number): void {
     const { model, segs, cum, est, breakpoints, cacheEnd } = prompt;
     const { explicit } = model;
     const endTokens = explicit
@@ -300,6 +303,7 @@ export class CacheTracker {
       hashes: cum.slice(0, cacheEnd).join(''),
       labels: segs.slice(0, cacheEnd).map((seg) => String.fromCharCode(labelCode(seg))).join(''),
       tokens: endTokens,
+      messages,
       refreshedAt: sentAt,
       visibleFrom: now,
       ttlMs: this.#ttl(provider, segs[cacheEnd - 1]!),
@@ -320,6 +324,26 @@ function conversationKey(seed: string, conversationId: string | undefined, segs:
   if (conversationId !== undefined) return digest(`${seed}\0id\0${conversationId}`);
   const first = segs.find((seg) => seg.kind === 'message');
   return first && `${seed}${first.hash}`;
+}
+
+/**
+ * Fingerprint of a prompt's messages (not its tools or system prompt): 52 bits of their digest as
+ * a number, kept per conversation without the 64-digit string a slice of the digest would hold on to.
+ */
+function messagesOf(segs: PrefixSegment[]): number {
+  let hashes = '';
+  for (const seg of segs) if (seg.kind === 'message') hashes += seg.hash;
+  return Number.parseInt(digest(hashes).slice(0, 13), 16);
+}
+
+/**
+ * Whether a turn found by its opening message (no conversation id) is this prompt's previous turn.
+ * Each turn of a conversation adds messages: a prompt with the very same messages is not the next
+ * turn but another call sent the same messages (one agent's question handed to another with its
+ * own system prompt and tools), and is not `prefix_changed` against it.
+ */
+function linkedTurn(turn: Turn, messages: number | undefined): boolean {
+  return messages === undefined || turn.messages !== messages;
 }
 
 /** Index of the first segment where the prompt leaves the turn's cached prefix, if it does. */
