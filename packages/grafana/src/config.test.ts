@@ -27,8 +27,18 @@ describe('SLO config', () => {
           completion: { thresholdMs: 20000, objective: 0.99 },
         },
       ],
+      source: '<config>',
       prices: PRICE_TABLE,
     });
+  });
+
+  it('takes a config of prices alone (no SLOs): no window to state, no SLOs', () => {
+    const config = parseSloConfig('prices:\n  - model: my-finetune\n    input: 3\n    output: 12\n', 'prices.yaml');
+    expect(config).toMatchObject({ window: '30d', database: 'otel', slos: [], source: 'prices.yaml' });
+    expect(config.prices.find((p) => p.model === 'my-finetune')).toMatchObject({ input: 3, output: 12 });
+    // A window without SLOs is still checked, and SLOs still need one.
+    expect(configIssues('window: 7d\nprices: []\n')).toEqual(['window: must be 28d or 30d, got "7d"']);
+    expect(configIssues('slos:\n  - service: chat\n    ttft: { thresholdMs: 1500, objective: 0.95 }\n    completion: { thresholdMs: 20000, objective: 0.99 }\n')).toEqual(['window: must be 28d or 30d, got undefined']);
   });
 
   it('names the path of every bad field', () => {
@@ -74,7 +84,7 @@ slos:
   it('rejects duplicate ids and an empty SLO list', () => {
     const dup = `${valid}  - service: chat\n    route: /answer\n    ttft: { thresholdMs: 1000, objective: 0.9 }\n    completion: { thresholdMs: 2000, objective: 0.9 }\n`;
     expect(configIssues(dup)).toEqual([expect.stringMatching(/^slos\[1\]\.id: duplicate SLO id "chat-answer"/)]);
-    expect(configIssues('window: 28d\nslos: []\n')).toEqual(['slos: must be a non-empty list']);
+    expect(configIssues('window: 28d\nslos: []\n')).toEqual(['slos: must be a non-empty list (leave it out for a config without SLOs)']);
   });
 
   it('quotes YAML\'s .nan and .inf as such in the message (JSON would say null)', () => {

@@ -1,6 +1,7 @@
 // SLOs as code: the types of llm-prism.slo.yaml, its loader and a strict validator whose errors
 // name the path of the bad field (`slos[1].ttft.objective: …`).
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { parse } from 'yaml';
 import { isBucketBoundary, mergePrices, PRICE_TABLE, type ModelPrice } from '@llm-prism/storage';
 import { checkKeys, isRecord, type Issues, optionalString } from './config-fields.ts';
@@ -38,15 +39,22 @@ export interface ServiceSlo {
 }
 
 export interface SloConfig {
+  /** The SLO window; `30d` in a config without SLOs (a price table alone), where nothing reads it. */
   window: '28d' | '30d';
   /** ClickHouse database holding otel_traces, llm_calls and the rollups (default 'otel'). */
   database: string;
   /** Where the team reads docs/slo.md; the rules' runbook_url is this plus a section anchor (default DEFAULT_RUNBOOK_URL). */
   runbookUrl?: string;
+  /** Empty in a config without `slos:` (prices only): no SLO dashboard rows and no alert rules. */
   slos: ServiceSlo[];
+  /** The file it was read from, named in what is generated from it (default `llm-prism.slo.yaml`). */
+  source?: string;
   /** The price table in effect: the shipped one with `prices:` replacing and extending it (docs/cost.md). */
   prices: readonly ModelPrice[];
 }
+
+/** The config's file name, as what is generated from it names it. */
+export const configName = (config: SloConfig): string => (config.source === undefined ? 'llm-prism.slo.yaml' : basename(config.source));
 
 export class SloConfigError extends Error {
   readonly issues: string[];
@@ -129,18 +137,20 @@ function slug(parts: (string | undefined)[]): string {
 /** Validates parsed YAML; throws SloConfigError listing every bad field. */
 export function validateSloConfig(raw: unknown, source = '<config>'): SloConfig {
   const issues: Issues = [];
-  if (!isRecord(raw)) throw new SloConfigError(source, ['(root): must be a mapping with window and slos']);
+  if (!isRecord(raw)) throw new SloConfigError(source, ['(root): must be a mapping (window and slos, or prices alone)']);
   checkKeys(raw, '(root)', ['window', 'database', 'runbookUrl', 'slos', 'prices'], issues);
   const prices = parsePrices(raw.prices, source, issues);
   const database = optionalString(raw, 'database', '(root)', issues) ?? 'otel';
   const runbookUrl = optionalString(raw, 'runbookUrl', '(root)', issues);
   if (runbookUrl !== undefined && /[#\s]/.test(runbookUrl)) issues.push(`runbookUrl: must be a URL without spaces or #anchor (the rules add the section), got ${JSON.stringify(runbookUrl)}`);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) issues.push(`database: must be a plain identifier, got ${JSON.stringify(database)}`);
-  const window = raw.window;
+  // Without `slos:` the file holds settings only (a price table): no window to state.
+  const withSlos = raw.slos !== undefined;
+  const window = raw.window ?? (withSlos ? undefined : '30d');
   if (window !== '28d' && window !== '30d') issues.push(`window: must be 28d or 30d, got ${JSON.stringify(window)}`);
   const slos: ServiceSlo[] = [];
-  if (!Array.isArray(raw.slos) || raw.slos.length === 0) issues.push('slos: must be a non-empty list');
-  else {
+  if (withSlos && (!Array.isArray(raw.slos) || raw.slos.length === 0)) issues.push('slos: must be a non-empty list (leave it out for a config without SLOs)');
+  else if (Array.isArray(raw.slos)) {
     raw.slos.forEach((entry: unknown, i: number) => {
       const path = `slos[${i}]`;
       if (!isRecord(entry)) {
@@ -173,7 +183,7 @@ export function validateSloConfig(raw: unknown, source = '<config>'): SloConfig 
     });
   }
   if (issues.length > 0) throw new SloConfigError(source, issues);
-  return { window: window as SloConfig['window'], database, ...(runbookUrl !== undefined ? { runbookUrl } : {}), slos, prices: mergePrices(PRICE_TABLE, prices) };
+  return { window: window as SloConfig['window'], database, ...(runbookUrl !== undefined ? { runbookUrl } : {}), slos, source, prices: mergePrices(PRICE_TABLE, prices) };
 }
 
 export function parseSloConfig(text: string, source = '<config>'): SloConfig {

@@ -38,7 +38,8 @@ export function registerSlo(program: Command): void {
     .action(async (opts: { config: string; out: string }) => {
       const config = await load(opts.config, 'generate');
       const written = await writeGenerated(config, opts.out);
-      console.log(`${written.length} files from ${opts.config} (${config.slos.length} SLOs, ${config.window} window):`);
+      const slos = config.slos.length === 0 ? 'no SLOs: dashboards only' : `${config.slos.length} SLOs, ${config.window} window`;
+      console.log(`${written.length} files from ${opts.config} (${slos}):`);
       for (const path of written) console.log(`  ${path}`);
       for (const warning of ttftDeadlineWarnings(config)) console.error(`warning: ${warning}`);
     });

@@ -6,7 +6,7 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import { chQuery, chTimeSeries, clickhouseDatasource } from '../clickhouse-query.ts';
-import { objectivePercent, WINDOW_SECONDS, type ServiceSlo, type SloConfig, type SloKind } from '../config.ts';
+import { configName, objectivePercent, WINDOW_SECONDS, type ServiceSlo, type SloConfig, type SloKind } from '../config.ts';
 import { alertPolicy, policyWindows, type AlertPolicy, type BurnRateCondition, type Severity } from '../policy.ts';
 import { budgetRemainingSql, burnColumn, burnDownSql, burnRatesSql, sliSql, type SliTarget } from '../sli-sql.ts';
 import { baseDashboard, DASHBOARD_UID, panelIds, seriesPanel } from './common.ts';
@@ -77,7 +77,7 @@ export function sloOverviewDashboard(config: SloConfig): SloOverview {
   const builder = baseDashboard(
     DASHBOARD_UID.slo,
     'LLM Prism — SLO overview',
-    `TTFT and completion SLOs over a ${config.window} window, generated from llm-prism.slo.yaml.`,
+    `TTFT and completion SLOs over a ${config.window} window, generated from ${configName(config)}.`,
   ).withPanel(
     new dashboard.PanelBuilder()
       .type('alertlist')
