@@ -80,6 +80,11 @@ it('reads Anthropic headers, with RFC 3339 resets relative to their arrival', ()
     'llm.ratelimit.input_tokens.remaining': 4000,
     'llm.ratelimit.headroom': 0.25,
   });
+  // Arrival times are epoch ms with a fraction (time origin + performance.now()): the reset is
+  // rounded to the microsecond, as every other time attribute, not 5.1681230068206787.
+  const arrival = now + 831.876993179321;
+  const reset = rateLimitAttributes(new Map([['anthropic-ratelimit-requests-reset', '2026-11-23T10:00:06Z']]), arrival)?.['llm.ratelimit.requests.reset_s'];
+  expect(reset).toBe(5.168123);
 });
 
 it('raw response headers (as the taps hand them over) are looked up by lower-case name, repeats joined; only rate-limit headers are kept', () => {

@@ -17,6 +17,7 @@ import {
 } from './semconv.ts';
 import type { ResponseHeaders } from './internal-types.ts';
 import { RATE_LIMIT_SCHEMES } from './formats/index.ts';
+import { secondsOf } from './stats.ts';
 
 const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
 
@@ -34,7 +35,8 @@ export function parseRetryAfterSeconds(value: string | undefined, now = Date.now
   const seconds = Number(value);
   if (value.trim() !== '' && Number.isFinite(seconds)) return seconds;
   const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, (date - now) / 1000);
+  // Rounded to the microsecond: `now` is an epoch time with a fraction, whose float noise the difference keeps.
+  return Number.isNaN(date) ? undefined : secondsOf(Math.max(0, date - now));
 }
 
 /**
@@ -90,7 +92,8 @@ function resetSeconds(value: string, now: number): number | undefined {
   const duration = parseResetSeconds(value);
   if (duration !== undefined) return duration;
   const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, (date - now) / 1000);
+  // Rounded to the microsecond: `now` is an epoch time with a fraction, whose float noise the difference keeps.
+  return Number.isNaN(date) ? undefined : secondsOf(Math.max(0, date - now));
 }
 
 /**
