@@ -37,6 +37,11 @@ export interface StorageOptions {
   fsync?: boolean;
   /** On a cluster: replicas of the shard that must have each insert before it returns ('auto': a majority). */
   insertQuorum?: InsertQuorum;
+  /**
+   * A server: how long a query or insert may take before the client gives up (default 30 000, the
+   * client's). Migrations are not bound by it (MIGRATION_TIMEOUT_MS).
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface Storage {
@@ -75,8 +80,17 @@ const SETTINGS: ClickHouseSettings = { session_timezone: 'UTC', async_insert: 0,
 /** Inserts a JSONEachRow body into a table; rejects with a ClickHouseError (`type` set) on failure. */
 type RawInsert = (table: string, body: Buffer, settings: ClickHouseSettings) => Promise<void>;
 
+/**
+ * How long one migration statement may run on a server: backfills, `OPTIMIZE … FINAL` and
+ * `MODIFY TTL` take as long as the data they read. A client that gave up sooner would fail the
+ * migration while the server carried on, and a retry then could run a backfill beside the first.
+ */
+export const MIGRATION_TIMEOUT_MS = 6 * 60 * 60_000;
+
 interface Connected {
   client: ClickHouseClient;
+  /** A server: a client of its own for migrations (MIGRATION_TIMEOUT_MS); closed by its user. */
+  migrationClient?: () => ClickHouseClient;
   /**
    * chDB only: its native insert takes the body as a Buffer without a copy, where the client's
    * connection would build one JS string of the whole batch first (twice the time of the insert
@@ -89,13 +103,9 @@ interface Connected {
 
 async function connect(opts: StorageOptions): Promise<Connected> {
   if (opts.url !== undefined) {
-    const client = createClient({
-      url: opts.url,
-      username: opts.username ?? 'default',
-      password: opts.password ?? '',
-      clickhouse_settings: SETTINGS,
-    });
-    return { client };
+    const server = { url: opts.url, username: opts.username ?? 'default', password: opts.password ?? '', clickhouse_settings: SETTINGS };
+    const client = createClient({ ...server, ...(opts.requestTimeoutMs !== undefined && { request_timeout: opts.requestTimeoutMs }) });
+    return { client, migrationClient: () => createClient({ ...server, request_timeout: MIGRATION_TIMEOUT_MS }) };
   }
   const dataDir = resolve(opts.dataDir ?? DEFAULT_DATA_DIR);
   await mkdir(dataDir, { recursive: true });
@@ -129,7 +139,7 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
   };
   quote(ctx.database); // reject a bad name before connecting
   const insertQuorum = opts.insertQuorum === undefined ? undefined : validateInsertQuorum(opts.insertQuorum);
-  const { client, rawInsert, journal } = await connect(opts);
+  const { client, migrationClient, rawInsert, journal } = await connect(opts);
   const spansTable = qualified(ctx, OTEL_TRACES);
   // On a cluster otel_traces is Distributed, which by default queues rows on the receiving node and
   // forwards them later: insert in the foreground so "stored" means stored on the owning shard.
@@ -141,11 +151,16 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
     client,
     database: ctx.database,
     async migrate() {
-      const applied = await applyMigrations(client, ctx);
-      await applyRetention(client, ctx);
-      await applyFsync(client, ctx, opts.fsync);
-      if (journal) await repairCutInsert(client, ctx, journal);
-      return applied;
+      const ddl = migrationClient?.() ?? client;
+      try {
+        const applied = await applyMigrations(ddl, ctx);
+        await applyRetention(ddl, ctx);
+        await applyFsync(ddl, ctx, opts.fsync);
+        if (journal) await repairCutInsert(client, ctx, journal);
+        return applied;
+      } finally {
+        if (ddl !== client) await ddl.close();
+      }
     },
     async insertSpans(rows) {
       if (rows.length === 0) return;
