@@ -85,7 +85,18 @@ type RawInsert = (table: string, body: Buffer, settings: ClickHouseSettings) => 
  * `MODIFY TTL` take as long as the data they read. A client that gave up sooner would fail the
  * migration while the server carried on, and a retry then could run a backfill beside the first.
  */
-export const MIGRATION_TIMEOUT_MS = 6 * 60 * 60_000;
+const MIGRATION_TIMEOUT_MS = 6 * 60 * 60_000;
+/**
+ * The migration client's connection, as clickhouse-js advises for long statements: a progress
+ * header every 50 s keeps a proxy or load balancer that drops idle connections after a minute from
+ * cutting it, and the response may carry that many headers (≈ 200 bytes each; Node's default
+ * limit, 16 KiB, is reached after about an hour).
+ */
+const MIGRATION_CONNECTION = {
+  request_timeout: MIGRATION_TIMEOUT_MS,
+  max_response_headers_size: 256 * 1024,
+  clickhouse_settings: { ...SETTINGS, send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '50000' },
+} satisfies Partial<ClickHouseClientConfigOptions>;
 
 interface Connected {
   client: ClickHouseClient;
@@ -105,7 +116,7 @@ async function connect(opts: StorageOptions): Promise<Connected> {
   if (opts.url !== undefined) {
     const server = { url: opts.url, username: opts.username ?? 'default', password: opts.password ?? '', clickhouse_settings: SETTINGS };
     const client = createClient({ ...server, ...(opts.requestTimeoutMs !== undefined && { request_timeout: opts.requestTimeoutMs }) });
-    return { client, migrationClient: () => createClient({ ...server, request_timeout: MIGRATION_TIMEOUT_MS }) };
+    return { client, migrationClient: () => createClient({ ...server, ...MIGRATION_CONNECTION }) };
   }
   const dataDir = resolve(opts.dataDir ?? DEFAULT_DATA_DIR);
   await mkdir(dataDir, { recursive: true });
