@@ -496,8 +496,8 @@ describe('latency, cache, failure and drill-down dashboards', () => {
     }
   });
 
-  it("runs every panel query with a quote in the selected service, model and trace id (Grafana's singlequote format)", async () => {
-    const vars = { service: ["demo'chat"], model: ["gpt-4o', 'gpt-4o-mini"], trace_id: "ab'cd" };
+  it("runs every panel query with a quote or a backslash in the selected service, model and trace id (Grafana's queryparam format)", async () => {
+    const vars = { service: ["demo'chat", 'demo\\'], model: ["gpt-4o', 'gpt-4o-mini", 'm\\nodel'], trace_id: "ab'cd\\" };
     let ran = 0;
     for (const d of dashboards.values()) {
       if (d.uid === 'llm-prism-slo') continue;

@@ -42,6 +42,7 @@ export {
 } from './config.ts';
 export { generateFiles, writeGenerated } from './generate.ts';
 export { DASHBOARD_UID } from './dashboards/common.ts';
+export { variableValues } from './dashboards/filters.ts';
 export { tieredSource, type TieredRange } from './dashboards/hourly-tier.ts';
 export { justAbove, policyRows, policyRowsSql } from './dashboards/slo-overview.ts';
 export { CONTACT_POINTS, datasourceProvisioning, DEFAULT_DATASOURCE, notificationProvisioning, type DatasourceOptions } from './provisioning.ts';

@@ -44,10 +44,12 @@ describe('expandMacros', () => {
     expect(expandMacros(sql, { ...ctx, vars: { service: ['a'], model: [ALL] } })).toBe("WHERE ServiceName IN ('a') AND 1=1");
   });
 
-  it("formats ${var:singlequote} as Grafana does: each value quoted, its ' escaped", () => {
-    const sql = 'WHERE $__conditionalAll(Model IN (${model:singlequote}), $model)';
-    expect(expandMacros(sql, { ...ctx, vars: { model: ['gpt-4o', "o'brien"] } })).toBe("WHERE Model IN ('gpt-4o','o\\'brien')");
-    expect(expandMacros('WITH ${trace_id:singlequote} AS t', { ...ctx, vars: { trace_id: "ab'c" } })).toBe("WITH 'ab\\'c' AS t");
+  it('formats ${var:queryparam} as Grafana does: var-name=value for each value, URL-encoded, @ : $ , ; kept', () => {
+    const sql = "WHERE $__conditionalAll(Model IN '${model:queryparam}', $model)";
+    expect(expandMacros(sql, { ...ctx, vars: { model: ['gpt-4o', "o'brien \\x", 'a,b@c:d$e;f!(g)*+%'] } })).toBe(
+      "WHERE Model IN 'var-model=gpt-4o&var-model=o%27brien%20%5Cx&var-model=a,b@c:d$e;f%21%28g%29%2A%2B%25'",
+    );
+    expect(expandMacros("WITH '${trace_id:queryparam}' AS t", { ...ctx, vars: { trace_id: "ab'c" } })).toBe("WITH 'var-trace_id=ab%27c' AS t");
     expect(() => expandMacros('${model:csv}', { ...ctx, vars: { model: ['a'] } })).toThrow(/unsupported variable format/);
   });
 

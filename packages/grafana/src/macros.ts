@@ -46,13 +46,27 @@ function macroArgs(sql: string, open: number): { args: string[]; end: number } {
 }
 
 /**
+ * Grafana's URL encoding of a variable's value (@grafana/data `toUrlParams`, which the scenes
+ * variables' `queryparam` format uses): `encodeURIComponent`, with `@ : $ , ;` left as they are
+ * and `! ' ( ) *` encoded too.
+ */
+const urlParamValue = (value: string): string =>
+  encodeURIComponent(value)
+    .replace(/%40/gi, '@')
+    .replace(/%3A/gi, ':')
+    .replace(/%24/g, '$')
+    .replace(/%2C/gi, ',')
+    .replace(/%3B/gi, ';')
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/**
  * A variable's value as Grafana inserts it: with no format, the ClickHouse plugin's own (an array as
- * `'a','b'`, nothing escaped; a single value raw); `:singlequote`, Grafana's (each value quoted,
- * its `'` escaped as `\'`).
+ * `'a','b'`, nothing escaped; a single value raw); `:queryparam`, Grafana's (`var-name=v1&var-name=v2`,
+ * each value URL-encoded).
  */
 function formatValue(value: string | string[], format: string | undefined, name: string): string {
   if (format === undefined) return Array.isArray(value) ? `'${value.join("','")}'` : value;
-  if (format === 'singlequote') return (Array.isArray(value) ? value : [value]).map((v) => `'${v.replace(/'/g, "\\'")}'`).join(',');
+  if (format === 'queryparam') return (Array.isArray(value) ? value : [value]).map((v) => `var-${name}=${urlParamValue(v)}`).join('&');
   throw new Error(`unsupported variable format \${${name}:${format}}`);
 }
 

@@ -3,6 +3,7 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { chQuery, clickhouseDatasource, Format } from '../clickhouse-query.ts';
 import { baseDashboard, CALLS_WHERE, DASHBOARD_UID, modelVariable, panelIds, serviceVariable, tablePanel, traceLink, unitOf } from './common.ts';
+import { variableValues } from './filters.ts';
 import { slowestBoundConditionSql, slowestCandidatesSql } from './hourly-tier.ts';
 
 /** Rows of the slowest-calls table. */
@@ -31,7 +32,7 @@ export const slowCallsSql = (db: string): string =>
  */
 export const traceSql = (db: string): string =>
   [
-  'WITH ${trace_id:singlequote} AS trace_id,', // typed by the user: quoted and escaped by Grafana
+  `WITH ${variableValues('trace_id', true)} AS trace_id,`, // typed by the user: whatever its characters
   `  (SELECT min(Start) FROM ${db}.otel_traces_trace_id_ts WHERE TraceId = trace_id) AS trace_start,`,
   `  (SELECT max(End) + 1 FROM ${db}.otel_traces_trace_id_ts WHERE TraceId = trace_id) AS trace_end`,
   'SELECT TraceId AS traceID, SpanId AS spanID, ParentSpanId AS parentSpanID, ServiceName AS serviceName,',

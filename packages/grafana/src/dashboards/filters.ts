@@ -1,13 +1,23 @@
 // The dashboards' $service / $model filters, on llm_calls (and its rollups) and on otel_traces.
 
 /**
- * WHERE fragment on llm_calls honouring $service / $model ("All" drops the condition). The values
- * go in with Grafana's `singlequote` format: the plugin's own quotes them without escaping, so a
- * name with a quote in it (or a typed custom value) would break the query.
+ * The values of a template variable as an SQL expression: an array for a multi-value one, one
+ * string for a textbox (`single`). No Grafana format quotes a value for ClickHouse: `singlequote`
+ * and `sqlstring` leave a backslash as it is, and ClickHouse reads one in a string literal as an
+ * escape, so a name such as `DOMAIN\svc` broke the query or matched nothing. `queryparam` percent-
+ * encodes each value (`var-service=a%5Cb&var-service=c`: only letters, digits and `-_.~@:$,;%=&`
+ * remain), and ClickHouse decodes them.
  */
-export const CALL_FILTER =
-  '$__conditionalAll(ServiceName IN (${service:singlequote}), $service) AND $__conditionalAll(RequestModel IN (${model:singlequote}), $model)';
+export function variableValues(name: string, single = false): string {
+  const values = `arrayMap(p -> decodeURLComponent(splitByChar('=', p)[2]), splitByChar('&', '\${${name}:queryparam}'))`;
+  return single ? `${values}[1]` : values;
+}
+
+/**
+ * WHERE fragment on llm_calls (and its rollups) honouring $service / $model ("All" drops the
+ * condition). `has`, not `IN`: the old analyzer takes no computed array as the set of an `IN`.
+ */
+export const CALL_FILTER = `$__conditionalAll(has(${variableValues('service')}, ServiceName), $service) AND $__conditionalAll(has(${variableValues('model')}, RequestModel), $model)`;
 
 /** The same filter on otel_traces, whose model lives in the attribute map. */
-export const SPAN_FILTER =
-  "$__conditionalAll(ServiceName IN (${service:singlequote}), $service) AND $__conditionalAll(SpanAttributes['gen_ai.request.model'] IN (${model:singlequote}), $model)";
+export const SPAN_FILTER = `$__conditionalAll(has(${variableValues('service')}, ServiceName), $service) AND $__conditionalAll(has(${variableValues('model')}, SpanAttributes['gen_ai.request.model']), $model)`;
