@@ -56,6 +56,7 @@ export function registerSlo(program: Command): void {
     .option('--evaluation-second <s>', 'second of the minute at which the rules are evaluated (Grafana picks one per rule group)', wholeNumber(0, 59), 30)
     .action(async (opts: { config: string; json?: boolean; callsPerMinute: number; hangTimeout: number; ttftDeadline: number; evaluationSecond: number }) => {
       const config = await load(opts.config, 'drill');
+      if (config.slos.length === 0) slo.error(`llm-prism slo drill: ${opts.config} has no SLOs (slos:), so no alert rule to drill`);
       const report = await runDrill({
         config,
         callsPerMinute: opts.callsPerMinute,
