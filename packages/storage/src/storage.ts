@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { resolve } from 'node:path';
-import { type ClickHouseClient, type ClickHouseClientConfigOptions, type ClickHouseSettings, createClient, parseError } from '@clickhouse/client';
+import { type ClickHouseClient, type ClickHouseClientConfigOptions, ClickHouseLogLevel, type ClickHouseSettings, createClient, parseError } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { InsertJournal, repairCutInsert } from './cut-inserts.ts';
 import { encodeJsonEachRow } from './json-each-row.ts';
@@ -87,15 +87,16 @@ type RawInsert = (table: string, body: Buffer, settings: ClickHouseSettings) => 
  */
 const MIGRATION_TIMEOUT_MS = 6 * 60 * 60_000;
 /**
- * The migration client's connection, as clickhouse-js advises for long statements: a progress
- * header every 50 s keeps a proxy or load balancer that drops idle connections after a minute from
- * cutting it, and the response may carry that many headers (≈ 200 bytes each; Node's default
- * limit, 16 KiB, is reached after about an hour).
+ * The migration client's connection. No progress headers, which clickhouse-js suggests for long
+ * statements: once one is sent the status is 200, and an error after it reaches only the body,
+ * which `command()` does not read — a failed backfill would be recorded as applied. So its advice
+ * is not logged, and a proxy that drops idle connections cuts a long statement (docs/clickhouse.md).
+ * `ON CLUSTER` statements wait for every host as long as a statement may take.
  */
 const MIGRATION_CONNECTION = {
   request_timeout: MIGRATION_TIMEOUT_MS,
-  max_response_headers_size: 256 * 1024,
-  clickhouse_settings: { ...SETTINGS, send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '50000' },
+  log: { level: ClickHouseLogLevel.ERROR },
+  clickhouse_settings: { ...SETTINGS, distributed_ddl_task_timeout: String(MIGRATION_TIMEOUT_MS / 1000) },
 } satisfies Partial<ClickHouseClientConfigOptions>;
 
 interface Connected {
@@ -150,6 +151,9 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
   };
   quote(ctx.database); // reject a bad name before connecting
   const insertQuorum = opts.insertQuorum === undefined ? undefined : validateInsertQuorum(opts.insertQuorum);
+  if (opts.requestTimeoutMs !== undefined && !(Number.isInteger(opts.requestTimeoutMs) && opts.requestTimeoutMs > 0)) {
+    throw new Error(`requestTimeoutMs must be a whole number of milliseconds above 0, got ${opts.requestTimeoutMs}`);
+  }
   const { client, migrationClient, rawInsert, journal } = await connect(opts);
   const spansTable = qualified(ctx, OTEL_TRACES);
   // On a cluster otel_traces is Distributed, which by default queues rows on the receiving node and
@@ -170,7 +174,8 @@ export async function openStorage(opts: StorageOptions = {}): Promise<Storage> {
         if (journal) await repairCutInsert(client, ctx, journal);
         return applied;
       } finally {
-        if (ddl !== client) await ddl.close();
+        // A failure to close must not hide the migration's own error.
+        if (ddl !== client) await ddl.close().catch(() => {});
       }
     },
     async insertSpans(rows) {
