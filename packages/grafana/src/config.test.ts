@@ -27,7 +27,6 @@ describe('SLO config', () => {
           completion: { thresholdMs: 20000, objective: 0.99 },
         },
       ],
-      source: '<config>',
       prices: PRICE_TABLE,
     });
   });

@@ -135,7 +135,8 @@ function slug(parts: (string | undefined)[]): string {
 }
 
 /** Validates parsed YAML; throws SloConfigError listing every bad field. */
-export function validateSloConfig(raw: unknown, source = '<config>'): SloConfig {
+export function validateSloConfig(raw: unknown, file?: string): SloConfig {
+  const source = file ?? '<config>';
   const issues: Issues = [];
   if (!isRecord(raw)) throw new SloConfigError(source, ['(root): must be a mapping (window and slos, or prices alone)']);
   checkKeys(raw, '(root)', ['window', 'database', 'runbookUrl', 'slos', 'prices'], issues);
@@ -183,11 +184,11 @@ export function validateSloConfig(raw: unknown, source = '<config>'): SloConfig 
     });
   }
   if (issues.length > 0) throw new SloConfigError(source, issues);
-  return { window: window as SloConfig['window'], database, ...(runbookUrl !== undefined ? { runbookUrl } : {}), slos, source, prices: mergePrices(PRICE_TABLE, prices) };
+  return { window: window as SloConfig['window'], database, ...(runbookUrl !== undefined ? { runbookUrl } : {}), slos, ...(file !== undefined ? { source: file } : {}), prices: mergePrices(PRICE_TABLE, prices) };
 }
 
-export function parseSloConfig(text: string, source = '<config>'): SloConfig {
-  return validateSloConfig(parse(text), source);
+export function parseSloConfig(text: string, file?: string): SloConfig {
+  return validateSloConfig(parse(text), file);
 }
 
 export async function loadSloConfig(path: string): Promise<SloConfig> {

@@ -26,6 +26,7 @@ export {
 export {
   DEFAULT_RUNBOOK_URL,
   DEFAULT_TTFT_DEADLINE_MS,
+  configName,
   loadSloConfig,
   MAX_OBJECTIVE,
   objectivePercent,

@@ -80,8 +80,9 @@ function applyConditionalAll(sql: string, vars: Record<string, string | string[]
     if (name === undefined) throw new Error(`$__conditionalAll: second argument must be a variable, got ${args[1]}`);
     const value = vars[name];
     if (value === undefined) throw new Error(`$__conditionalAll: unknown variable $${name}`);
-    const all = value === ALL || (Array.isArray(value) && value.includes(ALL));
-    sql = sql.slice(0, at) + (all ? '1=1' : (args[0] ?? '')) + sql.slice(end);
+    // The plugin's test: the value as text is empty or `$__all` (so a selection of the one empty name is All too).
+    const text = String(value);
+    sql = sql.slice(0, at) + (text === '' || text === ALL ? '1=1' : (args[0] ?? '')) + sql.slice(end);
     at = sql.lastIndexOf(macro);
   }
   return sql;
