@@ -7,7 +7,7 @@ import { tempDataDir } from '@llm-prism/storage/testing';
 import { nearestRank, phaseCalls, prefillOf, seededCallRow, seededTraceId, ttftCalls, type SeededCall } from '../test/seeded-calls.ts';
 import { collectReport, type ReportData } from './collect.ts';
 import { CHART_IDS, renderHtml, SLO_CHART_IDS } from './html.ts';
-import { noSloConfigHint } from './no-slo-config.ts';
+import { NO_SLO_IN_SCOPE, noSloConfigHint } from './no-slo-config.ts';
 import { formatTerminal, usd } from './terminal.ts';
 
 const SERVICE = `checkout "eu" ' \\ {service:String}`; // hostile on purpose: parameters, not concatenation
@@ -204,7 +204,7 @@ describe('collectReport without an SLO config', () => {
   it('prints no SLO section in the terminal, the other sections as usual', () => {
     const text = formatTerminal(bare);
     expect(text).not.toMatch(/^SLOs$/m);
-    expect(text).not.toContain('no SLOs configured');
+    expect(text).not.toContain(NO_SLO_IN_SCOPE);
     expect(text).toBe(formatTerminal({ ...report, slos: null, generatedAt: bare.generatedAt }));
     for (const heading of ['TTFT anatomy by model', 'Prompt cache', 'Outcomes', 'Retries and rate limits', 'Slowest calls']) expect(text).toContain(heading);
   });
@@ -216,5 +216,14 @@ describe('collectReport without an SLO config', () => {
     }
     expect(html).not.toContain('<th>budget left</th>');
     expect(new JSDOM(html).window.document.getElementById('no-slo-config')?.textContent).toBe(noSloConfigHint());
+  });
+
+  it('with a config that has no SLO for the scope (prices alone, or another service): says so, no empty SLO tables or charts', async () => {
+    const none = { ...bare, slos: [] };
+    const html = await renderHtml(none);
+    for (const id of SLO_CHART_IDS) expect(html.includes(`id="${id}"`), id).toBe(false);
+    expect(html).not.toContain('<th>budget left</th>');
+    expect(new JSDOM(html).window.document.getElementById('no-slo-in-scope')?.textContent).toBe(NO_SLO_IN_SCOPE);
+    expect(formatTerminal(none)).toMatch(new RegExp(`^SLOs\\n  ${NO_SLO_IN_SCOPE.replace(/[.()]/g, '\\$&')}$`, 'm'));
   });
 });

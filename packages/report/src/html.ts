@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { ReportData } from './collect.ts';
 import { drawCharts } from './draw-charts.ts';
-import { noSloConfigHint } from './no-slo-config.ts';
+import { NO_SLO_IN_SCOPE, noSloConfigHint } from './no-slo-config.ts';
 import type { SloStatus } from './slo-status.ts';
 import { usd } from './terminal.ts';
 
@@ -80,7 +80,7 @@ table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #d
 </style></head><body>
 <h1>LLM Prism report</h1>
 <p>${escapeHtml(d.scope.from)} → ${escapeHtml(d.scope.to)}${d.scope.service ? ` · service ${escapeHtml(d.scope.service)}` : ''}</p>
-${d.slos === null ? `<p class="note" id="no-slo-config">${escapeHtml(noSloConfigHint())}</p>` : `<table id="slo-table"><thead><tr><th>service</th><th>SLO</th><th>SLI</th><th>objective</th><th>budget left</th><th>alert</th></tr></thead>
+${d.slos === null ? `<p class="note" id="no-slo-config">${escapeHtml(noSloConfigHint())}</p>` : d.slos.length === 0 ? `<p class="note" id="no-slo-in-scope">${escapeHtml(NO_SLO_IN_SCOPE)}</p>` : `<table id="slo-table"><thead><tr><th>service</th><th>SLO</th><th>SLI</th><th>objective</th><th>budget left</th><th>alert</th></tr></thead>
 <tbody>${sloRows(d.slos)}</tbody></table>
 <h2>Alert policy rows (complete minutes up to the report's end)</h2>
 <table id="slo-policy"><thead><tr><th>service</th><th>SLO</th><th>severity</th><th>long &amp; short window</th><th>burn rate above</th><th>burn rate (lower of the two)</th><th>row</th></tr></thead>

@@ -1,6 +1,7 @@
 // The terminal report: a compact summary an on-call engineer can read in one screen.
 import type { WasteCause } from '@llm-prism/storage';
 import type { ReportData } from './collect.ts';
+import { NO_SLO_IN_SCOPE } from './no-slo-config.ts';
 import type { SloStatus } from './slo-status.ts';
 import { table } from './table.ts';
 
@@ -17,7 +18,7 @@ const sloName = (s: SloStatus) =>
 
 /** The SLO section's lines below its heading: status per SLO, then its alert policy's rows (the SLO overview's burn-rate bars). */
 function sloSection(slos: SloStatus[]): string[] {
-  if (slos.length === 0) return ['  no SLOs configured for this scope'];
+  if (slos.length === 0) return [`  ${NO_SLO_IN_SCOPE}`];
   return [
     table(
       ['SLO', 'SLI', 'objective', 'budget left', 'alert'],
