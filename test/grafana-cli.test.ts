@@ -1,7 +1,7 @@
 // `llm-prism slo generate` end to end: the real CLI process writes the files generateFiles() makes,
 // and a bad config fails with the path of the bad field.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -48,8 +48,15 @@ describe('llm-prism slo generate', () => {
     const prices = join(dir, 'prices.yaml');
     await writeFile(prices, 'prices:\n  - model: my-finetune\n    input: 3\n    output: 12\n');
     const out = join(dir, 'prices-only');
+    // Over an earlier run with SLOs: their alert rules and overview go (Grafana would go on
+    // evaluating the rules), a file of the user's own stays.
+    await run(process.execPath, [BIN, 'slo', 'generate', '--config', join(ROOT, 'packages/demo/llm-prism.slo.yaml'), '--out', out], { timeout: 30_000 });
+    await writeFile(join(out, 'provisioning/alerting/slo-mine.yaml'), 'apiVersion: 1\n');
     const { stdout } = await run(process.execPath, [BIN, 'slo', 'generate', '--config', prices, '--out', out], { timeout: 30_000 });
     expect(stdout).toContain('(no SLOs: dashboards only)');
+    expect(stdout).toMatch(/removed, no longer generated from .*prices\.yaml:\n {2}.*slo-/);
+    expect((await readdir(join(out, 'provisioning/alerting'))).sort()).toEqual(['notifications.yaml', 'slo-mine.yaml']);
+    expect(await readdir(join(out, 'dashboards'))).not.toContain('slo-overview.json');
     const files = generateFiles(await loadSloConfig(prices));
     expect([...files.keys()].filter((path) => /slo-/.test(path))).toEqual([]);
     expect(await readFile(join(out, 'dashboards/cost.json'), 'utf8')).toContain("'my-finetune'");

@@ -37,10 +37,12 @@ export function registerSlo(program: Command): void {
     .option('-o, --out <dir>', 'output directory (dashboards/ and provisioning/ under it)', 'grafana')
     .action(async (opts: { config: string; out: string }) => {
       const config = await load(opts.config, 'generate');
-      const written = await writeGenerated(config, opts.out);
+      const { written, removed } = await writeGenerated(config, opts.out);
       const slos = config.slos.length === 0 ? 'no SLOs: dashboards only' : `${config.slos.length} SLOs, ${config.window} window`;
       console.log(`${written.length} files from ${opts.config} (${slos}):`);
       for (const path of written) console.log(`  ${path}`);
+      if (removed.length > 0) console.log(`removed, no longer generated from ${opts.config}:`);
+      for (const path of removed) console.log(`  ${path}`);
       for (const warning of ttftDeadlineWarnings(config)) console.error(`warning: ${warning}`);
     });
   slo
