@@ -369,7 +369,7 @@ describe('CacheTracker — what a probe of real call sequences found', () => {
     }
   });
 
-  it('another agent handed the same messages (its own system prompt) is not the next turn of the first: cold; a later turn of either is linked', () => {
+  it('another agent handed the same messages (its own system prompt) is not the next turn of the first: cold; its own next turn is linked', () => {
     const h = harness();
     const call = (params: ChatCompletionCreateParams, u: CacheUsage) => outcome(h.classify('openai', 'chat.completions.create', params, u));
     const router = `Route the question. ${POLICY}`;
