@@ -59,7 +59,7 @@ import {
   SPAN_NAME_LLM_TOOL_CALL,
   SPAN_NAME_LLM_TTFT,
 } from './semconv.ts';
-import { epoch, percentileOfSorted, roundMs as round, secondsOf, sortedGaps } from './stats.ts';
+import { anchoredEpoch, percentileOfSorted, roundMs as round, secondsOf, sortedGaps } from './stats.ts';
 import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, RequestTarget, ResponseHeaders, SseEvent, StreamDecoder, ToolType, Usage } from './internal-types.ts';
 import { cacheScopeOf } from './cache/scope.ts';
 import { serverOf } from './provider-name.ts';
@@ -229,6 +229,8 @@ export class CallRecorder implements GroupableCall {
   readonly callContext: Context;
   readonly #opts: CallRecorderOptions;
   readonly #start: number;
+  /** The call's performance.now() times as epoch ms, anchored to the wall clock at its start. */
+  readonly #epoch = anchoredEpoch();
   readonly #attempts: Attempt[] = [];
   /** The attempt that answered with a success status; only its body is the call's output. */
   #answer: Attempt | undefined;
@@ -298,12 +300,12 @@ export class CallRecorder implements GroupableCall {
     if (opts.captureContent && info.inputMessages) attributes[ATTR_GEN_AI_INPUT_MESSAGES] = JSON.stringify(info.inputMessages);
     const name = info.model ? `${info.operation} ${info.model}` : info.operation;
     this.#initialAttributes = attributes;
-    this.span = opts.tracer.startSpan(name, { kind: SpanKind.CLIENT, startTime: epoch(this.#start), attributes }, opts.parentContext);
+    this.span = opts.tracer.startSpan(name, { kind: SpanKind.CLIENT, startTime: this.#epoch(this.#start), attributes }, opts.parentContext);
     this.callContext = trace.setSpan(opts.parentContext, this.span);
     markMeasured(trace.getSpan(opts.parentContext), this.span);
     // No closure over `this`: the timer must not hold the recorder, nor make `scope` hold it.
     if (opts.ttftDeadlineMs) {
-      this.#deadline = new TtftDeadline(opts.ttftDeadlineMs, { tracer: opts.tracer, callContext: this.callContext, start: this.#start, attributes });
+      this.#deadline = new TtftDeadline(opts.ttftDeadlineMs, { tracer: opts.tracer, callContext: this.callContext, start: this.#start, epoch: this.#epoch, attributes });
     }
   }
 
@@ -403,7 +405,7 @@ export class CallRecorder implements GroupableCall {
     const rateLimits = rateLimitHeaders(headers);
     if (rateLimits) {
       this.#rateLimitHeaders = rateLimits;
-      this.#rateLimitAt = epoch(t);
+      this.#rateLimitAt = this.#epoch(t);
     }
     if (status < 300) this.#answer = attempt;
   }
@@ -690,25 +692,25 @@ export class CallRecorder implements GroupableCall {
       pausedAt !== undefined && phaseEnd > pausedAt ? { [ATTR_LLM_READ_PACED]: true } : undefined;
 
     if (this.#attempts.length > 0) {
-      const ttft = streamedOutput ? tracer.startSpan(SPAN_NAME_LLM_TTFT, { startTime: epoch(start), attributes: readPaced(first) }, callContext) : undefined;
+      const ttft = streamedOutput ? tracer.startSpan(SPAN_NAME_LLM_TTFT, { startTime: this.#epoch(start), attributes: readPaced(first) }, callContext) : undefined;
       const phaseContext = ttft ? trace.setSpan(callContext, ttft) : callContext;
-      tracer.startSpan(SPAN_NAME_LLM_CLIENT_SETUP, { startTime: epoch(start) }, phaseContext).end(epoch(setupEnd));
-      const queue = tracer.startSpan(SPAN_NAME_LLM_QUEUE, { startTime: epoch(setupEnd) }, phaseContext);
+      tracer.startSpan(SPAN_NAME_LLM_CLIENT_SETUP, { startTime: this.#epoch(start) }, phaseContext).end(this.#epoch(setupEnd));
+      const queue = tracer.startSpan(SPAN_NAME_LLM_QUEUE, { startTime: this.#epoch(setupEnd) }, phaseContext);
       this.#attempts.forEach((a, i) => {
         const event: Attributes = { [ATTR_LLM_ATTEMPT]: i + 1 };
         if (a.status !== undefined) event[ATTR_HTTP_RESPONSE_STATUS_CODE] = a.status;
         if (a.retryAfterS !== undefined) event[ATTR_LLM_RETRY_AFTER_S] = a.retryAfterS;
         if (a.error !== undefined && a.headersAt === undefined) event[ATTR_ERROR_TYPE] = errorTypeOf(a.error);
         else if (a.status !== undefined && a.status >= 400) event[ATTR_ERROR_TYPE] = String(a.status);
-        queue.addEvent(EVENT_LLM_HTTP_ATTEMPT, event, epoch(attemptAt(a)));
+        queue.addEvent(EVENT_LLM_HTTP_ATTEMPT, event, this.#epoch(attemptAt(a)));
       });
-      queue.end(epoch(queueEnd));
+      queue.end(this.#epoch(queueEnd));
       const setupMs = round(setupEnd - start);
       const queueMs = round(queueEnd - setupEnd);
       attrs[ATTR_LLM_CLIENT_SETUP_MS] = setupMs;
       attrs[ATTR_LLM_QUEUE_MS] = queueMs;
       if (ttft && first !== undefined && ttftMs !== undefined) {
-        ttft.end(epoch(first));
+        ttft.end(this.#epoch(first));
         attrs[ATTR_LLM_TTFT_MS] = ttftMs;
         attrs[ATTR_LLM_PREFILL_MS] = round(ttftMs - setupMs - queueMs);
         attrs[ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttftS;
@@ -732,7 +734,7 @@ export class CallRecorder implements GroupableCall {
       attrs[ATTR_LLM_TOOL_CALL_MS] = 0;
     }
     if (streamedOutput) {
-      const decode = tracer.startSpan(SPAN_NAME_LLM_DECODE, { startTime: epoch(first), attributes: readPaced(last) }, callContext);
+      const decode = tracer.startSpan(SPAN_NAME_LLM_DECODE, { startTime: this.#epoch(first), attributes: readPaced(last) }, callContext);
       const decodeContext = this.#tools.size > 0 ? trace.setSpan(callContext, decode) : callContext;
       let toolMs = 0;
       for (const tool of this.#tools.values()) {
@@ -740,13 +742,13 @@ export class CallRecorder implements GroupableCall {
         const toolEnd = tool.last;
         const toolSpan = tracer.startSpan(
           `${SPAN_NAME_LLM_TOOL_CALL} ${tool.name}`,
-          { startTime: epoch(tool.start), attributes: { [ATTR_GEN_AI_TOOL_NAME]: tool.name, [ATTR_GEN_AI_TOOL_CALL_ID]: tool.id, [ATTR_GEN_AI_TOOL_TYPE]: tool.type } },
+          { startTime: this.#epoch(tool.start), attributes: { [ATTR_GEN_AI_TOOL_NAME]: tool.name, [ATTR_GEN_AI_TOOL_CALL_ID]: tool.id, [ATTR_GEN_AI_TOOL_TYPE]: tool.type } },
           decodeContext,
         );
-        toolSpan.end(epoch(toolEnd));
+        toolSpan.end(this.#epoch(toolEnd));
         toolMs += toolEnd - tool.start;
       }
-      decode.end(epoch(last));
+      decode.end(this.#epoch(last));
       const decodeMs = round(last - first);
       attrs[ATTR_LLM_DECODE_MS] = decodeMs;
       attrs[ATTR_LLM_TOOL_CALL_MS] = round(toolMs);
@@ -759,7 +761,7 @@ export class CallRecorder implements GroupableCall {
     if (this.#rateLimitHeaders) Object.assign(attrs, rateLimitAttributes(this.#rateLimitHeaders, this.#rateLimitAt));
     if (this.#opts.cacheAttributes && this.#usage.inputTokens !== undefined) {
       try {
-        Object.assign(attrs, this.#opts.cacheAttributes(this.#usage, epoch(start), epoch(end), this.#cacheScope));
+        Object.assign(attrs, this.#opts.cacheAttributes(this.#usage, this.#epoch(start), this.#epoch(end), this.#cacheScope));
       } catch (err) {
         diag.debug('llm-prism: cache classification failed', err); // the span still ends
       }
@@ -796,7 +798,7 @@ export class CallRecorder implements GroupableCall {
     } catch (err) {
       diag.debug('llm-prism: response hook failed', err); // the span still ends
     }
-    span.end(epoch(end));
+    span.end(this.#epoch(end));
     try {
       this.#opts.onEnd?.(summary);
     } catch (err) {

@@ -5,7 +5,7 @@
  * structural snapshot taken at call start, so big prompts neither start their span late nor delay
  * the request (queue and TTFT stay true).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useHarness } from '../test/contract.ts';
 import { TIMING, durationMs, finishedCalls, scenario, startMs, treeOf } from '../test/harness.ts';
 import { expectFaithful } from '../test/sdk-majors-harness.ts';
@@ -42,6 +42,29 @@ describe('a big prompt starts its call span when the application calls', () => {
       expect(t.call.attributes['llm.cache.prefix_hash']).toMatch(/^[0-9a-f]{16}$/);
     });
   }
+});
+
+describe('a wall clock stepped since the process started (NTP, a VM resumed, a machine that slept)', () => {
+  it('puts the call on the wall clock, as the OTel SDK puts its own spans, its phases unchanged', TIMING, async () => {
+    const STEP = 3_600_000;
+    const calledAt = performance.timeOrigin + performance.now() + STEP;
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + STEP });
+    try {
+      const stream = await h.client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'What time is it?' }], stream: true }, scenario(TIMINGS));
+      for await (const _ of stream);
+    } finally {
+      vi.useRealTimers();
+    }
+    const [call] = await finishedCalls(h.exporter);
+    const t = treeOf(h.exporter, call!);
+    const late = startMs(t.call) - calledAt;
+    // The fake clock stands still from the step on: the call starts at it, within the truncation of Date.now().
+    expect(late, `span start ${late.toFixed(2)} ms after the call on the stepped clock`).toBeGreaterThanOrEqual(-2);
+    expect(late, `span start ${late.toFixed(2)} ms after the call on the stepped clock`).toBeLessThanOrEqual(5);
+    expectFaithful(durationMs(t.queue!), TIMINGS.queueMs, 'queue');
+    expectFaithful(durationMs(t.ttft!), TIMINGS.queueMs + TIMINGS.prefillMs, 'ttft');
+    expect(startMs(t.ttft!)).toBeGreaterThanOrEqual(startMs(t.call));
+  });
 });
 
 describe('the prompt cache classifies the request as called', () => {

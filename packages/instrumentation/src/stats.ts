@@ -2,9 +2,22 @@
 
 /** The process's `performance.timeOrigin`, read once: the getter costs a native call each time. */
 const TIME_ORIGIN = performance.timeOrigin;
+/** How far `Date.now()` may sit from `TIME_ORIGIN + performance.now()` by its own truncation to whole milliseconds. */
+const WALL_CLOCK_JITTER_MS = 2;
 
-/** `performance.now()` → epoch milliseconds, the time input OTel spans take. */
-export const epoch = (t: number): number => TIME_ORIGIN + t;
+/**
+ * `performance.now()` times → epoch milliseconds (the time input OTel spans take), made once per
+ * call so that the call's times keep their exact differences. `performance.timeOrigin` is the
+ * wall clock at the process's start, and the monotonic clock parts from the wall clock when that is
+ * stepped (NTP, a VM resumed) or the machine sleeps: then the call's times are moved onto the wall
+ * clock, as the OTel SDK anchors its own spans (the application's server span and the call span
+ * would otherwise stand apart by that much).
+ */
+export function anchoredEpoch(): (t: number) => number {
+  const drift = Date.now() - (TIME_ORIGIN + performance.now());
+  const origin = Math.abs(drift) > WALL_CLOCK_JITTER_MS ? TIME_ORIGIN + drift : TIME_ORIGIN;
+  return (t) => origin + t;
+}
 
 /** The differences between consecutive values (arrival times → inter-chunk gaps), sorted: one typed array, sorted in native code (no comparator calls). */
 export function sortedGaps(times: readonly number[]): Float64Array {

@@ -16,6 +16,7 @@ import { tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatMessages, now, useWireHarness } from '../test/contract.ts';
 import { endMs, finishedCalls, sleep, startMs } from '../test/harness.ts';
+import { anchoredEpoch } from './stats.ts';
 import { DEFAULT_TTFT_DEADLINE_MS, deadlineFromEnv, configuredDeadlineMs, TtftDeadline } from './ttft-deadline.ts';
 
 /** The deadline of this file's instrumentation, and how long the simulator withholds the answer's first byte. */
@@ -170,7 +171,7 @@ describe('the timer', () => {
     const script = `
 import { context, trace } from '@opentelemetry/api';
 import { TtftDeadline } from './src/ttft-deadline.ts';
-new TtftDeadline(60_000, { tracer: trace.getTracer('t'), callContext: context.active(), start: performance.now(), attributes: {} });
+new TtftDeadline(60_000, { tracer: trace.getTracer('t'), callContext: context.active(), start: performance.now(), epoch: (t) => t, attributes: {} });
 `;
     const started = performance.now();
     await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
@@ -187,7 +188,7 @@ new TtftDeadline(60_000, { tracer: trace.getTracer('t'), callContext: context.ac
         throw new Error('tracer broken');
       },
     } as unknown as Tracer;
-    const deadline = new TtftDeadline(20, { tracer, callContext: context.active(), start: performance.now(), attributes: {} });
+    const deadline = new TtftDeadline(20, { tracer, callContext: context.active(), start: performance.now(), epoch: anchoredEpoch(), attributes: {} });
     const logged: unknown[][] = [];
     diag.setLogger({ error() {}, warn() {}, info() {}, verbose() {}, debug: (...args: unknown[]) => logged.push(args) }, DiagLogLevel.ALL);
     try {

@@ -6,7 +6,6 @@
  */
 import { diag, type Attributes, type Context, type Tracer } from '@opentelemetry/api';
 import { ATTR_GEN_AI_PROVIDER_NAME, ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_REQUEST_STREAM, ATTR_LLM_ROUTE, SPAN_NAME_LLM_TTFT_DEADLINE } from './semconv.ts';
-import { epoch } from './stats.ts';
 
 /**
  * Default deadline: one minute. It must be at least every TTFT threshold of the SLOs that watch
@@ -66,6 +65,8 @@ export interface DeadlineCall {
   callContext: Context;
   /** Call start (`performance.now()` time): the deadline counts from there. */
   start: number;
+  /** The call's `performance.now()` times as epoch ms (stats.ts anchoredEpoch): the report on the call span's time base. */
+  epoch: (t: number) => number;
   /** The call span's attributes, as the recorder keeps them up to date (the provider, from the first request). */
   attributes: Attributes;
 }
@@ -113,8 +114,8 @@ export class TtftDeadline {
       // Ends now, not at start + deadline: how long the call had waited when it was seen without
       // output. Both times explicit, on the call span's time base (an SDK span given a start time
       // would take its end from Date.now()).
-      const span = call.tracer.startSpan(SPAN_NAME_LLM_TTFT_DEADLINE, { startTime: epoch(call.start), attributes }, call.callContext);
-      span.end(epoch(performance.now()));
+      const span = call.tracer.startSpan(SPAN_NAME_LLM_TTFT_DEADLINE, { startTime: call.epoch(call.start), attributes }, call.callContext);
+      span.end(call.epoch(performance.now()));
       this.#reported = true;
     } catch (err) {
       diag.debug('llm-prism: reporting a call past its TTFT deadline failed', err);
