@@ -27,6 +27,10 @@ it('prefers retry-after-ms (OpenAI) to retry-after, as the SDKs do', () => {
   expect(retryAfterSeconds(new Map([['retry-after-ms', '0']]))).toBe(0);
   // Not a number: retry-after decides.
   expect(retryAfterSeconds(new Map([['retry-after-ms', 'soon'], ['retry-after', '2']]))).toBe(2);
+  // A negative wait is none the SDKs take (they back off on their own): not reported, nor is
+  // `retry-after` read after a negative `retry-after-ms`.
+  expect(retryAfterSeconds(new Map([['retry-after', '-10']]))).toBeUndefined();
+  expect(retryAfterSeconds(new Map([['retry-after-ms', '-5000'], ['retry-after', '2']]))).toBeUndefined();
   expect(retryAfterSeconds(new Map([['retry-after-ms', ' '], ['retry-after', '2']]))).toBe(2);
   expect(retryAfterSeconds(new Map([['retry-after', new Date(1_000_000 + 4000).toUTCString()]]), 1_000_000)).toBeCloseTo(4, 0);
   expect(retryAfterSeconds(new Map([['retry-after', '7']]))).toBe(7);
@@ -85,6 +89,11 @@ it('reads Anthropic headers, with RFC 3339 resets relative to their arrival', ()
   const arrival = now + 831.876993179321;
   const reset = rateLimitAttributes(new Map([['anthropic-ratelimit-requests-reset', '2026-11-23T10:00:06Z']]), arrival)?.['llm.ratelimit.requests.reset_s'];
   expect(reset).toBe(5.168123);
+});
+
+it('reports no negative limit or count left', () => {
+  const attrs = rateLimitAttributes(new Map([['x-ratelimit-limit-requests', '-1'], ['x-ratelimit-remaining-requests', '-3'], ['x-ratelimit-limit-tokens', '100'], ['x-ratelimit-remaining-tokens', '40']]));
+  expect(attrs).toEqual({ 'llm.ratelimit.tokens.limit': 100, 'llm.ratelimit.tokens.remaining': 40, 'llm.ratelimit.headroom': 0.4 });
 });
 
 it('raw response headers (as the taps hand them over) are looked up by lower-case name, repeats joined; only rate-limit headers are kept', () => {

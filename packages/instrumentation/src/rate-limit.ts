@@ -33,7 +33,8 @@ export function parseResetSeconds(value: string): number | undefined {
 export function parseRetryAfterSeconds(value: string | undefined, now = Date.now()): number | undefined {
   if (value === undefined) return undefined;
   const seconds = Number(value);
-  if (value.trim() !== '' && Number.isFinite(seconds)) return seconds;
+  // A negative wait is no wait the SDKs take (they back off on their own): not reported.
+  if (value.trim() !== '' && Number.isFinite(seconds)) return seconds >= 0 ? seconds : undefined;
   const date = Date.parse(value);
   // Rounded to the microsecond: `now` is an epoch time with a fraction, whose float noise the difference keeps.
   return Number.isNaN(date) ? undefined : secondsOf(Math.max(0, date - now));
@@ -48,16 +49,18 @@ export function retryAfterSeconds(headers: ResponseHeaders, now = Date.now()): n
   const ms = headers.get('retry-after-ms')?.trim();
   if (ms) {
     const n = Number(ms);
-    if (Number.isFinite(n)) return n / 1000;
+    // As the SDKs read it: a number here decides, and a negative one is no wait (nor is `retry-after` read then).
+    if (Number.isFinite(n)) return n >= 0 ? n / 1000 : undefined;
   }
   return parseRetryAfterSeconds(headers.get('retry-after'), now);
 }
 
+/** A limit or a count left: a number ≥ 0, else not reported. */
 function numberHeader(headers: ResponseHeaders, name: string): number | undefined {
   const value = headers.get(name)?.trim();
   if (!value) return undefined;
   const n = Number(value);
-  return Number.isFinite(n) ? n : undefined;
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
 /** Limit kinds as the providers name them in headers → their attributes. */

@@ -8,6 +8,10 @@ export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !=
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 export const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 export const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+/** A token count: a whole number ≥ 0 that a double holds exactly. Anything else is not one, and is not made one. */
+export const tokens = (v: unknown): number | undefined => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined);
+/** Sent but not a token count: a total it is a part of is not known either. */
+export const badTokens = (v: unknown): boolean => v !== undefined && v !== null && tokens(v) === undefined;
 
 export function parseJson(data: string): unknown {
   try {

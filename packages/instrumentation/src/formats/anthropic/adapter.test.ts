@@ -34,6 +34,19 @@ describe('anthropicMessages.streamEvents', () => {
     });
   });
 
+  it('reports no token count that is not one (negative, fractional, beyond 2^53, text), and no total made of one', () => {
+    const usageOf = (usage: object) => events('message_start', { message: { id: 'msg_bad', model: 'claude-x', usage } }).find((e) => e.kind === 'usage');
+    expect(usageOf({ input_tokens: -5, output_tokens: 2.5, cache_read_input_tokens: 2 ** 53 + 2, cache_creation_input_tokens: 0 })).toEqual({
+      kind: 'usage',
+      usage: { inputTokens: undefined, outputTokens: undefined, cacheReadTokens: undefined, cacheWriteTokens: 0, reasoningTokens: undefined },
+    });
+    // A cache figure sent but broken: the input total it is a part of is not known.
+    expect(usageOf({ input_tokens: 5, cache_read_input_tokens: -3, cache_creation_input_tokens: '7', output_tokens: 1 })).toEqual({
+      kind: 'usage',
+      usage: { inputTokens: undefined, outputTokens: undefined, cacheReadTokens: undefined, cacheWriteTokens: undefined, reasoningTokens: undefined },
+    });
+  });
+
   it('does not count pings, empty starts, signatures or block stops as output', () => {
     expect(events('ping')).toEqual([]);
     expect(events('content_block_start', { index: 0, content_block: { type: 'text', text: '' } })).toEqual([]);

@@ -4,7 +4,7 @@
  */
 import type { LlmEvent, SseEvent, ToolType, Usage } from '../../internal-types.ts';
 import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC, GEN_AI_TOOL_TYPE_VALUE_EXTENSION, GEN_AI_TOOL_TYPE_VALUE_FUNCTION } from '../../semconv.ts';
-import { isObject, jsonSseEvents, nonEmpty, num, requestInfo, str, type Json } from '../common.ts';
+import { badTokens, isObject, jsonSseEvents, nonEmpty, num, requestInfo, str, tokens, type Json } from '../common.ts';
 import type { Api } from '../format.ts';
 import { FragmentShape, fragmentDecoder } from '../scan.ts';
 import { messagesSegments } from './segments.ts';
@@ -42,17 +42,17 @@ function inputMessages(p: Json): unknown[] {
  * its input total counts only when all are there.
  */
 function usage(u: Json, whole: boolean): Usage {
-  const cacheRead = num(u.cache_read_input_tokens);
-  const cacheWrite = num(u.cache_creation_input_tokens);
-  const input = num(u.input_tokens);
+  const cacheRead = tokens(u.cache_read_input_tokens);
+  const cacheWrite = tokens(u.cache_creation_input_tokens);
+  const input = tokens(u.input_tokens);
   const details = isObject(u.output_tokens_details) ? u.output_tokens_details : {};
-  const complete = whole || (cacheRead !== undefined && cacheWrite !== undefined);
+  const complete = (whole || (cacheRead !== undefined && cacheWrite !== undefined)) && !badTokens(u.cache_read_input_tokens) && !badTokens(u.cache_creation_input_tokens);
   return {
     inputTokens: input !== undefined && complete ? input + (cacheRead ?? 0) + (cacheWrite ?? 0) : undefined,
-    outputTokens: num(u.output_tokens),
+    outputTokens: tokens(u.output_tokens),
     cacheReadTokens: cacheRead,
     cacheWriteTokens: cacheWrite,
-    reasoningTokens: num(details.thinking_tokens),
+    reasoningTokens: tokens(details.thinking_tokens),
   };
 }
 

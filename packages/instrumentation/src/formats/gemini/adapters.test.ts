@@ -48,6 +48,17 @@ describe('gemini adapters', () => {
     expect(geminiGenerateContent.bodyEvents(body)).toEqual(chunk(body));
   });
 
+  it('reports no token count that is not one, and no output total made of one', () => {
+    const usageOf = (usageMetadata: object) => chunk({ candidates: [], usageMetadata }).find((e) => e.kind === 'usage');
+    expect(usageOf({ promptTokenCount: 5.5, candidatesTokenCount: 2, thoughtsTokenCount: -4, cachedContentTokenCount: 1e400 })).toEqual({
+      kind: 'usage',
+      usage: { inputTokens: undefined, outputTokens: undefined, cacheReadTokens: undefined, reasoningTokens: undefined },
+    });
+    // A prompt count without a cache figure reads 0 cached; with a broken one, unknown.
+    expect(usageOf({ promptTokenCount: 5, candidatesTokenCount: 2 })).toMatchObject({ usage: { inputTokens: 5, outputTokens: 2, cacheReadTokens: 0 } });
+    expect(usageOf({ promptTokenCount: 5, candidatesTokenCount: 2, cachedContentTokenCount: -1 })).toMatchObject({ usage: { inputTokens: 5, outputTokens: 2, cacheReadTokens: undefined } });
+  });
+
   it('reports reasoning tokens only when thoughtsTokenCount was sent', () => {
     expect(chunk({ candidates: [], usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 3, totalTokenCount: 13 } })).toContainEqual({
       kind: 'usage',

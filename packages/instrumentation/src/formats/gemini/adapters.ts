@@ -4,7 +4,7 @@
  */
 import type { LlmEvent, Usage } from '../../internal-types.ts';
 import { GEN_AI_OPERATION_NAME_VALUE_GENERATE_CONTENT, GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI, GEN_AI_TOOL_TYPE_VALUE_EXTENSION, GEN_AI_TOOL_TYPE_VALUE_FUNCTION } from '../../semconv.ts';
-import { argumentsText, isObject, jsonSseEvents, nonEmpty, num, requestInfo, str, type Json } from '../common.ts';
+import { argumentsText, badTokens, isObject, jsonSseEvents, nonEmpty, num, requestInfo, str, tokens, type Json } from '../common.ts';
 import type { Api } from '../format.ts';
 import { generateContentSegments } from './segments.ts';
 
@@ -38,12 +38,14 @@ function inputMessages(p: Json): unknown[] {
  * (absent when absent); the cache read is 0 when a prompt count came without one (documented).
  */
 function usage(u: Json): Usage {
-  const candidates = num(u.candidatesTokenCount);
-  const thoughts = num(u.thoughtsTokenCount);
+  const candidates = tokens(u.candidatesTokenCount);
+  const thoughts = tokens(u.thoughtsTokenCount);
+  const input = tokens(u.promptTokenCount);
+  const outputKnown = (candidates !== undefined || thoughts !== undefined) && !badTokens(u.candidatesTokenCount) && !badTokens(u.thoughtsTokenCount);
   return {
-    inputTokens: num(u.promptTokenCount),
-    outputTokens: candidates === undefined && thoughts === undefined ? undefined : (candidates ?? 0) + (thoughts ?? 0),
-    cacheReadTokens: num(u.cachedContentTokenCount) ?? (num(u.promptTokenCount) === undefined ? undefined : 0),
+    inputTokens: input,
+    outputTokens: outputKnown ? (candidates ?? 0) + (thoughts ?? 0) : undefined,
+    cacheReadTokens: tokens(u.cachedContentTokenCount) ?? (input === undefined || badTokens(u.cachedContentTokenCount) ? undefined : 0),
     reasoningTokens: thoughts,
   };
 }

@@ -54,6 +54,14 @@ describe('openaiChat.streamEvents', () => {
     ]);
   });
 
+  it('reports no token count that is not one (negative, fractional, beyond 2^53)', () => {
+    const usage = { prompt_tokens: -5, completion_tokens: 2.5, total_tokens: 9, prompt_tokens_details: { cached_tokens: 2 ** 53 }, completion_tokens_details: { reasoning_tokens: 4 } };
+    expect(openaiChat.streamEvents(chunk([], { usage }))).toContainEqual({
+      kind: 'usage',
+      usage: { inputTokens: undefined, outputTokens: undefined, cacheReadTokens: undefined, reasoningTokens: 4 },
+    });
+  });
+
   it('never defaults a missing finish reason', () => {
     expect(openaiChat.bodyEvents({ id: 'x', choices: [{ index: 0, message: { role: 'assistant', content: 'a' } }] }).some((e) => e.kind === 'finish')).toBe(false);
   });

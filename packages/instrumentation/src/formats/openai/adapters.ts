@@ -5,7 +5,7 @@
  */
 import type { LlmEvent, RequestInfo, SseEvent, ToolType, Usage } from '../../internal-types.ts';
 import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_OPENAI, GEN_AI_TOOL_TYPE_VALUE_EXTENSION, GEN_AI_TOOL_TYPE_VALUE_FUNCTION } from '../../semconv.ts';
-import { argumentsText, isObject, jsonSseEvents, nonEmpty, num, parseJson, requestInfo, str, type Json } from '../common.ts';
+import { argumentsText, isObject, jsonSseEvents, nonEmpty, num, parseJson, requestInfo, str, tokens, type Json } from '../common.ts';
 import type { Api } from '../format.ts';
 import { FragmentShape, fragmentDecoder } from '../scan.ts';
 import { chatSegments, responsesSegments } from './segments.ts';
@@ -60,11 +60,11 @@ function chatUsage(u: Json): Usage {
   const prompt = isObject(u.prompt_tokens_details) ? u.prompt_tokens_details : {};
   const completion = isObject(u.completion_tokens_details) ? u.completion_tokens_details : {};
   return {
-    inputTokens: num(u.prompt_tokens),
-    outputTokens: num(u.completion_tokens),
+    inputTokens: tokens(u.prompt_tokens),
+    outputTokens: tokens(u.completion_tokens),
     // DeepSeek reports its cache reads as `prompt_cache_hit_tokens` (part of `prompt_tokens`).
-    cacheReadTokens: num(prompt.cached_tokens) ?? num(u.prompt_cache_hit_tokens),
-    reasoningTokens: num(completion.reasoning_tokens),
+    cacheReadTokens: tokens(prompt.cached_tokens) ?? tokens(u.prompt_cache_hit_tokens),
+    reasoningTokens: tokens(completion.reasoning_tokens),
   };
 }
 
@@ -72,10 +72,10 @@ function responsesUsage(u: Json): Usage {
   const input = isObject(u.input_tokens_details) ? u.input_tokens_details : {};
   const output = isObject(u.output_tokens_details) ? u.output_tokens_details : {};
   return {
-    inputTokens: num(u.input_tokens),
-    outputTokens: num(u.output_tokens),
-    cacheReadTokens: num(input.cached_tokens),
-    reasoningTokens: num(output.reasoning_tokens),
+    inputTokens: tokens(u.input_tokens),
+    outputTokens: tokens(u.output_tokens),
+    cacheReadTokens: tokens(input.cached_tokens),
+    reasoningTokens: tokens(output.reasoning_tokens),
   };
 }
 
