@@ -113,6 +113,24 @@ interface Connected {
   journal?: InsertJournal;
 }
 
+/**
+ * Runs `start` with the process's time zone set to UTC, then restores it: the embedded engine
+ * takes the zone it starts in as its server's, and prunes partitions by dates in that zone, where
+ * every partition holds a UTC date (inserts run with `session_timezone = 'UTC'`) — a reader in New
+ * York found nothing of a range ending early in a UTC day. Synchronous, so no other code of the
+ * process runs while the zone is changed.
+ */
+function onUtc<T>(start: () => T): T {
+  const zone = process.env.TZ;
+  process.env.TZ = 'UTC';
+  try {
+    return start();
+  } finally {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+  }
+}
+
 async function connect(opts: StorageOptions): Promise<Connected> {
   if (opts.url !== undefined) {
     const server = { url: opts.url, username: opts.username ?? 'default', password: opts.password ?? '', clickhouse_settings: SETTINGS };
@@ -121,7 +139,7 @@ async function connect(opts: StorageOptions): Promise<Connected> {
   }
   const dataDir = resolve(opts.dataDir ?? DEFAULT_DATA_DIR);
   await mkdir(dataDir, { recursive: true });
-  const chdb = createChdbConnection({ path: dataDir });
+  const chdb = onUtc(() => createChdbConnection({ path: dataDir }));
   // chdb types its connection against @clickhouse/client-common, whose settings type differs
   // nominally from the copy bundled in @clickhouse/client 1.23; the runtime contract is the same.
   const connection = chdb as unknown as ClickHouseClientConfigOptions['connection'];
