@@ -169,7 +169,9 @@ describe('cost and waste in the report', () => {
     expect(report.cost.conversations.map((c) => c.conversation)).toEqual(['conv-1', 'conv-2']);
     close(report.cost.conversations[0]!.cost_usd, sum(by((s) => s.conversation === 'conv-1')));
     const text = formatTerminal(report);
-    expect(text).toContain(`Cost (USD, prices as of the table in docs/cost.md): $${sum(SEED).toFixed(6)} — 2 calls unpriced`);
+    // The config's one row (my-reasoner) is said: the figures are not the shipped table's alone.
+    expect(report.cost.config_price_rows).toBe(1);
+    expect(text).toContain(`Cost (USD, prices of the table in docs/cost.md with 1 row of the config's prices:): $${sum(SEED).toFixed(6)} — 2 calls unpriced`);
     expect(text).toContain(`would have saved $${MISS_EXTRA.prefixChanged.toFixed(6)}`);
   });
 });
@@ -293,7 +295,8 @@ describe('cost panels at any range agree with the per-call definition', () => {
       byModel: `SELECT ServiceName AS service, if(PriceModel != '', PriceModel, RequestModel) AS model, count() AS calls, countIf(CostUsd IS NULL) AS unpriced_calls, sum(CostUsd) AS cost_usd FROM ${calls} GROUP BY service, model`,
       waste: `SELECT WasteCause AS cause, count() AS calls, countIf(WasteUsd IS NULL) AS unpriced_calls, sum(WasteUsd) AS waste_usd FROM ${calls} WHERE WasteCause != '' GROUP BY cause`,
       missWaste: `SELECT CacheMissReason AS reason, CacheBreakAt AS break_at, count() AS calls, countIf(WasteUsd IS NULL) AS unpriced_calls, sum(WasteUsd) AS waste_usd FROM ${calls} WHERE WasteCause = 'cache_miss' GROUP BY reason, break_at`,
-      prefixFix: `SELECT sum(WasteUsd) AS savings_usd, count() AS calls FROM ${calls} WHERE WasteCause = 'cache_miss' AND CacheMissReason = 'prefix_changed' AND CacheBreakAt = 'system'`,
+      // No such miss saves 0 (NULL: every one of them unpriced).
+      prefixFix: `SELECT if(count() = 0, 0, sum(WasteUsd)) AS savings_usd, count() AS calls FROM ${calls} WHERE WasteCause = 'cache_miss' AND CacheMissReason = 'prefix_changed' AND CacheBreakAt = 'system'`,
       retries: `SELECT sum(Retries) AS failed_attempts, sum(RateLimitedAttempts) AS rate_limited_attempts, countIf(Retries > 0) AS retried_calls FROM ${calls}`,
       costSeries: `SELECT $__timeInterval(Timestamp) AS time, ServiceName, if(PriceModel != '', PriceModel, RequestModel) AS model, sum(CostUsd) * 3600 / $__interval_s AS usd_per_hour FROM ${calls} GROUP BY time, ServiceName, model`,
       wasteSeries: `SELECT $__timeInterval(Timestamp) AS time, WasteCause, sum(WasteUsd) * 3600 / $__interval_s AS wasted_usd_per_hour FROM ${calls} WHERE WasteCause != '' GROUP BY time, WasteCause`,

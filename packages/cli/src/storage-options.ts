@@ -91,7 +91,27 @@ export async function openStorageFor(command: Command, options: StorageOptions, 
     fail(`no embedded data directory at ${embedded}: nothing was stored there. Check --data-dir (LLM_PRISM_DATA_DIR), or read a ClickHouse server with --clickhouse-url.`);
   }
   try {
-    return await openStorage(options);
+    if (!existing) return await openStorage(options);
+    // A command that only reads: a mistyped --database would otherwise be created, empty, and read
+    // as no traffic. Upgraded (migrated) once it is known to be a store.
+    const storage = await openStorage({ ...options, migrate: false });
+    const database = storage.database;
+    const [found] = await storage.client
+      .query({ query: 'SELECT count() AS n FROM system.tables WHERE database = {database:String} AND name = {table:String}', query_params: { database, table: 'llm_calls' }, format: 'JSONEachRow' })
+      .then((r) => r.json<{ n: number | string }>())
+      .catch(async (error: unknown) => {
+        await storage.close();
+        throw error;
+      });
+    if (Number(found?.n ?? 0) === 0) {
+      await storage.close();
+      fail(`no LLM Prism tables in database ${database}${embedded === undefined ? '' : ` of ${embedded}`}: nothing was stored there. Check --database.`);
+    }
+    await storage.migrate().catch(async (error: unknown) => {
+      await storage.close();
+      throw error;
+    });
+    return storage;
   } catch (error) {
     if (embedded !== undefined && (error as { code?: unknown } | null)?.code === 'CHDB_CONNECTION') {
       const cause = error instanceof Error ? error.message : String(error);

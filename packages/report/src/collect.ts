@@ -52,6 +52,8 @@ export interface CostSection {
   /** Failed attempts before an answer (429s, 5xx, connection failures): counted, billed nothing. */
   attempts: AttemptWasteRow & { billed_usd: 0 };
   conversations: ConversationCostRow[];
+  /** Rows of the config's `prices:` that replace or extend the shipped table (0: the table as shipped). */
+  config_price_rows: number;
 }
 
 export interface CollectOptions extends ReportScope {
@@ -66,7 +68,7 @@ export interface CollectOptions extends ReportScope {
 const sumOrNull = (values: (number | null)[]): number | null =>
   values.some((v) => v !== null) ? values.reduce<number>((s, v) => s + (v ?? 0), 0) : null;
 
-async function collectCost(run: <T>(query: string) => Promise<T[]>, sql: ReturnType<typeof costSqlFor>): Promise<CostSection> {
+async function collectCost(run: <T>(query: string) => Promise<T[]>, sql: ReturnType<typeof costSqlFor>): Promise<Omit<CostSection, 'config_price_rows'>> {
   const byModel = await run<CostByModelRow>(sql.byModel);
   const missWaste = await run<MissWasteRow>(sql.missWaste);
   const [attempts] = await run<AttemptWasteRow>(sql.retries);
@@ -104,6 +106,9 @@ export async function collectReport(o: CollectOptions): Promise<ReportData> {
     outcomes: await run<OutcomeRow>(sql.outcomes),
     retries: await run<RetryRow>(sql.retries),
     slowest: await run<SlowCallRow>(sql.slowest),
-    cost: await collectCost(run, costSqlFor(o.database, o.config?.prices ?? PRICE_TABLE)),
+    cost: {
+      ...(await collectCost(run, costSqlFor(o.database, o.config?.prices ?? PRICE_TABLE))),
+      config_price_rows: (o.config?.prices ?? PRICE_TABLE).filter((p) => !PRICE_TABLE.includes(p)).length,
+    },
   };
 }

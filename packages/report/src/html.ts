@@ -6,7 +6,7 @@ import type { ReportData } from './collect.ts';
 import { drawCharts } from './draw-charts.ts';
 import { NO_SLO_IN_SCOPE, noSloConfigHint } from './no-slo-config.ts';
 import type { SloStatus } from './slo-status.ts';
-import { usd } from './terminal.ts';
+import { pricesLabel, usd } from './terminal.ts';
 
 /** Ids of the chart containers, in page order (tests look for a rendered chart in each). */
 export const CHART_IDS = ['ttft-sli', 'completion-sli', 'burn-rates', 'phases', 'cache-misses'] as const;
@@ -55,6 +55,7 @@ function htmlTable(header: string[], body: (string | number)[][]): string {
 /** Spend by model, waste by cause and by miss reason, the prefix fix's savings (docs/cost.md). */
 function costHtml(c: ReportData['cost']): string {
   return `<section id="cost"><h2>Cost: ${escapeHtml(usd(c.total_usd))}${c.unpriced_calls > 0 ? ` (${c.unpriced_calls} calls unpriced, not included)` : ''}</h2>
+<p>USD, ${escapeHtml(pricesLabel(c))}.</p>
 ${htmlTable(['service', 'model', 'calls', 'unpriced', 'cost'], c.by_model.map((r) => [r.service, r.model, r.calls, r.unpriced_calls, usd(r.cost_usd)]))}
 <h3>Waste by cause</h3>
 ${htmlTable(['cause', 'calls', 'wasted'], [...c.waste.map((w) => [w.cause, w.calls, usd(w.waste_usd)]), ['retries (failed attempts, not billed)', c.attempts.failed_attempts, usd(c.attempts.billed_usd)]])}

@@ -40,10 +40,14 @@ const CAUSE_LABEL: Record<WasteCause, string> = {
   cache_miss: 'cache misses (paid above a cache read)',
 };
 
+/** Which prices the figures are at: the shipped table, or it with the config's rows. */
+export const pricesLabel = (c: ReportData['cost']): string =>
+  c.config_price_rows === 0 ? 'prices as of the table in docs/cost.md' : `prices of the table in docs/cost.md with ${c.config_price_rows} row${c.config_price_rows === 1 ? '' : 's'} of the config's prices:`;
+
 /** The cost section: spend by model, waste by cause, what a prefix fix saves (docs/cost.md). */
 function costSection(c: ReportData['cost']): string[] {
   const unpriced = c.unpriced_calls > 0 ? ` — ${c.unpriced_calls} calls unpriced (no price for their model or token class), not included` : '';
-  const out = [`Cost (USD, prices as of the table in docs/cost.md): ${usd(c.total_usd)}${unpriced}`];
+  const out = [`Cost (USD, ${pricesLabel(c)}): ${usd(c.total_usd)}${unpriced}`];
   out.push(table(['service', 'model', 'calls', 'unpriced', 'cost'], c.by_model.map((r) => [r.service, r.model, r.calls, r.unpriced_calls, usd(r.cost_usd)])));
   out.push('  waste by cause:');
   out.push(table(['cause', 'calls', 'wasted'], c.waste.map((w) => [CAUSE_LABEL[w.cause], w.calls, usd(w.waste_usd)]), '    '));

@@ -332,10 +332,13 @@ function pricedGroupsSql(prices: readonly ModelPrice[], scope: CostScope, dims: 
   ARRAY JOIN if(Dup = 1, [toInt8(-1), toInt8(1)], [toInt8(0)]) AS _Move`;
 }
 
-/** Calls, unpriced calls and USD of grouped rows whose USD is `usd` (NaN: unpriced), as sums do over calls. */
+/**
+ * Calls, unpriced calls and USD of grouped rows whose USD is `usd` (NaN: unpriced), as sums do over
+ * calls: NULL only when every call is unpriced; no call at all costs (or saves) 0.
+ */
 const money = (usd: string, alias: string) =>
   `sum(_Calls) AS calls, sum(if(isFinite(${usd}), 0, _Calls)) AS unpriced_calls,
-    if(calls > unpriced_calls, sum(if(isFinite(${usd}), _Sign * ${usd}, 0)), NULL) AS ${alias}`;
+    if(calls = 0 OR calls > unpriced_calls, sum(if(isFinite(${usd}), _Sign * ${usd}, 0)), NULL) AS ${alias}`;
 
 /**
  * Every cost query runs without JIT compilation. ClickHouse compiles an expression, aggregate or

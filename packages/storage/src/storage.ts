@@ -134,7 +134,8 @@ function onUtc<T>(start: () => T): T {
 async function connect(opts: StorageOptions): Promise<Connected> {
   if (opts.url !== undefined) {
     const server = { url: opts.url, username: opts.username ?? 'default', password: opts.password ?? '', clickhouse_settings: SETTINGS };
-    const client = createClient({ ...server, ...(opts.requestTimeoutMs !== undefined && { request_timeout: opts.requestTimeoutMs }) });
+    // Errors reach the caller as they are; the client's own log of each would print them again, at length.
+    const client = createClient({ ...server, log: { level: ClickHouseLogLevel.OFF }, ...(opts.requestTimeoutMs !== undefined && { request_timeout: opts.requestTimeoutMs }) });
     return { client, migrationClient: () => createClient({ ...server, ...MIGRATION_CONNECTION }) };
   }
   const dataDir = resolve(opts.dataDir ?? DEFAULT_DATA_DIR);

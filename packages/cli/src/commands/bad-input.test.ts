@@ -37,6 +37,9 @@ describe('bad input is one line of error, exit 1, no stack trace', () => {
     ['a look back past the epoch', ['report', '--since', '99999999999d'], {}, /expected a duration such as 30m, 24h or 7d/],
     ['a time that is not ISO 8601 (Date.parse reads "1" as 2001)', ['report', '--from', '1'], {}, /expected an ISO 8601 time/],
     ['a range that ends before it starts', ['report', '--from', '2026-01-02T00:00:00Z', '--to', '2026-01-01T00:00:00Z'], {}, /^llm-prism report: the range is empty/],
+    ['a date that does not exist (Date.parse read 2026-02-30 as March 2nd)', ['report', '--from', '2026-02-30'], {}, /no such date: 2026-02-30/],
+    ['a time beyond what the queries hold (a ClickHouse overflow message before)', ['report', '--from', '0001-01-01'], {}, /expected a time from 1970 to 2105/],
+    ['an empty service (an unset $SVC: every service reported)', ['report', '--service', ''], {}, /expected a service name, got an empty value/],
     ['an empty port (an unset $PORT: a random port)', ['serve', '--port', ''], {}, /expected a port number from 0 to 65535/],
     ['a port beyond 65535', ['serve', '--port', '70000'], {}, /expected a port number from 0 to 65535/],
     ['an empty token (an unset $TOKEN: every exporter refused)', ['serve', '--token', ''], {}, /expected a token, got an empty value/],
@@ -66,6 +69,19 @@ describe('the embedded data directory', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/^llm-prism report: no embedded data directory at .*typo-dir: nothing was stored there/m);
     expect(existsSync(missing)).toBe(false);
+  });
+
+  test('report on a database that does not exist: said so, and not created (a mistyped --database read as "no traffic")', async () => {
+    const dataDir = join(dir, 'with-store');
+    await run(process.execPath, [bin, 'migrate', '--data-dir', dataDir], { cwd: dir, timeout: 60_000 });
+    const { code, stderr } = await failure(['report', '--data-dir', dataDir, '--database', 'otle']);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^llm-prism report: no LLM Prism tables in database otle of .*with-store: nothing was stored there/m);
+    expect(existsSync(join(dataDir, 'metadata', 'otel'))).toBe(true);
+    expect(existsSync(join(dataDir, 'metadata', 'otle'))).toBe(false);
+    // The database that is there still reads.
+    const { stdout } = await run(process.execPath, [bin, 'report', '--data-dir', dataDir, '--json'], { cwd: dir, timeout: 60_000 });
+    expect(JSON.parse(stdout)).toMatchObject({ anatomy: [], slos: null });
   });
 
   test('held by a running serve: a second serve and a report each say another process holds it', async () => {

@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadSloConfig, SloConfigError, type SloConfig } from '@llm-prism/grafana';
 import { noSloConfigHint, produceReport } from '@llm-prism/report';
 import type { StorageOptions } from '@llm-prism/storage';
+import { nonEmpty } from '../arguments.ts';
 import { openStorageFor, storageOptions, storageOptionsFrom, type StorageCliOptions } from '../storage-options.ts';
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -22,9 +23,18 @@ function duration(value: string): number {
 /** A date, or a date and time with a zone, as ISO 8601 writes them (`Date.parse` alone took '1' as 2001). */
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
+/** The years the stored timestamps and the SLO queries' `toDateTime` (UInt32 seconds) both hold. */
+const FIRST_YEAR = 1970;
+const LAST_YEAR = 2105;
+
 function instant(value: string): number {
   const t = ISO_8601.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(t)) throw new InvalidArgumentError('expected an ISO 8601 time, e.g. 2026-11-23T12:00:00Z or 2026-11-23');
+  // Date.parse rolls an impossible day over (2026-02-30 is March 2nd): the date as typed must exist.
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const typed = new Date(Date.UTC(year, month - 1, day));
+  if (typed.getUTCMonth() !== month - 1 || typed.getUTCDate() !== day) throw new InvalidArgumentError(`no such date: ${value.slice(0, 10)}`);
+  if (year < FIRST_YEAR || year > LAST_YEAR) throw new InvalidArgumentError(`expected a time from ${FIRST_YEAR} to ${LAST_YEAR}, got ${value}`);
   return t;
 }
 
@@ -56,7 +66,7 @@ export function registerReport(program: Command): void {
     .addOption(new Option('--since <duration>', 'report the last 30m / 24h / 7d').argParser(duration).default(86_400_000, '24h'))
     .addOption(new Option('--from <time>', 'start (ISO 8601); overrides --since').argParser(instant))
     .addOption(new Option('--to <time>', 'end (ISO 8601), default now').argParser(instant))
-    .option('--service <name>', 'only this service')
+    .addOption(new Option('--service <name>', 'only this service').argParser(nonEmpty('a service name')))
     .option('--html <file>', 'also write a self-contained HTML report with charts')
     .option('--json', 'print the report as JSON instead of text');
   storageOptions(command).action(
