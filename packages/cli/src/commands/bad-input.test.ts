@@ -40,6 +40,7 @@ describe('bad input is one line of error, exit 1, no stack trace', () => {
     ['a date that does not exist (Date.parse read 2026-02-30 as March 2nd)', ['report', '--from', '2026-02-30'], {}, /no such date: 2026-02-30/],
     ['a time beyond what the queries hold (a ClickHouse overflow message before)', ['report', '--from', '0001-01-01'], {}, /expected a time from 1970 to 2105/],
     ['an empty service (an unset $SVC: every service reported)', ['report', '--service', ''], {}, /expected a service name, got an empty value/],
+    ['a ClickHouse server nobody answers at: our line first (the client logged 22 lines of its own before it)', ['report', '--clickhouse-url', 'http://127.0.0.1:1'], {}, /^llm-prism report: connect ECONNREFUSED 127\.0\.0\.1:1\n$/],
     ['an empty port (an unset $PORT: a random port)', ['serve', '--port', ''], {}, /expected a port number from 0 to 65535/],
     ['a port beyond 65535', ['serve', '--port', '70000'], {}, /expected a port number from 0 to 65535/],
     ['an empty token (an unset $TOKEN: every exporter refused)', ['serve', '--token', ''], {}, /expected a token, got an empty value/],
