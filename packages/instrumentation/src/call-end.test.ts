@@ -68,6 +68,21 @@ const routes: Record<string, (res: import('node:http').ServerResponse) => void> 
     res.write(chatSse(5, false));
     setTimeout(() => res.socket?.destroy(), 30);
   },
+  // Bodies the SDK cannot parse (a gateway mangling them): an event that is not JSON in the middle
+  // of a complete stream, a JSON answer cut short, a gzip answer whose data is corrupt.
+  '/bad-event/chat/completions': (res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const [head, ...rest] = chatSse(5).split('\n\n');
+    res.end(`${head}\n\ndata: {"id":"chatcmpl-raw","choices":[{\n\n${rest.join('\n\n')}`);
+  },
+  '/bad-json/chat/completions': (res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"id":"chatcmpl-raw","object":"chat.completion","created":1,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"hi');
+  },
+  '/gzip-json-corrupt/chat/completions': (res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    res.end(Buffer.concat([gzipSync('{"id":"chatcmpl-raw"}').subarray(0, 20), Buffer.alloc(64, 0xff)]));
+  },
 };
 
 const raw = useRawServer((req, res) => {
@@ -118,6 +133,23 @@ describe('a compressed body without its trailer', () => {
     const { call } = await streamed('/gzip-corrupt');
     expect(call.attributes['llm.outcome']).toBe('error');
   });
+});
+
+describe('a body the SDK cannot parse (the application gets an error): an error, not a success', () => {
+  it('a stream with an event that is not JSON: the SDK throws there, the span says invalid_sse_event', async () => {
+    const { error, call } = await streamed('/bad-event');
+    expect(error).toBeInstanceOf(Error);
+    expect(call.attributes).toMatchObject({ 'llm.outcome': 'error', 'error.type': 'invalid_sse_event' });
+  });
+
+  for (const [route, what] of [['/bad-json', 'cut short'], ['/gzip-json-corrupt', 'gzip whose data is corrupt']] as const) {
+    it(`a JSON answer ${what}: the SDK throws, the span says invalid_response`, async () => {
+      const error = await rawClient(route).chat.completions.create({ model: 'gpt-4o', messages }).then(() => undefined, (err: unknown) => err);
+      expect(error).toBeInstanceOf(Error);
+      const [call] = await finishedCalls(h.exporter, 1, 3000);
+      expect(call!.attributes).toMatchObject({ 'llm.outcome': 'error', 'error.type': 'invalid_response' });
+    });
+  }
 });
 
 describe('a chunked body cut off before its terminating chunk', () => {

@@ -223,6 +223,9 @@ function markMeasured(other: Span | undefined, ours: Span): void {
   sdkSpan.setAttribute(ATTR_LLM_MEASURED_BY, ours.spanContext().spanId);
 }
 
+/** A successful answer's body that is not JSON, or could not be decompressed: the SDK throws on it. */
+const INVALID_RESPONSE: LlmEvent = { kind: 'error', type: 'invalid_response', message: 'a response body that is not JSON' };
+
 export class CallRecorder implements GroupableCall {
   readonly span: Span;
   /** The parent context with the call span active: the SDK method runs in it, the phase spans are its children. */
@@ -348,8 +351,13 @@ export class CallRecorder implements GroupableCall {
         if (!r || attempt !== r.#answer) return;
         let json: unknown;
         try {
-          json = JSON.parse(text);
+          json = text === undefined ? undefined : JSON.parse(text);
         } catch {
+          // The SDK parses the same body and throws: the application gets no answer. (An empty
+          // body is some SDKs' null answer, a 204's.)
+        }
+        if (json === undefined) {
+          if (text === undefined || text.trim() !== '') r.#arrived([INVALID_RESPONSE], t);
           return;
         }
         r.#arrived(r.#opts.adapter.bodyEvents(json), t);

@@ -107,8 +107,8 @@ export interface AttemptListener {
    * reader then does not decode it; false: `sseEvent` gets its events as usual.
    */
   sseChunk?(bytes: Buffer, at: number): boolean;
-  /** A complete non-SSE body (JSON answers and error bodies). */
-  body(text: string, at: number): void;
+  /** A complete non-SSE body (JSON answers and error bodies); undefined: one that could not be decompressed. */
+  body(text: string | undefined, at: number): void;
   /**
    * The request went onto the wire: its headers were written to a connected socket (undici's
    * `sendHeaders`; node:http: the socket's connect or TLS handshake, or its assignment when it was

@@ -348,9 +348,10 @@ export class ResponseReader {
         const bytes = Buffer.concat(buffered);
         text = (skimmed ? bytes : withoutBulk(compressed ? decompressSync(this.#encoding, bytes) : bytes)).toString('utf8');
       } catch (err) {
-        diag.debug('llm-prism: response body decompression failed', err); // the attempt still ends
+        // The client's own decompression fails on it too: the application gets no answer.
+        diag.debug('llm-prism: response body decompression failed', err);
       }
-      if (text !== undefined) this.#guard(() => listener.body(text, at));
+      this.#guard(() => listener.body(text, at));
     }
     listener.end(at);
   }

@@ -27,9 +27,16 @@ export function argumentsText(args: unknown): string | undefined {
   return typeof args === 'string' ? args : JSON.stringify(args);
 }
 
-/** The events of a server-sent event whose data is one JSON object; anything else carries none. */
+/**
+ * An event whose data is not JSON: the SDKs parse every event's data and throw at this one, so the
+ * application gets no more of the answer, whatever the body brings after it.
+ */
+export const INVALID_SSE_EVENT: LlmEvent = { kind: 'error', type: 'invalid_sse_event', message: 'a server-sent event whose data is not JSON' };
+
+/** The events of a server-sent event whose data is one JSON object; other JSON carries none. */
 export function jsonSseEvents(event: SseEvent, events: (data: Json) => LlmEvent[]): LlmEvent[] {
   const data = parseJson(event.data);
+  if (data === undefined) return event.data === '' ? [] : [INVALID_SSE_EVENT];
   return isObject(data) ? events(data) : [];
 }
 
