@@ -47,6 +47,13 @@ describe('anthropicMessages.streamEvents', () => {
     });
   });
 
+  it('an event whose data is not JSON is an error, as the SDK throws on it — but not a ping, which the SDK skips unread', () => {
+    expect(anthropicMessages.streamEvents({ event: 'content_block_delta', data: '{"type":"content_block_delta","delta":{' })).toEqual([
+      { kind: 'error', type: 'invalid_sse_event', message: 'a server-sent event whose data is not JSON' },
+    ]);
+    expect(anthropicMessages.streamEvents({ event: 'ping', data: 'keep-alive' })).toEqual([]);
+  });
+
   it('does not count pings, empty starts, signatures or block stops as output', () => {
     expect(events('ping')).toEqual([]);
     expect(events('content_block_start', { index: 0, content_block: { type: 'text', text: '' } })).toEqual([]);

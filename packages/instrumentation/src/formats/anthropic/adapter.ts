@@ -4,7 +4,7 @@
  */
 import type { LlmEvent, SseEvent, ToolType, Usage } from '../../internal-types.ts';
 import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC, GEN_AI_TOOL_TYPE_VALUE_EXTENSION, GEN_AI_TOOL_TYPE_VALUE_FUNCTION } from '../../semconv.ts';
-import { badTokens, isObject, jsonSseEvents, nonEmpty, num, requestInfo, str, tokens, type Json } from '../common.ts';
+import { badTokens, INVALID_SSE_EVENT, isObject, jsonSseEvents, nonEmpty, num, requestInfo, str, tokens, type Json } from '../common.ts';
 import type { Api } from '../format.ts';
 import { FragmentShape, fragmentDecoder } from '../scan.ts';
 import { messagesSegments } from './segments.ts';
@@ -147,7 +147,11 @@ function streamEvents(data: Json): LlmEvent[] {
   }
 }
 
-const streamedEvents = (event: SseEvent): LlmEvent[] => jsonSseEvents(event, streamEvents);
+const streamedEvents = (event: SseEvent): LlmEvent[] => {
+  const events = jsonSseEvents(event, streamEvents);
+  // The SDK skips pings and events without a type unread: data there that is not JSON ends nothing.
+  return events[0] === INVALID_SSE_EVENT && (event.event === 'ping' || !event.event) ? [] : events;
+};
 
 export const anthropicMessages: Api = {
   method: 'messages.create',
