@@ -100,15 +100,15 @@ export async function openStorageFor(command: Command, options: StorageOptions, 
       .query({ query: 'SELECT count() AS n FROM system.tables WHERE database = {database:String} AND name = {table:String}', query_params: { database, table: 'llm_calls' }, format: 'JSONEachRow' })
       .then((r) => r.json<{ n: number | string }>())
       .catch(async (error: unknown) => {
-        await storage.close();
+        await storage.close().catch(() => {});
         throw error;
       });
     if (Number(found?.n ?? 0) === 0) {
-      await storage.close();
+      await storage.close().catch(() => {});
       fail(`no LLM Prism tables in database ${database}${embedded === undefined ? '' : ` of ${embedded}`}: nothing was stored there. Check --database.`);
     }
     await storage.migrate().catch(async (error: unknown) => {
-      await storage.close();
+      await storage.close().catch(() => {});
       throw error;
     });
     return storage;

@@ -79,6 +79,15 @@ const routes: Record<string, (res: import('node:http').ServerResponse) => void> 
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{"id":"chatcmpl-raw","object":"chat.completion","created":1,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"hi');
   },
+  // A 2xx body the SDK hands over as text (not a JSON content type), and JSON after a byte order mark.
+  '/text-body/chat/completions': (res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('not json');
+  },
+  '/bom-json/chat/completions': (res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(`\uFEFF${JSON.stringify({ id: 'chatcmpl-raw', object: 'chat.completion', created: 1, model: 'gpt-4o', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } })}`);
+  },
   '/gzip-json-corrupt/chat/completions': (res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
     res.end(Buffer.concat([gzipSync('{"id":"chatcmpl-raw"}').subarray(0, 20), Buffer.alloc(64, 0xff)]));
@@ -150,6 +159,20 @@ describe('a body the SDK cannot parse (the application gets an error): an error,
       expect(call!.attributes).toMatchObject({ 'llm.outcome': 'error', 'error.type': 'invalid_response' });
     });
   }
+});
+
+describe('a body the SDK reads without error is no error', () => {
+  it('a 2xx body of another content type (the SDK returns it as text), and JSON after a byte order mark', async () => {
+    const text = await rawClient('/text-body').chat.completions.create({ model: 'gpt-4o', messages });
+    expect(text).toBe('not json');
+    const [plain] = await finishedCalls(h.exporter, 1, 3000);
+    expect(plain!.attributes['llm.outcome']).toBe('success');
+    h.exporter.reset();
+    const completion = await rawClient('/bom-json').chat.completions.create({ model: 'gpt-4o', messages });
+    expect(completion.choices[0]!.message.content).toBe('hi');
+    const [bom] = await finishedCalls(h.exporter, 1, 3000);
+    expect(bom!.attributes).toMatchObject({ 'llm.outcome': 'success', 'gen_ai.usage.output_tokens': 1 });
+  });
 });
 
 describe('a chunked body cut off before its terminating chunk', () => {

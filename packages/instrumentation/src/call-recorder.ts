@@ -152,6 +152,8 @@ interface Attempt {
   /** It failed (connection error, abort, dropped body). */
   failedAt?: number;
   status?: number;
+  /** Its content type says JSON: the SDKs parse such a body (and throw on one that is not). */
+  json?: boolean;
   retryAfterS?: number;
   error?: unknown;
   /** Backpressure: the arrival that first paused the socket, the pause in progress, the pauses' sum. */
@@ -351,13 +353,15 @@ export class CallRecorder implements GroupableCall {
         if (!r || attempt !== r.#answer) return;
         let json: unknown;
         try {
-          json = text === undefined ? undefined : JSON.parse(text);
+          // As fetch's .json() reads it: a byte order mark first is no error.
+          json = text === undefined ? undefined : JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
         } catch {
-          // The SDK parses the same body and throws: the application gets no answer. (An empty
-          // body is some SDKs' null answer, a 204's.)
+          // Below: the SDK parses the same body.
         }
         if (json === undefined) {
-          if (text === undefined || text.trim() !== '') r.#arrived([INVALID_RESPONSE], t);
+          // The SDKs parse a body their content type says is JSON, and throw on it: the application
+          // gets no answer. (Another body they hand over as text; an empty one is a 204's null answer.)
+          if (attempt.json && (text === undefined || text.trim() !== '')) r.#arrived([INVALID_RESPONSE], t);
           return;
         }
         r.#arrived(r.#opts.adapter.bodyEvents(json), t);
@@ -408,7 +412,8 @@ export class CallRecorder implements GroupableCall {
   #attemptHeaders(attempt: Attempt, status: number, headers: ResponseHeaders, t: number): void {
     attempt.headersAt = t;
     attempt.status = status;
-    attempt.retryAfterS = retryAfterSeconds(headers);
+    attempt.json = /\bjson\b/i.test(headers.get('content-type') ?? '');
+    attempt.retryAfterS = retryAfterSeconds(headers, this.#epoch(t));
     this.#lastArrival = t;
     const rateLimits = rateLimitHeaders(headers);
     if (rateLimits) {

@@ -93,7 +93,12 @@ function decompressSync(encoding: string | undefined, body: Buffer): Buffer {
     case 'x-gzip':
       return zlib.gunzipSync(body, TOLERANT_ZLIB);
     case 'deflate':
-      return zlib.inflateSync(body, TOLERANT_ZLIB);
+      // Some servers send raw deflate (no zlib header), which fetch decodes too.
+      try {
+        return zlib.inflateSync(body, TOLERANT_ZLIB);
+      } catch {
+        return zlib.inflateRawSync(body, TOLERANT_ZLIB);
+      }
     case 'br':
       return zlib.brotliDecompressSync(body, TOLERANT_BROTLI);
     case 'zstd':

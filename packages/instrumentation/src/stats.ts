@@ -1,22 +1,21 @@
 /** Small numeric helpers for stream statistics and span times. */
 
-/** The process's `performance.timeOrigin`, read once: the getter costs a native call each time. */
-const TIME_ORIGIN = performance.timeOrigin;
-/** How far `Date.now()` may sit from `TIME_ORIGIN + performance.now()` by its own truncation to whole milliseconds. */
+/** How far `Date.now()` may sit from `origin + performance.now()` by its own truncation to whole milliseconds. */
 const WALL_CLOCK_JITTER_MS = 2;
-
 /**
- * `performance.now()` times → epoch milliseconds (the time input OTel spans take), made once per
- * call so that the call's times keep their exact differences. `performance.timeOrigin` is the
- * wall clock at the process's start, and the monotonic clock parts from the wall clock when that is
- * stepped (NTP, a VM resumed) or the machine sleeps: then the call's times are moved onto the wall
- * clock, as the OTel SDK anchors its own spans (the application's server span and the call span
- * would otherwise stand apart by that much).
+ * The epoch time of `performance.now()` = 0: `performance.timeOrigin` (the process start's wall
+ * clock) until the wall clock parts from the monotonic one by more than its jitter (stepped by
+ * NTP, a VM resumed, the machine slept), then where the wall clock says, as the OTel SDK anchors
+ * its own spans. One for every call until it moves again, so calls compare on one base.
  */
+let origin = performance.timeOrigin;
+
+/** `performance.now()` times → epoch milliseconds (the time input OTel spans take), made once per call so that its times keep their exact differences. */
 export function anchoredEpoch(): (t: number) => number {
-  const drift = Date.now() - (TIME_ORIGIN + performance.now());
-  const origin = Math.abs(drift) > WALL_CLOCK_JITTER_MS ? TIME_ORIGIN + drift : TIME_ORIGIN;
-  return (t) => origin + t;
+  const drift = Date.now() - (origin + performance.now());
+  if (Math.abs(drift) > WALL_CLOCK_JITTER_MS) origin += drift;
+  const base = origin;
+  return (t) => base + t;
 }
 
 /** The differences between consecutive values (arrival times → inter-chunk gaps), sorted: one typed array, sorted in native code (no comparator calls). */

@@ -73,7 +73,8 @@ async function collectCost(run: <T>(query: string) => Promise<T[]>, sql: ReturnT
   const missWaste = await run<MissWasteRow>(sql.missWaste);
   const [attempts] = await run<AttemptWasteRow>(sql.retries);
   return {
-    total_usd: sumOrNull(byModel.map((r) => r.cost_usd)),
+    // No call costs 0; null only when every call is unpriced.
+    total_usd: byModel.length === 0 ? 0 : sumOrNull(byModel.map((r) => r.cost_usd)),
     unpriced_calls: byModel.reduce((n, r) => n + r.unpriced_calls, 0),
     by_model: byModel,
     waste: await run<WasteRow>(sql.waste),

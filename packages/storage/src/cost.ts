@@ -338,7 +338,7 @@ function pricedGroupsSql(prices: readonly ModelPrice[], scope: CostScope, dims: 
  */
 const money = (usd: string, alias: string) =>
   `sum(_Calls) AS calls, sum(if(isFinite(${usd}), 0, _Calls)) AS unpriced_calls,
-    if(calls = 0 OR calls > unpriced_calls, sum(if(isFinite(${usd}), _Sign * ${usd}, 0)), NULL) AS ${alias}`;
+    if(calls = 0, 0, if(calls > unpriced_calls, sum(if(isFinite(${usd}), _Sign * ${usd}, 0)), NULL)) AS ${alias}`;
 
 /**
  * Every cost query runs without JIT compilation. ClickHouse compiles an expression, aggregate or

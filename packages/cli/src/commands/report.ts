@@ -34,7 +34,7 @@ function instant(value: string): number {
   const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
   const typed = new Date(Date.UTC(year, month - 1, day));
   if (typed.getUTCMonth() !== month - 1 || typed.getUTCDate() !== day) throw new InvalidArgumentError(`no such date: ${value.slice(0, 10)}`);
-  if (year < FIRST_YEAR || year > LAST_YEAR) throw new InvalidArgumentError(`expected a time from ${FIRST_YEAR} to ${LAST_YEAR}, got ${value}`);
+  if (t < Date.UTC(FIRST_YEAR, 0, 1) || t >= Date.UTC(LAST_YEAR + 1, 0, 1)) throw new InvalidArgumentError(`expected a time from ${FIRST_YEAR} to ${LAST_YEAR}, got ${value}`);
   return t;
 }
 

@@ -35,8 +35,10 @@ export const INVALID_SSE_EVENT: LlmEvent = { kind: 'error', type: 'invalid_sse_e
 
 /** The events of a server-sent event whose data is one JSON object; other JSON carries none. */
 export function jsonSseEvents(event: SseEvent, events: (data: Json) => LlmEvent[]): LlmEvent[] {
+  // `[DONE]` ends an OpenAI stream (gateways send it on Responses streams too): the SDK stops there.
+  if (event.data === '' || event.data === '[DONE]') return [];
   const data = parseJson(event.data);
-  if (data === undefined) return event.data === '' ? [] : [INVALID_SSE_EVENT];
+  if (data === undefined) return [INVALID_SSE_EVENT];
   return isObject(data) ? events(data) : [];
 }
 

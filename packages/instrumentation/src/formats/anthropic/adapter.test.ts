@@ -52,6 +52,9 @@ describe('anthropicMessages.streamEvents', () => {
       { kind: 'error', type: 'invalid_sse_event', message: 'a server-sent event whose data is not JSON' },
     ]);
     expect(anthropicMessages.streamEvents({ event: 'ping', data: 'keep-alive' })).toEqual([]);
+    expect(anthropicMessages.streamEvents({ event: 'gateway_keepalive', data: 'keep-alive' })).toEqual([]);
+    // An error event the SDK throws as an APIError whatever its data.
+    expect(anthropicMessages.streamEvents({ event: 'error', data: 'Overloaded' })).toEqual([{ kind: 'error', type: 'error', message: 'Overloaded' }]);
   });
 
   it('does not count pings, empty starts, signatures or block stops as output', () => {

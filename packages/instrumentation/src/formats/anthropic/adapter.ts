@@ -147,10 +147,15 @@ function streamEvents(data: Json): LlmEvent[] {
   }
 }
 
+/** Events every release of the SDK parses (and throws on): it skips pings, events without a type, and (before 0.50) names it does not know. */
+const PARSED_EVENTS = new Set(['message_start', 'message_delta', 'message_stop', 'content_block_start', 'content_block_delta', 'content_block_stop']);
+
 const streamedEvents = (event: SseEvent): LlmEvent[] => {
   const events = jsonSseEvents(event, streamEvents);
-  // The SDK skips pings and events without a type unread: data there that is not JSON ends nothing.
-  return events[0] === INVALID_SSE_EVENT && (event.event === 'ping' || !event.event) ? [] : events;
+  if (events[0] !== INVALID_SSE_EVENT) return events;
+  // An error event the SDK throws as an APIError whatever its data; other events it may skip unread.
+  if (event.event === 'error') return [{ kind: 'error', type: 'error', message: event.data.slice(0, 200) }];
+  return PARSED_EVENTS.has(event.event ?? '') ? events : [];
 };
 
 export const anthropicMessages: Api = {

@@ -70,6 +70,13 @@ describe('openaiChat.streamEvents', () => {
 describe('openaiResponses.streamEvents', () => {
   const ev = (type: string, fields: object) => ({ event: type, data: JSON.stringify({ type, sequence_number: 1, ...fields }) });
 
+  it('takes a `[DONE]` line (gateways send one on Responses streams) as the end, not as an event that is not JSON', () => {
+    expect(openaiResponses.streamEvents({ event: undefined, data: '[DONE]' })).toEqual([]);
+    expect(openaiResponses.streamEvents({ event: 'response.output_text.delta', data: '{"type":' })).toEqual([
+      { kind: 'error', type: 'invalid_sse_event', message: 'a server-sent event whose data is not JSON' },
+    ]);
+  });
+
   it('treats lifecycle events as metadata and deltas as output', () => {
     expect(openaiResponses.streamEvents(ev('response.created', { response: { id: 'resp_1', model: 'gpt-5', status: 'in_progress' } }))).toEqual([{ kind: 'responseMeta', id: 'resp_1', model: 'gpt-5' }]);
     expect(openaiResponses.streamEvents(ev('response.content_part.added', { part: { type: 'output_text', text: '' } }))).toEqual([]);
