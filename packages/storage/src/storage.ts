@@ -89,13 +89,14 @@ const MIGRATION_TIMEOUT_MS = 6 * 60 * 60_000;
 /**
  * The migration client's connection. No progress headers, which clickhouse-js suggests for long
  * statements: once one is sent the status is 200, and an error after it reaches only the body,
- * which `command()` does not read — a failed backfill would be recorded as applied. So its advice
- * is not logged, and a proxy that drops idle connections cuts a long statement (docs/clickhouse.md).
- * `ON CLUSTER` statements wait for every host as long as a statement may take.
+ * which `command()` does not read — a failed backfill would be recorded as applied. So a proxy that
+ * drops idle connections cuts a long statement (docs/clickhouse.md). `ON CLUSTER` statements wait
+ * for every host as long as a statement may take. Like the query client it logs nothing of its own
+ * (its advice on progress headers included): errors reach the caller.
  */
 const MIGRATION_CONNECTION = {
   request_timeout: MIGRATION_TIMEOUT_MS,
-  log: { level: ClickHouseLogLevel.ERROR },
+  log: { level: ClickHouseLogLevel.OFF },
   clickhouse_settings: { ...SETTINGS, distributed_ddl_task_timeout: String(MIGRATION_TIMEOUT_MS / 1000) },
 } satisfies Partial<ClickHouseClientConfigOptions>;
 
