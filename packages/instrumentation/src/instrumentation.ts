@@ -75,7 +75,6 @@ interface CallSpec {
   applicationAborted?: () => boolean;
 }
 
-
 /**
  * The promise that settles with the call's HTTP outcome: the Stainless SDKs' APIPromise (openai
  * 4–7, `@anthropic-ai/sdk` 0.14–1.x) exposes the raw response promise as `responsePromise`

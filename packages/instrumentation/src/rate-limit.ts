@@ -35,6 +35,11 @@ export function parseRetryAfterSeconds(value: string | undefined, now = Date.now
   const seconds = Number(value);
   // A negative wait is no wait the SDKs take (they back off on their own): not reported.
   if (value.trim() !== '' && Number.isFinite(seconds)) return seconds >= 0 ? seconds : undefined;
+  return secondsUntil(value, now);
+}
+
+/** Seconds from `now` (epoch ms) to the date `value` names, 0 when it is past; undefined when it names none. */
+function secondsUntil(value: string, now: number): number | undefined {
   const date = Date.parse(value);
   // Rounded to the microsecond: `now` is an epoch time with a fraction, whose float noise the difference keeps.
   return Number.isNaN(date) ? undefined : secondsOf(Math.max(0, date - now));
@@ -92,11 +97,7 @@ export function rateLimitHeaders(headers: ResponseHeaders): ReadonlyMap<string, 
 
 /** A reset header: a duration (OpenAI), plain seconds, or an RFC 3339 time (Anthropic) relative to `now`. */
 function resetSeconds(value: string, now: number): number | undefined {
-  const duration = parseResetSeconds(value);
-  if (duration !== undefined) return duration;
-  const date = Date.parse(value);
-  // Rounded to the microsecond: `now` is an epoch time with a fraction, whose float noise the difference keeps.
-  return Number.isNaN(date) ? undefined : secondsOf(Math.max(0, date - now));
+  return parseResetSeconds(value) ?? secondsUntil(value, now);
 }
 
 /**

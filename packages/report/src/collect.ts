@@ -1,7 +1,7 @@
 // Gathers everything the terminal, HTML and JSON reports show, in one JSON-ready object.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { SloConfig } from '@llm-prism/grafana';
-import { PRICE_TABLE } from '@llm-prism/storage';
+import { type ModelPrice, PRICE_TABLE } from '@llm-prism/storage';
 import {
   costSqlFor,
   rows,
@@ -68,7 +68,8 @@ export interface CollectOptions extends ReportScope {
 const sumOrNull = (values: (number | null)[]): number | null =>
   values.some((v) => v !== null) ? values.reduce<number>((s, v) => s + (v ?? 0), 0) : null;
 
-async function collectCost(run: <T>(query: string) => Promise<T[]>, sql: ReturnType<typeof costSqlFor>): Promise<Omit<CostSection, 'config_price_rows'>> {
+async function collectCost(run: <T>(query: string) => Promise<T[]>, database: string, prices: readonly ModelPrice[]): Promise<CostSection> {
+  const sql = costSqlFor(database, prices);
   const byModel = await run<CostByModelRow>(sql.byModel);
   const missWaste = await run<MissWasteRow>(sql.missWaste);
   const [attempts] = await run<AttemptWasteRow>(sql.retries);
@@ -82,6 +83,7 @@ async function collectCost(run: <T>(query: string) => Promise<T[]>, sql: ReturnT
     prefix_fix_savings_usd: (await run<{ savings_usd: number | null }>(sql.prefixFix))[0]?.savings_usd ?? null,
     attempts: { failed_attempts: attempts?.failed_attempts ?? 0, rate_limited_attempts: attempts?.rate_limited_attempts ?? 0, retried_calls: attempts?.retried_calls ?? 0, billed_usd: 0 },
     conversations: await run<ConversationCostRow>(sql.conversations),
+    config_price_rows: prices.filter((p) => !PRICE_TABLE.includes(p)).length,
   };
 }
 
@@ -107,9 +109,6 @@ export async function collectReport(o: CollectOptions): Promise<ReportData> {
     outcomes: await run<OutcomeRow>(sql.outcomes),
     retries: await run<RetryRow>(sql.retries),
     slowest: await run<SlowCallRow>(sql.slowest),
-    cost: {
-      ...(await collectCost(run, costSqlFor(o.database, o.config?.prices ?? PRICE_TABLE))),
-      config_price_rows: (o.config?.prices ?? PRICE_TABLE).filter((p) => !PRICE_TABLE.includes(p)).length,
-    },
+    cost: await collectCost(run, o.database, o.config?.prices ?? PRICE_TABLE),
   };
 }

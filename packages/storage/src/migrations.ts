@@ -97,9 +97,12 @@ export function bootstrapDdl(ctx: DdlContext): string[] {
   ];
 }
 
+/** What applying one migration runs: its statements, then its `then`. */
+const migrationStatements = (m: Migration, ctx: DdlContext): string[] => [...m.statements(ctx), ...(m.then?.(ctx) ?? [])];
+
 /** Every statement of every migration, in order: the complete DDL (used by docs and tests). */
 export function schemaDdl(ctx: DdlContext): string[] {
-  return [...bootstrapDdl(ctx), ...migrations.flatMap((m) => [...m.statements(ctx), ...(m.then?.(ctx) ?? [])])];
+  return [...bootstrapDdl(ctx), ...migrations.flatMap((m) => migrationStatements(m, ctx))];
 }
 
 /** Applies the migrations not yet recorded; returns the versions applied by this call. */
@@ -111,7 +114,7 @@ export async function applyMigrations(client: ClickHouseClient, ctx: DdlContext)
   const applied: number[] = [];
   for (const migration of migrations) {
     if (done.has(migration.version)) continue;
-    for (const statement of [...migration.statements(ctx), ...(migration.then?.(ctx) ?? [])]) await client.command({ query: statement });
+    for (const statement of migrationStatements(migration, ctx)) await client.command({ query: statement });
     await client.insert({ table: ledger, values: [{ Version: migration.version, Name: migration.name }], format: 'JSONEachRow' });
     applied.push(migration.version);
   }

@@ -5,7 +5,7 @@
  */
 import type { LlmEvent, RequestInfo, SseEvent, ToolType, Usage } from '../../internal-types.ts';
 import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_OPENAI, GEN_AI_TOOL_TYPE_VALUE_EXTENSION, GEN_AI_TOOL_TYPE_VALUE_FUNCTION } from '../../semconv.ts';
-import { argumentsText, INVALID_SSE_EVENT, isObject, jsonSseEvents, nonEmpty, num, parseJson, requestInfo, str, tokens, type Json } from '../common.ts';
+import { argumentsText, isObject, jsonSseEvents, nonEmpty, num, requestInfo, str, tokens, type Json } from '../common.ts';
 import type { Api } from '../format.ts';
 import { FragmentShape, fragmentDecoder } from '../scan.ts';
 import { chatSegments, responsesSegments } from './segments.ts';
@@ -255,10 +255,10 @@ function responsesStreamEvents(data: Json): LlmEvent[] {
   }
 }
 
+const chatDeltaEvents = (data: Json): LlmEvent[] => chatPayloadEvents(data, 'delta');
+
 function chatStreamEvents(event: SseEvent): LlmEvent[] {
-  if (event.data === '[DONE]' || event.data === '') return [];
-  const body = parseJson(event.data);
-  return body === undefined ? [INVALID_SSE_EVENT] : chatPayloadEvents(body, 'delta');
+  return jsonSseEvents(event, chatDeltaEvents);
 }
 
 export const openaiChat: Api = {
