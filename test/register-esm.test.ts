@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { attributesOf, runUnderRegister } from './register-harness.ts';
+import { attributesOf, durationMs, runUnderRegister } from './register-harness.ts';
 import { expectCallTrees } from './register-expectations.ts';
 
 it('instruments an ESM app started with --import @llm-prism/instrumentation/register', async () => {
@@ -21,12 +21,22 @@ it("an app's own SIGTERM handler drains: the process ends by it, and the call it
   expect(run.spans.filter((s) => s.name === 'chat gpt-4o')).toHaveLength(1);
 });
 
-it("signal-exit's listener (no application handler): SIGTERM still ends the process, by the signal, after the flush", async () => {
-  const run = runUnderRegister('register-signal-exit.mjs', 'register-signal-exit', { terminateOn: 'ready' });
-  const ended = await run.then(
-    () => ({ signal: undefined, stdout: '' }),
-    (err: { signal?: string; stdout?: string }) => ({ signal: err.signal, stdout: err.stdout ?? '' }),
-  );
-  expect(ended.signal).toBe('SIGTERM');
-  expect(ended.stdout.split('\n').filter(Boolean).map((l) => (l === 'ready' ? l : JSON.parse(l)))).toEqual([{ text: expect.stringMatching(/tok/) }, 'ready', { onExit: 'SIGTERM' }]);
-}, 20_000);
+it("signal-exit's listener (no application handler): SIGTERM still ends the process, by the signal, after the flush; calls in flight are exported as aborted", async () => {
+  const run = await runUnderRegister('register-signal-exit.mjs', 'register-signal-exit', { terminateOn: 'ready' });
+  expect(run.signal).toBe('SIGTERM');
+  expect(run.stdout.split('\n').filter(Boolean).map((l) => (l === 'ready' ? l : JSON.parse(l)))).toEqual([{ text: expect.stringMatching(/tok/) }, 'ready', { onExit: 'SIGTERM' }]);
+  const calls = new Map(run.spans.filter((s) => s.name.startsWith('chat ')).map((s) => [s.name, { attributes: attributesOf(s), ms: durationMs(s) }]));
+  expect([...calls.keys()].sort()).toEqual(['chat gpt-4o', 'chat gpt-4o-mini', 'chat gpt-5']);
+  expect(calls.get('chat gpt-4o')!.attributes['llm.outcome']).toBe('success');
+  // Ended at the signal, not when an answer came (it would have taken 20 s): shorter than the test.
+  const queued = calls.get('chat gpt-4o-mini')!;
+  expect(queued.attributes).toMatchObject({ 'llm.outcome': 'aborted' });
+  expect(queued.attributes['error.type']).toBeUndefined();
+  expect(queued.ms).toBeLessThan(15_000);
+  const streaming = calls.get('chat gpt-5')!;
+  expect(streaming.attributes).toMatchObject({ 'llm.outcome': 'aborted', 'gen_ai.request.stream': true });
+  // Three output chunks were read before the signal (200 ms apart), far fewer than the 100 sent.
+  expect(streaming.attributes['llm.stream.chunks']).toBeGreaterThanOrEqual(3);
+  expect(streaming.attributes['llm.stream.chunks']).toBeLessThan(50);
+  expect(streaming.attributes['llm.ttft_ms']).toBeLessThan(streaming.ms);
+}, 30_000);

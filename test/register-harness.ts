@@ -32,6 +32,8 @@ export interface ExportRequest {
 
 export interface RegisterRun {
   stdout: string;
+  /** The signal that ended the process, when one did (`terminateOn`). */
+  signal?: string;
   spans: Array<OtlpSpan & { scope: string; serviceName: string | undefined }>;
   contentTypes: string[];
   /** The export requests as received (OTLP/JSON), for a test that stores them. */
@@ -40,7 +42,7 @@ export interface RegisterRun {
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
-/** `terminateOn`: send the app SIGTERM once its output has this line (it must still end with exit code 0). */
+/** `terminateOn`: send the app SIGTERM once its output has this line (it then ends with exit code 0, or by the signal). */
 export async function runUnderRegister(fixture: string, serviceName: string, options: { terminateOn?: string } = {}): Promise<RegisterRun> {
   const requests: ExportRequest[] = [];
   const contentTypes: string[] = [];
@@ -77,15 +79,27 @@ export async function runUnderRegister(fixture: string, serviceName: string, opt
       },
     });
     const { terminateOn } = options;
-    if (terminateOn !== undefined) running.child.stdout?.on('data', (data: Buffer) => void (String(data).split('\n').includes(terminateOn) && running.child.kill('SIGTERM')));
-    const { stdout } = await running;
+    let terminated = false;
+    if (terminateOn !== undefined) {
+      running.child.stdout?.on('data', (data: Buffer) => {
+        if (!terminated && String(data).split('\n').includes(terminateOn)) terminated = running.child.kill('SIGTERM');
+      });
+    }
+    const { stdout, signal } = await running.then(
+      ({ stdout }) => ({ stdout, signal: undefined }),
+      (err: { signal?: string; stdout?: string }) => {
+        // Ended by the SIGTERM sent here, not by execFile's timeout (which sends one too).
+        if (!terminated || err.signal !== 'SIGTERM') throw err;
+        return { stdout: err.stdout ?? '', signal: err.signal };
+      },
+    );
     const spans = requests.flatMap((r) =>
       r.resourceSpans.flatMap((rs) => {
         const serviceName = rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue;
         return rs.scopeSpans.flatMap((ss) => ss.spans.map((span) => ({ ...span, scope: ss.scope.name, serviceName })));
       }),
     );
-    return { stdout, spans, contentTypes, requests };
+    return { stdout, signal, spans, contentTypes, requests };
   } finally {
     await sim.close();
     await new Promise((resolve) => receiver.close(resolve));
@@ -100,4 +114,9 @@ export function attributesOf(span: OtlpSpan): Record<string, unknown> {
     out[key] = typeof v === 'string' && 'intValue' in value ? Number(v) : v;
   }
   return out;
+}
+
+/** A span's duration in ms, from its OTLP/JSON nanosecond times. */
+export function durationMs(span: OtlpSpan): number {
+  return Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1e6;
 }

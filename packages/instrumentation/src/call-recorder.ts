@@ -204,6 +204,30 @@ const abandonment = new FinalizationRegistry<CallRecorder>((recorder) => recorde
 /** See `abandonment`: how long a paused body of a response the SDK let go of waits for a reader. */
 const ABANDONED_PAUSE_MS = 5_000;
 
+/** The process is ending on a signal while the call is in flight (the register entry, register.ts). */
+class ProcessEndingError extends Error {
+  override readonly name = 'AbortError';
+  constructor(signal: string) {
+    super(`The process ended (${signal}) while the call was in flight`);
+  }
+}
+
+/**
+ * Calls not yet ended, so that a process ending on a signal can still end them (`endCallsInFlight`).
+ * Held strongly, as `abandonment` holds them: every call ends, and leaves the set then.
+ */
+const inFlight = new Set<CallRecorder>();
+
+/**
+ * Ends every call still in flight as `aborted`, now: the process is about to end on `signal` and
+ * their answers would never arrive. Returns how many were ended.
+ */
+export function endCallsInFlight(signal: string): number {
+  const calls = [...inFlight];
+  for (const call of calls) call.aborted(new ProcessEndingError(signal));
+  return calls.length;
+}
+
 /** An attempt of a call that has ended: nothing more to record. */
 const RELEASED: AttemptListener = { headers() {}, sseEvent() {}, body() {}, end() {}, error() {} };
 
@@ -312,6 +336,7 @@ export class CallRecorder implements GroupableCall {
     if (opts.ttftDeadlineMs) {
       this.#deadline = new TtftDeadline(opts.ttftDeadlineMs, { tracer: opts.tracer, callContext: this.callContext, start: this.#start, epoch: this.#epoch, attributes });
     }
+    inFlight.add(this);
   }
 
   attempt(at: number, target?: RequestTarget): AttemptListener {
@@ -607,7 +632,7 @@ export class CallRecorder implements GroupableCall {
     if (failure !== undefined && !afterCompletion) {
       // A body cancelled by its consumer fails with the cancel's reason (undici: `Response object
       // has been garbage collected` when the application dropped the response unread), not an Error.
-      if (this.#abortedByApp(failure) || (failure === this.#answer?.error && !(failure instanceof Error))) return { outcome: 'aborted' };
+      if (this.#abortedByApplication || this.#abortedByApp(failure) || (failure === this.#answer?.error && !(failure instanceof Error))) return { outcome: 'aborted' };
       const message = failure instanceof Error ? failure.message : undefined;
       // An abort the application did not ask for is the SDK's own timeout.
       const errorType = isAbortError(failure) ? 'timeout' : errorTypeOf(failure);
@@ -651,6 +676,7 @@ export class CallRecorder implements GroupableCall {
     this.#deadline?.clear();
     clearTimeout(this.#abandonTimer);
     abandonment.unregister(this);
+    inFlight.delete(this);
     const releases = this.#releases;
     this.#releases = [];
     this.#drains = [];

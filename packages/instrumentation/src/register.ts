@@ -8,6 +8,7 @@ import module from 'node:module';
 import { diag, metrics, trace } from '@opentelemetry/api';
 import type * as OtelSdkNode from '@opentelemetry/sdk-node';
 import { register as registerSyncHooks, supportsSyncHooks } from 'import-in-the-middle/register-hooks.mjs';
+import { endCallsInFlight } from './call-recorder.ts';
 import { requireCommonJs } from './commonjs.ts';
 import { LlmPrismInstrumentation } from './instrumentation.ts';
 
@@ -77,9 +78,18 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       void forceFlush();
       return;
     }
-    // Alone: send everything, then end the process by the signal, as it would have ended without us.
-    process.removeListener(signal, onSignal);
-    void flush().finally(() => process.kill(process.pid, signal));
+    // Alone: the calls in flight end now, as aborted (their answers will never arrive); send
+    // everything, then end the process by the signal, as it would have ended without us. This
+    // listener stays until then: signal-exit's, once alone, ends the process at once.
+    try {
+      endCallsInFlight(signal);
+    } catch (err) {
+      diag.error('llm-prism: ending the calls in flight failed', err);
+    }
+    void flush().finally(() => {
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    });
   };
   process.on(signal, onSignal);
 }
