@@ -88,6 +88,14 @@ const routes: Record<string, (res: import('node:http').ServerResponse) => void> 
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(`\uFEFF${JSON.stringify({ id: 'chatcmpl-raw', object: 'chat.completion', created: 1, model: 'gpt-4o', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } })}`);
   },
+  // Answers the Stainless SDKs read without error (a 204's null, `content-length: 0`'s undefined)
+  // and a body they parse and throw on (whitespace).
+  '/no-content/chat/completions': (res) => res.writeHead(204).end(),
+  '/length-zero/chat/completions': (res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': '0' }).end(),
+  '/whitespace-json/chat/completions': (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(' \n'),
+  // `@google/genai` reads every answer with `response.json()`: each of these fails it.
+  '/no-content/v1/models/gemini-2.5-flash:generateContent': (res) => res.writeHead(204).end(),
+  '/text-body/v1/models/gemini-2.5-flash:generateContent': (res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('not json'),
   '/gzip-json-corrupt/chat/completions': (res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
     res.end(Buffer.concat([gzipSync('{"id":"chatcmpl-raw"}').subarray(0, 20), Buffer.alloc(64, 0xff)]));
@@ -96,7 +104,7 @@ const routes: Record<string, (res: import('node:http').ServerResponse) => void> 
 
 const raw = useRawServer((req, res) => {
   req.resume();
-  req.on('end', () => (routes[req.url ?? ''] ?? ((r) => r.writeHead(404).end()))(res));
+  req.on('end', () => (routes[(req.url ?? '').split('?')[0]!] ?? ((r) => r.writeHead(404).end()))(res));
 });
 
 /** A patched client against one route of the raw server. */
@@ -159,6 +167,34 @@ describe('a body the SDK cannot parse (the application gets an error): an error,
       expect(call!.attributes).toMatchObject({ 'llm.outcome': 'error', 'error.type': 'invalid_response' });
     });
   }
+});
+
+describe("whether a body fails the call is the client's reading of it", () => {
+  const outcome = async () => {
+    const [call] = await finishedCalls(h.exporter, 1, 3000);
+    h.exporter.reset();
+    return [call!.attributes['llm.outcome'], call!.attributes['error.type']];
+  };
+  const settled = (p: Promise<unknown>): Promise<{ value?: unknown; error?: unknown }> => p.then((value) => ({ value }), (error: unknown) => ({ error }));
+
+  it('openai: a 204 is a null answer and `content-length: 0` an undefined one; a JSON body of whitespace throws', async () => {
+    const create = (route: string) => settled(rawClient(route).chat.completions.create({ model: 'gpt-4o', messages }));
+    expect(await create('/no-content')).toEqual({ value: null });
+    expect(await outcome()).toEqual(['success', undefined]);
+    expect(await create('/length-zero')).toEqual({ value: undefined });
+    expect(await outcome()).toEqual(['success', undefined]);
+    expect((await create('/whitespace-json')).error).toBeInstanceOf(SyntaxError);
+    expect(await outcome()).toEqual(['error', 'invalid_response']);
+  });
+
+  it('@google/genai parses every answer: a 204 and a text body fail it', async () => {
+    for (const route of ['/no-content', '/text-body']) {
+      const Gemini = h.gemini.constructor as new (options: object) => typeof h.gemini;
+      const gemini = new Gemini({ apiKey: 'test-key', httpOptions: { baseUrl: `${raw.base}${route}` } });
+      expect((await settled(gemini.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' }))).error).toBeInstanceOf(SyntaxError);
+      expect(await outcome()).toEqual(['error', 'invalid_response']);
+    }
+  });
 });
 
 describe('a body the SDK reads without error is no error', () => {

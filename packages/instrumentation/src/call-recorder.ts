@@ -86,6 +86,15 @@ export interface CallRecorderOptions {
    * `error` of type `timeout` otherwise. Undefined: every abort error is the application's.
    */
   applicationAborted?: () => boolean;
+  /**
+   * How the client reads a successful non-streamed answer, so that the call fails (`invalid_response`)
+   * exactly when the client throws on it. True: as JSON whatever its status or content type
+   * (`@google/genai`, the AI SDK, `fetch(…).json()`), so an empty body fails too. False (the
+   * Stainless SDKs, openai and `@anthropic-ai/sdk`): a 204 or `content-length: 0` answer is null, a
+   * body whose content type is not JSON is returned as text, any other is parsed — but an empty one
+   * is no failure (openai 7 reads it as no answer; older releases throw on it).
+   */
+  parsesEveryAnswer?: boolean;
   /** Called once with the call span and its final figures, after its last attributes are set and before it ends (the response hook). */
   beforeEnd?: (span: Span, summary: CallSummary) => void;
   /** Called once with the call's final figures when its span has ended (metrics). */
@@ -152,7 +161,7 @@ interface Attempt {
   /** It failed (connection error, abort, dropped body). */
   failedAt?: number;
   status?: number;
-  /** Its content type says JSON: the SDKs parse such a body (and throw on one that is not). */
+  /** The client parses its body as JSON (and throws on one that is not): see CallRecorderOptions.parsesEveryAnswer. */
   json?: boolean;
   retryAfterS?: number;
   error?: unknown;
@@ -384,9 +393,8 @@ export class CallRecorder implements GroupableCall {
           // Below: the SDK parses the same body.
         }
         if (json === undefined) {
-          // The SDKs parse a body their content type says is JSON, and throw on it: the application
-          // gets no answer. (Another body they hand over as text; an empty one is a 204's null answer.)
-          if (attempt.json && (text === undefined || text.trim() !== '')) r.#arrived([INVALID_RESPONSE], t);
+          // The client parses this body and throws on it: the application gets no answer.
+          if (attempt.json && (text !== '' || r.#parsesEveryAnswer())) r.#arrived([INVALID_RESPONSE], t);
           return;
         }
         r.#arrived(r.#opts.adapter.bodyEvents(json), t);
@@ -434,10 +442,21 @@ export class CallRecorder implements GroupableCall {
     return listener;
   }
 
+  /** The client parses every non-streamed answer, an empty one too (see CallRecorderOptions.parsesEveryAnswer). */
+  #parsesEveryAnswer(): boolean {
+    return this.#opts.parsesEveryAnswer === true && !this.#opts.info.stream;
+  }
+
+  /** Whether the client parses this answer's body as JSON (see CallRecorderOptions.parsesEveryAnswer). */
+  #parsedAsJson(status: number, headers: ResponseHeaders): boolean {
+    if (this.#parsesEveryAnswer()) return true;
+    return status !== 204 && headers.get('content-length') !== '0' && /\bjson\b/i.test(headers.get('content-type') ?? '');
+  }
+
   #attemptHeaders(attempt: Attempt, status: number, headers: ResponseHeaders, t: number): void {
     attempt.headersAt = t;
     attempt.status = status;
-    attempt.json = /\bjson\b/i.test(headers.get('content-type') ?? '');
+    attempt.json = this.#parsedAsJson(status, headers);
     attempt.retryAfterS = retryAfterSeconds(headers, this.#epoch(t));
     this.#lastArrival = t;
     const rateLimits = rateLimitHeaders(headers);

@@ -73,6 +73,8 @@ interface CallSpec {
   group?: CallGroup;
   /** See PatchTarget.applicationSignal: whether the application aborted (undefined: any abort error is the application's). */
   applicationAborted?: () => boolean;
+  /** See CallRecorderOptions.parsesEveryAnswer. */
+  parsesEveryAnswer?: boolean;
 }
 
 /**
@@ -349,6 +351,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
         app: currentLlmContext(),
         azureClient,
         ...(target.applicationSignal && { applicationAborted: () => target.applicationSignal!(params)?.aborted === true }),
+        parsesEveryAnswer: target.parsesEveryAnswer === true,
       });
     } catch (err) {
       this._diag.debug('could not start an LLM call span', err);
@@ -380,6 +383,8 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
         app: call.app,
         startTime: call.startTime,
         group: call.group,
+        // The clients seen on the wire (the AI SDK, an application's `fetch(…).json()`) parse the answer whatever it says it is.
+        parsesEveryAnswer: true,
       });
     } catch (err) {
       this._diag.debug('could not start an LLM call span for a request on the wire', err);
@@ -409,6 +414,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       parentContext: spec.parentContext,
       startTime: spec.startTime,
       applicationAborted: spec.applicationAborted,
+      parsesEveryAnswer: spec.parsesEveryAnswer,
       // In a client's retry loop the loop decides when a failure is final (call-group.ts).
       singleAttempt: wire && !spec.group,
       providerName: (target: RequestTarget) => providerName(spec.format, { ...target, azureClient: spec.azureClient }),

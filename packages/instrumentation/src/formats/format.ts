@@ -42,6 +42,12 @@ export interface PatchTarget {
    * signal fired, and otherwise the SDK's timeout.
    */
   applicationSignal?(params: unknown): AbortSignal | undefined;
+  /**
+   * The SDK reads every non-streamed answer with `response.json()`, whatever its status or content
+   * type (`@google/genai`): an answer that is not JSON, an empty one too, fails the call. Otherwise
+   * the Stainless rule applies (see CallRecorderOptions.parsesEveryAnswer).
+   */
+  parsesEveryAnswer?: boolean;
 }
 
 export interface SdkFile {

@@ -48,7 +48,7 @@ export const gemini: WireFormat<'gemini'> = {
       versions: ['>=1.0.0 <4'],
       extensions: [],
       main: [
-        { exportName: 'Models', methodName: 'generateContentInternal', entryName: 'generateContent', api: geminiGenerateContent, baseURL, applicationSignal },
+        { exportName: 'Models', methodName: 'generateContentInternal', entryName: 'generateContent', api: geminiGenerateContent, baseURL, applicationSignal, parsesEveryAnswer: true },
         { exportName: 'Models', methodName: 'generateContentStreamInternal', entryName: 'generateContentStream', api: geminiStreamGenerateContent, baseURL, applicationSignal },
       ],
       files: [],
