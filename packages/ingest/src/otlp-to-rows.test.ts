@@ -274,6 +274,42 @@ describe("an LLM call span's counts are refused unless llm_calls can hold them a
   });
 });
 
+describe("an LLM call span's phase durations are refused unless finite and not negative", () => {
+  const call = (attributes: unknown[]) => (s: Editable) => s.attributes.push({ key: 'gen_ai.operation.name', value: { stringValue: 'chat' } }, ...(attributes as never[]));
+  test.each<[string, string, unknown, string, number]>([
+    ['a negative TTFT', 'llm.ttft_ms', { doubleValue: -5000 }, '-5000', 0],
+    ['a negative first-chunk time in seconds', 'gen_ai.response.time_to_first_chunk', { doubleValue: -3.5 }, '-3.5', 0],
+    ['a decode of minus a billion ms', 'llm.decode_ms', { intValue: '-1000000000' }, '-1000000000', 0],
+    ['an infinite queue', 'llm.queue_ms', { doubleValue: Number.POSITIVE_INFINITY }, 'json: unsupported value: +Inf', 0],
+    ['a gap as words', 'llm.stream.gap_max_ms', { stringValue: 'slow' }, 'slow', 0],
+    ['a prefill below the rounding of its three terms', 'llm.prefill_ms', { doubleValue: -0.5 }, '-0.5', -0.001],
+  ])('%s', (_name, key, value, text, floor) => {
+    for (const encoding of ['json', 'protobuf'] as const) {
+      // JSON.stringify sends Infinity as null (absent): the protobuf encoding carries it.
+      if (encoding === 'json' && !Number.isFinite((value as { doubleValue?: number }).doubleValue ?? 0)) continue;
+      expect(otlpToRows(decode[encoding](withSpan(call([{ key, value }]))))).toEqual({
+        rows: [secondRow],
+        rejections: [{ reason: 'invalid_value', message: `${LABEL}: attribute ${key} ${JSON.stringify(text)} is not a duration (a finite number from ${floor} on)` }],
+      });
+    }
+  });
+
+  test('durations of zero and more, and a prefill a microsecond below zero, are stored; so is any duration on a span that is not a call', () => {
+    const times = [
+      { key: 'llm.ttft_ms', value: { doubleValue: 812.125 } },
+      { key: 'gen_ai.response.time_to_first_chunk', value: { doubleValue: 0.812125 } },
+      { key: 'llm.queue_ms', value: { intValue: '0' } },
+      { key: 'llm.prefill_ms', value: { doubleValue: -0.001 } },
+      { key: 'llm.decode_ms', value: { stringValue: '1500.5' } },
+    ];
+    for (const encoding of ['json', 'protobuf'] as const) {
+      expect(otlpToRows(decode[encoding](withSpan(call(times)))).rejections).toEqual([]);
+      const notACall = withSpan((s) => s.attributes.push({ key: 'llm.ttft_ms', value: { doubleValue: -5 } }));
+      expect(otlpToRows(decode[encoding](notACall)).rows[0]!.SpanAttributes['llm.ttft_ms']).toBe('-5');
+    }
+  });
+});
+
 describe('text is stored well-formed', () => {
   test('lone UTF-16 surrogates (\\ud83d in JSON) become U+FFFD in every stored string', () => {
     const half = '\ud83d';

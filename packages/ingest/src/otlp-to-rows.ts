@@ -4,7 +4,7 @@
 // nothing is stored as a made-up value. Text is stored well-formed (lone UTF-16 surrogates,
 // which ClickHouse refuses, become U+FFFD).
 // The rows module only: the decode workers (decode-worker.ts) must not load chDB.
-import { callCountProblem, CALL_COUNT_LIMITS, formatTimestamp, isCallSpan, LATEST_SPAN_TIME_NS, type OtelTraceRow } from '@llm-prism/storage/rows';
+import { CALL_CHECKED_KEYS, callValueProblem, formatTimestamp, isCallSpan, LATEST_SPAN_TIME_NS, type OtelTraceRow } from '@llm-prism/storage/rows';
 import { AttributeTooDeepError, anyValueAsString, attributesToMap } from './attribute-string.ts';
 import type { OtlpKeyValue, OtlpLink, OtlpSpan, OtlpTraceRequest, RejectReason, SpanProblem } from './types.ts';
 
@@ -123,14 +123,14 @@ function spanRow(span: OtlpSpan, context: SpanContext): OtelTraceRow {
     'Events.Attributes': span.events.map((e, i) => attributes(e.attributes, `event ${i}`)),
     ...linkColumns(span.links),
   };
-  if (isCallSpan(row)) checkCallCounts(row.SpanAttributes);
+  if (isCallSpan(row)) checkCallValues(row.SpanAttributes);
   return row;
 }
 
-/** A call span's counts must fit llm_calls' integer columns as sent (storage's CALL_COUNT_LIMITS). */
-function checkCallCounts(attributes: Record<string, string>): void {
-  for (const key of CALL_COUNT_LIMITS.keys()) {
-    const problem = callCountProblem(key, attributes[key]);
+/** A call span's counts and durations must be stored as sent, as what they are (storage's call-counts.ts). */
+function checkCallValues(attributes: Record<string, string>): void {
+  for (const key of CALL_CHECKED_KEYS) {
+    const problem = callValueProblem(key, attributes[key]);
     if (problem !== undefined) throw new InvalidSpan('invalid_value', problem);
   }
 }

@@ -175,6 +175,9 @@ describe('protobufToLines', () => {
     ['a fraction of a token', oneSpan([{ key: 'gen_ai.usage.output_tokens', value: { doubleValue: 12.7 } }])],
     ['retries beyond UInt16', oneSpan([{ key: 'llm.retries', value: { intValue: '65536' } }])],
     ['a count as text', oneSpan([{ key: 'llm.stream.chunks', value: { stringValue: '12' } }])],
+    ['a negative TTFT', oneSpan([{ key: 'gen_ai.operation.name', value: { stringValue: 'chat' } }, { key: 'llm.ttft_ms', value: { doubleValue: -5000 } }])],
+    ['an infinite decode', oneSpan([{ key: 'llm.decode_ms', value: { doubleValue: Number.POSITIVE_INFINITY } }])],
+    ['a duration as text', oneSpan([{ key: 'llm.queue_ms', value: { stringValue: '12' } }])],
     ['a call span another call span measures', oneSpan([{ key: 'gen_ai.operation.name', value: { stringValue: 'chat' } }, { key: 'llm.measured_by', value: { stringValue: 'b7ad6b7169203331' } }])],
   ])('%s: left to the slow path', (_, body) => {
     expect(protobufToLines(body)).toBeUndefined();
@@ -182,13 +185,16 @@ describe('protobufToLines', () => {
     expect(() => otlpToRows(readTraceRequest(body))).not.toThrow();
   });
 
-  test('counts llm_calls can hold (whole numbers within their columns, as ints or integral doubles) stay on the fast path', () => {
+  test('counts and durations llm_calls can hold (whole numbers within their columns, as ints or integral doubles; finite times from 0) stay on the fast path', () => {
     const body = oneSpan([
       { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
       { key: 'gen_ai.usage.input_tokens', value: { intValue: String(Number.MAX_SAFE_INTEGER) } },
       { key: 'gen_ai.usage.output_tokens', value: { doubleValue: 12 } },
       { key: 'llm.attempts', value: { intValue: '65535' } },
       { key: 'llm.stream.chunks', value: { intValue: '0' } },
+      { key: 'llm.ttft_ms', value: { doubleValue: 812.5 } },
+      { key: 'llm.prefill_ms', value: { doubleValue: -0.001 } },
+      { key: 'llm.queue_ms', value: { intValue: '0' } },
     ]);
     expect(sameAsSlowPath(body)).toBe(true);
     expect(joined(protobufToLines(body)!).callSpan).toEqual([1]);

@@ -6,10 +6,10 @@
 // ASCII without `"` or `\` (so its JSON is its bytes), attribute values scalars or arrays of
 // them (no `<`, `>`, `&` in those, which Go escapes; finite numbers), no duplicate or
 // all-digit attribute keys (which a JS object would merge or reorder), no links, no scope
-// attributes, valid ids, kinds and times, counts llm_calls can hold, no `llm.measured_by`. For
+// attributes, valid ids, kinds and times, counts and durations llm_calls can hold, no `llm.measured_by`. For
 // any other request it answers undefined and the slow path decodes it, with its rejections and
 // messages. Its lines are byte for byte the slow path's (protobuf-lines.test.ts).
-import { CALL_COUNT_LIMITS, callCountProblem, formatTimestamp, LATEST_SPAN_TIME_NS, MEASURED_BY, type EncodedRows } from '@llm-prism/storage/rows';
+import { CALL_CHECKED_KEYS, callValueProblem, formatTimestamp, LATEST_SPAN_TIME_NS, MEASURED_BY, type EncodedRows } from '@llm-prism/storage/rows';
 import { doubleAsString } from './attribute-string.ts';
 import { I64, LEN, VARINT, Wire } from './otlp-protobuf.ts';
 import { SPAN_KINDS, STATUS_CODES } from './otlp-to-rows.ts';
@@ -23,23 +23,23 @@ const OPERATION_KEY = Buffer.from('gen_ai.operation.name', 'latin1');
 /** A span another call span measures is not a call span (isCallSpan): the slow path's to tell. */
 const MEASURED_KEY = Buffer.from(MEASURED_BY, 'latin1');
 
-/** The keys of CALL_COUNT_LIMITS as bytes, by length: a count that llm_calls cannot hold is the slow path's to refuse. */
-const COUNT_KEYS = new Map<number, Buffer[]>();
-for (const key of CALL_COUNT_LIMITS.keys()) {
+/** CALL_CHECKED_KEYS as bytes, by length: a count or duration that llm_calls cannot hold is the slow path's to refuse. */
+const CHECKED_KEYS = new Map<number, Buffer[]>();
+for (const key of CALL_CHECKED_KEYS) {
   const bytes = Buffer.from(key, 'latin1');
-  COUNT_KEYS.set(bytes.length, [...(COUNT_KEYS.get(bytes.length) ?? []), bytes]);
+  CHECKED_KEYS.set(bytes.length, [...(CHECKED_KEYS.get(bytes.length) ?? []), bytes]);
 }
 
-/** The count key at buf[start, end), if it is one. */
-function countKey(buf: Buffer, start: number, end: number): string | undefined {
-  const candidates = COUNT_KEYS.get(end - start);
+/** The checked key at buf[start, end), if it is one. */
+function checkedKey(buf: Buffer, start: number, end: number): string | undefined {
+  const candidates = CHECKED_KEYS.get(end - start);
   if (candidates === undefined) return undefined;
   for (const key of candidates) if (buf.compare(key, 0, key.length, start, end) === 0) return key.toString('latin1');
   return undefined;
 }
 
-/** The text the slow path stores for a count's AnyValue, when it is one it could store as a count. */
-function countText(w: Wire, start: number, end: number): string | undefined {
+/** The text the slow path stores for a checked value's AnyValue, when it is an int or a double. */
+function numberText(w: Wire, start: number, end: number): string | undefined {
   if (start === end) return '';
   w.pos = start;
   const tag = w.uint32(end);
@@ -218,8 +218,8 @@ function attributeMap(w: Wire, list: number[], out: Out): boolean {
     seen[slot] = seenMark;
     keyHashes[slot] = hash;
     if (keyEnd - keyStart === MEASURED_KEY.length && buf.compare(MEASURED_KEY, 0, MEASURED_KEY.length, keyStart, keyEnd) === 0) throw NOT_PLAIN;
-    const count = countKey(buf, keyStart, keyEnd);
-    if (count !== undefined && valueStart >= 0 && callCountProblem(count, countText(w, valueStart, valueEnd) ?? '-') !== undefined) throw NOT_PLAIN;
+    const checked = checkedKey(buf, keyStart, keyEnd);
+    if (checked !== undefined && valueStart >= 0 && callValueProblem(checked, numberText(w, valueStart, valueEnd) ?? '-') !== undefined) throw NOT_PLAIN;
     if (k > 0) out.byte(0x2c);
     out.jsonString(buf, keyStart, keyEnd);
     out.byte(0x3a);

@@ -1,8 +1,9 @@
-// The counts of an LLM call span that llm_calls keeps in unsigned integer columns, with the largest
-// value each column holds exactly. The view converts them with toUInt16/32/64, which wrap a negative
-// or oversized value into a made-up figure (-5 input tokens became 18446744073709551611), and
-// truncate a fraction; so ingest refuses a call span whose count is not a whole number in range.
-// call-counts.test.ts checks this list against the view's conversions.
+// The counts and durations of an LLM call span that ingest checks before storing them.
+// The counts llm_calls keeps in unsigned integer columns, with the largest value each column holds
+// exactly. The view converts them with toUInt16/32/64, which wrap a negative or oversized value into
+// a made-up figure (-5 input tokens became 18446744073709551611), and truncate a fraction; so ingest
+// refuses a call span whose count is not a whole number in range. call-counts.test.ts checks this
+// list against the view's conversions.
 
 const UINT16 = 65_535;
 const UINT32 = 4_294_967_295;
@@ -25,13 +26,43 @@ export const CALL_COUNT_LIMITS: ReadonlyMap<string, number> = new Map([
 ]);
 
 /**
- * Why a call span's count attribute (its stored text) cannot be stored as sent, or undefined when it
- * can: absent or '' (read as absent), or a whole number from 0 to its column's limit.
+ * The phase durations (ms; the first-chunk time in s) llm_calls keeps in Float64 columns, which the
+ * dashboards, the SLO rollups and the report read as measured: a negative or non-finite one (a
+ * TTFT of -5 s) would count as the fastest call of all. The derived prefill may read -0.001: it is
+ * the difference of three values each rounded to the microsecond.
  */
-export function callCountProblem(key: string, text: string | undefined): string | undefined {
+export const CALL_DURATION_FLOORS: ReadonlyMap<string, number> = new Map([
+  ['llm.client_setup_ms', 0],
+  ['llm.queue_ms', 0],
+  ['llm.ttft_ms', 0],
+  ['gen_ai.response.time_to_first_chunk', 0],
+  ['llm.prefill_ms', -0.001],
+  ['llm.decode_ms', 0],
+  ['llm.tool_call_ms', 0],
+  ['llm.stream.gap_p50_ms', 0],
+  ['llm.stream.gap_p95_ms', 0],
+  ['llm.stream.gap_max_ms', 0],
+]);
+
+/** Every attribute of a call span whose value ingest checks (callValueProblem). */
+export const CALL_CHECKED_KEYS: readonly string[] = [...CALL_COUNT_LIMITS.keys(), ...CALL_DURATION_FLOORS.keys()];
+
+/**
+ * Why a call span's count or duration attribute (its stored text) cannot be stored as sent, or
+ * undefined when it can: absent or '' (read as absent); a count a whole number from 0 to its
+ * column's limit, a duration a finite number from its floor on.
+ */
+export function callValueProblem(key: string, text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
   const limit = CALL_COUNT_LIMITS.get(key);
-  if (limit === undefined || text === undefined || text === '') return undefined;
-  const value = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
-  if (value <= limit) return undefined;
-  return `attribute ${key} ${JSON.stringify(text.slice(0, 40))} is not a count llm_calls can hold (a whole number from 0 to ${limit})`;
+  if (limit !== undefined) {
+    const value = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+    if (value <= limit) return undefined;
+    return `attribute ${key} ${JSON.stringify(text.slice(0, 40))} is not a count llm_calls can hold (a whole number from 0 to ${limit})`;
+  }
+  const floor = CALL_DURATION_FLOORS.get(key);
+  if (floor === undefined) return undefined;
+  const value = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : Number.NaN;
+  if (Number.isFinite(value) && value >= floor) return undefined;
+  return `attribute ${key} ${JSON.stringify(text.slice(0, 40))} is not a duration (a finite number from ${floor} on)`;
 }
