@@ -95,7 +95,7 @@ export class GroupCommit {
   #queuedRows = 0;
   #inFlight: Promise<void> | undefined;
   #failedUntil = 0;
-  #lastError = '';
+  #lastReason = '';
   #closing = false;
 
   constructor(options: GroupCommitOptions) {
@@ -151,7 +151,8 @@ export class GroupCommit {
   }
 
   #unavailable(): HttpError {
-    return new HttpError(503, `storage unavailable: ${this.#lastError}`, this.retryAfterSeconds);
+    // ClickHouse's own text stays in the log: it may quote the insert, with another client's values.
+    return new HttpError(503, `storage unavailable (${this.#lastReason}): try again later`, this.retryAfterSeconds);
   }
 
   #pump(lingered = false): void {
@@ -223,7 +224,7 @@ export class GroupCommit {
       this.#onInsert?.(rows.length, (performance.now() - started) / 1000, err);
       const failure = classifyInsertError(err);
       if (failure.kind === 'data') return failure;
-      this.#lastError = failure.message;
+      this.#lastReason = failure.reason;
       if (!this.#down) this.#log?.(`llm-prism ingest: storage unavailable (${failure.message}); answering 503 with Retry-After ${this.retryAfterSeconds} s until an insert succeeds`);
       this.#down = true;
       throw new Unavailable(failure.message);

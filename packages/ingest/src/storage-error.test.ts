@@ -1,6 +1,8 @@
 // Every error classifyInsertError knows, triggered for real against chDB: data errors are the ones
 // raised while parsing an insert (which stores nothing); overload, a missing table, an error inside
 // a view and a closed connection are unavailability.
+import { request } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { openStorage, type OtelTraceRow, type Storage } from '@llm-prism/storage';
 import { otelTraceRow, tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -63,7 +65,7 @@ test('unavailable: too many parts (the same error code, but merges are behind: o
 
 test('unavailable: a missing table', async () => {
   const result = await failure(() => storage.client.insert({ table: 'otel.missing', values: [row()], format: 'JSONEachRow' }));
-  expect(result).toEqual({ kind: 'unavailable', message: 'Table otel.missing does not exist (UNKNOWN_TABLE)' });
+  expect(result).toEqual({ kind: 'unavailable', message: 'Table otel.missing does not exist (UNKNOWN_TABLE)', reason: 'UNKNOWN_TABLE' });
 });
 
 test('unavailable: an error inside a view (the target table has the rows already)', async () => {
@@ -81,5 +83,17 @@ test('unavailable: a closed connection', async () => {
   // A second Storage on the same data directory (chDB: one per process), closed.
   const closed = await openStorage({ dataDir, migrate: false });
   await closed.close();
-  expect(await failure(() => closed.insertSpans([row()]))).toEqual({ kind: 'unavailable', message: 'ChdbConnection is closed' });
+  expect(await failure(() => closed.insertSpans([row()]))).toEqual({ kind: 'unavailable', message: 'ChdbConnection is closed', reason: 'unreachable' });
+});
+
+test('unavailable: a server that refuses connections; a client is told the code, not the address', async () => {
+  const listener = createServer();
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const { port } = listener.address() as AddressInfo;
+  await new Promise((resolve) => listener.close(resolve)); // nothing listens there now
+  // What @clickhouse/client passes on from node:http.
+  const post = () => new Promise((resolve, reject) => request(`http://127.0.0.1:${port}/`, { method: 'POST' }, resolve).on('error', reject).end());
+  expect(await failure(post)).toMatchObject({ kind: 'unavailable', reason: 'ECONNREFUSED', message: expect.stringContaining(`127.0.0.1:${port}`) });
+  // What fetch throws: the code is on its cause.
+  expect(await failure(() => fetch(`http://127.0.0.1:${port}/`))).toMatchObject({ kind: 'unavailable', reason: 'ECONNREFUSED' });
 });

@@ -27,8 +27,12 @@ const TOO_MANY_PARTITIONS = /too many partitions for single insert block/i;
 export type InsertFailure =
   /** The rows: split them and retry apart. `partitions` when only their spread of days is the problem. */
   | { kind: 'data'; partitions: boolean; message: string }
-  /** Storage: connection, missing table, timeout, overload, anything unknown. */
-  | { kind: 'unavailable'; message: string };
+  /**
+   * Storage: connection, missing table, timeout, overload, anything unknown. `reason` is what a
+   * client may be told (ClickHouse's error name or the connection's error code); `message`, with
+   * ClickHouse's text (which may quote the query, and another client's values), is for the log.
+   */
+  | { kind: 'unavailable'; message: string; reason: string };
 
 function clickHouseType(err: unknown): string | undefined {
   const type = (err as { type?: unknown } | null)?.type;
@@ -52,9 +56,18 @@ export function classifyInsertError(err: unknown): InsertFailure {
   const type = clickHouseType(err);
   const message = shortMessage(err);
   const named = type ? `${message} (${type})` : message;
-  if (type === undefined) return { kind: 'unavailable', message: named };
+  if (type === undefined) return { kind: 'unavailable', message: named, reason: errorCode(err) ?? 'unreachable' };
   // TOO_MANY_PARTS is also "too many parts, merges are slower than inserts": overload, not data.
   if (type === 'TOO_MANY_PARTS' && TOO_MANY_PARTITIONS.test(message)) return { kind: 'data', partitions: true, message: named };
   if (type.startsWith('CANNOT_PARSE_') || DATA_ERRORS.has(type)) return { kind: 'data', partitions: false, message: named };
-  return { kind: 'unavailable', message: named };
+  return { kind: 'unavailable', message: named, reason: type };
+}
+
+/** A connection failure's code (`ECONNREFUSED`, `UND_ERR_SOCKET`), here or on its cause. */
+function errorCode(err: unknown): string | undefined {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)) return code;
+  }
+  return undefined;
 }
