@@ -17,6 +17,8 @@
  *   for up to a minute; those tries stay the ended call's.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { context } from '@opentelemetry/api';
+import { boundToLlmContext } from './context.ts';
 import type { CallListener } from './internal-types.ts';
 
 /** A call a group can extend with retries (CallRecorder). */
@@ -52,11 +54,11 @@ export class CallGroup {
 export const callGroup = new AsyncLocalStorage<CallGroup>();
 
 /**
- * Runs `fn` (a whole retry loop) in a new group; when its promise rejects, the group's call still
- * waiting for a retry ends with its last failure. The result is `fn`'s (same value, same error).
+ * Runs `fn` (a whole retry loop) in a group (a new one by default); when its promise rejects, the
+ * group's call still waiting for a retry ends with its last failure. The result is `fn`'s (same
+ * value, same error).
  */
-export function runInGroup<T>(fn: () => T): T {
-  const group = new CallGroup();
+export function runInGroup<T>(fn: () => T, group = new CallGroup()): T {
   const result = callGroup.run(group, fn);
   if (result && typeof (result as { then?: unknown }).then === 'function') {
     // A side branch: the caller's promise and its rejection stay as they were.
@@ -71,10 +73,27 @@ export function runInGroup<T>(fn: () => T): T {
   return result;
 }
 
-/** A method whose every invocation is one retry loop (LangChain's `AsyncCaller.callWithRetries`). */
+/**
+ * A method whose every invocation is one retry loop (LangChain's `AsyncCaller.callWithRetries`,
+ * whose function argument is one try). The loop may run its tries in another invocation's async
+ * context: with `maxConcurrency`, p-queue starts a queued loop from the one that settled before it,
+ * which would make a queued call that loop's retry (and take its conversation and parent span). So
+ * each try runs in this invocation's group, under the trace context and `withLlmContext` active
+ * where the method was invoked; the application's own async context is left as the loop gives it.
+ */
 export function groupedMethod(original: (this: unknown, ...args: unknown[]) => unknown): (this: unknown, ...args: unknown[]) => unknown {
   return function retryLoopInGroup(this: unknown, ...args: unknown[]): unknown {
-    return runInGroup(() => original.apply(this, args));
+    const group = new CallGroup();
+    const at = args.findIndex((arg) => typeof arg === 'function');
+    if (at >= 0) {
+      const tryOnce = args[at] as (this: unknown, ...a: unknown[]) => unknown;
+      const traceContext = context.active();
+      const inLlmContext = boundToLlmContext();
+      args[at] = function tryInGroup(this: unknown, ...a: unknown[]): unknown {
+        return callGroup.run(group, () => context.with(traceContext, () => inLlmContext(() => tryOnce.apply(this, a))));
+      };
+    }
+    return runInGroup(() => original.apply(this, args), group);
   };
 }
 

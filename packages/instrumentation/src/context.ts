@@ -19,6 +19,12 @@ export function withLlmContext<T>(ctx: LlmContext, fn: () => T): T {
   return storage.run(Object.freeze(merged), fn);
 }
 
+/** Runs a function later under the `withLlmContext` active now (none, if none is). */
+export function boundToLlmContext(): <T>(fn: () => T) => T {
+  const store = storage.getStore();
+  return (fn) => (store === undefined ? storage.exit(fn) : storage.run(store, fn));
+}
+
 /** The context of the innermost enclosing `withLlmContext`, if any. */
 export function currentLlmContext(): Readonly<LlmContext> | undefined {
   return storage.getStore();

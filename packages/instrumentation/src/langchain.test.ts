@@ -11,6 +11,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { scenarioHeaders, type Scenario } from '@llm-prism/simulator';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { withLlmContext } from './context.ts';
 import { clientSpans, MAJOR_STREAM_TIMINGS, now, useWireHarness, weatherAndTime } from '../test/contract.ts';
 import { TIMING, durationMs, endMs, expectAdjoiningPhases, sleep, startMs, treeOf } from '../test/harness.ts';
 import { expectFaithful, recordFidelity, uniquePrompt } from '../test/sdk-majors-harness.ts';
@@ -45,7 +46,7 @@ interface Client {
   label: string;
   provider: string;
   name: string;
-  model(s: Scenario, maxRetries?: number): Any;
+  model(s: Scenario, maxRetries?: number, options?: { fetch?: typeof fetch; maxConcurrency?: number }): Any;
 }
 
 const CLIENTS: Client[] = [
@@ -53,13 +54,15 @@ const CLIENTS: Client[] = [
     label: 'ChatOpenAI',
     provider: 'openai',
     name: 'chat gpt-4o',
-    model: (s, maxRetries = 2) => new lc.ChatOpenAI({ model: 'gpt-4o', apiKey: 'test-key', maxRetries, configuration: { baseURL: h.sim.openaiBaseURL, defaultHeaders: scenarioHeaders(s), fetch: retryAwareFetch } }),
+    model: (s, maxRetries = 2, o = {}) =>
+      new lc.ChatOpenAI({ model: 'gpt-4o', apiKey: 'test-key', maxRetries, maxConcurrency: o.maxConcurrency, configuration: { baseURL: h.sim.openaiBaseURL, defaultHeaders: scenarioHeaders(s), fetch: o.fetch ?? retryAwareFetch } }),
   },
   {
     label: 'ChatAnthropic',
     provider: 'anthropic',
     name: 'chat claude-sonnet-5-5',
-    model: (s, maxRetries = 2) => new lc.ChatAnthropic({ model: 'claude-sonnet-5-5', apiKey: 'test-key', maxRetries, anthropicApiUrl: h.sim.anthropicBaseURL, clientOptions: { defaultHeaders: scenarioHeaders(s), fetch: retryAwareFetch } }),
+    model: (s, maxRetries = 2, o = {}) =>
+      new lc.ChatAnthropic({ model: 'claude-sonnet-5-5', apiKey: 'test-key', maxRetries, maxConcurrency: o.maxConcurrency, anthropicApiUrl: h.sim.anthropicBaseURL, clientOptions: { defaultHeaders: scenarioHeaders(s), fetch: o.fetch ?? retryAwareFetch } }),
   },
 ];
 
@@ -128,6 +131,38 @@ describe.each(CLIENTS)('$label', (client) => {
     await sleep(2500);
     expect(h.exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT)).toHaveLength(1);
     expect(h.sim.requests.length - requests).toBe(1);
+  });
+
+  it('maxConcurrency 1, the first of three calls failing: three calls, each with its own conversation and parent (p-queue runs a queued call in the context of the one before it)', TIMING, async () => {
+    // Each item's scenario by its prompt: item 0 answers 500 (no retries), items 1 and 2 succeed with 2 and 4 chunks.
+    const byItem = (url: Any, init: Any = {}): Promise<Response> => {
+      const i = Number(/item-(\d)/.exec(String(init.body))?.[1]);
+      const headers = new Headers(init.headers);
+      headers.set('x-llm-sim-scenario', JSON.stringify(i === 0 ? { httpErrors: { status: 500, count: 1 } } : { chunks: 2 * i, chunkIntervalMs: 0 }));
+      return retryAwareFetch(url, { ...init, headers });
+    };
+    const model = client.model({}, 0, { fetch: byItem as typeof fetch, maxConcurrency: 1 });
+    const tracer = h.provider.getTracer('app');
+    const results = await Promise.allSettled(
+      [0, 1, 2].map((i) =>
+        withLlmContext({ conversationId: `conv-${i}` }, () => tracer.startActiveSpan(`item-${i}`, (span) => model.invoke(uniquePrompt(`item-${i}`)).finally(() => span.end()))),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    const spans = h.exporter.getFinishedSpans();
+    const items = new Map(spans.filter((s) => s.name.startsWith('item-')).map((s) => [s.spanContext().spanId, s.name]));
+    const called = (await calls(3)).map((c) => ({
+      item: items.get(c.parentSpanContext?.spanId ?? ''),
+      conversation: c.attributes['gen_ai.conversation.id'],
+      outcome: c.attributes['llm.outcome'],
+      attempts: c.attributes['llm.attempts'],
+      output: c.attributes['gen_ai.usage.output_tokens'],
+    }));
+    expect(called.sort((a, b) => String(a.item).localeCompare(String(b.item)))).toEqual([
+      { item: 'item-0', conversation: 'conv-0', outcome: 'error', attempts: 1, output: undefined },
+      { item: 'item-1', conversation: 'conv-1', outcome: 'success', attempts: 1, output: 2 },
+      { item: 'item-2', conversation: 'conv-2', outcome: 'success', attempts: 1, output: 4 },
+    ]);
   });
 
   it('a two-step tool loop (tool call, then the answer with its result): two calls', TIMING, async () => {
