@@ -196,6 +196,23 @@ describe('generated Grafana files', () => {
     }
   });
 
+  it('two SLOs of one service (a strict and a lax one): alert rule and panel titles stay unique (Grafana refuses two rules of one title in a folder)', async () => {
+    const base = await config();
+    const strict = structuredClone(base.slos[0]!);
+    const twice: SloConfig = { ...base, slos: [{ ...strict, id: 'strict' }, { ...strict, id: 'lax', ttft: { thresholdMs: 3000, objective: 0.9 } }] };
+    const files = generateFiles(twice);
+    const rules = [...files].filter(([k]) => k.startsWith('provisioning/alerting/slo-')).flatMap(([, text]) => (parse(text) as AlertRuleFile).groups.flatMap((g) => g.rules));
+    const titles = rules.map((r) => r.title);
+    expect(titles).toHaveLength(8);
+    expect(new Set(titles).size).toBe(8);
+    expect(titles).toContain(`${strict.service} strict TTFT SLO burn rate (page)`);
+    const overview = JSON.parse(files.get('dashboards/slo-overview.json') as string) as { panels: { title?: string }[] };
+    const panelTitles = overview.panels.map((p) => p.title);
+    expect(new Set(panelTitles).size).toBe(panelTitles.length);
+    // A scope of its own keeps its plain title.
+    expect(generateFiles(base).get(`provisioning/alerting/slo-${base.slos[0]!.id}.yaml`)).toContain(`title: ${base.slos[0]!.service} TTFT SLO burn rate (page)`);
+  });
+
   it('changing an objective changes only the SLO overview and that SLO’s rules, with the new figures', async () => {
     const base = await config();
     const changed: SloConfig = structuredClone(base);

@@ -587,8 +587,9 @@ describe('dashboards and report agree (one definition of every metric)', () => {
     expect(Object.keys(shown).sort()).toEqual(['error', 'truncated']);
   });
 
-  // At the incident the report's `to` is 30 s into the minute: its SLI and budget are the dashboard's
-  // at that `to`, its policy rows cover complete minutes (as the rules do): the bars at the minute's start.
+  // At the incident the report's `to` is 30 s into the minute, as Grafana's "now" almost always is:
+  // its SLI and budget are the dashboard's at that `to`; its policy rows, the dashboard's bars and the
+  // rules all cover complete minutes, so at that `to` they agree too.
   for (const [when, end, to] of [['baseline', INCIDENT_START, INCIDENT_START], ['incident', INCIDENT_END, INCIDENT_END + 30_000]] as const) {
     it(`gives the SLO overview’s SLIs, budgets and burn-rate rows in the report (${when})`, async () => {
       const window = WINDOW_SECONDS[config.window];
@@ -603,9 +604,9 @@ describe('dashboards and report agree (one definition of every metric)', () => {
         const panel = (suffix: string) => d.panels.find((p) => p.title === `${name}${suffix}`) as Panel;
         close((await run((panel(`SLI (${config.window})`).targets?.[0] as ClickHouseQuery).rawSql, { ...ctx, to }))[0]?.sli, status.sli as number);
         close((await run((panel('error budget remaining').targets?.[0] as ClickHouseQuery).rawSql, { ...ctx, to }))[0]?.budget_remaining, status.budgetRemaining);
-        // The burn-rate bars (at the minute's start): the same rows, the same values, the row's colour exactly where the report says it holds.
+        // The burn-rate bars: the same rows, the same values, the row's colour exactly where the report says it holds.
         const burn = panel('burn rate');
-        const [bars] = await run((burn.targets?.[0] as ClickHouseQuery).rawSql, ctx);
+        const [bars] = await run((burn.targets?.[0] as ClickHouseQuery).rawSql, { ...ctx, to });
         const rows = policyRows(alertPolicy(status.objective));
         expect(status.policy.map((r) => [r.severity, r.long, r.short, r.threshold])).toEqual(rows.map(({ severity, row }) => [severity, row.long.label, row.short.label, row.burnRate]));
         rows.forEach(({ severity, column }, i) => {

@@ -3,18 +3,14 @@
 // severity's two rows, as policy.ts fits them to the objective) and one math expression that ORs
 // the rows, each row ANDing its windows.
 import { ClickHouseQueryBuilder, DATASOURCE_UID, type ClickHouseQuery } from './clickhouse-query.ts';
-import { DEFAULT_RUNBOOK_URL, objectivePercent, type ServiceSlo, type SloConfig, type SloKind } from './config.ts';
+import { DEFAULT_RUNBOOK_URL, objectivePercent, sloScopeTitle, type ServiceSlo, type SloConfig, type SloKind } from './config.ts';
 import { DASHBOARD_UID } from './dashboards/common.ts';
 import { KIND_TITLE } from './dashboards/slo-overview.ts';
 import { alertPolicy, FOR_MINUTES, type AlertPolicy, type Severity } from './policy.ts';
-import { burnRatesSql, GRAFANA_END, type BurnWindow } from './sli-sql.ts';
+import { burnRatesSql, completeMinutesEnd, type BurnWindow } from './sli-sql.ts';
 
-/**
- * Alert windows end at the start of the evaluation's minute: they cover complete rollup minutes
- * only, whatever second Grafana evaluates at (an unaligned end would count a partial minute that
- * holds only the calls that already ended — fast failures before slow successes).
- */
-export const ALERT_END = `toStartOfMinute(${GRAFANA_END})`;
+/** Alert windows end at the start of the evaluation's minute (completeMinutesEnd). */
+export const ALERT_END = completeMinutesEnd();
 
 /** Section of docs/slo.md's runbook for each SLI (GitHub heading anchors). */
 export const RUNBOOK_ANCHOR: Record<SloKind, string> = { ttft: 'runbook-ttft-slo-burning', completion: 'runbook-completion-slo-burning' };
@@ -83,7 +79,7 @@ function ruleFor(config: SloConfig, slo: ServiceSlo, kind: SloKind, severity: Se
   const policy = alertPolicy(o.objective);
   const [first, second] = policy[severity];
   const windows = ruleWindows(policy, severity);
-  const scope = [slo.service, slo.model, slo.route].filter((p) => p !== undefined).join(' ');
+  const scope = sloScopeTitle(config, slo, ' ');
   const rate = (ref: string, w: BurnWindow) => `{{ humanize $values.${ref}.Value }}× over ${w.label}`;
   const sloName = `${slo.id}-${kind}`;
   const labels: Record<string, string> = {

@@ -8,7 +8,7 @@ import { otelTraceRow, tempDataDir } from '@llm-prism/storage/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseSloConfig } from './config.ts';
 import { alertPolicy } from './policy.ts';
-import { burnRatesSql } from './sli-sql.ts';
+import { budgetRemainingSql, burnDownSql, burnRatesSql } from './sli-sql.ts';
 
 const END = Date.UTC(2026, 10, 25, 12, 0, 0);
 /** Calls in the 5 minutes before END, of which `bad` miss the 500 ms TTFT; the burn each must read exactly. */
@@ -17,6 +17,7 @@ const CASES = [
   { service: 'three-of-10', calls: 10, bad: 3, burn: 3 },
   { service: 'three-of-25', calls: 25, bad: 3, burn: 1.2 },
   { service: 'twelve-of-20', calls: 20, bad: 12, burn: 6 }, // above the page's 5.5
+  { service: 'one-of-10', calls: 10, bad: 1, burn: 1 }, // the whole budget, exactly
 ];
 const config = parseSloConfig(`
 window: 28d
@@ -63,11 +64,21 @@ afterAll(async () => {
 it('reads a burn exactly at a rate as that rate, so "above the rate" does not hold', async () => {
   const policy = alertPolicy(0.9);
   const rates = [...policy.page, ...policy.ticket].map((row) => row.burnRate);
-  expect(rates).toEqual(expect.arrayContaining([5.5, 3, 1.2])); // the cases sit on the policy's own rates
+  expect(rates).toEqual(expect.arrayContaining([5.5, 3, 1.2])); // the cases sit on the policy's own rates (and 1)
   for (const [i, c] of CASES.entries()) {
     const sql = burnRatesSql(config.slos[i]!, 'ttft', [{ label: '5m', seconds: 300 }], { database: 'otel', end: "toDateTime('2026-11-25 12:00:00')" });
     const [row] = await (await storage.client.query({ query: sql, format: 'JSONEachRow' })).json<{ burn_5m: number }>();
     expect(row?.burn_5m, c.service).toBe(c.burn);
     expect(row!.burn_5m > c.burn, c.service).toBe(false);
   }
+});
+
+it('reads a budget spent exactly as 0 left, not overspent (the dashboard colours below 0 red)', async () => {
+  const target = { database: 'otel', end: "toDateTime('2026-11-25 12:00:00')" };
+  const slo = config.slos[CASES.findIndex((c) => c.service === 'one-of-10')]!;
+  const query = async <T>(sql: string) => (await storage.client.query({ query: sql, format: 'JSONEachRow' })).json<T>();
+  const [left] = await query<{ budget_remaining: number }>(budgetRemainingSql(slo, 'ttft', 28 * 86_400, target));
+  expect(left?.budget_remaining).toBe(0);
+  const burnDown = await query<{ budget_remaining: number }>(burnDownSql(slo, 'ttft', 28 * 86_400, 3_600, target));
+  expect(burnDown.at(-1)?.budget_remaining).toBe(0);
 });

@@ -13,6 +13,15 @@ export interface BurnWindow {
 
 export const GRAFANA_END = '$__toTime';
 
+/**
+ * Where alert windows end for a query ending at `end`: the start of its minute. They cover complete
+ * rollup minutes only, whatever second Grafana evaluates at (an unaligned end would count a partial
+ * minute that holds only the calls that already ended — fast failures before slow successes).
+ */
+export function completeMinutesEnd(end: string = GRAFANA_END): string {
+  return `toStartOfMinute(${end})`;
+}
+
 export function sqlString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
@@ -84,10 +93,19 @@ export function sliSql(slo: ServiceSlo, kind: SloKind, seconds: number, target: 
   return `SELECT if(total = 0, NULL, good / total) AS sli\nFROM (\n${goodTotalSql(slo, kind, seconds, target)}\n)`;
 }
 
+/**
+ * 1 − bad ÷ (error budget × total), rounded to 12 decimals as the burn rates are: 1 bad call of 10
+ * at 90 % spends the budget exactly, 0 left, where Float64 gives −2.2e-16 (overspent). `+ 0` makes
+ * the rounding's −0 a 0 (the report would print "-0 %").
+ */
+function budgetLeft(slo: ServiceSlo, kind: SloKind, bad: string, total: string): string {
+  return `(round(1 - ${bad} / ${total} / ${errorBudget(slo, kind)}, 12) + 0)`;
+}
+
 /** One row: `budget_remaining` = 1 − bad ÷ (error budget × total); negative once overspent. */
 export function budgetRemainingSql(slo: ServiceSlo, kind: SloKind, seconds: number, target: SliTarget): string {
   return [
-    `SELECT if(total = 0, 1, 1 - (total - good) / total / ${errorBudget(slo, kind)}) AS budget_remaining`,
+    `SELECT if(total = 0, 1, ${budgetLeft(slo, kind, '(total - good)', 'total')}) AS budget_remaining`,
     `FROM (\n${goodTotalSql(slo, kind, seconds, target)}\n)`,
   ].join('\n');
 }
@@ -134,7 +152,7 @@ export function burnRatesSql(slo: ServiceSlo, kind: SloKind, windows: readonly B
 export function burnDownSql(slo: ServiceSlo, kind: SloKind, seconds: number, stepSeconds: number, target: SliTarget): string {
   return [
     'SELECT time,',
-    `  1 - sum(total - good) OVER (ORDER BY time) / greatest(sum(total) OVER (), 1) / ${errorBudget(slo, kind)} AS budget_remaining`,
+    `  ${budgetLeft(slo, kind, 'sum(total - good) OVER (ORDER BY time)', 'greatest(sum(total) OVER (), 1)')} AS budget_remaining`,
     `FROM (\n${stepCountsSql(slo, kind, seconds, stepSeconds, target)}\n)`,
     'ORDER BY time',
   ].join('\n');

@@ -84,8 +84,8 @@ async function status(
 ): Promise<SloStatus> {
   const [counts] = await rows<{ good: number; total: number }>(client, goodTotalSql(slo, kind, windowSeconds, target), {});
   const [budget] = await rows<{ budget_remaining: number }>(client, budgetRemainingSql(slo, kind, windowSeconds, target), {});
-  // The dashboard's burn-rate bars, with windows over complete minutes as the rules evaluate them (ALERT_END).
-  const [rowValues] = await rows<Record<string, number>>(client, policyRowsSql(slo, kind, { ...target, end: `toStartOfMinute(${target.end})` }), {});
+  // The dashboard's burn-rate bars, with windows over complete minutes as the rules evaluate them.
+  const [rowValues] = await rows<Record<string, number>>(client, policyRowsSql(slo, kind, target), {});
   const series = await rows<{ time: string; sli: number | null; total: number }>(
     client,
     sliSeriesSql(slo, kind, seriesSeconds, stepSeconds, target),

@@ -6,9 +6,9 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import { chQuery, chTimeSeries, clickhouseDatasource } from '../clickhouse-query.ts';
-import { configName, objectivePercent, WINDOW_SECONDS, type ServiceSlo, type SloConfig, type SloKind } from '../config.ts';
+import { configName, objectivePercent, sloScopeTitle, WINDOW_SECONDS, type ServiceSlo, type SloConfig, type SloKind } from '../config.ts';
 import { alertPolicy, policyWindows, type AlertPolicy, type BurnRateCondition, type Severity } from '../policy.ts';
-import { budgetRemainingSql, burnColumn, burnDownSql, burnRatesSql, sliSql, type SliTarget } from '../sli-sql.ts';
+import { budgetRemainingSql, burnColumn, burnDownSql, burnRatesSql, completeMinutesEnd, sliSql, type SliTarget } from '../sli-sql.ts';
 import { baseDashboard, DASHBOARD_UID, panelIds, seriesPanel } from './common.ts';
 
 export const KIND_TITLE: Record<SloKind, string> = { ttft: 'TTFT', completion: 'Completion' };
@@ -22,10 +22,6 @@ function thresholds(steps: { value: number | null; color: string }[]): dashboard
 
 /** The single row of an SLI query: its last (only) value. */
 const lastValue = () => new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']);
-
-function describe(slo: ServiceSlo): string {
-  return [slo.service, slo.model, slo.route].filter((p) => p !== undefined).join(' · ');
-}
 
 function objectiveText(slo: ServiceSlo, kind: SloKind): string {
   const o = slo[kind];
@@ -41,12 +37,15 @@ export function policyRows(policy: AlertPolicy): { severity: Severity; row: Burn
 
 /**
  * One row: per policy row the lower of its long and short windows' burn rates — the row holds (and
- * with it the rule, `$A > r && $B > r`) exactly when that value exceeds the row's rate.
+ * with it the rule, `$A > r && $B > r`) exactly when that value exceeds the row's rate. The windows
+ * end where the rules' do, at the start of the end's minute (completeMinutesEnd): a bar read in the
+ * middle of a minute shows what the rule evaluated then.
  */
 export function policyRowsSql(slo: ServiceSlo, kind: SloKind, target: SliTarget): string {
   const policy = alertPolicy(slo[kind].objective);
   const rows = policyRows(policy).map(({ row, column }) => `  least(${burnColumn(row.long)}, ${burnColumn(row.short)}) AS ${column}`);
-  return ['SELECT', rows.join(',\n'), `FROM (\n${burnRatesSql(slo, kind, policyWindows(policy), target)}\n)`].join('\n');
+  const windows = burnRatesSql(slo, kind, policyWindows(policy), { ...target, end: completeMinutesEnd(target.end) });
+  return ['SELECT', rows.join(',\n'), `FROM (\n${windows}\n)`].join('\n');
 }
 
 /**
@@ -101,7 +100,7 @@ export function sloOverviewDashboard(config: SloConfig): SloOverview {
   for (const slo of config.slos) {
     for (const kind of ['ttft', 'completion'] as const) {
       const objective = slo[kind].objective;
-      const name = `${KIND_TITLE[kind]} · ${describe(slo)}`;
+      const name = `${KIND_TITLE[kind]} · ${sloScopeTitle(config, slo, ' · ')}`;
       builder.withPanel(
         new stat.PanelBuilder()
           .id(nextId())
@@ -169,7 +168,7 @@ export function sloOverviewDashboard(config: SloConfig): SloOverview {
       builder.withPanel(burnPanel);
     }
     builder.withPanel(
-      seriesPanel(nextId(), `${describe(slo)} — error budget burn-down (${config.window})`, 'percentunit')
+      seriesPanel(nextId(), `${sloScopeTitle(config, slo, ' · ')} — error budget burn-down (${config.window})`, 'percentunit')
         .timeFrom(config.window)
         .withTarget(chTimeSeries(burnDownSql(slo, 'ttft', windowSeconds, BURN_DOWN_STEP_S, target)).refId('A'))
         .withTarget(chTimeSeries(burnDownSql(slo, 'completion', windowSeconds, BURN_DOWN_STEP_S, target)).refId('B'))
