@@ -83,11 +83,12 @@ export type LlmResponseHook = (span: Span, info: LlmResponseHookInfo) => void;
 export interface PromptCacheOptions {
   /**
    * TTLs in ms: each provider's default (5 min each) and the lifetimes a request can ask for
-   * (Anthropic `cache_control.ttl: "1h"`; `30m`, `12h`).
+   * (Anthropic `cache_control.ttl: "1h"`; `30m`, `12h`), by provider id (`openai`, `anthropic`,
+   * `gemini`) or lifetime; a number sets every provider's default.
    */
-  ttlMs?: Partial<Record<ProviderId | '30m' | '1h' | '12h', number>>;
-  /** Smallest prefix the provider caches, in estimated tokens. Default 1024 for every provider. */
-  minTokens?: Partial<Record<ProviderId, number>>;
+  ttlMs?: number | Partial<Record<ProviderId | '30m' | '1h' | '12h', number>>;
+  /** Smallest prefix the provider caches, in estimated tokens, by provider id; a number sets every provider's. Default 1024 for every provider. */
+  minTokens?: number | Partial<Record<ProviderId, number>>;
   /** Bound of the classifier's memory (prefixes and conversations). Default 100 000. */
   maxPrefixes?: number;
 }

@@ -1,6 +1,7 @@
 import type { MessageCreateParams, MessageParam, TextBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import type { GenerateContentParameters } from '@google/genai';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { segmentsFor } from '../../test/segments.ts';
 import { CACHE_MODELS, type ProviderId } from '../formats/index.ts';
@@ -391,5 +392,35 @@ describe('CacheTracker — what a probe of real call sequences found', () => {
     h.advance(MINUTE);
     const noSystem: ChatCompletionCreateParams = { model: 'gpt-4o', messages: [{ role: 'user', content: `${POLICY} ${q}` }] };
     expect(call(noSystem, usage(2150))).toBe('miss prefix_changed system');
+  });
+});
+
+describe('CacheTracker — options', () => {
+  it('a number sets every provider: a TTL of 2 minutes expires each provider’s prefix after 3, a minimum of 64 tokens makes a short prompt eligible', () => {
+    const h = harness({ ttlMs: 2 * MINUTE, minTokens: 64 });
+    const short = 'Be brief. '.repeat(40); // ~100 estimated tokens: below the 1 024 default
+    expect(outcome(h.classify('openai', 'chat.completions.create', openaiChat(short, 'Hi'), usage(110)))).toBe('miss cold');
+    expect(outcome(h.classify('gemini', 'models.generateContent', geminiParams(short, 'Hi'), usage(110), 'g-2'))).toBe('miss cold');
+    h.advance(3 * MINUTE);
+    expect(outcome(h.classify('openai', 'chat.completions.create', openaiChat(short, 'Hi', 'Hello.', 'Again'), usage(120)))).toBe('miss expired');
+    expect(outcome(h.classify('gemini', 'models.generateContent', geminiParams(short, 'Hi', 'Hello.', 'Again'), usage(120), 'g-2'))).toBe('miss expired');
+    // The lifetimes a request asks for keep theirs.
+    const defaults = harness();
+    expect(outcome(defaults.classify('openai', 'chat.completions.create', openaiChat(short, 'Hi'), usage(110)))).toBe('none');
+  });
+
+  it('a key nothing reads, or a value that is no number from 0 on, is named through diag, not ignored silently', () => {
+    const warnings: string[] = [];
+    const logger = { warn: (m: string) => warnings.push(m), error() {}, info() {}, debug() {}, verbose() {} };
+    diag.setLogger(logger, DiagLogLevel.WARN);
+    try {
+      new CacheTracker({ models: CACHE_MODELS, ttlMs: { 'gcp.gemini': MINUTE }, minTokens: { openai: -1 } });
+    } finally {
+      diag.disable();
+    }
+    expect(warnings).toEqual([
+      expect.stringContaining('promptCache.ttlMs.gcp.gemini is not a provider id or lifetime (openai, anthropic, gemini, 30m, 1h, 12h): ignored'),
+      expect.stringContaining('promptCache.minTokens.openai -1 is not a number from 0 on: ignored'),
+    ]);
   });
 });

@@ -3,6 +3,7 @@
  * reasons") from the usage the provider reported and what this process has seen of earlier
  * prefixes. Pure: no I/O, the clock is injectable. Rules in ./README.md.
  */
+import { diag } from '@opentelemetry/api';
 import { digest, HASH_HEX_DIGITS } from './fingerprint.ts';
 import { LruMap } from './lru.ts';
 import type { CacheTtl, PrefixSegment } from './segments.ts';
@@ -73,10 +74,10 @@ export interface CacheTrackerOptions {
   models: Readonly<Record<string, CacheModel>>;
   /** Bound of each LRU (prefixes, conversations). Default 100 000. */
   maxPrefixes?: number;
-  /** Overrides of the provider default TTLs (by provider id) and of the lifetimes a request can ask for (`1h`, `30m`, `12h`). */
-  ttlMs?: Partial<Record<string, number>>;
-  /** Overrides of the smallest prefix each provider caches (by provider id), in estimated tokens. */
-  minTokens?: Partial<Record<string, number>>;
+  /** Overrides of the provider default TTLs (by provider id, or one number for all) and of the lifetimes a request can ask for (`1h`, `30m`, `12h`). */
+  ttlMs?: number | Partial<Record<string, number>>;
+  /** Overrides of the smallest prefix each provider caches (by provider id, or one number for all), in estimated tokens. */
+  minTokens?: number | Partial<Record<string, number>>;
   now?: () => number;
 }
 
@@ -90,6 +91,23 @@ const REQUESTED_TTL_MS: Record<RequestedTtl, number> = {
 /** `field` of every model, by provider id. */
 function byProvider<K extends 'ttlMs' | 'minTokens'>(models: Readonly<Record<string, CacheModel>>, field: K): Record<string, number> {
   return Object.fromEntries(Object.entries(models).map(([id, model]) => [id, model[field]]));
+}
+
+/**
+ * The defaults with the option's overrides: one number for every provider, or some by key. A key
+ * nothing reads (`gcp.gemini` for `gemini`) or a value that is no number from 0 on is named through
+ * diag and left out, rather than ignored silently.
+ */
+function withOverrides(defaults: Record<string, number>, option: number | Partial<Record<string, number>> | undefined, name: string): Record<string, number> {
+  if (option === undefined) return defaults;
+  const given = typeof option === 'number' ? Object.fromEntries(Object.keys(defaults).map((key) => [key, option])) : option;
+  const merged = { ...defaults };
+  for (const [key, value] of Object.entries(given)) {
+    if (!Object.hasOwn(defaults, key)) diag.warn(`llm-prism: promptCache.${name}.${key} is not a provider id or lifetime (${Object.keys(defaults).join(', ')}): ignored`);
+    else if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) diag.warn(`llm-prism: promptCache.${name}.${key} ${String(value)} is not a number from 0 on: ignored`);
+    else merged[key] = value;
+  }
+  return merged;
 }
 
 /**
@@ -182,8 +200,9 @@ export class CacheTracker {
     this.#prefixes = new LruMap(max);
     this.#turns = new LruMap(max);
     this.#models = options.models;
-    this.#ttlMs = { ...byProvider(options.models, 'ttlMs'), ...REQUESTED_TTL_MS, ...options.ttlMs };
-    this.#minTokens = { ...byProvider(options.models, 'minTokens'), ...options.minTokens };
+    const providerTtl = withOverrides(byProvider(options.models, 'ttlMs'), typeof options.ttlMs === 'number' ? options.ttlMs : undefined, 'ttlMs');
+    this.#ttlMs = withOverrides({ ...providerTtl, ...REQUESTED_TTL_MS }, typeof options.ttlMs === 'number' ? undefined : options.ttlMs, 'ttlMs');
+    this.#minTokens = withOverrides(byProvider(options.models, 'minTokens'), options.minTokens, 'minTokens');
     this.#now = options.now ?? Date.now;
   }
 
