@@ -166,11 +166,11 @@ describe('storage outage', () => {
     ]);
     expect(repaired.status).toBe(200);
     expect(await repaired.json()).toEqual({});
-    expect(refused.status).toBe(200);
+    // Nothing of it could be stored: the request failed (400, not retried), with the same message.
+    expect(refused.status).toBe(400);
     expect(refused.headers.get('retry-after')).toBeNull();
-    const { partialSuccess } = (await refused.json()) as { partialSuccess: { rejectedSpans: string; errorMessage: string } };
-    expect(partialSuccess.rejectedSpans).toBe('1');
-    expect(partialSuccess.errorMessage).toMatch(/^1 span\(s\) rejected: span "in 2300" \(span_id [0-9a-f]{16}\): .*2100-01-01/);
+    const { message } = (await refused.json()) as { message: string };
+    expect(message).toMatch(/^1 span\(s\) rejected: span "in 2300" \(span_id [0-9a-f]{16}\): .*2100-01-01/);
     expect(healthy.status).toBe(200);
     expect(await healthy.json()).toEqual({});
     // Taken at once: no refusal window after bad data.

@@ -159,8 +159,9 @@ export function createIngestApp(options: IngestAppOptions): Hono {
       ...refused.map((r) => `span ${JSON.stringify(r.row.SpanName)} (span_id ${r.row.SpanId}): storage refused it: ${r.reason}`),
     ];
     const partial = notStored.length > 0 ? { rejectedSpans: notStored.length, errorMessage: rejectionMessage(notStored) } : undefined;
-    // Nothing stored because storage refused it all: not worth retrying, so a 400, not a 200.
-    if (refused.length > 0 && refused.length === rows.length) throw new HttpError(400, partial!.errorMessage);
+    // Nothing stored, every span refused (here or by storage): the request failed, and is not worth
+    // retrying (OTLP/HTTP: a failure is a 4xx; partial success is for a request partly accepted).
+    if (partial !== undefined && refused.length === rows.length) throw new HttpError(400, partial.errorMessage);
     const payload = encodeExportResponse(encoding, partial) as Uint8Array<ArrayBuffer> | string;
     return c.body(payload, 200, { 'content-type': CONTENT_TYPES[encoding] });
   });
