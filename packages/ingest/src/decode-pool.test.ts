@@ -61,6 +61,28 @@ test('beyond maxDecodingBytes requests get 429 with Retry-After; one request is 
   expect((await pool.decode('protobuf', large)).rows).toHaveLength(50);
 });
 
+test('large bodies leave the last eighth of the budget to small ones: a client flooding large bodies does not hold up another\'s batches', async () => {
+  pool = new DecodePool({ workers: 1, maxDecodingBytes: 64_000 });
+  const large = body(25); // over a 64th of the budget (1 000 bytes)
+  const small = body(1);
+  expect(large.byteLength).toBeGreaterThan(1000);
+  expect(small.byteLength).toBeLessThanOrEqual(1000);
+  // Handed over back to back, before any worker can answer: the bytes add up.
+  const larges = Array.from({ length: 80 }, () => pool!.decode('protobuf', large).then(() => 'decoded', (err: unknown) => err));
+  const decoding = pool.decodingBytes;
+  const smallOne = pool.decode('protobuf', small);
+  const outcomes = await Promise.all(larges);
+  const taken = outcomes.filter((o) => o === 'decoded').length;
+  // The large ones stopped at seven eighths (56 000 bytes); the small body was still taken.
+  expect(decoding).toBe(taken * large.byteLength);
+  expect(decoding).toBeLessThanOrEqual(56_000);
+  expect(decoding + large.byteLength).toBeGreaterThan(56_000);
+  const refused = outcomes.find((o) => o !== 'decoded');
+  expect(refused).toMatchObject({ status: 429 });
+  expect((refused as HttpError).message).toMatch(/limit 56000 for bodies over 1000 bytes/);
+  expect((await smallOne).rows).toHaveLength(1);
+});
+
 test('a worker that dies (out of heap) fails only its request and is replaced', async () => {
   pool = new DecodePool({ workers: 1, workerHeapMb: 16 });
   const huge = Buffer.from(JSON.stringify(jsonRequest(Array.from({ length: 60_000 }, () => jsonSpan()))));

@@ -36,7 +36,11 @@ export type DecodeReply =
 export interface DecodePoolOptions {
   /** Worker threads (default: one per core beyond the first, at least 1, at most 4). */
   workers?: number;
-  /** Body bytes being decoded at most, over all workers (default 64 MiB); one request is always taken. */
+  /**
+   * Body bytes being decoded at most, over all workers (default 64 MiB); one request is always
+   * taken. The last eighth is kept for small bodies (at most a 64th of it each): a client sending
+   * large bodies cannot hold up another's exporter batches.
+   */
   maxDecodingBytes?: number;
   /** Retry-After on 429 (seconds). */
   retryAfterSeconds?: number;
@@ -92,9 +96,11 @@ export class DecodePool {
    */
   decode(encoding: OtlpEncoding, body: Uint8Array, owned = false): Promise<DecodedRequest> {
     if (this.#closed) return Promise.reject(new HttpError(503, 'ingest is shutting down', this.retryAfterSeconds));
-    if (this.#decodingBytes > 0 && this.#decodingBytes + body.byteLength > this.maxDecodingBytes) {
+    const small = body.byteLength <= this.maxDecodingBytes / 64;
+    const limit = small ? this.maxDecodingBytes : this.maxDecodingBytes - this.maxDecodingBytes / 8;
+    if (this.#decodingBytes > 0 && this.#decodingBytes + body.byteLength > limit) {
       return Promise.reject(
-        new HttpError(429, `ingest is decoding ${this.#decodingBytes} bytes of requests (limit ${this.maxDecodingBytes}): try again later`, this.retryAfterSeconds),
+        new HttpError(429, `ingest is decoding ${this.#decodingBytes} bytes of requests (limit ${limit}${small ? '' : ' for bodies over ' + this.maxDecodingBytes / 64 + ' bytes'}): try again later`, this.retryAfterSeconds),
       );
     }
     const slot = this.#slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
