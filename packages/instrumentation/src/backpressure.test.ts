@@ -36,6 +36,9 @@ const tail = (n: number): string =>
   `data: ${JSON.stringify({ id: 'chatcmpl-bp', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o', choices: [], usage: { prompt_tokens: 5, completion_tokens: n, total_tokens: 5 + n } })}\n\n` +
   'data: [DONE]\n\n';
 
+/** One output event of 1 MiB of text: larger than the stream's buffer on its own. */
+const hugeEvent = `data: ${JSON.stringify({ id: 'chatcmpl-bp', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o', choices: [{ index: 0, delta: { content: 'x'.repeat(1024 * 1024) }, finish_reason: null }] })}\n\n`;
+
 /** When the server sent what (epoch ms, the spans' time base), per request path. */
 interface Truth {
   headers: number;
@@ -57,7 +60,8 @@ const raw = useRawServer((req, res) => {
     await sleep(PREFILL_MS);
     for (let i = 0; i < pieces; i++) {
       if (i > 0) await sleep(PIECE_GAP_MS);
-      const p = piece(i);
+      // …huge-event…: the second piece is one event of 1 MiB (an inline image, a long tool argument).
+      const p = i === 1 && /huge-event/.test(req.url ?? '') ? hugeEvent : piece(i);
       res.write(p);
       truth.bytes += p.length;
       if (i === 0) truth.first = now();
@@ -131,6 +135,14 @@ describe('undici (the patched openai SDK on fetch), application reads 2.5 s late
   it('~30 KiB: no backpressure, decode exact', TIMING, async () => {
     const { tree, truth } = await lateRead('/small-fetch');
     expectUnpaced(tree, truth);
+  });
+
+  it('one event of 1 MiB read at once: it pauses the socket for a moment, which is no backpressure', TIMING, async () => {
+    const stream = await client('/huge-event').chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
+    expect(text.length).toBeGreaterThan(1024 * 1024);
+    expectUnpaced(await onlyTree(), truths.get('/huge-event/chat/completions')!);
   });
 });
 

@@ -210,6 +210,13 @@ class AbandonedError extends Error {
  * Held strongly until then, so the span is never lost; unregistered when the call ends.
  */
 const abandonment = new FinalizationRegistry<CallRecorder>((recorder) => recorder.abandoned());
+/**
+ * Pauses that held the body back less than this in all are no backpressure: one event larger than
+ * the stream's buffer (an inline image, a long tool argument) pauses the socket for a moment even
+ * while the application reads at once (≈3 ms for 1 MB), and delays no arrival measurably.
+ */
+const BACKPRESSURE_MIN_MS = 20;
+
 /** See `abandonment`: how long a paused body of a response the SDK let go of waits for a reader. */
 const ABANDONED_PAUSE_MS = 5_000;
 
@@ -739,12 +746,12 @@ export class CallRecorder implements GroupableCall {
     // Backpressure on the body that is the call's output: from its first pause on, arrivals are
     // the application's reads; a phase that ends later is marked, those that ended before are exact.
     const bodyAttempt = this.#answer ?? lastAttempt;
-    const pausedAt = bodyAttempt?.firstPause;
-    if (bodyAttempt && pausedAt !== undefined) {
-      const still = bodyAttempt.pausedSince === undefined ? 0 : Math.max(0, end - bodyAttempt.pausedSince);
+    const pausedMs = bodyAttempt?.firstPause === undefined ? 0 : (bodyAttempt.pausedMs ?? 0) + (bodyAttempt.pausedSince === undefined ? 0 : Math.max(0, end - bodyAttempt.pausedSince));
+    const pausedAt = pausedMs >= BACKPRESSURE_MIN_MS ? bodyAttempt?.firstPause : undefined;
+    if (pausedAt !== undefined) {
       attrs[ATTR_LLM_STREAM_BACKPRESSURE] = true;
       attrs[ATTR_LLM_STREAM_BACKPRESSURE_START_MS] = round(pausedAt - start);
-      attrs[ATTR_LLM_STREAM_BACKPRESSURE_MS] = round((bodyAttempt.pausedMs ?? 0) + still);
+      attrs[ATTR_LLM_STREAM_BACKPRESSURE_MS] = round(pausedMs);
     }
     const readPaced = (phaseEnd: number): Attributes | undefined =>
       pausedAt !== undefined && phaseEnd > pausedAt ? { [ATTR_LLM_READ_PACED]: true } : undefined;
