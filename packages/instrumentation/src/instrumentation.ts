@@ -78,14 +78,38 @@ interface CallSpec {
 }
 
 /**
- * The promise that settles with the call's HTTP outcome: the Stainless SDKs' APIPromise (openai
- * 4–7, `@anthropic-ai/sdk` 0.14–1.x) exposes the raw response promise as `responsePromise`
- * (observing it parses nothing); Gemini's methods return a plain promise.
+ * Runs `fulfilled` or `rejected` (which must not throw) when the call's HTTP outcome is known,
+ * leaving the application's promise as the SDK made it. The Stainless SDKs' APIPromise (openai 4–7,
+ * `@anthropic-ai/sdk` 0.14–1.x) reads the raw response from `responsePromise` (observing it parses
+ * nothing); a handler on that promise would mark its rejection handled, and a call the application
+ * never awaits would fail without its `unhandledRejection`. So the APIPromise gets a promise that
+ * settles as the SDK's does, after it, and is as unhandled as the SDK's was until someone reads it.
+ * Gemini's patched methods return a plain promise, which the SDK's public method awaits.
  */
-function responsePromiseOf(result: unknown): Promise<unknown> | undefined {
-  const p = (result as { responsePromise?: unknown } | null)?.responsePromise;
-  if (p instanceof Promise) return p;
-  return result instanceof Promise ? result : undefined;
+function observeOutcome(result: unknown, fulfilled: (value: unknown) => void, rejected: (error: unknown) => void): void {
+  const holder = result as { responsePromise?: unknown } | null;
+  const p = holder?.responsePromise;
+  if (!(p instanceof Promise)) {
+    if (result instanceof Promise) result.then(fulfilled, rejected);
+    return;
+  }
+  const observed = p.then(
+    (value: unknown) => {
+      fulfilled(value);
+      return value;
+    },
+    (error: unknown) => {
+      rejected(error);
+      throw error;
+    },
+  );
+  try {
+    (holder as { responsePromise: unknown }).responsePromise = observed;
+  } catch {
+    // not writable: below
+  }
+  // Not swapped: the SDK's promise is observed as it was; ours must not be reported unhandled.
+  if (holder!.responsePromise !== observed) observed.catch(() => {});
 }
 
 export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrumentationConfig> {
@@ -279,7 +303,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
         const result = callScope.run(retried.scope, () => context.with(spanContext, () => original.apply(this, args)));
         // The application's abort of a retry ends the call (call-group.ts); anything else, the loop decides.
         const aborted = (err: unknown) => instrumentation.#safely(() => (isAbortError(err) ? retried.aborted(err) : undefined));
-        instrumentation.#safely(() => responsePromiseOf(result)?.then(undefined, aborted));
+        instrumentation.#safely(() => observeOutcome(result, () => {}, aborted));
         return result;
       }
       const recorder = instrumentation.#startCall(this, format, target, args[0], args[1], startTime);
@@ -295,7 +319,8 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
       }
       // A side branch: the application's promise and its errors stay exactly as the SDK made them.
       instrumentation.#safely(() =>
-        responsePromiseOf(result)?.then(
+        observeOutcome(
+          result,
           (response: unknown) => instrumentation.#safely(() => recorder.settled(undefined, response)),
           (err: unknown) =>
             instrumentation.#safely(() => {
