@@ -5,6 +5,7 @@ import type { GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import { GEMINI_MODEL as model, PROMPT, PROMPT_TOKENS, STREAM_TIMINGS, WHOLE_TOOL_CALLS, breakAfter, drain, expectAbortedAt, expectDroppedCall, expectToolSpans, expectUnstreamedCall, geminiRequest as request, now, readLate, readUntilError, useHarness } from '../test/contract.ts';
 import { TIMING, durationMs, endMs, expectNear, expectStreamedTree, finishedCalls, treeOf } from '../test/harness.ts';
+import { withLlmContext } from './context.ts';
 
 const h = useHarness();
 
@@ -180,5 +181,24 @@ describe('models.generateContent', () => {
     const ok = await Promise.all([h.gemini, h.plainGemini].map((c) => c.models.generateContent(request({ chunks: 3 }))));
     expect(ok[0]!.text).toBe(ok[1]!.text);
     expect(ok[0]!.usageMetadata).toEqual(ok[1]!.usageMetadata);
+  });
+});
+
+describe('prompt cache', () => {
+  it('one tools object reused, which the SDK rewrites in place on its first call: the next turn after an eviction reads evicted, not prefix_changed at tools', async () => {
+    // Declared once, as JSON Schema with lowercase types (the SDK upper-cases them in the app's own object).
+    const tools = [{ functionDeclarations: [{ name: 'get_weather', description: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }] }];
+    const system = `You are the weather desk. ${'Answer with the forecast only. '.repeat(200)}`;
+    const turn = (...contents: string[]) => h.gemini.models.generateContent({ model, contents: contents.map((text, i) => ({ role: i % 2 === 0 ? 'user' : 'model', parts: [{ text }] })), config: { systemInstruction: system, tools: tools as never } }); // JSON Schema as JavaScript apps write it
+    await withLlmContext({ conversationId: 'gemini-tools-reused' }, async () => {
+      await turn('Paris?');
+      expect(tools[0]!.functionDeclarations[0]!.parameters.type).toBe('OBJECT'); // the SDK's rewrite
+      h.sim.cache.evictAll();
+      await turn('Paris?', 'Sunny.', 'And Rome?');
+    });
+    const [first, second] = (await finishedCalls(h.exporter, 2)).map((c) => c.attributes);
+    expect(first).toMatchObject({ 'llm.cache.state': 'miss', 'llm.cache.miss_reason': 'cold' });
+    // Read nothing within the TTL of a prefix it left cached: evicted (the tools never changed).
+    expect(second).toMatchObject({ 'llm.cache.state': 'miss', 'llm.cache.miss_reason': 'evicted' });
   });
 });

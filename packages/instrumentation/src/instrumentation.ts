@@ -368,7 +368,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
         source: 'sdk',
         hookParams: params,
         // The application may mutate its params object after the call: keep its structure now, cheaply.
-        params: snapshotRequest(params),
+        params: (target.api.snapshot ?? snapshotRequest)(params),
         infoParams: params,
         info,
         parentContext: sdkSpan ? trace.setSpan(context.active(), sdkSpan) : context.active(),

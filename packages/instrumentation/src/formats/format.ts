@@ -16,6 +16,8 @@ export interface Api extends ProviderAdapter {
   inputMessages(params: Json): unknown[] | undefined;
   /** The cacheable prompt prefix of the request parameters, as the provider orders it; malformed parts are skipped. */
   segments(params: Json): PrefixSegment[];
+  /** What of an SDK call's parameters is kept, at its start, for `segments` at its end (default: snapshotRequest, a structural copy). */
+  snapshot?(params: unknown): unknown;
 }
 
 export interface PatchTarget {

@@ -6,6 +6,7 @@ import type { LlmEvent, Usage } from '../../internal-types.ts';
 import { GEN_AI_OPERATION_NAME_VALUE_GENERATE_CONTENT, GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI, GEN_AI_TOOL_TYPE_VALUE_EXTENSION, GEN_AI_TOOL_TYPE_VALUE_FUNCTION } from '../../semconv.ts';
 import { argumentsText, badTokens, isObject, jsonSseEvents, nonEmpty, num, requestInfo, str, tokens, type Json } from '../common.ts';
 import type { Api } from '../format.ts';
+import { snapshotRequest } from '../../cache/index.ts';
 import { generateContentSegments } from './segments.ts';
 
 function part(p: unknown): unknown {
@@ -169,12 +170,28 @@ function responseEvents(body: Json, state?: StreamState): LlmEvent[] {
   return events;
 }
 
+/**
+ * The parameters' structure, but `config.tools` by reference: while it builds the request the SDK
+ * rewrites the application's function declarations in place (`tTool`: schema types upper-cased,
+ * `additionalProperties` dropped, a `$schema` one moved to `parametersJsonSchema`), so at the call's
+ * end they are as sent — on the first call as on every later one with the same tools. A copy taken
+ * at the first call's start would hash its tools apart from the next call's (`prefix_changed`
+ * at `tools` for an unchanged prompt).
+ */
+function snapshotParams(params: unknown): unknown {
+  const snapshot = snapshotRequest(params);
+  const tools = isObject(params) && isObject(params.config) ? params.config.tools : undefined;
+  if (tools !== undefined && isObject(snapshot) && isObject(snapshot.config)) snapshot.config.tools = tools;
+  return snapshot;
+}
+
 function api(method: string, stream: boolean): Api {
   return {
     method,
     requestInfo: (params, baseURL) => requestInfo(GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI, GEN_AI_OPERATION_NAME_VALUE_GENERATE_CONTENT, params, baseURL, stream),
     inputMessages,
     segments: generateContentSegments,
+    snapshot: snapshotParams,
     // One chunk alone: a function call streamed in parts needs the decoder below.
     streamEvents: (event) => jsonSseEvents(event, (data) => responseEvents(data)),
     streamDecoder() {
