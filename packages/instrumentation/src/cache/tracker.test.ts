@@ -195,6 +195,16 @@ describe('CacheTracker — Anthropic (explicit breakpoints, writes reported)', (
     expect(call(h5, five('b'), usage(2120, 0, 2110))).toBe('write expired');
   });
 
+  it('a 5 min request reading a 1 h prefix refreshes it and leaves it a 1 h entry: evicted at 30 min, not expired', () => {
+    const h = harness();
+    const system = (mark: { type: 'ephemeral'; ttl?: '1h' }, q: string) => claude({ systemMark: mark, messages: turns(q), lastMark: false });
+    expect(call(h, system({ type: 'ephemeral', ttl: '1h' }, 'a'), usage(2120, 0, 2110))).toBe('write cold');
+    h.advance(MINUTE);
+    expect(call(h, system({ type: 'ephemeral' }, 'b'), usage(2120, 2110))).toBe('hit');
+    h.advance(30 * MINUTE);
+    expect(call(h, system({ type: 'ephemeral' }, 'c'), usage(2120, 0, 2110))).toBe('write evicted');
+  });
+
   it('a read refreshes the TTL of the prefix it read, also when the breakpoint has moved on', () => {
     const h = harness();
     const t = turns('Why was I charged twice?', 'Let me check.', 'Thanks');

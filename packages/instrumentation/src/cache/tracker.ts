@@ -308,12 +308,16 @@ export class CacheTracker {
       if (end !== cacheEnd && est[end]! < this.#minTokens[provider]!) continue;
       const key = cum[end - 1]!;
       const before = this.#prefixes.peek(key);
+      const seen = before && refreshSeenAt(before, sentAt);
+      // A live entry this call read keeps its own lifetime (a 5-minute request reading a prefix a
+      // 1-hour one wrote refreshes it, and it stays a 1-hour entry); one it wrote takes the request's:
+      // Anthropic each breakpoint's own TTL, implicit caching the request's.
+      const readIt = before !== undefined && seen !== undefined && sentAt - seen < before.ttlMs && usage.cacheReadTokens > 0 && before.tokens <= usage.cacheReadTokens;
       this.#prefixes.set(key, {
         refreshedAt: sentAt,
         visibleFrom: now,
-        earlier: before && refreshSeenAt(before, sentAt),
-        // Anthropic: each breakpoint's own TTL; implicit caching: the request's.
-        ttlMs: this.#ttl(provider, segs[(explicit ? end : cacheEnd) - 1]!),
+        earlier: seen,
+        ttlMs: readIt ? before.ttlMs : this.#ttl(provider, segs[(explicit ? end : cacheEnd) - 1]!),
         tokens: end === cacheEnd ? endTokens : (before?.tokens ?? 0),
       });
     }
