@@ -42,6 +42,24 @@ function openaiChat(system: string, ...texts: string[]): ChatCompletionCreatePar
 }
 
 describe('CacheTracker — OpenAI chat (implicit caching, no writes reported)', () => {
+  it('a history cut back to an earlier turn (undo, regenerate) ends inside what the last turn left cached: a hit when read whole, evicted when nothing is read', () => {
+    const h = harness();
+    const call = (params: ChatCompletionCreateParams, u: CacheUsage) => outcome(h.classify('openai', 'chat.completions.create', params, u, 'undo'));
+    const q = 'Why was I charged twice?';
+    const answer = 'Let me check the ledger for you. '.repeat(60);
+    expect(call(openaiChat(SYSTEM, q), usage(2224))).toBe('miss cold');
+    h.advance(MINUTE);
+    expect(call(openaiChat(SYSTEM, q, answer, 'Thanks'), usage(2750, 2224))).toBe('hit');
+    h.advance(MINUTE);
+    // Back to the first turn's prompt, all of it read.
+    expect(call(openaiChat(SYSTEM, q), usage(2224, 2224))).toBe('hit');
+    h.advance(MINUTE);
+    expect(call(openaiChat(SYSTEM, q, answer, 'Thanks'), usage(2750, 2688))).toBe('hit');
+    h.advance(MINUTE);
+    // Cut back again, and the provider read nothing within the TTL.
+    expect(call(openaiChat(SYSTEM, q), usage(2224))).toBe('miss evicted');
+  });
+
   it('walks cold → hit → evicted → expired → prefix_changed at system → partial at messages[2]', () => {
     const h = harness();
     const call = (params: ChatCompletionCreateParams, u: CacheUsage) => outcome(h.classify('openai', 'chat.completions.create', params, u));
@@ -74,14 +92,6 @@ describe('CacheTracker — OpenAI chat (implicit caching, no writes reported)', 
     h.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, big), usage(5700));
     h.advance(MINUTE);
     expect(outcome(h.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, big, 'ok', 'next'), usage(5710, 2048)))).toBe('partial');
-  });
-
-  it('a history cut short of the previous turn breaks at the first missing message', () => {
-    const h = harness();
-    const answer = 'Let me check the ledger for you. '.repeat(60);
-    h.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, 'Why twice?', answer, 'Thanks'), usage(2660));
-    h.advance(MINUTE);
-    expect(outcome(h.classify('openai', 'chat.completions.create', openaiChat(SYSTEM, 'Why twice?'), usage(2150, 2048)))).toBe('partial messages[2]');
   });
 
   it('is none below the minimum, whatever the history', () => {

@@ -369,11 +369,15 @@ function linkedTurn(turn: Turn, messages: number | undefined): boolean {
   return messages === undefined || turn.messages !== messages;
 }
 
-/** Index of the first segment where the prompt leaves the turn's cached prefix, if it does. */
+/**
+ * Index of the first segment where the prompt leaves the turn's cached prefix, if it does. A prompt
+ * that ends inside that prefix (a history cut back to an earlier turn, a regenerate) leaves
+ * nothing: all of it is what the turn left cached.
+ */
 function firstDifference(turn: Turn, cum: string[]): number | undefined {
-  const end = turn.labels.length;
-  const sameAt = (i: number): boolean => i < cum.length && turn.hashes.startsWith(cum[i]!, i * HASH_HEX_DIGITS);
-  // Hashes are cumulative: equal at the turn's end means equal everywhere before it.
+  const end = Math.min(turn.labels.length, cum.length);
+  const sameAt = (i: number): boolean => turn.hashes.startsWith(cum[i]!, i * HASH_HEX_DIGITS);
+  // Hashes are cumulative: equal at the last shared segment means equal everywhere before it.
   if (end === 0 || sameAt(end - 1)) return undefined;
   for (let i = 0; i < end; i++) if (!sameAt(i)) return i;
   return undefined;
