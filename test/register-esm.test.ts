@@ -53,3 +53,11 @@ it('calls the application never awaits fail with unhandledRejection, as without 
     ['chat gpt-5', 'error', '500'],
   ]);
 });
+
+it('SIGTERM with a collector that never answers: the process ends by the signal within the exporter timeout, however many batches are left', async () => {
+  const run = await runUnderRegister('register-signal-hang.mjs', 'register-signal-hang', { terminateOn: 'ready', hangingCollector: true, env: { OTEL_EXPORTER_OTLP_TIMEOUT: '1000' } });
+  expect(run.signal).toBe('SIGTERM');
+  console.log(`ended ${run.msAfterSignal?.toFixed(0)} ms after SIGTERM`);
+  // 12 batches of 512 spans: one timeout, not one per batch (the margin is the process's exit).
+  expect(run.msAfterSignal).toBeLessThan(1000 + 1500);
+}, 60_000);

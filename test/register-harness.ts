@@ -34,6 +34,8 @@ export interface RegisterRun {
   stdout: string;
   /** The signal that ended the process, when one did (`terminateOn`). */
   signal?: string;
+  /** ms from the SIGTERM sent (`terminateOn`) to the process's end. */
+  msAfterSignal?: number;
   spans: Array<OtlpSpan & { scope: string; serviceName: string | undefined }>;
   contentTypes: string[];
   /** The export requests as received (OTLP/JSON), for a test that stores them. */
@@ -42,11 +44,20 @@ export interface RegisterRun {
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
-/** `terminateOn`: send the app SIGTERM once its output has this line (it then ends with exit code 0, or by the signal). */
-export async function runUnderRegister(fixture: string, serviceName: string, options: { terminateOn?: string } = {}): Promise<RegisterRun> {
+export interface RegisterOptions {
+  /** Send the app SIGTERM once its output has this line (it then ends with exit code 0, or by the signal). */
+  terminateOn?: string;
+  /** A collector that takes export requests and never answers them. */
+  hangingCollector?: boolean;
+  /** More environment for the app. */
+  env?: Record<string, string>;
+}
+
+export async function runUnderRegister(fixture: string, serviceName: string, options: RegisterOptions = {}): Promise<RegisterRun> {
   const requests: ExportRequest[] = [];
   const contentTypes: string[] = [];
   const receiver = createServer((req, res) => {
+    if (options.hangingCollector) return; // the request stays open until the client gives up
     const parts: Buffer[] = [];
     req.on('data', (part: Buffer) => parts.push(part));
     req.on('end', () => {
@@ -77,13 +88,18 @@ export async function runUnderRegister(fixture: string, serviceName: string, opt
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_METRICS_EXPORTER: 'none',
         OTEL_LOGS_EXPORTER: 'none',
+        ...options.env,
       },
     });
     const { terminateOn } = options;
     let terminated = false;
+    let signalledAt: number | undefined;
     if (terminateOn !== undefined) {
       running.child.stdout?.on('data', (data: Buffer) => {
-        if (!terminated && String(data).split('\n').includes(terminateOn)) terminated = running.child.kill('SIGTERM');
+        if (!terminated && String(data).split('\n').includes(terminateOn)) {
+          signalledAt = performance.now();
+          terminated = running.child.kill('SIGTERM');
+        }
       });
     }
     const { stdout, signal } = await running.then(
@@ -100,9 +116,11 @@ export async function runUnderRegister(fixture: string, serviceName: string, opt
         return rs.scopeSpans.flatMap((ss) => ss.spans.map((span) => ({ ...span, scope: ss.scope.name, serviceName })));
       }),
     );
-    return { stdout, signal, spans, contentTypes, requests };
+    const msAfterSignal = signalledAt === undefined ? undefined : performance.now() - signalledAt;
+    return { stdout, signal, msAfterSignal, spans, contentTypes, requests };
   } finally {
     await sim.close();
+    receiver.closeAllConnections(); // a hanging collector's requests too
     await new Promise((resolve) => receiver.close(resolve));
   }
 }
