@@ -290,7 +290,8 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
 
   #wrapCall(original: SdkMethod, format: ProviderId, target: PatchTarget): SdkMethod {
     const instrumentation = this;
-    return function call(this: unknown, ...args: unknown[]): unknown {
+    // The method keeps its name and arity (`create.name`, `create.length`), as the application saw them.
+    return Object.defineProperties(function call(this: unknown, ...args: unknown[]): unknown {
       // The call starts when the application calls, before any work of ours (or of the SDK's,
       // when the application called a public method that leads here: call-entry.ts).
       const now = performance.now();
@@ -332,7 +333,10 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
         ),
       );
       return result;
-    };
+    }, {
+      name: { value: original.name, configurable: true },
+      length: { value: original.length, configurable: true },
+    });
   }
 
   /** Instruments follow the meter (InstrumentationBase swaps it on `setMeterProvider`). */

@@ -23,6 +23,14 @@ async function both<T>(fn: (client: Client) => Promise<T>): Promise<[T, T]> {
 const textOf = (chunks: Array<{ choices: Array<{ delta: { content?: string | null } }> }>) => chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
 
 describe('SDK behaviour is unchanged', () => {
+  it('the patched methods keep their name and arity', () => {
+    const shape = (f: { name: string; length: number }) => [f.name, f.length];
+    expect(shape(h.client.chat.completions.create)).toEqual(shape(h.plainClient.chat.completions.create));
+    expect(shape(h.client.responses.create)).toEqual(shape(h.plainClient.responses.create));
+    expect(shape(h.anthropic.messages.create)).toEqual(shape(h.plainAnthropic.messages.create));
+    expect(shape(h.client.chat.completions.create)).toEqual(['create', 2]);
+  });
+
   it('the plain client is really uninstrumented', async () => {
     await h.plainClient.chat.completions.create(params, opts);
     await new Promise((r) => setTimeout(r, 50));
