@@ -44,12 +44,20 @@ it("signal-exit's listener (no application handler): SIGTERM still ends the proc
 it('calls the application never awaits fail with unhandledRejection, as without instrumentation, and are still recorded', async () => {
   const run = await runUnderRegister('register-unhandled.mjs', 'register-unhandled');
   // Observing a call's outcome must not mark its failure handled.
-  expect(JSON.parse(run.stdout)).toEqual({ unhandled: ['InternalServerError', 'InternalServerError', 'InternalServerError'], late: 'InternalServerError', awaited: 'InternalServerError' });
+  expect(JSON.parse(run.stdout)).toEqual({
+    unhandled: ['InternalServerError', 'InternalServerError', 'InternalServerError'],
+    late: 'InternalServerError',
+    awaited: 'InternalServerError',
+    parsed: 'InternalServerError',
+    parsedResponse: 'InternalServerError',
+  });
   const outcomes = run.spans.filter((s) => s.kind === 3).map((s) => [s.name, attributesOf(s)['llm.outcome'], attributesOf(s)['error.type']]);
   expect(outcomes.sort()).toEqual([
     ['chat claude-sonnet-5-5', 'error', '500'],
     ['chat gpt-4o', 'error', '500'],
     ['chat gpt-4o-mini', 'error', '500'],
+    ['chat gpt-5', 'error', '500'],
+    ['chat gpt-5', 'error', '500'],
     ['chat gpt-5', 'error', '500'],
   ]);
 });

@@ -104,12 +104,38 @@ function observeOutcome(result: unknown, fulfilled: (value: unknown) => void, re
     },
   );
   try {
-    (holder as { responsePromise: unknown }).responsePromise = observed;
+    readObserved(holder!, p, observed);
   } catch {
     // not writable: below
   }
   // Not swapped: the SDK's promise is observed as it was; ours must not be reported unhandled.
   if (holder!.responsePromise !== observed) observed.catch(() => {});
+}
+
+type Unwrappable = { responsePromise?: unknown; _thenUnwrap?: unknown };
+
+/**
+ * Makes an APIPromise read `observed` in place of the SDK's `original`. openai 7 also gives each
+ * APIPromise its own `_thenUnwrap`, over the request it was made from (`parse()`, `responses.stream()`
+ * chain the patched `create` through it): the promise it returns would read the SDK's promise, and
+ * `observed`, read by no one, would be reported unhandled though the application handled the failure.
+ */
+function readObserved(holder: Unwrappable, original: Promise<unknown>, observed: Promise<unknown>): void {
+  holder.responsePromise = observed;
+  const own = Object.getOwnPropertyDescriptor(holder, '_thenUnwrap');
+  if (typeof own?.value !== 'function') return;
+  const thenUnwrap = own.value as (this: unknown, ...args: unknown[]) => unknown;
+  holder._thenUnwrap = function (this: unknown, ...args: unknown[]): unknown {
+    const next = thenUnwrap.apply(this, args) as Unwrappable | null;
+    try {
+      if (next?.responsePromise !== original) throw new Error('an APIPromise of another shape');
+      readObserved(next, original, observed);
+    } catch {
+      // Rather no unhandledRejection than one for a failure the application handles.
+      observed.catch(() => {});
+    }
+    return next;
+  };
 }
 
 export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrumentationConfig> {
