@@ -205,7 +205,7 @@ describe('generated Grafana files', () => {
     const titles = rules.map((r) => r.title);
     expect(titles).toHaveLength(8);
     expect(new Set(titles).size).toBe(8);
-    expect(titles).toContain(`${strict.service} strict TTFT SLO burn rate (page)`);
+    expect(titles).toContain(`${strict.service} [strict] TTFT SLO burn rate (page)`);
     const overview = JSON.parse(files.get('dashboards/slo-overview.json') as string) as { panels: { title?: string }[] };
     const panelTitles = overview.panels.map((p) => p.title);
     expect(new Set(panelTitles).size).toBe(panelTitles.length);

@@ -69,3 +69,10 @@ it('SIGTERM with a collector that never answers: the process ends by the signal 
   // 12 batches of 512 spans: one timeout, not one per batch (the margin is the process's exit).
   expect(run.msAfterSignal).toBeLessThan(1000 + 1500);
 }, 60_000);
+
+it('the same signal again while the export waits (a second Ctrl-C): the process ends at once, as without instrumentation', async () => {
+  const run = await runUnderRegister('register-signal-hang.mjs', 'register-signal-again', { terminateOn: 'ready', againAfterMs: 300, hangingCollector: true, env: { OTEL_EXPORTER_OTLP_TIMEOUT: '10000' } });
+  expect(run.signal).toBe('SIGTERM');
+  // Not the 10 s the export would wait.
+  expect(run.msAfterSignal).toBeLessThan(300 + 2000);
+}, 60_000);

@@ -47,6 +47,8 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 export interface RegisterOptions {
   /** Send the app SIGTERM once its output has this line (it then ends with exit code 0, or by the signal). */
   terminateOn?: string;
+  /** Send the same signal again this many ms after the first (a second Ctrl-C). */
+  againAfterMs?: number;
   /** A collector that takes export requests and never answers them. */
   hangingCollector?: boolean;
   /** More environment for the app. */
@@ -99,6 +101,7 @@ export async function runUnderRegister(fixture: string, serviceName: string, opt
         if (!terminated && String(data).split('\n').includes(terminateOn)) {
           signalledAt = performance.now();
           terminated = running.child.kill('SIGTERM');
+          if (options.againAfterMs !== undefined) setTimeout(() => running.child.kill('SIGTERM'), options.againAfterMs).unref();
         }
       });
     }

@@ -73,18 +73,19 @@ export const MIN_OBJECTIVE = 0.5;
 /** A config value as the message quotes it: YAML's `.nan` and `.inf` as such (JSON would say null). */
 const shown = (value: unknown): string => (typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value));
 
-/** An objective as the percentage people write (0.57 → "57", 0.999 → "99.9"), without float noise (0.57 × 100 = 56.99999999999999). */
 /**
- * How titles name an SLO: its scope (service, model, route) joined by `separator`, and its id when
- * another SLO of the config has the same scope (a strict and a lax SLO of one service): Grafana
- * refuses two alert rules of one title in a folder, and two panels of one title are no help.
+ * How titles name an SLO: its scope (service, model, route) joined by `separator`, and its id in
+ * brackets when another SLO of the config has the same scope (a strict and a lax SLO of one
+ * service): Grafana refuses two alert rules of one title in a folder, and two panels of one title
+ * are no help. Brackets, which no id holds, keep `checkout [x]` apart from a model named `x`.
  */
 export function sloScopeTitle(config: SloConfig, slo: ServiceSlo, separator: string): string {
   const scope = (s: ServiceSlo) => [s.service, s.model, s.route].filter((p) => p !== undefined).join(separator);
   const title = scope(slo);
-  return config.slos.some((other) => other !== slo && scope(other) === title) ? `${title}${separator}${slo.id}` : title;
+  return config.slos.some((other) => other !== slo && scope(other) === title) ? `${title} [${slo.id}]` : title;
 }
 
+/** An objective as the percentage people write (0.57 → "57", 0.999 → "99.9"), without float noise (0.57 × 100 = 56.99999999999999). */
 export function objectivePercent(objective: number): string {
   return String(Number((objective * 100).toPrecision(12)));
 }

@@ -56,7 +56,7 @@ export function classifyInsertError(err: unknown): InsertFailure {
   const type = clickHouseType(err);
   const message = shortMessage(err);
   const named = type ? `${message} (${type})` : message;
-  if (type === undefined) return { kind: 'unavailable', message: named, reason: errorCode(err) ?? 'unreachable' };
+  if (type === undefined) return { kind: 'unavailable', message: named, reason: errorCode(err) ?? (/time(d )?out/i.test(message) ? 'timeout' : 'unreachable') };
   // TOO_MANY_PARTS is also "too many parts, merges are slower than inserts": overload, not data.
   if (type === 'TOO_MANY_PARTS' && TOO_MANY_PARTITIONS.test(message)) return { kind: 'data', partitions: true, message: named };
   if (type.startsWith('CANNOT_PARSE_') || DATA_ERRORS.has(type)) return { kind: 'data', partitions: false, message: named };

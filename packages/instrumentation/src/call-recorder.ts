@@ -92,7 +92,8 @@ export interface CallRecorderOptions {
    * (`@google/genai`, the AI SDK, `fetch(…).json()`), so an empty body fails too. False (the
    * Stainless SDKs, openai and `@anthropic-ai/sdk`): a 204 or `content-length: 0` answer is null, a
    * body whose content type is not JSON is returned as text, any other is parsed — but an empty one
-   * is no failure (openai 7 reads it as no answer; older releases throw on it).
+   * is no failure (openai 7's rule; older openai releases and `@anthropic-ai/sdk` throw on it, which
+   * the span does not tell apart: docs/conventions.md).
    */
   parsesEveryAnswer?: boolean;
   /** Called once with the call span and its final figures, after its last attributes are set and before it ends (the response hook). */
@@ -240,7 +241,13 @@ const inFlight = new Set<CallRecorder>();
  */
 export function endCallsInFlight(signal: string): number {
   const calls = [...inFlight];
-  for (const call of calls) call.aborted(new ProcessEndingError(signal));
+  for (const call of calls) {
+    try {
+      call.aborted(new ProcessEndingError(signal));
+    } catch (err) {
+      diag.debug('llm-prism: ending a call in flight failed', err);
+    }
+  }
   return calls.length;
 }
 
@@ -658,7 +665,7 @@ export class CallRecorder implements GroupableCall {
     if (failure !== undefined && !afterCompletion) {
       // A body cancelled by its consumer fails with the cancel's reason (undici: `Response object
       // has been garbage collected` when the application dropped the response unread), not an Error.
-      if (this.#abortedByApplication || this.#abortedByApp(failure) || (failure === this.#answer?.error && !(failure instanceof Error))) return { outcome: 'aborted' };
+      if (failure instanceof ProcessEndingError || this.#abortedByApp(failure) || (failure === this.#answer?.error && !(failure instanceof Error))) return { outcome: 'aborted' };
       const message = failure instanceof Error ? failure.message : undefined;
       // An abort the application did not ask for is the SDK's own timeout.
       const errorType = isAbortError(failure) ? 'timeout' : errorTypeOf(failure);

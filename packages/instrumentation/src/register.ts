@@ -70,6 +70,7 @@ function flush(): Promise<void> {
 process.once('beforeExit', () => void flush());
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  let ending = false;
   const onSignal = (): void => {
     // The application handles the signal too (a graceful shutdown): it decides when the process
     // ends, and the calls it lets finish are still recorded. Send what is batched now; the rest
@@ -80,7 +81,14 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     }
     // Alone: the calls in flight end now, as aborted (their answers will never arrive); send
     // everything, then end the process by the signal, as it would have ended without us. This
-    // listener stays until then: signal-exit's, once alone, ends the process at once.
+    // listener stays until then: signal-exit's, once alone, ends the process at once. The same
+    // signal again (a second Ctrl-C) ends it at once, as it would have without us.
+    if (ending) {
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+      return;
+    }
+    ending = true;
     try {
       endCallsInFlight(signal);
     } catch (err) {

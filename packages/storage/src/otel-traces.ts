@@ -249,5 +249,5 @@ let lastSecondText = '';
 
 // Ingest joins request bodies with it on the same terms as insertSpans joins rows.
 export { joinInSlices } from './slices.ts';
-// Ingest refuses call spans whose counts llm_calls cannot hold.
-export { CALL_CHECKED_KEYS, CALL_COUNT_LIMITS, CALL_DURATION_FLOORS, callValueProblem } from './call-counts.ts';
+// Ingest refuses call spans whose counts or durations llm_calls cannot hold as sent.
+export { CALL_CHECKED_KEYS, callValueProblem } from './call-counts.ts';

@@ -424,7 +424,7 @@ describe('CacheTracker — options', () => {
     h.advance(3 * MINUTE);
     expect(outcome(h.classify('openai', 'chat.completions.create', openaiChat(short, 'Hi', 'Hello.', 'Again'), usage(120)))).toBe('miss expired');
     expect(outcome(h.classify('gemini', 'models.generateContent', geminiParams(short, 'Hi', 'Hello.', 'Again'), usage(120), 'g-2'))).toBe('miss expired');
-    // The lifetimes a request asks for keep theirs.
+    // The default minimum leaves the short prompt out.
     const defaults = harness();
     expect(outcome(defaults.classify('openai', 'chat.completions.create', openaiChat(short, 'Hi'), usage(110)))).toBe('none');
   });
@@ -435,12 +435,16 @@ describe('CacheTracker — options', () => {
     diag.setLogger(logger, DiagLogLevel.WARN);
     try {
       new CacheTracker({ models: CACHE_MODELS, ttlMs: { 'gcp.gemini': MINUTE }, minTokens: { openai: -1 } });
+      // From a JSON or plain JavaScript config: never a throw out of the instrumentation's constructor.
+      new CacheTracker({ models: CACHE_MODELS, ttlMs: null as never, minTokens: -5 });
     } finally {
       diag.disable();
     }
     expect(warnings).toEqual([
       expect.stringContaining('promptCache.ttlMs.gcp.gemini is not a provider id or lifetime (openai, anthropic, gemini, 30m, 1h, 12h): ignored'),
       expect.stringContaining('promptCache.minTokens.openai -1 is not a number from 0 on: ignored'),
+      expect.stringContaining('promptCache.ttlMs null is neither a number nor an object by provider id: ignored'),
+      expect.stringContaining('promptCache.minTokens -5 is not a number from 0 on: ignored'),
     ]);
   });
 });

@@ -98,13 +98,22 @@ function byProvider<K extends 'ttlMs' | 'minTokens'>(models: Readonly<Record<str
  * nothing reads (`gcp.gemini` for `gemini`) or a value that is no number from 0 on is named through
  * diag and left out, rather than ignored silently.
  */
-function withOverrides(defaults: Record<string, number>, option: number | Partial<Record<string, number>> | undefined, name: string): Record<string, number> {
+function withOverrides(defaults: Record<string, number>, option: unknown, name: string): Record<string, number> {
   if (option === undefined) return defaults;
-  const given = typeof option === 'number' ? Object.fromEntries(Object.keys(defaults).map((key) => [key, option])) : option;
+  const valid = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+  if (typeof option === 'number') {
+    if (valid(option)) return Object.fromEntries(Object.keys(defaults).map((key) => [key, option]));
+    diag.warn(`llm-prism: promptCache.${name} ${option} is not a number from 0 on: ignored`);
+    return defaults;
+  }
+  if (typeof option !== 'object' || option === null || Array.isArray(option)) {
+    diag.warn(`llm-prism: promptCache.${name} ${String(option)} is neither a number nor an object by provider id: ignored`);
+    return defaults;
+  }
   const merged = { ...defaults };
-  for (const [key, value] of Object.entries(given)) {
+  for (const [key, value] of Object.entries(option)) {
     if (!Object.hasOwn(defaults, key)) diag.warn(`llm-prism: promptCache.${name}.${key} is not a provider id or lifetime (${Object.keys(defaults).join(', ')}): ignored`);
-    else if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) diag.warn(`llm-prism: promptCache.${name}.${key} ${String(value)} is not a number from 0 on: ignored`);
+    else if (!valid(value)) diag.warn(`llm-prism: promptCache.${name}.${key} ${String(value)} is not a number from 0 on: ignored`);
     else merged[key] = value;
   }
   return merged;

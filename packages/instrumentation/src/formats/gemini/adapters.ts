@@ -179,9 +179,10 @@ function responseEvents(body: Json, state?: StreamState): LlmEvent[] {
  * at `tools` for an unchanged prompt).
  */
 function snapshotParams(params: unknown): unknown {
-  const snapshot = snapshotRequest(params);
-  const tools = isObject(params) && isObject(params.config) ? params.config.tools : undefined;
-  if (tools !== undefined && isObject(snapshot) && isObject(snapshot.config)) snapshot.config.tools = tools;
+  if (!isObject(params) || !isObject(params.config) || params.config.tools === undefined) return snapshotRequest(params);
+  const { tools, ...config } = params.config;
+  const snapshot = snapshotRequest({ ...params, config }) as Json;
+  (snapshot.config as Json).tools = tools;
   return snapshot;
 }
 
