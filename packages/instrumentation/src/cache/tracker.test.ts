@@ -42,11 +42,16 @@ function openaiChat(system: string, ...texts: string[]): ChatCompletionCreatePar
 }
 
 describe('CacheTracker — OpenAI chat (implicit caching, no writes reported)', () => {
+  const q = 'Why was I charged twice?';
+  // ~500 tokens: editing it later loses far more than one 128-token block.
+  const answer = 'Let me check the ledger for you. '.repeat(60);
+  /** One conversation's calls on a tracker, as their outcome. */
+  const chat = (h: ReturnType<typeof harness>, conversationId?: string) => (params: ChatCompletionCreateParams, u: CacheUsage) =>
+    outcome(h.classify('openai', 'chat.completions.create', params, u, conversationId));
+
   it('a history cut back to an earlier turn (undo, regenerate) ends inside what the last turn left cached: a hit when read whole, evicted when nothing is read', () => {
     const h = harness();
-    const call = (params: ChatCompletionCreateParams, u: CacheUsage) => outcome(h.classify('openai', 'chat.completions.create', params, u, 'undo'));
-    const q = 'Why was I charged twice?';
-    const answer = 'Let me check the ledger for you. '.repeat(60);
+    const call = chat(h, 'undo');
     expect(call(openaiChat(SYSTEM, q), usage(2224))).toBe('miss cold');
     h.advance(MINUTE);
     expect(call(openaiChat(SYSTEM, q, answer, 'Thanks'), usage(2750, 2224))).toBe('hit');
@@ -62,11 +67,7 @@ describe('CacheTracker — OpenAI chat (implicit caching, no writes reported)', 
 
   it('walks cold → hit → evicted → expired → prefix_changed at system → partial at messages[2]', () => {
     const h = harness();
-    const call = (params: ChatCompletionCreateParams, u: CacheUsage) => outcome(h.classify('openai', 'chat.completions.create', params, u));
-
-    const q = 'Why was I charged twice?';
-    // ~500 tokens: editing it later loses far more than one 128-token block.
-    const answer = 'Let me check the ledger for you. '.repeat(60);
+    const call = chat(h);
     expect(call(openaiChat(SYSTEM, q), usage(2150))).toBe('miss cold');
     h.advance(MINUTE);
     // Cached reads come in 128-token blocks: 2 048 of the previous 2 150 is a full hit.
