@@ -76,3 +76,9 @@ it('the same signal again while the export waits (a second Ctrl-C): the process 
   // Not the 10 s the export would wait.
   expect(run.msAfterSignal).toBeLessThan(300 + 2000);
 }, 60_000);
+
+it('an ESM app on @anthropic-ai/sdk 0.41 (a `_shims` registry): it starts, and its call is recorded', async () => {
+  const run = await runUnderRegister('register-anthropic-041.mjs', 'register-anthropic-041');
+  expect(JSON.parse(run.stdout).text).toMatch(/tok/);
+  expect(run.spans.filter((s) => s.name === 'chat claude-sonnet-5-5').map((s) => attributesOf(s)['llm.outcome'])).toEqual(['success']);
+});

@@ -17,16 +17,16 @@ const { NodeSDK } = requireCommonJs('@opentelemetry/sdk-node') as typeof OtelSdk
 const instrumentation = new LlmPrismInstrumentation();
 
 // ESM apps import the SDKs' .mjs files, which only import-in-the-middle's loader hook can patch.
-// It wraps only the instrumented SDKs' modules (each wrapper costs every import, and openai 4's
-// `_shims` registry keeps state that a wrapped second copy would not see: "you must import
-// 'openai/shims/node'"). Synchronous in-thread hooks where Node supports them: with the
+// It wraps only the instrumented SDKs' modules (each wrapper costs every import, and the `_shims`
+// registry of openai 4 and `@anthropic-ai/sdk` < 0.50 keeps state that a wrapped second copy would
+// not see: "you must import 'openai/shims/node'"). Synchronous in-thread hooks where Node supports them: with the
 // asynchronous `module.register` loader, Node 22 cannot `require()` an ES module any more
 // (ERR_METHOD_NOT_IMPLEMENTED), which breaks `--require` of this entry point and CommonJS apps
 // that require our API.
 const packages = instrumentation.getModuleDefinitions().map((d) => d.name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
 const loaderOptions = {
   include: [new RegExp(`/node_modules/(${packages.join('|')})/`)],
-  exclude: [/\/node_modules\/openai\/_shims\//],
+  exclude: [/\/node_modules\/(openai|@anthropic-ai\/sdk)\/_shims\//],
 };
 if (supportsSyncHooks()) {
   registerSyncHooks(loaderOptions);
