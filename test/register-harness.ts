@@ -83,6 +83,7 @@ export async function runUnderRegister(fixture: string, serviceName: string, opt
         NODE_OPTIONS: process.env.NODE_OPTIONS,
         OPENAI_BASE_URL: sim.openaiBaseURL,
         ANTHROPIC_BASE_URL: sim.anthropicBaseURL,
+        GEMINI_BASE_URL: sim.geminiBaseURL,
         OPENAI_API_KEY: 'test-key',
         OTEL_SERVICE_NAME: serviceName,
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,

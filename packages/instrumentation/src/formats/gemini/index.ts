@@ -1,7 +1,7 @@
 /** The Gemini wire format: generateContent / streamGenerateContent (AI Studio, Vertex AI) and `@google/genai`. */
 import { GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI } from '../../semconv.ts';
 import { isObject } from '../common.ts';
-import type { Route, WireFormat } from '../format.ts';
+import type { PatchTarget, Route, WireFormat } from '../format.ts';
 import { geminiGenerateContent, geminiParamsFromBody, geminiStreamGenerateContent } from './adapters.ts';
 
 /** `config.abortSignal`: `httpOptions.timeout` aborts the request through the SDK's own controller. */
@@ -36,22 +36,26 @@ function route(path: string): Route | undefined {
   };
 }
 
+// `generateContent(Stream)` are per-instance arrow functions; each model request (also within
+// automatic function calling and continuation) goes through these prototype methods. The first one
+// under a public method starts when the application called it (call-entry.ts).
+const models: PatchTarget[] = [
+  { exportName: 'Models', methodName: 'generateContentInternal', entryName: 'generateContent', api: geminiGenerateContent, baseURL, applicationSignal, parsesEveryAnswer: true },
+  { exportName: 'Models', methodName: 'generateContentStreamInternal', entryName: 'generateContentStream', api: geminiStreamGenerateContent, baseURL, applicationSignal },
+];
+
 export const gemini: WireFormat<'gemini'> = {
   id: 'gemini',
   ownerName: () => GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI,
   sdks: [
     {
-      // `generateContent(Stream)` are per-instance arrow functions; each model request (also within
-      // automatic function calling and continuation) goes through these prototype methods. The
-      // first one under a public method starts when the application called it (call-entry.ts).
       module: '@google/genai',
       versions: ['>=1.0.0 <4'],
-      extensions: [],
-      main: [
-        { exportName: 'Models', methodName: 'generateContentInternal', entryName: 'generateContent', api: geminiGenerateContent, baseURL, applicationSignal, parsesEveryAnswer: true },
-        { exportName: 'Models', methodName: 'generateContentStreamInternal', entryName: 'generateContentStream', api: geminiStreamGenerateContent, baseURL, applicationSignal },
-      ],
-      files: [],
+      extensions: ['.mjs'],
+      main: models,
+      // `import '@google/genai/node'` loads the file the main entry resolves to in Node; imported so
+      // first, the loader hook names it by its path, and the main entry's hook never runs.
+      files: [{ path: '@google/genai/dist/node/index', versions: ['>=1.0.0 <4'], targets: models }],
     },
   ],
   route,
