@@ -59,7 +59,7 @@ import {
   SPAN_NAME_LLM_TOOL_CALL,
   SPAN_NAME_LLM_TTFT,
 } from './semconv.ts';
-import { anchoredEpoch, percentileOfSorted, roundMs as round, secondsOf, sortedGaps } from './stats.ts';
+import { anchoredEpoch, gapStats, roundMs as round, secondsOf } from './stats.ts';
 import type { AttemptListener, CallListener, LlmEvent, ProviderAdapter, RequestInfo, RequestTarget, ResponseHeaders, SseEvent, StreamDecoder, ToolType, Usage } from './internal-types.ts';
 import { cacheScopeOf } from './cache/scope.ts';
 import { serverOf } from './provider-name.ts';
@@ -149,7 +149,7 @@ export interface CallSummary {
   durationS: number;
   /** Streamed calls with output only. */
   timeToFirstChunkS?: number;
-  /** Streamed calls: the gaps between consecutive output chunks, shortest first (one typed array: no per-gap allocation). */
+  /** Streamed calls: the gaps between consecutive output chunks, in no particular order (one typed array: no per-gap allocation). */
   chunkGapsS: Float64Array;
   usage: Usage;
 }
@@ -795,13 +795,13 @@ export class CallRecorder implements GroupableCall {
     attrs[ATTR_LLM_RATE_LIMITED_ATTEMPTS] = rateLimited;
 
     // Streamed calls: the gaps between consecutive output chunks (attributes and metrics).
-    const sorted = sortedGaps(info.stream ? this.#outputTimes : []);
+    const gaps = info.stream ? gapStats(this.#outputTimes) : undefined;
     if (info.stream) {
       attrs[ATTR_LLM_STREAM_CHUNKS] = this.#outputTimes.length;
-      if (sorted.length > 0) {
-        attrs[ATTR_LLM_STREAM_GAP_P50_MS] = round(percentileOfSorted(sorted, 50)!);
-        attrs[ATTR_LLM_STREAM_GAP_P95_MS] = round(percentileOfSorted(sorted, 95)!);
-        attrs[ATTR_LLM_STREAM_GAP_MAX_MS] = round(sorted[sorted.length - 1]!);
+      if (gaps) {
+        attrs[ATTR_LLM_STREAM_GAP_P50_MS] = round(gaps.p50);
+        attrs[ATTR_LLM_STREAM_GAP_P95_MS] = round(gaps.p95);
+        attrs[ATTR_LLM_STREAM_GAP_MAX_MS] = round(gaps.max);
       }
       attrs[ATTR_LLM_TOOL_CALL_MS] = 0;
     }
@@ -862,7 +862,7 @@ export class CallRecorder implements GroupableCall {
       finishReasons: [...this.#finishReasons],
       durationS: secondsOf(round(end - start)),
       timeToFirstChunkS: ttftS,
-      chunkGapsS: sorted.map((g) => secondsOf(round(g))),
+      chunkGapsS: gaps ? gaps.gaps.map((g) => secondsOf(round(g))) : new Float64Array(0),
       usage: { ...this.#usage },
     };
     try {

@@ -1,17 +1,42 @@
 import { expect, it } from 'vitest';
-import { percentileOfSorted, roundMs, secondsOf, sortedGaps } from './stats.ts';
+import { gapStats, roundMs, secondsOf } from './stats.ts';
 
-it('computes the gaps between consecutive arrivals, sorted', () => {
-  expect([...sortedGaps([10, 30, 35, 100])]).toEqual([5, 20, 65]);
-  expect([...sortedGaps([5])]).toEqual([]);
-  expect([...sortedGaps([])]).toEqual([]);
+/** R-7 over a sorted copy: the definition gapStats must agree with. */
+function percentileBySorting(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = (p / 100) * (sorted.length - 1);
+  const lo = Math.floor(rank);
+  const hi = Math.ceil(rank);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (rank - lo);
+}
+
+it('the gaps between consecutive arrivals, with their percentiles interpolated like NumPy and their largest', () => {
+  const stats = gapStats([10, 30, 35, 100])!;
+  expect([...stats.gaps].sort((a, b) => a - b)).toEqual([5, 20, 65]);
+  expect(stats).toMatchObject({ p50: 20, max: 65 });
+  expect(stats.p95).toBeCloseTo(20 + 45 * 0.9, 10);
+  expect(gapStats([0, 1, 3, 6, 10])).toMatchObject({ p50: 2.5, max: 4 });
+  expect(gapStats([0, 7])).toMatchObject({ p50: 7, p95: 7, max: 7 });
+  expect(gapStats([5])).toBeUndefined();
+  expect(gapStats([])).toBeUndefined();
 });
 
-it('interpolates percentiles like NumPy', () => {
-  expect(percentileOfSorted(Float64Array.of(1, 2, 3, 4), 50)).toBe(2.5);
-  expect(percentileOfSorted(Float64Array.of(10, 20, 30, 40, 50), 95)).toBeCloseTo(48, 10);
-  expect(percentileOfSorted(Float64Array.of(7), 95)).toBe(7);
-  expect(percentileOfSorted(new Float64Array(0), 50)).toBeUndefined();
+it('gap percentiles found by selection equal those of the sorted gaps, exactly (ties, runs, any length)', () => {
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let n = 2; n < 400; n += 3) {
+    for (const spread of [0, 1, 3, 1000]) {
+      const times = [0];
+      // spread 0: every gap equal; 3: many ties; 1000: all distinct.
+      for (let i = 1; i < n; i++) times.push(times[i - 1]! + 10 + (spread === 0 ? 0 : Math.floor(random() * spread) * (spread === 1000 ? 0.013 : 1)));
+      const gaps = times.slice(1).map((t, i) => t - times[i]!);
+      const stats = gapStats(times)!;
+      expect(stats.p50).toBe(percentileBySorting(gaps, 50));
+      expect(stats.p95).toBe(percentileBySorting(gaps, 95));
+      expect(stats.max).toBe(Math.max(...gaps));
+      expect([...stats.gaps].sort((a, b) => a - b)).toEqual([...gaps].sort((a, b) => a - b));
+    }
+  }
 });
 
 it('rounds durations to the microsecond, in ms and in s, without float noise', () => {

@@ -18,20 +18,65 @@ export function anchoredEpoch(): (t: number) => number {
   return (t) => base + t;
 }
 
-/** The differences between consecutive values (arrival times → inter-chunk gaps), sorted: one typed array, sorted in native code (no comparator calls). */
-export function sortedGaps(times: readonly number[]): Float64Array {
-  const out = new Float64Array(Math.max(0, times.length - 1));
-  for (let i = 1; i < times.length; i++) out[i - 1] = times[i]! - times[i - 1]!;
-  return out.sort();
+/** The gaps between consecutive times (arrival times → inter-chunk gaps), and their median, 95th percentile and largest. */
+export interface GapStats {
+  /** In no particular order (selection reorders them). */
+  gaps: Float64Array;
+  p50: number;
+  p95: number;
+  max: number;
 }
 
-/** Percentile of values already sorted, by linear interpolation between closest ranks (the R-7 / NumPy default). */
-export function percentileOfSorted(sorted: Float64Array, p: number): number | undefined {
-  if (sorted.length === 0) return undefined;
-  const rank = (p / 100) * (sorted.length - 1);
+/**
+ * GapStats of `times` (undefined for fewer than two), each percentile by linear interpolation
+ * between closest ranks (R-7, NumPy's default), found by selection: linear in the gaps, where
+ * sorting them was the costliest step of a long stream's end.
+ */
+export function gapStats(times: readonly number[]): GapStats | undefined {
+  if (times.length < 2) return undefined;
+  const gaps = new Float64Array(times.length - 1);
+  let max = -Infinity;
+  for (let i = 1; i < times.length; i++) {
+    const gap = times[i]! - times[i - 1]!;
+    gaps[i - 1] = gap;
+    if (gap > max) max = gap;
+  }
+  return { gaps, p50: percentileOf(gaps, 50), p95: percentileOf(gaps, 95), max };
+}
+
+/** R-7 percentile of `values` (not empty), which it reorders: the rank's value selected, the next one the least above it. */
+function percentileOf(values: Float64Array, p: number): number {
+  const rank = (p / 100) * (values.length - 1);
   const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (rank - lo);
+  const at = select(values, lo);
+  if (rank === lo) return at;
+  let next = values[lo + 1]!;
+  for (let i = lo + 2; i < values.length; i++) if (values[i]! < next) next = values[i]!;
+  return at + (next - at) * (rank - lo);
+}
+
+/** Hoare's selection: reorders `a` so that `a[k]` is its k-th smallest, nothing larger before it and nothing smaller after it. */
+function select(a: Float64Array, k: number): number {
+  let left = 0;
+  let right = a.length - 1;
+  while (right > left) {
+    const pivot = a[(left + right) >> 1]!;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const x = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = x;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else break;
+  }
+  return a[k]!;
 }
 
 /**
