@@ -83,12 +83,14 @@ it('an ESM app on @anthropic-ai/sdk 0.41 (a `_shims` registry): it starts, and i
   expect(run.spans.filter((s) => s.name === 'chat claude-sonnet-5-5').map((s) => attributesOf(s)['llm.outcome'])).toEqual(['success']);
 });
 
-it("an ESM app that imports '@google/genai/node' first: the SDK is patched, so a call aborted before it reached the wire is recorded too", async () => {
-  const run = await runUnderRegister('register-genai-node.mjs', 'register-genai-node');
-  expect(JSON.parse(run.stdout)).toEqual({ aborted: 'AbortError', chunks: 5 });
+it("an ESM app that imports '@google/genai/node' first, or '@google/genai/web': the SDK is patched, so a call aborted before it reached the wire is recorded too", async () => {
+  const run = await runUnderRegister('register-genai-subpaths.mjs', 'register-genai-subpaths');
+  expect(JSON.parse(run.stdout)).toEqual({ node: { aborted: 'AbortError', chunks: 5 }, web: { aborted: 'AbortError', chunks: 5 } });
   const calls = run.spans.filter((s) => s.kind === 3).map((s) => [s.name, attributesOf(s)['llm.outcome']]);
   expect(calls.sort()).toEqual([
-    ['generate_content gemini-2.5-flash', 'aborted'],
-    ['generate_content gemini-2.5-pro', 'success'],
+    ['generate_content gemini-2.5-flash-node', 'aborted'],
+    ['generate_content gemini-2.5-flash-web', 'aborted'],
+    ['generate_content gemini-2.5-pro-node', 'success'],
+    ['generate_content gemini-2.5-pro-web', 'success'],
   ]);
 });

@@ -54,8 +54,12 @@ export const gemini: WireFormat<'gemini'> = {
       extensions: ['.mjs'],
       main: models,
       // `import '@google/genai/node'` loads the file the main entry resolves to in Node; imported so
-      // first, the loader hook names it by its path, and the main entry's hook never runs.
-      files: [{ path: '@google/genai/dist/node/index', versions: ['>=1.0.0 <4'], targets: models }],
+      // first, the loader hook names it by its path, and the main entry's hook never runs. The
+      // browser build (`@google/genai/web`) runs in Node too, on its fetch, with classes of its own.
+      files: [
+        { path: '@google/genai/dist/node/index', versions: ['>=1.0.0 <4'], targets: models },
+        { path: '@google/genai/dist/web/index', versions: ['>=1.0.0 <4'], targets: models },
+      ],
     },
   ],
   route,
