@@ -49,7 +49,8 @@ it('passes every contract test on Node 22', async () => {
   const result = await promisify(execFile)(node, ['node_modules/vitest/vitest.mjs', 'run', '--maxWorkers=1', '--reporter=json', `--outputFile=${reportFile}`, ...CONTRACT], {
     cwd: repoRoot,
     env: { ...process.env, PATH: `${dirname(node)}:${process.env.PATH}` },
-    timeout: 300_000,
+    // ~200 s here; a slower machine (or a busier one) must not turn the run red.
+    timeout: 480_000,
     maxBuffer: 64 * 1024 * 1024,
   }).catch((err: { stdout?: string; stderr?: string }) => err);
   const report = JSON.parse(await readFile(reportFile, 'utf8').catch(() => '{}')) as JsonReport;
@@ -60,4 +61,4 @@ it('passes every contract test on Node 22', async () => {
   expect(report.numPendingTests).toBe(0);
   expect(report.numPassedTests).toBe(report.numTotalTests);
   expect(report.numTotalTests).toBeGreaterThan(100);
-}, 360_000);
+}, 540_000);
