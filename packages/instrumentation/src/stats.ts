@@ -29,8 +29,8 @@ export interface GapStats {
 
 /**
  * GapStats of `times` (undefined for fewer than two), each percentile by linear interpolation
- * between closest ranks (R-7, NumPy's default), found by selection: linear in the gaps, where
- * sorting them was the costliest step of a long stream's end.
+ * between closest ranks (R-7, NumPy's default), found by selection: linear in the gaps, not a
+ * sort of them at every streamed call's end.
  */
 export function gapStats(times: readonly number[]): GapStats | undefined {
   if (times.length < 2) return undefined;
