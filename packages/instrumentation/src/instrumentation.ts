@@ -151,6 +151,12 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   readonly #ttftDeadlineFromEnv: number;
   /** This instance's hold on the wire tap while enabled (see acquireWireTap). */
   #wireTapHold: (() => void) | undefined;
+  /**
+   * Every SDK module this instance patched, each copy of it: a process may load two copies of one
+   * SDK (a dependency's own), and InstrumentationBase unpatches and re-patches only the last copy
+   * loaded, which would leave the first patched after `disable()` with the wire tap gone.
+   */
+  readonly #patched = new Map<Record<string, unknown>, { format: ProviderId; targets: PatchTarget[] }>();
 
   constructor(config: LlmPrismInstrumentationConfig = {}) {
     // Enabled last: enabling patches the SDKs already imported at once (import-in-the-middle's
@@ -282,6 +288,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   override enable(): void {
     this.#wireTapHold ??= acquireWireTap((call) => this.#startWireCall(call));
     super.enable();
+    for (const [exports, { format, targets }] of this.#patched) this.#patch(exports, format, targets);
   }
 
   /**
@@ -290,11 +297,13 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
    */
   override disable(): void {
     super.disable();
+    for (const [exports, { targets }] of this.#patched) this.#unpatch(exports, targets);
     this.#wireTapHold?.();
     this.#wireTapHold = undefined;
   }
 
   #patch(exports: Record<string, unknown>, format: ProviderId, targets: PatchTarget[]): Record<string, unknown> {
+    this.#patched.set(exports, { format, targets });
     for (const target of targets) {
       const proto = (exports[target.exportName] as { prototype?: Record<string, unknown> } | undefined)?.prototype;
       // Never twice: one call, one recorder (a re-export of an already patched class, say).
@@ -309,7 +318,7 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
   #unpatch(exports: Record<string, unknown>, targets: PatchTarget[]): void {
     for (const target of targets) {
       const proto = (exports[target.exportName] as { prototype?: Record<string, unknown> } | undefined)?.prototype;
-      if (proto) this._unwrap(proto, target.methodName);
+      if (proto && isWrapped(proto[target.methodName])) this._unwrap(proto, target.methodName);
       if (proto && target.entryName) unpatchEntry(proto, target.entryName);
     }
   }

@@ -3,6 +3,7 @@
  * under safeExecuteInTheMiddle, `disable()` / `enable()` unsubscribe and resubscribe the wire tap.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { createRequire } from 'node:module';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createHarness, finishedCalls, scenario, type Harness } from '../test/harness.ts';
@@ -179,4 +180,18 @@ it('keeps the wire tap while another instance is enabled', async () => {
   expect(subscribed()).toEqual([]);
   h.instrumentation.enable();
   expect(subscribed()).toEqual(CHANNELS);
+});
+
+it('disable() unpatches every copy of an SDK the process loaded, not only the last; enable() patches them all again', () => {
+  // A dependency's own openai (here the repo's openai 6 copy), loaded after the top-level openai 7.
+  const require = createRequire(new URL('../../../test/sdk-majors/openai-6/', import.meta.url));
+  const nested = require('openai/resources/chat/completions/completions') as { Completions: { prototype: { create: { __wrapped?: boolean } } } };
+  const topLevel = createRequire(import.meta.url)('openai/resources/chat/completions/completions') as typeof nested;
+  const wrapped = () => [Boolean(topLevel.Completions.prototype.create.__wrapped), Boolean(nested.Completions.prototype.create.__wrapped)];
+  expect(topLevel).not.toBe(nested);
+  expect(wrapped()).toEqual([true, true]);
+  h.instrumentation.disable();
+  expect(wrapped()).toEqual([false, false]);
+  h.instrumentation.enable();
+  expect(wrapped()).toEqual([true, true]);
 });
