@@ -1,3 +1,7 @@
+import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { attributesOf, durationMs, runUnderRegister } from './register-harness.ts';
 import { expectCallTrees } from './register-expectations.ts';
@@ -93,4 +97,26 @@ it("an ESM app that imports '@google/genai/node' first, or '@google/genai/web': 
     ['generate_content gemini-2.5-pro-node', 'success'],
     ['generate_content gemini-2.5-pro-web', 'success'],
   ]);
+});
+
+it('a second copy of @llm-prism/instrumentation in the process (a dependency enables its own): it stands down, and each call is recorded once', async () => {
+  // The copy: this package's sources outside the repo, resolving its dependencies (the same
+  // @opentelemetry/api, the same SDKs) from the repo's node_modules, as a nested install would.
+  const root = await mkdtemp(join(tmpdir(), 'llm-prism-second-copy-'));
+  try {
+    await cp(fileURLToPath(new URL('../packages/instrumentation/', import.meta.url)), join(root, 'instrumentation'), {
+      recursive: true,
+      filter: (src) => !/[/\\](node_modules|dist)$/.test(src) && !src.endsWith('.test.ts'),
+    });
+    await symlink(fileURLToPath(new URL('../node_modules', import.meta.url)), join(root, 'node_modules'));
+    const run = await runUnderRegister('register-second-copy.mjs', 'register-second-copy', { env: { SECOND_COPY: join(root, 'instrumentation', 'src', 'index.ts') } });
+    const calls = run.spans.filter((s) => s.kind === 3).map((s) => [s.name, attributesOf(s)['llm.outcome'], attributesOf(s)['llm.ttft_ms'] === undefined]);
+    expect(calls.sort()).toEqual([
+      ['chat gpt-4o', 'success', false],
+      ['chat gpt-4o-mini', 'success', true],
+    ]);
+    expect(JSON.parse(run.stdout)).toMatchObject({ secondCopyEnabled: false, text: expect.stringMatching(/tok/), chunks: expect.any(Number) });
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });

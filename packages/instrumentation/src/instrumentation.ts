@@ -24,7 +24,7 @@ import { roundMs } from './stats.ts';
 import type { LlmPrismInstrumentationConfig, LlmRequestHookInfo, LlmResponseHookInfo } from './types.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 import { requestKey, type WireCall } from './wire-calls.ts';
-import { acquireWireTap, callScope } from './wire-tap.ts';
+import { acquireWireTap, callScope, THIS_COPY } from './wire-tap.ts';
 import { configuredDeadlineMs, deadlineFromEnv } from './ttft-deadline.ts';
 
 // Its CommonJS build: importing the ES build slows every typed array in the process (commonjs.ts).
@@ -284,9 +284,22 @@ export class LlmPrismInstrumentation extends InstrumentationBase<LlmPrismInstrum
     );
   }
 
-  /** Patches the SDKs and subscribes the wire tap (once per instance, however often called). */
+  /**
+   * Patches the SDKs and subscribes the wire tap (once per instance, however often called). While
+   * another copy of this package instruments the process, the instance stays disabled: both would
+   * record every call (wire-tap.ts `acquireWireTap`).
+   */
   override enable(): void {
-    this.#wireTapHold ??= acquireWireTap((call) => this.#startWireCall(call));
+    if (this.#wireTapHold === undefined) {
+      const hold = acquireWireTap((call) => this.#startWireCall(call));
+      if (typeof hold !== 'function') {
+        this._diag.warn(
+          `another copy of ${PACKAGE_NAME} (${hold.heldBy.version}, ${hold.heldBy.url}) already instruments this process: this instance (${THIS_COPY.version}, ${THIS_COPY.url}) stays disabled, so that no call is recorded twice. Install one copy (\`npm ls ${PACKAGE_NAME}\`), or configure the instance that is enabled first.`,
+        );
+        return;
+      }
+      this.#wireTapHold = hold;
+    }
     super.enable();
     for (const [exports, { format, targets }] of this.#patched) this.#patch(exports, format, targets);
   }

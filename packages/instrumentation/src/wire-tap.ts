@@ -22,6 +22,7 @@ import { safely as safelyOnChannel, type ChannelSubscription } from './tap-chann
 import type { RequestTarget } from './internal-types.ts';
 import { RawHeaders, ResponseReader } from './response-reader.ts';
 import { TapRequests, type PendingRequest } from './tap-requests.ts';
+import { PACKAGE_VERSION } from './version.ts';
 import { MAX_PARSED_BODY, ownerOfRequest, registerWireCallStarter, startFromBody, startFromResponse, type WireCallStarter } from './wire-calls.ts';
 
 export { callScope } from './call-scope.ts';
@@ -246,15 +247,34 @@ const SUBSCRIPTIONS = [...UNDICI_SUBSCRIPTIONS, ...HTTP_TAP_SUBSCRIPTIONS];
 /** How many holders (enabled instrumentation instances) currently need the tap. */
 let holders = 0;
 
+/** A copy of this package loaded in the process: where it was loaded from, and its version. */
+export interface PackageCopy {
+  readonly url: string;
+  readonly version: string;
+}
+/**
+ * The copy whose tap holds the process, on a registry every copy sees. A second copy (a
+ * dependency's own install, a monorepo's duplicate) has its own call scope: the first copy's SDK
+ * calls are unknown to it, so its tap would record each of their requests again as a call of its own.
+ */
+const TAP_OWNER = Symbol.for('@llm-prism/instrumentation:wire-tap-owner');
+/** This copy: the folder its modules load from (a package's `dist/`), its version. */
+export const THIS_COPY: PackageCopy = Object.freeze({ url: new URL('.', import.meta.url).href, version: PACKAGE_VERSION });
+const registry = globalThis as { [TAP_OWNER]?: PackageCopy };
+
 /**
  * Subscribes to undici's and node:http's request events while at least one holder needs them:
  * every enabled instrumentation instance holds the tap once, so disabling one does not blind
  * another, and the last `release()` unsubscribes every channel. The tap serves every call in
  * scope whichever instance started it. `wireCalls` opens the calls recognised on the wire while
- * this hold lasts (the oldest holder's serves). `release` is idempotent.
+ * this hold lasts (the oldest holder's serves). `release` is idempotent. Only one copy of the
+ * package holds the tap at a time: while another does, this returns that copy and subscribes nothing.
  */
-export function acquireWireTap(wireCalls?: WireCallStarter): () => void {
+export function acquireWireTap(wireCalls?: WireCallStarter): (() => void) | { heldBy: PackageCopy } {
+  const owner = registry[TAP_OWNER];
+  if (owner !== undefined && owner !== THIS_COPY) return { heldBy: owner };
   if (holders++ === 0) {
+    registry[TAP_OWNER] = THIS_COPY;
     for (const [name, onMessage] of SUBSCRIPTIONS) diagnosticsChannel.subscribe(name, onMessage);
   }
   const unregister = wireCalls && registerWireCallStarter(wireCalls);
@@ -267,6 +287,7 @@ export function acquireWireTap(wireCalls?: WireCallStarter): () => void {
       for (const [name, onMessage] of SUBSCRIPTIONS) diagnosticsChannel.unsubscribe(name, onMessage);
       if (chunkChannel) diagnosticsChannel.unsubscribe(...CHUNK_CHANNEL);
       chunkChannel = false;
+      delete registry[TAP_OWNER];
     }
   };
 }

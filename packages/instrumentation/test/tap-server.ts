@@ -19,7 +19,9 @@ import { sleep } from './harness.ts';
 export function useTapServer(): { url(path: string): string } {
   let releaseWireTap: () => void;
   beforeAll(() => {
-    releaseWireTap = acquireWireTap();
+    const hold = acquireWireTap();
+    if (typeof hold !== 'function') throw new Error(`the wire tap is held by another copy: ${hold.heldBy.url}`);
+    releaseWireTap = hold;
   });
   afterAll(() => releaseWireTap());
   const raw = useRawServer(async (req, res) => {
