@@ -27,6 +27,11 @@ describe('providerName', () => {
       ['gemini', 'https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent', 'gcp.vertex_ai'],
       ['openai', 'https://aiplatform.googleapis.com/v1/projects/p/locations/global/endpoints/openapi/chat/completions', 'gcp.vertex_ai'],
       ['openai', 'https://bedrock-runtime.us-west-2.amazonaws.com/openai/v1/chat/completions', 'aws.bedrock'],
+      // Multi-region Vertex AI (AnthropicVertex and @google/genai for `us`, `eu`), Bedrock Mantle's default host.
+      ['anthropic', 'https://aiplatform.us.rep.googleapis.com/v1/projects/p/locations/us/publishers/anthropic/models/claude-sonnet-4-5:rawPredict', 'gcp.vertex_ai'],
+      ['gemini', 'https://aiplatform.eu.rep.googleapis.com/v1beta1/projects/p/locations/eu/publishers/google/models/gemini-2.5-pro:generateContent', 'gcp.vertex_ai'],
+      ['anthropic', 'https://bedrock-mantle.us-east-1.api.aws/anthropic/v1/messages', 'aws.bedrock'],
+      ['anthropic', 'https://bedrock-runtime.us-east-1.api.aws/model/anthropic.claude-sonnet-4-5/invoke', 'aws.bedrock'],
     ];
     for (const [format, url, name] of cases) expect(providerName(format, { url }), url).toBe(name);
   });

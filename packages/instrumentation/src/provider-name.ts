@@ -53,10 +53,16 @@ const HOSTS: ReadonlyArray<readonly [suffix: string, name: string]> = [
   ['cohere.com', GEN_AI_PROVIDER_NAME_VALUE_COHERE],
 ];
 
-/** Vertex AI's regional hosts: `{region}-aiplatform.googleapis.com`. */
-const VERTEX_REGIONAL = /^[a-z0-9-]+-aiplatform\.googleapis\.com$/;
-/** Bedrock runtime hosts (also its OpenAI-compatible endpoints): `bedrock-runtime.{region}.amazonaws.com`, `bedrock-mantle.…`. */
-const BEDROCK = /^bedrock(?:-runtime|-mantle)?(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$/;
+/**
+ * Vertex AI's regional hosts: `{region}-aiplatform.googleapis.com`, and the multi-region ones
+ * (`aiplatform.us.rep.googleapis.com`: AnthropicVertex's and `@google/genai`'s for `us` and `eu`).
+ */
+const VERTEX_REGIONAL = /^(?:[a-z0-9-]+-aiplatform|aiplatform\.[a-z0-9-]+\.rep)\.googleapis\.com$/;
+/**
+ * Bedrock runtime hosts (also its OpenAI-compatible endpoints): `bedrock-runtime.{region}.amazonaws.com`,
+ * `bedrock-mantle.…`, and the dual-stack `….{region}.api.aws` (AnthropicBedrockMantle's default).
+ */
+const BEDROCK = /^bedrock(?:-runtime|-mantle)?(?:-fips)?\.[a-z0-9-]+\.(?:amazonaws\.com(?:\.cn)?|api\.aws)$/;
 /** Azure AI Foundry resources serve Azure OpenAI under `/openai/…` and Azure AI Inference under `/models/…`. */
 const FOUNDRY = 'services.ai.azure.com';
 
