@@ -1,10 +1,10 @@
 import { defineConfig } from 'vitest/config';
 import { LongestFirst } from './test/longest-first.ts';
-import { sourceResolve } from './vitest.shared.ts';
+import { sourceResolve, testConditions } from './vitest.shared.ts';
 
 export default defineConfig({
   resolve: sourceResolve,
-  ssr: { resolve: { conditions: sourceResolve!.conditions, externalConditions: sourceResolve!.conditions } },
+  ssr: { resolve: { conditions: testConditions, externalConditions: testConditions } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     // Load, crash and storage-fault runs take minutes: `npm run test:reliability` runs them.

@@ -1,12 +1,12 @@
 import { defineConfig } from 'vitest/config';
-import { sourceResolve } from './vitest.shared.ts';
+import { sourceResolve, testConditions } from './vitest.shared.ts';
 
 // `npm run test:reliability`: the whole reliability suite, including the heavy parts (load at 80 %
 // of capacity, SIGKILL during load, storage outages) kept out of `npm test` for its time budget,
 // the bad-input fuzz with thousands of cases instead of a few hundred, and 120 storage poisons instead of 16.
 export default defineConfig({
   resolve: sourceResolve,
-  ssr: { resolve: { conditions: sourceResolve!.conditions, externalConditions: sourceResolve!.conditions } },
+  ssr: { resolve: { conditions: testConditions, externalConditions: testConditions } },
   test: {
     include: ['test/reliability/**/*.test.ts'],
     pool: 'forks',

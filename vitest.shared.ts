@@ -16,3 +16,11 @@ if (!process.env.NODE_OPTIONS?.includes(`--conditions=${SOURCE_CONDITION}`)) {
 export const sourceResolve: ViteUserConfig['resolve'] = {
   conditions: [SOURCE_CONDITION, ...defaultServerConditions],
 };
+
+/**
+ * The conditions of the test processes, which Vitest also passes to Node (`--conditions`) for the
+ * dependencies it leaves to Node: the server defaults without `module`, which Node itself never
+ * sets. With it, `require('@smithy/core/…')` (the AWS SDK's) took the bundlers' ES build, whose
+ * extensionless imports Node cannot load; users' processes resolve as Node does.
+ */
+export const testConditions = [SOURCE_CONDITION, ...defaultServerConditions.filter((c) => c !== 'module')];

@@ -1,11 +1,11 @@
 // Tests of the benchmark harness itself (not the benchmarks): `npx vitest run --config bench/vitest.config.ts`.
 import { defineConfig } from 'vitest/config';
-import { sourceResolve } from '../vitest.shared.ts';
+import { sourceResolve, testConditions } from '../vitest.shared.ts';
 
 export default defineConfig({
   // The workspace packages' sources (the replay benchmark imports the simulator).
   resolve: sourceResolve,
-  ssr: { resolve: { conditions: sourceResolve!.conditions, externalConditions: sourceResolve!.conditions } },
+  ssr: { resolve: { conditions: testConditions, externalConditions: testConditions } },
   test: {
     include: ['bench/**/*.test.ts'],
     exclude: ['bench/peers/**'],

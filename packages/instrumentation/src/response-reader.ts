@@ -6,6 +6,7 @@ import zlib from 'node:zlib';
 import { diag } from '@opentelemetry/api';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { BULK_VALUE, BulkSkimmer, SseBulkFilter, withoutBulk } from './bulk.ts';
+import { EVENT_STREAM_TYPE, EventStreamReader } from './event-stream.ts';
 import type { AttemptListener, ResponseHeaders } from './internal-types.ts';
 import { endsWithBlankLine, wholeEvents } from './sse-whole-events.ts';
 
@@ -130,6 +131,8 @@ export class ResponseReader {
   /** An event stream: its bytes are SSE (`#sseParser`, made when first needed). */
   #sse = false;
   #sseParser: SseBulkFilter | undefined;
+  /** An AWS event stream (Bedrock): its messages' events go to the listener as SSE events do. */
+  #eventStream: EventStreamReader | undefined;
   /** A non-streamed body's bulk filter (bulk.ts): drops what no attribute needs before the body is decoded. */
   #skimmer: BulkSkimmer | undefined;
   /** A non-streamed body not compressed: skimmed once past UNSKIMMED_BODY. */
@@ -166,7 +169,9 @@ export class ResponseReader {
     this.listener.headers(status, headers, at);
     this.#encoding = headers.get('content-encoding');
     const type = headers.get('content-type') ?? '';
-    if (/^text\/event-stream\b/i.test(type) || (this.listener.streamRequested === true && status >= 200 && status < 300 && !/\bjson\b/i.test(type))) {
+    if (EVENT_STREAM_TYPE.test(type)) {
+      this.#eventStream = new EventStreamReader();
+    } else if (/^text\/event-stream\b/i.test(type) || (this.listener.streamRequested === true && status >= 200 && status < 300 && !/\bjson\b/i.test(type))) {
       this.#sse = true;
       this.#decompressor = createDecompressor(this.#encoding);
       // Decompressed output is attributed to the arrival of the latest compressed bytes.
@@ -214,7 +219,9 @@ export class ResponseReader {
       this.#paused = false;
       this.#guard(() => this.listener.resumed?.(at));
     }
-    if (this.#sse) {
+    if (this.#eventStream) {
+      this.#readEventStream(chunk);
+    } else if (this.#sse) {
       if (this.#decompressor) {
         if (!this.#decompressor.destroyed) this.#decompressor.write(chunk);
       }
@@ -224,6 +231,19 @@ export class ResponseReader {
       if (this.#skimmer) this.#skimmer.push(chunk);
       else this.#keep(chunk);
     }
+  }
+
+  /** An event stream's whole messages, as events; a malformed one ends the reading (its end or failure still ends the attempt). */
+  #readEventStream(chunk: Buffer): void {
+    let events;
+    try {
+      events = this.#eventStream!.push(chunk);
+    } catch (err) {
+      diag.debug('llm-prism: AWS event stream not decoded', err);
+      this.#eventStream = undefined;
+      return;
+    }
+    for (const event of events) this.#guard(() => this.listener.sseEvent(event, this.#arrival));
   }
 
   /** The body would outgrow UNSKIMMED_BODY: what was kept goes through a skimmer, and what comes from now on. */
@@ -287,6 +307,7 @@ export class ResponseReader {
     this.#decompressor = undefined;
     this.#sse = false;
     this.#sseParser = undefined;
+    this.#eventStream = undefined;
     this.#skimmer = undefined;
     this.#buffered = undefined;
     this.#batch = [];

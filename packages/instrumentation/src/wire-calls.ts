@@ -15,6 +15,7 @@ import { context, createContextKey, type Context } from '@opentelemetry/api';
 import { callGroup, type CallGroup } from './call-group.ts';
 import { callScope, QueuedRequest, sdkCallOfRequest, trackedAttempt, tunnelMethod } from './call-scope.ts';
 import { currentLlmContext, type LlmContext } from './context.ts';
+import { EVENT_STREAM_TYPE } from './event-stream.ts';
 import type { AttemptListener, CallListener, RequestTarget } from './internal-types.ts';
 import { isObject, type Json } from './formats/common.ts';
 import type { Api } from './formats/format.ts';
@@ -188,10 +189,11 @@ export function startFromBody(candidate: WireCandidate, bytes: Uint8Array | stri
 
 /**
  * Opens the call of a request whose body could not be seen, from its response: an SSE or JSON
- * answer of the candidate's route is the call (model from the answer); anything else is not.
+ * answer of the candidate's route is the call (model from the answer); anything else is not. An
+ * AWS event stream (Bedrock's) counts as SSE: the reader takes its events as such.
  */
 export function startFromResponse(candidate: WireCandidate, contentType: string | undefined): CallListener | undefined {
-  const sse = /^text\/event-stream\b/i.test(contentType ?? '');
+  const sse = /^text\/event-stream\b/i.test(contentType ?? '') || EVENT_STREAM_TYPE.test(contentType ?? '');
   if (!sse && !/^application\/(?:[\w.+-]*\+)?json\b/i.test(contentType ?? '')) return undefined;
   return candidate.starter({
     route: candidate.route,

@@ -46,9 +46,13 @@ export class Emitter {
   #due: number;
   readonly #headersAt: number;
 
+  /** Frames each event when the stream is not SSE (Route.frame). */
+  readonly #frame: ((event: string) => Uint8Array) | undefined;
+
   /** `headersAt`: the (planned) performance.now() of the response headers. */
-  constructor(res: ServerResponse, scenario: ResolvedScenario, headersAt: number) {
+  constructor(res: ServerResponse, scenario: ResolvedScenario, headersAt: number, frame?: (event: string) => Uint8Array) {
     this.#res = res;
+    this.#frame = frame;
     this.#scenario = scenario;
     this.#headersAt = headersAt;
     this.#due = headersAt + scenario.prefillMs;
@@ -60,7 +64,7 @@ export class Emitter {
   /** Events that carry no output (role-only chunks, block starts, lifecycle events). */
   send(...events: string[]): void {
     if (this.#gone || this.#res.writableEnded) throw new StreamEnded();
-    for (const event of events) this.#res.write(event);
+    for (const event of events) this.#res.write(this.#frame ? this.#frame(event) : event);
   }
 
   /** The prefill wait; Anthropic passes its ping event, sent at once and every 250 ms of it. */

@@ -34,4 +34,7 @@ export interface Route {
   /** Status of a non-streamed answer that fails with `failMode: 'error_event'`. */
   failStatus: number;
   headers(requestId: string, processingMs: number): Record<string, string>;
+  /** A stream framed otherwise than SSE (Bedrock's AWS event stream): its content type, and each SSE event the writer sends, framed. */
+  streamContentType?: string;
+  frame?: (sseEvent: string) => Uint8Array;
 }

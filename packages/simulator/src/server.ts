@@ -6,6 +6,7 @@ import { PromptCache } from './cache.ts';
 import { Emitter, sleepUntil, StreamEnded } from './emitter.ts';
 import { randomId, rateLimitHeaders } from './headers.ts';
 import { anthropicMessages } from './providers/anthropic.ts';
+import { bedrockInvoke, bedrockInvokeStream, vertexRawPredict, vertexStreamRawPredict } from './providers/anthropic-cloud.ts';
 import { geminiGenerate, geminiStream } from './providers/gemini.ts';
 import { openaiChat } from './providers/openai-chat.ts';
 import { openaiResponses } from './providers/openai-responses.ts';
@@ -51,11 +52,17 @@ interface Match {
 /**
  * Routes are recognised by how the path ends, under any prefix: `/v1`, none, a gateway's
  * (`/openai/v1`, `/api/v1`, `/v1/openai`, `/anthropic/v1`), Vertex AI's `/v1/projects/…/publishers/google`.
- * Azure OpenAI names the deployment in the path: `…/deployments/{deployment}/chat/completions`.
+ * Azure OpenAI names the deployment in the path: `…/deployments/{deployment}/chat/completions`;
+ * Amazon Bedrock and Vertex AI's Anthropic routes the model: `/model/{modelId}/invoke`,
+ * `…/publishers/anthropic/models/{model}:rawPredict`.
  */
 const OPENAI_PATH = /(?:^|\/)(?:deployments\/([^/]+)\/)?(chat\/completions|responses)$/;
 const ANTHROPIC_PATH = /(?:^|\/)messages$/;
 const GEMINI_PATH = /(?:^|\/)models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+/** Amazon Bedrock's InvokeModel routes, for Anthropic models: `/model/{modelId}/invoke[-with-response-stream]`. */
+const BEDROCK_PATH = /(?:^|\/)model\/([^/]+)\/(invoke|invoke-with-response-stream)$/;
+/** Anthropic models on Vertex AI: `…/publishers/anthropic/models/{model}:rawPredict`, `:streamRawPredict`. */
+const VERTEX_ANTHROPIC_PATH = /\/publishers\/anthropic\/models\/([^/:]+):(rawPredict|streamRawPredict)$/;
 
 function pathSegment(segment: string): string {
   try {
@@ -73,6 +80,10 @@ function match(method: string | undefined, pathname: string): Match | undefined 
     return openai[1] === undefined ? { route } : { route, pathModel: pathSegment(openai[1]) };
   }
   if (ANTHROPIC_PATH.test(pathname)) return { route: anthropicMessages };
+  const bedrock = BEDROCK_PATH.exec(pathname);
+  if (bedrock?.[1] !== undefined) return { route: bedrock[2] === 'invoke' ? bedrockInvoke : bedrockInvokeStream, pathModel: pathSegment(bedrock[1]) };
+  const vertex = VERTEX_ANTHROPIC_PATH.exec(pathname);
+  if (vertex?.[1] !== undefined) return { route: vertex[2] === 'rawPredict' ? vertexRawPredict : vertexStreamRawPredict, pathModel: pathSegment(vertex[1]) };
   const gemini = GEMINI_PATH.exec(pathname);
   if (gemini?.[1] !== undefined) {
     return { route: gemini[2] === 'generateContent' ? geminiGenerate : geminiStream, pathModel: pathSegment(gemini[1]) };
@@ -186,11 +197,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     res.writeHead(200, {
       ...route.headers(requestId, performance.now() - arrival),
       ...limits,
-      'content-type': 'text/event-stream; charset=utf-8',
+      'content-type': route.streamContentType ?? 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
     });
     res.flushHeaders();
-    const out = new Emitter(res, scenario, headersAt);
+    const out = new Emitter(res, scenario, headersAt, route.frame);
     try {
       await route.writeStream(out, exchange);
       res.end();

@@ -13,6 +13,31 @@ const messages: Route = {
   params: (body) => (isObject(body) && typeof body.model === 'string' && Array.isArray(body.messages) ? body : undefined),
 };
 
+/**
+ * The Messages API on Vertex AI (`…/publishers/anthropic/models/{model}:rawPredict`, `:streamRawPredict`)
+ * and on Amazon Bedrock (`/model/{model}/invoke`, `/invoke-with-response-stream`, whose stream is an
+ * AWS event stream): the model is in the path, the body carries `anthropic_version` instead (which
+ * also tells Anthropic's bodies from other models' on Bedrock's shared route).
+ */
+const CLOUD_PATH = /\/(?:publishers\/anthropic\/models\/([^/:]+):(rawPredict|streamRawPredict)|model\/([^/]+)\/(invoke|invoke-with-response-stream))$/;
+
+function cloudRoute(path: string): Route | undefined {
+  const m = CLOUD_PATH.exec(path);
+  if (!m) return undefined;
+  let model = m[1] ?? m[3]!;
+  try {
+    model = decodeURIComponent(model);
+  } catch {
+    // keep it as sent
+  }
+  return {
+    api: anthropicMessages,
+    stream: m[2] === 'streamRawPredict' || m[4] === 'invoke-with-response-stream',
+    pathModel: model,
+    params: (body) => (isObject(body) && typeof body.anthropic_version === 'string' && Array.isArray(body.messages) ? { ...body, model } : undefined),
+  };
+}
+
 export const anthropic: WireFormat<'anthropic'> = {
   id: 'anthropic',
   ownerName: () => GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
@@ -35,8 +60,8 @@ export const anthropic: WireFormat<'anthropic'> = {
       },
     },
   ],
-  // POST `…/messages`.
-  route: (path) => (path.endsWith('/messages') ? messages : undefined),
+  // POST `…/messages`, or the Messages API on Vertex AI and Bedrock.
+  route: (path) => (path.endsWith('/messages') ? messages : cloudRoute(path)),
   // `anthropic-ratelimit-{kind}-{field}`; resets are RFC 3339 times.
   rateLimit: { prefix: 'anthropic-ratelimit-', header: (field, kind) => `anthropic-ratelimit-${kind}-${field}` },
   // Writes reported, prefixes stored only at the `cache_control` breakpoints.
