@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useHarness } from '../test/contract.ts';
 import { TIMING, durationMs, finishedCalls, scenario, startMs, treeOf } from '../test/harness.ts';
 import { expectFaithful } from '../test/sdk-majors-harness.ts';
+import { anchoredEpoch } from './stats.ts';
 
 const h = useHarness();
 const MiB = 1024 * 1024;
@@ -27,7 +28,9 @@ describe('a big prompt starts its call span when the application calls', () => {
     it(`${size / MiB} MiB prompt: span start within 5 ms of the call, queue and TTFT as injected`, TIMING, async () => {
       const content = 'The quick brown fox jumps over the lazy dog. '.repeat(Math.ceil(size / 45)).slice(0, size);
       const messages = [{ role: 'user' as const, content }];
-      const calledAt = performance.timeOrigin + performance.now();
+      // On the instrumentation's clock (stats.ts): the wall clock's when it parts from the monotonic
+      // one, as it does while NTP slews it (a CI machine read 4.6 ms apart).
+      const calledAt = anchoredEpoch()(performance.now());
       const stream = await h.client.chat.completions.create({ model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } }, scenario(TIMINGS));
       for await (const _ of stream);
 
@@ -47,8 +50,9 @@ describe('a big prompt starts its call span when the application calls', () => {
 describe('a wall clock stepped since the process started (NTP, a VM resumed, a machine that slept)', () => {
   it('puts the call on the wall clock, as the OTel SDK puts its own spans, its phases unchanged', TIMING, async () => {
     const STEP = 3_600_000;
-    const calledAt = performance.timeOrigin + performance.now() + STEP;
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + STEP });
+    // The stepped wall clock is the truth, whatever the monotonic clock says beside it.
+    const calledAt = Date.now() + STEP;
+    vi.useFakeTimers({ toFake: ['Date'], now: calledAt });
     try {
       const stream = await h.client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'What time is it?' }], stream: true }, scenario(TIMINGS));
       for await (const _ of stream);
