@@ -6,6 +6,7 @@ import type { Scenario } from '@llm-prism/simulator';
 import { DROPPED, GEMINI_MODEL as model, MAJOR_STREAM_TIMINGS, PROMPT, WHOLE_TOOL_CALLS, drain, expectDroppedCall, expectFaithfulStream, expectToolSpans, expectUnstreamedCall, geminiRequest, readLate, readUntilError, useHarness } from '../test/contract.ts';
 import { expectFaithful, loadSdk, uniquePrompt, type SdkMajor } from '../test/sdk-majors-harness.ts';
 import { TIMING, durationMs, endMs, finishedCalls, sleep, startMs, treeOf } from '../test/harness.ts';
+import { anchoredEpoch } from './stats.ts';
 
 interface GeminiMajor extends SdkMajor {
   /** `httpOptions.retryOptions` exists (the SDK retries nothing without it). */
@@ -85,12 +86,14 @@ describe.each(MAJORS)('$label', (major) => {
       };
       const base = request({ queueMs: 50, chunks: 2 });
       const params = { ...base, config: { ...base.config, tools: [tool], automaticFunctionCalling: { disable: true } } };
-      const calledAt = performance.timeOrigin + performance.now();
+      // The span's time on the instrumentation's clock (stats.ts), the server's on the monotonic one.
+      const calledAtMs = performance.now();
+      const calledAt = anchoredEpoch()(calledAtMs);
       const result = await client.models[method](params as never);
       if (method === 'generateContentStream') await drain(result as AsyncIterable<unknown>);
       const [call] = await finishedCalls(h.exporter);
       // The SDK's work was real: the request reached the server after the declaration.
-      expect(h.sim.requests.at(-1)!.receivedAt - calledAt).toBeGreaterThanOrEqual(declarationMs);
+      expect(h.sim.requests.at(-1)!.receivedAt - (performance.timeOrigin + calledAtMs)).toBeGreaterThanOrEqual(declarationMs);
       const late = startMs(call!) - calledAt;
       expect(late, `span start ${late.toFixed(2)} ms after the call`).toBeGreaterThanOrEqual(-0.5);
       expect(late, `span start ${late.toFixed(2)} ms after the call`).toBeLessThanOrEqual(5);
@@ -111,7 +114,7 @@ describe.each(MAJORS)('$label', (major) => {
       };
       const base = request({ chunks: 2, toolCalls: WHOLE_TOOL_CALLS });
       const params = { ...base, config: { ...base.config, tools: [tool], automaticFunctionCalling: { maximumRemoteCalls: 2 } } };
-      const calledAt = performance.timeOrigin + performance.now();
+      const calledAt = anchoredEpoch()(performance.now());
       await client.models.generateContent(params as never);
       const calls = (await finishedCalls(h.exporter, 2)).sort((a, b) => startMs(a) - startMs(b));
       expect(calls).toHaveLength(2);
