@@ -14,6 +14,8 @@ export const EVENT_STREAM_TYPE = /^application\/vnd\.amazon\.eventstream\b/i;
 
 /** Prelude: total length (4 bytes), headers length (4), prelude CRC (4). */
 const PRELUDE_BYTES = 12;
+/** AWS caps a message's payload at 16 MiB and its headers at 128 KiB: a longer one is no event stream, and is never waited for. */
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024 + 128 * 1024 + PRELUDE_BYTES + 4;
 
 type Codec = import('@smithy/core/event-streams').EventStreamCodec;
 let codec: Codec | undefined;
@@ -36,7 +38,7 @@ export class EventStreamReader {
     const events: SseEvent[] = [];
     while (buffer.length >= PRELUDE_BYTES) {
       const length = buffer.readUInt32BE(0);
-      if (length < PRELUDE_BYTES + 4) throw new Error(`AWS event stream: a message of ${length} bytes`);
+      if (length < PRELUDE_BYTES + 4 || length > MAX_MESSAGE_BYTES) throw new Error(`AWS event stream: a message of ${length} bytes`);
       if (buffer.length < length) break;
       const event = eventOf(awsCodec().decode(buffer.subarray(0, length)));
       if (event) events.push(event);
@@ -61,6 +63,7 @@ function eventOf(message: Message): SseEvent | undefined {
     const bytes = (JSON.parse(payload) as { bytes?: unknown }).bytes;
     return typeof bytes === 'string' ? { event: undefined, data: Buffer.from(bytes, 'base64').toString('utf8') } : undefined;
   }
+  if (type !== 'exception' && type !== 'error') return undefined;
   // A failure: `exception` names its type in a header and says why in its payload's `message`;
   // `error` carries both in headers.
   const errorType = type === 'exception' ? header(':exception-type') : header(':error-code');
@@ -73,5 +76,5 @@ function eventOf(message: Message): SseEvent | undefined {
       reason = payload.slice(0, 200);
     }
   }
-  return { event: 'error', data: JSON.stringify({ type: 'error', error: { type: errorType ?? type ?? 'error', message: reason ?? '' } }) };
+  return { event: 'error', data: JSON.stringify({ type: 'error', error: { type: errorType ?? type, message: reason ?? '' } }) };
 }

@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 import type { Route } from '../route.ts';
 import { anthropicMessages } from './anthropic.ts';
 
-// Through `require`: the package's "module" build (which bundlers resolve) has extensionless imports Node cannot load.
+// Its CommonJS build, through `require`, whatever conditions a bundler or test runner adds: the
+// "module" build has extensionless imports Node cannot load.
 const { EventStreamCodec } = createRequire(import.meta.url)('@smithy/core/event-streams') as typeof import('@smithy/core/event-streams');
 const codec = new EventStreamCodec(
   (bytes) => Buffer.from(bytes).toString('utf8'),
