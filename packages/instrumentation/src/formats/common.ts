@@ -54,6 +54,15 @@ export function requestInfo(providerName: string, operation: string, params: unk
 /** URLs parsed from strings, by the strings: a client's base URL and its route are parsed for every call it makes. */
 const parsedURLs = new LruMap<string, URL | undefined>(64);
 
+/** A path segment decoded (a model named in the path); as sent when it is no valid percent-encoding. */
+export function pathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /**
  * `text` parsed as a URL (relative to `base`, if given; undefined if it is none), shared between
  * the callers that parse the same strings: read it, never write to it.

@@ -1,6 +1,6 @@
 /** The Anthropic wire format: the Messages API and `@anthropic-ai/sdk`. */
 import { GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC } from '../../semconv.ts';
-import { isObject, stainlessBaseURL } from '../common.ts';
+import { isObject, pathSegment, stainlessBaseURL } from '../common.ts';
 import type { PatchTarget, Route, WireFormat } from '../format.ts';
 import { anthropicMessages } from './adapter.ts';
 import { sdkCallSpan, withSdkTracingOff } from './tracing.ts';
@@ -24,12 +24,7 @@ const CLOUD_PATH = /\/(?:publishers\/anthropic\/models\/([^/:]+):(rawPredict|str
 function cloudRoute(path: string): Route | undefined {
   const m = CLOUD_PATH.exec(path);
   if (!m) return undefined;
-  let model = m[1] ?? m[3]!;
-  try {
-    model = decodeURIComponent(model);
-  } catch {
-    // keep it as sent
-  }
+  const model = pathSegment(m[1] ?? m[3]!);
   return {
     api: anthropicMessages,
     stream: m[2] === 'streamRawPredict' || m[4] === 'invoke-with-response-stream',

@@ -1,6 +1,6 @@
 /** The Gemini wire format: generateContent / streamGenerateContent (AI Studio, Vertex AI) and `@google/genai`. */
 import { GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI } from '../../semconv.ts';
-import { isObject } from '../common.ts';
+import { isObject, pathSegment } from '../common.ts';
 import type { PatchTarget, Route, WireFormat } from '../format.ts';
 import { geminiGenerateContent, geminiParamsFromBody, geminiStreamGenerateContent } from './adapters.ts';
 
@@ -21,12 +21,7 @@ const PATH = /\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
 function route(path: string): Route | undefined {
   const g = PATH.exec(path);
   if (!g) return undefined;
-  let model = g[1]!;
-  try {
-    model = decodeURIComponent(model);
-  } catch {
-    // keep it as sent
-  }
+  const model = pathSegment(g[1]!);
   const stream = g[2] === 'streamGenerateContent';
   return {
     api: stream ? geminiStreamGenerateContent : geminiGenerateContent,
