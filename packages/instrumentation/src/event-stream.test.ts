@@ -3,11 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { EventStreamReader } from './event-stream.ts';
 
 // Messages framed by AWS's own codec, as Bedrock sends them.
-const { EventStreamCodec } = createRequire(import.meta.url)('@smithy/core/event-streams') as typeof import('@smithy/core/event-streams');
-const codec = new EventStreamCodec(
-  (bytes) => Buffer.from(bytes).toString('utf8'),
-  (text) => Buffer.from(text, 'utf8'),
-);
+const require = createRequire(import.meta.url);
+const { EventStreamCodec } = require('@smithy/core/event-streams') as typeof import('@smithy/core/event-streams');
+const { toUtf8, fromUtf8 } = require('@smithy/core/serde') as typeof import('@smithy/core/serde');
+const codec = new EventStreamCodec(toUtf8, fromUtf8);
 const header = (value: string) => ({ type: 'string' as const, value });
 const chunk = (event: object) =>
   codec.encode({

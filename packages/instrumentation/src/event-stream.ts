@@ -23,10 +23,8 @@ let codec: Codec | undefined;
 function awsCodec(): Codec {
   if (codec) return codec;
   const { EventStreamCodec } = requireCommonJs('@smithy/core/event-streams') as typeof import('@smithy/core/event-streams');
-  return (codec = new EventStreamCodec(
-    (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
-    (text) => Buffer.from(text, 'utf8'),
-  ));
+  const { toUtf8, fromUtf8 } = requireCommonJs('@smithy/core/serde') as typeof import('@smithy/core/serde');
+  return (codec = new EventStreamCodec(toUtf8, fromUtf8));
 }
 
 export class EventStreamReader {

@@ -12,11 +12,10 @@ import { anthropicMessages } from './anthropic.ts';
 
 // Its CommonJS build, through `require`, whatever conditions a bundler or test runner adds: the
 // "module" build has extensionless imports Node cannot load.
-const { EventStreamCodec } = createRequire(import.meta.url)('@smithy/core/event-streams') as typeof import('@smithy/core/event-streams');
-const codec = new EventStreamCodec(
-  (bytes) => Buffer.from(bytes).toString('utf8'),
-  (text) => Buffer.from(text, 'utf8'),
-);
+const require = createRequire(import.meta.url);
+const { EventStreamCodec } = require('@smithy/core/event-streams') as typeof import('@smithy/core/event-streams');
+const { toUtf8, fromUtf8 } = require('@smithy/core/serde') as typeof import('@smithy/core/serde');
+const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
 const header = (value: string) => ({ type: 'string' as const, value });
 
